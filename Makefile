@@ -1,0 +1,95 @@
+# parlab: build, test, bench. `make help` lists the targets.
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+WARN    := -Wall -Wextra
+ifeq ($(CI),true)
+WARN    += -Werror
+endif
+# -ffp-contract=off: the same floating-point rounding in every build, so results that
+# must be bit-identical to seq (nbody, mandelbrot) stay so whatever the flags.
+BASE    := -std=gnu11 -pthread -fopenmp -ffp-contract=off -MMD -MP
+SAN     ?=
+ifneq ($(SAN),)
+BASE    += -fsanitize=$(SAN) -fno-omit-frame-pointer
+BUILD   ?= build/san-$(subst $(comma),-,$(SAN))
+else
+BUILD   ?= build
+endif
+comma   := ,
+LDLIBS  += -lm
+ALL_CFLAGS = $(BASE) $(WARN) $(CFLAGS)
+
+LIB_SRC  := $(wildcard workloads/*.c) $(wildcard runners/*.c) \
+            $(filter-out harness/main.c,$(wildcard harness/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_SRC := $(wildcard tests/*.c)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+EX_SRC   := $(wildcard examples/*.c)
+EX_BIN   := $(EX_SRC:examples/%.c=bin/examples/%)
+
+ifneq ($(SAN),)
+PARLAB   := $(BUILD)/parlab
+TESTBIN  := $(BUILD)/parlab-tests
+else
+PARLAB   := bin/parlab
+TESTBIN  := bin/parlab-tests
+endif
+
+.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare
+all: $(PARLAB)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libparlab.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(PARLAB): $(BUILD)/harness/main.o $(BUILD)/libparlab.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+# The test runner registers every tests/test_*.c: each defines `CU_TestInfo tests_<name>[]`.
+$(BUILD)/tests/suites.h: $(wildcard tests/test_*.c)
+	@mkdir -p $(dir $@)
+	@for f in $(sort $(notdir $(basename $(wildcard tests/test_*.c)))); do \
+	  echo "SUITE($${f#test_})"; done > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/tests/main.o: $(BUILD)/tests/suites.h
+$(BUILD)/tests/%.o: ALL_CFLAGS += -I$(BUILD)/tests
+
+$(TESTBIN): $(TEST_OBJ) $(BUILD)/libparlab.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $^ -lcunit $(LDLIBS)
+
+bin/examples/%: examples/%.c $(BUILD)/libparlab.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Irunners -o $@ $^ $(LDLIBS)
+
+examples: $(EX_BIN)
+
+deps-test:
+	@scripts/deps.sh test
+deps-bench:
+	@scripts/deps.sh bench
+
+# Unit tests (CUnit) and the CLI tests; the binary under test is passed in PARLAB.
+test: deps-test
+	@$(MAKE) --no-print-directory $(PARLAB) $(TESTBIN) examples
+	PARLAB=$(PARLAB) $(TESTBIN)
+
+bench: deps-bench all
+	scripts/bench.sh
+
+clean:
+	rm -rf build bin
+
+help:
+	@echo "make            build bin/parlab"
+	@echo "make test       install test deps, build, run the CUnit suites (SAN=address,undefined or SAN=thread)"
+	@echo "make bench      install bench deps, sweep cores and workers, plot, write results/latest/index.html"
+	@echo "make examples   build the multiprocessing-style examples into bin/examples/"
+	@echo "make clean      remove build output"
+
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/harness/main.d

@@ -1,0 +1,64 @@
+/* harness.h: what the CLI's modules share: the commands, results, output and machine. */
+#ifndef PARLAB_HARNESS_H
+#define PARLAB_HARNESS_H
+
+#include <stdio.h>
+#include "../runners/runner.h"
+
+#define PARLAB_VERSION "0.1.0"
+
+/* A subcommand: `parlab NAME ...`. Returns the process exit status. */
+struct command {
+    const char *name;
+    const char *summary;
+    int (*fn)(int argc, char **argv);
+};
+extern const struct command commands[];
+
+int cmd_run(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+
+/* Print "parlab: <msg>" to stderr and return `code`, for `return die(...)`. */
+int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* One measured repeat of a job, as the output formats print it. */
+struct result_row {
+    const char *workload, *runner, *schedule, *host;
+    uint64_t size;
+    unsigned workers, cores, steps;
+    size_t tasks, chunk;
+    double wall_s, user_s, sys_s;
+    long max_rss_kb, vol_cs, invol_cs;
+    char result[128];
+    char detail[256];          /* describe(): the human form of the result */
+    int verified;              /* 1 yes, 0 no */
+    const char *check;         /* how: "known", "closed-form", "seq", "energy", ... */
+};
+
+enum out_format { OUT_TEXT, OUT_CSV, OUT_JSON };
+
+void out_begin(FILE *f, enum out_format fmt);
+void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index, int total);
+void out_end(FILE *f, enum out_format fmt);
+/* Text only: mean, stddev, min of wall times, and the speedup against base (if n > 0). */
+void out_summary(FILE *f, const double *wall, int n, const double *base, int nb);
+
+/* Mean and sample standard deviation of v[0..n). */
+void stats_mean_sd(const double *v, int n, double *mean, double *sd);
+
+/* The machine, for "#" context lines. */
+struct machine {
+    char host[64];
+    char cpu[128];
+    unsigned online, allowed;
+    char kernel[80];
+};
+void machine_read(struct machine *m);
+void machine_print(FILE *f, const struct machine *m);
+
+/* The CPUs this process may run on. */
+unsigned cpus_allowed(void);
+/* Restrict the process to the first k allowed CPUs. 0, or -errno. */
+int cpus_restrict(unsigned k);
+
+#endif

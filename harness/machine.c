@@ -1,0 +1,66 @@
+/* machine.c: what machine a timing came from, and the CPUs a run may use. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+#include "harness.h"
+
+unsigned cpus_allowed(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set))
+        return 1;
+    return (unsigned)CPU_COUNT(&set);
+}
+
+int cpus_restrict(unsigned k)
+{
+    cpu_set_t set, keep;
+    unsigned n = 0;
+    if (sched_getaffinity(0, sizeof set, &set))
+        return -errno;
+    CPU_ZERO(&keep);
+    for (int c = 0; c < CPU_SETSIZE && n < k; c++)
+        if (CPU_ISSET(c, &set)) {
+            CPU_SET(c, &keep);
+            n++;
+        }
+    return sched_setaffinity(0, sizeof keep, &keep) ? -errno : 0;
+}
+
+void machine_read(struct machine *m)
+{
+    struct utsname u;
+    char line[256];
+    memset(m, 0, sizeof *m);
+    if (gethostname(m->host, sizeof m->host - 1))
+        strcpy(m->host, "unknown");
+    strcpy(m->cpu, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "model name", 10) == 0) {
+            char *v = strchr(line, ':');
+            if (v) {
+                v += strspn(v, ": \t");
+                v[strcspn(v, "\n")] = '\0';
+                snprintf(m->cpu, sizeof m->cpu, "%s", v);
+            }
+            break;
+        }
+    if (f)
+        fclose(f);
+    long on = sysconf(_SC_NPROCESSORS_ONLN);
+    m->online = on > 0 ? (unsigned)on : 1;
+    m->allowed = cpus_allowed();
+    if (uname(&u) == 0)
+        snprintf(m->kernel, sizeof m->kernel, "%s", u.release);
+}
+
+void machine_print(FILE *f, const struct machine *m)
+{
+    fprintf(f, "# parlab %s on %s: %s, %u CPUs online, %u allowed, Linux %s\n",
+            PARLAB_VERSION, m->host, m->cpu, m->online, m->allowed, m->kernel);
+}

@@ -1,0 +1,445 @@
+/* run.c: `parlab run`: parse and check options, bind a workload to a runner, time each
+ * repeat the same way for every runner, verify, and print. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "harness.h"
+#include "parse.h"
+
+#define MAX_WORKERS 4096u
+#define MAX_TASKS (1u << 22)     /* 4M tasks: 256 MiB of result slots */
+#define MAX_STEPS 100000u
+#define MAX_REPEAT 10000u
+
+struct run_opts {
+    const struct workload *wl;
+    const struct runner *runner;
+    uint64_t size, tasks, steps, workers, cores, repeat, chunk, seed, io_ms, loops;
+    int size_set, tasks_set, steps_set, workers_set, cores_set, chunk_set, loops_set;
+    int sched_set;
+    enum sched_kind schedule;
+    enum out_format format;
+    const char *trace_path;
+    const char *expect;
+    double task_timeout;
+    enum inject_kind inject;
+    uint64_t inject_task;
+    int baseline;
+};
+
+static void run_usage(FILE *f)
+{
+    fprintf(f,
+        "usage: parlab run -w WORKLOAD -r RUNNER [options]\n"
+        "  -w, --workload W    what to compute (parlab list)\n"
+        "  -r, --runner R      how to run it (parlab list)\n"
+        "  -j, --workers N     workers; default: the CPUs this process may use\n"
+        "  -n, --size N        problem size; accepts 2000000, 2M, 2e6\n"
+        "  -t, --tasks T       tasks the job splits into; default per workload\n"
+        "  -s, --schedule S    static | dynamic | guided (as OpenMP's schedule clause)\n"
+        "  -c, --chunk C       tasks per claim; default: the schedule's own\n"
+        "      --steps S       time steps for simulations (nbody)\n"
+        "      --cores K       restrict the run, workers included, to K CPUs\n"
+        "      --repeat R      run R times and report each, with mean and spread\n"
+        "      --format F      text | csv | json\n"
+        "      --trace FILE    write one CSV row per task: task,worker,step,start_ns,end_ns\n"
+        "      --seed S        seed of the counter-based random streams (default 1)\n"
+        "      --io-ms MS      I/O workloads: how long each task waits (default 100)\n"
+        "      --loops N       epoll: event-loop processes that split the tasks\n"
+        "      --task-timeout SECONDS  fail the run if one task takes longer\n"
+        "      --inject KIND@TASK  plant a fault: segv, kill, exit, hang or error\n"
+        "      --expect RESULT fail unless the result equals RESULT (skips the seq check)\n"
+        "      --baseline      also run seq R times and report the speedup\n"
+        "  -h, --help          this help\n"
+        "exit status: 0 verified, 1 wrong result, 64 usage, 70 worker failure, 71 OS failure\n");
+}
+
+/* Parse option `opt` with value `val` as a count in [min, max], or exit 64. */
+static int get_count(const char *opt, const char *val, uint64_t min, uint64_t max,
+                     uint64_t *out)
+{
+    const char *why;
+    if (parse_count(val, min, max, out, &why) == 0)
+        return 0;
+    if (strcmp(why, "too large") == 0)
+        return die(PARLAB_EXIT_USAGE, "%s %s: too large (at most %llu)", opt, val,
+                   (unsigned long long)max);
+    return die(PARLAB_EXIT_USAGE, "%s %s: %s", opt, val, why);
+}
+
+static int parse_inject(const char *val, struct run_opts *o)
+{
+    static const char *const kinds[] = { "", "segv", "kill", "exit", "hang", "error" };
+    const char *at = strchr(val, '@');
+    if (!at)
+        return die(PARLAB_EXIT_USAGE, "--inject %s: expected KIND@TASK, e.g. segv@3", val);
+    for (int k = 1; k < 6; k++)
+        if ((size_t)(at - val) == strlen(kinds[k]) && strncmp(val, kinds[k], (size_t)(at - val)) == 0) {
+            o->inject = (enum inject_kind)k;
+            return get_count("--inject", at + 1, 0, UINT32_MAX, &o->inject_task);
+        }
+    return die(PARLAB_EXIT_USAGE, "--inject %s: unknown fault (segv, kill, exit, hang, error)", val);
+}
+
+enum { OPT_STEPS = 256, OPT_CORES, OPT_REPEAT, OPT_FORMAT, OPT_TRACE, OPT_SEED, OPT_IOMS,
+       OPT_LOOPS, OPT_TIMEOUT, OPT_INJECT, OPT_EXPECT, OPT_BASELINE };
+
+static const struct option long_opts[] = {
+    { "workload", required_argument, 0, 'w' }, { "runner", required_argument, 0, 'r' },
+    { "workers", required_argument, 0, 'j' },  { "size", required_argument, 0, 'n' },
+    { "tasks", required_argument, 0, 't' },    { "schedule", required_argument, 0, 's' },
+    { "chunk", required_argument, 0, 'c' },    { "steps", required_argument, 0, OPT_STEPS },
+    { "cores", required_argument, 0, OPT_CORES }, { "repeat", required_argument, 0, OPT_REPEAT },
+    { "format", required_argument, 0, OPT_FORMAT }, { "trace", required_argument, 0, OPT_TRACE },
+    { "seed", required_argument, 0, OPT_SEED }, { "io-ms", required_argument, 0, OPT_IOMS },
+    { "loops", required_argument, 0, OPT_LOOPS },
+    { "task-timeout", required_argument, 0, OPT_TIMEOUT },
+    { "inject", required_argument, 0, OPT_INJECT }, { "expect", required_argument, 0, OPT_EXPECT },
+    { "baseline", no_argument, 0, OPT_BASELINE }, { "help", no_argument, 0, 'h' },
+    { 0, 0, 0, 0 },
+};
+
+/* Parse argv into o, checking each value. Returns -1 on success, else an exit status. */
+static int parse_run_opts(int argc, char **argv, struct run_opts *o)
+{
+    int c, rc;
+    *o = (struct run_opts){ .repeat = 1, .seed = 1, .io_ms = 100, .loops = 1 };
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":w:r:j:n:t:s:c:h", long_opts, NULL)) != -1) {
+        rc = 0;
+        switch (c) {
+        case 'w':
+            if (!(o->wl = wl_find(optarg)))
+                return die(PARLAB_EXIT_USAGE, "-w %s: unknown workload (parlab list shows them)", optarg);
+            break;
+        case 'r':
+            if (!(o->runner = runner_find(optarg)))
+                return die(PARLAB_EXIT_USAGE, "-r %s: unknown runner (parlab list shows them)", optarg);
+            break;
+        case 'j': rc = get_count("-j", optarg, 1, MAX_WORKERS, &o->workers); o->workers_set = 1; break;
+        case 'n': rc = get_count("-n", optarg, 0, UINT64_MAX, &o->size); o->size_set = 1; break;
+        case 't': rc = get_count("-t", optarg, 1, MAX_TASKS, &o->tasks); o->tasks_set = 1; break;
+        case 'c': rc = get_count("-c", optarg, 1, MAX_TASKS, &o->chunk); o->chunk_set = 1; break;
+        case 's':
+            if (sched_parse(optarg, &o->schedule))
+                return die(PARLAB_EXIT_USAGE, "-s %s: unknown schedule (static, dynamic, guided)", optarg);
+            o->sched_set = 1;
+            break;
+        case OPT_STEPS: rc = get_count("--steps", optarg, 1, MAX_STEPS, &o->steps); o->steps_set = 1; break;
+        case OPT_CORES: rc = get_count("--cores", optarg, 1, MAX_WORKERS, &o->cores); o->cores_set = 1; break;
+        case OPT_REPEAT: rc = get_count("--repeat", optarg, 1, MAX_REPEAT, &o->repeat); break;
+        case OPT_SEED: rc = get_count("--seed", optarg, 0, UINT64_MAX, &o->seed); break;
+        case OPT_IOMS: rc = get_count("--io-ms", optarg, 0, 3600000, &o->io_ms); break;
+        case OPT_LOOPS: rc = get_count("--loops", optarg, 1, MAX_WORKERS, &o->loops); o->loops_set = 1; break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "text") == 0) o->format = OUT_TEXT;
+            else if (strcmp(optarg, "csv") == 0) o->format = OUT_CSV;
+            else if (strcmp(optarg, "json") == 0) o->format = OUT_JSON;
+            else return die(PARLAB_EXIT_USAGE, "--format %s: unknown format (text, csv, json)", optarg);
+            break;
+        case OPT_TRACE:
+            if (!*optarg)
+                return die(PARLAB_EXIT_USAGE, "--trace '': empty file name");
+            o->trace_path = optarg;
+            break;
+        case OPT_TIMEOUT: {
+            const char *why;
+            if (parse_seconds(optarg, 86400, &o->task_timeout, &why))
+                return die(PARLAB_EXIT_USAGE, "--task-timeout %s: %s", optarg, why);
+            break;
+        }
+        case OPT_INJECT: rc = parse_inject(optarg, o); break;
+        case OPT_EXPECT: o->expect = optarg; break;
+        case OPT_BASELINE: o->baseline = 1; break;
+        case 'h': run_usage(stdout); return 0;
+        case ':': return die(PARLAB_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
+        default:
+            return die(PARLAB_EXIT_USAGE, "unknown option '%s' (parlab run --help)", argv[optind - 1]);
+        }
+        if (rc)
+            return rc;
+    }
+    if (optind < argc)
+        return die(PARLAB_EXIT_USAGE, "unexpected argument '%s' (parlab run --help)", argv[optind]);
+    if (!o->wl)
+        return die(PARLAB_EXIT_USAGE, "-w WORKLOAD is required (parlab list shows them)");
+    if (!o->runner)
+        return die(PARLAB_EXIT_USAGE, "-r RUNNER is required (parlab list shows them)");
+    return -1;
+}
+
+/* Fill in defaults and check the options against each other. -1 if fine, else status. */
+static int resolve_opts(struct run_opts *o)
+{
+    const struct workload *wl = o->wl;
+    const struct runner *r = o->runner;
+
+    if (wl->default_tasks == 0) {   /* one task per item: -n and -t say the same */
+        if (o->tasks_set && o->size_set && o->tasks != o->size)
+            return die(PARLAB_EXIT_USAGE, "-t %llu: for %s, -n and -t both count tasks and differ",
+                       (unsigned long long)o->tasks, wl->name);
+        if (!o->size_set)
+            o->size = o->tasks_set ? o->tasks : wl->default_size;
+        if (o->size > MAX_TASKS)
+            return die(PARLAB_EXIT_USAGE, "-n %llu: too large for %s (at most %u tasks)",
+                       (unsigned long long)o->size, wl->name, MAX_TASKS);
+        o->tasks = o->size;
+    } else {
+        if (!o->size_set)
+            o->size = wl->default_size;
+        if (!o->tasks_set)
+            o->tasks = wl->default_tasks;
+    }
+    if (o->size < wl->min_size)
+        return die(PARLAB_EXIT_USAGE, "-n %llu: too small for %s (at least %llu)",
+                   (unsigned long long)o->size, wl->name, (unsigned long long)wl->min_size);
+    if (o->size > wl->max_size)
+        return die(PARLAB_EXIT_USAGE, "-n %llu: too large for %s (at most %llu)",
+                   (unsigned long long)o->size, wl->name, (unsigned long long)wl->max_size);
+    if (o->steps_set && wl->default_steps == 0 && o->steps != 1)
+        return die(PARLAB_EXIT_USAGE, "--steps %llu: %s has no time steps",
+                   (unsigned long long)o->steps, wl->name);
+    if (!o->steps_set)
+        o->steps = wl->default_steps ? wl->default_steps : 1;
+    if (o->sched_set && !(r->schedules & SCHED_BIT(o->schedule)))
+        return die(PARLAB_EXIT_USAGE, "-s %s: runner %s cannot honour it", sched_name(o->schedule),
+                   r->name);
+    if (!o->sched_set)
+        o->schedule = r->default_schedule;
+    if (o->loops_set && !(r->flags & RUNNER_HAS_LOOPS))
+        return die(PARLAB_EXIT_USAGE, "--loops %llu: runner %s has no event loops (only epoll)",
+                   (unsigned long long)o->loops, r->name);
+    if (o->loops > o->tasks)
+        o->loops = o->tasks;
+    if (o->inject && o->inject_task >= o->tasks)
+        return die(PARLAB_EXIT_USAGE, "--inject %llu: no such task (the job has %llu)",
+                   (unsigned long long)o->inject_task, (unsigned long long)o->tasks);
+    if (o->cores_set) {
+        unsigned have = cpus_allowed();
+        if (o->cores > have)
+            return die(PARLAB_EXIT_USAGE, "--cores %llu: only %u CPUs are available",
+                       (unsigned long long)o->cores, have);
+        int e = cpus_restrict((unsigned)o->cores);
+        if (e)
+            return die(PARLAB_EXIT_OS, "--cores %llu: sched_setaffinity: %s",
+                       (unsigned long long)o->cores, strerror(-e));
+    }
+    o->cores = cpus_allowed();
+    if (!o->workers_set)
+        o->workers = o->cores;
+    return -1;
+}
+
+static double tv_s(struct timeval tv)
+{
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
+}
+
+static void usage_sum(struct rusage *u)
+{
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    u->ru_utime.tv_sec = self.ru_utime.tv_sec + kids.ru_utime.tv_sec;
+    u->ru_utime.tv_usec = self.ru_utime.tv_usec + kids.ru_utime.tv_usec;
+    u->ru_stime.tv_sec = self.ru_stime.tv_sec + kids.ru_stime.tv_sec;
+    u->ru_stime.tv_usec = self.ru_stime.tv_usec + kids.ru_stime.tv_usec;
+    u->ru_maxrss = self.ru_maxrss > kids.ru_maxrss ? self.ru_maxrss : kids.ru_maxrss;
+    u->ru_nvcsw = self.ru_nvcsw + kids.ru_nvcsw;
+    u->ru_nivcsw = self.ru_nivcsw + kids.ru_nivcsw;
+}
+
+static int write_trace(const char *path, const struct trace_rec *t, size_t n, uint64_t t0)
+{
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -errno;
+    fprintf(f, "task,worker,step,start_ns,end_ns\n");
+    for (size_t i = 0; i < n; i++)
+        fprintf(f, "%u,%u,%u,%llu,%llu\n", t[i].task, t[i].worker, t[i].step,
+                (unsigned long long)(t[i].start_ns - t0), (unsigned long long)(t[i].end_ns - t0));
+    return fclose(f) ? -errno : 0;
+}
+
+/*
+ * One repeat: set up, run under r, combine in task order, verify. Fills row. Returns 0,
+ * or an exit status with the message printed.
+ */
+static int run_once(const struct run_opts *o, const struct runner *r, struct result_row *row,
+                    const char *trace_path)
+{
+    struct job job = { .wl = o->wl, .size = o->size, .tasks = o->tasks,
+                       .steps = (unsigned)o->steps, .seed = o->seed, .io_ms = (unsigned)o->io_ms };
+    struct plan plan = { .workers = (unsigned)o->workers, .cores = (unsigned)o->cores,
+                         .schedule = r == o->runner ? o->schedule : r->default_schedule,
+                         .chunk = o->chunk, .loops = (unsigned)o->loops,
+                         .task_timeout_s = o->task_timeout,
+                         .inject = r == o->runner ? o->inject : INJECT_NONE,
+                         .inject_task = o->inject_task };
+    struct outcome oc = { 0 };
+    struct partial total = { 0 };
+    size_t slots_len = job.tasks * sizeof(struct partial);
+    size_t trace_len = job.tasks * job.steps * sizeof(struct trace_rec);
+    struct rusage u0, u1;
+    int status = 0;
+    char why[256] = "";
+
+    if (o->wl->setup && o->wl->setup(&job))
+        return die(PARLAB_EXIT_OS, "%s: setup for N=%llu: %s", o->wl->name,
+                   (unsigned long long)job.size, strerror(errno));
+    struct partial *slots = job_shared_alloc(slots_len);
+    if (trace_path)
+        plan.trace = job_shared_alloc(trace_len);
+    if (!slots || (trace_path && !plan.trace)) {
+        status = die(PARLAB_EXIT_OS, "mmap of %zu result slots: %s", job.tasks, strerror(errno));
+        goto out;
+    }
+
+    usage_sum(&u0);
+    uint64_t t0 = runner_now_ns();
+    int rc = r->run(&job, &plan, slots, &oc);
+    uint64_t t1 = runner_now_ns();
+    usage_sum(&u1);
+    if (rc) {
+        status = die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "%s", oc.msg);
+        goto out;
+    }
+    for (size_t t = 0; t < job.tasks; t++) {
+        if (slots[t].err) {
+            status = die(PARLAB_EXIT_SOFTWARE, "task %zu reported error %d (%s)", t,
+                         slots[t].err, strerror(slots[t].err));
+            goto out;
+        }
+        o->wl->combine(&total, &slots[t]);
+    }
+    if (o->wl->finish)
+        o->wl->finish(&job, &total);
+
+    *row = (struct result_row){
+        .workload = o->wl->name, .runner = r->name, .schedule = sched_name(plan.schedule),
+        .size = job.size, .workers = plan.workers, .cores = plan.cores, .steps = job.steps,
+        .tasks = job.tasks, .chunk = plan.chunk, .wall_s = (double)(t1 - t0) / 1e9,
+        .user_s = tv_s(u1.ru_utime) - tv_s(u0.ru_utime),
+        .sys_s = tv_s(u1.ru_stime) - tv_s(u0.ru_stime), .max_rss_kb = u1.ru_maxrss,
+        .vol_cs = u1.ru_nvcsw - u0.ru_nvcsw, .invol_cs = u1.ru_nivcsw - u0.ru_nivcsw,
+    };
+    o->wl->format(&job, &total, row->result, sizeof row->result);
+    if (o->wl->describe)
+        o->wl->describe(&job, &total, row->detail, sizeof row->detail);
+    else
+        snprintf(row->detail, sizeof row->detail, "%s", row->result);
+    row->verified = o->wl->verify(&job, &total, why, sizeof why);
+    row->check = row->verified < 0 ? "seq" : o->wl->check;
+    if (row->verified == 0)
+        fprintf(stderr, "parlab: %s %s: wrong result: %s\n", o->wl->name, r->name, why);
+    if (trace_path) {
+        int e = write_trace(trace_path, plan.trace, job.tasks * job.steps, t0);
+        if (e)
+            status = die(PARLAB_EXIT_OS, "--trace %s: %s", trace_path, strerror(-e));
+    }
+out:
+    job_shared_free(slots, slots_len);
+    if (plan.trace)
+        job_shared_free(plan.trace, trace_len);
+    if (o->wl->teardown)
+        o->wl->teardown(&job);
+    return status;
+}
+
+/* For results only seq can vouch for: compare with --expect or with one seq run. */
+static int check_against_seq(const struct run_opts *o, struct result_row *row, char *ref,
+                             size_t reflen)
+{
+    if (row->verified >= 0)
+        return 0;
+    if (o->expect) {
+        snprintf(ref, reflen, "%s", o->expect);
+        row->check = "expect";
+    } else if (!*ref) {
+        struct result_row seq_row;
+        const struct runner *seq = runner_find("seq");
+        if (row->runner == seq->name) {
+            snprintf(ref, reflen, "%s", row->result);  /* seq is the reference itself */
+        } else {
+            int st = run_once(o, seq, &seq_row, NULL);
+            if (st)
+                return st;
+            snprintf(ref, reflen, "%s", seq_row.result);
+        }
+    }
+    row->verified = strcmp(ref, row->result) == 0;
+    if (!row->verified)
+        fprintf(stderr, "parlab: %s %s: wrong result: %s, but %s gives %s\n", row->workload,
+                row->runner, row->result, o->expect ? "--expect" : "seq", ref);
+    return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+    struct run_opts o;
+    struct machine m;
+    int st = parse_run_opts(argc, argv, &o);
+    if (st >= 0)
+        return st;
+    if ((st = resolve_opts(&o)) >= 0)
+        return st;
+    st = 0;
+    machine_read(&m);
+
+    int R = (int)o.repeat, wrong = 0, nbase = 0;
+    double *wall = calloc((size_t)R, sizeof *wall), *base = calloc((size_t)R, sizeof *base);
+    char ref[128] = "";
+    struct result_row row;
+    if (!wall || !base)
+        return die(PARLAB_EXIT_OS, "out of memory");
+
+    out_begin(stdout, o.format);
+    if (o.format == OUT_TEXT) {
+        machine_print(stdout, &m);
+        printf("# %s  N=%llu  runner=%s  workers=%llu  cores=%llu  tasks=%llu  schedule=%s  chunk=%llu%s",
+               o.wl->name, (unsigned long long)o.size, o.runner->name,
+               (unsigned long long)o.workers, (unsigned long long)o.cores,
+               (unsigned long long)o.tasks, sched_name(o.schedule), (unsigned long long)o.chunk,
+               o.chunk ? "" : " (schedule's default)");
+        if (o.steps > 1)
+            printf("  steps=%llu", (unsigned long long)o.steps);
+        printf("\n");
+    }
+    int idx = 0, total = R * (o.baseline ? 2 : 1);
+    for (int pass = o.baseline ? 0 : 1; pass < 2 && !st; pass++) {
+        const struct runner *r = pass == 0 ? runner_find("seq") : o.runner;
+        for (int i = 0; i < R; i++) {
+            int last = pass == 1 && i == R - 1;
+            st = run_once(&o, r, &row, last ? o.trace_path : NULL);
+            if (!st)
+                st = check_against_seq(&o, &row, ref, sizeof ref);
+            if (st)
+                break;
+            row.host = m.host;
+            wrong |= !row.verified;
+            if (pass == 0)
+                base[nbase++] = row.wall_s;
+            else
+                wall[i] = row.wall_s;
+            out_row(stdout, o.format, &row, idx++, total);
+            fflush(stdout);
+        }
+    }
+    if (!st && o.format == OUT_TEXT) {
+        printf("answer: %s: %s (%s)\n", row.detail,
+               wrong ? "WRONG" : "verified", row.check);
+        out_summary(stdout, wall, R, base, nbase);
+    }
+    out_end(stdout, o.format);
+    free(wall);
+    free(base);
+    if (st)
+        return st;
+    return wrong ? PARLAB_EXIT_WRONG : PARLAB_EXIT_OK;
+}

@@ -1,0 +1,102 @@
+/* common.c: what every runner shares: schedule names, the clock, task execution with
+ * tracing and planted faults, static blocks, and error reports. */
+#define _GNU_SOURCE
+#include "runner.h"
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+static const char *const sched_names[SCHED__COUNT] = { "static", "dynamic", "guided" };
+
+const char *sched_name(enum sched_kind s)
+{
+    return (unsigned)s < SCHED__COUNT ? sched_names[s] : "?";
+}
+
+int sched_parse(const char *s, enum sched_kind *out)
+{
+    for (int i = 0; i < SCHED__COUNT; i++)
+        if (strcmp(s, sched_names[i]) == 0) {
+            *out = (enum sched_kind)i;
+            return 0;
+        }
+    return -1;
+}
+
+uint64_t runner_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The task this thread is running, for the crash handler's message. */
+__thread long runner_current_task = -1;
+
+static void plant_fault(enum inject_kind k, struct partial *out)
+{
+    switch (k) {
+    case INJECT_SEGV: {
+        volatile int *volatile bad = NULL;   /* a real invalid write, not raise() */
+        *bad = 1;
+        break;
+    }
+    case INJECT_KILL:
+        raise(SIGKILL);
+        break;
+    case INJECT_EXIT:
+        _exit(3);
+    case INJECT_HANG:
+        for (;;)
+            pause();
+    case INJECT_ERROR:
+        out->err = 5; /* EIO: reported through the result path */
+        break;
+    default:
+        break;
+    }
+}
+
+void runner_exec_task(const struct job *job, const struct plan *plan, unsigned step,
+                      size_t task, unsigned worker, struct partial *slots)
+{
+    uint64_t t0 = plan->trace ? runner_now_ns() : 0;
+    int planted = plan->inject != INJECT_NONE && task == plan->inject_task && step == 0;
+    runner_current_task = (long)task;
+    if (planted && plan->inject != INJECT_ERROR)
+        plant_fault(plan->inject, &slots[task]);
+    job->wl->run_task(job, step, task, &slots[task]);
+    if (planted && plan->inject == INJECT_ERROR)
+        plant_fault(plan->inject, &slots[task]);
+    runner_current_task = -1;
+    if (plan->trace) {
+        struct trace_rec *r = &plan->trace[(size_t)step * job->tasks + task];
+        r->task = (uint32_t)task;
+        r->worker = worker;
+        r->step = step;
+        r->start_ns = t0;
+        r->end_ns = runner_now_ns();
+    }
+}
+
+void sched_static_block(size_t n, unsigned workers, unsigned w, size_t *lo, size_t *hi)
+{
+    /* OpenMP's static split: the first n % W workers take one extra task. */
+    size_t q = n / workers, r = n % workers;
+    *lo = (size_t)w * q + (w < r ? w : r);
+    *hi = *lo + q + (w < r ? 1 : 0);
+}
+
+int outcome_fail(struct outcome *out, int code, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->msg, sizeof out->msg, fmt, ap);
+    va_end(ap);
+    out->code = code;
+    return -1;
+}

@@ -1,0 +1,91 @@
+/* runner.h: the contract every runner implements, the plan it is given, and helpers
+ * that every runner shares so that all of them are measured the same way. */
+#ifndef PARLAB_RUNNER_H
+#define PARLAB_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "../workloads/workload.h"
+
+enum sched_kind { SCHED_STATIC, SCHED_DYNAMIC, SCHED_GUIDED, SCHED__COUNT };
+#define SCHED_BIT(s) (1u << (s))
+#define SCHED_ALL (SCHED_BIT(SCHED_STATIC) | SCHED_BIT(SCHED_DYNAMIC) | SCHED_BIT(SCHED_GUIDED))
+
+const char *sched_name(enum sched_kind s);
+int sched_parse(const char *s, enum sched_kind *out);   /* 0, or -1 if unknown */
+
+/* One row of --trace: a task's run on one clock that every process shares. */
+struct trace_rec {
+    uint32_t task, worker, step, pad;
+    uint64_t start_ns, end_ns;   /* CLOCK_MONOTONIC */
+};
+
+/* Faults that --inject plants in one task, for tests and teaching. */
+enum inject_kind { INJECT_NONE, INJECT_SEGV, INJECT_KILL, INJECT_EXIT, INJECT_HANG, INJECT_ERROR };
+
+/* How to run a job: chosen by the CLI, read-only to the runner. */
+struct plan {
+    unsigned workers;         /* W >= 1 */
+    unsigned cores;           /* CPUs the run is restricted to (affinity already applied) */
+    enum sched_kind schedule;
+    size_t chunk;             /* 0: the schedule's default (static: one block per worker) */
+    unsigned loops;           /* epoll: event-loop processes, >= 1 */
+    struct trace_rec *trace;  /* NULL, or tasks*steps records in shared memory */
+    double task_timeout_s;    /* 0: none */
+    enum inject_kind inject;
+    size_t inject_task;
+};
+
+/* What went wrong, for main to print as "parlab: <msg>" and exit with `code`. */
+struct outcome {
+    int code;                 /* 0, or PARLAB_EXIT_SOFTWARE / PARLAB_EXIT_OS */
+    char msg[256];
+};
+
+#define PARLAB_EXIT_OK 0
+#define PARLAB_EXIT_WRONG 1
+#define PARLAB_EXIT_USAGE 64
+#define PARLAB_EXIT_SOFTWARE 70
+#define PARLAB_EXIT_OS 71
+
+#define RUNNER_HAS_LOOPS 0x1u    /* accepts --loops */
+#define RUNNER_PARALLEL  0x2u    /* uses more than one CPU */
+
+struct runner {
+    const char *name;
+    const char *summary;
+    unsigned schedules;            /* SCHED_BIT mask of the schedules it honours */
+    enum sched_kind default_schedule;
+    unsigned flags;
+    /*
+     * Run every step of `job`, each step a map over all tasks with a barrier after it,
+     * writing task i's partial into slots[i] (slots live in shared memory; run_task
+     * overwrites its slot whole, so a step needs no reset). Returns 0, or fills `out` (code and message) and returns -1.
+     * Called in the parent; must leave no child, thread or mapping behind.
+     */
+    int (*run)(struct job *job, const struct plan *plan, struct partial *slots,
+               struct outcome *out);
+};
+
+extern const struct runner *const runner_registry[];
+const struct runner *runner_find(const char *name);
+
+/* CLOCK_MONOTONIC in ns: one clock that every worker, thread or process, shares. */
+uint64_t runner_now_ns(void);
+
+/*
+ * Run one task as every runner must: the planted fault if this is the task, the
+ * workload's run_task, and the trace row. Any worker may call it.
+ */
+void runner_exec_task(const struct job *job, const struct plan *plan, unsigned step,
+                      size_t task, unsigned worker, struct partial *slots);
+
+/* The task range [*lo, *hi) that worker w runs under static scheduling. */
+void sched_static_block(size_t n, unsigned workers, unsigned w, size_t *lo, size_t *hi);
+
+/* Fill out->msg with printf-style text and set out->code; returns -1 for `return`. */
+int outcome_fail(struct outcome *out, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+#endif

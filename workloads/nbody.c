@@ -1,0 +1,172 @@
+/* nbody.c: N gravitating bodies, all-pairs forces, S time steps (CPU, bulk-synchronous).
+ * Positions are double-buffered in shared memory: step s reads buffer s%2 and each task
+ * writes its own bodies into the other, so the barrier between steps is the only
+ * synchronisation, and every body's force sums j = 0..N-1 in the same order under any
+ * runner, which makes the result bit-identical to seq. */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include "rng.h"
+#include "workload.h"
+
+#define DT 1e-3
+#define SOFT2 (0.05 * 0.05)     /* Plummer softening, squared: no close-encounter blow-up */
+#define DRIFT_LIMIT 1e-3        /* relative energy drift accepted as correct */
+
+struct vec3 { double x, y, z; };
+
+struct nbody {
+    uint64_t n;
+    double e0;                  /* total energy before the first step */
+    struct vec3 *pos[2], *vel;
+    double *mass;
+};
+
+static double energy(const struct nbody *b, const struct vec3 *pos)
+{
+    double ke = 0, pe = 0;
+    for (uint64_t i = 0; i < b->n; i++) {
+        const struct vec3 *v = &b->vel[i];
+        ke += 0.5 * b->mass[i] * (v->x * v->x + v->y * v->y + v->z * v->z);
+        for (uint64_t j = i + 1; j < b->n; j++) {
+            double dx = pos[j].x - pos[i].x, dy = pos[j].y - pos[i].y, dz = pos[j].z - pos[i].z;
+            pe -= b->mass[i] * b->mass[j] / sqrt(dx * dx + dy * dy + dz * dz + SOFT2);
+        }
+    }
+    return ke + pe;
+}
+
+static int nbody_setup(struct job *job)
+{
+    uint64_t n = job->size;
+    size_t len = sizeof(struct nbody) + n * (3 * sizeof(struct vec3) + sizeof(double));
+    struct nbody *b = job_shared_alloc(len);
+    if (!b)
+        return -1;
+    b->n = n;
+    b->pos[0] = (struct vec3 *)(b + 1);
+    b->pos[1] = b->pos[0] + n;
+    b->vel = b->pos[1] + n;
+    b->mass = (double *)(b->vel + n);
+    uint64_t key = rng_key(job->seed);
+    for (uint64_t i = 0; i < n; i++) {
+        /* A cold, uniform cube of equal masses; small random velocities. */
+        b->pos[0][i] = (struct vec3){ rng_unit(rng_at(key, 6 * i)) - 0.5,
+                                      rng_unit(rng_at(key, 6 * i + 1)) - 0.5,
+                                      rng_unit(rng_at(key, 6 * i + 2)) - 0.5 };
+        b->vel[i] = (struct vec3){ 0.1 * (rng_unit(rng_at(key, 6 * i + 3)) - 0.5),
+                                   0.1 * (rng_unit(rng_at(key, 6 * i + 4)) - 0.5),
+                                   0.1 * (rng_unit(rng_at(key, 6 * i + 5)) - 0.5) };
+        b->mass[i] = 1.0 / (double)n;
+    }
+    b->e0 = energy(b, b->pos[0]);
+    job->state = b;
+    job->state_len = len;
+    return 0;
+}
+
+static void nbody_task(const struct job *job, unsigned step, size_t task, struct partial *out)
+{
+    struct nbody *b = job->state;
+    const struct vec3 *p = b->pos[step % 2];
+    struct vec3 *q = b->pos[(step + 1) % 2];
+    uint64_t lo, hi;
+    wl_task_range(b->n, job->tasks, task, &lo, &hi);
+    for (uint64_t i = lo; i < hi; i++) {
+        double ax = 0, ay = 0, az = 0;
+        for (uint64_t j = 0; j < b->n; j++) {
+            double dx = p[j].x - p[i].x, dy = p[j].y - p[i].y, dz = p[j].z - p[i].z;
+            double r2 = dx * dx + dy * dy + dz * dz + SOFT2;
+            double inv = b->mass[j] / (r2 * sqrt(r2));
+            ax += dx * inv;
+            ay += dy * inv;
+            az += dz * inv;
+        }
+        /* Semi-implicit Euler: symplectic, so energy drift stays bounded. */
+        struct vec3 *v = &b->vel[i];
+        v->x += DT * ax;
+        v->y += DT * ay;
+        v->z += DT * az;
+        q[i] = (struct vec3){ p[i].x + DT * v->x, p[i].y + DT * v->y, p[i].z + DT * v->z };
+    }
+    *out = (struct partial){ .count = hi - lo };
+}
+
+/* FNV-1a over the bits of the final positions and velocities. */
+static uint64_t state_hash(const struct nbody *b, const struct vec3 *pos)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    const unsigned char *parts[2] = { (const void *)pos, (const void *)b->vel };
+    for (int k = 0; k < 2; k++)
+        for (size_t i = 0; i < b->n * sizeof(struct vec3); i++)
+            h = (h ^ parts[k][i]) * 0x100000001b3ull;
+    return h;
+}
+
+static void nbody_finish(const struct job *job, struct partial *t)
+{
+    struct nbody *b = job->state;
+    const struct vec3 *pos = b->pos[job->steps % 2];
+    t->value = energy(b, pos);
+    t->hash = state_hash(b, pos);
+}
+
+static double drift(const struct job *job, const struct partial *t)
+{
+    const struct nbody *b = job->state;
+    return fabs((t->value - b->e0) / b->e0);
+}
+
+static void nbody_format(const struct job *job, const struct partial *t, char *buf, size_t n)
+{
+    (void)job;
+    snprintf(buf, n, "%016llx", (unsigned long long)t->hash);
+}
+
+static void nbody_describe(const struct job *job, const struct partial *t, char *buf, size_t n)
+{
+    const struct nbody *b = job->state;
+    snprintf(buf, n, "%llu bodies after %u steps: energy %.12g (start %.12g, drift %.2e), state hash %016llx",
+             (unsigned long long)b->n, job->steps, t->value, b->e0, drift(job, t),
+             (unsigned long long)t->hash);
+}
+
+static int nbody_verify(const struct job *job, const struct partial *t, char *why, size_t n)
+{
+    double d = drift(job, t);
+    if (t->count != job->size) {
+        snprintf(why, n, "%llu of %llu bodies updated", (unsigned long long)t->count,
+                 (unsigned long long)job->size);
+        return 0;
+    }
+    if (d <= DRIFT_LIMIT)
+        return 1;
+    snprintf(why, n, "relative energy drift %.3e exceeds %.0e", d, DRIFT_LIMIT);
+    return 0;
+}
+
+static void nbody_teardown(struct job *job)
+{
+    job_shared_free(job->state, job->state_len);
+    job->state = NULL;
+}
+
+const struct workload wl_nbody = {
+    .name = "nbody",
+    .summary = "N bodies, all-pairs gravity, S steps with a barrier between (CPU, steps)",
+    .kind = WL_CPU,
+    .default_size = 2000,
+    .default_tasks = 64,
+    .default_steps = 10,
+    .min_size = 2,
+    .max_size = 1000000,
+    .setup = nbody_setup,
+    .check = "energy",
+    .run_task = nbody_task,
+    .combine = wl_combine_add,
+    .finish = nbody_finish,
+    .format = nbody_format,
+    .describe = nbody_describe,
+    .verify = nbody_verify,
+    .teardown = nbody_teardown,
+};

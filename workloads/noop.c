@@ -1,0 +1,23 @@
+/* noop.c: tasks that do nothing, so a run measures only what dispatching them costs. */
+#include "workload.h"
+
+static void noop_task(const struct job *job, unsigned step, size_t task, struct partial *out)
+{
+    (void)job, (void)step, (void)task;
+    *out = (struct partial){ .count = 1 };
+}
+
+const struct workload wl_noop = {
+    .name = "noop",
+    .summary = "tasks that do nothing: pure dispatch cost (N = the task count)",
+    .kind = WL_NONE,
+    .default_size = 1000000,
+    .default_tasks = 0,  /* one task per item: -n and -t both give the task count */
+    .min_size = 1,
+    .max_size = 1ull << 32,
+    .check = "task-count",
+    .run_task = noop_task,
+    .combine = wl_combine_add,
+    .format = wl_format_count,
+    .verify = wl_verify_task_count,
+};

@@ -1,0 +1,112 @@
+/* workload.h: the contract every workload implements, and the job/partial task model. */
+#ifndef PARLAB_WORKLOAD_H
+#define PARLAB_WORKLOAD_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdalign.h>
+
+#define PARLAB_CACHELINE 64
+
+enum wl_kind { WL_CPU, WL_IO, WL_NONE };
+
+/*
+ * One task's partial result. Each task owns one slot, padded to a cache line so that
+ * neighbouring slots written by different workers never share a line (no false sharing).
+ * Workloads use whichever fields they need; combine() folds them in task order.
+ */
+struct partial {
+    alignas(PARLAB_CACHELINE) unsigned __int128 sum; /* exact integer sums (sumsq, checksums) */
+    uint64_t count;                                  /* counts (primes, hits, iterations) */
+    double value;                                    /* floating results (energy) */
+    uint64_t hash;                                   /* bit patterns (n-body state hash) */
+    int err;                                         /* 0, or a task-reported error */
+};
+
+/*
+ * A job is a workload at a size, split into `tasks` tasks and run for `steps` steps.
+ * Everything a worker may read lives here or behind `state`. A workload whose state is
+ * written by tasks allocates it with job_shared_alloc() in setup(), so that forked workers
+ * and the parent see one copy: processes share memory only where they ask for it.
+ */
+struct job {
+    const struct workload *wl;
+    uint64_t size;      /* N: the problem size (meaning per workload) */
+    size_t tasks;       /* T: the number of tasks, >= 1 */
+    unsigned steps;     /* S: bulk-synchronous steps, 1 for non-simulations */
+    uint64_t seed;      /* seeds counter-based randomness */
+    unsigned io_ms;     /* I/O workloads: how long one task waits */
+    void *state;        /* workload state, set up by setup() in the parent */
+    size_t state_len;   /* bytes of state when it came from job_shared_alloc() */
+};
+
+/* What an async task waits on before resume_task() is called. */
+struct task_io {
+    int fd;             /* wait until readable; -1 when waiting on a timer instead */
+    uint64_t delay_ns;  /* with fd == -1: wait this long (the loop's own timer) */
+    uint64_t ctx;       /* the workload's own bookkeeping between start and resume */
+};
+
+enum task_status { TASK_DONE = 0, TASK_WAIT = 1 };
+
+/* Task functions receive the step (0..steps-1) and the task index (0..tasks-1). */
+typedef void (*wl_task_fn)(const struct job *, unsigned step, size_t task, struct partial *out);
+
+struct workload {
+    const char *name;
+    const char *summary;
+    enum wl_kind kind;
+    uint64_t default_size;
+    size_t default_tasks;
+    unsigned default_steps;   /* 0 means the workload has no steps (always 1) */
+    uint64_t max_size;        /* the largest N that setup() accepts (memory, overflow) */
+    uint64_t min_size;
+    const char *check;        /* how verify() knows: "known", "closed-form", "5-sigma", ... */
+
+    /* Parent, before workers start: allocate shared state. 0 or -errno. Optional. */
+    int (*setup)(struct job *);
+    /* Blocking form: run one task to completion, overwriting all of `out` and writing only
+     * its own part of the shared state. Any runner may call it from any worker. Required. */
+    wl_task_fn run_task;
+    /* Async form, for the event loop. start_task returns TASK_DONE (out is written) or
+     * TASK_WAIT (io says what to wait on); resume_task is called when that is ready and
+     * returns the same. Optional: without them the loop runs run_task in a callback. */
+    int (*start_task)(const struct job *, unsigned step, size_t task, struct task_io *io,
+                      struct partial *out);
+    int (*resume_task)(const struct job *, unsigned step, size_t task, struct task_io *io,
+                       struct partial *out);
+    /* Fold `part` into `acc`; called in task order on the last step's partials. */
+    void (*combine)(struct partial *acc, const struct partial *part);
+    /* Parent, after combine: derive the result from the shared state. Optional. */
+    void (*finish)(const struct job *, struct partial *total);
+    /* Print the result as one token without commas or spaces (for CSV). */
+    void (*format)(const struct job *, const struct partial *total, char *buf, size_t n);
+    /* Print a longer human explanation of the result (text output). Optional. */
+    void (*describe)(const struct job *, const struct partial *total, char *buf, size_t n);
+    /* 1 if verified, 0 if wrong (why says how), -1 if it can only be checked against seq. */
+    int (*verify)(const struct job *, const struct partial *total, char *why, size_t n);
+    /* Parent, after the run: release what setup() took. Optional. */
+    void (*teardown)(struct job *);
+};
+
+/* The registry: a NULL-terminated table of every workload, in `parlab list` order. */
+extern const struct workload *const wl_registry[];
+const struct workload *wl_find(const char *name);
+
+/* Shared anonymous memory that survives fork(): zeroed, page aligned. NULL on failure
+ * (errno set). Free with job_shared_free(). Any process may read and write it. */
+void *job_shared_alloc(size_t len);
+void job_shared_free(void *p, size_t len);
+
+/* Plain sum of the common fields, for workloads whose partials just add up. */
+void wl_combine_add(struct partial *acc, const struct partial *part);
+/* The range [*lo, *hi) of `task` when n items are split into `tasks` near-equal parts. */
+void wl_task_range(uint64_t n, size_t tasks, size_t task, uint64_t *lo, uint64_t *hi);
+/* Print t->count as the result. */
+void wl_format_count(const struct job *job, const struct partial *t, char *buf, size_t n);
+/* Verified when every task reported once: t->count == the task count. */
+int wl_verify_task_count(const struct job *job, const struct partial *t, char *why, size_t n);
+/* Format an unsigned 128-bit integer in decimal. */
+char *wl_u128_str(unsigned __int128 v, char *buf, size_t n);
+
+#endif
