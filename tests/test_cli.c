@@ -1,0 +1,196 @@
+/* test_cli.c: the built binary: known answers through --format csv, output shapes, and
+ * every bad input ending with exit 64 and a one-line message naming option and value. */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <string.h>
+#include "util.h"
+
+/* result column (16) of the first CSV row of `parlab run ... --format csv` */
+static void expect_csv(const char *want, const char *w, const char *r, const char *n)
+{
+    struct cmd_result res;
+    char f[200];
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&res, 120, "run", "-w", w, "-r", r, "-n", n,
+                                     "--format", "csv", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(res.exited, 1);
+    CU_ASSERT_EQUAL(res.status, 0);
+    CU_ASSERT_STRING_EQUAL(csv_field(res.out, 1, 16, f, sizeof f), want);
+    CU_ASSERT_STRING_EQUAL(csv_field(res.out, 1, 17, f, sizeof f), "yes");
+}
+
+static void test_known_answers_csv(void)
+{
+    expect_csv("78498", "primes", "thread", "1e6");
+    expect_csv("148933", "primes", "fork", "2M");
+    expect_csv("41666654166667500000", "sumsq", "seq", "5000000");
+    expect_csv("333333283333335000000", "sumsq", "thread", "10M");
+}
+
+static void test_primes_text(void)
+{
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "run", "-w", "primes", "-r", "seq", "-n", "2M",
+                                     (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "148933"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "verified"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "time:"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "# parlab"));   /* the machine it came from */
+}
+
+static const char *const csv_header =
+    "workload,size,runner,workers,cores,tasks,schedule,chunk,steps,wall_s,user_s,sys_s,"
+    "max_rss_kb,vol_cs,invol_cs,result,verified,check,host\n";
+
+static void test_csv_shape(void)
+{
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "run", "-w", "sumsq", "-r", "thread", "-n", "1M",
+                                     "--repeat", "3", "--format", "csv", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(strncmp(r.out, csv_header, strlen(csv_header)), 0);
+    CU_ASSERT_EQUAL(count_lines(r.out), 4);            /* header + one row per repeat */
+    for (const char *p = r.out; (p = strchr(p, '\n')) && p[1]; p++) {
+        int commas = 0;
+        for (const char *q = p + 1; *q && *q != '\n'; q++)
+            commas += *q == ',';
+        CU_ASSERT_EQUAL(commas, 18);
+    }
+}
+
+static void test_json_shape(void)
+{
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "run", "-w", "primes", "-r", "fork", "-n", "1e5",
+                                     "--repeat", "2", "--format", "json", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    /* A minimal structural check: one array, two objects, balanced, and the fields. */
+    const char *s = r.out;
+    while (*s == ' ' || *s == '\n')
+        s++;
+    CU_ASSERT_EQUAL(*s, '[');
+    int depth = 0, objects = 0, in_str = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p == '"' && p[-1] != '\\')
+            in_str = !in_str;
+        if (in_str)
+            continue;
+        if (*p == '{' || *p == '[')
+            depth++;
+        if (*p == '}' || *p == ']')
+            depth--;
+        if (*p == '{')
+            objects++;
+        CU_ASSERT(depth >= 0);
+    }
+    CU_ASSERT_EQUAL(depth, 0);
+    CU_ASSERT_EQUAL(objects, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"result\": \"9592\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"verified\": true"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\"wall_s\": "));
+}
+
+static void test_list_help_version(void)
+{
+    struct cmd_result r;
+    run_parlab(&r, 10, "list", (char *)NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    static const char *const names[] = { "primes", "sumsq", "montecarlo", "mandelbrot",
+                                         "nbody", "noop", "sleep", "seq", "fork", "thread",
+                                         "spawn", "omp" };
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.out, names[i]));
+    run_parlab(&r, 10, "-V", (char *)NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(strncmp(r.out, "parlab ", 7), 0);
+    run_parlab(&r, 10, "run", "--help", (char *)NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "--schedule"));
+    run_parlab(&r, 10, "-h", (char *)NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "usage"));
+}
+
+/* Each bad input: exit 64, nothing on stdout, one line on stderr containing `needle`. */
+static const struct bad {
+    const char *args[10];
+    const char *needle;
+} bad[] = {
+    { { "run", "-w", "nope", "-r", "seq" }, "-w nope" },
+    { { "run", "-w", "primes", "-r", "nope" }, "-r nope" },
+    { { "run", "-w", "primes", "-r", "seq", "-j", "0" }, "-j 0" },
+    { { "run", "-w", "primes", "-r", "seq", "-j", "-1" }, "-j -1" },
+    { { "run", "-w", "primes", "-r", "seq", "-j", "100000000000" }, "-j 100000000000" },
+    { { "run", "-w", "primes", "-r", "seq", "-n", "abc" }, "-n abc" },
+    { { "run", "-w", "primes", "-r", "seq", "-n", "1e99" }, "-n 1e99" },
+    { { "run", "-w", "primes", "-r", "seq", "-n", "" }, "-n " },
+    { { "run", "-w", "primes", "-r", "seq", "-n", "1.5" }, "-n 1.5" },
+    { { "run", "-w", "primes", "-r", "seq", "-n", "99999999999999999999999" }, "too large" },
+    { { "run", "-w", "primes", "-r", "seq", "-t", "0" }, "-t 0" },
+    { { "run", "-w", "primes", "-r", "thread", "-s", "random" }, "-s random" },
+    { { "run", "-w", "primes", "-r", "seq", "-s", "guided" }, "-s guided" },
+    { { "run", "-w", "primes", "-r", "seq", "--format", "xml" }, "--format xml" },
+    { { "run", "-w", "primes", "-r", "seq", "-n" }, "-n" },
+    { { "run", "-w", "primes", "-r", "seq", "--repeat", "0" }, "--repeat 0" },
+    { { "run", "-w", "primes", "-r", "seq", "-c", "0" }, "-c 0" },
+    { { "run", "-w", "primes", "-r", "thread", "--cores", "100000" }, "--cores 100000" },
+    { { "run", "-w", "primes", "-r", "thread", "--loops", "2" }, "--loops 2" },
+    { { "run", "-w", "primes", "-r", "seq", "--task-timeout", "-1" }, "--task-timeout -1" },
+    { { "run", "-w", "primes", "-r", "seq", "--inject", "boom@1" }, "--inject boom@1" },
+    { { "run", "-w", "primes", "-r", "seq", "-t", "4", "--inject", "segv@9" }, "--inject 9" },
+    { { "run", "-w", "primes", "-r", "seq", "--steps", "3" }, "--steps 3" },
+    { { "run", "-w", "sumsq", "-r", "seq", "-n", "5e9" }, "-n 5000000000" },
+    { { "run", "-r", "seq" }, "-w" },
+    { { "run", "-w", "primes", "-r", "seq", "--bogus" }, "--bogus" },
+    { { "frobnicate" }, "frobnicate" },
+};
+
+static void test_bad_inputs(void)
+{
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[16] = { (char *)parlab_bin() };
+        int n = 1;
+        for (int k = 0; bad[i].args[k]; k++)
+            argv[n++] = (char *)bad[i].args[k];
+        struct cmd_result r;
+        CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 10, &r), 0);
+        if (!r.exited || r.status != 64 || !strstr(r.err, bad[i].needle) ||
+            count_lines(r.err) != 1 || strncmp(r.err, "parlab: ", 8) != 0)
+            fprintf(stderr, "\n  case %zu (%s): exit %d/%d, stderr: %s", i, bad[i].needle,
+                    r.exited, r.status, r.err);
+        CU_ASSERT_EQUAL(r.exited, 1);
+        CU_ASSERT_EQUAL(r.status, 64);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.err, bad[i].needle));
+        CU_ASSERT_EQUAL(count_lines(r.err), 1);
+        CU_ASSERT_EQUAL(strncmp(r.err, "parlab: ", 8), 0);
+    }
+}
+
+static void test_wrong_result_exits_1(void)
+{
+    struct cmd_result r;
+    run_parlab(&r, 30, "run", "-w", "mandelbrot", "-r", "thread", "-n", "4096", "--expect",
+               "12345", (char *)NULL);
+    CU_ASSERT_EQUAL(r.exited, 1);
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "wrong result"));
+}
+
+static void test_number_forms(void)
+{
+    static const char *const forms[] = { "1000000", "1M", "1e6", "1.0e6", "1000k", "0.001G" };
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
+        expect_csv("78498", "primes", "seq", forms[i]);
+}
+
+CU_TestInfo tests_cli[] = {
+    { "known answers through --format csv", test_known_answers_csv },
+    { "text output for people", test_primes_text },
+    { "csv header and one row per repeat", test_csv_shape },
+    { "json is an array of objects", test_json_shape },
+    { "list, help and version", test_list_help_version },
+    { "bad inputs exit 64 with one line", test_bad_inputs },
+    { "a wrong result exits 1", test_wrong_result_exits_1 },
+    { "sizes as 1000000, 1M, 1e6", test_number_forms },
+    CU_TEST_INFO_NULL,
+};

@@ -1,0 +1,164 @@
+/* test_matrix.c: every runner x every workload x every schedule it honours gives the seq
+ * answer, across shapes: W < T, W > T, W > cores, T = 1, and n-body steps. Also --trace
+ * and --cores as a worker sees them. */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "util.h"
+#include "../harness/harness.h"
+
+struct shape { unsigned workers; size_t tasks; size_t chunk; };
+static const struct shape shapes[] = {
+    { 2, 13, 0 },   /* W < T, uneven split */
+    { 5, 3, 0 },    /* W > T and W > cores: oversubscribed, idle workers */
+    { 3, 1, 0 },    /* T = 1 */
+    { 2, 17, 4 },   /* explicit chunk */
+};
+
+static uint64_t small_size(const struct workload *wl)
+{
+    if (strcmp(wl->name, "nbody") == 0)
+        return 60;
+    if (wl->kind == WL_IO)
+        return 0;       /* one task per item: size = tasks */
+    if (wl->default_tasks == 0)
+        return 0;
+    return strcmp(wl->name, "mandelbrot") == 0 ? 2500 : 20000;
+}
+
+static void test_matrix(void)
+{
+    int cases = 0;
+    for (const struct workload *const *w = wl_registry; *w; w++) {
+        for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+            const struct shape *sh = &shapes[si];
+            struct job_spec s = { .workload = (*w)->name, .runner = "seq",
+                                  .size = small_size(*w), .tasks = sh->tasks,
+                                  .steps = (*w)->default_steps ? 3 : 1, .seed = 7,
+                                  .workers = 1, .io_ms = 2 };
+            if (!s.size)
+                s.size = s.tasks;
+            char want[200], got[200];
+            int v;
+            CU_ASSERT_EQUAL_FATAL(job_run(&s, 60, want, sizeof want, &v), 0);
+            CU_ASSERT(v != 0);
+            for (const struct runner *const *r = runner_registry; *r; r++) {
+                for (int sc = 0; sc < SCHED__COUNT; sc++) {
+                    if (!((*r)->schedules & SCHED_BIT(sc)))
+                        continue;
+                    struct job_spec t = s;
+                    t.runner = (*r)->name;
+                    t.workers = sh->workers;
+                    t.schedule = (enum sched_kind)sc;
+                    t.chunk = sh->chunk;
+                    t.loops = (*r)->flags & RUNNER_HAS_LOOPS ? (unsigned)(1 + si % 3) : 1;
+                    int rc = job_run(&t, 60, got, sizeof got, &v);
+                    if (rc || strcmp(got, want) != 0)
+                        fprintf(stderr, "\n  %s %s -s %s -j %u -t %zu -c %zu: got '%s', seq '%s'",
+                                t.workload, t.runner, sched_name(t.schedule), t.workers,
+                                t.tasks, t.chunk, got, want);
+                    CU_ASSERT_EQUAL(rc, 0);
+                    CU_ASSERT_STRING_EQUAL(got, want);
+                    CU_ASSERT(v != 0);
+                    cases++;
+                }
+            }
+        }
+    }
+    CU_ASSERT(cases > 100);
+}
+
+static void test_trace_rows(void)
+{
+    char path[] = "/tmp/parlab-trace-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    close(fd);
+    static const char *const runners[] = { "seq", "fork", "thread", "spawn", "omp" };
+    for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++) {
+        struct cmd_result r;
+        run_parlab(&r, 60, "run", "-w", "nbody", "-r", runners[i], "-n", "50", "-t", "6",
+                   "--steps", "3", "-j", "2", "--trace", path, "--format", "csv", (char *)NULL);
+        CU_ASSERT_EQUAL(r.status, 0);
+        FILE *f = fopen(path, "r");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        char line[256];
+        int rows = 0, bad = 0;
+        CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, f));
+        CU_ASSERT_STRING_EQUAL(line, "task,worker,step,start_ns,end_ns\n");
+        unsigned task, worker, step;
+        unsigned long long t0, t1;
+        while (fgets(line, sizeof line, f)) {
+            rows++;
+            if (sscanf(line, "%u,%u,%u,%llu,%llu", &task, &worker, &step, &t0, &t1) != 5 ||
+                task >= 6 || worker >= 2 || step >= 3 || t1 < t0)
+                bad++;
+        }
+        fclose(f);
+        CU_ASSERT_EQUAL(rows, 6 * 3);
+        CU_ASSERT_EQUAL(bad, 0);
+    }
+    unlink(path);
+}
+
+/* A workload whose answer is the number of CPUs each task may run on. */
+static void affinity_task(const struct job *job, unsigned step, size_t task, struct partial *out)
+{
+    cpu_set_t set;
+    (void)job, (void)step, (void)task;
+    CPU_ZERO(&set);
+    sched_getaffinity(0, sizeof set, &set);
+    *out = (struct partial){ .count = (uint64_t)CPU_COUNT(&set) };
+}
+
+static void max_combine(struct partial *acc, const struct partial *p)
+{
+    if (p->count > acc->count)
+        acc->count = p->count;
+}
+
+static const struct workload wl_affinity = {
+    .name = "affinity", .kind = WL_CPU, .run_task = affinity_task, .combine = max_combine,
+};
+
+/* --cores 1 as the harness applies it (cpus_restrict), seen from inside each runner's
+ * workers: every worker process or thread may use exactly one CPU. */
+static void test_cores_one_in_workers(void)
+{
+    for (const struct runner *const *r = runner_registry; *r; r++) {
+        pid_t pid = fork();
+        CU_ASSERT_FATAL(pid >= 0);
+        if (pid == 0) {
+            alarm(30);
+            if (cpus_restrict(1))
+                _exit(10);
+            struct job job = { .wl = &wl_affinity, .size = 8, .tasks = 8, .steps = 1 };
+            struct plan plan = { .workers = 4, .cores = 1, .schedule = (*r)->default_schedule,
+                                 .loops = 2 };
+            struct outcome oc;
+            struct partial *slots = job_shared_alloc(8 * sizeof *slots), total = { 0 };
+            if ((*r)->run(&job, &plan, slots, &oc))
+                _exit(11);
+            for (int t = 0; t < 8; t++)
+                max_combine(&total, &slots[t]);
+            _exit(total.count == 1 ? 0 : 12);
+        }
+        int st;
+        waitpid(pid, &st, 0);
+        if (!WIFEXITED(st) || WEXITSTATUS(st))
+            fprintf(stderr, "\n  --cores 1 under %s: status %d", (*r)->name, st);
+        CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+}
+
+CU_TestInfo tests_matrix[] = {
+    { "every runner x workload x schedule equals seq", test_matrix },
+    { "--trace writes one row per task and step", test_trace_rows },
+    { "--cores 1 seen by every worker", test_cores_one_in_workers },
+    CU_TEST_INFO_NULL,
+};

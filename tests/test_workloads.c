@@ -1,0 +1,99 @@
+/* test_workloads.c: every workload's known answers at small sizes, through the seq runner. */
+#include <CUnit/CUnit.h>
+#include <string.h>
+#include "util.h"
+
+static void expect(const char *wl, uint64_t n, size_t tasks, const char *want)
+{
+    struct job_spec s = { .workload = wl, .runner = "seq", .size = n, .tasks = tasks,
+                          .seed = 1, .workers = 1 };
+    char tok[200];
+    int v = -2;
+    CU_ASSERT_EQUAL_FATAL(job_run(&s, 60, tok, sizeof tok, &v), 0);
+    CU_ASSERT_STRING_EQUAL(tok, want);
+    CU_ASSERT_EQUAL(v, 1);
+}
+
+static void test_primes_known(void)
+{
+    expect("primes", 10, 3, "4");
+    expect("primes", 1000, 7, "168");
+    expect("primes", 100000, 16, "9592");
+    expect("primes", 1000000, 64, "78498");
+}
+
+static void test_sumsq_known(void)
+{
+    expect("sumsq", 1, 1, "0");
+    expect("sumsq", 2, 1, "1");
+    expect("sumsq", 1000, 9, "332833500");
+    expect("sumsq", 5000000, 64, "41666654166667500000");
+}
+
+/* The sum first exceeds 2^64 between N = 3,810,778 and 3,810,779: a 64-bit sum would
+ * wrap exactly there, so test both sides. */
+static void test_sumsq_128bit_boundary(void)
+{
+    expect("sumsq", 3810778, 5, "18446735571075162805");   /* < 2^64 = 18446744073709551616 */
+    expect("sumsq", 3810779, 5, "18446750093104128089");   /* > 2^64 */
+}
+
+static void test_mandelbrot_known(void)
+{
+    expect("mandelbrot", 10000, 13, "6457915214");
+}
+
+static void test_montecarlo_task_count_invariant(void)
+{
+    char first[64] = "", tok[64];
+    static const size_t counts[] = { 1, 2, 7, 64, 1000 };
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) {
+        struct job_spec s = { .workload = "montecarlo", .runner = "seq", .size = 1000000,
+                              .tasks = counts[i], .seed = 42, .workers = 1 };
+        int v;
+        CU_ASSERT_EQUAL_FATAL(job_run(&s, 60, tok, sizeof tok, &v), 0);
+        CU_ASSERT_EQUAL(v, 1);
+        if (!first[0])
+            strcpy(first, tok);
+        CU_ASSERT_STRING_EQUAL(tok, first);
+    }
+    /* Another seed draws other points. */
+    struct job_spec s = { .workload = "montecarlo", .runner = "seq", .size = 1000000,
+                          .tasks = 4, .seed = 43, .workers = 1 };
+    int v;
+    CU_ASSERT_EQUAL_FATAL(job_run(&s, 60, tok, sizeof tok, &v), 0);
+    CU_ASSERT_STRING_NOT_EQUAL(tok, first);
+}
+
+static void test_nbody_bit_identical(void)
+{
+    static const char *const runners[] = { "seq", "fork", "thread", "omp", "spawn" };
+    char first[64] = "", tok[64];
+    for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++) {
+        struct job_spec s = { .workload = "nbody", .runner = runners[i], .size = 300,
+                              .tasks = 7, .steps = 4, .seed = 1, .workers = 3,
+                              .schedule = SCHED_DYNAMIC };
+        int v;
+        CU_ASSERT_EQUAL_FATAL(job_run(&s, 60, tok, sizeof tok, &v), 0);
+        CU_ASSERT_EQUAL(v, 1);   /* energy drift within bounds */
+        if (!first[0])
+            strcpy(first, tok);
+        CU_ASSERT_STRING_EQUAL(tok, first);
+    }
+}
+
+static void test_noop_counts_tasks(void)
+{
+    expect("noop", 1000, 1000, "1000");
+}
+
+CU_TestInfo tests_workloads[] = {
+    { "primes known answers", test_primes_known },
+    { "sumsq known answers", test_sumsq_known },
+    { "sumsq across the 64-bit boundary", test_sumsq_128bit_boundary },
+    { "mandelbrot known checksum", test_mandelbrot_known },
+    { "montecarlo hits independent of task count", test_montecarlo_task_count_invariant },
+    { "nbody bit-identical under every runner", test_nbody_bit_identical },
+    { "noop counts its tasks", test_noop_counts_tasks },
+    CU_TEST_INFO_NULL,
+};

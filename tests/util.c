@@ -1,0 +1,204 @@
+/* util.c: run commands for the suites, with a time limit and captured output. */
+#define _GNU_SOURCE
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../workloads/workload.h"
+
+const char *parlab_bin(void)
+{
+    const char *p = getenv("PARLAB");
+    return p && *p ? p : "bin/parlab";
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int run_cmd(char *const argv[], unsigned timeout_s, struct cmd_result *r)
+{
+    int po[2], pe[2];
+    size_t no = 0, ne = 0;
+    memset(r, 0, sizeof *r);
+    if (pipe2(po, O_CLOEXEC) || pipe2(pe, O_CLOEXEC))
+        return -1;
+    double t0 = now_s();
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int devnull = open("/dev/null", O_RDONLY);
+        dup2(devnull, 0);
+        dup2(po[1], 1);
+        dup2(pe[1], 2);
+        alarm(timeout_s);          /* survives exec: a hang ends as SIGALRM */
+        execvp(argv[0], argv);
+        _exit(127);
+    }
+    close(po[1]);
+    close(pe[1]);
+    struct pollfd fds[2] = { { po[0], POLLIN, 0 }, { pe[0], POLLIN, 0 } };
+    int open_fds = 2;
+    while (open_fds > 0) {
+        if (poll(fds, 2, -1) < 0 && errno != EINTR)
+            break;
+        for (int i = 0; i < 2; i++) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR)))
+                continue;
+            char tmp[4096];
+            ssize_t k = read(fds[i].fd, tmp, sizeof tmp);
+            if (k <= 0) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                open_fds--;
+                continue;
+            }
+            char *dst = i == 0 ? r->out : r->err;
+            size_t cap = i == 0 ? sizeof r->out : sizeof r->err, *len = i == 0 ? &no : &ne;
+            size_t take = (size_t)k < cap - 1 - *len ? (size_t)k : cap - 1 - *len;
+            memcpy(dst + *len, tmp, take);
+            *len += take;
+        }
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    r->secs = now_s() - t0;
+    r->exited = WIFEXITED(st);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
+    return 0;
+}
+
+int run_parlab(struct cmd_result *r, unsigned timeout_s, ...)
+{
+    char *argv[64];
+    int n = 0;
+    va_list ap;
+    argv[n++] = (char *)parlab_bin();
+    va_start(ap, timeout_s);
+    while (n < 63 && (argv[n] = va_arg(ap, char *)) != NULL)
+        n++;
+    va_end(ap);
+    argv[n] = NULL;
+    return run_cmd(argv, timeout_s, r);
+}
+
+char *csv_field(const char *csv, int row, int col, char *buf, size_t n)
+{
+    const char *p = csv;
+    buf[0] = '\0';
+    for (int i = 0; i < row && p; i++) {   /* skip the header and earlier rows */
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    if (!p || !*p)
+        return buf;
+    for (int c = 1; c < col && p; c++) {
+        p = strpbrk(p, ",\n");
+        if (!p || *p == '\n')
+            return buf;
+        p++;
+    }
+    size_t len = strcspn(p, ",\n");
+    if (len >= n)
+        len = n - 1;
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+int count_lines(const char *s)
+{
+    int n = 0;
+    for (; *s; s++)
+        n += *s == '\n';
+    return n;
+}
+
+int job_run(const struct job_spec *s, unsigned timeout_s, char *token, size_t n, int *verified)
+{
+    int fd[2];
+    token[0] = '\0';
+    if (pipe(fd))
+        return -1;
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        char buf[400] = "";
+        close(fd[0]);
+        alarm(timeout_s);
+        const struct workload *wl = wl_find(s->workload);
+        const struct runner *r = runner_find(s->runner);
+        if (!wl || !r)
+            _exit(90);
+        struct job job = { .wl = wl, .size = s->size, .tasks = s->tasks,
+                           .steps = s->steps ? s->steps : 1, .seed = s->seed,
+                           .io_ms = s->io_ms };
+        struct plan plan = { .workers = s->workers ? s->workers : 2, .cores = 2,
+                             .schedule = s->schedule, .chunk = s->chunk,
+                             .loops = s->loops ? s->loops : 1 };
+        struct outcome oc = { 0 };
+        struct partial total = { 0 };
+        char why[256];
+        if (wl->setup && wl->setup(&job))
+            _exit(91);
+        struct partial *slots = job_shared_alloc(job.tasks * sizeof *slots);
+        if (!slots)
+            _exit(92);
+        if (r->run(&job, &plan, slots, &oc)) {
+            snprintf(buf, sizeof buf, "!%d: %s", oc.code, oc.msg);
+            (void)!write(fd[1], buf, strlen(buf));
+            _exit(0);
+        }
+        for (size_t t = 0; t < job.tasks; t++)
+            wl->combine(&total, &slots[t]);
+        if (wl->finish)
+            wl->finish(&job, &total);
+        int v = wl->verify(&job, &total, why, sizeof why);
+        buf[0] = (char)('1' + v);     /* '0' wrong, '1' unknown, '2' verified */
+        wl->format(&job, &total, buf + 1, sizeof buf - 1);
+        (void)!write(fd[1], buf, strlen(buf));
+        _exit(0);
+    }
+    close(fd[1]);
+    char buf[400];
+    size_t len = 0;
+    ssize_t k;
+    while ((k = read(fd[0], buf + len, sizeof buf - 1 - len)) > 0)
+        len += (size_t)k;
+    buf[len] = '\0';
+    close(fd[0]);
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+        if (WIFSIGNALED(st))
+            snprintf(token, n, "signal %d", WTERMSIG(st));
+        else
+            snprintf(token, n, "exit %d", WEXITSTATUS(st));
+        return -1;
+    }
+    if (buf[0] == '!' || len == 0) {
+        snprintf(token, n, "%s", len ? buf + 1 : "no result");
+        return -1;
+    }
+    *verified = buf[0] - '1';
+    snprintf(token, n, "%s", buf + 1);
+    return 0;
+}

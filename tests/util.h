@@ -1,0 +1,53 @@
+/* util.h: helpers the CUnit suites share: run a command with a time limit and capture it. */
+#ifndef PARLAB_TEST_UTIL_H
+#define PARLAB_TEST_UTIL_H
+#include <stddef.h>
+
+/* The binary under test: $PARLAB, or bin/parlab. */
+const char *parlab_bin(void);
+
+struct cmd_result {
+    int exited;        /* 1 if it exited, 0 if a signal ended it */
+    int status;        /* exit status, or the signal number */
+    char out[65536];   /* stdout, NUL-terminated, truncated to fit */
+    char err[8192];    /* stderr */
+    double secs;       /* wall time */
+};
+
+/*
+ * Run argv (argv[0] is looked up in PATH unless it has a '/') with stdin from /dev/null.
+ * The child gets alarm(timeout_s) before exec, so a hang ends as SIGALRM rather than
+ * stalling the suite. Returns 0, or -1 if it could not be started.
+ */
+int run_cmd(char *const argv[], unsigned timeout_s, struct cmd_result *r);
+
+/* Run `parlab ARGS...` (NULL-terminated list). */
+int run_parlab(struct cmd_result *r, unsigned timeout_s, ...);
+
+/* The n-th (1-based) comma-separated field of the first data line after a CSV header, in
+ * buf. Returns buf, or "" if missing. */
+char *csv_field(const char *csv, int row, int col, char *buf, size_t n);
+
+/* The number of lines in s. */
+int count_lines(const char *s);
+
+#include <stdint.h>
+#include "../runners/runner.h"
+
+/* One job, as `parlab run` would do it, but in a forked child with alarm(timeout_s):
+ * the result token (the CSV `result` column) comes back through a pipe. Returns 0 and
+ * fills token and *verified (1, 0, or -1: only seq can vouch), or -1 with token holding
+ * the child's failure ("exit 70: task 3 ..." or "signal 14"). */
+struct job_spec {
+    const char *workload, *runner;
+    uint64_t size;
+    size_t tasks;
+    unsigned steps, workers, loops;
+    enum sched_kind schedule;
+    size_t chunk;
+    uint64_t seed;
+    unsigned io_ms;
+};
+int job_run(const struct job_spec *s, unsigned timeout_s, char *token, size_t n, int *verified);
+
+#endif
