@@ -56,6 +56,14 @@ struct machine {
 void machine_read(struct machine *m);
 void machine_print(FILE *f, const struct machine *m);
 
+/* Catch SIGINT/SIGTERM/SIGHUP (exit 128+sig) and crashes of this process (exit 70),
+ * killing and reaping every worker first. runner names the runner for the message. */
+void guard_install(const char *runner);
+/* Watch plan->watch[0..slots) from a thread; a task past plan->task_timeout_s ends the
+ * run with exit 70. 0 or -errno. Stop it before plan->watch is freed. */
+int guard_watch_start(const struct plan *plan, unsigned slots);
+void guard_watch_stop(void);
+
 /* The CPUs this process may run on. */
 unsigned cpus_allowed(void);
 /* Restrict the process to the first k allowed CPUs. 0, or -errno. */

@@ -217,6 +217,11 @@ static int resolve_opts(struct run_opts *o)
                    (unsigned long long)o->loops, r->name);
     if (o->loops > o->tasks)
         o->loops = o->tasks;
+    if ((o->inject == INJECT_KILL || o->inject == INJECT_EXIT) && !(r->flags & RUNNER_PROCESSES))
+        return die(PARLAB_EXIT_USAGE, "--inject %s@%llu: under %s it would end the whole process, "
+                   "not one worker (its workers share it); use fork or spawn",
+                   o->inject == INJECT_KILL ? "kill" : "exit", (unsigned long long)o->inject_task,
+                   r->name);
     if (o->inject && o->inject_task >= o->tasks)
         return die(PARLAB_EXIT_USAGE, "--inject %llu: no such task (the job has %llu)",
                    (unsigned long long)o->inject_task, (unsigned long long)o->tasks);
@@ -284,6 +289,9 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
                          .inject_task = o->inject_task };
     struct outcome oc = { 0 };
     struct partial total = { 0 };
+    unsigned watchers = plan.workers > plan.loops ? plan.workers : plan.loops;
+    int watching = o->task_timeout > 0 && !(r->flags & RUNNER_OWN_TIMEOUT);
+    size_t watch_len = watchers * sizeof(struct task_watch);
     size_t slots_len = job.tasks * sizeof(struct partial);
     size_t trace_len = job.tasks * job.steps * sizeof(struct trace_rec);
     struct rusage u0, u1;
@@ -296,8 +304,16 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
     struct partial *slots = job_shared_alloc(slots_len);
     if (trace_path)
         plan.trace = job_shared_alloc(trace_len);
-    if (!slots || (trace_path && !plan.trace)) {
+    if (watching && (plan.watch = job_shared_alloc(watch_len)))
+        for (unsigned w = 0; w < watchers; w++)
+            plan.watch[w].task = -1;
+    if (!slots || (trace_path && !plan.trace) || (watching && !plan.watch)) {
         status = die(PARLAB_EXIT_OS, "mmap of %zu result slots: %s", job.tasks, strerror(errno));
+        goto out;
+    }
+    if (watching && (errno = -guard_watch_start(&plan, watchers)) != 0) {
+        status = die(PARLAB_EXIT_OS, "task-timeout watchdog: %s", strerror(errno));
+        watching = 0;
         goto out;
     }
 
@@ -306,6 +322,10 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
     int rc = r->run(&job, &plan, slots, &oc);
     uint64_t t1 = runner_now_ns();
     usage_sum(&u1);
+    if (watching) {
+        guard_watch_stop();
+        watching = 0;
+    }
     if (rc) {
         status = die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "%s", oc.msg);
         goto out;
@@ -344,6 +364,9 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
             status = die(PARLAB_EXIT_OS, "--trace %s: %s", trace_path, strerror(-e));
     }
 out:
+    if (watching)
+        guard_watch_stop();
+    job_shared_free(plan.watch, watch_len);
     job_shared_free(slots, slots_len);
     if (plan.trace)
         job_shared_free(plan.trace, trace_len);
@@ -391,6 +414,7 @@ int cmd_run(int argc, char **argv)
         return st;
     st = 0;
     machine_read(&m);
+    guard_install(o.runner->name);
 
     int R = (int)o.repeat, wrong = 0, nbase = 0;
     double *wall = calloc((size_t)R, sizeof *wall), *base = calloc((size_t)R, sizeof *base);

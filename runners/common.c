@@ -3,10 +3,13 @@
 #define _GNU_SOURCE
 #include "runner.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdatomic.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,7 +38,57 @@ uint64_t runner_now_ns(void)
 }
 
 /* The task this thread is running, for the crash handler's message. */
-__thread long runner_current_task = -1;
+static __thread long runner_current_task = -1;
+
+long runner_task_of_thread(void)
+{
+    return runner_current_task;
+}
+
+#define MAX_CHILDREN 8192
+static _Atomic int children[MAX_CHILDREN];
+
+void runner_child_add(pid_t pid)
+{
+    for (int i = 0; i < MAX_CHILDREN; i++) {
+        int zero = 0;
+        if (atomic_compare_exchange_strong(&children[i], &zero, (int)pid))
+            return;
+    }
+}
+
+void runner_child_del(pid_t pid)
+{
+    for (int i = 0; i < MAX_CHILDREN; i++) {
+        int p = (int)pid;
+        if (atomic_compare_exchange_strong(&children[i], &p, 0))
+            return;
+    }
+}
+
+void runner_kill_children(void)
+{
+    for (int i = 0; i < MAX_CHILDREN; i++) {
+        int pid = atomic_load(&children[i]);
+        if (pid > 0)
+            kill(pid, SIGKILL);
+    }
+    for (int i = 0; i < MAX_CHILDREN; i++) {
+        int pid = atomic_exchange(&children[i], 0);
+        if (pid > 0)
+            while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+    }
+}
+
+void runner_child_init(void)
+{
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        signal(sigs[i], SIG_DFL);
+    for (int i = 0; i < MAX_CHILDREN; i++)
+        atomic_store_explicit(&children[i], 0, memory_order_relaxed);
+}
 
 static void plant_fault(enum inject_kind k, struct partial *out)
 {
@@ -67,12 +120,18 @@ void runner_exec_task(const struct job *job, const struct plan *plan, unsigned s
     uint64_t t0 = plan->trace ? runner_now_ns() : 0;
     int planted = plan->inject != INJECT_NONE && task == plan->inject_task && step == 0;
     runner_current_task = (long)task;
+    if (plan->watch) {
+        atomic_store_explicit(&plan->watch[worker].start_ns, runner_now_ns(), memory_order_relaxed);
+        atomic_store_explicit(&plan->watch[worker].task, (long)task, memory_order_release);
+    }
     if (planted && plan->inject != INJECT_ERROR)
         plant_fault(plan->inject, &slots[task]);
     job->wl->run_task(job, step, task, &slots[task]);
     if (planted && plan->inject == INJECT_ERROR)
         plant_fault(plan->inject, &slots[task]);
     runner_current_task = -1;
+    if (plan->watch)
+        atomic_store_explicit(&plan->watch[worker].task, -1, memory_order_release);
     if (plan->trace) {
         struct trace_rec *r = &plan->trace[(size_t)step * job->tasks + task];
         r->task = (uint32_t)task;

@@ -12,6 +12,6 @@ const struct runner runner_fork = {
     .summary = "persistent pool of forked worker processes (multiprocessing.Pool)",
     .schedules = SCHED_ALL,
     .default_schedule = SCHED_DYNAMIC,
-    .flags = RUNNER_PARALLEL,
+    .flags = RUNNER_PARALLEL | RUNNER_PROCESSES | RUNNER_OWN_TIMEOUT,
     .run = fork_run,
 };

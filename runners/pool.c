@@ -252,11 +252,10 @@ static void *thread_main(void *arg)
 /* Child side of a forked worker: die with the parent, run, never return. */
 static void fork_child(struct pool *p, unsigned w)
 {
+    runner_child_init();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != p->parent)     /* the parent died before prctl took effect */
         _exit(1);
-    signal(SIGINT, SIG_DFL);
-    signal(SIGTERM, SIG_DFL);
     worker_start(p, w);
     _exit(0);
 }
@@ -276,6 +275,7 @@ static int check_workers(struct pool *p, struct pool_error *e)
             continue;
         if (waitpid(pw->pid, &st, WNOHANG) != pw->pid)
             continue;
+        runner_child_del(pw->pid);
         pw->alive = 0;
         dead = 1;
         if (s->crash.cause)
@@ -330,6 +330,7 @@ static int check_timeouts(struct pool *p, struct pool_error *e)
         if (p->kind == POOL_FORK && pw->alive) {
             kill(pw->pid, SIGKILL);
             waitpid(pw->pid, NULL, 0);
+            runner_child_del(pw->pid);
             pw->alive = 0;
             err.signal = SIGKILL;
         }
@@ -358,6 +359,7 @@ static void stop_workers(struct pool *p, unsigned started, int force)
                 kill(pw->pid, SIGKILL);
             while (waitpid(pw->pid, NULL, 0) < 0 && errno == EINTR)
                 ;
+            runner_child_del(pw->pid);
             pw->alive = 0;
         } else if (!force) {
             pthread_join(p->threads[w], NULL);
@@ -435,6 +437,7 @@ struct pool *pool_create(enum pool_kind kind, unsigned workers, pool_init_fn ini
             }
             if (pid == 0)
                 fork_child(p, started);
+            runner_child_add(pid);
             p->shm->w[started].pid = pid;
             p->shm->w[started].alive = 1;
         } else {
@@ -668,8 +671,9 @@ void pool_error_str(const struct pool_error *e, enum pool_kind kind, char *buf, 
         snprintf(task, sizeof task, "no task");
     switch (e->cause) {
     case POOL_TIMEOUT:
-        snprintf(buf, n, "%s (%s) ran past the task timeout%s", task, who,
-                 kind == POOL_FORK ? "; worker killed" : "");
+        snprintf(buf, n, "%s (%s) ran past the task timeout; %s", task, who,
+                 kind == POOL_FORK ? "worker killed"
+                                   : "a thread cannot be stopped alone, so the run ends");
         break;
     case POOL_DEADLOCK:
         snprintf(buf, n, "deadlock: every worker of the pool waits on a future of the same pool");

@@ -35,7 +35,10 @@ int pool_runner_run(enum pool_kind kind, struct job *job, const struct plan *pla
         if (pool_map(p, job->tasks, plan->schedule, plan->chunk, pool_job_task, &pj, s, &e)) {
             pool_error_str(&e, kind, why, sizeof why);
             pool_destroy(p);
-            return outcome_fail(out, PARLAB_EXIT_SOFTWARE, "%s", why);
+            /* Policy: fail fast. The pool is shut down and the tasks not yet run are
+             * dropped, as ProcessPoolExecutor's BrokenProcessPool does, not rerun. */
+            return outcome_fail(out, PARLAB_EXIT_SOFTWARE, "%s; pool shut down, remaining tasks dropped",
+                                why);
         }
     }
     pool_destroy(p);

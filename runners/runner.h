@@ -35,6 +35,15 @@ struct plan {
     double task_timeout_s;    /* 0: none */
     enum inject_kind inject;
     size_t inject_task;
+    struct task_watch *watch; /* NULL, or one per worker in shared memory (the harness
+                                 watches tasks for runners without RUNNER_OWN_TIMEOUT) */
+};
+
+/* A worker's current task, for watchdogs: written by runner_exec_task when plan->watch
+ * is set. One cache line per worker. */
+struct task_watch {
+    _Alignas(64) _Atomic long task;       /* -1 when idle */
+    _Atomic uint64_t start_ns;
 };
 
 /* What went wrong, for main to print as "parlab: <msg>" and exit with `code`. */
@@ -51,6 +60,8 @@ struct outcome {
 
 #define RUNNER_HAS_LOOPS 0x1u    /* accepts --loops */
 #define RUNNER_PARALLEL  0x2u    /* uses more than one CPU */
+#define RUNNER_PROCESSES 0x4u    /* workers are processes: a crash kills only a worker */
+#define RUNNER_OWN_TIMEOUT 0x8u  /* enforces plan->task_timeout_s itself */
 
 struct runner {
     const char *name;
@@ -80,6 +91,22 @@ uint64_t runner_now_ns(void);
  */
 void runner_exec_task(const struct job *job, const struct plan *plan, unsigned step,
                       size_t task, unsigned worker, struct partial *slots);
+
+/*
+ * Every child process a runner forks is tracked, so that a signal ending the parent can
+ * kill and reap them all (runner_kill_children is async-signal-safe). Add right after
+ * fork() in the parent; remove once reaped.
+ */
+void runner_child_add(pid_t pid);
+void runner_child_del(pid_t pid);
+void runner_kill_children(void);
+
+/* Reset what a forked worker must not inherit from the parent (signal handlers, the
+ * child table). Call first thing in every forked child. */
+void runner_child_init(void);
+
+/* The task the calling thread is running, or -1 (for crash messages). */
+long runner_task_of_thread(void);
 
 /* The task range [*lo, *hi) that worker w runs under static scheduling. */
 void sched_static_block(size_t n, unsigned workers, unsigned w, size_t *lo, size_t *hi);

@@ -24,6 +24,7 @@ static void kill_all(struct child *c, unsigned n)
         if (c[i].pid > 0) {
             kill(c[i].pid, SIGKILL);
             waitpid(c[i].pid, NULL, 0);
+            runner_child_del(c[i].pid);
             c[i].pid = 0;
         }
 }
@@ -42,6 +43,7 @@ static pid_t reap_one(struct child *c, unsigned n, const struct plan *plan, int 
         if (pid > 0) {
             for (unsigned i = 0; i < n; i++)
                 if (c[i].pid == pid) {
+                    runner_child_del(pid);
                     *slot = i;
                     return pid;
                 }
@@ -52,6 +54,7 @@ static pid_t reap_one(struct child *c, unsigned n, const struct plan *plan, int 
             if (c[i].pid > 0 && now - c[i].start_ns >= limit) {
                 kill(c[i].pid, SIGKILL);
                 waitpid(c[i].pid, status, 0);
+                runner_child_del(c[i].pid);
                 *slot = i;
                 *timed_out = 1;
                 return c[i].pid;
@@ -87,14 +90,14 @@ static int spawn_run(struct job *job, const struct plan *plan, struct partial *s
                                         next, strerror(e));
                 }
                 if (pid == 0) {
+                    runner_child_init();
                     prctl(PR_SET_PDEATHSIG, SIGKILL);
                     if (getppid() != parent)
                         _exit(1);
-                    signal(SIGINT, SIG_DFL);
-                    signal(SIGTERM, SIG_DFL);
                     runner_exec_task(job, plan, s, next, i, slots);
                     _exit(0);
                 }
+                runner_child_add(pid);
                 c[i] = (struct child){ pid, next, runner_now_ns() };
                 next++;
                 alive++;
@@ -138,6 +141,6 @@ const struct runner runner_spawn = {
     .summary = "one fork() per task, at most W alive (Process per task): what a pool saves",
     .schedules = SCHED_BIT(SCHED_DYNAMIC),
     .default_schedule = SCHED_DYNAMIC,
-    .flags = RUNNER_PARALLEL,
+    .flags = RUNNER_PARALLEL | RUNNER_PROCESSES | RUNNER_OWN_TIMEOUT,
     .run = spawn_run,
 };

@@ -12,6 +12,6 @@ const struct runner runner_thread = {
     .summary = "persistent pthread pool, same scheduler as fork (ThreadPoolExecutor, no GIL)",
     .schedules = SCHED_ALL,
     .default_schedule = SCHED_DYNAMIC,
-    .flags = RUNNER_PARALLEL,
+    .flags = RUNNER_PARALLEL | RUNNER_OWN_TIMEOUT,
     .run = thread_run,
 };

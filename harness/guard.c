@@ -1,0 +1,157 @@
+/* guard.c: how a run ends when something goes wrong outside the runner's control: a
+ * signal from the user, a crash in a thread of this process, or a task past its timeout.
+ * Each ends the process with a one-line reason, after killing and reaping every worker
+ * process, so nothing is left behind. */
+#define _GNU_SOURCE
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include "harness.h"
+
+static pid_t guard_pid;
+static const char *guard_runner = "?";
+
+/* Async-signal-safe output: append s, or n in decimal, to buf. */
+static size_t put_s(char *buf, size_t at, size_t cap, const char *s)
+{
+    while (*s && at + 1 < cap)
+        buf[at++] = *s++;
+    buf[at] = '\0';
+    return at;
+}
+
+static size_t put_l(char *buf, size_t at, size_t cap, long n)
+{
+    char tmp[24];
+    int i = 0;
+    if (n < 0) {
+        at = put_s(buf, at, cap, "-");
+        n = -n;
+    }
+    do {
+        tmp[i++] = (char)('0' + n % 10);
+        n /= 10;
+    } while (n);
+    while (i && at + 1 < cap)
+        buf[at++] = tmp[--i];
+    buf[at] = '\0';
+    return at;
+}
+
+/* A forked worker inherits these handlers until runner_child_init(); it must die by the
+ * signal itself, as its parent expects to see. */
+static int not_the_parent(int sig)
+{
+    if (getpid() == guard_pid)
+        return 0;
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return 1;
+}
+
+static void on_stop(int sig)
+{
+    char msg[160];
+    size_t n = 0;
+    if (not_the_parent(sig))
+        return;
+    runner_kill_children();
+    n = put_s(msg, n, sizeof msg, "parlab: interrupted by SIG");
+    n = put_s(msg, n, sizeof msg, sigabbrev_np(sig));
+    n = put_s(msg, n, sizeof msg, "; workers stopped and reaped\n");
+    (void)!write(2, msg, n);
+    _exit(128 + sig);
+}
+
+static void on_crash(int sig)
+{
+    char msg[300];
+    size_t n = 0;
+    long task = runner_task_of_thread();
+    if (not_the_parent(sig))
+        return;
+    runner_kill_children();
+    n = put_s(msg, n, sizeof msg, "parlab: ");
+    if (task >= 0) {
+        n = put_s(msg, n, sizeof msg, "task ");
+        n = put_l(msg, n, sizeof msg, task);
+        n = put_s(msg, n, sizeof msg, " ");
+    }
+    n = put_s(msg, n, sizeof msg, "crashed the whole process with SIG");
+    n = put_s(msg, n, sizeof msg, sigabbrev_np(sig));
+    n = put_s(msg, n, sizeof msg, ": under ");
+    n = put_s(msg, n, sizeof msg, guard_runner);
+    n = put_s(msg, n, sizeof msg, " the workers share one process (fork and spawn survive this)\n");
+    (void)!write(2, msg, n);
+    _exit(PARLAB_EXIT_SOFTWARE);
+}
+
+void guard_install(const char *runner)
+{
+    static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
+    static const int crashes[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+    struct sigaction sa;
+    guard_pid = getpid();
+    guard_runner = runner;
+    memset(&sa, 0, sizeof sa);
+    sigemptyset(&sa.sa_mask);
+    sa.sa_handler = on_stop;
+    for (size_t i = 0; i < sizeof stops / sizeof stops[0]; i++)
+        sigaction(stops[i], &sa, NULL);
+    sa.sa_handler = on_crash;
+    sa.sa_flags = SA_NODEFER;
+    for (size_t i = 0; i < sizeof crashes / sizeof crashes[0]; i++)
+        sigaction(crashes[i], &sa, NULL);
+}
+
+static struct {
+    pthread_t thread;
+    _Atomic int stop;
+    const struct plan *plan;
+    unsigned slots;
+} wd;
+
+/* The watchdog thread: a task past the timeout cannot be killed alone in a runner whose
+ * workers are threads of this process, so the whole run ends, naming the task. */
+static void *watchdog(void *arg)
+{
+    (void)arg;
+    uint64_t limit = (uint64_t)(wd.plan->task_timeout_s * 1e9);
+    struct timespec tick = { 0, 10 * 1000 * 1000 };
+    while (!atomic_load(&wd.stop)) {
+        uint64_t now = runner_now_ns();
+        for (unsigned w = 0; w < wd.slots; w++) {
+            struct task_watch *tw = &wd.plan->watch[w];
+            long t = atomic_load_explicit(&tw->task, memory_order_acquire);
+            uint64_t t0 = atomic_load_explicit(&tw->start_ns, memory_order_relaxed);
+            if (t < 0 || now < t0 || now - t0 < limit)
+                continue;
+            runner_kill_children();
+            die(PARLAB_EXIT_SOFTWARE,
+                "task %ld (worker %u) ran past the %g s task timeout; under %s a worker "
+                "cannot be stopped alone, so the run ends", t, w, wd.plan->task_timeout_s,
+                guard_runner);
+            _exit(PARLAB_EXIT_SOFTWARE);
+        }
+        nanosleep(&tick, NULL);
+    }
+    return NULL;
+}
+
+int guard_watch_start(const struct plan *plan, unsigned slots)
+{
+    wd.plan = plan;
+    wd.slots = slots;
+    atomic_store(&wd.stop, 0);
+    return -pthread_create(&wd.thread, NULL, watchdog, NULL);
+}
+
+void guard_watch_stop(void)
+{
+    atomic_store(&wd.stop, 1);
+    pthread_join(wd.thread, NULL);
+}
