@@ -1,0 +1,309 @@
+/* test_faults.c: planted faults, signals, the parent's death and resource limits end a
+ * run quickly, with the right status and message, and leave nothing behind: no worker
+ * alive or unreaped, no new /dev/shm entry. parlab runs in its own process group, so
+ * "nothing left" is "no process in that group". */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "util.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int shm_entries(void)
+{
+    DIR *d = opendir("/dev/shm");
+    int n = 0;
+    if (!d)
+        return 0;
+    for (struct dirent *e; (e = readdir(d));)
+        n += e->d_name[0] != '.';
+    closedir(d);
+    return n;
+}
+
+/* Wait up to 1 s for process group pg to be empty. 1 if it is. */
+static int group_gone(pid_t pg)
+{
+    for (int i = 0; i < 100; i++) {
+        if (kill(-pg, 0) < 0 && errno == ESRCH)
+            return 1;
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+/* Wait up to 1 s until no process of group pg is running (zombies, which only init can
+ * reap once their parent is gone, count as ended). 1 if none runs. */
+static int group_dead(pid_t pg)
+{
+    for (int i = 0; i < 100; i++) {
+        DIR *d = opendir("/proc");
+        int alive = 0;
+        for (struct dirent *e; d && (e = readdir(d));) {
+            char path[300], buf[512];
+            if (e->d_name[0] < '0' || e->d_name[0] > '9')
+                continue;
+            snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+            FILE *f = fopen(path, "r");
+            if (!f)
+                continue;
+            size_t n = fread(buf, 1, sizeof buf - 1, f);
+            fclose(f);
+            buf[n] = '\0';
+            char *p = strrchr(buf, ')');   /* the command name may hold spaces */
+            char state;
+            int ppid, pgrp;
+            if (p && sscanf(p + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 && pgrp == pg &&
+                state != 'Z')
+                alive = 1;
+        }
+        if (d)
+            closedir(d);
+        if (!alive)
+            return 1;
+        struct timespec ts = { 0, 10 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+    return 0;
+}
+
+struct launched {
+    pid_t pid;
+    int errfd;
+    double t0;
+};
+
+/* Start parlab in a new process group, stderr to a pipe, with an alarm guard. */
+static struct launched launch(char *const args[], unsigned alarm_s, int as_nobody_nproc)
+{
+    struct launched l = { 0 };
+    int pe[2];
+    char *argv[32] = { (char *)parlab_bin() };
+    for (int i = 0; args[i]; i++)
+        argv[i + 1] = args[i];
+    if (pipe(pe))
+        return l;
+    l.t0 = now_s();
+    l.pid = fork();
+    if (l.pid == 0) {
+        setpgid(0, 0);
+        int devnull = open("/dev/null", O_RDWR);
+        dup2(devnull, 0);
+        dup2(devnull, 1);
+        dup2(pe[1], 2);
+        close(pe[0]);
+        if (as_nobody_nproc) {
+            /* root ignores RLIMIT_NPROC: become an unprivileged user first */
+            if (geteuid() == 0 && (setgroups(0, NULL) || setgid(65534) || setuid(65534)))
+                _exit(120);
+            struct rlimit rl = { (rlim_t)as_nobody_nproc, (rlim_t)as_nobody_nproc };
+            if (setrlimit(RLIMIT_NPROC, &rl))
+                _exit(121);
+        }
+        alarm(alarm_s);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    setpgid(l.pid, l.pid);
+    close(pe[1]);
+    l.errfd = pe[0];
+    return l;
+}
+
+/* Wait for it; returns the wait status, fills err, the elapsed seconds. */
+static int finish(struct launched *l, char *err, size_t n, double *secs)
+{
+    size_t len = 0;
+    ssize_t k;
+    while ((k = read(l->errfd, err + len, n - 1 - len)) > 0)
+        len += (size_t)k;
+    err[len] = '\0';
+    close(l->errfd);
+    int st;
+    while (waitpid(l->pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    *secs = now_s() - l->t0;
+    return st;
+}
+
+struct fault_case {
+    const char *runner, *inject;
+    int status;               /* expected exit status */
+    const char *needle;       /* in the one-line message */
+};
+
+static const struct fault_case faults[] = {
+    { "fork", "segv@3", 70, "task 3 (worker pid" },
+    { "fork", "kill@3", 70, "killed by SIGKILL" },
+    { "fork", "exit@3", 70, "exited with status 3" },
+    { "fork", "hang@3", 70, "ran past the task timeout" },
+    { "fork", "error@3", 70, "task 3 reported error 5" },
+    { "spawn", "segv@3", 70, "killed by SIGSEGV" },
+    { "spawn", "kill@3", 70, "killed by SIGKILL" },
+    { "spawn", "exit@3", 70, "exited with status 3" },
+    { "spawn", "hang@3", 70, "ran past the task timeout" },
+    { "spawn", "error@3", 70, "task 3 reported error 5" },
+    { "thread", "segv@3", 70, "task 3 crashed the whole process with SIGSEGV" },
+    { "thread", "hang@3", 70, "task 3 (worker thread" },
+    { "thread", "error@3", 70, "task 3 reported error 5" },
+    { "thread", "kill@3", 64, "would end the whole process" },
+    { "omp", "segv@3", 70, "task 3 crashed the whole process with SIGSEGV" },
+    { "omp", "hang@3", 70, "ran past the 0.5 s task timeout" },
+    { "omp", "exit@3", 64, "would end the whole process" },
+    { "seq", "segv@3", 70, "crashed the whole process" },
+    { "seq", "hang@3", 70, "ran past the 0.5 s task timeout" },
+    { "epoll", "segv@3", 70, "crashed the whole process" },
+    { "epoll", "hang@3", 70, "task 3" },
+    { "epoll", "error@3", 70, "task 3 reported error 5" },
+};
+
+static void test_planted_faults(void)
+{
+    int shm0 = shm_entries();
+    for (size_t i = 0; i < sizeof faults / sizeof faults[0]; i++) {
+        const struct fault_case *f = &faults[i];
+        if (!runner_find(f->runner))
+            continue;
+        char *args[] = { "run", "-w", "primes", "-r", (char *)f->runner, "-n", "200000",
+                         "-t", "16", "-j", "3", "--inject", (char *)f->inject,
+                         "--task-timeout", "0.5", NULL };
+        struct launched l = launch(args, 10, 0);
+        char err[1024];
+        double secs;
+        int st = finish(&l, err, sizeof err, &secs);
+        int ok = WIFEXITED(st) && WEXITSTATUS(st) == f->status && strstr(err, f->needle) &&
+                 count_lines(err) == 1 && secs < (strstr(f->inject, "hang") ? 2.5 : 2.0);
+        int gone = group_gone(l.pid);
+        if (!ok || !gone)
+            fprintf(stderr, "\n  %s --inject %s: status %d, %.2f s, left behind %d: %s",
+                    f->runner, f->inject, st, secs, !gone, err);
+        CU_ASSERT(ok);
+        CU_ASSERT(gone);
+    }
+    CU_ASSERT_EQUAL(shm_entries(), shm0);
+}
+
+/* SIGINT and SIGTERM during a run stop every runner within 1 s with 130 or 143. */
+static void test_signals_stop_runs(void)
+{
+    static const int sigs[] = { SIGINT, SIGTERM };
+    for (const struct runner *const *r = runner_registry; *r; r++) {
+        for (int k = 0; k < 2; k++) {
+            char *args[] = { "run", "-w", "sleep", "-r", (char *)(*r)->name, "-t", "8", "-j",
+                             "2", "--io-ms", "5000", NULL };
+            struct launched l = launch(args, 10, 0);
+            struct timespec ts = { 0, 300 * 1000 * 1000 };
+            nanosleep(&ts, NULL);          /* let the workers start and sleep */
+            double t = now_s();
+            kill(l.pid, sigs[k]);
+            char err[512];
+            double secs;
+            int st = finish(&l, err, sizeof err, &secs);
+            double took = now_s() - t;
+            int want = 128 + sigs[k];
+            int ok = WIFEXITED(st) && WEXITSTATUS(st) == want && took < 1.0 &&
+                     strstr(err, "interrupted");
+            int gone = group_gone(l.pid);
+            if (!ok || !gone)
+                fprintf(stderr, "\n  %s signal %d: status %d after %.2f s, left %d: %s",
+                        (*r)->name, sigs[k], st, took, !gone, err);
+            CU_ASSERT(ok);
+            CU_ASSERT(gone);
+        }
+    }
+}
+
+/* If the parent is SIGKILLed its worker processes exit within 1 s. */
+static void test_parent_sigkill(void)
+{
+    static const char *const runners[] = { "fork", "spawn", "epoll" };
+    for (size_t i = 0; i < 3; i++) {
+        if (!runner_find(runners[i]))
+            continue;
+        char *args[] = { "run", "-w", "sleep", "-r", (char *)runners[i], "-t", "4", "-j", "2",
+                         "--io-ms", "5000", strcmp(runners[i], "epoll") ? NULL : "--loops",
+                         "2", NULL };
+        struct launched l = launch(args, 10, 0);
+        struct timespec ts = { 0, 300 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        kill(l.pid, SIGKILL);
+        char err[256];
+        double secs;
+        finish(&l, err, sizeof err, &secs);
+        int gone = group_dead(l.pid);   /* waits up to 1 s */
+        if (!gone)
+            fprintf(stderr, "\n  %s: workers outlived a SIGKILLed parent", runners[i]);
+        CU_ASSERT(gone);
+    }
+}
+
+/* fork or pthread_create failing part way: exit 71 naming the error, workers reaped. */
+static void test_nproc_limit(void)
+{
+    static const char *const runners[] = { "fork", "thread", "spawn" };
+    for (size_t i = 0; i < 3; i++) {
+        char *args[] = { "run", "-w", "primes", "-r", (char *)runners[i], "-n", "100000",
+                         "-j", "16", "-t", "32", NULL };
+        struct launched l = launch(args, 10, 4);
+        char err[512];
+        double secs;
+        int st = finish(&l, err, sizeof err, &secs);
+        if (WIFEXITED(st) && WEXITSTATUS(st) >= 120 && WEXITSTATUS(st) <= 121) {
+            fprintf(stderr, "\n  cannot drop privileges to test RLIMIT_NPROC: skipped");
+            return;
+        }
+        int ok = WIFEXITED(st) && WEXITSTATUS(st) == 71 &&
+                 strstr(err, "Resource temporarily unavailable") && count_lines(err) == 1;
+        int gone = group_gone(l.pid);
+        if (!ok || !gone)
+            fprintf(stderr, "\n  %s under RLIMIT_NPROC: status %d, left %d: %s", runners[i], st,
+                    !gone, err);
+        CU_ASSERT(ok);
+        CU_ASSERT(gone);
+    }
+}
+
+/* mmap failing: the address-space limit leaves no room for the result slots. */
+static void test_mmap_failure(void)
+{
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        struct cmd_result r;
+        alarm(20);
+        /* 4M tasks need 256 MiB of slots; allow the binary far less. */
+        struct rlimit rl = { 192u << 20, 192u << 20 };
+        setrlimit(RLIMIT_AS, &rl);
+        run_parlab(&r, 10, "run", "-w", "noop", "-r", "seq", "-t", "4000000", (char *)NULL);
+        _exit(r.exited && r.status == 71 && strstr(r.err, "mmap") ? 0 : 1);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+CU_TestInfo tests_faults[] = {
+    { "planted faults end with the task named", test_planted_faults },
+    { "SIGINT and SIGTERM stop every runner", test_signals_stop_runs },
+    { "workers die with a SIGKILLed parent", test_parent_sigkill },
+    { "fork/thread failing under RLIMIT_NPROC", test_nproc_limit },
+    { "mmap failing under RLIMIT_AS", test_mmap_failure },
+    CU_TEST_INFO_NULL,
+};
