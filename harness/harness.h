@@ -48,7 +48,7 @@ void stats_mean_sd(const double *v, int n, double *mean, double *sd);
 
 /* The machine, for "#" context lines. */
 struct machine {
-    char host[64];
+    char host[80];
     char cpu[128];
     unsigned online, allowed;
     char kernel[80];

@@ -36,9 +36,8 @@ void machine_read(struct machine *m)
     struct utsname u;
     char line[256];
     memset(m, 0, sizeof *m);
-    if (gethostname(m->host, sizeof m->host - 1))
-        strcpy(m->host, "unknown");
-    strcpy(m->cpu, "unknown");
+    snprintf(m->host, sizeof m->host, "unknown");
+    snprintf(m->cpu, sizeof m->cpu, "unknown");
     FILE *f = fopen("/proc/cpuinfo", "r");
     while (f && fgets(line, sizeof line, f))
         if (strncmp(line, "model name", 10) == 0) {
@@ -55,8 +54,10 @@ void machine_read(struct machine *m)
     long on = sysconf(_SC_NPROCESSORS_ONLN);
     m->online = on > 0 ? (unsigned)on : 1;
     m->allowed = cpus_allowed();
-    if (uname(&u) == 0)
+    if (uname(&u) == 0) {
         snprintf(m->kernel, sizeof m->kernel, "%s", u.release);
+        snprintf(m->host, sizeof m->host, "%s", u.nodename);
+    }
 }
 
 void machine_print(FILE *f, const struct machine *m)

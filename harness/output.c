@@ -39,7 +39,7 @@ static void clean(char *dst, size_t n, const char *src)
 
 void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index, int total)
 {
-    char host[64];
+    char host[80];
     clean(host, sizeof host, r->host);
     switch (fmt) {
     case OUT_CSV:

@@ -1,0 +1,161 @@
+/* test_parse.c: the number parser, by table, by a randomised comparison against a
+ * reference, and over a corpus of inputs that once broke parsers like it; and every
+ * numeric option of `parlab run` with empty, negative, zero, huge, non-numeric and
+ * overflowing values. */
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../harness/parse.h"
+#include "util.h"
+
+static void test_table(void)
+{
+    static const struct { const char *s; int ok; uint64_t v; } t[] = {
+        { "0", 1, 0 }, { "7", 1, 7 }, { "2000000", 1, 2000000 }, { "2M", 1, 2000000 },
+        { "2e6", 1, 2000000 }, { "2E6", 1, 2000000 }, { "2.5k", 1, 2500 }, { "1.5e3", 1, 1500 },
+        { "+5", 1, 5 }, { "0.001G", 1, 1000000 }, { "1T", 1, 1000000000000ull },
+        { "18446744073709551615", 1, UINT64_MAX }, { "1e0", 1, 1 }, { "100e-2", 1, 1 },
+        { "", 0, 0 }, { "-1", 0, 0 }, { "abc", 0, 0 }, { "1.5", 0, 0 }, { "1e", 0, 0 },
+        { "e5", 0, 0 }, { ".", 0, 0 }, { "+", 0, 0 }, { "1..2", 0, 0 }, { "1e99", 0, 0 },
+        { "18446744073709551616", 0, 0 }, { "2MM", 0, 0 }, { "2 ", 0, 0 }, { " 2", 0, 0 },
+        { "0x10", 0, 0 }, { "1_000", 0, 0 }, { "1e-1", 0, 0 }, { "nan", 0, 0 }, { "inf", 0, 0 },
+        { "99999999999999999999999999999999999", 0, 0 },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        uint64_t v = 12345;
+        const char *why = NULL;
+        int rc = parse_count(t[i].s, 0, UINT64_MAX, &v, &why);
+        if ((rc == 0) != t[i].ok || (t[i].ok && v != t[i].v))
+            fprintf(stderr, "\n  parse_count(\"%s\") = %d, %llu", t[i].s, rc, (unsigned long long)v);
+        CU_ASSERT_EQUAL(rc == 0, t[i].ok);
+        if (t[i].ok) {
+            CU_ASSERT_EQUAL(v, t[i].v);
+        } else {
+            CU_ASSERT_PTR_NOT_NULL(why);
+        }
+    }
+    uint64_t v;
+    const char *why;
+    CU_ASSERT_EQUAL(parse_count("0", 1, 10, &v, &why), -1);
+    CU_ASSERT_EQUAL(parse_count("11", 1, 10, &v, &why), -1);
+    CU_ASSERT_STRING_EQUAL(why, "too large");
+}
+
+/* Random digit strings agree with strtoull; random byte soup never crashes and either
+ * fails or yields a value whose plain decimal form parses back to the same value. */
+static void test_randomised(void)
+{
+    srand(20261128);
+    for (int i = 0; i < 200000; i++) {
+        char s[40];
+        int len = 1 + rand() % 24;
+        for (int k = 0; k < len; k++)
+            s[k] = (char)('0' + rand() % 10);
+        s[len] = '\0';
+        uint64_t v;
+        const char *why;
+        int rc = parse_count(s, 0, UINT64_MAX, &v, &why);
+        char *end;
+        errno = 0;
+        unsigned long long ref = strtoull(s, &end, 10);
+        int ref_ok = errno == 0;
+        CU_ASSERT_EQUAL(rc == 0, ref_ok);
+        if (rc == 0 && ref_ok && v != ref) {
+            CU_FAIL("value differs from strtoull");
+            break;
+        }
+    }
+    static const char alphabet[] = "0123456789.eE+-kMGTx ";
+    for (int i = 0; i < 200000; i++) {
+        char s[24], back[32];
+        int len = rand() % 12;
+        for (int k = 0; k < len; k++)
+            s[k] = alphabet[rand() % (sizeof alphabet - 1)];
+        s[len] = '\0';
+        uint64_t v, w;
+        const char *why;
+        if (parse_count(s, 0, UINT64_MAX, &v, &why) == 0) {
+            snprintf(back, sizeof back, "%llu", (unsigned long long)v);
+            CU_ASSERT_EQUAL(parse_count(back, 0, UINT64_MAX, &w, &why), 0);
+            CU_ASSERT_EQUAL(v, w);
+        } else {
+            CU_ASSERT_PTR_NOT_NULL(why);
+        }
+    }
+}
+
+/* tests/corpus/numbers.txt: inputs that broke this parser or parsers like it, with the
+ * expected verdict: "ok VALUE INPUT" or "bad - INPUT" (INPUT is the rest of the line). */
+static void test_corpus(void)
+{
+    FILE *f = fopen("tests/corpus/numbers.txt", "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[256];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        char verdict[8], value[32];
+        int off = 0;
+        if (line[0] == '#' || sscanf(line, "%7s %31s %n", verdict, value, &off) < 2)
+            continue;
+        char *input = line + off;
+        input[strcspn(input, "\n")] = '\0';
+        if (strcmp(input, "<empty>") == 0)
+            input[0] = '\0';
+        uint64_t v;
+        const char *why;
+        int rc = parse_count(input, 0, UINT64_MAX, &v, &why);
+        int want_ok = strcmp(verdict, "ok") == 0;
+        if ((rc == 0) != want_ok || (want_ok && v != strtoull(value, NULL, 10)))
+            fprintf(stderr, "\n  corpus: \"%s\" -> rc %d", input, rc);
+        CU_ASSERT_EQUAL(rc == 0, want_ok);
+        if (want_ok && rc == 0) {
+            CU_ASSERT_EQUAL(v, strtoull(value, NULL, 10));
+        }
+        n++;
+    }
+    fclose(f);
+    CU_ASSERT(n >= 10);
+}
+
+/* Every option that takes a number, with every kind of bad value: exit 64, one line,
+ * naming the option; never 0, never a signal. */
+static void test_every_option_bad_values(void)
+{
+    static const char *const opts[] = { "-j", "-n", "-t", "-c", "--steps", "--cores",
+                                        "--repeat", "--seed", "--io-ms", "--loops",
+                                        "--task-timeout" };
+    static const char *const vals[] = { "", "-1", "0", "1e30", "abc", "99999999999999999999999",
+                                        "1.5x", "--" };
+    int cases = 0;
+    for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
+        for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
+            /* zero is a fine seed, I/O wait and... nothing else */
+            if (strcmp(vals[k], "0") == 0 &&
+                (strcmp(opts[i], "--seed") == 0 || strcmp(opts[i], "--io-ms") == 0))
+                continue;
+            const char *w = strcmp(opts[i], "--steps") == 0 ? "nbody" : "sumsq";
+            const char *r = strcmp(opts[i], "--loops") == 0 ? "epoll" : "thread";
+            struct cmd_result res;
+            run_parlab(&res, 10, "run", "-w", w, "-r", r, "-n", "1000", opts[i], vals[k],
+                       (char *)NULL);
+            int ok = res.exited && res.status == 64 && count_lines(res.err) == 1 &&
+                     strstr(res.err, opts[i]);
+            if (!ok)
+                fprintf(stderr, "\n  %s '%s': exited %d status %d: %s", opts[i], vals[k],
+                        res.exited, res.status, res.err);
+            CU_ASSERT(ok);
+            cases++;
+        }
+    }
+    CU_ASSERT(cases > 80);
+}
+
+CU_TestInfo tests_parse[] = {
+    { "parse_count table", test_table },
+    { "parse_count randomised against strtoull", test_randomised },
+    { "parse_count corpus", test_corpus },
+    { "every numeric option rejects bad values", test_every_option_bad_values },
+    CU_TEST_INFO_NULL,
+};
