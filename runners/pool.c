@@ -367,15 +367,20 @@ static void stop_workers(struct pool *p, unsigned started, int force)
     }
 }
 
+/* A thread pool with a thread stuck in a task cannot be freed: its threads still read
+ * it. It is kept here, reachable, until the process exits (which the caller is about to
+ * do: a stuck thread can only end with its process). */
+static struct pool *abandoned;
+
 static void pool_free(struct pool *p, int threads_may_run)
 {
-    /* A thread stuck in a task still reads the shared block: leave it mapped (the
-     * process is about to exit with an error anyway). */
-    if (!threads_may_run) {
-        munmap(p->shm, p->shm_len);
-        if (p->arena)
-            munmap(p->arena, p->arena_len);
+    if (threads_may_run) {
+        abandoned = p;
+        return;
     }
+    munmap(p->shm, p->shm_len);
+    if (p->arena)
+        munmap(p->arena, p->arena_len);
     free(p->threads);
     free(p);
 }
