@@ -1,0 +1,682 @@
+/* fpool.c: the fpool_ (process) and tpool_ (thread) pool libraries, thin typed wrappers
+ * over the pool engine (pool.h). What they add: map results in input order over any
+ * item size, starmap tuples, task numbers in error messages, futures that outlive the
+ * pool, as_completed, close/join/terminate. */
+#define _GNU_SOURCE
+#include "fpool.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdalign.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pool.h"
+
+/* What a submitted call carries ahead of its input, inside the engine's POOL_ARG_MAX. */
+struct fp_call {
+    fpool_fn fn;
+    struct fpool *fp;       /* valid in forked workers: allocated before they fork */
+    uint64_t id;
+    uint32_t in_size, out_size;
+};
+_Static_assert(sizeof(struct fp_call) + FPOOL_ARG_MAX <= POOL_ARG_MAX, "FPOOL_ARG_MAX");
+_Static_assert(FPOOL_OUT_MAX <= POOL_ARG_MAX, "FPOOL_OUT_MAX");
+
+/* Per worker, one cache line: the call it is running, or -1, so that a crash can be
+ * reported by task number. Written by the worker, read by the parent after it died. */
+struct fp_slot {
+    alignas(64) _Atomic int64_t call;
+};
+
+/*
+ * State the workers read, in one MAP_SHARED mapping made before they start, so that
+ * forked workers see the parent's later writes to it. The parent writes the map fields
+ * before pool_map publishes the round (the engine's release/acquire orders them), and
+ * `pool` before any work is queued.
+ */
+struct fp_shared {
+    struct pool *pool;
+    _Atomic uint64_t next_id;        /* call numbers, drawn by whoever submits */
+    _Atomic uint32_t cancel;         /* terminate: calls not yet started are dropped */
+    fpool_fn fn;                     /* the current map round: fn or star */
+    fpool_star_fn star;
+    const unsigned char *in;
+    unsigned char *out;
+    int *err;
+    size_t in_size, out_size;
+    struct fp_slot w[];
+};
+
+/*
+ * The pool as the creating process sees it. A forked worker has a copy made while
+ * fpool_create ran: it reaches the engine through sh (shared), never through fields
+ * written after the fork.
+ */
+struct fpool {
+    enum pool_kind kind;
+    unsigned workers;
+    pid_t creator;
+    _Atomic int closed;
+    int crashed;                     /* this process saw a worker die: */
+    struct pool_error crash;         /* the first death, by this library's task numbers */
+    fpool_init_fn init;
+    void *init_arg;
+    struct fp_shared *sh;
+    size_t sh_len;
+    /* The lock guards the list of futures that still hold an engine future, and the
+     * discard count. Thread-pool workers submit too, so every list change takes it; it
+     * is never held while waiting for a result. */
+    pthread_mutex_t lock;
+    struct fpool_future *live;
+    unsigned discarded;
+};
+
+struct fpool_future {
+    struct fpool *owner;             /* NULL once detached from its pool */
+    struct pool_future *pf;          /* NULL once the result is stored below */
+    struct fpool_future *prev, *next;
+    uint64_t id;
+    enum pool_kind kind;
+    int by_worker;                   /* submitted by a task: that task collects it */
+    int discarded;
+    int rc;                          /* the stored result, when pf is NULL */
+    struct pool_error err;
+    size_t out_size;
+    alignas(max_align_t) unsigned char out[FPOOL_OUT_MAX];
+};
+
+static __thread char fp_why[256];
+
+const char *fpool_strerror(void)
+{
+    return fp_why;
+}
+
+/* Record why the call fails in this thread and return rc, for `return fail(...)`. */
+__attribute__((format(printf, 2, 3))) static int fail(int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(fp_why, sizeof fp_why, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+static struct pool *engine(const struct fpool *fp)
+{
+    return fp->sh->pool;
+}
+
+static unsigned cpus_usable(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set))
+        return 1;
+    return (unsigned)CPU_COUNT(&set);
+}
+
+static void init_trampoline(void *arg, unsigned worker)
+{
+    struct fpool *fp = arg;
+    if (fp->init)
+        fp->init(fp->init_arg, worker);
+}
+
+struct fpool *fpool__create(int thread, unsigned workers, fpool_init_fn init, void *arg)
+{
+    struct fpool *fp = calloc(1, sizeof *fp);
+    int err = 0;
+
+    if (!fp)
+        return NULL;
+    if (workers == 0)
+        workers = cpus_usable();
+    fp->kind = thread ? POOL_THREAD : POOL_FORK;
+    fp->workers = workers;
+    fp->creator = getpid();
+    fp->init = init;
+    fp->init_arg = arg;
+    pthread_mutex_init(&fp->lock, NULL);
+    fp->sh_len = sizeof *fp->sh + fp->workers * sizeof fp->sh->w[0];
+    fp->sh = mmap(NULL, fp->sh_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (fp->sh == MAP_FAILED) {
+        err = errno;
+        goto err;
+    }
+    for (unsigned w = 0; w < fp->workers; w++)
+        atomic_init(&fp->sh->w[w].call, -1);
+    if (!thread)
+        fflush(NULL);
+    /* Threads share memory, so only a process pool needs an arena to copy maps through. */
+    fp->sh->pool = pool_create(fp->kind, fp->workers, init_trampoline, fp,
+                               thread ? 0 : FPOOL_ARENA_BYTES, &err, NULL);
+    if (!fp->sh->pool) {
+        err = -err;
+        munmap(fp->sh, fp->sh_len);
+        goto err;
+    }
+    return fp;
+
+err:
+    pthread_mutex_destroy(&fp->lock);
+    free(fp);
+    fail(-err, "cannot start %u worker %s: %s", workers, thread ? "threads" : "processes",
+         strerror(err));
+    errno = err;
+    return NULL;
+}
+
+struct fpool *fpool_create(unsigned workers, fpool_init_fn init, void *arg)
+{
+    return fpool__create(0, workers, init, arg);
+}
+
+unsigned fpool_workers(const struct fpool *p)
+{
+    return p->workers;
+}
+
+/* Name a dead worker's task by the numbers this library gives: the call the worker was
+ * running, or, inside a map, the input index (map_base: the first input of the round).
+ * The engine reports the first death to everyone, so it is translated once. */
+static void describe_crash(struct fpool *fp, struct pool_error *e, long map_base)
+{
+    if (e->cause == POOL_CRASHED || e->cause == POOL_TIMEOUT) {
+        if (fp->crashed) {
+            *e = fp->crash;
+        } else {
+            int64_t call = e->worker < fp->workers ? atomic_load(&fp->sh->w[e->worker].call)
+                                                   : -1;
+            if (call >= 0)
+                e->task = (long)call;
+            else if (map_base >= 0 && e->task >= 0)
+                e->task += map_base;
+            else
+                e->task = -1;   /* it died between tasks */
+            fp->crash = *e;
+            fp->crashed = 1;
+        }
+    }
+    pool_error_str(e, fp->kind, fp_why, sizeof fp_why);
+}
+
+/* ---- map -------------------------------------------------------------------------- */
+
+static void map_task(void *ctx, uint64_t arg, size_t i, unsigned worker)
+{
+    const struct fp_shared *sh = ctx;
+    const void *in = sh->in + i * sh->in_size;
+    void *out = sh->out ? sh->out + i * sh->out_size : NULL;
+    int rc;
+    (void)arg;
+    (void)worker;
+    if (sh->star) {
+        const struct fpool_args *a = in;
+        rc = sh->star(a->argc < FPOOL_ARGC_MAX ? a->argc : FPOOL_ARGC_MAX, a->argv, out);
+    } else {
+        rc = sh->fn(in, out);
+    }
+    sh->err[i] = rc < 0 ? -rc : rc;
+}
+
+static size_t align64(size_t n)
+{
+    return (n + 63) & ~(size_t)63;
+}
+
+size_t fpool_map_round(const struct fpool *p, size_t in_size, size_t out_size)
+{
+    size_t len, per = in_size + out_size + sizeof(int);
+    if (p->kind == POOL_THREAD)
+        return SIZE_MAX;
+    pool_arena(engine(p), &len);
+    /* Three regions, each starting on a cache line: in, out, error codes. */
+    return len > 2 * 64 ? (len - 2 * 64) / per : 0;
+}
+
+/* Who may run a map, join or terminate: the creating process, outside the pool. */
+static int check_owner(const struct fpool *fp, const char *what)
+{
+    if (pool_self(engine(fp)) >= 0)
+        return fail(-EDEADLK, "%s from a task of the same pool would wait on itself", what);
+    if (getpid() != fp->creator)
+        return fail(-EPERM, "%s: only the process that created the pool may do it", what);
+    return 0;
+}
+
+static int map_any(struct fpool *fp, fpool_fn fn, fpool_star_fn star, const void *in,
+                   size_t in_size, void *out, size_t out_size, size_t n, size_t chunksize)
+{
+    struct fp_shared *sh = fp->sh;
+    struct pool *pool = engine(fp);
+    size_t round, bad = SIZE_MAX;
+    int rc = check_owner(fp, "map"), bad_rc = 0;
+    unsigned char *arena = pool_arena(pool, NULL);
+
+    if (rc)
+        return rc;
+    if (atomic_load(&fp->closed))
+        return fail(-ESHUTDOWN, "map on a closed pool");
+    if (fp->crashed)
+        return fail(-EPIPE, "map: the pool is broken (a worker died)");
+    if (in_size == 0 || (n && !in) || (out_size && n && !out))
+        return fail(-EINVAL, "map: no input, or no room for the results");
+    if (n == 0)
+        return 0;
+    round = fpool_map_round(fp, in_size, out_size);
+    if (round == 0)
+        return fail(-E2BIG, "map: an item of %zu + %zu bytes does not fit in the %u-byte arena",
+                    in_size, out_size, FPOOL_ARENA_BYTES);
+    if (round > n)
+        round = n;
+    if (chunksize == 0)   /* Pool.map's default: about four chunks per worker */
+        chunksize = (n + 4 * (size_t)fp->workers - 1) / (4 * (size_t)fp->workers);
+
+    sh->fn = fn;
+    sh->star = star;
+    sh->in_size = in_size;
+    sh->out_size = out_size;
+    if (fp->kind == POOL_THREAD) {
+        /* Threads read the inputs and write the results where they are. */
+        sh->in = in;
+        sh->out = out;
+        sh->err = calloc(n, sizeof *sh->err);
+        if (!sh->err)
+            return fail(-ENOMEM, "map: no memory for %zu error codes", n);
+    } else {
+        /* Workers cannot see the caller's arrays (they were copied at fork, or did not
+         * exist yet), so each round is copied into the shared arena and the results
+         * copied back: this copy is C's pickling. */
+        sh->in = arena;
+        sh->out = out_size ? arena + align64(round * in_size) : NULL;
+        sh->err = (int *)(void *)(arena + align64(round * in_size) + align64(round * out_size));
+    }
+
+    for (size_t base = 0; base < n; base += round) {
+        size_t k = n - base < round ? n - base : round;
+        struct pool_error e;
+        if (fp->kind == POOL_FORK)
+            memcpy(arena, (const unsigned char *)in + base * in_size, k * in_size);
+        if (pool_map(pool, k, SCHED_DYNAMIC, chunksize, map_task, sh, 0, &e)) {
+            describe_crash(fp, &e, (long)base);
+            rc = e.cause == POOL_TIMEOUT ? -ETIMEDOUT : -ECHILD;
+            break;
+        }
+        if (fp->kind == POOL_FORK && out_size)
+            memcpy((unsigned char *)out + base * out_size, sh->out, k * out_size);
+        for (size_t i = 0; i < k && bad == SIZE_MAX; i++)
+            if (sh->err[i]) {
+                bad = base + i;
+                bad_rc = sh->err[i];
+            }
+    }
+    if (fp->kind == POOL_THREAD)
+        free(sh->err);
+    if (rc)
+        return rc;
+    if (bad != SIZE_MAX)
+        return fail(bad_rc, "task %zu returned error %d (%s)", bad, bad_rc, strerror(bad_rc));
+    return 0;
+}
+
+int fpool_map(struct fpool *p, fpool_fn fn, const void *in, size_t in_size, void *out,
+              size_t out_size, size_t n, size_t chunksize)
+{
+    return map_any(p, fn, NULL, in, in_size, out, out_size, n, chunksize);
+}
+
+int fpool_starmap(struct fpool *p, fpool_star_fn fn, const struct fpool_args *in,
+                  void *out, size_t out_size, size_t n, size_t chunksize)
+{
+    return map_any(p, NULL, fn, in, sizeof *in, out, out_size, n, chunksize);
+}
+
+/* ---- submitted calls ---------------------------------------------------------------- */
+
+/* Runs in a worker: unpack the call, record its number for crash reports, run it on
+ * aligned copies of its input and output. */
+static int call_task(const void *in, void *out)
+{
+    struct fp_call c;
+    alignas(max_align_t) unsigned char a[FPOOL_ARG_MAX], b[FPOOL_OUT_MAX];
+    memcpy(&c, in, sizeof c);
+    memcpy(a, (const unsigned char *)in + sizeof c, c.in_size);
+    memset(b, 0, c.out_size);
+
+    struct fp_shared *sh = c.fp->sh;
+    if (atomic_load_explicit(&sh->cancel, memory_order_relaxed))
+        return ECANCELED;
+    int w = pool_self(sh->pool);
+    _Atomic int64_t *slot = w >= 0 ? &sh->w[w].call : NULL;
+    int64_t prev = slot ? atomic_exchange(slot, (int64_t)c.id) : -1;
+    int rc = c.fn(a, b);
+    if (slot)
+        atomic_store(slot, prev);
+    memcpy(out, b, c.out_size);
+    return rc < 0 ? -rc : rc;
+}
+
+static void list_add(struct fpool *fp, struct fpool_future *f)
+{
+    f->prev = NULL;
+    f->next = fp->live;
+    if (fp->live)
+        fp->live->prev = f;
+    fp->live = f;
+}
+
+static void list_del(struct fpool *fp, struct fpool_future *f)
+{
+    if (f->prev)
+        f->prev->next = f->next;
+    else
+        fp->live = f->next;
+    if (f->next)
+        f->next->prev = f->prev;
+    f->prev = f->next = NULL;
+}
+
+/* Free the discarded futures whose call has finished (their engine slots come back).
+ * Caller holds fp->lock. */
+static void sweep_discarded(struct fpool *fp)
+{
+    struct fpool_future *f = fp->live, *next;
+    for (; f && fp->discarded; f = next) {
+        next = f->next;
+        if (f->discarded && pool_future_done(f->pf)) {
+            pool_future_get(f->pf, NULL, 0, NULL);
+            list_del(fp, f);
+            fp->discarded--;
+            free(f);
+        }
+    }
+}
+
+struct fpool_future *fpool_submit(struct fpool *p, fpool_fn fn, const void *in,
+                                  size_t in_size, size_t out_size)
+{
+    struct pool *pool = engine(p);
+    unsigned char buf[sizeof(struct fp_call) + FPOOL_ARG_MAX];
+    int self = pool_self(pool);
+
+    if (in_size > FPOOL_ARG_MAX || out_size > FPOOL_OUT_MAX || (in_size && !in) || !fn) {
+        fail(-EINVAL, "submit: input of %zu bytes (at most %d), result of %zu (at most %d)",
+             in_size, FPOOL_ARG_MAX, out_size, FPOOL_OUT_MAX);
+        errno = EINVAL;
+        return NULL;
+    }
+    if (self < 0 && atomic_load(&p->closed)) {
+        fail(-ESHUTDOWN, "submit on a closed pool");
+        errno = ESHUTDOWN;
+        return NULL;
+    }
+    struct fpool_future *f = calloc(1, sizeof *f);
+    if (!f) {
+        fail(-ENOMEM, "submit: out of memory");
+        return NULL;
+    }
+    struct fp_call c = { .fn = fn, .fp = p, .in_size = (uint32_t)in_size,
+                         .out_size = (uint32_t)out_size };
+    c.id = atomic_fetch_add(&p->sh->next_id, 1);
+    memcpy(buf, &c, sizeof c);
+    if (in_size)
+        memcpy(buf + sizeof c, in, in_size);
+
+    f->owner = p;
+    f->id = c.id;
+    f->kind = p->kind;
+    f->by_worker = self >= 0;
+    f->out_size = out_size;
+    pthread_mutex_lock(&p->lock);
+    sweep_discarded(p);
+    f->pf = pool_submit(pool, call_task, buf, sizeof c + in_size, out_size);
+    int e = errno;
+    if (f->pf)
+        list_add(p, f);
+    pthread_mutex_unlock(&p->lock);
+    if (!f->pf) {
+        if (e == EPIPE)
+            fail(-EPIPE, "submit: the pool is broken (a worker died)");
+        else
+            fail(-e, "submit: %s", strerror(e));
+        free(f);
+        errno = e;
+        return NULL;
+    }
+    return f;
+}
+
+/* Keep the engine's answer in f, so that f no longer needs the pool. */
+static void store(struct fpool_future *f, int rc, const struct pool_error *e)
+{
+    struct fpool *fp = f->owner;
+    f->rc = rc;
+    if (rc == -ECHILD) {
+        f->err = *e;
+        describe_crash(fp, &f->err, -1);
+    }
+    pthread_mutex_lock(&fp->lock);
+    list_del(fp, f);
+    pthread_mutex_unlock(&fp->lock);
+    f->pf = NULL;
+}
+
+/* Return the stored result of f, copy it out, and free f. */
+static int finish(struct fpool_future *f, void *out)
+{
+    int rc = f->rc;
+    if (rc >= 0 && out && f->out_size)
+        memcpy(out, f->out, f->out_size);
+    if (rc == -ECHILD)
+        pool_error_str(&f->err, f->kind, fp_why, sizeof fp_why);
+    else if (rc == -ECANCELED)
+        fail(rc, "task %llu: the pool was terminated first", (unsigned long long)f->id);
+    else if (rc > 0)
+        fail(rc, "task %llu returned error %d (%s)", (unsigned long long)f->id, rc,
+             strerror(rc));
+    free(f);
+    return rc;
+}
+
+int fpool_future_get(struct fpool_future *f, void *out, int timeout_ms)
+{
+    struct pool_error e;
+    int rc;
+
+    if (!f)
+        return fail(-EINVAL, "get: no future");
+    if (f->pf) {
+        rc = pool_future_get(f->pf, f->out, timeout_ms, &e);
+        if (rc == -ETIMEDOUT)
+            return fail(rc, "task %llu: no result within %d ms", (unsigned long long)f->id,
+                        timeout_ms);
+        if (rc == -EDEADLK) {
+            pool_error_str(&e, f->kind, fp_why, sizeof fp_why);
+            return rc;
+        }
+        store(f, rc, &e);
+    }
+    return finish(f, out);
+}
+
+int fpool_future_done(const struct fpool_future *f)
+{
+    return !f->pf || pool_future_done(f->pf);
+}
+
+uint64_t fpool_future_id(const struct fpool_future *f)
+{
+    return f->id;
+}
+
+void fpool_future_discard(struct fpool_future *f)
+{
+    struct fpool *fp = f ? f->owner : NULL;
+    if (!f)
+        return;
+    if (!f->pf) {
+        free(f);
+        return;
+    }
+    /* The engine slot is freed only once the call is done: until then the worker still
+     * writes to it. The next submit or join in this process frees it. */
+    pthread_mutex_lock(&fp->lock);
+    f->discarded = 1;
+    fp->discarded++;
+    sweep_discarded(fp);
+    pthread_mutex_unlock(&fp->lock);
+}
+
+long fpool_as_completed(struct fpool_future *const fs[], size_t n, int timeout_ms)
+{
+    uint64_t deadline = 0;
+    struct timespec ts;
+
+    if (timeout_ms >= 0) {
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        deadline = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec +
+                   (uint64_t)timeout_ms * 1000000u;
+    }
+    for (;;) {
+        long first = -1;
+        for (size_t i = 0; i < n; i++) {
+            if (!fs[i])
+                continue;
+            if (fpool_future_done(fs[i]))
+                return (long)i;
+            if (first < 0)
+                first = (long)i;
+        }
+        if (first < 0)
+            return fail(-ENOENT, "as_completed: no futures left");
+        /* The engine waits on one future at a time: sleep on the first pending one in
+         * 1 ms slices (which also notices dead workers), then look at them all again. */
+        int slice = 1;
+        if (deadline) {
+            clock_gettime(CLOCK_MONOTONIC, &ts);
+            uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+            if (now >= deadline)
+                return fail(-ETIMEDOUT, "as_completed: none done within %d ms", timeout_ms);
+            if (deadline - now < 1000000u)
+                slice = 0;
+        }
+        struct fpool_future *f = fs[first];
+        struct pool_error e;
+        int rc = pool_future_get(f->pf, f->out, slice, &e);
+        if (rc == -ETIMEDOUT)
+            continue;
+        if (rc == -EDEADLK) {
+            pool_error_str(&e, f->kind, fp_why, sizeof fp_why);
+            return rc;
+        }
+        store(f, rc, &e);
+        return first;
+    }
+}
+
+/* ---- ending a pool ------------------------------------------------------------------ */
+
+void fpool_close(struct fpool *p)
+{
+    atomic_store(&p->closed, 1);
+}
+
+/* After the engine is gone: free discarded futures and detach the rest with rc (their
+ * results, if any, were stored before). */
+static void detach_all(struct fpool *fp, int rc)
+{
+    pthread_mutex_lock(&fp->lock);
+    while (fp->live) {
+        struct fpool_future *f = fp->live;
+        list_del(fp, f);
+        f->pf = NULL;
+        f->owner = NULL;
+        f->rc = rc;
+        if (f->discarded)
+            free(f);
+    }
+    fp->discarded = 0;
+    pthread_mutex_unlock(&fp->lock);
+}
+
+static void free_pool(struct fpool *fp)
+{
+    munmap(fp->sh, fp->sh_len);
+    pthread_mutex_destroy(&fp->lock);
+    free(fp);
+}
+
+/* The first future this process holds that is still waiting on the engine and that
+ * join must collect: not discarded, not a task's own (that task collects it). */
+static struct fpool_future *next_to_collect(struct fpool *fp, int done_only)
+{
+    struct fpool_future *f;
+    pthread_mutex_lock(&fp->lock);
+    for (f = fp->live; f; f = f->next)
+        if (!f->discarded && !f->by_worker && (!done_only || pool_future_done(f->pf)))
+            break;
+    pthread_mutex_unlock(&fp->lock);
+    return f;
+}
+
+int fpool_join(struct fpool *p)
+{
+    struct fpool_future *f;
+    struct pool_error e;
+    int rc = check_owner(p, "join");
+
+    if (rc)
+        return rc;
+    if (!atomic_load(&p->closed))
+        return fail(-EINVAL, "join before close: the pool could still get work");
+    /* Collect while the workers run: the results must leave shared memory before the
+     * engine unmaps it. The lock is not held while waiting: tasks may still submit. */
+    while ((f = next_to_collect(p, 0)) != NULL) {
+        rc = pool_future_get(f->pf, f->out, -1, &e);
+        store(f, rc, &e);
+    }
+    pool_destroy(engine(p));
+    detach_all(p, -ECANCELED);
+    rc = p->crashed ? -ECHILD : 0;
+    free_pool(p);
+    return rc ? fail(rc, "join: a worker of the pool had died") : 0;
+}
+
+void fpool_terminate(struct fpool *p)
+{
+    struct fpool_future *f;
+    struct pool_error e;
+    struct pool *pool = engine(p);
+
+    if (check_owner(p, "terminate"))
+        return;
+    /* Results already in are kept, as Python keeps them in their AsyncResults. */
+    while ((f = next_to_collect(p, 1)) != NULL)
+        store(f, pool_future_get(f->pf, f->out, 0, &e), &e);
+    atomic_store(&p->sh->cancel, 1);
+    if (p->kind == POOL_FORK) {
+        for (unsigned w = 0; w < p->workers; w++) {
+            pid_t pid = pool_worker_pid(pool, w);
+            siginfo_t si;
+            /* Kill only a worker that is still our unreaped child: a pid the engine has
+             * already reaped may belong to another process by now. */
+            if (pid > 0 && waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) == 0)
+                kill(pid, SIGKILL);
+        }
+    }
+    /* Fork: reaps the killed workers. Threads cannot be killed: the queue drains as
+     * dropped calls, and calls already running are waited for. */
+    pool_destroy(pool);
+    detach_all(p, -ECANCELED);
+    free_pool(p);
+}

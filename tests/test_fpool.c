@@ -1,0 +1,708 @@
+/* test_fpool.c: the fpool (process) and tpool (thread) libraries, every test run against
+ * both: map order across arena rounds and chunk sizes, starmap, futures, get timeouts,
+ * initializers, task errors, crashes, deadlock detection, close/join/terminate, and no
+ * worker left behind. Each test body runs in a forked child under alarm(), and reports
+ * through its exit status (assertions made in a child would be lost). */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../runners/fpool.h"
+#include "../runners/tpool.h"
+
+/* ---- one interface over both libraries, so every test runs against each ---------- */
+
+struct lib {
+    const char *name;
+    int fork;
+    void *(*create)(unsigned workers, fpool_init_fn init, void *arg);
+    unsigned (*workers)(void *p);
+    int (*map)(void *p, fpool_fn fn, const void *in, size_t in_size, void *out,
+               size_t out_size, size_t n, size_t chunksize);
+    int (*starmap)(void *p, fpool_star_fn fn, const struct fpool_args *in, void *out,
+                   size_t out_size, size_t n, size_t chunksize);
+    void *(*submit)(void *p, fpool_fn fn, const void *in, size_t in_size, size_t out_size);
+    int (*get)(void *f, void *out, int timeout_ms);
+    int (*done)(void *f);
+    uint64_t (*id)(void *f);
+    void (*discard)(void *f);
+    long (*as_completed)(void *const fs[], size_t n, int timeout_ms);
+    void (*close)(void *p);
+    int (*join)(void *p);
+    void (*terminate)(void *p);
+    const char *(*why)(void);
+};
+
+static void *f_create(unsigned w, fpool_init_fn i, void *a) { return fpool_create(w, i, a); }
+static unsigned f_workers(void *p) { return fpool_workers(p); }
+static int f_map(void *p, fpool_fn fn, const void *in, size_t is, void *out, size_t os,
+                 size_t n, size_t c) { return fpool_map(p, fn, in, is, out, os, n, c); }
+static int f_starmap(void *p, fpool_star_fn fn, const struct fpool_args *in, void *out,
+                     size_t os, size_t n, size_t c) { return fpool_starmap(p, fn, in, out, os, n, c); }
+static void *f_submit(void *p, fpool_fn fn, const void *in, size_t is, size_t os)
+{ return fpool_submit(p, fn, in, is, os); }
+static int f_get(void *f, void *out, int ms) { return fpool_future_get(f, out, ms); }
+static int f_done(void *f) { return fpool_future_done(f); }
+static uint64_t f_id(void *f) { return fpool_future_id(f); }
+static void f_discard(void *f) { fpool_future_discard(f); }
+static long f_as_completed(void *const fs[], size_t n, int ms)
+{
+    struct fpool_future *t[64];
+    for (size_t i = 0; i < n; i++)
+        t[i] = fs[i];
+    return fpool_as_completed(t, n, ms);
+}
+static void f_close(void *p) { fpool_close(p); }
+static int f_join(void *p) { return fpool_join(p); }
+static void f_terminate(void *p) { fpool_terminate(p); }
+
+static void *t_create(unsigned w, fpool_init_fn i, void *a) { return tpool_create(w, i, a); }
+static unsigned t_workers(void *p) { return tpool_workers(p); }
+static int t_map(void *p, fpool_fn fn, const void *in, size_t is, void *out, size_t os,
+                 size_t n, size_t c) { return tpool_map(p, fn, in, is, out, os, n, c); }
+static int t_starmap(void *p, fpool_star_fn fn, const struct fpool_args *in, void *out,
+                     size_t os, size_t n, size_t c) { return tpool_starmap(p, fn, in, out, os, n, c); }
+static void *t_submit(void *p, fpool_fn fn, const void *in, size_t is, size_t os)
+{ return tpool_submit(p, fn, in, is, os); }
+static int t_get(void *f, void *out, int ms) { return tpool_future_get(f, out, ms); }
+static int t_done(void *f) { return tpool_future_done(f); }
+static uint64_t t_id(void *f) { return tpool_future_id(f); }
+static void t_discard(void *f) { tpool_future_discard(f); }
+static long t_as_completed(void *const fs[], size_t n, int ms)
+{
+    struct tpool_future *t[64];
+    for (size_t i = 0; i < n; i++)
+        t[i] = fs[i];
+    return tpool_as_completed(t, n, ms);
+}
+static void t_close(void *p) { tpool_close(p); }
+static int t_join(void *p) { return tpool_join(p); }
+static void t_terminate(void *p) { tpool_terminate(p); }
+
+static const struct lib libs[] = {
+    { "fpool", 1, f_create, f_workers, f_map, f_starmap, f_submit, f_get, f_done, f_id,
+      f_discard, f_as_completed, f_close, f_join, f_terminate, fpool_strerror },
+    { "tpool", 0, t_create, t_workers, t_map, t_starmap, t_submit, t_get, t_done, t_id,
+      t_discard, t_as_completed, t_close, t_join, t_terminate, tpool_strerror },
+};
+
+/* ---- running a body in a child ---------------------------------------------------- */
+
+static const struct lib *L;   /* the library the child is testing */
+
+#define CHECK(c)                                                                          \
+    do {                                                                                  \
+        if (!(c)) {                                                                       \
+            fprintf(stderr, "\n  %s:%d [%s]: %s (last error: %s)\n", __FILE__, __LINE__,  \
+                    L->name, #c, L->why());                                               \
+            _exit(1);                                                                     \
+        }                                                                                 \
+    } while (0)
+
+static int no_children(void)
+{
+    return waitpid(-1, NULL, WNOHANG) == -1 && errno == ECHILD;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) && errno == EINTR)
+        ;
+}
+
+/* Shared memory that outlives the fork: how tasks in worker processes talk to the test. */
+static void *shared(size_t n)
+{
+    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    return p == MAP_FAILED ? NULL : p;
+}
+
+/* Run body(lib) in a child with a time limit; the child also checks that the pool left
+ * no child process behind. kinds: 1 = fpool only, 3 = both. */
+static void run_for(void (*body)(void), unsigned kinds, unsigned secs)
+{
+    for (unsigned k = 0; k < 2; k++) {
+        if (!(kinds & (1u << k)))
+            continue;
+        fflush(NULL);
+        pid_t pid = fork();
+        CU_ASSERT_FATAL(pid >= 0);
+        if (pid == 0) {
+            L = &libs[k];
+            alarm(secs);
+            body();
+            CHECK(no_children());
+            _exit(0);
+        }
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        if (!WIFEXITED(st))
+            fprintf(stderr, "\n  [%s] test child killed by signal %d%s\n", libs[k].name,
+                    WTERMSIG(st), WTERMSIG(st) == SIGALRM ? " (it hung)" : "");
+        CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+}
+#define BOTH 3u
+#define FORK_ONLY 1u
+
+/* ---- tasks ------------------------------------------------------------------------- */
+
+static int square(const void *in, void *out)
+{
+    int64_t v = *(const int *)in;
+    *(int64_t *)out = v * v;
+    return 0;
+}
+
+/* A 2 KiB input: the task sums every byte, so a torn or shifted copy shows. */
+struct big { int v; unsigned char pad[2044]; };
+static int big_task(const void *in, void *out)
+{
+    const struct big *b = in;
+    int64_t sum = 0;
+    for (size_t i = 0; i < sizeof b->pad; i++)
+        sum += b->pad[i];
+    *(int64_t *)out = (int64_t)b->v * 3 + sum;
+    return 0;
+}
+
+struct sleepy { int ms, v; _Atomic int *started; };
+static int sleepy_task(const void *in, void *out)
+{
+    const struct sleepy *s = in;
+    if (s->started)
+        atomic_fetch_add(s->started, 1);
+    sleep_ms(s->ms);
+    *(int *)out = s->v * 10;
+    return 0;
+}
+
+static int error_task(const void *in, void *out)
+{
+    int v = *(const int *)in;
+    *(int *)out = v + 1;
+    if (v == 5)
+        return EIO;
+    if (v == 9)
+        return -EINVAL;   /* negative: taken as EINVAL */
+    return 0;
+}
+
+static int segv_task(const void *in, void *out)
+{
+    (void)out;
+    if (*(const int *)in == 700) {
+        signal(SIGSEGV, SIG_DFL);
+        raise(SIGSEGV);
+    }
+    return 0;
+}
+
+static int power(unsigned argc, const union fpool_arg *argv, void *out)
+{
+    if (argc != 2)
+        return EINVAL;
+    int64_t r = 1;
+    for (int64_t k = 0; k < argv[1].i; k++)
+        r *= argv[0].i;
+    *(int64_t *)out = r;
+    return 0;
+}
+
+static int mixed_sum(unsigned argc, const union fpool_arg *argv, void *out)
+{
+    double s = 0;
+    for (unsigned k = 0; k < argc; k++)
+        s += k == 0 ? argv[k].d : (double)argv[k].i;
+    *(double *)out = s + 1000.0 * argc;
+    return 0;
+}
+
+/* ---- tests ------------------------------------------------------------------------- */
+
+static void body_workers_default(void)
+{
+    cpu_set_t set;
+    CHECK(sched_getaffinity(0, sizeof set, &set) == 0);
+    void *p = L->create(0, NULL, NULL);
+    CHECK(p);
+    CHECK(L->workers(p) == (unsigned)CPU_COUNT(&set));
+    L->close(p);
+    CHECK(L->join(p) == 0);
+}
+
+static void test_workers_default(void) { run_for(body_workers_default, BOTH, 20); }
+
+/* More items than one arena round carries, so fpool copies in and out several times. */
+static void body_map_rounds(void)
+{
+    void *p = L->create(2, NULL, NULL);
+    CHECK(p);
+    size_t round = L->fork ? fpool_map_round(p, sizeof(struct big), sizeof(int64_t)) : 500;
+    CHECK(round > 10 && round < 100000);
+    size_t n = 3 * round + 5;
+    struct big *in = malloc(n * sizeof *in);   /* made after the fork: workers never see it */
+    int64_t *out = calloc(n, sizeof *out);
+    CHECK(in && out);
+    for (size_t i = 0; i < n; i++) {
+        in[i].v = (int)(i * 7 + 1);
+        memset(in[i].pad, (int)(i & 0xff), sizeof in[i].pad);
+    }
+    CHECK(L->map(p, big_task, in, sizeof *in, out, sizeof *out, n, 0) == 0);
+    for (size_t i = 0; i < n; i++)
+        CHECK(out[i] == (int64_t)(i * 7 + 1) * 3 + (int64_t)(i & 0xff) * 2044);
+    if (L->fork) {   /* one item bigger than the arena cannot travel */
+        size_t huge = FPOOL_ARENA_BYTES + 1;
+        unsigned char *h = calloc(1, huge);
+        CHECK(h);
+        CHECK(L->map(p, square, h, huge, NULL, 0, 1, 0) == -E2BIG);
+        free(h);
+    }
+    CHECK(L->map(p, big_task, in, sizeof *in, out, sizeof *out, 0, 0) == 0);
+    free(in);
+    free(out);
+    L->close(p);
+    CHECK(L->join(p) == 0);
+}
+
+static void test_map_rounds(void) { run_for(body_map_rounds, BOTH, 30); }
+
+static void body_map_chunks(void)
+{
+    static const size_t chunks[] = { 0, 1, 3, 64, 999, 1000, 5000 };
+    enum { N = 1000 };
+    int in[N];
+    int64_t out[N];
+    void *p = L->create(3, NULL, NULL);
+    CHECK(p);
+    for (int i = 0; i < N; i++)
+        in[i] = i - 300;
+    for (size_t c = 0; c < sizeof chunks / sizeof chunks[0]; c++) {
+        memset(out, 0xff, sizeof out);
+        CHECK(L->map(p, square, in, sizeof in[0], out, sizeof out[0], N, chunks[c]) == 0);
+        for (int i = 0; i < N; i++)
+            CHECK(out[i] == (int64_t)(i - 300) * (i - 300));
+    }
+    L->close(p);
+    CHECK(L->join(p) == 0);
+}
+
+static void test_map_chunks(void) { run_for(body_map_chunks, BOTH, 20); }
+
+static void body_starmap(void)
+{
+    struct fpool_args jobs[] = {
+        FPOOL_ARGS({ .i = 2 }, { .i = 3 }),
+        FPOOL_ARGS({ .i = 3 }, { .i = 2 }),
+        FPOOL_ARGS({ .i = 10 }, { .i = 2 }),
+    };
+    int64_t out[3];
+    void *p = L->create(2, NULL, NULL);
+    CHECK(p);
+    CHECK(jobs[0].argc == 2);
+    CHECK(L->starmap(p, power, jobs, out, sizeof out[0], 3, 1) == 0);
+    CHECK(out[0] == 8 && out[1] == 9 && out[2] == 100);
+
+    /* Tuples of different lengths and member types. */
+    struct fpool_args mixed[] = {
+        FPOOL_ARGS({ .d = 0.5 }),
+        FPOOL_ARGS({ .d = 1.5 }, { .i = 2 }, { .i = 3 }),
+        FPOOL_ARGS({ .d = -1 }, { .i = 1 }, { .i = 1 }, { .i = 1 }, { .i = 1 }, { .i = 1 }),
+    };
+    double d[3];
+    CHECK(mixed[2].argc == FPOOL_ARGC_MAX);
+    CHECK(L->starmap(p, mixed_sum, mixed, d, sizeof d[0], 3, 0) == 0);
+    CHECK(d[0] == 1000.5 && d[1] == 3006.5 && d[2] == 6004.0);
+
+    /* A wrong arity reaches the caller as the task's error code. */
+    CHECK(L->starmap(p, power, mixed, d, sizeof d[0], 3, 0) == EINVAL);
+    L->close(p);
+    CHECK(L->join(p) == 0);
+}
+
+static void test_starmap(void) { run_for(body_starmap, BOTH, 20); }
+
+static void body_submit_get(void)
+{
+    enum { N = 50 };
+    void *f[N];
+    void *p = L->create(2, NULL, NULL);
+    CHECK(p);
+    for (int i = 0; i < N; i++) {
+        f[i] = L->submit(p, square, &i, sizeof i, sizeof(int64_t));
+        CHECK(f[i]);
+        CHECK(L->id(f[i]) == (uint64_t)i);   /* task numbers follow submission order */
+    }
+    for (int i = N - 1; i >= 0; i--) {
+        int64_t r = -1;
+        CHECK(L->get(f[i], &r, 5000) == 0);
+        CHECK(r == (int64_t)i * i);
+    }
+    /* Sizes past the limits are refused, not truncated. */
+    char big[FPOOL_ARG_MAX + 1] = { 0 };
+    CHECK(L->submit(p, square, big, sizeof big, 8) == NULL && errno == EINVAL);
+    CHECK(L->submit(p, square, big, 4, FPOOL_OUT_MAX + 1) == NULL && errno == EINVAL);
+    L->close(p);
+    CHECK(L->join(p) == 0);
+}
+
+static void test_submit_get(void) { run_for(body_submit_get, BOTH, 20); }
+
+static void body_get_timeout(void)
+{
+    void *p = L->create(1, NULL, NULL);
+    CHECK(p);
+    struct sleepy s = { .ms = 400, .v = 7 };
+    void *f = L->submit(p, sleepy_task, &s, sizeof s, sizeof(int));
+    CHECK(f);
+    int r = 0;
+    double t0 = now_s();
+    CHECK(L->get(f, &r, 30) == -ETIMEDOUT);
+    double waited = now_s() - t0;
+    CHECK(waited >= 0.025 && waited < 0.3);
+    CHECK(r == 0);
+    CHECK(!L->done(f));
+    CHECK(L->get(f, &r, -1) == 0);   /* the future stayed valid */
+    CHECK(r == 70);
+    L->close(p);
+    CHECK(L->join(p) == 0);
+}
+
+static void test_get_timeout(void) { run_for(body_get_timeout, BOTH, 20); }
+
+/* The initializer's view, in shared memory: how often it ran and for which workers. */
+struct init_log {
+    _Atomic int runs;
+    _Atomic unsigned mask;
+    int config;
+};
+static __thread int loaded_config = -1;   /* per worker: its process, or its thread */
+
+static void load_config(void *arg, unsigned worker)
+{
+    struct init_log *log = arg;
+    atomic_fetch_add(&log->runs, 1);
+    atomic_fetch_or(&log->mask, 1u << worker);
+    loaded_config = log->config + (int)worker;
+}
+
+static int read_config(const void *in, void *out)
+{
+    (void)in;
+    *(int *)out = loaded_config;
+    return 0;
+}
+
+static void body_initializer(void)
+{
+    struct init_log *log = shared(sizeof *log);
+    CHECK(log);
+    log->config = 1000;
+    void *p = L->create(3, load_config, log);
+    CHECK(p);
+    CHECK(atomic_load(&log->runs) == 3);   /* create waits for every initializer */
+    CHECK(atomic_load(&log->mask) == 7);
+    enum { N = 300 };
+    int in[N] = { 0 }, out[N];
+    CHECK(L->map(p, read_config, in, sizeof in[0], out, sizeof out[0], N, 1) == 0);
+    for (int i = 0; i < N; i++)
+        CHECK(out[i] >= 1000 && out[i] < 1003);
+    for (int i = 0; i < 20; i++) {
+        void *f = L->submit(p, read_config, NULL, 0, sizeof(int));
+        CHECK(f);
+        CHECK(L->get(f, &out[0], -1) == 0 && out[0] >= 1000 && out[0] < 1003);
+    }
+    CHECK(atomic_load(&log->runs) == 3);   /* once per worker, not per task */
+    CHECK(loaded_config == -1);            /* the caller never ran it */
+    L->close(p);
+    CHECK(L->join(p) == 0);
+    munmap(log, sizeof *log);
+}
+
+static void test_initializer(void) { run_for(body_initializer, BOTH, 20); }
+
+static void body_task_error(void)
+{
+    void *p = L->create(2, NULL, NULL);
+    CHECK(p);
+    int v = 5, r = 0;
+    void *f = L->submit(p, error_task, &v, sizeof v, sizeof r);
+    CHECK(f);
+    CHECK(L->get(f, &r, -1) == EIO);
+    CHECK(r == 6);                          /* out is written all the same */
+    CHECK(strstr(L->why(), "task 0") && strstr(L->why(), "error 5"));
+    v = 9;
+    f = L->submit(p, error_task, &v, sizeof v, sizeof r);
+    CHECK(f);
+    CHECK(L->get(f, &r, -1) == EINVAL);
+
+    /* map: the lowest failing input wins, every other result is still written. */
+    enum { N = 20 };
+    int in[N], out[N];
+    for (int i = 0; i < N; i++)
+        in[N - 1 - i] = i;                   /* v = 9 at index 10, v = 5 at index 14 */
+    CHECK(L->map(p, error_task, in, sizeof in[0], out, sizeof out[0], N, 1) == EINVAL);
+    CHECK(strstr(L->why(), "task 10 "));
+    for (int i = 0; i < N; i++)
+        CHECK(out[i] == in[i] + 1);
+    L->close(p);
+    CHECK(L->join(p) == 0);                 /* a task error does not break the pool */
+}
+
+static void test_task_error(void) { run_for(body_task_error, BOTH, 20); }
+
+/* A worker process that dies fails its future quickly, names the task and the signal,
+ * and breaks the pool; the rest is still reaped. */
+static void body_crash_future(void)
+{
+    void *p = L->create(2, NULL, NULL);
+    CHECK(p);
+    int ok = 1, bad = 700;
+    int64_t r;
+    void *f0 = L->submit(p, square, &ok, sizeof ok, sizeof r);
+    CHECK(f0 && L->get(f0, &r, -1) == 0);
+    void *f1 = L->submit(p, segv_task, &bad, sizeof bad, 0);
+    CHECK(f1 && L->id(f1) == 1);
+    double t0 = now_s();
+    CHECK(L->get(f1, NULL, 10000) == -ECHILD);
+    CHECK(now_s() - t0 < 2.0);
+    CHECK(strstr(L->why(), "task 1 "));
+    CHECK(strstr(L->why(), "SIGSEGV"));
+    errno = 0;
+    CHECK(L->submit(p, square, &ok, sizeof ok, sizeof r) == NULL && errno == EPIPE);
+    CHECK(L->map(p, square, &ok, sizeof ok, &r, sizeof r, 1, 0) == -EPIPE);
+    L->close(p);
+    CHECK(L->join(p) == -ECHILD);
+}
+
+static void test_crash_future(void) { run_for(body_crash_future, FORK_ONLY, 20); }
+
+/* A crash inside a map that spans rounds names the input index, not the round's. */
+static void body_crash_map(void)
+{
+    void *p = L->create(2, NULL, NULL);
+    CHECK(p);
+    size_t round = fpool_map_round(p, sizeof(struct big), 0);
+    CHECK(round > 10 && round < 700);        /* so input 700 is in a later round */
+    size_t n = 2 * round + 5 > 800 ? 2 * round + 5 : 800;
+    struct big *in = calloc(n, sizeof *in);
+    CHECK(in);
+    for (size_t i = 0; i < n; i++)
+        in[i].v = (int)i;
+    double t0 = now_s();
+    CHECK(L->map(p, segv_task, in, sizeof *in, NULL, 0, n, 1) == -ECHILD);
+    CHECK(now_s() - t0 < 2.0);
+    CHECK(strstr(L->why(), "task 700 "));
+    CHECK(strstr(L->why(), "SIGSEGV"));
+    free(in);
+    L->close(p);
+    CHECK(L->join(p) == -ECHILD);
+}
+
+static void test_crash_map(void) { run_for(body_crash_map, FORK_ONLY, 20); }
+
+/* A task that waits on its own pool: with one worker nobody can run what it waits for. */
+struct nest { void *pool; int wait; };
+static int nested_task(const void *in, void *out)
+{
+    const struct nest *n = in;
+    int x = 6, *res = out;
+    int64_t y = 0;
+    void *f = L->submit(n->pool, square, &x, sizeof x, sizeof y);
+    if (!f) {
+        res[0] = -1000 - errno;
+        return 0;
+    }
+    res[0] = L->get(f, &y, n->wait);
+    res[1] = (int)y;
+    res[2] = strstr(L->why(), "deadlock") != NULL;
+    if (res[0] == -EDEADLK)
+        L->discard(f);
+    int in1 = 1, out1[1];
+    res[3] = L->map(n->pool, square, &in1, sizeof in1, out1, 0, 1, 0);
+    return 0;
+}
+
+static void body_deadlock(void)
+{
+    int res[4];
+    void *p = L->create(1, NULL, NULL);
+    CHECK(p);
+    struct nest n = { p, -1 };
+    double t0 = now_s();
+    void *f = L->submit(p, nested_task, &n, sizeof n, sizeof res);
+    CHECK(f);
+    CHECK(L->get(f, res, 5000) == 0);
+    CHECK(now_s() - t0 < 2.0);
+    CHECK(res[0] == -EDEADLK);
+    CHECK(res[2] == 1);
+    CHECK(res[3] == -EDEADLK);                /* map from a task: refused, not hung */
+    /* The pool is still usable afterwards. */
+    int x = 4;
+    int64_t y;
+    f = L->submit(p, square, &x, sizeof x, sizeof y);
+    CHECK(f && L->get(f, &y, 5000) == 0 && y == 16);
+    L->close(p);
+    CHECK(L->join(p) == 0);
+
+    /* With two workers the other one runs the inner call: no false alarm. */
+    p = L->create(2, NULL, NULL);
+    CHECK(p);
+    n.pool = p;
+    f = L->submit(p, nested_task, &n, sizeof n, sizeof res);
+    CHECK(f);
+    CHECK(L->get(f, res, 5000) == 0);
+    CHECK(res[0] == 0 && res[1] == 36);
+    L->close(p);
+    CHECK(L->join(p) == 0);
+}
+
+static void test_deadlock(void) { run_for(body_deadlock, BOTH, 20); }
+
+static void body_as_completed(void)
+{
+    void *p = L->create(2, NULL, NULL);
+    CHECK(p);
+    struct sleepy slow = { .ms = 500, .v = 1 }, fast = { .ms = 0, .v = 2 };
+    void *fs[2];
+    fs[0] = L->submit(p, sleepy_task, &slow, sizeof slow, sizeof(int));
+    fs[1] = L->submit(p, sleepy_task, &fast, sizeof fast, sizeof(int));
+    CHECK(fs[0] && fs[1]);
+    int r;
+    CHECK(L->as_completed(fs, 2, -1) == 1);     /* submitted second, done first */
+    CHECK(L->get(fs[1], &r, 0) == 0 && r == 20);
+    fs[1] = NULL;
+    CHECK(L->as_completed(fs, 2, 20) == -ETIMEDOUT);
+    CHECK(L->as_completed(fs, 2, -1) == 0);
+    CHECK(L->done(fs[0]));
+    CHECK(L->get(fs[0], &r, 0) == 0 && r == 10);
+    fs[0] = NULL;
+    CHECK(L->as_completed(fs, 2, -1) == -ENOENT);
+
+    /* Many at once: each collected exactly once, with its own result. */
+    enum { N = 40 };
+    void *many[N];
+    int seen[N] = { 0 };
+    for (int i = 0; i < N; i++) {
+        struct sleepy s = { .ms = (i * 7) % 5, .v = i };
+        many[i] = L->submit(p, sleepy_task, &s, sizeof s, sizeof(int));
+        CHECK(many[i]);
+    }
+    long i;
+    int got = 0;
+    while ((i = L->as_completed(many, N, 5000)) >= 0) {
+        CHECK(L->get(many[i], &r, 0) == 0 && r == (int)i * 10);
+        many[i] = NULL;
+        seen[i]++;
+        got++;
+    }
+    CHECK(i == -ENOENT && got == N);
+    for (int k = 0; k < N; k++)
+        CHECK(seen[k] == 1);
+    L->close(p);
+    CHECK(L->join(p) == 0);
+}
+
+static void test_as_completed(void) { run_for(body_as_completed, BOTH, 20); }
+
+static void body_close_join(void)
+{
+    void *p = L->create(2, NULL, NULL);
+    CHECK(p);
+    CHECK(L->join(p) == -EINVAL);           /* not closed: refused, pool untouched */
+    enum { N = 6 };
+    void *f[N];
+    for (int i = 0; i < N; i++) {
+        struct sleepy s = { .ms = 30, .v = i };
+        f[i] = L->submit(p, sleepy_task, &s, sizeof s, sizeof(int));
+        CHECK(f[i]);
+    }
+    void *gone = L->submit(p, sleepy_task, &(struct sleepy){ .ms = 0 }, sizeof(struct sleepy),
+                           sizeof(int));
+    CHECK(gone);
+    L->discard(gone);
+    L->close(p);
+    int x = 1;
+    errno = 0;
+    CHECK(L->submit(p, square, &x, sizeof x, 8) == NULL && errno == ESHUTDOWN);
+    CHECK(L->map(p, square, &x, sizeof x, NULL, 0, 1, 0) == -ESHUTDOWN);
+    CHECK(L->join(p) == 0);                 /* waits for all six, then reaps */
+    for (int i = 0; i < N; i++) {            /* results outlive the pool */
+        int r = -1;
+        CHECK(L->done(f[i]));
+        CHECK(L->get(f[i], &r, 0) == 0 && r == i * 10);
+    }
+}
+
+static void test_close_join(void) { run_for(body_close_join, BOTH, 20); }
+
+/* terminate: a result already in is kept, running calls are killed (processes) or
+ * waited for (threads), queued ones never run. */
+static void body_terminate(void)
+{
+    _Atomic int *started = shared(2 * sizeof *started), *queued_ran = started + 1;
+    CHECK(started);
+    void *p = L->create(2, NULL, NULL);
+    CHECK(p);
+    int x = 3;
+    int64_t y;
+    void *early = L->submit(p, square, &x, sizeof x, sizeof y);
+    CHECK(early);
+    CHECK(L->as_completed(&early, 1, 5000) == 0);
+    struct sleepy s = { .ms = L->fork ? 30000 : 200, .v = 1, .started = started };
+    void *run1 = L->submit(p, sleepy_task, &s, sizeof s, sizeof(int));
+    void *run2 = L->submit(p, sleepy_task, &s, sizeof s, sizeof(int));
+    struct sleepy q = { .ms = 0, .v = 2, .started = queued_ran };
+    void *queued = L->submit(p, sleepy_task, &q, sizeof q, sizeof(int));
+    CHECK(run1 && run2 && queued);
+    while (atomic_load(started) < 2)
+        sleep_ms(1);
+    double t0 = now_s();
+    L->terminate(p);
+    CHECK(now_s() - t0 < 2.0);
+    CHECK(atomic_load(queued_ran) == 0);
+    CHECK(L->get(early, &y, 0) == 0 && y == 9);
+    int r;
+    CHECK(L->get(run1, &r, 0) == -ECANCELED);
+    CHECK(L->get(run2, &r, 0) == -ECANCELED);
+    CHECK(L->get(queued, &r, 0) == -ECANCELED);
+}
+
+static void test_terminate(void) { run_for(body_terminate, BOTH, 20); }
+
+CU_TestInfo tests_fpool[] = {
+    { "workers 0 means the usable CPUs", test_workers_default },
+    { "map keeps input order across arena rounds", test_map_rounds },
+    { "map keeps input order for every chunk size", test_map_chunks },
+    { "starmap unpacks argument tuples", test_starmap },
+    { "submit and get, out of order", test_submit_get },
+    { "get times out, then succeeds", test_get_timeout },
+    { "the initializer runs once per worker", test_initializer },
+    { "a task's error code reaches get and map", test_task_error },
+    { "a crashed worker fails get with ECHILD within 2 s", test_crash_future },
+    { "a crash in a map names the input", test_crash_map },
+    { "waiting on your own full pool is EDEADLK", test_deadlock },
+    { "as_completed collects in completion order", test_as_completed },
+    { "close then join; results outlive the pool", test_close_join },
+    { "terminate drops queued calls and reaps", test_terminate },
+    CU_TEST_INFO_NULL,
+};
