@@ -79,8 +79,14 @@ test: deps-test
 	@$(MAKE) --no-print-directory $(PARLAB) $(TESTBIN) examples
 	PARLAB=$(PARLAB) $(TESTBIN)
 
+# QUICK=1: fewer runs (about 2 minutes); FULL=1: larger sizes, more runs, every core count.
 bench: deps-bench all
-	scripts/bench.sh
+	PARLAB=$(PARLAB) scripts/bench.sh $(if $(filter-out 0,$(QUICK)),--quick) $(if $(filter-out 0,$(FULL)),--full)
+
+# Render results/latest/index.html in headless chromium and check the screenshot.
+check-report:
+	@scripts/deps.sh report
+	scripts/check-report.sh
 
 clean:
 	rm -rf build bin
@@ -89,6 +95,8 @@ help:
 	@echo "make            build bin/parlab"
 	@echo "make test       install test deps, build, run the CUnit suites (SAN=address,undefined or SAN=thread)"
 	@echo "make bench      install bench deps, sweep cores and workers, plot, write results/latest/index.html"
+	@echo "                QUICK=1 for a 2-minute sweep, FULL=1 for larger sizes and more runs"
+	@echo "make check-report  render results/latest/index.html in headless chromium and check it"
 	@echo "make examples   build the multiprocessing-style examples into bin/examples/"
 	@echo "make clean      remove build output"
 

@@ -1,0 +1,329 @@
+#!/usr/bin/env bash
+# bench.sh: sweep cores, workers and I/O concurrency with hyperfine, then write tidy CSVs,
+# plots and an index.html into results/<date>-<host>/ and point results/latest at it.
+#
+# usage: scripts/bench.sh [--quick | --full]      (make bench [QUICK=1 | FULL=1])
+# environment:
+#   PARLAB                  the binary (default bin/parlab)
+#   PARLAB_RESULTS          where run folders go (default results)
+#   PARLAB_BENCH_TINY=1     tiny sizes and few runs: for the test suite, not for numbers
+#   PARLAB_BENCH_WORKLOADS  CPU workloads to sweep (default: primes sumsq montecarlo mandelbrot nbody)
+#   PARLAB_BENCH_RUNNERS    runners (default: seq fork thread epoll spawn omp; seq is always kept)
+#   PARLAB_BENCH_SLEEP=0    skip the sleep (I/O concurrency) sweep
+#   PARLAB_BENCH_CORES      core counts to sweep, e.g. "1 2 4" (default 1..nproc)
+#
+# The run is built in results/<name>.partial and renamed when complete; only then does
+# results/latest move, in one rename(2). A point that fails (wrong answer, crash, any
+# non-zero exit) stops the sweep with its name; what was measured so far stays in .partial.
+set -uo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+die() { echo "bench: $*" >&2; exit 1; }
+
+mode=default
+for a in "$@"; do
+  case $a in
+    --quick) mode=quick ;;
+    --full) mode=full ;;
+    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench: unknown argument '$a' (scripts/bench.sh --help)" >&2; exit 64 ;;
+  esac
+done
+[ -n "${QUICK:-}" ] && [ "${QUICK}" != 0 ] && mode=quick
+[ -n "${FULL:-}" ] && [ "${FULL}" != 0 ] && mode=full
+tiny=${PARLAB_BENCH_TINY:-0}
+[ "$tiny" != 0 ] && mode=tiny
+
+# Paths given relative to the caller's directory keep working after the cd below.
+absolute() { case $1 in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$PWD" "$1" ;; esac; }
+PARLAB=${PARLAB:-bin/parlab}
+RESULTS=${PARLAB_RESULTS:-results}
+if [ "$PWD" != "$root" ]; then
+  case $PARLAB in */*) PARLAB=$(absolute "$PARLAB") ;; esac
+  RESULTS=$(absolute "$RESULTS")
+fi
+cd "$root" || die "cannot enter $root"
+
+# ---- tools -------------------------------------------------------------------------------
+missing=()
+for t in hyperfine gnuplot awk; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
+[ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run scripts/deps.sh bench (or make bench), or install them"
+case $PARLAB in *' '*) die "PARLAB='$PARLAB': the path must not contain spaces (hyperfine -N splits on them)" ;; esac
+[ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
+list=$("$PARLAB" list) || die "$PARLAB list failed"
+have_runners=$(printf '%s\n' "$list" | awk '/^runners:/ { r = 1; next } /^[^ ]/ { r = 0 } r { print $1 }')
+have_workloads=$(printf '%s\n' "$list" | awk '/^workloads:/ { w = 1; next } /^[^ ]/ { w = 0 } w { print $1 }')
+has() { printf '%s\n' "$2" | grep -qx -- "$1"; }
+
+# ---- what to sweep -------------------------------------------------------------------------
+nproc=$(nproc)
+host=$(hostname 2>/dev/null || uname -n)
+host=${host//[^A-Za-z0-9._-]/_}
+workloads=(${PARLAB_BENCH_WORKLOADS:-primes sumsq montecarlo mandelbrot nbody})
+want_runners=(seq ${PARLAB_BENCH_RUNNERS:-fork thread epoll spawn omp})
+runners=() notes=()
+for r in "${want_runners[@]}"; do
+  if has "$r" "$have_runners"; then
+    case " ${runners[*]} " in *" $r "*) ;; *) runners+=("$r") ;; esac
+  else
+    notes+=("runner $r is not in '$PARLAB list' yet: skipped")
+  fi
+done
+for w in "${workloads[@]}"; do has "$w" "$have_workloads" || die "workload $w is not in '$PARLAB list'"; done
+
+declare -A size extra
+case $mode in
+  tiny)
+    size=([primes]=20000 [sumsq]=1000000 [montecarlo]=200000 [mandelbrot]=10000 [nbody]=64)
+    extra=([nbody]="--steps 2")
+    runs=2 warmup=0 sl_tasks=8 sl_ms=2 sl_max=8 ;;
+  quick)
+    size=([primes]=3M [sumsq]=500M [montecarlo]=200M [mandelbrot]=1M [nbody]=2800)
+    runs=2 warmup=0 sl_tasks=32 sl_ms=10 sl_max=32 ;;
+  full)
+    size=([primes]=5M [sumsq]=1G [montecarlo]=400M [mandelbrot]=2M [nbody]=4000)
+    runs=10 warmup=2 sl_tasks=128 sl_ms=20 sl_max=128 ;;
+  *)
+    size=([primes]=3M [sumsq]=500M [montecarlo]=200M [mandelbrot]=1M [nbody]=2800)
+    runs=5 warmup=1 sl_tasks=64 sl_ms=20 sl_max=64 ;;
+esac
+for w in "${workloads[@]}"; do [ -n "${size[$w]:-}" ] || die "no bench size for workload $w"; done
+
+# Core counts: every K up to 16 CPUs (or in FULL); beyond that powers of two and eighths.
+core_list() {
+  local n=$1 k
+  if [ "$n" -le 16 ] || [ "$mode" = full ]; then seq 1 "$n"; return; fi
+  { for ((k = 1; k < n; k *= 2)); do echo $k; done
+    for k in 1 2 3 4 5 6 7 8; do echo $((n * k / 8)); done; } | awk '$1 >= 1' | sort -nu
+}
+# Workers: powers of two up to 2 x nproc, plus nproc and 2 x nproc themselves.
+worker_list() {
+  local n=$1 w
+  { for ((w = 1; w <= 2 * n; w *= 2)); do echo $w; done; echo "$n"; echo $((2 * n)); } | sort -nu
+}
+cores=(${PARLAB_BENCH_CORES:-$(core_list "$nproc")})
+for k in "${cores[@]}"; do
+  [[ $k =~ ^[1-9][0-9]*$ ]] && [ "$k" -le "$nproc" ] || die "PARLAB_BENCH_CORES: $k is not a core count in 1..$nproc"
+done
+workers=($(worker_list "$nproc"))
+conc=() ; for ((w = 1; w <= sl_max; w *= 2)); do conc+=($w); done
+do_sleep=${PARLAB_BENCH_SLEEP:-1}
+
+# ---- the run folder --------------------------------------------------------------------------
+mkdir -p "$RESULTS" || die "cannot create $RESULTS"
+name="$(date +%Y-%m-%d-%H%M%S)-$host"
+while [ -e "$RESULTS/$name" ] || [ -e "$RESULTS/$name.partial" ]; do name="$name-x"; done
+out="$RESULTS/$name.partial"
+mkdir -p "$out/raw" "$out/logs" || die "cannot create $out"
+CC=${CC:-gcc} "$here/machine.sh" > "$out/machine.json" || die "scripts/machine.sh failed"
+
+case $mode in
+  quick) reproduce="make bench QUICK=1" ;; full) reproduce="make bench FULL=1" ;;
+  tiny) reproduce="PARLAB_BENCH_TINY=1 scripts/bench.sh" ;; *) reproduce="make bench" ;;
+esac
+for v in PARLAB_BENCH_WORKLOADS PARLAB_BENCH_RUNNERS PARLAB_BENCH_SLEEP PARLAB_BENCH_CORES; do
+  [ -n "${!v:-}" ] && reproduce="$v='${!v}' $reproduce"
+done
+{
+  echo "mode=$mode"
+  echo "nproc=$nproc"
+  echo "runs=$runs"
+  echo "warmup=$warmup"
+  echo "workloads=${workloads[*]}"
+  echo "runners=${runners[*]}"
+  echo "cores=${cores[*]}"
+  echo "workers=${workers[*]}"
+  echo "sleep_tasks=$sl_tasks"
+  echo "sleep_io_ms=$sl_ms"
+  echo "concurrency=${conc[*]}"
+  echo "parlab=$PARLAB"
+  echo "reproduce=$reproduce"
+} > "$out/bench.conf"
+: > "$out/warnings.txt"
+warn() { echo "$*" >> "$out/warnings.txt"; echo "bench: warning: $*" >&2; }
+for n in "${notes[@]}"; do warn "$n"; done
+
+load1=$(awk '{ print $1 }' /proc/loadavg 2>/dev/null || echo 0)
+awk -v l="$load1" -v n="$nproc" 'BEGIN { exit !(l > 0.5 * n) }' &&
+  warn "load average $load1 is above half the $nproc CPUs when the run began: timings may be noisy"
+gov=$(awk -F'"' '/"governor"/ { print $4 }' "$out/machine.json")
+[ "$gov" = performance ] ||
+  warn "CPU frequency governor is '$gov', not 'performance': clock speed may vary between runs"
+[ "$mode" = tiny ] &&
+  warn "tiny sizes (PARLAB_BENCH_TINY): these runs check the scripts; their timings mean nothing"
+[ "$nproc" -ge 2 ] ||
+  warn "only 1 CPU is available: no speedup is possible and the Amdahl fit needs at least 2 cores"
+
+stop() {  # stop POINT WHY: the sweep ends here; the partial folder stays; latest stays
+  echo >&2
+  echo "bench: FAILED at $1: $2" >&2
+  echo "bench: results so far are in $out; $RESULTS/latest was not moved" >&2
+  echo "FAILED at $1: $2" >> "$out/warnings.txt"
+  exit 1
+}
+trap 'stop "interrupt" "stopped by a signal"' INT TERM
+
+# ---- the plan: one line per point ------------------------------------------------------------
+# sweep workload runner param value
+plan=()
+for w in "${workloads[@]}"; do
+  for r in "${runners[@]}"; do for k in "${cores[@]}"; do plan+=("cores $w $r cores $k"); done; done
+  for r in "${runners[@]}"; do
+    if [ "$r" = seq ]; then plan+=("workers $w seq workers 1"); continue; fi
+    for j in "${workers[@]}"; do plan+=("workers $w $r workers $j"); done
+  done
+done
+if [ "$do_sleep" != 0 ]; then
+  for r in "${runners[@]}"; do
+    case $r in
+      seq) plan+=("concurrency sleep seq concurrency 1") ;;
+      epoll) plan+=("concurrency sleep epoll concurrency $sl_tasks") ;;
+      *) for c in "${conc[@]}"; do plan+=("concurrency sleep $r concurrency $c"); done ;;
+    esac
+  done
+fi
+total=${#plan[@]}
+
+tidy_cols="workload,runner,param,value,cores,workers,tasks,size,mean,stddev,median,min,max,user,system,n,speedup,speedup_err,efficiency,efficiency_err"
+declare -A expect base_m base_s
+
+# The seq answer for workloads that only seq can vouch for: timed runs then pass --expect
+# and do not also run seq inside the measured process.
+answer() {  # answer WORKLOAD ARGS...
+  local w=$1; shift
+  local row rc
+  row=$("$PARLAB" run -w "$w" -r seq "$@" --format csv 2> "$out/logs/seq-$w.err")
+  rc=$?
+  [ $rc -eq 0 ] || stop "$w seq (reference answer)" "parlab exited $rc: $(tail -n 3 "$out/logs/seq-$w.err")"
+  row=$(printf '%s\n' "$row" | tail -n 1)
+  local check result wall
+  check=$(printf '%s' "$row" | cut -d, -f18)
+  result=$(printf '%s' "$row" | cut -d, -f16)
+  wall=$(printf '%s' "$row" | cut -d, -f10)
+  if [ "$check" = seq ]; then
+    expect[$w]="--expect $result"
+    echo "# $w: checked against seq: seq gives $result, so timed runs pass --expect $result"
+  else
+    expect[$w]=""
+    echo "# $w: verified by its own check ($check), answer $result"
+  fi
+  if [ "$mode" != tiny ] && [ "$w" != sleep ] &&
+     awk -v t="$wall" 'BEGIN { exit !(t < 0.2) }'; then
+    warn "$w at -n ${size[$w]}: one seq run takes $wall s, under 0.2 s: process start-up weighs on the timings"
+  fi
+}
+
+echo "# parlab bench ($mode) on $host: $nproc CPUs; $total points, $runs runs each (+$warmup warm-up)"
+echo "# runners: ${runners[*]}; cores: ${cores[*]}; workers: ${workers[*]}"
+echo "# writing $out"
+for n in "${notes[@]}"; do echo "# note: $n"; done
+for w in "${workloads[@]}"; do answer "$w" -n "${size[$w]}" ${extra[$w]:-}; done
+
+# ---- the sweep ---------------------------------------------------------------------------
+i=0
+for p in "${plan[@]}"; do
+  i=$((i + 1))
+  read -r sweep w r param val <<< "$p"
+  label="$sweep $w $r $param=$val"
+  printf '[%d/%d] %s %s %s=%s ' "$i" "$total" "$w" "$r" "$param" "$val"
+  if [ "$sweep" = concurrency ]; then
+    args="-n $sl_tasks --io-ms $sl_ms"
+    case $r in seq|epoll) ;; *) args="$args -j {$param}" ;; esac
+  else
+    args="-n ${size[$w]} ${extra[$w]:-} ${expect[$w]}"
+    if [ "$sweep" = cores ]; then args="$args --cores {cores} -j {cores}"
+    else args="$args --cores $nproc -j {workers}"; fi
+  fi
+  read -ra parts <<< "$PARLAB run -w $w -r $r $args"
+  tmpl="${parts[*]}"
+  cmd=${tmpl//\{$param\}/$val}
+  stem="$sweep-$w-$r-$val"
+  mkdir -p "$out/raw/$sweep"
+
+  # parlab's own row first: verified answer, user/sys time, RSS. It also warms the caches.
+  read -ra argv <<< "$cmd --format csv"
+  rowtxt=$("${argv[@]}" 2> "$out/logs/$stem.err")
+  rc=$?
+  if [ $rc -ne 0 ]; then
+    echo
+    stop "[$i/$total] $label" "'$cmd' exited $rc: $(tail -n 3 "$out/logs/$stem.err" | tr '\n' ' ')"
+  fi
+  rows="$out/$sweep-rows.csv"
+  [ -s "$rows" ] || printf 'param,value,%s\n' "$(printf '%s\n' "$rowtxt" | head -n 1)" > "$rows"
+  row=$(printf '%s\n' "$rowtxt" | tail -n 1)
+  printf '%s,%s,%s\n' "$param" "$val" "$row" >> "$rows"
+  if [ "$(printf '%s' "$row" | cut -d, -f17)" != yes ]; then
+    echo
+    stop "[$i/$total] $label" "'$cmd' did not verify: $row"
+  fi
+  echo "$cmd" >> "$out/commands.txt"
+
+  # hyperfine times the same command R times.
+  json="$out/raw/$sweep/$stem.json"
+  if ! hyperfine -N --style none --runs "$runs" --warmup "$warmup" -L "$param" "$val" \
+       --export-json "$json" --export-csv "$out/raw/$sweep/$stem.csv" "$tmpl" \
+       >> "$out/logs/hyperfine.log" 2>&1; then
+    echo
+    stop "[$i/$total] $label" "hyperfine failed on '$cmd': $(tail -n 2 "$out/logs/hyperfine.log" | tr '\n' ' ')"
+  fi
+  stats=$(awk -f "$here/hyperfine.awk" "$json") || stop "[$i/$total] $label" "cannot read $json"
+
+  # The baseline is the first seq point of each workload: seq at 1 core.
+  IFS=, read -r mean sd _ <<< "$stats"
+  if [ "$r" = seq ] && [ -z "${base_m[$w]:-}" ]; then base_m[$w]=$mean; base_s[$w]=$sd; fi
+  IFS=, read -r _ _ _ pw pc pt _ <<< "$row"
+  derived=$(awk -v m0="${base_m[$w]:-}" -v s0="${base_s[$w]:-0}" -v m="$mean" -v s="$sd" \
+                -v p="$val" -v param="$param" 'BEGIN {
+      if (m0 == "" || m <= 0) { print ",,,"; exit }
+      S = m0 / m
+      # Relative errors of a ratio add in quadrature.
+      dS = S * sqrt((s0 / m0) ^ 2 + (s / m) ^ 2)
+      if (param == "cores") printf "%.4f,%.4f,%.4f,%.4f\n", S, dS, S / p, dS / p
+      else printf "%.4f,%.4f,,\n", S, dS
+    }')
+  tidy="$out/$sweep.csv"
+  [ -s "$tidy" ] || echo "$tidy_cols" > "$tidy"
+  echo "$w,$r,$param,$val,$pc,$pw,$pt,$(printf '%s' "$row" | cut -d, -f2),$stats,$derived" >> "$tidy"
+  awk -v m="$mean" -v s="$sd" 'BEGIN { exit !(m > 0 && s / m > 0.1) }' &&
+    echo "$label: stddev is $(awk -v m="$mean" -v s="$sd" 'BEGIN { printf "%.0f", 100 * s / m }')% of the mean" >> "$out/noisy.txt"
+  printf '%.4f s ± %.4f' "$mean" "$sd"
+  [ -n "${derived%%,*}" ] && printf '  speedup %s' "${derived%%,*}"
+  echo
+done
+
+# ---- timeline: static against dynamic scheduling of primes ---------------------------------
+if has primes "$(printf '%s\n' "${workloads[@]}")"; then
+  tl_tasks=32
+  [ "$mode" = tiny ] && tl_tasks=8
+  for s in static dynamic; do
+    cmd="$PARLAB run -w primes -r thread -n ${size[primes]} ${expect[primes]} -j $nproc -t $tl_tasks -s $s --trace $out/trace-$s.csv --format csv"
+    echo "[timeline] primes thread -j $nproc -t $tl_tasks -s $s"
+    read -ra argv <<< "$cmd"
+    rowtxt=$("${argv[@]}" 2> "$out/logs/trace-$s.err") ||
+      stop "timeline primes thread -s $s" "'$cmd' failed: $(tail -n 3 "$out/logs/trace-$s.err" | tr '\n' ' ')"
+    [ -s "$out/timeline-rows.csv" ] || printf 'schedule,%s\n' "$(printf '%s\n' "$rowtxt" | head -n 1)" > "$out/timeline-rows.csv"
+    printf '%s,%s\n' "$s" "$(printf '%s\n' "$rowtxt" | tail -n 1)" >> "$out/timeline-rows.csv"
+    echo "${cmd% --format csv}" >> "$out/commands.txt"
+  done
+fi
+
+# ---- fits, plots, report ---------------------------------------------------------------------
+if [ -s "$out/cores.csv" ]; then
+  awk -F, -f "$here/karpflatt.awk" -v out=points "$out/cores.csv" > "$out/karpflatt.csv" ||
+    stop "Karp-Flatt" "scripts/karpflatt.awk failed"
+  awk -F, -f "$here/karpflatt.awk" -v out=fit "$out/cores.csv" > "$out/amdahl.csv" ||
+    stop "Amdahl fit" "scripts/karpflatt.awk failed"
+fi
+echo "# plotting"
+"$here/plots.sh" "$out" > "$out/logs/plots.log" 2>&1 ||
+  stop "plots" "scripts/plots.sh failed: $(tail -n 5 "$out/logs/plots.log" | tr '\n' ' ')"
+"$here/report.sh" "$out" > "$out/logs/report.log" 2>&1 ||
+  stop "report" "scripts/report.sh failed: $(tail -n 5 "$out/logs/report.log" | tr '\n' ' ')"
+
+# ---- publish: the folder gets its final name, then latest moves in one rename ---------------
+trap - INT TERM
+mv -T "$out" "$RESULTS/$name" || stop "publish" "cannot rename $out to $RESULTS/$name"
+ln -s "$name" "$RESULTS/.latest.$$" && mv -Tf "$RESULTS/.latest.$$" "$RESULTS/latest" ||
+  die "cannot point $RESULTS/latest at $name (the run itself is complete in $RESULTS/$name)"
+echo "# done: $RESULTS/$name/index.html ($RESULTS/latest points at it)"

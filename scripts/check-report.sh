@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# check-report.sh: render a bench report in headless Chromium to a PNG and check that the
+# page really drew: the screenshot has the requested size and far more detail than a blank
+# page, and every file the page links to is in its folder.
+# usage: scripts/check-report.sh [RUN_DIR [SCREENSHOT]]
+#   default RUN_DIR: results/latest; default SCREENSHOT: build/check-report.png
+set -uo pipefail
+
+run=${1:-results/latest}
+shot=${2:-build/check-report.png}
+width=1280 height=4000
+fail() { echo "check-report: $*" >&2; exit 1; }
+
+[ -s "$run/index.html" ] || fail "$run/index.html is missing: run make bench first"
+browser=
+for b in chromium chromium-browser google-chrome; do
+  command -v "$b" >/dev/null 2>&1 && { browser=$b; break; }
+done
+[ -n "$browser" ] || fail "no chromium: run scripts/deps.sh report"
+
+# Every relative href/src must name a file in the run folder.
+missing=$(grep -o -E '(href|src)="[^"#:]+"' "$run/index.html" | sed -E 's/^(href|src)="//; s/"$//' | sort -u |
+          while read -r f; do [ -e "$run/$f" ] || echo "$f"; done)
+[ -z "$missing" ] || fail "index.html links to files that are not in $run: $missing"
+
+mkdir -p "$(dirname "$shot")"
+shot_abs=$(cd "$(dirname "$shot")" && pwd)/$(basename "$shot")
+page=$(cd "$run" && pwd -P)/index.html
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+render() {  # render URL OUT
+  rm -f "$2"
+  timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage \
+    --hide-scrollbars --no-first-run --user-data-dir="$tmp/profile" \
+    --window-size=$width,$height --screenshot="$2" "$1" > "$tmp/browser.log" 2>&1
+  [ -s "$2" ] || fail "$browser wrote no screenshot of $1: $(tail -n 3 "$tmp/browser.log")"
+}
+
+# PNG width and height from the IHDR chunk (bytes 17..24, big-endian).
+png_dims() { od -An -tu1 -j16 -N8 "$1" | awk '{ printf "%d %d\n", $1*16777216 + $2*65536 + $3*256 + $4, $5*16777216 + $6*65536 + $7*256 + $8 }'; }
+
+render "file://$page" "$shot_abs"
+printf '<!doctype html><html><body></body></html>\n' > "$tmp/blank.html"
+render "file://$tmp/blank.html" "$tmp/blank.png"
+
+[ "$(head -c 8 "$shot_abs" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ] || fail "$shot is not a PNG"
+read -r w h < <(png_dims "$shot_abs")
+size=$(stat -c %s "$shot_abs")
+blank=$(stat -c %s "$tmp/blank.png")
+[ "$w" -eq "$width" ] && [ "$h" -eq "$height" ] || fail "$shot is ${w}x${h}, expected ${width}x${height}"
+[ "$size" -gt $((20 * blank)) ] && [ "$size" -gt 100000 ] ||
+  fail "$shot is $size bytes, hardly more than a blank page ($blank bytes): the report did not render"
+echo "check-report: $run/index.html renders: $shot, ${w}x${h}, $size bytes (a blank page: $blank)"

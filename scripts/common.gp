@@ -1,0 +1,26 @@
+# common.gp: the look every bench plot shares: runner colours, fonts, both output formats.
+# Loaded by the other scripts/*.gp; defines png_term, svg_term and lt_of(runner).
+set datafile separator ","
+set datafile columnheaders
+set encoding utf8
+
+# One colour and point shape per runner, the same in every plot.
+runners_all = "seq fork thread epoll spawn omp"
+set linetype 1 lc rgb "#4d4d4d" lw 2 pt 7  ps 1.1 dt solid
+set linetype 2 lc rgb "#1f77b4" lw 2 pt 5  ps 1.1 dt solid
+set linetype 3 lc rgb "#d62728" lw 2 pt 9  ps 1.3 dt solid
+set linetype 4 lc rgb "#9467bd" lw 2 pt 11 ps 1.3 dt solid
+set linetype 5 lc rgb "#ff7f0e" lw 2 pt 13 ps 1.3 dt solid
+set linetype 6 lc rgb "#2ca02c" lw 2 pt 15 ps 1.1 dt solid
+set linetype 7 lc rgb "#8c564b" lw 2 pt 3  ps 1.1 dt solid
+ri(r) = sum [j = 1:words(runners_all)] (word(runners_all, j) eq r ? j : 0)
+lt_of(r) = ri(r) > 0 ? ri(r) : 7
+
+png_term = 'set terminal pngcairo size 1000,620 enhanced font "DejaVu Sans,11" linewidth 1.2 background "#ffffff"'
+svg_term = 'set terminal svg size 1000,620 enhanced font "DejaVu Sans,11" linewidth 1.2 background "#ffffff"'
+
+set grid xtics ytics lc rgb "#dddddd" lw 1 dt solid
+set border 3 lc rgb "#333333"
+set tics nomirror out
+set key outside right top vertical Left reverse noenhanced samplen 3 spacing 1.2 box lc rgb "#cccccc"
+set title noenhanced font ",13"

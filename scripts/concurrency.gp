@@ -1,0 +1,30 @@
+# concurrency.gp: wall time of a fixed batch of sleeping tasks against how many wait at once.
+# Pools wait W at a time; epoll keeps every task in flight in one thread.
+# usage: gnuplot -c scripts/concurrency.gp CONC_CSV OUTBASE MACHINE TASKS IO_MS RUNNERS
+load ARG0[1:strlen(ARG0) - strlen("concurrency.gp")] . "common.gp"
+csv = ARG1; outbase = ARG2; machine = ARG3; T = ARG4 + 0; io = ARG5 + 0; runners = ARG6
+
+sel(r) = strcol("runner") eq r && strcol("param") eq "concurrency"
+# T tasks of io ms, W at a time: T/W rounds when W divides T (the swept W are powers of two).
+ideal(w) = (w < T ? T / w : 1) * io / 1000.0
+
+set title sprintf("sleep: %d tasks of %d ms each, wall time against concurrency\n%s", T, io, machine)
+set xlabel "concurrency: workers W (-j W); epoll keeps all tasks in flight"
+set ylabel "wall time (s), log scale"
+set logscale x 2
+set logscale y 10
+set format y "%g"
+set xrange [0.8:1.25 * T]
+set yrange [io / 1000.0 / 2:*]
+set samples 500
+
+do for [fmt in "png svg"] {
+  eval (fmt eq "png" ? png_term : svg_term)
+  set output outbase . "." . fmt
+  plot ideal(x) with lines lc rgb "#888888" dt 2 lw 1.5 title sprintf("ideal: %d / W × %d ms", T, io), \
+       for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("value") : NaN):"mean":"stddev" \
+           with yerrorlines lt lt_of(word(runners, i)) \
+           title (word(runners, i) eq "epoll" ? sprintf("epoll: all %d in flight", T) : word(runners, i)), \
+       csv using (sel("epoll") ? 1 : NaN):"mean":(T - 1):(0) with vectors nohead lt lt_of("epoll") dt 3 lw 1.5 notitle
+  unset output
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# plots.sh: draw every plot of one bench run folder (PNG and SVG side by side) from its CSVs.
+# usage: scripts/plots.sh RUN_DIR       (scripts/bench.sh calls it; rerun it after editing a .gp)
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+run=${1:?usage: scripts/plots.sh RUN_DIR}
+[ -s "$run/bench.conf" ] || { echo "plots: $run/bench.conf is missing: not a bench run folder" >&2; exit 1; }
+conf() { awk -F= -v k="$1" '$1 == k { sub(/^[^=]*=/, ""); print; exit }' "$run/bench.conf"; }
+mjson() { awk -F'"' -v k="$1" '$2 == k { v = $0; sub(/^[^:]*: */, "", v); sub(/,$/, "", v); gsub(/"/, "", v); print v; exit }' "$run/machine.json"; }
+
+nproc=$(conf nproc)
+machine="$(mjson host): $(mjson cpu_model), $nproc CPUs (allowed: $(mjson cpus_allowed)), SMT $(mjson smt), $(mjson kernel)"
+mkdir -p "$run/plots"
+
+# Distinct values of column COL (1-based) in CSV where column 1 is WL (or any, if WL is -).
+distinct() {
+  awk -F, -v c="$2" -v wl="$3" 'NR > 1 && (wl == "-" || $1 == wl) && !seen[$c]++ { printf "%s%s", sep, $c; sep = " " }' "$1"
+}
+
+gp() { gnuplot -c "$@"; }
+
+if [ -s "$run/cores.csv" ]; then
+  for wl in $(distinct "$run/cores.csv" 1 -); do
+    runners=$(distinct "$run/cores.csv" 2 "$wl")
+    fits=""
+    [ -s "$run/amdahl.csv" ] &&
+      fits=$(awk -F, -v wl="$wl" 'NR > 1 && $1 == wl && $2 != "seq" && $3 != "" { printf "%s%s:%s", sep, $2, $3; sep = " " }' "$run/amdahl.csv")
+    gp "$here/speedup.gp" "$run/cores.csv" "$wl" "$run/plots/$wl-speedup" "$machine" "$nproc" "$runners" "$fits"
+    gp "$here/efficiency.gp" "$run/cores.csv" "$wl" "$run/plots/$wl-efficiency" "$machine" "$nproc" "$runners"
+  done
+fi
+if [ -s "$run/workers.csv" ]; then
+  for wl in $(distinct "$run/workers.csv" 1 -); do
+    gp "$here/workers.gp" "$run/workers.csv" "$wl" "$run/plots/$wl-workers" "$machine" "$nproc" \
+       "$(distinct "$run/workers.csv" 2 "$wl")"
+  done
+fi
+if [ -s "$run/concurrency.csv" ]; then
+  gp "$here/concurrency.gp" "$run/concurrency.csv" "$run/plots/sleep-concurrency" "$machine" \
+     "$(conf sleep_tasks)" "$(conf sleep_io_ms)" "$(distinct "$run/concurrency.csv" 2 sleep)"
+fi
+if [ -s "$run/trace-static.csv" ] && [ -s "$run/trace-dynamic.csv" ]; then
+  # Both panels share one time axis and one colour scale, so they compare at a glance.
+  read -r W xmax cbmax ms_st ms_dy < <(awk -F, '
+      FNR == 1 { f++; next }
+      { if ($2 + 1 > W) W = $2 + 1
+        if ($5 / 1e6 > end[f]) end[f] = $5 / 1e6
+        d = ($5 - $4) / 1e6; if (d > cb) cb = d }
+      END { x = end[1] > end[2] ? end[1] : end[2]; printf "%d %.3f %.3f %.3f %.3f\n", W, x, cb, end[1], end[2] }
+    ' "$run/trace-static.csv" "$run/trace-dynamic.csv")
+  tasks=$(awk 'END { print NR - 1 }' "$run/trace-static.csv")
+  size=$(awk -F, 'NR == 2 { print $3 }' "$run/timeline-rows.csv" 2>/dev/null || echo "?")
+  gp "$here/timeline.gp" "$run/trace-static.csv" "$run/trace-dynamic.csv" "$run/plots/timeline-primes" \
+     "primes N=$size: $tasks tasks on $W threads (-r thread -j $W -t $tasks), static against dynamic" \
+     "$machine" "$W $xmax $cbmax $ms_st $ms_dy"
+fi

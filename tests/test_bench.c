@@ -1,0 +1,697 @@
+/* test_bench.c: the bench scripts end to end at tiny sizes (CSVs, plots, report, the
+ * published results/latest, a failing point, a 1-CPU machine) and the Karp-Flatt awk.
+ * PARLAB_KEEP_BENCH=1 keeps the temporary results folder for a look afterwards. */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "util.h"
+
+#define BENCH_TIMEOUT_S 90   /* the tiny sweep takes ~10 s on 2 idle cores */
+
+static const char *const all_runners[] = { "seq", "fork", "thread", "epoll", "spawn", "omp" };
+static const char *const cpu_workloads[] = { "primes", "sumsq", "montecarlo", "mandelbrot", "nbody" };
+#define NWL (sizeof cpu_workloads / sizeof cpu_workloads[0])
+
+/* ---- small helpers ---------------------------------------------------------------------- */
+
+/* The whole file, NUL-terminated, malloc'd (caller frees); NULL if unreadable. */
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    size_t cap = 1 << 16, n = 0, k;
+    char *buf = malloc(cap);
+    while (buf && (k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
+        n += k;
+        if (cap - n - 1 == 0) {
+            char *nb = realloc(buf, cap *= 2);
+            if (!nb) {
+                free(buf);
+                buf = NULL;
+            }
+            buf = nb;
+        }
+    }
+    fclose(f);
+    if (buf)
+        buf[n] = '\0';
+    if (len)
+        *len = n;
+    return buf;
+}
+
+static int write_file(const char *path, const char *text, mode_t mode)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(text);
+    int ok = write(fd, text, n) == (ssize_t)n;
+    return close(fd) == 0 && ok ? 0 : -1;
+}
+
+static int is_dir(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static unsigned cpus(void)
+{
+    cpu_set_t set;
+    return sched_getaffinity(0, sizeof set, &set) ? 1u : (unsigned)CPU_COUNT(&set);
+}
+
+static int on_path(const char *tool)
+{
+    char cmd[256];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tool);
+    return system(cmd) == 0;
+}
+
+/* Index (0-based) of column name in a CSV header line, or -1. */
+static int col_of(const char *csv, const char *name)
+{
+    size_t want = strlen(name);
+    int i = 0;
+    for (const char *p = csv; *p && *p != '\n'; i++) {
+        size_t len = strcspn(p, ",\n");
+        if (len == want && strncmp(p, name, len) == 0)
+            return i;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return -1;
+}
+
+/* Field col (0-based) of the line starting at line, into buf. */
+static const char *field(const char *line, int col, char *buf, size_t n)
+{
+    const char *p = line;
+    for (int c = 0; c < col && p; c++) {
+        p = strpbrk(p, ",\n");
+        p = p && *p == ',' ? p + 1 : NULL;
+    }
+    size_t len = p ? strcspn(p, ",\n") : 0;
+    if (len >= n)
+        len = n - 1;
+    if (p)
+        memcpy(buf, p, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* Start of data line i (0-based, after the header), or NULL. */
+static const char *data_line(const char *csv, int i)
+{
+    const char *p = strchr(csv, '\n');
+    for (int k = 0; p && k < i; k++)
+        p = strchr(p + 1, '\n');
+    return p && p[1] ? p + 1 : NULL;
+}
+
+/* ---- running the script ----------------------------------------------------------------- */
+
+struct bench_run {
+    int exited, status;   /* as in struct cmd_result */
+    double secs;
+    char log[PATH_MAX];   /* stdout and stderr together */
+};
+
+/*
+ * Run `bash scripts/bench.sh` with env (NULL-terminated "K=V" strings) added, in its own
+ * process group, output to log. A run that outlives the timeout is killed with its whole
+ * group (hyperfine and parlab included) and reported as signal 9. Only one CPU is allowed
+ * when one_cpu is set. Returns 0, or -1 if it could not start.
+ */
+static int run_bench(const char *const *env, int one_cpu, const char *log, struct bench_run *r)
+{
+    struct timespec t0, t1;
+    memset(r, 0, sizeof *r);
+    snprintf(r->log, sizeof r->log, "%s", log);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        setpgid(0, 0);
+        for (int i = 0; env[i]; i++)
+            putenv((char *)env[i]);
+        if (one_cpu) {
+            cpu_set_t set, one;
+            CPU_ZERO(&one);
+            if (sched_getaffinity(0, sizeof set, &set) == 0)
+                for (int c = 0; c < CPU_SETSIZE; c++)
+                    if (CPU_ISSET(c, &set)) {
+                        CPU_SET(c, &one);
+                        break;
+                    }
+            if (sched_setaffinity(0, sizeof one, &one))
+                _exit(125);
+        }
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644), nul = open("/dev/null", O_RDONLY);
+        if (fd < 0 || nul < 0)
+            _exit(126);
+        dup2(nul, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        alarm(BENCH_TIMEOUT_S + 5);   /* a second guard, should the parent die */
+        execlp("bash", "bash", "scripts/bench.sh", (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    int st = 0;
+    for (;;) {
+        pid_t w = waitpid(pid, &st, WNOHANG);
+        if (w == pid)
+            break;
+        if (w < 0 && errno != EINTR)
+            return -1;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        if (t1.tv_sec - t0.tv_sec > BENCH_TIMEOUT_S) {
+            kill(-pid, SIGKILL);
+            waitpid(pid, &st, 0);
+            break;
+        }
+        usleep(50 * 1000);
+    }
+    kill(-pid, SIGKILL);   /* anything the script left behind */
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    r->secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+    r->exited = WIFEXITED(st);
+    r->status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
+    return 0;
+}
+
+static void show_log(const char *log)
+{
+    char *t = slurp(log, NULL);
+    if (t) {
+        size_t n = strlen(t);
+        fprintf(stderr, "\n--- %s (last part) ---\n%s\n---\n", log, n > 3000 ? t + n - 3000 : t);
+        free(t);
+    }
+}
+
+/* The tiny sweep, run once for all the tests that read its output. */
+static char tmpdir[256];            /* results of every run here */
+static char latest[PATH_MAX];       /* tmpdir/latest, resolved */
+static int bench_state;             /* 0 not run, 1 ran and passed, -1 failed, 2 skipped */
+
+static void cleanup(void)
+{
+    if (!tmpdir[0])
+        return;
+    if (getenv("PARLAB_KEEP_BENCH")) {
+        fprintf(stderr, "test_bench: results kept in %s\n", tmpdir);
+        return;
+    }
+    pid_t pid = fork();
+    if (pid == 0) {
+        execlp("rm", "rm", "-rf", tmpdir, (char *)NULL);
+        _exit(127);
+    }
+    if (pid > 0)
+        waitpid(pid, NULL, 0);
+}
+
+static int tools_present(void)
+{
+    if (on_path("hyperfine") && on_path("gnuplot"))
+        return 1;
+    fprintf(stderr, "\ntest_bench: SKIPPED the end-to-end bench tests: hyperfine or gnuplot is not "
+                    "installed (scripts/deps.sh bench)\n");
+    return 0;
+}
+
+/* Run the tiny sweep once; 1 if its output is there to check. */
+static int bench_ready(void)
+{
+    if (bench_state)
+        return bench_state == 1;
+    if (!tools_present()) {
+        bench_state = 2;
+        return 0;
+    }
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/parlab-bench-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        tmpdir[0] = '\0';
+        bench_state = -1;
+        CU_FAIL("mkdtemp");
+        return 0;
+    }
+    atexit(cleanup);
+    static char e_res[PATH_MAX + 20], e_bin[PATH_MAX + 10];
+    snprintf(e_res, sizeof e_res, "PARLAB_RESULTS=%s", tmpdir);
+    snprintf(e_bin, sizeof e_bin, "PARLAB=%s", parlab_bin());
+    const char *env[] = { e_res, e_bin, "PARLAB_BENCH_TINY=1", NULL };
+    char log[PATH_MAX];
+    snprintf(log, sizeof log, "%s/bench.log", tmpdir);
+    struct bench_run r;
+    CU_ASSERT_EQUAL_FATAL(run_bench(env, 0, log, &r), 0);
+    char link[PATH_MAX + 10];
+    snprintf(link, sizeof link, "%s/latest", tmpdir);
+    int ok = r.exited && r.status == 0 && realpath(link, latest);
+    if (!ok || r.secs > 60)
+        fprintf(stderr, "\ntest_bench: tiny bench: %s %d after %.1f s\n",
+                r.exited ? "exit" : "signal", r.status, r.secs);
+    if (!ok)
+        show_log(log);
+    CU_ASSERT_TRUE(ok);
+    CU_ASSERT_TRUE(r.secs <= 60);
+    bench_state = ok ? 1 : -1;
+    return ok;
+}
+
+/* ---- Karp-Flatt ------------------------------------------------------------------------- */
+
+/* Run scripts/karpflatt.awk -v out=MODE over csv; its stdout into out. */
+static int karpflatt(const char *mode, const char *csv, struct cmd_result *out)
+{
+    char path[] = "/tmp/parlab-kf-XXXXXX", var[32];
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    close(fd);
+    if (write_file(path, csv, 0644))
+        return -1;
+    snprintf(var, sizeof var, "out=%s", mode);
+    char *argv[] = { "awk", "-f", "scripts/karpflatt.awk", "-v", var, path, NULL };
+    int rc = run_cmd(argv, 20, out);
+    unlink(path);
+    return rc;
+}
+
+static void test_karpflatt_known(void)
+{
+    struct cmd_result r;
+    char f[64];
+    /* S = 1.6 on p = 2: e = (1/1.6 - 1/2) / (1 - 1/2) = 0.25; de = 0.08 / (1.6^2 * 0.5) = 0.0625.
+     * S = 2.5 on p = 4: e = (0.4 - 0.25) / 0.75 = 0.2. p = 1 gives no e. */
+    const char *csv = "workload,runner,param,value,speedup,speedup_err\n"
+                      "primes,thread,cores,1,0.98,0.01\n"
+                      "primes,thread,cores,2,1.6,0.08\n"
+                      "primes,thread,cores,4,2.5,0\n"
+                      "primes,fork,cores,1,0.9,0.01\n"
+                      "primes,fork,cores,2,2,0\n"
+                      "primes,seq,cores,1,1,0\n"
+                      "primes,omp,workers,2,1.5,0\n";
+    CU_ASSERT_EQUAL_FATAL(karpflatt("points", csv, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(count_lines(r.out), 4);   /* header and the three points with p > 1 */
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 1, f, sizeof f), "primes");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 2, f, sizeof f), "thread");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 3, f, sizeof f), "2");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 5, f, sizeof f), "0.2500");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 6, f, sizeof f), "0.0625");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 2, 5, f, sizeof f), "0.2000");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 3, 5, f, sizeof f), "0.0000");   /* ideal: no serial part */
+
+    CU_ASSERT_EQUAL_FATAL(karpflatt("fit", csv, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 0, 3, f, sizeof f), "serial_fraction");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 2, f, sizeof f), "thread");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 3, f, sizeof f), "0.2250");  /* mean of 0.25, 0.2 */
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 4, f, sizeof f), "0.0250");  /* its standard error */
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 5, f, sizeof f), "2");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 2, 3, f, sizeof f), "0.0000");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 3, 2, f, sizeof f), "seq");    /* only p = 1: no fit */
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 3, 3, f, sizeof f), "");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 3, 5, f, sizeof f), "0");
+    CU_ASSERT_PTR_NULL(strstr(r.out, "omp"));   /* a worker sweep row is not a core count */
+
+    CU_ASSERT_EQUAL_FATAL(karpflatt("fit", "runner,p,S\nthread,2,1.6\n", &r), 0);
+    CU_ASSERT_NOT_EQUAL(r.status, 0);           /* wrong header: says so and fails */
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "header"));
+}
+
+/* ---- the tiny sweep ---------------------------------------------------------------------- */
+
+/* Runners of `parlab list` among the six the bench knows, in bench order. */
+static int listed_runners(const char **out)
+{
+    struct cmd_result r;
+    int n = 0;
+    if (run_parlab(&r, 20, "list", (char *)NULL) || r.status != 0)
+        return 0;
+    const char *sec = strstr(r.out, "runners:");
+    for (size_t i = 0; sec && i < sizeof all_runners / sizeof all_runners[0]; i++) {
+        char pat[32];
+        snprintf(pat, sizeof pat, "\n  %s ", all_runners[i]);
+        if (strstr(sec, pat))
+            out[n++] = all_runners[i];
+    }
+    return n;
+}
+
+static int count_workers(unsigned n)
+{
+    int k = 0;
+    unsigned w;
+    for (w = 1; w <= 2 * n; w *= 2)
+        k++;
+    if (n & (n - 1))
+        k++;   /* nproc itself when it is not a power of two */
+    if ((2 * n) & (2 * n - 1))
+        k++;   /* and 2 x nproc */
+    return k;
+}
+
+/* How many core counts scripts/bench.sh sweeps on n CPUs: all of 1..n up to 16, else the
+ * powers of two below n and the eighths of n. */
+static int count_cores(unsigned n)
+{
+    if (n <= 16)
+        return (int)n;
+    char seen[4097] = { 0 };
+    int k = 0;
+    for (unsigned c = 1; c < n; c *= 2)
+        k += !seen[c]++;
+    for (unsigned e = 1; e <= 8; e++)
+        if (n * e / 8 >= 1 && n * e / 8 <= 4096)
+            k += !seen[n * e / 8]++;
+    return k;
+}
+
+static void check_tidy(const char *name, const char *param, int want_rows)
+{
+    char path[PATH_MAX + 64], buf[64];
+    snprintf(path, sizeof path, "%s/%s.csv", latest, name);
+    char *csv = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    static const char *const cols[] = { "workload", "runner", "param", "value", "mean", "stddev",
+                                        "min", "max", "n", "speedup", "speedup_err" };
+    int c[sizeof cols / sizeof cols[0]];
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        c[i] = col_of(csv, cols[i]);
+        if (c[i] < 0)
+            fprintf(stderr, "\n%s: no column %s\n", path, cols[i]);
+        CU_ASSERT_FATAL(c[i] >= 0);
+    }
+    int rows = count_lines(csv) - 1;
+    if (rows != want_rows)
+        fprintf(stderr, "\n%s: %d rows, expected %d\n", path, rows, want_rows);
+    CU_ASSERT_EQUAL(rows, want_rows);
+    for (int i = 0; i < rows; i++) {
+        const char *l = data_line(csv, i);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(l);
+        CU_ASSERT_STRING_EQUAL(field(l, c[2], buf, sizeof buf), param);
+        double mean = atof(field(l, c[4], buf, sizeof buf));
+        double lo = atof(field(l, c[6], buf, sizeof buf)), hi = atof(field(l, c[7], buf, sizeof buf));
+        CU_ASSERT(mean > 0 && lo <= mean + 1e-6 && mean <= hi + 1e-6);
+        CU_ASSERT_STRING_EQUAL(field(l, c[8], buf, sizeof buf), "2");   /* tiny: 2 runs */
+        CU_ASSERT(atof(field(l, c[9], buf, sizeof buf)) > 0);
+        /* no point twice */
+        char key[256], other[256], a[64], b[64];
+        snprintf(key, sizeof key, "%s,%s,%s", field(l, c[0], a, sizeof a),
+                 field(l, c[1], b, sizeof b), field(l, c[3], buf, sizeof buf));
+        for (int j = 0; j < i; j++) {
+            const char *m = data_line(csv, j);
+            snprintf(other, sizeof other, "%s,%s,%s", field(m, c[0], a, sizeof a),
+                     field(m, c[1], b, sizeof b), field(m, c[3], buf, sizeof buf));
+            CU_ASSERT_STRING_NOT_EQUAL(key, other);
+        }
+    }
+    free(csv);
+
+    /* parlab's own rows: one per point, every one verified */
+    snprintf(path, sizeof path, "%s/%s-rows.csv", latest, name);
+    csv = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    CU_ASSERT_EQUAL(count_lines(csv) - 1, want_rows);
+    int v = col_of(csv, "verified"), u = col_of(csv, "user_s"), rss = col_of(csv, "max_rss_kb");
+    CU_ASSERT_FATAL(v >= 0 && u >= 0 && rss >= 0 && col_of(csv, "param") == 0);
+    for (int i = 0; i < count_lines(csv) - 1; i++)
+        CU_ASSERT_STRING_EQUAL(field(data_line(csv, i), v, buf, sizeof buf), "yes");
+    free(csv);
+}
+
+static void test_tiny_sweep_csvs(void)
+{
+    if (!bench_ready())
+        return;
+    const char *runners[6];
+    int nr = listed_runners(runners);
+    unsigned n = cpus();
+    CU_ASSERT_FATAL(nr >= 2);
+    int ncores = n <= 16 ? (int)n : 0;   /* below, the exact values 1..n are checked too */
+    check_tidy("cores", "cores", (int)NWL * nr * count_cores(n));
+    check_tidy("workers", "workers", (int)NWL * (1 + (nr - 1) * count_workers(n)));
+    int conc = 0;
+    for (int i = 0; i < nr; i++)   /* tiny: 8 tasks; pools at W = 1, 2, 4, 8 */
+        conc += !strcmp(runners[i], "seq") || !strcmp(runners[i], "epoll") ? 1 : 4;
+    check_tidy("concurrency", "concurrency", conc);
+
+    /* the core sweep of each runner is K = 1..nproc, and seq on 1 core has speedup 1 */
+    char path[PATH_MAX + 64], buf[64];
+    snprintf(path, sizeof path, "%s/cores.csv", latest);
+    char *csv = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    int cv = col_of(csv, "value"), cr = col_of(csv, "runner"), cs = col_of(csv, "speedup");
+    for (int i = 0; ncores && i < count_lines(csv) - 1; i++) {
+        const char *l = data_line(csv, i);
+        CU_ASSERT_EQUAL(atoi(field(l, cv, buf, sizeof buf)), i % ncores + 1);
+        if (i % ncores == 0 && !strcmp(field(l, cr, buf, sizeof buf), "seq"))
+            CU_ASSERT_STRING_EQUAL(field(l, cs, buf, sizeof buf), "1.0000");
+    }
+    free(csv);
+
+    /* every point's raw hyperfine export */
+    snprintf(path, sizeof path, "%s/raw/cores/cores-primes-seq-1.json", latest);
+    char *json = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(json);
+    CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"times\""));
+    free(json);
+}
+
+static void test_tiny_sweep_machine(void)
+{
+    if (!bench_ready())
+        return;
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/machine.json", latest);
+    char *j = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    static const char *const keys[] = { "\"cpu_model\"", "\"nproc\"", "\"cpus_allowed\"", "\"smt\"",
+                                        "\"governor\"", "\"kernel\"", "\"compiler\"",
+                                        "\"git_commit\"", "\"date\"", "\"loadavg1\"" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        CU_ASSERT_PTR_NOT_NULL(strstr(j, keys[i]));
+    free(j);
+}
+
+/* PNG: the signature, then IHDR's width and height, big-endian, at bytes 16..23. */
+static void check_png(const char *path)
+{
+    size_t len = 0;
+    unsigned char *p = (unsigned char *)slurp(path, &len);
+    if (!p)
+        fprintf(stderr, "\nmissing plot %s\n", path);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    CU_ASSERT(len > 20000);   /* axes, labels and lines: a blank 1000x620 PNG is ~5 KB */
+    CU_ASSERT(len > 24 && memcmp(p, "\x89PNG\r\n\x1a\n", 8) == 0 && memcmp(p + 12, "IHDR", 4) == 0);
+    if (len > 24) {
+        unsigned w = (unsigned)p[16] << 24 | p[17] << 16 | p[18] << 8 | p[19];
+        unsigned h = (unsigned)p[20] << 24 | p[21] << 16 | p[22] << 8 | p[23];
+        CU_ASSERT(w >= 800 && w <= 4000 && h >= 400 && h <= 4000);
+    }
+    free(p);
+}
+
+static void test_tiny_sweep_plots(void)
+{
+    if (!bench_ready())
+        return;
+    char path[PATH_MAX + 128];
+    static const char *const kinds[] = { "speedup", "efficiency", "workers" };
+    for (size_t w = 0; w < NWL; w++)
+        for (size_t k = 0; k < 3; k++) {
+            snprintf(path, sizeof path, "%s/plots/%s-%s.png", latest, cpu_workloads[w], kinds[k]);
+            check_png(path);
+        }
+    snprintf(path, sizeof path, "%s/plots/sleep-concurrency.png", latest);
+    check_png(path);
+    snprintf(path, sizeof path, "%s/plots/timeline-primes.png", latest);
+    check_png(path);
+    snprintf(path, sizeof path, "%s/plots/timeline-primes.svg", latest);
+    char *svg = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
+    CU_ASSERT_PTR_NOT_NULL(strstr(svg, "<svg"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(svg, "dynamic schedule"));
+    free(svg);
+}
+
+static void test_tiny_sweep_report(void)
+{
+    if (!bench_ready())
+        return;
+    char path[PATH_MAX + 128];
+    snprintf(path, sizeof path, "%s/index.html", latest);
+    char *html = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+    /* every plot in the folder is referenced, and drawn inline */
+    snprintf(path, sizeof path, "ls %s/plots", latest);
+    FILE *ls = popen(path, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ls);
+    char name[256];
+    int pngs = 0;
+    while (fgets(name, sizeof name, ls)) {
+        name[strcspn(name, "\n")] = '\0';
+        char ref[300];
+        snprintf(ref, sizeof ref, "plots/%s\"", name);
+        if (!strstr(html, ref))
+            fprintf(stderr, "\nindex.html does not reference %s\n", name);
+        CU_ASSERT_PTR_NOT_NULL(strstr(html, ref));
+        pngs += strstr(name, ".png") != NULL;
+    }
+    pclose(ls);
+    CU_ASSERT_EQUAL(pngs, (int)NWL * 3 + 2);
+    int svgs = 0;
+    for (const char *p = html; (p = strstr(p, "<svg")); p++)
+        svgs++;
+    CU_ASSERT_EQUAL(svgs, pngs);
+    static const char *const must[] = { "<h2 id=\"warnings\">", "tiny sizes", "<h2 id=\"machine\">",
+                                        "mean &plusmn; stddev", "Karp&ndash;Flatt", "speedup",
+                                        "PARLAB_BENCH_TINY=1 scripts/bench.sh", "git checkout",
+                                        "id=\"w-mandelbrot\"", "</html>" };
+    for (size_t i = 0; i < sizeof must / sizeof must[0]; i++) {
+        if (!strstr(html, must[i]))
+            fprintf(stderr, "\nindex.html lacks %s\n", must[i]);
+        CU_ASSERT_PTR_NOT_NULL(strstr(html, must[i]));
+    }
+    free(html);
+}
+
+/* A point that crashes stops the sweep, names itself, keeps what was measured, and leaves
+ * results/latest where it was. The crash is real: parlab's own --inject segv in a worker. */
+static void test_failing_point_stops(void)
+{
+    if (!bench_ready())
+        return;
+    char wrapper[PATH_MAX + 32], real[PATH_MAX], script[3 * PATH_MAX], link[PATH_MAX + 16];
+    char before[PATH_MAX], after[PATH_MAX];
+    unsigned n = cpus();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(parlab_bin(), real));
+    snprintf(wrapper, sizeof wrapper, "%s/crashing-parlab", tmpdir);
+    snprintf(script, sizeof script,
+             "#!/bin/sh\n"
+             "# fork workers crash on %u cores; everything else is the real binary\n"
+             "case \" $* \" in *\" -r fork \"*\" --cores %u \"*) exec '%s' \"$@\" --inject segv@0 ;; esac\n"
+             "exec '%s' \"$@\"\n", n, n, real, real);
+    CU_ASSERT_EQUAL_FATAL(write_file(wrapper, script, 0755), 0);
+    snprintf(link, sizeof link, "%s/latest", tmpdir);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(link, before));
+
+    static char e_res[PATH_MAX + 20], e_bin[PATH_MAX + 40];
+    snprintf(e_res, sizeof e_res, "PARLAB_RESULTS=%s", tmpdir);
+    snprintf(e_bin, sizeof e_bin, "PARLAB=%s", wrapper);
+    const char *env[] = { e_res, e_bin, "PARLAB_BENCH_TINY=1", "PARLAB_BENCH_WORKLOADS=primes",
+                          "PARLAB_BENCH_SLEEP=0", NULL };
+    char log[PATH_MAX + 16];
+    snprintf(log, sizeof log, "%s/fail.log", tmpdir);
+    struct bench_run r;
+    CU_ASSERT_EQUAL_FATAL(run_bench(env, 0, log, &r), 0);
+    CU_ASSERT_TRUE(r.exited);
+    CU_ASSERT_EQUAL(r.status, 1);
+    char *out = slurp(log, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    char point[64];
+    snprintf(point, sizeof point, "primes fork cores=%u", n);
+    if (!strstr(out, "FAILED") || !strstr(out, point))
+        show_log(log);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "FAILED"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, point));
+    CU_ASSERT_PTR_NOT_NULL(strstr(out, "exited 70"));
+    CU_ASSERT_PTR_NULL(strstr(out, "# done"));
+    /* the partial folder holds the points before the failing one: seq on 1..n, fork on 1..n-1 */
+    char *part = strstr(out, "results so far are in ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(part);
+    part += strlen("results so far are in ");
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%.*s", (int)strcspn(part, ";\n"), part);
+    CU_ASSERT(strstr(dir, ".partial") != NULL && is_dir(dir));
+    char path[PATH_MAX + 32];
+    snprintf(path, sizeof path, "%s/cores.csv", dir);
+    char *csv = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    CU_ASSERT_EQUAL(count_lines(csv) - 1, (int)(2 * n - 1));
+    free(csv);
+    snprintf(path, sizeof path, "%s/warnings.txt", dir);
+    char *warn = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL(warn && strstr(warn, point));
+    free(warn);
+    free(out);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(link, after));
+    CU_ASSERT_STRING_EQUAL(before, after);   /* latest did not move */
+}
+
+/* With one CPU there is one core count: speedups still come out, the fit says it cannot. */
+static void test_one_cpu(void)
+{
+    if (!bench_ready())
+        return;
+    char res[PATH_MAX + 8];
+    snprintf(res, sizeof res, "%s/one", tmpdir);
+    static char e_res[PATH_MAX + 30], e_bin[PATH_MAX + 10];
+    snprintf(e_res, sizeof e_res, "PARLAB_RESULTS=%s", res);
+    snprintf(e_bin, sizeof e_bin, "PARLAB=%s", parlab_bin());
+    const char *env[] = { e_res, e_bin, "PARLAB_BENCH_TINY=1", "PARLAB_BENCH_WORKLOADS=primes",
+                          "PARLAB_BENCH_SLEEP=0", NULL };
+    char log[PATH_MAX + 16];
+    snprintf(log, sizeof log, "%s/one.log", tmpdir);
+    struct bench_run r;
+    CU_ASSERT_EQUAL_FATAL(run_bench(env, 1, log, &r), 0);
+    if (!r.exited || r.status != 0)
+        show_log(log);
+    CU_ASSERT_FATAL(r.exited && r.status == 0);
+    char path[PATH_MAX + 64], buf[64];
+    snprintf(path, sizeof path, "%s/latest/cores.csv", res);
+    char *csv = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    int cv = col_of(csv, "value");
+    int rows = count_lines(csv) - 1;
+    const char *runners[6];
+    CU_ASSERT_EQUAL(rows, listed_runners(runners));
+    for (int i = 0; i < rows; i++)
+        CU_ASSERT_STRING_EQUAL(field(data_line(csv, i), cv, buf, sizeof buf), "1");
+    free(csv);
+    snprintf(path, sizeof path, "%s/latest/amdahl.csv", res);
+    csv = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    CU_ASSERT_EQUAL(count_lines(csv) - 1, rows);
+    for (int i = 0; i < rows; i++)   /* no serial fraction without a second core */
+        CU_ASSERT_STRING_EQUAL(field(data_line(csv, i), 2, buf, sizeof buf), "");
+    free(csv);
+    snprintf(path, sizeof path, "%s/latest/plots/primes-speedup.png", res);
+    check_png(path);
+    snprintf(path, sizeof path, "%s/latest/index.html", res);
+    char *html = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "only 1 CPU"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "no fit"));
+    free(html);
+}
+
+CU_TestInfo tests_bench[] = {
+    { "Karp-Flatt serial fraction on known speedups", test_karpflatt_known },
+    { "tiny sweep: tidy and parlab CSVs, one row per point", test_tiny_sweep_csvs },
+    { "tiny sweep: machine.json", test_tiny_sweep_machine },
+    { "tiny sweep: every PNG drawn", test_tiny_sweep_plots },
+    { "tiny sweep: index.html references every plot", test_tiny_sweep_report },
+    { "a crashing point stops the sweep, latest stays", test_failing_point_stops },
+    { "one CPU: one core count, no Amdahl fit", test_one_cpu },
+    CU_TEST_INFO_NULL,
+};
