@@ -207,9 +207,15 @@ static int resolve_opts(struct run_opts *o)
                    (unsigned long long)o->steps, wl->name);
     if (!o->steps_set)
         o->steps = wl->default_steps ? wl->default_steps : 1;
-    if (o->sched_set && !(r->schedules & SCHED_BIT(o->schedule)))
-        return die(PARLAB_EXIT_USAGE, "-s %s: runner %s cannot honour it", sched_name(o->schedule),
-                   r->name);
+    if (o->sched_set && !(r->schedules & SCHED_BIT(o->schedule))) {
+        char can[64] = "";
+        for (int k = 0; k < SCHED__COUNT; k++)
+            if (r->schedules & SCHED_BIT(k))
+                snprintf(can + strlen(can), sizeof can - strlen(can), "%s%s", *can ? ", " : "",
+                         sched_name((enum sched_kind)k));
+        return die(PARLAB_EXIT_USAGE, "-s %s: runner %s cannot honour it (it honours %s)",
+                   sched_name(o->schedule), r->name, can);
+    }
     if (!o->sched_set)
         o->schedule = r->default_schedule;
     if (o->loops_set && !(r->flags & RUNNER_HAS_LOOPS))
