@@ -49,6 +49,6 @@ read -r w h < <(png_dims "$shot_abs")
 size=$(stat -c %s "$shot_abs")
 blank=$(stat -c %s "$tmp/blank.png")
 [ "$w" -eq "$width" ] && [ "$h" -eq "$height" ] || fail "$shot is ${w}x${h}, expected ${width}x${height}"
-[ "$size" -gt $((20 * blank)) ] && [ "$size" -gt 100000 ] ||
+[ "$size" -gt $((5 * blank)) ] && [ "$size" -gt 100000 ] ||
   fail "$shot is $size bytes, hardly more than a blank page ($blank bytes): the report did not render"
 echo "check-report: $run/index.html renders: $shot, ${w}x${h}, $size bytes (a blank page: $blank)"

@@ -6,7 +6,7 @@ csv = ARG1; outbase = ARG2; machine = ARG3; T = ARG4 + 0; io = ARG5 + 0; runners
 
 sel(r) = strcol("runner") eq r && strcol("param") eq "concurrency"
 # T tasks of io ms, W at a time: T/W rounds when W divides T (the swept W are powers of two).
-ideal(w) = (w < T ? T / w : 1) * io / 1000.0
+ideal(w) = w < 1 ? NaN : (w < T ? T / w : 1) * io / 1000.0
 
 set title sprintf("sleep: %d tasks of %d ms each, wall time against concurrency\n%s", T, io, machine)
 set xlabel "concurrency: workers W (-j W); epoll keeps all tasks in flight"

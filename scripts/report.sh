@@ -62,7 +62,7 @@ fit_table() {  # fit_table WORKLOAD
       if (!head++) print "<table class=narrow><tr><th>runner</th><th>serial fraction e (Amdahl fit)</th><th>points (K &gt; 1)</th><th>Amdahl limit 1/e</th></tr>"
       if ($3 == "") { printf "<tr><td>%s</td><td colspan=3>no fit: needs a point with K &ge; 2 (this machine has %d CPU)</td></tr>\n", $2, np; next }
       printf "<tr><td>%s</td><td>%.3f &plusmn; %.3f</td><td>%d%s</td><td>%s</td></tr>\n", $2, $3, $4, $5,
-        $5 == 1 ? " (the curve passes through it)" : "", $3 > 0 ? sprintf("%.1f&times;", 1 / $3) : "none"
+        $5 == 1 ? " (the curve passes through it)" : "", ($3 > 0 ? sprintf("%.1f&times;", 1 / $3) : "none")
     }
     END { if (head) print "</table>" }' "$run/amdahl.csv"
 }

@@ -572,6 +572,11 @@ static void test_tiny_sweep_report(void)
             fprintf(stderr, "\nindex.html lacks %s\n", must[i]);
         CU_ASSERT_PTR_NOT_NULL(strstr(html, must[i]));
     }
+    /* the first Amdahl table has a row per runner, thread among them */
+    const char *fit = strstr(html, "serial fraction e (Amdahl fit)");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fit);
+    const char *end = strstr(fit, "</table>"), *row = strstr(fit, "<tr><td>thread</td><td>");
+    CU_ASSERT(row && end && row < end);
     free(html);
 }
 
