@@ -192,7 +192,7 @@ static int run_one_future(struct pool *p, unsigned w)
         return 0;
     }
     uint32_t idx = s->queue[s->q_head % POOL_FUTURES];
-    s->q_head++;
+    __atomic_store_n(&s->q_head, s->q_head + 1, __ATOMIC_RELEASE);   /* read unlocked above */
     qunlock(s);
 
     struct pool_future *f = &s->fut[idx];
