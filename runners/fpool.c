@@ -46,6 +46,7 @@ struct fp_slot {
  */
 struct fp_shared {
     struct pool *pool;
+    int flush;                       /* workers are processes: flush stdout per task */
     _Atomic uint64_t next_id;        /* call numbers, drawn by whoever submits */
     _Atomic uint32_t cancel;         /* terminate: calls not yet started are dropped */
     fpool_fn fn;                     /* the current map round: fn or star */
@@ -155,6 +156,10 @@ struct fpool *fpool__create(int thread, unsigned workers, fpool_init_fn init, vo
     }
     for (unsigned w = 0; w < fp->workers; w++)
         atomic_init(&fp->sh->w[w].call, -1);
+    /* A worker process ends with _exit, which drops what stdio still buffers: a task's
+     * printf to a pipe or file would vanish. Flushing after each task keeps it (cheap
+     * when nothing was printed). */
+    fp->sh->flush = !thread;
     if (!thread)
         fflush(NULL);
     /* Threads share memory, so only a process pool needs an arena to copy maps through. */
@@ -227,6 +232,8 @@ static void map_task(void *ctx, uint64_t arg, size_t i, unsigned worker)
         rc = sh->fn(in, out);
     }
     sh->err[i] = rc < 0 ? -rc : rc;
+    if (sh->flush)
+        fflush(stdout);
 }
 
 static size_t align64(size_t n)
@@ -362,6 +369,8 @@ static int call_task(const void *in, void *out)
     int rc = c.fn(a, b);
     if (slot)
         atomic_store(slot, prev);
+    if (sh->flush)
+        fflush(stdout);
     memcpy(out, b, c.out_size);
     return rc < 0 ? -rc : rc;
 }

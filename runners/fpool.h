@@ -35,8 +35,10 @@ struct fpool_future;
 typedef void (*fpool_init_fn)(void *arg, unsigned worker);
 
 /* A task: reads `in`, writes `out` (both aligned for any type; `out` starts zeroed for
- * submitted calls), returns 0 or a positive error code. A negative return is taken as
- * its absolute value, so `return -EIO` and `return EIO` both mean EIO. */
+ * a submitted call, and is the result's slot, not cleared, in a map), returns 0 or a
+ * positive error code. A negative return is taken as its absolute value, so
+ * `return -EIO` and `return EIO` both mean EIO. stdout is flushed after each task: a
+ * worker process ends with _exit, which would drop output still buffered. */
 typedef int (*fpool_fn)(const void *in, void *out);
 
 /*

@@ -689,6 +689,45 @@ static void body_terminate(void)
 
 static void test_terminate(void) { run_for(body_terminate, BOTH, 20); }
 
+static int say(const void *in, void *out)
+{
+    (void)out;
+    printf("task %d says hi\n", *(const int *)in);   /* buffered: stdout is a file */
+    return 0;
+}
+
+/* What a task prints to a file or pipe is not lost when its worker process exits. One
+ * worker, so that the lines come in task order. */
+static void body_task_output(void)
+{
+    char path[] = "/tmp/parlab-fpool-out-XXXXXX", text[256] = "";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    unlink(path);
+    fflush(stdout);
+    CHECK(dup2(fd, STDOUT_FILENO) == STDOUT_FILENO);
+    /* Fully buffered with a real buffer, as stdout to a file is by default (the test
+     * runner may have made it unbuffered): what is not flushed before _exit is lost. */
+    static char buf[BUFSIZ];
+    CHECK(setvbuf(stdout, buf, _IOFBF, sizeof buf) == 0);
+    void *p = L->create(1, NULL, NULL);
+    CHECK(p);
+    int in[2] = { 1, 2 };
+    CHECK(L->map(p, say, in, sizeof in[0], NULL, 0, 2, 1) == 0);
+    void *f = L->submit(p, say, &(int){ 3 }, sizeof(int), 0);
+    CHECK(f && L->get(f, NULL, -1) == 0);
+    L->close(p);
+    CHECK(L->join(p) == 0);
+    fflush(stdout);
+    ssize_t k = pread(fd, text, sizeof text - 1, 0);
+    CHECK(k > 0);
+    text[k] = '\0';
+    CHECK(strcmp(text, "task 1 says hi\ntask 2 says hi\ntask 3 says hi\n") == 0);
+    close(fd);
+}
+
+static void test_task_output(void) { run_for(body_task_output, BOTH, 20); }
+
 CU_TestInfo tests_fpool[] = {
     { "workers 0 means the usable CPUs", test_workers_default },
     { "map keeps input order across arena rounds", test_map_rounds },
@@ -704,5 +743,6 @@ CU_TestInfo tests_fpool[] = {
     { "as_completed collects in completion order", test_as_completed },
     { "close then join; results outlive the pool", test_close_join },
     { "terminate drops queued calls and reaps", test_terminate },
+    { "a task's printf survives its worker", test_task_output },
     CU_TEST_INFO_NULL,
 };
