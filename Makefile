@@ -65,7 +65,7 @@ $(TESTBIN): $(TEST_OBJ) $(BUILD)/libparlab.a
 
 bin/examples/%: examples/%.c $(BUILD)/libparlab.a
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -Irunners -o $@ $^ $(LDLIBS)
+	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -Irunners -o $@ $^ $(LDLIBS)
 
 examples: $(EX_BIN)
 
@@ -88,6 +88,11 @@ check-report:
 	@scripts/deps.sh report
 	scripts/check-report.sh
 
+# parlab's runners against Python's own models (peers/python): results/<run>/compare/.
+compare: all
+	@scripts/deps.sh compare
+	PARLAB=$(PARLAB) scripts/compare.sh
+
 clean:
 	rm -rf build bin
 
@@ -97,6 +102,7 @@ help:
 	@echo "make bench      install bench deps, sweep cores and workers, plot, write results/latest/index.html"
 	@echo "                QUICK=1 for a 2-minute sweep, FULL=1 for larger sizes and more runs"
 	@echo "make check-report  render results/latest/index.html in headless chromium and check it"
+	@echo "make compare    parlab against Python's multiprocessing, futures and asyncio (QUICK=1: 3 minutes)"
 	@echo "make examples   build the multiprocessing-style examples into bin/examples/"
 	@echo "make clean      remove build output"
 

@@ -196,8 +196,11 @@ static int run_one_future(struct pool *p, unsigned w)
     qunlock(s);
 
     struct pool_future *f = &s->fut[idx];
+    uint32_t queued = FUT_QUEUED;
+    /* Claim it: after a crash the parent may already have failed it (FUT_DONE). */
+    if (atomic_load(&s->broken) || !atomic_compare_exchange_strong(&f->state, &queued, FUT_RUNNING))
+        return 1;
     atomic_store(&s->w[w].cur_future, (long)idx);
-    atomic_store(&f->state, FUT_RUNNING);
     f->result = f->fn(f->in, f->out);
     atomic_store(&s->w[w].cur_future, -1);
     atomic_store_explicit(&f->state, FUT_DONE, memory_order_release);
@@ -257,6 +260,7 @@ static void fork_child(struct pool *p, unsigned w)
     if (getppid() != p->parent)     /* the parent died before prctl took effect */
         _exit(1);
     worker_start(p, w);
+    fflush(NULL);   /* what tasks printed; the parent flushed its own before the fork */
     _exit(0);
 }
 
@@ -296,11 +300,20 @@ static int check_workers(struct pool *p, struct pool_error *e)
         /* Every future that has no result now never will: fail them all, as
          * ProcessPoolExecutor does with BrokenProcessPool, instead of hanging. */
         for (unsigned i = 0; i < POOL_FUTURES; i++) {
-            uint32_t st = atomic_load(&s->fut[i].state);
-            if (st == FUT_QUEUED || st == FUT_RUNNING) {
-                s->fut[i].result = -ECHILD;
-                atomic_store(&s->fut[i].state, FUT_DONE);
-                sync_wake(&s->fut[i].state, INT_MAX);
+            struct pool_future *f = &s->fut[i];
+            uint32_t st = FUT_QUEUED;
+            /* Queued: take it from the workers. Running on a dead worker: nobody else
+             * writes it. Running on a live one: let it finish (its result is real). */
+            int take = atomic_compare_exchange_strong(&f->state, &st, FUT_DONE);
+            if (!take && st == FUT_RUNNING) {
+                for (unsigned w = 0; w < p->workers; w++)
+                    if (!s->w[w].alive && atomic_load(&s->w[w].cur_future) == (long)i)
+                        take = 1;
+            }
+            if (take) {
+                f->result = -ECHILD;
+                atomic_store_explicit(&f->state, FUT_DONE, memory_order_release);
+                sync_wake(&f->state, INT_MAX);
             }
         }
         if (e)
@@ -433,6 +446,8 @@ struct pool *pool_create(enum pool_kind kind, unsigned workers, pool_init_fn ini
             goto err;
         }
     }
+    if (kind == POOL_FORK)
+        fflush(NULL);   /* or each worker would inherit, and one day print, our buffers */
     for (; started < workers; started++) {
         if (kind == POOL_FORK) {
             pid_t pid = fork();
@@ -573,9 +588,15 @@ struct pool_future *pool_submit(struct pool *p, pool_call_fn fn, const void *in,
     return f;
 }
 
-int pool_future_done(const struct pool_future *f)
+int pool_future_done(struct pool_future *f)
 {
-    return atomic_load(&((struct pool_future *)f)->state) == FUT_DONE;
+    struct pool *p = f->owner;
+    /* The parent of a process pool also looks for dead workers, so that polling for a
+     * result after a crash ends with -ECHILD instead of spinning forever. */
+    if (atomic_load(&f->state) != FUT_DONE && p->kind == POOL_FORK && pool_self(p) < 0 &&
+        getpid() == p->parent)
+        check_workers(p, NULL);
+    return atomic_load_explicit(&f->state, memory_order_acquire) == FUT_DONE;
 }
 
 int pool_future_get(struct pool_future *f, void *out, int timeout_ms, struct pool_error *e)

@@ -75,13 +75,15 @@ struct pool_future *pool_submit(struct pool *p, pool_call_fn fn, const void *in,
                                 size_t in_len, size_t out_len);
 /*
  * Wait up to timeout_ms (<0: forever) for the future. Returns 0 with out filled, a
- * positive error the call returned, -ETIMEDOUT (the future stays valid), -EDEADLK when
- * every worker would be waiting on futures of its own pool, or -ECHILD when its worker
- * died (e describes it). Unless -ETIMEDOUT, the future is released.
+ * positive error the call returned, -ETIMEDOUT or -EDEADLK (when every worker would be
+ * waiting on futures of its own pool; the call is still queued), or -ECHILD when its
+ * worker died (e describes it). After -ETIMEDOUT and -EDEADLK the future stays valid;
+ * after anything else it is released.
  */
 int pool_future_get(struct pool_future *f, void *out, int timeout_ms, struct pool_error *e);
-/* 1 once the future has a result (get will not block). */
-int pool_future_done(const struct pool_future *f);
+/* 1 once the future has a result (get will not block). In the parent of a process
+ * pool it also reaps dead workers, failing their futures. */
+int pool_future_done(struct pool_future *f);
 
 /* The worker index of the caller if it is a worker of p, else -1. */
 int pool_self(const struct pool *p);

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -81,6 +82,7 @@ static int spawn_run(struct job *job, const struct plan *plan, struct partial *s
                 unsigned i = 0;
                 while (c[i].pid > 0)
                     i++;
+                fflush(NULL);   /* a child must not inherit unflushed output */
                 pid_t pid = fork();
                 if (pid < 0) {
                     int e = errno;
@@ -95,6 +97,7 @@ static int spawn_run(struct job *job, const struct plan *plan, struct partial *s
                     if (getppid() != parent)
                         _exit(1);
                     runner_exec_task(job, plan, s, next, i, slots);
+                    fflush(NULL);
                     _exit(0);
                 }
                 runner_child_add(pid);

@@ -23,8 +23,13 @@ int main(int argc, char **argv)
         return 2;
     }
     CU_basic_set_mode(CU_BRM_VERBOSE);
+    /* Each run clears the previous run's counts, so add them up suite by suite. */
+    unsigned records = 0, run = 0, failed = 0;
     if (argc == 1) {
         CU_basic_run_tests();
+        records = CU_get_number_of_failure_records();
+        run = CU_get_number_of_tests_run();
+        failed = CU_get_number_of_tests_failed();
     } else {
         for (int i = 1; i < argc; i++) {
             CU_pSuite s = CU_get_suite(argv[i]);
@@ -34,10 +39,11 @@ int main(int argc, char **argv)
                 return 2;
             }
             CU_basic_run_suite(s);
+            records += CU_get_number_of_failure_records();
+            run += CU_get_number_of_tests_run();
+            failed += CU_get_number_of_tests_failed();
         }
     }
-    unsigned records = CU_get_number_of_failure_records();
-    unsigned run = CU_get_number_of_tests_run(), failed = CU_get_number_of_tests_failed();
     CU_cleanup_registry();
     printf("\n%u passed, %u failed\n", run - failed, failed);
     return records ? 1 : 0;
