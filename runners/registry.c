@@ -6,7 +6,7 @@ extern const struct runner runner_seq, runner_fork, runner_thread, runner_epoll,
     runner_spawn, runner_omp;
 
 const struct runner *const runner_registry[] = {
-    &runner_seq, &runner_fork, &runner_thread, &runner_spawn, &runner_omp,
+    &runner_seq, &runner_fork, &runner_thread, &runner_epoll, &runner_spawn, &runner_omp,
     NULL,
 };
 

@@ -1,0 +1,660 @@
+/* epoll.c: the event-loop runner: one loop per process, and with --loops N, N-1 more
+ * forked loop processes that split the tasks (the nginx model). I/O waits overlap on one
+ * thread; CPU tasks run one per callback, which on purpose gains nothing: an event loop
+ * gives concurrency, not parallelism.
+ *
+ * Shape of a run. Each loop claims tasks (static blocks or a shared dynamic counter) from
+ * a deferred "feed" callback that re-defers itself, so the loop polls between claims.
+ * Async tasks (start_task/resume_task) all start at once and wait on their fd or a loop
+ * timer; CPU tasks run one per feed through runner_exec_task. The calling process is
+ * loop 0 and the coordinator: the others report the end of each step on an eventfd and
+ * their exit on a pidfd, both watched by loop 0's own loop, and sleep on a futex until
+ * loop 0 releases the next step, so no loop starts step s+1 before all finished step s.
+ *
+ * Failures. A loop process that dies is reaped at once and named with its current task;
+ * the others are killed and reaped. A callback that blocks past --task-timeout (a CPU
+ * task, a hung start or resume) is seen by the harness's watchdog through plan->watch;
+ * an async task that waits past it is caught by its own timer in its loop.
+ */
+#define _GNU_SOURCE
+#include "runner.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdalign.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "loop.h"
+#include "sync.h"
+
+/* How often the first loop looks for ended loop processes that no pidfd reports (when
+ * pidfd_open failed, e.g. out of fds under a low ulimit -n). */
+#define MONITOR_NS (5u * 1000u * 1000u)
+
+/* What one loop publishes about itself: a cache line each, so loops never share one. */
+struct ep_slot {
+    alignas(PARLAB_CACHELINE) _Atomic long cur_task;  /* task whose callback runs, or -1 */
+    _Atomic uint32_t steps_done;                       /* steps this loop has finished */
+};
+
+/*
+ * Shared by every loop process (job_shared_alloc). The first loop (the calling process)
+ * is the coordinator: it alone writes `next` between steps and `released`; the others
+ * only claim from `next`, write their own slot, and read `released`.
+ */
+struct ep_shm {
+    alignas(PARLAB_CACHELINE) _Atomic size_t next;     /* dynamic: next unclaimed task */
+    alignas(PARLAB_CACHELINE) _Atomic uint32_t released;  /* futex: steps loops may run */
+    _Atomic uint32_t fail_claimed;                     /* the first failure wins */
+    _Atomic uint32_t fail_set;                         /* fail_code/fail_msg are written */
+    int fail_code;
+    char fail_msg[200];
+    struct ep_slot slot[];
+};
+
+struct ep_child {
+    pid_t pid;
+    int pidfd;        /* -1: watched by the monitor timer instead */
+    int alive;        /* not reaped yet */
+};
+
+struct ep_run;
+
+/* One async task between start_task and its last resume_task. */
+struct ep_task {
+    struct ep_run *r;
+    size_t task;
+    uint64_t t0;
+    uint64_t overdue_id;     /* the task-timeout timer, or 0 */
+    struct task_io io;
+};
+
+/* One loop process's private view of the run. */
+struct ep_run {
+    struct job *job;
+    const struct plan *plan;
+    struct partial *slots;
+    struct ep_shm *shm;
+    struct loop *loop;
+    unsigned k, L;           /* this loop, and how many there are */
+    unsigned step;
+    int async;               /* the workload has start_task/resume_task */
+    int failed;              /* this process reported a failure: stop */
+
+    /* this step's claims */
+    size_t cur, hi;          /* claimed and not yet started: [cur, hi) */
+    size_t claims;           /* claims made this step (static) */
+    int fed;                 /* no more claims this step */
+    size_t pending;          /* async tasks waiting */
+    struct ep_task *tasks;   /* async: indexed by task */
+
+    /* the coordinator only (k == 0 and L > 1) */
+    struct ep_child *kids;   /* kids[1..L-1] */
+    int evfd;                /* the others write 1 here after each step */
+    int self_done;           /* this loop finished the step */
+    int step_over;           /* every loop finished the step */
+    uint64_t monitor_id;
+};
+
+/* Record the run's failure (the first one wins) and stop this loop. Any loop may call it;
+ * the coordinator turns the record into the outcome. */
+static void ep_fail(struct ep_run *r, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void ep_fail(struct ep_run *r, int code, const char *fmt, ...)
+{
+    struct ep_shm *s = r->shm;
+    uint32_t zero = 0;
+    if (atomic_compare_exchange_strong(&s->fail_claimed, &zero, 1)) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(s->fail_msg, sizeof s->fail_msg, fmt, ap);
+        va_end(ap);
+        s->fail_code = code;
+        atomic_store_explicit(&s->fail_set, 1, memory_order_release);
+    }
+    r->failed = 1;
+    if (r->loop)
+        loop_stop(r->loop);
+}
+
+/* Publish the task whose callback this loop is running, or -1: for the crash report of
+ * a loop process, and for the harness's task-timeout watchdog (plan->watch, one entry per
+ * loop), which so sees a callback that blocks the loop, CPU task or not. Writing the
+ * start time before the task lets a reader that sees the task trust the time. */
+static void set_current(struct ep_run *r, long task)
+{
+    atomic_store_explicit(&r->shm->slot[r->k].cur_task, task, memory_order_release);
+    if (r->plan->watch) {
+        struct task_watch *w = &r->plan->watch[r->k];
+        if (task >= 0)
+            atomic_store_explicit(&w->start_ns, runner_now_ns(), memory_order_relaxed);
+        atomic_store_explicit(&w->task, task, memory_order_release);
+    }
+}
+
+static uint64_t timeout_ns(const struct plan *p)
+{
+    return (uint64_t)(p->task_timeout_s * 1e9);
+}
+
+/* Claim the next range of this step's tasks for this loop: 1 and [*lo, *hi), or 0. The
+ * rules are OpenMP's, as in the pools: static without a chunk is one contiguous block per
+ * loop; static with a chunk deals chunks round-robin; dynamic takes chunks (default 1)
+ * from the shared counter. */
+static int claim(struct ep_run *r, size_t *lo, size_t *hi)
+{
+    size_t n = r->job->tasks, c = r->plan->chunk, l;
+    if (r->plan->schedule != SCHED_STATIC) {
+        c = c ? c : 1;
+        l = atomic_fetch_add_explicit(&r->shm->next, c, memory_order_relaxed);
+    } else if (c == 0) {
+        if (r->claims++)
+            return 0;
+        sched_static_block(n, r->L, r->k, lo, hi);
+        return *lo < *hi;
+    } else {
+        l = (r->k + r->claims++ * r->L) * c;
+    }
+    if (l >= n)
+        return 0;
+    *lo = l;
+    *hi = n - l > c ? l + c : n;
+    return 1;
+}
+
+static void check_barrier(struct ep_run *r);
+
+/* This loop's part of the step may be over: all claimed, nothing waiting. */
+static void step_check(struct ep_run *r)
+{
+    if (!r->fed || r->pending || r->self_done)
+        return;
+    r->self_done = 1;
+    if (r->kids)
+        check_barrier(r);
+    /* A loop without others to wait for runs out of work and loop_run returns. */
+}
+
+static int planted(const struct ep_run *r, size_t task)
+{
+    return r->plan->inject != INJECT_NONE && task == r->plan->inject_task && r->step == 0;
+}
+
+/* ---- the async path: start every claimed task, resume each in a callback ---- */
+
+static void async_wait(struct ep_run *r, struct ep_task *et);
+
+static void async_done(struct ep_run *r, struct ep_task *et)
+{
+    if (planted(r, et->task) && r->plan->inject == INJECT_ERROR)
+        r->slots[et->task].err = 5;   /* EIO, as runner_exec_task plants it */
+    if (r->plan->trace) {
+        struct trace_rec *tr = &r->plan->trace[(size_t)r->step * r->job->tasks + et->task];
+        *tr = (struct trace_rec){ .task = (uint32_t)et->task, .worker = r->k,
+                                  .step = r->step, .start_ns = et->t0,
+                                  .end_ns = runner_now_ns() };
+    }
+}
+
+static void async_resume(struct ep_task *et)
+{
+    struct ep_run *r = et->r;
+    set_current(r, (long)et->task);
+    int st = r->job->wl->resume_task(r->job, r->step, et->task, &et->io, &r->slots[et->task]);
+    set_current(r, -1);
+    if (st == TASK_WAIT) {
+        async_wait(r, et);
+        return;
+    }
+    if (et->overdue_id)
+        loop_cancel_timer(r->loop, et->overdue_id);
+    r->pending--;
+    async_done(r, et);
+    step_check(r);
+}
+
+static void on_task_timer(struct loop *loop, uint64_t id, void *arg)
+{
+    (void)loop, (void)id;
+    async_resume(arg);
+}
+
+static void on_task_fd(struct loop *loop, int fd, unsigned events, void *arg)
+{
+    (void)events;
+    loop_unwatch(loop, fd);
+    async_resume(arg);
+}
+
+static void on_task_overdue(struct loop *loop, uint64_t id, void *arg)
+{
+    struct ep_task *et = arg;
+    (void)loop, (void)id;
+    ep_fail(et->r, PARLAB_EXIT_SOFTWARE,
+            "task %zu (event loop %u, pid %ld) ran past the %g s task timeout waiting on %s",
+            et->task, et->r->k, (long)getpid(), et->r->plan->task_timeout_s,
+            et->io.fd >= 0 ? "an fd" : "a timer");
+}
+
+static void async_wait(struct ep_run *r, struct ep_task *et)
+{
+    if (et->io.fd >= 0) {
+        int e = loop_watch_fd(r->loop, et->io.fd, LOOP_READABLE, on_task_fd, et);
+        if (e)
+            ep_fail(r, PARLAB_EXIT_OS, "task %zu: cannot watch fd %d: %s", et->task, et->io.fd,
+                    strerror(-e));
+    } else if (!loop_add_timer(r->loop, et->io.delay_ns, on_task_timer, et)) {
+        ep_fail(r, PARLAB_EXIT_OS, "task %zu: cannot add a timer: %s", et->task,
+                strerror(errno));
+    }
+}
+
+static void async_start(struct ep_run *r, size_t t)
+{
+    const struct job *job = r->job;
+    if (planted(r, t) && r->plan->inject != INJECT_ERROR) {
+        /* Plant the fault exactly as every runner does: the crash, kill, exit or hang
+         * happens before the task's work and does not come back. If it ever did, the
+         * task has run in its blocking form with its slot and trace row written. */
+        atomic_store_explicit(&r->shm->slot[r->k].cur_task, (long)t, memory_order_release);
+        runner_exec_task(job, r->plan, r->step, t, r->k, r->slots);
+        atomic_store_explicit(&r->shm->slot[r->k].cur_task, -1, memory_order_release);
+        return;
+    }
+    struct ep_task *et = &r->tasks[t];
+    *et = (struct ep_task){ .r = r, .task = t, .t0 = runner_now_ns(), .io = { .fd = -1 } };
+    set_current(r, (long)t);
+    int st = job->wl->start_task(job, r->step, t, &et->io, &r->slots[t]);
+    set_current(r, -1);
+    if (st != TASK_WAIT) {
+        async_done(r, et);
+        return;
+    }
+    r->pending++;
+    if (r->plan->task_timeout_s > 0) {
+        et->overdue_id = loop_add_timer(r->loop, timeout_ns(r->plan), on_task_overdue, et);
+        if (!et->overdue_id) {
+            ep_fail(r, PARLAB_EXIT_OS, "task %zu: cannot add a timer: %s", t, strerror(errno));
+            return;
+        }
+    }
+    async_wait(r, et);
+}
+
+/* ---- the feeder: one deferred callback that claims work and re-defers itself ---- */
+
+static void feed(struct loop *loop, void *arg)
+{
+    struct ep_run *r = arg;
+    if (r->failed)
+        return;
+    if (r->cur == r->hi && !claim(r, &r->cur, &r->hi)) {
+        r->fed = 1;
+        step_check(r);
+        return;
+    }
+    if (r->async) {
+        /* Every task of the claim starts now and waits in the loop. */
+        while (r->cur < r->hi && !r->failed)
+            async_start(r, r->cur++);
+    } else {
+        /* One CPU task per callback, run to completion: the loop polls its fds and
+         * timers between tasks, but the task itself blocks the loop while it runs.
+         * runner_exec_task plants faults, traces and feeds the timeout watchdog. */
+        size_t t = r->cur++;
+        atomic_store_explicit(&r->shm->slot[r->k].cur_task, (long)t, memory_order_release);
+        runner_exec_task(r->job, r->plan, r->step, t, r->k, r->slots);
+        atomic_store_explicit(&r->shm->slot[r->k].cur_task, -1, memory_order_release);
+    }
+    if (!r->failed && loop_defer(loop, feed, r))
+        ep_fail(r, PARLAB_EXIT_OS, "event loop %u: out of memory", r->k);
+}
+
+/* Run this loop's share of step `step` until the loop stops or runs out of work.
+ * Returns 0, or -1 if a failure was recorded. */
+static int run_step(struct ep_run *r, unsigned step)
+{
+    r->step = step;
+    r->cur = r->hi = 0;
+    r->claims = 0;
+    r->fed = 0;
+    r->pending = 0;
+    r->self_done = 0;
+    r->step_over = 0;
+    if (loop_defer(r->loop, feed, r)) {
+        ep_fail(r, PARLAB_EXIT_OS, "event loop %u: out of memory", r->k);
+        return -1;
+    }
+    while (!r->failed && !(r->kids ? r->step_over : r->self_done)) {
+        int rc = loop_run(r->loop);
+        if (rc < 0) {
+            ep_fail(r, PARLAB_EXIT_OS, "event loop %u: epoll_wait: %s", r->k, strerror(-rc));
+            break;
+        }
+        if (rc == 0 && !r->failed && !(r->kids ? r->step_over : r->self_done)) {
+            ep_fail(r, PARLAB_EXIT_SOFTWARE, "event loop %u ran out of work in step %u", r->k,
+                    step);
+            break;
+        }
+    }
+    return r->failed ? -1 : 0;
+}
+
+/* ---- the other loops, in their own processes ---- */
+
+static _Noreturn void child_main(struct ep_run *r, pid_t parent)
+{
+    runner_child_init();          /* SIGINT, SIGTERM, SIGSEGV... back to SIG_DFL */
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)      /* the parent died before prctl took effect */
+        _exit(1);
+    r->loop = loop_create();
+    if (!r->loop) {
+        ep_fail(r, PARLAB_EXIT_OS, "event loop %u: cannot create: %s", r->k, strerror(errno));
+        _exit(1);
+    }
+    struct ep_shm *s = r->shm;
+    for (unsigned step = 0; step < r->job->steps; step++) {
+        uint32_t g;
+        while ((g = atomic_load_explicit(&s->released, memory_order_acquire)) <= step)
+            sync_wait(&s->released, g, 0);
+        if (run_step(r, step))
+            _exit(1);
+        atomic_store_explicit(&s->slot[r->k].steps_done, step + 1, memory_order_release);
+        uint64_t one = 1;
+        if (write(r->evfd, &one, sizeof one) != (ssize_t)sizeof one)
+            _exit(1);
+    }
+    loop_destroy(r->loop);
+    _exit(0);
+}
+
+/* ---- the coordinator: the calling process is loop 0 and watches the others ---- */
+
+/* Every loop has finished the step: stop the coordinator's loop so it can release the
+ * next step. Called whenever a loop may have finished (its own, an eventfd, a reap). */
+static void check_barrier(struct ep_run *r)
+{
+    if (!r->self_done || r->step_over)
+        return;
+    for (unsigned k = 1; k < r->L; k++)
+        if (atomic_load_explicit(&r->shm->slot[k].steps_done, memory_order_acquire) <=
+            r->step)
+            return;
+    r->step_over = 1;
+    loop_stop(r->loop);
+}
+
+static void kid_unwatch(struct ep_run *r, struct ep_child *c)
+{
+    if (c->pidfd >= 0) {
+        loop_unwatch(r->loop, c->pidfd);
+        close(c->pidfd);
+        c->pidfd = -1;
+    }
+}
+
+/* Judge how loop k's process ended (it has been reaped with status st). */
+static void judge_exit(struct ep_run *r, unsigned k, int st)
+{
+    struct ep_shm *s = r->shm;
+    pid_t pid = r->kids[k].pid;
+    long task = atomic_load(&s->slot[k].cur_task);
+    uint32_t done = atomic_load_explicit(&s->slot[k].steps_done, memory_order_acquire);
+
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 0) {
+        if (done < r->job->steps)
+            ep_fail(r, PARLAB_EXIT_SOFTWARE,
+                    "event loop %u (worker pid %ld) exited before finishing step %u", k,
+                    (long)pid, done);
+        else
+            check_barrier(r);
+        return;
+    }
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 1 &&
+        atomic_load_explicit(&s->fail_set, memory_order_acquire)) {
+        r->failed = 1;   /* it recorded why itself */
+        loop_stop(r->loop);
+        return;
+    }
+    if (WIFSIGNALED(st) && task >= 0)
+        ep_fail(r, PARLAB_EXIT_SOFTWARE, "task %ld (worker pid %ld) killed by SIG%s", task,
+                (long)pid, sigabbrev_np(WTERMSIG(st)));
+    else if (WIFSIGNALED(st))
+        ep_fail(r, PARLAB_EXIT_SOFTWARE,
+                "event loop %u (worker pid %ld) killed by SIG%s between tasks", k, (long)pid,
+                sigabbrev_np(WTERMSIG(st)));
+    else if (task >= 0)
+        ep_fail(r, PARLAB_EXIT_SOFTWARE, "task %ld (worker pid %ld) exited with status %d",
+                task, (long)pid, WEXITSTATUS(st));
+    else
+        ep_fail(r, PARLAB_EXIT_SOFTWARE,
+                "event loop %u (worker pid %ld) exited with status %d between tasks", k,
+                (long)pid, WEXITSTATUS(st));
+}
+
+/* Reap loop k if it has ended (flags: 0 to wait, WNOHANG to look). */
+static void reap_kid(struct ep_run *r, unsigned k, int flags)
+{
+    struct ep_child *c = &r->kids[k];
+    int st;
+    pid_t p;
+    if (!c->alive)
+        return;
+    while ((p = waitpid(c->pid, &st, flags)) < 0 && errno == EINTR)
+        ;
+    if (p == 0)
+        return;
+    if (p > 0)
+        runner_child_del(c->pid);
+    c->alive = 0;
+    kid_unwatch(r, c);
+    if (p < 0)
+        ep_fail(r, PARLAB_EXIT_OS, "waitpid for event loop %u (pid %ld): %s", k, (long)c->pid,
+                strerror(errno));
+    else
+        judge_exit(r, k, st);
+}
+
+static void on_pidfd(struct loop *loop, int fd, unsigned events, void *arg)
+{
+    struct ep_run *r = arg;
+    (void)loop, (void)events;
+    for (unsigned k = 1; k < r->L; k++)
+        if (r->kids[k].pidfd == fd) {
+            reap_kid(r, k, WNOHANG);
+            return;
+        }
+}
+
+static void on_arrival(struct loop *loop, int fd, unsigned events, void *arg)
+{
+    uint64_t n;
+    (void)loop, (void)events;
+    if (read(fd, &n, sizeof n) < 0 && errno != EAGAIN)
+        ep_fail(arg, PARLAB_EXIT_OS, "read of the step eventfd: %s", strerror(errno));
+    else
+        check_barrier(arg);
+}
+
+/* Look for loop processes that ended without a pidfd to say so. It runs between the
+ * coordinator's own callbacks, so a long task there delays it. */
+static void on_monitor(struct loop *loop, uint64_t id, void *arg)
+{
+    struct ep_run *r = arg;
+    (void)id;
+    r->monitor_id = 0;
+    for (unsigned k = 1; k < r->L && !r->failed; k++)
+        if (r->kids[k].pidfd < 0)
+            reap_kid(r, k, WNOHANG);
+    if (!r->failed) {
+        r->monitor_id = loop_add_timer(loop, MONITOR_NS, on_monitor, r);
+        if (!r->monitor_id)
+            ep_fail(r, PARLAB_EXIT_OS, "event loop 0: cannot add a timer: %s", strerror(errno));
+    }
+}
+
+static void kill_kids(struct ep_run *r)
+{
+    for (unsigned k = 1; k < r->L; k++) {
+        struct ep_child *c = &r->kids[k];
+        if (c->alive) {
+            kill(c->pid, SIGKILL);
+            while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
+                ;
+            runner_child_del(c->pid);
+            c->alive = 0;
+        }
+        if (c->pidfd >= 0) {
+            if (r->loop)
+                loop_unwatch(r->loop, c->pidfd);
+            close(c->pidfd);
+            c->pidfd = -1;
+        }
+    }
+}
+
+/* Fork loops 1..L-1. Returns 0, or -1 with the failure recorded (and none left). */
+static int start_kids(struct ep_run *r)
+{
+    pid_t parent = getpid();
+    for (unsigned k = 1; k < r->L; k++) {
+        pid_t pid = fork();
+        if (pid < 0) {
+            int e = errno;
+            kill_kids(r);
+            ep_fail(r, PARLAB_EXIT_OS, "epoll: fork for event loop %u of %u: %s", k, r->L,
+                    strerror(e));
+            return -1;
+        }
+        if (pid == 0) {
+            r->k = k;
+            r->kids = NULL;
+            child_main(r, parent);
+        }
+        runner_child_add(pid);   /* so that a signal ending this process reaps it too */
+        r->kids[k] = (struct ep_child){ .pid = pid, .pidfd = -1, .alive = 1 };
+    }
+    return 0;
+}
+
+/* Watch the other loops: a pidfd per process where possible, else the monitor timer. */
+static int watch_kids(struct ep_run *r)
+{
+    int need_monitor = 0;
+    int e = loop_watch_fd(r->loop, r->evfd, LOOP_READABLE, on_arrival, r);
+    if (e) {
+        ep_fail(r, PARLAB_EXIT_OS, "epoll: watch the step eventfd: %s", strerror(-e));
+        return -1;
+    }
+    for (unsigned k = 1; k < r->L; k++) {
+        struct ep_child *c = &r->kids[k];
+        c->pidfd = pidfd_open(c->pid, 0);
+        if (c->pidfd >= 0 && loop_watch_fd(r->loop, c->pidfd, LOOP_READABLE, on_pidfd, r)) {
+            close(c->pidfd);
+            c->pidfd = -1;
+        }
+        if (c->pidfd < 0)
+            need_monitor = 1;   /* out of fds (ulimit -n), or no pidfd in this kernel */
+    }
+    if (need_monitor) {
+        r->monitor_id = loop_add_timer(r->loop, MONITOR_NS, on_monitor, r);
+        if (!r->monitor_id) {
+            ep_fail(r, PARLAB_EXIT_OS, "epoll: cannot add a timer: %s", strerror(errno));
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int epoll_run(struct job *job, const struct plan *plan, struct partial *slots,
+                     struct outcome *out)
+{
+    unsigned L = plan->loops ? plan->loops : 1;
+    if (L > job->tasks)
+        L = (unsigned)job->tasks;   /* a loop without a task would only idle */
+    size_t shm_len = sizeof(struct ep_shm) + (size_t)L * sizeof(struct ep_slot);
+    struct ep_run r = { .job = job, .plan = plan, .slots = slots, .L = L, .evfd = -1,
+                        .async = job->wl->start_task && job->wl->resume_task };
+    int rc = 0;
+
+    r.shm = job_shared_alloc(shm_len);
+    if (!r.shm)
+        return outcome_fail(out, PARLAB_EXIT_OS, "epoll: mmap of %zu bytes: %s", shm_len,
+                            strerror(errno));
+    for (unsigned k = 0; k < L; k++)
+        atomic_store(&r.shm->slot[k].cur_task, -1);
+    atomic_store(&r.shm->released, 1);   /* step 0 may start at once */
+    if (r.async && !(r.tasks = calloc(job->tasks, sizeof *r.tasks))) {
+        rc = outcome_fail(out, PARLAB_EXIT_OS, "epoll: out of memory for %zu tasks", job->tasks);
+        goto out;
+    }
+    if (L > 1) {
+        r.kids = calloc(L, sizeof *r.kids);
+        r.evfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+        if (!r.kids || r.evfd < 0) {
+            rc = outcome_fail(out, PARLAB_EXIT_OS, "epoll: %s",
+                              r.kids ? strerror(errno) : "out of memory");
+            goto out;
+        }
+        for (unsigned k = 0; k < L; k++)
+            r.kids[k].pidfd = -1;
+        if (start_kids(&r))
+            goto out;
+    }
+    /* The loop is made after the forks, so no other process shares its epoll set. */
+    r.loop = loop_create();
+    if (!r.loop) {
+        ep_fail(&r, PARLAB_EXIT_OS, "epoll: cannot create the event loop: %s", strerror(errno));
+        goto out;
+    }
+    if (r.kids && watch_kids(&r))
+        goto out;
+    for (unsigned step = 0; step < job->steps; step++) {
+        if (run_step(&r, step))
+            goto out;
+        if (step + 1 == job->steps)
+            break;
+        /* Every loop is past step `step` and waits: reset the claims, then release. */
+        atomic_store_explicit(&r.shm->next, 0, memory_order_relaxed);
+        if (r.kids) {
+            atomic_store_explicit(&r.shm->released, step + 2, memory_order_release);
+            sync_wake(&r.shm->released, INT_MAX);
+        }
+    }
+    /* The others exit after their last step: reap them and judge how they ended. */
+    for (unsigned k = 1; r.kids && k < L && !r.failed; k++)
+        reap_kid(&r, k, 0);
+out:
+    if (r.kids)
+        kill_kids(&r);      /* only those still alive: after a failure, or none */
+    if (atomic_load_explicit(&r.shm->fail_set, memory_order_acquire))
+        rc = outcome_fail(out, r.shm->fail_code, "%s", r.shm->fail_msg);
+    else if (r.failed && !rc)
+        rc = outcome_fail(out, PARLAB_EXIT_SOFTWARE, "epoll: an event loop failed");
+    loop_destroy(r.loop);
+    if (r.evfd >= 0)
+        close(r.evfd);
+    free(r.kids);
+    free(r.tasks);
+    job_shared_free(r.shm, shm_len);
+    return rc;
+}
+
+const struct runner runner_epoll = {
+    .name = "epoll",
+    .summary = "event loop: I/O waits overlap, CPU gains nothing (concurrency, not parallelism)",
+    .schedules = SCHED_BIT(SCHED_STATIC) | SCHED_BIT(SCHED_DYNAMIC),
+    .default_schedule = SCHED_STATIC,
+    .flags = RUNNER_HAS_LOOPS,
+    .run = epoll_run,
+};

@@ -1,0 +1,450 @@
+/* loop.c: the event loop behind loop.h: epoll for fds, a min-heap of timers feeding one
+ * timerfd, and a FIFO of deferred callbacks. The only file that calls epoll_*. */
+#define _GNU_SOURCE
+#include "loop.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+
+#define NO_POS UINT32_MAX
+
+struct watch {
+    loop_io_fn cb;
+    void *arg;
+    unsigned events;       /* 0: not watched */
+    uint64_t since;        /* the poll count when watched: skip events older than it */
+};
+
+/* A timer record lives in a slot of loop->timers; the heap holds slot numbers. */
+struct timer {
+    uint64_t deadline;     /* CLOCK_MONOTONIC ns */
+    uint64_t seq;          /* order added: breaks deadline ties, FIFO */
+    loop_timer_fn cb;
+    void *arg;
+    uint32_t gen;          /* bumped on each reuse of the slot: part of the id */
+    uint32_t pos;          /* index in the heap, or NO_POS when the slot is free */
+    uint32_t next_free;
+};
+
+struct defer {
+    loop_defer_fn cb;
+    void *arg;
+};
+
+struct loop {
+    int epfd, tfd;
+    uint64_t now;
+    int stop;
+    int running;
+    uint64_t polls;               /* epoll_wait calls so far */
+
+    struct watch *watch;          /* indexed by fd */
+    int watch_cap;
+    unsigned nwatch;
+
+    struct timer *timers;
+    uint32_t timer_cap, free_head;
+    uint32_t *heap;
+    uint32_t nheap;
+    uint64_t timer_seq;
+    uint64_t armed;               /* deadline the timerfd is set to; 0 when disarmed */
+
+    struct defer *dq;             /* ring buffer */
+    size_t dq_head, dq_len, dq_cap;
+
+    struct epoll_event *ev;
+    int ev_cap;
+};
+
+static uint64_t clock_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+struct loop *loop_create(void)
+{
+    struct loop *l = calloc(1, sizeof *l);
+    int e;
+    if (!l)
+        return NULL;
+    l->epfd = l->tfd = -1;
+    l->free_head = NO_POS;
+    l->ev_cap = 64;
+    l->ev = malloc((size_t)l->ev_cap * sizeof *l->ev);
+    if (!l->ev) {
+        e = ENOMEM;
+        goto err;
+    }
+    l->epfd = epoll_create1(EPOLL_CLOEXEC);
+    if (l->epfd < 0) {
+        e = errno;
+        goto err;
+    }
+    l->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (l->tfd < 0) {
+        e = errno;
+        goto err;
+    }
+    struct epoll_event ev = { .events = EPOLLIN, .data.fd = l->tfd };
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, l->tfd, &ev) < 0) {
+        e = errno;
+        goto err;
+    }
+    l->now = clock_ns();
+    return l;
+err:
+    loop_destroy(l);
+    errno = e;
+    return NULL;
+}
+
+void loop_destroy(struct loop *l)
+{
+    if (!l)
+        return;
+    if (l->tfd >= 0)
+        close(l->tfd);
+    if (l->epfd >= 0)
+        close(l->epfd);
+    free(l->watch);
+    free(l->timers);
+    free(l->heap);
+    free(l->dq);
+    free(l->ev);
+    free(l);
+}
+
+uint64_t loop_now(const struct loop *l)
+{
+    return l->now;
+}
+
+unsigned loop_watch_count(const struct loop *l)
+{
+    return l->nwatch;
+}
+
+unsigned loop_timer_count(const struct loop *l)
+{
+    return l->nheap;
+}
+
+void loop_stop(struct loop *l)
+{
+    l->stop = 1;
+}
+
+/* ---- fds ---- */
+
+static uint32_t to_epoll(unsigned events)
+{
+    return (events & LOOP_READABLE ? EPOLLIN : 0u) | (events & LOOP_WRITABLE ? EPOLLOUT : 0u);
+}
+
+int loop_watch_fd(struct loop *l, int fd, unsigned events, loop_io_fn cb, void *arg)
+{
+    if (fd < 0 || !cb || !(events & (LOOP_READABLE | LOOP_WRITABLE)))
+        return fd < 0 ? -EBADF : -EINVAL;
+    if (fd == l->tfd || fd == l->epfd)
+        return -EEXIST;
+    if (fd >= l->watch_cap) {
+        int cap = l->watch_cap ? l->watch_cap : 64;
+        while (cap <= fd)
+            cap *= 2;
+        struct watch *w = realloc(l->watch, (size_t)cap * sizeof *w);
+        if (!w)
+            return -ENOMEM;
+        memset(w + l->watch_cap, 0, (size_t)(cap - l->watch_cap) * sizeof *w);
+        l->watch = w;
+        l->watch_cap = cap;
+    }
+    if (l->watch[fd].events)
+        return -EEXIST;
+    struct epoll_event ev = { .events = to_epoll(events), .data.fd = fd };
+    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) < 0)
+        return -errno;
+    l->watch[fd] = (struct watch){ cb, arg, events & (LOOP_READABLE | LOOP_WRITABLE), l->polls };
+    l->nwatch++;
+    return 0;
+}
+
+int loop_unwatch(struct loop *l, int fd)
+{
+    if (fd < 0 || fd >= l->watch_cap || !l->watch[fd].events)
+        return -ENOENT;
+    /* The fd may already be closed by a careless caller; the record goes either way. */
+    epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+    l->watch[fd].events = 0;
+    l->nwatch--;
+    return 0;
+}
+
+/* ---- timers: a binary min-heap of slots, ordered by (deadline, seq) ---- */
+
+static int timer_less(const struct loop *l, uint32_t a, uint32_t b)
+{
+    const struct timer *x = &l->timers[a], *y = &l->timers[b];
+    return x->deadline < y->deadline || (x->deadline == y->deadline && x->seq < y->seq);
+}
+
+static void heap_set(struct loop *l, uint32_t i, uint32_t slot)
+{
+    l->heap[i] = slot;
+    l->timers[slot].pos = i;
+}
+
+static void sift_up(struct loop *l, uint32_t i)
+{
+    uint32_t slot = l->heap[i];
+    while (i > 0) {
+        uint32_t parent = (i - 1) / 2;
+        if (!timer_less(l, slot, l->heap[parent]))
+            break;
+        heap_set(l, i, l->heap[parent]);
+        i = parent;
+    }
+    heap_set(l, i, slot);
+}
+
+static void sift_down(struct loop *l, uint32_t i)
+{
+    uint32_t slot = l->heap[i], n = l->nheap;
+    for (;;) {
+        uint32_t c = 2 * i + 1;
+        if (c >= n)
+            break;
+        if (c + 1 < n && timer_less(l, l->heap[c + 1], l->heap[c]))
+            c++;
+        if (!timer_less(l, l->heap[c], slot))
+            break;
+        heap_set(l, i, l->heap[c]);
+        i = c;
+    }
+    heap_set(l, i, slot);
+}
+
+/* Take slot `slot` out of the heap and put it on the free list. */
+static void timer_remove(struct loop *l, uint32_t slot)
+{
+    uint32_t i = l->timers[slot].pos, last = l->heap[--l->nheap];
+    if (i != l->nheap) {
+        heap_set(l, i, last);
+        sift_down(l, i);
+        sift_up(l, l->timers[last].pos);
+    }
+    l->timers[slot].pos = NO_POS;
+    l->timers[slot].gen++;
+    l->timers[slot].next_free = l->free_head;
+    l->free_head = slot;
+}
+
+static uint64_t timer_id(const struct loop *l, uint32_t slot)
+{
+    return (uint64_t)l->timers[slot].gen << 32 | (uint64_t)(slot + 1);
+}
+
+uint64_t loop_add_timer(struct loop *l, uint64_t delay_ns, loop_timer_fn cb, void *arg)
+{
+    if (l->free_head == NO_POS) {
+        uint32_t cap = l->timer_cap ? l->timer_cap * 2 : 64;
+        if (cap >= NO_POS || l->timer_cap >= cap) {
+            errno = ENOMEM;
+            return 0;
+        }
+        struct timer *t = realloc(l->timers, (size_t)cap * sizeof *t);
+        if (!t) {
+            errno = ENOMEM;
+            return 0;
+        }
+        l->timers = t;
+        uint32_t *h = realloc(l->heap, (size_t)cap * sizeof *h);
+        if (!h) {
+            errno = ENOMEM;
+            return 0;
+        }
+        l->heap = h;
+        for (uint32_t s = cap; s-- > l->timer_cap;) {
+            t[s] = (struct timer){ .pos = NO_POS, .next_free = l->free_head };
+            l->free_head = s;
+        }
+        l->timer_cap = cap;
+    }
+    uint32_t slot = l->free_head;
+    struct timer *t = &l->timers[slot];
+    l->free_head = t->next_free;
+    uint64_t now = clock_ns();
+    t->deadline = delay_ns > UINT64_MAX - now ? UINT64_MAX : now + delay_ns;
+    t->seq = l->timer_seq++;
+    t->cb = cb;
+    t->arg = arg;
+    l->heap[l->nheap] = slot;
+    t->pos = l->nheap++;
+    sift_up(l, t->pos);
+    return timer_id(l, slot);
+}
+
+int loop_cancel_timer(struct loop *l, uint64_t id)
+{
+    uint64_t low = id & 0xffffffffu;
+    if (low == 0 || low > l->timer_cap)
+        return -ENOENT;
+    uint32_t slot = (uint32_t)(low - 1);
+    if (l->timers[slot].pos == NO_POS || timer_id(l, slot) != id)
+        return -ENOENT;
+    timer_remove(l, slot);
+    return 0;
+}
+
+/* Run the timers due at l->now that were added before this pass began. */
+static void run_timers(struct loop *l)
+{
+    uint64_t before = l->timer_seq;
+    while (l->nheap && !l->stop) {
+        uint32_t slot = l->heap[0];
+        struct timer *t = &l->timers[slot];
+        if (t->deadline > l->now || t->seq >= before)
+            break;
+        uint64_t id = timer_id(l, slot);
+        loop_timer_fn cb = t->cb;
+        void *arg = t->arg;
+        timer_remove(l, slot);
+        cb(l, id, arg);
+    }
+}
+
+/* Point the timerfd at the earliest deadline, or disarm it. One syscall per change, so
+ * adding 10,000 timers in one callback costs one timerfd_settime. */
+static int arm_timerfd(struct loop *l)
+{
+    uint64_t want = l->nheap ? l->timers[l->heap[0]].deadline : 0;
+    if (want == l->armed)
+        return 0;
+    /* want == 0 disarms. A deadline is never 0: it is at least the clock when added. */
+    struct itimerspec its = { .it_value = { (time_t)(want / 1000000000u),
+                                            (long)(want % 1000000000u) } };
+    if (timerfd_settime(l->tfd, TFD_TIMER_ABSTIME, &its, NULL) < 0)
+        return -errno;
+    l->armed = want;
+    return 0;
+}
+
+/* ---- deferred callbacks: a growable ring ---- */
+
+int loop_defer(struct loop *l, loop_defer_fn cb, void *arg)
+{
+    if (l->dq_len == l->dq_cap) {
+        size_t cap = l->dq_cap ? l->dq_cap * 2 : 64;
+        struct defer *d = malloc(cap * sizeof *d);
+        if (!d)
+            return -ENOMEM;
+        for (size_t i = 0; i < l->dq_len; i++)
+            d[i] = l->dq[(l->dq_head + i) % l->dq_cap];
+        free(l->dq);
+        l->dq = d;
+        l->dq_head = 0;
+        l->dq_cap = cap;
+    }
+    l->dq[(l->dq_head + l->dq_len) % l->dq_cap] = (struct defer){ cb, arg };
+    l->dq_len++;
+    return 0;
+}
+
+static void run_deferred(struct loop *l)
+{
+    /* Only those queued before this pass: the rest wait for the next iteration. */
+    for (size_t n = l->dq_len; n > 0 && !l->stop; n--) {
+        struct defer d = l->dq[l->dq_head];
+        l->dq_head = (l->dq_head + 1) % l->dq_cap;
+        l->dq_len--;
+        d.cb(l, d.arg);
+    }
+}
+
+/* ---- the loop ---- */
+
+static unsigned from_epoll(uint32_t e, unsigned watched)
+{
+    unsigned r = (e & EPOLLIN ? LOOP_READABLE : 0u) | (e & EPOLLOUT ? LOOP_WRITABLE : 0u);
+    /* An error or hang-up wakes whoever watches, so a reader sees the EOF or error. */
+    if (e & (EPOLLERR | EPOLLHUP))
+        r |= LOOP_ERROR | watched;
+    return r;
+}
+
+/* Wait for fds (or the timerfd) and run the ready callbacks. 0 or -errno. */
+static int poll_fds(struct loop *l, int timeout_ms)
+{
+    int e = arm_timerfd(l);
+    if (e)
+        return e;
+    int n = epoll_wait(l->epfd, l->ev, l->ev_cap, timeout_ms);
+    l->polls++;
+    if (n < 0)
+        return errno == EINTR ? 0 : -errno;
+    l->now = clock_ns();
+    for (int i = 0; i < n && !l->stop; i++) {
+        int fd = l->ev[i].data.fd;
+        if (fd == l->tfd) {
+            uint64_t ticks;
+            if (read(l->tfd, &ticks, sizeof ticks) == (ssize_t)sizeof ticks)
+                l->armed = 0;   /* it fired: it is disarmed now */
+            continue;
+        }
+        struct watch *w = &l->watch[fd];
+        /* Unwatched by an earlier callback of this batch, or watched anew after the
+         * wait returned: this event is not for the current watcher. */
+        if (!w->events || w->since == l->polls)
+            continue;
+        unsigned ev = from_epoll(l->ev[i].events, w->events) & (w->events | LOOP_ERROR);
+        if (ev)
+            w->cb(l, fd, ev, w->arg);
+    }
+    if (n == l->ev_cap) {   /* a full batch: take more next time */
+        struct epoll_event *bigger = realloc(l->ev, (size_t)l->ev_cap * 2 * sizeof *bigger);
+        if (bigger) {
+            l->ev = bigger;
+            l->ev_cap *= 2;
+        }
+    }
+    return 0;
+}
+
+int loop_run(struct loop *l)
+{
+    int rc = 0;
+    if (l->running)
+        return -EBUSY;
+    l->running = 1;
+    l->stop = 0;
+    for (;;) {
+        if (l->stop) {
+            rc = 1;
+            break;
+        }
+        if (l->nwatch == 0 && l->nheap == 0 && l->dq_len == 0)
+            break;
+        l->now = clock_ns();
+        run_timers(l);
+        run_deferred(l);
+        if (l->stop)
+            continue;
+        if (l->nwatch == 0 && l->dq_len > 0)
+            continue;   /* nothing to poll: the timers are checked by the clock above */
+        if (l->nwatch == 0 && l->nheap == 0)
+            continue;   /* nothing left: the check at the top returns */
+        int e = poll_fds(l, l->dq_len > 0 ? 0 : -1);
+        if (e) {
+            rc = e;
+            break;
+        }
+    }
+    l->running = 0;
+    return rc;
+}

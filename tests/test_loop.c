@@ -1,0 +1,566 @@
+/* test_loop.c: the event loop (timers in deadline order, 10,000 timers on one fd, fd
+ * watches, deferred callbacks, stop) and the epoll runner built on it (seq's answers,
+ * static blocks per loop, overlapping waits, a crashed loop process named and reaped). */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "util.h"
+#include "../runners/loop.h"
+#include "../runners/runner.h"
+
+/* Every test body runs in a forked child under alarm(), since a broken loop hangs rather
+ * than fails; CHECK reports the first false condition on stderr and exits 1. */
+#define CHECK(c)                                                                          \
+    do {                                                                                  \
+        if (!(c)) {                                                                       \
+            fprintf(stderr, "\n  %s:%d: check failed: %s", __FILE__, __LINE__, #c);       \
+            _exit(1);                                                                     \
+        }                                                                                 \
+    } while (0)
+
+/* Run body() in a child with alarm(secs). Returns 1 if it exited 0. */
+static int in_child(void (*body)(void), unsigned secs)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return 0;
+    if (pid == 0) {
+        alarm(secs);
+        body();
+        _exit(0);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    if (WIFSIGNALED(st))
+        fprintf(stderr, "\n  test child killed by signal %d%s", WTERMSIG(st),
+                WTERMSIG(st) == SIGALRM ? " (timed out)" : "");
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static int open_fds(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    int n = 0;
+    if (!d)
+        return -1;
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n - 3;   /* ".", ".." and the DIR's own fd */
+}
+
+/* ---- timers ---- */
+
+struct fired {
+    uint64_t order[16];
+    int n;
+};
+
+struct tmark {
+    struct fired *f;
+    uint64_t tag, due;
+};
+
+static void on_mark(struct loop *l, uint64_t id, void *arg)
+{
+    struct tmark *m = arg;
+    (void)l, (void)id;
+    CHECK(runner_now_ns() >= m->due);       /* never early */
+    m->f->order[m->f->n++] = m->tag;
+}
+
+static void body_timer_order(void)
+{
+    static const uint64_t ms[] = { 30, 5, 20, 1, 15, 10, 25 };
+    struct fired f = { .n = 0 };
+    struct tmark marks[7];
+    uint64_t ids[7];
+    struct loop *l = loop_create();
+    CHECK(l != NULL);
+    for (int i = 0; i < 7; i++) {
+        marks[i] = (struct tmark){ &f, ms[i], runner_now_ns() + ms[i] * 1000000u };
+        ids[i] = loop_add_timer(l, ms[i] * 1000000u, on_mark, &marks[i]);
+        CHECK(ids[i] != 0);
+    }
+    CHECK(loop_timer_count(l) == 7);
+    CHECK(loop_cancel_timer(l, ids[2]) == 0);      /* the 20 ms one never fires */
+    CHECK(loop_cancel_timer(l, ids[2]) == -ENOENT);
+    CHECK(loop_run(l) == 0);                       /* returns once nothing is left */
+    static const uint64_t want[] = { 1, 5, 10, 15, 25, 30 };
+    CHECK(f.n == 6);
+    for (int i = 0; i < 6; i++)
+        CHECK(f.order[i] == want[i]);
+    CHECK(loop_cancel_timer(l, ids[0]) == -ENOENT);   /* it ran: its id is stale */
+    CHECK(loop_timer_count(l) == 0);
+    loop_destroy(l);
+}
+
+static void test_timer_order(void)
+{
+    CU_ASSERT(in_child(body_timer_order, 10));
+}
+
+/* ---- 10,000 timers, one fd, under a low fd limit ---- */
+
+struct many {
+    uint64_t max_lo;          /* the latest earliest-possible deadline fired so far */
+    unsigned fired, out_of_order;
+};
+
+/* A timer's true deadline lies in [lo, hi]: the clock read before and after adding it. */
+struct many_timer {
+    struct many *m;
+    uint64_t lo, hi;
+};
+
+static void on_many(struct loop *l, uint64_t id, void *arg)
+{
+    struct many_timer *t = arg;
+    (void)l, (void)id;
+    CHECK(runner_now_ns() >= t->lo);
+    /* Deadline order means this deadline is at least every earlier one. */
+    if (t->hi < t->m->max_lo)
+        t->m->out_of_order++;
+    if (t->lo > t->m->max_lo)
+        t->m->max_lo = t->lo;
+    t->m->fired++;
+}
+
+static void body_many_timers(void)
+{
+    enum { N = 10000 };
+    struct rlimit rl = { 64, 64 };       /* far fewer fds than timers */
+    CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+    struct many m = { 0 };
+    static struct many_timer tm[N];
+    int before = open_fds();
+    struct loop *l = loop_create();
+    CHECK(l != NULL);
+    int with_loop = open_fds();
+    uint64_t t0 = runner_now_ns();
+    for (unsigned i = 0; i < N; i++) {
+        /* delays spread over 0..50 ms in 5 us steps, added in scrambled order */
+        uint64_t d = (uint64_t)((i * 7919u) % N) * 5000u;
+        tm[i].m = &m;
+        tm[i].lo = runner_now_ns() + d;
+        CHECK(loop_add_timer(l, d, on_many, &tm[i]) != 0);
+        tm[i].hi = runner_now_ns() + d;
+    }
+    CHECK(open_fds() == with_loop);           /* timers take no fds */
+    CHECK(with_loop - before <= 2);           /* the epoll fd and the one timerfd */
+    CHECK(loop_timer_count(l) == N);
+    CHECK(loop_run(l) == 0);
+    CHECK(m.fired == N);
+    CHECK(m.out_of_order == 0);
+    uint64_t took = runner_now_ns() - t0;
+    CHECK(took >= 49u * 1000000u && took < 1000u * 1000000u);
+    loop_destroy(l);
+}
+
+static void test_many_timers(void)
+{
+    CU_ASSERT(in_child(body_many_timers, 20));
+}
+
+/* ---- fd watches ---- */
+
+struct pipe_ctx {
+    int rd, wr;
+    int reads;
+    char got;
+};
+
+static void on_readable(struct loop *l, int fd, unsigned events, void *arg)
+{
+    struct pipe_ctx *p = arg;
+    CHECK(events & LOOP_READABLE);
+    CHECK(read(fd, &p->got, 1) == 1);
+    p->reads++;
+    CHECK(loop_unwatch(l, fd) == 0);
+}
+
+static void on_write_later(struct loop *l, uint64_t id, void *arg)
+{
+    struct pipe_ctx *p = arg;
+    (void)l, (void)id;
+    CHECK(write(p->wr, "x", 1) == 1);
+}
+
+static void body_pipe_fd(void)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    struct pipe_ctx p = { fds[0], fds[1], 0, 0 };
+    struct loop *l = loop_create();
+    CHECK(l != NULL);
+    CHECK(loop_watch_fd(l, p.rd, LOOP_READABLE, on_readable, &p) == 0);
+    CHECK(loop_watch_fd(l, p.rd, LOOP_READABLE, on_readable, &p) == -EEXIST);
+    CHECK(loop_watch_count(l) == 1);
+    CHECK(loop_add_timer(l, 2000000u, on_write_later, &p) != 0);
+    uint64_t t0 = runner_now_ns();
+    CHECK(loop_run(l) == 0);       /* the watch is gone after the read: nothing left */
+    CHECK(runner_now_ns() - t0 >= 2000000u);
+    CHECK(p.reads == 1);
+    CHECK(p.got == 'x');
+    CHECK(loop_watch_count(l) == 0);
+    CHECK(loop_unwatch(l, p.rd) == -ENOENT);
+    loop_destroy(l);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+static void test_pipe_fd(void)
+{
+    CU_ASSERT(in_child(body_pipe_fd, 10));
+}
+
+/* ---- deferred callbacks: the next iteration, after a poll ---- */
+
+struct trail {
+    char s[16];
+    int n;
+    int fd;
+};
+
+static void on_b(struct loop *l, void *arg)
+{
+    struct trail *t = arg;
+    (void)l;
+    t->s[t->n++] = 'B';
+}
+
+static void on_a(struct loop *l, void *arg)
+{
+    struct trail *t = arg;
+    t->s[t->n++] = 'A';
+    CHECK(loop_defer(l, on_b, t) == 0);
+}
+
+static void on_fd_f(struct loop *l, int fd, unsigned events, void *arg)
+{
+    struct trail *t = arg;
+    char c;
+    (void)events;
+    CHECK(read(fd, &c, 1) == 1);
+    t->s[t->n++] = 'F';
+    loop_unwatch(l, fd);
+}
+
+static void body_defer(void)
+{
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    CHECK(write(fds[1], "y", 1) == 1);         /* readable from the start */
+    struct trail t = { .n = 0, .fd = fds[0] };
+    struct loop *l = loop_create();
+    CHECK(l != NULL);
+    CHECK(loop_watch_fd(l, fds[0], LOOP_READABLE, on_fd_f, &t) == 0);
+    CHECK(loop_defer(l, on_a, &t) == 0);
+    CHECK(loop_run(l) == 0);
+    /* A runs, defers B; the loop polls (the fd fires) before B: "AFB". */
+    t.s[t.n] = '\0';
+    CHECK(strcmp(t.s, "AFB") == 0);
+    loop_destroy(l);
+    close(fds[0]);
+    close(fds[1]);
+}
+
+static void test_defer(void)
+{
+    CU_ASSERT(in_child(body_defer, 10));
+}
+
+/* ---- stop ---- */
+
+struct ticker {
+    int ticks, stop_at;
+};
+
+static void on_tick(struct loop *l, uint64_t id, void *arg)
+{
+    struct ticker *k = arg;
+    (void)id;
+    k->ticks++;
+    CHECK(loop_add_timer(l, 100000u, on_tick, k) != 0);    /* repeats forever */
+    if (k->ticks == k->stop_at)
+        loop_stop(l);
+}
+
+static void never(struct loop *l, void *arg)
+{
+    (void)l, (void)arg;
+    CHECK(!"a callback deferred after loop_stop ran in the same run");
+}
+
+static void on_tick_then_defer(struct loop *l, uint64_t id, void *arg)
+{
+    on_tick(l, id, arg);
+    struct ticker *k = arg;
+    if (k->ticks == k->stop_at)
+        CHECK(loop_defer(l, never, NULL) == 0);
+}
+
+static void body_stop(void)
+{
+    struct ticker k = { 0, 3 };
+    struct loop *l = loop_create();
+    CHECK(l != NULL);
+    CHECK(loop_add_timer(l, 100000u, on_tick_then_defer, &k) != 0);
+    CHECK(loop_run(l) == 1);                 /* stopped, though a timer is pending */
+    CHECK(k.ticks == 3);                     /* and `never` did not run */
+    CHECK(loop_timer_count(l) == 1);
+    loop_destroy(l);                         /* frees the pending timer and callback */
+    /* A later loop_run carries on with what is pending. */
+    l = loop_create();
+    CHECK(l != NULL);
+    k = (struct ticker){ 0, 5 };
+    CHECK(loop_add_timer(l, 100000u, on_tick, &k) != 0);
+    CHECK(loop_run(l) == 1);
+    CHECK(k.ticks == 5);
+    k.stop_at = 8;
+    CHECK(loop_run(l) == 1);
+    CHECK(k.ticks == 8);
+    loop_destroy(l);
+}
+
+static void test_stop(void)
+{
+    CU_ASSERT(in_child(body_stop, 10));
+}
+
+/* ---- the epoll runner ---- */
+
+static void test_runner_equals_seq(void)
+{
+    static const struct job_spec specs[] = {
+        { .workload = "primes", .size = 100000, .tasks = 13 },
+        { .workload = "sumsq", .size = 100000, .tasks = 7 },
+        { .workload = "montecarlo", .size = 100000, .tasks = 9 },
+        { .workload = "mandelbrot", .size = 2500, .tasks = 5 },
+        { .workload = "nbody", .size = 120, .tasks = 7, .steps = 3 },
+        { .workload = "noop", .size = 40, .tasks = 40 },
+        { .workload = "sleep", .size = 30, .tasks = 30, .io_ms = 3 },
+    };
+    const struct runner *ep = runner_find("epoll");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ep);
+    for (size_t i = 0; i < sizeof specs / sizeof specs[0]; i++) {
+        struct job_spec s = specs[i];
+        char want[200], got[200];
+        int v;
+        s.runner = "seq";
+        s.seed = 3;
+        s.schedule = SCHED_STATIC;
+        CU_ASSERT_EQUAL_FATAL(job_run(&s, 60, want, sizeof want, &v), 0);
+        for (unsigned loops = 1; loops <= 3; loops++)
+            for (int sc = 0; sc < SCHED__COUNT; sc++) {
+                if (!(ep->schedules & SCHED_BIT(sc)))
+                    continue;
+                for (size_t chunk = 0; chunk <= 2; chunk += 2) {
+                    struct job_spec t = s;
+                    t.runner = "epoll";
+                    t.loops = loops;
+                    t.schedule = (enum sched_kind)sc;
+                    t.chunk = chunk;
+                    int rc = job_run(&t, 60, got, sizeof got, &v);
+                    if (rc || strcmp(got, want))
+                        fprintf(stderr, "\n  %s epoll --loops %u -s %s -c %zu: got '%s', seq '%s'",
+                                t.workload, loops, sched_name(t.schedule), chunk, got, want);
+                    CU_ASSERT_EQUAL(rc, 0);
+                    CU_ASSERT_STRING_EQUAL(got, want);
+                }
+            }
+    }
+}
+
+/* Run wl under epoll in this (child) process with a trace; CHECK the answer count. */
+static struct trace_rec *run_traced(const char *wl, size_t tasks, unsigned steps,
+                                    unsigned loops, enum sched_kind sc, unsigned io_ms,
+                                    uint64_t *wall_ns)
+{
+    const struct runner *ep = runner_find("epoll");
+    const struct workload *w = wl_find(wl);
+    CHECK(ep != NULL && w != NULL);
+    struct job job = { .wl = w, .size = tasks, .tasks = tasks, .steps = steps, .seed = 1,
+                       .io_ms = io_ms };
+    struct plan plan = { .workers = 1, .cores = 1, .schedule = sc, .loops = loops };
+    struct outcome oc = { 0 };
+    struct partial *slots = job_shared_alloc(tasks * sizeof *slots);
+    plan.trace = job_shared_alloc(tasks * steps * sizeof *plan.trace);
+    CHECK(slots && plan.trace);
+    CHECK(!w->setup || w->setup(&job) == 0);
+    uint64_t t0 = runner_now_ns();
+    int rc = ep->run(&job, &plan, slots, &oc);
+    if (wall_ns)
+        *wall_ns = runner_now_ns() - t0;
+    if (rc)
+        fprintf(stderr, "\n  epoll run failed: %s", oc.msg);
+    CHECK(rc == 0);
+    for (size_t t = 0; t < tasks; t++)
+        CHECK(slots[t].count == 1 && slots[t].err == 0);
+    CHECK(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD);   /* every loop reaped */
+    return plan.trace;
+}
+
+static void body_static_blocks(void)
+{
+    enum { T = 10, S = 2, L = 3 };
+    struct trace_rec *tr = run_traced("noop", T, 1, L, SCHED_STATIC, 0, NULL);
+    for (unsigned w = 0; w < L; w++) {
+        size_t lo, hi;
+        sched_static_block(T, L, w, &lo, &hi);
+        for (size_t t = lo; t < hi; t++)
+            CHECK(tr[t].task == t && tr[t].worker == w && tr[t].end_ns >= tr[t].start_ns);
+    }
+    /* Steps on the async path: T*S rows, every loop past step 0 before any starts 1. */
+    tr = run_traced("sleep", T, S, L, SCHED_DYNAMIC, 2, NULL);
+    uint64_t last_end0 = 0, first_start1 = UINT64_MAX;
+    for (size_t i = 0; i < (size_t)T * S; i++) {
+        CHECK(tr[i].task == i % T && tr[i].step == i / T && tr[i].worker < L);
+        CHECK(tr[i].end_ns - tr[i].start_ns >= 2000000u);   /* it really waited */
+        if (tr[i].step == 0 && tr[i].end_ns > last_end0)
+            last_end0 = tr[i].end_ns;
+        if (tr[i].step == 1 && tr[i].start_ns < first_start1)
+            first_start1 = tr[i].start_ns;
+    }
+    CHECK(last_end0 <= first_start1);
+}
+
+static void test_static_blocks_and_steps(void)
+{
+    CU_ASSERT(in_child(body_static_blocks, 20));
+}
+
+static void body_waits_overlap(void)
+{
+    uint64_t wall;
+    struct rlimit rl = { 64, 64 };
+    CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
+    /* 2000 tasks of 50 ms, one loop: overlapped, not 100 s. */
+    run_traced("sleep", 2000, 1, 1, SCHED_STATIC, 50, &wall);
+    CHECK(wall >= 50u * 1000000u && wall < 500u * 1000000u);
+}
+
+static void test_waits_overlap(void)
+{
+    CU_ASSERT(in_child(body_waits_overlap, 20));
+}
+
+/* A workload whose tasks wait on fds: each makes a pipe with a byte in it, and resumes
+ * three times, re-arming the pipe twice, before it closes both ends. */
+static int pipe_start(const struct job *job, unsigned step, size_t task, struct task_io *io,
+                      struct partial *out)
+{
+    int fds[2];
+    (void)job, (void)step, (void)task;
+    if (pipe(fds) || write(fds[1], "p", 1) != 1) {
+        *out = (struct partial){ .err = errno ? errno : EIO };
+        return TASK_DONE;
+    }
+    *out = (struct partial){ 0 };
+    io->fd = fds[0];
+    io->ctx = (uint64_t)fds[1];
+    return TASK_WAIT;
+}
+
+static int pipe_resume(const struct job *job, unsigned step, size_t task, struct task_io *io,
+                       struct partial *out)
+{
+    char c;
+    (void)job, (void)step, (void)task;
+    if (read(io->fd, &c, 1) != 1)
+        out->err = EIO;
+    if (++out->count < 3 && !out->err && write((int)io->ctx, "p", 1) == 1)
+        return TASK_WAIT;
+    close(io->fd);
+    close((int)io->ctx);
+    return TASK_DONE;
+}
+
+static void pipe_blocking(const struct job *job, unsigned step, size_t task, struct partial *out)
+{
+    (void)job, (void)step, (void)task;
+    *out = (struct partial){ .count = 3 };
+}
+
+static const struct workload wl_pipes = {
+    .name = "pipes", .kind = WL_IO, .run_task = pipe_blocking, .start_task = pipe_start,
+    .resume_task = pipe_resume, .combine = wl_combine_add,
+};
+
+static void body_fd_waits(void)
+{
+    enum { T = 60 };
+    const struct runner *ep = runner_find("epoll");
+    CHECK(ep != NULL);
+    for (unsigned loops = 1; loops <= 2; loops++) {
+        int before = open_fds();
+        struct job job = { .wl = &wl_pipes, .size = T, .tasks = T, .steps = 1 };
+        struct plan plan = { .workers = 1, .cores = 1, .schedule = SCHED_DYNAMIC, .chunk = 7,
+                             .loops = loops };
+        struct outcome oc = { 0 };
+        struct partial *slots = job_shared_alloc(T * sizeof *slots);
+        CHECK(slots != NULL);
+        if (ep->run(&job, &plan, slots, &oc))
+            fprintf(stderr, "\n  epoll run failed: %s", oc.msg);
+        CHECK(oc.code == 0);
+        for (size_t t = 0; t < T; t++)
+            CHECK(slots[t].count == 3 && slots[t].err == 0);
+        CHECK(open_fds() == before);              /* no pipe, pidfd or loop fd leaked */
+        job_shared_free(slots, T * sizeof *slots);
+    }
+}
+
+static void test_fd_waits(void)
+{
+    CU_ASSERT(in_child(body_fd_waits, 20));
+}
+
+static void body_crash_named(void)
+{
+    const struct runner *ep = runner_find("epoll");
+    const struct workload *w = wl_find("primes");
+    CHECK(ep != NULL && w != NULL);
+    struct job job = { .wl = w, .size = 20000, .tasks = 8, .steps = 1, .seed = 1 };
+    /* static over 2 loops: tasks 4..7 belong to the forked loop */
+    struct plan plan = { .workers = 1, .cores = 1, .schedule = SCHED_STATIC, .loops = 2,
+                         .inject = INJECT_SEGV, .inject_task = 6 };
+    struct outcome oc = { 0 };
+    struct partial *slots = job_shared_alloc(job.tasks * sizeof *slots);
+    CHECK(slots != NULL);
+    CHECK(ep->run(&job, &plan, slots, &oc) == -1);
+    CHECK(oc.code == PARLAB_EXIT_SOFTWARE);
+    if (!strstr(oc.msg, "task 6 (worker pid") || !strstr(oc.msg, "killed by SIGSEGV"))
+        fprintf(stderr, "\n  message: %s", oc.msg);
+    CHECK(strstr(oc.msg, "task 6 (worker pid") != NULL);
+    CHECK(strstr(oc.msg, "killed by SIGSEGV") != NULL);
+    CHECK(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD);   /* nothing left behind */
+}
+
+static void test_crash_named(void)
+{
+    CU_ASSERT(in_child(body_crash_named, 20));
+}
+
+CU_TestInfo tests_loop[] = {
+    { "timers fire in deadline order, cancelled ones never", test_timer_order },
+    { "10,000 timers on one timerfd under ulimit -n 64", test_many_timers },
+    { "a watched pipe fd fires once and unwatches", test_pipe_fd },
+    { "a deferred callback waits for the next iteration", test_defer },
+    { "loop_stop returns 1 and a later run carries on", test_stop },
+    { "epoll runner equals seq, loops 1-3, static/dynamic", test_runner_equals_seq },
+    { "static blocks per loop; steps wait for every loop", test_static_blocks_and_steps },
+    { "2000 waits of 50 ms overlap on one loop", test_waits_overlap },
+    { "tasks waiting on fds resume, re-arm and finish", test_fd_waits },
+    { "a crashed loop process is named and reaped", test_crash_named },
+    CU_TEST_INFO_NULL,
+};
