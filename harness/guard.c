@@ -132,9 +132,9 @@ static void *watchdog(void *arg)
                 continue;
             runner_kill_children();
             die(PARLAB_EXIT_SOFTWARE,
-                "task %ld (worker %u) ran past the %g s task timeout; under %s a worker "
-                "cannot be stopped alone, so the run ends", t, w, wd.plan->task_timeout_s,
-                guard_runner);
+                "task %ld (worker %u) ran past the %g s task timeout; %s cannot stop one "
+                "worker alone, so the run ends and every worker is stopped", t, w,
+                wd.plan->task_timeout_s, guard_runner);
             _exit(PARLAB_EXIT_SOFTWARE);
         }
         nanosleep(&tick, NULL);

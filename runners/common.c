@@ -120,7 +120,10 @@ void runner_exec_task(const struct job *job, const struct plan *plan, unsigned s
                       size_t task, unsigned worker, struct partial *slots)
 {
     uint64_t t0 = plan->trace ? runner_now_ns() : 0;
-    int planted = plan->inject != INJECT_NONE && task == plan->inject_task && step == 0;
+    /* Crashes strike on the first step; a reported error on the last, whose partials are
+     * the ones the harness reads. */
+    int planted = plan->inject != INJECT_NONE && task == plan->inject_task &&
+                  step == (plan->inject == INJECT_ERROR ? job->steps - 1 : 0);
     runner_current_task = (long)task;
     if (plan->watch) {
         atomic_store_explicit(&plan->watch[worker].start_ns, runner_now_ns(), memory_order_relaxed);
