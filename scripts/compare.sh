@@ -1,0 +1,297 @@
+#!/usr/bin/env bash
+# compare.sh: parlab's C runners against Python's own parallel models (peers/python) on the
+# same workloads: answers cross-checked across languages, times taken by hyperfine, charts
+# drawn by gnuplot, all written up in compare/index.html.
+#
+# usage: scripts/compare.sh            (make compare; make compare QUICK=1 for a short run)
+#
+# Environment:
+#   QUICK=1                 fewer runs and sweep points: a few minutes at most
+#   PARLAB_COMPARE_TINY=1   tiny fixed sizes, for the test suite: checks the plumbing only
+#   PARLAB=path             the parlab binary (default bin/parlab)
+#   PYTHON=path             the interpreter (default /usr/bin/python3, Debian's python3)
+#   COMPARE_DIR=dir         write here instead of the folder chosen below
+#   N_C_<workload>, N_PY_<workload>  a timed size instead of the calibrated one,
+#                           e.g. N_C_primes=2M N_PY_primes=2M
+#
+# Where the results go (one rule): results/latest/compare/ when results/latest is a run of
+# this host (made by make bench, so its report can link compare/index.html); otherwise
+# compare/ in a new run folder named as make bench names them,
+# results/$(date +%Y-%m-%d-%H%M%S)-$(hostname)/. results/latest itself is left to make
+# bench. PARLAB_RESULTS moves results/ as it does for make bench. The page is written at
+# the end: a comparison that stops leaves raw/, with the reason in raw/stopped.txt, and no
+# page.
+#
+# Sizes: Python runs these loops 20 to 300 times slower than C, so each language gets its
+# own timed size: the smallest on a ladder at which its sequential run takes at least
+# 0.2 s x W (W = the CPUs available), so that even an ideal W-fold speedup leaves runs of
+# 0.2 s or more. Charts therefore show time per unit of work and speedup against each
+# language's own seq. Every answer is first checked equal across all runners of both
+# languages at one common small N; a mismatch stops the comparison.
+set -euo pipefail
+shopt -s inherit_errexit   # a failure inside $(...) stops the script too
+cd "$(dirname "$0")/.."
+
+PARLAB=${PARLAB:-bin/parlab}
+PYTHON=${PYTHON:-/usr/bin/python3}
+PEER=peers/python/parlab_py.py
+REPORT=peers/python/compare_report.py
+on() { [ -n "${1:-}" ] && [ "$1" != 0 ]; }   # QUICK=0 and an empty QUICK both mean off
+TARGET_S=0.2
+t_start=$(date +%s)
+
+say() { printf 'compare: %s\n' "$*" >&2; }
+# Stop: the reason goes to stderr and, once there is a folder, to raw/stopped.txt.
+die() {
+  printf 'compare: %s\n' "$*" >&2
+  [ -z "${out:-}" ] || [ ! -d "$out/raw" ] || printf '%s\n' "$*" >>"$out/raw/stopped.txt"
+  exit 1
+}
+
+# --- what we need ---------------------------------------------------------------------------
+[ -x "$PARLAB" ] || die "$PARLAB is not built: run make (or make compare)"
+[ -x "$PYTHON" ] || die "$PYTHON is missing: install Debian's python3 with 'sudo apt-get install python3' (or scripts/deps.sh compare)"
+for tool in hyperfine gnuplot; do
+  command -v "$tool" >/dev/null || die "$tool is missing: run scripts/deps.sh compare (it installs hyperfine gnuplot-nox python3)"
+done
+
+W=$(nproc)
+runners_of() { awk '/^runners:/ { r = 1; next } r && NF { print $1 }'; }
+C_RUNNERS=()
+c_have=$("$PARLAB" list | runners_of)
+for r in seq fork thread epoll omp spawn; do
+  if grep -qx "$r" <<<"$c_have"; then
+    C_RUNNERS+=("$r")
+  else
+    say "parlab has no '$r' runner in this build: it is left out of the comparison"
+  fi
+done
+mapfile -t PY_MODELS < <("$PYTHON" "$PEER" list | runners_of)
+[ ${#PY_MODELS[@]} -gt 0 ] || die "$PYTHON $PEER list shows no models"
+
+# --- where ----------------------------------------------------------------------------------
+host=$(hostname 2>/dev/null || uname -n)
+results=${PARLAB_RESULTS:-results}
+if [ -n "${COMPARE_DIR:-}" ]; then
+  out=$COMPARE_DIR
+elif [ -d "$results/latest" ] && [[ "$(basename "$(readlink -f "$results/latest")")" == *-"$host"* ]]; then
+  out=$(readlink -f "$results/latest")/compare
+else
+  out=$results/$(date +%Y-%m-%d-%H%M%S)-$host/compare
+fi
+mkdir -p "$out"
+# What an earlier comparison left here would otherwise mix with this one.
+rm -rf "$out/raw" "$out/index.html" "$out/compare.csv" "$out"/*.png "$out"/*.svg
+mkdir -p "$out/raw"
+out=$(cd "$out" && pwd)
+scripts/machine.sh >"$out/machine.json"   # CPU, kernel, tools, commit, load at the start
+log=$out/raw/hyperfine.log
+index=$out/raw/index.tsv
+printf 'section\tlang\tworkload\trunner\tsize\tworkers\tio_ms\tid\n' >"$index"
+say "writing to $out"
+
+# --- how much -------------------------------------------------------------------------------
+if on "${PARLAB_COMPARE_TINY:-}"; then
+  mode=tiny; CPU_HF=(--warmup 0 --runs 1); NOOP_HF=(--warmup 0 --runs 1)
+  SLEEP_HF=(--warmup 0 --runs 1); W_IO=2; IO_MS=5; STEPS_N="1 3"; SCALE_IO_MS=10
+  SCALE_N="10 100"; XCHECK_N=(10000 100000 10000 20 4)
+elif on "${QUICK:-}"; then
+  mode=quick; CPU_HF=(--warmup 0 --runs 3); NOOP_HF=(--warmup 0 --runs 2)
+  SLEEP_HF=(--warmup 0 --runs 2); W_IO=4; IO_MS=50; STEPS_N="1 4 5 8 9"
+  SCALE_IO_MS=100; SCALE_N="10 1000 10000"; XCHECK_N=(100000 1000000 100000 100 8)
+else
+  mode=full; CPU_HF=(--warmup 1 --runs 5); NOOP_HF=(--warmup 1 --runs 5)
+  SLEEP_HF=(--warmup 0 --runs 3); W_IO=4; IO_MS=50; STEPS_N="$(seq -s ' ' 1 12)"
+  SCALE_IO_MS=100; SCALE_N="10 100 1000 10000"; XCHECK_N=(100000 1000000 100000 100 8)
+fi
+SEED=12345
+
+# The command line of one run: lang (c|py), workload, runner, size, then extra options.
+cmdline() {
+  local lang=$1 wl=$2 r=$3 n=$4; shift 4
+  if [ "$lang" = c ]; then
+    echo "$PARLAB run -w $wl -r $r -n $n $* --format csv"
+  else
+    echo "$PYTHON $PEER run -w $wl -r $r -n $n $* --format csv"
+  fi
+}
+
+# Run one command once; print its CSV data row, or stop the comparison with its message.
+run_row() {
+  local cmd=$1 o rc=0
+  # shellcheck disable=SC2086  # the command line is split into words on purpose
+  o=$($cmd 2>"$out/raw/stderr") || rc=$?
+  [ $rc -eq 0 ] || die "'$cmd' failed (exit $rc): $(tail -n 2 "$out/raw/stderr" | tr '\n' ' ')"
+  tail -n 1 <<<"$o"
+}
+
+# --- 1. one answer across languages ---------------------------------------------------------
+# A common small N per workload, every runner of both languages: the answers must be equal,
+# and each must pass its own check (known value, closed form, 5 sigma, task count).
+xcheck() {
+  local wl=$1 n=$2; shift 2
+  local ref="" refwho="" pair lang r row res ver who
+  for pair in "${C_RUNNERS[@]/#/c:}" "${PY_MODELS[@]/#/py:}"; do
+    lang=${pair%%:*}; r=${pair#*:}
+    row=$(run_row "$(cmdline "$lang" "$wl" "$r" "$n" -j "$W" "$@")")
+    echo "$row" >>"$out/raw/xcheck.csv"
+    res=$(cut -d, -f16 <<<"$row"); ver=$(cut -d, -f17 <<<"$row")
+    who="$([ "$lang" = c ] && echo parlab || echo python) $r"
+    [ "$ver" = yes ] || die "$wl N=$n: $who gives $res, which fails its own check"
+    if [ -z "$ref" ]; then
+      ref=$res; refwho=$who
+    elif [ "$res" != "$ref" ]; then
+      die "MISMATCH on $wl N=$n: $refwho gives $ref but $who gives $res. The two languages do not compute the same thing, so their times cannot be compared: stopping."
+    fi
+  done
+  say "cross-check $wl N=$n: ${#C_RUNNERS[@]} C runners and ${#PY_MODELS[@]} Python models all give $ref"
+}
+head -n 1 <<<"$("$PARLAB" run -w noop -r seq -n 1 --format csv)" >"$out/raw/xcheck.csv"
+xcheck primes "${XCHECK_N[0]}"
+xcheck sumsq "${XCHECK_N[1]}"
+xcheck montecarlo "${XCHECK_N[2]}" --seed "$SEED"
+xcheck noop "${XCHECK_N[3]}"
+xcheck sleep "${XCHECK_N[4]}" --io-ms 5
+
+# --- 2. timing ------------------------------------------------------------------------------
+declare -A group_result
+# bench section lang workload runner size [hyperfine options --] [run options]
+bench() {
+  local section=$1 lang=$2 wl=$3 r=$4 n=$5; shift 5
+  local hf=() io_ms=0 workers=$W
+  while [ "$1" != -- ]; do hf+=("$1"); shift; done
+  shift
+  local a=("$@") i
+  for ((i = 0; i < ${#a[@]}; i++)); do
+    case ${a[i]} in --io-ms) io_ms=${a[i + 1]} ;; -j) workers=${a[i + 1]} ;; esac
+  done
+  local id="$section-$lang-$wl-$r-n$n-j$workers-io$io_ms"
+  local cmd
+  cmd=$(cmdline "$lang" "$wl" "$r" "$n" "$@")
+  echo "### $cmd" >>"$log"
+  if ! hyperfine -N --style basic "${hf[@]}" --export-json "$out/raw/$id.json" \
+       --export-csv "$out/raw/$id.hf.csv" --output="$out/raw/$id.csv" "$cmd" >>"$log" 2>&1; then
+    run_row "$cmd" >/dev/null   # prints the command's own one-line reason and stops
+    die "hyperfine failed on '$cmd': see $log"
+  fi
+  local row res ver
+  row=$(tail -n 1 "$out/raw/$id.csv")
+  res=$(cut -d, -f16 <<<"$row"); ver=$(cut -d, -f17 <<<"$row")
+  [ "$ver" = yes ] || die "'$cmd' gave $res, which fails its check"
+  # Within a language, every runner at one size must give one answer (timing noise aside,
+  # a runner that drops or repeats a task shows here).
+  local key="$section/$lang/$wl/$n/$io_ms"
+  if [ -z "${group_result[$key]:-}" ]; then
+    group_result[$key]=$res
+  elif [ "${group_result[$key]}" != "$res" ]; then
+    die "MISMATCH on $wl N=$n ($lang): $r gives $res, another runner gave ${group_result[$key]}: stopping."
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$section" "$lang" "$wl" "$r" "$n" "$workers" \
+    "$io_ms" "$id" >>"$index"
+  say "$(awk -F, -v w="$section $lang $wl $r N=$n" 'END { printf "%-42s %.4f s +- %.4f\n", w, $2, $3 }' \
+    "$out/raw/$id.hf.csv")"
+}
+
+# The internal wall_s of one run (the CSV's wall_s: workers' start to their exit).
+wall_of() {
+  local row
+  row=$(run_row "$(cmdline "$@")")
+  cut -d, -f10 <<<"$row"
+}
+
+ladder125() {   # 1-2-5 steps from $1 to $2
+  local d=$1
+  while [ "$d" -le "$2" ]; do
+    for m in 1 2 5; do [ $((d * m)) -le "$2" ] && echo $((d * m)); done
+    d=$((d * 10))
+  done
+}
+
+# calibrate lang workload runner target_s ladder... -> the first size whose run takes at
+# least target_s (the largest on the ladder if none does). A run of 20 ms or more lets it
+# skip ahead to half the size a linear rate predicts: one more step costs less than
+# overshooting.
+calibrate() {
+  local lang=$1 wl=$2 r=$3 target=$4; shift 4
+  local n t need=0
+  for n in "$@"; do
+    [ "$n" -lt "$need" ] && continue
+    t=$(wall_of "$lang" "$wl" "$r" "$n" -j "$W" --seed "$SEED")
+    awk -v t="$t" -v g="$target" 'BEGIN { exit !(t >= g) }' && { echo "$n"; return; }
+    # Below 20 ms start-up dominates and says little about the rate: try 10x more.
+    need=$(awk -v n="$n" -v t="$t" -v g="$target" \
+      'BEGIN { printf "%.0f", t < 0.02 ? n * 10 : n * g / t * 0.5 }')
+  done
+  echo "$n"
+}
+
+cpu_size() {   # lang workload -> its timed size
+  local lang=$1 wl=$2 var
+  var="N_${lang^^}_$wl"
+  if [ -n "${!var:-}" ]; then echo "${!var}"; return; fi
+  if [ $mode = tiny ]; then [ "$lang" = c ] && echo 100000 || echo 10000; return; fi
+  local seq=seq target
+  [ "$lang" = py ] && seq=py-seq
+  target=$(awk -v a="$TARGET_S" -v w="$W" 'BEGIN { print a * w }')
+  case $wl in
+    # Only sizes with a known pi(N), so every timed run verifies against a published value.
+    primes) calibrate "$lang" "$wl" "$seq" "$target" 10000 100000 1000000 2000000 5000000 \
+              10000000 100000000 ;;
+    sumsq) calibrate "$lang" "$wl" "$seq" "$target" $(ladder125 10000 2000000000) ;;
+    *) calibrate "$lang" "$wl" "$seq" "$target" $(ladder125 10000 100000000000) ;;
+  esac
+}
+
+for wl in primes sumsq montecarlo; do
+  for lang in c py; do
+    n=$(cpu_size "$lang" "$wl")
+    if [ "$lang" = c ]; then models=("${C_RUNNERS[@]}"); else models=("${PY_MODELS[@]}"); fi
+    for r in "${models[@]}"; do
+      bench cpu "$lang" "$wl" "$r" "$n" "${CPU_HF[@]}" -- -j "$W" --seed "$SEED"
+    done
+  done
+done
+
+# noop: what one task costs to hand out. Each runner at two task counts, N and N/10, with N
+# the first on the ladder that takes 0.2 s: the slope between them is the cost per task,
+# with interpreter start-up and pool start cancelling out.
+for lang in c py; do
+  if [ "$lang" = c ]; then models=("${C_RUNNERS[@]}"); else models=("${PY_MODELS[@]}"); fi
+  for r in "${models[@]}"; do
+    if [ $mode = tiny ]; then
+      n=100
+    else
+      n=$(calibrate "$lang" noop "$r" "$TARGET_S" $(ladder125 100 2000000) 4000000)
+    fi
+    for k in $((n / 10)) "$n"; do
+      bench noop "$lang" noop "$r" "$k" "${NOOP_HF[@]}" -- -j "$W"
+    done
+  done
+done
+
+# sleep: W_IO workers (waiting needs no core, so more workers than CPUs), N tasks of IO_MS.
+# Pools and threads finish in ceil(N / W_IO) rounds; an event loop waits for all at once.
+# IO_MS is 50 so that each round stands clear of Python's start-up and its spread.
+for lang in c py; do
+  if [ "$lang" = c ]; then models=("${C_RUNNERS[@]}"); else models=("${PY_MODELS[@]}"); fi
+  for r in "${models[@]}"; do
+    for n in $STEPS_N; do
+      bench sleep "$lang" sleep "$r" "$n" "${SLEEP_HF[@]}" -- -j "$W_IO" --io-ms "$IO_MS"
+    done
+  done
+done
+# ... and the event loops alone at up to 10,000 concurrent waits.
+for n in $SCALE_N; do
+  for pair in c:epoll py:py-asyncio; do
+    lang=${pair%%:*}; r=${pair#*:}
+    if [ "$lang" = c ] && ! grep -qx epoll <<<"$c_have"; then continue; fi
+    bench scale "$lang" sleep "$r" "$n" "${SLEEP_HF[@]}" -- -j "$W_IO" --io-ms "$SCALE_IO_MS"
+  done
+done
+
+# --- 3. tables, charts, page ------------------------------------------------------------------
+"$PYTHON" "$REPORT" "$out" --mode "$mode" --workers "$W" --io-workers "$W_IO" \
+  --parlab "$PARLAB" --seed "$SEED" --elapsed "$(($(date +%s) - t_start))" \
+  --runners "${C_RUNNERS[*]}" --models "${PY_MODELS[*]}" || die "the report could not be written"
+gnuplot -e "dir='$out'" scripts/compare.gp || die "gnuplot failed on scripts/compare.gp"
+say "done in $(($(date +%s) - t_start)) s: $out/index.html"
