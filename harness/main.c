@@ -31,6 +31,9 @@ int cmd_list(int argc, char **argv)
 const struct command commands[] = {
     { "list", "list the workloads and runners, one a line", cmd_list },
     { "run", "run a workload under a runner, verified and timed", cmd_run },
+    { "overhead", "what each building block costs: fork, threads, pools, dispatch, wake-ups, locks", cmd_overhead },
+    { "share", "ways to combine a count across workers: none, lock, atomic, local, pipe, manager", cmd_share },
+    { "pitfall", "the classic mistakes, run and measured (parlab pitfall lists them)", cmd_pitfall },
     { NULL, NULL, NULL },
 };
 
