@@ -31,6 +31,15 @@ figure() {
   echo "</figure>"
 }
 
+# files_item TEXT FILE...: one list item linking the files of the run that exist.
+files_item() {
+  local text=$1 f links=""
+  shift
+  for f in "$@"; do [ -e "$run/$f" ] && links="$links <a href=\"$f\">$f</a>"; done
+  [ -n "$links" ] && echo "<li>$links: $(e "$text")</li>"
+  return 0
+}
+
 # CSV to HTML tables. Columns are found by their header names.
 core_table() {  # core_table WORKLOAD
   awk -F, -v wl="$1" '
@@ -234,15 +243,19 @@ $(e "$(conf reproduce)")</pre>
 
 <h2 id="files">Files in this folder</h2>
 <ul>
-<li><a href="machine.json">machine.json</a>: the machine, compiler, commit and load when the run began</li>
-<li><a href="cores.csv">cores.csv</a>, <a href="workers.csv">workers.csv</a>, <a href="concurrency.csv">concurrency.csv</a>: one tidy row per point (hyperfine statistics, speedup)</li>
-<li><a href="cores-rows.csv">cores-rows.csv</a>, <a href="workers-rows.csv">workers-rows.csv</a>, <a href="concurrency-rows.csv">concurrency-rows.csv</a>: parlab's own <code>--format csv</code> row for each point</li>
-<li><a href="karpflatt.csv">karpflatt.csv</a>, <a href="amdahl.csv">amdahl.csv</a>: serial fraction per point and per runner</li>
-<li><a href="trace-static.csv">trace-static.csv</a>, <a href="trace-dynamic.csv">trace-dynamic.csv</a>: the timelines</li>
-<li>raw/: hyperfine's JSON and CSV export of every point; plots/: every plot as PNG and SVG</li>
-</ul>
-</body>
-</html>
 EOF
+  files_item "the machine, compiler, commit and load when the run began" machine.json
+  files_item "one tidy row per point (hyperfine statistics, speedup)" cores.csv workers.csv concurrency.csv
+  files_item "parlab's own --format csv row for each point" cores-rows.csv workers-rows.csv concurrency-rows.csv
+  files_item "serial fraction per point and per runner" karpflatt.csv amdahl.csv
+  files_item "the timelines (--trace)" trace-static.csv trace-dynamic.csv timeline-rows.csv
+  files_item "every measured command" commands.txt
+  [ -d "$run/raw" ] && echo "<li>raw/: hyperfine's JSON (and CSV) export of every point</li>"
+  echo "<li>plots/: every plot as PNG and SVG</li>"
+  [ -d "$run/logs" ] && echo "<li>logs/: what hyperfine printed and each point's stderr</li>"
+  echo "</ul>"
+  echo "</body>"
+  echo "</html>"
 } > "$html"
+
 mv -f "$html" "$run/index.html"
