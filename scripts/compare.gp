@@ -35,7 +35,7 @@ do for [t = 1:2] {
     set yrange [*:*]
     set xrange [-0.8:*]
     plot raw('time_'.wl.'.dat') using 1:4:(0.8):3 with boxes lc rgb variable notitle, \
-         '' using 1:4:5 with yerrorbars lc rgb '#000000' pt 0 ps 0 notitle, \
+         '' using 1:4:5 with yerrorbars lc rgb '#000000' pt 7 ps 0.4 notitle, \
          '' using 1:(NaN):xtic(2) notitle, \
          NaN with boxes lc rgb C_COLOR title 'C (parlab)', \
          NaN with boxes lc rgb PY_COLOR title 'Python'
@@ -48,7 +48,7 @@ do for [t = 1:2] {
     stats raw('speedup_'.wl.'.dat') using ($4 + $5) nooutput
     set yrange [0:1.25 * (STATS_max > workers ? STATS_max : workers)]
     plot raw('speedup_'.wl.'.dat') using 1:4:(0.8):3 with boxes lc rgb variable notitle, \
-         '' using 1:4:5 with yerrorbars lc rgb '#000000' pt 0 ps 0 notitle, \
+         '' using 1:4:5 with yerrorbars lc rgb '#000000' pt 7 ps 0.4 notitle, \
          '' using 1:(NaN):xtic(2) notitle, \
          workers with lines dt 2 lw 1.5 lc rgb '#4e9a06' title sprintf('ideal (%d workers)', workers), \
          1 with lines lw 1 lc rgb '#888888' title 'no speedup', \
@@ -65,7 +65,7 @@ do for [t = 1:2] {
     set logscale y
     set yrange [*:*]
     plot raw('overhead.dat') using 1:($4 > 0 ? $4 : NaN):(0.8):3 with boxes lc rgb variable notitle, \
-         '' using 1:($4 > 0 ? $4 : NaN):5 with yerrorbars lc rgb '#000000' pt 0 ps 0 notitle, \
+         '' using 1:($4 > 0 ? $4 : NaN):5 with yerrorbars lc rgb '#000000' pt 7 ps 0.4 notitle, \
          '' using 1:(NaN):xtic(2) notitle, \
          NaN with boxes lc rgb C_COLOR title 'C (parlab)', \
          NaN with boxes lc rgb PY_COLOR title 'Python'

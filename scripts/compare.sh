@@ -85,6 +85,9 @@ rm -rf "$out/raw" "$out/index.html" "$out/compare.csv" "$out"/*.png "$out"/*.svg
 mkdir -p "$out/raw"
 out=$(cd "$out" && pwd)
 scripts/machine.sh >"$out/machine.json"   # CPU, kernel, tools, commit, load at the start
+# Measure one fixed binary, even if make rebuilds bin/parlab while this runs.
+cp "$PARLAB" "$out/raw/parlab"
+PARLAB=$out/raw/parlab
 log=$out/raw/hyperfine.log
 index=$out/raw/index.tsv
 printf 'section\tlang\tworkload\trunner\tsize\tworkers\tio_ms\tid\n' >"$index"

@@ -349,7 +349,7 @@ def write_html(d, m, args, rows, xcheck, cpu, noop, steps, scale):
                  "result slot). The hand-off is the cost above it.</p>\n")
         p.append(table(
             ["runner", "language", "task counts", "times (s)", "&micro;s per task",
-             "hand-off: &micro;s above seq", "fixed cost (ms)"],
+             "hand-off: &micro;s above seq", "fixed cost (ms, extrapolated to 0 tasks)"],
             [[esc(e["runner"]), lang_cell(e["lang"]),
               "%d, %d" % (e["lo"]["size"], e["hi"]["size"]),
               "%s, %s" % (pm(e["lo"]["mean"], e["lo"]["sd"], "%.4f"),
@@ -378,10 +378,16 @@ def write_html(d, m, args, rows, xcheck, cpu, noop, steps, scale):
         io = scale[0][1][0]["io_ms"]
         p.append(figure("sleep_scale", "sleep: event loops up to %d concurrent waits" %
                         max(r["size"] for _, pts in scale for r in pts)))
-        p.append(table(["runner", "language", "N", "time (s)", "over the wait (ms)"],
+        p.append(table(["runner", "language", "N", "time (s)", "over the wait (ms)",
+                        "&micro;s per wait past the first N"],
                        [[esc(k[1]), lang_cell(k[0]), r["size"], pm(r["mean"], r["sd"], "%.4f"),
-                         "%.1f" % ((r["mean"] - io / 1000) * 1e3)]
+                         "%.1f" % ((r["mean"] - io / 1000) * 1e3),
+                         "%.1f" % ((r["mean"] - pts[0]["mean"]) / (r["size"] - pts[0]["size"])
+                                   * 1e6) if r is not pts[0] else ""]
                         for k, pts in scale for r in pts]))
+        p.append('<p class="note">"Over the wait" includes start-up (Python\'s interpreter '
+                 "and imports, tens of ms); the last column is the slope from the smallest "
+                 "N, what each further concurrent wait adds.</p>\n")
         if not any(k[0] == "c" for k, _ in scale):
             p.append("<p>parlab's epoll runner is not in this build, so only asyncio is "
                      "shown.</p>\n")
@@ -389,7 +395,8 @@ def write_html(d, m, args, rows, xcheck, cpu, noop, steps, scale):
              "</summary><pre>%s</pre></details>\n" % esc("\n".join(r["command"] for r in rows)))
     p.append('<p>Data: <a href="compare.csv">compare.csv</a> (one row per benchmark), '
              '<a href="raw/">raw/</a> (hyperfine JSON, the CSV of each last run, the '
-             "cross-check rows). Rerun with <code>make compare</code> "
+             "cross-check rows, and <code>raw/parlab</code>, a copy of the binary "
+             "measured). Rerun with <code>make compare</code> "
              "(<code>QUICK=1</code> for a short run).</p>\n</body></html>\n")
     with open(os.path.join(d, "index.html"), "w") as f:
         f.write("".join(p))
