@@ -145,6 +145,18 @@ void bench_table_note(struct bench_table *t, const char *fmt, ...)
     fflush(t->f);
 }
 
+void bench_table_load(struct bench_table *t, const char *when)
+{
+    double l1, l5, l15;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (!f)
+        return;
+    if (fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3)
+        bench_table_note(t, "load average %s: %.2f %.2f %.2f (1, 5, 15 min); work from other "
+                         "processes on these CPUs widens the spreads", when, l1, l5, l15);
+    fclose(f);
+}
+
 int bench_opt_count(const char *opt, const char *val, uint64_t min, uint64_t max,
                     uint64_t *out)
 {
@@ -309,34 +321,58 @@ static void bench_populate_task(void *ctx, uint64_t unused, size_t task, unsigne
     (void)madvise(bj->slots, bj->slots_len, MADV_POPULATE_WRITE);
 }
 
-int bench_pool_maps(enum pool_kind kind, struct bench_job *bj, int warm, int repeat,
-                    double *ns, struct outcome *oc)
+struct pool *bench_pool_start(enum pool_kind kind, struct bench_job *bj, int warm,
+                              struct outcome *oc)
 {
     struct pool_error e;
     char why[200];
     int err = 0;
     struct pool *p = pool_create(kind, bj->plan.workers, NULL, NULL, 0, &err, NULL);
-    if (!p)
-        return outcome_fail(oc, PARLAB_EXIT_OS, "cannot start %u %s workers: %s",
-                            bj->plan.workers, kind == POOL_FORK ? "process" : "thread",
-                            strerror(-err));
+    if (!p) {
+        outcome_fail(oc, PARLAB_EXIT_OS, "cannot start %u %s workers: %s", bj->plan.workers,
+                     kind == POOL_FORK ? "process" : "thread", strerror(-err));
+        return NULL;
+    }
     /* Static with one task per worker: each worker populates the slots once (Linux 5.14+). */
-    if (warm && pool_map(p, bj->plan.workers, SCHED_STATIC, 0, bench_populate_task, bj, 0, &e)) {
-        pool_error_str(&e, kind, why, sizeof why);
-        pool_destroy(p);
+    if (warm && pool_map(p, bj->plan.workers, SCHED_STATIC, 0, bench_populate_task, bj, 0, &e))
+        goto fail;
+    for (int i = 0; i < warm; i++)
+        if (pool_map(p, bj->job.tasks, bj->plan.schedule, bj->plan.chunk, bench_pool_task, bj,
+                     0, &e))
+            goto fail;
+    return p;
+fail:
+    pool_error_str(&e, kind, why, sizeof why);
+    pool_destroy(p);
+    outcome_fail(oc, PARLAB_EXIT_SOFTWARE, "%s", why);
+    return NULL;
+}
+
+int bench_pool_time(struct pool *p, struct bench_job *bj, double *ns, struct outcome *oc)
+{
+    struct pool_error e;
+    char why[200];
+    uint64_t t0 = runner_now_ns();
+    if (pool_map(p, bj->job.tasks, bj->plan.schedule, bj->plan.chunk, bench_pool_task, bj, 0,
+                 &e)) {
+        pool_error_str(&e, pool_kind_of(p), why, sizeof why);
         return outcome_fail(oc, PARLAB_EXIT_SOFTWARE, "%s", why);
     }
-    for (int i = 0; i < warm + repeat; i++) {
-        uint64_t t0 = runner_now_ns();
-        if (pool_map(p, bj->job.tasks, bj->plan.schedule, bj->plan.chunk, bench_pool_task, bj,
-                     0, &e)) {
-            pool_error_str(&e, kind, why, sizeof why);
+    *ns = (double)(runner_now_ns() - t0);
+    return 0;
+}
+
+int bench_pool_maps(enum pool_kind kind, struct bench_job *bj, int warm, int repeat,
+                    double *ns, struct outcome *oc)
+{
+    struct pool *p = bench_pool_start(kind, bj, warm, oc);
+    if (!p)
+        return -1;
+    for (int i = 0; i < repeat; i++)
+        if (bench_pool_time(p, bj, &ns[i], oc)) {
             pool_destroy(p);
-            return outcome_fail(oc, PARLAB_EXIT_SOFTWARE, "%s", why);
+            return -1;
         }
-        if (i >= warm)
-            ns[i - warm] = (double)(runner_now_ns() - t0);
-    }
     pool_destroy(p);
     return 0;
 }

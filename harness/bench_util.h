@@ -54,6 +54,9 @@ void bench_table_row(struct bench_table *t, const struct bench_row *r);
 void bench_table_note(struct bench_table *t, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* A context line with the load average: other work on these CPUs widens every spread. */
+void bench_table_load(struct bench_table *t, const char *when);
+
 /* "85.2 [80.1 .. 90.3] us": the median and extremes, scaled together to the median. */
 char *bench_fmt_stat(char *buf, size_t n, const struct bench_stat *s, enum bench_unit u);
 /* One value with its unit: "85.2 us", "1.50 MiB", "2.00 x". */
@@ -103,13 +106,20 @@ int bench_job_run(struct bench_job *bj, const struct runner *r, struct bench_sam
 int bench_job_result(struct bench_job *bj, char *buf, size_t n, char *why, size_t wn);
 
 /*
- * On one pool of `kind` with the job's W workers: `warm` untimed maps of the job's tasks
- * under its schedule and chunk (start-up, page faults), then `repeat` timed maps, their
- * wall times in ns[]. The pool is made after bj, so forked workers see bj. 0, or -1 with
- * oc filled. Parent only.
+ * On one pool of `kind` with the job's W workers: when warm > 0, every worker first maps
+ * all result slots into its page tables (a forked worker otherwise faults on pages new to
+ * it whenever the tasks it claims change), then `warm` untimed maps of the job's tasks
+ * under its schedule and chunk, then `repeat` timed maps, their wall times in ns[]. The
+ * pool is made after bj, so forked workers see bj. 0, or -1 with oc filled. Parent only.
  */
 int bench_pool_maps(enum pool_kind kind, struct bench_job *bj, int warm, int repeat,
                     double *ns, struct outcome *oc);
+/* The two halves of bench_pool_maps, to interleave pools with other measurements: start a
+ * warm pool (NULL with oc filled), and time one map (0, or -1 with oc filled; the pool is
+ * then broken: pool_destroy it). Parent only. */
+struct pool *bench_pool_start(enum pool_kind kind, struct bench_job *bj, int warm,
+                              struct outcome *oc);
+int bench_pool_time(struct pool *p, struct bench_job *bj, double *ns, struct outcome *oc);
 
 /* Resident and proportional set size of this process (smaps_rollup), in KiB. 0, or -errno. */
 int bench_mem_kib(long *rss_kib, long *pss_kib);

@@ -29,6 +29,7 @@ struct ov {
     double *v;                 /* R samples of the figure being measured */
     double omp_task_ns;        /* omp dynamic,1 per-task median: the dispatch yardstick */
     double thread_task_ns, fork_task_ns, fork_ready_ns;
+    double thread_ratio, fork_ratio;  /* against omp: median of the per-round ratios */
     int wrong;                 /* a run gave a wrong answer */
 };
 
@@ -304,83 +305,144 @@ static double median_of(const struct ov *o)
     return s.median;
 }
 
+/* Emit x[r] / y[r] over the rounds as a row of its own and return its median: a ratio
+ * that load drifting between rounds leaves alone, since both samples of a round saw the
+ * same machine. */
+static double emit_ratio(struct ov *o, const double *x, const double *y, const char *what)
+{
+    for (int i = 0; i < o->R; i++)
+        o->v[i] = x[i] / y[i];
+    double m = median_of(o);
+    emit(o, "dispatch", o->W, BU_X, NAN, "per-round ratio, then median", "%s / omp per task",
+         what);
+    return m;
+}
+
+/* Copy R samples into o->v, per task. */
+static void take(struct ov *o, const double *v, size_t tasks)
+{
+    for (int i = 0; i < o->R; i++)
+        o->v[i] = v[i] / (double)tasks;
+}
+
+/*
+ * Per-task cost on noop tasks, dynamic chunk 1. The omp, thread, fork and epoll samples are
+ * taken in turn, one of each per round, so that load from elsewhere on the machine falls
+ * on all of them alike; the pools stay warm throughout.
+ */
 static int section_dispatch(struct ov *o)
 {
     const struct workload *noop = wl_find("noop");
+    const struct runner *omp = runner_find("omp"), *ep = runner_find("epoll");
+    const struct runner *spawn = runner_find("spawn");
     size_t tasks = o->quick ? 100000 : 1000000, spawn_tasks = o->quick ? 100 : 2000;
+    double s_omp[BENCH_MAX_REPEAT], s_thr[BENCH_MAX_REPEAT], s_fork[BENCH_MAX_REPEAT],
+        s_ep[BENCH_MAX_REPEAT];
+    struct pool *tp = NULL, *fp = NULL;
     struct bench_job bj;
-    struct outcome oc;
-    int e, st;
+    struct bench_sample smp;
+    struct outcome oc = { 0 };
+    int e, st = 0;
     char note[160];
 
     if (!noop)
         return die(PARLAB_EXIT_SOFTWARE, "overhead: no noop workload");
     if ((e = bench_job_open(&bj, noop, tasks, tasks, o->W, SCHED_DYNAMIC, 1)))
         return die(PARLAB_EXIT_OS, "overhead: %zu noop slots: %s", tasks, strerror(-e));
+    enum sched_kind ep_sched = ep && !(ep->schedules & SCHED_BIT(SCHED_DYNAMIC))
+                                   ? ep->default_schedule : SCHED_DYNAMIC;
 
-    /* OpenMP first: it is the yardstick the others are compared with. */
-    const struct runner *omp = runner_find("omp");
+    /* The pools first, while no OpenMP thread exists to be copied into a fork. */
+    if (!(tp = bench_pool_start(POOL_THREAD, &bj, 1, &oc)) ||
+        !(fp = bench_pool_start(POOL_FORK, &bj, 1, &oc)))
+        goto fail;
+    check_answer(o, &bj, "fork", NULL);
+    if (omp && bench_job_run(&bj, omp, &smp, &oc))           /* warm: OpenMP's threads */
+        goto fail;
+    bj.plan.schedule = ep_sched;
+    if (ep && bench_job_run(&bj, ep, &smp, &oc))
+        goto fail;
+    bj.plan.schedule = SCHED_DYNAMIC;
+    for (int r = 0; r < o->R; r++) {
+        if (omp) {
+            if (bench_job_run(&bj, omp, &smp, &oc))
+                goto fail;
+            s_omp[r] = smp.wall_ns;
+            check_answer(o, &bj, "omp", NULL);
+            bench_pause_ms(20);      /* OpenMP's idle threads spin for a while: let them sleep */
+        }
+        if (bench_pool_time(tp, &bj, &s_thr[r], &oc))
+            goto fail;
+        check_answer(o, &bj, "thread", NULL);
+        if (bench_pool_time(fp, &bj, &s_fork[r], &oc))
+            goto fail;
+        check_answer(o, &bj, "fork", NULL);
+        if (ep) {
+            bj.plan.schedule = ep_sched;
+            if (bench_job_run(&bj, ep, &smp, &oc))
+                goto fail;
+            bj.plan.schedule = SCHED_DYNAMIC;
+            s_ep[r] = smp.wall_ns;
+            check_answer(o, &bj, "epoll", NULL);
+        }
+    }
+    pool_destroy(tp);
+    pool_destroy(fp);
+    tp = fp = NULL;
+
+    snprintf(note, sizeof note, "%zu noop tasks, warm, in turn with the others", tasks);
     if (omp) {
-        if ((st = runner_samples(o, &bj, omp, 1, NULL)))
-            goto out;
-        per_task(o, tasks);
+        take(o, s_omp, tasks);
         o->omp_task_ns = median_of(o);
-        snprintf(note, sizeof note, "%zu noop tasks, 2nd run", tasks);
-        emit(o, "dispatch", o->W, BU_NS, 1.0, note, "omp dynamic chunk 1 per task");
+        emit(o, "dispatch", o->W, BU_NS, NAN, note, "omp dynamic chunk 1 per task");
     } else {
         bench_table_note(&o->tab, "omp: not built; dispatch ratios are left out");
     }
-    for (int k = 0; k < 2; k++) {
-        enum pool_kind kind = k == 0 ? POOL_THREAD : POOL_FORK;
-        if (bench_pool_maps(kind, &bj, 1, o->R, o->v, &oc)) {
-            st = die(oc.code, "overhead: dispatch on a %s pool: %s", k ? "fork" : "thread", oc.msg);
-            goto out;
-        }
-        check_answer(o, &bj, k ? "fork" : "thread", NULL);
-        per_task(o, tasks);
-        double m = median_of(o);
-        if (k == 0)
-            o->thread_task_ns = m;
-        else
-            o->fork_task_ns = m;
-        snprintf(note, sizeof note, "%zu noop tasks, warm pool, 2nd map", tasks);
-        emit(o, "dispatch", o->W, BU_NS, o->omp_task_ns > 0 ? m / o->omp_task_ns : NAN, note,
-             "%s pool dynamic chunk 1 per task", k ? "fork" : "thread");
-    }
-
-    const struct runner *ep = runner_find("epoll");
+    take(o, s_thr, tasks);
+    o->thread_task_ns = median_of(o);
+    emit(o, "dispatch", o->W, BU_NS, NAN, note, "thread pool dynamic chunk 1 per task");
+    take(o, s_fork, tasks);
+    o->fork_task_ns = median_of(o);
+    emit(o, "dispatch", o->W, BU_NS, NAN, note, "fork pool dynamic chunk 1 per task");
     if (ep) {
-        bj.plan.schedule = (ep->schedules & SCHED_BIT(SCHED_DYNAMIC)) ? SCHED_DYNAMIC
-                                                                      : ep->default_schedule;
-        if ((st = runner_samples(o, &bj, ep, 1, NULL)))
-            goto out;
-        per_task(o, tasks);
-        snprintf(note, sizeof note, "%zu noop tasks, one loop, 2nd run", tasks);
-        emit(o, "dispatch", 1, BU_NS, o->omp_task_ns > 0 ? median_of(o) / o->omp_task_ns : NAN,
-             note, "epoll loop per task");
-        bj.plan.schedule = SCHED_DYNAMIC;
+        take(o, s_ep, tasks);
+        snprintf(note, sizeof note, "%zu noop tasks, one loop, %s", tasks, sched_name(ep_sched));
+        emit(o, "dispatch", 1, BU_NS, NAN, note, "epoll loop per task");
     } else {
         bench_table_note(&o->tab, "epoll: runner not built yet (parlab list does not show it); "
                                   "its dispatch row is skipped");
     }
+    if (omp) {
+        o->thread_ratio = emit_ratio(o, s_thr, s_omp, "thread pool");
+        o->fork_ratio = emit_ratio(o, s_fork, s_omp, "fork pool");
+        if (ep)
+            emit_ratio(o, s_ep, s_omp, "epoll loop");
+    }
     bench_job_close(&bj);
 
-    const struct runner *spawn = runner_find("spawn");
     if (spawn) {
         if ((e = bench_job_open(&bj, noop, spawn_tasks, spawn_tasks, o->W, SCHED_DYNAMIC, 1)))
             return die(PARLAB_EXIT_OS, "overhead: noop slots: %s", strerror(-e));
-        if ((st = runner_samples(o, &bj, spawn, 0, NULL)))
-            goto out;
+        if ((st = runner_samples(o, &bj, spawn, 0, NULL))) {
+            bench_job_close(&bj);
+            return st;
+        }
         per_task(o, spawn_tasks);
         snprintf(note, sizeof note, "%zu noop tasks, a fork each", spawn_tasks);
-        emit(o, "dispatch", o->W, BU_NS, o->omp_task_ns > 0 ? median_of(o) / o->omp_task_ns : NAN,
-             note, "spawn per task");
+        if (o->omp_task_ns > 0)
+            snprintf(note + strlen(note), sizeof note - strlen(note),
+                     "; %.3g x the omp median", median_of(o) / o->omp_task_ns);
+        emit(o, "dispatch", o->W, BU_NS, NAN, note, "spawn per task");
         bench_job_close(&bj);
     }
     return 0;
-out:
+fail:
+    if (tp)
+        pool_destroy(tp);
+    if (fp)
+        pool_destroy(fp);
     bench_job_close(&bj);
-    return st;
+    return die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "overhead: dispatch: %s", oc.msg);
 }
 
 /* ---- wake-ups ---------------------------------------------------------------------- */
@@ -736,7 +798,7 @@ static void targets(struct ov *o)
 {
     struct bench_table *t = &o->tab;
     if (o->omp_task_ns > 0) {
-        double rt = o->thread_task_ns / o->omp_task_ns, rf = o->fork_task_ns / o->omp_task_ns;
+        double rt = o->thread_ratio, rf = o->fork_ratio;
         bench_table_note(t, "target: thread dispatch <= 1.0x omp dynamic,1: %.2fx, %s", rt,
                          rt <= 1.0 ? "met" : "missed");
         bench_table_note(t, "target: fork dispatch <= 1.3x omp dynamic,1: %.2fx, %s", rf,
@@ -760,7 +822,7 @@ int cmd_overhead(int argc, char **argv)
         { "help", no_argument, 0, 'h' },
         { 0, 0, 0, 0 },
     };
-    struct ov o = { .R = 5, .omp_task_ns = NAN };
+    struct ov o = { .R = 5, .omp_task_ns = NAN, .thread_ratio = NAN, .fork_ratio = NAN };
     enum out_format fmt = OUT_TEXT;
     struct machine m;
     uint64_t val;
@@ -800,8 +862,9 @@ int cmd_overhead(int argc, char **argv)
                          "samples per figure: median [min .. max]%s", o.W, o.R,
                          o.quick ? "; --quick sizes" : "");
         bench_table_note(&o.tab, "%-8s %-46s %30s %8s  %s", "section", "what",
-                         "median [min .. max]", "vs omp", "note");
+                         "median [min .. max]", "", "note");
     }
+    bench_table_load(&o.tab, "at the start");
     st = section_processes(&o);
     if (!st)
         st = section_dispatch(&o);
@@ -809,8 +872,10 @@ int cmd_overhead(int argc, char **argv)
         st = section_sync(&o);
     if (!st)
         st = section_speedup(&o);
-    if (!st)
+    if (!st) {
         targets(&o);
+        bench_table_load(&o.tab, "at the end");
+    }
     free(o.v);
     if (st)
         return st;

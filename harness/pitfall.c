@@ -168,9 +168,10 @@ static int pf_oversubscribe(struct pf_opts *o)
                     W, factors[f]);
         }
     }
-    bench_table_note(&o->tab, "ratio: wall time against W = the CPUs. CPU-bound work gains "
-                     "nothing from more workers than CPUs: they take turns, and every turn is "
-                     "an involuntary context switch.");
+    bench_table_note(&o->tab, "ratio: median wall time against W = the CPUs (the wall "
+                     "includes starting the W workers). CPU-bound work gains nothing from more "
+                     "workers than CPUs: they take turns, each turn an involuntary context "
+                     "switch, and each worker costs a start and its memory.");
     return wrong ? PARLAB_EXIT_WRONG : 0;
 }
 
@@ -489,9 +490,9 @@ static int dl_self_submit(struct pf_opts *o, int k)
         char note[160];
         pf_emit(o, "deadlock", W, NAN, &main, NULL, 0, "%s pool: get() on its own pool -> -EDEADLK",
                 kind_name(k));
-        snprintf(note, sizeof note, "%s pool W=%u: %d of %d runs: one outer call got -EDEADLK "
-                 "(%s); the other %d of %d completed on the freed worker", kind_name(k), W,
-                 hits, o->R, strerror(EDEADLK), others_done, others);
+        snprintf(note, sizeof note, "%s pool W=%u: in %d of %d runs one outer call got "
+                 "-EDEADLK (%s); %d of the %d others completed once its worker was free",
+                 kind_name(k), W, hits, o->R, strerror(EDEADLK), others_done, others);
         bench_table_note(&o->tab, "%s", note);
     }
 out:
@@ -1023,6 +1024,7 @@ int cmd_pitfall(int argc, char **argv)
     o.tab.host = m.host;
     if (o.tab.fmt == OUT_TEXT) {
         machine_print(stdout, &m);
+        bench_table_load(&o.tab, "at the start");
         bench_table_note(&o.tab, "%-8s %-46s %30s %8s  %s", "section", "what",
                          "median [min .. max]", "ratio", "note");
     }

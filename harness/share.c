@@ -74,6 +74,14 @@ struct share_ctx {
     pid_t manager;
 };
 
+/* A spin-wait hint to the CPU: pause on x86, nothing elsewhere. */
+static inline void cpu_relax(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    __builtin_ia32_pause();
+#endif
+}
+
 /*
  * Everyone starts together. Waiters spin for a while first: a worker woken from a futex
  * starts tens of microseconds after the one that woke it, and short runs would then hardly
@@ -91,7 +99,7 @@ static void start_line(struct share_shm *s, unsigned W)
     for (unsigned i = 1; atomic_load_explicit(&s->arrived, memory_order_acquire) < W; i++) {
         if ((i & 1023) == 0 && runner_now_ns() > until)
             break;
-        __builtin_ia32_pause();
+        cpu_relax();
     }
     while ((a = atomic_load(&s->arrived)) < W)
         sync_wait(&s->arrived, a, 0);
@@ -641,6 +649,7 @@ int cmd_share(int argc, char **argv)
                          (unsigned long long)W, R);
         bench_table_note(&t, "%-8s %-46s %30s %8s  %s", "method", "runner, workers, N",
                          "ns per increment", "", "final count");
+        bench_table_load(&t, "at the start");
     }
     for (int m = 0; m < M__COUNT; m++)
         med[m][0] = med[m][1] = NAN;
