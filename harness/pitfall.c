@@ -389,6 +389,7 @@ struct dl_out {
     int rc;                          /* pool_future_get on the inner call */
     int lined_up;                    /* every worker was in an outer call */
     double ns;                       /* how long that get took */
+    struct pool_future *inner;       /* after -EDEADLK: still queued, for the parent to get */
 };
 
 static int dl_inner(const void *in, void *out)
@@ -422,6 +423,8 @@ static int dl_outer(const void *in, void *out)
         return errno ? errno : EAGAIN;
     r.rc = pool_future_get(f, &v, 2000, &e);
     r.ns = (double)(runner_now_ns() - t0);
+    if (r.rc == -EDEADLK || r.rc == -ETIMEDOUT)
+        r.inner = f;                 /* still valid: the parent, outside the pool, gets it */
     memcpy(out, &r, sizeof r);
     return 0;
 }
@@ -471,6 +474,16 @@ static int dl_self_submit(struct pf_opts *o, int k)
             if (!out.lined_up)
                 bench_table_note(&o->tab, "%s: run %d: the workers did not all line up in 1 s",
                                  kind_name(k), r + 1);
+            if (out.inner) {
+                /* The queued inner call runs once a worker is free; the parent is no
+                 * worker, so it may wait for it (and so releases the future). */
+                int v = 0, g2 = pool_future_get(out.inner, &v, 2000, &e);
+                if (g2 != 0 || v != 7) {
+                    rc = die(PARLAB_EXIT_SOFTWARE, "pitfall deadlock: the inner call left "
+                             "behind gave %d (%s)", g2, g2 < 0 ? strerror(-g2) : "its value");
+                    break;
+                }
+            }
             if (out.rc == -EDEADLK) {
                 ns[hits++] = out.ns;
                 seen++;
