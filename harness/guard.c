@@ -131,6 +131,7 @@ static void *watchdog(void *arg)
             if (t < 0 || now < t0 || now - t0 < limit)
                 continue;
             runner_kill_children();
+            fflush(stdout);   /* keep the rows printed so far */
             die(PARLAB_EXIT_SOFTWARE,
                 "task %ld (worker %u) ran past the %g s task timeout; %s cannot stop one "
                 "worker alone, so the run ends and every worker is stopped", t, w,

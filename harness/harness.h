@@ -34,9 +34,11 @@ struct result_row {
     long max_rss_kb, vol_cs, invol_cs;
     char result[128];
     char detail[256];          /* describe(): the human form of the result */
-    int verified;              /* 1 yes, 0 no */
+    int verified;              /* 1 yes, 0 no, VERIFIED_REF: seq is the reference itself */
     const char *check;         /* how: "known", "closed-form", "seq", "energy", ... */
 };
+
+#define VERIFIED_REF 2
 
 enum out_format { OUT_TEXT, OUT_CSV, OUT_JSON };
 

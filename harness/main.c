@@ -17,7 +17,12 @@ int die(int code, const char *fmt, ...)
 
 int cmd_list(int argc, char **argv)
 {
-    (void)argc, (void)argv;
+    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
+        printf("usage: parlab list\n  the workloads and runners, one a line, with a summary\n");
+        return 0;
+    }
+    if (argc > 1)
+        return die(PARLAB_EXIT_USAGE, "list: unexpected argument '%s'", argv[1]);
     static const char *const kinds[] = { "cpu", "io", "none" };
     printf("workloads:\n");
     for (const struct workload *const *w = wl_registry; *w; w++)

@@ -46,8 +46,8 @@ void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index
         fprintf(f, "%s,%llu,%s,%u,%u,%zu,%s,%zu,%u,%.6f,%.6f,%.6f,%ld,%ld,%ld,%s,%s,%s,%s\n",
                 r->workload, (unsigned long long)r->size, r->runner, r->workers, r->cores,
                 r->tasks, r->schedule, r->chunk, r->steps, r->wall_s, r->user_s, r->sys_s,
-                r->max_rss_kb, r->vol_cs, r->invol_cs, r->result, r->verified ? "yes" : "no",
-                r->check, host);
+                r->max_rss_kb, r->vol_cs, r->invol_cs, r->result,
+                r->verified == VERIFIED_REF ? "ref" : r->verified ? "yes" : "no", r->check, host);
         break;
     case OUT_JSON:
         fprintf(f, "%s\n  {\"workload\": \"%s\", \"size\": %llu, \"runner\": \"%s\", "
@@ -58,11 +58,13 @@ void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index
                 index ? "," : "", r->workload, (unsigned long long)r->size, r->runner,
                 r->workers, r->cores, r->tasks, r->schedule, r->chunk, r->steps, r->wall_s,
                 r->user_s, r->sys_s, r->max_rss_kb, r->vol_cs, r->invol_cs, r->result,
-                r->verified ? "true" : "false", r->check, host);
+                r->verified == VERIFIED_REF ? "null" : r->verified ? "true" : "false", r->check,
+                host);
         break;
     default:
         fprintf(f, "run %d/%d  %-7s %s  %s  wall %.4f s  user %.3f s  sys %.3f s  rss %ld KiB  cs %ld/%ld\n",
-                index + 1, total, r->runner, r->result, r->verified ? "verified" : "WRONG",
+                index + 1, total, r->runner, r->result,
+                r->verified == VERIFIED_REF ? "reference" : r->verified ? "verified" : "WRONG",
                 r->wall_s, r->user_s, r->sys_s, r->max_rss_kb, r->vol_cs, r->invol_cs);
     }
 }

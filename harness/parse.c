@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const char **why)
 {
@@ -110,6 +111,12 @@ int parse_seconds(const char *s, double max, double *out, const char **why)
         *why = "empty value";
         return -1;
     }
+    /* Plain decimals only: strtod alone would also take " 1", hex and "infinity". */
+    for (const char *p = s; *p; p++)
+        if (!isdigit((unsigned char)*p) && !strchr(".eE+-", *p)) {
+            *why = "not a number";
+            return -1;
+        }
     v = strtod(s, &end);
     if (end == s || *end || isnan(v)) {
         *why = "not a number";
@@ -117,6 +124,10 @@ int parse_seconds(const char *s, double max, double *out, const char **why)
     }
     if (v <= 0) {
         *why = "must be greater than 0";
+        return -1;
+    }
+    if (v < 1e-3) {
+        *why = "below the 1 ms resolution";
         return -1;
     }
     if (v > max || isinf(v)) {

@@ -15,6 +15,7 @@
 #define MAX_TASKS (1u << 22)     /* 4M tasks: 256 MiB of result slots */
 #define MAX_STEPS 100000u
 #define MAX_REPEAT 10000u
+#define MAX_TRACE_ROWS (1u << 24) /* 512 MiB of trace records */
 
 struct run_opts {
     const struct workload *wl;
@@ -47,7 +48,8 @@ static void run_usage(FILE *f)
         "      --cores K       restrict the run, workers included, to K CPUs\n"
         "      --repeat R      run R times and report each, with mean and spread\n"
         "      --format F      text | csv | json\n"
-        "      --trace FILE    write one CSV row per task: task,worker,step,start_ns,end_ns\n"
+        "      --trace FILE    write one CSV row per task and step of the last repeat:\n"
+        "                      task,worker,step,start_ns,end_ns (ns from the run's start)\n"
         "      --seed S        seed of the counter-based random streams (default 1)\n"
         "      --io-ms MS      I/O workloads: how long each task waits (default 100)\n"
         "      --loops N       epoll: event-loop processes that split the tasks\n"
@@ -55,7 +57,7 @@ static void run_usage(FILE *f)
         "      --inject KIND@TASK  plant a fault: segv, kill, exit, hang or error\n"
         "      --expect RESULT fail unless the result equals RESULT (skips the seq check)\n"
         "      --baseline      also run seq R times and report the speedup\n"
-        "  -h, --help          this help\n"
+        "  -h, --help          this help             -V, --version  the version\n"
         "exit status: 0 verified, 1 wrong result, 64 usage, 70 worker failure, 71 OS failure\n");
 }
 
@@ -80,8 +82,11 @@ static int parse_inject(const char *val, struct run_opts *o)
         return die(PARLAB_EXIT_USAGE, "--inject %s: expected KIND@TASK, e.g. segv@3", val);
     for (int k = 1; k < 6; k++)
         if ((size_t)(at - val) == strlen(kinds[k]) && strncmp(val, kinds[k], (size_t)(at - val)) == 0) {
+            const char *why;
             o->inject = (enum inject_kind)k;
-            return get_count("--inject", at + 1, 0, UINT32_MAX, &o->inject_task);
+            if (parse_count(at + 1, 0, UINT32_MAX, &o->inject_task, &why))
+                return die(PARLAB_EXIT_USAGE, "--inject %s: task %s", val, why);
+            return 0;
         }
     return die(PARLAB_EXIT_USAGE, "--inject %s: unknown fault (segv, kill, exit, hang, error)", val);
 }
@@ -101,6 +106,7 @@ static const struct option long_opts[] = {
     { "task-timeout", required_argument, 0, OPT_TIMEOUT },
     { "inject", required_argument, 0, OPT_INJECT }, { "expect", required_argument, 0, OPT_EXPECT },
     { "baseline", no_argument, 0, OPT_BASELINE }, { "help", no_argument, 0, 'h' },
+    { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 },
 };
 
@@ -111,7 +117,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
     *o = (struct run_opts){ .repeat = 1, .seed = 1, .io_ms = 100, .loops = 1 };
     opterr = 0;
     optind = 1;
-    while ((c = getopt_long(argc, argv, ":w:r:j:n:t:s:c:h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":w:r:j:n:t:s:c:hV", long_opts, NULL)) != -1) {
         rc = 0;
         switch (c) {
         case 'w':
@@ -158,6 +164,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
         case OPT_EXPECT: o->expect = optarg; break;
         case OPT_BASELINE: o->baseline = 1; break;
         case 'h': run_usage(stdout); return 0;
+        case 'V': printf("parlab %s\n", PARLAB_VERSION); return 0;
         case ':': return die(PARLAB_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
         default:
             return die(PARLAB_EXIT_USAGE, "unknown option '%s' (parlab run --help)", argv[optind - 1]);
@@ -231,6 +238,16 @@ static int resolve_opts(struct run_opts *o)
     if (o->inject && o->inject_task >= o->tasks)
         return die(PARLAB_EXIT_USAGE, "--inject %llu: no such task (the job has %llu)",
                    (unsigned long long)o->inject_task, (unsigned long long)o->tasks);
+    if (o->trace_path) {
+        if (o->tasks * o->steps > MAX_TRACE_ROWS)
+            return die(PARLAB_EXIT_USAGE, "--trace %s: %llu tasks x %llu steps is more than %u rows",
+                       o->trace_path, (unsigned long long)o->tasks, (unsigned long long)o->steps,
+                       MAX_TRACE_ROWS);
+        FILE *f = fopen(o->trace_path, "w");   /* find out now, not after the run */
+        if (!f)
+            return die(PARLAB_EXIT_USAGE, "--trace %s: %s", o->trace_path, strerror(errno));
+        fclose(f);
+    }
     if (o->cores_set) {
         unsigned have = cpus_allowed();
         if (o->cores > have)
@@ -314,7 +331,10 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
         for (unsigned w = 0; w < watchers; w++)
             plan.watch[w].task = -1;
     if (!slots || (trace_path && !plan.trace) || (watching && !plan.watch)) {
-        status = die(PARLAB_EXIT_OS, "mmap of %zu result slots: %s", job.tasks, strerror(errno));
+        status = die(PARLAB_EXIT_OS, "mmap of %s: %s",
+                     !slots ? "the result slots" : !plan.watch && watching ? "the task watch"
+                                                                       : "the trace buffer",
+                     strerror(errno));
         goto out;
     }
     if (watching && (errno = -guard_watch_start(&plan, watchers)) != 0) {
@@ -349,7 +369,10 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
 
     *row = (struct result_row){
         .workload = o->wl->name, .runner = r->name, .schedule = sched_name(plan.schedule),
-        .size = job.size, .workers = plan.workers, .cores = plan.cores, .steps = job.steps,
+        .size = job.size, .steps = job.steps, .cores = plan.cores,
+        /* the workers that actually ran: seq has one, an event-loop runner one per loop */
+        .workers = !(r->flags & (RUNNER_PARALLEL | RUNNER_HAS_LOOPS)) ? 1
+                   : r->flags & RUNNER_HAS_LOOPS ? plan.loops : plan.workers,
         .tasks = job.tasks, .chunk = plan.chunk, .wall_s = (double)(t1 - t0) / 1e9,
         .user_s = tv_s(u1.ru_utime) - tv_s(u0.ru_utime),
         .sys_s = tv_s(u1.ru_stime) - tv_s(u0.ru_stime), .max_rss_kb = u1.ru_maxrss,
@@ -381,32 +404,62 @@ out:
     return status;
 }
 
-/* For results only seq can vouch for: compare with --expect or with one seq run. */
+/*
+ * Settle what the workload's own verify() could not. --expect, when given, must match
+ * whatever the workload says. A result only seq can vouch for is compared with one
+ * untimed seq run (cached in ref); seq's own such result is the reference, marked so.
+ */
 static int check_against_seq(const struct run_opts *o, struct result_row *row, char *ref,
                              size_t reflen)
 {
-    if (row->verified >= 0)
-        return 0;
+    const char *by = "seq";
     if (o->expect) {
+        if (row->verified == 0)
+            return 0;
         snprintf(ref, reflen, "%s", o->expect);
-        row->check = "expect";
+        by = "--expect";
+        if (row->verified < 0)
+            row->check = "expect";
+    } else if (row->verified >= 0) {
+        return 0;
+    } else if (strcmp(row->runner, "seq") == 0) {
+        row->verified = VERIFIED_REF;
+        row->check = "reference";
+        return 0;
     } else if (!*ref) {
         struct result_row seq_row;
-        const struct runner *seq = runner_find("seq");
-        if (row->runner == seq->name) {
-            snprintf(ref, reflen, "%s", row->result);  /* seq is the reference itself */
-        } else {
-            int st = run_once(o, seq, &seq_row, NULL);
-            if (st)
-                return st;
-            snprintf(ref, reflen, "%s", seq_row.result);
-        }
+        int st = run_once(o, runner_find("seq"), &seq_row, NULL);
+        if (st)
+            return st;
+        snprintf(ref, reflen, "%s", seq_row.result);
     }
-    row->verified = strcmp(ref, row->result) == 0;
-    if (!row->verified)
-        fprintf(stderr, "parlab: %s %s: wrong result: %s, but %s gives %s\n", row->workload,
-                row->runner, row->result, o->expect ? "--expect" : "seq", ref);
+    if (strcmp(ref, row->result) == 0) {
+        if (row->verified < 0)
+            row->verified = 1;
+        return 0;
+    }
+    row->verified = 0;
+    fprintf(stderr, "parlab: %s %s: wrong result: %s, but %s gives %s\n", row->workload,
+            row->runner, row->result, by, ref);
     return 0;
+}
+
+/* A sentence for each kind of check, for people. */
+static const char *verify_how(const char *check)
+{
+    static const struct { const char *check, *how; } hows[] = {
+        { "known", "equal to the published value for this size" },
+        { "closed-form", "equal to the closed form (N-1)N(2N-1)/6" },
+        { "5-sigma", "within 5 standard errors of pi" },
+        { "energy", "total energy conserved within the drift limit" },
+        { "task-count", "every task ran exactly once" },
+        { "seq", "equal to the seq runner's answer" },
+        { "expect", "equal to --expect" },
+    };
+    for (size_t i = 0; i < sizeof hows / sizeof hows[0]; i++)
+        if (strcmp(hows[i].check, check) == 0)
+            return hows[i].how;
+    return check;
 }
 
 int cmd_run(int argc, char **argv)
@@ -452,7 +505,7 @@ int cmd_run(int argc, char **argv)
             if (st)
                 break;
             row.host = m.host;
-            wrong |= !row.verified;
+            wrong |= row.verified == 0;
             if (pass == 0)
                 base[nbase++] = row.wall_s;
             else
@@ -462,8 +515,13 @@ int cmd_run(int argc, char **argv)
         }
     }
     if (!st && o.format == OUT_TEXT) {
-        printf("answer: %s: %s (%s)\n", row.detail,
-               wrong ? "WRONG" : "verified", row.check);
+        printf("answer: %s\n", row.detail);
+        if (wrong)
+            printf("verified: NO, the answer is WRONG (see the message above)\n");
+        else if (row.verified == VERIFIED_REF)
+            printf("verified: not checked; seq is the reference at a size with no known answer\n");
+        else
+            printf("verified: yes, %s\n", verify_how(row.check));
         out_summary(stdout, wall, R, base, nbase);
     }
     out_end(stdout, o.format);

@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <sys/prctl.h>
 #include <string.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
@@ -145,6 +146,36 @@ void runner_exec_task(const struct job *job, const struct plan *plan, unsigned s
         r->start_ns = t0;
         r->end_ns = runner_now_ns();
     }
+}
+
+pid_t runner_fork_worker(void)
+{
+    pid_t parent = getpid();
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid > 0)
+        runner_child_add(pid);
+    if (pid != 0)
+        return pid;
+    runner_child_init();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)    /* the parent died before prctl took effect */
+        _exit(1);
+    return 0;
+}
+
+void runner_death_str(char *buf, size_t n, long task, pid_t pid, int sig, int exit_status)
+{
+    char who[64], how[64];
+    if (task >= 0)
+        snprintf(who, sizeof who, "task %ld (worker pid %ld)", task, (long)pid);
+    else
+        snprintf(who, sizeof who, "worker pid %ld, between tasks,", (long)pid);
+    if (sig)
+        snprintf(how, sizeof how, "killed by SIG%s", sigabbrev_np(sig));
+    else
+        snprintf(how, sizeof how, "exited with status %d", exit_status);
+    snprintf(buf, n, "%s %s", who, how);
 }
 
 void sched_static_block(size_t n, unsigned workers, unsigned w, size_t *lo, size_t *hi)

@@ -29,7 +29,6 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/pidfd.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -351,12 +350,8 @@ static int run_step(struct ep_run *r, unsigned step)
 
 /* ---- the other loops, in their own processes ---- */
 
-static _Noreturn void child_main(struct ep_run *r, pid_t parent)
+static _Noreturn void child_main(struct ep_run *r)
 {
-    runner_child_init();          /* SIGINT, SIGTERM, SIGSEGV... back to SIG_DFL */
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)      /* the parent died before prctl took effect */
-        _exit(1);
     r->loop = loop_create();
     if (!r->loop) {
         ep_fail(r, PARLAB_EXIT_OS, "event loop %u: cannot create: %s", r->k, strerror(errno));
@@ -426,20 +421,10 @@ static void judge_exit(struct ep_run *r, unsigned k, int st)
         loop_stop(r->loop);
         return;
     }
-    if (WIFSIGNALED(st) && task >= 0)
-        ep_fail(r, PARLAB_EXIT_SOFTWARE, "task %ld (worker pid %ld) killed by SIG%s", task,
-                (long)pid, sigabbrev_np(WTERMSIG(st)));
-    else if (WIFSIGNALED(st))
-        ep_fail(r, PARLAB_EXIT_SOFTWARE,
-                "event loop %u (worker pid %ld) killed by SIG%s between tasks", k, (long)pid,
-                sigabbrev_np(WTERMSIG(st)));
-    else if (task >= 0)
-        ep_fail(r, PARLAB_EXIT_SOFTWARE, "task %ld (worker pid %ld) exited with status %d",
-                task, (long)pid, WEXITSTATUS(st));
-    else
-        ep_fail(r, PARLAB_EXIT_SOFTWARE,
-                "event loop %u (worker pid %ld) exited with status %d between tasks", k,
-                (long)pid, WEXITSTATUS(st));
+    char why[160];
+    runner_death_str(why, sizeof why, task, pid, WIFSIGNALED(st) ? WTERMSIG(st) : 0,
+                     WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    ep_fail(r, PARLAB_EXIT_SOFTWARE, "%s", why);
 }
 
 /* Reap loop k if it has ended (flags: 0 to wait, WNOHANG to look). */
@@ -526,9 +511,8 @@ static void kill_kids(struct ep_run *r)
 /* Fork loops 1..L-1. Returns 0, or -1 with the failure recorded (and none left). */
 static int start_kids(struct ep_run *r)
 {
-    pid_t parent = getpid();
     for (unsigned k = 1; k < r->L; k++) {
-        pid_t pid = fork();
+        pid_t pid = runner_fork_worker();   /* tracked: a signal ending us reaps it too */
         if (pid < 0) {
             int e = errno;
             kill_kids(r);
@@ -539,9 +523,8 @@ static int start_kids(struct ep_run *r)
         if (pid == 0) {
             r->k = k;
             r->kids = NULL;
-            child_main(r, parent);
+            child_main(r);
         }
-        runner_child_add(pid);   /* so that a signal ending this process reaps it too */
         r->kids[k] = (struct ep_child){ .pid = pid, .pidfd = -1, .alive = 1 };
     }
     return 0;

@@ -13,7 +13,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,9 +109,11 @@ static void run_range(struct pool *p, struct pool_worker *me, unsigned w, size_t
 {
     struct pool_shm *s = p->shm;
     for (size_t i = lo; i < hi; i++) {
-        atomic_store_explicit(&me->cur_task, (long)i, memory_order_relaxed);
+        /* The start time first: the parent reads the task (acquire), then its start. */
         if (timed)
             atomic_store_explicit(&me->task_start_ns, runner_now_ns(), memory_order_relaxed);
+        atomic_store_explicit(&me->cur_task, (long)i, timed ? memory_order_release
+                                                            : memory_order_relaxed);
         s->fn(s->ctx, s->arg, i, w);
     }
 }
@@ -255,10 +256,6 @@ static void *thread_main(void *arg)
 /* Child side of a forked worker: die with the parent, run, never return. */
 static void fork_child(struct pool *p, unsigned w)
 {
-    runner_child_init();
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != p->parent)     /* the parent died before prctl took effect */
-        _exit(1);
     worker_start(p, w);
     fflush(NULL);   /* what tasks printed; the parent flushed its own before the fork */
     _exit(0);
@@ -331,8 +328,8 @@ static int check_timeouts(struct pool *p, struct pool_error *e)
     uint64_t now = runner_now_ns(), limit = (uint64_t)(p->timeout_s * 1e9);
     for (unsigned w = 0; w < p->workers; w++) {
         struct pool_worker *pw = &s->w[w];
-        long t = atomic_load(&pw->cur_task);
-        uint64_t t0 = atomic_load(&pw->task_start_ns);
+        long t = atomic_load_explicit(&pw->cur_task, memory_order_acquire);
+        uint64_t t0 = atomic_load_explicit(&pw->task_start_ns, memory_order_relaxed);
         if (t < 0 || t0 == 0 || now - t0 < limit)
             continue;
         if (atomic_load(&pw->cur_task) != t)
@@ -446,18 +443,15 @@ struct pool *pool_create(enum pool_kind kind, unsigned workers, pool_init_fn ini
             goto err;
         }
     }
-    if (kind == POOL_FORK)
-        fflush(NULL);   /* or each worker would inherit, and one day print, our buffers */
     for (; started < workers; started++) {
         if (kind == POOL_FORK) {
-            pid_t pid = fork();
+            pid_t pid = runner_fork_worker();
             if (pid < 0) {
                 rc = -errno;
                 goto err;
             }
             if (pid == 0)
                 fork_child(p, started);
-            runner_child_add(pid);
             p->shm->w[started].pid = pid;
             p->shm->w[started].alive = 1;
         } else {
@@ -704,11 +698,8 @@ void pool_error_str(const struct pool_error *e, enum pool_kind kind, char *buf, 
     case POOL_DEADLOCK:
         snprintf(buf, n, "deadlock: every worker of the pool waits on a future of the same pool");
         break;
-    case POOL_CRASHED:
-        if (e->signal)
-            snprintf(buf, n, "%s (%s) killed by SIG%s", task, who, sigabbrev_np(e->signal));
-        else
-            snprintf(buf, n, "%s (%s) exited with status %d", task, who, e->exit_status);
+    case POOL_CRASHED:   /* only a worker process can die alone */
+        runner_death_str(buf, n, e->task, e->pid, e->signal, e->exit_status);
         break;
     default:
         snprintf(buf, n, "no error");

@@ -30,7 +30,11 @@ int pool_runner_run(enum pool_kind kind, struct job *job, const struct plan *pla
         return outcome_fail(out, PARLAB_EXIT_OS, "cannot start %u %s workers: %s",
                             plan->workers, kind == POOL_FORK ? "process" : "thread",
                             strerror(-err));
-    pool_set_task_timeout(p, plan->task_timeout_s);
+    /* A forked worker past its timeout can be killed alone; a thread cannot, so thread
+     * runs leave timeouts to the harness's watchdog, which ends the process at once
+     * (freeing memory a stuck thread still uses would only crash it). */
+    if (kind == POOL_FORK)
+        pool_set_task_timeout(p, plan->task_timeout_s);
     for (unsigned s = 0; s < job->steps; s++) {
         if (pool_map(p, job->tasks, plan->schedule, plan->chunk, pool_job_task, &pj, s, &e)) {
             pool_error_str(&e, kind, why, sizeof why);

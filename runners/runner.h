@@ -102,8 +102,21 @@ void runner_child_del(pid_t pid);
 void runner_kill_children(void);
 
 /* Reset what a forked worker must not inherit from the parent (signal handlers, the
- * child table). Call first thing in every forked child. */
+ * child table). runner_fork_worker() calls it; call it in any other forked child. */
 void runner_child_init(void);
+
+/*
+ * fork() a worker process the way every runner must. In the parent: stdio is flushed
+ * first (or the child would print our buffers again), the child is tracked; returns its
+ * pid, or -1 with errno. In the child: inherited handlers are reset and it dies with the
+ * parent (PR_SET_PDEATHSIG, plus a check that the parent did not die first); returns 0.
+ * A child ends with _exit(), after fflush(NULL) if its tasks may print.
+ */
+pid_t runner_fork_worker(void);
+
+/* "task 3 (worker pid 1234) killed by SIGSEGV", or "... exited with status 3"; task < 0
+ * reads "worker pid 1234, between tasks, ...". sig 0 means it exited with exit_status. */
+void runner_death_str(char *buf, size_t n, long task, pid_t pid, int sig, int exit_status);
 
 /* The task the calling thread is running, or -1 (for crash messages). */
 long runner_task_of_thread(void);

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -70,7 +69,6 @@ static int spawn_run(struct job *job, const struct plan *plan, struct partial *s
 {
     unsigned W = plan->workers;
     struct child *c = calloc(W, sizeof *c);
-    pid_t parent = getpid();
 
     if (!c)
         return outcome_fail(out, PARLAB_EXIT_OS, "spawn: out of memory");
@@ -82,8 +80,7 @@ static int spawn_run(struct job *job, const struct plan *plan, struct partial *s
                 unsigned i = 0;
                 while (c[i].pid > 0)
                     i++;
-                fflush(NULL);   /* a child must not inherit unflushed output */
-                pid_t pid = fork();
+                pid_t pid = runner_fork_worker();
                 if (pid < 0) {
                     int e = errno;
                     kill_all(c, W);
@@ -92,15 +89,10 @@ static int spawn_run(struct job *job, const struct plan *plan, struct partial *s
                                         next, strerror(e));
                 }
                 if (pid == 0) {
-                    runner_child_init();
-                    prctl(PR_SET_PDEATHSIG, SIGKILL);
-                    if (getppid() != parent)
-                        _exit(1);
                     runner_exec_task(job, plan, s, next, i, slots);
                     fflush(NULL);
                     _exit(0);
                 }
-                runner_child_add(pid);
                 c[i] = (struct child){ pid, next, runner_now_ns() };
                 next++;
                 alive++;
@@ -125,13 +117,11 @@ static int spawn_run(struct job *job, const struct plan *plan, struct partial *s
                     return outcome_fail(out, PARLAB_EXIT_SOFTWARE,
                                         "task %zu (worker pid %ld) ran past the task timeout; worker killed",
                                         task, (long)pid);
-                if (WIFSIGNALED(st))
-                    return outcome_fail(out, PARLAB_EXIT_SOFTWARE,
-                                        "task %zu (worker pid %ld) killed by SIG%s", task,
-                                        (long)pid, sigabbrev_np(WTERMSIG(st)));
-                return outcome_fail(out, PARLAB_EXIT_SOFTWARE,
-                                    "task %zu (worker pid %ld) exited with status %d", task,
-                                    (long)pid, WEXITSTATUS(st));
+                char why[160];
+                runner_death_str(why, sizeof why, (long)task, pid,
+                                 WIFSIGNALED(st) ? WTERMSIG(st) : 0,
+                                 WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+                return outcome_fail(out, PARLAB_EXIT_SOFTWARE, "%s", why);
             }
         }
     }

@@ -12,6 +12,6 @@ const struct runner runner_thread = {
     .summary = "persistent pthread pool, same scheduler as fork (ThreadPoolExecutor, no GIL)",
     .schedules = SCHED_ALL,
     .default_schedule = SCHED_DYNAMIC,
-    .flags = RUNNER_PARALLEL | RUNNER_OWN_TIMEOUT,
+    .flags = RUNNER_PARALLEL,
     .run = thread_run,
 };

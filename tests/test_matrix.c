@@ -79,7 +79,7 @@ static void test_trace_rows(void)
     int fd = mkstemp(path);
     CU_ASSERT_FATAL(fd >= 0);
     close(fd);
-    static const char *const runners[] = { "seq", "fork", "thread", "spawn", "omp" };
+    static const char *const runners[] = { "seq", "fork", "thread", "spawn", "omp", "epoll" };
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++) {
         struct cmd_result r;
         if (tsan_blind(runners[i]))

@@ -11,7 +11,8 @@
 
 #define DT 1e-3
 #define SOFT2 (0.05 * 0.05)     /* Plummer softening, squared: no close-encounter blow-up */
-#define DRIFT_LIMIT 1e-3        /* relative energy drift accepted as correct */
+#define DRIFT_LIMIT 1e-3        /* relative energy drift accepted as correct... */
+#define DRIFT_STEPS 100         /* ...over this many steps; longer runs are checked by seq */
 
 struct vec3 { double x, y, z; };
 
@@ -141,7 +142,12 @@ static int nbody_verify(const struct job *job, const struct partial *t, char *wh
     }
     if (d <= DRIFT_LIMIT)
         return 1;
-    snprintf(why, n, "relative energy drift %.3e exceeds %.0e", d, DRIFT_LIMIT);
+    /* Semi-implicit Euler keeps the drift bounded, but close encounters over many steps
+     * can exceed a fixed limit in a correct run: there, only seq can vouch. */
+    if (job->steps > DRIFT_STEPS)
+        return -1;
+    snprintf(why, n, "relative energy drift %.3e exceeds %.0e over %u steps", d, DRIFT_LIMIT,
+             job->steps);
     return 0;
 }
 
