@@ -28,7 +28,7 @@ static const struct {
     const char *name, *summary;
     uint64_t default_ops;      /* per worker: the slow ones get fewer */
 } methods[M__COUNT] = {
-    { "none", "load/add/store on one shared counter, no synchronisation: updates are lost", 2000000 },
+    { "none", "load/add/store on one shared counter, no synchronisation: updates are lost", 20000000 },
     { "lock", "one shared counter under a process-shared pthread mutex (Value.get_lock)", 1000000 },
     { "atomic", "atomic fetch_add on one shared counter", 2000000 },
     { "local", "a private counter per worker, stored once in a padded slot and summed", 20000000 },
