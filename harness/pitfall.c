@@ -357,8 +357,8 @@ static int pf_false_sharing(struct pf_opts *o)
             if (!u)
                 padded = med;
             struct fig main = { "", BU_NS, ns, o->R };
-            pf_emit(o, "false-sh", o->workers, med / padded, &main, NULL, 0, "%s %s: %s", kind_name(k), m,
-                    u ? "counters side by side in one cache line" : "one cache line per counter");
+            pf_emit(o, "false-sh", o->workers, med / padded, &main, NULL, 0, "%s %s (%s)", kind_name(k), m,
+                    u ? "all in one cache line" : "a cache line each");
         }
     }
     bench_table_note(&o->tab, "ratio: against padded. The counters are private to each worker; "
@@ -696,7 +696,7 @@ static int pk_case(struct pf_opts *o, struct pool *p, enum pool_kind kind, struc
         right += c->seen[w] == want;
     }
     struct fig main = { "", BU_COUNT, v, (int)W };
-    pf_emit(o, "pickling", W, NAN, &main, NULL, 0, "%s %s: value read", kind_name(kind == POOL_THREAD), what);
+    pf_emit(o, "pickling", W, NAN, &main, NULL, 0, "%s %s", kind_name(kind == POOL_THREAD), what);
     bench_table_note(&o->tab, "  %u of %u workers read %u%s", (unsigned)right, W, want,
                      right == (int)W ? "" : right ? " (some did not)" : ": each read its own stale copy");
     if ((right == (int)W) != expect_right)
@@ -718,7 +718,7 @@ static int pf_pickling(struct pf_opts *o)
     if (W > 1024)
         W = o->workers = 1024;
     bench_table_note(&o->tab, "pickling: the parent sets a record's value to %u after the pool "
-                     "started (it was %u before); each of %u workers reads it and reports what "
+                     "started (it was %u before); each of %u workers reads it and reports the value "
                      "it saw (median [min .. max] over the workers)", PICKLE_MAGIC, PICKLE_OLD, W);
     c.early = malloc(sizeof *c.early);
     c.shared = job_shared_alloc(sizeof *c.shared);
@@ -749,13 +749,13 @@ static int pf_pickling(struct pf_opts *o)
         memcpy(pool_arena(p, NULL), &msg, sizeof msg);
 
         rc = pk_case(o, p, kind, &c, pk_read_ptr, (uint64_t)(uintptr_t)c.early,
-                     "pointer to heap set after the start", PICKLE_MAGIC, kind == POOL_THREAD);
+                     "pointer to heap, set after start", PICKLE_MAGIC, kind == POOL_THREAD);
         if (!rc)
             rc = pk_case(o, p, kind, &c, pk_read_ptr, (uint64_t)(uintptr_t)c.shared,
-                         "fix 1: shared memory made before the start", PICKLE_MAGIC, 1);
+                         "fix 1: shared memory made before start", PICKLE_MAGIC, 1);
         if (!rc)
             rc = pk_case(o, p, kind, &c, pk_read_arena, (uint64_t)(uintptr_t)pool_arena(p, NULL),
-                         "fix 2: the record serialised into the arena", PICKLE_MAGIC, 1);
+                         "fix 2: record serialised into arena", PICKLE_MAGIC, 1);
         if (rc)
             break;
 
@@ -793,7 +793,7 @@ static int pf_pickling(struct pf_opts *o)
             }
             struct fig main = { "", BU_COUNT, v, (int)W };
             pf_emit(o, "pickling", W, NAN, &main, NULL, 0,
-                    "thread pointer to memory mapped after start: value read");
+                    "thread pointer to memory mapped after start");
             bench_table_note(&o->tab, "  %d of %u threads read %u: one address space",
                              right, W, PICKLE_MAGIC);
         }
