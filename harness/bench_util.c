@@ -157,21 +157,6 @@ void bench_table_load(struct bench_table *t, const char *when)
     fclose(f);
 }
 
-int bench_opt_count(const char *opt, const char *val, uint64_t min, uint64_t max,
-                    uint64_t *out)
-{
-    const char *why;
-    if (parse_count(val, min, max, out, &why) == 0)
-        return 0;
-    if (strcmp(why, "too large") == 0)
-        return die(PARLAB_EXIT_USAGE, "%s %s: too large (at most %llu)", opt, val,
-                   (unsigned long long)max);
-    if (strcmp(why, "too small") == 0)
-        return die(PARLAB_EXIT_USAGE, "%s %s: too small (at least %llu)", opt, val,
-                   (unsigned long long)min);
-    return die(PARLAB_EXIT_USAGE, "%s %s: %s", opt, val, why);
-}
-
 int bench_opt_format(const char *val, enum out_format *out)
 {
     if (strcmp(val, "text") == 0)
@@ -235,36 +220,16 @@ void bench_job_close(struct bench_job *bj)
     bj->set_up = 0;
 }
 
-static void usage_sum(struct rusage *u)
-{
-    struct rusage self, kids;
-    getrusage(RUSAGE_SELF, &self);
-    getrusage(RUSAGE_CHILDREN, &kids);
-    *u = self;
-    u->ru_utime.tv_sec += kids.ru_utime.tv_sec;
-    u->ru_utime.tv_usec += kids.ru_utime.tv_usec;
-    u->ru_stime.tv_sec += kids.ru_stime.tv_sec;
-    u->ru_stime.tv_usec += kids.ru_stime.tv_usec;
-    u->ru_nvcsw += kids.ru_nvcsw;
-    u->ru_nivcsw += kids.ru_nivcsw;
-    u->ru_minflt += kids.ru_minflt;
-}
-
-static double tv_s(struct timeval tv)
-{
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
 int bench_job_run(struct bench_job *bj, const struct runner *r, struct bench_sample *smp,
                   struct outcome *oc)
 {
     struct rusage u0, u1;
     *oc = (struct outcome){ 0 };
-    usage_sum(&u0);
+    usage_now(&u0);
     uint64_t t0 = runner_now_ns();
     int rc = r->run(&bj->job, &bj->plan, bj->slots, oc);
     uint64_t t1 = runner_now_ns();
-    usage_sum(&u1);
+    usage_now(&u1);
     if (rc) {
         if (!oc->code)
             oc->code = PARLAB_EXIT_SOFTWARE;
@@ -272,8 +237,8 @@ int bench_job_run(struct bench_job *bj, const struct runner *r, struct bench_sam
     }
     *smp = (struct bench_sample){
         .wall_ns = (double)(t1 - t0),
-        .user_s = tv_s(u1.ru_utime) - tv_s(u0.ru_utime),
-        .sys_s = tv_s(u1.ru_stime) - tv_s(u0.ru_stime),
+        .user_s = tv_seconds(u1.ru_utime) - tv_seconds(u0.ru_utime),
+        .sys_s = tv_seconds(u1.ru_stime) - tv_seconds(u0.ru_stime),
         .vol_cs = u1.ru_nvcsw - u0.ru_nvcsw,
         .invol_cs = u1.ru_nivcsw - u0.ru_nivcsw,
         .minflt = u1.ru_minflt - u0.ru_minflt,
@@ -283,19 +248,15 @@ int bench_job_run(struct bench_job *bj, const struct runner *r, struct bench_sam
 
 int bench_job_result(struct bench_job *bj, char *buf, size_t n, char *why, size_t wn)
 {
-    struct partial total = { 0 };
+    struct partial total;
     const struct workload *wl = bj->job.wl;
+    size_t bad;
     why[0] = '\0';
-    for (size_t t = 0; t < bj->job.tasks; t++) {
-        if (bj->slots[t].err) {
-            snprintf(buf, n, "error");
-            snprintf(why, wn, "task %zu reported error %d", t, bj->slots[t].err);
-            return 0;
-        }
-        wl->combine(&total, &bj->slots[t]);
+    if (job_combine(&bj->job, bj->slots, &total, &bad)) {
+        snprintf(buf, n, "error");
+        snprintf(why, wn, "task %zu reported error %d", bad, bj->slots[bad].err);
+        return 0;
     }
-    if (wl->finish)
-        wl->finish(&bj->job, &total);
     wl->format(&bj->job, &total, buf, n);
     return wl->verify(&bj->job, &total, why, wn);
 }

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "harness.h"
+#include "parse.h"
 #include "../runners/pool.h"
 
 #define BENCH_MAX_REPEAT 1000u
@@ -62,10 +63,6 @@ char *bench_fmt_stat(char *buf, size_t n, const struct bench_stat *s, enum bench
 /* One value with its unit: "85.2 us", "1.50 MiB", "2.00 x". */
 char *bench_fmt_value(char *buf, size_t n, double v, enum bench_unit u);
 
-/* Parse `val` of option `opt` as a count in [min, max]. 0, or prints
- * "parlab: <opt> <val>: <why>" and returns PARLAB_EXIT_USAGE. */
-int bench_opt_count(const char *opt, const char *val, uint64_t min, uint64_t max,
-                    uint64_t *out);
 /* --format text|csv. 0, or the usage error as above. */
 int bench_opt_format(const char *val, enum out_format *out);
 /* -r/--runner for the pool commands: fork|thread. 0, or the usage error as above. */

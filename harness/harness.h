@@ -48,6 +48,16 @@ void out_end(FILE *f, enum out_format fmt);
 /* Text only: mean, stddev, min of wall times, and the speedup against base (if n > 0). */
 void out_summary(FILE *f, const double *wall, int n, const double *base, int nb);
 
+/* CPU time, context switches and faults of this process plus its reaped children. */
+struct rusage;
+struct timeval;
+void usage_now(struct rusage *u);
+double tv_seconds(struct timeval tv);
+/* Fold slots[0..tasks) in task order into *total, then the workload's finish(). Returns
+ * 0, or -1 with *bad the first task that reported an error. */
+int job_combine(const struct job *job, const struct partial *slots, struct partial *total,
+                size_t *bad);
+
 /* Mean and sample standard deviation of v[0..n). */
 void stats_mean_sd(const double *v, int n, double *mean, double *sd);
 

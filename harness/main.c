@@ -1,19 +1,7 @@
 /* main.c: the parlab command line: a table of subcommands, usage and exit statuses. */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "harness.h"
-
-int die(int code, const char *fmt, ...)
-{
-    va_list ap;
-    fputs("parlab: ", stderr);
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fputc('\n', stderr);
-    return code;
-}
 
 int cmd_list(int argc, char **argv)
 {

@@ -1,7 +1,20 @@
 /* output.c: result rows as text for people, CSV and JSON for machines (data rows only). */
 #include <math.h>
+#include <stdarg.h>
 #include <string.h>
 #include "harness.h"
+
+/* The one place that prints "parlab: <what>: <why>" (STYLE: only the CLI layer does). */
+int die(int code, const char *fmt, ...)
+{
+    va_list ap;
+    fputs("parlab: ", stderr);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    return code;
+}
 
 static const char *const csv_cols =
     "workload,size,runner,workers,cores,tasks,schedule,chunk,steps,wall_s,user_s,sys_s,"

@@ -847,7 +847,7 @@ int cmd_overhead(int argc, char **argv)
     while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
         switch (c) {
         case OPT_REPEAT:
-            if ((st = bench_opt_count("--repeat", optarg, 1, BENCH_MAX_REPEAT, &val)))
+            if ((st = parse_opt_count("--repeat", optarg, 1, BENCH_MAX_REPEAT, &val)))
                 return st;
             o.R = (int)val;
             break;

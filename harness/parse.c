@@ -1,6 +1,7 @@
 /* parse.c: strict number parsing: every byte must belong to the number, and overflow is an
  * error, never a wrapped value. */
 #include "parse.h"
+#include "harness.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -136,4 +137,19 @@ int parse_seconds(const char *s, double max, double *out, const char **why)
     }
     *out = v;
     return 0;
+}
+
+int parse_opt_count(const char *opt, const char *val, uint64_t min, uint64_t max,
+                    uint64_t *out)
+{
+    const char *why;
+    if (parse_count(val, min, max, out, &why) == 0)
+        return 0;
+    if (strcmp(why, "too large") == 0)
+        return die(PARLAB_EXIT_USAGE, "%s %s: too large (at most %llu)", opt, val,
+                   (unsigned long long)max);
+    if (strcmp(why, "too small") == 0)
+        return die(PARLAB_EXIT_USAGE, "%s %s: too small (at least %llu)", opt, val,
+                   (unsigned long long)min);
+    return die(PARLAB_EXIT_USAGE, "%s %s: %s", opt, val, why);
 }

@@ -13,4 +13,9 @@ int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const 
 /* Parse seconds as a decimal in (0, max]. Same contract as parse_count. */
 int parse_seconds(const char *s, double max, double *out, const char **why);
 
+/* Parse `val` of option `opt` as a count in [min, max]. Returns 0, or prints
+ * "parlab: OPT VAL: why" and returns 64 (the usage exit status) for `return`. */
+int parse_opt_count(const char *opt, const char *val, uint64_t min, uint64_t max,
+                    uint64_t *out);
+
 #endif

@@ -978,16 +978,16 @@ static int pf_parse(const struct pitfall *pf, int argc, char **argv, struct pf_o
             break;
         }
         case 'j':
-            st = bench_opt_count("-j", optarg, 1, pf->run == pf_pickling ? 1024 : 4096, &v);
+            st = parse_opt_count("-j", optarg, 1, pf->run == pf_pickling ? 1024 : 4096, &v);
             o->workers = (unsigned)v;
             break;
-        case 'n': st = bench_opt_count("-n", optarg, 1000, 1000000000ull, &o->size); break;
-        case 't': st = bench_opt_count("-t", optarg, 1, 1u << 24, &o->tasks); break;
-        case OPT_OPS: st = bench_opt_count("--ops", optarg, 1, 10000000000ull, &o->ops); break;
-        case OPT_MB: st = bench_opt_count("--mb", optarg, 1, 1u << 16, &o->mb); break;
-        case OPT_LOCK_MS: st = bench_opt_count("--lock-ms", optarg, 1, 60000, &o->lock_ms); break;
+        case 'n': st = parse_opt_count("-n", optarg, 1000, 1000000000ull, &o->size); break;
+        case 't': st = parse_opt_count("-t", optarg, 1, 1u << 24, &o->tasks); break;
+        case OPT_OPS: st = parse_opt_count("--ops", optarg, 1, 10000000000ull, &o->ops); break;
+        case OPT_MB: st = parse_opt_count("--mb", optarg, 1, 1u << 16, &o->mb); break;
+        case OPT_LOCK_MS: st = parse_opt_count("--lock-ms", optarg, 1, 60000, &o->lock_ms); break;
         case OPT_REPEAT:
-            st = bench_opt_count("--repeat", optarg, 1, BENCH_MAX_REPEAT, &v);
+            st = parse_opt_count("--repeat", optarg, 1, BENCH_MAX_REPEAT, &v);
             o->R = (int)v;
             break;
         case OPT_FORMAT: st = bench_opt_format(optarg, &fmt); break;

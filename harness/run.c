@@ -61,19 +61,6 @@ static void run_usage(FILE *f)
         "exit status: 0 verified, 1 wrong result, 64 usage, 70 worker failure, 71 OS failure\n");
 }
 
-/* Parse option `opt` with value `val` as a count in [min, max], or exit 64. */
-static int get_count(const char *opt, const char *val, uint64_t min, uint64_t max,
-                     uint64_t *out)
-{
-    const char *why;
-    if (parse_count(val, min, max, out, &why) == 0)
-        return 0;
-    if (strcmp(why, "too large") == 0)
-        return die(PARLAB_EXIT_USAGE, "%s %s: too large (at most %llu)", opt, val,
-                   (unsigned long long)max);
-    return die(PARLAB_EXIT_USAGE, "%s %s: %s", opt, val, why);
-}
-
 static int parse_inject(const char *val, struct run_opts *o)
 {
     static const char *const kinds[] = { "", "segv", "kill", "exit", "hang", "error" };
@@ -128,21 +115,21 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
             if (!(o->runner = runner_find(optarg)))
                 return die(PARLAB_EXIT_USAGE, "-r %s: unknown runner (parlab list shows them)", optarg);
             break;
-        case 'j': rc = get_count("-j", optarg, 1, MAX_WORKERS, &o->workers); o->workers_set = 1; break;
-        case 'n': rc = get_count("-n", optarg, 0, UINT64_MAX, &o->size); o->size_set = 1; break;
-        case 't': rc = get_count("-t", optarg, 1, MAX_TASKS, &o->tasks); o->tasks_set = 1; break;
-        case 'c': rc = get_count("-c", optarg, 1, MAX_TASKS, &o->chunk); o->chunk_set = 1; break;
+        case 'j': rc = parse_opt_count("-j", optarg, 1, MAX_WORKERS, &o->workers); o->workers_set = 1; break;
+        case 'n': rc = parse_opt_count("-n", optarg, 0, UINT64_MAX, &o->size); o->size_set = 1; break;
+        case 't': rc = parse_opt_count("-t", optarg, 1, MAX_TASKS, &o->tasks); o->tasks_set = 1; break;
+        case 'c': rc = parse_opt_count("-c", optarg, 1, MAX_TASKS, &o->chunk); o->chunk_set = 1; break;
         case 's':
             if (sched_parse(optarg, &o->schedule))
                 return die(PARLAB_EXIT_USAGE, "-s %s: unknown schedule (static, dynamic, guided)", optarg);
             o->sched_set = 1;
             break;
-        case OPT_STEPS: rc = get_count("--steps", optarg, 1, MAX_STEPS, &o->steps); o->steps_set = 1; break;
-        case OPT_CORES: rc = get_count("--cores", optarg, 1, MAX_WORKERS, &o->cores); o->cores_set = 1; break;
-        case OPT_REPEAT: rc = get_count("--repeat", optarg, 1, MAX_REPEAT, &o->repeat); break;
-        case OPT_SEED: rc = get_count("--seed", optarg, 0, UINT64_MAX, &o->seed); break;
-        case OPT_IOMS: rc = get_count("--io-ms", optarg, 0, 3600000, &o->io_ms); break;
-        case OPT_LOOPS: rc = get_count("--loops", optarg, 1, MAX_WORKERS, &o->loops); o->loops_set = 1; break;
+        case OPT_STEPS: rc = parse_opt_count("--steps", optarg, 1, MAX_STEPS, &o->steps); o->steps_set = 1; break;
+        case OPT_CORES: rc = parse_opt_count("--cores", optarg, 1, MAX_WORKERS, &o->cores); o->cores_set = 1; break;
+        case OPT_REPEAT: rc = parse_opt_count("--repeat", optarg, 1, MAX_REPEAT, &o->repeat); break;
+        case OPT_SEED: rc = parse_opt_count("--seed", optarg, 0, UINT64_MAX, &o->seed); break;
+        case OPT_IOMS: rc = parse_opt_count("--io-ms", optarg, 0, 3600000, &o->io_ms); break;
+        case OPT_LOOPS: rc = parse_opt_count("--loops", optarg, 1, MAX_WORKERS, &o->loops); o->loops_set = 1; break;
         case OPT_FORMAT:
             if (strcmp(optarg, "text") == 0) o->format = OUT_TEXT;
             else if (strcmp(optarg, "csv") == 0) o->format = OUT_CSV;
@@ -264,25 +251,6 @@ static int resolve_opts(struct run_opts *o)
     return -1;
 }
 
-static double tv_s(struct timeval tv)
-{
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
-static void usage_sum(struct rusage *u)
-{
-    struct rusage self, kids;
-    getrusage(RUSAGE_SELF, &self);
-    getrusage(RUSAGE_CHILDREN, &kids);
-    u->ru_utime.tv_sec = self.ru_utime.tv_sec + kids.ru_utime.tv_sec;
-    u->ru_utime.tv_usec = self.ru_utime.tv_usec + kids.ru_utime.tv_usec;
-    u->ru_stime.tv_sec = self.ru_stime.tv_sec + kids.ru_stime.tv_sec;
-    u->ru_stime.tv_usec = self.ru_stime.tv_usec + kids.ru_stime.tv_usec;
-    u->ru_maxrss = self.ru_maxrss > kids.ru_maxrss ? self.ru_maxrss : kids.ru_maxrss;
-    u->ru_nvcsw = self.ru_nvcsw + kids.ru_nvcsw;
-    u->ru_nivcsw = self.ru_nivcsw + kids.ru_nivcsw;
-}
-
 static int write_trace(const char *path, const struct trace_rec *t, size_t n, uint64_t t0)
 {
     FILE *f = fopen(path, "w");
@@ -343,11 +311,11 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
         goto out;
     }
 
-    usage_sum(&u0);
+    usage_now(&u0);
     uint64_t t0 = runner_now_ns();
     int rc = r->run(&job, &plan, slots, &oc);
     uint64_t t1 = runner_now_ns();
-    usage_sum(&u1);
+    usage_now(&u1);
     if (watching) {
         guard_watch_stop();
         watching = 0;
@@ -356,16 +324,12 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
         status = die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "%s", oc.msg);
         goto out;
     }
-    for (size_t t = 0; t < job.tasks; t++) {
-        if (slots[t].err) {
-            status = die(PARLAB_EXIT_SOFTWARE, "task %zu reported error %d (%s)", t,
-                         slots[t].err, strerror(slots[t].err));
-            goto out;
-        }
-        o->wl->combine(&total, &slots[t]);
+    size_t bad;
+    if (job_combine(&job, slots, &total, &bad)) {
+        status = die(PARLAB_EXIT_SOFTWARE, "task %zu reported error %d (%s)", bad,
+                     slots[bad].err, strerror(slots[bad].err));
+        goto out;
     }
-    if (o->wl->finish)
-        o->wl->finish(&job, &total);
 
     *row = (struct result_row){
         .workload = o->wl->name, .runner = r->name, .schedule = sched_name(plan.schedule),
@@ -374,8 +338,8 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
         .workers = !(r->flags & (RUNNER_PARALLEL | RUNNER_HAS_LOOPS)) ? 1
                    : r->flags & RUNNER_HAS_LOOPS ? plan.loops : plan.workers,
         .tasks = job.tasks, .chunk = plan.chunk, .wall_s = (double)(t1 - t0) / 1e9,
-        .user_s = tv_s(u1.ru_utime) - tv_s(u0.ru_utime),
-        .sys_s = tv_s(u1.ru_stime) - tv_s(u0.ru_stime), .max_rss_kb = u1.ru_maxrss,
+        .user_s = tv_seconds(u1.ru_utime) - tv_seconds(u0.ru_utime),
+        .sys_s = tv_seconds(u1.ru_stime) - tv_seconds(u0.ru_stime), .max_rss_kb = u1.ru_maxrss,
         .vol_cs = u1.ru_nvcsw - u0.ru_nvcsw, .invol_cs = u1.ru_nivcsw - u0.ru_nivcsw,
     };
     o->wl->format(&job, &total, row->result, sizeof row->result);

@@ -616,15 +616,15 @@ int cmd_share(int argc, char **argv)
             kinds = kind == POOL_FORK ? 1 : 2;
             break;
         case 'j':
-            if ((st = bench_opt_count("-j", optarg, 1, MAX_SHARE_WORKERS, &W)))
+            if ((st = parse_opt_count("-j", optarg, 1, MAX_SHARE_WORKERS, &W)))
                 return st;
             break;
         case OPT_OPS:
-            if ((st = bench_opt_count("--ops", optarg, 1, 10000000000ull, &ops)))
+            if ((st = parse_opt_count("--ops", optarg, 1, 10000000000ull, &ops)))
                 return st;
             break;
         case OPT_REPEAT:
-            if ((st = bench_opt_count("--repeat", optarg, 1, BENCH_MAX_REPEAT, &val)))
+            if ((st = parse_opt_count("--repeat", optarg, 1, BENCH_MAX_REPEAT, &val)))
                 return st;
             R = (int)val;
             break;

@@ -48,19 +48,25 @@ long runner_task_of_thread(void)
 
 #define MAX_CHILDREN 8192
 static _Atomic int children[MAX_CHILDREN];
+static _Atomic int children_hi;   /* slots at and above it were never used */
 
 void runner_child_add(pid_t pid)
 {
     for (int i = 0; i < MAX_CHILDREN; i++) {
         int zero = 0;
-        if (atomic_compare_exchange_strong(&children[i], &zero, (int)pid))
+        if (atomic_compare_exchange_strong(&children[i], &zero, (int)pid)) {
+            int hi = atomic_load(&children_hi);
+            while (hi < i + 1 && !atomic_compare_exchange_weak(&children_hi, &hi, i + 1))
+                ;
             return;
+        }
     }
 }
 
 void runner_child_del(pid_t pid)
 {
-    for (int i = 0; i < MAX_CHILDREN; i++) {
+    int hi = atomic_load(&children_hi);
+    for (int i = 0; i < hi; i++) {
         int p = (int)pid;
         if (atomic_compare_exchange_strong(&children[i], &p, 0))
             return;
@@ -69,12 +75,13 @@ void runner_child_del(pid_t pid)
 
 void runner_kill_children(void)
 {
-    for (int i = 0; i < MAX_CHILDREN; i++) {
+    int hi = atomic_load(&children_hi);
+    for (int i = 0; i < hi; i++) {
         int pid = atomic_load(&children[i]);
         if (pid > 0)
             kill(pid, SIGKILL);
     }
-    for (int i = 0; i < MAX_CHILDREN; i++) {
+    for (int i = 0; i < hi; i++) {
         int pid = atomic_exchange(&children[i], 0);
         if (pid > 0)
             while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
@@ -87,8 +94,11 @@ void runner_child_init(void)
     static const int sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGSEGV, SIGBUS, SIGFPE, SIGILL };
     for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
         signal(sigs[i], SIG_DFL);
-    for (int i = 0; i < MAX_CHILDREN; i++)
+    /* The siblings in the inherited table are not this child's to kill. */
+    int hi = atomic_load_explicit(&children_hi, memory_order_relaxed);
+    for (int i = 0; i < hi; i++)
         atomic_store_explicit(&children[i], 0, memory_order_relaxed);
+    atomic_store_explicit(&children_hi, 0, memory_order_relaxed);
 }
 
 static void plant_fault(enum inject_kind k, struct partial *out)
