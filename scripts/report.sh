@@ -184,6 +184,7 @@ EOF
 
   echo '<h2 id="machine">Machine</h2>'
   machine_table
+  [ -n "$(conf load_end)" ] && echo "<p class=\"note\">Load average when the sweep ended: $(e "$(conf load_end)") (the sweep itself keeps up to $nproc CPUs busy; more than that means other work shared the machine).</p>"
   cat <<EOF
 <p class="note">Each point was timed by <code>hyperfine -N</code> with $(conf runs) runs after $(conf warmup) warm-up run(s),
 and run once more with <code>--format csv</code> for parlab's own verified row (answer, user/sys time, RSS).
