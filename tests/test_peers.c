@@ -44,6 +44,16 @@ static int have_python(void)
     return 1;
 }
 
+/* Fail the test, not the suite, when python3 or the peer is missing: have_python() has
+ * said how to install it. */
+#define NEED_PYTHON()                                                                   \
+    do {                                                                                \
+        if (!have_python()) {                                                           \
+            CU_FAIL("python3 or peers/python is missing: sudo apt-get install python3"); \
+            return;                                                                     \
+        }                                                                               \
+    } while (0)
+
 /* Run `python3 parlab_py.py ARGS...` (NULL-terminated). */
 static int run_peer(struct cmd_result *r, unsigned timeout_s, ...)
 {
@@ -96,10 +106,7 @@ static char *peer_result(char *buf, size_t len, const char *w, const char *r, co
 static void test_primes_known(void)
 {
     char got[64];
-    if (!have_python()) {
-        CU_FAIL("python3 is missing: sudo apt-get install python3");
-        return;
-    }
+    NEED_PYTHON();
     /* Every model at 10^5 (a few tenths of a second each), one fast model at 10^6. */
     for (size_t i = 0; i < N_MODELS; i++)
         CU_ASSERT_STRING_EQUAL(peer_result(got, sizeof got, "primes", py_models[i], "1e5",
@@ -121,10 +128,7 @@ static char *closed_form(uint64_t n, char *buf, size_t len)
 static void test_sumsq_closed_form(void)
 {
     char got[64], want[64];
-    if (!have_python()) {
-        CU_FAIL("python3 is missing: sudo apt-get install python3");
-        return;
-    }
+    NEED_PYTHON();
     /* 5,000,000: past 2^64, where a 64-bit sum would wrap. */
     CU_ASSERT_STRING_EQUAL(peer_result(got, sizeof got, "sumsq", "py-pool-map", "5M",
                                        (char *)NULL), closed_form(5000000, want, sizeof want));
@@ -154,10 +158,7 @@ static void test_montecarlo_matches_parlab(void)
         { "123457", "18446744073709551615", "py-seq", "64" }, /* seed 2^64-1 wraps */
     };
     char want[64], got[64];
-    if (!have_python()) {
-        CU_FAIL("python3 is missing: sudo apt-get install python3");
-        return;
-    }
+    NEED_PYTHON();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         parlab_hits(want, sizeof want, cases[i].n, cases[i].seed);
         CU_ASSERT(want[0] != '\0');
@@ -170,10 +171,7 @@ static void test_montecarlo_matches_parlab(void)
 static void test_noop_sleep_counts(void)
 {
     char got[64];
-    if (!have_python()) {
-        CU_FAIL("python3 is missing: sudo apt-get install python3");
-        return;
-    }
+    NEED_PYTHON();
     for (size_t i = 0; i < N_MODELS; i++) {
         CU_ASSERT_STRING_EQUAL(peer_result(got, sizeof got, "noop", py_models[i], "40",
                                            (char *)NULL), "40");
@@ -194,10 +192,7 @@ static void test_noop_sleep_counts(void)
 static void test_csv_columns(void)
 {
     struct cmd_result c, p;
-    if (!have_python()) {
-        CU_FAIL("python3 is missing: sudo apt-get install python3");
-        return;
-    }
+    NEED_PYTHON();
     CU_ASSERT_EQUAL_FATAL(run_parlab(&c, 60, "run", "-w", "noop", "-r", "seq", "-n", "3",
                                      "--format", "csv", (char *)NULL), 0);
     CU_ASSERT_EQUAL_FATAL(run_peer(&p, 60, "run", "-w", "noop", "-r", "py-pool-map", "-n",
@@ -235,10 +230,7 @@ static void test_bad_input(void)
         { { "run", "-w", "primes", "-r", "py-seq", "--bogus" }, "--bogus" },
         { { "frobnicate" }, "frobnicate" },
     };
-    if (!have_python()) {
-        CU_FAIL("python3 is missing: sudo apt-get install python3");
-        return;
-    }
+    NEED_PYTHON();
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *argv[14] = { (char *)python_bin(), (char *)PEER };
         int n = 2;
@@ -327,10 +319,7 @@ static void test_compare_tiny(void)
     static char csv[1 << 16];
     char tmpl[] = "/tmp/parlab-compare-XXXXXX", dir[700], parlab[600];
     struct cmd_result r;
-    if (!have_python()) {
-        CU_FAIL("python3 is missing: sudo apt-get install python3");
-        return;
-    }
+    NEED_PYTHON();
     CU_ASSERT_FATAL(realpath(parlab_bin(), parlab) != NULL);
     CU_ASSERT_FATAL(mkdtemp(tmpl) != NULL);
     snprintf(dir, sizeof dir, "%s/compare", tmpl);
@@ -382,10 +371,7 @@ static void test_compare_mismatch_stops(void)
 {
     char tmpl[] = "/tmp/parlab-compare-XXXXXX", dir[700], wrap[700], parlab[600];
     struct cmd_result r;
-    if (!have_python()) {
-        CU_FAIL("python3 is missing: sudo apt-get install python3");
-        return;
-    }
+    NEED_PYTHON();
     CU_ASSERT_FATAL(realpath(parlab_bin(), parlab) != NULL);
     CU_ASSERT_FATAL(mkdtemp(tmpl) != NULL);
     snprintf(wrap, sizeof wrap, "%s/parlab-other-seed", tmpl);

@@ -53,8 +53,9 @@ def read_rows(d):
             with open(os.path.join(d, "raw", r["id"] + ".csv")) as cf:
                 run = list(csv.DictReader(cf))[-1]
             times = hf["times"]
-            r.update(command=hf["command"], size=int(run["size"]), workers=int(r["workers"]), io_ms=int(r["io_ms"]),
-                     mean=hf["mean"], sd=hf["stddev"] or 0.0, min=hf["min"], max=hf["max"],
+            r.update(command=hf["command"], size=int(run["size"]),
+                     workers=int(r["workers"]), io_ms=int(r["io_ms"]), mean=hf["mean"],
+                     sd=hf["stddev"] or 0.0, min=hf["min"], max=hf["max"],
                      runs=len(times), tasks=int(run["tasks"]), result=run["result"],
                      verified=run["verified"], check=run["check"], host=run["host"],
                      wall_s=float(run["wall_s"]), cores=int(run["cores"]))
