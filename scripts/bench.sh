@@ -11,11 +11,13 @@
 #   PARLAB_BENCH_RUNNERS    runners (default: seq fork thread epoll spawn omp; seq is always kept)
 #   PARLAB_BENCH_SLEEP=0    skip the sleep (I/O concurrency) sweep
 #   PARLAB_BENCH_CORES      core counts to sweep, e.g. "1 2 4" (default 1..nproc)
+#   PARLAB_BENCH_RETRIES    times a point disturbed by other processes is measured again
 #
 # The run is built in results/<name>.partial and renamed when complete; only then does
 # results/latest move, in one rename(2). A point that fails (wrong answer, crash, any
 # non-zero exit) stops the sweep with its name; what was measured so far stays in .partial.
 set -uo pipefail
+export LC_ALL=C   # one decimal point for awk, printf and $EPOCHREALTIME
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -89,6 +91,23 @@ case $mode in
     runs=5 warmup=1 sl_tasks=64 sl_ms=20 sl_max=64 ;;
 esac
 for w in "${workloads[@]}"; do [ -n "${size[$w]:-}" ] || die "no bench size for workload $w"; done
+# A point measured while other processes used more than 0.3 of a CPU is measured again:
+# up to `retries` times, and no more than `retry_budget` times in the whole run.
+case $mode in
+  tiny) retries=0 retry_budget=0 ;;
+  quick) retries=1 retry_budget=5 ;;
+  full) retries=3 retry_budget=60 ;;
+  *) retries=2 retry_budget=20 ;;
+esac
+retries=${PARLAB_BENCH_RETRIES:-$retries}
+[[ $retries =~ ^[0-9]+$ ]] || die "PARLAB_BENCH_RETRIES=$retries: not a count"
+[ "$retries" -le "$retry_budget" ] || retry_budget=$((retries * 10))
+tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+# CPU seconds all CPUs have spent busy since boot (user, nice, system, irq, softirq, steal).
+busy_s() { awk -v t="$tck" '/^cpu / { printf "%.2f\n", ($2 + $3 + $4 + $7 + $8 + $9) / t }' /proc/stat; }
+# CPU seconds this shell's finished children (hyperfine and what it ran) have used, from the
+# output of the `times` builtin (run in this shell, written to logs/times).
+own_s() { awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$out/logs/times"; }
 
 # Core counts: every K up to 16 CPUs (or in FULL); beyond that powers of two and eighths.
 core_list() {
@@ -130,6 +149,7 @@ done
   echo "nproc=$nproc"
   echo "runs=$runs"
   echo "warmup=$warmup"
+  echo "retries=$retries"
   echo "workloads=${workloads[*]}"
   echo "runners=${runners[*]}"
   echo "cores=${cores[*]}"
@@ -185,7 +205,7 @@ if [ "$do_sleep" != 0 ]; then
 fi
 total=${#plan[@]}
 
-tidy_cols="workload,runner,param,value,cores,workers,tasks,size,mean,stddev,median,min,max,user,system,n,speedup,speedup_err,efficiency,efficiency_err"
+tidy_cols="workload,runner,param,value,cores,workers,tasks,size,mean,stddev,median,min,max,user,system,n,speedup,speedup_err,efficiency,efficiency_err,other_cpu"
 declare -A expect base_m base_s
 
 # The seq answer for workloads that only seq can vouch for: timed runs then pass --expect
@@ -266,15 +286,32 @@ for p in "${plan[@]}"; do
   fi
   echo "$cmd" >> "$out/commands.txt"
 
-  # hyperfine times the same command R times.
+  # hyperfine times the same command R times. Other processes' CPU time over the same
+  # interval (all busy time in /proc/stat less this command's own) says whether the
+  # machine was shared; a disturbed point is measured again, within a budget.
   json="$out/raw/$sweep/$stem.json"
-  if ! hyperfine -N --style none --runs "$runs" --warmup "$warmup" -L "$param" "$val" \
-       --export-json "$json" --export-csv "$out/raw/$sweep/$stem.csv" "$tmpl" \
-       >> "$out/logs/hyperfine.log" 2>&1; then
-    echo
-    stop "[$i/$total] $label" "hyperfine failed on '$cmd': $(tail -n 2 "$out/logs/hyperfine.log" | tr '\n' ' ')"
-  fi
-  stats=$(awk -f "$here/hyperfine.awk" "$json") || stop "[$i/$total] $label" "cannot read $json"
+  tries=0
+  while :; do
+    b0=$(busy_s); t0=$EPOCHREALTIME; times > "$out/logs/times"; c0=$(own_s)
+    if ! hyperfine -N --style none --runs "$runs" --warmup "$warmup" -L "$param" "$val" \
+         --export-json "$json" --export-csv "$out/raw/$sweep/$stem.csv" "$tmpl" \
+         >> "$out/logs/hyperfine.log" 2>&1; then
+      echo
+      stop "[$i/$total] $label" "hyperfine failed on '$cmd': $(tail -n 2 "$out/logs/hyperfine.log" | tr '\n' ' ')"
+    fi
+    times > "$out/logs/times"; c1=$(own_s); t1=$EPOCHREALTIME; b1=$(busy_s)
+    stats=$(awk -f "$here/hyperfine.awk" "$json") || stop "[$i/$total] $label" "cannot read $json"
+    other=$(awk -v b0="$b0" -v b1="$b1" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" \
+      'BEGIN { o = (b1 - b0 - (c1 - c0)) / (t1 - t0); printf "%.2f\n", (o < 0 ? 0 : o) }')
+    awk -v o="$other" 'BEGIN { exit !(o > 0.3) }' || break
+    if [ "$tries" -ge "$retries" ] || [ "$retry_budget" -le 0 ]; then
+      echo "$label: other processes used $other of a CPU while it was measured" >> "$out/disturbed.txt"
+      break
+    fi
+    tries=$((tries + 1)) retry_budget=$((retry_budget - 1))
+    printf '(others used %s CPU: again) ' "$other"
+    sleep 2
+  done
 
   # The baseline is the first seq point of each workload: seq at 1 core.
   IFS=, read -r mean sd _ <<< "$stats"
@@ -291,13 +328,17 @@ for p in "${plan[@]}"; do
     }')
   tidy="$out/$sweep.csv"
   [ -s "$tidy" ] || echo "$tidy_cols" > "$tidy"
-  echo "$w,$r,$param,$val,$pc,$pw,$pt,$(printf '%s' "$row" | cut -d, -f2),$stats,$derived" >> "$tidy"
+  echo "$w,$r,$param,$val,$pc,$pw,$pt,$(printf '%s' "$row" | cut -d, -f2),$stats,$derived,$other" >> "$tidy"
   awk -v m="$mean" -v s="$sd" 'BEGIN { exit !(m > 0 && s / m > 0.1) }' &&
     echo "$label: stddev is $(awk -v m="$mean" -v s="$sd" 'BEGIN { printf "%.0f", 100 * s / m }')% of the mean" >> "$out/noisy.txt"
   printf '%.4f s ± %.4f' "$mean" "$sd"
   [ -n "${derived%%,*}" ] && printf '  speedup %s' "${derived%%,*}"
   echo
 done
+
+if [ -s "$out/disturbed.txt" ]; then
+  warn "$(wc -l < "$out/disturbed.txt") point(s) were measured while other processes used more than 0.3 of a CPU, even after retries: their times are inflated"
+fi
 
 # ---- timeline: static against dynamic scheduling of primes ---------------------------------
 if has primes "$(printf '%s\n' "${workloads[@]}")"; then

@@ -55,10 +55,10 @@ core_table() {  # core_table WORKLOAD
     $c["workload"] != wl { next }
     {
       k = $1 "," $2 "," $c["value"]
-      if (!head++) print "<table><tr><th>runner</th><th>cores K</th><th>mean &plusmn; stddev (s)</th><th>n</th><th>speedup</th><th>efficiency</th><th>Karp&ndash;Flatt e</th><th>CPU user+sys (s)</th><th>max RSS (MiB)</th></tr>"
-      printf "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%.2f &plusmn; %.2f</td><td>%.2f</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+      if (!head++) print "<table><tr><th>runner</th><th>cores K</th><th>mean &plusmn; stddev (s)</th><th>n</th><th>speedup</th><th>efficiency</th><th>Karp&ndash;Flatt e</th><th>CPU user+sys (s)</th><th>max RSS (MiB)</th><th>others&rsquo; CPU</th></tr>"
+      printf "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%.2f &plusmn; %.2f</td><td>%.2f</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
         $2, $c["value"], pm($c["mean"], $c["stddev"]), $c["n"], $c["speedup"], $c["speedup_err"],
-        $c["efficiency"], (k in kf) ? kf[k] : "&ndash;", cpu[k], rss[k]
+        $c["efficiency"], (k in kf) ? kf[k] : "&ndash;", cpu[k], rss[k], ("other_cpu" in c) ? $c["other_cpu"] : "&ndash;"
     }
     END { if (head) print "</table>" }' "$run/karpflatt.csv" "$run/cores-rows.csv" "$run/cores.csv"
 }
@@ -177,6 +177,11 @@ EOF
       esc < "$run/noisy.txt" | sed 's|^|<li>|; s|$|</li>|'
       echo "</ul></details></li>"
     fi
+    if [ -s "$run/disturbed.txt" ]; then
+      echo "<li><details><summary>the disturbed points</summary><ul>"
+      esc < "$run/disturbed.txt" | sed 's|^|<li>|; s|$|</li>|'
+      echo "</ul></details></li>"
+    fi
     echo '</ul></div>'
   else
     echo '<p class="ok">None: the load was low, the governor is <code>performance</code>, and every point is within 10% spread.</p>'
@@ -189,7 +194,7 @@ EOF
 <p class="note">Each point was timed by <code>hyperfine -N</code> with $(conf runs) runs after $(conf warmup) warm-up run(s),
 and run once more with <code>--format csv</code> for parlab's own verified row (answer, user/sys time, RSS).
 Speedup S is seq's mean time on 1 core divided by the point's mean time; its error bar is S times the two
-relative stddevs added in quadrature. The Karp&ndash;Flatt serial fraction of a point is
+relative stddevs added in quadrature. &ldquo;Others&rsquo; CPU&rdquo; is the share of a CPU that other processes used while the point was timed (busy time in /proc/stat less the command&rsquo;s own); a point above 0.3 was timed again, up to $(conf retries) time(s). The Karp&ndash;Flatt serial fraction of a point is
 e = (1/S &minus; 1/K) / (1 &minus; 1/K); a runner's Amdahl fit is the mean e over its points with K &ge; 2
 (scripts/karpflatt.awk), drawn as S(K) = 1 / (e + (1 &minus; e)/K).$( [ "$nproc" -le 2 ] && echo " With $nproc CPU(s) there is at most one such point per runner, so the fitted curve passes through it and predicts nothing beyond.")</p>
 EOF
