@@ -95,9 +95,9 @@ for w in "${workloads[@]}"; do [ -n "${size[$w]:-}" ] || die "no bench size for 
 # up to `retries` times, and no more than `retry_budget` times in the whole run.
 case $mode in
   tiny) retries=0 retry_budget=0 ;;
-  quick) retries=1 retry_budget=5 ;;
+  quick) retries=1 retry_budget=3 ;;
   full) retries=3 retry_budget=60 ;;
-  *) retries=2 retry_budget=20 ;;
+  *) retries=2 retry_budget=12 ;;
 esac
 retries=${PARLAB_BENCH_RETRIES:-$retries}
 [[ $retries =~ ^[0-9]+$ ]] || die "PARLAB_BENCH_RETRIES=$retries: not a count"
@@ -105,6 +105,16 @@ retries=${PARLAB_BENCH_RETRIES:-$retries}
 tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 # CPU seconds all CPUs have spent busy since boot (user, nice, system, irq, softirq, steal).
 busy_s() { awk -v t="$tck" '/^cpu / { printf "%.2f\n", ($2 + $3 + $4 + $7 + $8 + $9) / t }' /proc/stat; }
+# Wait up to 10 s for a second in which other processes use under 0.2 of a CPU (nothing of
+# ours runs meanwhile, so all busy time is theirs).
+wait_quiet() {
+  local k a b
+  for ((k = 0; k < 10; k++)); do
+    a=$(busy_s); sleep 1; b=$(busy_s)
+    awk -v a="$a" -v b="$b" 'BEGIN { exit !(b - a < 0.2) }' && return 0
+  done
+  return 0
+}
 # CPU seconds this shell's finished children (hyperfine and what it ran) have used, from the
 # output of the `times` builtin (run in this shell, written to logs/times).
 own_s() { awk 'NR == 2 { split($1, u, /[ms]/); split($2, s, /[ms]/); printf "%.3f\n", u[1] * 60 + u[2] + s[1] * 60 + s[2] }' "$out/logs/times"; }
@@ -302,15 +312,16 @@ for p in "${plan[@]}"; do
     times > "$out/logs/times"; c1=$(own_s); t1=$EPOCHREALTIME; b1=$(busy_s)
     stats=$(awk -f "$here/hyperfine.awk" "$json") || stop "[$i/$total] $label" "cannot read $json"
     other=$(awk -v b0="$b0" -v b1="$b1" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" \
-      'BEGIN { o = (b1 - b0 - (c1 - c0)) / (t1 - t0); printf "%.2f\n", (o < 0 ? 0 : o) }')
-    awk -v o="$other" 'BEGIN { exit !(o > 0.3) }' || break
+      'BEGIN { if (t1 - t0 < 0.5) exit   # shorter than a few clock ticks: no telling
+               o = (b1 - b0 - (c1 - c0)) / (t1 - t0); printf "%.2f\n", (o < 0 ? 0 : o) }')
+    [ -n "$other" ] && awk -v o="$other" 'BEGIN { exit !(o > 0.3) }' || break
     if [ "$tries" -ge "$retries" ] || [ "$retry_budget" -le 0 ]; then
       echo "$label: other processes used $other of a CPU while it was measured" >> "$out/disturbed.txt"
       break
     fi
     tries=$((tries + 1)) retry_budget=$((retry_budget - 1))
     printf '(others used %s CPU: again) ' "$other"
-    sleep 2
+    wait_quiet
   done
 
   # The baseline is the first seq point of each workload: seq at 1 core.

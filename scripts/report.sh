@@ -58,7 +58,7 @@ core_table() {  # core_table WORKLOAD
       if (!head++) print "<table><tr><th>runner</th><th>cores K</th><th>mean &plusmn; stddev (s)</th><th>n</th><th>speedup</th><th>efficiency</th><th>Karp&ndash;Flatt e</th><th>CPU user+sys (s)</th><th>max RSS (MiB)</th><th>others&rsquo; CPU</th></tr>"
       printf "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%.2f &plusmn; %.2f</td><td>%.2f</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
         $2, $c["value"], pm($c["mean"], $c["stddev"]), $c["n"], $c["speedup"], $c["speedup_err"],
-        $c["efficiency"], (k in kf) ? kf[k] : "&ndash;", cpu[k], rss[k], ("other_cpu" in c) ? $c["other_cpu"] : "&ndash;"
+        $c["efficiency"], (k in kf) ? kf[k] : "&ndash;", cpu[k], rss[k], ("other_cpu" in c && $c["other_cpu"] != "") ? $c["other_cpu"] : "&ndash;"
     }
     END { if (head) print "</table>" }' "$run/karpflatt.csv" "$run/cores-rows.csv" "$run/cores.csv"
 }
