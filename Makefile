@@ -75,9 +75,14 @@ deps-bench:
 	@scripts/deps.sh bench
 
 # Unit tests (CUnit) and the CLI tests; the binary under test is passed in PARLAB.
+# A ThreadSanitizer build reads tests/tsan.supp (each entry says why its report is false).
+ifneq ($(findstring thread,$(SAN)),)
+TEST_ENV := TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)"
+endif
+
 test: deps-test
 	@$(MAKE) --no-print-directory $(PARLAB) $(TESTBIN) examples
-	PARLAB=$(PARLAB) $(TESTBIN)
+	PARLAB=$(PARLAB) $(TEST_ENV) $(TESTBIN)
 
 # QUICK=1: fewer runs (about 2 minutes); FULL=1: larger sizes, more runs, every core count.
 bench: deps-bench all

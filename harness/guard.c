@@ -13,6 +13,7 @@
 #include "harness.h"
 
 static pid_t guard_pid;
+static _Atomic int guard_ending;   /* a handler is ending the run: the watchdog keeps quiet */
 static const char *guard_runner = "?";
 
 /* Async-signal-safe output: append s, or n in decimal, to buf. */
@@ -59,6 +60,7 @@ static void on_stop(int sig)
     size_t n = 0;
     if (not_the_parent(sig))
         return;
+    atomic_store(&guard_ending, 1);
     runner_kill_children();
     n = put_s(msg, n, sizeof msg, "parlab: interrupted by SIG");
     n = put_s(msg, n, sizeof msg, sigabbrev_np(sig));
@@ -74,6 +76,7 @@ static void on_crash(int sig)
     long task = runner_task_of_thread();
     if (not_the_parent(sig))
         return;
+    atomic_store(&guard_ending, 1);
     runner_kill_children();
     n = put_s(msg, n, sizeof msg, "parlab: ");
     if (task >= 0) {
@@ -128,7 +131,7 @@ static void *watchdog(void *arg)
             struct task_watch *tw = &wd.plan->watch[w];
             long t = atomic_load_explicit(&tw->task, memory_order_acquire);
             uint64_t t0 = atomic_load_explicit(&tw->start_ns, memory_order_relaxed);
-            if (t < 0 || now < t0 || now - t0 < limit)
+            if (t < 0 || now < t0 || now - t0 < limit || atomic_load(&guard_ending))
                 continue;
             runner_kill_children();
             fflush(stdout);   /* keep the rows printed so far */

@@ -2,13 +2,14 @@
 #include "runner.h"
 
 #include <omp.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
 /* libgomp calls exit(1) when it cannot create a thread. This handler, armed only while
  * a parallel region starts, turns that into parlab's OS-failure exit with a message. */
-static volatile int omp_starting;
+static _Atomic int omp_starting;   /* every thread of the team clears it */
 static unsigned omp_wanted;
 
 static void omp_exit_check(void)

@@ -4,7 +4,7 @@
 set -euo pipefail
 
 case "${1:-}" in
-  test)    pkgs=(gcc make libcunit1-dev) ;;
+  test)    pkgs=(gcc make libcunit1-dev hyperfine gnuplot-nox python3) ;;
   bench)   pkgs=(gcc make hyperfine gnuplot-nox) ;;
   report)  pkgs=(chromium) ;;
   compare) pkgs=(gcc make hyperfine gnuplot-nox python3) ;;

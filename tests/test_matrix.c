@@ -49,7 +49,7 @@ static void test_matrix(void)
             CU_ASSERT(v != 0);
             for (const struct runner *const *r = runner_registry; *r; r++) {
                 for (int sc = 0; sc < SCHED__COUNT; sc++) {
-                    if (!((*r)->schedules & SCHED_BIT(sc)) || tsan_blind((*r)->name))
+                    if (!((*r)->schedules & SCHED_BIT(sc)))
                         continue;
                     struct job_spec t = s;
                     t.runner = (*r)->name;
@@ -82,8 +82,6 @@ static void test_trace_rows(void)
     static const char *const runners[] = { "seq", "fork", "thread", "spawn", "omp", "epoll" };
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++) {
         struct cmd_result r;
-        if (tsan_blind(runners[i]))
-            continue;
         run_parlab(&r, 60, "run", "-w", "nbody", "-r", runners[i], "-n", "50", "-t", "6",
                    "--steps", "3", "-j", "2", "--trace", path, "--format", "csv", (char *)NULL);
         CU_ASSERT_EQUAL(r.status, 0);
@@ -133,8 +131,6 @@ static const struct workload wl_affinity = {
 static void test_cores_one_in_workers(void)
 {
     for (const struct runner *const *r = runner_registry; *r; r++) {
-        if (tsan_blind((*r)->name))
-            continue;
         pid_t pid = fork();
         CU_ASSERT_FATAL(pid >= 0);
         if (pid == 0) {

@@ -70,8 +70,6 @@ static void test_nbody_bit_identical(void)
     static const char *const runners[] = { "seq", "fork", "thread", "omp", "spawn" };
     char first[64] = "", tok[64];
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++) {
-        if (tsan_blind(runners[i]))
-            continue;
         struct job_spec s = { .workload = "nbody", .runner = runners[i], .size = 300,
                               .tasks = 7, .steps = 4, .seed = 1, .workers = 3,
                               .schedule = SCHED_DYNAMIC };

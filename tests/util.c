@@ -16,16 +16,6 @@
 
 #include "../workloads/workload.h"
 
-int tsan_blind(const char *runner)
-{
-#ifdef __SANITIZE_THREAD__
-    return strcmp(runner, "omp") == 0;
-#else
-    (void)runner;
-    return 0;
-#endif
-}
-
 const char *parlab_bin(void)
 {
     const char *p = getenv("PARLAB");

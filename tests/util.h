@@ -3,14 +3,6 @@
 #define PARLAB_TEST_UTIL_H
 #include <stddef.h>
 
-/*
- * 1 when this is a ThreadSanitizer build and `runner` is omp. Debian's libgomp is not
- * built with ThreadSanitizer, so the barriers of `omp for` are invisible to it and every
- * write before a barrier and read after it is reported as a race that cannot happen. The
- * omp runner is checked by the plain and AddressSanitizer builds instead.
- */
-int tsan_blind(const char *runner);
-
 /* The binary under test: $PARLAB, or bin/parlab. */
 const char *parlab_bin(void);
 
