@@ -22,30 +22,47 @@ static void omp_exit_check(void)
     _exit(PARLAB_EXIT_OS);
 }
 
+/* What the team reads, in statics rather than captured from this stack frame: GCC would
+ * pass a block of pointers into the frame that every thread reads before any statement
+ * of the region runs, an order no annotation could state (see OMP_ORDER_*). */
+static struct job *omp_job;
+static const struct plan *omp_plan;
+static struct partial *omp_slots;
+
 static int omp_run(struct job *job, const struct plan *plan, struct partial *slots,
                    struct outcome *out)
 {
+    static const omp_sched_t kinds[SCHED__COUNT] = { omp_sched_static, omp_sched_dynamic,
+                                                     omp_sched_guided };
     static int armed;
+    static char order;   /* the address OMP_ORDER_* name */
+    (void)out;
     if (!armed)
         armed = atexit(omp_exit_check) == 0;
     omp_wanted = plan->workers;
     omp_starting = 1;
-    static const omp_sched_t kinds[SCHED__COUNT] = { omp_sched_static, omp_sched_dynamic,
-                                                     omp_sched_guided };
-    long n = (long)job->tasks;
-    (void)out;
+    omp_job = job;
+    omp_plan = plan;
+    omp_slots = slots;
     omp_set_schedule(kinds[plan->schedule], (int)plan->chunk);
-    /* One parallel region for all steps; the implicit barrier of `omp for` separates them. */
+    OMP_ORDER_RELEASE(&order);
+    /* One parallel region for all steps; the barrier after each `omp for` separates them. */
 #pragma omp parallel num_threads(plan->workers)
     {
-        unsigned w = (unsigned)omp_get_thread_num();
+        OMP_ORDER_ACQUIRE(&order);
+        unsigned w = (unsigned)omp_get_thread_num(), steps = omp_job->steps;
+        long n = (long)omp_job->tasks;
         omp_starting = 0;   /* every thread of the team exists once any task runs */
-        for (unsigned s = 0; s < job->steps; s++) {
-#pragma omp for schedule(runtime)
+        for (unsigned s = 0; s < steps; s++) {
+#pragma omp for schedule(runtime) nowait
             for (long t = 0; t < n; t++)
-                runner_exec_task(job, plan, s, (size_t)t, w, slots);
+                runner_exec_task(omp_job, omp_plan, s, (size_t)t, w, omp_slots);
+            OMP_ORDER_RELEASE(&order);
+#pragma omp barrier
+            OMP_ORDER_ACQUIRE(&order);
         }
     }
+    OMP_ORDER_ACQUIRE(&order);
     return 0;
 }
 

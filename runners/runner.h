@@ -82,6 +82,21 @@ struct runner {
 extern const struct runner *const runner_registry[];
 const struct runner *runner_find(const char *name);
 
+/*
+ * Debian's libgomp is not built with ThreadSanitizer, so the start of an OpenMP parallel
+ * region, its barriers and its join order nothing in ThreadSanitizer's eyes. OpenMP code
+ * states that order itself: release before the region and before each barrier, acquire
+ * after. Outside a ThreadSanitizer build these are nothing.
+ */
+#ifdef __SANITIZE_THREAD__
+#include <sanitizer/tsan_interface.h>
+#define OMP_ORDER_RELEASE(token) __tsan_release(token)
+#define OMP_ORDER_ACQUIRE(token) __tsan_acquire(token)
+#else
+#define OMP_ORDER_RELEASE(token) ((void)(token))
+#define OMP_ORDER_ACQUIRE(token) ((void)(token))
+#endif
+
 /* CLOCK_MONOTONIC in ns: one clock that every worker, thread or process, shares. */
 uint64_t runner_now_ns(void);
 
