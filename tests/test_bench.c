@@ -401,7 +401,7 @@ static void check_tidy(const char *name, const char *param, int want_rows)
     char *csv = slurp(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
     static const char *const cols[] = { "workload", "runner", "param", "value", "mean", "stddev",
-                                        "min", "max", "n", "speedup", "speedup_err" };
+                                        "min", "max", "n", "speedup", "speedup_err", "other_cpu" };
     int c[sizeof cols / sizeof cols[0]];
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
         c[i] = col_of(csv, cols[i]);
