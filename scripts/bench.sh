@@ -28,7 +28,7 @@ for a in "$@"; do
   case $a in
     --quick) mode=quick ;;
     --full) mode=full ;;
-    -h|--help) sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) echo "bench: unknown argument '$a' (scripts/bench.sh --help)" >&2; exit 64 ;;
   esac
 done
