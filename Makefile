@@ -93,6 +93,15 @@ check-report:
 	@scripts/deps.sh report
 	scripts/check-report.sh
 
+# Redraw the plots and the report of the newest run (after editing a .gp or report.sh).
+plots:
+	scripts/plots.sh results/latest
+	scripts/report.sh results/latest
+
+# The building blocks' costs side by side: fork, threads, pools, dispatch, wake-ups, locks.
+overhead: all
+	$(PARLAB) overhead --repeat 5
+
 # parlab's runners against Python's own models (peers/python): results/<run>/compare/.
 compare: all
 	@scripts/deps.sh compare
@@ -109,6 +118,8 @@ help:
 	@echo "make check-report  render results/latest/index.html in headless chromium and check it"
 	@echo "make compare    parlab against Python's multiprocessing, futures and asyncio (QUICK=1: 3 minutes)"
 	@echo "make examples   build the multiprocessing-style examples into bin/examples/"
+	@echo "make plots      redraw the plots and index.html of results/latest"
+	@echo "make overhead   what fork, threads, pools, dispatch and locks cost here"
 	@echo "make clean      remove build output"
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/harness/main.d

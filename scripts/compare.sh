@@ -297,4 +297,8 @@ done
   --parlab "$PARLAB" --seed "$SEED" --elapsed "$(($(date +%s) - t_start))" \
   --runners "${C_RUNNERS[*]}" --models "${PY_MODELS[*]}" || die "the report could not be written"
 gnuplot -e "dir='$out'" scripts/compare.gp || die "gnuplot failed on scripts/compare.gp"
+# Inside a bench run, rewrite its page so that it links this one.
+if [ -s "$out/../bench.conf" ]; then
+  scripts/report.sh "$(dirname "$out")" || die "the bench report could not be rewritten"
+fi
 say "done in $(($(date +%s) - t_start)) s: $out/index.html"

@@ -258,6 +258,8 @@ EOF
   files_item "every measured command" commands.txt
   [ -d "$run/raw" ] && echo "<li>raw/: hyperfine's JSON (and CSV) export of every point</li>"
   echo "<li>plots/: every plot as PNG and SVG</li>"
+  [ -s "$run/compare/index.html" ] &&
+    echo '<li><a href="compare/index.html">compare/</a>: parlab against Python'"'"'s multiprocessing, futures and asyncio (make compare)</li>'
   [ -d "$run/logs" ] && echo "<li>logs/: what hyperfine printed and each point's stderr</li>"
   echo "</ul>"
   echo "</body>"
