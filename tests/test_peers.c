@@ -57,17 +57,11 @@ static int have_python(void)
 /* Run `python3 parlab_py.py ARGS...` (NULL-terminated). */
 static int run_peer(struct cmd_result *r, unsigned timeout_s, ...)
 {
-    char *argv[64];
-    int n = 0;
     va_list ap;
-    argv[n++] = (char *)python_bin();
-    argv[n++] = (char *)PEER;
     va_start(ap, timeout_s);
-    while (n < 63 && (argv[n] = va_arg(ap, char *)) != NULL)
-        n++;
+    int rc = run_cmd_va(r, timeout_s, python_bin(), PEER, ap);
     va_end(ap);
-    argv[n] = NULL;
-    return run_cmd(argv, timeout_s, r);
+    return rc;
 }
 
 /* `run -w W -r R -n N -j 2 EXTRA... --format csv` (EXTRA NULL-terminated): exit 0 and

@@ -83,18 +83,27 @@ int run_cmd(char *const argv[], unsigned timeout_s, struct cmd_result *r)
     return 0;
 }
 
-int run_parlab(struct cmd_result *r, unsigned timeout_s, ...)
+int run_cmd_va(struct cmd_result *r, unsigned timeout_s, const char *prog, const char *arg1,
+               va_list ap)
 {
     char *argv[64];
     int n = 0;
-    va_list ap;
-    argv[n++] = (char *)parlab_bin();
-    va_start(ap, timeout_s);
+    argv[n++] = (char *)prog;
+    if (arg1)
+        argv[n++] = (char *)arg1;
     while (n < 63 && (argv[n] = va_arg(ap, char *)) != NULL)
         n++;
-    va_end(ap);
     argv[n] = NULL;
     return run_cmd(argv, timeout_s, r);
+}
+
+int run_parlab(struct cmd_result *r, unsigned timeout_s, ...)
+{
+    va_list ap;
+    va_start(ap, timeout_s);
+    int rc = run_cmd_va(r, timeout_s, parlab_bin(), NULL, ap);
+    va_end(ap);
+    return rc;
 }
 
 char *csv_field(const char *csv, int row, int col, char *buf, size_t n)

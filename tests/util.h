@@ -21,6 +21,11 @@ struct cmd_result {
  */
 int run_cmd(char *const argv[], unsigned timeout_s, struct cmd_result *r);
 
+/* Run `prog [arg1] ARGS...` where ARGS is a NULL-terminated list (arg1 may be NULL). */
+#include <stdarg.h>
+int run_cmd_va(struct cmd_result *r, unsigned timeout_s, const char *prog, const char *arg1,
+               va_list ap);
+
 /* Run `parlab ARGS...` (NULL-terminated list). */
 int run_parlab(struct cmd_result *r, unsigned timeout_s, ...);
 
