@@ -5,9 +5,7 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 run=${1:?usage: scripts/plots.sh RUN_DIR}
-[ -s "$run/bench.conf" ] || { echo "plots: $run/bench.conf is missing: not a bench run folder" >&2; exit 1; }
-conf() { awk -F= -v k="$1" '$1 == k { sub(/^[^=]*=/, ""); print; exit }' "$run/bench.conf"; }
-mjson() { awk -F'"' -v k="$1" '$2 == k { v = $0; sub(/^[^:]*: */, "", v); sub(/,$/, "", v); gsub(/"/, "", v); print v; exit }' "$run/machine.json"; }
+. "$here/rundir.sh" plots
 
 nproc=$(conf nproc)
 machine="$(mjson host): $(mjson cpu_model), $nproc CPUs (allowed: $(mjson cpus_allowed)), SMT $(mjson smt), $(mjson kernel)"
