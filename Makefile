@@ -19,7 +19,7 @@ comma   := ,
 LDLIBS  += -lm
 ALL_CFLAGS = $(BASE) $(WARN) $(CFLAGS)
 
-LIB_SRC  := $(wildcard workloads/*.c) $(wildcard runners/*.c) \
+LIB_SRC  := $(wildcard workloads/*.c) $(wildcard runners/*.c) $(wildcard lib/*.c) \
             $(filter-out harness/main.c,$(wildcard harness/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*.c)
@@ -65,7 +65,7 @@ $(TESTBIN): $(TEST_OBJ) $(BUILD)/libparlab.a
 
 bin/examples/%: examples/%.c $(BUILD)/libparlab.a
 	@mkdir -p $(dir $@)
-	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -Irunners -o $@ $^ $(LDLIBS)
+	$(CC) $(filter-out -MMD -MP,$(ALL_CFLAGS)) -Ilib -o $@ $^ $(LDLIBS)
 
 examples: $(EX_BIN)
 

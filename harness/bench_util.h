@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include "harness.h"
 #include "parse.h"
-#include "../runners/pool.h"
+#include "../lib/pool.h"
 
 #define BENCH_MAX_REPEAT 1000u
 

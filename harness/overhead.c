@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "../runners/sync.h"
+#include "../lib/sync.h"
 
 struct ov {
     int R;

@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "../runners/sync.h"
+#include "../lib/sync.h"
 
 /* Options a pitfall may take; each pitfall names those it accepts. */
 enum {

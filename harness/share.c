@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "bench_util.h"
-#include "../runners/sync.h"
+#include "../lib/sync.h"
 
 enum method { M_NONE, M_LOCK, M_ATOMIC, M_LOCAL, M_PADDED, M_UNPADDED, M_PIPE, M_MANAGER,
               M__COUNT };

@@ -32,8 +32,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "loop.h"
-#include "sync.h"
+#include "../lib/loop.h"
+#include "../lib/sync.h"
 
 /* How often the first loop looks for ended loop processes that no pidfd reports (when
  * pidfd_open failed, e.g. out of fds under a low ulimit -n). */

@@ -17,8 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../runners/fpool.h"
-#include "../runners/tpool.h"
+#include "../lib/fpool.h"
+#include "../lib/tpool.h"
 
 /* ---- one interface over both libraries, so every test runs against each ---------- */
 

@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "util.h"
-#include "../runners/loop.h"
+#include "../lib/loop.h"
 #include "../runners/runner.h"
 
 /* Every test body runs in a forked child under alarm(), since a broken loop hangs rather

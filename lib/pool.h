@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "runner.h"
+#include "../runners/runner.h"
 
 enum pool_kind { POOL_FORK, POOL_THREAD };
 
