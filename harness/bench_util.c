@@ -190,75 +190,39 @@ int bench_opt_bad(const char *command, int c, char **argv, int optind_now)
 int bench_job_open(struct bench_job *bj, const struct workload *wl, uint64_t size,
                    size_t tasks, unsigned workers, enum sched_kind sched, size_t chunk)
 {
-    memset(bj, 0, sizeof *bj);
+    struct outcome oc;
     if (!tasks)
-        tasks = wl->default_tasks ? wl->default_tasks : (size_t)size;
-    bj->job = (struct job){ .wl = wl, .size = size, .tasks = tasks, .steps = 1, .seed = 1,
-                            .io_ms = 1 };
-    bj->plan = (struct plan){ .workers = workers, .cores = cpus_allowed(), .schedule = sched,
-                              .chunk = chunk, .loops = 1 };
-    if (wl->setup && wl->setup(&bj->job))
-        return errno ? -errno : -EINVAL;
-    bj->set_up = 1;
-    bj->slots_len = tasks * sizeof(struct partial);
-    bj->slots = job_shared_alloc(bj->slots_len);
-    if (!bj->slots) {
-        int e = -errno;
-        bench_job_close(bj);
-        return e;
-    }
-    return 0;
+        tasks = wl->split == WL_SPLIT_ITEMS ? (size_t)size : wl->default_tasks;
+    struct job job = { .wl = wl, .size = size, .tasks = tasks, .steps = 1, .seed = 1,
+                       .io_ms = 1 };
+    struct plan plan = { .workers = workers, .cores = cpus_allowed(), .schedule = sched,
+                         .chunk = chunk, .loops = 1 };
+    return job_open(bj, &job, &plan, 0, 0, &oc);
 }
 
 void bench_job_close(struct bench_job *bj)
 {
-    if (bj->slots)
-        job_shared_free(bj->slots, bj->slots_len);
-    bj->slots = NULL;
-    if (bj->set_up && bj->job.wl->teardown)
-        bj->job.wl->teardown(&bj->job);
-    bj->set_up = 0;
+    job_close(bj);
 }
 
 int bench_job_run(struct bench_job *bj, const struct runner *r, struct bench_sample *smp,
                   struct outcome *oc)
 {
-    struct rusage u0, u1;
-    *oc = (struct outcome){ 0 };
-    usage_now(&u0);
-    uint64_t t0 = runner_now_ns();
-    int rc = r->run(&bj->job, &bj->plan, bj->slots, oc);
-    uint64_t t1 = runner_now_ns();
-    usage_now(&u1);
-    if (rc) {
-        if (!oc->code)
-            oc->code = PARLAB_EXIT_SOFTWARE;
-        return -1;
-    }
-    *smp = (struct bench_sample){
-        .wall_ns = (double)(t1 - t0),
-        .user_s = tv_seconds(u1.ru_utime) - tv_seconds(u0.ru_utime),
-        .sys_s = tv_seconds(u1.ru_stime) - tv_seconds(u0.ru_stime),
-        .vol_cs = u1.ru_nvcsw - u0.ru_nvcsw,
-        .invol_cs = u1.ru_nivcsw - u0.ru_nivcsw,
-        .minflt = u1.ru_minflt - u0.ru_minflt,
-    };
-    return 0;
+    return job_exec(bj, r, smp, oc);
 }
 
 int bench_job_result(struct bench_job *bj, char *buf, size_t n, char *why, size_t wn)
 {
-    struct partial total;
-    const struct workload *wl = bj->job.wl;
-    size_t bad;
-    why[0] = '\0';
-    if (job_combine(&bj->job, bj->slots, &total, &bad)) {
+    struct job_result res;
+    struct outcome oc;
+    if (job_answer(bj, &res, &oc)) {
         snprintf(buf, n, "error");
-        snprintf(why, wn, "task %zu reported error %d", bad, bj->slots[bad].err);
+        snprintf(why, wn, "%s", oc.msg);
         return 0;
     }
-    wl->format(&bj->job, &total, buf, n);
-    return wl->verify(&bj->job, &total, why, wn);
+    snprintf(buf, n, "%s", res.result);
+    snprintf(why, wn, "%s", res.why);
+    return res.verified;
 }
 
 /* A map task: the same per-task work as the fork and thread runners do. */

@@ -72,28 +72,19 @@ int bench_opt_bad(const char *command, int c, char **argv, int optind_now);
 
 /*
  * A job ready to run, as `parlab run` builds one: the workload set up, result slots in
- * shared memory, and a plan for W workers. This is a private copy of what
- * harness/run.c's run_once does, so that the measuring commands time the same thing.
+ * shared memory, and a plan for W workers. These are the job lifecycle of harness.h
+ * (job_open, job_exec, job_answer, job_close) under the names the measuring commands
+ * have always used: struct bench_job is struct job_ctx, struct bench_sample is
+ * struct job_sample.
  */
-struct bench_job {
-    struct job job;
-    struct plan plan;
-    struct partial *slots;
-    size_t slots_len;
-    int set_up;
-};
+#define bench_job job_ctx
+#define bench_sample job_sample
 
 /* Set up wl at size with tasks tasks (0: the workload's default) for W workers.
  * 0, or -errno with nothing left to close. Parent only. */
 int bench_job_open(struct bench_job *bj, const struct workload *wl, uint64_t size,
                    size_t tasks, unsigned workers, enum sched_kind sched, size_t chunk);
 void bench_job_close(struct bench_job *bj);
-
-/* What one timed run cost: wall time and the resource use of the run (children too). */
-struct bench_sample {
-    double wall_ns, user_s, sys_s;
-    long vol_cs, invol_cs, minflt;
-};
 
 /* Run the job once under r. 0, or -1 with oc filled. Parent only. */
 int bench_job_run(struct bench_job *bj, const struct runner *r, struct bench_sample *smp,

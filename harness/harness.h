@@ -23,6 +23,8 @@ int cmd_pitfall(int argc, char **argv);
 
 /* Print "parlab: <msg>" to stderr and return `code`, for `return die(...)`. */
 int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Print "parlab: <msg>" to stderr and go on (a wrong result among several repeats). */
+void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* One measured repeat of a job, as the output formats print it. */
 struct result_row {
@@ -36,6 +38,7 @@ struct result_row {
     char detail[256];          /* describe(): the human form of the result */
     int verified;              /* 1 yes, 0 no, VERIFIED_REF: seq is the reference itself */
     const char *check;         /* how: "known", "closed-form", "seq", "energy", ... */
+    const char *check_how;     /* the workload's sentence for its check, or NULL */
 };
 
 #define VERIFIED_REF 2
@@ -57,6 +60,52 @@ double tv_seconds(struct timeval tv);
  * 0, or -1 with *bad the first task that reported an error. */
 int job_combine(const struct job *job, const struct partial *slots, struct partial *total,
                 size_t *bad);
+
+/*
+ * The one job lifecycle: job_open (the workload's setup, result slots, trace and watch
+ * buffers in shared memory), job_exec (time one run of a runner), job_answer (combine in
+ * task order, finish, format, describe, verify), job_close (free, teardown). `parlab run`,
+ * the measuring commands (bench_job_*) and the tests all use it. Parent only.
+ */
+struct job_ctx {
+    struct job job;
+    struct plan plan;            /* plan.trace and plan.watch are owned here */
+    struct partial *slots;
+    size_t slots_len, trace_len, watch_len;
+    unsigned watchers;           /* task watch slots: the harness's timeout watchdog */
+    int set_up;
+};
+
+/* What one timed run cost: wall time and the resource use of the run (children too). */
+struct job_sample {
+    uint64_t start_ns;           /* runner_now_ns() when the run began (trace origin) */
+    double wall_ns, user_s, sys_s;
+    long max_rss_kb, vol_cs, invol_cs, minflt;
+};
+
+/* The answer of a finished run. */
+struct job_result {
+    char result[128];            /* format(): one token */
+    char detail[256];            /* describe(), or the token */
+    int verified;                /* verify(): 1 right, 0 wrong (why says how), -1 seq only */
+    char why[256];
+    long bad_task;               /* the task that reported an error, or -1 */
+};
+
+/* Copy job and plan (trace/watch pointers ignored), set up, and allocate the slots, a
+ * trace buffer when trace is set, and `watchers` watch slots (0: none). 0, or -errno with
+ * oc filled and nothing left to close. */
+int job_open(struct job_ctx *c, const struct job *job, const struct plan *plan, int trace,
+             unsigned watchers, struct outcome *oc);
+/* Run every step under r, timed, with the watchdog when there are watch slots. 0, or -1
+ * with oc filled (code never 0). */
+int job_exec(struct job_ctx *c, const struct runner *r, struct job_sample *smp,
+             struct outcome *oc);
+/* Combine, finish and verify the last run. 0, or -1 with oc filled when a task reported an
+ * error (res->bad_task says which). */
+int job_answer(struct job_ctx *c, struct job_result *res, struct outcome *oc);
+/* Free what job_open took and tear the workload down. Safe to call twice. */
+void job_close(struct job_ctx *c);
 
 /* Mean and sample standard deviation of v[0..n). */
 void stats_mean_sd(const double *v, int n, double *mean, double *sd);

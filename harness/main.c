@@ -3,15 +3,111 @@
 #include <string.h>
 #include "harness.h"
 
+static void csv_size(uint64_t v)
+{
+    if (v)
+        printf("%llu", (unsigned long long)v);
+    putchar(',');
+}
+
+/* A CSV field in double quotes, quotes doubled (RFC 4180). */
+static void csv_quoted(const char *s)
+{
+    putchar('"');
+    for (; *s; s++) {
+        if (*s == '"')
+            putchar('"');
+        putchar(*s);
+    }
+    printf("\"\n");
+}
+
+/* The registry for scripts: one row per workload, then one per runner (README: the columns). */
+static void list_csv(void)
+{
+    static const char *const kinds[] = { "cpu", "io", "none" };
+    static const struct { unsigned flag; const char *name; } flags[] = {
+        { RUNNER_PARALLEL, "parallel" }, { RUNNER_PROCESSES, "processes" },
+        { RUNNER_OWN_TIMEOUT, "own-timeout" }, { RUNNER_HAS_LOOPS, "loops" },
+    };
+    printf("type,name,kind,default_size,min_size,max_size,default_tasks,default_steps,"
+           "test_size,tiny_size,quick_size,bench_size,full_size,tiny_args,bench_args,check,"
+           "schedules,flags,summary\n");
+    for (const struct workload *const *w = wl_registry; *w; w++) {
+        const struct workload *wl = *w;
+        printf("workload,%s,%s,", wl->name, kinds[wl->kind]);
+        csv_size(wl->default_size);
+        csv_size(wl->min_size);
+        csv_size(wl->max_size);
+        if (wl->split == WL_SPLIT_ITEMS)
+            printf("size,");
+        else
+            csv_size(wl->default_tasks);
+        csv_size(wl->default_steps);
+        csv_size(wl->sizes.test);
+        csv_size(wl->sizes.tiny);
+        csv_size(wl->sizes.quick);
+        csv_size(wl->sizes.bench);
+        csv_size(wl->sizes.full);
+        printf("%s,%s,%s,,,", wl->tiny_args ? wl->tiny_args : "",
+               wl->bench_args ? wl->bench_args : "", wl->check);
+        csv_quoted(wl->summary);
+    }
+    for (const struct runner *const *r = runner_registry; *r; r++) {
+        const char *sep = "";
+        printf("runner,%s,,,,,,,,,,,,,,,", (*r)->name);
+        for (int k = 0; k < SCHED__COUNT; k++)
+            if ((*r)->schedules & SCHED_BIT(k)) {
+                printf("%s%s", sep, sched_name((enum sched_kind)k));
+                sep = " ";
+            }
+        putchar(',');
+        sep = "";
+        for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+            if ((*r)->flags & flags[i].flag) {
+                printf("%s%s", sep, flags[i].name);
+                sep = " ";
+            }
+        putchar(',');
+        csv_quoted((*r)->summary);
+    }
+}
+
 int cmd_list(int argc, char **argv)
 {
-    if (argc > 1 && (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0)) {
-        printf("usage: parlab list\n  the workloads and runners, one a line, with a summary\n");
+    static const char *const kinds[] = { "cpu", "io", "none" };
+    int csv = 0;
+    char why[160];
+    for (int i = 1; i < argc; i++) {
+        const char *fmt = NULL;
+        if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+            printf("usage: parlab list [--format text|csv]\n"
+                   "  the workloads and runners, one a line, with a summary;\n"
+                   "  csv: one row each with the sizes and flags scripts use (README)\n");
+            return 0;
+        }
+        if (strncmp(argv[i], "--format=", 9) == 0)
+            fmt = argv[i] + 9;
+        else if (strcmp(argv[i], "--format") == 0 && i + 1 < argc)
+            fmt = argv[++i];
+        else if (strcmp(argv[i], "--format") == 0)
+            return die(PARLAB_EXIT_USAGE, "option --format needs a value");
+        else
+            return die(PARLAB_EXIT_USAGE, "list: unexpected argument '%s'", argv[i]);
+        if (strcmp(fmt, "csv") == 0)
+            csv = 1;
+        else if (strcmp(fmt, "text") == 0)
+            csv = 0;
+        else
+            return die(PARLAB_EXIT_USAGE, "--format %s: unknown format (text, csv)", fmt);
+    }
+    for (const struct workload *const *w = wl_registry; *w; w++)
+        if (wl_check(*w, why, sizeof why))
+            return die(PARLAB_EXIT_SOFTWARE, "%s (workloads/%s.c)", why, (*w)->name);
+    if (csv) {
+        list_csv();
         return 0;
     }
-    if (argc > 1)
-        return die(PARLAB_EXIT_USAGE, "list: unexpected argument '%s'", argv[1]);
-    static const char *const kinds[] = { "cpu", "io", "none" };
     printf("workloads:\n");
     for (const struct workload *const *w = wl_registry; *w; w++)
         printf("  %-12s %-4s %s\n", (*w)->name, kinds[(*w)->kind], (*w)->summary);

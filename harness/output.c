@@ -5,14 +5,27 @@
 #include "harness.h"
 
 /* The one place that prints "parlab: <what>: <why>" (STYLE: only the CLI layer does). */
+static void vcomplain(const char *fmt, va_list ap)
+{
+    fputs("parlab: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void complain(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vcomplain(fmt, ap);
+    va_end(ap);
+}
+
 int die(int code, const char *fmt, ...)
 {
     va_list ap;
-    fputs("parlab: ", stderr);
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vcomplain(fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
     return code;
 }
 

@@ -174,7 +174,10 @@ static int resolve_opts(struct run_opts *o)
     const struct workload *wl = o->wl;
     const struct runner *r = o->runner;
 
-    if (wl->default_tasks == 0) {   /* one task per item: -n and -t say the same */
+    char why[160];
+    if (wl_check(wl, why, sizeof why))
+        return die(PARLAB_EXIT_SOFTWARE, "%s (workloads/%s.c)", why, wl->name);
+    if (wl->split == WL_SPLIT_ITEMS) {   /* one task per item: -n and -t say the same */
         if (o->tasks_set && o->size_set && o->tasks != o->size)
             return die(PARLAB_EXIT_USAGE, "-t %llu: for %s, -n and -t both count tasks and differ",
                        (unsigned long long)o->tasks, wl->name);
@@ -196,11 +199,11 @@ static int resolve_opts(struct run_opts *o)
     if (o->size > wl->max_size)
         return die(PARLAB_EXIT_USAGE, "-n %llu: too large for %s (at most %llu)",
                    (unsigned long long)o->size, wl->name, (unsigned long long)wl->max_size);
-    if (o->steps_set && wl->default_steps == 0 && o->steps != 1)
+    if (o->steps_set && !wl->stepped && o->steps != 1)
         return die(PARLAB_EXIT_USAGE, "--steps %llu: %s has no time steps",
                    (unsigned long long)o->steps, wl->name);
     if (!o->steps_set)
-        o->steps = wl->default_steps ? wl->default_steps : 1;
+        o->steps = wl->default_steps;
     if (o->sched_set && !(r->schedules & SCHED_BIT(o->schedule))) {
         char can[64] = "";
         for (int k = 0; k < SCHED__COUNT; k++)
@@ -264,8 +267,9 @@ static int write_trace(const char *path, const struct trace_rec *t, size_t n, ui
 }
 
 /*
- * One repeat: set up, run under r, combine in task order, verify. Fills row. Returns 0,
- * or an exit status with the message printed.
+ * One repeat through the job lifecycle (harness/job.c): set up, run under r, combine in
+ * task order, verify, tear down. Fills row. Returns 0, or an exit status with the message
+ * printed.
  */
 static int run_once(const struct run_opts *o, const struct runner *r, struct result_row *row,
                     const char *trace_path)
@@ -278,93 +282,44 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
                          .task_timeout_s = o->task_timeout,
                          .inject = r == o->runner ? o->inject : INJECT_NONE,
                          .inject_task = o->inject_task };
-    struct outcome oc = { 0 };
-    struct partial total = { 0 };
     unsigned watchers = plan.workers > plan.loops ? plan.workers : plan.loops;
     int watching = o->task_timeout > 0 && !(r->flags & RUNNER_OWN_TIMEOUT);
-    size_t watch_len = watchers * sizeof(struct task_watch);
-    size_t slots_len = job.tasks * sizeof(struct partial);
-    size_t trace_len = job.tasks * job.steps * sizeof(struct trace_rec);
-    struct rusage u0, u1;
+    struct job_ctx c;
+    struct job_sample smp;
+    struct job_result res;
+    struct outcome oc = { 0 };
     int status = 0;
-    char why[256] = "";
 
-    if (o->wl->setup && o->wl->setup(&job))
-        return die(PARLAB_EXIT_OS, "%s: setup for N=%llu: %s", o->wl->name,
-                   (unsigned long long)job.size, strerror(errno));
-    struct partial *slots = job_shared_alloc(slots_len);
-    if (trace_path)
-        plan.trace = job_shared_alloc(trace_len);
-    if (watching && (plan.watch = job_shared_alloc(watch_len)))
-        for (unsigned w = 0; w < watchers; w++)
-            plan.watch[w].task = -1;
-    if (!slots || (trace_path && !plan.trace) || (watching && !plan.watch)) {
-        status = die(PARLAB_EXIT_OS, "mmap of %s: %s",
-                     !slots ? "the result slots" : !plan.watch && watching ? "the task watch"
-                                                                       : "the trace buffer",
-                     strerror(errno));
+    if (job_open(&c, &job, &plan, trace_path != NULL, watching ? watchers : 0, &oc))
+        return die(oc.code, "%s", oc.msg);
+    if (job_exec(&c, r, &smp, &oc) || job_answer(&c, &res, &oc)) {
+        status = die(oc.code, "%s", oc.msg);
         goto out;
     }
-    if (watching && (errno = -guard_watch_start(&plan, watchers)) != 0) {
-        status = die(PARLAB_EXIT_OS, "task-timeout watchdog: %s", strerror(errno));
-        watching = 0;
-        goto out;
-    }
-
-    usage_now(&u0);
-    uint64_t t0 = runner_now_ns();
-    int rc = r->run(&job, &plan, slots, &oc);
-    uint64_t t1 = runner_now_ns();
-    usage_now(&u1);
-    if (watching) {
-        guard_watch_stop();
-        watching = 0;
-    }
-    if (rc) {
-        status = die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "%s", oc.msg);
-        goto out;
-    }
-    size_t bad;
-    if (job_combine(&job, slots, &total, &bad)) {
-        status = die(PARLAB_EXIT_SOFTWARE, "task %zu reported error %d (%s)", bad,
-                     slots[bad].err, strerror(slots[bad].err));
-        goto out;
-    }
-
     *row = (struct result_row){
         .workload = o->wl->name, .runner = r->name, .schedule = sched_name(plan.schedule),
-        .size = job.size, .steps = job.steps, .cores = plan.cores,
+        .size = c.job.size, .steps = c.job.steps, .cores = plan.cores,
         /* the workers that actually ran: seq has one, an event-loop runner one per loop */
         .workers = !(r->flags & (RUNNER_PARALLEL | RUNNER_HAS_LOOPS)) ? 1
                    : r->flags & RUNNER_HAS_LOOPS ? plan.loops : plan.workers,
-        .tasks = job.tasks, .chunk = plan.chunk, .wall_s = (double)(t1 - t0) / 1e9,
-        .user_s = tv_seconds(u1.ru_utime) - tv_seconds(u0.ru_utime),
-        .sys_s = tv_seconds(u1.ru_stime) - tv_seconds(u0.ru_stime), .max_rss_kb = u1.ru_maxrss,
-        .vol_cs = u1.ru_nvcsw - u0.ru_nvcsw, .invol_cs = u1.ru_nivcsw - u0.ru_nivcsw,
+        .tasks = c.job.tasks, .chunk = plan.chunk, .wall_s = smp.wall_ns / 1e9,
+        .user_s = smp.user_s, .sys_s = smp.sys_s, .max_rss_kb = smp.max_rss_kb,
+        .vol_cs = smp.vol_cs, .invol_cs = smp.invol_cs,
     };
-    o->wl->format(&job, &total, row->result, sizeof row->result);
-    if (o->wl->describe)
-        o->wl->describe(&job, &total, row->detail, sizeof row->detail);
-    else
-        snprintf(row->detail, sizeof row->detail, "%s", row->result);
-    row->verified = o->wl->verify(&job, &total, why, sizeof why);
+    snprintf(row->result, sizeof row->result, "%s", res.result);
+    snprintf(row->detail, sizeof row->detail, "%s", res.detail);
+    row->verified = res.verified;
     row->check = row->verified < 0 ? "seq" : o->wl->check;
+    row->check_how = row->verified < 0 ? NULL : o->wl->check_how;
     if (row->verified == 0)
-        fprintf(stderr, "parlab: %s %s: wrong result: %s\n", o->wl->name, r->name, why);
+        complain("%s %s: wrong result: %s", o->wl->name, r->name, res.why);
     if (trace_path) {
-        int e = write_trace(trace_path, plan.trace, job.tasks * job.steps, t0);
+        int e = write_trace(trace_path, c.plan.trace, c.job.tasks * c.job.steps, smp.start_ns);
         if (e)
             status = die(PARLAB_EXIT_OS, "--trace %s: %s", trace_path, strerror(-e));
     }
 out:
-    if (watching)
-        guard_watch_stop();
-    job_shared_free(plan.watch, watch_len);
-    job_shared_free(slots, slots_len);
-    if (plan.trace)
-        job_shared_free(plan.trace, trace_len);
-    if (o->wl->teardown)
-        o->wl->teardown(&job);
+    job_close(&c);
     return status;
 }
 
@@ -403,27 +358,20 @@ static int check_against_seq(const struct run_opts *o, struct result_row *row, c
         return 0;
     }
     row->verified = 0;
-    fprintf(stderr, "parlab: %s %s: wrong result: %s, but %s gives %s\n", row->workload,
-            row->runner, row->result, by, ref);
+    complain("%s %s: wrong result: %s, but %s gives %s", row->workload, row->runner,
+             row->result, by, ref);
     return 0;
 }
 
-/* A sentence for each kind of check, for people. */
-static const char *verify_how(const char *check)
+/* How the answer was verified, for people: the workload says so for its own checks; the
+ * seq comparison and --expect are the harness's. */
+static const char *verify_how(const struct result_row *row)
 {
-    static const struct { const char *check, *how; } hows[] = {
-        { "known", "equal to the published value for this size" },
-        { "closed-form", "equal to the closed form (N-1)N(2N-1)/6" },
-        { "5-sigma", "within 5 standard errors of pi" },
-        { "energy", "total energy conserved within the drift limit" },
-        { "task-count", "every task ran exactly once" },
-        { "seq", "equal to the seq runner's answer" },
-        { "expect", "equal to --expect" },
-    };
-    for (size_t i = 0; i < sizeof hows / sizeof hows[0]; i++)
-        if (strcmp(hows[i].check, check) == 0)
-            return hows[i].how;
-    return check;
+    if (strcmp(row->check, "seq") == 0)
+        return "equal to the seq runner's answer";
+    if (strcmp(row->check, "expect") == 0)
+        return "equal to --expect";
+    return row->check_how ? row->check_how : row->check;
 }
 
 int cmd_run(int argc, char **argv)
@@ -485,7 +433,7 @@ int cmd_run(int argc, char **argv)
         else if (row.verified == VERIFIED_REF)
             printf("verified: not checked; seq is the reference at a size with no known answer\n");
         else
-            printf("verified: yes, %s\n", verify_how(row.check));
+            printf("verified: yes, %s\n", verify_how(&row));
         out_summary(stdout, wall, R, base, nbase);
     }
     out_end(stdout, o.format);

@@ -20,17 +20,6 @@ static const struct shape shapes[] = {
     { 2, 17, 4 },   /* explicit chunk */
 };
 
-static uint64_t small_size(const struct workload *wl)
-{
-    if (strcmp(wl->name, "nbody") == 0)
-        return 60;
-    if (wl->kind == WL_IO)
-        return 0;       /* one task per item: size = tasks */
-    if (wl->default_tasks == 0)
-        return 0;
-    return strcmp(wl->name, "mandelbrot") == 0 ? 2500 : 20000;
-}
-
 static void test_matrix(void)
 {
     int cases = 0;
@@ -38,10 +27,10 @@ static void test_matrix(void)
         for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
             const struct shape *sh = &shapes[si];
             struct job_spec s = { .workload = (*w)->name, .runner = "seq",
-                                  .size = small_size(*w), .tasks = sh->tasks,
-                                  .steps = (*w)->default_steps ? 3 : 1, .seed = 7,
+                                  .size = (*w)->sizes.test, .tasks = sh->tasks,
+                                  .steps = (*w)->stepped ? 3 : 1, .seed = 7,
                                   .workers = 1, .io_ms = 2 };
-            if (!s.size)
+            if ((*w)->split == WL_SPLIT_ITEMS)   /* one task per item: the shape decides */
                 s.size = s.tasks;
             char want[200], got[200];
             int v;

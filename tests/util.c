@@ -14,7 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "../workloads/workload.h"
+#include "../harness/harness.h"
 
 const char *parlab_bin(void)
 {
@@ -162,26 +162,19 @@ int job_run(const struct job_spec *s, unsigned timeout_s, char *token, size_t n,
         struct plan plan = { .workers = s->workers ? s->workers : 2, .cores = 2,
                              .schedule = s->schedule, .chunk = s->chunk,
                              .loops = s->loops ? s->loops : 1 };
+        struct job_ctx c;
+        struct job_sample smp;
+        struct job_result res;
         struct outcome oc = { 0 };
-        struct partial total = { 0 };
-        char why[256];
-        if (wl->setup && wl->setup(&job))
+        if (job_open(&c, &job, &plan, 0, 0, &oc))
             _exit(91);
-        struct partial *slots = job_shared_alloc(job.tasks * sizeof *slots);
-        if (!slots)
-            _exit(92);
-        if (r->run(&job, &plan, slots, &oc)) {
+        if (job_exec(&c, r, &smp, &oc) || job_answer(&c, &res, &oc)) {
             snprintf(buf, sizeof buf, "!%d: %s", oc.code, oc.msg);
-            (void)!write(fd[1], buf, strlen(buf));
-            _exit(0);
+        } else {
+            buf[0] = (char)('1' + res.verified);   /* '0' wrong, '1' unknown, '2' verified */
+            snprintf(buf + 1, sizeof buf - 1, "%s", res.result);
         }
-        for (size_t t = 0; t < job.tasks; t++)
-            wl->combine(&total, &slots[t]);
-        if (wl->finish)
-            wl->finish(&job, &total);
-        int v = wl->verify(&job, &total, why, sizeof why);
-        buf[0] = (char)('1' + v);     /* '0' wrong, '1' unknown, '2' verified */
-        wl->format(&job, &total, buf + 1, sizeof buf - 1);
+        job_close(&c);
         (void)!write(fd[1], buf, strlen(buf));
         _exit(0);
     }

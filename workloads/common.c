@@ -1,6 +1,8 @@
-/* common.c: helpers every workload may use: shared memory, ranges, 128-bit printing. */
+/* common.c: helpers every workload may use (shared memory, ranges, 128-bit printing) and
+ * the check of a registry entry. */
 #include "workload.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -64,4 +66,42 @@ int wl_verify_task_count(const struct job *job, const struct partial *t, char *w
         return 1;
     snprintf(why, n, "%llu of %zu tasks reported", (unsigned long long)t->count, job->tasks);
     return 0;
+}
+
+/* Each trap a new entry can fall into, said in its own words. */
+int wl_check(const struct workload *wl, char *why, size_t n)
+{
+    const struct wl_sizes *z = &wl->sizes;
+    const char *bad = NULL;
+    uint64_t sizes[] = { z->test, z->tiny, z->quick, z->bench, z->full };
+
+    if (!wl->name || !*wl->name || strchr(wl->name, ',') || strchr(wl->name, ' '))
+        bad = "name must be one word";
+    else if (!wl->summary || !wl->check || !wl->check_how || strchr(wl->check, ','))
+        bad = "summary, check (one token) and check_how are required";
+    else if (!wl->run_task || !wl->combine || !wl->format || !wl->verify)
+        bad = "run_task, combine, format and verify are required";
+    else if (!wl->start_task != !wl->resume_task)
+        bad = "start_task and resume_task come together";
+    else if (wl->min_size < 1 || wl->max_size < wl->min_size)
+        bad = "sizes need 1 <= min_size <= max_size (max_size 0 would reject every -n)";
+    else if (wl->default_size < wl->min_size || wl->default_size > wl->max_size)
+        bad = "default_size is outside [min_size, max_size]";
+    else if (wl->split == WL_SPLIT_RANGE && wl->default_tasks < 1)
+        bad = "default_tasks must be >= 1 (or split = WL_SPLIT_ITEMS)";
+    else if (wl->default_steps < 1 || (!wl->stepped && wl->default_steps != 1))
+        bad = "default_steps must be >= 1, and 1 unless stepped";
+    else if (z->test < wl->min_size || z->test > wl->max_size)
+        bad = "sizes.test is missing or outside [min_size, max_size]";
+    if (!bad)
+        for (size_t i = 1; i < sizeof sizes / sizeof sizes[0]; i++) {
+            if (wl->kind == WL_CPU && (sizes[i] < wl->min_size || sizes[i] > wl->max_size))
+                bad = "a CPU workload needs sizes.tiny, quick, bench and full in [min_size, max_size]";
+            else if (wl->kind != WL_CPU && sizes[i])
+                bad = "only CPU workloads have bench sizes (tiny, quick, bench, full)";
+        }
+    if (!bad)
+        return 0;
+    snprintf(why, n, "workload %s: %s", wl->name ? wl->name : "(no name)", bad);
+    return -EINVAL;
 }

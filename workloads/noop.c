@@ -12,10 +12,13 @@ const struct workload wl_noop = {
     .summary = "tasks that do nothing: pure dispatch cost (N = the task count)",
     .kind = WL_NONE,
     .default_size = 1000000,
-    .default_tasks = 0,  /* one task per item: -n and -t both give the task count */
+    .split = WL_SPLIT_ITEMS,   /* one task per item: -n and -t both give the task count */
+    .default_steps = 1,
     .min_size = 1,
     .max_size = 1ull << 32,
+    .sizes = { .test = 1000 },   /* not in the core sweep: it measures dispatch, not CPUs */
     .check = "task-count",
+    .check_how = "every task ran exactly once",
     .run_task = noop_task,
     .combine = wl_combine_add,
     .format = wl_format_count,

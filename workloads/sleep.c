@@ -35,10 +35,13 @@ const struct workload wl_sleep = {
     .summary = "each task waits --io-ms ms: timer in the loop, nanosleep elsewhere (I/O)",
     .kind = WL_IO,
     .default_size = 100,
-    .default_tasks = 0,  /* one task per item: -n and -t both give the task count */
+    .split = WL_SPLIT_ITEMS,   /* one task per item: -n and -t both give the task count */
+    .default_steps = 1,
     .min_size = 1,
     .max_size = 1000000,
+    .sizes = { .test = 8 },   /* not in the core sweep: bench has its own I/O sweep */
     .check = "task-count",
+    .check_how = "every task ran exactly once",
     .run_task = sleep_task,
     .start_task = sleep_start,
     .resume_task = sleep_resume,

@@ -52,16 +52,41 @@ enum task_status { TASK_DONE = 0, TASK_WAIT = 1 };
 /* Task functions receive the step (0..steps-1) and the task index (0..tasks-1). */
 typedef void (*wl_task_fn)(const struct job *, unsigned step, size_t task, struct partial *out);
 
+/* How a workload splits into tasks (explicit, instead of a 0 that means something). */
+enum wl_split {
+    WL_SPLIT_RANGE,   /* N items split into default_tasks near-equal ranges (-t overrides) */
+    WL_SPLIT_ITEMS,   /* one task per item: -n and -t both give the task count */
+};
+
+/*
+ * The sizes the tools use, so that scripts and tests ask the registry (`parlab list
+ * --format csv`) instead of naming workloads. Each within [min_size, max_size].
+ */
+struct wl_sizes {
+    uint64_t test;    /* the runner x workload test matrix: well under a second under any
+                         runner, sanitizers included. Required. */
+    /* scripts/bench.sh's core and worker sweep in its tiny (test suite), --quick, default
+     * and --full modes. Required for WL_CPU workloads (they are the ones swept: seq about
+     * 0.2 s in quick, 0.3-1 s by default); leave all four 0 for others. */
+    uint64_t tiny, quick, bench, full;
+};
+
 struct workload {
-    const char *name;
-    const char *summary;
-    enum wl_kind kind;
-    uint64_t default_size;
-    size_t default_tasks;
-    unsigned default_steps;   /* 0 means the workload has no steps (always 1) */
+    const char *name;         /* one word: the -w value */
+    const char *summary;      /* one line for `parlab list` */
+    enum wl_kind kind;        /* WL_CPU is swept by make bench; WL_IO and WL_NONE are not */
+    enum wl_split split;
+    uint64_t default_size;    /* N when -n is not given */
+    size_t default_tasks;     /* T when -t is not given (WL_SPLIT_RANGE); >= 1 */
+    unsigned default_steps;   /* S when --steps is not given: 1 unless `stepped` */
+    int stepped;              /* 1: a simulation that accepts --steps; 0: exactly one step */
+    uint64_t min_size;        /* the smallest N that setup() accepts, >= 1 */
     uint64_t max_size;        /* the largest N that setup() accepts (memory, overflow) */
-    uint64_t min_size;
-    const char *check;        /* how verify() knows: "known", "closed-form", "5-sigma", ... */
+    struct wl_sizes sizes;
+    const char *tiny_args;    /* extra `parlab run` options for bench's tiny mode, or NULL */
+    const char *bench_args;   /* extra options for its other modes, or NULL */
+    const char *check;        /* how verify() knows, one token: "known", "closed-form", ... */
+    const char *check_how;    /* the same for people: "equal to the closed form ..." */
 
     /* Parent, before workers start: allocate shared state. 0 or -errno. Optional. */
     int (*setup)(struct job *);
@@ -92,6 +117,9 @@ struct workload {
 /* The registry: a NULL-terminated table of every workload, in `parlab list` order. */
 extern const struct workload *const wl_registry[];
 const struct workload *wl_find(const char *name);
+/* Check that an entry is complete and consistent (required callbacks and fields, sizes
+ * within [min_size, max_size]). 0, or -EINVAL with why filled. */
+int wl_check(const struct workload *wl, char *why, size_t n);
 
 /* Shared anonymous memory that survives fork(): zeroed, page aligned. NULL on failure
  * (errno set). Free with job_shared_free(). Any process may read and write it. */
