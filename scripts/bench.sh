@@ -7,7 +7,7 @@
 #   PARLAB                  the binary (default bin/parlab)
 #   PARLAB_RESULTS          where run folders go (default results)
 #   PARLAB_BENCH_TINY=1     tiny sizes and few runs: for the test suite, not for numbers
-#   PARLAB_BENCH_WORKLOADS  CPU workloads to sweep (default: primes sumsq montecarlo mandelbrot nbody)
+#   PARLAB_BENCH_WORKLOADS  CPU workloads to sweep (default: every cpu workload of parlab list)
 #   PARLAB_BENCH_RUNNERS    runners (default: seq fork thread epoll spawn omp; seq is always kept)
 #   PARLAB_BENCH_SLEEP=0    skip the sleep (I/O concurrency) sweep
 #   PARLAB_BENCH_CORES      core counts to sweep, e.g. "1 2 4" (default 1..nproc)
@@ -53,16 +53,18 @@ for t in hyperfine gnuplot awk; do command -v "$t" >/dev/null 2>&1 || missing+=(
 [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run scripts/deps.sh bench (or make bench), or install them"
 case $PARLAB in *' '*) die "PARLAB='$PARLAB': the path must not contain spaces (hyperfine -N splits on them)" ;; esac
 [ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
-list=$("$PARLAB" list) || die "$PARLAB list failed"
-have_runners=$(printf '%s\n' "$list" | awk '/^runners:/ { r = 1; next } /^[^ ]/ { r = 0 } r { print $1 }')
-have_workloads=$(printf '%s\n' "$list" | awk '/^workloads:/ { w = 1; next } /^[^ ]/ { w = 0 } w { print $1 }')
+# The registry says what exists and at which sizes (README: parlab list --format csv).
+list=$("$PARLAB" list --format csv) || die "$PARLAB list --format csv failed"
+have_runners=$(printf '%s\n' "$list" | awk -F, '$1 == "runner" { print $2 }')
+have_workloads=$(printf '%s\n' "$list" | awk -F, '$1 == "workload" { print $2 }')
 has() { printf '%s\n' "$2" | grep -qx -- "$1"; }
 
 # ---- what to sweep -------------------------------------------------------------------------
 nproc=$(nproc)
 host=$(hostname 2>/dev/null || uname -n)
 host=${host//[^A-Za-z0-9._-]/_}
-workloads=(${PARLAB_BENCH_WORKLOADS:-primes sumsq montecarlo mandelbrot nbody})
+# Every CPU workload of the registry is swept (I/O has its own sweep below).
+workloads=(${PARLAB_BENCH_WORKLOADS:-$(printf '%s\n' "$list" | awk -F, '$1 == "workload" && $3 == "cpu" { print $2 }')})
 want_runners=(seq ${PARLAB_BENCH_RUNNERS:-fork thread epoll spawn omp})
 runners=() notes=()
 for r in "${want_runners[@]}"; do
@@ -74,22 +76,18 @@ for r in "${want_runners[@]}"; do
 done
 for w in "${workloads[@]}"; do has "$w" "$have_workloads" || die "workload $w is not in '$PARLAB list'"; done
 
+# Each workload's size and extra options for this mode come from its registry entry
+# (struct wl_sizes: tiny_size, quick_size, bench_size, full_size; tiny_args, bench_args).
 declare -A size extra
 case $mode in
-  tiny)
-    size=([primes]=20000 [sumsq]=1000000 [montecarlo]=200000 [mandelbrot]=10000 [nbody]=64)
-    extra=([nbody]="--steps 2")
-    runs=2 warmup=0 sl_tasks=8 sl_ms=2 sl_max=8 ;;
-  quick)   # seq about 0.22 s here: just above the 0.2 s floor
-    size=([primes]=2300000 [sumsq]=350M [montecarlo]=120M [mandelbrot]=640000 [nbody]=2300)
-    runs=2 warmup=0 sl_tasks=32 sl_ms=10 sl_max=32 ;;
-  full)
-    size=([primes]=5M [sumsq]=1G [montecarlo]=400M [mandelbrot]=2M [nbody]=4000)
-    runs=10 warmup=2 sl_tasks=128 sl_ms=20 sl_max=128 ;;
-  *)
-    size=([primes]=3M [sumsq]=500M [montecarlo]=200M [mandelbrot]=1M [nbody]=2800)
-    runs=5 warmup=1 sl_tasks=64 sl_ms=20 sl_max=64 ;;
+  tiny) scol=10 acol=14 runs=2 warmup=0 sl_tasks=8 sl_ms=2 sl_max=8 ;;
+  quick) scol=11 acol=15 runs=2 warmup=0 sl_tasks=32 sl_ms=10 sl_max=32 ;;   # seq about 0.22 s
+  full) scol=13 acol=15 runs=10 warmup=2 sl_tasks=128 sl_ms=20 sl_max=128 ;;
+  *) scol=12 acol=15 runs=5 warmup=1 sl_tasks=64 sl_ms=20 sl_max=64 ;;
 esac
+while IFS=, read -r w n x; do
+  size[$w]=$n extra[$w]=$x
+done < <(printf '%s\n' "$list" | awk -F, -v s="$scol" -v a="$acol" '$1 == "workload" && $s != "" { print $2 "," $s "," $a }')
 for w in "${workloads[@]}"; do [ -n "${size[$w]:-}" ] || die "no bench size for workload $w"; done
 # A point measured while other processes used more than 0.3 of a CPU is measured again:
 # up to `retries` times, and no more than `retry_budget` times in the whole run.

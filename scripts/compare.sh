@@ -57,8 +57,11 @@ done
 
 W=$(nproc)
 runners_of() { awk '/^runners:/ { r = 1; next } r && NF { print $1 }'; }
+workloads_of() { awk '/^workloads:/ { w = 1; next } /^[^ ]/ { w = 0 } w && NF { print $1 }'; }
 C_RUNNERS=()
-c_have=$("$PARLAB" list | runners_of)
+# The registry says what exists and at which sizes (README: parlab list --format csv).
+c_list=$("$PARLAB" list --format csv)
+c_have=$(awk -F, '$1 == "runner" { print $2 }' <<<"$c_list")
 for r in seq fork thread epoll omp spawn; do
   if grep -qx "$r" <<<"$c_have"; then
     C_RUNNERS+=("$r")
@@ -68,6 +71,18 @@ for r in seq fork thread epoll omp spawn; do
 done
 mapfile -t PY_MODELS < <("$PYTHON" "$PEER" list | runners_of)
 [ ${#PY_MODELS[@]} -gt 0 ] || die "$PYTHON $PEER list shows no models"
+# The CPU workloads of the registry that the Python peer also implements, each with the
+# registry's test size for the cross-check; the others are named and left out.
+py_have=$("$PYTHON" "$PEER" list | workloads_of)
+CPU_WL=() ; declare -A XCHECK_SIZE
+while IFS=, read -r wl n; do
+  if grep -qx "$wl" <<<"$py_have"; then
+    CPU_WL+=("$wl"); XCHECK_SIZE[$wl]=$n
+  else
+    say "workload '$wl' has no Python peer in $PEER: it is left out of the comparison"
+  fi
+done < <(awk -F, '$1 == "workload" && $3 == "cpu" { print $2 "," $9 }' <<<"$c_list")
+[ ${#CPU_WL[@]} -gt 0 ] || die "no CPU workload of parlab list is in $PYTHON $PEER list"
 
 # --- where ----------------------------------------------------------------------------------
 host=$(hostname 2>/dev/null || uname -n)
@@ -97,15 +112,15 @@ say "writing to $out"
 if on "${PARLAB_COMPARE_TINY:-}"; then
   mode=tiny; CPU_HF=(--warmup 0 --runs 1); NOOP_HF=(--warmup 0 --runs 1)
   SLEEP_HF=(--warmup 0 --runs 1); W_IO=2; IO_MS=5; STEPS_N="1 3"; SCALE_IO_MS=10
-  SCALE_N="10 100"; XCHECK_N=(10000 100000 10000 20 4)
+  SCALE_N="10 100"; XCHECK_N=(20 4)
 elif on "${QUICK:-}"; then
   mode=quick; CPU_HF=(--warmup 0 --runs 3); NOOP_HF=(--warmup 0 --runs 2)
   SLEEP_HF=(--warmup 0 --runs 2); W_IO=4; IO_MS=50; STEPS_N="1 4 5 8 9"
-  SCALE_IO_MS=100; SCALE_N="10 1000 10000"; XCHECK_N=(100000 1000000 100000 100 8)
+  SCALE_IO_MS=100; SCALE_N="10 1000 10000"; XCHECK_N=(100 8)
 else
   mode=full; CPU_HF=(--warmup 1 --runs 5); NOOP_HF=(--warmup 1 --runs 5)
   SLEEP_HF=(--warmup 0 --runs 3); W_IO=4; IO_MS=50; STEPS_N="$(seq -s ' ' 1 12)"
-  SCALE_IO_MS=100; SCALE_N="10 100 1000 10000"; XCHECK_N=(100000 1000000 100000 100 8)
+  SCALE_IO_MS=100; SCALE_N="10 100 1000 10000"; XCHECK_N=(100 8)
 fi
 SEED=12345
 
@@ -150,11 +165,9 @@ xcheck() {
   say "cross-check $wl N=$n: ${#C_RUNNERS[@]} C runners and ${#PY_MODELS[@]} Python models all give $ref"
 }
 head -n 1 <<<"$("$PARLAB" run -w noop -r seq -n 1 --format csv)" >"$out/raw/xcheck.csv"
-xcheck primes "${XCHECK_N[0]}"
-xcheck sumsq "${XCHECK_N[1]}"
-xcheck montecarlo "${XCHECK_N[2]}" --seed "$SEED"
-xcheck noop "${XCHECK_N[3]}"
-xcheck sleep "${XCHECK_N[4]}" --io-ms 5
+for wl in "${CPU_WL[@]}"; do xcheck "$wl" "${XCHECK_SIZE[$wl]}" --seed "$SEED"; done
+xcheck noop "${XCHECK_N[0]}"
+xcheck sleep "${XCHECK_N[1]}" --io-ms 5
 
 # --- 2. timing ------------------------------------------------------------------------------
 declare -A group_result
@@ -245,7 +258,7 @@ cpu_size() {   # lang workload -> its timed size
   esac
 }
 
-for wl in primes sumsq montecarlo; do
+for wl in "${CPU_WL[@]}"; do
   for lang in c py; do
     n=$(cpu_size "$lang" "$wl")
     if [ "$lang" = c ]; then models=("${C_RUNNERS[@]}"); else models=("${PY_MODELS[@]}"); fi

@@ -58,7 +58,7 @@ const struct workload wl_primes = {
     .default_steps = 1,
     .min_size = 1,
     .max_size = 1000000000000ull,
-    .sizes = { .test = 20000, .tiny = 20000, .quick = 2300000, .bench = 3000000,
+    .sizes = { .test = 10000, .tiny = 20000, .quick = 2300000, .bench = 3000000,
                .full = 5000000 },
     .check = "known",
     .check_how = "equal to the published value for this size",
