@@ -251,11 +251,11 @@ struct pool *bench_pool_start(enum pool_kind kind, struct bench_job *bj, int war
 {
     struct pool_error e;
     char why[200];
-    int err = 0;
-    struct pool *p = pool_create(kind, bj->plan.workers, NULL, NULL, 0, &err, NULL);
-    if (!p) {
+    struct pool *p;
+    int err = pool_open(&p, pool_ops_of(kind), bj->plan.workers, NULL);
+    if (err) {
         outcome_fail(oc, PARLAB_EXIT_OS, "cannot start %u %s workers: %s", bj->plan.workers,
-                     kind == POOL_FORK ? "process" : "thread", strerror(-err));
+                     pool_ops_of(kind)->what, strerror(-err));
         return NULL;
     }
     /* Static with one task per worker: each worker populates the slots once (Linux 5.14+). */

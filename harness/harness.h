@@ -62,8 +62,8 @@ int job_combine(const struct job *job, const struct partial *slots, struct parti
                 size_t *bad);
 
 /*
- * The one job lifecycle: job_open (the workload's setup, result slots, trace and watch
- * buffers in shared memory), job_exec (time one run of a runner), job_answer (combine in
+ * The one job lifecycle (harness/run.c): job_open (the workload's setup, result slots,
+ * trace and watch buffers in shared memory), job_exec (time one run of a runner), job_answer (combine in
  * task order, finish, format, describe, verify), job_close (free, teardown). `parlab run`,
  * the measuring commands (bench_job_*) and the tests all use it. Parent only.
  */

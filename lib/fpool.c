@@ -163,9 +163,9 @@ struct fpool *fpool__create(int thread, unsigned workers, fpool_init_fn init, vo
     if (!thread)
         fflush(NULL);
     /* Threads share memory, so only a process pool needs an arena to copy maps through. */
-    fp->sh->pool = pool_create(fp->kind, fp->workers, init_trampoline, fp,
-                               thread ? 0 : FPOOL_ARENA_BYTES, &err, NULL);
-    if (!fp->sh->pool) {
+    struct pool_config cfg = { .init = init_trampoline, .init_arg = fp,
+                               .arena_bytes = thread ? 0 : FPOOL_ARENA_BYTES };
+    if ((err = pool_open(&fp->sh->pool, pool_ops_of(fp->kind), fp->workers, &cfg))) {
         err = -err;
         munmap(fp->sh, fp->sh_len);
         goto err;
@@ -448,8 +448,7 @@ struct fpool_future *fpool_submit(struct fpool *p, fpool_fn fn, const void *in,
     f->out_size = out_size;
     pthread_mutex_lock(&p->lock);
     sweep_discarded(p);
-    f->pf = pool_submit(pool, call_task, buf, sizeof c + in_size, out_size);
-    int e = errno;
+    int e = -pool_call(&f->pf, pool, call_task, buf, sizeof c + in_size, out_size);
     if (f->pf)
         list_add(p, f);
     pthread_mutex_unlock(&p->lock);

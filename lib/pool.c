@@ -1,8 +1,9 @@
 /* pool.c: the worker-pool engine shared by the fork and thread runners and by the
- * fpool_/tpool_ libraries. Workers are processes or threads; everything they share lives
- * in one MAP_SHARED mapping, so the scheduling code below is the same for both. */
+ * fpool_/tpool_ libraries: maps, the worker loop, and the parent's watch over workers.
+ * Workers are processes or threads (struct pool_ops starts them); everything they share
+ * lives in MAP_SHARED mappings, so the scheduling code below is the same for both. */
 #define _GNU_SOURCE
-#include "pool.h"
+#include "pool_internal.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -18,28 +19,11 @@
 
 #include "sync.h"
 
-/* How often a waiting parent looks for dead workers and overdue tasks. */
-#define MONITOR_NS (5u * 1000u * 1000u)
-
-enum { FUT_FREE, FUT_QUEUED, FUT_RUNNING, FUT_DONE };
-
-struct pool_future {
-    _Atomic uint32_t state;       /* futex word: FUT_* */
-    int result;                   /* the call's return, or -ECHILD */
-    pool_call_fn fn;
-    struct pool *owner;
-    uint32_t in_len, out_len;
-    unsigned char in[POOL_ARG_MAX];
-    unsigned char out[POOL_ARG_MAX];
-};
-
 /* Per-worker status, one cache line each so that workers never write a shared line. */
 struct pool_worker {
     alignas(PARLAB_CACHELINE) _Atomic long cur_task;   /* map task running, or -1 */
-    _Atomic long cur_future;                           /* future running, or -1 */
     _Atomic uint64_t task_start_ns;                    /* when cur_task began (timeouts) */
-    pid_t pid;
-    int alive;                                         /* parent's view (fork) */
+    pid_t pid;                                         /* a worker process, or 0 */
 };
 
 struct pool_shm {
@@ -60,28 +44,23 @@ struct pool_shm {
     int sched;
 
     alignas(PARLAB_CACHELINE) _Atomic size_t next;   /* dynamic/guided claim counter */
-    alignas(PARLAB_CACHELINE) _Atomic size_t done;   /* tasks finished in this map */
     _Atomic uint32_t left;                           /* workers finished with this map */
     _Atomic uint32_t done_word;                      /* futex: 1 when left == W */
 
-    /* Submitted calls: a FIFO of future indexes under a spinlock (not the hot path). */
-    alignas(PARLAB_CACHELINE) atomic_flag qlock;
-    uint32_t q_head, q_tail, fut_hint;
-    _Atomic uint32_t blocked;                        /* workers waiting in get */
-    uint32_t queue[POOL_FUTURES];
-    struct pool_future fut[POOL_FUTURES];
-
-    struct pool_worker w[];
+    alignas(PARLAB_CACHELINE) struct pool_worker w[];
 };
 
 struct pool {
+    const struct pool_ops *ops;
     enum pool_kind kind;
     unsigned workers;
     struct pool_shm *shm;
     size_t shm_len;
+    struct pool_futures *futures;
     void *arena;
     size_t arena_len;
-    pthread_t *threads;
+    struct pool_handle *h;     /* parent's view of each worker */
+    int *alive;                /* parent's view: started and not reaped */
     pool_init_fn init;
     void *init_arg;
     uint64_t batch_seq;
@@ -92,17 +71,6 @@ struct pool {
 
 static __thread struct pool *tl_pool;
 static __thread int tl_worker = -1;
-
-static void qlock(struct pool_shm *s)
-{
-    while (atomic_flag_test_and_set_explicit(&s->qlock, memory_order_acquire))
-        sched_yield();
-}
-
-static void qunlock(struct pool_shm *s)
-{
-    atomic_flag_clear_explicit(&s->qlock, memory_order_release);
-}
 
 static void run_range(struct pool *p, struct pool_worker *me, unsigned w, size_t lo,
                       size_t hi, int timed)
@@ -124,7 +92,7 @@ static void run_batch(struct pool *p, unsigned w)
 {
     struct pool_shm *s = p->shm;
     struct pool_worker *me = &s->w[w];
-    size_t n = s->n, chunk = s->chunk, count = 0;
+    size_t n = s->n, chunk = s->chunk;
     unsigned W = p->workers;
     int timed = (int)atomic_load_explicit(&s->timed, memory_order_relaxed);
 
@@ -133,12 +101,10 @@ static void run_batch(struct pool *p, unsigned w)
             size_t lo, hi;
             sched_static_block(n, W, w, &lo, &hi);
             run_range(p, me, w, lo, hi, timed);
-            count = hi - lo;
         } else {
             for (size_t lo = (size_t)w * chunk; lo < n; lo += (size_t)W * chunk) {
                 size_t hi = lo + chunk < n ? lo + chunk : n;
                 run_range(p, me, w, lo, hi, timed);
-                count += hi - lo;
             }
         }
     } else if (s->sched == SCHED_DYNAMIC) {
@@ -150,7 +116,6 @@ static void run_batch(struct pool *p, unsigned w)
                 break;
             size_t hi = lo + chunk < n ? lo + chunk : n;
             run_range(p, me, w, lo, hi, timed);
-            count += hi - lo;
         }
     } else { /* guided: chunks shrink with the work left, never below `chunk` */
         if (chunk == 0)
@@ -167,46 +132,15 @@ static void run_batch(struct pool *p, unsigned w)
                                                        memory_order_relaxed))
                 continue;
             run_range(p, me, w, lo, lo + q, timed);
-            count += q;
             lo = atomic_load_explicit(&s->next, memory_order_relaxed);
         }
     }
     atomic_store_explicit(&me->cur_task, -1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->done, count, memory_order_relaxed);
     /* The last worker out ends the map: release publishes every slot it wrote. */
     if (atomic_fetch_add_explicit(&s->left, 1, memory_order_acq_rel) + 1 == W) {
         atomic_store_explicit(&s->done_word, 1, memory_order_release);
         sync_wake(&s->done_word, 1);
     }
-}
-
-/* Pop one queued future and run it. Returns 1 if one ran. */
-static int run_one_future(struct pool *p, unsigned w)
-{
-    struct pool_shm *s = p->shm;
-    if (__atomic_load_n(&s->q_head, __ATOMIC_ACQUIRE) ==
-        __atomic_load_n(&s->q_tail, __ATOMIC_ACQUIRE))
-        return 0;
-    qlock(s);
-    if (s->q_head == s->q_tail) {
-        qunlock(s);
-        return 0;
-    }
-    uint32_t idx = s->queue[s->q_head % POOL_FUTURES];
-    __atomic_store_n(&s->q_head, s->q_head + 1, __ATOMIC_RELEASE);   /* read unlocked above */
-    qunlock(s);
-
-    struct pool_future *f = &s->fut[idx];
-    uint32_t queued = FUT_QUEUED;
-    /* Claim it: after a crash the parent may already have failed it (FUT_DONE). */
-    if (atomic_load(&s->broken) || !atomic_compare_exchange_strong(&f->state, &queued, FUT_RUNNING))
-        return 1;
-    atomic_store(&s->w[w].cur_future, (long)idx);
-    f->result = f->fn(f->in, f->out);
-    atomic_store(&s->w[w].cur_future, -1);
-    atomic_store_explicit(&f->state, FUT_DONE, memory_order_release);
-    sync_wake(&f->state, INT_MAX);
-    return 1;
 }
 
 static void worker_loop(struct pool *p, unsigned w)
@@ -223,7 +157,7 @@ static void worker_loop(struct pool *p, unsigned w)
             run_batch(p, w);
             did = 1;
         }
-        if (run_one_future(p, w))
+        if (futures_run_one(p->futures, w))
             did = 1;
         if (did)
             continue;
@@ -233,7 +167,7 @@ static void worker_loop(struct pool *p, unsigned w)
     }
 }
 
-static void worker_start(struct pool *p, unsigned w)
+void pool_worker_main(struct pool *p, unsigned w)
 {
     tl_pool = p;
     tl_worker = (int)w;
@@ -244,40 +178,20 @@ static void worker_start(struct pool *p, unsigned w)
     worker_loop(p, w);
 }
 
-static void *thread_main(void *arg)
-{
-    struct pool *p = ((void **)arg)[0];
-    unsigned w = (unsigned)(uintptr_t)((void **)arg)[1];
-    free(arg);
-    worker_start(p, w);
-    return NULL;
-}
-
-/* Child side of a forked worker: die with the parent, run, never return. */
-static void fork_child(struct pool *p, unsigned w)
-{
-    worker_start(p, w);
-    fflush(NULL);   /* what tasks printed; the parent flushed its own before the fork */
-    _exit(0);
-}
-
 /* Parent: reap any worker that has died and record the first death as the crash. Returns
- * 1 if a worker is dead. For fork pools only; threads cannot die alone. */
+ * 1 if a worker is dead. Only workers that can die alone (processes) are looked at. */
 static int check_workers(struct pool *p, struct pool_error *e)
 {
     struct pool_shm *s = p->shm;
     int dead = 0;
-    if (p->kind != POOL_FORK)
+    if (!p->ops->kill)
         return 0;
     for (unsigned w = 0; w < p->workers; w++) {
         struct pool_worker *pw = &s->w[w];
         int st;
-        if (!pw->alive)
+        if (!p->alive[w] || !p->ops->reap(&p->h[w], 0, &st))
             continue;
-        if (waitpid(pw->pid, &st, WNOHANG) != pw->pid)
-            continue;
-        runner_child_del(pw->pid);
-        pw->alive = 0;
+        p->alive[w] = 0;
         dead = 1;
         if (s->crash.cause)
             continue;
@@ -287,32 +201,14 @@ static int check_workers(struct pool *p, struct pool_error *e)
         s->crash.pid = pw->pid;
         s->crash.signal = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
         s->crash.exit_status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-        long fi = atomic_load(&pw->cur_future);
+        long fi = futures_running(p->futures, w);
         if (fi >= 0 && s->crash.task < 0)
             s->crash.task = fi;
     }
     if (dead) {
         p->broken = 1;
         atomic_store(&s->broken, 1);
-        /* Every future that has no result now never will: fail them all, as
-         * ProcessPoolExecutor does with BrokenProcessPool, instead of hanging. */
-        for (unsigned i = 0; i < POOL_FUTURES; i++) {
-            struct pool_future *f = &s->fut[i];
-            uint32_t st = FUT_QUEUED;
-            /* Queued: take it from the workers. Running on a dead worker: nobody else
-             * writes it. Running on a live one: let it finish (its result is real). */
-            int take = atomic_compare_exchange_strong(&f->state, &st, FUT_DONE);
-            if (!take && st == FUT_RUNNING) {
-                for (unsigned w = 0; w < p->workers; w++)
-                    if (!s->w[w].alive && atomic_load(&s->w[w].cur_future) == (long)i)
-                        take = 1;
-            }
-            if (take) {
-                f->result = -ECHILD;
-                atomic_store_explicit(&f->state, FUT_DONE, memory_order_release);
-                sync_wake(&f->state, INT_MAX);
-            }
-        }
+        futures_fail_dead(p->futures);
         if (e)
             *e = s->crash;
     }
@@ -335,13 +231,12 @@ static int check_timeouts(struct pool *p, struct pool_error *e)
         if (atomic_load(&pw->cur_task) != t)
             continue;
         struct pool_error err = { .cause = POOL_TIMEOUT, .task = t, .worker = w,
-                                  .pid = p->kind == POOL_FORK ? pw->pid : 0,
-                                  .exit_status = -1 };
-        if (p->kind == POOL_FORK && pw->alive) {
-            kill(pw->pid, SIGKILL);
-            waitpid(pw->pid, NULL, 0);
-            runner_child_del(pw->pid);
-            pw->alive = 0;
+                                  .pid = pw->pid, .exit_status = -1 };
+        if (p->ops->kill && p->alive[w]) {
+            int st;
+            p->ops->kill(&p->h[w]);
+            p->ops->reap(&p->h[w], 1, &st);
+            p->alive[w] = 0;
             err.signal = SIGKILL;
         }
         s->crash = err;
@@ -354,26 +249,22 @@ static int check_timeouts(struct pool *p, struct pool_error *e)
     return 0;
 }
 
-static void stop_workers(struct pool *p, unsigned started, int force)
+static void stop_workers(struct pool *p, int force)
 {
     struct pool_shm *s = p->shm;
     atomic_store(&s->quit, 1);
     atomic_fetch_add(&s->gen, 1);
     sync_wake(&s->gen, INT_MAX);
-    for (unsigned w = 0; w < started; w++) {
-        if (p->kind == POOL_FORK) {
-            struct pool_worker *pw = &s->w[w];
-            if (!pw->alive)
-                continue;
-            if (force)
-                kill(pw->pid, SIGKILL);
-            while (waitpid(pw->pid, NULL, 0) < 0 && errno == EINTR)
-                ;
-            runner_child_del(pw->pid);
-            pw->alive = 0;
-        } else if (!force) {
-            pthread_join(p->threads[w], NULL);
-        }
+    for (unsigned w = 0; w < p->workers; w++) {
+        int st;
+        if (!p->alive[w])
+            continue;
+        if (force && !p->ops->kill)
+            continue;          /* a thread cannot be stopped alone: see pool_free */
+        if (force)
+            p->ops->kill(&p->h[w]);
+        p->ops->reap(&p->h[w], 1, &st);
+        p->alive[w] = 0;
     }
 }
 
@@ -388,87 +279,73 @@ static void pool_free(struct pool *p, int threads_may_run)
         abandoned = p;
         return;
     }
+    futures_close(p->futures);
     munmap(p->shm, p->shm_len);
     if (p->arena)
         munmap(p->arena, p->arena_len);
-    free(p->threads);
+    free(p->h);
+    free(p->alive);
     free(p);
 }
 
-struct pool *pool_create(enum pool_kind kind, unsigned workers, pool_init_fn init,
-                         void *init_arg, size_t arena_bytes, int *err, uint64_t *ready_ns)
+const struct pool_ops *pool_ops_of(enum pool_kind kind)
 {
-    uint64_t t0 = runner_now_ns();
-    struct pool *p = calloc(1, sizeof *p);
-    unsigned started = 0;
-    int rc = 0;
+    return kind == POOL_FORK ? &pool_processes : &pool_threads;
+}
 
-    if (!p || workers == 0) {
-        free(p);
-        *err = workers == 0 ? -EINVAL : -ENOMEM;
-        return NULL;
-    }
-    p->kind = kind;
+int pool_open(struct pool **out, const struct pool_ops *ops, unsigned workers,
+              const struct pool_config *cfg)
+{
+    static const struct pool_config none;
+    uint64_t t0 = runner_now_ns();
+    struct pool *p;
+    int rc;
+
+    *out = NULL;
+    if (!cfg)
+        cfg = &none;
+    if (workers == 0)
+        return -EINVAL;
+    if (!(p = calloc(1, sizeof *p)))
+        return -ENOMEM;
+    p->ops = ops;
+    p->kind = ops->kind;
     p->workers = workers;
-    p->init = init;
-    p->init_arg = init_arg;
+    p->init = cfg->init;
+    p->init_arg = cfg->init_arg;
     p->parent = getpid();
     p->shm_len = sizeof(struct pool_shm) + (size_t)workers * sizeof(struct pool_worker);
     p->shm = mmap(NULL, p->shm_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
     if (p->shm == MAP_FAILED) {
         rc = -errno;
         free(p);
-        *err = rc;
-        return NULL;
+        return rc;
     }
-    if (arena_bytes) {
-        p->arena = mmap(NULL, arena_bytes, PROT_READ | PROT_WRITE,
+    p->h = calloc(workers, sizeof *p->h);
+    p->alive = calloc(workers, sizeof *p->alive);
+    if (!p->h || !p->alive) {
+        rc = -ENOMEM;
+        goto err;
+    }
+    if ((rc = futures_open(&p->futures, p, workers)))
+        goto err;
+    if (cfg->arena_bytes) {
+        p->arena = mmap(NULL, cfg->arena_bytes, PROT_READ | PROT_WRITE,
                         MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
         if (p->arena == MAP_FAILED) {
             rc = -errno;
             p->arena = NULL;
             goto err;
         }
-        p->arena_len = arena_bytes;
+        p->arena_len = cfg->arena_bytes;
     }
-    atomic_flag_clear(&p->shm->qlock);
-    for (unsigned w = 0; w < workers; w++) {
+    for (unsigned w = 0; w < workers; w++)
         atomic_store(&p->shm->w[w].cur_task, -1);
-        atomic_store(&p->shm->w[w].cur_future, -1);
-    }
-    if (kind == POOL_THREAD) {
-        p->threads = calloc(workers, sizeof *p->threads);
-        if (!p->threads) {
-            rc = -ENOMEM;
+    for (unsigned w = 0; w < workers; w++) {
+        if ((rc = ops->start(p, w, &p->h[w])))
             goto err;
-        }
-    }
-    for (; started < workers; started++) {
-        if (kind == POOL_FORK) {
-            pid_t pid = runner_fork_worker();
-            if (pid < 0) {
-                rc = -errno;
-                goto err;
-            }
-            if (pid == 0)
-                fork_child(p, started);
-            p->shm->w[started].pid = pid;
-            p->shm->w[started].alive = 1;
-        } else {
-            void **arg = malloc(2 * sizeof *arg);
-            if (!arg) {
-                rc = -ENOMEM;
-                goto err;
-            }
-            arg[0] = p;
-            arg[1] = (void *)(uintptr_t)started;
-            int e = pthread_create(&p->threads[started], NULL, thread_main, arg);
-            if (e) {
-                free(arg);
-                rc = -e;
-                goto err;
-            }
-        }
+        p->shm->w[w].pid = p->h[w].pid;
+        p->alive[w] = 1;
     }
     /* Ready means every initializer has run: the pool can take work at once. */
     for (;;) {
@@ -481,15 +358,25 @@ struct pool *pool_create(enum pool_kind kind, unsigned workers, pool_init_fn ini
             goto err;
         }
     }
-    if (ready_ns)
-        *ready_ns = runner_now_ns() - t0;
-    return p;
+    if (cfg->ready_ns)
+        *cfg->ready_ns = runner_now_ns() - t0;
+    *out = p;
+    return 0;
 
 err:
-    stop_workers(p, started, kind == POOL_FORK);
+    if (p->alive)
+        stop_workers(p, ops->kill != NULL);
     pool_free(p, 0);
-    *err = rc;
-    return NULL;
+    return rc;
+}
+
+struct pool *pool_create(enum pool_kind kind, unsigned workers, pool_init_fn init,
+                         void *init_arg, size_t arena_bytes, int *err, uint64_t *ready_ns)
+{
+    struct pool_config cfg = { init, init_arg, arena_bytes, ready_ns };
+    struct pool *p;
+    *err = pool_open(&p, pool_ops_of(kind), workers, &cfg);
+    return p;
 }
 
 void pool_set_task_timeout(struct pool *p, double seconds)
@@ -502,12 +389,12 @@ int pool_map(struct pool *p, size_t n, enum sched_kind sched, size_t chunk,
              pool_task_fn fn, void *ctx, uint64_t arg, struct pool_error *e)
 {
     struct pool_shm *s = p->shm;
-    int monitor = p->kind == POOL_FORK || p->timeout_s > 0;
+    int monitor = p->ops->kill || p->timeout_s > 0;
 
     if (p->broken) {
         if (e)
             *e = s->crash;
-        return -1;
+        return s->crash.cause == POOL_TIMEOUT ? -ETIMEDOUT : -ECHILD;
     }
     s->fn = fn;
     s->ctx = ctx;
@@ -516,7 +403,6 @@ int pool_map(struct pool *p, size_t n, enum sched_kind sched, size_t chunk,
     s->chunk = chunk;
     s->sched = (int)sched;
     atomic_store_explicit(&s->next, 0, memory_order_relaxed);
-    atomic_store_explicit(&s->done, 0, memory_order_relaxed);
     atomic_store_explicit(&s->left, 0, memory_order_relaxed);
     atomic_store_explicit(&s->done_word, 0, memory_order_relaxed);
     atomic_store_explicit(&s->batch_id, ++p->batch_seq, memory_order_release);
@@ -525,8 +411,10 @@ int pool_map(struct pool *p, size_t n, enum sched_kind sched, size_t chunk,
 
     while (atomic_load_explicit(&s->done_word, memory_order_acquire) == 0) {
         sync_wait(&s->done_word, 0, monitor ? MONITOR_NS : 0);
-        if (monitor && (check_workers(p, e) || check_timeouts(p, e)))
-            return -1;
+        if (monitor && check_workers(p, e))
+            return -ECHILD;
+        if (monitor && check_timeouts(p, e))
+            return -ETIMEDOUT;
     }
     return 0;
 }
@@ -536,113 +424,6 @@ void *pool_arena(struct pool *p, size_t *len)
     if (len)
         *len = p->arena_len;
     return p->arena;
-}
-
-struct pool_future *pool_submit(struct pool *p, pool_call_fn fn, const void *in,
-                                size_t in_len, size_t out_len)
-{
-    struct pool_shm *s = p->shm;
-    struct pool_future *f = NULL;
-
-    if (in_len > POOL_ARG_MAX || out_len > POOL_ARG_MAX) {
-        errno = EINVAL;
-        return NULL;
-    }
-    if (atomic_load(&s->broken)) {
-        errno = EPIPE;
-        return NULL;
-    }
-    qlock(s);
-    for (unsigned k = 0; k < POOL_FUTURES; k++) {
-        unsigned i = (s->fut_hint + k) % POOL_FUTURES;
-        if (atomic_load(&s->fut[i].state) == FUT_FREE) {
-            f = &s->fut[i];
-            s->fut_hint = i + 1;
-            break;
-        }
-    }
-    if (!f) {
-        qunlock(s);
-        errno = EAGAIN;
-        return NULL;
-    }
-    f->fn = fn;
-    f->owner = p;
-    f->in_len = (uint32_t)in_len;
-    f->out_len = (uint32_t)out_len;
-    f->result = 0;
-    if (in_len)
-        memcpy(f->in, in, in_len);
-    atomic_store(&f->state, FUT_QUEUED);
-    s->queue[s->q_tail % POOL_FUTURES] = (uint32_t)(f - s->fut);
-    __atomic_store_n(&s->q_tail, s->q_tail + 1, __ATOMIC_RELEASE);
-    qunlock(s);
-    atomic_fetch_add_explicit(&s->gen, 1, memory_order_release);
-    sync_wake(&s->gen, 1);
-    return f;
-}
-
-int pool_future_done(struct pool_future *f)
-{
-    struct pool *p = f->owner;
-    /* The parent of a process pool also looks for dead workers, so that polling for a
-     * result after a crash ends with -ECHILD instead of spinning forever. */
-    if (atomic_load(&f->state) != FUT_DONE && p->kind == POOL_FORK && pool_self(p) < 0 &&
-        getpid() == p->parent)
-        check_workers(p, NULL);
-    return atomic_load_explicit(&f->state, memory_order_acquire) == FUT_DONE;
-}
-
-int pool_future_get(struct pool_future *f, void *out, int timeout_ms, struct pool_error *e)
-{
-    struct pool *p = f->owner;
-    struct pool_shm *s = p->shm;
-    int in_worker = pool_self(p) >= 0;
-    int parent = !in_worker && getpid() == p->parent;
-    uint64_t deadline = timeout_ms >= 0 ? runner_now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
-    int rc;
-
-    if (in_worker && atomic_load(&f->state) != FUT_DONE) {
-        /* A task waiting on its own pool: if every worker is waiting, no one is left to
-         * run what they wait for. Python hangs here; we say so. */
-        if (atomic_fetch_add(&s->blocked, 1) + 1 >= p->workers) {
-            atomic_fetch_sub(&s->blocked, 1);
-            if (e)
-                *e = (struct pool_error){ .cause = POOL_DEADLOCK, .task = -1,
-                                          .worker = (unsigned)tl_worker, .exit_status = -1 };
-            return -EDEADLK;
-        }
-    }
-    for (;;) {
-        uint32_t st = atomic_load_explicit(&f->state, memory_order_acquire);
-        if (st == FUT_DONE)
-            break;
-        uint64_t slice = MONITOR_NS;
-        if (deadline) {
-            uint64_t now = runner_now_ns();
-            if (now >= deadline) {
-                if (in_worker)
-                    atomic_fetch_sub(&s->blocked, 1);
-                return -ETIMEDOUT;
-            }
-            if (deadline - now < slice)
-                slice = deadline - now;
-        }
-        sync_wait(&f->state, st, parent && p->kind == POOL_FORK ? slice : (deadline ? slice : 0));
-        if (parent)
-            check_workers(p, NULL);
-    }
-    if (in_worker)
-        atomic_fetch_sub(&s->blocked, 1);
-    rc = f->result;
-    if (rc == -ECHILD) {
-        if (e)
-            *e = s->crash;
-    } else if (out && f->out_len) {
-        memcpy(out, f->out, f->out_len);
-    }
-    atomic_store(&f->state, FUT_FREE);
-    return rc;
 }
 
 int pool_self(const struct pool *p)
@@ -662,20 +443,53 @@ enum pool_kind pool_kind_of(const struct pool *p)
 
 pid_t pool_worker_pid(const struct pool *p, unsigned w)
 {
-    return p->kind == POOL_FORK && w < p->workers ? p->shm->w[w].pid : 0;
+    return w < p->workers ? p->shm->w[w].pid : 0;
 }
 
 void pool_destroy(struct pool *p)
 {
     if (!p)
         return;
-    if (p->broken) {
-        stop_workers(p, p->workers, 1);
-        pool_free(p, p->kind == POOL_THREAD);
-        return;
-    }
-    stop_workers(p, p->workers, 0);
-    pool_free(p, 0);
+    stop_workers(p, p->broken);
+    /* Threads of a broken pool may still run (one stuck in a task): keep it. */
+    pool_free(p, p->broken && !p->ops->kill);
+}
+
+/* What future.c asks of the pool. */
+struct pool_futures *pool__futures(const struct pool *p)
+{
+    return p->futures;
+}
+
+void pool__kick(struct pool *p, int n)
+{
+    atomic_fetch_add_explicit(&p->shm->gen, 1, memory_order_release);
+    sync_wake(&p->shm->gen, n);
+}
+
+int pool__broken(const struct pool *p)
+{
+    return (int)atomic_load(&p->shm->broken);
+}
+
+int pool__alive(const struct pool *p, unsigned w)
+{
+    return p->alive[w];
+}
+
+const struct pool_error *pool__crash(const struct pool *p)
+{
+    return &p->shm->crash;
+}
+
+int pool__must_reap(const struct pool *p)
+{
+    return p->ops->kill && pool_self(p) < 0 && getpid() == p->parent;
+}
+
+void pool__reap(struct pool *p)
+{
+    check_workers(p, NULL);
 }
 
 void pool_error_str(const struct pool_error *e, enum pool_kind kind, char *buf, size_t n)

@@ -1,8 +1,15 @@
 /* pool.h: the worker-pool engine behind the fork and thread runners and the fpool_/tpool_
- * libraries. One scheduling core; only how workers start and share memory differs. */
+ * libraries: map scheduling over workers that are processes or threads. How workers start
+ * and end is not here but in a struct pool_ops (runners/fork.c, runners/thread.c); the
+ * submitted calls (futures) are in future.h.
+ *
+ * Errors, for all of lib/ except the student-facing fpool_/tpool_ constructors: a function
+ * returns 0 (or a count or an id) on success and a negative errno on failure; an object it
+ * makes comes back through an out parameter. It cleans up what it took before failing. */
 #ifndef PARLAB_POOL_H
 #define PARLAB_POOL_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -13,19 +20,16 @@ enum pool_kind { POOL_FORK, POOL_THREAD };
 /* Runs once in each worker before it takes work. `worker` is 0..W-1. */
 typedef void (*pool_init_fn)(void *arg, unsigned worker);
 /* One task of a map. ctx must point to memory every worker sees: memory that existed
- * before pool_create (each forked worker has its own copy of it) or shared memory. `arg`
+ * before pool_open (each forked worker has its own copy of it) or shared memory. `arg`
  * travels through shared memory, so it may change between maps (the step number). */
 typedef void (*pool_task_fn)(void *ctx, uint64_t arg, size_t task, unsigned worker);
-/* A submitted call: reads `in`, writes `out`, returns 0 or a positive error code (the C
- * counterpart of a raised exception). */
-typedef int (*pool_call_fn)(const void *in, void *out);
 
 /* Why a map or a future failed. */
 struct pool_error {
     int cause;        /* 0, POOL_CRASHED, POOL_TIMEOUT, POOL_DEADLOCK */
     long task;        /* the task running, or -1 */
     unsigned worker;
-    pid_t pid;        /* the worker's pid (fork) or 0 */
+    pid_t pid;        /* the worker's pid (processes) or 0 */
     int signal;       /* the signal that killed it, or 0 */
     int exit_status;  /* its exit status if it exited, or -1 */
 };
@@ -34,20 +38,58 @@ enum { POOL_CRASHED = 1, POOL_TIMEOUT, POOL_DEADLOCK };
 /* Describe e as "task 3 (worker pid 1234) killed by SIGSEGV". */
 void pool_error_str(const struct pool_error *e, enum pool_kind kind, char *buf, size_t n);
 
-#define POOL_ARG_MAX 240      /* bytes of a submitted call's input or output */
-#define POOL_FUTURES 1024     /* calls in flight at once */
-
 struct pool;
-struct pool_future;
+
+/* A started worker, as its pool_ops knows it. */
+struct pool_handle {
+    pid_t pid;            /* a worker process, or 0 */
+    pthread_t thread;     /* a worker thread */
+};
 
 /*
- * Start W workers (processes or threads) that run init(init_arg, w) once each and then
- * wait for work. arena_bytes of shared memory are reserved for copying map arguments to
- * workers (fork needs it: memory mapped after the fork is not shared). Returns the pool,
- * or NULL with *err = -errno (workers already started are stopped and reaped). When
- * ready_ns is not NULL it receives the time from the call until every worker is ready.
- * Parent only.
+ * How a pool's workers start and end. The engine calls these in the parent only.
+ * start: begin worker w, which must call pool_worker_main(p, w) and then end (a process
+ *        _exit(0)s). Fills *h. 0 or -errno.
+ * reap:  has worker h ended? With block, wait until it has. 1 with *status (a wait(2)
+ *        status) once it has ended and is reaped, else 0.
+ * kill:  end worker h at once (it is reaped later). NULL when a worker cannot be stopped
+ *        alone (a thread): a broken pool of such workers is abandoned, not freed.
  */
+struct pool_ops {
+    enum pool_kind kind;
+    const char *what;     /* "process" or "thread", for messages */
+    int (*start)(struct pool *p, unsigned w, struct pool_handle *h);
+    int (*reap)(struct pool_handle *h, int block, int *status);
+    void (*kill)(struct pool_handle *h);
+};
+/* Worker processes (fork, waitpid, kill): defined in runners/fork.c. */
+extern const struct pool_ops pool_processes;
+/* Worker threads (pthread_create, pthread_join): defined in runners/thread.c. */
+extern const struct pool_ops pool_threads;
+const struct pool_ops *pool_ops_of(enum pool_kind kind);
+
+/* What a pool may be given beyond its workers; NULL means none of it. */
+struct pool_config {
+    pool_init_fn init;    /* run once per worker before it takes work, or NULL */
+    void *init_arg;
+    size_t arena_bytes;   /* shared bytes for map arguments (memory mapped after a fork
+                             is not shared), or 0 */
+    uint64_t *ready_ns;   /* receives the time from the call until every worker is ready */
+};
+
+/*
+ * Start W workers with ops, run each one's initializer, and return once all of them wait
+ * for work. 0 with *out set, or -errno (-EINVAL for W = 0, -ECHILD when a worker died in
+ * its initializer) with every worker already started stopped and reaped. Parent only.
+ */
+int pool_open(struct pool **out, const struct pool_ops *ops, unsigned workers,
+              const struct pool_config *cfg);
+
+/* The body of every worker: the initializer, then take maps and calls until the pool
+ * closes. Called by pool_ops.start in the new worker; returns when the pool closes. */
+void pool_worker_main(struct pool *p, unsigned w);
+
+/* The older form of pool_open, kept for its callers: the pool, or NULL with *err = -errno. */
 struct pool *pool_create(enum pool_kind kind, unsigned workers, pool_init_fn init,
                          void *init_arg, size_t arena_bytes, int *err, uint64_t *ready_ns);
 
@@ -56,9 +98,9 @@ void pool_set_task_timeout(struct pool *p, double seconds);
 
 /*
  * Run fn(ctx, arg, i, w) for i in [0, n) on the workers under the schedule, and wait
- * until every worker has finished its share (the barrier). Returns 0, or -1 with *e
- * filled when a worker crashed or a task ran past its timeout; the pool is then broken
- * and only pool_destroy may follow. Parent only, one map at a time.
+ * until every worker has finished its share (the barrier). Returns 0, or -ECHILD (a worker
+ * died) or -ETIMEDOUT (a task ran past its timeout) with *e filled; the pool is then
+ * broken and only pool_destroy may follow. Parent only, one map at a time.
  */
 int pool_map(struct pool *p, size_t n, enum sched_kind sched, size_t chunk,
              pool_task_fn fn, void *ctx, uint64_t arg, struct pool_error *e);
@@ -66,34 +108,17 @@ int pool_map(struct pool *p, size_t n, enum sched_kind sched, size_t chunk,
 /* Shared bytes for map arguments: valid in every worker. NULL if arena_bytes was 0. */
 void *pool_arena(struct pool *p, size_t *len);
 
-/*
- * Queue fn(in, out) to run on some worker. Returns a future or NULL (errno EAGAIN when
- * POOL_FUTURES are in flight, EINVAL when in_len/out_len exceed POOL_ARG_MAX, EPIPE
- * when the pool is broken). A worker may submit to its own pool.
- */
-struct pool_future *pool_submit(struct pool *p, pool_call_fn fn, const void *in,
-                                size_t in_len, size_t out_len);
-/*
- * Wait up to timeout_ms (<0: forever) for the future. Returns 0 with out filled, a
- * positive error the call returned, -ETIMEDOUT or -EDEADLK (when every worker would be
- * waiting on futures of its own pool; the call is still queued), or -ECHILD when its
- * worker died (e describes it). After -ETIMEDOUT and -EDEADLK the future stays valid;
- * after anything else it is released.
- */
-int pool_future_get(struct pool_future *f, void *out, int timeout_ms, struct pool_error *e);
-/* 1 once the future has a result (get will not block). In the parent of a process
- * pool it also reaps dead workers, failing their futures. */
-int pool_future_done(struct pool_future *f);
-
 /* The worker index of the caller if it is a worker of p, else -1. */
 int pool_self(const struct pool *p);
 unsigned pool_workers(const struct pool *p);
 enum pool_kind pool_kind_of(const struct pool *p);
-/* The pid of worker w (fork) or 0. */
+/* The pid of worker w (processes) or 0. */
 pid_t pool_worker_pid(const struct pool *p, unsigned w);
 
 /* Stop the workers after the work queued so far, reap them all and free the pool. If the
  * pool is broken, workers are killed instead. Parent only. */
 void pool_destroy(struct pool *p);
+
+#include "future.h"   /* submitted calls: pool_submit, pool_future_get, ... */
 
 #endif

@@ -1,7 +1,9 @@
 /* common.c: what every runner shares: schedule names, the clock, task execution with
- * tracing and planted faults, static blocks, and error reports. */
+ * tracing and planted faults, child processes, static blocks, error reports, and one job
+ * on a pool (fork and thread). */
 #define _GNU_SOURCE
 #include "runner.h"
+#include "../lib/pool.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -158,6 +160,14 @@ void runner_exec_task(const struct job *job, const struct plan *plan, unsigned s
     }
 }
 
+void runner_child_setup(pid_t parent)
+{
+    runner_child_init();
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent)    /* the parent died before prctl took effect */
+        _exit(1);
+}
+
 pid_t runner_fork_worker(void)
 {
     pid_t parent = getpid();
@@ -165,12 +175,53 @@ pid_t runner_fork_worker(void)
     pid_t pid = fork();
     if (pid > 0)
         runner_child_add(pid);
-    if (pid != 0)
-        return pid;
-    runner_child_init();
-    prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (getppid() != parent)    /* the parent died before prctl took effect */
-        _exit(1);
+    if (pid == 0)
+        runner_child_setup(parent);
+    return pid;
+}
+
+/* A map task of a job: one task as every runner runs it. */
+struct pool_job {
+    struct job *job;
+    const struct plan *plan;
+    struct partial *slots;
+};
+
+static void pool_job_task(void *ctx, uint64_t step, size_t task, unsigned worker)
+{
+    struct pool_job *pj = ctx;
+    runner_exec_task(pj->job, pj->plan, (unsigned)step, task, worker, pj->slots);
+}
+
+int runner_pool_run(const struct pool_ops *ops, struct job *job, const struct plan *plan,
+                    struct partial *slots, struct outcome *out)
+{
+    /* Built before the pool, so each forked worker has its own copy at this address. */
+    struct pool_job pj = { job, plan, slots };
+    struct pool_error e;
+    struct pool *p;
+    char why[200];
+    int err;
+
+    if ((err = pool_open(&p, ops, plan->workers, NULL)))
+        return outcome_fail(out, PARLAB_EXIT_OS, "cannot start %u %s workers: %s",
+                            plan->workers, ops->what, strerror(-err));
+    /* A worker process past its timeout can be killed alone; a thread cannot, so thread
+     * runs leave timeouts to the harness's watchdog, which ends the process at once
+     * (freeing memory a stuck thread still uses would only crash it). */
+    if (ops->kill)
+        pool_set_task_timeout(p, plan->task_timeout_s);
+    for (unsigned s = 0; s < job->steps; s++) {
+        if (pool_map(p, job->tasks, plan->schedule, plan->chunk, pool_job_task, &pj, s, &e)) {
+            pool_error_str(&e, ops->kind, why, sizeof why);
+            pool_destroy(p);
+            /* Policy: fail fast. The pool is shut down and the tasks not yet run are
+             * dropped, as ProcessPoolExecutor's BrokenProcessPool does, not rerun. */
+            return outcome_fail(out, PARLAB_EXIT_SOFTWARE, "%s; pool shut down, remaining tasks dropped",
+                                why);
+        }
+    }
+    pool_destroy(p);
     return 0;
 }
 

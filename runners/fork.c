@@ -1,10 +1,71 @@
-/* fork.c: a persistent pool of forked workers claiming tasks from shared memory. */
-#include "pool_runner.h"
+/* fork.c: a persistent pool of forked worker processes claiming tasks from shared memory
+ * (multiprocessing.Pool). Read top to bottom: fork() starts each worker, the worker loop
+ * runs in the child, waitpid() reaps it. What fork and thread share, how a map's tasks are
+ * claimed under a schedule, is lib/pool.c; runner_pool_run (common.c) drives one job. */
+#define _GNU_SOURCE
+#include "runner.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../lib/pool.h"
+
+/* Start worker w as a child process. Everything the child needs (the job, the result
+ * slots, the pool's shared block) was mapped before this fork, so it sees the same
+ * memory; what it writes is shared only where that memory is MAP_SHARED. */
+static int fork_start(struct pool *p, unsigned w, struct pool_handle *h)
+{
+    pid_t parent = getpid();
+    fflush(NULL);                     /* or the child would print our buffers again */
+    pid_t pid = fork();
+    if (pid < 0)
+        return -errno;
+    if (pid == 0) {                   /* the child: the worker */
+        runner_child_setup(parent);   /* default signal handlers; die with the parent */
+        pool_worker_main(p, w);       /* the worker loop: wait for a map, claim tasks, run
+                                         them, until the pool closes */
+        fflush(NULL);                 /* what its tasks printed */
+        _exit(0);
+    }
+    runner_child_add(pid);            /* a signal that ends parlab kills and reaps it too */
+    *h = (struct pool_handle){ .pid = pid };
+    return 0;
+}
+
+/* Reap the worker if it has ended (or, with block, once it has). */
+static int fork_reap(struct pool_handle *h, int block, int *status)
+{
+    pid_t r;
+    while ((r = waitpid(h->pid, status, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+        ;
+    if (r != h->pid)
+        return 0;
+    runner_child_del(h->pid);
+    return 1;
+}
+
+/* A process can be stopped alone, unlike a thread: a crash or a task past its timeout
+ * costs one worker, not the run. */
+static void fork_kill(struct pool_handle *h)
+{
+    kill(h->pid, SIGKILL);
+}
+
+const struct pool_ops pool_processes = {
+    .kind = POOL_FORK,
+    .what = "process",
+    .start = fork_start,
+    .reap = fork_reap,
+    .kill = fork_kill,
+};
 
 static int fork_run(struct job *job, const struct plan *plan, struct partial *slots,
                     struct outcome *out)
 {
-    return pool_runner_run(POOL_FORK, job, plan, slots, out);
+    return runner_pool_run(&pool_processes, job, plan, slots, out);
 }
 
 const struct runner runner_fork = {

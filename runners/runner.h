@@ -128,6 +128,16 @@ void runner_child_init(void);
  * A child ends with _exit(), after fflush(NULL) if its tasks may print.
  */
 pid_t runner_fork_worker(void);
+/* The child's half of runner_fork_worker, for a runner that calls fork() itself:
+ * inherited handlers reset, death with the parent (parent: the pid before the fork). */
+void runner_child_setup(pid_t parent);
+
+/* One job on a pool whose workers ops starts (lib/pool.h: pool_processes for fork,
+ * pool_threads for thread): one pool per run, one map per step, the map's end the
+ * barrier between steps. Returns 0, or -1 with out filled. */
+struct pool_ops;
+int runner_pool_run(const struct pool_ops *ops, struct job *job, const struct plan *plan,
+                    struct partial *slots, struct outcome *out);
 
 /* "task 3 (worker pid 1234) killed by SIGSEGV", or "... exited with status 3"; task < 0
  * reads "worker pid 1234, between tasks, ...". sig 0 means it exited with exit_status. */
