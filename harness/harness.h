@@ -128,8 +128,6 @@ void guard_install(const char *runner);
 int guard_watch_start(const struct plan *plan, unsigned slots);
 void guard_watch_stop(void);
 
-/* The CPUs this process may run on. */
-unsigned cpus_allowed(void);
 /* Restrict the process to the first k allowed CPUs. 0, or -errno. */
 int cpus_restrict(unsigned k);
 

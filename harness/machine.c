@@ -8,14 +8,6 @@
 #include <unistd.h>
 #include "harness.h"
 
-unsigned cpus_allowed(void)
-{
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set))
-        return 1;
-    return (unsigned)CPU_COUNT(&set);
-}
-
 int cpus_restrict(unsigned k)
 {
     cpu_set_t set, keep;

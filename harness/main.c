@@ -1,6 +1,7 @@
 /* main.c: the parlab command line: a table of subcommands, usage and exit statuses. */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 #include "harness.h"
 
 static void csv_size(uint64_t v)
@@ -136,8 +137,17 @@ static void usage(FILE *f)
                "  -h, --help     this help      -V, --version  the version\n");
 }
 
+/* A runner that cannot return (libgomp calls exit()) ends the process through here. */
+static void main_fatal(int code, const char *msg)
+{
+    fflush(stdout);
+    die(code, "%s", msg);
+    _exit(code);
+}
+
 int main(int argc, char **argv)
 {
+    runner_fatal_hook = main_fatal;
     if (argc < 2) {
         usage(stderr);
         return PARLAB_EXIT_USAGE;

@@ -118,14 +118,6 @@ static struct pool *engine(const struct fpool *fp)
     return fp->sh->pool;
 }
 
-static unsigned cpus_usable(void)
-{
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set))
-        return 1;
-    return (unsigned)CPU_COUNT(&set);
-}
-
 static void init_trampoline(void *arg, unsigned worker)
 {
     struct fpool *fp = arg;
@@ -141,7 +133,7 @@ struct fpool *fpool__create(int thread, unsigned workers, fpool_init_fn init, vo
     if (!fp)
         return NULL;
     if (workers == 0)
-        workers = cpus_usable();
+        workers = cpus_allowed();
     fp->kind = thread ? POOL_THREAD : POOL_FORK;
     fp->workers = workers;
     fp->creator = getpid();
@@ -548,13 +540,9 @@ void fpool_future_discard(struct fpool_future *f)
 long fpool_as_completed(struct fpool_future *const fs[], size_t n, int timeout_ms)
 {
     uint64_t deadline = 0;
-    struct timespec ts;
 
-    if (timeout_ms >= 0) {
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        deadline = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec +
-                   (uint64_t)timeout_ms * 1000000u;
-    }
+    if (timeout_ms >= 0)
+        deadline = runner_now_ns() + (uint64_t)timeout_ms * 1000000u;
     for (;;) {
         long first = -1;
         for (size_t i = 0; i < n; i++) {
@@ -571,8 +559,7 @@ long fpool_as_completed(struct fpool_future *const fs[], size_t n, int timeout_m
          * 1 ms slices (which also notices dead workers), then look at them all again. */
         int slice = 1;
         if (deadline) {
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+            uint64_t now = runner_now_ns();
             if (now >= deadline)
                 return fail(-ETIMEDOUT, "as_completed: none done within %d ms", timeout_ms);
             if (deadline - now < 1000000u)

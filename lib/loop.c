@@ -68,12 +68,13 @@ static uint64_t clock_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-struct loop *loop_create(void)
+int loop_open(struct loop **out)
 {
     struct loop *l = calloc(1, sizeof *l);
     int e;
+    *out = NULL;
     if (!l)
-        return NULL;
+        return -ENOMEM;
     l->epfd = l->tfd = -1;
     l->free_head = NO_POS;
     l->ev_cap = 64;
@@ -98,11 +99,11 @@ struct loop *loop_create(void)
         goto err;
     }
     l->now = clock_ns();
-    return l;
+    *out = l;
+    return 0;
 err:
     loop_destroy(l);
-    errno = e;
-    return NULL;
+    return -e;
 }
 
 void loop_destroy(struct loop *l)

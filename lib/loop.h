@@ -34,9 +34,11 @@ typedef void (*loop_timer_fn)(struct loop *loop, uint64_t id, void *arg);
 /* A deferred callback, run once. */
 typedef void (*loop_defer_fn)(struct loop *loop, void *arg);
 
-/* Make a loop. Returns it, or NULL with errno set (EMFILE, ENOMEM, ...). The caller
- * frees it with loop_destroy(). */
-struct loop *loop_create(void);
+/* Errors follow lib/pool.h: 0 or -errno, objects through an out parameter. */
+
+/* Make a loop: 0 with *out set, or -errno (-EMFILE, -ENOMEM, ...). The caller frees it
+ * with loop_destroy(). */
+int loop_open(struct loop **out);
 
 /*
  * Call cb(loop, fd, events, arg) whenever fd is ready for `events` (LOOP_READABLE

@@ -5,9 +5,6 @@
 
 #include "pool.h"
 
-/* How often a waiting parent looks for dead workers and overdue tasks. */
-#define MONITOR_NS (5u * 1000u * 1000u)
-
 /* future.c's shared block: the queue of calls and their futures. */
 struct pool_futures;
 

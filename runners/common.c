@@ -6,6 +6,7 @@
 #include "../lib/pool.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -31,6 +32,14 @@ int sched_parse(const char *s, enum sched_kind *out)
             return 0;
         }
     return -1;
+}
+
+unsigned cpus_allowed(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set))
+        return 1;
+    return (unsigned)CPU_COUNT(&set);
 }
 
 uint64_t runner_now_ns(void)
@@ -245,6 +254,22 @@ void sched_static_block(size_t n, unsigned workers, unsigned w, size_t *lo, size
     size_t q = n / workers, r = n % workers;
     *lo = (size_t)w * q + (w < r ? w : r);
     *hi = *lo + q + (w < r ? 1 : 0);
+}
+
+void (*runner_fatal_hook)(int code, const char *msg);
+
+void runner_fatal(int code, const char *fmt, ...)
+{
+    char msg[256];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (runner_fatal_hook)
+        runner_fatal_hook(code, msg);
+    fflush(stdout);
+    fprintf(stderr, "%s\n", msg);
+    _exit(code);
 }
 
 int outcome_fail(struct outcome *out, int code, const char *fmt, ...)

@@ -35,9 +35,8 @@
 #include "../lib/loop.h"
 #include "../lib/sync.h"
 
-/* How often the first loop looks for ended loop processes that no pidfd reports (when
- * pidfd_open failed, e.g. out of fds under a low ulimit -n). */
-#define MONITOR_NS (5u * 1000u * 1000u)
+/* MONITOR_NS (runner.h): how often the first loop looks for ended loop processes that no
+ * pidfd reports (when pidfd_open failed, e.g. out of fds under a low ulimit -n). */
 
 /* What one loop publishes about itself: a cache line each, so loops never share one. */
 struct ep_slot {
@@ -352,9 +351,9 @@ static int run_step(struct ep_run *r, unsigned step)
 
 static _Noreturn void child_main(struct ep_run *r)
 {
-    r->loop = loop_create();
-    if (!r->loop) {
-        ep_fail(r, PARLAB_EXIT_OS, "event loop %u: cannot create: %s", r->k, strerror(errno));
+    int e = loop_open(&r->loop);
+    if (e) {
+        ep_fail(r, PARLAB_EXIT_OS, "event loop %u: cannot create: %s", r->k, strerror(-e));
         _exit(1);
     }
     struct ep_shm *s = r->shm;
@@ -595,9 +594,9 @@ static int epoll_run(struct job *job, const struct plan *plan, struct partial *s
             goto out;
     }
     /* The loop is made after the forks, so no other process shares its epoll set. */
-    r.loop = loop_create();
-    if (!r.loop) {
-        ep_fail(&r, PARLAB_EXIT_OS, "epoll: cannot create the event loop: %s", strerror(errno));
+    int e = loop_open(&r.loop);
+    if (e) {
+        ep_fail(&r, PARLAB_EXIT_OS, "epoll: cannot create the event loop: %s", strerror(-e));
         goto out;
     }
     if (r.kids && watch_kids(&r))

@@ -16,10 +16,8 @@ static void omp_exit_check(void)
 {
     if (!omp_starting)
         return;
-    fprintf(stderr, "parlab: omp: cannot start %u threads (libgomp gave up: see above)\n",
-            omp_wanted);
-    fflush(stdout);
-    _exit(PARLAB_EXIT_OS);
+    runner_fatal(PARLAB_EXIT_OS, "omp: cannot start %u threads (libgomp gave up: see above)",
+                 omp_wanted);
 }
 
 /* What the team reads, in statics rather than captured from this stack frame: GCC would

@@ -99,6 +99,11 @@ const struct runner *runner_find(const char *name);
 
 /* CLOCK_MONOTONIC in ns: one clock that every worker, thread or process, shares. */
 uint64_t runner_now_ns(void);
+/* The CPUs this process may run on (its affinity mask): the default worker count. */
+unsigned cpus_allowed(void);
+/* How often a parent waiting on worker processes looks for dead workers and overdue
+ * tasks (the pools and the epoll runner). */
+#define MONITOR_NS (5u * 1000u * 1000u)
 
 /*
  * Run one task as every runner must: the planted fault if this is the task, the
@@ -148,6 +153,15 @@ long runner_task_of_thread(void);
 
 /* The task range [*lo, *hi) that worker w runs under static scheduling. */
 void sched_static_block(size_t n, unsigned workers, unsigned w, size_t *lo, size_t *hi);
+
+/*
+ * End the process with `code` from a place that cannot return an outcome (libgomp calls
+ * exit() when it cannot start a thread). The message goes to runner_fatal_hook, which
+ * main sets so that it prints "parlab: <msg>"; without a hook it is printed as it is.
+ * Never returns.
+ */
+void runner_fatal(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
+extern void (*runner_fatal_hook)(int code, const char *msg);
 
 /* Fill out->msg with printf-style text and set out->code; returns -1 for `return`. */
 int outcome_fail(struct outcome *out, int code, const char *fmt, ...)

@@ -85,8 +85,8 @@ static void body_timer_order(void)
     struct fired f = { .n = 0 };
     struct tmark marks[7];
     uint64_t ids[7];
-    struct loop *l = loop_create();
-    CHECK(l != NULL);
+    struct loop *l;
+    CHECK(loop_open(&l) == 0);
     for (int i = 0; i < 7; i++) {
         marks[i] = (struct tmark){ &f, ms[i], runner_now_ns() + ms[i] * 1000000u };
         ids[i] = loop_add_timer(l, ms[i] * 1000000u, on_mark, &marks[i]);
@@ -144,8 +144,8 @@ static void body_many_timers(void)
     struct many m = { 0 };
     static struct many_timer tm[N];
     int before = open_fds();
-    struct loop *l = loop_create();
-    CHECK(l != NULL);
+    struct loop *l;
+    CHECK(loop_open(&l) == 0);
     int with_loop = open_fds();
     uint64_t t0 = runner_now_ns();
     for (unsigned i = 0; i < N; i++) {
@@ -201,8 +201,8 @@ static void body_pipe_fd(void)
     int fds[2];
     CHECK(pipe(fds) == 0);
     struct pipe_ctx p = { fds[0], fds[1], 0, 0 };
-    struct loop *l = loop_create();
-    CHECK(l != NULL);
+    struct loop *l;
+    CHECK(loop_open(&l) == 0);
     CHECK(loop_watch_fd(l, p.rd, LOOP_READABLE, on_readable, &p) == 0);
     CHECK(loop_watch_fd(l, p.rd, LOOP_READABLE, on_readable, &p) == -EEXIST);
     CHECK(loop_watch_count(l) == 1);
@@ -262,8 +262,8 @@ static void body_defer(void)
     CHECK(pipe(fds) == 0);
     CHECK(write(fds[1], "y", 1) == 1);         /* readable from the start */
     struct trail t = { .n = 0, .fd = fds[0] };
-    struct loop *l = loop_create();
-    CHECK(l != NULL);
+    struct loop *l;
+    CHECK(loop_open(&l) == 0);
     CHECK(loop_watch_fd(l, fds[0], LOOP_READABLE, on_fd_f, &t) == 0);
     CHECK(loop_defer(l, on_a, &t) == 0);
     CHECK(loop_run(l) == 0);
@@ -313,16 +313,15 @@ static void on_tick_then_defer(struct loop *l, uint64_t id, void *arg)
 static void body_stop(void)
 {
     struct ticker k = { 0, 3 };
-    struct loop *l = loop_create();
-    CHECK(l != NULL);
+    struct loop *l;
+    CHECK(loop_open(&l) == 0);
     CHECK(loop_add_timer(l, 100000u, on_tick_then_defer, &k) != 0);
     CHECK(loop_run(l) == 1);                 /* stopped, though a timer is pending */
     CHECK(k.ticks == 3);                     /* and `never` did not run */
     CHECK(loop_timer_count(l) == 1);
     loop_destroy(l);                         /* frees the pending timer and callback */
     /* A later loop_run carries on with what is pending. */
-    l = loop_create();
-    CHECK(l != NULL);
+    CHECK(loop_open(&l) == 0);
     k = (struct ticker){ 0, 5 };
     CHECK(loop_add_timer(l, 100000u, on_tick, &k) != 0);
     CHECK(loop_run(l) == 1);
