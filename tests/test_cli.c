@@ -111,6 +111,39 @@ static void test_list_help_version(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "usage"));
 }
 
+/* parlab list --format csv: the header scripts rely on, then one row per registry entry
+ * with as many fields, the summary quoted last. */
+static void test_list_csv(void)
+{
+    struct cmd_result r;
+    run_parlab(&r, 10, "list", "--format", "csv", (char *)NULL);
+    CU_ASSERT_EQUAL_FATAL(r.status, 0);
+    const char *hdr = "type,name,kind,default_size,min_size,max_size,default_tasks,"
+                      "default_steps,test_size,tiny_size,quick_size,bench_size,full_size,"
+                      "tiny_args,bench_args,check,schedules,flags,summary\n";
+    CU_ASSERT_EQUAL_FATAL(strncmp(r.out, hdr, strlen(hdr)), 0);
+    int rows = 0;
+    for (const char *line = r.out + strlen(hdr); *line; rows++) {
+        const char *end = strchr(line, '\n'), *q = strchr(line, '"');
+        CU_ASSERT_FATAL(end != NULL && q != NULL && q < end && end[-1] == '"');
+        int commas = 0;
+        for (const char *c = line; c < q; c++)
+            commas += *c == ',';
+        CU_ASSERT_EQUAL(commas, 18);
+        CU_ASSERT(strncmp(line, "workload,", 9) == 0 || strncmp(line, "runner,", 7) == 0);
+        line = end + 1;
+    }
+    int want = 0;
+    for (const struct workload *const *w = wl_registry; *w; w++)
+        want++;
+    for (const struct runner *const *rr = runner_registry; *rr; rr++)
+        want++;
+    CU_ASSERT_EQUAL(rows, want);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\nworkload,nbody,cpu,2000,2,1000000,64,10,"));
+    run_parlab(&r, 10, "list", "--format", "xml", (char *)NULL);
+    CU_ASSERT_EQUAL(r.status, 64);
+}
+
 /* Each bad input: exit 64, nothing on stdout, one line on stderr containing `needle`. */
 static const struct bad {
     const char *args[10];
@@ -189,6 +222,7 @@ CU_TestInfo tests_cli[] = {
     { "csv header and one row per repeat", test_csv_shape },
     { "json is an array of objects", test_json_shape },
     { "list, help and version", test_list_help_version },
+    { "list --format csv for scripts", test_list_csv },
     { "bad inputs exit 64 with one line", test_bad_inputs },
     { "a wrong result exits 1", test_wrong_result_exits_1 },
     { "sizes as 1000000, 1M, 1e6", test_number_forms },

@@ -1,7 +1,10 @@
 /* test_workloads.c: every workload's known answers at small sizes, through the seq runner. */
 #include <CUnit/CUnit.h>
+#include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include "util.h"
+#include "../workloads/workload.h"
 
 static void expect(const char *wl, uint64_t n, size_t tasks, const char *want)
 {
@@ -87,7 +90,39 @@ static void test_noop_counts_tasks(void)
     expect("noop", 1000, 1000, "1000");
 }
 
+/* Every entry is complete (wl_check), and wl_check names each trap a new entry can fall
+ * into: max_size 0, a missing test size, a CPU workload without bench sizes. */
+static void test_registry_complete(void)
+{
+    char why[160];
+    for (const struct workload *const *w = wl_registry; *w; w++) {
+        int rc = wl_check(*w, why, sizeof why);
+        if (rc)
+            fprintf(stderr, "\ntest_workloads: %s\n", why);
+        CU_ASSERT_EQUAL(rc, 0);
+    }
+    struct workload bad = *wl_find("primes");
+    bad.max_size = 0;
+    CU_ASSERT_EQUAL(wl_check(&bad, why, sizeof why), -EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "max_size"));
+    bad = *wl_find("primes");
+    bad.sizes.test = 0;
+    CU_ASSERT_EQUAL(wl_check(&bad, why, sizeof why), -EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "sizes.test"));
+    bad = *wl_find("primes");
+    bad.sizes.quick = 0;
+    CU_ASSERT_EQUAL(wl_check(&bad, why, sizeof why), -EINVAL);
+    bad = *wl_find("primes");
+    bad.default_tasks = 0;
+    CU_ASSERT_EQUAL(wl_check(&bad, why, sizeof why), -EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(why, "default_tasks"));
+    bad = *wl_find("noop");
+    bad.default_tasks = 0;            /* one task per item: default_tasks is not read */
+    CU_ASSERT_EQUAL(wl_check(&bad, why, sizeof why), 0);
+}
+
 CU_TestInfo tests_workloads[] = {
+    { "every registry entry is complete", test_registry_complete },
     { "primes known answers", test_primes_known },
     { "sumsq known answers", test_sumsq_known },
     { "sumsq across the 64-bit boundary", test_sumsq_128bit_boundary },
