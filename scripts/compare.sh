@@ -62,13 +62,7 @@ C_RUNNERS=()
 # The registry says what exists and at which sizes (README: parlab list --format csv).
 c_list=$("$PARLAB" list --format csv)
 c_have=$(awk -F, '$1 == "runner" { print $2 }' <<<"$c_list")
-for r in seq fork thread epoll omp spawn; do
-  if grep -qx "$r" <<<"$c_have"; then
-    C_RUNNERS+=("$r")
-  else
-    say "parlab has no '$r' runner in this build: it is left out of the comparison"
-  fi
-done
+mapfile -t C_RUNNERS <<<"$c_have"
 mapfile -t PY_MODELS < <("$PYTHON" "$PEER" list | runners_of)
 [ ${#PY_MODELS[@]} -gt 0 ] || die "$PYTHON $PEER list shows no models"
 # The CPU workloads of the registry that the Python peer also implements, each with the
