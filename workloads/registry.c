@@ -3,10 +3,10 @@
 #include "workload.h"
 
 extern const struct workload wl_primes, wl_sumsq, wl_montecarlo, wl_mandelbrot, wl_nbody,
-    wl_noop, wl_sleep, wl_collatz;
+    wl_noop, wl_sleep;
 
 const struct workload *const wl_registry[] = {
-    &wl_primes, &wl_sumsq, &wl_montecarlo, &wl_mandelbrot, &wl_nbody, &wl_noop, &wl_sleep, &wl_collatz,
+    &wl_primes, &wl_sumsq, &wl_montecarlo, &wl_mandelbrot, &wl_nbody, &wl_noop, &wl_sleep,
     NULL,
 };
 
