@@ -435,7 +435,7 @@ static int write_trace(const char *path, const struct trace_rec *t, size_t n, ui
 }
 
 /*
- * One repeat through the job lifecycle (harness/job.c): set up, run under r, combine in
+ * One repeat through the job lifecycle (above): set up, run under r, combine in
  * task order, verify, tear down. Fills row. Returns 0, or an exit status with the message
  * printed.
  */
