@@ -4,7 +4,6 @@
  * leaves of the speedup on real workloads. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <getopt.h>
 #include <math.h>
 #include <omp.h>
 #include <poll.h>
@@ -18,36 +17,36 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bench_util.h"
+#include "experiment.h"
 #include "../runners/sync.h"
 
 struct ov {
     int R;
     int quick;
     unsigned W;
-    struct bench_table tab;
+    struct exp_table tab;
     double *v;                 /* R samples of the figure being measured */
-    double omp_task_ns;        /* omp dynamic,1 per-task median: the dispatch yardstick */
+    double omp_task_ns;        /* omp dynamic,1 per-task mean: the dispatch yardstick */
     double thread_task_ns, fork_task_ns, fork_ready_ns;
-    double thread_ratio, fork_ratio;  /* against omp: median of the per-round ratios */
+    double thread_ratio, fork_ratio;  /* against omp: mean of the per-round ratios */
     int wrong;                 /* a run gave a wrong answer */
 };
 
 /* Print the R samples in o->v as one row. ratio: NAN for none. */
-static void emit(struct ov *o, const char *section, unsigned workers, enum bench_unit u,
+static void emit(struct ov *o, const char *section, unsigned workers, enum unit u,
                  double ratio, const char *note, const char *fmt, ...)
     __attribute__((format(printf, 7, 8)));
-static void emit(struct ov *o, const char *section, unsigned workers, enum bench_unit u,
+static void emit(struct ov *o, const char *section, unsigned workers, enum unit u,
                  double ratio, const char *note, const char *fmt, ...)
 {
-    struct bench_row r = { .section = section, .workers = workers, .unit = u, .ratio = ratio };
+    struct exp_row r = { .section = section, .workers = workers, .unit = u, .ratio = ratio };
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(r.what, sizeof r.what, fmt, ap);
     va_end(ap);
     snprintf(r.note, sizeof r.note, "%s", note ? note : "");
-    bench_stat_of(o->v, o->R, &r.st);
-    bench_table_row(&o->tab, &r);
+    stats_of(o->v, o->R, &r.st);
+    exp_row(&o->tab, &r);
 }
 
 /* ---- processes and threads ------------------------------------------------------ */
@@ -229,37 +228,35 @@ static int section_processes(struct ov *o)
         if ((e = in_child(omp_first_region, &o->W, &o->v[r], 1)))
             return die(PARLAB_EXIT_OS, "overhead: omp first parallel region in a child: %s",
                        strerror(-e));
-    emit(o, "start", o->W, BU_NS, NAN, "threads start inside", "omp first parallel region W=%u",
+    emit(o, "start", o->W, UNIT_NS, NAN, "threads start inside", "omp first parallel region W=%u",
          o->W);
 
     if ((e = measure_fork_wait(o->v, o->R, k)))
         return die(PARLAB_EXIT_OS, "overhead: fork: %s", strerror(-e));
-    emit(o, "process", 1, BU_NS, NAN, "", "fork+exit+wait (small parent)");
+    emit(o, "process", 1, UNIT_NS, NAN, "", "fork+exit+wait (small parent)");
     if ((e = in_child(big_parent_fork, &big, o->v, o->R)))
         return die(PARLAB_EXIT_OS, "overhead: fork from a %zu MiB parent: %s", big.bytes >> 20,
                    strerror(-e));
-    emit(o, "process", 1, BU_NS, NAN, "page tables are copied", "fork+exit+wait (%zu MiB touched parent)",
+    emit(o, "process", 1, UNIT_NS, NAN, "page tables are copied", "fork+exit+wait (%zu MiB touched parent)",
          big.bytes >> 20);
     if ((e = measure_fork_exec(o->v, o->R, o->quick ? 2 : 10)))
         return die(PARLAB_EXIT_OS, "overhead: fork+exec /bin/true: %s", strerror(-e));
-    emit(o, "process", 1, BU_NS, NAN, "", "fork+exec /bin/true+wait");
+    emit(o, "process", 1, UNIT_NS, NAN, "", "fork+exec /bin/true+wait");
     if ((e = measure_thread_create(o->v, o->R, o->quick ? 20 : 200)))
         return die(PARLAB_EXIT_OS, "overhead: pthread_create: %s", strerror(-e));
-    emit(o, "thread", 1, BU_NS, NAN, "", "pthread_create+join");
+    emit(o, "thread", 1, UNIT_NS, NAN, "", "pthread_create+join");
 
     if ((e = measure_pool_ready(POOL_FORK, o->W, o->v, o->R)))
         return die(PARLAB_EXIT_OS, "overhead: fork pool of %u: %s", o->W, strerror(-e));
     {
-        struct bench_stat s;
-        double tmp[BENCH_MAX_REPEAT];
-        memcpy(tmp, o->v, (size_t)o->R * sizeof *tmp);
-        bench_stat_of(tmp, o->R, &s);
-        o->fork_ready_ns = s.median;
+        struct stats s;
+        stats_of(o->v, o->R, &s);
+        o->fork_ready_ns = s.mean;
     }
-    emit(o, "start", o->W, BU_NS, NAN, "pool_create ready_ns", "fork pool ready W=%u", o->W);
+    emit(o, "start", o->W, UNIT_NS, NAN, "pool_create ready_ns", "fork pool ready W=%u", o->W);
     if ((e = measure_pool_ready(POOL_THREAD, o->W, o->v, o->R)))
         return die(PARLAB_EXIT_OS, "overhead: thread pool of %u: %s", o->W, strerror(-e));
-    emit(o, "start", o->W, BU_NS, NAN, "pool_create ready_ns", "thread pool ready W=%u", o->W);
+    emit(o, "start", o->W, UNIT_NS, NAN, "pool_create ready_ns", "thread pool ready W=%u", o->W);
     return 0;
 }
 
@@ -302,24 +299,22 @@ static void per_task(struct ov *o, size_t tasks)
         o->v[i] /= (double)tasks;
 }
 
-static double median_of(const struct ov *o)
+static double mean_of(const struct ov *o)
 {
-    double tmp[BENCH_MAX_REPEAT];
-    struct bench_stat s;
-    memcpy(tmp, o->v, (size_t)o->R * sizeof *tmp);
-    bench_stat_of(tmp, o->R, &s);
-    return s.median;
+    struct stats s;
+    stats_of(o->v, o->R, &s);
+    return s.mean;
 }
 
-/* Emit x[r] / y[r] over the rounds as a row of its own and return its median: a ratio
+/* Emit x[r] / y[r] over the rounds as a row of its own and return its mean: a ratio
  * that load drifting between rounds leaves alone, since both samples of a round saw the
  * same machine. */
 static double emit_ratio(struct ov *o, const double *x, const double *y, const char *what)
 {
     for (int i = 0; i < o->R; i++)
         o->v[i] = x[i] / y[i];
-    double m = median_of(o);
-    emit(o, "dispatch", o->W, BU_X, NAN, "per-round ratio, then median", "%s / omp per task",
+    double m = mean_of(o);
+    emit(o, "dispatch", o->W, UNIT_X, NAN, "per-round ratio, then the mean", "%s / omp per task",
          what);
     return m;
 }
@@ -342,8 +337,8 @@ static int section_dispatch(struct ov *o)
     const struct runner *omp = runner_find("omp"), *ep = runner_find("epoll");
     const struct runner *spawn = runner_find("spawn");
     size_t tasks = o->quick ? 100000 : 1000000, spawn_tasks = o->quick ? 100 : 2000;
-    double s_omp[BENCH_MAX_REPEAT], s_thr[BENCH_MAX_REPEAT], s_fork[BENCH_MAX_REPEAT],
-        s_ep[BENCH_MAX_REPEAT];
+    double s_omp[EXP_MAX_REPEAT], s_thr[EXP_MAX_REPEAT], s_fork[EXP_MAX_REPEAT],
+        s_ep[EXP_MAX_REPEAT];
     struct pool *tp = NULL, *fp = NULL;
     struct bench_job bj;
     struct bench_sample smp;
@@ -399,23 +394,23 @@ static int section_dispatch(struct ov *o)
     snprintf(note, sizeof note, "%zu noop tasks, warm, in turn with the others", tasks);
     if (omp) {
         take(o, s_omp, tasks);
-        o->omp_task_ns = median_of(o);
-        emit(o, "dispatch", o->W, BU_NS, NAN, note, "omp dynamic chunk 1 per task");
+        o->omp_task_ns = mean_of(o);
+        emit(o, "dispatch", o->W, UNIT_NS, NAN, note, "omp dynamic chunk 1 per task");
     } else {
-        bench_table_note(&o->tab, "omp: not built; dispatch ratios are left out");
+        exp_note(&o->tab, "omp: not built; dispatch ratios are left out");
     }
     take(o, s_thr, tasks);
-    o->thread_task_ns = median_of(o);
-    emit(o, "dispatch", o->W, BU_NS, NAN, note, "thread pool dynamic chunk 1 per task");
+    o->thread_task_ns = mean_of(o);
+    emit(o, "dispatch", o->W, UNIT_NS, NAN, note, "thread pool dynamic chunk 1 per task");
     take(o, s_fork, tasks);
-    o->fork_task_ns = median_of(o);
-    emit(o, "dispatch", o->W, BU_NS, NAN, note, "fork pool dynamic chunk 1 per task");
+    o->fork_task_ns = mean_of(o);
+    emit(o, "dispatch", o->W, UNIT_NS, NAN, note, "fork pool dynamic chunk 1 per task");
     if (ep) {
         take(o, s_ep, tasks);
         snprintf(note, sizeof note, "%zu noop tasks, one loop, %s", tasks, sched_name(ep_sched));
-        emit(o, "dispatch", 1, BU_NS, NAN, note, "epoll loop per task");
+        emit(o, "dispatch", 1, UNIT_NS, NAN, note, "epoll loop per task");
     } else {
-        bench_table_note(&o->tab, "epoll: runner not built yet (parlab list does not show it); "
+        exp_note(&o->tab, "epoll: runner not built yet (parlab list does not show it); "
                                   "its dispatch row is skipped");
     }
     if (omp) {
@@ -437,8 +432,8 @@ static int section_dispatch(struct ov *o)
         snprintf(note, sizeof note, "%zu noop tasks, a fork each", spawn_tasks);
         if (o->omp_task_ns > 0)
             snprintf(note + strlen(note), sizeof note - strlen(note),
-                     "; %.3g x the omp median", median_of(o) / o->omp_task_ns);
-        emit(o, "dispatch", o->W, BU_NS, NAN, note, "spawn per task");
+                     "; %.3g x the omp mean", mean_of(o) / o->omp_task_ns);
+        emit(o, "dispatch", o->W, UNIT_NS, NAN, note, "spawn per task");
         bench_job_close(&bj);
     }
     return 0;
@@ -697,7 +692,7 @@ static int section_sync(struct ov *o)
     for (int w = WAKE_PIPE; w <= WAKE_FUTEX; w++) {
         if ((e = measure_wake((enum wake_kind)w, o->v, o->R, rt)))
             return die(PARLAB_EXIT_OS, "overhead: %s round trip: %s", wake_names[w], strerror(-e));
-        emit(o, "wake", 2, BU_NS, NAN, "ping-pong, two threads", "round trip over %s",
+        emit(o, "wake", 2, UNIT_NS, NAN, "ping-pong, two threads", "round trip over %s",
              wake_names[w]);
     }
     for (int atomic = 0; atomic < 2; atomic++)
@@ -707,7 +702,7 @@ static int section_sync(struct ov *o)
                            "overhead: %s with %d threads: %s",
                            atomic ? "fetch_add" : "mutex", threads,
                            e == -EPROTO ? "increments were lost" : strerror(-e));
-            emit(o, "sync", (unsigned)threads, BU_NS, NAN,
+            emit(o, "sync", (unsigned)threads, UNIT_NS, NAN,
                  threads == 1 ? "per op, one thread" : "per op as each thread sees it",
                  "%s %s", atomic ? "atomic fetch_add" : "mutex lock+unlock",
                  threads == 1 ? "uncontended" : "contended by 2 threads");
@@ -731,11 +726,11 @@ static int section_speedup(struct ov *o)
     uint64_t sizes[2] = { o->quick ? 100000 : 2000000, o->quick ? 40000 : 1000000 };
     const struct runner *seq = runner_find("seq");
     struct { const struct runner *r; enum sched_kind s; } cf[MAX_CONFIGS];
-    static double wall[MAX_CONFIGS][BENCH_MAX_REPEAT];
-    double base[BENCH_MAX_REPEAT];
+    static double wall[MAX_CONFIGS][EXP_MAX_REPEAT];
+    double base[EXP_MAX_REPEAT];
     struct outcome oc;
     struct bench_sample smp;
-    char ref[128], why[256], note[160], size[32], ws[64];
+    char ref[128], why[256], note[200], size[32], ws[96];
     int n = 0;
 
     if (!seq)
@@ -776,15 +771,14 @@ static int section_speedup(struct ov *o)
         }
         memcpy(o->v, base, (size_t)o->R * sizeof *base);
         snprintf(note, sizeof note, "the baseline; result %s", ref);
-        emit(o, "speedup", 1, BU_NS, NAN, note, "%s N=%s seq wall", wl->name, size);
+        emit(o, "speedup", 1, UNIT_NS, NAN, note, "%s N=%s seq wall", wl->name, size);
         for (int c = 0; c < n; c++) {
-            struct bench_stat st;
-            memcpy(o->v, wall[c], (size_t)o->R * sizeof *base);
-            bench_stat_of(o->v, o->R, &st);
-            snprintf(note, sizeof note, "wall %s", bench_fmt_stat(ws, sizeof ws, &st, BU_NS));
+            struct stats st;
+            stats_of(wall[c], o->R, &st);
+            snprintf(note, sizeof note, "wall %s", fmt_summary(ws, sizeof ws, &st, UNIT_NS));
             for (int i = 0; i < o->R; i++)
                 o->v[i] = base[i] / wall[c][i];
-            emit(o, "speedup", o->W, BU_X, NAN, note, "%s N=%s %s %s", wl->name, size,
+            emit(o, "speedup", o->W, UNIT_X, NAN, note, "%s N=%s %s %s", wl->name, size,
                  cf[c].r->name, sched_name(cf[c].s));
         }
         bench_job_close(&bj);
@@ -796,95 +790,46 @@ fail:
     return 0;
 }
 
-/* ---- the command ------------------------------------------------------------------- */
+/* ---- the experiment ---------------------------------------------------------------- */
 
-static void overhead_usage(FILE *f)
+static void overhead_help(FILE *f)
 {
     fprintf(f,
-        "usage: parlab overhead [--repeat R] [--format text|csv] [--quick]\n"
         "  what each building block costs, at W = the CPUs this process may use:\n"
         "  fork, fork+exec, pthread_create, pool start-up, per-task dispatch (thread, fork,\n"
         "  omp, epoll, spawn; also as a ratio to omp dynamic,1), wake-up round trips,\n"
-        "  mutex and atomic costs, and the speedup of every runner and schedule.\n"
-        "  Each figure is the median [min .. max] of R samples.\n"
-        "      --repeat R    samples per figure (default 5)\n"
-        "      --format F    text | csv\n"
-        "      --quick       smaller sizes (for tests): every row, less time\n"
-        "  -h, --help        this help\n");
+        "  mutex and atomic costs, and the speedup of every runner and schedule.\n");
 }
 
 /* The figures the project aims at, against what this run measured. */
 static void targets(struct ov *o)
 {
-    struct bench_table *t = &o->tab;
+    struct exp_table *t = &o->tab;
     if (o->omp_task_ns > 0) {
         double rt = o->thread_ratio, rf = o->fork_ratio;
-        bench_table_note(t, "target: thread dispatch <= 1.0x omp dynamic,1: %.2fx, %s", rt,
+        exp_note(t, "target: thread dispatch <= 1.0x omp dynamic,1: %.2fx, %s", rt,
                          rt <= 1.0 ? "met" : "missed");
-        bench_table_note(t, "target: fork dispatch <= 1.3x omp dynamic,1: %.2fx, %s", rf,
+        exp_note(t, "target: fork dispatch <= 1.3x omp dynamic,1: %.2fx, %s", rf,
                          rf <= 1.3 ? "met" : "missed");
     }
     if (o->W == 2)
-        bench_table_note(t, "target: fork pool ready <= 0.5 ms at W=2: %.3f ms, %s",
+        exp_note(t, "target: fork pool ready <= 0.5 ms at W=2: %.3f ms, %s",
                          o->fork_ready_ns / 1e6, o->fork_ready_ns <= 5e5 ? "met" : "missed");
     else
-        bench_table_note(t, "target: fork pool ready <= 0.5 ms is set for W=2; here W=%u", o->W);
+        exp_note(t, "target: fork pool ready <= 0.5 ms is set for W=2; here W=%u", o->W);
 }
 
-enum { OPT_REPEAT = 256, OPT_FORMAT, OPT_QUICK };
-
-int cmd_overhead(int argc, char **argv)
+static int overhead_run(struct exp_opts *eo)
 {
-    static const struct option opts[] = {
-        { "repeat", required_argument, 0, OPT_REPEAT },
-        { "format", required_argument, 0, OPT_FORMAT },
-        { "quick", no_argument, 0, OPT_QUICK },
-        { "help", no_argument, 0, 'h' },
-        { 0, 0, 0, 0 },
-    };
-    struct ov o = { .R = 5, .omp_task_ns = NAN, .thread_ratio = NAN, .fork_ratio = NAN };
-    enum out_format fmt = OUT_TEXT;
-    struct machine m;
-    uint64_t val;
-    int c, st;
+    struct ov o = { .R = eo->R, .quick = eo->quick, .W = eo->workers, .tab = eo->tab,
+                    .omp_task_ns = NAN, .thread_ratio = NAN, .fork_ratio = NAN };
+    int st;
 
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":h", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_REPEAT:
-            if ((st = parse_opt_count("--repeat", optarg, 1, BENCH_MAX_REPEAT, &val)))
-                return st;
-            o.R = (int)val;
-            break;
-        case OPT_FORMAT:
-            if ((st = bench_opt_format(optarg, &fmt)))
-                return st;
-            break;
-        case OPT_QUICK: o.quick = 1; break;
-        case 'h': overhead_usage(stdout); return 0;
-        default: return bench_opt_bad("overhead", c, argv, optind);
-        }
-    }
-    if (optind < argc)
-        return die(PARLAB_EXIT_USAGE, "unexpected argument '%s' (parlab overhead --help)",
-                   argv[optind]);
-
-    machine_read(&m);
-    o.W = cpus_allowed();
     o.v = calloc((size_t)o.R, sizeof *o.v);
     if (!o.v)
         return die(PARLAB_EXIT_OS, "out of memory");
-    o.tab = (struct bench_table){ .f = stdout, .fmt = fmt, .command = "overhead", .host = m.host };
-    if (fmt == OUT_TEXT) {
-        machine_print(stdout, &m);
-        bench_table_note(&o.tab, "overhead: W = %u (the CPUs this process may use), R = %d "
-                         "samples per figure: median [min .. max]%s", o.W, o.R,
-                         o.quick ? "; --quick sizes" : "");
-        bench_table_note(&o.tab, "%-8s %-46s %30s %8s  %s", "section", "what",
-                         "median [min .. max]", "", "note");
-    }
-    bench_table_load(&o.tab, "at the start");
+    exp_begin(eo, "overhead: W = %u (the CPUs this process may use), R = %d samples per "
+              "figure%s", o.W, o.R, o.quick ? "; --quick sizes" : "");
     st = section_processes(&o);
     if (!st)
         st = section_dispatch(&o);
@@ -894,10 +839,17 @@ int cmd_overhead(int argc, char **argv)
         st = section_speedup(&o);
     if (!st) {
         targets(&o);
-        bench_table_load(&o.tab, "at the end");
+        exp_load(&o.tab, "at the end");
     }
     free(o.v);
     if (st)
         return st;
     return o.wrong ? PARLAB_EXIT_WRONG : PARLAB_EXIT_OK;
 }
+
+const struct experiment exp_overhead = {
+    .name = "overhead", .command = "overhead",
+    .summary = "what each building block costs: fork, threads, pools, dispatch, wake-ups, locks",
+    .opts = EO_REPEAT | EO_QUICK, .default_repeat = 5, .help = overhead_help,
+    .run = overhead_run,
+};
