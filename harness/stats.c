@@ -67,7 +67,7 @@ const char *unit_csv(enum unit u)
 static const char *scale_for(double m, enum unit u, double *div)
 {
     *div = 1;
-    m = fabs(m);
+    m = fabs(m) * (1 + 1e-9);      /* 999.9999999 ns, a float's 1 µs, is shown as 1 µs */
     switch (u) {
     case UNIT_NS:
         if (m >= 1e9) { *div = 1e9; return "s"; }
@@ -98,7 +98,10 @@ char *fmt_value(char *buf, size_t n, double v, enum unit u)
 {
     double div;
     const char *name = scale_for(v, u, &div);
-    snprintf(buf, n, "%.*f%s%s", decimals_for(v / div, u), v / div, *name ? " " : "", name);
+    if (v == 0 && u == UNIT_NS)
+        name = "s";                /* nothing measured: "0 s", not "0.00 ns" */
+    snprintf(buf, n, "%.*f%s%s", v == 0 ? 0 : decimals_for(v / div, u), v / div,
+             *name ? " " : "", name);
     return buf;
 }
 
@@ -123,8 +126,8 @@ char *fmt_mean_sd(char *buf, size_t n, const struct stats *s, enum unit u)
         snprintf(buf, n, "%.*f%s%s", d, s->mean / div, sp, name);
         return buf;
     }
-    /* A spread that rounds to nothing gets one more digit to show it. */
-    while (s->sd > 0 && dsd < d + 1 && s->sd / div * pow(10, dsd) < 1)
+    /* The spread to two significant digits where one more decimal gives them. */
+    while (s->sd > 0 && dsd < d + 1 && s->sd / div * pow(10, dsd) < 10)
         dsd++;
     snprintf(buf, n, "%.*f%s%s ± %.*f%s%s", d, s->mean / div, sp, name, dsd, s->sd / div, sp,
              name);
