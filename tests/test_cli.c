@@ -81,6 +81,21 @@ static void test_warmup_not_reported(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "1 run"));
 }
 
+/* A run too short to time well says so in a "#" line (text only: CSV stays data). */
+static void test_short_run_warns(void)
+{
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 30, "run", "-w", "noop", "-r", "seq", "-n", "10",
+                                     (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\n# warning: the shortest run took "));
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 30, "run", "-w", "noop", "-r", "seq", "-n", "10",
+                                     "--format", "csv", (char *)NULL), 0);
+    CU_ASSERT_PTR_NULL(strstr(r.out, "warning"));
+    CU_ASSERT_PTR_NULL(strstr(r.err, "warning"));
+    CU_ASSERT_EQUAL(count_lines(r.out), 4);            /* header + the default 3 runs */
+}
+
 static void test_json_shape(void)
 {
     struct cmd_result r;
@@ -213,6 +228,7 @@ CU_TestInfo tests_cli[] = {
     { "text output for people", test_primes_text },
     { "csv header and one row per repeat", test_csv_shape },
     { "warm-up runs are not reported", test_warmup_not_reported },
+    { "a run under 5 ms is flagged", test_short_run_warns },
     { "json is an array of objects", test_json_shape },
     { "list, help and version", test_list_help_version },
     { "bad inputs exit 64 with one line", test_bad_inputs },
