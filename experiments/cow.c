@@ -94,8 +94,8 @@ static void cow_verdict(struct exp_opts *o, const struct stats *faults, const st
                               "build, or pages the parent had not touched?)");
     exp_note(&o->tab, "writing them all: %.2f faults per page (one copy each is expected); "
              "PSS %s after reading, %s after writing: %s", per_write,
-             fmt_value(a, sizeof a, pss[COW_READ].mean, UNIT_KIB),
-             fmt_value(b, sizeof b, pss[COW_W100].mean, UNIT_KIB),
+             stats_fmt_value(a, sizeof a, pss[COW_READ].mean, UNIT_KIB),
+             stats_fmt_value(b, sizeof b, pss[COW_W100].mean, UNIT_KIB),
              per_write >= 0.5 && grew ? "every page written was copied into the child"
              : per_write >= 0.5 ? "the faults show, but PSS did not grow beyond the noise"
                                 : "fewer faults than pages, so the copying did NOT show as "

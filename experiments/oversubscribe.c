@@ -29,10 +29,10 @@ static void oversub_verdict(struct exp_opts *o, int k, const struct stats *wall,
     const struct stats *c1 = &inv[0], *cn = &inv[NFACTORS - 1];
     char a[48], b[48], x[48], y[48];
     int dt = stats_differ(wn, w1), dc = stats_differ(cn, c1);
-    fmt_value(a, sizeof a, w1->mean, UNIT_NS);
-    fmt_value(b, sizeof b, wn->mean, UNIT_NS);
-    fmt_value(x, sizeof x, c1->mean, UNIT_COUNT);
-    fmt_value(y, sizeof y, cn->mean, UNIT_COUNT);
+    stats_fmt_value(a, sizeof a, w1->mean, UNIT_NS);
+    stats_fmt_value(b, sizeof b, wn->mean, UNIT_NS);
+    stats_fmt_value(x, sizeof x, c1->mean, UNIT_COUNT);
+    stats_fmt_value(y, sizeof y, cn->mean, UNIT_COUNT);
     exp_note(&o->tab, "%s: 32x the CPUs took %s against %s at 1x (%.2fx): %s", exp_kind_name(k),
              b, a, wn->mean / w1->mean,
              dt > 0 ? "slower: more workers than CPUs only added cost"

@@ -598,7 +598,7 @@ static void share_order(struct exp_opts *o, int k, const double mean[M__COUNT][2
         enum method m = order[i].m;
         len += (size_t)snprintf(line + len, sizeof line - len, "%s%s %s", i == 0 ? ""
                                 : order[i].gap ? " << " : " < ", methods[m].name,
-                                fmt_value(buf, sizeof buf, mean[m][k], UNIT_NS));
+                                stats_fmt_value(buf, sizeof buf, mean[m][k], UNIT_NS));
         if (len >= sizeof line)
             len = sizeof line - 1;
         if (i > 0 && !broke) {
@@ -664,8 +664,8 @@ static int share_run(struct exp_opts *o)
                     lost[i] = (double)expect - fin[i];
                 stats_of(lost, R, &ls);
                 snprintf(r.note, sizeof r.note, "count %s of %llu: lost %s (%.0f%%)",
-                         fmt_mean_sd(fs, sizeof fs, &fr.st, UNIT_COUNT),
-                         (unsigned long long)expect, fmt_mean_sd(lsb, sizeof lsb, &ls, UNIT_COUNT),
+                         stats_fmt_mean_sd(fs, sizeof fs, &fr.st, UNIT_COUNT),
+                         (unsigned long long)expect, stats_fmt_mean_sd(lsb, sizeof lsb, &ls, UNIT_COUNT),
                          100.0 * ls.mean / (double)expect);
             }
             if (!exact && m != M_NONE) {

@@ -10,7 +10,7 @@
 /* Print s padded to `width` columns (by code points: "±" is one), left or right aligned. */
 static void put_col(FILE *f, const char *s, size_t width, int right)
 {
-    size_t w = text_width(s);
+    size_t w = stats_text_width(s);
     if (right)
         for (; w < width; w++)
             fputc(' ', f);
@@ -68,12 +68,12 @@ void exp_row(struct exp_table *t, const struct exp_row *r)
         if (!isnan(r->ratio))
             snprintf(ratio, sizeof ratio, "%.4g", r->ratio);
         fprintf(t->f, "%s,%s,%s,%u,%s,%.10g,%.10g,%.10g,%.10g,%.10g,%d,%s,%s,%s,%.10g,%.10g\n",
-                t->command, r->section, what, r->workers, unit_csv(r->unit), r->st.median,
+                t->command, r->section, what, r->workers, stats_unit_csv(r->unit), r->st.median,
                 r->st.min, r->st.max, r->st.q1, r->st.q3, r->st.n, ratio, host, t->experiment,
                 r->st.mean, r->st.sd);
     } else {
-        fmt_mean_sd(mean, sizeof mean, &r->st, r->unit);
-        fmt_range(range, sizeof range, &r->st, r->unit);
+        stats_fmt_mean_sd(mean, sizeof mean, &r->st, r->unit);
+        stats_fmt_range(range, sizeof range, &r->st, r->unit);
         snprintf(runs, sizeof runs, "%d", r->st.n);
         if (!isnan(r->ratio))
             snprintf(ratio, sizeof ratio, "%.2fx", r->ratio);
@@ -155,7 +155,7 @@ void exp_emit(struct exp_opts *o, const char *section, unsigned workers, double 
         stats_of(extra[i].v, extra[i].n, &s);
         len += (size_t)snprintf(r.note + len, len < sizeof r.note ? sizeof r.note - len : 0,
                                 "%s%s %s", i ? ", " : "", extra[i].label,
-                                fmt_mean_sd(buf, sizeof buf, &s, extra[i].unit));
+                                stats_fmt_mean_sd(buf, sizeof buf, &s, extra[i].unit));
         if (len >= sizeof r.note)
             len = sizeof r.note - 1;
     }

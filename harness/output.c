@@ -82,10 +82,10 @@ void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index
                    "context switches %ld voluntary, %ld involuntary\n",
                 index + 1, total, r->runner, r->result,
                 r->verified == VERIFIED_REF ? "reference" : r->verified ? "verified" : "WRONG",
-                fmt_value(wall, sizeof wall, r->wall_s * 1e9, UNIT_NS),
-                fmt_value(user, sizeof user, r->user_s * 1e9, UNIT_NS),
-                fmt_value(sys, sizeof sys, r->sys_s * 1e9, UNIT_NS),
-                fmt_value(rss, sizeof rss, (double)r->max_rss_kb, UNIT_KIB), r->vol_cs,
+                stats_fmt_value(wall, sizeof wall, r->wall_s * 1e9, UNIT_NS),
+                stats_fmt_value(user, sizeof user, r->user_s * 1e9, UNIT_NS),
+                stats_fmt_value(sys, sizeof sys, r->sys_s * 1e9, UNIT_NS),
+                stats_fmt_value(rss, sizeof rss, (double)r->max_rss_kb, UNIT_KIB), r->vol_cs,
                 r->invol_cs);
     }
     }
@@ -113,10 +113,10 @@ void out_summary(FILE *f, const double *wall, int n, const double *base, int nb,
     stats_of(ns, n, &st);
     if (warmup)
         snprintf(wu, sizeof wu, ", after %d warm-up run%s", warmup, warmup > 1 ? "s" : "");
-    fmt_mean_sd(ms, sizeof ms, &st, UNIT_NS);
+    stats_fmt_mean_sd(ms, sizeof ms, &st, UNIT_NS);
     if (n > 1) {
         fprintf(f, "time (mean ± σ):    %s    %d runs%s\n", ms, n, wu);
-        fprintf(f, "range (min … max):  %s\n", fmt_range(rg, sizeof rg, &st, UNIT_NS));
+        fprintf(f, "range (min … max):  %s\n", stats_fmt_range(rg, sizeof rg, &st, UNIT_NS));
     } else {
         fprintf(f, "time:               %s    1 run%s (--repeat 5 for a spread)\n", ms, wu);
     }
@@ -128,13 +128,13 @@ void out_summary(FILE *f, const double *wall, int n, const double *base, int nb,
         double err = s * sqrt((bs.sd / bs.mean) * (bs.sd / bs.mean) +
                               (st.sd / st.mean) * (st.sd / st.mean));
         fprintf(f, "speedup:            %.2f ± %.2f against seq: %s, %d run%s\n", s, err,
-                fmt_mean_sd(ms, sizeof ms, &bs, UNIT_NS), nb, nb > 1 ? "s" : "");
+                stats_fmt_mean_sd(ms, sizeof ms, &bs, UNIT_NS), nb, nb > 1 ? "s" : "");
     } else {
         fprintf(f, "speedup:            run with --baseline to measure seq alongside\n");
     }
     if (st.min < STATS_SHORT_RUN_NS)
         fprintf(f, "# warning: the shortest run took %s, under %s: start-up, scheduling and the "
                 "clock are a large share of it; a larger -n times the work better\n",
-                fmt_value(rg, sizeof rg, st.min, UNIT_NS),
-                fmt_value(ms, sizeof ms, STATS_SHORT_RUN_NS, UNIT_NS));
+                stats_fmt_value(rg, sizeof rg, st.min, UNIT_NS),
+                stats_fmt_value(ms, sizeof ms, STATS_SHORT_RUN_NS, UNIT_NS));
 }

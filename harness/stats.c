@@ -57,7 +57,7 @@ void stats_of(const double *v, int n, struct stats *s)
         free(w);
 }
 
-const char *unit_csv(enum unit u)
+const char *stats_unit_csv(enum unit u)
 {
     static const char *const names[] = { "ns", "x", "count", "KiB" };
     return (unsigned)u < sizeof names / sizeof names[0] ? names[u] : "";
@@ -94,7 +94,7 @@ static int decimals_for(double m, enum unit u)
     return m < 10 ? 2 : m < 100 ? 1 : 0;
 }
 
-char *fmt_value(char *buf, size_t n, double v, enum unit u)
+char *stats_fmt_value(char *buf, size_t n, double v, enum unit u)
 {
     double div;
     const char *name = scale_for(v, u, &div);
@@ -116,7 +116,7 @@ static int decimals_of(const struct stats *s, enum unit u, double div)
     return d;
 }
 
-char *fmt_mean_sd(char *buf, size_t n, const struct stats *s, enum unit u)
+char *stats_fmt_mean_sd(char *buf, size_t n, const struct stats *s, enum unit u)
 {
     double div;
     const char *name = scale_for(s->mean, u, &div);
@@ -134,7 +134,7 @@ char *fmt_mean_sd(char *buf, size_t n, const struct stats *s, enum unit u)
     return buf;
 }
 
-char *fmt_range(char *buf, size_t n, const struct stats *s, enum unit u)
+char *stats_fmt_range(char *buf, size_t n, const struct stats *s, enum unit u)
 {
     double div;
     const char *name = scale_for(s->mean, u, &div);
@@ -145,14 +145,14 @@ char *fmt_range(char *buf, size_t n, const struct stats *s, enum unit u)
     return buf;
 }
 
-char *fmt_summary(char *buf, size_t n, const struct stats *s, enum unit u)
+char *stats_fmt_summary(char *buf, size_t n, const struct stats *s, enum unit u)
 {
     char ms[64], rg[64];
-    fmt_mean_sd(ms, sizeof ms, s, u);
+    stats_fmt_mean_sd(ms, sizeof ms, s, u);
     if (s->n < 2)
         snprintf(buf, n, "%s (1 run)", ms);
     else
-        snprintf(buf, n, "%s (%s, %d runs)", ms, fmt_range(rg, sizeof rg, s, u), s->n);
+        snprintf(buf, n, "%s (%s, %d runs)", ms, stats_fmt_range(rg, sizeof rg, s, u), s->n);
     return buf;
 }
 
@@ -168,7 +168,7 @@ int stats_differ(const struct stats *a, const struct stats *b)
     return 0;
 }
 
-size_t text_width(const char *s)
+size_t stats_text_width(const char *s)
 {
     size_t w = 0;
     for (; *s; s++)

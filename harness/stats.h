@@ -25,19 +25,19 @@ struct stats {
 void stats_of(const double *v, int n, struct stats *s);
 
 /* The name of a unit as a CSV field: ns, x, count, KiB. */
-const char *unit_csv(enum unit u);
+const char *stats_unit_csv(enum unit u);
 
 /*
  * Text for people. Each writes into buf (n bytes, always terminated) and returns buf.
- * fmt_value:   "85.2 µs", "1.50 MiB", "2.00 x", "37"
- * fmt_mean_sd: "85.2 µs ± 3.1 µs" (both in the mean's unit); just the value when s->n is 1
- * fmt_range:   "80.1 µs … 90.3 µs" (in the mean's unit, so the three read together)
- * fmt_summary: "85.2 µs ± 3.1 µs (80.1 µs … 90.3 µs, 5 runs)": the three in one field
+ * stats_fmt_value:   "85.2 µs", "1.50 MiB", "2.00 x", "37"
+ * stats_fmt_mean_sd: "85.2 µs ± 3.1 µs" (both in the mean's unit); just the value when s->n is 1
+ * stats_fmt_range:   "80.1 µs … 90.3 µs" (in the mean's unit, so the three read together)
+ * stats_fmt_summary: "85.2 µs ± 3.1 µs (80.1 µs … 90.3 µs, 5 runs)": the three in one field
  */
-char *fmt_value(char *buf, size_t n, double v, enum unit u);
-char *fmt_mean_sd(char *buf, size_t n, const struct stats *s, enum unit u);
-char *fmt_range(char *buf, size_t n, const struct stats *s, enum unit u);
-char *fmt_summary(char *buf, size_t n, const struct stats *s, enum unit u);
+char *stats_fmt_value(char *buf, size_t n, double v, enum unit u);
+char *stats_fmt_mean_sd(char *buf, size_t n, const struct stats *s, enum unit u);
+char *stats_fmt_range(char *buf, size_t n, const struct stats *s, enum unit u);
+char *stats_fmt_summary(char *buf, size_t n, const struct stats *s, enum unit u);
 
 /*
  * Whether a is clearly above (+1) or below (-1) b, or within the noise of both (0): clear
@@ -47,7 +47,7 @@ char *fmt_summary(char *buf, size_t n, const struct stats *s, enum unit u);
 int stats_differ(const struct stats *a, const struct stats *b);
 
 /* Printed width of UTF-8 text: its code points ("±" and "…" are one column each). */
-size_t text_width(const char *s);
+size_t stats_text_width(const char *s);
 
 /* Shorter than this, a timed run is mostly noise: start-up, scheduling, the clock. */
 #define STATS_SHORT_RUN_NS 5e6

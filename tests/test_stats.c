@@ -33,12 +33,12 @@ static void test_units_scale(void)
     };
     char buf[64];
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
-        fmt_value(buf, sizeof buf, t[i].ns, UNIT_NS);
+        stats_fmt_value(buf, sizeof buf, t[i].ns, UNIT_NS);
         CU_ASSERT_STRING_EQUAL(buf, t[i].text);
     }
-    CU_ASSERT_STRING_EQUAL(fmt_value(buf, sizeof buf, 1536, UNIT_KIB), "1.50 MiB");
-    CU_ASSERT_STRING_EQUAL(fmt_value(buf, sizeof buf, 37, UNIT_COUNT), "37");
-    CU_ASSERT_STRING_EQUAL(fmt_value(buf, sizeof buf, 1.954, UNIT_X), "1.95 x");
+    CU_ASSERT_STRING_EQUAL(stats_fmt_value(buf, sizeof buf, 1536, UNIT_KIB), "1.50 MiB");
+    CU_ASSERT_STRING_EQUAL(stats_fmt_value(buf, sizeof buf, 37, UNIT_COUNT), "37");
+    CU_ASSERT_STRING_EQUAL(stats_fmt_value(buf, sizeof buf, 1.954, UNIT_X), "1.95 x");
 }
 
 static void test_mean_sd_range(void)
@@ -48,14 +48,14 @@ static void test_mean_sd_range(void)
     char buf[96];
     stats_of(v, 3, &s);
     /* One unit for all three, the mean's: hyperfine's "302.5 ms ± 1.0 ms". */
-    CU_ASSERT_STRING_EQUAL(fmt_mean_sd(buf, sizeof buf, &s, UNIT_NS), "302 ms ± 1.0 ms");
-    CU_ASSERT_STRING_EQUAL(fmt_range(buf, sizeof buf, &s, UNIT_NS), "302 ms … 304 ms");
-    CU_ASSERT_STRING_EQUAL(fmt_summary(buf, sizeof buf, &s, UNIT_NS),
+    CU_ASSERT_STRING_EQUAL(stats_fmt_mean_sd(buf, sizeof buf, &s, UNIT_NS), "302 ms ± 1.0 ms");
+    CU_ASSERT_STRING_EQUAL(stats_fmt_range(buf, sizeof buf, &s, UNIT_NS), "302 ms … 304 ms");
+    CU_ASSERT_STRING_EQUAL(stats_fmt_summary(buf, sizeof buf, &s, UNIT_NS),
                            "302 ms ± 1.0 ms (302 ms … 304 ms, 3 runs)");
     stats_of(v, 1, &s);
-    CU_ASSERT_STRING_EQUAL(fmt_mean_sd(buf, sizeof buf, &s, UNIT_NS), "302 ms");
-    CU_ASSERT_STRING_EQUAL(fmt_summary(buf, sizeof buf, &s, UNIT_NS), "302 ms (1 run)");
-    CU_ASSERT_EQUAL(text_width("± …"), 3);
+    CU_ASSERT_STRING_EQUAL(stats_fmt_mean_sd(buf, sizeof buf, &s, UNIT_NS), "302 ms");
+    CU_ASSERT_STRING_EQUAL(stats_fmt_summary(buf, sizeof buf, &s, UNIT_NS), "302 ms (1 run)");
+    CU_ASSERT_EQUAL(stats_text_width("± …"), 3);
 }
 
 static void test_differ(void)
