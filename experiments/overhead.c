@@ -48,10 +48,10 @@ double ov_mean(const struct ov *o)
 static void overhead_help(FILE *f)
 {
     fprintf(f,
-        "  what each building block costs, at W = the CPUs this process may use:\n"
-        "  fork, fork+exec, pthread_create, pool start-up, per-task dispatch (thread, fork,\n"
-        "  omp, epoll, spawn; also as a ratio to omp dynamic,1), wake-up round trips,\n"
-        "  mutex and atomic costs, and the speedup of every runner and schedule.\n");
+        "  at W = the CPUs this process may use: fork, fork+exec, pthread_create, pool\n"
+        "  start-up, per-task dispatch (thread, fork, omp, epoll, spawn; also as a ratio to\n"
+        "  omp dynamic,1), wake-up round trips, mutex and atomic costs, and the speedup of\n"
+        "  every runner and schedule.\n");
 }
 
 /* The figures the project aims at, against what this run measured. */
