@@ -1,5 +1,6 @@
 /* stats.c: summaries of repeated samples and their text for people (see stats.h). */
 #include "stats.h"
+#include "harness.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -24,26 +25,20 @@ static double quantile(const double *v, int n, double q)
 
 void stats_of(const double *v, int n, struct stats *s)
 {
-    double m = 0, ss = 0, small[64];
+    double small[64];
     double *w = n <= 64 ? small : malloc((size_t)n * sizeof *w);
     memset(s, 0, sizeof *s);
     s->n = n;
     if (n < 1)
         return;
-    for (int i = 0; i < n; i++)
-        m += v[i];
-    m /= n;
-    for (int i = 0; i < n; i++)
-        ss += (v[i] - m) * (v[i] - m);
-    s->mean = m;
-    s->sd = n > 1 ? sqrt(ss / (n - 1)) : 0;
+    stats_mean_sd(v, n, &s->mean, &s->sd);      /* the one mean and deviation (output.c) */
     if (!w) {                      /* no memory for the order statistics: the extremes */
         s->min = s->max = v[0];
         for (int i = 1; i < n; i++) {
             s->min = v[i] < s->min ? v[i] : s->min;
             s->max = v[i] > s->max ? v[i] : s->max;
         }
-        s->median = s->q1 = s->q3 = m;
+        s->median = s->q1 = s->q3 = s->mean;
         return;
     }
     memcpy(w, v, (size_t)n * sizeof *w);
