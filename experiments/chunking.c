@@ -125,7 +125,6 @@ static int pf_chunking(struct exp_opts *o)
     return 0;
 }
 
-
 const struct experiment exp_chunking = {
     .name = "chunking", .command = "pitfall",
     .summary = "dispatch cost against chunk size on noop and primes: the sweet spot",

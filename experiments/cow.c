@@ -192,7 +192,6 @@ out:
     return rc;
 }
 
-
 const struct experiment exp_cow = {
     .name = "cow", .command = "pitfall",
     .summary = "fork shares memory until it is written: reading is free, writing copies pages",

@@ -122,7 +122,7 @@ static int dl_self_submit(struct exp_opts *o, int k)
             }
             if (!out.lined_up)
                 exp_note(&o->tab, "%s: run %d: the workers did not all line up in 1 s",
-                                 exp_kind_name(k), r + 1);
+                         exp_kind_name(k), r + 1);
             if (out.inner) {
                 /* The queued inner call runs once a worker is free; the parent is no
                  * worker, so it may wait for it (and so releases the future). */
@@ -151,7 +151,7 @@ static int dl_self_submit(struct exp_opts *o, int k)
         struct exp_fig main = { "", UNIT_NS, ns, hits };
         char note[160];
         exp_emit(o, "deadlock", W, NAN, &main, NULL, 0, NULL, "%s pool: get() on its own pool -> -EDEADLK",
-                exp_kind_name(k));
+                 exp_kind_name(k));
         snprintf(note, sizeof note, "%s pool W=%u: in %d of %d runs one outer call got "
                  "-EDEADLK (%s); %d of the %d others completed once its worker was free",
                  exp_kind_name(k), W, hits, o->R, strerror(EDEADLK), others_done, others);
@@ -250,15 +250,15 @@ static int dl_lock_order(struct exp_opts *o, int k)
         goto out;
     struct exp_fig inv_fig = { "", UNIT_NS, waited[1], n[1] };
     exp_emit(o, "deadlock", 2, NAN, &inv_fig, NULL, 0, NULL, "%s: a->b and b->a: timedlock waited",
-            exp_kind_name(k));
+             exp_kind_name(k));
     exp_note(&o->tab, "%s: lock-order inversion caught: %d of %d attempts gave up with "
-                     "ETIMEDOUT after %u ms (worker 0 held a and wanted b; worker 1 held b and "
-                     "wanted a)", exp_kind_name(k), timeouts[1], n[1], s->lock_ms);
+             "ETIMEDOUT after %u ms (worker 0 held a and wanted b; worker 1 held b and "
+             "wanted a)", exp_kind_name(k), timeouts[1], n[1], s->lock_ms);
     struct exp_fig ok_fig = { "", UNIT_NS, waited[0], n[0] };
     exp_emit(o, "deadlock", 2, NAN, &ok_fig, NULL, 0, NULL, "%s: the fix, a->b in both: waited",
-            exp_kind_name(k));
+             exp_kind_name(k));
     exp_note(&o->tab, "%s: one lock order for everyone: %d of %d got both locks",
-                     exp_kind_name(k), n[0] - timeouts[0], n[0]);
+             exp_kind_name(k), n[0] - timeouts[0], n[0]);
     if (timeouts[1] != n[1] || timeouts[0] != 0)
         rc = die(PARLAB_EXIT_SOFTWARE, "pitfall deadlock: lock order: %d of %d inverted attempts "
                  "timed out (expected all), %d of %d ordered ones (expected none)", timeouts[1],
@@ -283,14 +283,13 @@ static int pf_deadlock(struct exp_opts *o)
         if ((o->kinds & (1 << k)) && (rc = dl_self_submit(o, k)))
             return rc;
     exp_note(&o->tab, "deadlock: (2) two workers take two locks in opposite orders; "
-                     "pthread_mutex_timedlock (%llu ms) turns the hang into ETIMEDOUT",
-                     (unsigned long long)o->lock_ms);
+             "pthread_mutex_timedlock (%llu ms) turns the hang into ETIMEDOUT",
+             (unsigned long long)o->lock_ms);
     for (int k = 0; k < 2; k++)
         if ((o->kinds & (1 << k)) && (rc = dl_lock_order(o, k)))
             return rc;
     return 0;
 }
-
 
 const struct experiment exp_deadlock = {
     .name = "deadlock", .command = "pitfall",

@@ -61,13 +61,13 @@ static void targets(struct ov *o)
     if (o->omp_task_ns > 0) {
         double rt = o->thread_ratio, rf = o->fork_ratio;
         exp_note(t, "target: thread dispatch <= 1.0x omp dynamic,1: %.2fx, %s", rt,
-                         rt <= 1.0 ? "met" : "missed");
+                 rt <= 1.0 ? "met" : "missed");
         exp_note(t, "target: fork dispatch <= 1.3x omp dynamic,1: %.2fx, %s", rf,
-                         rf <= 1.3 ? "met" : "missed");
+                 rf <= 1.3 ? "met" : "missed");
     }
     if (o->W == 2)
         exp_note(t, "target: fork pool ready <= 0.5 ms at W=2: %.3f ms, %s",
-                         o->fork_ready_ns / 1e6, o->fork_ready_ns <= 5e5 ? "met" : "missed");
+                 o->fork_ready_ns / 1e6, o->fork_ready_ns <= 5e5 ? "met" : "missed");
     else
         exp_note(t, "target: fork pool ready <= 0.5 ms is set for W=2; here W=%u", o->W);
 }

@@ -10,7 +10,6 @@
 
 /* ---- dispatch ---------------------------------------------------------------------- */
 
-
 /* R timed runs of the job under r after `warm` untimed ones: wall ns in o->v. */
 static int runner_samples(struct ov *o, struct bench_job *bj, const struct runner *r, int warm,
                           const char *want)
@@ -34,7 +33,6 @@ static void per_task(struct ov *o, size_t tasks)
     for (int i = 0; i < o->R; i++)
         o->v[i] /= (double)tasks;
 }
-
 
 /* Emit x[r] / y[r] over the rounds as a row of its own and return its mean: a ratio
  * that load drifting between rounds leaves alone, since both samples of a round saw the

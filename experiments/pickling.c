@@ -72,7 +72,7 @@ static int pk_case(struct exp_opts *o, struct pool *p, enum pool_kind kind, stru
     struct exp_fig main = { "", UNIT_COUNT, v, (int)W };
     exp_emit(o, "pickling", W, NAN, &main, NULL, 0, NULL, "%s %s", exp_kind_name(kind == POOL_THREAD), what);
     exp_note(&o->tab, "  %u of %u workers read %u%s", (unsigned)right, W, want,
-                     right == (int)W ? "" : right ? " (some did not)" : ": each read its own stale copy");
+             right == (int)W ? "" : right ? " (some did not)" : ": each read its own stale copy");
     if ((right == (int)W) != expect_right)
         return die(PARLAB_EXIT_SOFTWARE, "pitfall pickling: %s: %d of %u workers read %u, "
                    "expected %s", what, right, W, want, expect_right ? "all" : "none");
@@ -148,8 +148,8 @@ static int pf_pickling(struct exp_opts *o)
             } else {
                 pool_error_str(&e, kind, why, sizeof why);
                 exp_note(&o->tab, "fork pointer to memory mapped after the fork: %s "
-                                 "(the address is not mapped in the worker; the pool reports "
-                                 "the crash and stops)", why);
+                         "(the address is not mapped in the worker; the pool reports "
+                         "the crash and stops)", why);
                 if (e.cause != POOL_CRASHED || e.signal != SIGSEGV)
                     rc = die(PARLAB_EXIT_SOFTWARE, "pitfall pickling: expected SIGSEGV, got: %s", why);
             }
@@ -165,9 +165,9 @@ static int pf_pickling(struct exp_opts *o)
             }
             struct exp_fig main = { "", UNIT_COUNT, v, (int)W };
             exp_emit(o, "pickling", W, NAN, &main, NULL, 0, NULL,
-                    "thread pointer to memory mapped after start");
+                     "thread pointer to memory mapped after start");
             exp_note(&o->tab, "  %d of %u threads read %u: one address space",
-                             right, W, PICKLE_MAGIC);
+                     right, W, PICKLE_MAGIC);
         }
         munmap(late, 4096);
         late = MAP_FAILED;
@@ -176,7 +176,7 @@ static int pf_pickling(struct exp_opts *o)
     }
     if (!rc)
         exp_note(&o->tab, "a pointer is an address in one process. Hand workers values "
-                         "(serialise them) or put the data in memory shared before the fork.");
+                 "(serialise them) or put the data in memory shared before the fork.");
 out:
     if (p)
         pool_destroy(p);
@@ -189,7 +189,6 @@ out:
         job_shared_free((void *)c.seen, seen_len);
     return rc;
 }
-
 
 const struct experiment exp_pickling = {
     .name = "pickling", .command = "pitfall",
