@@ -89,9 +89,9 @@ static int pf_pickling(struct exp_opts *o)
     struct pool *p = NULL;
     struct record *late = MAP_FAILED;
 
-    exp_begin(o, "pickling: the parent sets a record's value to %u after the pool "
-                     "started (it was %u before); each of %u workers reads it and reports the value "
-                     "it saw (over the workers)", PICKLE_MAGIC, PICKLE_OLD, W);
+    exp_begin(o, "pickling: the parent sets a record's value to %u after the pool started (it "
+              "was %u before); each of %u workers reads it and reports the value it saw (over "
+              "the workers)", PICKLE_MAGIC, PICKLE_OLD, W);
     c.early = malloc(sizeof *c.early);
     c.shared = job_shared_alloc(sizeof *c.shared);
     c.seen = job_shared_alloc(seen_len);
