@@ -96,7 +96,7 @@ char *stats_fmt_value(char *buf, size_t n, double v, enum unit u)
     if (v == 0 && u == UNIT_NS)
         name = "s";                /* nothing measured: "0 s", not "0.00 ns" */
     snprintf(buf, n, "%.*f%s%s", v == 0 ? 0 : decimals_for(v / div, u), v / div,
-             *name ? " " : "", name);
+             *name && u != UNIT_X ? " " : "", name);
     return buf;
 }
 
@@ -115,10 +115,16 @@ char *stats_fmt_mean_sd(char *buf, size_t n, const struct stats *s, enum unit u)
 {
     double div;
     const char *name = scale_for(s->mean, u, &div);
-    const char *sp = *name ? " " : "";
+    const char *sp = *name && u != UNIT_X ? " " : "";
     int d = decimals_of(s, u, div), dsd = d;
     if (s->n < 2) {
         snprintf(buf, n, "%.*f%s%s", d, s->mean / div, sp, name);
+        return buf;
+    }
+    if (u == UNIT_X) {             /* a ratio: "1.95x ± 0.05", the spread a plain number */
+        while (s->sd > 0 && dsd < d + 1 && s->sd * pow(10, dsd) < 10)
+            dsd++;
+        snprintf(buf, n, "%.*fx ± %.*f", d, s->mean, dsd, s->sd);
         return buf;
     }
     /* The spread to two significant digits where one more decimal gives them. */
@@ -133,7 +139,7 @@ char *stats_fmt_range(char *buf, size_t n, const struct stats *s, enum unit u)
 {
     double div;
     const char *name = scale_for(s->mean, u, &div);
-    const char *sp = *name ? " " : "";
+    const char *sp = *name && u != UNIT_X ? " " : "";
     int d = decimals_of(s, u, div);
     snprintf(buf, n, "%.*f%s%s … %.*f%s%s", d, s->min / div, sp, name, d, s->max / div, sp,
              name);
