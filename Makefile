@@ -19,7 +19,7 @@ comma   := ,
 LDLIBS  += -lm
 ALL_CFLAGS = $(BASE) $(WARN) $(CFLAGS)
 
-LIB_SRC  := $(wildcard workloads/*.c) $(wildcard runners/*.c) $(wildcard lib/*.c) \
+LIB_SRC  := $(wildcard workloads/*.c) $(wildcard runners/*.c) $(wildcard lib/*.c) $(wildcard experiments/*.c) \
             $(filter-out harness/main.c,$(wildcard harness/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*.c)

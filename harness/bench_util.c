@@ -1,5 +1,5 @@
-/* bench_util.c: samples and their spread, the row printer, option checks and job
- * helpers that overhead, share and pitfall share, so each measures the same way. */
+/* bench_util.c: option checks and job helpers that overhead, share and pitfall share, so
+ * each measures the same way. */
 #define _GNU_SOURCE
 #include "bench_util.h"
 
@@ -14,160 +14,6 @@
 
 #include "parse.h"
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-/* The q-quantile of sorted v by linear interpolation (type 7, as R and numpy do). */
-static double quantile(const double *v, int n, double q)
-{
-    double pos = q * (n - 1);
-    int i = (int)pos;
-    if (i >= n - 1)
-        return v[n - 1];
-    return v[i] + (pos - i) * (v[i + 1] - v[i]);
-}
-
-void bench_stat_of(double *v, int n, struct bench_stat *s)
-{
-    qsort(v, (size_t)n, sizeof *v, cmp_double);
-    s->n = n;
-    s->min = v[0];
-    s->max = v[n - 1];
-    s->median = quantile(v, n, 0.5);
-    s->q1 = quantile(v, n, 0.25);
-    s->q3 = quantile(v, n, 0.75);
-}
-
-/* The scale and unit name for a value of magnitude m. */
-static const char *scale_for(double m, enum bench_unit u, double *div)
-{
-    *div = 1;
-    m = fabs(m);
-    switch (u) {
-    case BU_NS:
-        if (m >= 1e9) { *div = 1e9; return "s"; }
-        if (m >= 1e6) { *div = 1e6; return "ms"; }
-        if (m >= 1e3) { *div = 1e3; return "us"; }
-        return "ns";
-    case BU_KIB:
-        if (m >= 1024 * 1024) { *div = 1024 * 1024; return "GiB"; }
-        if (m >= 1024) { *div = 1024; return "MiB"; }
-        return "KiB";
-    case BU_X:
-        return "x";
-    default:
-        return "";
-    }
-}
-
-/* Decimals that give about three significant digits at magnitude m (already scaled). */
-static int decimals_for(double m, enum bench_unit u)
-{
-    m = fabs(m);
-    if (u == BU_COUNT)
-        return m != floor(m) && m < 100 ? 1 : 0;
-    return m < 10 ? 2 : m < 100 ? 1 : 0;
-}
-
-char *bench_fmt_value(char *buf, size_t n, double v, enum bench_unit u)
-{
-    double div;
-    const char *name = scale_for(v, u, &div);
-    snprintf(buf, n, "%.*f%s%s", decimals_for(v / div, u), v / div, *name ? " " : "", name);
-    return buf;
-}
-
-char *bench_fmt_stat(char *buf, size_t n, const struct bench_stat *s, enum bench_unit u)
-{
-    double div;
-    const char *name = scale_for(s->median, u, &div);
-    int d = decimals_for(s->median / div, u);
-    if (u == BU_COUNT && (s->min != floor(s->min) || s->max != floor(s->max)) && d == 0)
-        d = 1;
-    snprintf(buf, n, "%.*f [%.*f .. %.*f]%s%s", d, s->median / div, d, s->min / div, d,
-             s->max / div, *name ? " " : "", name);
-    return buf;
-}
-
-static const char *unit_csv(enum bench_unit u)
-{
-    static const char *const names[] = { "ns", "x", "count", "KiB" };
-    return names[u];
-}
-
-/* Keep a CSV field well formed whatever it holds. */
-static void csv_clean(char *dst, size_t n, const char *src)
-{
-    size_t j = 0;
-    for (size_t i = 0; src && src[i] && j + 1 < n; i++)
-        dst[j++] = (src[i] == ',' || src[i] == '"' || (unsigned char)src[i] < 32) ? ';' : src[i];
-    dst[j] = '\0';
-}
-
-void bench_table_row(struct bench_table *t, const struct bench_row *r)
-{
-    char what[128], host[80], stat[96], ratio[32] = "";
-    if (t->fmt == OUT_CSV) {
-        if (!t->started)
-            fprintf(t->f, "command,section,what,workers,unit,median,min,max,q1,q3,repeat,"
-                          "ratio,host\n");
-        csv_clean(what, sizeof what, r->what);
-        csv_clean(host, sizeof host, t->host);
-        if (!isnan(r->ratio))
-            snprintf(ratio, sizeof ratio, "%.4g", r->ratio);
-        fprintf(t->f, "%s,%s,%s,%u,%s,%.10g,%.10g,%.10g,%.10g,%.10g,%d,%s,%s\n", t->command,
-                r->section, what, r->workers, unit_csv(r->unit), r->st.median, r->st.min,
-                r->st.max, r->st.q1, r->st.q3, r->st.n, ratio, host);
-    } else {
-        bench_fmt_stat(stat, sizeof stat, &r->st, r->unit);
-        if (!isnan(r->ratio))
-            snprintf(ratio, sizeof ratio, "%6.2fx", r->ratio);
-        fprintf(t->f, "%-10s %-46s %30s %8s  %s\n", r->section, r->what, stat, ratio,
-                r->note);
-    }
-    t->started = 1;
-    fflush(t->f);
-}
-
-void bench_table_note(struct bench_table *t, const char *fmt, ...)
-{
-    va_list ap;
-    if (t->fmt == OUT_CSV)
-        return;
-    fputs("# ", t->f);
-    va_start(ap, fmt);
-    vfprintf(t->f, fmt, ap);
-    va_end(ap);
-    fputc('\n', t->f);
-    fflush(t->f);
-}
-
-void bench_table_load(struct bench_table *t, const char *when)
-{
-    double l1, l5, l15;
-    FILE *f = fopen("/proc/loadavg", "r");
-    if (!f)
-        return;
-    if (fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3)
-        bench_table_note(t, "load average %s: %.2f %.2f %.2f (1, 5, 15 min); work from other "
-                         "processes on these CPUs widens the spreads", when, l1, l5, l15);
-    fclose(f);
-}
-
-int bench_opt_format(const char *val, enum out_format *out)
-{
-    if (strcmp(val, "text") == 0)
-        *out = OUT_TEXT;
-    else if (strcmp(val, "csv") == 0)
-        *out = OUT_CSV;
-    else
-        return die(PARLAB_EXIT_USAGE, "--format %s: unknown format (text, csv)", val);
-    return 0;
-}
-
 int bench_opt_pool(const char *opt, const char *val, enum pool_kind *out)
 {
     if (strcmp(val, "fork") == 0)
@@ -177,14 +23,6 @@ int bench_opt_pool(const char *opt, const char *val, enum pool_kind *out)
     else
         return die(PARLAB_EXIT_USAGE, "%s %s: unknown runner (fork, thread)", opt, val);
     return 0;
-}
-
-int bench_opt_bad(const char *command, int c, char **argv, int optind_now)
-{
-    if (c == ':')
-        return die(PARLAB_EXIT_USAGE, "option %s needs a value", argv[optind_now - 1]);
-    return die(PARLAB_EXIT_USAGE, "unknown option '%s' (parlab %s --help)",
-               argv[optind_now - 1], command);
 }
 
 int bench_job_open(struct bench_job *bj, const struct workload *wl, uint64_t size,

@@ -48,8 +48,10 @@ enum out_format { OUT_TEXT, OUT_CSV, OUT_JSON };
 void out_begin(FILE *f, enum out_format fmt);
 void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index, int total);
 void out_end(FILE *f, enum out_format fmt);
-/* Text only: mean, stddev, min of wall times, and the speedup against base (if n > 0). */
-void out_summary(FILE *f, const double *wall, int n, const double *base, int nb);
+/* Text only: the wall times (s) as mean ± σ, min … max and the run count (stats.h), the
+ * speedup against base (if nb > 0), and a warning when a run was too short to time well.
+ * warmup: the untimed runs before them, to say so. */
+void out_summary(FILE *f, const double *wall, int n, const double *base, int nb, int warmup);
 
 /* CPU time, context switches and faults of this process plus its reaped children. */
 struct rusage;

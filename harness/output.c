@@ -3,6 +3,7 @@
 #include <stdarg.h>
 #include <string.h>
 #include "harness.h"
+#include "stats.h"
 
 /* The one place that prints "parlab: <what>: <why>" (STYLE: only the CLI layer does). */
 static void vcomplain(const char *fmt, va_list ap)
@@ -87,11 +88,19 @@ void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index
                 r->verified == VERIFIED_REF ? "null" : r->verified ? "true" : "false", r->check,
                 host);
         break;
-    default:
-        fprintf(f, "run %d/%d  %-7s %s  %s  wall %.4f s  user %.3f s  sys %.3f s  rss %ld KiB  cs %ld/%ld\n",
+    default: {
+        /* For people: every field labelled, times and sizes scaled (stats.h). */
+        char wall[32], user[32], sys[32], rss[32];
+        fprintf(f, "run %d/%d  %-7s %s  %s  wall %s  user %s  sys %s  max RSS %s  "
+                   "context switches %ld voluntary, %ld involuntary\n",
                 index + 1, total, r->runner, r->result,
                 r->verified == VERIFIED_REF ? "reference" : r->verified ? "verified" : "WRONG",
-                r->wall_s, r->user_s, r->sys_s, r->max_rss_kb, r->vol_cs, r->invol_cs);
+                stats_fmt_value(wall, sizeof wall, r->wall_s * 1e9, UNIT_NS),
+                stats_fmt_value(user, sizeof user, r->user_s * 1e9, UNIT_NS),
+                stats_fmt_value(sys, sizeof sys, r->sys_s * 1e9, UNIT_NS),
+                stats_fmt_value(rss, sizeof rss, (double)r->max_rss_kb, UNIT_KIB), r->vol_cs,
+                r->invol_cs);
+    }
     }
 }
 
@@ -101,32 +110,44 @@ void out_end(FILE *f, enum out_format fmt)
         fprintf(f, "\n]\n");
 }
 
-static double min_of(const double *v, int n)
+/* Seconds to the ns that stats.h formats. */
+static void to_ns(const double *s, int n, double *ns)
 {
-    double m = v[0];
-    for (int i = 1; i < n; i++)
-        if (v[i] < m)
-            m = v[i];
-    return m;
+    for (int i = 0; i < n; i++)
+        ns[i] = s[i] * 1e9;
 }
 
-void out_summary(FILE *f, const double *wall, int n, const double *base, int nb)
+void out_summary(FILE *f, const double *wall, int n, const double *base, int nb, int warmup)
 {
-    double m, sd;
-    stats_mean_sd(wall, n, &m, &sd);
-    if (n > 1)
-        fprintf(f, "time: mean %.4f s +- %.4f s (stddev of %d runs), min %.4f s\n", m, sd, n,
-                min_of(wall, n));
-    else
-        fprintf(f, "time: %.4f s (one run: use --repeat 5 for a spread)\n", m);
-    if (nb > 0) {
-        double bm, bsd;
-        stats_mean_sd(base, nb, &bm, &bsd);
-        double s = bm / m;
-        /* Relative errors of a ratio add in quadrature. */
-        double err = s * sqrt((bsd / bm) * (bsd / bm) + (sd / m) * (sd / m));
-        fprintf(f, "speedup: %.2fx +- %.2f against seq (%.4f s +- %.4f s)\n", s, err, bm, bsd);
+    double ns[n > 0 ? n : 1], bns[nb > 0 ? nb : 1];
+    char ms[96], rg[96], wu[48] = "";
+    struct stats st, bs;
+    to_ns(wall, n, ns);
+    stats_of(ns, n, &st);
+    if (warmup)
+        snprintf(wu, sizeof wu, ", after %d warm-up run%s", warmup, warmup > 1 ? "s" : "");
+    stats_fmt_mean_sd(ms, sizeof ms, &st, UNIT_NS);
+    if (n > 1) {
+        fprintf(f, "time (mean ± σ):    %s    %d runs%s\n", ms, n, wu);
+        fprintf(f, "range (min … max):  %s\n", stats_fmt_range(rg, sizeof rg, &st, UNIT_NS));
     } else {
-        fprintf(f, "speedup: run with --baseline to measure seq alongside\n");
+        fprintf(f, "time:               %s    1 run%s (--repeat 5 for a spread)\n", ms, wu);
     }
+    if (nb > 0) {
+        to_ns(base, nb, bns);
+        stats_of(bns, nb, &bs);
+        double s = bs.mean / st.mean;
+        /* Relative errors of a ratio add in quadrature. */
+        double err = s * sqrt((bs.sd / bs.mean) * (bs.sd / bs.mean) +
+                              (st.sd / st.mean) * (st.sd / st.mean));
+        fprintf(f, "speedup:            %.2f ± %.2f against seq: %s, %d run%s\n", s, err,
+                stats_fmt_mean_sd(ms, sizeof ms, &bs, UNIT_NS), nb, nb > 1 ? "s" : "");
+    } else {
+        fprintf(f, "speedup:            run with --baseline to measure seq alongside\n");
+    }
+    if (st.min < STATS_SHORT_RUN_NS)
+        fprintf(f, "# warning: the shortest run took %s, under %s: start-up, scheduling and the "
+                "clock are a large share of it; a larger -n times the work better\n",
+                stats_fmt_value(rg, sizeof rg, st.min, UNIT_NS),
+                stats_fmt_value(ms, sizeof ms, STATS_SHORT_RUN_NS, UNIT_NS));
 }

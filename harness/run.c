@@ -24,7 +24,7 @@
 struct run_opts {
     const struct workload *wl;
     const struct runner *runner;
-    uint64_t size, tasks, steps, workers, cores, repeat, chunk, seed, io_ms, loops;
+    uint64_t size, tasks, steps, workers, cores, repeat, warmup, chunk, seed, io_ms, loops;
     int size_set, tasks_set, steps_set, workers_set, cores_set, chunk_set, loops_set;
     int sched_set;
     enum sched_kind schedule;
@@ -50,7 +50,8 @@ static void run_usage(FILE *f)
         "  -c, --chunk C       tasks per claim; default: the schedule's own\n"
         "      --steps S       time steps for simulations (nbody)\n"
         "      --cores K       restrict the run, workers included, to K CPUs\n"
-        "      --repeat R      run R times and report each, with mean and spread\n"
+        "      --repeat R      timed runs, each reported, then mean ± σ (default 3)\n"
+        "      --warmup N      untimed runs first, not reported (default 1)\n"
         "      --format F      text | csv | json\n"
         "      --trace FILE    write one CSV row per task and step of the last repeat:\n"
         "                      task,worker,step,start_ns,end_ns (ns from the run's start)\n"
@@ -83,7 +84,7 @@ static int parse_inject(const char *val, struct run_opts *o)
 }
 
 enum { OPT_STEPS = 256, OPT_CORES, OPT_REPEAT, OPT_FORMAT, OPT_TRACE, OPT_SEED, OPT_IOMS,
-       OPT_LOOPS, OPT_TIMEOUT, OPT_INJECT, OPT_EXPECT, OPT_BASELINE };
+       OPT_LOOPS, OPT_TIMEOUT, OPT_INJECT, OPT_EXPECT, OPT_BASELINE, OPT_WARMUP };
 
 static const struct option long_opts[] = {
     { "workload", required_argument, 0, 'w' }, { "runner", required_argument, 0, 'r' },
@@ -97,6 +98,7 @@ static const struct option long_opts[] = {
     { "task-timeout", required_argument, 0, OPT_TIMEOUT },
     { "inject", required_argument, 0, OPT_INJECT }, { "expect", required_argument, 0, OPT_EXPECT },
     { "baseline", no_argument, 0, OPT_BASELINE }, { "help", no_argument, 0, 'h' },
+    { "warmup", required_argument, 0, OPT_WARMUP },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 },
 };
@@ -105,7 +107,7 @@ static const struct option long_opts[] = {
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
     int c, rc;
-    *o = (struct run_opts){ .repeat = 1, .seed = 1, .io_ms = 100, .loops = 1 };
+    *o = (struct run_opts){ .repeat = 3, .warmup = 1, .seed = 1, .io_ms = 100, .loops = 1 };
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":w:r:j:n:t:s:c:hV", long_opts, NULL)) != -1) {
@@ -131,6 +133,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
         case OPT_STEPS: rc = parse_opt_count("--steps", optarg, 1, MAX_STEPS, &o->steps); o->steps_set = 1; break;
         case OPT_CORES: rc = parse_opt_count("--cores", optarg, 1, MAX_WORKERS, &o->cores); o->cores_set = 1; break;
         case OPT_REPEAT: rc = parse_opt_count("--repeat", optarg, 1, MAX_REPEAT, &o->repeat); break;
+        case OPT_WARMUP: rc = parse_opt_count("--warmup", optarg, 0, MAX_REPEAT, &o->warmup); break;
         case OPT_SEED: rc = parse_opt_count("--seed", optarg, 0, UINT64_MAX, &o->seed); break;
         case OPT_IOMS: rc = parse_opt_count("--io-ms", optarg, 0, 3600000, &o->io_ms); break;
         case OPT_LOOPS: rc = parse_opt_count("--loops", optarg, 1, MAX_WORKERS, &o->loops); o->loops_set = 1; break;
@@ -577,15 +580,18 @@ int cmd_run(int argc, char **argv)
     int idx = 0, total = R * (o.baseline ? 2 : 1);
     for (int pass = o.baseline ? 0 : 1; pass < 2 && !st; pass++) {
         const struct runner *r = pass == 0 ? runner_find("seq") : o.runner;
-        for (int i = 0; i < R; i++) {
+        /* i < 0: warm-up runs, checked but neither reported nor timed. */
+        for (int i = -(int)o.warmup; i < R; i++) {
             int last = pass == 1 && i == R - 1;
             st = run_once(&o, r, &row, last ? o.trace_path : NULL);
             if (!st)
                 st = check_against_seq(&o, &row, ref, sizeof ref);
             if (st)
                 break;
-            row.host = m.host;
             wrong |= row.verified == 0;
+            if (i < 0)
+                continue;
+            row.host = m.host;
             if (pass == 0)
                 base[nbase++] = row.wall_s;
             else
@@ -602,7 +608,7 @@ int cmd_run(int argc, char **argv)
             printf("verified: not checked; seq is the reference at a size with no known answer\n");
         else
             printf("verified: yes, %s\n", verify_how(&row));
-        out_summary(stdout, wall, R, base, nbase);
+        out_summary(stdout, wall, R, base, nbase, (int)o.warmup);
     }
     out_end(stdout, o.format);
     free(wall);

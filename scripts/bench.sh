@@ -221,7 +221,7 @@ declare -A expect base_m base_s
 answer() {  # answer WORKLOAD ARGS...
   local w=$1; shift
   local row rc
-  row=$("$PARLAB" run -w "$w" -r seq "$@" --format csv 2> "$out/logs/seq-$w.err")
+  row=$("$PARLAB" run -w "$w" -r seq "$@" --repeat 1 --warmup 0 --format csv 2> "$out/logs/seq-$w.err")
   rc=$?
   [ $rc -eq 0 ] || stop "$w seq (reference answer)" "parlab exited $rc: $(tail -n 3 "$out/logs/seq-$w.err")"
   row=$(printf '%s\n' "$row" | tail -n 1)
@@ -264,7 +264,7 @@ for p in "${plan[@]}"; do
     if [ "$sweep" = cores ]; then args="$args --cores {cores} -j {cores}"
     else args="$args --cores $nproc -j {workers}"; fi
   fi
-  read -ra parts <<< "$PARLAB run -w $w -r $r $args"
+  read -ra parts <<< "$PARLAB run -w $w -r $r --repeat 1 --warmup 0 $args"
   tmpl="${parts[*]}"
   cmd=${tmpl//\{$param\}/$val}
   stem="$sweep-$w-$r-$val"
@@ -354,7 +354,7 @@ if has primes "$(printf '%s\n' "${workloads[@]}")"; then
   tl_tasks=32
   [ "$mode" = tiny ] && tl_tasks=8
   for s in static dynamic; do
-    cmd="$PARLAB run -w primes -r thread -n ${size[primes]} ${expect[primes]} -j $nproc -t $tl_tasks -s $s --trace $out/trace-$s.csv --format csv"
+    cmd="$PARLAB run -w primes -r thread --repeat 1 --warmup 0 -n ${size[primes]} ${expect[primes]} -j $nproc -t $tl_tasks -s $s --trace $out/trace-$s.csv --format csv"
     echo "[timeline] primes thread -j $nproc -t $tl_tasks -s $s"
     read -ra argv <<< "$cmd"
     rowtxt=$("${argv[@]}" 2> "$out/logs/trace-$s.err") ||

@@ -122,7 +122,7 @@ SEED=12345
 cmdline() {
   local lang=$1 wl=$2 r=$3 n=$4; shift 4
   if [ "$lang" = c ]; then
-    echo "$PARLAB run -w $wl -r $r -n $n $* --format csv"
+    echo "$PARLAB run -w $wl -r $r -n $n $* --repeat 1 --warmup 0 --format csv"
   else
     echo "$PYTHON $PEER run -w $wl -r $r -n $n $* --format csv"
   fi
@@ -158,7 +158,7 @@ xcheck() {
   done
   say "cross-check $wl N=$n: ${#C_RUNNERS[@]} C runners and ${#PY_MODELS[@]} Python models all give $ref"
 }
-head -n 1 <<<"$("$PARLAB" run -w noop -r seq -n 1 --format csv)" >"$out/raw/xcheck.csv"
+head -n 1 <<<"$("$PARLAB" run -w noop -r seq -n 1 --repeat 1 --warmup 0 --format csv)" >"$out/raw/xcheck.csv"
 for wl in "${CPU_WL[@]}"; do xcheck "$wl" "${XCHECK_SIZE[$wl]}" --seed "$SEED"; done
 xcheck noop "${XCHECK_N[0]}"
 xcheck sleep "${XCHECK_N[1]}" --io-ms 5

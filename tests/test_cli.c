@@ -10,8 +10,8 @@ static void expect_csv(const char *want, const char *w, const char *r, const cha
 {
     struct cmd_result res;
     char f[200];
-    CU_ASSERT_EQUAL_FATAL(run_parlab(&res, 120, "run", "-w", w, "-r", r, "-n", n,
-                                     "--format", "csv", (char *)NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&res, 120, "run", "-w", w, "-r", r, "-n", n, "--repeat",
+                                     "1", "--warmup", "0", "--format", "csv", (char *)NULL), 0);
     CU_ASSERT_EQUAL(res.exited, 1);
     CU_ASSERT_EQUAL(res.status, 0);
     CU_ASSERT_STRING_EQUAL(csv_field(res.out, 1, 16, f, sizeof f), want);
@@ -30,11 +30,18 @@ static void test_primes_text(void)
 {
     struct cmd_result r;
     CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "run", "-w", "primes", "-r", "seq", "-n", "2M",
-                                     (char *)NULL), 0);
+                                     "--repeat", "2", (char *)NULL), 0);
     CU_ASSERT_EQUAL(r.status, 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "148933"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "verified"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "time:"));
+    /* Two reported runs after the default warm-up, every field labelled, times scaled. */
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "run 2/2"));
+    CU_ASSERT_PTR_NULL(strstr(r.out, "run 3/"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "context switches "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "time (mean ± σ): "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "range (min … max): "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "2 runs, after 1 warm-up run"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, " ms ± "));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "# parlab"));   /* the machine it came from */
 }
 
@@ -46,7 +53,7 @@ static void test_csv_shape(void)
 {
     struct cmd_result r;
     CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "run", "-w", "sumsq", "-r", "thread", "-n", "1M",
-                                     "--repeat", "3", "--format", "csv", (char *)NULL), 0);
+                                     "--repeat", "3", "--warmup", "0", "--format", "csv", (char *)NULL), 0);
     CU_ASSERT_EQUAL(r.status, 0);
     CU_ASSERT_EQUAL(strncmp(r.out, csv_header, strlen(csv_header)), 0);
     CU_ASSERT_EQUAL(count_lines(r.out), 4);            /* header + one row per repeat */
@@ -58,11 +65,42 @@ static void test_csv_shape(void)
     }
 }
 
+/* Warm-up runs are run and checked, never reported: the default is one, --warmup 0 none. */
+static void test_warmup_not_reported(void)
+{
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "run", "-w", "sumsq", "-r", "seq", "-n", "1M",
+                                     "--repeat", "2", "--format", "csv", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(count_lines(r.out), 3);            /* header + the two timed runs */
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "run", "-w", "sumsq", "-r", "seq", "-n", "1M",
+                                     "--repeat", "1", "--warmup", "0", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "run 1/1"));
+    CU_ASSERT_PTR_NULL(strstr(r.out, "warm-up"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "1 run"));
+}
+
+/* A run too short to time well says so in a "#" line (text only: CSV stays data). */
+static void test_short_run_warns(void)
+{
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 30, "run", "-w", "noop", "-r", "seq", "-n", "10",
+                                     (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\n# warning: the shortest run took "));
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 30, "run", "-w", "noop", "-r", "seq", "-n", "10",
+                                     "--format", "csv", (char *)NULL), 0);
+    CU_ASSERT_PTR_NULL(strstr(r.out, "warning"));
+    CU_ASSERT_PTR_NULL(strstr(r.err, "warning"));
+    CU_ASSERT_EQUAL(count_lines(r.out), 4);            /* header + the default 3 runs */
+}
+
 static void test_json_shape(void)
 {
     struct cmd_result r;
     CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "run", "-w", "primes", "-r", "fork", "-n", "1e5",
-                                     "--repeat", "2", "--format", "json", (char *)NULL), 0);
+                                     "--repeat", "2", "--warmup", "0", "--format", "json", (char *)NULL), 0);
     CU_ASSERT_EQUAL(r.status, 0);
     /* A minimal structural check: one array, two objects, balanced, and the fields. */
     const char *s = r.out;
@@ -165,6 +203,8 @@ static const struct bad {
     { { "run", "-w", "primes", "-r", "seq", "--format", "xml" }, "--format xml" },
     { { "run", "-w", "primes", "-r", "seq", "-n" }, "-n" },
     { { "run", "-w", "primes", "-r", "seq", "--repeat", "0" }, "--repeat 0" },
+    { { "run", "-w", "primes", "-r", "seq", "--warmup", "-1" }, "--warmup -1" },
+    { { "run", "-w", "primes", "-r", "seq", "--warmup", "x" }, "--warmup x" },
     { { "run", "-w", "primes", "-r", "seq", "-c", "0" }, "-c 0" },
     { { "run", "-w", "primes", "-r", "thread", "--cores", "100000" }, "--cores 100000" },
     { { "run", "-w", "primes", "-r", "thread", "--loops", "2" }, "--loops 2" },
@@ -202,8 +242,8 @@ static void test_bad_inputs(void)
 static void test_wrong_result_exits_1(void)
 {
     struct cmd_result r;
-    run_parlab(&r, 30, "run", "-w", "mandelbrot", "-r", "thread", "-n", "4096", "--expect",
-               "12345", (char *)NULL);
+    run_parlab(&r, 30, "run", "-w", "mandelbrot", "-r", "thread", "-n", "4096", "--repeat", "1",
+               "--warmup", "0", "--expect", "12345", (char *)NULL);
     CU_ASSERT_EQUAL(r.exited, 1);
     CU_ASSERT_EQUAL(r.status, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "wrong result"));
@@ -220,6 +260,8 @@ CU_TestInfo tests_cli[] = {
     { "known answers through --format csv", test_known_answers_csv },
     { "text output for people", test_primes_text },
     { "csv header and one row per repeat", test_csv_shape },
+    { "warm-up runs are not reported", test_warmup_not_reported },
+    { "a run under 5 ms is flagged", test_short_run_warns },
     { "json is an array of objects", test_json_shape },
     { "list, help and version", test_list_help_version },
     { "list --format csv for scripts", test_list_csv },

@@ -72,7 +72,8 @@ static void test_trace_rows(void)
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++) {
         struct cmd_result r;
         run_parlab(&r, 60, "run", "-w", "nbody", "-r", runners[i], "-n", "50", "-t", "6",
-                   "--steps", "3", "-j", "2", "--trace", path, "--format", "csv", (char *)NULL);
+                   "--steps", "3", "-j", "2", "--trace", path, "--repeat", "1", "--warmup", "0",
+                   "--format", "csv", (char *)NULL);
         CU_ASSERT_EQUAL(r.status, 0);
         FILE *f = fopen(path, "r");
         CU_ASSERT_PTR_NOT_NULL_FATAL(f);

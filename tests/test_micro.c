@@ -11,18 +11,22 @@
 #include "util.h"
 
 /* One data row of the measuring commands' CSV:
- * command,section,what,workers,unit,median,min,max,q1,q3,repeat,ratio,host */
+ * command,section,what,workers,unit,median,min,max,q1,q3,repeat,ratio,host,experiment,mean,sd */
 struct mrow {
-    char section[32], what[128], unit[16];
+    char section[32], what[128], unit[16], experiment[32];
     unsigned workers;
-    double median, min, max;
+    double median, min, max, mean, sd;
     int repeat;
 };
 
-/* Parse one CSV line (up to '\n'). 1 if it has the 13 fields, else 0. */
+static const char *const csv_header =
+    "command,section,what,workers,unit,median,min,max,q1,q3,repeat,ratio,host,experiment,"
+    "mean,sd\n";
+
+/* Parse one CSV line (up to '\n'). 1 if it has the 16 fields, else 0. */
 static int parse_mrow(const char *line, struct mrow *r)
 {
-    char buf[512], *f[16], *save = NULL;
+    char buf[512], *f[20], *save = NULL;
     size_t len = strcspn(line, "\n");
     int n = 0;
     if (len >= sizeof buf)
@@ -31,13 +35,13 @@ static int parse_mrow(const char *line, struct mrow *r)
     buf[len] = '\0';
     /* strtok would merge empty fields (the ratio is often empty): split by hand. */
     f[n++] = buf;
-    for (char *p = buf; *p && n < 16; p++)
+    for (char *p = buf; *p && n < 20; p++)
         if (*p == ',') {
             *p = '\0';
             f[n++] = p + 1;
         }
     (void)save;
-    if (n != 13)
+    if (n != 16)
         return 0;
     snprintf(r->section, sizeof r->section, "%s", f[1]);
     snprintf(r->what, sizeof r->what, "%s", f[2]);
@@ -47,6 +51,13 @@ static int parse_mrow(const char *line, struct mrow *r)
     r->min = strtod(f[6], NULL);
     r->max = strtod(f[7], NULL);
     r->repeat = atoi(f[10]);
+    snprintf(r->experiment, sizeof r->experiment, "%s", f[13]);
+    r->mean = strtod(f[14], NULL);
+    r->sd = strtod(f[15], NULL);
+    /* The summary is consistent: the mean and median lie within min … max. */
+    if (!(r->min <= r->mean + 1e-9 * fabs(r->mean) && r->mean <= r->max + 1e-9 * fabs(r->max) &&
+          r->min <= r->median && r->median <= r->max && r->sd >= 0))
+        return 0;
     return 1;
 }
 
@@ -199,15 +210,15 @@ static void test_overhead_rows(void)
                                      "csv", (char *)NULL), 0);
     CU_ASSERT_EQUAL(r.exited, 1);
     CU_ASSERT_EQUAL_FATAL(r.status, 0);
-    CU_ASSERT_EQUAL(strncmp(r.out, "command,section,what,workers,unit,median,min,max,q1,q3,"
-                                   "repeat,ratio,host\n", 66), 0);
+    CU_ASSERT_EQUAL(strncmp(r.out, csv_header, strlen(csv_header)), 0);
     for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
         int found = find_mrow(r.out, rows[i].section, rows[i].what, &m);
         CU_ASSERT(found);
         if (!found)
             fprintf(stderr, "\n  missing overhead row: %s %s\n", rows[i].section, rows[i].what);
         else
-            CU_ASSERT(m.repeat == 1 && m.median > 0 && isfinite(m.median));
+            CU_ASSERT(m.repeat == 1 && m.median > 0 && isfinite(m.median) &&
+                      m.mean == m.median && m.sd == 0 && strcmp(m.experiment, "overhead") == 0);
     }
     int has_epoll = strstr(list.out, "  epoll ") != NULL;
     CU_ASSERT_EQUAL(find_mrow(r.out, "dispatch", "epoll loop per task", &m), has_epoll);
@@ -235,6 +246,44 @@ static void test_overhead_rows(void)
         good += parse_mrow(p + 1, &m);
     }
     CU_ASSERT_EQUAL(good, lines);
+}
+
+/* The number of lines of out that hold needle. */
+static int lines_with(const char *out, const char *needle)
+{
+    int n = 0;
+    for (const char *p = out; (p = strstr(p, needle)); p += strlen(needle))
+        n++;
+    return n;
+}
+
+/* A conclusion is computed: each runner gets exactly one verdict, the effect shown or
+ * the plain statement that it did not show, beside the figures it came from. */
+static void test_pitfall_verdicts(void)
+{
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "pitfall", "false-sharing", "-j", "2", "--ops",
+                                     "200k", "--repeat", "2", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    for (int k = 0; k < 2; k++) {
+        char shows[64], not[64];
+        snprintf(shows, sizeof shows, "# %s: one shared line cost", k ? "thread" : "fork");
+        snprintf(not, sizeof not, "# %s: unpadded ", k ? "thread" : "fork");
+        CU_ASSERT_EQUAL(lines_with(r.out, shows) + lines_with(r.out, not), 1);
+    }
+    CU_ASSERT_EQUAL(lines_with(r.out, "false sharing shows") +
+                    lines_with(r.out, "the expected slowdown did NOT show"), 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "mean ± σ"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "min … max"));
+
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "pitfall", "oversubscribe", "-r", "thread", "-n",
+                                     "100k", "--repeat", "1", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_EQUAL(lines_with(r.out, "# thread: 32x the CPUs took "), 1);
+    CU_ASSERT_EQUAL(lines_with(r.out, ": slower: ") + lines_with(r.out, ": no gain, ") +
+                    lines_with(r.out, ": FASTER, so the expected effect did not show"), 1);
+    CU_ASSERT_EQUAL(lines_with(r.out, "# thread: involuntary context switches "), 1);
+    CU_ASSERT_PTR_NULL(strstr(r.out, "# fork:"));
 }
 
 static void test_pitfall_list(void)
@@ -302,6 +351,7 @@ CU_TestInfo tests_micro[] = {
     { "pitfall cow: faults grow with the pages written", test_pitfall_cow },
     { "overhead: every row with --repeat 1", test_overhead_rows },
     { "pitfall: lists the pitfalls", test_pitfall_list },
+    { "pitfall: conclusions computed from the figures", test_pitfall_verdicts },
     { "bad option values exit 64 with one line", test_bad_options },
     CU_TEST_INFO_NULL,
 };

@@ -124,16 +124,17 @@ static void test_corpus(void)
 static void test_every_option_bad_values(void)
 {
     static const char *const opts[] = { "-j", "-n", "-t", "-c", "--steps", "--cores",
-                                        "--repeat", "--seed", "--io-ms", "--loops",
-                                        "--task-timeout" };
+                                        "--repeat", "--warmup", "--seed", "--io-ms",
+                                        "--loops", "--task-timeout" };
     static const char *const vals[] = { "", "-1", "0", "1e30", "abc", "99999999999999999999999",
                                         "1.5x", "--" };
     int cases = 0;
     for (size_t i = 0; i < sizeof opts / sizeof opts[0]; i++) {
         for (size_t k = 0; k < sizeof vals / sizeof vals[0]; k++) {
-            /* zero is a fine seed, I/O wait and... nothing else */
+            /* zero is a fine seed, I/O wait, warm-up count and... nothing else */
             if (strcmp(vals[k], "0") == 0 &&
-                (strcmp(opts[i], "--seed") == 0 || strcmp(opts[i], "--io-ms") == 0))
+                (strcmp(opts[i], "--seed") == 0 || strcmp(opts[i], "--io-ms") == 0 ||
+                 strcmp(opts[i], "--warmup") == 0))
                 continue;
             const char *w = strcmp(opts[i], "--steps") == 0 ? "nbody" : "sumsq";
             const char *r = strcmp(opts[i], "--loops") == 0 ? "epoll" : "thread";

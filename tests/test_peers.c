@@ -138,8 +138,8 @@ static char *parlab_hits(char *buf, size_t len, const char *n, const char *seed)
     static struct cmd_result res;
     buf[0] = '\0';
     CU_ASSERT_EQUAL_FATAL(run_parlab(&res, 60, "run", "-w", "montecarlo", "-r", "thread",
-                                     "-n", n, "--seed", seed, "--format", "csv",
-                                     (char *)NULL), 0);
+                                     "-n", n, "--seed", seed, "--repeat", "1", "--warmup", "0",
+                                     "--format", "csv", (char *)NULL), 0);
     CU_ASSERT_EQUAL(res.status, 0);
     return csv_field(res.out, 1, 16, buf, len);
 }
@@ -188,7 +188,8 @@ static void test_csv_columns(void)
     struct cmd_result c, p;
     NEED_PYTHON();
     CU_ASSERT_EQUAL_FATAL(run_parlab(&c, 60, "run", "-w", "noop", "-r", "seq", "-n", "3",
-                                     "--format", "csv", (char *)NULL), 0);
+                                     "--repeat", "1", "--warmup", "0", "--format", "csv",
+                                     (char *)NULL), 0);
     CU_ASSERT_EQUAL_FATAL(run_peer(&p, 60, "run", "-w", "noop", "-r", "py-pool-map", "-n",
                                    "3", "--repeat", "2", "--format", "csv", (char *)NULL), 0);
     CU_ASSERT_EQUAL(p.status, 0);

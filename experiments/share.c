@@ -1,10 +1,10 @@
 /* share.c: `parlab share`: the ways to add up one count across workers (multiprocessing's
  * Value, Value with get_lock, per-worker results, Pipe, Manager), each timed under fork
- * and thread workers and checked against the count it should reach. */
+ * and thread workers and checked against the count it should reach. One experiment of the
+ * table in registry.c. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <math.h>
 #include <poll.h>
 #include <pthread.h>
@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "bench_util.h"
+#include "experiment.h"
 #include "../lib/sync.h"
 
 enum method { M_NONE, M_LOCK, M_ATOMIC, M_LOCAL, M_PADDED, M_UNPADDED, M_PIPE, M_MANAGER,
@@ -549,7 +549,7 @@ int share_measure(const char *method, enum pool_kind kind, unsigned workers, uin
     return 0;
 }
 
-/* ---- the command ------------------------------------------------------------------- */
+/* ---- the experiment ---------------------------------------------------------------- */
 
 /* --method M[,M...]: set a bit per method named. 0, or the usage error printed. */
 static int parse_methods(const char *arg, int *chosen)
@@ -571,152 +571,130 @@ static int parse_methods(const char *arg, int *chosen)
     return 0;
 }
 
-static void share_usage(FILE *f)
+static void share_help(FILE *f)
 {
     fprintf(f,
-        "usage: parlab share [--method M[,M...]] [--runner fork|thread] [-j W] [--ops N] [--repeat R]\n"
         "  W workers each add 1 to a count N times; every way of combining the counts is\n"
-        "  timed (ns per increment as a worker sees it: its wall time / N, median [min .. max]\n"
-        "  of R runs) and its final count is checked against W x N.\n"
+        "  timed (ns per increment as a worker sees it: its wall time / N, over R runs)\n"
+        "  and its final count is checked against W x N.\n"
         "  methods (default: all):\n");
     for (int m = 0; m < M__COUNT; m++)
         fprintf(f, "    %-9s %s\n", methods[m].name, methods[m].summary);
-    fprintf(f,
-        "  -r, --runner R    fork | thread (default: both)\n"
-        "  -j, --workers W   workers (default: the CPUs this process may use)\n"
-        "      --ops N       increments per worker (default per method)\n"
-        "      --repeat R    runs per figure (default 3)\n"
-        "      --format F    text | csv\n"
-        "  -h, --help        this help\n"
-        "exit status: 0 every synchronised method counted exactly, 1 one did not\n");
+    fprintf(f, "  exit status: 0 every synchronised method counted exactly, 1 one did not\n");
 }
 
-enum { OPT_METHOD = 256, OPT_OPS, OPT_REPEAT, OPT_FORMAT };
+/* The expected order of the means, fastest first; "<<" marks a gap of at least 2x. */
+static const struct { enum method m; int gap; } order[] = {
+    { M_LOCAL, 0 }, { M_ATOMIC, 0 }, { M_LOCK, 0 }, { M_PIPE, 1 }, { M_MANAGER, 0 },
+};
 
-int cmd_share(int argc, char **argv)
+/* One line per runner: the means in the expected order, and where it did not hold. */
+static void share_order(struct exp_opts *o, int k, const double mean[M__COUNT][2])
 {
-    static const struct option opts[] = {
-        { "method", required_argument, 0, OPT_METHOD }, { "runner", required_argument, 0, 'r' },
-        { "workers", required_argument, 0, 'j' }, { "ops", required_argument, 0, OPT_OPS },
-        { "repeat", required_argument, 0, OPT_REPEAT }, { "format", required_argument, 0, OPT_FORMAT },
-        { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 },
-    };
-    int chosen = 0, kinds = 3, c, st, R = 3, wrong = 0;   /* chosen: bit per method, 0: all */
-    uint64_t W = cpus_allowed(), ops = 0, val;
-    enum out_format fmt = OUT_TEXT;
-    enum pool_kind kind;
-    struct machine mc;
-
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":r:j:h", opts, NULL)) != -1) {
-        switch (c) {
-        case OPT_METHOD:
-            if ((st = parse_methods(optarg, &chosen)))
-                return st;
-            break;
-        case 'r':
-            if ((st = bench_opt_pool("--runner", optarg, &kind)))
-                return st;
-            kinds = kind == POOL_FORK ? 1 : 2;
-            break;
-        case 'j':
-            if ((st = parse_opt_count("-j", optarg, 1, MAX_SHARE_WORKERS, &W)))
-                return st;
-            break;
-        case OPT_OPS:
-            if ((st = parse_opt_count("--ops", optarg, 1, 10000000000ull, &ops)))
-                return st;
-            break;
-        case OPT_REPEAT:
-            if ((st = parse_opt_count("--repeat", optarg, 1, BENCH_MAX_REPEAT, &val)))
-                return st;
-            R = (int)val;
-            break;
-        case OPT_FORMAT:
-            if ((st = bench_opt_format(optarg, &fmt)))
-                return st;
-            break;
-        case 'h': share_usage(stdout); return 0;
-        default: return bench_opt_bad("share", c, argv, optind);
+    char line[400], buf[48];
+    size_t len = 0;
+    const char *broke = NULL, *after = NULL;
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++) {
+        enum method m = order[i].m;
+        len += (size_t)snprintf(line + len, sizeof line - len, "%s%s %s", i == 0 ? ""
+                                : order[i].gap ? " << " : " < ", methods[m].name,
+                                stats_fmt_value(buf, sizeof buf, mean[m][k], UNIT_NS));
+        if (len >= sizeof line)
+            len = sizeof line - 1;
+        if (i > 0 && !broke) {
+            double prev = mean[order[i - 1].m][k];
+            if (!(mean[m][k] > prev * (order[i].gap ? 2 : 1))) {
+                broke = methods[m].name;
+                after = methods[order[i - 1].m].name;
+            }
         }
     }
-    if (optind < argc)
-        return die(PARLAB_EXIT_USAGE, "unexpected argument '%s' (parlab share --help)", argv[optind]);
+    if (!broke)
+        exp_note(&o->tab, "%s: %s (means): the expected order holds", exp_kind_name(k), line);
+    else
+        exp_note(&o->tab, "%s: %s (means): NOT the expected order: %s was not %s than %s "
+                 "here", exp_kind_name(k), line, broke,
+                 strcmp(broke, "pipe") == 0 ? "twice or more slower" : "slower", after);
+}
 
-    machine_read(&mc);
-    struct bench_table t = { .f = stdout, .fmt = fmt, .command = "share", .host = mc.host };
-    double ns[BENCH_MAX_REPEAT], fin[BENCH_MAX_REPEAT], med[M__COUNT][2];
-    if (fmt == OUT_TEXT) {
-        machine_print(stdout, &mc);
-        bench_table_note(&t, "share: W = %llu workers each add 1 N times; ns per increment as a "
-                         "worker sees it (its wall time / N): median [min .. max] of R = %d runs",
-                         (unsigned long long)W, R);
-        bench_table_note(&t, "%-8s %-46s %30s %8s  %s", "method", "runner, workers, N",
-                         "ns per increment", "", "final count");
-        bench_table_load(&t, "at the start");
-    }
+static int share_run(struct exp_opts *o)
+{
+    int chosen = 0, st, R = o->R, wrong = 0;   /* chosen: bit per method, 0: all */
+    unsigned W = o->workers;
+    if (o->method && (st = parse_methods(o->method, &chosen)))
+        return st;
+
+    double ns[EXP_MAX_REPEAT], fin[EXP_MAX_REPEAT], mean[M__COUNT][2];
+    exp_begin(o, "share: W = %u workers each add 1 N times; time per increment as a worker "
+              "sees it (its wall time / N) over R = %d runs", W, R);
     for (int m = 0; m < M__COUNT; m++)
-        med[m][0] = med[m][1] = NAN;
+        mean[m][0] = mean[m][1] = NAN;
     for (int m = 0; m < M__COUNT; m++) {
         if (chosen && !(chosen & (1 << m)))
             continue;
-        uint64_t n = ops ? ops : methods[m].default_ops;
+        uint64_t n = o->ops_set ? o->ops : methods[m].default_ops;
         uint64_t expect = n * W;
         for (int k = 0; k < 2; k++) {
-            if (!(kinds & (1 << k)))
+            if (!(o->kinds & (1 << k)))
                 continue;
             enum pool_kind pk = k == 0 ? POOL_FORK : POOL_THREAD;
             struct outcome oc = { 0 };
-            if (share_measure(methods[m].name, pk, (unsigned)W, n, R, ns, fin, &oc))
+            if (share_measure(methods[m].name, pk, W, n, R, ns, fin, &oc))
                 return die(oc.code, "%s", oc.msg);
-            struct bench_row r = { .section = methods[m].name, .workers = (unsigned)W,
-                                   .unit = BU_NS, .ratio = NAN };
-            snprintf(r.what, sizeof r.what, "%s W=%llu N=%llu", k ? "thread" : "fork",
-                     (unsigned long long)W, (unsigned long long)n);
-            bench_stat_of(ns, R, &r.st);
-            med[m][k] = r.st.median;
-            struct bench_row fr = { .section = methods[m].name, .workers = (unsigned)W,
-                                    .unit = BU_COUNT };
-            snprintf(fr.what, sizeof fr.what, "%s final count (expected %llu)",
-                     k ? "thread" : "fork", (unsigned long long)expect);
-            bench_stat_of(fin, R, &fr.st);
-            fr.ratio = fr.st.median / (double)expect;
+            struct exp_row r = { .section = methods[m].name, .workers = W, .unit = UNIT_NS,
+                                 .ratio = NAN };
+            snprintf(r.what, sizeof r.what, "%s W=%u N=%llu", exp_kind_name(k), W,
+                     (unsigned long long)n);
+            stats_of(ns, R, &r.st);
+            mean[m][k] = r.st.mean;
+            struct exp_row fr = { .section = methods[m].name, .workers = W, .unit = UNIT_COUNT };
+            snprintf(fr.what, sizeof fr.what, "%s final count (expected %llu)", exp_kind_name(k),
+                     (unsigned long long)expect);
+            stats_of(fin, R, &fr.st);
+            fr.ratio = fr.st.mean / (double)expect;
             int exact = fr.st.min == (double)expect && fr.st.max == (double)expect;
             if (exact) {
-                snprintf(r.note, sizeof r.note, "%llu = expected%s", (unsigned long long)expect,
-                         R > 1 ? " in every run" : "");
+                snprintf(r.note, sizeof r.note, "count %llu = expected%s",
+                         (unsigned long long)expect, R > 1 ? " in every run" : "");
             } else {
-                char fs[64], ls[64];
-                struct bench_stat lost = { .n = R, .median = expect - fr.st.median,
-                                           .min = expect - fr.st.max, .max = expect - fr.st.min };
-                snprintf(r.note, sizeof r.note, "%s of %llu: lost %s (%.0f%%)",
-                         bench_fmt_stat(fs, sizeof fs, &fr.st, BU_COUNT),
-                         (unsigned long long)expect, bench_fmt_stat(ls, sizeof ls, &lost, BU_COUNT),
-                         100.0 * lost.median / (double)expect);
+                double lost[EXP_MAX_REPEAT];
+                struct stats ls;
+                char fs[64], lsb[64];
+                for (int i = 0; i < R; i++)
+                    lost[i] = (double)expect - fin[i];
+                stats_of(lost, R, &ls);
+                snprintf(r.note, sizeof r.note, "count %s of %llu: lost %s (%.0f%%)",
+                         stats_fmt_mean_sd(fs, sizeof fs, &fr.st, UNIT_COUNT),
+                         (unsigned long long)expect, stats_fmt_mean_sd(lsb, sizeof lsb, &ls, UNIT_COUNT),
+                         100.0 * ls.mean / (double)expect);
             }
             if (!exact && m != M_NONE) {
                 wrong = 1;
                 fprintf(stderr, "parlab: share %s %s: counted %.0f, expected %llu\n",
-                        methods[m].name, k ? "thread" : "fork",
+                        methods[m].name, exp_kind_name(k),
                         fr.st.min != (double)expect ? fr.st.min : fr.st.max,
                         (unsigned long long)expect);
             }
-            bench_table_row(&t, &r);
-            if (fmt == OUT_CSV)
-                bench_table_row(&t, &fr);
+            if (m == M_NONE && exact)
+                snprintf(r.note + strlen(r.note), sizeof r.note - strlen(r.note),
+                         ": no update was lost this time (the race did not show; "
+                         "more --ops or workers make it likelier)");
+            exp_row(&o->tab, &r);
+            if (o->tab.fmt == OUT_CSV)
+                exp_row(&o->tab, &fr);
         }
     }
     if (!chosen)
-        for (int k = 0; k < 2; k++) {
-            if (!(kinds & (1 << k)))
-                continue;
-            int held = med[M_LOCAL][k] < med[M_ATOMIC][k] && med[M_ATOMIC][k] < med[M_LOCK][k] &&
-                       med[M_LOCK][k] * 2 < med[M_PIPE][k] && med[M_PIPE][k] < med[M_MANAGER][k];
-            bench_table_note(&t, "%s: local %.3g < atomic %.3g < lock %.3g << pipe %.3g < manager "
-                             "%.3g ns (medians): %s", k ? "thread" : "fork", med[M_LOCAL][k],
-                             med[M_ATOMIC][k], med[M_LOCK][k], med[M_PIPE][k], med[M_MANAGER][k],
-                             held ? "the expected order holds" : "NOT the expected order");
-        }
+        for (int k = 0; k < 2; k++)
+            if (o->kinds & (1 << k))
+                share_order(o, k, (const double (*)[2])mean);
     return wrong ? PARLAB_EXIT_WRONG : PARLAB_EXIT_OK;
 }
+
+const struct experiment exp_share = {
+    .name = "share", .command = "share",
+    .summary = "ways to combine a count across workers: none, lock, atomic, local, pipe, manager",
+    .opts = EO_METHOD | EO_RUNNER | EO_WORKERS | EO_OPS | EO_REPEAT,
+    .default_kinds = 3, .max_workers = MAX_SHARE_WORKERS,
+    .help = share_help, .run = share_run,
+};

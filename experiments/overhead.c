@@ -1,0 +1,108 @@
+/* overhead.c: `parlab overhead`: what each building block of parallel code costs, side by
+ * side in one run on one machine: starting processes and threads, starting pools,
+ * dispatching a task, waking another thread, a lock and an atomic, and what all that
+ * leaves of the speedup on real workloads. This file holds the experiment's entry, its
+ * targets and what its sections share; each section is a file of its own (overhead.h). */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "overhead.h"
+
+void ov_emit(struct ov *o, const char *section, unsigned workers, enum unit u,
+             double ratio, const char *note, const char *fmt, ...)
+{
+    struct exp_row r = { .section = section, .workers = workers, .unit = u, .ratio = ratio };
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(r.what, sizeof r.what, fmt, ap);
+    va_end(ap);
+    snprintf(r.note, sizeof r.note, "%s", note ? note : "");
+    stats_of(o->v, o->R, &r.st);
+    exp_row(&o->tab, &r);
+}
+
+/* Check the job's answer after a run; a wrong one is counted, not fatal. */
+void ov_check_answer(struct ov *o, struct bench_job *bj, const char *runner, const char *want)
+{
+    char res[128], why[256];
+    int v = bench_job_result(bj, res, sizeof res, why, sizeof why);
+    if (v == 0 || (v < 0 && want && strcmp(res, want) != 0)) {
+        o->wrong = 1;
+        fprintf(stderr, "parlab: %s %s: wrong result %s%s%s\n", bj->job.wl->name, runner, res,
+                *why ? ": " : "", why);
+    }
+}
+
+double ov_mean(const struct ov *o)
+{
+    struct stats s;
+    stats_of(o->v, o->R, &s);
+    return s.mean;
+}
+
+/* ---- the experiment ---------------------------------------------------------------- */
+
+static void overhead_help(FILE *f)
+{
+    fprintf(f,
+        "  at W = the CPUs this process may use: fork, fork+exec, pthread_create, pool\n"
+        "  start-up, per-task dispatch (thread, fork, omp, epoll, spawn; also as a ratio to\n"
+        "  omp dynamic,1), wake-up round trips, mutex and atomic costs, and the speedup of\n"
+        "  every runner and schedule.\n");
+}
+
+/* The figures the project aims at, against what this run measured. */
+static void targets(struct ov *o)
+{
+    struct exp_table *t = &o->tab;
+    if (o->omp_task_ns > 0) {
+        double rt = o->thread_ratio, rf = o->fork_ratio;
+        exp_note(t, "target: thread dispatch <= 1.0x omp dynamic,1: %.2fx, %s", rt,
+                 rt <= 1.0 ? "met" : "missed");
+        exp_note(t, "target: fork dispatch <= 1.3x omp dynamic,1: %.2fx, %s", rf,
+                 rf <= 1.3 ? "met" : "missed");
+    }
+    if (o->W == 2)
+        exp_note(t, "target: fork pool ready <= 0.5 ms at W=2: %.3f ms, %s",
+                 o->fork_ready_ns / 1e6, o->fork_ready_ns <= 5e5 ? "met" : "missed");
+    else
+        exp_note(t, "target: fork pool ready <= 0.5 ms is set for W=2; here W=%u", o->W);
+}
+
+static int overhead_run(struct exp_opts *eo)
+{
+    struct ov o = { .R = eo->R, .quick = eo->quick, .W = eo->workers, .tab = eo->tab,
+                    .omp_task_ns = NAN, .thread_ratio = NAN, .fork_ratio = NAN };
+    int st;
+
+    o.v = calloc((size_t)o.R, sizeof *o.v);
+    if (!o.v)
+        return die(PARLAB_EXIT_OS, "out of memory");
+    exp_begin(eo, "overhead: W = %u (the CPUs this process may use), R = %d samples per "
+              "figure%s", o.W, o.R, o.quick ? "; --quick sizes" : "");
+    st = ov_section_processes(&o);
+    if (!st)
+        st = ov_section_dispatch(&o);
+    if (!st)
+        st = ov_section_sync(&o);
+    if (!st)
+        st = ov_section_speedup(&o);
+    if (!st) {
+        targets(&o);
+        exp_load(&o.tab, "at the end");
+    }
+    free(o.v);
+    if (st)
+        return st;
+    return o.wrong ? PARLAB_EXIT_WRONG : PARLAB_EXIT_OK;
+}
+
+const struct experiment exp_overhead = {
+    .name = "overhead", .command = "overhead",
+    .summary = "what each building block costs: fork, threads, pools, dispatch, wake-ups, locks",
+    .opts = EO_REPEAT | EO_QUICK, .default_repeat = 5, .help = overhead_help,
+    .run = overhead_run,
+};

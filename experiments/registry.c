@@ -1,0 +1,229 @@
+/* registry.c: the table of experiments, and the one option parser and command entry that
+ * `parlab share`, `parlab pitfall NAME` and `parlab overhead` share. */
+#define _GNU_SOURCE
+#include <getopt.h>
+#include <string.h>
+
+#include "experiment.h"
+
+const struct experiment *const exp_registry[] = {
+    &exp_share,
+    &exp_oversubscribe, &exp_cow, &exp_false_sharing, &exp_deadlock, &exp_pickling,
+    &exp_chunking,
+    &exp_overhead,
+    NULL,
+};
+
+enum { OPT_OPS = 256, OPT_MB, OPT_REPEAT, OPT_FORMAT, OPT_LOCK_MS, OPT_METHOD, OPT_QUICK };
+
+static const struct option long_opts[] = {
+    { "runner", required_argument, 0, 'r' }, { "workers", required_argument, 0, 'j' },
+    { "size", required_argument, 0, 'n' }, { "tasks", required_argument, 0, 't' },
+    { "ops", required_argument, 0, OPT_OPS }, { "mb", required_argument, 0, OPT_MB },
+    { "repeat", required_argument, 0, OPT_REPEAT }, { "format", required_argument, 0, OPT_FORMAT },
+    { "lock-ms", required_argument, 0, OPT_LOCK_MS }, { "method", required_argument, 0, OPT_METHOD },
+    { "quick", no_argument, 0, OPT_QUICK }, { "help", no_argument, 0, 'h' },
+    { 0, 0, 0, 0 },
+};
+
+/* Each option: the EO_ bit an experiment must name to take it, and its help line. */
+static const struct {
+    int c;
+    unsigned bit;
+    const char *spelling, *help;
+} opt_info[] = {
+    { OPT_METHOD, EO_METHOD, "    --method M[,M...]", "the methods to time (default: all)" },
+    { 'r', EO_RUNNER, "-r, --runner R", "fork | thread (default: the experiment's own, often both)" },
+    { 'j', EO_WORKERS, "-j, --workers W", "workers or children (default: the CPUs this process may use)" },
+    { 'n', EO_SIZE, "-n, --size N", "primes size (default 2M)" },
+    { 't', EO_TASKS, "-t, --tasks T", "noop tasks (default 1M)" },
+    { OPT_OPS, EO_OPS, "    --ops N", "increments per worker (default: the experiment's own)" },
+    { OPT_MB, EO_MB, "    --mb M", "array size in MiB (default 256)" },
+    { OPT_LOCK_MS, EO_LOCK_MS, "    --lock-ms MS", "lock wait before giving up (default 100)" },
+    { OPT_REPEAT, EO_REPEAT, "    --repeat R", "runs (samples) per figure" },
+    { OPT_QUICK, EO_QUICK, "    --quick", "smaller sizes (for tests): every row, less time" },
+};
+
+static int default_repeat(const struct experiment *e)
+{
+    return e->default_repeat ? e->default_repeat : 3;
+}
+
+/* The options taken by any experiment of `command`, with their help. */
+static void options_help(FILE *f, unsigned bits, int repeat)
+{
+    for (size_t i = 0; i < sizeof opt_info / sizeof opt_info[0]; i++) {
+        if (!(bits & opt_info[i].bit))
+            continue;
+        fprintf(f, "  %-22s %s", opt_info[i].spelling, opt_info[i].help);
+        if (opt_info[i].c == OPT_REPEAT && repeat)
+            fprintf(f, " (default %d)", repeat);
+        fputc('\n', f);
+    }
+    fprintf(f, "  %-22s %s\n  %-22s %s\n", "    --format F", "text | csv (one header line, "
+            "then one row per figure)", "-h, --help", "this help");
+}
+
+static void exp_usage(FILE *f, const struct experiment *e)
+{
+    fprintf(f, "usage: parlab %s%s%s [options]\n  %s\n", e->command,
+            strcmp(e->command, e->name) ? " " : "", strcmp(e->command, e->name) ? e->name : "",
+            e->summary);
+    if (e->help)
+        e->help(f);
+    fprintf(f, "options:\n");
+    options_help(f, e->opts, default_repeat(e));
+    fprintf(f, "text output: each figure as mean ± σ and min … max of its runs; "
+               "csv: raw numbers, times in ns\n");
+}
+
+/* `parlab COMMAND` with several experiments: the list, then the options they take. */
+static void group_usage(FILE *f, const char *command)
+{
+    unsigned bits = 0;
+    fprintf(f, "usage: parlab %s NAME [options]\n  the experiments (parlab %s NAME --help "
+               "for one):\n", command, command);
+    for (const struct experiment *const *e = exp_registry; *e; e++)
+        if (strcmp((*e)->command, command) == 0) {
+            fprintf(f, "  %-14s %s\n", (*e)->name, (*e)->summary);
+            bits |= (*e)->opts;
+        }
+    fprintf(f, "options (each takes those that apply to it):\n");
+    options_help(f, bits, 3);
+}
+
+/* Parse argv (argv[0] is the command or the experiment's name) into o. -1 when the
+ * experiment should run, else an exit status (0 after --help). */
+static int parse(const struct experiment *e, int argc, char **argv, struct exp_opts *o)
+{
+    unsigned maxw = e->max_workers ? e->max_workers : 4096;
+    uint64_t v;
+    int c, st;
+
+    opterr = 0;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, ":r:j:n:t:h", long_opts, NULL)) != -1) {
+        if (c == ':')
+            return die(PARLAB_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
+        if (c == '?')
+            return die(PARLAB_EXIT_USAGE, "unknown option '%s' (parlab %s --help)",
+                       argv[optind - 1], e->command);
+        for (size_t i = 0; i < sizeof opt_info / sizeof opt_info[0]; i++)
+            if (opt_info[i].c == c && !(e->opts & opt_info[i].bit)) {
+                const char *name = "?";
+                for (const struct option *op = long_opts; op->name; op++)
+                    if (op->val == c)
+                        name = op->name;
+                return die(PARLAB_EXIT_USAGE, "--%s %s: %s%s%s takes no such option", name,
+                           optarg ? optarg : "", strcmp(e->command, e->name) ? e->command : "",
+                           strcmp(e->command, e->name) ? " " : "", e->name);
+            }
+        st = 0;
+        switch (c) {
+        case 'r': {
+            enum pool_kind k;
+            if ((st = bench_opt_pool("--runner", optarg, &k)))
+                return st;
+            o->kinds = k == POOL_FORK ? 1 : 2;
+            break;
+        }
+        case 'j':
+            st = parse_opt_count("-j", optarg, 1, maxw, &v);
+            o->workers = (unsigned)v;
+            break;
+        case 'n': st = parse_opt_count("-n", optarg, 1000, 1000000000ull, &o->size); break;
+        case 't': st = parse_opt_count("-t", optarg, 1, 1u << 24, &o->tasks); break;
+        case OPT_OPS:
+            st = parse_opt_count("--ops", optarg, 1, 10000000000ull, &o->ops);
+            o->ops_set = 1;
+            break;
+        case OPT_MB: st = parse_opt_count("--mb", optarg, 1, 1u << 16, &o->mb); break;
+        case OPT_LOCK_MS: st = parse_opt_count("--lock-ms", optarg, 1, 60000, &o->lock_ms); break;
+        case OPT_REPEAT:
+            st = parse_opt_count("--repeat", optarg, 1, EXP_MAX_REPEAT, &v);
+            o->R = (int)v;
+            break;
+        case OPT_FORMAT:
+            if (strcmp(optarg, "text") == 0)
+                o->tab.fmt = OUT_TEXT;
+            else if (strcmp(optarg, "csv") == 0)
+                o->tab.fmt = OUT_CSV;
+            else
+                return die(PARLAB_EXIT_USAGE, "--format %s: unknown format (text, csv)", optarg);
+            break;
+        case OPT_METHOD: o->method = optarg; break;
+        case OPT_QUICK: o->quick = 1; break;
+        case 'h': exp_usage(stdout, e); return 0;
+        default: return die(PARLAB_EXIT_USAGE, "unknown option '%s' (parlab %s --help)",
+                            argv[optind - 1], e->command);
+        }
+        if (st)
+            return st;
+    }
+    if (optind < argc)
+        return die(PARLAB_EXIT_USAGE, "unexpected argument '%s' (parlab %s --help)",
+                   argv[optind], e->command);
+    return -1;
+}
+
+/* Parse, then run e: the defaults every experiment starts from, then its own. */
+static int exp_main(const struct experiment *e, int argc, char **argv)
+{
+    struct exp_opts o = { .kinds = e->default_kinds ? e->default_kinds : 3,
+                          .workers = cpus_allowed(), .size = 2000000, .tasks = 1000000,
+                          .ops = 5000000, .mb = 256, .lock_ms = 100, .R = default_repeat(e) };
+    int st;
+    o.tab = (struct exp_table){ .f = stdout, .fmt = OUT_TEXT, .command = e->command,
+                                .experiment = e->name };
+    if ((st = parse(e, argc, argv, &o)) >= 0)
+        return st;
+    unsigned maxw = e->max_workers ? e->max_workers : 4096;
+    if (o.workers > maxw)          /* the CPUs of a big machine, past what e can take */
+        o.workers = maxw;
+    machine_read(&o.machine);
+    o.tab.host = o.machine.host;
+    return e->run(&o);
+}
+
+/* `parlab COMMAND [NAME] [options]`: COMMAND is one experiment (share, overhead) or names
+ * a group of them (pitfall), one of which NAME picks. */
+static int exp_command(const char *command, int argc, char **argv)
+{
+    const struct experiment *one = NULL;
+    for (const struct experiment *const *e = exp_registry; *e; e++)
+        if (strcmp((*e)->command, command) == 0 && strcmp((*e)->name, command) == 0)
+            one = *e;
+    if (one)
+        return exp_main(one, argc, argv);
+    if (argc < 2) {
+        printf("%s experiments (parlab %s NAME):\n", command, command);
+        for (const struct experiment *const *e = exp_registry; *e; e++)
+            if (strcmp((*e)->command, command) == 0)
+                printf("  %-14s %s\n", (*e)->name, (*e)->summary);
+        return 0;
+    }
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        group_usage(stdout, command);
+        return 0;
+    }
+    for (const struct experiment *const *e = exp_registry; *e; e++)
+        if (strcmp((*e)->command, command) == 0 && strcmp((*e)->name, argv[1]) == 0)
+            return exp_main(*e, argc - 1, argv + 1);
+    return die(PARLAB_EXIT_USAGE, "%s %s: unknown %s (parlab %s lists them)", command, argv[1],
+               command, command);
+}
+
+int cmd_share(int argc, char **argv)
+{
+    return exp_command("share", argc, argv);
+}
+
+int cmd_pitfall(int argc, char **argv)
+{
+    return exp_command("pitfall", argc, argv);
+}
+
+int cmd_overhead(int argc, char **argv)
+{
+    return exp_command("overhead", argc, argv);
+}

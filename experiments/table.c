@@ -1,0 +1,172 @@
+/* table.c: the one table printer of the experiments: aligned text for people ("mean ± σ",
+ * "min … max", runs) and CSV rows for machines, with "#" context lines in text only. */
+#define _GNU_SOURCE
+#include <math.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "experiment.h"
+
+/* Print s padded to `width` columns (by code points: "±" is one), left or right aligned. */
+static void put_col(FILE *f, const char *s, size_t width, int right)
+{
+    size_t w = stats_text_width(s);
+    if (right)
+        for (; w < width; w++)
+            fputc(' ', f);
+    fputs(s, f);
+    if (!right)
+        for (; w < width; w++)
+            fputc(' ', f);
+}
+
+/* Keep a CSV field well formed whatever it holds. */
+static void csv_clean(char *dst, size_t n, const char *src)
+{
+    size_t j = 0;
+    for (size_t i = 0; src && src[i] && j + 1 < n; i++)
+        dst[j++] = (src[i] == ',' || src[i] == '"' || (unsigned char)src[i] < 32) ? ';' : src[i];
+    dst[j] = '\0';
+}
+
+static const char *const csv_header =
+    "command,section,what,workers,unit,median,min,max,q1,q3,repeat,ratio,host,experiment,"
+    "mean,sd";
+
+/* The text columns, shared by the rows and the header line of exp_begin (whose "# "
+ * takes two columns of the first). */
+static void text_line(FILE *f, size_t first, const char *section, const char *what,
+                      const char *mean, const char *range, const char *runs, const char *ratio,
+                      const char *note)
+{
+    put_col(f, section, first, 0);
+    fputc(' ', f);
+    put_col(f, what, 46, 0);
+    fputc(' ', f);
+    put_col(f, mean, 22, 1);
+    fputs("  ", f);
+    put_col(f, range, 24, 1);
+    fputc(' ', f);
+    put_col(f, runs, 5, 1);
+    if (*ratio || *note) {
+        fputc(' ', f);
+        put_col(f, ratio, 8, 1);
+    }
+    if (*note)
+        fprintf(f, "  %s", note);
+    fputc('\n', f);
+}
+
+void exp_row(struct exp_table *t, const struct exp_row *r)
+{
+    char what[128], host[80], mean[64], range[64], runs[16], ratio[32] = "";
+    if (t->fmt == OUT_CSV) {
+        if (!t->started)
+            fprintf(t->f, "%s\n", csv_header);
+        csv_clean(what, sizeof what, r->what);
+        csv_clean(host, sizeof host, t->host);
+        if (!isnan(r->ratio))
+            snprintf(ratio, sizeof ratio, "%.4g", r->ratio);
+        fprintf(t->f, "%s,%s,%s,%u,%s,%.10g,%.10g,%.10g,%.10g,%.10g,%d,%s,%s,%s,%.10g,%.10g\n",
+                t->command, r->section, what, r->workers, stats_unit_csv(r->unit), r->st.median,
+                r->st.min, r->st.max, r->st.q1, r->st.q3, r->st.n, ratio, host, t->experiment,
+                r->st.mean, r->st.sd);
+    } else {
+        stats_fmt_mean_sd(mean, sizeof mean, &r->st, r->unit);
+        stats_fmt_range(range, sizeof range, &r->st, r->unit);
+        snprintf(runs, sizeof runs, "%d", r->st.n);
+        if (!isnan(r->ratio))
+            snprintf(ratio, sizeof ratio, "%.2fx", r->ratio);
+        text_line(t->f, 10, r->section, r->what, mean, r->st.n > 1 ? range : "", runs, ratio,
+                  r->note);
+    }
+    t->started = 1;
+    fflush(t->f);
+}
+
+static void vnote(struct exp_table *t, const char *fmt, va_list ap)
+{
+    if (t->fmt == OUT_CSV)
+        return;
+    fputs("# ", t->f);
+    vfprintf(t->f, fmt, ap);
+    fputc('\n', t->f);
+    fflush(t->f);
+}
+
+void exp_note(struct exp_table *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vnote(t, fmt, ap);
+    va_end(ap);
+}
+
+void exp_load(struct exp_table *t, const char *when)
+{
+    double l1, l5, l15;
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (!f)
+        return;
+    if (fscanf(f, "%lf %lf %lf", &l1, &l5, &l15) == 3)
+        exp_note(t, "load average %s: %.2f %.2f %.2f (1, 5, 15 min); work from other "
+                 "processes on these CPUs widens the spreads", when, l1, l5, l15);
+    fclose(f);
+}
+
+void exp_begin(struct exp_opts *o, const char *about, ...)
+{
+    va_list ap;
+    if (o->tab.fmt == OUT_CSV)
+        return;
+    machine_print(o->tab.f, &o->machine);
+    exp_load(&o->tab, "at the start");
+    va_start(ap, about);
+    vnote(&o->tab, about, ap);
+    va_end(ap);
+    fputs("# ", o->tab.f);
+    text_line(o->tab.f, 8, "section", "what", "mean ± σ", "min … max", "runs", "ratio", "note");
+}
+
+const char *exp_kind_name(int k)
+{
+    return k == 0 ? "fork" : "thread";
+}
+
+void exp_emit(struct exp_opts *o, const char *section, unsigned workers, double ratio,
+              const struct exp_fig *main, const struct exp_fig *extra, int nextra,
+              struct stats *out, const char *fmt, ...)
+{
+    struct exp_row r = { .section = section, .workers = workers, .unit = main->unit,
+                         .ratio = ratio };
+    char what[72];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof what, fmt, ap);
+    va_end(ap);
+    snprintf(r.what, sizeof r.what, "%s%s%.20s", what, main->label[0] ? " " : "", main->label);
+    stats_of(main->v, main->n, &r.st);
+    if (out)
+        *out = r.st;
+    size_t len = 0;
+    for (int i = 0; i < nextra && o->tab.fmt != OUT_CSV; i++) {
+        struct stats s;
+        char buf[80];
+        stats_of(extra[i].v, extra[i].n, &s);
+        len += (size_t)snprintf(r.note + len, len < sizeof r.note ? sizeof r.note - len : 0,
+                                "%s%s %s", i ? ", " : "", extra[i].label,
+                                stats_fmt_mean_sd(buf, sizeof buf, &s, extra[i].unit));
+        if (len >= sizeof r.note)
+            len = sizeof r.note - 1;
+    }
+    exp_row(&o->tab, &r);
+    if (o->tab.fmt != OUT_CSV)
+        return;
+    for (int i = 0; i < nextra; i++) {
+        struct exp_row x = { .section = section, .workers = workers, .unit = extra[i].unit,
+                             .ratio = NAN };
+        snprintf(x.what, sizeof x.what, "%s %.20s", what, extra[i].label);
+        stats_of(extra[i].v, extra[i].n, &x.st);
+        exp_row(&o->tab, &x);
+    }
+}
