@@ -16,7 +16,7 @@ else
 BUILD   ?= build
 endif
 comma   := ,
-LDLIBS  += -lm
+LDLIBS  += -ljansson -lm
 ALL_CFLAGS = $(BASE) $(WARN) $(CFLAGS)
 
 LIB_SRC  := $(wildcard workloads/*.c) $(wildcard runners/*.c) \
@@ -55,6 +55,9 @@ $(BUILD)/tests/suites.h: $(wildcard tests/test_*.c)
 	@mkdir -p $(dir $@)
 	@for f in $(sort $(notdir $(basename $(wildcard tests/test_*.c)))); do \
 	  echo "SUITE($${f#test_})"; done > $@.tmp && mv $@.tmp $@
+
+# The commit `parlab run --format json` reports as the build's (its context.commit).
+$(BUILD)/harness/json_out.o: ALL_CFLAGS += -DPARLAB_COMMIT='"$(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"'
 
 $(BUILD)/tests/main.o: $(BUILD)/tests/suites.h
 $(BUILD)/tests/%.o: ALL_CFLAGS += -I$(BUILD)/tests

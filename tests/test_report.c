@@ -10,6 +10,8 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <jansson.h>
+#include "../harness/harness.h"
 #include "util.h"
 
 static int have(const char *tool)
@@ -208,7 +210,101 @@ static void test_clean_run_is_not_flagged(void)
     rm_rf(dir);
 }
 
+/* ---- parlab run --format json ----------------------------------------------------------- */
+
+static json_t *run_json(const char *workload, const char *runner, const char *size, int baseline)
+{
+    struct cmd_result r;
+    int rc = baseline ? run_parlab(&r, 60, "run", "-w", workload, "-r", runner, "-n", size, "--repeat", "2",
+                                   "--baseline", "--format", "json", (char *)NULL)
+                      : run_parlab(&r, 60, "run", "-w", workload, "-r", runner, "-n", size, "--repeat", "2",
+                                   "--format", "json", (char *)NULL);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT(r.exited && r.status == 0);
+    json_error_t e;
+    json_t *doc = json_loads(r.out, 0, &e);
+    if (!doc)
+        fprintf(stderr, "\nnot JSON (line %d: %s):\n%s\n", e.line, e.text, r.out);
+    return doc;
+}
+
+static void test_json_document(void)
+{
+    json_t *doc = run_json("sumsq", "thread", "1M", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(doc, "schema_version")), 1);
+    json_t *ctx = json_object_get(doc, "context");
+    static const char *const keys[] = { "host", "cpu_model", "cpus_online", "cpus_allowed", "kernel",
+                                        "parlab_version", "commit", "date", "load_avg" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        CU_ASSERT_PTR_NOT_NULL(json_object_get(ctx, keys[i]));
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(ctx, "parlab_version")), PARLAB_VERSION);
+    json_t *rows = json_object_get(doc, "rows"), *sum = json_object_get(doc, "summary");
+    CU_ASSERT_EQUAL(json_array_size(rows), 4);   /* 2 seq (--baseline), then 2 thread */
+    CU_ASSERT_EQUAL_FATAL(json_array_size(sum), 2);
+    json_t *seq = json_array_get(sum, 0), *thr = json_array_get(sum, 1);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(seq, "runner")), "seq");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(thr, "runner")), "thread");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(thr, "n")), 2);
+    /* the summary agrees with the rows it summarises */
+    double a = json_real_value(json_object_get(json_array_get(rows, 2), "wall_s"));
+    double b = json_real_value(json_object_get(json_array_get(rows, 3), "wall_s"));
+    double mean = json_real_value(json_object_get(thr, "mean_s"));
+    CU_ASSERT_DOUBLE_EQUAL(mean, (a + b) / 2, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(thr, "min_s")), a < b ? a : b, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(thr, "median_s")), mean, 1e-9);
+    double sm = json_real_value(json_object_get(seq, "mean_s"));
+    CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(thr, "speedup")), sm / mean, 1e-6);
+    CU_ASSERT(json_is_number(json_object_get(thr, "speedup_err")));
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(rows, 3), "verified")), "yes");
+    json_decref(doc);
+
+    /* without --baseline there is nothing to divide by: the speedup is null */
+    doc = run_json("sumsq", "thread", "1M", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT(json_is_null(json_object_get(json_array_get(json_object_get(doc, "summary"), 0), "speedup")));
+    json_decref(doc);
+}
+
+/* seq at a size with no recorded answer is the reference: "ref", as in the CSV. */
+static void test_json_verified_ref(void)
+{
+    json_t *doc = run_json("primes", "seq", "123457", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    json_t *row = json_array_get(json_object_get(doc, "rows"), 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(row, "verified")), "ref");
+    json_decref(doc);
+}
+
+/* Any host name comes back intact: escaped, not replaced. */
+static void test_json_escaping(void)
+{
+    static const char odd[] = "a\"b\\c,d\n\x01\xc3\xa9";
+    struct result_row r = { .workload = "sumsq", .runner = "seq", .schedule = "static", .host = odd,
+                            .size = 10, .workers = 1, .cores = 1, .steps = 1, .tasks = 1, .wall_s = 0.5,
+                            .result = "285", .verified = 1, .check = "closed-form" };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    out_begin(f, OUT_JSON);
+    out_row(f, OUT_JSON, &r, 0, 1);
+    out_end(f, OUT_JSON);
+    fclose(f);
+    json_t *doc = json_loads(buf, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    json_t *row = json_array_get(json_object_get(doc, "rows"), 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(row, "host")), odd);
+    CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(json_array_get(json_object_get(doc, "summary"), 0),
+                                                           "mean_s")), 0.5, 1e-12);
+    json_decref(doc);
+    free(buf);
+}
+
 CU_TestInfo tests_report[] = {
+    { "parlab run --format json: context, rows, summary, speedup", test_json_document },
+    { "parlab run --format json: verified is ref for the reference", test_json_verified_ref },
+    { "parlab run --format json: odd host names are escaped", test_json_escaping },
     { "noisy run folder: S > K, moved control, two core counts are flagged", test_noisy_run_is_flagged },
     { "clean run folder: no flags, a least-squares fit with its error", test_clean_run_is_not_flagged },
     CU_TEST_INFO_NULL,
