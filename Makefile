@@ -35,7 +35,7 @@ PARLAB   := bin/parlab
 TESTBIN  := bin/parlab-tests
 endif
 
-.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare
+.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare diff
 all: $(PARLAB)
 
 $(BUILD)/%.o: %.c
@@ -96,8 +96,15 @@ check-report:
 	@scripts/deps.sh report
 	scripts/check-report.sh
 
+# Two runs side by side: B (default results/latest) against A (default the committed
+# reference of a machine like B's), with the changes beyond both runs' noise marked.
+diff:
+	@scripts/deps.sh bench
+	A="$(A)" B="$(B)" scripts/diff.sh
+
 # Redraw the plots and the report of the newest run (after editing a .gp or report.sh).
 plots:
+	scripts/analyse.sh results/latest
 	scripts/plots.sh results/latest
 	scripts/report.sh results/latest
 
@@ -121,6 +128,7 @@ help:
 	@echo "make check-report  render results/latest/index.html in headless chromium and check it"
 	@echo "make compare    parlab against Python's multiprocessing, futures and asyncio (QUICK=1: 3 minutes)"
 	@echo "make examples   build the multiprocessing-style examples into bin/examples/"
+	@echo "make diff       results/latest against results/reference/ (A=RUN B=RUN to choose), changes beyond noise marked"
 	@echo "make plots      redraw the plots and index.html of results/latest"
 	@echo "make overhead   what fork, threads, pools, dispatch and locks cost here"
 	@echo "make clean      remove build output"

@@ -283,13 +283,19 @@ EOF
   files_item "the machine, compiler, commit and load when the run began" machine.json
   files_item "one tidy row per point (hyperfine statistics, speedup)" cores.csv workers.csv concurrency.csv
   files_item "parlab's own --format csv row for each point" cores-rows.csv workers-rows.csv concurrency-rows.csv
-  files_item "serial fraction per point and per runner" karpflatt.csv amdahl.csv
+  files_item "Karp-Flatt e per point; the least-squares Amdahl fit per runner (or why none)" karpflatt.csv amdahl.csv
   files_item "the timelines (--trace)" trace-static.csv trace-dynamic.csv timeline-rows.csv
   files_item "every measured command" commands.txt
   [ -d "$run/raw" ] && echo "<li>raw/: hyperfine's JSON (and CSV) export of every point</li>"
   echo "<li>plots/: every plot as PNG and SVG</li>"
   [ -s "$run/compare/index.html" ] &&
     echo '<li><a href="compare/index.html">compare/</a>: parlab against Python'"'"'s multiprocessing, futures and asyncio (make compare)</li>'
+  for d in "$run"/diff-*/; do
+    [ -s "$d/index.html" ] && echo "<li><a href=\"$(basename "$d")/index.html\">$(basename "$d")/</a>: this run against $(e "${d#"$run"/diff-}" | sed 's|/$||') (make diff)</li>"
+  done
+  files_item "speedup at all cores per workload and runner, flagged or not" summary.csv
+  files_item "points outside (flag) or inside (noise) the noise band, hyperfine's warnings (note)" flags.csv hyperfine-warnings.csv
+  files_item "the seq control's drift per workload: the noise band's width" noise.csv
   [ -d "$run/logs" ] && echo "<li>logs/: what hyperfine printed and each point's stderr</li>"
   echo "</ul>"
   echo "</body>"
