@@ -273,11 +273,14 @@ answer() {  # answer WORKLOAD ARGS...
   fi
 }
 
-# progress I TOTAL T0: elapsed time and, from the mean time per point so far, the time left.
+# progress I TOTAL T0: elapsed time and, from the mean time per point so far, the time left
+# (bash arithmetic on $EPOCHREALTIME in microseconds: no process per point).
+hms() { local s=$1; ((s >= 3600)) && printf '%d:%02d:%02d' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)) || printf '%d:%02d' $((s / 60)) $((s % 60)); }
 progress() {
-  awk -v i="$1" -v n="$2" -v t0="$3" -v t="$EPOCHREALTIME" '
-    function hms(s) { s = int(s + 0.5); return s >= 3600 ? sprintf("%d:%02d:%02d", s / 3600, s % 3600 / 60, s % 60) : sprintf("%d:%02d", s / 60, s % 60) }
-    BEGIN { e = t - t0; printf "%s elapsed", hms(e); if (i > 1) printf ", ~%s left", hms(e / (i - 1) * (n - i + 1)) }'
+  local now=${EPOCHREALTIME/./} t0=${3/./} e
+  e=$(((now - t0) / 1000000))
+  printf '%s elapsed' "$(hms "$e")"
+  (($1 > 1)) && printf ', ~%s left' "$(hms $(((now - t0) / ($1 - 1) * ($2 - $1 + 1) / 1000000)))"
 }
 
 echo "# parlab bench ($mode) on $host: $nproc CPUs; $total points, $runs runs each (+$warmup warm-up)"
@@ -363,7 +366,8 @@ for p in "${plan[@]}"; do
   done
 
   # hyperfine's own warnings (outliers, a slow first run), kept with their point for the report.
-  hf_warnings "$sweep" "$w" "$r" "$val" < "$out/logs/hf.log" >> "$out/hyperfine-warnings.csv"
+  [[ $(< "$out/logs/hf.log") == *Warning:* ]] &&
+    hf_warnings "$sweep" "$w" "$r" "$val" < "$out/logs/hf.log" >> "$out/hyperfine-warnings.csv"
 
   # The baseline is the first seq point of each workload: seq at 1 core.
   IFS=, read -r mean sd _ <<< "$stats"
