@@ -89,6 +89,17 @@ fit_table() {  # fit_table WORKLOAD
     END { if (head) print "</table>" }' "$run/amdahl.csv"
 }
 
+# sweep_notes SWEEP WORKLOAD: the flags and hyperfine warnings of a sweep's points, as a list.
+sweep_notes() {
+  [ -s "$run/flags.csv" ] || return 0
+  awk -F, -v sw="$1" -v wl="$2" '
+    function h(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s); return s }
+    $1 == sw && $2 == wl {
+      if (!n++) print "<ul class=note>"
+      printf "<li class=%s>%s %s=%s: %s%s</li>\n", $5, $3, sw, $4, $5 == "flag" ? "<b>flag:</b> " : $5 == "noise" ? "within noise: " : "hyperfine: ", h($7) }
+    END { if (n) print "</ul>" }' "$run/flags.csv"
+}
+
 sweep_table() {  # sweep_table CSV WORKLOAD PARAM_TITLE: runners down, parameter values across
   awk -F, -v wl="$2" -v title="$3" '
     NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
@@ -247,6 +258,7 @@ EOF
     echo "<h3>Worker sweep: -j W on all $nproc cores</h3>"
     figure "$w-workers" "$w: speedup against workers, oversubscribed beyond $nproc"
     [ -s "$run/workers.csv" ] && sweep_table "$run/workers.csv" "$w" "workers W"
+    sweep_notes workers "$w"
   done
 
   echo '<h2 id="sleep">sleep: I/O concurrency</h2>'
@@ -254,6 +266,7 @@ EOF
     echo "<p>$(conf sleep_tasks) tasks that each wait $(conf sleep_io_ms) ms. A pool of W workers waits W at a time; the epoll runner keeps every task in flight in one thread (shown as a flat line at its one measurement); seq waits one at a time.</p>"
     figure sleep-concurrency "sleep: wall time against concurrency"
     sweep_table "$run/concurrency.csv" sleep "concurrency"
+    sweep_notes concurrency sleep
   else
     echo "<p>Not run in this sweep.</p>"
   fi
