@@ -57,7 +57,7 @@ END {
                 t = sprintf("control moved: seq on %d cores ran at %.2f of its 1-core speed (%+.0f%% time) beyond its own spread (%.2f)", K, S[i], 100 * (1 / S[i] - 1), dS[i])
                 if (O[i] == "") t = t ": the point was too short for the disturbance meter to tell why"
                 else if (O[i] + 0 > 0.3) t = t sprintf(": other processes used %.2f of a CPU meanwhile", O[i])
-                else t = t sprintf(": the disturbance meter read only %.2f of a CPU for other processes: it cannot tell why (it sees CPU time inside this machine and hypervisor steal where reported - not the host's other guests or clock-speed changes or shared caches)", O[i])
+                else t = t sprintf(": the disturbance meter read only %.2f of a CPU for other processes: it cannot tell why (it sees CPU time inside this machine and hypervisor steal where reported - not the host's other guests on the same core's other hyperthread or clock-speed changes or shared caches)", O[i])
                 t = t sprintf("; every difference within %.0f%% is noise in this workload", 100 * dl)
                 emit(sw, w, r, K, "flag", "control", t)
             }
