@@ -12,7 +12,11 @@
 #   PARLAB_BENCH_SLEEP=0    skip the sleep (I/O concurrency) sweep
 #   PARLAB_BENCH_CORES      core counts to sweep, e.g. "1 2 4" (default 1..nproc)
 #   PARLAB_BENCH_RETRIES    times a point disturbed by other processes is measured again
+#   PARLAB_BENCH_REFERENCE  a run folder drawn faintly behind the speedups (default: the
+#                           results/reference/ run of the same CPU model and count; none)
 #
+# After the sweep, scripts/analyse.sh flags noise and fits Amdahl, plots.sh and report.sh
+# draw and write the report, and summary.sh prints the key findings.
 # The run is built in results/<name>.partial and renamed when complete; only then does
 # results/latest move, in one rename(2). A point that fails (wrong answer, crash, any
 # non-zero exit) stops the sweep with its name; what was measured so far stays in .partial.
