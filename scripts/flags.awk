@@ -39,6 +39,7 @@ kindf == "hf" { hf[++nhf] = $c["sweep"] "," $c["workload"] "," $c["runner"] "," 
         d = abs(S[n] - 1); if (dS[n] > d) d = dS[n]
         if (!(W[n] in delta) || d > delta[W[n]]) delta[W[n]] = d
         ctl[W[n]]++
+        if (V[n] == 1) base_o[W[n]] = O[n]
     }
 }
 END {
@@ -55,9 +56,15 @@ END {
             moved = abs(S[i] - 1)
             if (K > 1 && moved > 2 * dS[i] && moved > 0.03) {
                 t = sprintf("control moved: seq on %d cores ran at %.2f of its 1-core speed (%+.0f%% time) beyond its own spread (%.2f)", K, S[i], 100 * (1 / S[i] - 1), dS[i])
-                if (O[i] == "") t = t ": the point was too short for the disturbance meter to tell why"
-                else if (O[i] + 0 > 0.3) t = t sprintf(": other processes used %.2f of a CPU meanwhile", O[i])
-                else t = t sprintf(": the disturbance meter read only %.2f of a CPU for other processes: it cannot tell why (it sees CPU time inside this machine and hypervisor steal where reported - not the host's other guests on the same core's other hyperthread or clock-speed changes or shared caches)", O[i])
+                ob = (w in base_o) ? base_o[w] : ""
+                if (ob != "" && ob + 0 > 0.3)
+                    t = t sprintf(": other processes used %.2f of a CPU while the baseline (seq on 1 core) was timed", ob)
+                if (O[i] != "" && O[i] + 0 > 0.3)
+                    t = t sprintf(": other processes used %.2f of a CPU while this point was timed", O[i])
+                if (!((ob != "" && ob + 0 > 0.3) || (O[i] != "" && O[i] + 0 > 0.3))) {
+                    if (ob == "" || O[i] == "") t = t ": the points were too short for the disturbance meter (under 0.5 s) so it cannot tell why"
+                    else t = t sprintf(": the disturbance meter read only %.2f and %.2f of a CPU for other processes (baseline and this point): it cannot tell why (it sees CPU time inside this machine and hypervisor steal where reported - not the host's other guests on the same core's other hyperthread or clock-speed changes or shared caches)", ob, O[i])
+                }
                 t = t sprintf("; every difference within %.0f%% is noise in this workload", 100 * dl)
                 emit(sw, w, r, K, "flag", "control", t)
             }
