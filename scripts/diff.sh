@@ -72,7 +72,7 @@ done
   echo "<style>body{font:15px/1.45 \"DejaVu Sans\",sans-serif;max-width:1080px;margin:1.5em auto;padding:0 1em}table{border-collapse:collapse;font-size:.9em}th,td{border:1px solid #ccc;padding:.2em .5em;text-align:right}td:nth-child(-n+3){text-align:left}.yes{background:#fde2e1;font-weight:bold}img{max-width:100%}</style></head><body>"
   echo "<h1>parlab: run B against run A</h1><ul><li>A: $(desc "$A" | sed 's/&/\&amp;/g; s/</\&lt;/g')</li><li>B: $(desc "$B" | sed 's/&/\&amp;/g; s/</\&lt;/g')</li></ul>"
   [ $same_machine = yes ] || echo "<p><b>A and B ran on different machines</b>: differences are not a change in parlab alone.</p>"
-  echo "<p>A change is <b>beyond noise</b> when it exceeds twice the two runs' errors added in quadrature: |B &minus; A| &gt; 2&radic;(&sigma;<sub>A</sub>&sup2; + &sigma;<sub>B</sub>&sup2;). Files: <a href=\"diff.csv\">diff.csv</a>.</p>"
+  echo "<p>A change is <b>beyond noise</b> when it exceeds twice the two runs' errors added in quadrature, |B &minus; A| &gt; 2&radic;(&sigma;<sub>A</sub>&sup2; + &sigma;<sub>B</sub>&sup2;), and, relative to A, the larger drift of the two runs' seq controls for that workload (&delta;, as in each run's report). Files: <a href=\"diff.csv\">diff.csv</a>.</p>"
   for p in "$out"/plots/*.png; do [ -e "$p" ] && echo "<figure><img src=\"plots/$(basename "$p")\" alt=\"$(basename "$p" .png)\"></figure>"; done
   awk -F, 'NR == 1 { next }
     $1 != s { if (s != "") print "</table>"; s = $1; printf "<h2>%s sweep</h2><table><tr><th>workload</th><th>runner</th><th>%s</th><th>time A (s)</th><th>time B (s)</th><th>change</th><th>speedup A</th><th>speedup B</th><th>change</th></tr>\n", s, s }

@@ -36,7 +36,7 @@ kindf == "hf" { hf[++nhf] = $c["sweep"] "," $c["workload"] "," $c["runner"] "," 
     S[n] = $c["speedup"] + 0; dS[n] = $c["speedup_err"] + 0
     O[n] = ("other_cpu" in c) ? $c["other_cpu"] : ""
     if (P[n] == "cores" && R[n] == "seq") {
-        d = abs(S[n] - 1); if (dS[n] > d) d = dS[n]
+        d = control_drift(S[n], dS[n])
         if (!(W[n] in delta) || d > delta[W[n]]) delta[W[n]] = d
         ctl[W[n]]++
         if (V[n] == 1) base_o[W[n]] = O[n]

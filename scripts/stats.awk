@@ -17,7 +17,12 @@ function karpflatt_err(S, dS, p) { return dS / (S * S * (1 - 1 / p)) }
 # the drift of the machine between points, plus two of the point's own standard errors.
 function noise_band(K, dS, delta) { return K * delta + 2 * dS }
 
-# Is a change from a +- sa to b +- sb beyond both runs' noise? |b - a| > 2 sqrt(sa^2 + sb^2).
-function beyond_noise(a, sa, b, sb) { return (b - a) ^ 2 > 4 * (sa * sa + sb * sb) }
+# How far one seq control point (speedup S +- dS, ideally 1) says the machine moved: the
+# largest of these over a workload's core counts is its delta.
+function control_drift(S, dS) { return abs(S - 1) > dS ? abs(S - 1) : dS }
+
+# Is a change from a +- sa to b +- sb beyond both runs' noise? |b - a| > 2 sqrt(sa^2 + sb^2),
+# and larger, relative to a, than rel (the larger control drift of the two runs).
+function beyond_noise(a, sa, b, sb, rel) { return (b - a) ^ 2 > 4 * (sa * sa + sb * sb) && abs(b - a) > rel * abs(a) }
 
 function abs(x) { return x < 0 ? -x : x }
