@@ -35,7 +35,7 @@ PARLAB   := bin/parlab
 TESTBIN  := bin/parlab-tests
 endif
 
-.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare diff
+.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare diff FORCE
 all: $(PARLAB)
 
 $(BUILD)/%.o: %.c
@@ -56,8 +56,15 @@ $(BUILD)/tests/suites.h: $(wildcard tests/test_*.c)
 	@for f in $(sort $(notdir $(basename $(wildcard tests/test_*.c)))); do \
 	  echo "SUITE($${f#test_})"; done > $@.tmp && mv $@.tmp $@
 
-# The commit `parlab run --format json` reports as the build's (its context.commit).
-$(BUILD)/harness/json_out.o: ALL_CFLAGS += -DPARLAB_COMMIT='"$(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)"'
+# The commit `parlab run --format json` reports as the build's (its context.commit), with
+# "-dirty" for uncommitted changes. The header is rewritten only when that changes.
+$(BUILD)/commit.h: FORCE
+	@mkdir -p $(dir $@)
+	@c=$$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown); \
+	 echo "#define PARLAB_COMMIT \"$$c\"" > $@.tmp; cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+$(BUILD)/harness/json_out.o: $(BUILD)/commit.h
+$(BUILD)/harness/json_out.o: ALL_CFLAGS += -include $(BUILD)/commit.h
+FORCE:
 
 $(BUILD)/tests/main.o: $(BUILD)/tests/suites.h
 $(BUILD)/tests/%.o: ALL_CFLAGS += -I$(BUILD)/tests
