@@ -19,8 +19,10 @@ inputs=("$run/cores.csv")
 awk -F, -f "$here/stats.awk" -f "$here/flags.awk" -v nproc="$(conf nproc)" -v scaling="$scaling" \
     -v noise="$run/noise.csv" "${inputs[@]}" > "$run/flags.csv"
 # summary.csv: speedup at the largest core count measured (all cores in a default run), per
-# workload and runner, with its flag: what the end of bench.sh and the top of the report show.
-awk -F, 'FILENAME ~ /flags/ { if (FNR > 1 && $1 == "cores" && $5 != "note") { k = $2 "," $3 "," $4; if (mark[k] != "flag") mark[k] = $5 }; next }
+# workload and runner, with its flag and the workload's noise (the control's drift delta):
+# what the end of bench.sh and the top of the report show.
+awk -F, 'FILENAME ~ /noise/ { if (FNR > 1) delta[$1] = $2; next }
+  FILENAME ~ /flags/ { if (FNR > 1 && $1 == "cores" && $5 != "note") { k = $2 "," $3 "," $4; if (mark[k] != "flag") mark[k] = $5 }; next }
   FNR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
   $c["param"] == "cores" {
     w = $1; v = $c["value"] + 0
@@ -30,8 +32,8 @@ awk -F, 'FILENAME ~ /flags/ { if (FNR > 1 && $1 == "cores" && $5 != "note") { k 
     if (!((w, $2) in seenr)) { seenr[w, $2] = 1; rs[w, ++nr[w]] = $2 }
   }
   END {
-    print "workload,runner,cores,speedup,speedup_err,flag"
+    print "workload,runner,cores,speedup,speedup_err,flag,noise"
     for (i = 1; i <= nw; i++) { w = ws[i]
       for (j = 1; j <= nr[w]; j++) { r = rs[w, j]
-        if ((w, r, K[w]) in row) printf "%s,%s,%d,%s,%s\n", w, r, K[w], row[w, r, K[w]], mark[w "," r "," K[w]] } }
-  }' "$run/flags.csv" "$run/cores.csv" > "$run/summary.csv"
+        if ((w, r, K[w]) in row) printf "%s,%s,%d,%s,%s,%s\n", w, r, K[w], row[w, r, K[w]], mark[w "," r "," K[w]], delta[w] } }
+  }' "$run/noise.csv" "$run/flags.csv" "$run/cores.csv" > "$run/summary.csv"

@@ -132,14 +132,15 @@ summary_table() {  # speedup at the largest core count, per workload and runner 
     { w = $1; r = $2; K = $3
       if (!(w in seenw)) { seenw[w] = 1; ws[++nw] = w }
       if (!(r in seenr)) { seenr[r] = 1; rs[++nr] = r }
-      cell[w, r] = sprintf("<td%s>%.2f &plusmn; %.2f%s</td>", $6 == "" ? "" : " class=" $6, $4, $5, $6 == "flag" ? " !" : $6 == "noise" ? " ~" : "") }
+      cell[w, r] = sprintf("<td%s>%.2f &plusmn; %.2f%s</td>", $6 == "" ? "" : " class=" $6, $4, $5, $6 == "flag" ? " !" : $6 == "noise" ? " ~" : "")
+      noise[w] = $7 == "" ? "&ndash;" : sprintf("%.0f%%", 100 * $7) }
     END {
       if (!nw) exit
-      printf "<table><tr><th>workload \\ runner (speedup at K = %d)</th>", K
+      printf "<table><tr><th>workload \\ runner (speedup at K = %d)</th><th>noise &delta;</th>", K
       for (j = 1; j <= nr; j++) printf "<th>%s</th>", rs[j]
       print "</tr>"
       for (i = 1; i <= nw; i++) {
-        printf "<tr><td><a href=\"#w-%s\">%s</a></td>", ws[i], ws[i]
+        printf "<tr><td><a href=\"#w-%s\">%s</a></td><td>%s</td>", ws[i], ws[i], noise[ws[i]]
         for (j = 1; j <= nr; j++) printf "%s", ((ws[i], rs[j]) in cell) ? cell[ws[i], rs[j]] : "<td>&ndash;</td>"
         print "</tr>"
       }
@@ -155,10 +156,7 @@ findings() {
     awk -F, 'NR > 1 { n[$5]++; if ($5 == "note") p[$1 $2 $3 $4] = 1 }
       END { printf "<p>%d point(s) flagged <b>!</b> outside the noise band (not findings: listed under <a href=\"#warnings\">warnings</a>), %d above the ideal but within noise <b>~</b>; hyperfine warned about %d point(s).</p>\n", n["flag"], n["noise"], length(p) }' "$run/flags.csv"
   fi
-  if [ -s "$run/noise.csv" ]; then
-    awk -F, 'NR > 1 { printf "%s%s %.0f%%", sep, $1, 100 * $2; sep = ", " } END { if (sep) print "</p>" }' \
-      "$run/noise.csv" | sed 's|^|<p class=note>Noise, from seq timed at every core count (the control): |'
-  fi
+  echo "<p class=note>Noise &delta;: how far seq, the control, moved between core counts (it does the same work each time); a difference smaller than that is noise, and a speedup above K within K&delta; + 2&sigma; is marked ~.</p>"
   echo "</section>"
 }
 

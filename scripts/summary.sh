@@ -13,16 +13,18 @@ if [ -s "$run/summary.csv" ]; then
   K=$(awk -F, 'NR == 2 { print $3; exit }' "$run/summary.csv")
   echo "#"
   echo "# speedup at K = $K cores against seq on 1 core (mean ± error)"
+  echo "#   noise: how far seq, the control, moved between core counts; a difference smaller than that is noise"
   echo "#   ! outside the noise band: not a finding, see the report   ~ above the ideal but within noise"
   awk -F, 'NR == 1 { next }
     { w = $1; r = $2
       if (!(w in sw)) { sw[w] = 1; ws[++nw] = w }
       if (!(r in sr)) { sr[r] = 1; rs[++nr] = r }
-      cell[w, r] = sprintf("%.2f ± %.2f%s", $4, $5, $6 == "flag" ? " !" : $6 == "noise" ? " ~" : "") }
+      cell[w, r] = sprintf("%.2f ± %.2f%s", $4, $5, $6 == "flag" ? " !" : $6 == "noise" ? " ~" : "")
+      noise[w] = $7 == "" ? "-" : sprintf("%.0f%%", 100 * $7) }
     END {
-      printf "  %-11s", "workload"; for (j = 1; j <= nr; j++) printf " %-14s", rs[j]; print ""
+      printf "  %-11s %-6s", "workload", "noise"; for (j = 1; j <= nr; j++) printf " %-14s", rs[j]; print ""
       for (i = 1; i <= nw; i++) {
-        printf "  %-11s", ws[i]
+        printf "  %-11s %-6s", ws[i], noise[ws[i]]
         for (j = 1; j <= nr; j++) printf " %-14s", ((ws[i], rs[j]) in cell) ? cell[ws[i], rs[j]] : "-"
         print ""
       }
