@@ -575,6 +575,23 @@ static void test_tiny_sweep_report(void)
             fprintf(stderr, "\nindex.html lacks %s\n", must[i]);
         CU_ASSERT_PTR_NOT_NULL(strstr(html, must[i]));
     }
+    /* the analysis files, and the end of the run: summary, flag count, where the report is */
+    static const char *const files[] = { "flags.csv", "noise.csv", "summary.csv", "amdahl.csv",
+                                         "karpflatt.csv", "hyperfine-warnings.csv" };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", latest, files[i]);
+        CU_ASSERT_EQUAL(access(path, R_OK), 0);
+    }
+    snprintf(path, sizeof path, "%s/bench.log", tmpdir);
+    char *log = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "# speedup at K = "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "# flagged: "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "elapsed"));
+    char url[PATH_MAX + 32];
+    snprintf(url, sizeof url, "file://%s/index.html", latest);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, url));
+    free(log);
     /* the first Amdahl table has a row per runner, thread among them */
     const char *fit = strstr(html, "serial fraction e (least-squares Amdahl fit)");
     CU_ASSERT_PTR_NOT_NULL_FATAL(fit);
