@@ -22,7 +22,7 @@ while read -r wl r; do
       dS = $c["speedup_err"] + 0; if (dS < 0.001 * $c["speedup"]) dS = 0.001 * $c["speedup"]
       print $c["value"], $c["speedup"], dS }' "$csv" > "$tmp"
   points=$(awk '{ k[$1] } END { print length(k) }' "$tmp")
-  if ! printf ' %s ' "$scaling" | grep -q " $r "; then
+  if [[ " $scaling " != *" $r "* ]]; then
     echo "$wl,$r,,,$points,not fitted: not meant to scale"
   elif [ "$points" -lt 3 ]; then
     echo "$wl,$r,,,$points,not enough points: needs ≥ 3 core counts"
