@@ -16,7 +16,7 @@ else
 BUILD   ?= build
 endif
 comma   := ,
-LDLIBS  += -lm
+LDLIBS  += -ljansson -lm
 ALL_CFLAGS = $(BASE) $(WARN) $(CFLAGS)
 
 LIB_SRC  := $(wildcard workloads/*.c) $(wildcard runners/*.c) $(wildcard lib/*.c) $(wildcard experiments/*.c) \
@@ -35,7 +35,7 @@ PARLAB   := bin/parlab
 TESTBIN  := bin/parlab-tests
 endif
 
-.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare
+.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare diff FORCE
 all: $(PARLAB)
 
 $(BUILD)/%.o: %.c
@@ -55,6 +55,16 @@ $(BUILD)/tests/suites.h: $(wildcard tests/test_*.c)
 	@mkdir -p $(dir $@)
 	@for f in $(sort $(notdir $(basename $(wildcard tests/test_*.c)))); do \
 	  echo "SUITE($${f#test_})"; done > $@.tmp && mv $@.tmp $@
+
+# The commit `parlab run --format json` reports as the build's (its context.commit), with
+# "-dirty" for uncommitted changes. The header is rewritten only when that changes.
+$(BUILD)/commit.h: FORCE
+	@mkdir -p $(dir $@)
+	@c=$$(git describe --always --dirty --abbrev=12 2>/dev/null || echo unknown); \
+	 echo "#define PARLAB_COMMIT \"$$c\"" > $@.tmp; cmp -s $@.tmp $@ && rm -f $@.tmp || mv -f $@.tmp $@
+$(BUILD)/harness/json_out.o: $(BUILD)/commit.h
+$(BUILD)/harness/json_out.o: ALL_CFLAGS += -include $(BUILD)/commit.h
+FORCE:
 
 $(BUILD)/tests/main.o: $(BUILD)/tests/suites.h
 $(BUILD)/tests/%.o: ALL_CFLAGS += -I$(BUILD)/tests
@@ -93,8 +103,15 @@ check-report:
 	@scripts/deps.sh report
 	scripts/check-report.sh
 
+# Two runs side by side: B (default results/latest) against A (default the committed
+# reference of a machine like B's), with the changes beyond both runs' noise marked.
+diff:
+	@scripts/deps.sh bench
+	A="$(A)" B="$(B)" scripts/diff.sh
+
 # Redraw the plots and the report of the newest run (after editing a .gp or report.sh).
 plots:
+	scripts/analyse.sh results/latest
 	scripts/plots.sh results/latest
 	scripts/report.sh results/latest
 
@@ -118,6 +135,7 @@ help:
 	@echo "make check-report  render results/latest/index.html in headless chromium and check it"
 	@echo "make compare    parlab against Python's multiprocessing, futures and asyncio (QUICK=1: 3 minutes)"
 	@echo "make examples   build the multiprocessing-style examples into bin/examples/"
+	@echo "make diff       results/latest against results/reference/ (A=RUN B=RUN to choose), changes beyond noise marked"
 	@echo "make plots      redraw the plots and index.html of results/latest"
 	@echo "make overhead   what fork, threads, pools, dispatch and locks cost here"
 	@echo "make clean      remove build output"

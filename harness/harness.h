@@ -48,6 +48,15 @@ enum out_format { OUT_TEXT, OUT_CSV, OUT_JSON };
 void out_begin(FILE *f, enum out_format fmt);
 void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index, int total);
 void out_end(FILE *f, enum out_format fmt);
+/* JSON (json_out.c), through out_begin/out_row/out_end: the rows are collected, then
+ * written as one document with the context and a summary per configuration. Main thread. */
+void json_begin(void);
+void json_add_row(const struct result_row *r);
+void json_end(FILE *f);
+/* "yes", "no" or "ref" (seq itself at a size with no known answer), as CSV and JSON say it. */
+const char *verified_name(int verified);
+/* Speedup base_mean / mean, and in *err its error from both stddevs. */
+double speedup_of(double base_mean, double base_sd, double mean, double sd, double *err);
 /* Text only: the wall times (s) as mean ± σ, min … max and the run count (stats.h), the
  * speedup against base (if nb > 0), and a warning when a run was too short to time well.
  * warmup: the untimed runs before them, to say so. */

@@ -1,4 +1,4 @@
-/* output.c: result rows as text for people, CSV and JSON for machines (data rows only). */
+/* output.c: result rows as text for people and CSV for machines; JSON is json_out.c. */
 #include <math.h>
 #include <stdarg.h>
 #include <string.h>
@@ -46,12 +46,21 @@ void stats_mean_sd(const double *v, int n, double *mean, double *sd)
     *sd = n > 1 ? sqrt(s / (n - 1)) : 0;
 }
 
+/* The one C copy of the speedup's error (scripts/stats.awk has the scripts' copy): relative
+ * errors of a ratio add in quadrature. */
+double speedup_of(double base_mean, double base_sd, double mean, double sd, double *err)
+{
+    double s = base_mean / mean;
+    *err = s * sqrt((base_sd / base_mean) * (base_sd / base_mean) + (sd / mean) * (sd / mean));
+    return s;
+}
+
 void out_begin(FILE *f, enum out_format fmt)
 {
     if (fmt == OUT_CSV)
         fprintf(f, "%s\n", csv_cols);
     else if (fmt == OUT_JSON)
-        fprintf(f, "[");
+        json_begin();   /* rows are collected and written whole by out_end */
 }
 
 /* Host names may hold anything; keep CSV and JSON well formed. */
@@ -77,16 +86,7 @@ void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index
                 r->verified == VERIFIED_REF ? "ref" : r->verified ? "yes" : "no", r->check, host);
         break;
     case OUT_JSON:
-        fprintf(f, "%s\n  {\"workload\": \"%s\", \"size\": %llu, \"runner\": \"%s\", "
-                   "\"workers\": %u, \"cores\": %u, \"tasks\": %zu, \"schedule\": \"%s\", "
-                   "\"chunk\": %zu, \"steps\": %u, \"wall_s\": %.6f, \"user_s\": %.6f, "
-                   "\"sys_s\": %.6f, \"max_rss_kb\": %ld, \"vol_cs\": %ld, \"invol_cs\": %ld, "
-                   "\"result\": \"%s\", \"verified\": %s, \"check\": \"%s\", \"host\": \"%s\"}",
-                index ? "," : "", r->workload, (unsigned long long)r->size, r->runner,
-                r->workers, r->cores, r->tasks, r->schedule, r->chunk, r->steps, r->wall_s,
-                r->user_s, r->sys_s, r->max_rss_kb, r->vol_cs, r->invol_cs, r->result,
-                r->verified == VERIFIED_REF ? "null" : r->verified ? "true" : "false", r->check,
-                host);
+        json_add_row(r);
         break;
     default: {
         /* For people: every field labelled, times and sizes scaled (stats.h). */
@@ -107,7 +107,7 @@ void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index
 void out_end(FILE *f, enum out_format fmt)
 {
     if (fmt == OUT_JSON)
-        fprintf(f, "\n]\n");
+        json_end(f);
 }
 
 /* Seconds to the ns that stats.h formats. */
@@ -136,10 +136,7 @@ void out_summary(FILE *f, const double *wall, int n, const double *base, int nb,
     if (nb > 0) {
         to_ns(base, nb, bns);
         stats_of(bns, nb, &bs);
-        double s = bs.mean / st.mean;
-        /* Relative errors of a ratio add in quadrature. */
-        double err = s * sqrt((bs.sd / bs.mean) * (bs.sd / bs.mean) +
-                              (st.sd / st.mean) * (st.sd / st.mean));
+        double err, s = speedup_of(bs.mean, bs.sd, st.mean, st.sd, &err);
         fprintf(f, "speedup:            %.2f ± %.2f against seq: %s, %d run%s\n", s, err,
                 stats_fmt_mean_sd(ms, sizeof ms, &bs, UNIT_NS), nb, nb > 1 ? "s" : "");
     } else {

@@ -12,7 +12,11 @@
 #   PARLAB_BENCH_SLEEP=0    skip the sleep (I/O concurrency) sweep
 #   PARLAB_BENCH_CORES      core counts to sweep, e.g. "1 2 4" (default 1..nproc)
 #   PARLAB_BENCH_RETRIES    times a point disturbed by other processes is measured again
+#   PARLAB_BENCH_REFERENCE  a run folder drawn faintly behind the speedups (default: the
+#                           results/reference/ run of the same CPU model and count; none)
 #
+# After the sweep, scripts/analyse.sh flags noise and fits Amdahl, plots.sh and report.sh
+# draw and write the report, and summary.sh prints the key findings.
 # The run is built in results/<name>.partial and renamed when complete; only then does
 # results/latest move, in one rename(2). A point that fails (wrong answer, crash, any
 # non-zero exit) stops the sweep with its name; what was measured so far stays in .partial.
@@ -49,7 +53,7 @@ cd "$root" || die "cannot enter $root"
 
 # ---- tools -------------------------------------------------------------------------------
 missing=()
-for t in hyperfine gnuplot awk; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
+for t in hyperfine gnuplot awk jq; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
 [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run scripts/deps.sh bench (or make bench), or install them"
 case $PARLAB in *' '*) die "PARLAB='$PARLAB': the path must not contain spaces (hyperfine -N splits on them)" ;; esac
 [ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
@@ -58,6 +62,14 @@ list=$("$PARLAB" list --format csv) || die "$PARLAB list --format csv failed"
 have_runners=$(printf '%s\n' "$list" | awk -F, '$1 == "runner" { print $2 }')
 have_workloads=$(printf '%s\n' "$list" | awk -F, '$1 == "workload" { print $2 }')
 has() { printf '%s\n' "$2" | grep -qx -- "$1"; }
+# Runners meant to scale: `parlab list --format csv` marks them with the flag "parallel".
+# (A build without --format csv: every listed runner but seq, the baseline, and epoll, which
+# runs CPU work on its one thread.) Only these get efficiency plots and Amdahl fits.
+if lcsv=$("$PARLAB" list --format csv 2>/dev/null); then
+  have_scaling=$(printf '%s\n' "$lcsv" | awk -F, '$1 == "runner" && index(" " $18 " ", " parallel ") { print $2 }')
+else
+  have_scaling=$(printf '%s\n' "$have_runners" | grep -vx -e seq -e epoll)
+fi
 
 # ---- what to sweep -------------------------------------------------------------------------
 nproc=$(nproc)
@@ -145,6 +157,17 @@ out="$RESULTS/$name.partial"
 mkdir -p "$out/raw" "$out/logs" || die "cannot create $out"
 CC=${CC:-gcc} "$here/machine.sh" > "$out/machine.json" || die "scripts/machine.sh failed"
 
+# The committed reference run of a machine like this one (same CPU model and CPU count), drawn
+# faintly in the plots; PARLAB_BENCH_REFERENCE names another run folder, or "none".
+reference_for() {
+  local d
+  case ${PARLAB_BENCH_REFERENCE:-} in none) return ;; ?*) absolute "$PARLAB_BENCH_REFERENCE"; return ;; esac
+  for d in "$root"/results/reference/*/; do
+    [ -s "$d/machine.json" ] && [ -s "$d/cores.csv" ] || continue
+    jq -e --slurpfile me "$1" '.cpu_model == $me[0].cpu_model and .nproc == $me[0].nproc' "$d/machine.json" \
+      > /dev/null 2>&1 && { printf '%s' "${d%/}"; return; }
+  done
+}
 case $mode in
   quick) reproduce="make bench QUICK=1" ;; full) reproduce="make bench FULL=1" ;;
   tiny) reproduce="PARLAB_BENCH_TINY=1 scripts/bench.sh" ;; *) reproduce="make bench" ;;
@@ -160,6 +183,7 @@ done
   echo "retries=$retries"
   echo "workloads=${workloads[*]}"
   echo "runners=${runners[*]}"
+  echo "scaling=$(for r in "${runners[@]}"; do has "$r" "$have_scaling" && printf '%s ' "$r"; done)"
   echo "cores=${cores[*]}"
   echo "workers=${workers[*]}"
   echo "sleep_tasks=$sl_tasks"
@@ -167,15 +191,23 @@ done
   echo "concurrency=${conc[*]}"
   echo "parlab=$PARLAB"
   echo "reproduce=$reproduce"
+  echo "reference=$(reference_for "$out/machine.json")"
 } > "$out/bench.conf"
 : > "$out/warnings.txt"
+echo "sweep,workload,runner,value,text" > "$out/hyperfine-warnings.csv"
+# hf_warnings SWEEP WORKLOAD RUNNER VALUE < hyperfine's output: one CSV row per warning, its
+# first sentence, commas dropped.
+hf_warnings() {
+  awk -v k="$1,$2,$3,$4" '/Warning:/ { t = $0; sub(/.*Warning: */, "", t); sub(/\. .*/, "", t)
+    gsub(/,/, "", t); print k "," t }'
+}
 warn() { echo "$*" >> "$out/warnings.txt"; echo "bench: warning: $*" >&2; }
 for n in "${notes[@]}"; do warn "$n"; done
 
 load1=$(awk '{ print $1 }' /proc/loadavg 2>/dev/null || echo 0)
 awk -v l="$load1" -v n="$nproc" 'BEGIN { exit !(l > 0.5 * n) }' &&
   warn "load average $load1 is above half the $nproc CPUs when the run began: timings may be noisy"
-gov=$(awk -F'"' '/"governor"/ { print $4 }' "$out/machine.json")
+gov=$(jq -r .governor "$out/machine.json")
 [ "$gov" = performance ] ||
   warn "CPU frequency governor is '$gov', not 'performance': clock speed may vary between runs"
 [ "$mode" = tiny ] &&
@@ -243,6 +275,16 @@ answer() {  # answer WORKLOAD ARGS...
   fi
 }
 
+# progress I TOTAL T0: elapsed time and, from the mean time per point so far, the time left
+# (bash arithmetic on $EPOCHREALTIME in microseconds: no process per point).
+hms() { local s=$1; ((s >= 3600)) && printf '%d:%02d:%02d' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)) || printf '%d:%02d' $((s / 60)) $((s % 60)); }
+progress() {
+  local now=${EPOCHREALTIME/./} t0=${3/./} e
+  e=$(((now - t0) / 1000000))
+  printf '%s elapsed' "$(hms "$e")"
+  (($1 > 1)) && printf ', ~%s left' "$(hms $(((now - t0) / ($1 - 1) * ($2 - $1 + 1) / 1000000)))"
+}
+
 echo "# parlab bench ($mode) on $host: $nproc CPUs; $total points, $runs runs each (+$warmup warm-up)"
 echo "# runners: ${runners[*]}; cores: ${cores[*]}; workers: ${workers[*]}"
 echo "# writing $out"
@@ -251,11 +293,12 @@ for w in "${workloads[@]}"; do answer "$w" -n "${size[$w]}" ${extra[$w]:-}; done
 
 # ---- the sweep ---------------------------------------------------------------------------
 i=0
+sweep_t0=$EPOCHREALTIME
 for p in "${plan[@]}"; do
   i=$((i + 1))
   read -r sweep w r param val <<< "$p"
   label="$sweep $w $r $param=$val"
-  printf '[%d/%d] %s %s %s=%s ' "$i" "$total" "$w" "$r" "$param" "$val"
+  printf '[%d/%d %s] %s %s %s=%s ' "$i" "$total" "$(progress "$i" "$total" "$sweep_t0")" "$w" "$r" "$param" "$val"
   if [ "$sweep" = concurrency ]; then
     args="-n $sl_tasks --io-ms $sl_ms"
     case $r in seq|epoll) ;; *) args="$args -j {$param}" ;; esac
@@ -303,12 +346,14 @@ for p in "${plan[@]}"; do
     b0=$(busy_s); t0=$EPOCHREALTIME; times > "$out/logs/times"; c0=$(own_s)
     if ! hyperfine -N --style none --runs "$runs" --warmup "$warmup" -L "$param" "$val" \
          --export-json "$json" --export-csv "$out/raw/$sweep/$stem.csv" "$tmpl" \
-         >> "$out/logs/hyperfine.log" 2>&1; then
+         > "$out/logs/hf.log" 2>&1; then
+      cat "$out/logs/hf.log" >> "$out/logs/hyperfine.log"
       echo
-      stop "[$i/$total] $label" "hyperfine failed on '$cmd': $(tail -n 2 "$out/logs/hyperfine.log" | tr '\n' ' ')"
+      stop "[$i/$total] $label" "hyperfine failed on '$cmd': $(tail -n 2 "$out/logs/hf.log" | tr '\n' ' ')"
     fi
     times > "$out/logs/times"; c1=$(own_s); t1=$EPOCHREALTIME; b1=$(busy_s)
-    stats=$(awk -f "$here/hyperfine.awk" "$json") || stop "[$i/$total] $label" "cannot read $json"
+    cat "$out/logs/hf.log" >> "$out/logs/hyperfine.log"
+    stats=$(jq -r -f "$here/hyperfine.jq" "$json") || stop "[$i/$total] $label" "cannot read $json"
     other=$(awk -v b0="$b0" -v b1="$b1" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" \
       'BEGIN { if (t1 - t0 < 0.5) exit   # shorter than a few clock ticks: no telling
                o = (b1 - b0 - (c1 - c0)) / (t1 - t0); printf "%.2f\n", (o < 0 ? 0 : o) }')
@@ -322,19 +367,21 @@ for p in "${plan[@]}"; do
     wait_quiet
   done
 
+  # hyperfine's own warnings (outliers, a slow first run), kept with their point for the report.
+  [[ $(< "$out/logs/hf.log") == *Warning:* ]] &&
+    hf_warnings "$sweep" "$w" "$r" "$val" < "$out/logs/hf.log" >> "$out/hyperfine-warnings.csv"
+
   # The baseline is the first seq point of each workload: seq at 1 core.
   IFS=, read -r mean sd _ <<< "$stats"
   if [ "$r" = seq ] && [ -z "${base_m[$w]:-}" ]; then base_m[$w]=$mean; base_s[$w]=$sd; fi
   IFS=, read -r _ _ _ pw pc pt _ <<< "$row"
   derived=$(awk -v m0="${base_m[$w]:-}" -v s0="${base_s[$w]:-0}" -v m="$mean" -v s="$sd" \
-                -v p="$val" -v param="$param" 'BEGIN {
+                -v p="$val" -v param="$param" -f "$here/stats.awk" -f <(echo 'BEGIN {
       if (m0 == "" || m <= 0) { print ",,,"; exit }
-      S = m0 / m
-      # Relative errors of a ratio add in quadrature.
-      dS = S * sqrt((s0 / m0) ^ 2 + (s / m) ^ 2)
+      S = speedup(m0, m); dS = speedup_err(m0, s0, m, s)
       if (param == "cores") printf "%.4f,%.4f,%.4f,%.4f\n", S, dS, S / p, dS / p
       else printf "%.4f,%.4f,,\n", S, dS
-    }')
+    }'))
   tidy="$out/$sweep.csv"
   [ -s "$tidy" ] || echo "$tidy_cols" > "$tidy"
   echo "$w,$r,$param,$val,$pc,$pw,$pt,$(printf '%s' "$row" | cut -d, -f2),$stats,$derived,$other" >> "$tidy"
@@ -367,12 +414,8 @@ fi
 
 # ---- fits, plots, report ---------------------------------------------------------------------
 echo "load_end=$(awk '{ print $1 }' /proc/loadavg 2>/dev/null)" >> "$out/bench.conf"
-if [ -s "$out/cores.csv" ]; then
-  awk -F, -f "$here/karpflatt.awk" -v out=points "$out/cores.csv" > "$out/karpflatt.csv" ||
-    stop "Karp-Flatt" "scripts/karpflatt.awk failed"
-  awk -F, -f "$here/karpflatt.awk" -v out=fit "$out/cores.csv" > "$out/amdahl.csv" ||
-    stop "Amdahl fit" "scripts/karpflatt.awk failed"
-fi
+"$here/analyse.sh" "$out" > "$out/logs/analyse.log" 2>&1 ||
+  stop "analysis" "scripts/analyse.sh failed: $(tail -n 5 "$out/logs/analyse.log" | tr '\n' ' ')"
 echo "# plotting"
 "$here/plots.sh" "$out" > "$out/logs/plots.log" 2>&1 ||
   stop "plots" "scripts/plots.sh failed: $(tail -n 5 "$out/logs/plots.log" | tr '\n' ' ')"
@@ -384,4 +427,5 @@ trap - INT TERM
 mv -T "$out" "$RESULTS/$name" || stop "publish" "cannot rename $out to $RESULTS/$name"
 ln -s "$name" "$RESULTS/.latest.$$" && mv -Tf "$RESULTS/.latest.$$" "$RESULTS/latest" ||
   die "cannot point $RESULTS/latest at $name (the run itself is complete in $RESULTS/$name)"
+"$here/summary.sh" "$RESULTS/$name"
 echo "# done: $RESULTS/$name/index.html ($RESULTS/latest points at it)"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# check-report.sh: render a bench report in headless Chromium to a PNG and check that the
-# page really drew: the screenshot has the requested size and far more detail than a blank
-# page, and every file the page links to is in its folder.
+# check-report.sh: render a bench report in headless Chromium and check that the whole page
+# really drew: every image and inline SVG plot, top to bottom, loaded with a non-trivial size
+# (measured in the page itself and read back with --dump-dom), a screenshot of the top has far
+# more detail than a blank page, and every file the page links to is in its folder.
 # usage: scripts/check-report.sh [RUN_DIR [SCREENSHOT]]
 #   default RUN_DIR: results/latest; default SCREENSHOT: build/check-report.png
 set -uo pipefail
@@ -51,4 +52,42 @@ blank=$(stat -c %s "$tmp/blank.png")
 [ "$w" -eq "$width" ] && [ "$h" -eq "$height" ] || fail "$shot is ${w}x${h}, expected ${width}x${height}"
 [ "$size" -gt $((5 * blank)) ] && [ "$size" -gt 100000 ] ||
   fail "$shot is $size bytes, hardly more than a blank page ($blank bytes): the report did not render"
-echo "check-report: $run/index.html renders: $shot, ${w}x${h}, $size bytes (a blank page: $blank)"
+
+# The whole page: a copy of it, beside it so relative links resolve, with a script that
+# measures every <img> and inline <svg> once everything has loaded and writes the verdicts
+# into the page; Chromium's --dump-dom hands the page back.
+probe="$(dirname "$page")/.check-report-$$.html"
+trap 'rm -rf "$tmp" "$probe"' EXIT
+sed 's|</body>|<script>\
+window.addEventListener("load", function () {\
+  var out = [];\
+  document.querySelectorAll("img").forEach(function (im) {\
+    var ok = im.complete \&\& im.naturalWidth >= 100 \&\& im.naturalHeight >= 100;\
+    out.push((ok ? "ok" : "BAD") + " img " + im.getAttribute("src") + " " + im.naturalWidth + "x" + im.naturalHeight);\
+  });\
+  document.querySelectorAll("svg").forEach(function (sv) {\
+    var r = sv.getBoundingClientRect(), n = sv.querySelectorAll("path, polyline, line, rect, text").length;\
+    var f = sv.closest("figure"), ok = r.width >= 200 \&\& r.height >= 100 \&\& n >= 20;\
+    out.push((ok ? "ok" : "BAD") + " svg " + (f ? f.id : "?") + " " + Math.round(r.width) + "x" + Math.round(r.height) + " " + n + " elements");\
+  });\
+  var p = document.createElement("pre");\
+  p.id = "parlab-check";\
+  p.textContent = "height " + document.documentElement.scrollHeight + "\\n" + out.join("\\n") + "\\nend";\
+  document.body.appendChild(p);\
+});\
+</script></body>|' "$page" > "$probe"
+timeout 120 "$browser" --headless --no-sandbox --disable-gpu --disable-dev-shm-usage --no-first-run \
+  --user-data-dir="$tmp/profile" --window-size=$width,1000 --virtual-time-budget=20000 \
+  --dump-dom "file://$probe" > "$tmp/dom.html" 2> "$tmp/browser.log"
+awk '/<pre id="parlab-check">/ { on = 1; sub(/.*<pre id="parlab-check">/, "") } on { print } /<\/pre>/ && on { exit }' \
+  "$tmp/dom.html" | sed 's|</pre>.*||' > "$tmp/check.txt"
+grep -qx end "$tmp/check.txt" ||
+  fail "the page's own check did not run in $browser (no result in --dump-dom): $(tail -n 3 "$tmp/browser.log")"
+figs=$(grep -c '<figure' "$page")
+svgs=$(grep -c '^ok svg\|^BAD svg' "$tmp/check.txt")
+imgs=$(grep -c '^ok img\|^BAD img' "$tmp/check.txt")
+bad=$(grep '^BAD' "$tmp/check.txt")
+[ -z "$bad" ] || fail "plots that did not draw, anywhere on the page: $(printf '%s; ' "$bad")"
+[ $((svgs + imgs)) -ge "$figs" ] || fail "$figs figures on the page, but only $svgs SVG and $imgs images drew"
+echo "check-report: $run/index.html renders: $svgs inline SVG plots and $imgs images, all of a real size,"
+echo "  over the whole page ($(awk '/^height/ { print $2 }' "$tmp/check.txt") px); top screenshot $shot, ${w}x${h}, $size bytes (a blank page: $blank)"

@@ -24,3 +24,10 @@ set border 3 lc rgb "#333333"
 set tics nomirror out
 set key outside right top vertical Left reverse noenhanced samplen 3 spacing 1.2 box lc rgb "#cccccc"
 set title noenhanced font ",13"
+# The machine goes in a footer at the left edge, not in the title: a long title centred over a
+# plot narrowed by the outside key is clipped at the left. Use: machine = "..."; eval footer
+footer = 'set label 99 machine at screen 0.01, screen 0.025 left noenhanced font ",9" tc rgb "#555555"; set bmargin 5'
+# A faint copy of another run (the reference) for comparison, and the flagged points.
+ref_style = 'lw 1 lc rgb "#c8c8c8" dt 1 pt 1 ps 0.6'
+flag_style = 'pt 6 ps 3 lw 2 lc rgb "#d00000"'
+

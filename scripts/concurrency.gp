@@ -8,7 +8,14 @@ sel(r) = strcol("runner") eq r && strcol("param") eq "concurrency"
 # T tasks of io ms, W at a time: T/W rounds when W divides T (the swept W are powers of two).
 ideal(w) = w < 1 ? NaN : (w < T ? T / w : 1) * io / 1000.0
 
-set title sprintf("sleep: %d tasks of %d ms each, wall time against concurrency\n%s", T, io, machine)
+set title sprintf("sleep: %d tasks of %d ms each, wall time against concurrency", T, io)
+eval footer
+# epoll measures once (all tasks in flight whatever W is): a bold line across every W, labelled.
+has_epoll = strstrt(" " . runners . " ", " epoll ") > 0
+if (has_epoll) {
+  stats csv using (sel("epoll") ? column("mean") : NaN) nooutput
+  set label 2 sprintf("epoll: one thread, all %d in flight: %.3f s", T, STATS_max) at T, STATS_max right offset 0, 0.9 tc rgb "#9467bd" font ",11"
+}
 set xlabel "concurrency: workers W (-j W); epoll keeps all tasks in flight"
 set ylabel "wall time (s), log scale"
 set logscale x 2
@@ -24,7 +31,8 @@ do for [fmt in "png svg"] {
   plot ideal(x) with lines lc rgb "#888888" dt 2 lw 1.5 title sprintf("ideal: %d / W × %d ms", T, io), \
        for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("value") : NaN):"mean":"stddev" \
            with yerrorlines lt lt_of(word(runners, i)) \
-           title (word(runners, i) eq "epoll" ? sprintf("epoll: all %d in flight", T) : word(runners, i)), \
-       csv using (sel("epoll") ? 1 : NaN):"mean":(T - 1):(0) with vectors nohead lt lt_of("epoll") dt 3 lw 1.5 notitle
+           title (word(runners, i) eq "epoll" ? "" : word(runners, i)), \
+       csv using (sel("epoll") ? 1 : NaN):"mean":(T - 1):(0) with vectors nohead lt lt_of("epoll") dt 1 lw 4 \
+           title sprintf("epoll: all %d in flight", T)
   unset output
 }

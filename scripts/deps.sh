@@ -4,11 +4,11 @@
 set -euo pipefail
 
 case "${1:-}" in
-  test)    pkgs=(gcc make libcunit1-dev hyperfine gnuplot-nox python3) ;;
-  bench)   pkgs=(gcc make hyperfine gnuplot-nox) ;;
+  test)    pkgs=(gcc make libcunit1-dev libjansson-dev hyperfine gnuplot-nox jq python3) ;;
+  bench)   pkgs=(gcc make libjansson-dev hyperfine gnuplot-nox jq) ;;
   report)  pkgs=(chromium) ;;
-  compare) pkgs=(gcc make hyperfine gnuplot-nox python3) ;;
-  ci)      pkgs=(gcc make libcunit1-dev hyperfine gnuplot-nox valgrind python3) ;;
+  compare) pkgs=(gcc make libjansson-dev hyperfine gnuplot-nox jq python3) ;;
+  ci)      pkgs=(gcc make libcunit1-dev libjansson-dev hyperfine gnuplot-nox jq valgrind python3) ;;
   *) echo "usage: scripts/deps.sh test|bench|report|compare|ci" >&2; exit 64 ;;
 esac
 
@@ -34,10 +34,11 @@ elif command -v sudo >/dev/null 2>&1 && sudo -n true 2>/dev/null; then
   sudo=(sudo -n)
 else
   echo "parlab: missing packages: ${missing[*]}. Run:" >&2
-  echo "  sudo apt-get update && sudo apt-get install -y ${missing[*]}" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
   exit 1
 fi
 echo "parlab: installing ${missing[*]}" >&2
 export DEBIAN_FRONTEND=noninteractive
 "${sudo[@]}" apt-get update -qq >/dev/null
-"${sudo[@]}" apt-get install -y -qq "${missing[@]}" >/dev/null
+# Without the recommended packages: chromium alone would otherwise pull in about 128.
+"${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

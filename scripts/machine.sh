@@ -1,16 +1,8 @@
 #!/usr/bin/env bash
 # machine.sh: describe the machine a benchmark ran on, as one JSON object on stdout.
 # usage: scripts/machine.sh   (env CC picks the compiler to report, default gcc)
-# One "key": value pair per line, so scripts/report.sh can read it back with awk alone.
+# Written with jq, which escapes every string; scripts read it back with jq.
 set -uo pipefail
-
-# JSON string: escape backslashes, quotes and control characters.
-jstr() {
-  local s=${1//\\/\\\\}
-  s=${s//\"/\\\"}
-  s=$(printf '%s' "$s" | tr '\n\r\t' '   ')
-  printf '"%s"' "$s"
-}
 
 first_line() { "$@" 2>/dev/null | head -n 1; }
 
@@ -47,25 +39,12 @@ host=$(hostname 2>/dev/null || uname -n)
 hyperfine_v=$(first_line hyperfine --version)
 gnuplot_v=$(first_line gnuplot --version)
 
-cat <<EOF
-{
-  "host": $(jstr "$host"),
-  "cpu_model": $(jstr "$cpu_model"),
-  "cpus_online": $online,
-  "nproc": $allowed,
-  "cpus_allowed": $(jstr "$allowed_list"),
-  "smt": $(jstr "$smt"),
-  "threads_per_core": $(jstr "$tpc"),
-  "governor": $(jstr "$governor"),
-  "kernel": $(jstr "$kernel"),
-  "compiler": $(jstr "$compiler"),
-  "hyperfine": $(jstr "${hyperfine_v:-missing}"),
-  "gnuplot": $(jstr "${gnuplot_v:-missing}"),
-  "git_commit": $(jstr "$commit"),
-  "git_dirty": $dirty,
-  "date": $(jstr "$(date -u +%Y-%m-%dT%H:%M:%SZ)"),
-  "loadavg1": $load1,
-  "loadavg5": $load5,
-  "loadavg15": $load15
-}
-EOF
+num() { [[ $1 =~ ^[0-9]+([.][0-9]+)?$ ]] && printf '%s' "$1" || printf 'null'; }
+jq -n --arg host "$host" --arg cpu_model "$cpu_model" --argjson cpus_online "$(num "$online")" \
+  --argjson nproc "$(num "$allowed")" --arg cpus_allowed "$allowed_list" --arg smt "$smt" \
+  --arg threads_per_core "$tpc" --arg governor "$governor" --arg kernel "$kernel" \
+  --arg compiler "$compiler" --arg hyperfine "${hyperfine_v:-missing}" \
+  --arg gnuplot "${gnuplot_v:-missing}" --arg git_commit "$commit" --argjson git_dirty "$dirty" \
+  --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --argjson loadavg1 "$(num "$load1")" \
+  --argjson loadavg5 "$(num "$load5")" --argjson loadavg15 "$(num "$load15")" \
+  '$ARGS.named'

@@ -18,14 +18,40 @@ distinct() {
 
 gp() { gnuplot -c "$@"; }
 
+# The reference run drawn faintly behind the speedups: bench.conf's "reference" (a run folder
+# of the same machine kind, chosen by bench.sh), when it has a cores.csv.
+ref=$(conf reference)
+case $ref in ""|/*) ;; *) ref="$run/$ref" ;; esac
+[ -n "$ref" ] && [ -s "$ref/cores.csv" ] && ref="$ref/cores.csv" || ref=""
+scaling_runners=" $(scaling) "
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
 if [ -s "$run/cores.csv" ]; then
   for wl in $(distinct "$run/cores.csv" 1 -); do
     runners=$(distinct "$run/cores.csv" 2 "$wl")
     fits=""
     [ -s "$run/amdahl.csv" ] &&
-      fits=$(awk -F, -v wl="$wl" 'NR > 1 && $1 == wl && $2 != "seq" && $3 != "" { printf "%s%s:%s", sep, $2, $3; sep = " " }' "$run/amdahl.csv")
-    gp "$here/speedup.gp" "$run/cores.csv" "$wl" "$run/plots/$wl-speedup" "$machine" "$nproc" "$runners" "$fits"
-    gp "$here/efficiency.gp" "$run/cores.csv" "$wl" "$run/plots/$wl-efficiency" "$machine" "$nproc" "$runners"
+      fits=$(awk -F, -v wl="$wl" 'NR > 1 && $1 == wl && $3 != "" { printf "%s%s:%s:%s", sep, $2, $3, $4; sep = " " }' "$run/amdahl.csv")
+    # Points flagged outside the noise band (flags.csv), as "K,S" for the plots to ring.
+    flagged=""
+    if [ -s "$run/flags.csv" ]; then
+      awk -F, -v wl="$wl" 'FNR == 1 { f++; if (f == 2) for (i = 1; i <= NF; i++) c[$i] = i; else print "K,S,runner"; next }
+        f == 1 { if ($1 == "cores" && $2 == wl && $5 == "flag") fl[$3 "," $4] = 1; next }
+        $1 == wl && $c["param"] == "cores" && (($2 "," $c["value"]) in fl) { print $c["value"] "," $c["speedup"] "," $2 }' \
+        "$run/flags.csv" "$run/cores.csv" > "$tmp/flagged-$wl.csv"
+      [ "$(wc -l < "$tmp/flagged-$wl.csv")" -gt 1 ] && flagged="$tmp/flagged-$wl.csv"
+    fi
+    gp "$here/speedup.gp" "$run/cores.csv" "$wl" "$run/plots/$wl-speedup" "$machine" "$nproc" "$runners" "$fits" "$flagged" "$ref"
+    # Efficiency only for the runners meant to scale: seq and epoll would only flatten the rest.
+    eff=$(for r in $runners; do case $scaling_runners in *" $r "*) printf '%s ' "$r" ;; esac; done)
+    eff_flagged=""
+    if [ -n "$flagged" ]; then
+      awk -F, -v s="$scaling_runners" 'NR == 1 || index(s, " " $3 " ")' "$flagged" > "$tmp/eff-flagged-$wl.csv"
+      [ "$(wc -l < "$tmp/eff-flagged-$wl.csv")" -gt 1 ] && eff_flagged="$tmp/eff-flagged-$wl.csv"
+    fi
+    [ -n "$eff" ] &&
+      gp "$here/efficiency.gp" "$run/cores.csv" "$wl" "$run/plots/$wl-efficiency" "$machine" "$nproc" "${eff% }" "$eff_flagged"
   done
 fi
 if [ -s "$run/workers.csv" ]; then

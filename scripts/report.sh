@@ -40,9 +40,17 @@ files_item() {
 
 # CSV to HTML tables. Columns are found by their header names.
 core_table() {  # core_table WORKLOAD
-  awk -F, -v wl="$1" '
+  awk -F, -v wl="$1" -v scaling=" $(scaling) " '
     function pm(m, s) { return sprintf("%.4f &plusmn; %.4f", m, s) }
+    function h(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s); return s }
     FILENAME ~ /karpflatt/ { if (FNR > 1) kf[$1 "," $2 "," $3] = sprintf("%.3f &plusmn; %.3f", $5, $6); next }
+    FILENAME ~ /flags/ {
+      if (FNR == 1 || $1 != "cores") next
+      k = $2 "," $3 "," $4
+      note[k] = note[k] sprintf("<li class=%s>%s%s</li>", $5, $5 == "flag" ? "<b>flag:</b> " : $5 == "noise" ? "within noise: " : "hyperfine: ", h($7))
+      if ($5 == "flag" || (mark[k] == "" && $5 == "noise")) mark[k] = $5
+      next
+    }
     FILENAME ~ /rows/ {
       if (FNR == 1) { for (i = 1; i <= NF; i++) rc[$i] = i; next }
       k = $rc["workload"] "," $rc["runner"] "," $rc["value"]
@@ -53,12 +61,16 @@ core_table() {  # core_table WORKLOAD
     $c["workload"] != wl { next }
     {
       k = $1 "," $2 "," $c["value"]
-      if (!head++) print "<table><tr><th>runner</th><th>cores K</th><th>mean &plusmn; stddev (s)</th><th>n</th><th>speedup</th><th>efficiency</th><th>Karp&ndash;Flatt e</th><th>CPU user+sys (s)</th><th>max RSS (MiB)</th><th>others&rsquo; CPU</th></tr>"
-      printf "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%.2f &plusmn; %.2f</td><td>%.2f</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-        $2, $c["value"], pm($c["mean"], $c["stddev"]), $c["n"], $c["speedup"], $c["speedup_err"],
-        $c["efficiency"], (k in kf) ? kf[k] : "&ndash;", cpu[k], rss[k], ("other_cpu" in c && $c["other_cpu"] != "") ? $c["other_cpu"] : "&ndash;"
+      if (!head++) print "<table><tr><th>runner</th><th>cores K</th><th>mean &plusmn; stddev (s)</th><th>n</th><th>speedup</th><th>efficiency</th><th>Karp&ndash;Flatt e</th><th>CPU user+sys (s)</th><th>max RSS (MiB)</th><th>others&rsquo; CPU</th><th>notes</th></tr>"
+      m = mark[k]; cls = m == "" ? "" : " class=" m; sym = m == "flag" ? " !" : m == "noise" ? " ~" : ""
+      e = (k in kf) ? kf[k] : index(scaling, " " $2 " ") ? "&ndash;" : "<small>not meant to scale</small>"
+      printf "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td%s>%.2f &plusmn; %.2f%s</td><td%s>%.2f%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class=notes>%s</td></tr>\n",
+        $2, $c["value"], pm($c["mean"], $c["stddev"]), $c["n"], cls, $c["speedup"], $c["speedup_err"], sym,
+        cls, $c["efficiency"], sym, e, cpu[k], rss[k], ("other_cpu" in c && $c["other_cpu"] != "") ? $c["other_cpu"] : "&ndash;",
+        (k in note) ? "<ul>" note[k] "</ul>" : ""
     }
-    END { if (head) print "</table>" }' "$run/karpflatt.csv" "$run/cores-rows.csv" "$run/cores.csv"
+    END { if (head) print "</table><p class=note><b>!</b> outside the noise band: not a finding. <b>~</b> above the ideal but within noise.</p>" }' \
+    "$run/karpflatt.csv" "$run/flags.csv" "$run/cores-rows.csv" "$run/cores.csv"
 }
 
 fit_table() {  # fit_table WORKLOAD
@@ -66,12 +78,26 @@ fit_table() {  # fit_table WORKLOAD
   awk -F, -v wl="$1" -v np="$nproc" '
     NR == 1 || $1 != wl { next }
     {
-      if (!head++) print "<table class=narrow><tr><th>runner</th><th>serial fraction e (Amdahl fit)</th><th>points (K &gt; 1)</th><th>Amdahl limit 1/e</th></tr>"
-      if ($3 == "") { printf "<tr><td>%s</td><td colspan=3>no fit: needs a point with K &ge; 2 (this machine has %d CPU)</td></tr>\n", $2, np; next }
-      printf "<tr><td>%s</td><td>%.3f &plusmn; %.3f</td><td>%d%s</td><td>%s</td></tr>\n", $2, $3, $4, $5,
-        $5 == 1 ? " (the curve passes through it)" : "", ($3 > 0 ? sprintf("%.1f&times;", 1 / $3) : "none")
+      if (!head++) print "<table class=narrow><tr><th>runner</th><th>serial fraction e (least-squares Amdahl fit)</th><th>core counts</th><th>Amdahl limit 1/e (1&sigma; range)</th></tr>"
+      if ($3 == "") { printf "<tr><td>%s</td><td colspan=3>no fit: %s</td></tr>\n", $2, $6 != "" ? $6 : "needs a point with K &ge; 2"; next }
+      e = $3 + 0; d = $4 + 0
+      if (e <= 0) lim = "none: e &le; 0"
+      else if (e - d <= 0) lim = sprintf("&ge; %.1f&times; (unbounded within 1&sigma;)", 1 / (e + d))
+      else lim = sprintf("%.1f&times; (%.1f&ndash;%.1f)", 1 / e, 1 / (e + d), 1 / (e - d))
+      printf "<tr><td>%s</td><td>%.3f &plusmn; %.3f</td><td>%d</td><td>%s</td></tr>\n", $2, e, d, $5, lim
     }
     END { if (head) print "</table>" }' "$run/amdahl.csv"
+}
+
+# sweep_notes SWEEP WORKLOAD: the flags and hyperfine warnings of a sweep's points, as a list.
+sweep_notes() {
+  [ -s "$run/flags.csv" ] || return 0
+  awk -F, -v sw="$1" -v wl="$2" '
+    function h(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); gsub(/>/, "\\&gt;", s); return s }
+    $1 == sw && $2 == wl {
+      if (!n++) print "<ul class=note>"
+      printf "<li class=%s>%s %s=%s: %s%s</li>\n", $5, $3, sw, $4, $5 == "flag" ? "<b>flag:</b> " : $5 == "noise" ? "within noise: " : "hyperfine: ", h($7) }
+    END { if (n) print "</ul>" }' "$run/flags.csv"
 }
 
 sweep_table() {  # sweep_table CSV WORKLOAD PARAM_TITLE: runners down, parameter values across
@@ -100,37 +126,43 @@ sweep_table() {  # sweep_table CSV WORKLOAD PARAM_TITLE: runners down, parameter
     }' "$1"
 }
 
-summary_table() {  # speedup at the largest core count, per workload and runner
+summary_table() {  # speedup at the largest core count, per workload and runner (summary.csv)
   awk -F, '
-    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-    {
-      w = $1; r = $2; v = $c["value"] + 0
+    NR == 1 { next }
+    { w = $1; r = $2; K = $3
       if (!(w in seenw)) { seenw[w] = 1; ws[++nw] = w }
       if (!(r in seenr)) { seenr[r] = 1; rs[++nr] = r }
-      if (!((w, r) in best) || v > kmax[w, r]) { kmax[w, r] = v; best[w, r] = sprintf("%.2f &plusmn; %.2f", $c["speedup"], $c["speedup_err"]) }
-      if (v > K) K = v
-    }
+      cell[w, r] = sprintf("<td%s>%.2f &plusmn; %.2f%s</td>", $6 == "" ? "" : " class=" $6, $4, $5, $6 == "flag" ? " !" : $6 == "noise" ? " ~" : "")
+      noise[w] = $7 == "" ? "&ndash;" : sprintf("%.0f%%", 100 * $7) }
     END {
       if (!nw) exit
-      printf "<table><tr><th>workload \\ runner (speedup at K = %d)</th>", K
+      printf "<table><tr><th>workload \\ runner (speedup at K = %d)</th><th>noise &delta;</th>", K
       for (j = 1; j <= nr; j++) printf "<th>%s</th>", rs[j]
       print "</tr>"
       for (i = 1; i <= nw; i++) {
-        printf "<tr><td><a href=\"#w-%s\">%s</a></td>", ws[i], ws[i]
-        for (j = 1; j <= nr; j++) printf "<td>%s</td>", ((ws[i], rs[j]) in best) ? best[ws[i], rs[j]] : "&ndash;"
+        printf "<tr><td><a href=\"#w-%s\">%s</a></td><td>%s</td>", ws[i], ws[i], noise[ws[i]]
+        for (j = 1; j <= nr; j++) printf "%s", ((ws[i], rs[j]) in cell) ? cell[ws[i], rs[j]] : "<td>&ndash;</td>"
         print "</tr>"
       }
       print "</table>"
-    }' "$run/cores.csv"
+    }' "$run/summary.csv"
+}
+
+# The key findings at the top of the page: the same table and counts as the end of bench.sh.
+findings() {
+  echo '<section class="findings"><h2 id="findings">Key findings</h2>'
+  [ -s "$run/summary.csv" ] && summary_table
+  if [ -s "$run/flags.csv" ]; then
+    awk -F, 'NR > 1 { n[$5]++; if ($5 == "note") p[$1 $2 $3 $4] = 1 }
+      END { printf "<p>%d point(s) flagged <b>!</b> outside the noise band (not findings: listed under <a href=\"#warnings\">warnings</a>), %d above the ideal but within noise <b>~</b>; hyperfine warned about %d point(s).</p>\n", n["flag"], n["noise"], length(p) }' "$run/flags.csv"
+  fi
+  echo "<p class=note>Noise &delta;: how far seq, the control, moved between core counts (it does the same work each time); a difference smaller than that is noise, and a speedup above K within K&delta; + 2&sigma; is marked ~.</p>"
+  echo "</section>"
 }
 
 machine_table() {
   echo "<table class=narrow>"
-  awk -F'"' '/^  "/ {
-      k = $2; v = $0; sub(/^[^:]*: */, "", v); sub(/,$/, "", v); gsub(/"/, "", v)
-      gsub(/&/, "\\&amp;", v); gsub(/</, "\\&lt;", v)
-      printf "<tr><th>%s</th><td>%s</td></tr>\n", k, v
-    }' "$run/machine.json"
+  jq -r 'to_entries[] | "<tr><th>\(.key | @html)</th><td>\(.value | tostring | @html)</td></tr>"' "$run/machine.json"
   echo "</table>"
 }
 
@@ -157,16 +189,26 @@ table.narrow td { text-align: left; }
 .warn { background: #fff4e0; border-left: 5px solid #e08a00; padding: 0.6em 1em; }
 .ok { background: #eef8ee; border-left: 5px solid #3a3; padding: 0.6em 1em; }
 .note { color: #555; font-size: 0.9em; }
+td.flag { background: #fde2e1; font-weight: bold; } td.noise { background: #f3f3f3; color: #666; }
+td.notes ul { margin: 0; padding-left: 1.1em; text-align: left; } td.notes { max-width: 28em; font-size: 0.85em; }
+li.flag { color: #a40000; } li.note { color: #555; }
+.findings { background: #f7f9fc; border: 1px solid #dbe3ef; padding: 0 1em 0.5em; }
 pre { background: #f6f6f6; padding: 0.7em; overflow-x: auto; font-size: 0.85em; }
 </style>
 </head>
 <body>
 <h1>$(e "parlab bench on $host")</h1>
 <p class="sub">$(e "$(mjson cpu_model)"), $nproc CPUs allowed ($(e "$(mjson cpus_allowed)")) &middot; $(e "$(mjson date)") &middot; mode <b>$(e "$(conf mode)")</b> &middot; commit $(e "${commit:0:12}")$( [ "$(mjson git_dirty)" = true ] && echo " (with uncommitted changes)")</p>
-<nav><a href="#warnings">warnings</a><a href="#machine">machine</a><a href="#summary">summary</a>$(for w in $(conf workloads); do printf '<a href="#w-%s">%s</a>' "$w" "$w"; done)<a href="#sleep">sleep</a><a href="#timeline">timeline</a><a href="#reproduce">reproduce</a><a href="#files">files</a></nav>
+<nav><a href="#findings">findings</a><a href="#warnings">warnings</a><a href="#machine">machine</a><a href="#summary">summary</a>$(for w in $(conf workloads); do printf '<a href="#w-%s">%s</a>' "$w" "$w"; done)<a href="#sleep">sleep</a><a href="#timeline">timeline</a><a href="#reproduce">reproduce</a><a href="#files">files</a></nav>
 EOF
 
+  findings
   echo '<h2 id="warnings">Warnings</h2>'
+  if [ -s "$run/flags.csv" ] && awk -F, '$5 == "flag" { f = 1 } END { exit !f }' "$run/flags.csv"; then
+    echo '<div class="warn"><p><b>Flagged points</b>: outside the noise band set by the seq control, so they are not findings.</p><ul>'
+    awk -F, '$5 == "flag" { printf "%s %s %s=%s: %s\n", $2, $3, $1, $4, $7 }' "$run/flags.csv" | esc | sed 's|^|<li>|; s|$|</li>|'
+    echo '</ul></div>'
+  fi
   if [ -s "$run/warnings.txt" ] || [ -s "$run/noisy.txt" ]; then
     echo '<div class="warn"><ul>'
     [ -s "$run/warnings.txt" ] && esc < "$run/warnings.txt" | sed 's|^|<li>|; s|$|</li>|'
@@ -192,13 +234,12 @@ EOF
 <p class="note">Each point was timed by <code>hyperfine -N</code> with $(conf runs) runs after $(conf warmup) warm-up run(s),
 and run once more with <code>--format csv</code> for parlab's own verified row (answer, user/sys time, RSS).
 Speedup S is seq's mean time on 1 core divided by the point's mean time; its error bar is S times the two
-relative stddevs added in quadrature. &ldquo;Others&rsquo; CPU&rdquo; is the share of a CPU that other processes used while the point was timed (busy time in /proc/stat less the command&rsquo;s own); a point above 0.3 was timed again, up to $(conf retries) time(s). The Karp&ndash;Flatt serial fraction of a point is
-e = (1/S &minus; 1/K) / (1 &minus; 1/K); a runner's Amdahl fit is the mean e over its points with K &ge; 2
-(scripts/karpflatt.awk), drawn as S(K) = 1 / (e + (1 &minus; e)/K).$( [ "$nproc" -le 2 ] && echo " With $nproc CPU(s) there is at most one such point per runner, so the fitted curve passes through it and predicts nothing beyond.")</p>
+relative stddevs added in quadrature. &ldquo;Others&rsquo; CPU&rdquo; is the share of a CPU that other processes used while the point was timed (busy time in /proc/stat, steal included, less the command&rsquo;s own); a point above 0.3 was timed again, up to $(conf retries) time(s). The meter sees only CPU time inside this machine: other guests of the same host, clock-speed changes and shared caches slow a point without showing there.</p>
+<p class="note"><b>Noise.</b> seq is timed at every core count K as a control: it does the same work each time, so its speedup should be 1. Its largest departure from 1 (or its own error, if larger), &delta;, is how much the machine moved between points. A point&rsquo;s noise band is K&delta; + 2&sigma;<sub>S</sub>. A speedup above K (efficiency above 1, Karp&ndash;Flatt e &lt; 0) beyond that band, a parallel runner slower than seq on 1 core beyond it (e &gt; 1), and a control that moved beyond its own spread are <b>flagged</b>: they are not findings. A speedup above K within the band is marked <i>within noise</i>. hyperfine&rsquo;s own warnings are listed next to their point. (scripts/flags.awk)</p>
+<p class="note"><b>Serial fraction.</b> The Karp&ndash;Flatt e of a point is e = (1/S &minus; 1/K) / (1 &minus; 1/K), shown for runners meant to scale ($(e "$(scaling)")). A runner&rsquo;s Amdahl fit S(K) = 1 / (e + (1 &minus; e)/K) is a least-squares fit weighted by the error bars, with its standard error (gnuplot&rsquo;s <code>fit</code>, scripts/amdahl.sh), made only with at least three core counts: with two, a curve passes through any point and predicts nothing. The Amdahl limit 1/e is given with its 1&sigma; range.</p>
 EOF
 
   echo '<h2 id="summary">Summary</h2>'
-  [ -s "$run/cores.csv" ] && summary_table
   echo "<p class=\"note\">Runners swept: $(e "$(conf runners)"). Cores: $(e "$(conf cores)"). Workers: $(e "$(conf workers)").</p>"
 
   for w in $(conf workloads); do
@@ -215,6 +256,7 @@ EOF
     echo "<h3>Worker sweep: -j W on all $nproc cores</h3>"
     figure "$w-workers" "$w: speedup against workers, oversubscribed beyond $nproc"
     [ -s "$run/workers.csv" ] && sweep_table "$run/workers.csv" "$w" "workers W"
+    sweep_notes workers "$w"
   done
 
   echo '<h2 id="sleep">sleep: I/O concurrency</h2>'
@@ -222,6 +264,7 @@ EOF
     echo "<p>$(conf sleep_tasks) tasks that each wait $(conf sleep_io_ms) ms. A pool of W workers waits W at a time; the epoll runner keeps every task in flight in one thread (shown as a flat line at its one measurement); seq waits one at a time.</p>"
     figure sleep-concurrency "sleep: wall time against concurrency"
     sweep_table "$run/concurrency.csv" sleep "concurrency"
+    sweep_notes concurrency sleep
   else
     echo "<p>Not run in this sweep.</p>"
   fi
@@ -251,13 +294,19 @@ EOF
   files_item "the machine, compiler, commit and load when the run began" machine.json
   files_item "one tidy row per point (hyperfine statistics, speedup)" cores.csv workers.csv concurrency.csv
   files_item "parlab's own --format csv row for each point" cores-rows.csv workers-rows.csv concurrency-rows.csv
-  files_item "serial fraction per point and per runner" karpflatt.csv amdahl.csv
+  files_item "Karp-Flatt e per point; the least-squares Amdahl fit per runner (or why none)" karpflatt.csv amdahl.csv
   files_item "the timelines (--trace)" trace-static.csv trace-dynamic.csv timeline-rows.csv
   files_item "every measured command" commands.txt
   [ -d "$run/raw" ] && echo "<li>raw/: hyperfine's JSON (and CSV) export of every point</li>"
   echo "<li>plots/: every plot as PNG and SVG</li>"
   [ -s "$run/compare/index.html" ] &&
     echo '<li><a href="compare/index.html">compare/</a>: parlab against Python'"'"'s multiprocessing, futures and asyncio (make compare)</li>'
+  for d in "$run"/diff-*/; do
+    [ -s "$d/index.html" ] && echo "<li><a href=\"$(basename "$d")/index.html\">$(basename "$d")/</a>: this run against $(e "${d#"$run"/diff-}" | sed 's|/$||') (make diff)</li>"
+  done
+  files_item "speedup at all cores per workload and runner, flagged or not" summary.csv
+  files_item "points outside (flag) or inside (noise) the noise band, hyperfine's warnings (note)" flags.csv hyperfine-warnings.csv
+  files_item "the seq control's drift per workload: the noise band's width" noise.csv
   [ -d "$run/logs" ] && echo "<li>logs/: what hyperfine printed and each point's stderr</li>"
   echo "</ul>"
   echo "</body>"

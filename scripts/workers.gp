@@ -6,7 +6,8 @@ csv = ARG1; wl = ARG2; outbase = ARG3; machine = ARG4; nproc = ARG5 + 0; runners
 
 sel(r) = strcol("workload") eq wl && strcol("runner") eq r && strcol("param") eq "workers"
 
-set title sprintf("%s: speedup against workers W on all %d cores\n%s", wl, nproc, machine)
+set title sprintf("%s: speedup against workers W on all %d cores", wl, nproc)
+eval footer
 set xlabel "workers W (-j W, --cores " . nproc . ")"
 set ylabel "speedup against seq on 1 core (×)"
 set logscale x 2

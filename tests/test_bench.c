@@ -286,18 +286,17 @@ static int bench_ready(void)
 
 /* ---- Karp-Flatt ------------------------------------------------------------------------- */
 
-/* Run scripts/karpflatt.awk -v out=MODE over csv; its stdout into out. */
-static int karpflatt(const char *mode, const char *csv, struct cmd_result *out)
+/* Run scripts/karpflatt.awk (with scripts/stats.awk) over csv; its stdout into out. */
+static int karpflatt(const char *csv, struct cmd_result *out)
 {
-    char path[] = "/tmp/parlab-kf-XXXXXX", var[32];
+    char path[] = "/tmp/parlab-kf-XXXXXX";
     int fd = mkstemp(path);
     if (fd < 0)
         return -1;
     close(fd);
     if (write_file(path, csv, 0644))
         return -1;
-    snprintf(var, sizeof var, "out=%s", mode);
-    char *argv[] = { "awk", "-f", "scripts/karpflatt.awk", "-v", var, path, NULL };
+    char *argv[] = { "awk", "-f", "scripts/stats.awk", "-f", "scripts/karpflatt.awk", path, NULL };
     int rc = run_cmd(argv, 20, out);
     unlink(path);
     return rc;
@@ -317,7 +316,7 @@ static void test_karpflatt_known(void)
                       "primes,fork,cores,2,2,0\n"
                       "primes,seq,cores,1,1,0\n"
                       "primes,omp,workers,2,1.5,0\n";
-    CU_ASSERT_EQUAL_FATAL(karpflatt("points", csv, &r), 0);
+    CU_ASSERT_EQUAL_FATAL(karpflatt(csv, &r), 0);
     CU_ASSERT_EQUAL(r.status, 0);
     CU_ASSERT_EQUAL(count_lines(r.out), 4);   /* header and the three points with p > 1 */
     CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 1, f, sizeof f), "primes");
@@ -327,21 +326,9 @@ static void test_karpflatt_known(void)
     CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 6, f, sizeof f), "0.0625");
     CU_ASSERT_STRING_EQUAL(csv_field(r.out, 2, 5, f, sizeof f), "0.2000");
     CU_ASSERT_STRING_EQUAL(csv_field(r.out, 3, 5, f, sizeof f), "0.0000");   /* ideal: no serial part */
-
-    CU_ASSERT_EQUAL_FATAL(karpflatt("fit", csv, &r), 0);
-    CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 0, 3, f, sizeof f), "serial_fraction");
-    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 2, f, sizeof f), "thread");
-    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 3, f, sizeof f), "0.2250");  /* mean of 0.25, 0.2 */
-    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 4, f, sizeof f), "0.0250");  /* its standard error */
-    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 5, f, sizeof f), "2");
-    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 2, 3, f, sizeof f), "0.0000");
-    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 3, 2, f, sizeof f), "seq");    /* only p = 1: no fit */
-    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 3, 3, f, sizeof f), "");
-    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 3, 5, f, sizeof f), "0");
     CU_ASSERT_PTR_NULL(strstr(r.out, "omp"));   /* a worker sweep row is not a core count */
 
-    CU_ASSERT_EQUAL_FATAL(karpflatt("fit", "runner,p,S\nthread,2,1.6\n", &r), 0);
+    CU_ASSERT_EQUAL_FATAL(karpflatt("runner,p,S\nthread,2,1.6\n", &r), 0);
     CU_ASSERT_NOT_EQUAL(r.status, 0);           /* wrong header: says so and fails */
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "header"));
 }
@@ -579,7 +566,7 @@ static void test_tiny_sweep_report(void)
     for (const char *p = html; (p = strstr(p, "<svg")); p++)
         svgs++;
     CU_ASSERT_EQUAL(svgs, pngs);
-    static const char *const must[] = { "<h2 id=\"warnings\">", "tiny sizes", "<h2 id=\"machine\">",
+    static const char *const must[] = { "<h2 id=\"findings\">", "<h2 id=\"warnings\">", "tiny sizes", "<h2 id=\"machine\">",
                                         "mean &plusmn; stddev", "Karp&ndash;Flatt", "speedup",
                                         "PARLAB_BENCH_TINY=1 scripts/bench.sh", "git checkout",
                                         "id=\"w-mandelbrot\"", "</html>" };
@@ -588,10 +575,27 @@ static void test_tiny_sweep_report(void)
             fprintf(stderr, "\nindex.html lacks %s\n", must[i]);
         CU_ASSERT_PTR_NOT_NULL(strstr(html, must[i]));
     }
+    /* the analysis files, and the end of the run: summary, flag count, where the report is */
+    static const char *const files[] = { "flags.csv", "noise.csv", "summary.csv", "amdahl.csv",
+                                         "karpflatt.csv", "hyperfine-warnings.csv" };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", latest, files[i]);
+        CU_ASSERT_EQUAL(access(path, R_OK), 0);
+    }
+    snprintf(path, sizeof path, "%s/bench.log", tmpdir);
+    char *log = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "# speedup at K = "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "# flagged: "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "elapsed"));
+    char url[PATH_MAX + 32];
+    snprintf(url, sizeof url, "file://%s/index.html", latest);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, url));
+    free(log);
     /* the first Amdahl table has a row per runner, thread among them */
-    const char *fit = strstr(html, "serial fraction e (Amdahl fit)");
+    const char *fit = strstr(html, "serial fraction e (least-squares Amdahl fit)");
     CU_ASSERT_PTR_NOT_NULL_FATAL(fit);
-    const char *end = strstr(fit, "</table>"), *row = strstr(fit, "<tr><td>thread</td><td>");
+    const char *end = strstr(fit, "</table>"), *row = strstr(fit, "<tr><td>thread</td>");
     CU_ASSERT(row && end && row < end);
     free(html);
 }

@@ -1,0 +1,174 @@
+/* json_out.c: `--format json` for machines, in the shape of Google Benchmark's output: a
+ * context object (machine, build, date, load), every measured row, and one summary per
+ * configuration (mean, median, stddev, min, max, n, speedup against seq with its error).
+ * Built with jansson, which escapes every string; the layout is results/README.md's. */
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "harness.h"
+
+#ifndef PARLAB_COMMIT
+#define PARLAB_COMMIT "unknown"
+#endif
+
+/* Rows collected between json_begin() and json_end(), on the CLI's main thread only. */
+static json_t *rows;
+
+const char *verified_name(int verified)
+{
+    return verified == VERIFIED_REF ? "ref" : verified ? "yes" : "no";
+}
+
+void json_begin(void)
+{
+    json_decref(rows);
+    rows = json_array();
+}
+
+void json_add_row(const struct result_row *r)
+{
+    if (!rows)
+        json_begin();
+    json_t *o = json_pack("{s:s, s:I, s:s, s:I, s:I, s:I, s:s, s:I, s:I, s:f, s:f, s:f, s:I, s:I, "
+                          "s:I, s:s, s:s, s:s, s:s}",
+                          "workload", r->workload, "size", (json_int_t)r->size, "runner", r->runner,
+                          "workers", (json_int_t)r->workers, "cores", (json_int_t)r->cores,
+                          "tasks", (json_int_t)r->tasks, "schedule", r->schedule,
+                          "chunk", (json_int_t)r->chunk, "steps", (json_int_t)r->steps,
+                          "wall_s", r->wall_s, "user_s", r->user_s, "sys_s", r->sys_s,
+                          "max_rss_kb", (json_int_t)r->max_rss_kb, "vol_cs", (json_int_t)r->vol_cs,
+                          "invol_cs", (json_int_t)r->invol_cs, "result", r->result,
+                          "verified", verified_name(r->verified), "check", r->check ? r->check : "",
+                          "host", r->host ? r->host : "");
+    if (o)
+        json_array_append_new(rows, o);
+}
+
+/* The keys that make two rows the same configuration. */
+static const char *const config_keys[] = { "workload", "size", "runner", "workers", "cores",
+                                           "tasks", "schedule", "chunk", "steps" };
+#define NKEYS (sizeof config_keys / sizeof config_keys[0])
+
+static int same_config(json_t *a, json_t *b)
+{
+    for (size_t k = 0; k < NKEYS; k++)
+        if (!json_equal(json_object_get(a, config_keys[k]), json_object_get(b, config_keys[k])))
+            return 0;
+    return 1;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Wall-time statistics of every row of the configuration of row `first`, as a new object
+ * holding the configuration's keys; mean and sd also come back for the speedup. */
+static json_t *summarise(json_t *first, double *mean, double *sd)
+{
+    size_t i, n = 0, cap = json_array_size(rows);
+    double *v = malloc((cap ? cap : 1) * sizeof *v);
+    json_t *row, *s = json_object();
+    if (!v || !s) {
+        free(v);
+        json_decref(s);
+        return NULL;
+    }
+    json_array_foreach(rows, i, row)
+        if (same_config(first, row))
+            v[n++] = json_real_value(json_object_get(row, "wall_s"));
+    stats_mean_sd(v, (int)n, mean, sd);
+    qsort(v, n, sizeof *v, cmp_double);
+    double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    for (size_t k = 0; k < NKEYS; k++)
+        json_object_set(s, config_keys[k], json_object_get(first, config_keys[k]));
+    json_object_set_new(s, "n", json_integer((json_int_t)n));
+    json_object_set_new(s, "mean_s", json_real(*mean));
+    json_object_set_new(s, "median_s", json_real(median));
+    json_object_set_new(s, "stddev_s", json_real(*sd));
+    json_object_set_new(s, "min_s", json_real(v[0]));
+    json_object_set_new(s, "max_s", json_real(v[n - 1]));
+    free(v);
+    return s;
+}
+
+/* The machine, the build and the moment: what a number needs to be compared later. */
+static json_t *context(void)
+{
+    struct machine m;
+    char date[32] = "";
+    double load[3] = { -1, -1, -1 };
+    time_t now = time(NULL);
+    struct tm tm;
+    machine_read(&m);
+    if (gmtime_r(&now, &tm))
+        strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    FILE *f = fopen("/proc/loadavg", "r");
+    if (f) {
+        if (fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3)
+            load[0] = load[1] = load[2] = -1;
+        fclose(f);
+    }
+    json_t *c = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s, s:s, s:s}", "host", m.host, "cpu_model",
+                          m.cpu, "cpus_online", (json_int_t)m.online, "cpus_allowed",
+                          (json_int_t)m.allowed, "kernel", m.kernel, "parlab_version",
+                          PARLAB_VERSION, "commit", PARLAB_COMMIT, "date", date);
+    json_t *l = json_array();
+    for (int i = 0; i < 3 && load[0] >= 0; i++)
+        json_array_append_new(l, json_real(load[i]));
+    json_object_set_new(c, "load_avg", l);
+    return c;
+}
+
+void json_end(FILE *f)
+{
+    json_t *doc = json_object(), *sums = json_array(), *row;
+    size_t i, j;
+    if (!rows)
+        json_begin();
+    /* One summary per configuration, in the order they first appear; seq's (from
+     * --baseline) is the reference of every other configuration's speedup. */
+    double seq_m = 0, seq_sd = 0;
+    int have_seq = 0;
+    json_array_foreach(rows, i, row) {
+        int seen = 0;
+        for (j = 0; j < i && !seen; j++)
+            seen = same_config(json_array_get(rows, j), row);
+        if (seen)
+            continue;
+        double m, sd;
+        json_t *s = summarise(row, &m, &sd);
+        if (!s)
+            continue;
+        if (!have_seq && strcmp(json_string_value(json_object_get(row, "runner")), "seq") == 0) {
+            have_seq = 1;
+            seq_m = m;
+            seq_sd = sd;
+        }
+        json_array_append_new(sums, s);
+    }
+    json_array_foreach(sums, i, row) {
+        double m = json_real_value(json_object_get(row, "mean_s"));
+        double sd = json_real_value(json_object_get(row, "stddev_s"));
+        if (have_seq && m > 0) {
+            double err, s = speedup_of(seq_m, seq_sd, m, sd, &err);
+            json_object_set_new(row, "speedup", json_real(s));
+            json_object_set_new(row, "speedup_err", json_real(err));
+        } else {
+            json_object_set_new(row, "speedup", json_null());
+            json_object_set_new(row, "speedup_err", json_null());
+        }
+    }
+    json_object_set_new(doc, "schema_version", json_integer(1));
+    json_object_set_new(doc, "context", context());
+    json_object_set(doc, "rows", rows);
+    json_object_set_new(doc, "summary", sums);
+    json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
+    fputc('\n', f);
+    json_decref(doc);
+    json_decref(rows);
+    rows = NULL;
+}

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# summary.sh: what the end of `make bench` prints: the speedup at all cores per workload and
+# runner with its error and flag, how many points were flagged, where the report is, and a
+# terminal plot of one speedup curve.
+# usage: scripts/summary.sh RUN_DIR      (scripts/bench.sh calls it; reads summary.csv, flags.csv)
+set -uo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+run=${1:?usage: scripts/summary.sh RUN_DIR}
+. "$here/rundir.sh" summary
+abs=$(cd "$run" && pwd -P)
+
+if [ -s "$run/summary.csv" ]; then
+  K=$(awk -F, 'NR == 2 { print $3; exit }' "$run/summary.csv")
+  echo "#"
+  echo "# speedup at K = $K cores against seq on 1 core (mean ± error)"
+  echo "#   noise: how far seq, the control, moved between core counts; a difference smaller than that is noise"
+  echo "#   ! outside the noise band: not a finding, see the report   ~ above the ideal but within noise"
+  awk -F, 'NR == 1 { next }
+    { w = $1; r = $2
+      if (!(w in sw)) { sw[w] = 1; ws[++nw] = w }
+      if (!(r in sr)) { sr[r] = 1; rs[++nr] = r }
+      cell[w, r] = sprintf("%.2f ± %.2f%s", $4, $5, $6 == "flag" ? " !" : $6 == "noise" ? " ~" : "")
+      noise[w] = $7 == "" ? "-" : sprintf("%.0f%%", 100 * $7) }
+    END {
+      printf "  %-11s %-6s", "workload", "noise"; for (j = 1; j <= nr; j++) printf " %-14s", rs[j]; print ""
+      for (i = 1; i <= nw; i++) {
+        printf "  %-11s %-6s", ws[i], noise[ws[i]]
+        for (j = 1; j <= nr; j++) printf " %-14s", ((ws[i], rs[j]) in cell) ? cell[ws[i], rs[j]] : "-"
+        print ""
+      }
+    }' "$run/summary.csv"
+fi
+if [ -s "$run/flags.csv" ]; then
+  awk -F, 'NR > 1 { n[$5]++; if ($5 == "note") p[$1 $2 $3 $4] = 1 }
+    END { printf "# flagged: %d point(s) outside the noise band, %d above the ideal within noise; hyperfine warned about %d point(s)\n",
+            n["flag"], n["noise"], length(p) }' "$run/flags.csv"
+  awk -F, '$5 == "flag" { printf "#   %s %s %s=%s: %s\n", $2, $3, $1, $4, substr($7, 1, 90) (length($7) > 90 ? "..." : "") }' "$run/flags.csv" | head -n 8
+fi
+
+# One speedup curve in the terminal: the first workload, the runners meant to scale, ideal.
+wl=$(conf workloads | awk '{ print $1 }')
+runners=$(scaling)
+if [ -s "$run/cores.csv" ] && [ -n "$wl" ] && [ -n "$runners" ] && command -v gnuplot > /dev/null; then
+  K=$(awk -F, -v wl="$wl" 'NR > 1 && $1 == wl && $3 == "cores" && $4 + 0 > k { k = $4 + 0 } END { print k + 0 }' "$run/cores.csv")
+  if [ "$K" -gt 1 ]; then
+    echo "# $wl: speedup against cores"
+    gnuplot -e "set terminal dumb size 78,18; set datafile separator ','; set datafile columnheaders;
+      set key outside right; set xlabel 'cores K'; set xrange [1:$K]; set xtics 1; set yrange [0:*];
+      runners = '$runners'; csv = '$run/cores.csv';
+      plot x with lines title 'ideal', for [r in runners] csv using (strcol(1) eq '$wl' && strcol(2) eq r && strcol(3) eq 'cores' ? column('value') : NaN):'speedup' with linespoints title r" 2>/dev/null
+  fi
+fi
+echo "# report: $abs/index.html"
+echo "#         file://$abs/index.html   (headless: cd $abs && python3 -m http.server 8000)"

@@ -1,0 +1,361 @@
+/* test_report.c: the bench analysis on synthetic run folders (noise flags, the Amdahl fit,
+ * hyperfine's warnings, the report and the end-of-bench summary), `make diff`'s script, and
+ * the JSON of `parlab run`. No timing is taken: every number is written by the test. */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <jansson.h>
+#include "../harness/harness.h"
+#include "util.h"
+
+static int have(const char *tool)
+{
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "command -v %s >/dev/null 2>&1", tool);
+    return system(cmd) == 0;
+}
+
+/* The script tests need gnuplot (the fit, the plots) and jq. */
+static int tools(void)
+{
+    if (have("gnuplot") && have("jq"))
+        return 1;
+    fprintf(stderr, "\ntest_report: SKIPPED: gnuplot or jq is missing (scripts/deps.sh test)\n");
+    return 0;
+}
+
+static void put(const char *dir, const char *name, const char *text)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs(text, f);
+    CU_ASSERT_EQUAL(fclose(f), 0);
+}
+
+/* The whole of dir/name into buf (NUL-terminated, truncated to n - 1); "" if unreadable. */
+static char *get(const char *dir, const char *name, char *buf, size_t n)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    buf[0] = '\0';
+    FILE *f = fopen(path, "r");
+    if (f) {
+        size_t k = fread(buf, 1, n - 1, f);
+        buf[k] = '\0';
+        fclose(f);
+    }
+    return buf;
+}
+
+static void rm_rf(const char *dir)
+{
+    char *argv[] = { "rm", "-rf", (char *)dir, NULL };
+    struct cmd_result r;
+    run_cmd(argv, 20, &r);
+}
+
+static const char tidy_head[] =
+    "workload,runner,param,value,cores,workers,tasks,size,mean,stddev,median,min,max,user,"
+    "system,n,speedup,speedup_err,efficiency,efficiency_err,other_cpu\n";
+
+/*
+ * A run folder with what the analysis and the report read. cores: the tidy rows after the
+ * header (speedup, speedup_err and other_cpu are what matter; the times are consistent).
+ * Returns the folder in dir (caller removes it).
+ */
+static void make_run(char *dir, size_t n, const char *cores, const char *hf_warnings)
+{
+    snprintf(dir, n, "/tmp/parlab-report-XXXXXX");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    put(dir, "bench.conf",
+        "mode=default\nnproc=8\nruns=5\nwarmup=1\nretries=2\nworkloads=sumsq\n"
+        "runners=seq thread epoll\nscaling=thread \ncores=1 2 4 8\nworkers=1\n"
+        "sleep_tasks=64\nsleep_io_ms=20\nconcurrency=1\nparlab=bin/parlab\n"
+        "reproduce=make bench\nreference=\n");
+    put(dir, "machine.json",
+        "{\"host\": \"test<host>\", \"cpu_model\": \"Test CPU\", \"nproc\": 8, \"cpus_allowed\": \"0-7\","
+        " \"smt\": \"off\", \"kernel\": \"Linux\", \"git_commit\": \"0123456789abcdef\","
+        " \"git_dirty\": false, \"date\": \"2025-01-01T00:00:00Z\"}\n");
+    char *csv = malloc(strlen(tidy_head) + strlen(cores) + 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    strcpy(csv, tidy_head);
+    strcat(csv, cores);
+    put(dir, "cores.csv", csv);
+    free(csv);
+    put(dir, "cores-rows.csv",
+        "param,value,workload,size,runner,workers,cores,tasks,schedule,chunk,steps,wall_s,user_s,"
+        "sys_s,max_rss_kb,vol_cs,invol_cs,result,verified,check,host\n");
+    put(dir, "commands.txt", "bin/parlab run -w sumsq -r seq -n 500M --cores 1 -j 1\n");
+    put(dir, "warnings.txt", "");
+    put(dir, "hyperfine-warnings.csv", hf_warnings ? hf_warnings : "sweep,workload,runner,value,text\n");
+}
+
+static int script(const char *name, const char *dir, struct cmd_result *r)
+{
+    char path[64];
+    snprintf(path, sizeof path, "scripts/%s", name);
+    char *argv[] = { "bash", path, (char *)dir, NULL };
+    int rc = run_cmd(argv, 60, r);
+    if (rc || !r->exited || r->status)
+        fprintf(stderr, "\n%s %s: %s\n", name, dir, r->err);
+    return rc || !r->exited ? -1 : r->status;
+}
+
+/* A row with speedup S +- dS at K cores; times consistent with a 1.0 s seq baseline. */
+static void row(char *buf, size_t n, const char *runner, int K, double S, double dS, const char *other)
+{
+    size_t len = strlen(buf);
+    double m = 1.0 / S;
+    snprintf(buf + len, n - len, "sumsq,%s,cores,%d,%d,%d,64,500000000,%.6f,%.6f,%.6f,%.6f,%.6f,1,0,5,"
+             "%.4f,%.4f,%.4f,%.4f,%s\n", runner, K, K, K, m, m * dS / S, m, m, m, S, dS, S / K, dS / K, other);
+}
+
+/* Speedup above K, a control that moved while the meter read little, two core counts. */
+static void test_noisy_run_is_flagged(void)
+{
+    if (!tools())
+        return;
+    char rows[4096] = "", dir[64], buf[65536];
+    row(rows, sizeof rows, "seq", 1, 1.0, 0.014, "0.01");
+    row(rows, sizeof rows, "seq", 2, 0.81, 0.012, "0.03");
+    row(rows, sizeof rows, "thread", 1, 1.0, 0.014, "0.01");
+    row(rows, sizeof rows, "thread", 2, 3.0, 0.05, "0.02");
+    row(rows, sizeof rows, "epoll", 2, 0.99, 0.02, "0.02");
+    make_run(dir, sizeof dir, rows,
+             "sweep,workload,runner,value,text\n"
+             "cores,sumsq,thread,2,Statistical outliers were detected\n");
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(script("analyse.sh", dir, &r), 0);
+
+    get(dir, "flags.csv", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "cores,sumsq,thread,2,flag,above-ideal,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "cores,sumsq,seq,2,flag,control,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "cannot tell why"));   /* the meter read 0.03 */
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "cores,sumsq,thread,2,note,hyperfine,Statistical outliers"));
+    CU_ASSERT_PTR_NULL(strstr(buf, ",epoll,"));   /* within 1: nothing to say */
+    get(dir, "noise.csv", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "sumsq,0.1900,2"));
+    get(dir, "amdahl.csv", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "sumsq,thread,,,2,not enough points: needs ≥ 3 core counts"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "sumsq,epoll,,,1,not fitted: not meant to scale"));
+    get(dir, "karpflatt.csv", buf, sizeof buf);
+    CU_ASSERT_PTR_NULL(strstr(buf, "epoll"));     /* e only for runners meant to scale */
+    get(dir, "summary.csv", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "sumsq,thread,2,3.0000,0.0500,flag"));
+
+    /* the report shows the flags in the table, next to the point, and at the top */
+    CU_ASSERT_EQUAL_FATAL(script("report.sh", dir, &r), 0);
+    get(dir, "index.html", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "<td class=flag>3.00 &plusmn; 0.05 !</td>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "hyperfine: Statistical outliers were detected"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "no fit: not enough points: needs ≥ 3 core counts"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "2 point(s) flagged"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "test&lt;host&gt;"));   /* escaped, from machine.json */
+    const char *top = strstr(buf, "Key findings"), *warn = strstr(buf, "<h2 id=\"warnings\">");
+    CU_ASSERT(top && warn && top < warn);
+
+    /* and so does the end of bench.sh */
+    CU_ASSERT_EQUAL_FATAL(script("summary.sh", dir, &r), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "3.00 ± 0.05 !"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "# flagged: 2 point(s) outside the noise band"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "file:///"));
+    rm_rf(dir);
+}
+
+/* A clean run: the control holds, speedups below K, four core counts: no flag, a fit. */
+static void test_clean_run_is_not_flagged(void)
+{
+    if (!tools())
+        return;
+    char rows[4096] = "", dir[64], buf[65536], f[64];
+    static const int K[] = { 1, 2, 4, 8 };
+    for (int i = 0; i < 4; i++)
+        row(rows, sizeof rows, "seq", K[i], 1.0 - 0.005 * i, 0.01, "0.01");
+    /* exactly Amdahl with e = 0.1, except a small wobble: the fit must find e near 0.1 */
+    for (int i = 0; i < 4; i++) {
+        double S = 1.0 / (0.1 + 0.9 / K[i]) * (i == 2 ? 1.01 : 1.0);
+        row(rows, sizeof rows, "thread", K[i], S, 0.02 * S, "0.01");
+    }
+    /* above K by less than the noise band: marked "within noise", not flagged */
+    row(rows, sizeof rows, "epoll", 1, 1.02, 0.03, "0.01");
+    make_run(dir, sizeof dir, rows, NULL);
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(script("analyse.sh", dir, &r), 0);
+    get(dir, "flags.csv", buf, sizeof buf);
+    CU_ASSERT_PTR_NULL(strstr(buf, ",flag,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "cores,sumsq,epoll,1,noise,above-ideal,"));
+    get(dir, "amdahl.csv", buf, sizeof buf);
+    const char *t = strstr(buf, "sumsq,thread,");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    double e = atof(t + strlen("sumsq,thread,"));
+    CU_ASSERT(e > 0.09 && e < 0.11);
+    const char *err = strchr(t + strlen("sumsq,thread,"), ',');
+    CU_ASSERT_PTR_NOT_NULL_FATAL(err);
+    CU_ASSERT(atof(err + 1) > 0 && atof(err + 1) < 0.05);   /* a standard error, not zero */
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, ",4,\n"));              /* four core counts, no note */
+    CU_ASSERT_EQUAL(script("report.sh", dir, &r), 0);
+    get(dir, "index.html", buf, sizeof buf);
+    CU_ASSERT_PTR_NULL(strstr(buf, "class=flag"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "0 point(s) flagged"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Amdahl limit"));
+    (void)f;
+    rm_rf(dir);
+}
+
+/* make diff: a speedup that moved far beyond both runs' noise is marked, one that moved
+ * within it is not; a time at another size is not judged. */
+static void test_diff_two_runs(void)
+{
+    if (!tools())
+        return;
+    char ra[4096] = "", rb[4096] = "", a[64], b[64], buf[65536];
+    row(ra, sizeof ra, "seq", 1, 1.0, 0.01, "0.01");
+    row(ra, sizeof ra, "seq", 2, 1.0, 0.01, "0.01");
+    row(ra, sizeof ra, "thread", 2, 1.50, 0.02, "0.01");
+    row(ra, sizeof ra, "epoll", 2, 1.00, 0.02, "0.01");
+    row(rb, sizeof rb, "seq", 1, 1.0, 0.01, "0.01");
+    row(rb, sizeof rb, "seq", 2, 0.99, 0.01, "0.01");
+    row(rb, sizeof rb, "thread", 2, 1.90, 0.02, "0.01");   /* +0.40: far beyond */
+    row(rb, sizeof rb, "epoll", 2, 1.01, 0.02, "0.01");    /* +0.01: noise */
+    make_run(a, sizeof a, ra, NULL);
+    make_run(b, sizeof b, rb, NULL);
+    char *argv[] = { "bash", "scripts/diff.sh", a, b, NULL };
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, &r), 0);
+    if (r.status)
+        fprintf(stderr, "\ndiff.sh: %s\n", r.err);
+    CU_ASSERT_EQUAL(r.status, 0);
+    char sub[128];
+    snprintf(sub, sizeof sub, "diff-%s", strrchr(a, '/') + 1);
+    char dir[PATH_MAX];
+    snprintf(dir, sizeof dir, "%s/%s", b, sub);
+    get(dir, "diff.csv", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "cores,sumsq,thread,2,"));
+    const char *t = strstr(buf, "cores,sumsq,thread,2,"), *e = strstr(buf, "cores,sumsq,epoll,2,");
+    CU_ASSERT_FATAL(t && e);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, ",1.5000,0.0200,1.9000,0.0200,+0.4000,yes\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(e, ",1.0000,0.0200,1.0100,0.0200,+0.0100,no\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "1.50 ± 0.02  1.90 ± 0.02  +0.4000 *"));
+    get(dir, "index.html", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "<img src=\"plots/sumsq-speedup.png\""));
+    get(dir, "plots/sumsq-speedup.svg", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "thread (A)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "thread (B)"));
+
+    /* bad input: one line, exit 64 */
+    char *bad[] = { "bash", "scripts/diff.sh", a, "/nonexistent", NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(bad, 20, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 64);
+    CU_ASSERT_EQUAL(count_lines(r.err), 1);
+    rm_rf(a);
+    rm_rf(b);
+}
+
+/* ---- parlab run --format json ----------------------------------------------------------- */
+
+static json_t *run_json(const char *workload, const char *runner, const char *size, int baseline)
+{
+    struct cmd_result r;
+    int rc = baseline ? run_parlab(&r, 60, "run", "-w", workload, "-r", runner, "-n", size, "--repeat", "2",
+                                   "--baseline", "--format", "json", (char *)NULL)
+                      : run_parlab(&r, 60, "run", "-w", workload, "-r", runner, "-n", size, "--repeat", "2",
+                                   "--format", "json", (char *)NULL);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT(r.exited && r.status == 0);
+    json_error_t e;
+    json_t *doc = json_loads(r.out, 0, &e);
+    if (!doc)
+        fprintf(stderr, "\nnot JSON (line %d: %s):\n%s\n", e.line, e.text, r.out);
+    return doc;
+}
+
+static void test_json_document(void)
+{
+    json_t *doc = run_json("sumsq", "thread", "1M", 1);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(doc, "schema_version")), 1);
+    json_t *ctx = json_object_get(doc, "context");
+    static const char *const keys[] = { "host", "cpu_model", "cpus_online", "cpus_allowed", "kernel",
+                                        "parlab_version", "commit", "date", "load_avg" };
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        CU_ASSERT_PTR_NOT_NULL(json_object_get(ctx, keys[i]));
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(ctx, "parlab_version")), PARLAB_VERSION);
+    json_t *rows = json_object_get(doc, "rows"), *sum = json_object_get(doc, "summary");
+    CU_ASSERT_EQUAL(json_array_size(rows), 4);   /* 2 seq (--baseline), then 2 thread */
+    CU_ASSERT_EQUAL_FATAL(json_array_size(sum), 2);
+    json_t *seq = json_array_get(sum, 0), *thr = json_array_get(sum, 1);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(seq, "runner")), "seq");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(thr, "runner")), "thread");
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(thr, "n")), 2);
+    /* the summary agrees with the rows it summarises */
+    double a = json_real_value(json_object_get(json_array_get(rows, 2), "wall_s"));
+    double b = json_real_value(json_object_get(json_array_get(rows, 3), "wall_s"));
+    double mean = json_real_value(json_object_get(thr, "mean_s"));
+    CU_ASSERT_DOUBLE_EQUAL(mean, (a + b) / 2, 1e-9);
+    CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(thr, "min_s")), a < b ? a : b, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(thr, "median_s")), mean, 1e-9);
+    double sm = json_real_value(json_object_get(seq, "mean_s"));
+    CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(thr, "speedup")), sm / mean, 1e-6);
+    CU_ASSERT(json_is_number(json_object_get(thr, "speedup_err")));
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(rows, 3), "verified")), "yes");
+    json_decref(doc);
+
+    /* without --baseline there is nothing to divide by: the speedup is null */
+    doc = run_json("sumsq", "thread", "1M", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT(json_is_null(json_object_get(json_array_get(json_object_get(doc, "summary"), 0), "speedup")));
+    json_decref(doc);
+}
+
+/* seq at a size with no recorded answer is the reference: "ref", as in the CSV. */
+static void test_json_verified_ref(void)
+{
+    json_t *doc = run_json("primes", "seq", "123457", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    json_t *row = json_array_get(json_object_get(doc, "rows"), 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(row, "verified")), "ref");
+    json_decref(doc);
+}
+
+/* Any host name comes back intact: escaped, not replaced. */
+static void test_json_escaping(void)
+{
+    static const char odd[] = "a\"b\\c,d\n\x01\xc3\xa9";
+    struct result_row r = { .workload = "sumsq", .runner = "seq", .schedule = "static", .host = odd,
+                            .size = 10, .workers = 1, .cores = 1, .steps = 1, .tasks = 1, .wall_s = 0.5,
+                            .result = "285", .verified = 1, .check = "closed-form" };
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    out_begin(f, OUT_JSON);
+    out_row(f, OUT_JSON, &r, 0, 1);
+    out_end(f, OUT_JSON);
+    fclose(f);
+    json_t *doc = json_loads(buf, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    json_t *row = json_array_get(json_object_get(doc, "rows"), 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(row, "host")), odd);
+    CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(json_array_get(json_object_get(doc, "summary"), 0),
+                                                           "mean_s")), 0.5, 1e-12);
+    json_decref(doc);
+    free(buf);
+}
+
+CU_TestInfo tests_report[] = {
+    { "parlab run --format json: context, rows, summary, speedup", test_json_document },
+    { "parlab run --format json: verified is ref for the reference", test_json_verified_ref },
+    { "parlab run --format json: odd host names are escaped", test_json_escaping },
+    { "noisy run folder: S > K, moved control, two core counts are flagged", test_noisy_run_is_flagged },
+    { "clean run folder: no flags, a least-squares fit with its error", test_clean_run_is_not_flagged },
+    { "make diff: changes beyond both runs' noise are marked", test_diff_two_runs },
+    CU_TEST_INFO_NULL,
+};
