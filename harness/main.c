@@ -16,8 +16,15 @@ int cmd_list(int argc, char **argv)
     for (const struct workload *const *w = wl_registry; *w; w++)
         printf("  %-12s %-4s %s\n", (*w)->name, kinds[(*w)->kind], (*w)->summary);
     printf("runners:\n");
+    char why[300];
     for (const struct runner *const *r = runner_registry; *r; r++)
-        printf("  %-12s %s\n", (*r)->name, (*r)->summary);
+        if (!(*r)->available || (*r)->available(why, sizeof why))
+            printf("  %-12s %s\n", (*r)->name, (*r)->summary);
+    /* Runners that cannot run here follow, unindented, so that scripts reading the
+     * indented lines see only runners they can use. */
+    for (const struct runner *const *r = runner_registry; *r; r++)
+        if ((*r)->available && !(*r)->available(why, sizeof why))
+            printf("%s runner: %s\n", (*r)->name, why);
     return 0;
 }
 
