@@ -256,6 +256,20 @@ static void first_line(const struct mpirun_log *l, char *out, size_t n)
     }
 }
 
+/* Stop a launched job: the ranks at once (their pids are on the board), then mpirun with
+ * SIGTERM, which notices, cleans up its files and exits. */
+static void stop_job(pid_t mpirun_pid, struct task_watch *board, unsigned ranks)
+{
+    if (board) {
+        int *pids = mpi_board_pids(board, ranks);
+        for (unsigned r = 0; r < ranks; r++)
+            if (pids[r] > 0)
+                kill(pids[r], SIGKILL);
+    }
+    if (mpirun_pid > 0)
+        kill(mpirun_pid, SIGTERM);
+}
+
 /*
  * Start mpirun with args (args[0] is mpirun's path) in dir, with SIGINT, SIGTERM and
  * SIGHUP held for the whole run: one that arrives is forwarded to mpirun as SIGTERM, which
@@ -328,7 +342,7 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
         int sig = sigtimedwait(&stops, NULL, &zero);
         if (sig > 0 && !e->stopped_by) {
             e->stopped_by = sig;
-            kill(pid, SIGTERM);
+            stop_job(pid, board, ranks);
             term_at = runner_now_ns();
         }
         if (limit && board && !term_at) {
@@ -339,14 +353,19 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
                 if (t >= 0 && now > t0 && now - t0 >= limit) {
                     e->timed_out = t;
                     e->timed_rank = (int)r;
-                    kill(pid, SIGTERM);
+                    stop_job(pid, board, ranks);
                     term_at = now;
                     break;
                 }
             }
         }
-        /* mpirun has 5 s to stop its ranks; then its whole process group goes. */
-        if (term_at && runner_now_ns() - term_at > 5000000000ull) {
+        /* Ranks that were still starting when the job was stopped go as they appear. */
+        if (term_at && board)
+            stop_job(0, board, ranks);
+        /* mpirun has 0.3 s to stop (it takes a second when stopped while still starting
+         * the ranks); then it is killed. Its ranks die with it (PR_SET_PDEATHSIG), and its
+         * files are in the run's folder, which goes anyway. */
+        if (term_at && runner_now_ns() - term_at > 300000000ull) {
             kill(pid, SIGKILL);
             term_at = UINT64_MAX / 2;
         }
