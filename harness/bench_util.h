@@ -133,4 +133,8 @@ void bench_pause_ms(unsigned ms);
 int share_measure(const char *method, enum pool_kind kind, unsigned workers, uint64_t ops,
                   int repeat, double *ns_per_op, double *finals, struct outcome *oc);
 
+/* parlab overhead's mpi rows (overhead_mpi.c): mpirun's start, ping-pong latency and the
+ * farm's per-task cost, or a note saying why there are none. 0, or an exit status. */
+int overhead_mpi(struct bench_table *tab, int repeat, int quick);
+
 #endif
