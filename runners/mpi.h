@@ -53,7 +53,7 @@ void mpi_settings_print(FILE *f);
 
 /* The most ranks the launcher starts per CPU it may use (oversubscription beyond that is
  * refused: every rank is a process, and waiting ranks poll). */
-#define MPI_MAX_RANKS_PER_CPU 8u
+#define MPI_MAX_RANKS_PER_CPU 64u
 
 /*
  * Find bin/parlab-mpi (beside this executable) and mpirun (in PATH). 0 and the paths, or
