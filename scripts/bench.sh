@@ -8,7 +8,8 @@
 #   PARLAB_RESULTS          where run folders go (default results)
 #   PARLAB_BENCH_TINY=1     tiny sizes and few runs: for the test suite, not for numbers
 #   PARLAB_BENCH_WORKLOADS  CPU workloads to sweep (default: primes sumsq montecarlo mandelbrot nbody)
-#   PARLAB_BENCH_RUNNERS    runners (default: seq fork thread epoll spawn omp; seq is always kept)
+#   PARLAB_BENCH_RUNNERS    runners (default: seq fork thread epoll spawn omp mpi, those built;
+#                           seq is always kept; tiny runs leave mpi out unless named)
 #   PARLAB_BENCH_SLEEP=0    skip the sleep (I/O concurrency) sweep
 #   PARLAB_BENCH_CORES      core counts to sweep, e.g. "1 2 4" (default 1..nproc)
 #   PARLAB_BENCH_RETRIES    times a point disturbed by other processes is measured again
@@ -63,8 +64,15 @@ nproc=$(nproc)
 host=$(hostname 2>/dev/null || uname -n)
 host=${host//[^A-Za-z0-9._-]/_}
 workloads=(${PARLAB_BENCH_WORKLOADS:-primes sumsq montecarlo mandelbrot nbody})
-want_runners=(seq ${PARLAB_BENCH_RUNNERS:-fork thread epoll spawn omp})
 runners=() notes=()
+default_runners="fork thread epoll spawn omp mpi"
+# mpi starts mpirun for every run (about half a second): tiny runs, which check the
+# scripts, leave it out unless asked for by name.
+if [ "$tiny" != 0 ] && [ -z "${PARLAB_BENCH_RUNNERS:-}" ]; then
+  default_runners=${default_runners% mpi}
+  notes+=("runner mpi: left out of tiny runs (mpirun starts per run); PARLAB_BENCH_RUNNERS=mpi to include it")
+fi
+want_runners=(seq ${PARLAB_BENCH_RUNNERS:-$default_runners})
 for r in "${want_runners[@]}"; do
   if has "$r" "$have_runners"; then
     case " ${runners[*]} " in *" $r "*) ;; *) runners+=("$r") ;; esac
