@@ -21,6 +21,7 @@
 
 static char tmpdir[] = "/tmp/parlab-test-mpi-XXXXXX";
 static char mpi_exe[PATH_MAX], mpirun[PATH_MAX];
+static char *old_tmpdir;   /* TMPDIR before this suite, restored after it */
 
 /* 1 if Open MPI and parlab-mpi are here; else says why, once, and returns 0. */
 static int have_mpi(void)
@@ -41,8 +42,12 @@ static int have_mpi(void)
         fprintf(stderr, "\n  mpi tests SKIPPED: %s\n", why);
     else if (!mkdtemp(tmpdir))
         known = 0;
-    else
+    else {
+        const char *t = getenv("TMPDIR");
+        if (t)
+            old_tmpdir = strdup(t);
         setenv("TMPDIR", tmpdir, 1);   /* the runs' folders go here: checked empty after */
+    }
     return known;
 }
 
@@ -315,10 +320,21 @@ static void test_bad_input(void)
     free(r);
 }
 
+/* Remove the suite's TMPDIR and give later suites the environment they had. */
 static void test_cleanup(void)
 {
-    if (have_mpi())
-        CU_ASSERT_EQUAL(rmdir(tmpdir), 0);
+    if (!have_mpi())
+        return;
+    CU_ASSERT_EQUAL(rmdir(tmpdir), 0);
+    if (old_tmpdir)
+        setenv("TMPDIR", old_tmpdir, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old_tmpdir);
+    old_tmpdir = NULL;
+    unsetenv("OMPI_MCA_orte_tmpdir_base");
+    unsetenv("OMPI_MCA_btl_vader_backing_directory");
+    unsetenv(MPI_ENV_DIR);
 }
 
 CU_TestInfo tests_mpi[] = {
