@@ -329,11 +329,14 @@ static void gather_results(struct job *job, const struct plan *plan, const struc
  * mpirun then reports with the rank (under the launcher, the launcher names both). */
 static void on_crash(int sig)
 {
-    char msg[200];
+    char msg[200], who[64];
     long task = runner_task_of_thread();
-    int n = snprintf(msg, sizeof msg, "parlab: task %ld (rank %d, pid %ld) killed by SIG%s; "
-                     "mpirun stops the other ranks\n", task, my_rank, (long)getpid(),
-                     sigabbrev_np(sig));
+    if (task >= 0)
+        snprintf(who, sizeof who, "task %ld (rank %d, pid %ld)", task, my_rank, (long)getpid());
+    else
+        snprintf(who, sizeof who, "rank %d (pid %ld), between tasks,", my_rank, (long)getpid());
+    int n = snprintf(msg, sizeof msg, "parlab: %s killed by SIG%s; mpirun stops the other "
+                     "ranks\n", who, sigabbrev_np(sig));
     (void)!write(2, msg, (size_t)n);
     signal(sig, SIG_DFL);
     raise(sig);
@@ -419,8 +422,9 @@ static void msg_to_job(const struct job_msg *m, struct job *job, struct plan *pl
                            .inject = (enum inject_kind)m->inject, .inject_task = m->inject_task };
 }
 
-/* Set up the job, allocate this rank's slots and trace, run it on every rank, and free
- * all but what rank 0 hands on (keep != NULL: the slots and trace stay for the caller). */
+/* Set up the job from m, allocate this rank's slots (and trace rows), and run it on every
+ * rank. The slots come back in *slots_out; rank_job_free() releases them, the trace and
+ * the workload's state. Any rank. */
 static void rank_job(const struct job_msg *m, struct task_watch *board, struct job *job,
                      struct plan *plan, struct partial **slots_out)
 {
