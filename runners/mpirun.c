@@ -41,6 +41,9 @@ static const struct { const char *name, *value, *why; } mpi_settings[] = {
       "(process_vm_readv), which containers often forbid (ptrace rules)" },
     { "OMPI_MCA_btl", "self,vader",
       "one machine: loopback and shared memory only (no TCP or InfiniBand probing at start)" },
+    { "OMPI_MCA_pml", "ob1",
+      "one machine: the ob1 message layer over those transports, without probing UCX "
+      "(a fifth of a second of every start here)" },
     { "OMPI_MCA_hwloc_base_binding_policy", "none",
       "do not bind ranks to cores: they keep the CPU set parlab runs in (--cores K)" },
     { "OMPI_MCA_opal_signal", "",
