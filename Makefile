@@ -19,7 +19,10 @@ comma   := ,
 LDLIBS  += -ljansson -lm
 ALL_CFLAGS = $(BASE) $(WARN) $(CFLAGS)
 
-LIB_SRC  := $(wildcard workloads/*.c) $(wildcard runners/*.c) $(wildcard lib/*.c) $(wildcard experiments/*.c) \
+# runners/mpi.c is the ranks' side of the mpi runner: built with mpicc into parlab-mpi only.
+MPI_SRC  := runners/mpi.c
+LIB_SRC  := $(filter-out $(MPI_SRC),$(wildcard workloads/*.c) $(wildcard runners/*.c)) \
+            $(wildcard lib/*.c) $(wildcard experiments/*.c) \
             $(filter-out harness/main.c,$(wildcard harness/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_SRC := $(wildcard tests/*.c)
@@ -35,8 +38,18 @@ PARLAB   := bin/parlab
 TESTBIN  := bin/parlab-tests
 endif
 
+# bin/parlab-mpi, beside parlab, where Open MPI's mpicc is installed. Not in sanitizer
+# builds: Open MPI's own libraries are not clean under them, so mpi is tested in the plain one.
+MPICC   ?= mpicc
+ifeq ($(SAN),)
+HAVE_MPI := $(shell command -v $(MPICC) >/dev/null 2>&1 && echo yes)
+endif
+ifeq ($(HAVE_MPI),yes)
+PARLAB_MPI := $(dir $(PARLAB))parlab-mpi
+endif
+
 .PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare diff FORCE
-all: $(PARLAB)
+all: $(PARLAB) $(PARLAB_MPI)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
@@ -49,6 +62,16 @@ $(BUILD)/libparlab.a: $(LIB_OBJ)
 $(PARLAB): $(BUILD)/harness/main.o $(BUILD)/libparlab.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/mpi/%.o: %.c
+	@mkdir -p $(dir $@)
+	OMPI_CC=$(CC) $(MPICC) $(ALL_CFLAGS) -c -o $@ $<
+
+ifneq ($(PARLAB_MPI),)
+$(PARLAB_MPI): $(BUILD)/mpi/runners/mpi.o $(BUILD)/libparlab.a
+	@mkdir -p $(dir $@)
+	OMPI_CC=$(CC) $(MPICC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
+endif
 
 # The test runner registers every tests/test_*.c: each defines `CU_TestInfo tests_<name>[]`.
 $(BUILD)/tests/suites.h: $(wildcard tests/test_*.c)
@@ -91,7 +114,7 @@ TEST_ENV := TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)
 endif
 
 test: deps-test
-	@$(MAKE) --no-print-directory $(PARLAB) $(TESTBIN) examples
+	@$(MAKE) --no-print-directory $(PARLAB) $(PARLAB_MPI) $(TESTBIN) examples
 	PARLAB=$(PARLAB) $(TEST_ENV) $(TESTBIN)
 
 # QUICK=1: fewer runs (about 2 minutes); FULL=1: larger sizes, more runs, every core count.
@@ -140,4 +163,4 @@ help:
 	@echo "make overhead   what fork, threads, pools, dispatch and locks cost here"
 	@echo "make clean      remove build output"
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/harness/main.d
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/harness/main.d $(BUILD)/mpi/runners/mpi.d

@@ -87,6 +87,8 @@ static int overhead_run(struct exp_opts *eo)
     if (!st)
         st = ov_section_dispatch(&o);
     if (!st)
+        st = ov_section_mpi(&o);
+    if (!st)
         st = ov_section_sync(&o);
     if (!st)
         st = ov_section_speedup(&o);

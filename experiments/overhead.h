@@ -34,5 +34,6 @@ int ov_section_processes(struct ov *o);   /* fork, exec, threads, pool start-up 
 int ov_section_dispatch(struct ov *o);    /* per-task cost of each runner, and against omp */
 int ov_section_sync(struct ov *o);        /* wake-up round trips, mutex and atomic */
 int ov_section_speedup(struct ov *o);     /* every runner and schedule against seq */
+int ov_section_mpi(struct ov *o);         /* mpirun start, ping-pong, farm (overhead_mpi.c) */
 
 #endif

@@ -35,7 +35,8 @@ int ov_section_speedup(struct ov *o)
         return 0;
     for (const struct runner *const *rp = runner_registry; *rp; rp++)
         for (int s = 0; s < SCHED__COUNT && n < MAX_CONFIGS; s++)
-            if (*rp != seq && ((*rp)->schedules & SCHED_BIT(s)))
+            if (*rp != seq && !((*rp)->flags & RUNNER_EXTERNAL) &&   /* mpi: its own rows */
+                ((*rp)->schedules & SCHED_BIT(s)))
                 cf[n].r = *rp, cf[n++].s = (enum sched_kind)s;
 
     for (int w = 0; w < 2; w++) {

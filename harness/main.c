@@ -30,7 +30,9 @@ static void list_csv(void)
     static const struct { unsigned flag; const char *name; } flags[] = {
         { RUNNER_PARALLEL, "parallel" }, { RUNNER_PROCESSES, "processes" },
         { RUNNER_OWN_TIMEOUT, "own-timeout" }, { RUNNER_HAS_LOOPS, "loops" },
+        { RUNNER_EXTERNAL, "external" },
     };
+    char why[300];
     printf("type,name,kind,default_size,min_size,max_size,default_tasks,default_steps,"
            "test_size,tiny_size,quick_size,bench_size,full_size,tiny_args,bench_args,check,"
            "schedules,flags,summary\n");
@@ -56,6 +58,8 @@ static void list_csv(void)
     }
     for (const struct runner *const *r = runner_registry; *r; r++) {
         const char *sep = "";
+        if ((*r)->available && !(*r)->available(why, sizeof why))
+            continue;   /* not built here (the text form says how to get it) */
         printf("runner,%s,,,,,,,,,,,,,,,", (*r)->name);
         for (int k = 0; k < SCHED__COUNT; k++)
             if ((*r)->schedules & SCHED_BIT(k)) {
@@ -78,7 +82,7 @@ int cmd_list(int argc, char **argv)
 {
     static const char *const kinds[] = { "cpu", "io", "none" };
     int csv = 0;
-    char why[160];
+    char why[300];
     for (int i = 1; i < argc; i++) {
         const char *fmt = NULL;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
@@ -114,7 +118,13 @@ int cmd_list(int argc, char **argv)
         printf("  %-12s %-4s %s\n", (*w)->name, kinds[(*w)->kind], (*w)->summary);
     printf("runners:\n");
     for (const struct runner *const *r = runner_registry; *r; r++)
-        printf("  %-12s %s\n", (*r)->name, (*r)->summary);
+        if (!(*r)->available || (*r)->available(why, sizeof why))
+            printf("  %-12s %s\n", (*r)->name, (*r)->summary);
+    /* Runners that cannot run here follow, unindented, so that scripts reading the
+     * indented lines see only runners they can use. */
+    for (const struct runner *const *r = runner_registry; *r; r++)
+        if ((*r)->available && !(*r)->available(why, sizeof why))
+            printf("%s runner: %s\n", (*r)->name, why);
     return 0;
 }
 

@@ -62,6 +62,8 @@ struct outcome {
 #define RUNNER_PARALLEL  0x2u    /* uses more than one CPU */
 #define RUNNER_PROCESSES 0x4u    /* workers are processes: a crash kills only a worker */
 #define RUNNER_OWN_TIMEOUT 0x8u  /* enforces plan->task_timeout_s itself */
+#define RUNNER_EXTERNAL  0x10u   /* starts another program (mpirun) per run: slow to start,
+                                    tested in its own suite, and may not be installed */
 
 struct runner {
     const char *name;
@@ -77,6 +79,9 @@ struct runner {
      */
     int (*run)(struct job *job, const struct plan *plan, struct partial *slots,
                struct outcome *out);
+    /* Optional: 1 if the runner can run here; else 0 with a one-line reason and how to get
+     * it in why (a runner built only where its toolchain is, such as mpi). */
+    int (*available)(char *why, size_t n);
 };
 
 extern const struct runner *const runner_registry[];

@@ -8,7 +8,8 @@
 #   PARLAB_RESULTS          where run folders go (default results)
 #   PARLAB_BENCH_TINY=1     tiny sizes and few runs: for the test suite, not for numbers
 #   PARLAB_BENCH_WORKLOADS  CPU workloads to sweep (default: every cpu workload of parlab list)
-#   PARLAB_BENCH_RUNNERS    runners (default: every runner of parlab list; seq is always kept)
+#   PARLAB_BENCH_RUNNERS    runners (default: every runner of parlab list; seq is always kept;
+#                           tiny runs leave external runners such as mpi out unless named)
 #   PARLAB_BENCH_SLEEP=0    skip the sleep (I/O concurrency) sweep
 #   PARLAB_BENCH_CORES      core counts to sweep, e.g. "1 2 4" (default 1..nproc)
 #   PARLAB_BENCH_RETRIES    times a point disturbed by other processes is measured again
@@ -77,8 +78,18 @@ host=$(hostname 2>/dev/null || uname -n)
 host=${host//[^A-Za-z0-9._-]/_}
 # Every CPU workload of the registry is swept (I/O has its own sweep below).
 workloads=(${PARLAB_BENCH_WORKLOADS:-$(printf '%s\n' "$list" | awk -F, '$1 == "workload" && $3 == "cpu" { print $2 }')})
-want_runners=(seq ${PARLAB_BENCH_RUNNERS:-$have_runners})
 runners=() notes=()
+default_runners=$have_runners
+# External runners (mpi) start another program for every run (mpirun: about half a
+# second): tiny runs, which check the scripts, leave them out unless asked for by name.
+if [ "$tiny" != 0 ] && [ -z "${PARLAB_BENCH_RUNNERS:-}" ]; then
+  external=$(printf '%s\n' "$list" | awk -F, '$1 == "runner" && $18 ~ /(^| )external( |$)/ { print $2 }')
+  for x in $external; do
+    default_runners=$(printf '%s\n' "$default_runners" | grep -vx -- "$x")
+    notes+=("runner $x: left out of tiny runs (it starts another program per run); PARLAB_BENCH_RUNNERS=$x to include it")
+  done
+fi
+want_runners=(seq ${PARLAB_BENCH_RUNNERS:-$default_runners})
 for r in "${want_runners[@]}"; do
   if has "$r" "$have_runners"; then
     case " ${runners[*]} " in *" $r "*) ;; *) runners+=("$r") ;; esac

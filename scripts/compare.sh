@@ -62,6 +62,11 @@ C_RUNNERS=()
 # The registry says what exists and at which sizes (README: parlab list --format csv).
 c_list=$("$PARLAB" list --format csv)
 c_have=$(awk -F, '$1 == "runner" { print $2 }' <<<"$c_list")
+# External runners (mpi) start another program for every run: tiny runs, which check
+# the plumbing only, leave them out.
+if on "${PARLAB_COMPARE_TINY:-}"; then
+  c_have=$(awk -F, '$1 == "runner" && $18 !~ /(^| )external( |$)/ { print $2 }' <<<"$c_list")
+fi
 mapfile -t C_RUNNERS <<<"$c_have"
 mapfile -t PY_MODELS < <("$PYTHON" "$PEER" list | runners_of)
 [ ${#PY_MODELS[@]} -gt 0 ] || die "$PYTHON $PEER list shows no models"
@@ -96,6 +101,8 @@ out=$(cd "$out" && pwd)
 scripts/machine.sh >"$out/machine.json"   # CPU, kernel, tools, commit, load at the start
 # Measure one fixed binary, even if make rebuilds bin/parlab while this runs.
 cp "$PARLAB" "$out/raw/parlab"
+# The mpi runner starts the parlab-mpi that sits beside parlab.
+if [ -x "$(dirname "$PARLAB")/parlab-mpi" ]; then cp "$(dirname "$PARLAB")/parlab-mpi" "$out/raw/"; fi
 PARLAB=$out/raw/parlab
 log=$out/raw/hyperfine.log
 index=$out/raw/index.tsv

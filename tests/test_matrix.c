@@ -37,6 +37,8 @@ static void test_matrix(void)
             CU_ASSERT_EQUAL_FATAL(job_run(&s, 60, want, sizeof want, &v), 0);
             CU_ASSERT(v != 0);
             for (const struct runner *const *r = runner_registry; *r; r++) {
+                if ((*r)->flags & RUNNER_EXTERNAL)   /* mpi: its own suite, test_mpi.c */
+                    continue;
                 for (int sc = 0; sc < SCHED__COUNT; sc++) {
                     if (!((*r)->schedules & SCHED_BIT(sc)))
                         continue;
@@ -121,6 +123,8 @@ static const struct workload wl_affinity = {
 static void test_cores_one_in_workers(void)
 {
     for (const struct runner *const *r = runner_registry; *r; r++) {
+        if ((*r)->flags & RUNNER_EXTERNAL)   /* mpi: --cores reaches ranks, test_mpi.c */
+            continue;
         pid_t pid = fork();
         CU_ASSERT_FATAL(pid >= 0);
         if (pid == 0) {

@@ -221,6 +221,10 @@ static void test_overhead_rows(void)
                       m.mean == m.median && m.sd == 0 && strcmp(m.experiment, "overhead") == 0);
     }
     int has_epoll = strstr(list.out, "  epoll ") != NULL;
+    /* mpi's rows where its runner is built (parlab list shows it indented). */
+    int has_mpi = strstr(list.out, "\n  mpi ") != NULL;
+    CU_ASSERT_EQUAL(find_mrow(r.out, "mpi", "mpi ping-pong one way (8 B)", &m), has_mpi);
+    CU_ASSERT_EQUAL(find_mrow(r.out, "mpi", "mpi farm dynamic chunk 1 per task", &m), has_mpi);
     CU_ASSERT_EQUAL(find_mrow(r.out, "dispatch", "epoll loop per task", &m), has_epoll);
     CU_ASSERT_EQUAL(find_mrow(r.out, "dispatch", "epoll loop / omp per task", &m), has_epoll);
     /* The speedup of every runner on both workloads; fork, thread and omp under all three. */

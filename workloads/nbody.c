@@ -93,6 +93,21 @@ static void nbody_task(const struct job *job, unsigned step, size_t task, struct
     *out = (struct partial){ .count = hi - lo };
 }
 
+/* Task `task` writes its bodies' next positions and their velocities. */
+static unsigned nbody_writes(const struct job *job, unsigned step, size_t task,
+                             struct wl_span out[WL_MAX_SPANS])
+{
+    const struct nbody *b = job->state;
+    uint64_t lo, hi;
+    wl_task_range(b->n, job->tasks, task, &lo, &hi);
+    const char *base = (const char *)b;
+    out[0] = (struct wl_span){ (size_t)((const char *)&b->pos[(step + 1) % 2][lo] - base),
+                               (size_t)(hi - lo) * sizeof(struct vec3) };
+    out[1] = (struct wl_span){ (size_t)((const char *)&b->vel[lo] - base),
+                               (size_t)(hi - lo) * sizeof(struct vec3) };
+    return 2;
+}
+
 /* FNV-1a over the bits of the final positions and velocities. */
 static uint64_t state_hash(const struct nbody *b, const struct vec3 *pos)
 {
@@ -174,6 +189,7 @@ const struct workload wl_nbody = {
     .check_how = "total energy conserved within the drift limit",
     .setup = nbody_setup,
     .run_task = nbody_task,
+    .task_writes = nbody_writes,
     .combine = wl_combine_add,
     .finish = nbody_finish,
     .format = nbody_format,

@@ -49,6 +49,13 @@ struct task_io {
 
 enum task_status { TASK_DONE = 0, TASK_WAIT = 1 };
 
+/* A byte range of job->state, as an offset from job->state (the same in every process that
+ * ran setup() with the same job, whatever the address of its copy). */
+struct wl_span {
+    size_t off, len;
+};
+#define WL_MAX_SPANS 4
+
 /* Task functions receive the step (0..steps-1) and the task index (0..tasks-1). */
 typedef void (*wl_task_fn)(const struct job *, unsigned step, size_t task, struct partial *out);
 
@@ -110,6 +117,11 @@ struct workload {
     void (*describe)(const struct job *, const struct partial *total, char *buf, size_t n);
     /* 1 if verified, 0 if wrong (why says how), -1 if it can only be checked against seq. */
     int (*verify)(const struct job *, const struct partial *total, char *why, size_t n);
+    /* The parts of the state that task `task` writes at `step` (at most WL_MAX_SPANS);
+     * returns how many. For runners whose workers share no memory (mpi), which copy them
+     * to every rank after each step. Required of a workload whose tasks write state. */
+    unsigned (*task_writes)(const struct job *, unsigned step, size_t task,
+                            struct wl_span out[WL_MAX_SPANS]);
     /* Parent, after the run: release what setup() took. Optional. */
     void (*teardown)(struct job *);
 };

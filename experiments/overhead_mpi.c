@@ -1,0 +1,51 @@
+/* overhead_mpi.c: `parlab overhead`'s mpi rows, where the mpi runner is built: what
+ * starting ranks with mpirun costs (timed from here), then the one-way latency of a
+ * ping-pong between two ranks and the farm's per-task cost, measured by parlab-mpi under
+ * mpirun and printed by its rank 0 in this table's format. */
+#include <math.h>
+#include <string.h>
+#include <stdlib.h>
+#include "overhead.h"
+#include "../runners/mpi.h"
+
+int ov_section_mpi(struct ov *o)
+{
+    struct exp_table *tab = &o->tab;
+    int repeat = o->R, quick = o->quick;
+    const struct runner *mpi = runner_find("mpi");
+    char why[300], rep[16];
+    struct outcome oc = { 0 };
+    unsigned ranks = cpus_allowed() > 2 ? cpus_allowed() : 2;
+    double *v = calloc((size_t)repeat, sizeof *v);
+    if (!v)
+        return die(PARLAB_EXIT_OS, "out of memory");
+    if (!mpi || (mpi->available && !mpi->available(why, sizeof why))) {
+        exp_note(tab, "mpi: %s; its rows are left out", mpi ? why : "no mpi runner");
+        free(v);
+        return 0;
+    }
+    char *start[] = { "start", NULL };
+    for (int i = 0; i < repeat; i++) {
+        uint64_t t0 = runner_now_ns();
+        if (mpi_spawn_simple(ranks, start, &oc))
+            goto fail;
+        v[i] = (double)(runner_now_ns() - t0);
+    }
+    struct exp_row r = { .section = "mpi", .workers = ranks, .unit = UNIT_NS, .ratio = NAN };
+    snprintf(r.what, sizeof r.what, "mpirun start+barrier+exit of %u ranks", ranks);
+    snprintf(r.note, sizeof r.note, "what parlab run -r mpi pays per run, before any task");
+    stats_of(v, repeat, &r.st);
+    exp_row(tab, &r);
+    fflush(tab->f);
+
+    snprintf(rep, sizeof rep, "%d", repeat);
+    char *rows[] = { "overhead", "--repeat", rep, "--format", tab->fmt == OUT_CSV ? "csv" : "text",
+                     quick ? "--quick" : NULL, NULL };
+    if (mpi_spawn_simple(ranks, rows, &oc))
+        goto fail;
+    free(v);
+    return 0;
+fail:
+    free(v);
+    return die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "overhead: mpi: %s", oc.msg);
+}

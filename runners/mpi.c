@@ -1,0 +1,856 @@
+/* mpi.c: the mpi runner's ranks (bin/parlab-mpi, built with mpicc). Every rank ran the
+ * workload's setup itself: processes that share no memory. Under `static` each rank
+ * computes its own blocks and sends nothing until the end; under `dynamic` and `guided`
+ * rank 0 hands out chunks on request (the task farm) and computes between requests. After
+ * each step the state the tasks wrote (n-body's positions and velocities) goes to every
+ * rank with MPI_Allgatherv; at the end the partials are gathered to rank 0, where the
+ * harness combines them in task order as for every other runner. */
+#define _GNU_SOURCE
+#include <mpi.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <math.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include "mpi.h"
+#include "../experiments/experiment.h"
+#include "../harness/harness.h"
+
+enum { TAG_REQ = 1, TAG_CHUNK = 2 };
+
+static int my_rank, world;           /* this rank, and how many there are */
+static int direct;                   /* started by hand (mpirun ... parlab-mpi run), not by
+                                        the launcher: a crashing rank names its task itself */
+
+/* Tasks this rank ran in the current step. */
+struct ran {
+    size_t *task;
+    size_t n, cap;
+};
+
+static void ran_push(struct ran *r, size_t t)
+{
+    if (r->n == r->cap) {
+        size_t cap = r->cap ? 2 * r->cap : 256;
+        size_t *p = realloc(r->task, cap * sizeof *p);
+        if (!p)
+            MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+        r->task = p;
+        r->cap = cap;
+    }
+    r->task[r->n++] = t;
+}
+
+static void run_range(struct job *job, const struct plan *plan, unsigned step, size_t lo,
+                      size_t hi, struct partial *slots, struct ran *ran)
+{
+    for (size_t t = lo; t < hi; t++) {
+        runner_exec_task(job, plan, step, t, (unsigned)my_rank, slots);
+        ran_push(ran, t);
+    }
+}
+
+/* ---- the task farm ----------------------------------------------------------------- */
+
+/* Rank 0's claim counter, with OpenMP's rules (as runners/pool.c): dynamic takes `chunk`,
+ * guided takes the work left over the ranks but at least `chunk`. */
+struct claim {
+    size_t next, n, chunk;
+    unsigned ranks;
+    enum sched_kind sched;
+};
+
+static int claim(struct claim *c, size_t *lo, size_t *hi)
+{
+    if (c->next >= c->n)
+        return 0;
+    size_t rem = c->n - c->next, q = c->chunk;
+    if (c->sched == SCHED_GUIDED && (rem + c->ranks - 1) / c->ranks > q)
+        q = (rem + c->ranks - 1) / c->ranks;
+    if (q > rem)
+        q = rem;
+    *lo = c->next;
+    *hi = c->next + q;
+    c->next += q;
+    return 1;
+}
+
+/* Answer requests: those waiting (block = 0), or the next one to come (block = 1). A
+ * request is answered with a chunk, or with an empty one when none is left, after which
+ * that rank asks no more this step. */
+static void farm_serve(struct claim *c, int *active, int block)
+{
+    while (*active > 0) {
+        MPI_Status st;
+        int flag = 1;
+        if (!block)
+            MPI_Iprobe(MPI_ANY_SOURCE, TAG_REQ, MPI_COMM_WORLD, &flag, &st);
+        if (!flag)
+            return;
+        MPI_Recv(NULL, 0, MPI_BYTE, block ? MPI_ANY_SOURCE : st.MPI_SOURCE, TAG_REQ,
+                 MPI_COMM_WORLD, &st);
+        uint64_t reply[2] = { 0, 0 };
+        size_t lo, hi;
+        if (claim(c, &lo, &hi)) {
+            reply[0] = lo;
+            reply[1] = hi;
+        } else {
+            (*active)--;
+        }
+        MPI_Send(reply, 2, MPI_UINT64_T, st.MPI_SOURCE, TAG_CHUNK, MPI_COMM_WORLD);
+        if (block)
+            return;
+    }
+}
+
+/*
+ * One step under the farm. Rank 0 computes too, one task at a time, answering requests
+ * between its tasks: with P ranks on P cores, a farmer that only farmed would leave a
+ * core spinning in MPI_Recv (Open MPI polls). A request then waits at most one of rank
+ * 0's tasks, and each worker asks for its next chunk before computing the current one,
+ * so that wait is hidden behind its own work.
+ */
+static void farm_step(struct job *job, const struct plan *plan, unsigned step,
+                      struct partial *slots, struct ran *ran)
+{
+    if (my_rank == 0) {
+        struct claim c = { 0, job->tasks, plan->chunk ? plan->chunk : 1, (unsigned)world,
+                           plan->schedule };
+        int active = world - 1;
+        size_t lo, hi;
+        for (;;) {
+            farm_serve(&c, &active, 0);
+            if (!claim(&c, &lo, &hi))
+                break;
+            for (size_t t = lo; t < hi; t++) {
+                run_range(job, plan, step, t, t + 1, slots, ran);
+                farm_serve(&c, &active, 0);
+            }
+        }
+        while (active > 0)
+            farm_serve(&c, &active, 1);
+        return;
+    }
+    uint64_t cur[2], next[2];
+    MPI_Request rq;
+    MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_REQ, MPI_COMM_WORLD);
+    MPI_Recv(cur, 2, MPI_UINT64_T, 0, TAG_CHUNK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    while (cur[0] < cur[1]) {
+        MPI_Irecv(next, 2, MPI_UINT64_T, 0, TAG_CHUNK, MPI_COMM_WORLD, &rq);
+        MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_REQ, MPI_COMM_WORLD);
+        run_range(job, plan, step, cur[0], cur[1], slots, ran);
+        MPI_Wait(&rq, MPI_STATUS_IGNORE);
+        cur[0] = next[0];
+        cur[1] = next[1];
+    }
+}
+
+/* One step under static: this rank's block, or its round-robin chunks. No messages. */
+static void static_step(struct job *job, const struct plan *plan, unsigned step,
+                        struct partial *slots, struct ran *ran)
+{
+    size_t n = job->tasks, c = plan->chunk;
+    if (c == 0) {
+        size_t lo, hi;
+        sched_static_block(n, (unsigned)world, (unsigned)my_rank, &lo, &hi);
+        run_range(job, plan, step, lo, hi, slots, ran);
+        return;
+    }
+    for (size_t lo = (size_t)my_rank * c; lo < n; lo += (size_t)world * c)
+        run_range(job, plan, step, lo, lo + c < n ? lo + c : n, slots, ran);
+}
+
+/* ---- moving data between ranks ------------------------------------------------------ */
+
+/* Bytes from every rank: to every rank (root < 0) or to root only. On return (where
+ * received) all holds rank r's len bytes at off[r], off[world] being the total; free both. */
+struct parts {
+    char *all;
+    long *off;
+};
+
+static void gather_bytes(const void *mine, int len, int root, struct parts *p)
+{
+    int *counts = calloc((size_t)world, sizeof *counts);
+    int *displs = calloc((size_t)world, sizeof *displs);
+    p->all = NULL;
+    p->off = calloc((size_t)world + 1, sizeof *p->off);
+    if (!counts || !displs || !p->off)
+        MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+    if (root < 0)
+        MPI_Allgather(&len, 1, MPI_INT, counts, 1, MPI_INT, MPI_COMM_WORLD);
+    else
+        MPI_Gather(&len, 1, MPI_INT, counts, 1, MPI_INT, root, MPI_COMM_WORLD);
+    if (root < 0 || my_rank == root) {
+        for (int r = 0; r < world; r++)
+            p->off[r + 1] = p->off[r] + counts[r];
+        if (p->off[world] > INT_MAX)
+            MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+        for (int r = 0; r < world; r++)
+            displs[r] = (int)p->off[r];
+        if (!(p->all = malloc(p->off[world] ? (size_t)p->off[world] : 1)))
+            MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+    }
+    if (root < 0)
+        MPI_Allgatherv(mine, len, MPI_BYTE, p->all, counts, displs, MPI_BYTE, MPI_COMM_WORLD);
+    else
+        MPI_Gatherv(mine, len, MPI_BYTE, p->all, counts, displs, MPI_BYTE, root,
+                    MPI_COMM_WORLD);
+    free(counts);
+    free(displs);
+}
+
+/* What pack() puts after each task index: the bytes fill() writes (buf NULL: their count). */
+typedef size_t (*fill_fn)(struct job *job, unsigned step, size_t task, void *ctx, char *buf);
+
+static char *pack(struct job *job, unsigned step, const struct ran *ran, fill_fn fill,
+                  void *ctx, int *len_out)
+{
+    size_t len = 0;
+    for (size_t i = 0; i < ran->n; i++)
+        len += sizeof(uint64_t) + fill(job, step, ran->task[i], ctx, NULL);
+    char *buf = malloc(len ? len : 1);
+    if (!buf || len > INT_MAX)
+        MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+    size_t at = 0;
+    for (size_t i = 0; i < ran->n; i++) {
+        uint64_t t = ran->task[i];
+        memcpy(buf + at, &t, sizeof t);
+        at += sizeof t;
+        at += fill(job, step, ran->task[i], ctx, buf + at);
+    }
+    *len_out = (int)len;
+    return buf;
+}
+
+static size_t fill_state(struct job *job, unsigned step, size_t task, void *ctx, char *buf)
+{
+    (void)ctx;
+    return buf ? mpi_task_state_copy(job, step, task, buf, 1) : mpi_task_state_len(job, step, task);
+}
+
+static size_t fill_slot(struct job *job, unsigned step, size_t task, void *ctx, char *buf)
+{
+    (void)job, (void)step;
+    if (buf)
+        memcpy(buf, &((struct partial *)ctx)[task], sizeof(struct partial));
+    return sizeof(struct partial);
+}
+
+/* After a step: the state each rank's tasks wrote goes to every rank, so that the next
+ * step (and rank 0's finish) reads all of it. Without state, a barrier ends the step. */
+static void exchange_state(struct job *job, unsigned step, const struct ran *ran)
+{
+    if (world == 1)
+        return;
+    if (!job->wl->task_writes) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        return;
+    }
+    int len;
+    struct parts p;
+    char *mine = pack(job, step, ran, fill_state, NULL, &len);
+    gather_bytes(mine, len, -1, &p);
+    for (int r = 0; r < world; r++) {
+        if (r == my_rank)
+            continue;
+        for (long at = p.off[r]; at < p.off[r + 1];) {
+            uint64_t t;
+            memcpy(&t, p.all + at, sizeof t);
+            at += (long)sizeof t;
+            at += (long)mpi_task_state_copy(job, step, (size_t)t, p.all + at, 0);
+        }
+    }
+    free(mine);
+    free(p.all);
+    free(p.off);
+}
+
+/* At the end: the last step's partials, and the trace rows, go to rank 0. */
+static void gather_results(struct job *job, const struct plan *plan, const struct ran *last,
+                           struct partial *slots)
+{
+    int len;
+    struct parts p;
+    char *mine = pack(job, job->steps - 1, last, fill_slot, slots, &len);
+    gather_bytes(mine, len, 0, &p);
+    for (int r = 1; my_rank == 0 && r < world; r++)
+        for (long at = p.off[r]; at < p.off[r + 1]; at += (long)sizeof(struct partial)) {
+            uint64_t t;
+            memcpy(&t, p.all + at, sizeof t);
+            at += (long)sizeof t;
+            memcpy(&slots[t], p.all + at, sizeof(struct partial));
+        }
+    free(mine);
+    free(p.all);
+    free(p.off);
+    if (!plan->trace)
+        return;
+    /* Trace rows this rank wrote are the non-empty ones of its own buffer. */
+    size_t rows = job->tasks * job->steps, n = 0;
+    for (size_t i = 0; i < rows; i++)
+        n += plan->trace[i].end_ns != 0;
+    size_t item = sizeof(uint64_t) + sizeof(struct trace_rec);
+    char *buf = malloc(n * item + 1);
+    if (!buf || n * item > INT_MAX)
+        MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+    for (size_t i = 0, k = 0; i < rows; i++)
+        if (plan->trace[i].end_ns) {
+            uint64_t idx = i;
+            memcpy(buf + k * item, &idx, sizeof idx);
+            memcpy(buf + k * item + sizeof idx, &plan->trace[i], sizeof(struct trace_rec));
+            k++;
+        }
+    gather_bytes(buf, (int)(n * item), 0, &p);
+    for (int r = 1; my_rank == 0 && r < world; r++)
+        for (long at = p.off[r]; at < p.off[r + 1]; at += (long)item) {
+            uint64_t idx;
+            memcpy(&idx, p.all + at, sizeof idx);
+            if (idx < rows)
+                memcpy(&plan->trace[idx], p.all + at + sizeof idx, sizeof(struct trace_rec));
+        }
+    free(buf);
+    free(p.all);
+    free(p.off);
+}
+
+/* ---- one job on every rank ----------------------------------------------------------- */
+
+/* A crashing rank started by hand names its task before it dies by the signal, which
+ * mpirun then reports with the rank (under the launcher, the launcher names both). */
+static void on_crash(int sig)
+{
+    char msg[200], who[64];
+    long task = runner_task_of_thread();
+    if (task >= 0)
+        snprintf(who, sizeof who, "task %ld (rank %d, pid %ld)", task, my_rank, (long)getpid());
+    else
+        snprintf(who, sizeof who, "rank %d (pid %ld), between tasks,", my_rank, (long)getpid());
+    int n = snprintf(msg, sizeof msg, "parlab: %s killed by SIG%s; mpirun stops the other "
+                     "ranks\n", who, sigabbrev_np(sig));
+    (void)!write(2, msg, (size_t)n);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void crash_handlers(void)
+{
+    static const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_crash;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_NODEFER;
+    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+        sigaction(sigs[i], &sa, NULL);
+}
+
+/*
+ * Every rank calls this with the same job (each set up its own state) and plan. Runs all
+ * steps; on rank 0, slots (and plan->trace) end up holding every task's. board: the
+ * launcher's, or NULL; started by hand, a task timeout is watched in each rank by the
+ * harness's watchdog, which ends the rank and so the run.
+ */
+static void world_job(struct job *job, const struct plan *plan_in, struct partial *slots,
+                      struct task_watch *board)
+{
+    struct plan plan = *plan_in;
+    struct ran ran = { 0 };
+    size_t wlen = 0;
+    int watching = 0;
+    if (board) {
+        plan.watch = board;
+    } else if (plan.task_timeout_s > 0) {
+        wlen = (size_t)world * sizeof(struct task_watch);
+        if ((plan.watch = job_shared_alloc(wlen))) {
+            for (int r = 0; r < world; r++)
+                plan.watch[r].task = -1;
+            watching = guard_watch_start(&plan, (unsigned)world) == 0;
+        }
+    }
+    if (direct)
+        crash_handlers();
+    for (unsigned s = 0; s < job->steps; s++) {
+        ran.n = 0;
+        if (plan.schedule == SCHED_STATIC)
+            static_step(job, &plan, s, slots, &ran);
+        else
+            farm_step(job, &plan, s, slots, &ran);
+        exchange_state(job, s, &ran);
+    }
+    gather_results(job, &plan, &ran, slots);
+    if (watching)
+        guard_watch_stop();
+    if (wlen)
+        job_shared_free(plan.watch, wlen);
+    free(ran.task);
+}
+
+/* ---- a job's description, from the launcher's arguments or rank 0's broadcast -------- */
+
+struct job_msg {
+    int32_t quit, wl;
+    uint32_t steps, io_ms, sched, inject, trace, cores, workers, pad;
+    uint64_t size, tasks, seed, chunk, inject_task;
+    double task_timeout_s;
+};
+
+static int wl_index(const struct workload *wl)
+{
+    for (int i = 0; wl_registry[i]; i++)
+        if (wl_registry[i] == wl)
+            return i;
+    return -1;
+}
+
+static void msg_to_job(const struct job_msg *m, struct job *job, struct plan *plan)
+{
+    *job = (struct job){ .wl = wl_registry[m->wl], .size = m->size, .tasks = m->tasks,
+                         .steps = m->steps, .seed = m->seed, .io_ms = m->io_ms };
+    *plan = (struct plan){ .workers = (unsigned)world, .cores = m->cores,
+                           .schedule = (enum sched_kind)m->sched, .chunk = m->chunk,
+                           .loops = 1, .task_timeout_s = m->task_timeout_s,
+                           .inject = (enum inject_kind)m->inject, .inject_task = m->inject_task };
+}
+
+/* Set up the job from m, allocate this rank's slots (and trace rows), and run it on every
+ * rank. The slots come back in *slots_out; rank_job_free() releases them, the trace and
+ * the workload's state. Any rank. */
+static void rank_job(const struct job_msg *m, struct task_watch *board, struct job *job,
+                     struct plan *plan, struct partial **slots_out)
+{
+    msg_to_job(m, job, plan);
+    if (job->wl->setup && job->wl->setup(job)) {
+        fprintf(stderr, "parlab: rank %d: %s setup for N=%llu: %s\n", my_rank, job->wl->name,
+                (unsigned long long)job->size, strerror(errno));
+        MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+    }
+    struct partial *slots = job_shared_alloc(job->tasks * sizeof *slots);
+    if (m->trace)
+        plan->trace = job_shared_alloc(job->tasks * job->steps * sizeof *plan->trace);
+    if (!slots || (m->trace && !plan->trace)) {
+        fprintf(stderr, "parlab: rank %d: mmap of %zu result slots: %s\n", my_rank,
+                job->tasks, strerror(errno));
+        MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+    }
+    world_job(job, plan, slots, board);
+    *slots_out = slots;
+}
+
+static void rank_job_free(struct job *job, struct plan *plan, struct partial *slots)
+{
+    job_shared_free(slots, job->tasks * sizeof *slots);
+    if (plan->trace)
+        job_shared_free(plan->trace, job->tasks * job->steps * sizeof *plan->trace);
+    if (job->wl->teardown)
+        job->wl->teardown(job);
+}
+
+/* Rank 0 under `parlab-mpi run|batch`: -r mpi sends the job to the other ranks, which wait
+ * in serve_loop(), and runs its own share. */
+static int root_world_run(struct job *job, const struct plan *plan, struct partial *slots,
+                          struct outcome *out)
+{
+    (void)out;
+    struct job_msg m = { .wl = wl_index(job->wl), .steps = job->steps, .io_ms = job->io_ms,
+                         .sched = plan->schedule, .inject = plan->inject,
+                         .trace = plan->trace != NULL, .cores = plan->cores,
+                         .size = job->size, .tasks = job->tasks, .seed = job->seed,
+                         .chunk = plan->chunk, .inject_task = plan->inject_task,
+                         .task_timeout_s = plan->task_timeout_s };
+    MPI_Bcast(&m, sizeof m, MPI_BYTE, 0, MPI_COMM_WORLD);
+    world_job(job, plan, slots, NULL);
+    return 0;
+}
+
+/* The other ranks under `parlab-mpi run|batch`: run each job rank 0 sends, until it says
+ * there are no more. */
+static void serve_loop(void)
+{
+    for (;;) {
+        struct job_msg m;
+        struct job job;
+        struct plan plan;
+        struct partial *slots;
+        MPI_Bcast(&m, sizeof m, MPI_BYTE, 0, MPI_COMM_WORLD);
+        if (m.quit)
+            return;
+        rank_job(&m, NULL, &job, &plan, &slots);
+        rank_job_free(&job, &plan, slots);
+    }
+}
+
+static void root_quit(void)
+{
+    struct job_msg m = { .quit = 1 };
+    MPI_Bcast(&m, sizeof m, MPI_BYTE, 0, MPI_COMM_WORLD);
+}
+
+/* ---- under the launcher: parlab-mpi serve W N T S SEED IO_MS SCHED CHUNK INJECT TASK
+ * TRACE CORES, in the folder $PARLAB_MPI_DIR ---------------------------------------------- */
+
+static int cmd_serve(int argc, char **argv)
+{
+    const char *dir = getenv(MPI_ENV_DIR);
+    struct job_msg m = { 0 };
+    enum sched_kind sched;
+    char path[PATH_MAX];
+    if (argc != 13 || !dir || sched_parse(argv[7], &sched)) {
+        fprintf(stderr, "parlab: parlab-mpi serve is started by parlab run -r mpi\n");
+        return PARLAB_EXIT_USAGE;
+    }
+    const struct workload *wl = wl_find(argv[1]);
+    if (!wl) {
+        fprintf(stderr, "parlab: parlab-mpi serve: unknown workload %s\n", argv[1]);
+        return PARLAB_EXIT_USAGE;
+    }
+    m.wl = wl_index(wl);
+    m.size = strtoull(argv[2], NULL, 10);
+    m.tasks = strtoull(argv[3], NULL, 10);
+    m.steps = (uint32_t)strtoul(argv[4], NULL, 10);
+    m.seed = strtoull(argv[5], NULL, 10);
+    m.io_ms = (uint32_t)strtoul(argv[6], NULL, 10);
+    m.sched = sched;
+    m.chunk = strtoull(argv[8], NULL, 10);
+    m.inject = (uint32_t)strtoul(argv[9], NULL, 10);
+    m.inject_task = strtoull(argv[10], NULL, 10);
+    m.trace = (uint32_t)strtoul(argv[11], NULL, 10);
+    m.cores = (uint32_t)strtoul(argv[12], NULL, 10);
+    if (!m.tasks || !m.steps) {
+        fprintf(stderr, "parlab: parlab-mpi serve: no tasks or steps\n");
+        return PARLAB_EXIT_USAGE;
+    }
+
+    /* The launcher's board: which task each rank runs, and its pid. */
+    size_t blen = mpi_board_len((unsigned)world);
+    snprintf(path, sizeof path, "%s/board", dir);
+    int fd = open(path, O_RDWR | O_CLOEXEC);
+    struct task_watch *board = fd < 0 ? MAP_FAILED
+        : mmap(NULL, blen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    if (fd >= 0)
+        close(fd);
+    if (board == MAP_FAILED) {
+        fprintf(stderr, "parlab: rank %d: board %s: %s\n", my_rank, path, strerror(errno));
+        MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+    }
+    mpi_board_pids(board, (unsigned)world)[my_rank] = (int)getpid();
+
+    struct job job;
+    struct plan plan;
+    struct partial *slots;
+    rank_job(&m, board, &job, &plan, &slots);
+    int st = 0;
+    if (my_rank == 0) {
+        snprintf(path, sizeof path, "%s/result", dir);
+        FILE *f = fopen(path, "wb");
+        size_t rows = plan.trace ? job.tasks * job.steps : 0, bytes = 0;
+        for (size_t t = 0; t < job.tasks; t++)
+            bytes += mpi_task_state_len(&job, job.steps - 1, t);
+        struct mpi_result_hdr h = { MPI_RESULT_MAGIC, job.tasks, job.steps, rows, bytes };
+        char *state = malloc(bytes + 1);
+        for (size_t t = 0, at = 0; state && t < job.tasks; t++)
+            at += mpi_task_state_copy(&job, job.steps - 1, t, state + at, 1);
+        if (!f || !state || fwrite(&h, sizeof h, 1, f) != 1 ||
+            fwrite(slots, sizeof *slots, job.tasks, f) != job.tasks ||
+            (rows && fwrite(plan.trace, sizeof *plan.trace, rows, f) != rows) ||
+            fwrite(state, 1, bytes, f) != bytes) {
+            fprintf(stderr, "parlab: rank 0: result file %s: %s\n", path, strerror(errno));
+            st = PARLAB_EXIT_OS;
+        }
+        if (f && fclose(f) && !st) {
+            fprintf(stderr, "parlab: rank 0: result file %s: %s\n", path, strerror(errno));
+            st = PARLAB_EXIT_OS;
+        }
+        free(state);
+    }
+    rank_job_free(&job, &plan, slots);
+    munmap(board, blen);
+    return st;
+}
+
+/* ---- started by hand: parlab-mpi run ARGS | batch FILE -------------------------------- */
+
+/*
+ * `parlab run` with the ranks mpirun started: -r defaults to mpi, and -j, when given, must
+ * be the rank count (the ranks exist already). argv is copied with those added. Rank 0
+ * only. Returns -1 and the new argv, or an exit status.
+ */
+static int run_args(int argc, char **argv, char ***out, int *out_n)
+{
+    int has_r = 0;
+    char **v = calloc((size_t)argc + 5, sizeof *v);
+    static char jbuf[16];
+    if (!v)
+        return die(PARLAB_EXIT_OS, "out of memory");
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        v[i] = argv[i];
+        if (!strcmp(a, "-r") || !strcmp(a, "--runner") || !strncmp(a, "--runner=", 9) ||
+            (!strncmp(a, "-r", 2) && a[2]))
+            has_r = 1;
+        const char *j = NULL;
+        if ((!strcmp(a, "-j") || !strcmp(a, "--workers")) && i + 1 < argc)
+            j = argv[i + 1];
+        else if (!strncmp(a, "--workers=", 10))
+            j = a + 10;
+        else if (!strncmp(a, "-j", 2) && a[2])
+            j = a + 2;
+        if (j && strtol(j, NULL, 10) != world) {
+            free(v);
+            return die(PARLAB_EXIT_USAGE, "-j %s: mpirun started %d ranks; leave -j out or "
+                       "give mpirun -np %s", j, world, j);
+        }
+    }
+    int n = argc;
+    if (!has_r) {
+        v[n++] = "-r";
+        v[n++] = "mpi";
+    }
+    snprintf(jbuf, sizeof jbuf, "%d", world);
+    v[n++] = "-j";
+    v[n++] = jbuf;
+    v[n] = NULL;
+    *out = v;
+    *out_n = n;
+    return -1;
+}
+
+static int root_run(int argc, char **argv)
+{
+    char **v;
+    int n, st = run_args(argc, argv, &v, &n);
+    if (st >= 0)
+        return st;
+    st = cmd_run(n, v);
+    free(v);
+    return st;
+}
+
+/* Each line of FILE is the arguments of one `parlab run` (words split at blanks; # starts
+ * a comment). Every line runs, on the ranks started once; the status is the first
+ * non-zero one. */
+static int root_batch(int argc, char **argv)
+{
+    if (argc != 2)
+        return die(PARLAB_EXIT_USAGE, "usage: parlab-mpi batch FILE (one parlab run argument "
+                   "list a line)");
+    FILE *f = strcmp(argv[1], "-") ? fopen(argv[1], "r") : stdin;
+    if (!f)
+        return die(PARLAB_EXIT_USAGE, "batch %s: %s", argv[1], strerror(errno));
+    char line[4096];
+    int st = 0, lineno = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *words[128];
+        int n = 0;
+        lineno++;
+        words[n++] = "run";
+        for (char *w = strtok(line, " \t\r\n"); w && n < 127 && *w != '#'; w = strtok(NULL, " \t\r\n"))
+            words[n++] = w;
+        if (n == 1)
+            continue;
+        words[n] = NULL;
+        int r = root_run(n, words);
+        fflush(stdout);
+        if (r && !st) {
+            st = r;
+            fprintf(stderr, "parlab: batch %s line %d: exit status %d\n", argv[1], lineno, r);
+        }
+    }
+    if (f != stdin)
+        fclose(f);
+    return st;
+}
+
+/* ---- measurements for `parlab overhead` ------------------------------------------------ */
+
+/* One-way latency of an 8-byte message between ranks 0 and 1: R samples, each the mean
+ * over k round trips / 2. Rank 0 gets them in v. */
+static void pingpong(double *v, int R, int k)
+{
+    uint64_t word = 0;
+    for (int i = 0; i < R; i++) {
+        MPI_Barrier(MPI_COMM_WORLD);
+        uint64_t t0 = runner_now_ns();
+        for (int j = 0; j < k; j++) {
+            if (my_rank == 0) {
+                MPI_Send(&word, 1, MPI_UINT64_T, 1, 7, MPI_COMM_WORLD);
+                MPI_Recv(&word, 1, MPI_UINT64_T, 1, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+            } else if (my_rank == 1) {
+                MPI_Recv(&word, 1, MPI_UINT64_T, 0, 7, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+                word++;
+                MPI_Send(&word, 1, MPI_UINT64_T, 0, 7, MPI_COMM_WORLD);
+            }
+        }
+        v[i] = (double)(runner_now_ns() - t0) / (2.0 * k);
+    }
+    if (my_rank == 0 && word != (uint64_t)R * (uint64_t)k)
+        fprintf(stderr, "parlab: ping-pong: %llu replies, expected %llu\n",
+                (unsigned long long)word, (unsigned long long)R * (unsigned long long)k);
+}
+
+/* Per-task cost of the farm: noop tasks, `sched` with chunk 1, on every rank; R samples of
+ * the wall time / tasks on rank 0. Returns the tasks that did not run once each (0). */
+static long farm_cost(double *v, int R, size_t tasks, enum sched_kind sched)
+{
+    const struct workload *noop = wl_find("noop");
+    long wrong = 0;
+    for (int i = 0; i < R; i++) {
+        struct job_msg m = { .wl = wl_index(noop), .steps = 1, .sched = sched, .size = tasks,
+                             .tasks = tasks, .chunk = 1, .seed = 1 };
+        struct job job;
+        struct plan plan;
+        struct partial *slots;
+        MPI_Barrier(MPI_COMM_WORLD);
+        uint64_t t0 = runner_now_ns();
+        rank_job(&m, NULL, &job, &plan, &slots);
+        v[i] = (double)(runner_now_ns() - t0) / (double)tasks;
+        if (my_rank == 0) {
+            struct partial total = { 0 };
+            for (size_t t = 0; t < tasks; t++)
+                noop->combine(&total, &slots[t]);
+            wrong += total.count != tasks;
+        }
+        rank_job_free(&job, &plan, slots);
+    }
+    return wrong;
+}
+
+/* parlab-mpi overhead [--repeat R] [--quick] [--format text|csv]: rows for `parlab
+ * overhead`, printed by rank 0 in its table format (no header: parlab prints that). */
+static int cmd_overhead_mpi(int argc, char **argv)
+{
+    int R = 5, quick = 0;
+    enum out_format fmt = OUT_TEXT;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--repeat") && i + 1 < argc)
+            R = atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--quick"))
+            quick = 1;
+        else if (!strcmp(argv[i], "--format") && i + 1 < argc)
+            fmt = !strcmp(argv[++i], "csv") ? OUT_CSV : OUT_TEXT;
+        else
+            return die(PARLAB_EXIT_USAGE, "parlab-mpi overhead: unknown argument '%s'", argv[i]);
+    }
+    if (R < 1 || R > (int)BENCH_MAX_REPEAT)
+        return die(PARLAB_EXIT_USAGE, "parlab-mpi overhead: --repeat %d: 1 to %u", R,
+                   BENCH_MAX_REPEAT);
+    if (world < 2)
+        return die(PARLAB_EXIT_USAGE, "parlab-mpi overhead needs 2 ranks or more (mpirun -np 2)");
+    double *v = calloc((size_t)R, sizeof *v);
+    struct machine m;
+    machine_read(&m);
+    struct exp_table tab = { .f = stdout, .fmt = fmt, .command = "overhead",
+                             .experiment = "overhead", .host = m.host,
+                               .started = 1 };
+    size_t tasks = quick ? 20000 : 200000;
+    int k = quick ? 2000 : 20000;
+    char note[160];
+    long wrong = 0;
+    if (!v)
+        return die(PARLAB_EXIT_OS, "out of memory");
+
+    pingpong(v, R, k);
+    if (my_rank == 0) {
+        struct exp_row r = { .section = "mpi", .workers = 2, .unit = UNIT_NS, .ratio = NAN };
+        snprintf(r.what, sizeof r.what, "mpi ping-pong one way (8 B)");
+        snprintf(r.note, sizeof r.note, "%d round trips between ranks 0 and 1, shared memory", k);
+        stats_of(v, R, &r.st);
+        exp_row(&tab, &r);
+    }
+    static const enum sched_kind scheds[] = { SCHED_DYNAMIC, SCHED_STATIC };
+    for (size_t s = 0; s < 2; s++) {
+        wrong += farm_cost(v, R, tasks, scheds[s]);
+        if (my_rank == 0) {
+            struct exp_row r = { .section = "mpi", .workers = (unsigned)world, .unit = UNIT_NS,
+                                   .ratio = NAN };
+            snprintf(r.what, sizeof r.what, scheds[s] == SCHED_DYNAMIC
+                     ? "mpi farm dynamic chunk 1 per task" : "mpi static per task (no messages)");
+            snprintf(note, sizeof note, "%zu noop tasks on %d ranks, set-up and gather included",
+                     tasks, world);
+            snprintf(r.note, sizeof r.note, "%s", note);
+            stats_of(v, R, &r.st);
+            exp_row(&tab, &r);
+        }
+    }
+    fflush(stdout);
+    free(v);
+    if (my_rank == 0 && wrong)
+        return die(PARLAB_EXIT_WRONG, "parlab-mpi overhead: %ld farm runs lost tasks", wrong);
+    return 0;
+}
+
+/* ---- main ----------------------------------------------------------------------------- */
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: mpirun -np N parlab-mpi run -w WORKLOAD [parlab run options]\n"
+        "       mpirun -np N parlab-mpi batch FILE     one parlab run argument list a line\n"
+        "       mpirun -np N parlab-mpi overhead [--repeat R] [--quick] [--format text|csv]\n"
+        "       mpirun -np N parlab-mpi start         start, meet at a barrier, stop\n"
+        "       parlab-mpi env                        the Open MPI settings parlab uses\n"
+        "  The ranks mpirun starts run the job; rank 0 prints what parlab run prints.\n"
+        "  -r defaults to mpi (-r seq runs on rank 0 alone); -j, if given, must equal N.\n"
+        "  parlab run -r mpi -j N starts mpirun itself (one machine).\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return PARLAB_EXIT_USAGE;
+    }
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(stdout);
+        return 0;
+    }
+    if (!strcmp(argv[1], "env")) {   /* no ranks needed */
+        mpi_settings_print(stdout);
+        return 0;
+    }
+    if (strcmp(argv[1], "run") && strcmp(argv[1], "batch") && strcmp(argv[1], "serve") &&
+        strcmp(argv[1], "overhead") && strcmp(argv[1], "start")) {
+        fprintf(stderr, "parlab: parlab-mpi: unknown command '%s' (parlab-mpi --help)\n", argv[1]);
+        return PARLAB_EXIT_USAGE;
+    }
+    int serve = !strcmp(argv[1], "serve");
+    if (serve) {
+        /* Under the launcher, a rank dies with mpirun (the launcher stops mpirun with
+         * SIGTERM, and mpirun stops us; this covers mpirun being killed outright). */
+        pid_t parent = getppid();
+        prctl(PR_SET_PDEATHSIG, SIGKILL);
+        if (getppid() != parent)
+            return PARLAB_EXIT_SOFTWARE;
+    }
+    MPI_Init(&argc, &argv);
+    MPI_Comm_rank(MPI_COMM_WORLD, &my_rank);
+    MPI_Comm_size(MPI_COMM_WORLD, &world);
+    direct = !serve;
+    int st = 0;
+    if (serve) {
+        st = cmd_serve(argc - 1, argv + 1);
+    } else if (!strcmp(argv[1], "start")) {
+        MPI_Barrier(MPI_COMM_WORLD);   /* what `parlab overhead` times: start, meet, stop */
+    } else if (!strcmp(argv[1], "overhead")) {
+        st = cmd_overhead_mpi(argc - 1, argv + 1);
+    } else if (my_rank == 0) {
+        runner_mpi_world_run = root_world_run;
+        st = !strcmp(argv[1], "run") ? root_run(argc - 1, argv + 1)
+                                     : root_batch(argc - 1, argv + 1);
+        root_quit();
+    } else {
+        serve_loop();
+    }
+    fflush(stdout);
+    MPI_Finalize();
+    return st;
+}

@@ -1,0 +1,73 @@
+/* mpi.h: what the two halves of the mpi runner share: the launcher in bin/parlab
+ * (runners/mpirun.c, which starts mpirun) and the ranks in bin/parlab-mpi (runners/mpi.c,
+ * built with mpicc). Nothing here needs mpi.h from Open MPI. */
+#ifndef PARLAB_MPI_H
+#define PARLAB_MPI_H
+
+#include <stdio.h>
+#include "runner.h"
+
+/*
+ * Set by bin/parlab-mpi's main on rank 0 when it runs `parlab-mpi run|batch`: the ranks
+ * are already started by mpirun, so `-r mpi` hands the job to them instead of starting
+ * mpirun again. NULL in bin/parlab.
+ */
+extern int (*runner_mpi_world_run)(struct job *job, const struct plan *plan,
+                                   struct partial *slots, struct outcome *out);
+
+/* Environment variables a rank started by the launcher reads: the run's private folder
+ * (board and result files, Open MPI's session files). */
+#define MPI_ENV_DIR "PARLAB_MPI_DIR"
+
+/*
+ * The launcher's board: one task_watch per rank (runner_exec_task keeps it current, as
+ * for the harness's watchdog), then each rank's pid. A file in the run's folder, mapped
+ * by the launcher and every rank: the launcher reads which task a dead rank was running
+ * and enforces --task-timeout from it.
+ */
+size_t mpi_board_len(unsigned ranks);
+int *mpi_board_pids(struct task_watch *board, unsigned ranks);
+
+/* The result file rank 0 writes for the launcher: this header, the tasks' slots, the
+ * trace rows when asked for, then the state the last step wrote (task_writes order). */
+#define MPI_RESULT_MAGIC 0x31696d70626c7270ull   /* "prlbpmi1" */
+struct mpi_result_hdr {
+    uint64_t magic, tasks, steps, trace_rows, state_bytes;
+};
+
+/* Bytes of job->state that task writes at step (0 for a workload without state). */
+size_t mpi_task_state_len(const struct job *job, unsigned step, size_t task);
+/* Copy those bytes from the state into buf (to_buf), or from buf into the state. Returns
+ * the bytes copied. */
+size_t mpi_task_state_copy(const struct job *job, unsigned step, size_t task, void *buf,
+                           int to_buf);
+
+/*
+ * Everything parlab tells Open MPI, in one table with the reason for each (mpirun.c).
+ * mpi_settings_apply() sets them in this process's environment, for an mpirun started
+ * from here; dir, when not NULL, also sends Open MPI's session and shared-memory files
+ * there. mpi_settings_print() writes them as shell `export` lines with the reasons.
+ */
+void mpi_settings_apply(const char *dir);
+void mpi_settings_print(FILE *f);
+
+/* The most ranks the launcher starts per CPU it may use (oversubscription beyond that is
+ * refused: every rank is a process, and waiting ranks poll). */
+#define MPI_MAX_RANKS_PER_CPU 64u
+
+/*
+ * Find bin/parlab-mpi (beside this executable) and mpirun (in PATH). 0 and the paths, or
+ * -1 with a one-line reason and the way to get them in why. Any process.
+ */
+int mpi_find(char *exe, size_t exe_n, char *mpirun, size_t mpirun_n, char *why, size_t n);
+
+/*
+ * Run `mpirun [settings] -np ranks parlab-mpi ARGS...` from this process and wait for it,
+ * as the launcher does: in a private folder under $TMPDIR (removed afterwards, whatever
+ * happened), stdout passed through, stderr kept and read for the rank that failed, and
+ * SIGINT/SIGTERM/SIGHUP forwarded to mpirun so that it stops its ranks and cleans up.
+ * For `parlab overhead`. Returns 0, or fills out and returns -1.
+ */
+int mpi_spawn_simple(unsigned ranks, char *const args[], struct outcome *out);
+
+#endif

@@ -1,0 +1,339 @@
+/* test_mpi.c: the mpi runner: every workload and schedule at 1, 2 and 4 ranks gives the seq
+ * answer (one mpirun per rank count, running a batch); `parlab run -r mpi` with state and
+ * trace; a crashed, killed or stuck rank, Ctrl-C and bad input end the run with the right
+ * status and one line; and nothing is left: no process of the run, nothing in the run's
+ * TMPDIR, no Open MPI file in /dev/shm. Skipped, saying so, where Open MPI is missing. */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include "util.h"
+#include "../runners/mpi.h"
+
+static char tmpdir[] = "/tmp/parlab-test-mpi-XXXXXX";
+static char mpi_exe[PATH_MAX], mpirun[PATH_MAX];
+static char *old_tmpdir;   /* TMPDIR before this suite, restored after it */
+
+/* 1 if Open MPI and parlab-mpi are here; else says why, once, and returns 0. */
+static int have_mpi(void)
+{
+    static int known = -1;
+    char why[PATH_MAX + 200], exe[PATH_MAX];
+    if (known >= 0)
+        return known;
+    const char *bin = parlab_bin();
+    const char *slash = strrchr(bin, '/');
+    snprintf(mpi_exe, sizeof mpi_exe, "%.*sparlab-mpi", slash ? (int)(slash - bin + 1) : 0, bin);
+    known = access(mpi_exe, X_OK) == 0 &&
+            mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why) == 0;
+    if (access(mpi_exe, X_OK) != 0)
+        snprintf(why, sizeof why, "%s is not built (Open MPI's mpicc missing, or a sanitizer "
+                 "build)", mpi_exe);
+    if (!known)
+        fprintf(stderr, "\n  mpi tests SKIPPED: %s\n", why);
+    else if (!mkdtemp(tmpdir))
+        known = 0;
+    else {
+        const char *t = getenv("TMPDIR");
+        if (t)
+            old_tmpdir = strdup(t);
+        setenv("TMPDIR", tmpdir, 1);   /* the runs' folders go here: checked empty after */
+    }
+    return known;
+}
+
+/* Nothing of a run left: its TMPDIR is empty and /dev/shm holds no Open MPI segment. */
+static int nothing_left(void)
+{
+    int n = 0;
+    DIR *d = opendir(tmpdir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (e->d_name[0] != '.') {
+            fprintf(stderr, "\n  left in TMPDIR: %s", e->d_name);
+            n++;
+        }
+    if (d)
+        closedir(d);
+    /* Every run here sends Open MPI's segments into its own folder; one in /dev/shm would
+     * mean a setting did not take. Only mpi runs create these names. */
+    d = opendir("/dev/shm");
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (strstr(e->d_name, "vader") || strstr(e->d_name, "ompi")) {
+            fprintf(stderr, "\n  Open MPI file in /dev/shm: %s", e->d_name);
+            n++;
+        }
+    if (d)
+        closedir(d);
+    return n == 0;
+}
+
+/* mpirun -np N parlab-mpi batch FILE over every workload: seq first, then mpi under each
+ * schedule (and chunk 3); every mpi row must give seq's token and be verified. */
+static void matrix_at(int ranks)
+{
+    char path[PATH_MAX], np[16];
+    snprintf(path, sizeof path, "%s/batch.txt", tmpdir);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    int rows = 0;
+    for (const struct workload *const *w = wl_registry; *w; w++) {
+        char base[200];
+        snprintf(base, sizeof base, "-w %s -n %llu -t 13 --seed 7 --io-ms 2 --repeat 1 --warmup 0 --format csv%s",
+                 (*w)->name, (unsigned long long)(*w)->sizes.test,
+                 (*w)->stepped ? " --steps 3" : "");
+        if ((*w)->split == WL_SPLIT_ITEMS)   /* one task per item: -n is the task count */
+            snprintf(base, sizeof base, "-w %s -n 13 --io-ms 2 --repeat 1 --warmup 0 --format csv", (*w)->name);
+        fprintf(f, "%s -r seq\n", base);
+        for (int s = 0; s < SCHED__COUNT; s++)
+            fprintf(f, "%s -s %s\n%s -s %s -c 3\n", base, sched_name((enum sched_kind)s), base,
+                    sched_name((enum sched_kind)s));
+        rows += 1 + 2 * SCHED__COUNT;
+    }
+    fclose(f);
+    snprintf(np, sizeof np, "%d", ranks);
+    mpi_settings_apply(tmpdir);
+    struct cmd_result *r = calloc(1, sizeof *r);
+    char *argv[] = { mpirun, "-np", np, "--oversubscribe", mpi_exe, "batch", path, NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 120, r), 0);
+    unlink(path);
+    if (r->status != 0)
+        fprintf(stderr, "\n  batch at %d ranks: status %d: %.600s", ranks, r->status, r->err);
+    CU_ASSERT_EQUAL(r->status, 0);
+    /* Rows: workload,size,runner,...,result(16),verified(17). */
+    char want[200] = "", cur[160] = "";
+    int got = 0, bad = 0;
+    for (char *line = strtok(r->out, "\n"); line; line = strtok(NULL, "\n")) {
+        char fld[20][160];
+        int n = 0;
+        if (!strncmp(line, "workload,", 9))
+            continue;
+        for (char *p = line; n < 20; n++) {
+            size_t len = strcspn(p, ",");
+            snprintf(fld[n], sizeof fld[n], "%.*s", (int)len, p);
+            if (!p[len]) {
+                n++;
+                break;
+            }
+            p += len + 1;
+        }
+        if (n < 17)
+            continue;
+        got++;
+        if (!strcmp(fld[2], "seq")) {
+            snprintf(want, sizeof want, "%s", fld[15]);
+            snprintf(cur, sizeof cur, "%s", fld[0]);
+            continue;
+        }
+        if (strcmp(fld[0], cur) || strcmp(fld[15], want) || strcmp(fld[16], "yes") ||
+            strtol(fld[3], NULL, 10) != ranks) {
+            fprintf(stderr, "\n  %d ranks: %s %s -s %s -c %s: got %s (%s, workers %s), seq %s",
+                    ranks, fld[0], fld[2], fld[6], fld[7], fld[15], fld[16], fld[3], want);
+            bad++;
+        }
+    }
+    CU_ASSERT_EQUAL(got, rows);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(nothing_left());
+    free(r);
+}
+
+static void test_matrix_ranks(void)
+{
+    if (!have_mpi())
+        return;
+    matrix_at(1);
+    matrix_at(2);
+    matrix_at(4);
+}
+
+/* parlab run -r mpi: n-body's state comes back (its hash is seq's), the trace has a row
+ * per task and step with ranks as workers, and the list shows the runner. */
+static void test_launcher(void)
+{
+    if (!have_mpi())
+        return;
+    struct cmd_result *r = calloc(1, sizeof *r), *s = calloc(1, sizeof *s);
+    char trace[PATH_MAX], a[64], b[64];
+    run_parlab(s, 60, "run", "--repeat", "1", "--warmup", "0", "-w", "nbody", "-r", "seq", "-n", "50", "-t", "7", "--steps", "3",
+               "--format", "csv", (char *)NULL);
+    CU_ASSERT_EQUAL(s->status, 0);
+    snprintf(trace, sizeof trace, "%s.trace.csv", tmpdir);
+    run_parlab(r, 60, "run", "--repeat", "1", "--warmup", "0", "-w", "nbody", "-r", "mpi", "-j", "3", "-n", "50", "-t", "7",
+               "--steps", "3", "-s", "dynamic", "--trace", trace, "--format", "csv", (char *)NULL);
+    CU_ASSERT_EQUAL(r->status, 0);
+    CU_ASSERT_STRING_EQUAL(csv_field(r->out, 1, 16, a, sizeof a), csv_field(s->out, 1, 16, b, sizeof b));
+    CU_ASSERT_STRING_EQUAL(csv_field(r->out, 1, 4, a, sizeof a), "3");
+    FILE *f = fopen(trace, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    char line[200];
+    int rows = 0, badrow = 0;
+    unsigned task, worker, step;
+    unsigned long long t0, t1;
+    while (fgets(line, sizeof line, f))
+        if (sscanf(line, "%u,%u,%u,%llu,%llu", &task, &worker, &step, &t0, &t1) == 5) {
+            rows++;
+            badrow += task >= 7 || worker >= 3 || step >= 3 || t1 < t0;
+        }
+    fclose(f);
+    unlink(trace);
+    CU_ASSERT_EQUAL(rows, 7 * 3);
+    CU_ASSERT_EQUAL(badrow, 0);
+    run_parlab(r, 30, "list", (char *)NULL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->out, "\n  mpi "));
+    CU_ASSERT(nothing_left());
+    free(r);
+    free(s);
+}
+
+/* Started by hand: mpirun -np 3 parlab-mpi run, output as parlab run's, with 3 workers. */
+static void test_direct(void)
+{
+    if (!have_mpi())
+        return;
+    struct cmd_result *r = calloc(1, sizeof *r);
+    char buf[64];
+    mpi_settings_apply(tmpdir);
+    char *argv[] = { mpirun, "-np", "3", "--oversubscribe", mpi_exe, "run", "--warmup", "0", "-w", "sumsq",
+                     "-n", "300000", "--repeat", "2", "--format", "csv", NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, r), 0);
+    CU_ASSERT_EQUAL(r->status, 0);
+    CU_ASSERT_EQUAL(count_lines(r->out), 3);
+    CU_ASSERT_STRING_EQUAL(csv_field(r->out, 1, 3, buf, sizeof buf), "mpi");
+    CU_ASSERT_STRING_EQUAL(csv_field(r->out, 1, 4, buf, sizeof buf), "3");
+    CU_ASSERT_STRING_EQUAL(csv_field(r->out, 1, 17, buf, sizeof buf), "yes");
+    /* -j must agree with the ranks mpirun started. */
+    char *bad[] = { mpirun, "-np", "2", mpi_exe, "run", "-w", "sumsq", "-j", "5", NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(bad, 60, r), 0);
+    CU_ASSERT_EQUAL(r->status, 64);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->err, "-j 5: mpirun started 2 ranks"));
+    CU_ASSERT(nothing_left());
+    free(r);
+}
+
+/* A planted fault: exit 70 and one line naming the task and the rank. */
+static void fault_case(const char *inject, const char *want, const char *timeout)
+{
+    struct cmd_result *r = calloc(1, sizeof *r);
+    if (timeout)
+        run_parlab(r, 60, "run", "--repeat", "1", "--warmup", "0", "-w", "primes", "-r", "mpi", "-j", "2", "-n", "50000",
+                   "--inject", inject, "--task-timeout", timeout, "--format", "csv", (char *)NULL);
+    else
+        run_parlab(r, 60, "run", "--repeat", "1", "--warmup", "0", "-w", "primes", "-r", "mpi", "-j", "2", "-n", "50000",
+                   "--inject", inject, "--format", "csv", (char *)NULL);
+    if (r->status != 70 || !strstr(r->err, want) || count_lines(r->err) != 1)
+        fprintf(stderr, "\n  --inject %s: status %d: %s", inject, r->status, r->err);
+    CU_ASSERT_EQUAL(r->status, 70);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->err, want));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->err, "rank "));
+    CU_ASSERT_EQUAL(count_lines(r->err), 1);
+    CU_ASSERT(r->secs < 20);
+    CU_ASSERT(nothing_left());
+    free(r);
+}
+
+static void test_faults(void)
+{
+    if (!have_mpi())
+        return;
+    fault_case("segv@3", "task 3 (rank", NULL);
+    fault_case("kill@5", "task 5 (rank", NULL);
+    fault_case("hang@2", "task 2 (rank", "1");
+}
+
+/* Ctrl-C: SIGINT to parlab and the ranks' group, as a terminal sends it: exit 130, and no
+ * process of the group is left (mpirun and its ranks stay in parlab's group). */
+static void test_interrupt(void)
+{
+    if (!have_mpi())
+        return;
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        alarm(60);
+        int null = open("/dev/null", 1);
+        dup2(null, 1);
+        dup2(null, 2);
+        execl(parlab_bin(), "parlab", "run", "--repeat", "1", "--warmup", "0", "-w", "primes", "-r", "mpi", "-j", "2", "-n",
+              "50000", "--inject", "hang@1", (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    struct timespec ts = { 2, 0 };
+    nanosleep(&ts, NULL);
+    kill(-pid, SIGINT);
+    int st;
+    waitpid(pid, &st, 0);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 130);
+    int gone = 0;
+    for (int i = 0; i < 200 && !gone; i++) {
+        gone = kill(-pid, 0) < 0 && errno == ESRCH;
+        struct timespec t = { 0, 25 * 1000 * 1000 };
+        if (!gone)
+            nanosleep(&t, NULL);
+    }
+    if (!gone)
+        kill(-pid, SIGKILL);
+    CU_ASSERT(gone);
+    CU_ASSERT(nothing_left());
+}
+
+/* Bad MPI input: too many ranks for the machine (64, before mpirun starts) and no mpirun
+ * (71): one line each. */
+static void test_bad_input(void)
+{
+    if (!have_mpi())
+        return;
+    struct cmd_result *r = calloc(1, sizeof *r);
+    run_parlab(r, 30, "run", "-w", "noop", "-r", "mpi", "-j", "4000", (char *)NULL);
+    CU_ASSERT_EQUAL(r->status, 64);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->err, "ranks per CPU"));
+    CU_ASSERT_EQUAL(count_lines(r->err), 1);
+    char *path = strdup(getenv("PATH") ? getenv("PATH") : "");
+    setenv("PATH", "/nonexistent", 1);
+    run_parlab(r, 30, "run", "-w", "noop", "-r", "mpi", "-j", "2", (char *)NULL);
+    setenv("PATH", path, 1);
+    free(path);
+    CU_ASSERT_EQUAL(r->status, 71);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->err, "mpirun is not in PATH"));
+    CU_ASSERT_EQUAL(count_lines(r->err), 1);
+    CU_ASSERT(nothing_left());
+    free(r);
+}
+
+/* Remove the suite's TMPDIR and give later suites the environment they had. */
+static void test_cleanup(void)
+{
+    if (!have_mpi())
+        return;
+    CU_ASSERT_EQUAL(rmdir(tmpdir), 0);
+    if (old_tmpdir)
+        setenv("TMPDIR", old_tmpdir, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old_tmpdir);
+    old_tmpdir = NULL;
+    unsetenv("OMPI_MCA_orte_tmpdir_base");
+    unsetenv("OMPI_MCA_btl_vader_backing_directory");
+    unsetenv(MPI_ENV_DIR);
+}
+
+CU_TestInfo tests_mpi[] = {
+    { "every workload and schedule at 1, 2 and 4 ranks equals seq", test_matrix_ranks },
+    { "parlab run -r mpi: n-body state, trace, list", test_launcher },
+    { "mpirun -np 3 parlab-mpi run", test_direct },
+    { "a crashed, killed or stuck rank: exit 70 naming task and rank", test_faults },
+    { "Ctrl-C: exit 130, nothing left", test_interrupt },
+    { "bad input: too many ranks, no mpirun", test_bad_input },
+    { "the tests' TMPDIR is left empty", test_cleanup },
+    CU_TEST_INFO_NULL,
+};
