@@ -54,7 +54,8 @@ static void run_usage(FILE *f)
         "      --io-ms MS      I/O workloads: how long each task waits (default 100)\n"
         "      --loops N       epoll: event-loop processes that split the tasks\n"
         "      --task-timeout SECONDS  fail the run if one task takes longer\n"
-        "      --inject KIND@TASK  plant a fault: segv, kill, exit, hang or error\n"
+        "      --inject KIND@TASK  plant a fault: segv, kill, exit, hang, error, or drop (a\n"
+        "                      task that skips its work: a wrong answer for verify to catch)\n"
         "      --expect RESULT fail unless the result equals RESULT (skips the seq check)\n"
         "      --baseline      also run seq R times and report the speedup\n"
         "  -h, --help          this help             -V, --version  the version\n"
@@ -63,11 +64,11 @@ static void run_usage(FILE *f)
 
 static int parse_inject(const char *val, struct run_opts *o)
 {
-    static const char *const kinds[] = { "", "segv", "kill", "exit", "hang", "error" };
+    static const char *const kinds[] = { "", "segv", "kill", "exit", "hang", "error", "drop" };
     const char *at = strchr(val, '@');
     if (!at)
         return die(PARLAB_EXIT_USAGE, "--inject %s: expected KIND@TASK, e.g. segv@3", val);
-    for (int k = 1; k < 6; k++)
+    for (int k = 1; k < (int)(sizeof kinds / sizeof kinds[0]); k++)
         if ((size_t)(at - val) == strlen(kinds[k]) && strncmp(val, kinds[k], (size_t)(at - val)) == 0) {
             const char *why;
             o->inject = (enum inject_kind)k;
@@ -75,7 +76,7 @@ static int parse_inject(const char *val, struct run_opts *o)
                 return die(PARLAB_EXIT_USAGE, "--inject %s: task %s", val, why);
             return 0;
         }
-    return die(PARLAB_EXIT_USAGE, "--inject %s: unknown fault (segv, kill, exit, hang, error)", val);
+    return die(PARLAB_EXIT_USAGE, "--inject %s: unknown fault (segv, kill, exit, hang, error, drop)", val);
 }
 
 enum { OPT_STEPS = 256, OPT_CORES, OPT_REPEAT, OPT_FORMAT, OPT_TRACE, OPT_SEED, OPT_IOMS,
@@ -348,7 +349,7 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
     else
         snprintf(row->detail, sizeof row->detail, "%s", row->result);
     row->verified = o->wl->verify(&job, &total, why, sizeof why);
-    row->check = row->verified < 0 ? "seq" : o->wl->check;
+    row->check = row->verified < 0 ? "seq" : wl_check_name(&job);
     if (row->verified == 0)
         fprintf(stderr, "parlab: %s %s: wrong result: %s\n", o->wl->name, r->name, why);
     if (trace_path) {
@@ -413,6 +414,8 @@ static const char *verify_how(const char *check)
 {
     static const struct { const char *check, *how; } hows[] = {
         { "known", "equal to the published value for this size" },
+        { "sieve", "equal to the count of a sieve of Eratosthenes" },
+        { "recorded", "equal to the value an independent implementation recorded for this job" },
         { "closed-form", "equal to the closed form (N-1)N(2N-1)/6" },
         { "5-sigma", "within 5 standard errors of pi" },
         { "energy", "total energy conserved within the drift limit" },

@@ -65,3 +65,17 @@ int wl_verify_task_count(const struct job *job, const struct partial *t, char *w
     snprintf(why, n, "%llu of %zu tasks reported", (unsigned long long)t->count, job->tasks);
     return 0;
 }
+
+const struct wl_known *wl_known_find(const struct wl_known *table, size_t n, uint64_t size,
+                                     uint64_t steps, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++)
+        if (table[i].size == size && table[i].steps == steps && table[i].seed == seed)
+            return &table[i];
+    return NULL;
+}
+
+const char *wl_check_name(const struct job *job)
+{
+    return job->wl->check_for ? job->wl->check_for(job) : job->wl->check;
+}

@@ -62,6 +62,9 @@ struct workload {
     uint64_t max_size;        /* the largest N that setup() accepts (memory, overflow) */
     uint64_t min_size;
     const char *check;        /* how verify() knows: "known", "closed-form", "5-sigma", ... */
+    /* The check verify() applies to this job, where it depends on the job (primes: "known"
+     * at a size in its table, "sieve" elsewhere). Optional: without it, `check`. */
+    const char *(*check_for)(const struct job *);
 
     /* Parent, before workers start: allocate shared state. 0 or -errno. Optional. */
     int (*setup)(struct job *);
@@ -106,6 +109,27 @@ void wl_task_range(uint64_t n, size_t tasks, size_t task, uint64_t *lo, uint64_t
 void wl_format_count(const struct job *job, const struct partial *t, char *buf, size_t n);
 /* Verified when every task reported once: t->count == the task count. */
 int wl_verify_task_count(const struct job *job, const struct partial *t, char *why, size_t n);
+/*
+ * Recorded answers: a workload lists the jobs whose answer an independent source gave (a
+ * published value, or another implementation) in a const table, and finds its job there
+ * with wl_known_find(). The meaning of want[] is the workload's.
+ */
+struct wl_known {
+    uint64_t size;
+    uint64_t steps;     /* 0 where the answer does not depend on the step count */
+    uint64_t seed;      /* 0 where the answer does not depend on the seed */
+    uint64_t want[2];   /* the answer: one or two 64-bit values */
+};
+/* The entry of table[0..n) for (size, steps, seed), or NULL when none is recorded. A
+ * workload whose answer does not depend on steps or seed passes 0 for them, as its
+ * table records. */
+const struct wl_known *wl_known_find(const struct wl_known *table, size_t n, uint64_t size,
+                                     uint64_t steps, uint64_t seed);
+#define WL_KNOWN_FIND(table, size, steps, seed) \
+    wl_known_find((table), sizeof(table) / sizeof((table)[0]), (size), (steps), (seed))
+/* The check verify() applies to job: wl->check_for(job) when given, else wl->check. */
+const char *wl_check_name(const struct job *job);
+
 /* Format an unsigned 128-bit integer in decimal. */
 char *wl_u128_str(unsigned __int128 v, char *buf, size_t n);
 
