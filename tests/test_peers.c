@@ -346,6 +346,8 @@ static void test_compare_tiny(void)
         CU_ASSERT(csv_has(csv, "sleep", py_models[i]));
     }
     CU_ASSERT(csv_has(csv, "scale", "py-asyncio"));
+    if (strstr(list.out, "\n  epoll "))    /* py-asyncio's pair on CPU work: W loops */
+        CU_ASSERT(csv_has(csv, "cpu", "epoll-loops"));
     CU_ASSERT_PTR_NULL(strstr(csv, ",no,"));
     static const char *const files[] = {
         "index.html", "time_primes.png", "time_primes.svg", "speedup_montecarlo.png",
