@@ -67,8 +67,11 @@ static void mandel_describe(const struct job *job, const struct partial *t, char
  * want[0] is the iteration count, want[1] the checksum.
  */
 static const struct wl_known recorded[] = {
-    { 2500, 0, 0, { 321312, 412584752 } },        /* tests: runner matrix */
-    { 10000, 0, 0, { 1274347, 6457915214 } },     /* bench tiny; tests: workloads */
+    { 2500, 0, 0, { 321312, 412584752 } },             /* tests: runner matrix */
+    { 10000, 0, 0, { 1274347, 6457915214 } },          /* bench tiny; tests: workloads */
+    { 640000, 0, 0, { 81130268, 26005259239337 } },    /* bench QUICK=1 */
+    { 1000000, 0, 0, { 126716491, 63443321494426 } },  /* parlab default; bench */
+    { 2000000, 0, 0, { 253367183, 253531032847062 } }, /* bench FULL=1 */
 };
 
 static const char *mandel_check(const struct job *job)

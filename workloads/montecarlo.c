@@ -55,8 +55,16 @@ static void mc_describe(const struct job *job, const struct partial *t, char *bu
  * the test suites. want[0] is the hit count.
  */
 static const struct wl_known recorded[] = {
-    { 123457, 0, UINT64_MAX, { 97031 } },         /* tests: peers, a seed that wraps */
-    { 200000, 0, 1, { 157217 } },                 /* bench tiny; tests: peers */
+    { 20000, 0, 7, { 15723 } },           /* tests: runner matrix */
+    { 123457, 0, UINT64_MAX, { 97031 } }, /* tests: peers, a seed that wraps */
+    { 200000, 0, 1, { 157217 } },         /* bench tiny; tests: peers */
+    { 200000, 0, 42, { 157458 } },        /* tests: peers */
+    { 1000000, 0, 42, { 785406 } },       /* tests: workloads */
+    { 1000000, 0, 43, { 786027 } },       /* tests: workloads */
+    { 100000000, 0, 1, { 78538721 } },    /* parlab default */
+    { 120000000, 0, 1, { 94244543 } },    /* bench QUICK=1 */
+    { 200000000, 0, 1, { 157082235 } },   /* bench */
+    { 400000000, 0, 1, { 314156897 } },   /* bench FULL=1 */
 };
 
 static const struct wl_known *mc_recorded(const struct job *job)

@@ -147,8 +147,13 @@ static void nbody_describe(const struct job *job, const struct partial *t, char 
  * QUICK=1 (2300), FULL=1 (4000), the tiny bench and the test suites.
  */
 static const struct wl_known recorded[] = {
-    { 300, 4, 1, { 0x126b36948b35f6beull } },     /* tests: workloads */
-    { 60, 3, 7, { 0x762b591747fc99cbull } },      /* tests: runner matrix */
+    { 60, 3, 7, { 0x762b591747fc99cbull } },    /* tests: runner matrix */
+    { 64, 2, 1, { 0xbe3cdef0b4abf0faull } },    /* bench tiny */
+    { 300, 4, 1, { 0x126b36948b35f6beull } },   /* tests: workloads */
+    { 2000, 10, 1, { 0xe7326101772eebf4ull } }, /* parlab default */
+    { 2300, 10, 1, { 0x6310bb8624e2d73bull } }, /* bench QUICK=1 */
+    { 2800, 10, 1, { 0x37f61f829b1d7f81ull } }, /* bench */
+    { 4000, 10, 1, { 0xecf12dd5a720f868ull } }, /* bench FULL=1 */
 };
 
 static const struct wl_known *nbody_recorded(const struct job *job)
