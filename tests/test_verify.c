@@ -26,6 +26,9 @@ static const struct vcase cases[] = {
      * show, but a lost point still does, through the points each task tested. */
     { "montecarlo", "5-sigma", 50000, 7, 1, 3, 0 },
     { "mandelbrot", "recorded", 2500, 7, 1, 0, 1 },
+    /* off the recorded sizes only seq can vouch for the checksum (verify() says -1), but
+     * a lost row still shows, through the pixels each task rendered */
+    { "mandelbrot", "seq", 4096, 7, 1, 0, 0 },
     { "nbody", "recorded", 60, 7, 3, 7, 1 },
     /* off the recorded jobs only the energy drift checks the state: a changed hash
      * cannot show, a skipped step or body still does, through the bodies' step counts. */
@@ -104,13 +107,14 @@ static void report(const struct vcase *c, const char *what, int v)
                 (unsigned long long)c->size, c->check, what, v);
 }
 
-/* The baseline every mutation departs from: the right total verifies, by the named check. */
+/* The baseline every mutation departs from: the right total verifies, by the named check
+ * (or, where that is seq, verify() leaves it to seq). */
 static void test_right_total(void)
 {
     for (size_t i = 0; i < NCASES; i++) {
         struct ran r;
         CU_ASSERT_EQUAL_FATAL(run_case(&r, &cases[i], cases[i].steps, -1, 0), 0);
-        CU_ASSERT_EQUAL(verify(&r, &r.total), 1);
+        CU_ASSERT_EQUAL(verify(&r, &r.total), strcmp(cases[i].check, "seq") ? 1 : -1);
         CU_ASSERT_STRING_EQUAL(wl_check_name(&r.job), cases[i].check);
         done(&r);
     }
