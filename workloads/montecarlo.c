@@ -78,14 +78,15 @@ static const char *mc_check(const struct job *job)
 }
 
 /*
- * Two checks. First, every point was tested exactly once: the tasks' tested counts add
- * up to N. This is what catches a lost point: a point dropped per task moves the hit
- * count by about 0.8 per task, while the hit count's own spread is sqrt(N p (1-p)), 4,100
- * hits at N = 10^8; a statistical test could see 64 dropped points only below N of about
- * 600. Then the hits: equal to the recorded count where one exists (exact, so any lost,
- * repeated or misjudged point shows), else within 5 standard errors of pi. That last test
- * catches only a biased hit test or a large loss (a dropped task of 64 is 3% of the
- * points): it is what statistics allows, no more.
+ * Two checks. First, the points the tasks tested add up to N (a count, not a proof that
+ * each point was tested once: a point repeated and another lost would cancel). This is
+ * what catches a lost point: one point dropped per task moves the hit count by about 0.8
+ * per task, while the hit count's own spread is sqrt(N p (1-p)), 4,100 hits at N = 10^8;
+ * a statistical test could see 64 dropped points only below N of about 600. Then the
+ * hits: equal to the recorded count where one exists (exact, so any lost, repeated or
+ * misjudged point shows), else within 5 standard errors of pi. That last test catches
+ * only a biased hit test or a large loss (one task of 64 is 1.6% of the points, 300
+ * standard errors at N = 10^8): it is what statistics allows, no more.
  */
 static int mc_verify(const struct job *job, const struct partial *t, char *why, size_t n)
 {

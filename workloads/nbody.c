@@ -167,8 +167,8 @@ static const char *nbody_check(const struct job *job)
 }
 
 /*
- * Every body took every step, once (a skipped or repeated step or body shows at any
- * size); the state hash equals the recorded one where there is one; and the energy drift
+ * The bodies' step counts add up to N x S (a skipped or repeated step, or a body left out
+ * of one, shows at any size); the state hash equals the recorded one where there is one; and the energy drift
  * stays within the limit, as a second check everywhere.
  */
 static int nbody_verify(const struct job *job, const struct partial *t, char *why, size_t n)
