@@ -6,9 +6,11 @@ code with the C one, and print them as the C tables.
     python3 peers/python/known_answers.py                  # the tables, on stdout
     python3 peers/python/known_answers.py --check bin/parlab  # and compare bin/parlab's
     python3 peers/python/known_answers.py -j 2 --only nbody   # one workload, 2 processes
+    python3 peers/python/known_answers.py --small --check bin/parlab  # seconds
 
 Standard library only. The whole set takes about 10 CPU-minutes (Python is slow on this
-work), spread over -j processes (default: every CPU).
+work), spread over -j processes (default: every CPU); --small keeps the entries of a
+second or so (the test suite runs it that way).
 
 Which jobs are recorded, and why: parlab's own default (`parlab run` with no -n), the
 sizes of `make bench` (default), QUICK=1, FULL=1 and the tiny mode the test suite uses
@@ -191,6 +193,16 @@ def piece(p):
     return p, nbody_hash(*p[1:])
 
 
+SMALL = 2000000    # --small: entries of at most this much work, a few seconds in all
+
+
+def work(e):
+    """About how many inner-loop rounds an entry costs: points, pixel iterations (127 a
+    pixel on average), or pairs of bodies times steps."""
+    w, n, steps, _, _ = e
+    return n if w == "montecarlo" else 127 * n if w == "mandelbrot" else n * n * steps
+
+
 def plan(entries):
     """Pieces of work, the longest first so that the pool ends together."""
     pieces = []
@@ -263,22 +275,24 @@ def parlab_answer(parlab, e):
 
 def main(argv):
     try:
-        opts, args = getopt.getopt(argv, "j:", ["check=", "only="])
+        opts, args = getopt.getopt(argv, "j:", ["check=", "only=", "small"])
     except getopt.GetoptError as e:
         print("known_answers: %s" % e, file=sys.stderr)
         return 64
-    procs, check, only = os.cpu_count() or 1, None, None
+    procs, check, only, small = os.cpu_count() or 1, None, None, False
     for o, v in opts:
         if o == "-j":
             procs = int(v)
         elif o == "--check":
             check = v
+        elif o == "--small":
+            small = True
         else:
             only = v
     if args:
         print("known_answers: unexpected argument '%s'" % args[0], file=sys.stderr)
         return 64
-    entries = [e for e in ENTRIES if only in (None, e[0])]
+    entries = [e for e in ENTRIES if only in (None, e[0]) and (not small or work(e) <= SMALL)]
     answers = compute(entries, procs)
     bad = 0
     for w in ("montecarlo", "mandelbrot", "nbody"):
