@@ -162,9 +162,9 @@ static void test_montecarlo_matches_parlab(void)
     }
 }
 
-/* The answers the workloads record (their tables in workloads/), recomputed by the Python implementation at the
- * small recorded sizes (the large ones take minutes): equal to parlab's, and parlab says
- * it checked them against the record. */
+/* The answers the workloads record (their tables in workloads/), recomputed by the Python
+ * implementation at the small recorded sizes (the large ones take minutes): equal to
+ * parlab's, and parlab says it checked them against the record. */
 static void test_recorded_answers_agree(void)
 {
     struct cmd_result *r = malloc(sizeof *r);
