@@ -130,7 +130,7 @@ run_row() {
 
 # --- 1. one answer across languages ---------------------------------------------------------
 # A common small N per workload, every runner of both languages: the answers must be equal,
-# and each must pass its own check (known value, closed form, 5 sigma, task count).
+# and each must pass its own check (known value, sieve, closed form, recorded, 5 sigma, task count).
 xcheck() {
   local wl=$1 n=$2; shift 2
   local ref="" refwho="" pair lang r row res ver who
