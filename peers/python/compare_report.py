@@ -310,8 +310,9 @@ def write_html(d, m, args, rows, xcheck, cpu, noop, steps, scale):
         "time is hyperfine's mean &plusmn; standard deviation of whole command runs: "
         "interpreter start-up and pool start-up are included, as a user would see them. "
         "Every run was verified (exit status 0: known value, sieve, closed form, recorded "
-        "value, 5&sigma; or task count; the <i>check</i> column says which), the runners of one language agree at each timed size, and the two "
-        "languages agree at a common small size (below).</p>\n" % (W, W))
+        "value, 5&sigma; or task count; the <i>check</i> column says which), the "
+        "runners of one language agree at each timed size, and the two languages agree "
+        "at a common small size (below).</p>\n" % (W, W))
 
     p.append("<h2>One answer across languages</h2>\n")
     p.append("<p>Every runner of both languages at one common N; the comparison stops on "
