@@ -237,10 +237,10 @@ static void test_every_workload_at_its_default(void)
     }
 }
 
-/* The whole path: a runner loses a task (--inject drop@T), verify() notices, exit 1. */
+/* The whole path, under every runner: a runner loses a task (--inject drop@T), verify()
+ * notices, exit 1. */
 static void test_cli_planted_wrong_answer(void)
 {
-    static const char *const runners[] = { "seq", "fork", "thread", "epoll" };
     for (size_t i = 0; i < NCASES; i++) {
         const struct vcase *c = &cases[i];
         char n[32], t[32], s[32], seed[32], at[32], f[200];
@@ -249,16 +249,16 @@ static void test_cli_planted_wrong_answer(void)
         snprintf(s, sizeof s, "%u", c->steps);
         snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);
         snprintf(at, sizeof at, "drop@%zu", c->tasks / 2);
-        for (size_t k = 0; k < sizeof runners / sizeof runners[0]; k++) {
+        for (const struct runner *const *rn = runner_registry; *rn; rn++) {
             struct cmd_result res;
-            CU_ASSERT_EQUAL_FATAL(run_parlab(&res, 60, "run", "-w", c->wl, "-r", runners[k],
+            CU_ASSERT_EQUAL_FATAL(run_parlab(&res, 60, "run", "-w", c->wl, "-r", (*rn)->name,
                                              "-n", n, "-t", t, "-j", "2", "--seed", seed,
                                              "--io-ms", "1", "--inject", at, "--format", "csv",
                                              c->steps > 1 ? "--steps" : (char *)NULL, s,
                                              (char *)NULL), 0);
             if (res.status != 1)
                 fprintf(stderr, "\n  %s -r %s --inject %s: exit %d, want 1: %s", c->wl,
-                        runners[k], at, res.status, res.err);
+                        (*rn)->name, at, res.status, res.err);
             CU_ASSERT_EQUAL(res.exited, 1);
             CU_ASSERT_EQUAL(res.status, 1);
             CU_ASSERT_STRING_EQUAL(csv_field(res.out, 1, 17, f, sizeof f), "no");
