@@ -59,7 +59,8 @@ static void run_usage(FILE *f)
         "      --io-ms MS      I/O workloads: how long each task waits (default 100)\n"
         "      --loops N       epoll: event-loop processes that split the tasks\n"
         "      --task-timeout SECONDS  fail the run if one task takes longer\n"
-        "      --inject KIND@TASK  plant a fault: segv, kill, exit, hang or error\n"
+        "      --inject KIND@TASK  plant a fault: segv, kill, exit, hang, error, or drop (a\n"
+        "                      task that skips its work: a wrong answer for verify to catch)\n"
         "      --expect RESULT fail unless the result equals RESULT (skips the seq check)\n"
         "      --baseline      also run seq R times and report the speedup\n"
         "  -h, --help          this help             -V, --version  the version\n"
@@ -68,11 +69,11 @@ static void run_usage(FILE *f)
 
 static int parse_inject(const char *val, struct run_opts *o)
 {
-    static const char *const kinds[] = { "", "segv", "kill", "exit", "hang", "error" };
+    static const char *const kinds[] = { "", "segv", "kill", "exit", "hang", "error", "drop" };
     const char *at = strchr(val, '@');
     if (!at)
         return die(PARLAB_EXIT_USAGE, "--inject %s: expected KIND@TASK, e.g. segv@3", val);
-    for (int k = 1; k < 6; k++)
+    for (int k = 1; k < (int)(sizeof kinds / sizeof kinds[0]); k++)
         if ((size_t)(at - val) == strlen(kinds[k]) && strncmp(val, kinds[k], (size_t)(at - val)) == 0) {
             const char *why;
             o->inject = (enum inject_kind)k;
@@ -80,7 +81,7 @@ static int parse_inject(const char *val, struct run_opts *o)
                 return die(PARLAB_EXIT_USAGE, "--inject %s: task %s", val, why);
             return 0;
         }
-    return die(PARLAB_EXIT_USAGE, "--inject %s: unknown fault (segv, kill, exit, hang, error)", val);
+    return die(PARLAB_EXIT_USAGE, "--inject %s: unknown fault (segv, kill, exit, hang, error, drop)", val);
 }
 
 enum { OPT_STEPS = 256, OPT_CORES, OPT_REPEAT, OPT_FORMAT, OPT_TRACE, OPT_SEED, OPT_IOMS,
@@ -480,8 +481,9 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
     snprintf(row->result, sizeof row->result, "%s", res.result);
     snprintf(row->detail, sizeof row->detail, "%s", res.detail);
     row->verified = res.verified;
-    row->check = row->verified < 0 ? "seq" : o->wl->check;
-    row->check_how = row->verified < 0 ? NULL : o->wl->check_how;
+    row->check = row->verified < 0 ? "seq" : wl_check_name(&c.job, &row->check_how);
+    if (row->verified < 0)
+        row->check_how = NULL;
     if (row->verified == 0)
         complain("%s %s: wrong result: %s", o->wl->name, r->name, res.why);
     if (trace_path) {

@@ -153,7 +153,10 @@ void runner_exec_task(const struct job *job, const struct plan *plan, unsigned s
     }
     if (planted && plan->inject != INJECT_ERROR)
         plant_fault(plan->inject, &slots[task]);
-    job->wl->run_task(job, step, task, &slots[task]);
+    if (planted && plan->inject == INJECT_DROP)
+        slots[task] = (struct partial){ 0 };
+    else
+        job->wl->run_task(job, step, task, &slots[task]);
     if (planted && plan->inject == INJECT_ERROR)
         plant_fault(plan->inject, &slots[task]);
     runner_current_task = -1;

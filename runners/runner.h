@@ -22,7 +22,10 @@ struct trace_rec {
 };
 
 /* Faults that --inject plants in one task, for tests and teaching. */
-enum inject_kind { INJECT_NONE, INJECT_SEGV, INJECT_KILL, INJECT_EXIT, INJECT_HANG, INJECT_ERROR };
+/* INJECT_DROP: the task does no work and its slot is zeroed, as if a runner lost it: a
+ * wrong answer that only verification can catch. */
+enum inject_kind { INJECT_NONE, INJECT_SEGV, INJECT_KILL, INJECT_EXIT, INJECT_HANG, INJECT_ERROR,
+                   INJECT_DROP };
 
 /* How to run a job: chosen by the CLI, read-only to the runner. */
 struct plan {

@@ -42,8 +42,8 @@ do for [t = 1:2] {
     unset logscale y
 
     set output dir.'/speedup_'.wl.'.'.ext[t]
-    set title sprintf("%s: speedup against each language's own seq (C: seq, Python: py-seq) at %d workers\nC and Python at their own sizes (%s)\n%s; hyperfine mean ± sd of %d runs", \
-        wl, workers, size, machine, cpu_runs)
+    set title sprintf("%s: speedup against each language's own seq (C: seq, Python: py-seq) at %d workers\nC and Python at their own sizes (%s); py-asyncio's pair is epoll-loops (epoll --loops %d)\n%s; hyperfine mean ± sd of %d runs", \
+        wl, workers, size, workers, machine, cpu_runs)
     set ylabel 'speedup (seq time / time)'
     stats raw('speedup_'.wl.'.dat') using ($4 + $5) nooutput
     set yrange [0:1.25 * (STATS_max > workers ? STATS_max : workers)]

@@ -146,7 +146,7 @@ run_row() {
 
 # --- 1. one answer across languages ---------------------------------------------------------
 # A common small N per workload, every runner of both languages: the answers must be equal,
-# and each must pass its own check (known value, closed form, 5 sigma, task count).
+# and each must pass its own check (known value, sieve, closed form, recorded, 5 sigma, task count).
 xcheck() {
   local wl=$1 n=$2; shift 2
   local ref="" refwho="" pair lang r row res ver who
@@ -173,8 +173,10 @@ xcheck sleep "${XCHECK_N[1]}" --io-ms 5
 # --- 2. timing ------------------------------------------------------------------------------
 declare -A group_result
 # bench section lang workload runner size [hyperfine options --] [run options]
+# LABEL=name names the row when the options make it another runner (epoll --loops W).
 bench() {
   local section=$1 lang=$2 wl=$3 r=$4 n=$5; shift 5
+  local label=${LABEL:-$r}
   local hf=() io_ms=0 workers=$W
   while [ "$1" != -- ]; do hf+=("$1"); shift; done
   shift
@@ -182,7 +184,7 @@ bench() {
   for ((i = 0; i < ${#a[@]}; i++)); do
     case ${a[i]} in --io-ms) io_ms=${a[i + 1]} ;; -j) workers=${a[i + 1]} ;; esac
   done
-  local id="$section-$lang-$wl-$r-n$n-j$workers-io$io_ms"
+  local id="$section-$lang-$wl-$label-n$n-j$workers-io$io_ms"
   local cmd
   cmd=$(cmdline "$lang" "$wl" "$r" "$n" "$@")
   echo "### $cmd" >>"$log"
@@ -201,11 +203,11 @@ bench() {
   if [ -z "${group_result[$key]:-}" ]; then
     group_result[$key]=$res
   elif [ "${group_result[$key]}" != "$res" ]; then
-    die "MISMATCH on $wl N=$n ($lang): $r gives $res, another runner gave ${group_result[$key]}: stopping."
+    die "MISMATCH on $wl N=$n ($lang): $label gives $res, another runner gave ${group_result[$key]}: stopping."
   fi
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$section" "$lang" "$wl" "$r" "$n" "$workers" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$section" "$lang" "$wl" "$label" "$n" "$workers" \
     "$io_ms" "$id" >>"$index"
-  say "$(awk -F, -v w="$section $lang $wl $r N=$n" 'END { printf "%-42s %.4f s +- %.4f\n", w, $2, $3 }' \
+  say "$(awk -F, -v w="$section $lang $wl $label N=$n" 'END { printf "%-42s %.4f s +- %.4f\n", w, $2, $3 }' \
     "$out/raw/$id.hf.csv")"
 }
 
@@ -266,6 +268,12 @@ for wl in "${CPU_WL[@]}"; do
     for r in "${models[@]}"; do
       bench cpu "$lang" "$wl" "$r" "$n" "${CPU_HF[@]}" -- -j "$W" --seed "$SEED"
     done
+    # The fair pair for py-asyncio, which hands CPU work to a pool of W processes
+    # (run_in_executor): epoll with W forked loops. Plain epoll runs it inline in one loop,
+    # on one core, which shows that an event loop alone is concurrency, not parallelism.
+    if [ "$lang" = c ] && grep -qx epoll <<<"$c_have"; then
+      LABEL=epoll-loops bench cpu c "$wl" epoll "$n" "${CPU_HF[@]}" -- -j "$W" --loops "$W" --seed "$SEED"
+    fi
   done
 done
 

@@ -162,6 +162,29 @@ static void test_montecarlo_matches_parlab(void)
     }
 }
 
+/* The answers the workloads record (their tables in workloads/), recomputed by the Python
+ * implementation at the small recorded sizes (the large ones take minutes): equal to
+ * parlab's, and parlab says it checked them against the record. */
+static void test_recorded_answers_agree(void)
+{
+    struct cmd_result *r = malloc(sizeof *r);
+    char *argv[] = { (char *)python_bin(), "peers/python/known_answers.py", "-j", "2",
+                     "--small", "--check", (char *)parlab_bin(), NULL };
+    NEED_PYTHON();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r);
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 120, r), 0);
+    if (!r->exited || r->status != 0)
+        fprintf(stderr, "\ntest_peers: known_answers.py --check: exit %d: %s", r->status, r->err);
+    CU_ASSERT_EQUAL(r->exited, 1);
+    CU_ASSERT_EQUAL(r->status, 0);
+    CU_ASSERT_PTR_NULL(strstr(r->err, "FAIL"));
+    int ok = 0;
+    for (const char *p = r->err; (p = strstr(p, "ok ")); p++)
+        ok++;
+    CU_ASSERT(ok >= 8);    /* each workload with a table has small entries */
+    free(r);
+}
+
 static void test_noop_sleep_counts(void)
 {
     char got[64];
@@ -347,6 +370,8 @@ static void test_compare_tiny(void)
         CU_ASSERT(csv_has(csv, "sleep", py_models[i]));
     }
     CU_ASSERT(csv_has(csv, "scale", "py-asyncio"));
+    if (strstr(list.out, "\n  epoll "))    /* py-asyncio's pair on CPU work: W loops */
+        CU_ASSERT(csv_has(csv, "cpu", "epoll-loops"));
     CU_ASSERT_PTR_NULL(strstr(csv, ",no,"));
     static const char *const files[] = {
         "index.html", "time_primes.png", "time_primes.svg", "speedup_montecarlo.png",
@@ -396,6 +421,7 @@ CU_TestInfo tests_peers[] = {
     { "python: noop and sleep task counts", test_noop_sleep_counts },
     { "python: CSV columns are parlab's", test_csv_columns },
     { "python: bad input exits 64 with one line", test_bad_input },
+    { "recorded answers agree with the Python implementation", test_recorded_answers_agree },
     { "compare.sh end to end at tiny sizes", test_compare_tiny },
     { "compare.sh stops on a cross-language mismatch", test_compare_mismatch_stops },
     CU_TEST_INFO_NULL,

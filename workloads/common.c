@@ -105,3 +105,21 @@ int wl_check(const struct workload *wl, char *why, size_t n)
     snprintf(why, n, "workload %s: %s", wl->name ? wl->name : "(no name)", bad);
     return -EINVAL;
 }
+
+const struct wl_known *wl_known_find(const struct wl_known *table, size_t n, uint64_t size,
+                                     uint64_t steps, uint64_t seed)
+{
+    for (size_t i = 0; i < n; i++)
+        if (table[i].size == size && table[i].steps == steps && table[i].seed == seed)
+            return &table[i];
+    return NULL;
+}
+
+const char *wl_check_name(const struct job *job, const char **how)
+{
+    const char *h = job->wl->check_how;
+    const char *name = job->wl->check_for ? job->wl->check_for(job, &h) : job->wl->check;
+    if (how)
+        *how = h;
+    return name;
+}

@@ -1,6 +1,9 @@
 /* primes.c: count the primes below N by trial division. Imbalanced on purpose: a task's
  * cost grows with its numbers, so the last range is the most expensive. */
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "workload.h"
 
 static int is_prime(uint64_t n)
@@ -27,25 +30,99 @@ static void primes_task(const struct job *job, unsigned step, size_t task, struc
     *out = (struct partial){ .count = c };
 }
 
-/* pi(N): the number of primes below N, for the sizes people run. */
-static const struct { uint64_t n, pi; } known[] = {
-    { 10, 4 }, { 100, 25 }, { 1000, 168 }, { 10000, 1229 }, { 100000, 9592 },
-    { 1000000, 78498 }, { 2000000, 148933 }, { 5000000, 348513 }, { 10000000, 664579 },
-    { 100000000, 5761455 },
+/* pi(N), the number of primes below N: published values (OEIS A006880 and the tables of
+ * pi(x)), for the sizes people run. Any other N is counted by the sieve below. */
+static const struct wl_known known[] = {
+    { 10, 0, 0, { 4 } }, { 100, 0, 0, { 25 } }, { 1000, 0, 0, { 168 } },
+    { 10000, 0, 0, { 1229 } }, { 100000, 0, 0, { 9592 } }, { 1000000, 0, 0, { 78498 } },
+    { 2000000, 0, 0, { 148933 } }, { 5000000, 0, 0, { 348513 } },
+    { 10000000, 0, 0, { 664579 } }, { 100000000, 0, 0, { 5761455 } },
 };
+
+#define SIEVE_SEG (1u << 17)    /* odd numbers per segment: 128 KiB, about L2 */
+
+/*
+ * pi(n) by a segmented sieve of Eratosthenes over the odd numbers: a method that shares
+ * nothing with trial division, so a bug in one does not repeat in the other. It takes
+ * O(n log log n) time against trial division's O(n^1.5 / log n): at the bench size (3M)
+ * about 1% of one seq run, and a smaller share the larger n is. Memory: one segment and
+ * the primes up to sqrt(n). -1 if that memory cannot be had.
+ */
+static int64_t pi_sieve(uint64_t n)
+{
+    if (n < 3)
+        return 0;
+    uint64_t root = (uint64_t)sqrt((double)n);
+    while (root * root < n)
+        root++;
+    /* the odd primes up to root (those with p*p < n matter), by a plain sieve of the odd
+     * numbers: index i stands for 2i+1 */
+    uint64_t nodd = root / 2 + 1, np = 0;
+    unsigned char *small = calloc(nodd, 1), *seg = malloc(SIEVE_SEG);
+    uint32_t *p = malloc(nodd * sizeof *p);
+    int64_t count = 1;            /* 2 */
+    if (!small || !seg || !p) {
+        count = -1;
+        goto out;
+    }
+    for (uint64_t i = 1; i < nodd; i++) {
+        if (small[i])
+            continue;
+        uint64_t q = 2 * i + 1;
+        p[np++] = (uint32_t)q;
+        for (uint64_t j = q * q / 2; j < nodd; j += q)
+            small[j] = 1;
+    }
+    /* segments of odd numbers 2k+1 for k in [lo, lo+SIEVE_SEG), from 3 up to n-1 */
+    uint64_t kmax = (n - 2) / 2 + 1;             /* odd numbers below n: 2k+1 < n */
+    for (uint64_t lo = 1; lo < kmax; lo += SIEVE_SEG) {
+        uint64_t len = kmax - lo < SIEVE_SEG ? kmax - lo : SIEVE_SEG;
+        uint64_t first = 2 * lo + 1, last = 2 * (lo + len) - 1;
+        memset(seg, 0, len);
+        for (uint64_t i = 0; i < np; i++) {
+            uint64_t q = p[i], m = q * q;
+            if (m > last)
+                break;
+            if (m < first) {                     /* the first odd multiple of q >= first */
+                m = (first + q - 1) / q * q;
+                if (m % 2 == 0)
+                    m += q;
+            }
+            for (uint64_t k = (m - 1) / 2 - lo; k < len; k += q)
+                seg[k] = 1;
+        }
+        for (uint64_t k = 0; k < len; k++)
+            count += !seg[k];
+    }
+out:
+    free(small);
+    free(seg);
+    free(p);
+    return count;
+}
+
+static const char *primes_check(const struct job *job, const char **how)
+{
+    if (WL_KNOWN_FIND(known, job->size, 0, 0)) {
+        *how = "equal to the published value of pi(N) for this size";
+        return "known";
+    }
+    *how = "equal to the count of a segmented sieve of Eratosthenes";
+    return "sieve";
+}
 
 static int primes_verify(const struct job *job, const struct partial *t, char *why, size_t n)
 {
-    for (size_t i = 0; i < sizeof known / sizeof known[0]; i++)
-        if (known[i].n == job->size) {
-            if (t->count == known[i].pi)
-                return 1;
-            snprintf(why, n, "counted %llu primes below %llu, expected %llu",
-                     (unsigned long long)t->count, (unsigned long long)job->size,
-                     (unsigned long long)known[i].pi);
-            return 0;
-        }
-    return -1;
+    const struct wl_known *k = WL_KNOWN_FIND(known, job->size, 0, 0);
+    int64_t want = k ? (int64_t)k->want[0] : pi_sieve(job->size);
+    if (want < 0)
+        return -1;    /* no memory for the sieve: only seq can vouch */
+    if (t->count == (uint64_t)want)
+        return 1;
+    snprintf(why, n, "counted %llu primes below %llu, %s gives %lld",
+             (unsigned long long)t->count, (unsigned long long)job->size,
+             k ? "the published pi(N)" : "a sieve of Eratosthenes", (long long)want);
+    return 0;
 }
 
 const struct workload wl_primes = {
@@ -61,7 +138,8 @@ const struct workload wl_primes = {
     .sizes = { .test = 10000, .tiny = 20000, .quick = 2300000, .bench = 3000000,
                .full = 5000000 },
     .check = "known",
-    .check_how = "equal to the published value for this size",
+    .check_how = "equal to the published value of pi(N) for this size",
+    .check_for = primes_check,
     .run_task = primes_task,
     .combine = wl_combine_add,
     .format = wl_format_count,

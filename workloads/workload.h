@@ -94,6 +94,10 @@ struct workload {
     const char *bench_args;   /* extra options for its other modes, or NULL */
     const char *check;        /* how verify() knows, one token: "known", "closed-form", ... */
     const char *check_how;    /* the same for people: "equal to the closed form ..." */
+    /* The check verify() applies to this job, where it depends on the job (primes: "known"
+     * at a size in its table, "sieve" elsewhere), with its sentence for people in *how.
+     * Optional: without it, `check` and `check_how`. */
+    const char *(*check_for)(const struct job *, const char **how);
 
     /* Parent, before workers start: allocate shared state. 0 or -errno. Optional. */
     int (*setup)(struct job *);
@@ -146,6 +150,27 @@ void wl_task_range(uint64_t n, size_t tasks, size_t task, uint64_t *lo, uint64_t
 void wl_format_count(const struct job *job, const struct partial *t, char *buf, size_t n);
 /* Verified when every task reported once: t->count == the task count. */
 int wl_verify_task_count(const struct job *job, const struct partial *t, char *why, size_t n);
+/*
+ * Recorded answers: a workload lists the jobs whose answer an independent source gave (a
+ * published value, or another implementation) in a const table, and finds its job there
+ * with wl_known_find(). The meaning of want[] is the workload's.
+ */
+struct wl_known {
+    uint64_t size;
+    uint64_t steps;     /* 0 where the answer does not depend on the step count */
+    uint64_t seed;      /* 0 where the answer does not depend on the seed */
+    uint64_t want[2];   /* the answer: one or two 64-bit values */
+};
+/* The entry of table[0..n) for (size, steps, seed), or NULL when none is recorded. A
+ * workload whose answer does not depend on steps or seed passes 0 for them, as its
+ * table records. */
+const struct wl_known *wl_known_find(const struct wl_known *table, size_t n, uint64_t size,
+                                     uint64_t steps, uint64_t seed);
+#define WL_KNOWN_FIND(table, size, steps, seed) \
+    wl_known_find((table), sizeof(table) / sizeof((table)[0]), (size), (steps), (seed))
+/* The check verify() applies to job: wl->check_for(job) when given, else wl->check. */
+const char *wl_check_name(const struct job *job, const char **how);
+
 /* Format an unsigned 128-bit integer in decimal. */
 char *wl_u128_str(unsigned __int128 v, char *buf, size_t n);
 

@@ -22,8 +22,13 @@ import sys
 C_COLOR, PY_COLOR = "#3465a4", "#e9a23b"
 LANG_NAME = {"c": "C (parlab)", "py": "Python"}
 # Runners side by side by idea: each C runner next to the Python models of the same kind.
+# The event loops: on CPU work py-asyncio hands each task to a ProcessPoolExecutor of W
+# processes, so its like-for-like C runner is epoll-loops (`epoll --loops W`, W forked
+# loops); plain epoll runs the work inline on one core. On waits, epoll and py-asyncio
+# are the pair: one thread each, waiting on timers.
 GROUPS = [("seq", "py-seq"), ("fork", "py-pool-map1", "py-pool-map", "py-ppe"),
-          ("thread", "py-tpe"), ("spawn", "py-process"), ("epoll", "py-asyncio"), ("omp",)]
+          ("thread", "py-tpe"), ("spawn", "py-process"),
+          ("epoll", "epoll-loops", "py-asyncio"), ("omp",)]
 UNITS = {"primes": "number tested", "sumsq": "term", "montecarlo": "point"}
 # Series colours for the sleep charts: one per idea, C solid, Python dashed.
 IDEA_COLOR = ["#555753", "#3465a4", "#4e9a06", "#a40000", "#75507b", "#c17d11"]
@@ -304,9 +309,10 @@ def write_html(d, m, args, rows, xcheck, cpu, noop, steps, scale):
         "work</b> (log scale), and speedups <b>against each language's own seq</b>. Every "
         "time is hyperfine's mean &plusmn; standard deviation of whole command runs: "
         "interpreter start-up and pool start-up are included, as a user would see them. "
-        "Every run was verified (exit status 0: known value, closed form, 5&sigma; or "
-        "task count), the runners of one language agree at each timed size, and the two "
-        "languages agree at a common small size (below).</p>\n" % (W, W))
+        "Every run was verified (exit status 0: known value, sieve, closed form, recorded "
+        "value, 5&sigma; or task count; the <i>check</i> column says which), the "
+        "runners of one language agree at each timed size, and the two languages agree "
+        "at a common small size (below).</p>\n" % (W, W))
 
     p.append("<h2>One answer across languages</h2>\n")
     p.append("<p>Every runner of both languages at one common N; the comparison stops on "
@@ -320,6 +326,19 @@ def write_html(d, m, args, rows, xcheck, cpu, noop, steps, scale):
     p.append(table(["workload", "N", "answer", "runners (C, then Python)", "verdict"], xrows))
 
     p.append("<h2>CPU-bound work at %d workers</h2>\n" % W)
+    if any(r["runner"] == "epoll-loops" for sel in cpu.values() for r in sel):
+        p.append(
+            '<p class="note"><b>Event loops, paired fairly.</b> <code>py-asyncio</code> '
+            "sends each CPU task to a <code>ProcessPoolExecutor</code> of %d processes "
+            "(<code>loop.run_in_executor</code>): the loop only waits, and the work runs on "
+            "%d cores. Its counterpart is therefore <code>epoll-loops</code>, parlab's "
+            "<code>epoll --loops %d</code>: %d forked event loops, each running its share "
+            "of the tasks, the nginx model. Plain <code>epoll</code> runs every task inline "
+            "in one loop, on one core, and is shown to make the point that an event loop "
+            "alone is concurrency, not parallelism; its Python twin, asyncio with the work "
+            "inline, would time like <code>py-seq</code>. For waits (below) the fair pair "
+            "is <code>epoll</code> and <code>py-asyncio</code>: one thread each.</p>\n"
+            % (W, W, W, W))
     for wl, sel in cpu.items():
         p.append("<h3>%s</h3>\n" % esc(wl))
         p.append(figure("time_" + wl, "%s: time per %s, C and Python side by side" % (

@@ -218,7 +218,7 @@ def run_once(o, model):
         "wall_s": t1 - t0, "user_s": u1[0] - u0[0], "sys_s": u1[1] - u0[1],
         "max_rss_kb": u1[2], "vol_cs": u1[3] - u0[3], "invol_cs": u1[4] - u0[4],
         "result": str(total), "verified": verified, "why": why,
-        "check": wl.check if verified >= 0 else "seq",
+        "check": "seq" if verified < 0 else wl.check_for(job) if wl.check_for else wl.check,
         "detail": wl.describe(job, total) if wl.describe else str(total),
     }
 

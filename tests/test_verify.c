@@ -1,0 +1,280 @@
+/* test_verify.c: every workload's verify() rejects a wrong total (the answer off by one,
+ * one task dropped, one step skipped) at a size where it can vouch for the right one, and
+ * `parlab run` exits 1 when a task is dropped on purpose (--inject drop@T). */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "util.h"
+#include "../workloads/workload.h"
+
+/* One job per kind of check. tasks are few enough that none is empty. */
+struct vcase {
+    const char *wl, *check;
+    uint64_t size;
+    size_t tasks;
+    unsigned steps;
+    uint64_t seed;
+    int exact;   /* the check pins the answer down: any change to the token must fail */
+};
+static const struct vcase cases[] = {
+    { "primes", "known", 100000, 7, 1, 1, 1 },
+    { "primes", "sieve", 30011, 7, 1, 1, 1 },
+    { "sumsq", "closed-form", 100000, 7, 1, 1, 1 },
+    { "montecarlo", "recorded", 200000, 7, 1, 1, 1 },
+    /* 5 standard errors of the hit count are 900 hits here: a count off by one cannot
+     * show, but a lost point still does, through the points each task tested. */
+    { "montecarlo", "5-sigma", 50000, 7, 1, 3, 0 },
+    { "mandelbrot", "recorded", 2500, 7, 1, 0, 1 },
+    /* off the recorded sizes only seq can vouch for the checksum (verify() says -1), but
+     * a lost row still shows, through the pixels each task rendered */
+    { "mandelbrot", "seq", 4096, 7, 1, 0, 0 },
+    { "nbody", "recorded", 60, 7, 3, 7, 1 },
+    /* off the recorded jobs only the energy drift checks the state: a changed hash
+     * cannot show, a skipped step or body still does, through the bodies' step counts. */
+    { "nbody", "energy", 50, 7, 3, 1, 0 },
+    { "noop", "task-count", 100, 100, 1, 1, 1 },
+    { "sleep", "task-count", 10, 10, 1, 1, 1 },
+};
+#define NCASES (sizeof cases / sizeof cases[0])
+
+/* A job run in this process, task by task, as seq would run it, with the slots kept so
+ * that a mutation can combine them again. */
+struct ran {
+    struct job job;
+    struct partial *slots, total;
+};
+
+static void combine(struct ran *r, long drop)
+{
+    r->total = (struct partial){ 0 };
+    for (size_t t = 0; t < r->job.tasks; t++)
+        if ((long)t != drop)
+            r->job.wl->combine(&r->total, &r->slots[t]);
+    if (r->job.wl->finish)
+        r->job.wl->finish(&r->job, &r->total);
+}
+
+/* Run `steps_run` of the job's steps; in step `drop_step`, task `drop` (-1: none) does
+ * no work and leaves its slot zeroed, as a runner that lost it would. 0 or -1. */
+static int run_job(struct ran *r, const struct workload *wl, uint64_t size, size_t tasks,
+                   unsigned steps, uint64_t seed, unsigned steps_run, long drop,
+                   unsigned drop_step)
+{
+    r->job = (struct job){ .wl = wl, .size = size, .tasks = tasks, .steps = steps,
+                           .seed = seed, .io_ms = 1 };
+    if (wl->setup && wl->setup(&r->job))
+        return -1;
+    r->slots = calloc(tasks, sizeof *r->slots);
+    if (!r->slots)
+        return -1;
+    for (unsigned s = 0; s < steps_run; s++)
+        for (size_t t = 0; t < tasks; t++) {
+            if ((long)t == drop && s == drop_step)
+                r->slots[t] = (struct partial){ 0 };
+            else
+                wl->run_task(&r->job, s, t, &r->slots[t]);
+        }
+    combine(r, -1);
+    return 0;
+}
+
+static void done(struct ran *r)
+{
+    if (r->job.wl->teardown)
+        r->job.wl->teardown(&r->job);
+    free(r->slots);
+}
+
+static int verify(const struct ran *r, const struct partial *t)
+{
+    char why[256] = "";
+    return r->job.wl->verify(&r->job, t, why, sizeof why);
+}
+
+static int run_case(struct ran *r, const struct vcase *c, unsigned steps_run, long drop,
+                    unsigned drop_step)
+{
+    const struct workload *wl = wl_find(c->wl);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(wl);
+    return run_job(r, wl, c->size, c->tasks, c->steps, c->seed, steps_run, drop, drop_step);
+}
+
+static void report(const struct vcase *c, const char *what, int v)
+{
+    if (v != 0)
+        fprintf(stderr, "\n  %s N=%llu (%s): %s gave verify() = %d, want 0", c->wl,
+                (unsigned long long)c->size, c->check, what, v);
+}
+
+/* The baseline every mutation departs from: the right total verifies, by the named check
+ * (or, where that is seq, verify() leaves it to seq). */
+static void test_right_total(void)
+{
+    for (size_t i = 0; i < NCASES; i++) {
+        struct ran r;
+        CU_ASSERT_EQUAL_FATAL(run_case(&r, &cases[i], cases[i].steps, -1, 0), 0);
+        CU_ASSERT_EQUAL(verify(&r, &r.total), strcmp(cases[i].check, "seq") ? 1 : -1);
+        CU_ASSERT_STRING_EQUAL(wl_check_name(&r.job, NULL), cases[i].check);
+        done(&r);
+    }
+}
+
+/* Where the check is exact, any change of one unit in a field that the printed answer
+ * shows must fail. */
+static void test_off_by_one(void)
+{
+    for (size_t i = 0; i < NCASES; i++) {
+        const struct vcase *c = &cases[i];
+        if (!c->exact)
+            continue;
+        struct ran r;
+        char good[200], bad[200];
+        int shown = 0;
+        CU_ASSERT_EQUAL_FATAL(run_case(&r, c, c->steps, -1, 0), 0);
+        r.job.wl->format(&r.job, &r.total, good, sizeof good);
+        for (int f = 0; f < 3; f++)
+            for (int d = -1; d <= 1; d += 2) {
+                struct partial t = r.total;
+                if (f == 0)
+                    t.count += (uint64_t)(int64_t)d;
+                else if (f == 1)
+                    t.sum += (unsigned __int128)(__int128)d;
+                else
+                    t.hash += (uint64_t)(int64_t)d;
+                r.job.wl->format(&r.job, &t, bad, sizeof bad);
+                if (strcmp(good, bad) == 0)
+                    continue;
+                shown++;
+                int v = verify(&r, &t);
+                report(c, bad, v);
+                CU_ASSERT_EQUAL(v, 0);
+            }
+        CU_ASSERT(shown >= 2);   /* the printed answer is one of the fields */
+        done(&r);
+    }
+}
+
+/* A task lost by the runner: its partial never combined, or its slot left empty. */
+static void test_dropped_task(void)
+{
+    for (size_t i = 0; i < NCASES; i++) {
+        const struct vcase *c = &cases[i];
+        struct ran r;
+        long mid = (long)(c->tasks / 2);
+        CU_ASSERT_EQUAL_FATAL(run_case(&r, c, c->steps, -1, 0), 0);
+        combine(&r, mid);
+        int v = verify(&r, &r.total);
+        report(c, "a partial left out of combine", v);
+        CU_ASSERT_EQUAL(v, 0);
+        done(&r);
+        /* the task skipped in the first step: for n-body its bodies fall a step behind */
+        CU_ASSERT_EQUAL_FATAL(run_case(&r, c, c->steps, mid, 0), 0);
+        v = verify(&r, &r.total);
+        report(c, "a task skipped in step 0", v);
+        CU_ASSERT_EQUAL(v, 0);
+        done(&r);
+    }
+}
+
+/* A simulation that did S-1 of its S steps. */
+static void test_skipped_step(void)
+{
+    int stepped = 0;
+    for (size_t i = 0; i < NCASES; i++) {
+        const struct vcase *c = &cases[i];
+        if (c->steps < 2)
+            continue;
+        struct ran r;
+        CU_ASSERT_EQUAL_FATAL(run_case(&r, c, c->steps - 1, -1, 0), 0);
+        int v = verify(&r, &r.total);
+        report(c, "one step skipped", v);
+        CU_ASSERT_EQUAL(v, 0);
+        done(&r);
+        stepped++;
+    }
+    CU_ASSERT(stepped >= 2);
+}
+
+/* Monte Carlo: one point lost per task moves the hits by less than one standard error,
+ * so only the count of tested points can show it; it must, at both kinds of size. */
+static void test_montecarlo_point_per_task(void)
+{
+    for (size_t i = 0; i < NCASES; i++) {
+        const struct vcase *c = &cases[i];
+        if (strcmp(c->wl, "montecarlo") != 0)
+            continue;
+        struct ran r;
+        CU_ASSERT_EQUAL_FATAL(run_case(&r, c, 1, -1, 0), 0);
+        struct partial t = r.total;
+        t.sum -= c->tasks;
+        t.count -= c->tasks * 3 / 4;
+        int v = verify(&r, &t);
+        report(c, "one point per task lost", v);
+        CU_ASSERT_EQUAL(v, 0);
+        done(&r);
+    }
+}
+
+/* Every workload in the registry, at its own default size, steps and seed, vouches for
+ * its answer itself (never "only seq can tell") and rejects the total with a task left
+ * out. */
+static void test_every_workload_at_its_default(void)
+{
+    for (const struct workload *const *w = wl_registry; *w; w++) {
+        size_t tasks = (*w)->split == WL_SPLIT_ITEMS ? (size_t)(*w)->default_size : (*w)->default_tasks;
+        unsigned steps = (*w)->default_steps;
+        struct ran r;
+        CU_ASSERT_EQUAL_FATAL(run_job(&r, *w, (*w)->default_size, tasks, steps, 1, steps, -1, 0), 0);
+        int v = verify(&r, &r.total);
+        if (v != 1)
+            fprintf(stderr, "\n  %s at its default N=%llu: verify() = %d, want 1 (%s)",
+                    (*w)->name, (unsigned long long)(*w)->default_size, v, wl_check_name(&r.job, NULL));
+        CU_ASSERT_EQUAL(v, 1);
+        combine(&r, (long)(tasks / 2));
+        CU_ASSERT_EQUAL(verify(&r, &r.total), 0);
+        done(&r);
+    }
+}
+
+/* The whole path, under every runner: a runner loses a task (--inject drop@T), verify()
+ * notices, exit 1. */
+static void test_cli_planted_wrong_answer(void)
+{
+    for (size_t i = 0; i < NCASES; i++) {
+        const struct vcase *c = &cases[i];
+        char n[32], t[32], s[32], seed[32], at[32], f[200];
+        snprintf(n, sizeof n, "%llu", (unsigned long long)c->size);
+        snprintf(t, sizeof t, "%zu", c->tasks);
+        snprintf(s, sizeof s, "%u", c->steps);
+        snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);
+        snprintf(at, sizeof at, "drop@%zu", c->tasks / 2);
+        for (const struct runner *const *rn = runner_registry; *rn; rn++) {
+            struct cmd_result res;
+            CU_ASSERT_EQUAL_FATAL(run_parlab(&res, 60, "run", "-w", c->wl, "-r", (*rn)->name,
+                                             "-n", n, "-t", t, "-j", "2", "--seed", seed,
+                                             "--io-ms", "1", "--inject", at, "--format", "csv",
+                                             c->steps > 1 ? "--steps" : (char *)NULL, s,
+                                             (char *)NULL), 0);
+            if (res.status != 1)
+                fprintf(stderr, "\n  %s -r %s --inject %s: exit %d, want 1: %s", c->wl,
+                        (*rn)->name, at, res.status, res.err);
+            CU_ASSERT_EQUAL(res.exited, 1);
+            CU_ASSERT_EQUAL(res.status, 1);
+            CU_ASSERT_STRING_EQUAL(csv_field(res.out, 1, 17, f, sizeof f), "no");
+            CU_ASSERT_STRING_EQUAL(csv_field(res.out, 1, 18, f, sizeof f), c->check);
+            CU_ASSERT_PTR_NOT_NULL(strstr(res.err, "wrong result"));
+        }
+    }
+}
+
+CU_TestInfo tests_verify[] = {
+    { "the right total verifies, by the named check", test_right_total },
+    { "an answer off by one fails where the check is exact", test_off_by_one },
+    { "a dropped task fails", test_dropped_task },
+    { "a skipped step fails", test_skipped_step },
+    { "montecarlo: one lost point per task fails", test_montecarlo_point_per_task },
+    { "every workload vouches at its default size", test_every_workload_at_its_default },
+    { "parlab run exits 1 on a planted wrong answer", test_cli_planted_wrong_answer },
+    CU_TEST_INFO_NULL,
+};
