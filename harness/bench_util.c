@@ -200,10 +200,8 @@ int bench_job_open(struct bench_job *bj, const struct workload *wl, uint64_t siz
     if (wl->setup && wl->setup(&bj->job))
         return errno ? -errno : -EINVAL;
     bj->set_up = 1;
-    bj->slots_len = tasks * sizeof(struct partial);
-    bj->slots = job_shared_alloc(bj->slots_len);
-    if (!bj->slots) {
-        int e = -errno;
+    int e = results_open(&bj->rs, &bj->job, &bj->plan, RESULTS_AUTO);
+    if (e) {
         bench_job_close(bj);
         return e;
     }
@@ -212,9 +210,7 @@ int bench_job_open(struct bench_job *bj, const struct workload *wl, uint64_t siz
 
 void bench_job_close(struct bench_job *bj)
 {
-    if (bj->slots)
-        job_shared_free(bj->slots, bj->slots_len);
-    bj->slots = NULL;
+    results_close(&bj->rs, &bj->plan);
     if (bj->set_up && bj->job.wl->teardown)
         bj->job.wl->teardown(&bj->job);
     bj->set_up = 0;
@@ -227,7 +223,8 @@ int bench_job_run(struct bench_job *bj, const struct runner *r, struct bench_sam
     *oc = (struct outcome){ 0 };
     usage_now(&u0);
     uint64_t t0 = runner_now_ns();
-    int rc = r->run(&bj->job, &bj->plan, bj->slots, oc);
+    results_reset(&bj->rs);
+    int rc = r->run(&bj->job, &bj->plan, results_slots(&bj->rs), oc);
     uint64_t t1 = runner_now_ns();
     usage_now(&u1);
     if (rc) {
@@ -252,9 +249,10 @@ int bench_job_result(struct bench_job *bj, char *buf, size_t n, char *why, size_
     const struct workload *wl = bj->job.wl;
     size_t bad;
     why[0] = '\0';
-    if (job_combine(&bj->job, bj->slots, &total, &bad)) {
+    int err;
+    if (results_combine(&bj->rs, &bj->job, &total, &bad, &err)) {
         snprintf(buf, n, "error");
-        snprintf(why, wn, "task %zu reported error %d", bad, bj->slots[bad].err);
+        snprintf(why, wn, "task %zu reported error %d", bad, err);
         return 0;
     }
     wl->format(&bj->job, &total, buf, n);
@@ -265,7 +263,7 @@ int bench_job_result(struct bench_job *bj, char *buf, size_t n, char *why, size_
 static void bench_pool_task(void *ctx, uint64_t step, size_t task, unsigned worker)
 {
     struct bench_job *bj = ctx;
-    runner_exec_task(&bj->job, &bj->plan, (unsigned)step, task, worker, bj->slots);
+    runner_exec_task(&bj->job, &bj->plan, (unsigned)step, task, worker, results_slots(&bj->rs));
 }
 
 /*
@@ -279,7 +277,8 @@ static void bench_populate_task(void *ctx, uint64_t unused, size_t task, unsigne
     struct bench_job *bj = ctx;
     (void)unused, (void)task, (void)worker;
     /* Best effort: where the kernel lacks it the warm maps fault the pages in instead. */
-    (void)madvise(bj->slots, bj->slots_len, MADV_POPULATE_WRITE);
+    if (bj->rs.slots)
+        (void)madvise(bj->rs.slots, bj->rs.len, MADV_POPULATE_WRITE);
 }
 
 struct pool *bench_pool_start(enum pool_kind kind, struct bench_job *bj, int warm,
@@ -298,7 +297,7 @@ struct pool *bench_pool_start(enum pool_kind kind, struct bench_job *bj, int war
     if (warm && pool_map(p, bj->plan.workers, SCHED_STATIC, 0, bench_populate_task, bj, 0, &e))
         goto fail;
     for (int i = 0; i < warm; i++)
-        if (pool_map(p, bj->job.tasks, bj->plan.schedule, bj->plan.chunk, bench_pool_task, bj,
+        if (results_reset(&bj->rs), pool_map(p, bj->job.tasks, bj->plan.schedule, bj->plan.chunk, bench_pool_task, bj,
                      0, &e))
             goto fail;
     return p;
@@ -313,6 +312,7 @@ int bench_pool_time(struct pool *p, struct bench_job *bj, double *ns, struct out
 {
     struct pool_error e;
     char why[200];
+    results_reset(&bj->rs);
     uint64_t t0 = runner_now_ns();
     if (pool_map(p, bj->job.tasks, bj->plan.schedule, bj->plan.chunk, bench_pool_task, bj, 0,
                  &e)) {

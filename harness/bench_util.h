@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "harness.h"
+#include "results.h"
 #include "parse.h"
 #include "../runners/pool.h"
 
@@ -71,15 +72,14 @@ int bench_opt_pool(const char *opt, const char *val, enum pool_kind *out);
 int bench_opt_bad(const char *command, int c, char **argv, int optind_now);
 
 /*
- * A job ready to run, as `parlab run` builds one: the workload set up, result slots in
+ * A job ready to run, as `parlab run` builds one: the workload set up, its results in
  * shared memory, and a plan for W workers. This is a private copy of what
  * harness/run.c's run_once does, so that the measuring commands time the same thing.
  */
 struct bench_job {
     struct job job;
     struct plan plan;
-    struct partial *slots;
-    size_t slots_len;
+    struct results rs;        /* a slot per task, or a fold per worker, as run makes them */
     int set_up;
 };
 

@@ -9,10 +9,13 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "results.h"
 #include "parse.h"
 
 #define MAX_WORKERS 4096u
-#define MAX_TASKS (1u << 22)     /* 4M tasks: 256 MiB of result slots */
+/* 16M tasks: folded results take a few lines per worker; a workload that needs a slot
+ * per task would take 1 GiB (and says so when mmap refuses). */
+#define MAX_TASKS (1u << 24)
 #define MAX_STEPS 100000u
 #define MAX_REPEAT 10000u
 #define MAX_TRACE_ROWS (1u << 24) /* 512 MiB of trace records */
@@ -283,7 +286,6 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
     unsigned watchers = plan.workers > plan.loops ? plan.workers : plan.loops;
     int watching = o->task_timeout > 0 && !(r->flags & RUNNER_OWN_TIMEOUT);
     size_t watch_len = watchers * sizeof(struct task_watch);
-    size_t slots_len = job.tasks * sizeof(struct partial);
     size_t trace_len = job.tasks * job.steps * sizeof(struct trace_rec);
     struct rusage u0, u1;
     int status = 0;
@@ -292,17 +294,18 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
     if (o->wl->setup && o->wl->setup(&job))
         return die(PARLAB_EXIT_OS, "%s: setup for N=%llu: %s", o->wl->name,
                    (unsigned long long)job.size, strerror(errno));
-    struct partial *slots = job_shared_alloc(slots_len);
+    struct results rs;
+    int rs_err = results_open(&rs, &job, &plan, RESULTS_AUTO);
     if (trace_path)
         plan.trace = job_shared_alloc(trace_len);
     if (watching && (plan.watch = job_shared_alloc(watch_len)))
         for (unsigned w = 0; w < watchers; w++)
             plan.watch[w].task = -1;
-    if (!slots || (trace_path && !plan.trace) || (watching && !plan.watch)) {
+    if (rs_err || (trace_path && !plan.trace) || (watching && !plan.watch)) {
         status = die(PARLAB_EXIT_OS, "mmap of %s: %s",
-                     !slots ? "the result slots" : !plan.watch && watching ? "the task watch"
-                                                                       : "the trace buffer",
-                     strerror(errno));
+                     rs_err ? "the results" : !plan.watch && watching ? "the task watch"
+                                                                     : "the trace buffer",
+                     strerror(rs_err ? -rs_err : errno));
         goto out;
     }
     if (watching && (errno = -guard_watch_start(&plan, watchers)) != 0) {
@@ -313,7 +316,7 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
 
     usage_now(&u0);
     uint64_t t0 = runner_now_ns();
-    int rc = r->run(&job, &plan, slots, &oc);
+    int rc = r->run(&job, &plan, results_slots(&rs), &oc);
     uint64_t t1 = runner_now_ns();
     usage_now(&u1);
     if (watching) {
@@ -325,9 +328,10 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
         goto out;
     }
     size_t bad;
-    if (job_combine(&job, slots, &total, &bad)) {
-        status = die(PARLAB_EXIT_SOFTWARE, "task %zu reported error %d (%s)", bad,
-                     slots[bad].err, strerror(slots[bad].err));
+    int bad_err;
+    if (results_combine(&rs, &job, &total, &bad, &bad_err)) {
+        status = die(PARLAB_EXIT_SOFTWARE, "task %zu reported error %d (%s)", bad, bad_err,
+                     strerror(bad_err));
         goto out;
     }
 
@@ -360,7 +364,8 @@ out:
     if (watching)
         guard_watch_stop();
     job_shared_free(plan.watch, watch_len);
-    job_shared_free(slots, slots_len);
+    if (!rs_err)
+        results_close(&rs, &plan);
     if (plan.trace)
         job_shared_free(plan.trace, trace_len);
     if (o->wl->teardown)

@@ -88,6 +88,7 @@ const struct workload wl_mandelbrot = {
     .max_size = 1ull << 36,
     .check = "known",
     .run_task = mandel_task,
+    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,
     .format = mandel_format,
     .describe = mandel_describe,

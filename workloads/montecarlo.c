@@ -62,6 +62,7 @@ const struct workload wl_montecarlo = {
     .max_size = 1ull << 50,
     .check = "5-sigma",
     .run_task = mc_task,
+    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,
     .format = wl_format_count,
     .describe = mc_describe,

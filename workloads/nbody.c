@@ -169,6 +169,7 @@ const struct workload wl_nbody = {
     .setup = nbody_setup,
     .check = "energy",
     .run_task = nbody_task,
+    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,
     .finish = nbody_finish,
     .format = nbody_format,

@@ -17,6 +17,7 @@ const struct workload wl_noop = {
     .max_size = 1ull << 32,
     .check = "task-count",
     .run_task = noop_task,
+    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,
     .format = wl_format_count,
     .verify = wl_verify_task_count,

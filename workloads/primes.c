@@ -58,6 +58,7 @@ const struct workload wl_primes = {
     .max_size = 1000000000000ull,
     .check = "known",
     .run_task = primes_task,
+    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,
     .format = wl_format_count,
     .verify = primes_verify,

@@ -60,6 +60,7 @@ const struct workload wl_sumsq = {
     .max_size = 4294967296ull,
     .check = "closed-form",
     .run_task = sumsq_task,
+    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,
     .format = sumsq_format,
     .verify = sumsq_verify,
