@@ -429,7 +429,7 @@ static int arm_timerfd(struct loop *l)
     return 0;
 }
 
-/* ---- deferred callbacks: a growable ring ---- */
+/* ---- deferred callbacks: a growable ring, a power of two long ---- */
 
 int loop_defer(struct loop *l, loop_defer_fn cb, void *arg)
 {
@@ -439,13 +439,13 @@ int loop_defer(struct loop *l, loop_defer_fn cb, void *arg)
         if (!d)
             return -ENOMEM;
         for (size_t i = 0; i < l->dq_len; i++)
-            d[i] = l->dq[(l->dq_head + i) % l->dq_cap];
+            d[i] = l->dq[(l->dq_head + i) & (l->dq_cap - 1)];
         free(l->dq);
         l->dq = d;
         l->dq_head = 0;
         l->dq_cap = cap;
     }
-    l->dq[(l->dq_head + l->dq_len) % l->dq_cap] = (struct defer){ cb, arg };
+    l->dq[(l->dq_head + l->dq_len) & (l->dq_cap - 1)] = (struct defer){ cb, arg };
     l->dq_len++;
     return 0;
 }
@@ -455,7 +455,7 @@ static void run_deferred(struct loop *l)
     /* Only those queued before this pass: the rest wait for the next iteration. */
     for (size_t n = l->dq_len; n > 0 && !l->stop; n--) {
         struct defer d = l->dq[l->dq_head];
-        l->dq_head = (l->dq_head + 1) % l->dq_cap;
+        l->dq_head = (l->dq_head + 1) & (l->dq_cap - 1);
         l->dq_len--;
         d.cb(l, d.arg);
     }
@@ -524,8 +524,13 @@ int loop_run(struct loop *l)
         }
         if (l->nwatch == 0 && l->ntimers == 0 && l->dq_len == 0)
             break;
-        l->now = clock_ns();
-        run_timers(l);
+        /* The clock only when a timer may be due: reading it costs more than a deferred
+         * callback that runs a task (20-30 ns in a VM), and a loop that only feeds
+         * tasks would spend most of its time here. */
+        if (l->ntimers) {
+            l->now = clock_ns();
+            run_timers(l);
+        }
         run_deferred(l);
         if (l->stop)
             continue;

@@ -84,7 +84,8 @@ int loop_run(struct loop *loop);
 /* Make loop_run() return 1 after the callback that calls this returns. */
 void loop_stop(struct loop *loop);
 
-/* The loop's clock, CLOCK_MONOTONIC in ns (the same clock as runner_now_ns). */
+/* The loop's clock, CLOCK_MONOTONIC in ns (the same clock as runner_now_ns), as read at
+ * the start of the last iteration that had timers pending, or after the last poll. */
 uint64_t loop_now(const struct loop *loop);
 
 /* How many fds are watched and timers pending (for tests and bookkeeping). */
