@@ -37,4 +37,4 @@ for i in 1 2 3 4 5; do
     echo "$b,$row"
   done
 done | awk -F, '{ n[$1]++; w[$1] = w[$1] " " $11; if ($14 > r[$1]) r[$1] = $14; v[$1] = v[$1] " " $18 }
-  END { for (b in n) printf "%s: wall_s%s; max_rss %.1f MB; verified%s\n", b, w[b], r[b] / 1024, v[b] }'
+  END { for (b in n) printf "%s: wall_s%s; max_rss %.1f MiB; verified%s\n", b, w[b], r[b] / 1024, v[b] }'
