@@ -71,13 +71,13 @@ struct ep_child {
 
 struct ep_run;
 
-/* One async task between start_task and its last resume_task: 40 bytes, since a loop
+/* One async task between start_task and its last resume_task: 32 bytes, since a loop
  * may hold a million of them. Its index in r->tasks is the task; its start time goes
- * straight into its trace row, its timeout timer into r->overdue. */
+ * straight into its trace row, its timeout timer into r->overdue, and what it wrote
+ * before it waited into r->kept. */
 struct ep_task {
     struct ep_run *r;
     struct task_io io;
-    struct partial *kept;    /* under plan->fold: what it wrote before it waited, if any */
 };
 
 /* One loop process's private view of the run. */
@@ -99,6 +99,8 @@ struct ep_run {
     size_t pending;          /* async tasks waiting */
     struct ep_task *tasks;   /* async: indexed by task */
     uint64_t *overdue;       /* async with --task-timeout: each task's timeout timer */
+    struct partial **kept;   /* under plan->fold, made on first use: per task, what it
+                                wrote before it waited (timers write nothing: NULL) */
 
     /* the coordinator only (k == 0 and L > 1) */
     struct ep_child *kids;   /* kids[1..L-1] */
@@ -208,12 +210,11 @@ static struct trace_rec *trace_of(const struct ep_run *r, size_t t)
 
 /* The partial an async task writes: its slot; or, under plan->fold, one on this stack
  * holding what the task wrote before it last waited (zero at its start). */
-static struct partial *task_out(struct ep_run *r, struct ep_task *et, size_t t,
-                                struct partial *mine)
+static struct partial *task_out(struct ep_run *r, size_t t, struct partial *mine)
 {
     if (!r->plan->fold)
         return &r->slots[t];
-    *mine = et->kept ? *et->kept : (struct partial){ 0 };
+    *mine = r->kept && r->kept[t] ? *r->kept[t] : (struct partial){ 0 };
     return mine;
 }
 
@@ -226,23 +227,27 @@ static int partial_is_zero(const struct partial *p)
 
 /* Under plan->fold, keep what a task that now waits has written: most (timers) write
  * nothing before they wait and keep nothing. 0 or -ENOMEM. */
-static int task_keep(struct ep_run *r, struct ep_task *et, const struct partial *out)
+static int task_keep(struct ep_run *r, size_t t, const struct partial *out)
 {
-    if (!r->plan->fold || (!et->kept && partial_is_zero(out)))
+    if (!r->plan->fold || ((!r->kept || !r->kept[t]) && partial_is_zero(out)))
         return 0;
-    if (!et->kept && !(et->kept = aligned_alloc(PARLAB_CACHELINE, sizeof *et->kept)))
+    if (!r->kept && !(r->kept = calloc(r->job->tasks, sizeof *r->kept)))
         return -ENOMEM;
-    *et->kept = *out;
+    if (!r->kept[t] && !(r->kept[t] = aligned_alloc(PARLAB_CACHELINE, sizeof **r->kept)))
+        return -ENOMEM;
+    *r->kept[t] = *out;
     return 0;
 }
 
-static void async_done(struct ep_run *r, struct ep_task *et, size_t t, struct partial *out)
+static void async_done(struct ep_run *r, size_t t, struct partial *out)
 {
     if (planted(r, t) && r->plan->inject == INJECT_ERROR)
         out->err = 5;   /* EIO, as runner_exec_task plants it */
     runner_task_done(r->job, r->plan, r->step, t, r->k, out);
-    free(et->kept);
-    et->kept = NULL;
+    if (r->kept) {
+        free(r->kept[t]);
+        r->kept[t] = NULL;
+    }
     if (r->plan->trace) {
         struct trace_rec *tr = trace_of(r, t);
         *tr = (struct trace_rec){ .task = (uint32_t)t, .worker = r->k, .step = r->step,
@@ -254,12 +259,12 @@ static void async_resume(struct ep_task *et)
 {
     struct ep_run *r = et->r;
     size_t t = task_of(et);
-    struct partial mine, *out = task_out(r, et, t, &mine);
+    struct partial mine, *out = task_out(r, t, &mine);
     set_current(r, (long)t);
     int st = r->job->wl->resume_task(r->job, r->step, t, &et->io, out);
     set_current(r, -1);
     if (st == TASK_WAIT) {
-        if (task_keep(r, et, out))
+        if (task_keep(r, t, out))
             ep_fail(r, PARLAB_EXIT_OS, "task %zu: out of memory", t);
         else
             async_wait(r, et);
@@ -268,7 +273,7 @@ static void async_resume(struct ep_task *et)
     if (r->overdue && r->overdue[t])
         loop_cancel_timer(r->loop, r->overdue[t]);
     r->pending--;
-    async_done(r, et, t, out);
+    async_done(r, t, out);
     step_check(r);
 }
 
@@ -324,15 +329,15 @@ static void async_start(struct ep_run *r, size_t t)
     *et = (struct ep_task){ .r = r, .io = { .fd = -1 } };
     if (r->plan->trace)
         trace_of(r, t)->start_ns = runner_now_ns();
-    struct partial mine, *out = task_out(r, et, t, &mine);
+    struct partial mine, *out = task_out(r, t, &mine);
     set_current(r, (long)t);
     int st = job->wl->start_task(job, r->step, t, &et->io, out);
     set_current(r, -1);
     if (st != TASK_WAIT) {
-        async_done(r, et, t, out);
+        async_done(r, t, out);
         return;
     }
-    if (task_keep(r, et, out)) {
+    if (task_keep(r, t, out)) {
         ep_fail(r, PARLAB_EXIT_OS, "task %zu: out of memory", t);
         return;
     }
@@ -695,8 +700,9 @@ out:
     if (r.evfd >= 0)
         close(r.evfd);
     free(r.kids);
-    for (size_t t = 0; r.tasks && r.failed && plan->fold && t < job->tasks; t++)
-        free(r.tasks[t].kept);   /* what tasks that never finished kept */
+    for (size_t t = 0; r.kept && t < job->tasks; t++)
+        free(r.kept[t]);   /* what tasks that never finished kept */
+    free(r.kept);
     free(r.tasks);
     free(r.overdue);
     job_shared_free(r.shm, shm_len);

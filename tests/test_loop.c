@@ -15,6 +15,7 @@
 #include "util.h"
 #include "../runners/loop.h"
 #include "../runners/runner.h"
+#include "../harness/results.h"
 
 /* Every test body runs in a forked child under alarm(), since a broken loop hangs rather
  * than fails; CHECK reports the first false condition on stderr and exits 1. */
@@ -668,6 +669,41 @@ static const struct workload wl_pipes = {
     .resume_task = pipe_resume, .combine = wl_combine_add,
 };
 
+/* The same, folded per loop: what a task counts between its waits must be kept for it. */
+static const struct workload wl_pipes_fold = {
+    .name = "pipes", .kind = WL_IO, .run_task = pipe_blocking, .start_task = pipe_start,
+    .resume_task = pipe_resume, .combine = wl_combine_add, .flags = WL_COMBINE_ANY_ORDER,
+};
+
+static void body_fd_waits_folded(void)
+{
+    enum { T = 60 };
+    const struct runner *ep = runner_find("epoll");
+    CHECK(ep != NULL);
+    for (unsigned loops = 1; loops <= 2; loops++) {
+        struct job job = { .wl = &wl_pipes_fold, .size = T, .tasks = T, .steps = 1 };
+        struct plan plan = { .workers = 1, .cores = 1, .schedule = SCHED_DYNAMIC, .chunk = 7,
+                             .loops = loops };
+        struct outcome oc = { 0 };
+        struct results rs;
+        struct partial total;
+        size_t bad;
+        int err;
+        CHECK(results_open(&rs, &job, &plan, RESULTS_AUTO) == 0 && plan.fold != NULL);
+        if (ep->run(&job, &plan, results_slots(&rs), &oc))
+            fprintf(stderr, "\n  epoll run failed: %s", oc.msg);
+        CHECK(oc.code == 0);
+        CHECK(results_combine(&rs, &job, &total, &bad, &err) == 0);
+        CHECK(total.count == 3u * T && total.err == 0);   /* 1 + 1 + 1 across two waits */
+        results_close(&rs, &plan);
+    }
+}
+
+static void test_fd_waits_folded(void)
+{
+    CU_ASSERT(in_child(body_fd_waits_folded, 20));
+}
+
 static void body_fd_waits(void)
 {
     enum { T = 60 };
@@ -734,6 +770,7 @@ CU_TestInfo tests_loop[] = {
     { "static blocks per loop; steps wait for every loop", test_static_blocks_and_steps },
     { "2000 waits of 50 ms overlap on one loop", test_waits_overlap },
     { "tasks waiting on fds resume, re-arm and finish", test_fd_waits },
+    { "folded: what a task wrote before it waited is kept", test_fd_waits_folded },
     { "a crashed loop process is named and reaped", test_crash_named },
     CU_TEST_INFO_NULL,
 };
