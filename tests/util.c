@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "../workloads/workload.h"
+#include "../harness/results.h"
 
 const char *parlab_bin(void)
 {
@@ -167,18 +168,22 @@ int job_run(const struct job_spec *s, unsigned timeout_s, char *token, size_t n,
         char why[256];
         if (wl->setup && wl->setup(&job))
             _exit(91);
-        struct partial *slots = job_shared_alloc(job.tasks * sizeof *slots);
-        if (!slots)
+        /* Results as parlab run keeps them: folded per worker where the workload allows. */
+        struct results rs;
+        size_t bad;
+        int err;
+        if (results_open(&rs, &job, &plan, RESULTS_AUTO))
             _exit(92);
-        if (r->run(&job, &plan, slots, &oc)) {
+        if (r->run(&job, &plan, results_slots(&rs), &oc)) {
             snprintf(buf, sizeof buf, "!%d: %s", oc.code, oc.msg);
             (void)!write(fd[1], buf, strlen(buf));
             _exit(0);
         }
-        for (size_t t = 0; t < job.tasks; t++)
-            wl->combine(&total, &slots[t]);
-        if (wl->finish)
-            wl->finish(&job, &total);
+        if (results_combine(&rs, &job, &total, &bad, &err)) {
+            snprintf(buf, sizeof buf, "!70: task %zu reported error %d", bad, err);
+            (void)!write(fd[1], buf, strlen(buf));
+            _exit(0);
+        }
         int v = wl->verify(&job, &total, why, sizeof why);
         buf[0] = (char)('1' + v);     /* '0' wrong, '1' unknown, '2' verified */
         wl->format(&job, &total, buf + 1, sizeof buf - 1);
