@@ -222,8 +222,8 @@ int bench_job_run(struct bench_job *bj, const struct runner *r, struct bench_sam
     struct rusage u0, u1;
     *oc = (struct outcome){ 0 };
     usage_now(&u0);
-    uint64_t t0 = runner_now_ns();
     results_reset(&bj->rs);
+    uint64_t t0 = runner_now_ns();
     int rc = r->run(&bj->job, &bj->plan, results_slots(&bj->rs), oc);
     uint64_t t1 = runner_now_ns();
     usage_now(&u1);
@@ -296,10 +296,12 @@ struct pool *bench_pool_start(enum pool_kind kind, struct bench_job *bj, int war
     /* Static with one task per worker: each worker populates the slots once (Linux 5.14+). */
     if (warm && pool_map(p, bj->plan.workers, SCHED_STATIC, 0, bench_populate_task, bj, 0, &e))
         goto fail;
-    for (int i = 0; i < warm; i++)
-        if (results_reset(&bj->rs), pool_map(p, bj->job.tasks, bj->plan.schedule, bj->plan.chunk, bench_pool_task, bj,
+    for (int i = 0; i < warm; i++) {
+        results_reset(&bj->rs);
+        if (pool_map(p, bj->job.tasks, bj->plan.schedule, bj->plan.chunk, bench_pool_task, bj,
                      0, &e))
             goto fail;
+    }
     return p;
 fail:
     pool_error_str(&e, kind, why, sizeof why);
