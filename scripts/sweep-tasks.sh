@@ -7,7 +7,8 @@
 #
 # usage: scripts/sweep-tasks.sh RUN_DIR [tiny|quick|default|full]   (scripts/bench.sh calls it)
 # writes RUN_DIR/tasks.csv, RUN_DIR/tasks-rows.csv (parlab's own rows), RUN_DIR/tasks-floor.csv
-# and RUN_DIR/plots/tasks-per-task.{png,svg}
+# RUN_DIR/tasks-waits.csv (many concurrent 100 ms waits on one epoll loop under ulimit -n 1024:
+# a million in the default and full modes, 10^5 in quick, 10^3 in tiny) and RUN_DIR/plots/tasks-per-task.{png,svg}
 # environment: PARLAB (default bin/parlab), PYTHON (default /usr/bin/python3),
 #              PARLAB_SWEEP_PYTHON=0 leaves Python out
 set -euo pipefail
@@ -26,10 +27,10 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 # Largest exponent per runner, and repeats. spawn forks once per task and Python's Pool.map
 # costs tens of microseconds a task: capped so that the sweep stays a few seconds a runner.
 case $mode in
-  tiny)    top=3 spawn_top=2 py_top=2 repeat=1 ;;
-  quick)   top=6 spawn_top=3 py_top=4 repeat=3 ;;
-  full)    top=7 spawn_top=4 py_top=5 repeat=5 ;;
-  default) top=7 spawn_top=3 py_top=5 repeat=3 ;;
+  tiny)    top=3 spawn_top=2 py_top=2 repeat=1 waits=1000 ;;
+  quick)   top=6 spawn_top=3 py_top=4 repeat=3 waits=100000 ;;
+  full)    top=7 spawn_top=4 py_top=5 repeat=5 waits=1000000 ;;
+  default) top=7 spawn_top=3 py_top=5 repeat=3 waits=1000000 ;;
   *) die "mode $mode: tiny, quick, default or full" ;;
 esac
 
@@ -81,6 +82,13 @@ if [ "${PARLAB_SWEEP_PYTHON:-1}" != 0 ] && [ -x "$PYTHON" ] &&
 else
   echo "sweep-tasks: Python's Pool.map left out (no $PYTHON, or PARLAB_SWEEP_PYTHON=0)" >&2
 fi
+
+# Concurrent waits: every task a 100 ms timer on one event loop, with fewer fds than tasks.
+out=$(ulimit -n 1024; "$PARLAB" run -w sleep -r epoll -n "$waits" --io-ms 100 --repeat "$repeat" --format csv) ||
+  die "$waits concurrent waits on one epoll loop failed"
+{ echo "tasks,io_ms,repeat,median_s,min_s,max_s,max_rss_kb"
+  printf '%s,100,%s,%s\n' "$waits" "$repeat" "$(printf '%s\n' "$out" | summarize)"; } > "$run/tasks-waits.csv"
+echo "waits: $(tail -n 1 "$run/tasks-waits.csv")"
 
 # The floor: one fetch_add on a counter that every worker hits, as parlab overhead measures
 # it (its --quick sizes: a few seconds). The tiny mode checks the plumbing only: no floor.
