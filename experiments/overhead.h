@@ -16,6 +16,8 @@ struct ov {
     double omp_task_ns;        /* omp dynamic,1 per-task mean: the dispatch yardstick */
     double thread_task_ns, fork_task_ns, fork_ready_ns;
     double thread_ratio, fork_ratio;  /* against omp: mean of the per-round ratios */
+    double epoll_task_ns;      /* epoll per-task mean */
+    double atomic2_ns;         /* contended fetch_add mean: the floor of a claim counter */
     int wrong;                 /* a run gave a wrong answer */
 };
 

@@ -135,6 +135,7 @@ int ov_section_dispatch(struct ov *o)
     ov_emit(o, "dispatch", o->W, UNIT_NS, NAN, note, "fork pool dynamic chunk 1 per task");
     if (ep) {
         take(o, s_ep, tasks);
+        o->epoll_task_ns = ov_mean(o);
         snprintf(note, sizeof note, "%zu noop tasks, one loop, %s", tasks, sched_name(ep_sched));
         ov_emit(o, "dispatch", 1, UNIT_NS, NAN, note, "epoll loop per task");
     } else {

@@ -277,6 +277,8 @@ int ov_section_sync(struct ov *o)
                  threads == 1 ? "per op, one thread" : "per op as each thread sees it",
                  "%s %s", atomic ? "atomic fetch_add" : "mutex lock+unlock",
                  threads == 1 ? "uncontended" : "contended by 2 threads");
+            if (atomic && threads == 2)
+                o->atomic2_ns = ov_mean(o);
         }
     return 0;
 }

@@ -67,7 +67,7 @@ int bench_job_result(struct bench_job *bj, char *buf, size_t n, char *why, size_
 static void bench_pool_task(void *ctx, uint64_t step, size_t task, unsigned worker)
 {
     struct bench_job *bj = ctx;
-    runner_exec_task(&bj->job, &bj->plan, (unsigned)step, task, worker, bj->slots);
+    runner_exec_task(&bj->job, &bj->plan, (unsigned)step, task, worker, results_slots(&bj->rs));
 }
 
 /*
@@ -81,7 +81,8 @@ static void bench_populate_task(void *ctx, uint64_t unused, size_t task, unsigne
     struct bench_job *bj = ctx;
     (void)unused, (void)task, (void)worker;
     /* Best effort: where the kernel lacks it the warm maps fault the pages in instead. */
-    (void)madvise(bj->slots, bj->slots_len, MADV_POPULATE_WRITE);
+    if (bj->rs.slots)
+        (void)madvise(bj->rs.slots, bj->rs.len, MADV_POPULATE_WRITE);
 }
 
 struct pool *bench_pool_start(enum pool_kind kind, struct bench_job *bj, int warm,
@@ -99,10 +100,12 @@ struct pool *bench_pool_start(enum pool_kind kind, struct bench_job *bj, int war
     /* Static with one task per worker: each worker populates the slots once (Linux 5.14+). */
     if (warm && pool_map(p, bj->plan.workers, SCHED_STATIC, 0, bench_populate_task, bj, 0, &e))
         goto fail;
-    for (int i = 0; i < warm; i++)
+    for (int i = 0; i < warm; i++) {
+        results_reset(&bj->rs);
         if (pool_map(p, bj->job.tasks, bj->plan.schedule, bj->plan.chunk, bench_pool_task, bj,
                      0, &e))
             goto fail;
+    }
     return p;
 fail:
     pool_error_str(&e, kind, why, sizeof why);
@@ -115,6 +118,7 @@ int bench_pool_time(struct pool *p, struct bench_job *bj, double *ns, struct out
 {
     struct pool_error e;
     char why[200];
+    results_reset(&bj->rs);
     uint64_t t0 = runner_now_ns();
     if (pool_map(p, bj->job.tasks, bj->plan.schedule, bj->plan.chunk, bench_pool_task, bj, 0,
                  &e)) {

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include "harness.h"
+#include "results.h"
 #include "parse.h"
 #include "../lib/pool.h"
 

@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include "../runners/runner.h"
+#include "results.h"
 
 #define PARLAB_VERSION "0.1.0"
 
@@ -80,9 +81,10 @@ int job_combine(const struct job *job, const struct partial *slots, struct parti
  */
 struct job_ctx {
     struct job job;
-    struct plan plan;            /* plan.trace and plan.watch are owned here */
-    struct partial *slots;
-    size_t slots_len, trace_len, watch_len;
+    struct plan plan;            /* plan.trace, plan.watch and plan.fold are owned here */
+    struct results rs;           /* a slot per task, or a fold per worker (results.h) */
+    int rs_open;
+    size_t trace_len, watch_len;
     unsigned watchers;           /* task watch slots: the harness's timeout watchdog */
     int set_up;
 };
@@ -103,7 +105,8 @@ struct job_result {
     long bad_task;               /* the task that reported an error, or -1 */
 };
 
-/* Copy job and plan (trace/watch pointers ignored), set up, and allocate the slots, a
+/* Copy job and plan (trace/watch/fold pointers ignored), set up, and allocate the results
+ * (folded per worker where the workload's combine allows it: results.h), a
  * trace buffer when trace is set, and `watchers` watch slots (0: none). 0, or -errno with
  * oc filled and nothing left to close. */
 int job_open(struct job_ctx *c, const struct job *job, const struct plan *plan, int trace,

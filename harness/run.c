@@ -13,10 +13,13 @@
 #include <unistd.h>
 
 #include "harness.h"
+#include "results.h"
 #include "parse.h"
 
 #define MAX_WORKERS 4096u
-#define MAX_TASKS (1u << 22)     /* 4M tasks: 256 MiB of result slots */
+/* 16M tasks: folded results take a few lines per worker; a workload that needs a slot
+ * per task would take 1 GiB (and says so when mmap refuses). */
+#define MAX_TASKS (1u << 24)
 #define MAX_STEPS 100000u
 #define MAX_REPEAT 10000u
 #define MAX_TRACE_ROWS (1u << 24) /* 512 MiB of trace records */
@@ -314,6 +317,7 @@ int job_open(struct job_ctx *c, const struct job *job, const struct plan *plan, 
     c->plan = *plan;
     c->plan.trace = NULL;
     c->plan.watch = NULL;
+    c->plan.fold = NULL;
     errno = 0;
     if (wl->setup && wl->setup(&c->job)) {
         e = errno ? -errno : -EINVAL;
@@ -322,12 +326,11 @@ int job_open(struct job_ctx *c, const struct job *job, const struct plan *plan, 
         return e;
     }
     c->set_up = 1;
-    c->slots_len = c->job.tasks * sizeof(struct partial);
-    if (!(c->slots = job_shared_alloc(c->slots_len))) {
-        e = -errno;
-        outcome_fail(oc, PARLAB_EXIT_OS, "mmap of the result slots: %s", strerror(errno));
+    if ((e = results_open(&c->rs, &c->job, &c->plan, RESULTS_AUTO))) {
+        outcome_fail(oc, PARLAB_EXIT_OS, "mmap of the results: %s", strerror(-e));
         goto err;
     }
+    c->rs_open = 1;
     if (trace) {
         c->trace_len = c->job.tasks * c->job.steps * sizeof(struct trace_rec);
         if (!(c->plan.trace = job_shared_alloc(c->trace_len))) {
@@ -363,9 +366,10 @@ int job_exec(struct job_ctx *c, const struct runner *r, struct job_sample *smp,
     *oc = (struct outcome){ 0 };
     if (c->watchers && (e = guard_watch_start(&c->plan, c->watchers)) != 0)
         return outcome_fail(oc, PARLAB_EXIT_OS, "task-timeout watchdog: %s", strerror(-e));
+    results_reset(&c->rs);   /* before the clock: folds start empty */
     usage_now(&u0);
     uint64_t t0 = runner_now_ns();
-    int rc = r->run(&c->job, &c->plan, c->slots, oc);
+    int rc = r->run(&c->job, &c->plan, results_slots(&c->rs), oc);
     uint64_t t1 = runner_now_ns();
     usage_now(&u1);
     if (c->watchers)
@@ -393,12 +397,13 @@ int job_answer(struct job_ctx *c, struct job_result *res, struct outcome *oc)
     const struct workload *wl = c->job.wl;
     struct partial total;
     size_t bad;
+    int err;
 
     memset(res, 0, sizeof *res);
-    if (job_combine(&c->job, c->slots, &total, &bad)) {
+    if (results_combine(&c->rs, &c->job, &total, &bad, &err)) {
         res->bad_task = (long)bad;
         return outcome_fail(oc, PARLAB_EXIT_SOFTWARE, "task %zu reported error %d (%s)", bad,
-                            c->slots[bad].err, strerror(c->slots[bad].err));
+                            err, strerror(err));
     }
     res->bad_task = -1;
     wl->format(&c->job, &total, res->result, sizeof res->result);
@@ -414,10 +419,11 @@ void job_close(struct job_ctx *c)
 {
     job_shared_free(c->plan.watch, c->watch_len);
     job_shared_free(c->plan.trace, c->trace_len);
-    job_shared_free(c->slots, c->slots_len);
+    if (c->rs_open)
+        results_close(&c->rs, &c->plan);
+    c->rs_open = 0;
     c->plan.watch = NULL;
     c->plan.trace = NULL;
-    c->slots = NULL;
     c->watchers = 0;
     if (c->set_up && c->job.wl->teardown)
         c->job.wl->teardown(&c->job);

@@ -16,8 +16,10 @@
  *   2. run the callbacks deferred before this iteration began (FIFO);
  *   3. poll the fds (timeout 0 if deferred work is waiting, else until the next event),
  *      and run the callback of each ready fd.
- * Timers sit in a binary min-heap. The earliest deadline arms a single timerfd in the
- * epoll set, with nanosecond precision, so 10,000 pending timers cost one fd.
+ * Timers sit in sorted FIFO lanes (timers of one delay: O(1) to add, cancel and run) and
+ * a binary min-heap for the rest, so any mix of delays is right and a million equal waits
+ * are cheap. The earliest deadline arms a single timerfd in the epoll set, with
+ * nanosecond precision, so a million pending timers cost one fd.
  */
 
 struct loop;
@@ -84,7 +86,8 @@ int loop_run(struct loop *loop);
 /* Make loop_run() return 1 after the callback that calls this returns. */
 void loop_stop(struct loop *loop);
 
-/* The loop's clock, CLOCK_MONOTONIC in ns (the same clock as runner_now_ns). */
+/* The loop's clock, CLOCK_MONOTONIC in ns (the same clock as runner_now_ns), as read at
+ * the start of the last iteration that had timers pending, or after the last poll. */
 uint64_t loop_now(const struct loop *loop);
 
 /* How many fds are watched and timers pending (for tests and bookkeeping). */

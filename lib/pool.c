@@ -72,17 +72,33 @@ struct pool {
 static __thread struct pool *tl_pool;
 static __thread int tl_worker = -1;
 
-static void run_range(struct pool *p, struct pool_worker *me, unsigned w, size_t lo,
+/* The current map as a worker reads it once (the parent does not change it while the
+ * map runs): locals, so that each task does not reload them from shared memory after
+ * calling out. */
+struct map_view {
+    pool_task_fn fn;
+    void *ctx;
+    uint64_t arg;
+};
+
+static void run_range(const struct map_view *m, struct pool_worker *me, unsigned w, size_t lo,
                       size_t hi, int timed)
 {
-    struct pool_shm *s = p->shm;
+    pool_task_fn fn = m->fn;
+    void *ctx = m->ctx;
+    uint64_t arg = m->arg;
+    if (!timed) {
+        for (size_t i = lo; i < hi; i++) {
+            atomic_store_explicit(&me->cur_task, (long)i, memory_order_relaxed);
+            fn(ctx, arg, i, w);
+        }
+        return;
+    }
     for (size_t i = lo; i < hi; i++) {
         /* The start time first: the parent reads the task (acquire), then its start. */
-        if (timed)
-            atomic_store_explicit(&me->task_start_ns, runner_now_ns(), memory_order_relaxed);
-        atomic_store_explicit(&me->cur_task, (long)i, timed ? memory_order_release
-                                                            : memory_order_relaxed);
-        s->fn(s->ctx, s->arg, i, w);
+        atomic_store_explicit(&me->task_start_ns, runner_now_ns(), memory_order_relaxed);
+        atomic_store_explicit(&me->cur_task, (long)i, memory_order_release);
+        fn(ctx, arg, i, w);
     }
 }
 
@@ -92,6 +108,7 @@ static void run_batch(struct pool *p, unsigned w)
 {
     struct pool_shm *s = p->shm;
     struct pool_worker *me = &s->w[w];
+    const struct map_view m = { s->fn, s->ctx, s->arg };
     size_t n = s->n, chunk = s->chunk;
     unsigned W = p->workers;
     int timed = (int)atomic_load_explicit(&s->timed, memory_order_relaxed);
@@ -100,11 +117,11 @@ static void run_batch(struct pool *p, unsigned w)
         if (chunk == 0) {
             size_t lo, hi;
             sched_static_block(n, W, w, &lo, &hi);
-            run_range(p, me, w, lo, hi, timed);
+            run_range(&m, me, w, lo, hi, timed);
         } else {
             for (size_t lo = (size_t)w * chunk; lo < n; lo += (size_t)W * chunk) {
                 size_t hi = lo + chunk < n ? lo + chunk : n;
-                run_range(p, me, w, lo, hi, timed);
+                run_range(&m, me, w, lo, hi, timed);
             }
         }
     } else if (s->sched == SCHED_DYNAMIC) {
@@ -115,7 +132,7 @@ static void run_batch(struct pool *p, unsigned w)
             if (lo >= n)
                 break;
             size_t hi = lo + chunk < n ? lo + chunk : n;
-            run_range(p, me, w, lo, hi, timed);
+            run_range(&m, me, w, lo, hi, timed);
         }
     } else { /* guided: chunks shrink with the work left, never below `chunk` */
         if (chunk == 0)
@@ -131,7 +148,7 @@ static void run_batch(struct pool *p, unsigned w)
                                                        memory_order_relaxed,
                                                        memory_order_relaxed))
                 continue;
-            run_range(p, me, w, lo, lo + q, timed);
+            run_range(&m, me, w, lo, lo + q, timed);
             lo = atomic_load_explicit(&s->next, memory_order_relaxed);
         }
     }

@@ -151,14 +151,18 @@ void runner_exec_task(const struct job *job, const struct plan *plan, unsigned s
         atomic_store_explicit(&plan->watch[worker].start_ns, runner_now_ns(), memory_order_relaxed);
         atomic_store_explicit(&plan->watch[worker].task, (long)task, memory_order_release);
     }
+    /* Folding: the partial lives on this worker's stack, a line no other worker writes. */
+    struct partial mine, *out = plan->fold ? &mine : &slots[task];
     if (planted && plan->inject != INJECT_ERROR)
-        plant_fault(plan->inject, &slots[task]);
+        plant_fault(plan->inject, out);
     if (planted && plan->inject == INJECT_DROP)
-        slots[task] = (struct partial){ 0 };
+        *out = (struct partial){ 0 };
     else
-        job->wl->run_task(job, step, task, &slots[task]);
+        job->wl->run_task(job, step, task, out);
     if (planted && plan->inject == INJECT_ERROR)
-        plant_fault(plan->inject, &slots[task]);
+        plant_fault(plan->inject, out);
+    if (plan->fold)
+        runner_task_done(job, plan, step, task, worker, out);
     runner_current_task = -1;
     if (plan->watch)
         atomic_store_explicit(&plan->watch[worker].task, -1, memory_order_release);
@@ -178,6 +182,20 @@ void runner_child_setup(pid_t parent)
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)    /* the parent died before prctl took effect */
         _exit(1);
+}
+
+void runner_task_done(const struct job *job, const struct plan *plan, unsigned step,
+                      size_t task, unsigned worker, const struct partial *p)
+{
+    if (!plan->fold || step + 1 != job->steps)
+        return;
+    struct task_fold *f = &plan->fold[worker];
+    /* A worker claims its tasks in rising order, so its first error is its lowest. */
+    if (p->err && task < f->err_task) {
+        f->err_task = task;
+        f->err = p->err;
+    }
+    job->wl->combine(&f->acc, p);
 }
 
 pid_t runner_fork_worker(void)

@@ -38,6 +38,9 @@
 /* MONITOR_NS (runner.h): how often the first loop looks for ended loop processes that no
  * pidfd reports (when pidfd_open failed, e.g. out of fds under a low ulimit -n). */
 
+/* Claims of async tasks one feed callback makes before the loop polls again. */
+#define FEED_CLAIMS 256u
+
 /* What one loop publishes about itself: a cache line each, so loops never share one. */
 struct ep_slot {
     alignas(PARLAB_CACHELINE) _Atomic long cur_task;  /* task whose callback runs, or -1 */
@@ -67,12 +70,12 @@ struct ep_child {
 
 struct ep_run;
 
-/* One async task between start_task and its last resume_task. */
+/* One async task between start_task and its last resume_task: 32 bytes, since a loop
+ * may hold a million of them. Its index in r->tasks is the task; its start time goes
+ * straight into its trace row, its timeout timer into r->overdue, and what it wrote
+ * before it waited into r->kept. */
 struct ep_task {
     struct ep_run *r;
-    size_t task;
-    uint64_t t0;
-    uint64_t overdue_id;     /* the task-timeout timer, or 0 */
     struct task_io io;
 };
 
@@ -94,6 +97,9 @@ struct ep_run {
     int fed;                 /* no more claims this step */
     size_t pending;          /* async tasks waiting */
     struct ep_task *tasks;   /* async: indexed by task */
+    uint64_t *overdue;       /* async with --task-timeout: each task's timeout timer */
+    struct partial **kept;   /* under plan->fold, made on first use: per task, what it
+                                wrote before it waited (timers write nothing: NULL) */
 
     /* the coordinator only (k == 0 and L > 1) */
     struct ep_child *kids;   /* kids[1..L-1] */
@@ -191,32 +197,82 @@ static int planted(const struct ep_run *r, size_t task)
 
 static void async_wait(struct ep_run *r, struct ep_task *et);
 
-static void async_done(struct ep_run *r, struct ep_task *et)
+static size_t task_of(const struct ep_task *et)
 {
-    if (planted(r, et->task) && r->plan->inject == INJECT_ERROR)
-        r->slots[et->task].err = 5;   /* EIO, as runner_exec_task plants it */
+    return (size_t)(et - et->r->tasks);
+}
+
+static struct trace_rec *trace_of(const struct ep_run *r, size_t t)
+{
+    return &r->plan->trace[(size_t)r->step * r->job->tasks + t];
+}
+
+/* The partial an async task writes: its slot; or, under plan->fold, one on this stack
+ * holding what the task wrote before it last waited (zero at its start). */
+static struct partial *task_out(struct ep_run *r, size_t t, struct partial *mine)
+{
+    if (!r->plan->fold)
+        return &r->slots[t];
+    *mine = r->kept && r->kept[t] ? *r->kept[t] : (struct partial){ 0 };
+    return mine;
+}
+
+static int partial_is_zero(const struct partial *p)
+{
+    uint64_t v;
+    memcpy(&v, &p->value, sizeof v);   /* -0.0 is not zero here */
+    return !p->sum && !p->count && !v && !p->hash && !p->err;
+}
+
+/* Under plan->fold, keep what a task that now waits has written: most (timers) write
+ * nothing before they wait and keep nothing. 0 or -ENOMEM. */
+static int task_keep(struct ep_run *r, size_t t, const struct partial *out)
+{
+    if (!r->plan->fold || ((!r->kept || !r->kept[t]) && partial_is_zero(out)))
+        return 0;
+    if (!r->kept && !(r->kept = calloc(r->job->tasks, sizeof *r->kept)))
+        return -ENOMEM;
+    if (!r->kept[t] && !(r->kept[t] = aligned_alloc(PARLAB_CACHELINE, sizeof **r->kept)))
+        return -ENOMEM;
+    *r->kept[t] = *out;
+    return 0;
+}
+
+static void async_done(struct ep_run *r, size_t t, struct partial *out)
+{
+    if (planted(r, t) && r->plan->inject == INJECT_ERROR)
+        out->err = 5;   /* EIO, as runner_exec_task plants it */
+    runner_task_done(r->job, r->plan, r->step, t, r->k, out);
+    if (r->kept) {
+        free(r->kept[t]);
+        r->kept[t] = NULL;
+    }
     if (r->plan->trace) {
-        struct trace_rec *tr = &r->plan->trace[(size_t)r->step * r->job->tasks + et->task];
-        *tr = (struct trace_rec){ .task = (uint32_t)et->task, .worker = r->k,
-                                  .step = r->step, .start_ns = et->t0,
-                                  .end_ns = runner_now_ns() };
+        struct trace_rec *tr = trace_of(r, t);
+        *tr = (struct trace_rec){ .task = (uint32_t)t, .worker = r->k, .step = r->step,
+                                  .start_ns = tr->start_ns, .end_ns = runner_now_ns() };
     }
 }
 
 static void async_resume(struct ep_task *et)
 {
     struct ep_run *r = et->r;
-    set_current(r, (long)et->task);
-    int st = r->job->wl->resume_task(r->job, r->step, et->task, &et->io, &r->slots[et->task]);
+    size_t t = task_of(et);
+    struct partial mine, *out = task_out(r, t, &mine);
+    set_current(r, (long)t);
+    int st = r->job->wl->resume_task(r->job, r->step, t, &et->io, out);
     set_current(r, -1);
     if (st == TASK_WAIT) {
-        async_wait(r, et);
+        if (task_keep(r, t, out))
+            ep_fail(r, PARLAB_EXIT_OS, "task %zu: out of memory", t);
+        else
+            async_wait(r, et);
         return;
     }
-    if (et->overdue_id)
-        loop_cancel_timer(r->loop, et->overdue_id);
+    if (r->overdue && r->overdue[t])
+        loop_cancel_timer(r->loop, r->overdue[t]);
     r->pending--;
-    async_done(r, et);
+    async_done(r, t, out);
     step_check(r);
 }
 
@@ -239,7 +295,7 @@ static void on_task_overdue(struct loop *loop, uint64_t id, void *arg)
     (void)loop, (void)id;
     ep_fail(et->r, PARLAB_EXIT_SOFTWARE,
             "task %zu (event loop %u, pid %ld) ran past the %g s task timeout waiting on %s",
-            et->task, et->r->k, (long)getpid(), et->r->plan->task_timeout_s,
+            task_of(et), et->r->k, (long)getpid(), et->r->plan->task_timeout_s,
             et->io.fd >= 0 ? "an fd" : "a timer");
 }
 
@@ -248,10 +304,10 @@ static void async_wait(struct ep_run *r, struct ep_task *et)
     if (et->io.fd >= 0) {
         int e = loop_watch_fd(r->loop, et->io.fd, LOOP_READABLE, on_task_fd, et);
         if (e)
-            ep_fail(r, PARLAB_EXIT_OS, "task %zu: cannot watch fd %d: %s", et->task, et->io.fd,
+            ep_fail(r, PARLAB_EXIT_OS, "task %zu: cannot watch fd %d: %s", task_of(et), et->io.fd,
                     strerror(-e));
     } else if (!loop_add_timer(r->loop, et->io.delay_ns, on_task_timer, et)) {
-        ep_fail(r, PARLAB_EXIT_OS, "task %zu: cannot add a timer: %s", et->task,
+        ep_fail(r, PARLAB_EXIT_OS, "task %zu: cannot add a timer: %s", task_of(et),
                 strerror(errno));
     }
 }
@@ -269,18 +325,25 @@ static void async_start(struct ep_run *r, size_t t)
         return;
     }
     struct ep_task *et = &r->tasks[t];
-    *et = (struct ep_task){ .r = r, .task = t, .t0 = runner_now_ns(), .io = { .fd = -1 } };
+    *et = (struct ep_task){ .r = r, .io = { .fd = -1 } };
+    if (r->plan->trace)
+        trace_of(r, t)->start_ns = runner_now_ns();
+    struct partial mine, *out = task_out(r, t, &mine);
     set_current(r, (long)t);
-    int st = job->wl->start_task(job, r->step, t, &et->io, &r->slots[t]);
+    int st = job->wl->start_task(job, r->step, t, &et->io, out);
     set_current(r, -1);
     if (st != TASK_WAIT) {
-        async_done(r, et);
+        async_done(r, t, out);
+        return;
+    }
+    if (task_keep(r, t, out)) {
+        ep_fail(r, PARLAB_EXIT_OS, "task %zu: out of memory", t);
         return;
     }
     r->pending++;
-    if (r->plan->task_timeout_s > 0) {
-        et->overdue_id = loop_add_timer(r->loop, timeout_ns(r->plan), on_task_overdue, et);
-        if (!et->overdue_id) {
+    if (r->overdue) {
+        r->overdue[t] = loop_add_timer(r->loop, timeout_ns(r->plan), on_task_overdue, et);
+        if (!r->overdue[t]) {
             ep_fail(r, PARLAB_EXIT_OS, "task %zu: cannot add a timer: %s", t, strerror(errno));
             return;
         }
@@ -301,9 +364,16 @@ static void feed(struct loop *loop, void *arg)
         return;
     }
     if (r->async) {
-        /* Every task of the claim starts now and waits in the loop. */
-        while (r->cur < r->hi && !r->failed)
-            async_start(r, r->cur++);
+        /* Every task of the claim starts now and waits in the loop. Starting one is
+         * short, so one feed makes up to FEED_CLAIMS claims (each still of the schedule's
+         * chunk) before the loop polls again: a loop iteration per task would cost more
+         * than the task. */
+        for (unsigned c = 0; !r->failed; ) {
+            while (r->cur < r->hi && !r->failed)
+                async_start(r, r->cur++);
+            if (++c == FEED_CLAIMS || r->failed || !claim(r, &r->cur, &r->hi))
+                break;
+        }
     } else {
         /* One CPU task per callback, run to completion: the loop polls its fds and
          * timers between tasks, but the task itself blocks the loop while it runs.
@@ -576,7 +646,9 @@ static int epoll_run(struct job *job, const struct plan *plan, struct partial *s
     for (unsigned k = 0; k < L; k++)
         atomic_store(&r.shm->slot[k].cur_task, -1);
     atomic_store(&r.shm->released, 1);   /* step 0 may start at once */
-    if (r.async && !(r.tasks = calloc(job->tasks, sizeof *r.tasks))) {
+    if (r.async && (!(r.tasks = calloc(job->tasks, sizeof *r.tasks)) ||
+                    (plan->task_timeout_s > 0 &&
+                     !(r.overdue = calloc(job->tasks, sizeof *r.overdue))))) {
         rc = outcome_fail(out, PARLAB_EXIT_OS, "epoll: out of memory for %zu tasks", job->tasks);
         goto out;
     }
@@ -627,7 +699,11 @@ out:
     if (r.evfd >= 0)
         close(r.evfd);
     free(r.kids);
+    for (size_t t = 0; r.kept && t < job->tasks; t++)
+        free(r.kept[t]);   /* what tasks that never finished kept */
+    free(r.kept);
     free(r.tasks);
+    free(r.overdue);
     job_shared_free(r.shm, shm_len);
     return rc;
 }

@@ -504,6 +504,22 @@ static void free_args(char **args, int n)
 static int mpi_run(struct job *job, const struct plan *plan, struct partial *slots,
                    struct outcome *out)
 {
+    if (plan->fold) {
+        /* The ranks gather a slot per task to rank 0; fold them here, in task order, as
+         * the pools fold theirs per worker. */
+        struct plan p = *plan;
+        size_t len = job->tasks * sizeof *slots;
+        struct partial *tmp = job_shared_alloc(len);
+        if (!tmp)
+            return outcome_fail(out, PARLAB_EXIT_OS, "mmap of %zu result slots: %s",
+                                job->tasks, strerror(errno));
+        p.fold = NULL;
+        int rc = mpi_run(job, &p, tmp, out);
+        for (size_t t = 0; !rc && t < job->tasks; t++)
+            runner_task_done(job, plan, job->steps - 1, t, 0, &tmp[t]);
+        job_shared_free(tmp, len);
+        return rc;
+    }
     if (runner_mpi_world_run)
         return runner_mpi_world_run(job, plan, slots, out);
 

@@ -40,6 +40,21 @@ struct plan {
     size_t inject_task;
     struct task_watch *watch; /* NULL, or one per worker in shared memory (the harness
                                  watches tasks for runners without RUNNER_OWN_TIMEOUT) */
+    struct task_fold *fold;   /* NULL: task i writes slots[i]. Else one per worker (and per
+                                 loop) in shared memory: see struct task_fold */
+};
+
+/*
+ * A worker's fold of the partials of the tasks it ran in the last step, for workloads
+ * whose combine is WL_COMBINE_ANY_ORDER. Then a task writes a partial on its worker's
+ * stack and runner_task_done() combines it into the worker's own fold, so the result
+ * memory is a few lines per worker instead of a slot per task, and no two workers ever
+ * write one line. The harness zeroes the folds before each run (err_task = SIZE_MAX).
+ */
+struct task_fold {
+    struct partial acc;       /* the fold (struct partial is a cache line on its own) */
+    size_t err_task;          /* the lowest task of this worker that reported an error */
+    int err;                  /* and its error */
 };
 
 /* A worker's current task, for watchdogs: written by runner_exec_task when plan->watch
@@ -77,7 +92,9 @@ struct runner {
     /*
      * Run every step of `job`, each step a map over all tasks with a barrier after it,
      * writing task i's partial into slots[i] (slots live in shared memory; run_task
-     * overwrites its slot whole, so a step needs no reset). Returns 0, or fills `out` (code and message) and returns -1.
+     * overwrites its slot whole, so a step needs no reset), or, when plan->fold is set
+     * (slots is then NULL), into a partial of the worker's own that runner_task_done()
+     * folds. Returns 0, or fills `out` (code and message) and returns -1.
      * Called in the parent; must leave no child, thread or mapping behind.
      */
     int (*run)(struct job *job, const struct plan *plan, struct partial *slots,
@@ -104,6 +121,11 @@ const struct runner *runner_find(const char *name);
 #define OMP_ORDER_RELEASE(token) ((void)(token))
 #define OMP_ORDER_ACQUIRE(token) ((void)(token))
 #endif
+
+/* Record task `task`'s finished partial *p under plan->fold (a no-op without one, or
+ * before the last step): combine it into worker w's fold. The worker's own thread only. */
+void runner_task_done(const struct job *job, const struct plan *plan, unsigned step,
+                      size_t task, unsigned worker, const struct partial *p);
 
 /* CLOCK_MONOTONIC in ns: one clock that every worker, thread or process, shares. */
 uint64_t runner_now_ns(void);

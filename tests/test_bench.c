@@ -530,6 +530,8 @@ static void test_tiny_sweep_plots(void)
     check_png(path);
     snprintf(path, sizeof path, "%s/plots/timeline-primes.png", latest);
     check_png(path);
+    snprintf(path, sizeof path, "%s/plots/tasks-per-task.png", latest);
+    check_png(path);
     snprintf(path, sizeof path, "%s/plots/timeline-primes.svg", latest);
     char *svg = slurp(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
@@ -562,7 +564,7 @@ static void test_tiny_sweep_report(void)
         pngs += strstr(name, ".png") != NULL;
     }
     pclose(ls);
-    CU_ASSERT_EQUAL(pngs, (int)NWL * 3 + 2);
+    CU_ASSERT_EQUAL(pngs, (int)NWL * 3 + 3);   /* + sleep, timeline, task count */
     int svgs = 0;
     for (const char *p = html; (p = strstr(p, "<svg")); p++)
         svgs++;

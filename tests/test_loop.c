@@ -15,6 +15,7 @@
 #include "util.h"
 #include "../lib/loop.h"
 #include "../runners/runner.h"
+#include "../harness/results.h"
 
 /* Every test body runs in a forked child under alarm(), since a broken loop hangs rather
  * than fails; CHECK reports the first false condition on stderr and exits 1. */
@@ -170,6 +171,177 @@ static void body_many_timers(void)
 static void test_many_timers(void)
 {
     CU_ASSERT(in_child(body_many_timers, 20));
+}
+
+/* ---- random delays, cancellations and timers added from callbacks ---- */
+
+/*
+ * Timers of a few repeated delays (which share lanes) and of random ones (which overflow
+ * to the heap), some cancelled before the run, some cancelled by other timers' callbacks,
+ * and more added from callbacks. Each must fire once, never early and in deadline order
+ * (ties in the order added), unless it was cancelled: then never.
+ */
+enum { RT_FIRST = 6000, RT_MAX = 12000 };
+
+struct rtest;
+
+struct rtimer {
+    struct rtest *r;
+    uint64_t lo, hi;          /* its deadline lies in [lo, hi]: the clock around the add */
+    uint64_t id, seq;         /* seq: the order added */
+    int state;                /* 0 pending, 1 fired, 2 cancelled */
+};
+
+struct rtest {
+    struct rtimer t[RT_MAX];
+    unsigned n, fired, cancelled, out_of_order, early, twice;
+    uint64_t max_lo;           /* the latest earliest-possible deadline fired so far */
+    uint64_t rng;
+};
+
+static uint64_t rt_rand(struct rtest *r)
+{
+    r->rng ^= r->rng << 13;   /* xorshift64: reproducible */
+    r->rng ^= r->rng >> 7;
+    r->rng ^= r->rng << 17;
+    return r->rng;
+}
+
+static void on_rtimer(struct loop *l, uint64_t id, void *arg);
+
+static uint64_t rt_delay(struct rtest *r)
+{
+    static const uint64_t fixed_us[] = { 0, 1000, 3000, 3000, 7000, 20000 };
+    uint64_t x = rt_rand(r);
+    if (x % 3)                                  /* two in three: a repeated delay */
+        return fixed_us[(x >> 8) % 6] * 1000u;
+    return (x >> 16) % 30000000u;               /* else any delay up to 30 ms */
+}
+
+static void rt_add(struct loop *l, struct rtest *r)
+{
+    if (r->n == RT_MAX)
+        return;
+    struct rtimer *t = &r->t[r->n];
+    uint64_t d = rt_delay(r);
+    t->r = r;
+    t->seq = r->n++;
+    t->lo = runner_now_ns() + d;
+    t->id = loop_add_timer(l, d, on_rtimer, t);
+    t->hi = runner_now_ns() + d;
+    CHECK(t->id != 0);
+}
+
+static void rt_cancel_one(struct loop *l, struct rtest *r)
+{
+    struct rtimer *t = &r->t[rt_rand(r) % r->n];
+    int rc = loop_cancel_timer(l, t->id);
+    CHECK(rc == (t->state == 0 ? 0 : -ENOENT));   /* a fired or cancelled id is stale */
+    if (rc == 0) {
+        t->state = 2;
+        r->cancelled++;
+    }
+}
+
+static void on_rtimer(struct loop *l, uint64_t id, void *arg)
+{
+    struct rtimer *t = arg;
+    struct rtest *r = t->r;
+    uint64_t now = runner_now_ns();
+    CHECK(t->id == id);
+    CHECK(t->state != 2);                       /* a cancelled timer never fires */
+    if (t->state)
+        r->twice++;
+    t->state = 1;
+    r->fired++;
+    if (now < t->lo)
+        r->early++;
+    /* Deadline order: nothing fired before it had a deadline surely after its own. */
+    if (t->hi < r->max_lo)
+        r->out_of_order++;
+    if (t->lo > r->max_lo)
+        r->max_lo = t->lo;
+    uint64_t x = rt_rand(r);
+    if (x % 4 == 0)
+        rt_add(l, r);                           /* a timer added from a callback */
+    if (x % 8 == 1)
+        rt_add(l, r);
+    if (x % 5 == 2)
+        rt_cancel_one(l, r);                    /* a pending (or finished) one, cancelled */
+}
+
+static void body_random_timers(void)
+{
+    static struct rtest r;
+    r = (struct rtest){ .rng = 0x9e3779b97f4a7c15u };
+    struct loop *l;
+    CHECK(loop_open(&l) == 0);
+    for (unsigned i = 0; i < RT_FIRST; i++)
+        rt_add(l, &r);
+    for (unsigned i = 0; i < RT_FIRST / 10; i++)
+        rt_cancel_one(l, &r);
+    CHECK(loop_timer_count(l) == r.n - r.cancelled);
+    CHECK(loop_run(l) == 0);
+    CHECK(r.n > RT_FIRST);                      /* callbacks did add timers */
+    CHECK(r.early == 0);
+    CHECK(r.out_of_order == 0);
+    CHECK(r.twice == 0);
+    CHECK(r.fired + r.cancelled == r.n);        /* every timer fired or was cancelled */
+    for (unsigned i = 0; i < r.n; i++)
+        CHECK(r.t[i].state != 0 && loop_cancel_timer(l, r.t[i].id) == -ENOENT);
+    CHECK(loop_timer_count(l) == 0);
+    loop_destroy(l);
+}
+
+static void test_random_timers(void)
+{
+    CU_ASSERT(in_child(body_random_timers, 30));
+}
+
+/* Equal delays are FIFO: timers of one delay added in a row fire in the order added, even
+ * with other delays in between and some of them cancelled. */
+static struct {
+    unsigned order[64], n;
+} fifo;
+static char fifo_arg[64];   /* timer i's arg is &fifo_arg[i] */
+
+static void on_fifo_tag(struct loop *l, uint64_t id, void *arg)
+{
+    (void)l, (void)id;
+    fifo.order[fifo.n++] = (unsigned)((char *)arg - fifo_arg);
+}
+
+static void body_fifo_ties(void)
+{
+    struct loop *l;
+    uint64_t ids[64];
+    CHECK(loop_open(&l) == 0);
+    fifo.n = 0;
+    /* 48 timers: even ones 4 ms, odd ones of 12 other delays (more than the lanes) */
+    for (unsigned i = 0; i < 48; i++) {
+        uint64_t d = i % 2 ? (uint64_t)(1 + (i / 2) % 12) * 250000u : 4000000u;
+        ids[i] = loop_add_timer(l, d, on_fifo_tag, &fifo_arg[i]);
+        CHECK(ids[i] != 0);
+    }
+    CHECK(loop_cancel_timer(l, ids[10]) == 0);
+    CHECK(loop_cancel_timer(l, ids[11]) == 0);
+    CHECK(loop_run(l) == 0);
+    CHECK(fifo.n == 46);
+    int last_even = -1;
+    for (unsigned k = 0; k < fifo.n; k++) {
+        unsigned i = fifo.order[k];
+        CHECK(i != 10 && i != 11);
+        if (i % 2 == 0) {
+            CHECK((int)i > last_even);         /* the 4 ms ones in the order added */
+            last_even = (int)i;
+        }
+    }
+    loop_destroy(l);
+}
+
+static void test_fifo_ties(void)
+{
+    CU_ASSERT(in_child(body_fifo_ties, 10));
 }
 
 /* ---- fd watches ---- */
@@ -496,6 +668,41 @@ static const struct workload wl_pipes = {
     .resume_task = pipe_resume, .combine = wl_combine_add,
 };
 
+/* The same, folded per loop: what a task counts between its waits must be kept for it. */
+static const struct workload wl_pipes_fold = {
+    .name = "pipes", .kind = WL_IO, .run_task = pipe_blocking, .start_task = pipe_start,
+    .resume_task = pipe_resume, .combine = wl_combine_add, .flags = WL_COMBINE_ANY_ORDER,
+};
+
+static void body_fd_waits_folded(void)
+{
+    enum { T = 60 };
+    const struct runner *ep = runner_find("epoll");
+    CHECK(ep != NULL);
+    for (unsigned loops = 1; loops <= 2; loops++) {
+        struct job job = { .wl = &wl_pipes_fold, .size = T, .tasks = T, .steps = 1 };
+        struct plan plan = { .workers = 1, .cores = 1, .schedule = SCHED_DYNAMIC, .chunk = 7,
+                             .loops = loops };
+        struct outcome oc = { 0 };
+        struct results rs;
+        struct partial total;
+        size_t bad;
+        int err;
+        CHECK(results_open(&rs, &job, &plan, RESULTS_AUTO) == 0 && plan.fold != NULL);
+        if (ep->run(&job, &plan, results_slots(&rs), &oc))
+            fprintf(stderr, "\n  epoll run failed: %s", oc.msg);
+        CHECK(oc.code == 0);
+        CHECK(results_combine(&rs, &job, &total, &bad, &err) == 0);
+        CHECK(total.count == 3u * T && total.err == 0);   /* 1 + 1 + 1 across two waits */
+        results_close(&rs, &plan);
+    }
+}
+
+static void test_fd_waits_folded(void)
+{
+    CU_ASSERT(in_child(body_fd_waits_folded, 20));
+}
+
 static void body_fd_waits(void)
 {
     enum { T = 60 };
@@ -553,6 +760,8 @@ static void test_crash_named(void)
 CU_TestInfo tests_loop[] = {
     { "timers fire in deadline order, cancelled ones never", test_timer_order },
     { "10,000 timers on one timerfd under ulimit -n 64", test_many_timers },
+    { "random delays, cancels and timers added from callbacks", test_random_timers },
+    { "timers of one delay fire in the order added", test_fifo_ties },
     { "a watched pipe fd fires once and unwatches", test_pipe_fd },
     { "a deferred callback waits for the next iteration", test_defer },
     { "loop_stop returns 1 and a later run carries on", test_stop },
@@ -560,6 +769,7 @@ CU_TestInfo tests_loop[] = {
     { "static blocks per loop; steps wait for every loop", test_static_blocks_and_steps },
     { "2000 waits of 50 ms overlap on one loop", test_waits_overlap },
     { "tasks waiting on fds resume, re-arm and finish", test_fd_waits },
+    { "folded: what a task wrote before it waited is kept", test_fd_waits_folded },
     { "a crashed loop process is named and reaped", test_crash_named },
     CU_TEST_INFO_NULL,
 };

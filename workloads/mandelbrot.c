@@ -126,6 +126,7 @@ const struct workload wl_mandelbrot = {
     .check_how = MANDEL_RECORDED_HOW,
     .check_for = mandel_check,
     .run_task = mandel_task,
+    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,
     .format = mandel_format,
     .describe = mandel_describe,

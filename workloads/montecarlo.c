@@ -133,6 +133,7 @@ const struct workload wl_montecarlo = {
     .check_how = "N points tested, and within 5 standard errors of pi",
     .check_for = mc_check,
     .run_task = mc_task,
+    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,
     .format = wl_format_count,
     .describe = mc_describe,

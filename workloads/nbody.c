@@ -252,6 +252,7 @@ const struct workload wl_nbody = {
     .check_for = nbody_check,
     .run_task = nbody_task,
     .task_writes = nbody_writes,
+    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,
     .finish = nbody_finish,
     .format = nbody_format,

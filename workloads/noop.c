@@ -20,6 +20,7 @@ const struct workload wl_noop = {
     .check = "task-count",
     .check_how = "every task ran exactly once",
     .run_task = noop_task,
+    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,
     .format = wl_format_count,
     .verify = wl_verify_task_count,

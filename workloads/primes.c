@@ -141,6 +141,7 @@ const struct workload wl_primes = {
     .check_how = "equal to the published value of pi(N) for this size",
     .check_for = primes_check,
     .run_task = primes_task,
+    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,
     .format = wl_format_count,
     .verify = primes_verify,

@@ -45,6 +45,7 @@ const struct workload wl_sleep = {
     .run_task = sleep_task,
     .start_task = sleep_start,
     .resume_task = sleep_resume,
+    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,
     .format = wl_format_count,
     .verify = wl_verify_task_count,

@@ -65,6 +65,7 @@ const struct workload wl_sumsq = {
     .check = "closed-form",
     .check_how = "equal to the closed form (N-1)N(2N-1)/6",
     .run_task = sumsq_task,
+    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,
     .format = sumsq_format,
     .verify = sumsq_verify,

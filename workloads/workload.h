@@ -10,6 +10,13 @@
 
 enum wl_kind { WL_CPU, WL_IO, WL_NONE };
 
+/* combine() is associative and commutative on every field run_task writes (integer sums,
+ * counts, xor: not floating-point sums), with the zero partial as its identity. Then any
+ * grouping of the partials gives the same bits as the fold in task order, so runners may
+ * fold each worker's partials as they go (struct task_fold) instead of keeping a slot per
+ * task. */
+#define WL_COMBINE_ANY_ORDER 0x1u
+
 /*
  * One task's partial result. Each task owns one slot, padded to a cache line so that
  * neighbouring slots written by different workers never share a line (no false sharing).
@@ -98,6 +105,7 @@ struct workload {
      * at a size in its table, "sieve" elsewhere), with its sentence for people in *how.
      * Optional: without it, `check` and `check_how`. */
     const char *(*check_for)(const struct job *, const char **how);
+    unsigned flags;           /* WL_COMBINE_ANY_ORDER */
 
     /* Parent, before workers start: allocate shared state. 0 or -errno. Optional. */
     int (*setup)(struct job *);

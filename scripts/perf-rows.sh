@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# perf-rows.sh: the three performance figures of parlab, for one binary or for two side by
+# side (say, before and after a change), each measured in turn in one run so that load from
+# elsewhere falls on both alike. Run it on a quiet machine; it prints what it measured.
+#
+#   1. dispatch per noop task, dynamic chunk 1, W = the CPUs, warm: parlab overhead's
+#      dispatch and fetch_add rows (median [min .. max] of 5 samples)
+#   2. the whole command, 2M noop tasks, omp and fork: hyperfine, 10 runs, in turn
+#   3. 1,000,000 concurrent 100 ms waits on one epoll loop under ulimit -n 1024: the run's
+#      wall_s and max_rss_kb over 5 runs, in turn
+#
+# usage: scripts/perf-rows.sh [BINARY [BINARY]]      (default bin/parlab)
+# A binary of an older commit: git archive COMMIT | tar -x -C DIR && make -C DIR
+set -euo pipefail
+export LC_ALL=C
+bins=("$@")
+[ ${#bins[@]} -gt 0 ] || bins=(bin/parlab)
+for b in "${bins[@]}"; do [ -x "$b" ] || { echo "perf-rows: $b is not an executable" >&2; exit 64; }; done
+command -v hyperfine > /dev/null || { echo "perf-rows: hyperfine is missing (scripts/deps.sh bench)" >&2; exit 1; }
+
+echo "# $(uname -n), $(nproc) CPUs, $(uname -r); load: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "## 1. dispatch per noop task (parlab overhead --repeat 5)"
+for b in "${bins[@]}"; do
+  echo "### $b"
+  "$b" overhead --repeat 5 | grep -E '^(dispatch|sync) .*(per task|/ omp|fetch_add)'
+done
+
+echo "## 2. whole command, 2M noop tasks (hyperfine, 10 runs each, in turn)"
+cmds=()
+for b in "${bins[@]}"; do for r in omp fork thread; do cmds+=("$b run -w noop -r $r -n 2M"); done; done
+hyperfine -N --style basic --runs 10 --warmup 2 "${cmds[@]}" 2>&1 | grep -E '^(Benchmark|  Time|  Range)'
+
+echo "## 3. 1,000,000 concurrent 100 ms waits, one epoll loop, ulimit -n 1024 (5 runs each, in turn)"
+for i in 1 2 3 4 5; do
+  for b in "${bins[@]}"; do
+    row=$(ulimit -n 1024; "$b" run -w sleep -r epoll -n 1000000 --io-ms 100 --format csv | tail -n 1)
+    echo "$b,$row"
+  done
+done | awk -F, '{ n[$1]++; w[$1] = w[$1] " " $11; if ($14 > r[$1]) r[$1] = $14; v[$1] = v[$1] " " $18 }
+  END { for (b in n) printf "%s: wall_s%s; max_rss %.1f MiB; verified%s\n", b, w[b], r[b] / 1024, v[b] }'

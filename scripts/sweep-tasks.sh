@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# sweep-tasks.sh: what one task costs as the task count grows. Every runner runs
+# T = 10^2 ... 10^7 noop tasks (and Python's Pool.map with chunksize 1, where python3 can
+# run peers/python); the per-task cost wall_s / T against T on log axes shows where each
+# model's fixed costs (starting workers, the pool, the loop) stop mattering, down to the
+# floor of a claim counter: one contended atomic fetch_add, drawn as a line.
+#
+# usage: scripts/sweep-tasks.sh RUN_DIR [tiny|quick|default|full]   (scripts/bench.sh calls it)
+# writes RUN_DIR/tasks.csv, RUN_DIR/tasks-rows.csv (parlab's own rows), RUN_DIR/tasks-floor.csv
+# RUN_DIR/tasks-waits.csv (many concurrent 100 ms waits on one epoll loop under ulimit -n 1024:
+# a million in the default and full modes, 10^5 in quick, 10^3 in tiny) and RUN_DIR/plots/tasks-per-task.{png,svg}
+# environment: PARLAB (default bin/parlab), PYTHON (default /usr/bin/python3),
+#              PARLAB_SWEEP_PYTHON=0 leaves Python out
+set -euo pipefail
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+run=${1:?usage: scripts/sweep-tasks.sh RUN_DIR [tiny|quick|default|full]}
+mode=${2:-default}
+die() { echo "sweep-tasks: $*" >&2; exit 1; }
+PARLAB=${PARLAB:-$root/bin/parlab}
+PYTHON=${PYTHON:-/usr/bin/python3}
+[ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
+[ -d "$run" ] || die "$run is not a folder"
+
+# Largest exponent per runner, and repeats. spawn forks once per task and Python's Pool.map
+# costs tens of microseconds a task: capped so that the sweep stays a few seconds a runner.
+case $mode in
+  tiny)    top=3 spawn_top=2 py_top=2 repeat=1 waits=1000 ;;
+  quick)   top=6 spawn_top=3 py_top=4 repeat=3 waits=100000 ;;
+  full)    top=7 spawn_top=4 py_top=5 repeat=5 waits=1000000 ;;
+  default) top=7 spawn_top=3 py_top=5 repeat=3 waits=1000000 ;;
+  *) die "mode $mode: tiny, quick, default or full" ;;
+esac
+
+runners=$("$PARLAB" list | awk '/^runners:/ { r = 1; next } /^[^ ]/ { r = 0 } r && NF { print $1 }')
+csv=$run/tasks.csv rows=$run/tasks-rows.csv
+echo "runner,tasks,repeat,median_s,min_s,max_s,per_task_ns,per_task_min_ns,per_task_max_ns,max_rss_kb" > "$csv"
+: > "$rows"
+
+# Median, min and max of column `wall_s` (found by name) over the data rows of a CSV, and
+# the largest max_rss_kb.
+summarize() {
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+           /^#/ || !NF { next }
+           { v[++n] = $c["wall_s"]; if ($c["max_rss_kb"] > rss) rss = $c["max_rss_kb"] }
+           END { if (!n) exit 1
+                 for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j] < v[j - 1]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+                 m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+                 printf "%.9f,%.9f,%.9f,%d\n", m, v[1], v[n], rss }'
+}
+
+point() {  # point LABEL T COMMAND...
+  local label=$1 t=$2 out stats
+  shift 2
+  out=$("$@" --repeat "$repeat" --format csv 2> "$run/tasks-$label-$t.err") ||
+    die "'$*' failed: $(tail -n 3 "$run/tasks-$label-$t.err" | tr '\n' ' ')"
+  rm -f "$run/tasks-$label-$t.err"
+  printf '%s\n' "$out" | awk -v r="$label" -v hdr="$([ -s "$rows" ] && echo 1)" \
+    'NR == 1 { if (!hdr) print "series," $0; next } { print r "," $0 }' >> "$rows"
+  stats=$(printf '%s\n' "$out" | summarize) || die "'$*': no rows"
+  printf '%s,%s,%s,%s\n' "$label" "$t" "$repeat" "$stats" |
+    awk -F, -v OFS=, '{ print $1, $2, $3, $4, $5, $6, $4 / $2 * 1e9, $5 / $2 * 1e9, $6 / $2 * 1e9, $7 }' >> "$csv"
+  printf '%s T=%s: %.1f ns a task\n' "$label" "$t" "$(tail -n 1 "$csv" | cut -d, -f7)"
+}
+
+for r in $runners; do
+  last=$top
+  [ "$r" = spawn ] && last=$spawn_top
+  for ((e = 2; e <= last; e++)); do
+    t=$((10 ** e))
+    point "$r" "$t" "$PARLAB" run -w noop -r "$r" -n "$t"
+  done
+done
+if [ "${PARLAB_SWEEP_PYTHON:-1}" != 0 ] && [ -x "$PYTHON" ] &&
+   "$PYTHON" "$root/peers/python/parlab_py.py" list > /dev/null 2>&1; then
+  for ((e = 2; e <= py_top; e++)); do
+    t=$((10 ** e))
+    point py-pool-map "$t" "$PYTHON" "$root/peers/python/parlab_py.py" run -w noop -r py-pool-map -n "$t" -c 1
+  done
+else
+  echo "sweep-tasks: Python's Pool.map left out (no $PYTHON, or PARLAB_SWEEP_PYTHON=0)" >&2
+fi
+
+# Concurrent waits: every task a 100 ms timer on one event loop, with fewer fds than tasks.
+out=$(ulimit -n 1024; "$PARLAB" run -w sleep -r epoll -n "$waits" --io-ms 100 --repeat "$repeat" --format csv) ||
+  die "$waits concurrent waits on one epoll loop failed"
+{ echo "tasks,io_ms,repeat,median_s,min_s,max_s,max_rss_kb"
+  printf '%s,100,%s,%s\n' "$waits" "$repeat" "$(printf '%s\n' "$out" | summarize)"; } > "$run/tasks-waits.csv"
+echo "waits: $(tail -n 1 "$run/tasks-waits.csv")"
+
+# The floor: one fetch_add on a counter that every worker hits, as parlab overhead measures
+# it (its --quick sizes: a few seconds). The tiny mode checks the plumbing only: no floor.
+floor=0
+if [ "$mode" != tiny ]; then
+  "$PARLAB" overhead --quick --repeat "$((repeat < 3 ? 3 : repeat))" --format csv > "$run/tasks-overhead.csv" ||
+    die "parlab overhead failed"
+  awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print "what,median_ns,min_ns,max_ns"; next }
+       $c["what"] ~ /atomic fetch_add contended/ { print $c["what"], $c["median"], $c["min"], $c["max"]; found = 1 }
+       END { exit !found }' "$run/tasks-overhead.csv" > "$run/tasks-floor.csv" ||
+    die "no contended fetch_add row in parlab overhead's output"
+  floor=$(awk -F, 'NR == 2 { print $2 }' "$run/tasks-floor.csv")
+  echo "floor: contended atomic fetch_add $floor ns"
+else
+  echo "what,median_ns,min_ns,max_ns" > "$run/tasks-floor.csv"   # not measured at tiny sizes
+fi
+
+mkdir -p "$run/plots"
+machine="$(uname -n): $(nproc) CPUs, $(uname -r)"
+[ -s "$run/machine.json" ] &&
+  machine=$(awk -F'"' '/"host"/ { h = $4 } /"cpu_model"/ { c = $4 } END { printf "%s: %s", h, c }' "$run/machine.json")", $(nproc) CPUs"
+names=$(awk -F, 'NR > 1 && !seen[$1]++ { printf "%s%s", s, $1; s = " " }' "$csv")
+gnuplot -c "$here/tasks.gp" "$csv" "$run/plots/tasks-per-task" "$machine" "$floor" "$names"

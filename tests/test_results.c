@@ -1,0 +1,124 @@
+/* test_results.c: folded results (a partial per worker) give the same bits as a slot per
+ * task, under every runner and workload, and name the same failed task. */
+#define _GNU_SOURCE
+#include <CUnit/CUnit.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "../harness/results.h"
+
+/* One run of wl under r with results kept as `mode`: the total (zeroed padding, so that
+ * memcmp compares only fields) and results_combine's return, *bad and *err. Runs in the
+ * calling process: call it from a child. */
+static int run_mode(const struct workload *wl, const struct runner *r, enum results_mode mode,
+                    enum inject_kind inject, struct partial *total, size_t *bad, int *err)
+{
+    uint64_t size = wl->split == WL_SPLIT_ITEMS ? 23 : wl->sizes.test;
+    struct job job = { .wl = wl, .size = size, .tasks = 23, .seed = 3, .io_ms = 1,
+                       .steps = wl->stepped ? 3 : 1 };
+    struct plan plan = { .workers = 2, .cores = 2, .schedule = r->default_schedule,
+                         .chunk = 2, .loops = r->flags & RUNNER_HAS_LOOPS ? 2 : 1,
+                         .inject = inject, .inject_task = 17 };
+    struct results rs;
+    struct outcome oc = { 0 };
+    if (wl->setup && wl->setup(&job))
+        return -100;
+    if (results_open(&rs, &job, &plan, mode))
+        return -101;
+    if ((mode == RESULTS_SLOTS) != (plan.fold == NULL))
+        return -102;
+    if (r->run(&job, &plan, results_slots(&rs), &oc)) {
+        fprintf(stderr, "\n  %s %s: %s", wl->name, r->name, oc.msg);
+        return -103;
+    }
+    struct partial t;
+    memset(total, 0, sizeof *total);
+    *bad = 0;
+    *err = 0;
+    int rc = results_combine(&rs, &job, &t, bad, err);
+    if (rc == 0) {   /* after an error the total is not defined: only *bad and *err are */
+        total->sum = t.sum;
+        total->count = t.count;
+        total->value = t.value;
+        total->hash = t.hash;
+        total->err = t.err;
+    }
+    results_close(&rs, &plan);
+    if (wl->teardown)
+        wl->teardown(&job);
+    return rc;
+}
+
+/* In a child with alarm(): every runner x workload, folded and slotted, equal bits. */
+static int compare_all(enum inject_kind inject)
+{
+    int bad_cases = 0;
+    for (const struct workload *const *w = wl_registry; *w; w++) {
+        if (!((*w)->flags & WL_COMBINE_ANY_ORDER))
+            continue;
+        for (const struct runner *const *r = runner_registry; *r; r++) {
+            char why[300];
+            if ((*r)->available && !(*r)->available(why, sizeof why))
+                continue;   /* mpi where Open MPI is not built in */
+            struct partial a, b;
+            size_t bad_a, bad_b;
+            int err_a, err_b;
+            int ra = run_mode(*w, *r, RESULTS_AUTO, inject, &a, &bad_a, &err_a);
+            int rb = run_mode(*w, *r, RESULTS_SLOTS, inject, &b, &bad_b, &err_b);
+            int same = ra == rb && memcmp(&a, &b, sizeof a) == 0 &&
+                       (ra != -1 || (bad_a == bad_b && err_a == err_b));
+            int want = inject == INJECT_ERROR ? ra == -1 && bad_a == 17 && err_a == 5 : ra == 0;
+            if (!same || !want) {
+                fprintf(stderr, "\n  %s %s: folded rc %d task %zu err %d count %llu, slots rc %d "
+                        "task %zu err %d count %llu", (*w)->name, (*r)->name, ra, bad_a, err_a,
+                        (unsigned long long)a.count, rb, bad_b, err_b,
+                        (unsigned long long)b.count);
+                bad_cases++;
+            }
+        }
+    }
+    return bad_cases;
+}
+
+static int in_child(enum inject_kind inject)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0)
+        return 0;
+    if (pid == 0) {
+        alarm(60);
+        _exit(compare_all(inject) ? 1 : 0);
+    }
+    int st;
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    return WIFEXITED(st) && WEXITSTATUS(st) == 0;
+}
+
+static void test_fold_equals_slots(void)
+{
+    CU_ASSERT(in_child(INJECT_NONE));
+}
+
+static void test_fold_names_error(void)
+{
+    CU_ASSERT(in_child(INJECT_ERROR));
+}
+
+static void test_modes(void)
+{
+    /* Every workload of the registry folds; a slot per task stays available. */
+    for (const struct workload *const *w = wl_registry; *w; w++)
+        CU_ASSERT((*w)->flags & WL_COMBINE_ANY_ORDER);
+}
+
+CU_TestInfo tests_results[] = {
+    { "folded results equal a slot per task, bit for bit", test_fold_equals_slots },
+    { "a task's error is named the same folded or not", test_fold_names_error },
+    { "every registered workload may fold", test_modes },
+    CU_TEST_INFO_NULL,
+};
