@@ -367,6 +367,7 @@ if has primes "$(printf '%s\n' "${workloads[@]}")"; then
   done
 fi
 
+"$here/sweep-weak.sh" "$out" > "$out/logs/weak.log" 2>&1 || stop "weak scaling" "scripts/sweep-weak.sh failed: $(tail -n 3 "$out/logs/weak.log" | tr '\n' ' ')"
 # ---- fits, plots, report ---------------------------------------------------------------------
 echo "load_end=$(awk '{ print $1 }' /proc/loadavg 2>/dev/null)" >> "$out/bench.conf"
 if [ -s "$out/cores.csv" ]; then
