@@ -30,11 +30,19 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import workspan  # noqa: E402  (scripts/workspan.py: work, span and their bounds)
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOFTWARE = 0, 1, 64, 70
 
 
 class Usage(Exception):
     """Bad input: the one line to print before exiting 64."""
+
+
+def show(path):
+    """A path as a person wants it: relative inside the tree, absolute outside."""
+    rel = os.path.relpath(path, ROOT)
+    return path if rel.startswith("..") else rel
 
 
 def die(code, msg):
@@ -151,8 +159,11 @@ def step_commands(spec, step, env):
         kind = step["kind"]
         trace = None
         if kind in ("run", "trace"):
-            argv = [env["PARLAB"], "run"] + args + ["--format", "csv", "--repeat",
-                                                    e["REPEAT"]] + run_extra_args()
+            prog = [env["PARLAB"]] if step.get("prog") != "python" else \
+                [env["PYTHON"], os.path.join(ROOT, "peers", "python", "parlab_py.py")]
+            argv = prog + ["run"] + args + ["--format", "csv", "--repeat",
+                                                    e["REPEAT"]] + \
+                (run_extra_args() if step.get("prog") != "python" else [])
             if kind == "trace":
                 trace = os.path.join(env["RUN"], "%s-%s.trace.csv" % (
                     step["id"], "-".join(p.values()) or "all"))
@@ -180,6 +191,9 @@ def run_step(spec, step, env, log):
                 (pr.stderr.strip().splitlines() or ["no message"])[-1]))
         if step["kind"] == "trace":
             got = read_trace_csv(trace)
+        elif step.get("reads"):       # a script that writes its CSV into a file
+            with open(expand(step["reads"], dict(env, **p)), newline="") as f:
+                got = read_kv_csv(f.read())
         else:
             got = SOURCES["run" if step["kind"] == "run" else step["kind"]](pr.stdout)
         for r in got:
@@ -211,7 +225,8 @@ def cmd_run(num):
     os.makedirs(tmp)
     env = dict(sizes_of(spec), PARLAB=parlab_bin(), PYTHON=sys.executable, RUN=tmp,
                LAB=spec["dir"], ROOT=ROOT, CORES=str(len(os.sched_getaffinity(0))),
-               REPEAT=str(spec.get("repeat", [3, 1])[1 if tiny() else 0]))
+               REPEAT=str(spec.get("repeat", [3, 1])[1 if tiny() else 0]),
+               TINY="1" if tiny() else "0")
     steps = spec["steps"]
     t_start = time.monotonic()
     try:
@@ -249,7 +264,7 @@ def cmd_run(num):
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)   # Ctrl-C: no half-written run stays
         raise
-    rel = os.path.relpath(final, ROOT)
+    rel = show(final)
     print("lab %d: done in %.0f s: %s/report.md; next: write labs/%s/predict.txt (if not "
           "yet) and run make lab-%d-check" % (spec["num"], time.monotonic() - t_start, rel,
                                                spec["name"], spec["num"]))
@@ -347,6 +362,25 @@ class Env:
             out.append((v, sum(sel) / len(sel)))
         return out
 
+    def imbalance(self, step, **f):
+        """From trace rows: the busiest worker's task time over the mean worker's."""
+        busy = {}
+        for r in self.rows(step, **f):
+            busy[r["worker"]] = busy.get(r["worker"], 0) + int(r["end_ns"]) - int(r["start_ns"])
+        return max(busy.values()) / (sum(busy.values()) / len(busy)) if busy else float("nan")
+
+    def work(self, step, **f):
+        return workspan.work_span(self.rows(step, **f))[0]
+
+    def span(self, step, **f):
+        return workspan.work_span(self.rows(step, **f))[1]
+
+    def sz(self, name):
+        """A size of this run (meta.json), as a number: 3M, 2e6 and 2000000 alike."""
+        v = str(self.data["_meta"].get("sizes", {}).get(name, "nan"))
+        mult = {"k": 1e3, "K": 1e3, "m": 1e6, "M": 1e6, "g": 1e9, "G": 1e9}.get(v[-1:], 1)
+        return num(v[:-1] if mult != 1 else v) * mult
+
     def karpflatt(self, s, p):
         p = float(p)
         return (1 / s - 1 / p) / (1 - 1 / p) if p > 1 and s > 0 else float("nan")
@@ -360,7 +394,7 @@ class Env:
     def funcs(self):
         g = {k: getattr(self, k) for k in dir(self) if not k.startswith("_")
              and callable(getattr(self, k)) and k not in ("funcs",)}
-        g.update(min=min, max=max, abs=abs, len=len, sum=sum, round=round, math=math,
+        g.update(num=num, min=min, max=max, abs=abs, len=len, sum=sum, round=round, math=math,
                  str=str, float=float, int=int, sorted=sorted, enumerate=enumerate, zip=zip,
                  range=range, list=list, any=any, all=all,
                  cores=self.data["_meta"].get("cores", 2), nan=float("nan"))
@@ -489,7 +523,7 @@ def parse_predict(path):
                 continue
             m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)", s)
             if not m:
-                errors.append("%s:%d: not `key = value`: %s" % (path, n, s))
+                errors.append("%s:%d: not `key = value`: %s" % (show(path), n, s))
                 continue
             if m.group(2) == "":
                 continue   # left blank: a missing prediction
@@ -541,11 +575,11 @@ def cmd_check(num_, run=None, predict=None):
     values = eval_values(spec, data)
     meta = data["_meta"]
     print("lab %d: %s" % (spec["num"], spec["title"]))
-    print("run %s (%s, %s CPUs%s)" % (os.path.relpath(run, ROOT), meta.get("host", "?"),
+    print("run %s (%s, %s CPUs%s)" % (show(run), meta.get("host", "?"),
                                       meta.get("cores", "?"),
                                       ", tiny sizes" if meta.get("tiny") else ""))
     preds, errors = parse_predict(predict)
-    print("\npredictions (%s):" % os.path.relpath(predict, ROOT))
+    print("\npredictions (%s):" % show(predict))
     missing = []
     for key, sp in spec.get("predictions", {}).items():
         mv = values.get(sp["value"], (float("nan"), ""))[0]
@@ -554,16 +588,16 @@ def cmd_check(num_, run=None, predict=None):
             continue
         text, err = compare(preds[key][0], sp, mv)
         if err:
-            errors.append("%s:%d: %s = %s: %s" % (predict, preds[key][1], key, preds[key][0], err))
+            errors.append("%s:%d: %s = %s: %s" % (show(predict), preds[key][1], key,
+                                                   preds[key][0], err))
             continue
         print("  step %-3s %-22s predicted %-10s measured %-10s %s" % (
             sp["step"], key, preds[key][0], fmt(mv), text))
     for key in preds:
         if key not in spec.get("predictions", {}):
-            errors.append("%s:%d: unknown key %s" % (predict, preds[key][1], key))
+            errors.append("%s:%d: unknown key %s" % (show(predict), preds[key][1], key))
     for e in errors:
-        print("  malformed: %s" % os.path.relpath(e, ROOT) if e.startswith("/") else
-              "  malformed: %s" % e)
+        print("  malformed: %s" % e)
     if missing:
         print("  no prediction yet for: %s (write them in predict.txt before you measure)" %
               ", ".join(missing))
