@@ -429,7 +429,7 @@ def eval_values(spec, data):
 # ---------------------------------------------------------------- plots
 
 GP_HEAD = """set datafile separator ','
-set key top left box opaque
+set key outside right top box
 set grid
 set style data linespoints
 """
@@ -449,29 +449,39 @@ def make_plots(spec, data, run):
                 pts = evaluate(s["points"], env)
             except Exception:
                 pts = []
-            series.append((s["title"], [(x, y) for x, y in pts
-                                        if not (math.isnan(num(x)) or math.isnan(num(y)))]))
+            # a point is (x, y); a segment (style "segments") is (x, y, x_end)
+            series.append((s["title"], [p for p in pts if not any(math.isnan(num(v)) for v in p)],
+                           s.get("style", "")))
         with open(dat, "w") as f:
-            f.write("series,x,y\n")
-            for title, pts in series:
-                for x, y in pts:
-                    f.write("%s,%s,%s\n" % (title.replace(",", ";"), fmt(float(x)), fmt(float(y))))
-        if not gnuplot or not any(pts for _, pts in series):
+            f.write("series,x,y,x_end\n")
+            for title, pts, _ in series:
+                for p in pts:
+                    f.write("%s,%s\n" % (title.replace(",", ";"),
+                                         ",".join(repr(float(v)) for v in p)))
+        if not gnuplot or not any(pts for _, pts, _ in series):
             continue
         body = GP_HEAD + "set title %s\nset xlabel %s\nset ylabel %s\n" % (
             json.dumps(pl["title"]), json.dumps(pl["xlabel"]), json.dumps(pl["ylabel"]))
         if pl.get("logx"):
             body += "set logscale x 2\n"
+        if pl.get("yrange"):
+            body += "set yrange %s\n" % pl["yrange"]
         if pl.get("logy"):
             body += "set logscale y 10\n"
         parts = []
-        for i, (title, pts) in enumerate(series):
-            if pts:
-                style = "with lines dt 2" if title.startswith("~") else "with linespoints pt 7"
-                parts.append("'%s' using 2:($1 eq %s ? $3 : NaN) %s title %s" % (
-                    dat, json.dumps(title.replace(",", ";")), style, json.dumps(title.lstrip("~"))))
-        # gnuplot's string test in `using` needs the column as a string: strcol(1)
-        parts = [p.replace("$1 eq", "strcol(1) eq") for p in parts]
+        for i, (title, pts, style) in enumerate(series):
+            if not pts:
+                continue
+            sel = "(strcol(1) eq %s ? %%s : NaN)" % json.dumps(title.replace(",", ";"))
+            if style == "segments":
+                use = "2:%s:($4 - $2):(0) with vectors nohead lw 8" % (sel % "$3")
+            elif style == "points":
+                use = "2:%s with points pt 7 ps 0.8 lc rgb 'black'" % (sel % "$3")
+            elif title.startswith("~"):
+                use = "2:%s with lines dt 2" % (sel % "$3")
+            else:
+                use = "2:%s with linespoints pt 7" % (sel % "$3")
+            parts.append("'%s' using %s title %s" % (dat, use, json.dumps(title.lstrip("~"))))
         for term, ext in (("pngcairo size 900,560 noenhanced", "png"),
                           ("svg size 900,560 noenhanced", "svg")):
             script = "set terminal %s\nset output '%s'\n%splot %s\n" % (
