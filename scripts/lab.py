@@ -179,7 +179,7 @@ def run_step(spec, step, env, log):
     rows = []
     ok_rc = step.get("ok_rc", [0])
     for p, argv, trace in step_commands(spec, step, env):
-        log.write("$ %s\n" % " ".join(shlex.quote(a) for a in argv))
+        log.write("$ %s\n" % " ".join(shlex.quote(a.replace(ROOT + "/", "")) for a in argv))
         t0 = time.monotonic()
         pr = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT,
                             timeout=step.get("timeout", 240))
@@ -223,7 +223,8 @@ def cmd_run(num):
     final = os.path.join(parent, stamp)
     tmp = os.path.join(parent, "." + stamp + ".partial")   # a check never reads it
     os.makedirs(tmp)
-    env = dict(sizes_of(spec), PARLAB=parlab_bin(), PYTHON=sys.executable, RUN=tmp,
+    env = dict(sizes_of(spec), PARLAB=parlab_bin(), PYTHON=os.environ.get("PYTHON", "python3"),
+               RUN=tmp,
                LAB=spec["dir"], ROOT=ROOT, CORES=str(len(os.sched_getaffinity(0))),
                REPEAT=str(spec.get("repeat", [3, 1])[1 if tiny() else 0]),
                TINY="1" if tiny() else "0")
