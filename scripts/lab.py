@@ -516,6 +516,11 @@ def write_report(spec, run, meta, values, plotted, data):
             f.write("\n## Plots\n\n")
             for pl in plotted:
                 f.write("![%s](%s.svg)\n\n" % (pl["title"], pl["name"]))
+        extra = sorted(glob.glob(os.path.join(run, "plots", "*.svg")))
+        if extra:   # plots a step's own script drew (the weak-scaling sweep)
+            f.write("\n## Plots from the steps' scripts\n\n")
+            for p in extra:
+                f.write("![%s](plots/%s)\n\n" % (os.path.basename(p)[:-4], os.path.basename(p)))
         f.write("\nNext: fill in `labs/%s/predict.txt` (before you look here, ideally) and run "
                 "`make lab-%d-check`.\n" % (spec["name"], spec["num"]))
 

@@ -5,7 +5,7 @@
 #
 # usage: scripts/sweep-weak.sh OUT_DIR
 #   writes OUT_DIR/weak.csv (workload,runner,cores,size,mean,sd,scaled_speedup,
-#   scaled_speedup_err,efficiency,gustafson_e) and OUT_DIR/weak-WORKLOAD.{png,svg}.
+#   scaled_speedup_err,efficiency,gustafson_e) and OUT_DIR/plots/weak-WORKLOAD.{png,svg}.
 # The work of sumsq and montecarlo is linear in N, so K x T(N0, 1 core) is what seq would
 # take on K x N0; primes (trial division) grows faster than N and is left out by default.
 # Environment: PARLAB (default bin/parlab), PARLAB_BENCH_TINY=1 (tiny sizes, for tests),
@@ -34,6 +34,7 @@ fi
 warm=(); "$PARLAB" run --help 2>&1 | grep -q -- --warmup && warm=(--warmup 0)
 
 csv="$out/weak.csv"
+mkdir -p "$out/plots"
 echo "workload,runner,cores,size,mean,sd,scaled_speedup,scaled_speedup_err,efficiency,gustafson_e" > "$csv"
 for w in "${workloads[@]}"; do
   [ -n "${n0[$w]:-}" ] || die "workload $w: no base size N0 (sumsq montecarlo mandelbrot primes)"
@@ -66,7 +67,7 @@ for w in "${workloads[@]}"; do
         }
       }' >> "$csv"
   done
-  gnuplot -c "$here/weak.gp" "$csv" "$w" "$out/weak-$w" "$(hostname), $nproc CPUs" "$nproc" "${runners[*]}" ||
+  gnuplot -c "$here/weak.gp" "$csv" "$w" "$out/plots/weak-$w" "$(hostname), $nproc CPUs" "$nproc" "${runners[*]}" ||
     die "gnuplot scripts/weak.gp failed for $w"
 done
 echo "[weak] $csv"
