@@ -24,6 +24,7 @@ import os
 import re
 import shlex
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -662,8 +663,14 @@ def main(argv):
     except Usage as e:
         return die(EXIT_USAGE, str(e))
     except KeyboardInterrupt:
-        return 130
+        print("", file=sys.stderr)
+        return die(130, "interrupted: no run was kept")
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)   # unwinds like Ctrl-C: the partial run is removed
 
 
 if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _terminated)
     sys.exit(main(sys.argv[1:]))

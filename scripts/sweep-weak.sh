@@ -9,7 +9,8 @@
 # The work of sumsq and montecarlo is linear in N, so K x T(N0, 1 core) is what seq would
 # take on K x N0; primes (trial division) grows faster than N and is left out by default.
 # Environment: PARLAB (default bin/parlab), PARLAB_BENCH_TINY=1 (tiny sizes, for tests),
-#   PARLAB_WEAK_WORKLOADS (default "sumsq montecarlo"), PARLAB_WEAK_RUNNERS (default "fork
+#   PARLAB_WEAK_WORKLOADS (default: sumsq and montecarlo where PARLAB_BENCH_WORKLOADS
+#   has them), PARLAB_WEAK_RUNNERS (default "fork
 #   thread"), PARLAB_BENCH_CORES (default 1..nproc), PARLAB_WEAK_REPEAT (default 5).
 set -euo pipefail
 die() { echo "sweep-weak: $*" >&2; exit 64; }
@@ -21,7 +22,12 @@ PARLAB=${PARLAB:-bin/parlab}
 [ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
 nproc=$(nproc)
 tiny=${PARLAB_BENCH_TINY:-0}
-workloads=(${PARLAB_WEAK_WORKLOADS:-sumsq montecarlo})
+# By default the linear workloads among those the bench sweeps (PARLAB_BENCH_WORKLOADS).
+linear=""
+for w in sumsq montecarlo; do
+  case " ${PARLAB_BENCH_WORKLOADS:-sumsq montecarlo} " in *" $w "*) linear+=" $w" ;; esac
+done
+workloads=(${PARLAB_WEAK_WORKLOADS:-$linear})
 runners=(${PARLAB_WEAK_RUNNERS:-fork thread})
 cores=(${PARLAB_BENCH_CORES:-$(seq 1 "$nproc")})
 repeat=${PARLAB_WEAK_REPEAT:-5}
@@ -70,4 +76,5 @@ for w in "${workloads[@]}"; do
   gnuplot -c "$here/weak.gp" "$csv" "$w" "$out/plots/weak-$w" "$(hostname), $nproc CPUs" "$nproc" "${runners[*]}" ||
     die "gnuplot scripts/weak.gp failed for $w"
 done
+[ ${#workloads[@]} -gt 0 ] || echo "[weak] no workload linear in N among the swept ones: nothing to do"
 echo "[weak] $csv"

@@ -5,7 +5,12 @@
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -223,10 +228,53 @@ static void test_labs_malformed_predict(void)
     free(r);
 }
 
+/* Ctrl-C or SIGTERM in the middle of a lab: exit 130 or 143 and no run folder, complete
+ * or partial, is left for a check to read. */
+static void test_labs_interrupted(void)
+{
+    static const int sigs[] = { SIGINT, SIGTERM };
+    for (int k = 0; k < 2; k++) {
+        char tmp[] = "/tmp/parlab-labs-XXXXXX", dir[200];
+        CU_ASSERT_FATAL(mkdtemp(tmp) != NULL);
+        pid_t pid = fork();
+        if (pid == 0) {
+            setenv("LAB_RESULTS", tmp, 1);
+            unsetenv("LAB_TINY");    /* full sizes: lab 2 waits for tens of seconds */
+            int devnull = open("/dev/null", O_RDWR);
+            dup2(devnull, 1);
+            dup2(devnull, 2);
+            alarm(60);
+            execlp(python(), python(), "scripts/lab.py", "run", "2", (char *)NULL);
+            _exit(127);
+        }
+        nanosleep(&(struct timespec){ 1, 500 * 1000 * 1000 }, NULL);
+        kill(pid, sigs[k]);
+        int st;
+        while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+            ;
+        CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 128 + sigs[k]);
+        snprintf(dir, sizeof dir, "%s/02-io", tmp);
+        DIR *d = opendir(dir);
+        int entries = 0;
+        for (struct dirent *e; d && (e = readdir(d));)
+            entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+        if (d)
+            closedir(d);
+        if (entries)
+            fprintf(stderr, "\n  lab 2 after signal %d: %d entries left in %s", sigs[k], entries,
+                    dir);
+        CU_ASSERT_EQUAL(entries, 0);
+        char cmd[300];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+        CU_ASSERT_EQUAL(system(cmd), 0);
+    }
+}
+
 CU_TestInfo tests_labs[] = {
     { "every lab runs end to end at tiny sizes", test_labs_tiny },
     { "no run yet, a bad lab number: exit 64 naming the fix", test_labs_no_run },
     { "each check passes its known-good run and fails its known-bad run", test_labs_known_runs },
     { "a malformed predict.txt line is named; the rest are checked", test_labs_malformed_predict },
+    { "an interrupted lab leaves no run behind", test_labs_interrupted },
     CU_TEST_INFO_NULL,
 };
