@@ -466,6 +466,8 @@ def make_plots(spec, data, run):
             json.dumps(pl["title"]), json.dumps(pl["xlabel"]), json.dumps(pl["ylabel"]))
         if pl.get("logx"):
             body += "set logscale x 2\n"
+        if pl.get("key"):
+            body += "set key %s\n" % pl["key"]
         if pl.get("yrange"):
             body += "set yrange %s\n" % pl["yrange"]
         if pl.get("logy"):
