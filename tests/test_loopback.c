@@ -58,7 +58,8 @@ static int server_threads(void)
  * 0 if the run went as expected and everything it opened is closed and reaped, else a
  * code saying what was wrong.
  */
-static int run_and_count(const char *runner, enum inject_kind inject, unsigned loops)
+static int run_and_count(const char *runner, enum inject_kind inject, unsigned loops,
+                         enum sched_kind sched, size_t inject_task)
 {
     pid_t pid = fork();
     if (pid == 0) {
@@ -70,8 +71,8 @@ static int run_and_count(const char *runner, enum inject_kind inject, unsigned l
             _exit(10);
         struct job job = { .wl = wl, .size = 40, .tasks = 40, .steps = 1, .seed = 3,
                            .io_ms = 30 };
-        struct plan plan = { .workers = 3, .cores = 2, .schedule = SCHED_DYNAMIC,
-                             .loops = loops, .inject = inject, .inject_task = 5 };
+        struct plan plan = { .workers = 3, .cores = 2, .schedule = sched, .loops = loops,
+                             .inject = inject, .inject_task = inject_task };
         struct outcome oc = { 0 };
         if (wl->setup(&job))
             _exit(11);
@@ -110,7 +111,8 @@ static int run_and_count(const char *runner, enum inject_kind inject, unsigned l
 static void test_loopback_clean(void)
 {
     for (const struct runner *const *r = runner_registry; *r; r++) {
-        int st = run_and_count((*r)->name, INJECT_NONE, (*r)->flags & RUNNER_HAS_LOOPS ? 2 : 1);
+        int st = run_and_count((*r)->name, INJECT_NONE, (*r)->flags & RUNNER_HAS_LOOPS ? 2 : 1,
+                               (*r)->default_schedule, 0);
         if (st)
             fprintf(stderr, "\n  loopback %s: child status %d", (*r)->name, st);
         CU_ASSERT_EQUAL(st, 0);
@@ -118,18 +120,25 @@ static void test_loopback_clean(void)
 }
 
 /* A worker process killed in the middle: the run fails with 70, the server still stops,
- * and its sockets, the dead worker's and the others' are all gone. */
+ * and its sockets, the dead worker's and the others' are all gone. Under epoll the kill
+ * must land in the second loop (a child), never in loop 0, which is the calling process:
+ * a static split of 40 tasks over 2 loops gives loop 1 tasks 20..39; loop 0 then has
+ * requests in flight when the run fails, whose sockets teardown() must close. */
 static void test_loopback_fault(void)
 {
-    static const struct { const char *runner; unsigned loops; } cases[] = {
-        { "fork", 1 }, { "spawn", 1 }, { "epoll", 2 },
+    static const struct { const char *runner; unsigned loops; enum sched_kind sched;
+                          size_t task; } cases[] = {
+        { "fork", 1, SCHED_DYNAMIC, 5 }, { "spawn", 1, SCHED_DYNAMIC, 5 },
+        { "epoll", 2, SCHED_STATIC, 25 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         if (!runner_find(cases[i].runner))
             continue;
-        int st = run_and_count(cases[i].runner, INJECT_KILL, cases[i].loops);
+        int st = run_and_count(cases[i].runner, INJECT_KILL, cases[i].loops, cases[i].sched,
+                               cases[i].task);
         if (st)
-            fprintf(stderr, "\n  loopback %s kill@5: child status %d", cases[i].runner, st);
+            fprintf(stderr, "\n  loopback %s kill@%zu: child status %d", cases[i].runner,
+                    cases[i].task, st);
         CU_ASSERT_EQUAL(st, 0);
     }
 }
