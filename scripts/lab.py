@@ -5,6 +5,8 @@
     scripts/lab.py check N          the student's newest run against labs/NN-name/predict.txt
     scripts/lab.py check N --run DIR --predict FILE    a given run and predictions (tests)
     scripts/lab.py list             the labs, one a line
+    scripts/lab.py report N DIR     redraw a run's values, plots and report.md (after
+                                    editing lab.json), from its CSVs
 
 What a lab measures, predicts and checks is data: labs/NN-name/lab.json (see labs/README.md,
 "Adding a lab"). This file knows the step kinds, how to read each command's output (one
@@ -247,17 +249,8 @@ def cmd_run(num):
                 "load": open("/proc/loadavg").read().split()[:3]}
         with open(os.path.join(tmp, "meta.json"), "w") as f:
             json.dump(meta, f, indent=1)
-        data = load_run(spec, tmp)
-        values = eval_values(spec, data)
-        with open(os.path.join(tmp, "values.csv"), "w", newline="") as f:
-            w = csv.writer(f)
-            w.writerow(["name", "value", "what"])
-            for k, (v, what) in values.items():
-                w.writerow([k, fmt(v), what])
         print("lab %d: plots ..." % spec["num"], end="", flush=True)
-        plotted = make_plots(spec, data, tmp)
-        print(" %d" % len(plotted), flush=True)
-        write_report(spec, tmp, meta, values, plotted, data)
+        print(" %d" % render(spec, tmp), flush=True)
         os.rename(tmp, final)
     except (RuntimeError, subprocess.TimeoutExpired) as e:
         print("", flush=True)
@@ -271,6 +264,21 @@ def cmd_run(num):
           "yet) and run make lab-%d-check" % (spec["num"], time.monotonic() - t_start, rel,
                                                spec["name"], spec["num"]))
     return EXIT_OK
+
+
+def render(spec, run):
+    """values.csv, the plots and report.md of a run, from its step CSVs and meta.json.
+    Returns the number of plots drawn. `lab.py report N DIR` calls it on an old run."""
+    data = load_run(spec, run)
+    values = eval_values(spec, data)
+    with open(os.path.join(run, "values.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["name", "value", "what"])
+        for k, (v, what) in values.items():
+            w.writerow([k, fmt(v), what])
+    plotted = make_plots(spec, data, run)
+    write_report(spec, run, data["_meta"], values, plotted, data)
+    return len(plotted)
 
 
 # ---------------------------------------------------------------- evaluating lab.json
@@ -515,6 +523,11 @@ def write_report(spec, run, meta, values, plotted, data):
         f.write("| value | measured | what |\n|---|---|---|\n")
         for k, (v, what) in values.items():
             f.write("| %s | %s | %s |\n" % (k, fmt(v), what))
+        f.write("\nThe values above are computed from the points below (`values.csv` holds them "
+                "unrounded); speedups are ratios of means.\n")
+        for st in spec["steps"]:
+            if st["kind"] == "run":
+                f.write(point_table(st, data[st["id"]]))
         if plotted:
             f.write("\n## Plots\n\n")
             for pl in plotted:
@@ -526,6 +539,25 @@ def write_report(spec, run, meta, values, plotted, data):
                 f.write("![%s](plots/%s)\n\n" % (os.path.basename(p)[:-4], os.path.basename(p)))
         f.write("\nNext: fill in `labs/%s/predict.txt` (before you look here, ideally) and run "
                 "`make lab-%d-check`.\n" % (spec["name"], spec["num"]))
+
+
+def point_table(step, rows):
+    """Markdown: each point of a `run` step as mean ± sd of wall_s over its repeats, with
+    the answer's verification, so no time in a report stands without its spread."""
+    groups = {}
+    for r in rows:
+        key = tuple((k[2:], v) for k, v in r.items() if k.startswith("p_"))
+        groups.setdefault(key, []).append(r)
+    out = "\n### Step %s: %s\n\n| point | wall (s), mean ± sd | repeats | verified |\n" \
+          "|---|---|---|---|\n" % (step["step"], step["title"])
+    for key, rs in groups.items():
+        xs = [num(r["wall_s"]) for r in rs]
+        m = sum(xs) / len(xs)
+        sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+        ver = sorted({r.get("verified", "?") for r in rs})
+        out += "| %s | %.4g ± %.2g | %d | %s |\n" % (
+            " ".join("%s=%s" % kv for kv in key) or "-", m, sd, len(xs), ",".join(ver))
+    return out
 
 
 # ---------------------------------------------------------------- the checker
@@ -652,6 +684,11 @@ def main(argv):
             return EXIT_OK
         if argv[0] == "run" and len(argv) == 2:
             return cmd_run(argv[1])
+        if argv[0] == "report" and len(argv) == 3:
+            if not os.path.exists(os.path.join(argv[2], "meta.json")):
+                raise Usage("report: %s is not a lab run (no meta.json)" % argv[2])
+            render(find_lab(argv[1]), argv[2])
+            return EXIT_OK
         if argv[0] == "check" and len(argv) >= 2:
             opts = dict(zip(argv[2::2], argv[3::2]))
             if len(argv) % 2 or set(opts) - {"--run", "--predict"}:
@@ -661,7 +698,8 @@ def main(argv):
                 raise Usage("--run %s: no such folder" % run)
             return cmd_check(argv[1], os.path.abspath(run) if run else None,
                              os.path.abspath(opts["--predict"]) if "--predict" in opts else None)
-        raise Usage("unknown command '%s': run N | check N | list" % " ".join(argv))
+        raise Usage("unknown command '%s': run N | check N | report N DIR | list" %
+                    " ".join(argv))
     except Usage as e:
         return die(EXIT_USAGE, str(e))
     except KeyboardInterrupt:
