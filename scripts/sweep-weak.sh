@@ -27,9 +27,9 @@ linear=""
 for w in sumsq montecarlo; do
   case " ${PARLAB_BENCH_WORKLOADS:-sumsq montecarlo} " in *" $w "*) linear+=" $w" ;; esac
 done
-workloads=(${PARLAB_WEAK_WORKLOADS:-$linear})
-runners=(${PARLAB_WEAK_RUNNERS:-fork thread})
-cores=(${PARLAB_BENCH_CORES:-$(seq 1 "$nproc")})
+read -ra workloads <<< "${PARLAB_WEAK_WORKLOADS:-$linear}"
+read -ra runners <<< "${PARLAB_WEAK_RUNNERS:-fork thread}"
+read -ra cores <<< "${PARLAB_BENCH_CORES:-$(seq -s ' ' 1 "$nproc")}"
 repeat=${PARLAB_WEAK_REPEAT:-5}
 declare -A n0=([sumsq]=250000000 [montecarlo]=100000000 [mandelbrot]=1000 [primes]=1000000)
 if [ "$tiny" != 0 ]; then
