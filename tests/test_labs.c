@@ -33,6 +33,14 @@ static int lab(struct cmd_result *r, unsigned timeout_s, ...)
     return rc;
 }
 
+/* `prog arg1 arg2 arg3 arg4` (NULLs end the list early) into r, 30 s at most. */
+static int run_argv(struct cmd_result *r, const char *prog, const char *a1,
+                           const char *a2, const char *a3, const char *a4)
+{
+    char *argv[] = { (char *)prog, (char *)a1, (char *)a2, (char *)a3, (char *)a4, NULL };
+    return run_cmd(argv, 30, r);
+}
+
 /* The labs, as folders labs/NN-name with a lab.json: fills names, returns the count. */
 static int lab_names(char names[][64], int max)
 {
@@ -270,11 +278,41 @@ static void test_labs_interrupted(void)
     }
 }
 
+/* scripts/workspan.py on a trace whose answer is known: two steps; step 0 has tasks of
+ * 1, 1 and 2 s, step 1 one of 1 s and one of 3 s. Work 8 s, span 2 + 3 = 5 s. */
+static void test_workspan_known(void)
+{
+    char tmp[] = "/tmp/parlab-trace-XXXXXX";
+    int fd = mkstemp(tmp);
+    CU_ASSERT_FATAL(fd >= 0);
+    static const char trace[] = "task,worker,step,start_ns,end_ns\n"
+                                "0,0,0,0,1000000000\n1,1,0,0,1000000000\n"
+                                "2,0,0,1000000000,3000000000\n"
+                                "0,0,1,3000000000,4000000000\n1,1,1,3000000000,6000000000\n";
+    CU_ASSERT_EQUAL(write(fd, trace, sizeof trace - 1), (ssize_t)(sizeof trace - 1));
+    close(fd);
+    struct cmd_result *r = malloc(sizeof *r);
+    CU_ASSERT_FATAL(r != NULL);
+    CU_ASSERT_EQUAL(run_argv(r, python(), "scripts/workspan.py", tmp, "--format", "csv"),
+                    0);
+    CU_ASSERT(r->exited && r->status == 0);
+    /* P=1: T_P in [8, 13]; P=2: [max(4, 5), 4 + 5]; P=64: [5, 5.125] */
+    CU_ASSERT(strstr(r->out, "1,8.000000,5.000000,1.600,8.000000,13.000000,1.000,0.615") != NULL);
+    CU_ASSERT(strstr(r->out, "2,8.000000,5.000000,1.600,5.000000,9.000000,1.600,0.889") != NULL);
+    CU_ASSERT(strstr(r->out, "64,8.000000,5.000000,1.600,5.000000,5.125000,1.600,1.561") != NULL);
+    CU_ASSERT_EQUAL(run_argv(r, python(), "scripts/workspan.py", "/etc/hostname", NULL,
+                                    NULL), 0);
+    CU_ASSERT(r->exited && r->status == 64 && strstr(r->err, "not a parlab --trace") != NULL);
+    unlink(tmp);
+    free(r);
+}
+
 CU_TestInfo tests_labs[] = {
     { "every lab runs end to end at tiny sizes", test_labs_tiny },
     { "no run yet, a bad lab number: exit 64 naming the fix", test_labs_no_run },
     { "each check passes its known-good run and fails its known-bad run", test_labs_known_runs },
     { "a malformed predict.txt line is named; the rest are checked", test_labs_malformed_predict },
     { "an interrupted lab leaves no run behind", test_labs_interrupted },
+    { "workspan.py: work, span and the bounds of a known trace", test_workspan_known },
     CU_TEST_INFO_NULL,
 };
