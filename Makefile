@@ -48,7 +48,7 @@ ifeq ($(HAVE_MPI),yes)
 PARLAB_MPI := $(dir $(PARLAB))parlab-mpi
 endif
 
-.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare diff FORCE
+.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare diff labs FORCE
 all: $(PARLAB) $(PARLAB_MPI)
 
 $(BUILD)/%.o: %.c
@@ -147,6 +147,15 @@ compare: all
 	@scripts/deps.sh compare
 	PARLAB=$(PARLAB) scripts/compare.sh
 
+# Classroom labs (labs/NN-name/): `make lab-N` measures, `make lab-N-check` grades the newest
+# run against labs/NN-name/predict.txt. One driver serves them all: scripts/lab.py.
+lab-%-check:
+	@python3 scripts/lab.py check $*
+lab-%: deps-test $(PARLAB)
+	@PARLAB=$(PARLAB) python3 scripts/lab.py run $*
+labs:
+	@python3 scripts/lab.py list
+
 clean:
 	rm -rf build bin
 
@@ -161,6 +170,7 @@ help:
 	@echo "make diff       results/latest against results/reference/ (A=RUN B=RUN to choose), changes beyond noise marked"
 	@echo "make plots      redraw the plots and index.html of results/latest"
 	@echo "make overhead   what fork, threads, pools, dispatch and locks cost here"
+	@echo "make labs       list the classroom labs; make lab-N runs one, make lab-N-check grades it"
 	@echo "make clean      remove build output"
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/harness/main.d $(BUILD)/mpi/runners/mpi.d

@@ -426,6 +426,7 @@ fi
 
 PARLAB=$PARLAB "$here/sweep-tasks.sh" "$out" "$mode" > "$out/logs/sweep-tasks.log" 2>&1 || stop "task-count sweep" "scripts/sweep-tasks.sh failed: $(tail -n 3 "$out/logs/sweep-tasks.log" | tr '\n' ' ')"
 
+"$here/sweep-weak.sh" "$out" > "$out/logs/weak.log" 2>&1 || stop "weak scaling" "scripts/sweep-weak.sh failed: $(tail -n 3 "$out/logs/weak.log" | tr '\n' ' ')"
 # ---- fits, plots, report ---------------------------------------------------------------------
 echo "load_end=$(awk '{ print $1 }' /proc/loadavg 2>/dev/null)" >> "$out/bench.conf"
 "$here/analyse.sh" "$out" > "$out/logs/analyse.log" 2>&1 ||

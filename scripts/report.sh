@@ -249,6 +249,7 @@ EOF
       "$run/cores-rows.csv" 2>/dev/null || true
     figure "$w-speedup" "$w: speedup against seq on 1 core, with Amdahl fits"
     figure "$w-efficiency" "$w: parallel efficiency S / K"
+    [ -s "$run/plots/weak-$w.svg" ] && figure "weak-$w" "$w: weak scaling, N = K x N0 on K cores: scaled speedup with Gustafson's line"
     echo "<h3>Core sweep: --cores K -j K</h3>"
     [ -s "$run/cores.csv" ] && core_table "$w"
     echo "<h3>Amdahl fit</h3>"

@@ -121,6 +121,15 @@ static void test_registry_complete(void)
     CU_ASSERT_EQUAL(wl_check(&bad, why, sizeof why), 0);
 }
 
+/* Payload sums computed by an independent implementation (Python, splitmix64 over
+ * (seed, step, task, word)): every reply arrived, each to its own task. */
+static void test_loopback_known(void)
+{
+    expect("loopback", 1, 1, "1:50687039794242489188");
+    expect("loopback", 7, 7, "7:300649329689846826825");
+    expect("loopback", 50, 50, "50:1942147762702101945425");
+}
+
 CU_TestInfo tests_workloads[] = {
     { "every registry entry is complete", test_registry_complete },
     { "primes known answers", test_primes_known },
@@ -130,5 +139,6 @@ CU_TestInfo tests_workloads[] = {
     { "montecarlo hits independent of task count", test_montecarlo_task_count_invariant },
     { "nbody bit-identical under every runner", test_nbody_bit_identical },
     { "noop counts its tasks", test_noop_counts_tasks },
+    { "loopback known payload sums", test_loopback_known },
     CU_TEST_INFO_NULL,
 };

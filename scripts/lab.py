@@ -1,0 +1,716 @@
+#!/usr/bin/env python3
+"""lab.py: the one driver and the one checker of every lab in labs/NN-name/.
+
+    scripts/lab.py run N            measure lab N: results/labs/NN-name/<run>/
+    scripts/lab.py check N          the student's newest run against labs/NN-name/predict.txt
+    scripts/lab.py check N --run DIR --predict FILE    a given run and predictions (tests)
+    scripts/lab.py list             the labs, one a line
+    scripts/lab.py report N DIR     redraw a run's values, plots and report.md (after
+                                    editing lab.json), from its CSVs
+
+What a lab measures, predicts and checks is data: labs/NN-name/lab.json (see labs/README.md,
+"Adding a lab"). This file knows the step kinds, how to read each command's output (one
+function per data source, below), how to plot and how to judge; nothing about any one lab.
+
+Environment: PARLAB (default bin/parlab), LAB_TINY=1 (tiny sizes, for `make test`),
+LAB_RESULTS (default results/labs). Exit status of run: 0, 64 bad lab number, 70 a step
+failed. Of check: 0 every check holds, 1 one does not, 64 no run yet or bad input.
+"""
+import csv
+import glob
+import io
+import itertools
+import json
+import math
+import os
+import re
+import shlex
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+import workspan  # noqa: E402  (scripts/workspan.py: work, span and their bounds)
+EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOFTWARE = 0, 1, 64, 70
+
+
+class Usage(Exception):
+    """Bad input: the one line to print before exiting 64."""
+
+
+def show(path):
+    """A path as a person wants it: relative inside the tree, absolute outside."""
+    rel = os.path.relpath(path, ROOT)
+    return path if rel.startswith("..") else rel
+
+
+def die(code, msg):
+    print("lab: %s" % msg, file=sys.stderr)
+    return code
+
+
+# ---------------------------------------------------------------- the labs
+
+def lab_dirs():
+    return sorted(d for d in glob.glob(os.path.join(ROOT, "labs", "[0-9][0-9]-*"))
+                  if os.path.isfile(os.path.join(d, "lab.json")))
+
+
+def find_lab(num):
+    if not re.fullmatch(r"\d{1,2}", str(num)):
+        raise Usage("lab '%s': give a lab number (scripts/lab.py list)" % num)
+    for d in lab_dirs():
+        if int(os.path.basename(d)[:2]) == int(num):
+            with open(os.path.join(d, "lab.json")) as f:
+                spec = json.load(f)
+            spec["dir"], spec["name"], spec["num"] = d, os.path.basename(d), int(num)
+            return spec
+    raise Usage("lab %s: no such lab (scripts/lab.py list)" % num)
+
+
+def tiny():
+    return os.environ.get("LAB_TINY", "0") not in ("", "0")
+
+
+def results_root():
+    return os.environ.get("LAB_RESULTS", os.path.join(ROOT, "results", "labs"))
+
+
+# ---------------------------------------------------------------- data sources
+# Each step's raw output is read by exactly one function here and stored as a tidy CSV in
+# the run folder; the expressions of lab.json read only those CSVs.
+
+def read_run_csv(text):
+    """`parlab run --format csv` (and parlab_py.py run): one header, one row per repeat."""
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def read_experiment_csv(text):
+    """`parlab share|pitfall|overhead --format csv`: header, one row per figure
+    (columns: command, section, what, workers, unit, median, min, max, ...)."""
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def read_trace_csv(path):
+    """A `--trace FILE`: task, worker, step, start_ns, end_ns."""
+    with open(path) as f:
+        return list(csv.DictReader(f))
+
+
+def read_kv_csv(text):
+    """A lab script's own output: CSV with a header (e.g. `key,value,...`)."""
+    return [r for r in csv.DictReader(io.StringIO(text)) if any(r.values())]
+
+
+SOURCES = {"run": read_run_csv, "exp": read_experiment_csv, "cmd": read_kv_csv}
+
+
+def parlab_bin():
+    return os.environ.get("PARLAB", os.path.join(ROOT, "bin", "parlab"))
+
+
+_RUN_HELP = None
+
+
+def run_extra_args():
+    """--warmup 0 where `parlab run` has a warm-up, so a lab times only what it asks for."""
+    global _RUN_HELP
+    if _RUN_HELP is None:
+        p = subprocess.run([parlab_bin(), "run", "--help"], capture_output=True, text=True)
+        _RUN_HELP = p.stdout + p.stderr
+    return ["--warmup", "0"] if "--warmup" in _RUN_HELP else []
+
+
+# ---------------------------------------------------------------- the driver
+
+def sizes_of(spec):
+    k = 1 if tiny() else 0
+    return {name: str(v[k] if isinstance(v, list) else v)
+            for name, v in spec.get("sizes", {}).items()}
+
+
+def expand(template, env):
+    """{name} placeholders from env, innermost first, so {n_{workload}} names the size of
+    the workload at hand; a missing one is a bug in lab.json."""
+    pat = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+    s = template
+    while True:
+        m = pat.search(s)
+        if not m:
+            return s
+        if m.group(1) not in env:
+            raise Usage("lab.json: unknown placeholder {%s} in '%s'" % (m.group(1), template))
+        s = s[:m.start()] + str(env[m.group(1)]) + s[m.end():]
+
+
+def combos(each):
+    keys = list(each)
+    for vals in itertools.product(*(each[k] for k in keys)):
+        yield dict(zip(keys, (str(v) for v in vals)))
+
+
+def step_commands(spec, step, env):
+    """(params, argv, trace path or None) for every combination of the step."""
+    each = {k: [expand(str(v), env) for v in vs] for k, vs in step.get("each", {}).items()}
+    for p in combos(each):
+        e = dict(env, **p)
+        args = shlex.split(expand(step["args"], e))
+        kind = step["kind"]
+        trace = None
+        if kind in ("run", "trace"):
+            prog = [env["PARLAB"]] if step.get("prog") != "python" else \
+                [env["PYTHON"], os.path.join(ROOT, "peers", "python", "parlab_py.py")]
+            argv = prog + ["run"] + args + ["--format", "csv", "--repeat",
+                                                    e["REPEAT"]] + \
+                (run_extra_args() if step.get("prog") != "python" else [])
+            if kind == "trace":
+                trace = os.path.join(env["RUN"], "%s-%s.trace.csv" % (
+                    step["id"], "-".join(p.values()) or "all"))
+                argv += ["--trace", trace]
+        elif kind == "exp":
+            argv = [env["PARLAB"]] + args + ["--format", "csv"]
+        else:
+            argv = args
+        yield p, argv, trace
+
+
+def run_step(spec, step, env, log):
+    rows = []
+    ok_rc = step.get("ok_rc", [0])
+    for p, argv, trace in step_commands(spec, step, env):
+        log.write("$ %s\n" % " ".join(shlex.quote(a.replace(ROOT + "/", "")) for a in argv))
+        t0 = time.monotonic()
+        pr = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT,
+                            timeout=step.get("timeout", 240))
+        log.write(pr.stderr)
+        log.write("# exit %d after %.2f s\n" % (pr.returncode, time.monotonic() - t0))
+        if pr.returncode not in ok_rc:
+            raise RuntimeError("step %s (%s): `%s` exited %d: %s" % (
+                step["step"], step["id"], " ".join(argv), pr.returncode,
+                (pr.stderr.strip().splitlines() or ["no message"])[-1]))
+        if step["kind"] == "trace":
+            got = read_trace_csv(trace)
+        elif step.get("reads"):       # a script that writes its CSV into a file
+            with open(expand(step["reads"], dict(env, **p)), newline="") as f:
+                got = read_kv_csv(f.read())
+        else:
+            got = SOURCES["run" if step["kind"] == "run" else step["kind"]](pr.stdout)
+        for r in got:
+            rows.append(dict({"p_" + k: v for k, v in p.items()}, **r))
+    return rows
+
+
+def write_csv(path, rows):
+    cols = []
+    for r in rows:
+        cols += [c for c in r if c not in cols]
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=cols or ["empty"])
+        w.writeheader()
+        w.writerows(rows)
+
+
+def cmd_run(num):
+    spec = find_lab(num)
+    if spec.get("needs") and not os.path.exists(os.path.join(ROOT, spec["needs"])):
+        print("lab %d (%s) needs %s: %s" % (spec["num"], spec["title"], spec["needs"],
+                                           spec.get("needs_hint", "")))
+        return EXIT_OK
+    parent = os.path.join(results_root(), spec["name"])
+    os.makedirs(parent, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S") + "-" + socket.gethostname()
+    final = os.path.join(parent, stamp)
+    tmp = os.path.join(parent, "." + stamp + ".partial")   # a check never reads it
+    os.makedirs(tmp)
+    env = dict(sizes_of(spec), PARLAB=parlab_bin(), PYTHON=os.environ.get("PYTHON", "python3"),
+               RUN=tmp,
+               LAB=spec["dir"], ROOT=ROOT, CORES=str(len(os.sched_getaffinity(0))),
+               REPEAT=str(spec.get("repeat", [3, 1])[1 if tiny() else 0]),
+               TINY="1" if tiny() else "0")
+    steps = spec["steps"]
+    t_start = time.monotonic()
+    try:
+        with open(os.path.join(tmp, "commands.log"), "w") as log:
+            for i, step in enumerate(steps, 1):
+                t0 = time.monotonic()
+                print("lab %d: [%d/%d] step %s: %s ..." % (spec["num"], i, len(steps),
+                                                          step["step"], step["title"]),
+                      end="", flush=True)
+                rows = run_step(spec, step, env, log)
+                write_csv(os.path.join(tmp, step["id"] + ".csv"), rows)
+                print(" %.1f s" % (time.monotonic() - t0), flush=True)
+        meta = {"lab": spec["name"], "host": socket.gethostname(), "cores": int(env["CORES"]),
+                "tiny": tiny(), "started": stamp, "wall_s": round(time.monotonic() - t_start, 2),
+                "sizes": sizes_of(spec), "repeat": int(env["REPEAT"]),
+                "load": open("/proc/loadavg").read().split()[:3]}
+        with open(os.path.join(tmp, "meta.json"), "w") as f:
+            json.dump(meta, f, indent=1)
+        print("lab %d: plots ..." % spec["num"], end="", flush=True)
+        print(" %d" % render(spec, tmp), flush=True)
+        os.rename(tmp, final)
+    except (RuntimeError, subprocess.TimeoutExpired) as e:
+        print("", flush=True)
+        shutil.rmtree(tmp, ignore_errors=True)
+        return die(EXIT_SOFTWARE, str(e))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)   # Ctrl-C: no half-written run stays
+        raise
+    rel = show(final)
+    print("lab %d: done in %.0f s: %s/report.md; next: write labs/%s/predict.txt (if not "
+          "yet) and run make lab-%d-check" % (spec["num"], time.monotonic() - t_start, rel,
+                                               spec["name"], spec["num"]))
+    return EXIT_OK
+
+
+def render(spec, run):
+    """values.csv, the plots and report.md of a run, from its step CSVs and meta.json.
+    Returns the number of plots drawn. `lab.py report N DIR` calls it on an old run."""
+    data = load_run(spec, run)
+    values = eval_values(spec, data)
+    with open(os.path.join(run, "values.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["name", "value", "what"])
+        for k, (v, what) in values.items():
+            w.writerow([k, fmt(v), what])
+    plotted = make_plots(spec, data, run)
+    write_report(spec, run, data["_meta"], values, plotted, data)
+    return len(plotted)
+
+
+# ---------------------------------------------------------------- evaluating lab.json
+
+def num(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return float("nan")
+
+
+def fmt(v):
+    if isinstance(v, float):
+        if math.isnan(v):
+            return "nan"
+        return "%.4g" % v
+    return str(v)
+
+
+def load_run(spec, run):
+    data = {}
+    for step in spec["steps"]:
+        path = os.path.join(run, step["id"] + ".csv")
+        if not os.path.exists(path):
+            raise Usage("%s: missing %s.csv (an incomplete run?)" % (run, step["id"]))
+        with open(path, newline="") as f:
+            data[step["id"]] = list(csv.DictReader(f))
+    meta_path = os.path.join(run, "meta.json")
+    data["_meta"] = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
+    return data
+
+
+class Env:
+    """The functions lab.json's expressions may call, over one run's data."""
+
+    def __init__(self, data):
+        self.data = data
+        self.values = {}
+
+    def rows(self, step, **f):
+        out = []
+        for r in self.data[step]:
+            if all(str(r.get("p_" + k, r.get(k))) == str(v) for k, v in f.items()):
+                out.append(r)
+        return out
+
+    def col(self, step, col, **f):
+        return [num(r[col]) for r in self.rows(step, **f) if col in r]
+
+    def mean(self, step, col="wall_s", **f):
+        xs = self.col(step, col, **f)
+        return sum(xs) / len(xs) if xs else float("nan")
+
+    def sd(self, step, col="wall_s", **f):
+        xs = self.col(step, col, **f)
+        if len(xs) < 2:
+            return 0.0
+        m = sum(xs) / len(xs)
+        return math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1))
+
+    def rsd(self, step, col="wall_s", **f):
+        m = self.mean(step, col, **f)
+        return self.sd(step, col, **f) / m if m else float("nan")
+
+    def minimum(self, step, col="wall_s", **f):
+        xs = self.col(step, col, **f)
+        return min(xs) if xs else float("nan")
+
+    def first(self, step, col, **f):
+        rs = self.rows(step, **f)
+        return rs[0][col] if rs and col in rs[0] else ""
+
+    def all_of(self, step, col, want, **f):
+        rs = self.rows(step, **f)
+        return bool(rs) and all(r.get(col) == want for r in rs)
+
+    def fig(self, step, col="median", what="", **f):
+        """An experiment's figure: the first row whose `what` contains `what`."""
+        for r in self.rows(step, **f):
+            if what in r.get("what", ""):
+                return num(r[col])
+        return float("nan")
+
+    def series(self, step, x, col="wall_s", **f):
+        """[(x, mean of col)] over the distinct values of parameter/column x, sorted."""
+        xs = sorted({num(r.get("p_" + x, r.get(x))) for r in self.rows(step, **f)})
+        out = []
+        for v in xs:
+            sel = [num(r[col]) for r in self.rows(step, **f)
+                   if num(r.get("p_" + x, r.get(x))) == v]
+            out.append((v, sum(sel) / len(sel)))
+        return out
+
+    def imbalance(self, step, **f):
+        """From trace rows: the busiest worker's task time over the mean worker's."""
+        busy = {}
+        for r in self.rows(step, **f):
+            busy[r["worker"]] = busy.get(r["worker"], 0) + int(r["end_ns"]) - int(r["start_ns"])
+        return max(busy.values()) / (sum(busy.values()) / len(busy)) if busy else float("nan")
+
+    def work(self, step, **f):
+        return workspan.work_span(self.rows(step, **f))[0]
+
+    def span(self, step, **f):
+        return workspan.work_span(self.rows(step, **f))[1]
+
+    def sz(self, name):
+        """A size of this run (meta.json), as a number: 3M, 2e6 and 2000000 alike."""
+        v = str(self.data["_meta"].get("sizes", {}).get(name, "nan"))
+        mult = {"k": 1e3, "K": 1e3, "m": 1e6, "M": 1e6, "g": 1e9, "G": 1e9}.get(v[-1:], 1)
+        return num(v[:-1] if mult != 1 else v) * mult
+
+    def karpflatt(self, s, p):
+        p = float(p)
+        return (1 / s - 1 / p) / (1 - 1 / p) if p > 1 and s > 0 else float("nan")
+
+    def amdahl(self, e, p):
+        return 1 / (e + (1 - e) / p)
+
+    def gustafson(self, e, p):
+        return p - e * (p - 1)
+
+    def funcs(self):
+        g = {k: getattr(self, k) for k in dir(self) if not k.startswith("_")
+             and callable(getattr(self, k)) and k not in ("funcs",)}
+        g.update(num=num, min=min, max=max, abs=abs, len=len, sum=sum, round=round, math=math,
+                 str=str, float=float, int=int, sorted=sorted, enumerate=enumerate, zip=zip,
+                 range=range, list=list, set=set, any=any, all=all,
+                 cores=self.data["_meta"].get("cores", 2), nan=float("nan"))
+        g.update(self.values)
+        return g
+
+
+def evaluate(expr, env):
+    try:
+        g = env.funcs()
+        g["__builtins__"] = {}
+        return eval(expr, g)   # lab.json is ours, committed; no builtins beyond funcs()
+    except ZeroDivisionError:
+        return float("nan")
+
+
+def eval_values(spec, data):
+    env = Env(data)
+    out = {}
+    for name, v in spec.get("values", {}).items():
+        expr, what = (v, "") if isinstance(v, str) else (v[0], v[1])
+        try:
+            val = evaluate(expr, env)
+        except Exception as e:   # a value the run cannot give (e.g. tiny sizes): say so
+            val = float("nan")
+            what = "%s (cannot compute: %s)" % (what, e)
+        env.values[name] = val
+        out[name] = (val, what)
+    return out
+
+
+# ---------------------------------------------------------------- plots
+
+GP_HEAD = """set datafile separator ','
+set key outside right top box
+set grid
+set style data linespoints
+"""
+
+
+def make_plots(spec, data, run):
+    """Each plot: series of (x, y) points from expressions; gnuplot draws PNG and SVG."""
+    env = Env(data)
+    env.values.update({k: v for k, (v, _) in eval_values(spec, data).items()})
+    made = []
+    gnuplot = shutil.which("gnuplot")
+    for pl in spec.get("plots", []):
+        dat = os.path.join(run, "plot-%s.csv" % pl["name"])
+        series = []
+        for s in pl["series"]:
+            try:
+                pts = evaluate(s["points"], env)
+            except Exception:
+                pts = []
+            # a point is (x, y); a segment (style "segments") is (x, y, x_end)
+            series.append((s["title"], [p for p in pts if not any(math.isnan(num(v)) for v in p)],
+                           s.get("style", "")))
+        with open(dat, "w") as f:
+            f.write("series,x,y,x_end\n")
+            for title, pts, _ in series:
+                for p in pts:
+                    f.write("%s,%s\n" % (title.replace(",", ";"),
+                                         ",".join(repr(float(v)) for v in p)))
+        if not gnuplot or not any(pts for _, pts, _ in series):
+            continue
+        body = GP_HEAD + "set title %s\nset xlabel %s\nset ylabel %s\n" % (
+            json.dumps(pl["title"]), json.dumps(pl["xlabel"]), json.dumps(pl["ylabel"]))
+        if pl.get("logx"):
+            body += "set logscale x 2\n"
+        if pl.get("key"):
+            body += "set key %s\n" % pl["key"]
+        if pl.get("yrange"):
+            body += "set yrange %s\n" % pl["yrange"]
+        if pl.get("logy"):
+            body += "set logscale y 10\n"
+        parts = []
+        for i, (title, pts, style) in enumerate(series):
+            if not pts:
+                continue
+            sel = "(strcol(1) eq %s ? %%s : NaN)" % json.dumps(title.replace(",", ";"))
+            if style == "segments":
+                use = "2:%s:($4 - $2):(0) with vectors nohead lw 8" % (sel % "$3")
+            elif style == "points":
+                use = "2:%s with points pt 7 ps 0.8 lc rgb 'black'" % (sel % "$3")
+            elif title.startswith("~"):
+                use = "2:%s with lines dt 2" % (sel % "$3")
+            else:
+                use = "2:%s with linespoints pt 7" % (sel % "$3")
+            parts.append("'%s' using %s title %s" % (dat, use, json.dumps(title.lstrip("~"))))
+        for term, ext in (("pngcairo size 900,560 noenhanced", "png"),
+                          ("svg size 900,560 noenhanced", "svg")):
+            script = "set terminal %s\nset output '%s'\n%splot %s\n" % (
+                term, os.path.join(run, "%s.%s" % (pl["name"], ext)), body, ", ".join(parts))
+            pr = subprocess.run([gnuplot], input=script, capture_output=True, text=True)
+            if pr.returncode and ext == "png" and "pngcairo" in term:
+                script = script.replace("pngcairo", "png")
+                subprocess.run([gnuplot], input=script, capture_output=True, text=True)
+        made.append(pl)
+    return made
+
+
+# ---------------------------------------------------------------- report.md
+
+def write_report(spec, run, meta, values, plotted, data):
+    with open(os.path.join(run, "report.md"), "w") as f:
+        f.write("# Lab %d: %s\n\n" % (spec["num"], spec["title"]))
+        f.write("Run %s on %s, %d CPUs, %s repeats per point%s, load %s; %.0f s.\n\n" % (
+            meta["started"], meta["host"], meta["cores"], meta["repeat"],
+            " (tiny sizes: LAB_TINY)" if meta["tiny"] else "", " ".join(meta["load"]),
+            meta["wall_s"]))
+        f.write("## Steps\n\n")
+        for st in spec["steps"]:
+            f.write("- step %s, %s: `%s.csv` (%d rows)\n" % (st["step"], st["title"], st["id"],
+                                                        len(data[st["id"]])))
+        f.write("\nThe exact commands are in `commands.log`.\n\n## What was measured\n\n")
+        f.write("| value | measured | what |\n|---|---|---|\n")
+        for k, (v, what) in values.items():
+            f.write("| %s | %s | %s |\n" % (k, fmt(v), what))
+        f.write("\nThe values above are computed from the points below (`values.csv` holds them "
+                "unrounded); speedups are ratios of means.\n")
+        for st in spec["steps"]:
+            if st["kind"] == "run":
+                f.write(point_table(st, data[st["id"]]))
+        if plotted:
+            f.write("\n## Plots\n\n")
+            for pl in plotted:
+                f.write("![%s](%s.svg)\n\n" % (pl["title"], pl["name"]))
+        extra = sorted(glob.glob(os.path.join(run, "plots", "*.svg")))
+        if extra:   # plots a step's own script drew (the weak-scaling sweep)
+            f.write("\n## Plots from the steps' scripts\n\n")
+            for p in extra:
+                f.write("![%s](plots/%s)\n\n" % (os.path.basename(p)[:-4], os.path.basename(p)))
+        f.write("\nNext: fill in `labs/%s/predict.txt` (before you look here, ideally) and run "
+                "`make lab-%d-check`.\n" % (spec["name"], spec["num"]))
+
+
+def point_table(step, rows):
+    """Markdown: each point of a `run` step as mean ± sd of wall_s over its repeats, with
+    the answer's verification, so no time in a report stands without its spread."""
+    groups = {}
+    for r in rows:
+        key = tuple((k[2:], v) for k, v in r.items() if k.startswith("p_"))
+        groups.setdefault(key, []).append(r)
+    out = "\n### Step %s: %s\n\n| point | wall (s), mean ± sd | repeats | verified |\n" \
+          "|---|---|---|---|\n" % (step["step"], step["title"])
+    for key, rs in groups.items():
+        xs = [num(r["wall_s"]) for r in rs]
+        m = sum(xs) / len(xs)
+        sd = math.sqrt(sum((x - m) ** 2 for x in xs) / (len(xs) - 1)) if len(xs) > 1 else 0.0
+        ver = sorted({r.get("verified", "?") for r in rs})
+        out += "| %s | %.4g ± %.2g | %d | %s |\n" % (
+            " ".join("%s=%s" % kv for kv in key) or "-", m, sd, len(xs), ",".join(ver))
+    return out
+
+
+# ---------------------------------------------------------------- the checker
+
+def parse_predict(path):
+    """`key = value` lines, `#` comments. Returns ({key: (value, line)}, [errors])."""
+    got, errors = {}, []
+    if not os.path.exists(path):
+        return got, ["%s: no such file" % path]
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            s = line.split("#", 1)[0].strip()
+            if not s:
+                continue
+            m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)", s)
+            if not m:
+                errors.append("%s:%d: not `key = value`: %s" % (show(path), n, s))
+                continue
+            if m.group(2) == "":
+                continue   # left blank: a missing prediction
+            got[m.group(1)] = (m.group(2).strip(), n)
+    return got, errors
+
+
+def newest_run(spec):
+    parent = os.path.join(results_root(), spec["name"])
+    runs = sorted(d for d in glob.glob(os.path.join(parent, "*"))
+                  if os.path.isdir(d) and not os.path.basename(d).startswith(".")
+                  and os.path.exists(os.path.join(d, "meta.json")))
+    return runs[-1] if runs else None
+
+
+def compare(pred, spec_p, measured):
+    """A prediction against the measured value: (text, off) for numbers or choices."""
+    choices = spec_p.get("choices")
+    if choices:
+        p = pred.lower()
+        if p not in [c.lower() for c in choices]:
+            return None, "not one of %s" % "|".join(choices)
+        return ("right" if p == str(measured).lower() else "wrong"), None
+    try:
+        pv = float(pred.rstrip("%x"))
+    except ValueError:
+        return None, "not a number"
+    mv = num(measured)
+    if math.isnan(mv):
+        return "no measured value", None
+    if mv == 0:
+        return "off by %+.3g" % (pv - mv), None
+    return "off by %+.0f%% (%+.3g)" % (100 * (pv - mv) / abs(mv), pv - mv), None
+
+
+def cmd_check(num_, run=None, predict=None):
+    spec = find_lab(num_)
+    if spec.get("needs") and not os.path.exists(os.path.join(ROOT, spec["needs"])) \
+            and run is None:
+        print("lab %d needs %s: nothing to check (%s)" % (spec["num"], spec["needs"],
+                                                         spec.get("needs_hint", "")))
+        return EXIT_OK
+    run = run or newest_run(spec)
+    if not run:
+        return die(EXIT_USAGE, "lab %d has no run yet: run `make lab-%d` first" %
+                   (spec["num"], spec["num"]))
+    predict = predict or os.path.join(spec["dir"], "predict.txt")
+    data = load_run(spec, run)
+    values = eval_values(spec, data)
+    meta = data["_meta"]
+    print("lab %d: %s" % (spec["num"], spec["title"]))
+    print("run %s (%s, %s CPUs%s)" % (show(run), meta.get("host", "?"),
+                                      meta.get("cores", "?"),
+                                      ", tiny sizes" if meta.get("tiny") else ""))
+    preds, errors = parse_predict(predict)
+    print("\npredictions (%s):" % show(predict))
+    missing = []
+    for key, sp in spec.get("predictions", {}).items():
+        mv = values.get(sp["value"], (float("nan"), ""))[0]
+        if key not in preds:
+            missing.append(key)
+            continue
+        text, err = compare(preds[key][0], sp, mv)
+        if err:
+            errors.append("%s:%d: %s = %s: %s" % (show(predict), preds[key][1], key,
+                                                   preds[key][0], err))
+            continue
+        print("  step %-3s %-22s predicted %-10s measured %-10s %s" % (
+            sp["step"], key, preds[key][0], fmt(mv), text))
+    for key in preds:
+        if key not in spec.get("predictions", {}):
+            errors.append("%s:%d: unknown key %s" % (show(predict), preds[key][1], key))
+    for e in errors:
+        print("  malformed: %s" % e)
+    if missing:
+        print("  no prediction yet for: %s (write them in predict.txt before you measure)" %
+              ", ".join(missing))
+    print("\nchecks on the measured numbers:")
+    env = Env(data)
+    env.values.update({k: v for k, (v, _) in values.items()})
+    failed = 0
+    for c in spec.get("checks", []):
+        try:
+            ok = bool(evaluate(c["expr"], env))
+            detail = evaluate(c["show"], env) if c.get("show") else ""
+        except Exception as e:
+            ok, detail = False, "cannot evaluate: %s" % e
+        failed += not ok
+        print("  %-4s step %-3s %s%s" % ("ok" if ok else "FAIL", c["step"], c["say"],
+                                        ": %s" % detail if detail != "" else ""))
+    print("\n%s" % ("every check holds" if not failed else
+                    "%d check%s failed: read the step%s named above in labs/%s/README.md" % (
+                        failed, "s" * (failed > 1), "s" * (failed > 1), spec["name"])))
+    return EXIT_FAIL if failed else EXIT_OK
+
+
+def main(argv):
+    try:
+        if not argv or argv[0] in ("-h", "--help"):
+            print(__doc__.strip())
+            return EXIT_OK if argv else EXIT_USAGE
+        if argv[0] == "list":
+            for d in lab_dirs():
+                spec = json.load(open(os.path.join(d, "lab.json")))
+                print("%-16s %-4s min  %s" % (os.path.basename(d), spec.get("minutes", "?"),
+                                             spec["title"]))
+            return EXIT_OK
+        if argv[0] == "run" and len(argv) == 2:
+            return cmd_run(argv[1])
+        if argv[0] == "report" and len(argv) == 3:
+            if not os.path.exists(os.path.join(argv[2], "meta.json")):
+                raise Usage("report: %s is not a lab run (no meta.json)" % argv[2])
+            render(find_lab(argv[1]), argv[2])
+            return EXIT_OK
+        if argv[0] == "check" and len(argv) >= 2:
+            opts = dict(zip(argv[2::2], argv[3::2]))
+            if len(argv) % 2 or set(opts) - {"--run", "--predict"}:
+                raise Usage("check N [--run DIR] [--predict FILE]")
+            run = opts.get("--run")
+            if run and not os.path.isdir(run):
+                raise Usage("--run %s: no such folder" % run)
+            return cmd_check(argv[1], os.path.abspath(run) if run else None,
+                             os.path.abspath(opts["--predict"]) if "--predict" in opts else None)
+        raise Usage("unknown command '%s': run N | check N | report N DIR | list" %
+                    " ".join(argv))
+    except Usage as e:
+        return die(EXIT_USAGE, str(e))
+    except KeyboardInterrupt:
+        print("", file=sys.stderr)
+        return die(130, "interrupted: no run was kept")
+
+
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)   # unwinds like Ctrl-C: the partial run is removed
+
+
+if __name__ == "__main__":
+    signal.signal(signal.SIGTERM, _terminated)
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# sweep-weak.sh: weak scaling. The problem grows with the cores (N = K x N0 on K cores) and
+# the scaled speedup S_K = K x T(N0, 1 core) / T(K x N0, K cores) is plotted against K with
+# Gustafson's line S = K - e (K - 1) and the ideal S = K, one plot per workload.
+#
+# usage: scripts/sweep-weak.sh OUT_DIR
+#   writes OUT_DIR/weak.csv (workload,runner,cores,size,mean,sd,scaled_speedup,
+#   scaled_speedup_err,efficiency,gustafson_e) and OUT_DIR/plots/weak-WORKLOAD.{png,svg}.
+# The work of sumsq and montecarlo is linear in N, so K x T(N0, 1 core) is what seq would
+# take on K x N0; primes (trial division) grows faster than N and is left out by default.
+# Environment: PARLAB (default bin/parlab), PARLAB_BENCH_TINY=1 (tiny sizes, for tests),
+#   PARLAB_WEAK_WORKLOADS (default: sumsq and montecarlo where PARLAB_BENCH_WORKLOADS
+#   has them), PARLAB_WEAK_RUNNERS (default "fork
+#   thread"), PARLAB_BENCH_CORES (default 1..nproc), PARLAB_WEAK_REPEAT (default 5).
+set -euo pipefail
+die() { echo "sweep-weak: $*" >&2; exit 64; }
+[ $# -eq 1 ] || die "usage: scripts/sweep-weak.sh OUT_DIR"
+out=$1
+[ -d "$out" ] || die "$out: no such folder"
+here=$(cd "$(dirname "$0")" && pwd)
+PARLAB=${PARLAB:-bin/parlab}
+[ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
+nproc=$(nproc)
+tiny=${PARLAB_BENCH_TINY:-0}
+# By default the linear workloads among those the bench sweeps (PARLAB_BENCH_WORKLOADS).
+linear=""
+for w in sumsq montecarlo; do
+  case " ${PARLAB_BENCH_WORKLOADS:-sumsq montecarlo} " in *" $w "*) linear+=" $w" ;; esac
+done
+read -ra workloads <<< "${PARLAB_WEAK_WORKLOADS:-$linear}"
+read -ra runners <<< "${PARLAB_WEAK_RUNNERS:-fork thread}"
+read -ra cores <<< "${PARLAB_BENCH_CORES:-$(seq -s ' ' 1 "$nproc")}"
+repeat=${PARLAB_WEAK_REPEAT:-5}
+declare -A n0=([sumsq]=250000000 [montecarlo]=100000000 [mandelbrot]=1000 [primes]=1000000)
+if [ "$tiny" != 0 ]; then
+  repeat=1
+  n0=([sumsq]=2000000 [montecarlo]=1000000 [mandelbrot]=200 [primes]=20000)
+fi
+# --warmup 0 where parlab run has a warm-up: each row here is one timed run.
+warm=(); "$PARLAB" run --help 2>&1 | grep -q -- --warmup && warm=(--warmup 0)
+
+csv="$out/weak.csv"
+mkdir -p "$out/plots"
+echo "workload,runner,cores,size,mean,sd,scaled_speedup,scaled_speedup_err,efficiency,gustafson_e" > "$csv"
+for w in "${workloads[@]}"; do
+  [ -n "${n0[$w]:-}" ] || die "workload $w: no base size N0 (sumsq montecarlo mandelbrot primes)"
+  for r in "${runners[@]}"; do
+    rows=""
+    for k in "${cores[@]}"; do
+      n=$(( ${n0[$w]} * k ))
+      echo "[weak] $w $r --cores $k -j $k -n $n"
+      got=$("$PARLAB" run -w "$w" -r "$r" -n "$n" -j "$k" --cores "$k" --repeat "$repeat" \
+              "${warm[@]}" --format csv) || die "'$PARLAB run -w $w -r $r -n $n -j $k --cores $k' failed"
+      # mean and sample standard deviation of wall_s (column 10) over the repeats;
+      # every repeat must be verified (column 17 yes, or ref for seq's own reference)
+      stats=$(printf '%s\n' "$got" | awk -F, 'NR > 1 { if ($17 == "no") bad = 1; x[++n] = $10; s += $10 }
+        END { if (bad || !n) exit 1; m = s / n; for (i = 1; i <= n; i++) v += (x[i] - m) ^ 2
+              printf "%.9f,%.9f\n", m, (n > 1 ? sqrt(v / (n - 1)) : 0) }') ||
+        die "$w $r --cores $k: a result was not verified"
+      rows+="$k,$n,$stats"$'\n'
+    done
+    # scaled speedup against the 1-core point, its error from both spreads, and the serial
+    # fraction e that Gustafson's law S = K - e (K - 1) gives at the largest K
+    printf '%s' "$rows" | awk -F, -v w="$w" -v r="$r" '
+      { k[NR] = $1; n[NR] = $2; m[NR] = $3; s[NR] = $4 }
+      END {
+        K = k[NR]; if (m[1] <= 0 || m[NR] <= 0) exit 1; S = K * m[1] / m[NR]
+        e = K > 1 ? (K - S) / (K - 1) : 0; if (e < 0) e = 0; if (e > 1) e = 1
+        for (i = 1; i <= NR; i++) {
+          Si = k[i] * m[1] / m[i]
+          dS = Si * sqrt((s[1] / m[1]) ^ 2 + (s[i] / m[i]) ^ 2)
+          printf "%s,%s,%d,%d,%.9f,%.9f,%.4f,%.4f,%.4f,%.4f\n", w, r, k[i], n[i], m[i], s[i], Si, dS, Si / k[i], e
+        }
+      }' >> "$csv"
+  done
+  gnuplot -c "$here/weak.gp" "$csv" "$w" "$out/plots/weak-$w" "$(hostname), $nproc CPUs" "$nproc" "${runners[*]}" ||
+    die "gnuplot scripts/weak.gp failed for $w"
+done
+[ ${#workloads[@]} -gt 0 ] || echo "[weak] no workload linear in N among the swept ones: nothing to do"
+echo "[weak] $csv"

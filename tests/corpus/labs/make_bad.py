@@ -1,0 +1,136 @@
+#!/usr/bin/env python3
+"""make_bad.py: derive each lab's known-bad student run from its committed good run.
+
+    python3 tests/corpus/labs/make_bad.py [NN-name ...]
+
+For every lab it copies the step CSVs and meta.json of results/reference/labs/NN-name/<run>/
+(or tests/corpus/labs/NN-name/good/) into tests/corpus/labs/NN-name/bad/, applies one
+edit that a real mistake would cause (named below), and writes bad/EXPECT: the check line
+that `scripts/lab.py check` must print for it. Rerun it after replacing a good run.
+"""
+import csv
+import glob
+import os
+import shutil
+import sys
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
+
+
+def edit(path, match, col, fn):
+    """Apply fn to column col of the rows of CSV path where match(row)."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    cols = list(rows[0])
+    n = 0
+    for r in rows:
+        if match(r):
+            r[col] = str(fn(r))
+            n += 1
+    if not n:
+        sys.exit("make_bad: %s: no row matched" % path)
+    with open(path, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=cols)
+        w.writeheader()
+        w.writerows(rows)
+
+
+def seq_mean(path, **f):
+    with open(path, newline="") as fh:
+        xs = [float(r["wall_s"]) for r in csv.DictReader(fh)
+              if all(r.get("p_" + k) == v for k, v in f.items())]
+    return sum(xs) / len(xs)
+
+
+# lab: (what a student did wrong, the edit, the line the check must print)
+def lab01(d):
+    # the event loop "sped up" CPU work: its run was measured against a seq run taken while
+    # something else ran (a baseline too slow)
+    t = seq_mean(d + "/cpu.csv", workload="primes", runner="seq")
+    edit(d + "/cpu.csv", lambda r: r["p_workload"] == "primes" and r["p_runner"] == "epoll",
+         "wall_s", lambda r: "%.6f" % (t / 1.9))
+    return "FAIL step 4   epoll gains nothing on CPU work"
+
+
+def lab02(d):
+    # the event loop's run blocked in each task (a blocking call in a callback)
+    edit(d + "/sleep_loop.csv", lambda r: r["p_runner"] == "epoll", "wall_s",
+         lambda r: "%.6f" % (float(r["wall_s"]) * 30))
+    return "FAIL step 3   epoll stays flat"
+
+
+def lab03(d):
+    # every chunk size cost the same: the sweep ran with -c ignored (a runner without chunks)
+    with open(d + "/chunk.csv", newline="") as fh:
+        c1 = [r["median"] for r in csv.DictReader(fh) if "noop chunk 1 per task" in r["what"]][0]
+    edit(d + "/chunk.csv", lambda r: "noop chunk" in r["what"], "median", lambda r: c1)
+    return "FAIL step 5   raising the chunk size cuts the cost per small task"
+
+
+def lab04(d):
+    # `none` measured with one worker: nothing is lost, so the race was never seen
+    edit(d + "/share.csv", lambda r: r["section"] == "none" and "final count" in r["what"],
+         "ratio", lambda r: "1")
+    return "FAIL step 3   the `none` counter lost updates"
+
+
+def lab05(d):
+    # the worker read the value after all: it was not a fork worker
+    edit(d + "/pickling.csv", lambda r: r["what"].startswith("fork pointer to heap"),
+         "median", lambda r: "42")
+    return "FAIL step 7   a pointer made after the fork"
+
+
+def lab06(d):
+    # the 1-core run was taken with a busy machine: a speedup far above the core count
+    t = seq_mean(d + "/strong.csv", workload="sumsq", cores="1")
+    edit(d + "/strong.csv", lambda r: r["p_workload"] == "sumsq" and r["p_cores"] != "1",
+         "wall_s", lambda r: "%.6f" % (t / 10))
+    return "FAIL step 3   speedup is at most the core count"
+
+
+def lab07(d):
+    # a thread pool 8x faster than one process: not the GIL-bound CPython the lab is about
+    t = seq_mean(d + "/py.csv", runner="py-seq")
+    edit(d + "/py.csv", lambda r: r["p_runner"] == "py-tpe", "wall_s",
+         lambda r: "%.6f" % (t / 8))
+    return "FAIL step 3   ThreadPoolExecutor does not speed up CPU work"
+
+
+def lab08(d):
+    # rank 0 only: the ranks never got a share of the work (one rank's time, start included)
+    with open(d + "/ranks.csv", newline="") as fh:
+        one = [float(r["wall_s"]) for r in csv.DictReader(fh)
+               if r["p_ranks"] == "1" and r["p_schedule"] == "static"]
+    t = sum(one) / len(one)
+    edit(d + "/cpu.csv", lambda r: r["p_runner"] == "mpi", "wall_s", lambda r: "%.6f" % t)
+    return "FAIL step 4   once mpirun's start is taken off, mpi speeds up primes"
+
+
+EDITS = {"01-cpu": lab01, "02-io": lab02, "03-scheduling": lab03, "04-sharing": lab04,
+         "05-pitfalls": lab05, "06-scaling": lab06, "07-python": lab07, "08-mpi": lab08}
+
+
+def main(names):
+    for name in names or sorted(EDITS):
+        good = sorted(glob.glob(os.path.join(ROOT, "results", "reference", "labs", name, "*",
+                                             "meta.json")))
+        src = os.path.dirname(good[-1]) if good else os.path.join(HERE, name, "good")
+        if not os.path.exists(os.path.join(src, "meta.json")):
+            print("make_bad: %s: no good run yet, skipped" % name)
+            continue
+        bad = os.path.join(HERE, name, "bad")
+        shutil.rmtree(bad, ignore_errors=True)
+        os.makedirs(bad)
+        for f in glob.glob(os.path.join(src, "*.csv")) + [os.path.join(src, "meta.json")]:
+            if not os.path.basename(f).startswith(("plot-", "values")):
+                shutil.copy(f, bad)
+        expect = EDITS[name](bad)
+        with open(os.path.join(bad, "EXPECT"), "w") as f:
+            f.write(expect + "\n")
+        print("make_bad: %s from %s: %s" % (name, os.path.relpath(src, ROOT), expect))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
