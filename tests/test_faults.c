@@ -200,6 +200,44 @@ static void test_planted_faults(void)
     CU_ASSERT_EQUAL(shm_entries(), shm0);
 }
 
+/* A task timeout far longer than any task never fires, however many short tasks run: a
+ * worker may stamp a task's start after the watcher read the clock, and the difference
+ * must not wrap to a huge "elapsed" time. Many tiny tasks make that window frequent. */
+static void test_timeout_no_false_alarm(void)
+{
+    static const char *const cases[][8] = {
+        { "-w", "noop", "-r", "fork", "-n", "4M", NULL },
+        { "-w", "sumsq", "-r", "fork", "-t", "100000", NULL },
+        { "-w", "noop", "-r", "thread", "-n", "1M", NULL },
+        { "-w", "noop", "-r", "epoll", "-n", "1M", "--loops" },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int rep = 0; rep < 3; rep++) {
+            char *args[16] = { "run" };
+            int n = 1;
+            for (int k = 0; k < 8 && cases[i][k]; k++)
+                args[n++] = (char *)cases[i][k];
+            if (strcmp(args[n - 1], "--loops") == 0)
+                args[n++] = "2";
+            char *tail[] = { "-j", "2", "--task-timeout", "30", "--format", "csv", NULL };
+            for (int k = 0; tail[k]; k++)
+                args[n++] = tail[k];
+            args[n] = NULL;
+            if (!runner_find(args[4]))
+                continue;
+            struct launched l = launch(args, 60, 0);
+            char err[1024];
+            double secs;
+            int st = finish(&l, err, sizeof err, &secs);
+            int ok = WIFEXITED(st) && WEXITSTATUS(st) == 0 && !*err;
+            if (!ok)
+                fprintf(stderr, "\n  %s %s %s %s --task-timeout 30: status %d: %s", args[2],
+                        args[4], args[5], args[6], st, err);
+            CU_ASSERT(ok);
+            CU_ASSERT(group_gone(l.pid));
+        }
+}
+
 /* SIGINT and SIGTERM during a run stop every runner within 1 s with 130 or 143.
  * ThreadSanitizer holds an asynchronous signal until the thread leaves its blocking call
  * or its runtime polls (about a second): there the bound is wider. */
@@ -316,6 +354,7 @@ static void test_mmap_failure(void)
 
 CU_TestInfo tests_faults[] = {
     { "planted faults end with the task named", test_planted_faults },
+    { "a long task timeout never fires on short tasks", test_timeout_no_false_alarm },
     { "SIGINT and SIGTERM stop every runner", test_signals_stop_runs },
     { "workers die with a SIGKILLed parent", test_parent_sigkill },
     { "fork/thread failing under RLIMIT_NPROC", test_nproc_limit },
