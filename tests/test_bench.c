@@ -706,6 +706,35 @@ static void test_one_cpu(void)
     free(html);
 }
 
+/* Benches started in the same second each claim a run folder of their own: six at once,
+ * with a parlab whose runs fail at once, leave six .partial folders, each with its own
+ * single failure in warnings.txt (not one shared folder with the others' lines). */
+static void test_same_second_runs_apart(void)
+{
+    if (!tools_present())
+        return;
+    char real[PATH_MAX], script[2 * PATH_MAX + 1024];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(parlab_bin(), real));
+    snprintf(script, sizeof script,
+             "set -u; d=$(mktemp -d /tmp/parlab-claim-XXXXXX) || exit 9\n"
+             "printf '#!/bin/sh\\n[ \"$1\" = run ] && exit 70\\nexec %s \"$@\"\\n' > $d/p\n"
+             "chmod +x $d/p\n"
+             "for i in 1 2 3 4 5 6; do PARLAB=$d/p PARLAB_RESULTS=$d/res PARLAB_BENCH_TINY=1 "
+             "PARLAB_BENCH_SLEEP=0 PARLAB_BENCH_WORKLOADS=primes bash scripts/bench.sh "
+             "> $d/log$i 2>&1 & done; wait\n"
+             "n=0; bad=0\n"
+             "for f in $d/res/*.partial; do n=$((n + 1)); "
+             "[ \"$(grep -c FAILED $f/warnings.txt)\" = 1 ] || bad=$((bad + 1)); done\n"
+             "echo \"folders=$n shared=$bad\"; ls $d/res; rm -rf $d\n", real);
+    char *argv[] = { "bash", "-c", script, NULL };
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, &r), 0);
+    int ok = r.exited && r.status == 0 && strstr(r.out, "folders=6 shared=0");
+    if (!ok)
+        fprintf(stderr, "\n  six benches at once: %s%s", r.out, r.err);
+    CU_ASSERT(ok);
+}
+
 CU_TestInfo tests_bench[] = {
     { "Karp-Flatt serial fraction on known speedups", test_karpflatt_known },
     { "tiny sweep: tidy and parlab CSVs, one row per point", test_tiny_sweep_csvs },
@@ -714,5 +743,6 @@ CU_TestInfo tests_bench[] = {
     { "tiny sweep: index.html references every plot", test_tiny_sweep_report },
     { "a crashing point stops the sweep, latest stays", test_failing_point_stops },
     { "one CPU: one core count, no Amdahl fit", test_one_cpu },
+    { "benches started in the same second claim separate folders", test_same_second_runs_apart },
     CU_TEST_INFO_NULL,
 };
