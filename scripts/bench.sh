@@ -142,7 +142,12 @@ do_sleep=${PARLAB_BENCH_SLEEP:-1}
 # ---- the run folder --------------------------------------------------------------------------
 mkdir -p "$RESULTS" || die "cannot create $RESULTS"
 name="$(date +%Y-%m-%d-%H%M%S)-$host"
-while [ -e "$RESULTS/$name" ] || [ -e "$RESULTS/$name.partial" ]; do name="$name-x"; done
+# Claim the folder with mkdir itself (no -p): it fails if another bench, started in the
+# same second, made it first, and then this one tries the next name.
+until [ ! -e "$RESULTS/$name" ] && mkdir "$RESULTS/$name.partial" 2>/dev/null; do
+  [ -d "$RESULTS" ] && [ -w "$RESULTS" ] || die "cannot create a run folder in $RESULTS"
+  name="$name-x"
+done
 out="$RESULTS/$name.partial"
 mkdir -p "$out/raw" "$out/logs" || die "cannot create $out"
 CC=${CC:-gcc} "$here/machine.sh" > "$out/machine.json" || die "scripts/machine.sh failed"
