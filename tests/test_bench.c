@@ -735,6 +735,62 @@ static void test_same_second_runs_apart(void)
     CU_ASSERT(ok);
 }
 
+/* Ctrl-C (SIGINT to the whole process group) during a sweep says the run was interrupted,
+ * with exit 130, instead of blaming the point it was at as FAILED. */
+static void test_interrupted_sweep(void)
+{
+    if (!tools_present())
+        return;
+    char dir[] = "/tmp/parlab-int-XXXXXX", log[64], e_res[64], e_bin[PATH_MAX + 10];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(log, sizeof log, "%s/log", dir);
+    snprintf(e_res, sizeof e_res, "PARLAB_RESULTS=%s/res", dir);
+    snprintf(e_bin, sizeof e_bin, "PARLAB=%s", parlab_bin());
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        putenv(e_res);
+        putenv(e_bin);
+        putenv("PARLAB_BENCH_TINY=1");
+        putenv("PARLAB_BENCH_SLEEP=0");
+        putenv("PARLAB_BENCH_WORKLOADS=primes");
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        signal(SIGINT, SIG_DFL);
+        alarm(BENCH_TIMEOUT_S);
+        execlp("bash", "bash", "scripts/bench.sh", (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    /* Wait until the sweep has begun (its first "[1/" line), then press Ctrl-C. */
+    for (int i = 0; i < 300; i++) {
+        char *t = slurp(log, NULL);
+        int begun = t && strstr(t, "[1/");
+        free(t);
+        if (begun)
+            break;
+        usleep(50 * 1000);
+    }
+    usleep(300 * 1000);
+    kill(-pid, SIGINT);
+    int st;
+    waitpid(pid, &st, 0);
+    kill(-pid, SIGKILL);
+    char *out = slurp(log, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    int ok = WIFEXITED(st) && WEXITSTATUS(st) == 130 && strstr(out, "bench: interrupted") &&
+             !strstr(out, "FAILED") && strstr(out, "results so far are in");
+    if (!ok)
+        fprintf(stderr, "\n  interrupted bench: status %d\n%s", st, out);
+    CU_ASSERT(ok);
+    free(out);
+    char rm[128];
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    CU_ASSERT_EQUAL(system(rm), 0);
+}
+
 CU_TestInfo tests_bench[] = {
     { "Karp-Flatt serial fraction on known speedups", test_karpflatt_known },
     { "tiny sweep: tidy and parlab CSVs, one row per point", test_tiny_sweep_csvs },
@@ -744,5 +800,6 @@ CU_TestInfo tests_bench[] = {
     { "a crashing point stops the sweep, latest stays", test_failing_point_stops },
     { "one CPU: one core count, no Amdahl fit", test_one_cpu },
     { "benches started in the same second claim separate folders", test_same_second_runs_apart },
+    { "Ctrl-C during a sweep says interrupted, exit 130", test_interrupted_sweep },
     CU_TEST_INFO_NULL,
 };
