@@ -197,7 +197,20 @@ stop() {  # stop POINT WHY: the sweep ends here; the partial folder stays; lates
   echo "FAILED at $1: $2" >> "$out/warnings.txt"
   exit 1
 }
-trap 'stop "interrupt" "stopped by a signal"' INT TERM
+# Ctrl-C or a kill is not a failure of the point the sweep was at: say so, exit 128+sig.
+at=""
+interrupted() {  # interrupted SIG
+  trap - INT TERM HUP
+  echo >&2
+  echo "bench: interrupted by SIG$1${at:+ at $at}; results so far are in $out; $RESULTS/latest was not moved" >&2
+  echo "interrupted by SIG$1${at:+ at $at}" >> "$out/warnings.txt"
+  case $1 in HUP) exit 129 ;; INT) exit 130 ;; *) exit 143 ;; esac
+}
+# A command that ended by our own Ctrl-C (parlab exits 128+sig) means the same.
+interrupted_if() { case $1 in 129) interrupted HUP ;; 130) interrupted INT ;; 143) interrupted TERM ;; esac; }
+trap 'interrupted INT' INT
+trap 'interrupted TERM' TERM
+trap 'interrupted HUP' HUP
 
 # ---- the plan: one line per point ------------------------------------------------------------
 # sweep workload runner param value
@@ -230,6 +243,7 @@ answer() {  # answer WORKLOAD ARGS...
   local row rc
   row=$("$PARLAB" run -w "$w" -r seq "$@" --format csv 2> "$out/logs/seq-$w.err")
   rc=$?
+  [ $rc -eq 0 ] || interrupted_if $rc
   [ $rc -eq 0 ] || stop "$w seq (reference answer)" "parlab exited $rc: $(tail -n 3 "$out/logs/seq-$w.err")"
   row=$(printf '%s\n' "$row" | tail -n 1)
   local check result wall
@@ -262,6 +276,7 @@ for p in "${plan[@]}"; do
   i=$((i + 1))
   read -r sweep w r param val <<< "$p"
   label="$sweep $w $r $param=$val"
+  at="[$i/$total] $label"
   printf '[%d/%d] %s %s %s=%s ' "$i" "$total" "$w" "$r" "$param" "$val"
   if [ "$sweep" = concurrency ]; then
     args="-n $sl_tasks --io-ms $sl_ms"
@@ -282,6 +297,7 @@ for p in "${plan[@]}"; do
   rowtxt=$("${argv[@]}" 2> "$out/logs/$stem.err")
   rc=$?
   if [ $rc -ne 0 ]; then
+    interrupted_if $rc
     echo
     stop "[$i/$total] $label" "'$cmd' exited $rc: $(tail -n 3 "$out/logs/$stem.err" | tr '\n' ' ')"
   fi
@@ -352,6 +368,7 @@ for p in "${plan[@]}"; do
   echo
 done
 
+at="after the sweep"
 if [ -s "$out/disturbed.txt" ]; then
   warn "$(wc -l < "$out/disturbed.txt") point(s) were measured while other processes used more than 0.3 of a CPU, even after retries: their times are inflated"
 fi
@@ -387,7 +404,7 @@ echo "# plotting"
   stop "report" "scripts/report.sh failed: $(tail -n 5 "$out/logs/report.log" | tr '\n' ' ')"
 
 # ---- publish: the folder gets its final name, then latest moves in one rename ---------------
-trap - INT TERM
+trap - INT TERM HUP
 mv -T "$out" "$RESULTS/$name" || stop "publish" "cannot rename $out to $RESULTS/$name"
 ln -s "$name" "$RESULTS/.latest.$$" && mv -Tf "$RESULTS/.latest.$$" "$RESULTS/latest" ||
   die "cannot point $RESULTS/latest at $name (the run itself is complete in $RESULTS/$name)"
