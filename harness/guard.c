@@ -15,6 +15,8 @@
 static pid_t guard_pid;
 static _Atomic int guard_ending;   /* a handler is ending the run: the watchdog keeps quiet */
 static const char *guard_runner = "?";
+static char guard_tmp[4096];          /* a file to remove if the run ends here, or "" */
+static _Atomic int guard_tmp_set;
 
 /* Async-signal-safe output: append s, or n in decimal, to buf. */
 static size_t put_s(char *buf, size_t at, size_t cap, const char *s)
@@ -54,14 +56,31 @@ static int not_the_parent(int sig)
     return 1;
 }
 
+void guard_remove_on_exit(const char *path)
+{
+    atomic_store(&guard_tmp_set, 0);
+    if (path && strlen(path) < sizeof guard_tmp) {
+        strcpy(guard_tmp, path);
+        atomic_store(&guard_tmp_set, 1);
+    }
+}
+
+/* What every ending does before its message: stop the workers, drop the temporary file. */
+static void end_run(void)
+{
+    atomic_store(&guard_ending, 1);
+    runner_kill_children();
+    if (atomic_exchange(&guard_tmp_set, 0))
+        unlink(guard_tmp);
+}
+
 static void on_stop(int sig)
 {
     char msg[160];
     size_t n = 0;
     if (not_the_parent(sig))
         return;
-    atomic_store(&guard_ending, 1);
-    runner_kill_children();
+    end_run();
     n = put_s(msg, n, sizeof msg, "parlab: interrupted by SIG");
     n = put_s(msg, n, sizeof msg, sigabbrev_np(sig));
     n = put_s(msg, n, sizeof msg, "; workers stopped and reaped\n");
@@ -76,8 +95,7 @@ static void on_crash(int sig)
     long task = runner_task_of_thread();
     if (not_the_parent(sig))
         return;
-    atomic_store(&guard_ending, 1);
-    runner_kill_children();
+    end_run();
     n = put_s(msg, n, sizeof msg, "parlab: ");
     if (task >= 0) {
         n = put_s(msg, n, sizeof msg, "task ");
@@ -93,13 +111,17 @@ static void on_crash(int sig)
     _exit(PARLAB_EXIT_SOFTWARE);
 }
 
-void guard_install(const char *runner)
+void guard_set_runner(const char *runner)
+{
+    guard_runner = runner;
+}
+
+void guard_install(void)
 {
     static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
     static const int crashes[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
     struct sigaction sa;
     guard_pid = getpid();
-    guard_runner = runner;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on_stop;
@@ -133,7 +155,7 @@ static void *watchdog(void *arg)
             uint64_t t0 = atomic_load_explicit(&tw->start_ns, memory_order_relaxed);
             if (t < 0 || now < t0 || now - t0 < limit || atomic_load(&guard_ending))
                 continue;
-            runner_kill_children();
+            end_run();
             fflush(stdout);   /* keep the rows printed so far */
             die(PARLAB_EXIT_SOFTWARE,
                 "task %ld (worker %u) ran past the %g s task timeout; %s cannot stop one "

@@ -42,6 +42,7 @@ static void usage(FILE *f)
 
 int main(int argc, char **argv)
 {
+    guard_install();   /* first: a signal in the first milliseconds ends the run cleanly too */
     if (argc < 2) {
         usage(stderr);
         return PARLAB_EXIT_USAGE;

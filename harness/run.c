@@ -26,6 +26,7 @@ struct run_opts {
     enum sched_kind schedule;
     enum out_format format;
     const char *trace_path;
+    struct trace_file trace;  /* where the rows go until the run completes */
     const char *expect;
     double task_timeout;
     enum inject_kind inject;
@@ -101,7 +102,7 @@ static const struct option long_opts[] = {
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
     int c, rc;
-    *o = (struct run_opts){ .repeat = 1, .seed = 1, .io_ms = 100, .loops = 1 };
+    *o = (struct run_opts){ .repeat = 1, .seed = 1, .io_ms = 100, .loops = 1, .trace.fd = -1 };
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":w:r:j:n:t:s:c:hV", long_opts, NULL)) != -1) {
@@ -230,10 +231,6 @@ static int resolve_opts(struct run_opts *o)
             return die(PARLAB_EXIT_USAGE, "--trace %s: %llu tasks x %llu steps is more than %u rows",
                        o->trace_path, (unsigned long long)o->tasks, (unsigned long long)o->steps,
                        MAX_TRACE_ROWS);
-        FILE *f = fopen(o->trace_path, "w");   /* find out now, not after the run */
-        if (!f)
-            return die(PARLAB_EXIT_USAGE, "--trace %s: %s", o->trace_path, strerror(errno));
-        fclose(f);
     }
     if (o->cores_set) {
         unsigned have = cpus_allowed();
@@ -248,12 +245,17 @@ static int resolve_opts(struct run_opts *o)
     o->cores = cpus_allowed();
     if (!o->workers_set)
         o->workers = o->cores;
+    if (o->trace_path) {   /* last: find out now, not after the run; FILE stays as it is */
+        char why[128];
+        if (trace_file_open(&o->trace, o->trace_path, why, sizeof why))
+            return die(PARLAB_EXIT_USAGE, "--trace %s: %s", o->trace_path, why);
+    }
     return -1;
 }
 
-static int write_trace(const char *path, const struct trace_rec *t, size_t n, uint64_t t0)
+static int write_trace(const struct trace_file *tf, const struct trace_rec *t, size_t n, uint64_t t0)
 {
-    FILE *f = fopen(path, "w");
+    FILE *f = trace_file_stream(tf);
     if (!f)
         return -errno;
     fprintf(f, "task,worker,step,start_ns,end_ns\n");
@@ -352,7 +354,7 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
     if (row->verified == 0)
         fprintf(stderr, "parlab: %s %s: wrong result: %s\n", o->wl->name, r->name, why);
     if (trace_path) {
-        int e = write_trace(trace_path, plan.trace, job.tasks * job.steps, t0);
+        int e = write_trace(&o->trace, plan.trace, job.tasks * job.steps, t0);
         if (e)
             status = die(PARLAB_EXIT_OS, "--trace %s: %s", trace_path, strerror(-e));
     }
@@ -437,14 +439,16 @@ int cmd_run(int argc, char **argv)
         return st;
     st = 0;
     machine_read(&m);
-    guard_install(o.runner->name);
+    guard_set_runner(o.runner->name);
 
     int R = (int)o.repeat, wrong = 0, nbase = 0;
     double *wall = calloc((size_t)R, sizeof *wall), *base = calloc((size_t)R, sizeof *base);
     char ref[128] = "";
     struct result_row row;
-    if (!wall || !base)
+    if (!wall || !base) {
+        trace_file_discard(&o.trace);
         return die(PARLAB_EXIT_OS, "out of memory");
+    }
 
     out_begin(stdout, o.format);
     if (o.format == OUT_TEXT) {
@@ -491,6 +495,14 @@ int cmd_run(int argc, char **argv)
     out_end(stdout, o.format);
     free(wall);
     free(base);
+    /* The trace replaces FILE only for a run that completed (a wrong answer included:
+     * its trace is whole and may show why); otherwise FILE stays as it was. */
+    if (!st && o.trace_path) {
+        int e = trace_file_commit(&o.trace);
+        if (e)
+            st = die(PARLAB_EXIT_OS, "--trace %s: %s", o.trace_path, strerror(-e));
+    }
+    trace_file_discard(&o.trace);
     if (st)
         return st;
     return wrong ? PARLAB_EXIT_WRONG : PARLAB_EXIT_OK;
