@@ -275,6 +275,34 @@ static void test_signals_stop_runs(void)
     }
 }
 
+/* The other commands end the same way: share, pitfall and overhead fork and start
+ * threads too, and a signal stops them with one line, 128+sig and no worker left. */
+static void test_signals_stop_experiments(void)
+{
+    static const char *const cmds[][3] = {
+        { "share", NULL }, { "pitfall", "cow", NULL }, { "overhead", NULL },
+    };
+    static const int sigs[] = { SIGINT, SIGTERM, SIGHUP };
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++)
+        for (int k = 0; k < 3; k++) {
+            struct launched l = launch((char *const *)cmds[i], 20, 0);
+            struct timespec ts = { 0, (100 + 150 * k) * 1000 * 1000 };
+            nanosleep(&ts, NULL);
+            kill(l.pid, sigs[k]);
+            char err[512];
+            double secs;
+            int st = finish(&l, err, sizeof err, &secs);
+            int ok = WIFEXITED(st) && WEXITSTATUS(st) == 128 + sigs[k] &&
+                     strstr(err, "interrupted") && count_lines(err) == 1;
+            int gone = group_dead(l.pid);
+            if (!ok || !gone)
+                fprintf(stderr, "\n  %s %s, signal %d: status %d, left %d: %s", cmds[i][0],
+                        cmds[i][1] ? cmds[i][1] : "", sigs[k], st, !gone, err);
+            CU_ASSERT(ok);
+            CU_ASSERT(gone);
+        }
+}
+
 /* If the parent is SIGKILLed its worker processes exit within 1 s. */
 static void test_parent_sigkill(void)
 {
@@ -356,6 +384,7 @@ CU_TestInfo tests_faults[] = {
     { "planted faults end with the task named", test_planted_faults },
     { "a long task timeout never fires on short tasks", test_timeout_no_false_alarm },
     { "SIGINT and SIGTERM stop every runner", test_signals_stop_runs },
+    { "share, pitfall and overhead stop on a signal", test_signals_stop_experiments },
     { "workers die with a SIGKILLed parent", test_parent_sigkill },
     { "fork/thread failing under RLIMIT_NPROC", test_nproc_limit },
     { "mmap failing under RLIMIT_AS", test_mmap_failure },
