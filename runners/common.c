@@ -4,6 +4,7 @@
 #include "runner.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -161,13 +162,24 @@ void runner_exec_task(const struct job *job, const struct plan *plan, unsigned s
 pid_t runner_fork_worker(void)
 {
     pid_t parent = getpid();
+    sigset_t stops, old;
     fflush(NULL);
+    /* A signal between fork() and runner_child_add() would end us with an untracked
+     * child: hold the stopping signals until it is in the table (and, in the child,
+     * until the inherited handlers are gone). */
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stops, &old);
     pid_t pid = fork();
     if (pid > 0)
         runner_child_add(pid);
+    if (pid == 0)
+        runner_child_init();
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (pid != 0)
         return pid;
-    runner_child_init();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)    /* the parent died before prctl took effect */
         _exit(1);
