@@ -35,7 +35,7 @@ PARLAB   := bin/parlab
 TESTBIN  := bin/parlab-tests
 endif
 
-.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare
+.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare torture
 all: $(PARLAB)
 
 $(BUILD)/%.o: %.c
@@ -83,6 +83,15 @@ endif
 test: deps-test
 	@$(MAKE) --no-print-directory $(PARLAB) $(TESTBIN) examples
 	PARLAB=$(PARLAB) $(TEST_ENV) $(TESTBIN)
+	$(TEST_ENV) python3 tests/torture.py --parlab $(PARLAB) -N $(TORTURE_N) $(if $(seed),--seed $(seed))
+
+# The torture test: N seeded random runs with planted faults, task timeouts, traces and
+# signals at random moments (tests/torture.py). seed=S replays a series; make test runs
+# TORTURE_N of them.
+N ?= 1000
+TORTURE_N ?= 300
+torture: $(PARLAB)
+	$(TEST_ENV) python3 tests/torture.py --parlab $(PARLAB) -N $(N) $(if $(seed),--seed $(seed))
 
 # QUICK=1: fewer runs (about 2 minutes); FULL=1: larger sizes, more runs, every core count.
 bench: deps-bench all
@@ -112,7 +121,8 @@ clean:
 
 help:
 	@echo "make            build bin/parlab"
-	@echo "make test       install test deps, build, run the CUnit suites (SAN=address,undefined or SAN=thread)"
+	@echo "make test       install test deps, build, run the CUnit suites and 300 torture cases (SAN=address,undefined or SAN=thread)"
+	@echo "make torture    N seeded random runs with faults, timeouts and signals (N=1000 seed=S)"
 	@echo "make bench      install bench deps, sweep cores and workers, plot, write results/latest/index.html"
 	@echo "                QUICK=1 for a 2-minute sweep, FULL=1 for larger sizes and more runs"
 	@echo "make check-report  render results/latest/index.html in headless chromium and check it"
