@@ -13,7 +13,14 @@
 #include "harness.h"
 
 static pid_t guard_pid;
-static _Atomic int guard_ending;   /* a handler is ending the run: the watchdog keeps quiet */
+/* One ending only: a signal, a crash in another thread and the watchdog may all try to end
+ * the run at once; the first to claim it prints its line, the others stay quiet. */
+static _Atomic int guard_ending;
+
+static int claim_end(void)
+{
+    return !atomic_exchange(&guard_ending, 1);
+}
 static const char *guard_runner = "?";
 static char guard_tmp[4096];          /* a file to remove if the run ends here, or "" */
 static _Atomic int guard_tmp_set;
@@ -68,7 +75,6 @@ void guard_remove_on_exit(const char *path)
 /* What every ending does before its message: stop the workers, drop the temporary file. */
 static void end_run(void)
 {
-    atomic_store(&guard_ending, 1);
     runner_kill_children();
     if (atomic_exchange(&guard_tmp_set, 0))
         unlink(guard_tmp);
@@ -78,8 +84,8 @@ static void on_stop(int sig)
 {
     char msg[160];
     size_t n = 0;
-    if (not_the_parent(sig))
-        return;
+    if (not_the_parent(sig) || !claim_end())
+        return;   /* another ending is under way and will exit */
     end_run();
     n = put_s(msg, n, sizeof msg, "parlab: interrupted by SIG");
     n = put_s(msg, n, sizeof msg, sigabbrev_np(sig));
@@ -95,6 +101,9 @@ static void on_crash(int sig)
     long task = runner_task_of_thread();
     if (not_the_parent(sig))
         return;
+    if (!claim_end())
+        for (;;)
+            pause();   /* returning would fault again: wait for the ending to exit */
     end_run();
     n = put_s(msg, n, sizeof msg, "parlab: ");
     if (task >= 0) {
@@ -153,8 +162,10 @@ static void *watchdog(void *arg)
             struct task_watch *tw = &wd.plan->watch[w];
             long t = atomic_load_explicit(&tw->task, memory_order_acquire);
             uint64_t t0 = atomic_load_explicit(&tw->start_ns, memory_order_relaxed);
-            if (t < 0 || now < t0 || now - t0 < limit || atomic_load(&guard_ending))
+            if (t < 0 || now < t0 || now - t0 < limit)
                 continue;
+            if (!claim_end())
+                return NULL;   /* a signal or a crash is ending the run */
             end_run();
             fflush(stdout);   /* keep the rows printed so far */
             die(PARLAB_EXIT_SOFTWARE,
