@@ -11,7 +11,7 @@
 int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const char **why)
 {
     unsigned __int128 mant = 0;
-    int digits = 0, frac = 0, exp = 0, seen_dot = 0, any = 0, zeros = 0;
+    int digits = 0, frac = 0, exp = 0, seen_dot = 0, any = 0, zeros = 0, huge = 0;
     const char *p = s;
 
     if (!s || !*s) {
@@ -32,19 +32,17 @@ int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const 
                 zeros++;
                 continue;
             }
-            for (; zeros > 0; zeros--, frac++) {
-                if (mant != 0 && ++digits > 30) {
-                    *why = "too large";
-                    return -1;
-                }
+            for (; zeros > 0 && !huge; zeros--, frac++) {
+                if (mant != 0 && ++digits > 30)
+                    huge = 1;
                 mant *= 10;
             }
             if (mant != 0 || *p != '0')
                 digits++;
-            if (digits > 30) {
-                *why = "too large";
-                return -1;
-            }
+            if (digits > 30)
+                huge = 1;   /* too large, if the rest is a number at all */
+            if (huge)
+                continue;
             mant = mant * 10 + (unsigned)(*p - '0');
             if (seen_dot)
                 frac++;
@@ -85,6 +83,10 @@ int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const 
     }
     if (*p) {
         *why = "not a number";
+        return -1;
+    }
+    if (huge) {
+        *why = "too large";
         return -1;
     }
     exp -= frac;
