@@ -218,11 +218,13 @@ static int resolve_opts(struct run_opts *o)
                    (unsigned long long)o->loops, r->name);
     if (o->loops > o->tasks)
         o->loops = o->tasks;
+    /* epoll --loops N forks N-1 loops, but loop 0 is parlab's own process: a task it
+     * claims would take the run down with it, so the fault is refused there too. */
     if ((o->inject == INJECT_KILL || o->inject == INJECT_EXIT) && !(r->flags & RUNNER_PROCESSES))
         return die(PARLAB_EXIT_USAGE, "--inject %s@%llu: under %s it would end the whole process, "
-                   "not one worker (its workers share it); use fork or spawn",
+                   "not one worker (its workers share it%s); use fork or spawn",
                    o->inject == INJECT_KILL ? "kill" : "exit", (unsigned long long)o->inject_task,
-                   r->name);
+                   r->name, r->flags & RUNNER_HAS_LOOPS ? ", and with --loops loop 0 is parlab itself" : "");
     if (o->inject && o->inject_task >= o->tasks)
         return die(PARLAB_EXIT_USAGE, "--inject %llu: no such task (the job has %llu)",
                    (unsigned long long)o->inject_task, (unsigned long long)o->tasks);

@@ -43,6 +43,7 @@
 struct ep_slot {
     alignas(PARLAB_CACHELINE) _Atomic long cur_task;  /* task whose callback runs, or -1 */
     _Atomic uint32_t steps_done;                       /* steps this loop has finished */
+    _Atomic uint32_t in_flight;                        /* async tasks it is waiting on */
 };
 
 /*
@@ -217,6 +218,7 @@ static void async_resume(struct ep_task *et)
     if (et->overdue_id)
         loop_cancel_timer(r->loop, et->overdue_id);
     r->pending--;
+    atomic_store_explicit(&r->shm->slot[r->k].in_flight, (uint32_t)r->pending, memory_order_relaxed);
     async_done(r, et);
     step_check(r);
 }
@@ -279,6 +281,7 @@ static void async_start(struct ep_run *r, size_t t)
         return;
     }
     r->pending++;
+    atomic_store_explicit(&r->shm->slot[r->k].in_flight, (uint32_t)r->pending, memory_order_relaxed);
     if (r->plan->task_timeout_s > 0) {
         et->overdue_id = loop_add_timer(r->loop, timeout_ns(r->plan), on_task_overdue, et);
         if (!et->overdue_id) {
@@ -327,6 +330,7 @@ static int run_step(struct ep_run *r, unsigned step)
     r->claims = 0;
     r->fed = 0;
     r->pending = 0;
+    atomic_store_explicit(&r->shm->slot[r->k].in_flight, 0, memory_order_relaxed);
     r->self_done = 0;
     r->step_over = 0;
     if (loop_defer(r->loop, feed, r)) {
@@ -422,8 +426,15 @@ static void judge_exit(struct ep_run *r, unsigned k, int st)
         return;
     }
     char why[160];
+    uint32_t waiting = atomic_load_explicit(&s->slot[k].in_flight, memory_order_relaxed);
     runner_death_str(why, sizeof why, task, pid, WIFSIGNALED(st) ? WTERMSIG(st) : 0,
                      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    if (task < 0 && waiting > 0) {   /* not between tasks: its async tasks were waiting */
+        const char *how = strstr(why, "between tasks, ");
+        ep_fail(r, PARLAB_EXIT_SOFTWARE, "event loop %u (worker pid %ld) with %u tasks in flight %s",
+                k, (long)pid, waiting, how ? how + strlen("between tasks, ") : why);
+        return;
+    }
     ep_fail(r, PARLAB_EXIT_SOFTWARE, "%s", why);
 }
 

@@ -303,6 +303,43 @@ static void test_signals_stop_experiments(void)
         }
 }
 
+/* A loop process of epoll --loops killed while its async tasks wait is reported with
+ * them, not as dying "between tasks". */
+static void test_loop_killed_in_flight(void)
+{
+    if (!runner_find("epoll"))
+        return;
+    char *args[] = { "run", "-w", "sleep", "-r", "epoll", "--loops", "2", "-n", "8", "--io-ms",
+                     "5000", NULL };
+    struct launched l = launch(args, 10, 0);
+    char path[64], kids[256] = "";
+    snprintf(path, sizeof path, "/proc/%d/task/%d/children", l.pid, l.pid);
+    for (int i = 0; i < 100 && !*kids; i++) {   /* the loop process, once forked */
+        struct timespec ts = { 0, 20 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        FILE *f = fopen(path, "r");
+        if (f) {
+            if (!fgets(kids, sizeof kids, f))
+                kids[0] = '\0';
+            fclose(f);
+        }
+    }
+    struct timespec ts = { 0, 300 * 1000 * 1000 };
+    nanosleep(&ts, NULL);                          /* its tasks are waiting by now */
+    pid_t kid = (pid_t)atol(kids);
+    CU_ASSERT_FATAL(kid > 0);
+    kill(kid, SIGKILL);
+    char err[512];
+    double secs;
+    int st = finish(&l, err, sizeof err, &secs);
+    int ok = WIFEXITED(st) && WEXITSTATUS(st) == 70 && strstr(err, "4 tasks in flight") &&
+             strstr(err, "SIGKILL") && count_lines(err) == 1;
+    if (!ok)
+        fprintf(stderr, "\n  epoll --loops 2, a loop killed: status %d: %s", st, err);
+    CU_ASSERT(ok);
+    CU_ASSERT(group_gone(l.pid));
+}
+
 /* If the parent is SIGKILLed its worker processes exit within 1 s. */
 static void test_parent_sigkill(void)
 {
@@ -385,6 +422,7 @@ CU_TestInfo tests_faults[] = {
     { "a long task timeout never fires on short tasks", test_timeout_no_false_alarm },
     { "SIGINT and SIGTERM stop every runner", test_signals_stop_runs },
     { "share, pitfall and overhead stop on a signal", test_signals_stop_experiments },
+    { "a killed event loop is reported with its tasks in flight", test_loop_killed_in_flight },
     { "workers die with a SIGKILLed parent", test_parent_sigkill },
     { "fork/thread failing under RLIMIT_NPROC", test_nproc_limit },
     { "mmap failing under RLIMIT_AS", test_mmap_failure },
