@@ -15,11 +15,19 @@
 static pid_t guard_pid;
 /* One ending only: a signal, a crash in another thread and the watchdog may all try to end
  * the run at once; the first to claim it prints its line, the others stay quiet. */
-static _Atomic int guard_ending;
+static _Atomic int guard_ending;   /* 0, ENDING_HANDLER or ENDING_EXIT */
+enum { ENDING_HANDLER = 1, ENDING_EXIT = 2 };
 
 static int claim_end(void)
 {
-    return !atomic_exchange(&guard_ending, 1);
+    int none = 0;
+    return atomic_compare_exchange_strong(&guard_ending, &none, ENDING_HANDLER);
+}
+
+void guard_exiting(void)
+{
+    int none = 0;
+    atomic_compare_exchange_strong(&guard_ending, &none, ENDING_EXIT);
 }
 static const char *guard_runner = "?";
 static char guard_tmp[4096];          /* a file to remove if the run ends here, or "" */
@@ -101,9 +109,11 @@ static void on_crash(int sig)
     long task = runner_task_of_thread();
     if (not_the_parent(sig))
         return;
-    if (!claim_end())
+    /* Another handler is ending the run: wait for its exit (returning would fault again).
+     * A crash while the process exits by its own means is still reported. */
+    if (!claim_end() && atomic_load(&guard_ending) == ENDING_HANDLER)
         for (;;)
-            pause();   /* returning would fault again: wait for the ending to exit */
+            pause();
     end_run();
     n = put_s(msg, n, sizeof msg, "parlab: ");
     if (task >= 0) {

@@ -75,6 +75,9 @@ void machine_print(FILE *f, const struct machine *m);
  * killing and reaping every tracked child (runner_child_add) first. main() installs it
  * before anything else, for every command, so that no moment of a run is unguarded. */
 void guard_install(void);
+/* The process is ending by its own means (its one line printed, or main returning): a
+ * signal from now on changes nothing, and prints nothing. die() and main() call it. */
+void guard_exiting(void);
 /* Name the runner in the crash message (default "?"). */
 void guard_set_runner(const char *runner);
 /* path (copied), or NULL for none: a file the guard removes if it ends the run. */

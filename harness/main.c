@@ -57,7 +57,10 @@ int main(int argc, char **argv)
         return 0;
     }
     for (const struct command *c = commands; c->name; c++)
-        if (strcmp(argv[1], c->name) == 0)
-            return c->fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], c->name) == 0) {
+            int rc = c->fn(argc - 1, argv + 1);
+            guard_exiting();   /* a signal during exit (atexit, sanitizers) changes nothing */
+            return rc;
+        }
     return die(PARLAB_EXIT_USAGE, "unknown command '%s' (parlab --help)", argv[1]);
 }

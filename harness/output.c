@@ -28,6 +28,7 @@ int die(int code, const char *fmt, ...)
     static char raw[16384], esc[4 * sizeof raw];
     size_t n = 0;
     va_list ap;
+    guard_exiting();   /* this is the run's one line: a signal now adds no second */
     va_start(ap, fmt);
     vsnprintf(raw, sizeof raw, fmt, ap);
     va_end(ap);
