@@ -3,6 +3,7 @@
  * Each ends the process with a one-line reason, after killing and reaping every worker
  * process, so nothing is left behind. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -30,6 +31,9 @@ void guard_exiting(void)
     atomic_compare_exchange_strong(&guard_ending, &none, ENDING_EXIT);
 }
 static const char *guard_runner = "?";
+/* stderr as it was at start: the handlers write there even while a runner points fd 2
+ * elsewhere for a moment (omp, to catch libgomp's words). */
+static int guard_errfd = 2;
 static char guard_tmp[4096];          /* a file to remove if the run ends here, or "" */
 static _Atomic int guard_tmp_set;
 
@@ -98,7 +102,7 @@ static void on_stop(int sig)
     n = put_s(msg, n, sizeof msg, "parlab: interrupted by SIG");
     n = put_s(msg, n, sizeof msg, sigabbrev_np(sig));
     n = put_s(msg, n, sizeof msg, "; workers stopped and reaped\n");
-    (void)!write(2, msg, n);
+    (void)!write(guard_errfd, msg, n);
     _exit(128 + sig);
 }
 
@@ -126,7 +130,7 @@ static void on_crash(int sig)
     n = put_s(msg, n, sizeof msg, ": under ");
     n = put_s(msg, n, sizeof msg, guard_runner);
     n = put_s(msg, n, sizeof msg, " the workers share one process (fork and spawn survive this)\n");
-    (void)!write(2, msg, n);
+    (void)!write(guard_errfd, msg, n);
     _exit(PARLAB_EXIT_SOFTWARE);
 }
 
@@ -141,6 +145,9 @@ void guard_install(void)
     static const int crashes[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
     struct sigaction sa;
     guard_pid = getpid();
+    int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    if (fd >= 0)
+        guard_errfd = fd;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on_stop;
@@ -175,7 +182,7 @@ static void *watchdog(void *arg)
             if (t < 0 || now < t0 || now - t0 < limit)
                 continue;
             if (!claim_end())
-                return NULL;   /* a signal or a crash is ending the run */
+                continue;   /* a signal, a crash or main is ending the run: keep quiet */
             end_run();
             fflush(stdout);   /* keep the rows printed so far */
             die(PARLAB_EXIT_SOFTWARE,

@@ -324,7 +324,7 @@ def run_case(parlab, c):
             problems.append(f"not verified: {out.strip()[-300:]!r}")
     elif st is not None and st > 0:
         if len(lines) != 1 or not lines[0].startswith("parlab: "):
-            problems.append(f"stderr is not one 'parlab: ' line: {err[:400]!r}")
+            problems.append(f"exit {st}, stderr is not one 'parlab: ' line: {err[:400]!r}")
         elif label == "fault" and FAULT_WORDS[c["fault"]] not in err:
             problems.append(f"message does not name the fault: {err.strip()!r}")
         elif label == "interrupted" and f"SIG{sig}" not in err:
