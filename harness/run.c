@@ -30,7 +30,7 @@ struct run_opts {
     const char *expect;
     double task_timeout;
     enum inject_kind inject;
-    uint64_t inject_task;
+    uint64_t inject_task, inject_step;   /* step + 1; 0: the default */
     int baseline;
 };
 
@@ -55,7 +55,8 @@ static void run_usage(FILE *f)
         "      --io-ms MS      I/O workloads: how long each task waits (default 100)\n"
         "      --loops N       epoll: event-loop processes that split the tasks\n"
         "      --task-timeout SECONDS  fail the run if one task takes longer\n"
-        "      --inject KIND@TASK  plant a fault: segv, kill, exit, hang or error\n"
+        "      --inject KIND@TASK[:STEP]  plant a fault: segv, kill, exit, hang or error\n"
+        "                      (a crash strikes on the first step, an error on the last)\n"
         "      --expect RESULT fail unless the result equals RESULT (skips the seq check)\n"
         "      --baseline      also run seq R times and report the speedup\n"
         "  -h, --help          this help             -V, --version  the version\n"
@@ -70,10 +71,15 @@ static int parse_inject(const char *val, struct run_opts *o)
         return die(PARLAB_EXIT_USAGE, "--inject %s: expected KIND@TASK, e.g. segv@3", val);
     for (int k = 1; k < 6; k++)
         if ((size_t)(at - val) == strlen(kinds[k]) && strncmp(val, kinds[k], (size_t)(at - val)) == 0) {
-            const char *why;
+            const char *why, *colon = strchr(at + 1, ':');
+            char task[32];
             o->inject = (enum inject_kind)k;
-            if (parse_count(at + 1, 0, UINT32_MAX, &o->inject_task, &why))
+            snprintf(task, sizeof task, "%.*s", colon ? (int)(colon - at - 1) : 31, at + 1);
+            if (parse_count(task, 0, UINT32_MAX, &o->inject_task, &why))
                 return die(PARLAB_EXIT_USAGE, "--inject %s: task %s", val, why);
+            if (colon && parse_count(colon + 1, 0, MAX_STEPS - 1, &o->inject_step, &why))
+                return die(PARLAB_EXIT_USAGE, "--inject %s: step %s", val, why);
+            o->inject_step += colon != NULL;
             return 0;
         }
     return die(PARLAB_EXIT_USAGE, "--inject %s: unknown fault (segv, kill, exit, hang, error)", val);
@@ -225,6 +231,16 @@ static int resolve_opts(struct run_opts *o)
                    "not one worker (its workers share it%s); use fork or spawn",
                    o->inject == INJECT_KILL ? "kill" : "exit", (unsigned long long)o->inject_task,
                    r->name, r->flags & RUNNER_HAS_LOOPS ? ", and with --loops loop 0 is parlab itself" : "");
+    if (o->inject_step > o->steps)
+        return die(PARLAB_EXIT_USAGE, "--inject %llu:%llu: no such step (the job has %llu)",
+                   (unsigned long long)o->inject_task, (unsigned long long)o->inject_step - 1,
+                   (unsigned long long)o->steps);
+    /* Each step overwrites every slot: an error reported before the last would vanish. */
+    if (o->inject == INJECT_ERROR && o->inject_step && o->inject_step != o->steps)
+        return die(PARLAB_EXIT_USAGE, "--inject error@%llu:%llu: a task reports an error on the "
+                   "last step (%llu) only: earlier slots are overwritten",
+                   (unsigned long long)o->inject_task, (unsigned long long)o->inject_step - 1,
+                   (unsigned long long)o->steps - 1);
     if (o->inject && o->inject_task >= o->tasks)
         return die(PARLAB_EXIT_USAGE, "--inject %llu: no such task (the job has %llu)",
                    (unsigned long long)o->inject_task, (unsigned long long)o->tasks);
@@ -281,7 +297,8 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
                          .chunk = o->chunk, .loops = (unsigned)o->loops,
                          .task_timeout_s = o->task_timeout,
                          .inject = r == o->runner ? o->inject : INJECT_NONE,
-                         .inject_task = o->inject_task };
+                         .inject_task = o->inject_task,
+                         .inject_step = (unsigned)o->inject_step };
     struct outcome oc = { 0 };
     struct partial total = { 0 };
     unsigned watchers = plan.workers > plan.loops ? plan.workers : plan.loops;

@@ -134,8 +134,9 @@ void runner_exec_task(const struct job *job, const struct plan *plan, unsigned s
     uint64_t t0 = plan->trace ? runner_now_ns() : 0;
     /* Crashes strike on the first step; a reported error on the last, whose partials are
      * the ones the harness reads. */
-    int planted = plan->inject != INJECT_NONE && task == plan->inject_task &&
-                  step == (plan->inject == INJECT_ERROR ? job->steps - 1 : 0);
+    unsigned at = plan->inject_step ? plan->inject_step - 1
+                  : plan->inject == INJECT_ERROR ? job->steps - 1 : 0;
+    int planted = plan->inject != INJECT_NONE && task == plan->inject_task && step == at;
     runner_current_task = (long)task;
     if (plan->watch) {
         atomic_store_explicit(&plan->watch[worker].start_ns, runner_now_ns(), memory_order_relaxed);

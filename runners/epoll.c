@@ -186,7 +186,8 @@ static void step_check(struct ep_run *r)
 
 static int planted(const struct ep_run *r, size_t task)
 {
-    return r->plan->inject != INJECT_NONE && task == r->plan->inject_task && r->step == 0;
+    unsigned at = r->plan->inject_step ? r->plan->inject_step - 1 : 0;
+    return r->plan->inject != INJECT_NONE && task == r->plan->inject_task && r->step == at;
 }
 
 /* ---- the async path: start every claimed task, resume each in a callback ---- */

@@ -35,6 +35,8 @@ struct plan {
     double task_timeout_s;    /* 0: none */
     enum inject_kind inject;
     size_t inject_task;
+    unsigned inject_step;     /* step + 1 the fault strikes in; 0: the default (a crash on
+                                 the first step, a reported error on the last) */
     struct task_watch *watch; /* NULL, or one per worker in shared memory (the harness
                                  watches tasks for runners without RUNNER_OWN_TIMEOUT) */
 };

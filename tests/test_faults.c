@@ -200,6 +200,27 @@ static void test_planted_faults(void)
     CU_ASSERT_EQUAL(shm_entries(), shm0);
 }
 
+/* --inject KIND@TASK:STEP strikes on that step; an error only on the last (earlier slots
+ * are overwritten), and a step past the job's is refused. */
+static void test_inject_step(void)
+{
+    static const struct { const char *inject; int status; const char *needle; } t[] = {
+        { "exit@2:2", 70, "exited with status 3" }, { "segv@0:1", 70, "SIGSEGV" },
+        { "error@1:2", 70, "reported error 5" }, { "error@1:1", 64, "last step" },
+        { "segv@1:3", 64, "no such step" }, { "segv@1:", 64, "step" },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct cmd_result r;
+        run_parlab(&r, 20, "run", "-w", "nbody", "-r", "fork", "-n", "40", "-t", "4", "-j", "2",
+                   "--steps", "3", "--inject", t[i].inject, (char *)NULL);
+        int ok = r.exited && r.status == t[i].status && strstr(r.err, t[i].needle) &&
+                 count_lines(r.err) == 1;
+        if (!ok)
+            fprintf(stderr, "\n  --inject %s: status %d: %s", t[i].inject, r.status, r.err);
+        CU_ASSERT(ok);
+    }
+}
+
 /* A task timeout far longer than any task never fires, however many short tasks run: a
  * worker may stamp a task's start after the watcher read the clock, and the difference
  * must not wrap to a huge "elapsed" time. Many tiny tasks make that window frequent. */
@@ -419,6 +440,7 @@ static void test_mmap_failure(void)
 
 CU_TestInfo tests_faults[] = {
     { "planted faults end with the task named", test_planted_faults },
+    { "--inject KIND@TASK:STEP strikes on that step", test_inject_step },
     { "a long task timeout never fires on short tasks", test_timeout_no_false_alarm },
     { "SIGINT and SIGTERM stop every runner", test_signals_stop_runs },
     { "share, pitfall and overhead stop on a signal", test_signals_stop_experiments },

@@ -4,7 +4,8 @@ timeout and a signal at a random moment, checked for the documented ending.
 
 Every case draws a runner (every runner `parlab list` shows that can run here, and epoll
 with --loops), a workload, a size, a task count from 1 to millions, a schedule the runner
-honours, workers, a planted fault (none, segv, kill, exit, hang, error) at a random task,
+honours, workers, a planted fault (none, segv, kill, exit, hang, error) at a random task
+(and, for a crash in a run of several steps, a random step),
 an optional --task-timeout, an optional --trace FILE (new, or an existing file), and a
 signal (none, INT, TERM, HUP, KILL, or STOP then CONT) sent at a random moment, from the
 first milliseconds on. For every case it checks:
@@ -193,7 +194,9 @@ def draw(seed, k, wls, runners, max_tasks):
     elif rng.random() < 0.3:
         timeout = 20          # far above any task here: it must not fire
     if fault != "none":
-        args += ["--inject", f"{fault}@{rng.randrange(tasks)}"]
+        # a crash at a random step; an error is reported on the last one (the default)
+        at = f":{rng.randrange(steps)}" if steps > 1 and fault != "error" else ""
+        args += ["--inject", f"{fault}@{rng.randrange(tasks)}{at}"]
     if timeout is not None:
         args += ["--task-timeout", str(timeout)]
     u = rng.random()
