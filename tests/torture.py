@@ -30,6 +30,7 @@ import io
 import math
 import os
 import random
+import re
 import shlex
 import signal
 import subprocess
@@ -113,6 +114,13 @@ def probe(parlab, wls, runners, log):
             del wls[name]
             continue
         w["min"], w["max"] = lo, max(lo, hi)
+        # The largest -n it takes at all (for one task per item: the most tasks).
+        if row and row.get("max_size"):
+            w["max_n"] = int(row["max_size"])
+        else:
+            _, _, err, _ = run(parlab, ["run", "-w", name, "-r", "seq", "-n", "1e18"])
+            m = re.search(r"at most (\d+)", err)
+            w["max_n"] = int(m.group(1)) if m else w["max"]
         st, _, _, _ = run(parlab, ["run", "-w", name, "-r", "seq", "-n", str(lo), "--steps",
                                    "2", "--io-ms", "0", "--format", "csv"])
         w["steps"] = st == 0
@@ -160,6 +168,7 @@ def draw(seed, k, wls, runners, max_tasks):
     io_ms = rng.randint(0, 5) if w["kind"] == "io" else None
     workers = rng.choice([1, 2, 2, 3, 4, 8])
     if w["per_item"]:
+        tasks = min(tasks, w["max_n"])
         size = tasks
     else:
         size = loguniform(rng, w["min"], w["max"])
@@ -167,6 +176,8 @@ def draw(seed, k, wls, runners, max_tasks):
     if w["per_item"]:
         size = tasks
     if io_ms is not None:   # keep a sleep run under about a second (a 0 ms sleep: ~0.1 ms)
+        if rname.startswith("epoll"):
+            tasks = min(tasks, 200000)     # every one a timer in the loop at once
         par = tasks if rname.startswith("epoll") else 1 if rname == "seq" else workers
         tasks = max(1, min(tasks, int(1000 * par / max(io_ms, 0.1))))
         if w["per_item"]:
