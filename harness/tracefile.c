@@ -5,6 +5,8 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +33,21 @@ static int tmp_name(const char *path, char *buf, size_t n)
     int len = slash ? snprintf(buf, n, "%.*s/.%s.XXXXXX", (int)(slash - path), path, slash + 1)
                     : snprintf(buf, n, ".%s.XXXXXX", path);
     return len > 0 && (size_t)len < n ? 0 : -ENAMETOOLONG;
+}
+
+/* Hold SIGINT/TERM/HUP across a step the guard must not cut in two (a name made but not
+ * yet registered, linked but not yet renamed); a pending one ends the run right after. */
+static void hold_signals(int on, sigset_t *old)
+{
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGHUP);
+    if (on)
+        pthread_sigmask(SIG_BLOCK, &stops, old);
+    else
+        pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
 static const char *kind_of(mode_t m)
@@ -66,11 +83,14 @@ int trace_file_open(struct trace_file *t, const char *path, char *why, size_t n)
             snprintf(why, n, "%s", strerror(-e));
             return -1;
         }
+        sigset_t old;
+        hold_signals(1, &old);
         t->fd = mkostemp(t->tmp, O_CLOEXEC);
         if (t->fd >= 0)
-            guard_remove_on_exit(t->tmp);
+            guard_remove_on_exit(t->tmp);   /* a signal now removes it */
         else
             t->tmp[0] = '\0';
+        hold_signals(0, &old);
     }
     if (t->fd < 0) {
         snprintf(why, n, "%s", strerror(errno));
@@ -98,44 +118,56 @@ FILE *trace_file_stream(const struct trace_file *t)
 int trace_file_commit(struct trace_file *t)
 {
     int e = 0;
+    sigset_t old;
     if (t->fd < 0)
         return 0;
+    /* Signals wait until the file is in place (or not): a handler never finds a linked
+     * name it does not know of. Only SIGKILL between link and rename (microseconds) can
+     * leave a hidden .FILE.pid.n beside FILE. */
+    hold_signals(1, &old);
     if (!t->tmp[0]) {
-        /* Give the unnamed file a hidden name, then move it over the target. */
         char proc[64];
         snprintf(proc, sizeof proc, "/proc/self/fd/%d", t->fd);
-        for (int tries = 0; tries < 100 && !t->tmp[0]; tries++) {
-            if ((e = tmp_name(t->path, t->tmp, sizeof t->tmp)))
-                break;
-            /* mktemp's name is only a candidate: linkat fails if it exists, and we retry. */
-            int m = mkstemp(t->tmp);
-            if (m < 0) {
-                e = -errno;
-                t->tmp[0] = '\0';
+        /* A new path takes the unnamed file's link at once: nothing else is ever named. */
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, t->path, AT_SYMLINK_FOLLOW) == 0)
+            goto done;
+        if (errno != EEXIST) {
+            e = -errno;
+            goto done;
+        }
+        /* An existing FILE: link under a hidden name, then rename over it. */
+        for (unsigned i = 0; i < 100; i++) {
+            const char *slash = strrchr(t->path, '/');
+            int len = slash ? snprintf(t->tmp, sizeof t->tmp, "%.*s/.%s.%ld.%u",
+                                       (int)(slash - t->path), t->path, slash + 1,
+                                       (long)getpid(), i)
+                            : snprintf(t->tmp, sizeof t->tmp, ".%s.%ld.%u", t->path,
+                                       (long)getpid(), i);
+            if (len < 0 || (size_t)len >= sizeof t->tmp) {
+                e = -ENAMETOOLONG;
                 break;
             }
-            close(m);
-            unlink(t->tmp);
-            guard_remove_on_exit(t->tmp);
-            if (linkat(AT_FDCWD, proc, AT_FDCWD, t->tmp, AT_SYMLINK_FOLLOW) == 0)
+            if (linkat(AT_FDCWD, proc, AT_FDCWD, t->tmp, AT_SYMLINK_FOLLOW) == 0) {
+                e = 0;
                 break;
-            e = errno == EEXIST ? 0 : -errno;
-            guard_remove_on_exit(NULL);
-            t->tmp[0] = '\0';
-            if (e)
+            }
+            e = -errno;
+            if (errno != EEXIST)
                 break;
         }
-        if (!t->tmp[0] && !e)
-            e = -EEXIST;
+        if (e)
+            t->tmp[0] = '\0';
     }
     if (!e && rename(t->tmp, t->path))
         e = -errno;
     if (e && t->tmp[0])
         unlink(t->tmp);
+done:
     guard_remove_on_exit(NULL);
     t->tmp[0] = '\0';
     close(t->fd);
     t->fd = -1;
+    hold_signals(0, &old);
     return e;
 }
 
