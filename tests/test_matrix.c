@@ -133,7 +133,7 @@ static int dir_entries(const char *dir)
  * is refused at once with exit 64. */
 static void test_trace_kept_on_failure(void)
 {
-    char dir[] = "/tmp/parlab-trace-XXXXXX", path[64], other[64], buf[256];
+    char dir[] = "/tmp/parlab-trace-XXXXXX", path[64], other[64], buf[4096];
     static const char old[] = "task,worker,step,start_ns,end_ns\n0,0,0,1,2\n";
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
     snprintf(path, sizeof path, "%s/t.csv", dir);
