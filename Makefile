@@ -78,12 +78,13 @@ deps-bench:
 # A ThreadSanitizer build reads tests/tsan.supp (each entry says why its report is false).
 ifneq ($(findstring thread,$(SAN)),)
 TEST_ENV := TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)"
+TORTURE_FLAGS := --tsan
 endif
 
 test: deps-test
 	@$(MAKE) --no-print-directory $(PARLAB) $(TESTBIN) examples
 	PARLAB=$(PARLAB) $(TEST_ENV) $(TESTBIN)
-	$(TEST_ENV) python3 tests/torture.py --parlab $(PARLAB) -N $(TORTURE_N) $(if $(seed),--seed $(seed))
+	$(TEST_ENV) python3 tests/torture.py --parlab $(PARLAB) -N $(TORTURE_N) $(TORTURE_FLAGS) $(if $(seed),--seed $(seed))
 
 # The torture test: N seeded random runs with planted faults, task timeouts, traces and
 # signals at random moments (tests/torture.py). seed=S replays a series; make test runs
@@ -91,7 +92,7 @@ test: deps-test
 N ?= 1000
 TORTURE_N ?= 300
 torture: $(PARLAB)
-	$(TEST_ENV) python3 tests/torture.py --parlab $(PARLAB) -N $(N) $(if $(seed),--seed $(seed))
+	$(TEST_ENV) python3 tests/torture.py --parlab $(PARLAB) -N $(N) $(TORTURE_FLAGS) $(if $(seed),--seed $(seed))
 
 # QUICK=1: fewer runs (about 2 minutes); FULL=1: larger sizes, more runs, every core count.
 bench: deps-bench all
