@@ -48,7 +48,7 @@ ifeq ($(HAVE_MPI),yes)
 PARLAB_MPI := $(dir $(PARLAB))parlab-mpi
 endif
 
-.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare diff labs FORCE
+.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare diff labs torture FORCE
 all: $(PARLAB) $(PARLAB_MPI)
 
 $(BUILD)/%.o: %.c
@@ -111,11 +111,21 @@ deps-bench:
 # A ThreadSanitizer build reads tests/tsan.supp (each entry says why its report is false).
 ifneq ($(findstring thread,$(SAN)),)
 TEST_ENV := TSAN_OPTIONS="suppressions=$(CURDIR)/tests/tsan.supp $(TSAN_OPTIONS)"
+TORTURE_FLAGS := --tsan
 endif
 
 test: deps-test
 	@$(MAKE) --no-print-directory $(PARLAB) $(PARLAB_MPI) $(TESTBIN) examples
 	PARLAB=$(PARLAB) $(TEST_ENV) $(TESTBIN)
+	$(TEST_ENV) python3 tests/torture.py --parlab $(PARLAB) -N $(TORTURE_N) $(TORTURE_FLAGS) $(if $(seed),--seed $(seed))
+
+# The torture test: N seeded random runs with planted faults, task timeouts, traces and
+# signals at random moments (tests/torture.py). seed=S replays a series; make test runs
+# TORTURE_N of them.
+N ?= 1000
+TORTURE_N ?= 300
+torture: $(PARLAB)
+	$(TEST_ENV) python3 tests/torture.py --parlab $(PARLAB) -N $(N) $(TORTURE_FLAGS) $(if $(seed),--seed $(seed))
 
 # QUICK=1: fewer runs (about 2 minutes); FULL=1: larger sizes, more runs, every core count.
 bench: deps-bench all
@@ -161,7 +171,8 @@ clean:
 
 help:
 	@echo "make            build bin/parlab"
-	@echo "make test       install test deps, build, run the CUnit suites (SAN=address,undefined or SAN=thread)"
+	@echo "make test       install test deps, build, run the CUnit suites and 300 torture cases (SAN=address,undefined or SAN=thread)"
+	@echo "make torture    N seeded random runs with faults, timeouts and signals (N=1000 seed=S)"
 	@echo "make bench      install bench deps, sweep cores and workers, plot, write results/latest/index.html"
 	@echo "                QUICK=1 for a 2-minute sweep, FULL=1 for larger sizes and more runs"
 	@echo "make check-report  render results/latest/index.html in headless chromium and check it"

@@ -141,6 +141,7 @@ static int pf_cow(struct exp_opts *o)
             if (pid == 0)
                 cow_child(s, started, mem, bytes);
             forkns[r * (int)W + (int)started] = (double)(runner_now_ns() - t0);
+            runner_child_add(pid);   /* after the timing: a signal ending us reaps it too */
             pids[started] = pid;
         }
         for (unsigned w = 0; w < started; w++) {
@@ -149,6 +150,7 @@ static int pf_cow(struct exp_opts *o)
                 kill(pids[w], SIGKILL);
             while (waitpid(pids[w], &st, 0) < 0 && errno == EINTR)
                 ;
+            runner_child_del(pids[w]);
             if (!rc && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
                 rc = die(PARLAB_EXIT_SOFTWARE, "pitfall cow: child %u (pid %ld) %s", w,
                          (long)pids[w], WIFSIGNALED(st) ? sigabbrev_np(WTERMSIG(st)) : "failed");

@@ -26,9 +26,11 @@ static int measure_fork_wait(double *v, int R, int k)
                 return -errno;
             if (pid == 0)
                 _exit(0);
+            runner_child_add(pid);   /* a few ns against fork's ~100 us: no zombie if a signal ends us */
             while (waitpid(pid, NULL, 0) < 0)
                 if (errno != EINTR)
                     return -errno;
+            runner_child_del(pid);
         }
         v[r] = (double)(runner_now_ns() - t0) / k;
     }
@@ -48,7 +50,7 @@ static int in_child(child_measure_fn fn, void *arg, double *v, int R)
     int fd[2], st, rc = 0;
     if (pipe(fd))
         return -errno;
-    pid_t pid = fork();
+    pid_t pid = runner_fork_worker();   /* tracked: a signal ending us reaps it too */
     if (pid < 0) {
         rc = -errno;
         close(fd[0]);
@@ -75,6 +77,7 @@ static int in_child(child_measure_fn fn, void *arg, double *v, int R)
     close(fd[0]);
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
+    runner_child_del(pid);
     if (got != want || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
         rc = -ECHILD;
     return rc;
@@ -112,9 +115,11 @@ static int measure_fork_exec(double *v, int R, int k)
                 execl("/bin/true", "true", (char *)NULL);
                 _exit(127);
             }
+            runner_child_add(pid);
             while (waitpid(pid, &st, 0) < 0)
                 if (errno != EINTR)
                     return -errno;
+            runner_child_del(pid);
             if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
                 return -ENOEXEC;
         }

@@ -336,6 +336,7 @@ static void ctx_free(struct share_ctx *c)
         kill(c->manager, SIGKILL);
         while (waitpid(c->manager, NULL, 0) < 0 && errno == EINTR)
             ;
+        runner_child_del(c->manager);
         c->manager = 0;
     }
     close_fds(c->wfd, c->workers);
@@ -403,7 +404,7 @@ static int ctx_init(struct share_ctx *c)
         return 0;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->ctl))
         return -errno;
-    pid_t pid = fork();
+    pid_t pid = runner_fork_worker();   /* tracked: a signal ending us reaps it too */
     if (pid < 0)
         return -errno;
     if (pid == 0) {
@@ -436,6 +437,7 @@ static int manager_count(struct share_ctx *c, uint64_t *out)
     }
     while (waitpid(c->manager, &st, 0) < 0 && errno == EINTR)
         ;
+    runner_child_del(c->manager);
     c->manager = 0;
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ECHILD;
 }

@@ -3,6 +3,7 @@
  * Each ends the process with a one-line reason, after killing and reaping every worker
  * process, so nothing is left behind. */
 #define _GNU_SOURCE
+#include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -13,8 +14,28 @@
 #include "harness.h"
 
 static pid_t guard_pid;
-static _Atomic int guard_ending;   /* a handler is ending the run: the watchdog keeps quiet */
+/* One ending only: a signal, a crash in another thread and the watchdog may all try to end
+ * the run at once; the first to claim it prints its line, the others stay quiet. */
+static _Atomic int guard_ending;   /* 0, ENDING_HANDLER or ENDING_EXIT */
+enum { ENDING_HANDLER = 1, ENDING_EXIT = 2 };
+
+static int claim_end(void)
+{
+    int none = 0;
+    return atomic_compare_exchange_strong(&guard_ending, &none, ENDING_HANDLER);
+}
+
+void guard_exiting(void)
+{
+    int none = 0;
+    atomic_compare_exchange_strong(&guard_ending, &none, ENDING_EXIT);
+}
 static const char *guard_runner = "?";
+/* stderr as it was at start: the handlers write there even while a runner points fd 2
+ * elsewhere for a moment (omp, to catch libgomp's words). */
+static int guard_errfd = 2;
+static char guard_tmp[4096];          /* a file to remove if the run ends here, or "" */
+static _Atomic int guard_tmp_set;
 
 /* Async-signal-safe output: append s, or n in decimal, to buf. */
 static size_t put_s(char *buf, size_t at, size_t cap, const char *s)
@@ -54,18 +75,34 @@ static int not_the_parent(int sig)
     return 1;
 }
 
+void guard_remove_on_exit(const char *path)
+{
+    atomic_store(&guard_tmp_set, 0);
+    if (path && strlen(path) < sizeof guard_tmp) {
+        strcpy(guard_tmp, path);
+        atomic_store(&guard_tmp_set, 1);
+    }
+}
+
+/* What every ending does before its message: stop the workers, drop the temporary file. */
+static void end_run(void)
+{
+    runner_kill_children();
+    if (atomic_exchange(&guard_tmp_set, 0))
+        unlink(guard_tmp);
+}
+
 static void on_stop(int sig)
 {
     char msg[160];
     size_t n = 0;
-    if (not_the_parent(sig))
-        return;
-    atomic_store(&guard_ending, 1);
-    runner_kill_children();
+    if (not_the_parent(sig) || !claim_end())
+        return;   /* another ending is under way and will exit */
+    end_run();
     n = put_s(msg, n, sizeof msg, "parlab: interrupted by SIG");
     n = put_s(msg, n, sizeof msg, sigabbrev_np(sig));
     n = put_s(msg, n, sizeof msg, "; workers stopped and reaped\n");
-    (void)!write(2, msg, n);
+    (void)!write(guard_errfd, msg, n);
     _exit(128 + sig);
 }
 
@@ -76,8 +113,12 @@ static void on_crash(int sig)
     long task = runner_task_of_thread();
     if (not_the_parent(sig))
         return;
-    atomic_store(&guard_ending, 1);
-    runner_kill_children();
+    /* Another handler is ending the run: wait for its exit (returning would fault again).
+     * A crash while the process exits by its own means is still reported. */
+    if (!claim_end() && atomic_load(&guard_ending) == ENDING_HANDLER)
+        for (;;)
+            pause();
+    end_run();
     n = put_s(msg, n, sizeof msg, "parlab: ");
     if (task >= 0) {
         n = put_s(msg, n, sizeof msg, "task ");
@@ -89,17 +130,24 @@ static void on_crash(int sig)
     n = put_s(msg, n, sizeof msg, ": under ");
     n = put_s(msg, n, sizeof msg, guard_runner);
     n = put_s(msg, n, sizeof msg, " the workers share one process (fork and spawn survive this)\n");
-    (void)!write(2, msg, n);
+    (void)!write(guard_errfd, msg, n);
     _exit(PARLAB_EXIT_SOFTWARE);
 }
 
-void guard_install(const char *runner)
+void guard_set_runner(const char *runner)
+{
+    guard_runner = runner;
+}
+
+void guard_install(void)
 {
     static const int stops[] = { SIGINT, SIGTERM, SIGHUP };
     static const int crashes[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL };
     struct sigaction sa;
     guard_pid = getpid();
-    guard_runner = runner;
+    int fd = fcntl(2, F_DUPFD_CLOEXEC, 3);
+    if (fd >= 0)
+        guard_errfd = fd;
     memset(&sa, 0, sizeof sa);
     sigemptyset(&sa.sa_mask);
     sa.sa_handler = on_stop;
@@ -131,9 +179,11 @@ static void *watchdog(void *arg)
             struct task_watch *tw = &wd.plan->watch[w];
             long t = atomic_load_explicit(&tw->task, memory_order_acquire);
             uint64_t t0 = atomic_load_explicit(&tw->start_ns, memory_order_relaxed);
-            if (t < 0 || now < t0 || now - t0 < limit || atomic_load(&guard_ending))
+            if (t < 0 || now < t0 || now - t0 < limit)
                 continue;
-            runner_kill_children();
+            if (!claim_end())
+                continue;   /* a signal, a crash or main is ending the run: keep quiet */
+            end_run();
             fflush(stdout);   /* keep the rows printed so far */
             die(PARLAB_EXIT_SOFTWARE,
                 "task %ld (worker %u) ran past the %g s task timeout; %s cannot stop one "
@@ -156,6 +206,16 @@ int guard_watch_start(const struct plan *plan, unsigned slots)
 
 void guard_watch_stop(void)
 {
+    /* Hold the stopping signals until the thread is joined (at most one 10 ms tick): a
+     * handler's _exit between its return and the join would leave a finished, unjoined
+     * thread, which ThreadSanitizer reports as leaked. */
+    sigset_t stops, old;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stops, &old);
     atomic_store(&wd.stop, 1);
     pthread_join(wd.thread, NULL);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
 }

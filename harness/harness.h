@@ -135,8 +135,33 @@ void machine_read(struct machine *m);
 void machine_print(FILE *f, const struct machine *m);
 
 /* Catch SIGINT/SIGTERM/SIGHUP (exit 128+sig) and crashes of this process (exit 70),
- * killing and reaping every worker first. runner names the runner for the message. */
-void guard_install(const char *runner);
+ * killing and reaping every tracked child (runner_child_add) first. main() installs it
+ * before anything else, for every command, so that no moment of a run is unguarded. */
+void guard_install(void);
+/* The process is ending by its own means (its one line printed, or main returning): a
+ * signal from now on changes nothing, and prints nothing. die() and main() call it. */
+void guard_exiting(void);
+/* Name the runner in the crash message (default "?"). */
+void guard_set_runner(const char *runner);
+/* path (copied), or NULL for none: a file the guard removes if it ends the run. */
+void guard_remove_on_exit(const char *path);
+
+/* --trace FILE, replaced whole or not at all (tracefile.c). fd is an unnamed file in
+ * FILE's directory, or a hidden named one (tmp) where O_TMPFILE is not supported. */
+struct trace_file {
+    int fd;
+    const char *path;
+    char tmp[4096];
+};
+/* Refuse what is not a regular file or a new path; open the file the rows go to.
+ * 0, or -1 with the reason in why. */
+int trace_file_open(struct trace_file *t, const char *path, char *why, size_t n);
+/* A stream onto the (emptied) file for writing the rows; the caller fcloses it. */
+FILE *trace_file_stream(const struct trace_file *t);
+/* Put the file in place of path in one rename. 0 or -errno; either way t is closed. */
+int trace_file_commit(struct trace_file *t);
+/* Drop the file, leaving path as it was. Safe on an unopened or closed t. */
+void trace_file_discard(struct trace_file *t);
 /* Watch plan->watch[0..slots) from a thread; a task past plan->task_timeout_s ends the
  * run with exit 70. 0 or -errno. Stop it before plan->watch is freed. */
 int guard_watch_start(const struct plan *plan, unsigned slots);

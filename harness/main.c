@@ -157,6 +157,7 @@ static void main_fatal(int code, const char *msg)
 
 int main(int argc, char **argv)
 {
+    guard_install();   /* first: a signal in the first milliseconds ends the run cleanly too */
     runner_fatal_hook = main_fatal;
     if (argc < 2) {
         usage(stderr);
@@ -172,7 +173,10 @@ int main(int argc, char **argv)
         return 0;
     }
     for (const struct command *c = commands; c->name; c++)
-        if (strcmp(argv[1], c->name) == 0)
-            return c->fn(argc - 1, argv + 1);
+        if (strcmp(argv[1], c->name) == 0) {
+            int rc = c->fn(argc - 1, argv + 1);
+            guard_exiting();   /* a signal during exit (atexit, sanitizers) changes nothing */
+            return rc;
+        }
     return die(PARLAB_EXIT_USAGE, "unknown command '%s' (parlab --help)", argv[1]);
 }

@@ -1,16 +1,48 @@
 /* output.c: result rows as text for people and CSV for machines; JSON is json_out.c. */
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include "harness.h"
 #include "stats.h"
 
-/* The one place that prints "parlab: <what>: <why>" (STYLE: only the CLI layer does). */
+/* Append c to buf[*n] as one printable piece: control bytes escaped (\n, \t, \xNN), so
+ * that a message stays one line whatever a user typed. */
+static void put_escaped(char *buf, size_t *n, unsigned char c)
+{
+    if (c == '\n' || c == '\t' || c == '\r') {
+        buf[(*n)++] = '\\';
+        buf[(*n)++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+    } else if (c < 0x20 || c == 0x7f) {
+        *n += (size_t)sprintf(buf + *n, "\\x%02x", c);
+    } else {
+        buf[(*n)++] = (char)c;
+    }
+}
+
+/* The one place that prints "parlab: <what>: <why>" (STYLE: only the CLI layer does). A
+ * message that echoes a huge value keeps its head and its tail (the reason) around a
+ * note of what was cut. Main thread (static buffers). */
 static void vcomplain(const char *fmt, va_list ap)
 {
-    fputs("parlab: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    enum { KEEP = 160 };
+    static char raw[16384], esc[4 * sizeof raw];
+    size_t n = 0;
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    for (const char *p = raw; *p; p++)
+        put_escaped(esc, &n, (unsigned char)*p);
+    esc[n] = '\0';
+    if (n > 3 * KEEP) {
+        size_t head = KEEP, tail = n - KEEP;
+        while (head > 0 && ((unsigned char)esc[head] & 0xc0) == 0x80)   /* whole UTF-8 */
+            head--;
+        while (tail < n && ((unsigned char)esc[tail] & 0xc0) == 0x80)
+            tail++;
+        fprintf(stderr, "parlab: %.*s[... %zu characters ...]%s\n", (int)head, esc, tail - head,
+                esc + tail);
+    } else {
+        fprintf(stderr, "parlab: %s\n", esc);
+    }
 }
 
 void complain(const char *fmt, ...)
@@ -24,6 +56,7 @@ void complain(const char *fmt, ...)
 int die(int code, const char *fmt, ...)
 {
     va_list ap;
+    guard_exiting();   /* this is the run's one line: a signal now adds no second */
     va_start(ap, fmt);
     vcomplain(fmt, ap);
     va_end(ap);

@@ -11,7 +11,7 @@
 int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const char **why)
 {
     unsigned __int128 mant = 0;
-    int digits = 0, frac = 0, exp = 0, seen_dot = 0, any = 0;
+    int digits = 0, frac = 0, exp = 0, seen_dot = 0, any = 0, zeros = 0, huge = 0;
     const char *p = s;
 
     if (!s || !*s) {
@@ -27,12 +27,22 @@ int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const 
     for (; *p; p++) {
         if (isdigit((unsigned char)*p)) {
             any = 1;
+            /* Zeros after the point count only once a digit follows them: 1.000... is 1. */
+            if (seen_dot && *p == '0') {
+                zeros++;
+                continue;
+            }
+            for (; zeros > 0 && !huge; zeros--, frac++) {
+                if (mant != 0 && ++digits > 30)
+                    huge = 1;
+                mant *= 10;
+            }
             if (mant != 0 || *p != '0')
                 digits++;
-            if (digits > 30) {
-                *why = "too large";
-                return -1;
-            }
+            if (digits > 30)
+                huge = 1;   /* too large, if the rest is a number at all */
+            if (huge)
+                continue;
             mant = mant * 10 + (unsigned)(*p - '0');
             if (seen_dot)
                 frac++;
@@ -73,6 +83,10 @@ int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const 
     }
     if (*p) {
         *why = "not a number";
+        return -1;
+    }
+    if (huge) {
+        *why = "too large";
         return -1;
     }
     exp -= frac;

@@ -33,10 +33,11 @@ struct run_opts {
     enum sched_kind schedule;
     enum out_format format;
     const char *trace_path;
+    struct trace_file trace;  /* where the rows go until the run completes */
     const char *expect;
     double task_timeout;
     enum inject_kind inject;
-    uint64_t inject_task;
+    uint64_t inject_task, inject_step;   /* step + 1; 0: the default */
     int baseline;
 };
 
@@ -62,8 +63,10 @@ static void run_usage(FILE *f)
         "      --io-ms MS      I/O workloads: how long each task waits (default 100)\n"
         "      --loops N       epoll: event-loop processes that split the tasks\n"
         "      --task-timeout SECONDS  fail the run if one task takes longer\n"
-        "      --inject KIND@TASK  plant a fault: segv, kill, exit, hang, error, or drop (a\n"
-        "                      task that skips its work: a wrong answer for verify to catch)\n"
+        "      --inject KIND@TASK[:STEP]  plant a fault: segv, kill, exit, hang, error, or\n"
+        "                      drop (a task that skips its work: a wrong answer for verify\n"
+        "                      to catch); a crash strikes on the first step, an error on\n"
+        "                      the last\n"
         "      --expect RESULT fail unless the result equals RESULT (skips the seq check)\n"
         "      --baseline      also run seq R times and report the speedup\n"
         "  -h, --help          this help             -V, --version  the version\n"
@@ -78,10 +81,15 @@ static int parse_inject(const char *val, struct run_opts *o)
         return die(PARLAB_EXIT_USAGE, "--inject %s: expected KIND@TASK, e.g. segv@3", val);
     for (int k = 1; k < (int)(sizeof kinds / sizeof kinds[0]); k++)
         if ((size_t)(at - val) == strlen(kinds[k]) && strncmp(val, kinds[k], (size_t)(at - val)) == 0) {
-            const char *why;
+            const char *why, *colon = strchr(at + 1, ':');
+            char task[32];
             o->inject = (enum inject_kind)k;
-            if (parse_count(at + 1, 0, UINT32_MAX, &o->inject_task, &why))
+            snprintf(task, sizeof task, "%.*s", colon ? (int)(colon - at - 1) : 31, at + 1);
+            if (parse_count(task, 0, UINT32_MAX, &o->inject_task, &why))
                 return die(PARLAB_EXIT_USAGE, "--inject %s: task %s", val, why);
+            if (colon && parse_count(colon + 1, 0, MAX_STEPS - 1, &o->inject_step, &why))
+                return die(PARLAB_EXIT_USAGE, "--inject %s: step %s", val, why);
+            o->inject_step += colon != NULL;
             return 0;
         }
     return die(PARLAB_EXIT_USAGE, "--inject %s: unknown fault (segv, kill, exit, hang, error, drop)", val);
@@ -111,7 +119,8 @@ static const struct option long_opts[] = {
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {
     int c, rc;
-    *o = (struct run_opts){ .repeat = 3, .warmup = 1, .seed = 1, .io_ms = 100, .loops = 1 };
+    *o = (struct run_opts){ .repeat = 3, .warmup = 1, .seed = 1, .io_ms = 100, .loops = 1,
+                            .trace.fd = -1 };
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":w:r:j:n:t:s:c:hV", long_opts, NULL)) != -1) {
@@ -231,11 +240,23 @@ static int resolve_opts(struct run_opts *o)
                    (unsigned long long)o->loops, r->name);
     if (o->loops > o->tasks)
         o->loops = o->tasks;
+    /* epoll --loops N forks N-1 loops, but loop 0 is parlab's own process: a task it
+     * claims would take the run down with it, so the fault is refused there too. */
     if ((o->inject == INJECT_KILL || o->inject == INJECT_EXIT) && !(r->flags & RUNNER_PROCESSES))
         return die(PARLAB_EXIT_USAGE, "--inject %s@%llu: under %s it would end the whole process, "
-                   "not one worker (its workers share it); use fork or spawn",
+                   "not one worker (its workers share it%s); use fork or spawn",
                    o->inject == INJECT_KILL ? "kill" : "exit", (unsigned long long)o->inject_task,
-                   r->name);
+                   r->name, r->flags & RUNNER_HAS_LOOPS ? ", and with --loops loop 0 is parlab itself" : "");
+    if (o->inject_step > o->steps)
+        return die(PARLAB_EXIT_USAGE, "--inject %llu:%llu: no such step (the job has %llu)",
+                   (unsigned long long)o->inject_task, (unsigned long long)o->inject_step - 1,
+                   (unsigned long long)o->steps);
+    /* Each step overwrites every slot: an error reported before the last would vanish. */
+    if (o->inject == INJECT_ERROR && o->inject_step && o->inject_step != o->steps)
+        return die(PARLAB_EXIT_USAGE, "--inject error@%llu:%llu: a task reports an error on the "
+                   "last step (%llu) only: earlier slots are overwritten",
+                   (unsigned long long)o->inject_task, (unsigned long long)o->inject_step - 1,
+                   (unsigned long long)o->steps - 1);
     if (o->inject && o->inject_task >= o->tasks)
         return die(PARLAB_EXIT_USAGE, "--inject %llu: no such task (the job has %llu)",
                    (unsigned long long)o->inject_task, (unsigned long long)o->tasks);
@@ -244,10 +265,6 @@ static int resolve_opts(struct run_opts *o)
             return die(PARLAB_EXIT_USAGE, "--trace %s: %llu tasks x %llu steps is more than %u rows",
                        o->trace_path, (unsigned long long)o->tasks, (unsigned long long)o->steps,
                        MAX_TRACE_ROWS);
-        FILE *f = fopen(o->trace_path, "w");   /* find out now, not after the run */
-        if (!f)
-            return die(PARLAB_EXIT_USAGE, "--trace %s: %s", o->trace_path, strerror(errno));
-        fclose(f);
     }
     if (o->cores_set) {
         unsigned have = cpus_allowed();
@@ -262,6 +279,11 @@ static int resolve_opts(struct run_opts *o)
     o->cores = cpus_allowed();
     if (!o->workers_set)
         o->workers = o->cores;
+    if (o->trace_path) {   /* last: find out now, not after the run; FILE stays as it is */
+        char why[128];
+        if (trace_file_open(&o->trace, o->trace_path, why, sizeof why))
+            return die(PARLAB_EXIT_USAGE, "--trace %s: %s", o->trace_path, why);
+    }
     return -1;
 }
 
@@ -432,9 +454,10 @@ void job_close(struct job_ctx *c)
 
 /* ---- parlab run ------------------------------------------------------------------------- */
 
-static int write_trace(const char *path, const struct trace_rec *t, size_t n, uint64_t t0)
+static int write_trace(const struct trace_file *tf, const struct trace_rec *t, size_t n,
+                       uint64_t t0)
 {
-    FILE *f = fopen(path, "w");
+    FILE *f = trace_file_stream(tf);
     if (!f)
         return -errno;
     fprintf(f, "task,worker,step,start_ns,end_ns\n");
@@ -459,7 +482,8 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
                          .chunk = o->chunk, .loops = (unsigned)o->loops,
                          .task_timeout_s = o->task_timeout,
                          .inject = r == o->runner ? o->inject : INJECT_NONE,
-                         .inject_task = o->inject_task };
+                         .inject_task = o->inject_task,
+                         .inject_step = (unsigned)o->inject_step };
     unsigned watchers = plan.workers > plan.loops ? plan.workers : plan.loops;
     int watching = o->task_timeout > 0 && !(r->flags & RUNNER_OWN_TIMEOUT);
     struct job_ctx c;
@@ -493,7 +517,7 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
     if (row->verified == 0)
         complain("%s %s: wrong result: %s", o->wl->name, r->name, res.why);
     if (trace_path) {
-        int e = write_trace(trace_path, c.plan.trace, c.job.tasks * c.job.steps, smp.start_ns);
+        int e = write_trace(&o->trace, c.plan.trace, c.job.tasks * c.job.steps, smp.start_ns);
         if (e)
             status = die(PARLAB_EXIT_OS, "--trace %s: %s", trace_path, strerror(-e));
     }
@@ -564,14 +588,16 @@ int cmd_run(int argc, char **argv)
         return st;
     st = 0;
     machine_read(&m);
-    guard_install(o.runner->name);
+    guard_set_runner(o.runner->name);
 
     int R = (int)o.repeat, wrong = 0, nbase = 0;
     double *wall = calloc((size_t)R, sizeof *wall), *base = calloc((size_t)R, sizeof *base);
     char ref[128] = "";
     struct result_row row;
-    if (!wall || !base)
+    if (!wall || !base) {
+        trace_file_discard(&o.trace);
         return die(PARLAB_EXIT_OS, "out of memory");
+    }
 
     out_begin(stdout, o.format);
     if (o.format == OUT_TEXT) {
@@ -621,6 +647,14 @@ int cmd_run(int argc, char **argv)
     out_end(stdout, o.format);
     free(wall);
     free(base);
+    /* The trace replaces FILE only for a run that completed (a wrong answer included:
+     * its trace is whole and may show why); otherwise FILE stays as it was. */
+    if (!st && o.trace_path) {
+        int e = trace_file_commit(&o.trace);
+        if (e)
+            st = die(PARLAB_EXIT_OS, "--trace %s: %s", o.trace_path, strerror(-e));
+    }
+    trace_file_discard(&o.trace);
     if (st)
         return st;
     return wrong ? PARLAB_EXIT_WRONG : PARLAB_EXIT_OK;

@@ -243,7 +243,9 @@ static int check_timeouts(struct pool *p, struct pool_error *e)
         struct pool_worker *pw = &s->w[w];
         long t = atomic_load_explicit(&pw->cur_task, memory_order_acquire);
         uint64_t t0 = atomic_load_explicit(&pw->task_start_ns, memory_order_relaxed);
-        if (t < 0 || t0 == 0 || now - t0 < limit)
+        /* A worker may stamp a newer start after `now` was read: now < t0 is a fresh
+         * task, not one that ran for 2^64 ns. */
+        if (t < 0 || t0 == 0 || now < t0 || now - t0 < limit)
             continue;
         if (atomic_load(&pw->cur_task) != t)
             continue;

@@ -6,6 +6,7 @@
 #include "../lib/pool.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -144,8 +145,9 @@ void runner_exec_task(const struct job *job, const struct plan *plan, unsigned s
     uint64_t t0 = plan->trace ? runner_now_ns() : 0;
     /* Crashes strike on the first step; a reported error on the last, whose partials are
      * the ones the harness reads. */
-    int planted = plan->inject != INJECT_NONE && task == plan->inject_task &&
-                  step == (plan->inject == INJECT_ERROR ? job->steps - 1 : 0);
+    unsigned at = plan->inject_step ? plan->inject_step - 1
+                  : plan->inject == INJECT_ERROR ? job->steps - 1 : 0;
+    int planted = plan->inject != INJECT_NONE && task == plan->inject_task && step == at;
     runner_current_task = (long)task;
     if (plan->watch) {
         atomic_store_explicit(&plan->watch[worker].start_ns, runner_now_ns(), memory_order_relaxed);
@@ -176,9 +178,10 @@ void runner_exec_task(const struct job *job, const struct plan *plan, unsigned s
     }
 }
 
-void runner_child_setup(pid_t parent)
+void runner_child_setup(pid_t parent, const sigset_t *held)
 {
-    runner_child_init();
+    runner_child_init();            /* the parent's handlers go before its signals come in */
+    runner_signals_release(held);
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent)    /* the parent died before prctl took effect */
         _exit(1);
@@ -198,15 +201,37 @@ void runner_task_done(const struct job *job, const struct plan *plan, unsigned s
     job->wl->combine(&f->acc, p);
 }
 
+void runner_signals_hold(sigset_t *old)
+{
+    sigset_t stops;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stops, old);
+}
+
+void runner_signals_release(const sigset_t *old)
+{
+    pthread_sigmask(SIG_SETMASK, old, NULL);
+}
+
 pid_t runner_fork_worker(void)
 {
     pid_t parent = getpid();
+    sigset_t old;
     fflush(NULL);
+    runner_signals_hold(&old);   /* until the child is in the table: see runner.h */
     pid_t pid = fork();
+    if (pid == 0) {
+        runner_child_setup(parent, &old);
+        return 0;
+    }
     if (pid > 0)
         runner_child_add(pid);
-    if (pid == 0)
-        runner_child_setup(parent);
+    int e = errno;
+    runner_signals_release(&old);
+    errno = e;
     return pid;
 }
 

@@ -45,6 +45,7 @@
 struct ep_slot {
     alignas(PARLAB_CACHELINE) _Atomic long cur_task;  /* task whose callback runs, or -1 */
     _Atomic uint32_t steps_done;                       /* steps this loop has finished */
+    _Atomic uint32_t in_flight;                        /* async tasks it is waiting on */
 };
 
 /*
@@ -190,7 +191,8 @@ static void step_check(struct ep_run *r)
 
 static int planted(const struct ep_run *r, size_t task)
 {
-    return r->plan->inject != INJECT_NONE && task == r->plan->inject_task && r->step == 0;
+    unsigned at = r->plan->inject_step ? r->plan->inject_step - 1 : 0;
+    return r->plan->inject != INJECT_NONE && task == r->plan->inject_task && r->step == at;
 }
 
 /* ---- the async path: start every claimed task, resume each in a callback ---- */
@@ -272,6 +274,7 @@ static void async_resume(struct ep_task *et)
     if (r->overdue && r->overdue[t])
         loop_cancel_timer(r->loop, r->overdue[t]);
     r->pending--;
+    atomic_store_explicit(&r->shm->slot[r->k].in_flight, (uint32_t)r->pending, memory_order_relaxed);
     async_done(r, t, out);
     step_check(r);
 }
@@ -341,6 +344,7 @@ static void async_start(struct ep_run *r, size_t t)
         return;
     }
     r->pending++;
+    atomic_store_explicit(&r->shm->slot[r->k].in_flight, (uint32_t)r->pending, memory_order_relaxed);
     if (r->overdue) {
         r->overdue[t] = loop_add_timer(r->loop, timeout_ns(r->plan), on_task_overdue, et);
         if (!r->overdue[t]) {
@@ -396,6 +400,7 @@ static int run_step(struct ep_run *r, unsigned step)
     r->claims = 0;
     r->fed = 0;
     r->pending = 0;
+    atomic_store_explicit(&r->shm->slot[r->k].in_flight, 0, memory_order_relaxed);
     r->self_done = 0;
     r->step_over = 0;
     if (loop_defer(r->loop, feed, r)) {
@@ -491,8 +496,15 @@ static void judge_exit(struct ep_run *r, unsigned k, int st)
         return;
     }
     char why[160];
+    uint32_t waiting = atomic_load_explicit(&s->slot[k].in_flight, memory_order_relaxed);
     runner_death_str(why, sizeof why, task, pid, WIFSIGNALED(st) ? WTERMSIG(st) : 0,
                      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    if (task < 0 && waiting > 0) {   /* not between tasks: its async tasks were waiting */
+        const char *how = strstr(why, "between tasks, ");
+        ep_fail(r, PARLAB_EXIT_SOFTWARE, "event loop %u (worker pid %ld) with %u tasks in flight %s",
+                k, (long)pid, waiting, how ? how + strlen("between tasks, ") : why);
+        return;
+    }
     ep_fail(r, PARLAB_EXIT_SOFTWARE, "%s", why);
 }
 

@@ -1,23 +1,51 @@
 /* omp.c: OpenMP `parallel for` with the same schedule and chunk: the peer of `thread`. */
+#define _GNU_SOURCE
 #include "runner.h"
 
+#include <fcntl.h>
 #include <omp.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
-/* libgomp calls exit(1) when it cannot create a thread. This handler, armed only while
- * a parallel region starts, turns that into parlab's OS-failure exit with a message. */
+/* libgomp prints a line and calls exit(1) when it cannot create a thread. While a
+ * parallel region starts, stderr goes to a pipe; this handler, armed only then, puts
+ * stderr back and turns libgomp's words into parlab's one line and OS-failure exit. */
 static _Atomic int omp_starting;   /* every thread of the team clears it */
 static unsigned omp_wanted;
+static int omp_saved_err = -1, omp_err_pipe[2] = { -1, -1 };
+
+/* Put stderr back and close the pipe; what libgomp wrote, as one line, into buf. */
+static void omp_err_restore(char *buf, size_t n)
+{
+    size_t len = 0;
+    if (omp_saved_err < 0)
+        return;
+    dup2(omp_saved_err, 2);
+    close(omp_saved_err);
+    omp_saved_err = -1;
+    close(omp_err_pipe[1]);
+    if (buf) {
+        ssize_t k = read(omp_err_pipe[0], buf, n - 1);
+        for (ssize_t i = 0; i < k; i++)   /* its lines, joined; no empty head */
+            if (buf[i] != '\n' || (len && buf[len - 1] != ' '))
+                buf[len++] = buf[i] == '\n' ? ' ' : buf[i];
+        while (len && buf[len - 1] == ' ')
+            len--;
+        buf[len] = '\0';
+    }
+    close(omp_err_pipe[0]);
+}
 
 static void omp_exit_check(void)
 {
+    char said[256] = "";
     if (!omp_starting)
         return;
-    runner_fatal(PARLAB_EXIT_OS, "omp: cannot start %u threads (libgomp gave up: see above)",
-                 omp_wanted);
+    omp_err_restore(said, sizeof said);
+    runner_fatal(PARLAB_EXIT_OS, "omp: cannot start %u threads: %s", omp_wanted,
+                 *said ? said : "libgomp gave up");
 }
 
 /* What the team reads, in statics rather than captured from this stack frame: GCC would
@@ -43,6 +71,11 @@ static int omp_run(struct job *job, const struct plan *plan, struct partial *slo
     omp_plan = plan;
     omp_slots = slots;
     omp_set_schedule(kinds[plan->schedule], (int)plan->chunk);
+    if (pipe2(omp_err_pipe, O_CLOEXEC | O_NONBLOCK) == 0) {
+        omp_saved_err = dup(2);
+        if (omp_saved_err < 0 || dup2(omp_err_pipe[1], 2) < 0)
+            omp_err_restore(NULL, 0);
+    }
     OMP_ORDER_RELEASE(&order);
     /* One parallel region for all steps; the barrier after each `omp for` separates them. */
 #pragma omp parallel num_threads(plan->workers)
@@ -51,6 +84,9 @@ static int omp_run(struct job *job, const struct plan *plan, struct partial *slo
         unsigned w = (unsigned)omp_get_thread_num(), steps = omp_job->steps;
         long n = (long)omp_job->tasks;
         omp_starting = 0;   /* every thread of the team exists once any task runs */
+#pragma omp master
+        omp_err_restore(NULL, 0);   /* before any task: their messages go to stderr */
+#pragma omp barrier
         for (unsigned s = 0; s < steps; s++) {
 #pragma omp for schedule(runtime) nowait
             for (long t = 0; t < n; t++)

@@ -5,6 +5,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
 #include <sys/types.h>
 #include "../workloads/workload.h"
 
@@ -38,6 +39,8 @@ struct plan {
     double task_timeout_s;    /* 0: none */
     enum inject_kind inject;
     size_t inject_task;
+    unsigned inject_step;     /* step + 1 the fault strikes in; 0: the default (a crash on
+                                 the first step, a reported error on the last) */
     struct task_watch *watch; /* NULL, or one per worker in shared memory (the harness
                                  watches tasks for runners without RUNNER_OWN_TIMEOUT) */
     struct task_fold *fold;   /* NULL: task i writes slots[i]. Else one per worker (and per
@@ -163,9 +166,17 @@ void runner_child_init(void);
  * A child ends with _exit(), after fflush(NULL) if its tasks may print.
  */
 pid_t runner_fork_worker(void);
-/* The child's half of runner_fork_worker, for a runner that calls fork() itself:
- * inherited handlers reset, death with the parent (parent: the pid before the fork). */
-void runner_child_setup(pid_t parent);
+/*
+ * For a runner that calls fork() itself, the same steps: runner_signals_hold() before
+ * fork() (SIGINT, SIGTERM and SIGHUP wait, so that a signal between fork() and
+ * runner_child_add() cannot end parlab with an untracked child), then in the child
+ * runner_child_setup() (inherited handlers reset, the held signals let in, death with the
+ * parent; parent: the pid before the fork), and in the parent runner_child_add() and
+ * runner_signals_release().
+ */
+void runner_signals_hold(sigset_t *old);
+void runner_signals_release(const sigset_t *old);
+void runner_child_setup(pid_t parent, const sigset_t *held);
 
 /* One job on a pool whose workers ops starts (lib/pool.h: pool_processes for fork,
  * pool_threads for thread): one pool per run, one map per step, the map's end the

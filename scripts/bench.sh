@@ -163,7 +163,12 @@ do_sleep=${PARLAB_BENCH_SLEEP:-1}
 # ---- the run folder --------------------------------------------------------------------------
 mkdir -p "$RESULTS" || die "cannot create $RESULTS"
 name="$(date +%Y-%m-%d-%H%M%S)-$host"
-while [ -e "$RESULTS/$name" ] || [ -e "$RESULTS/$name.partial" ]; do name="$name-x"; done
+# Claim the folder with mkdir itself (no -p): it fails if another bench, started in the
+# same second, made it first, and then this one tries the next name.
+until [ ! -e "$RESULTS/$name" ] && mkdir "$RESULTS/$name.partial" 2>/dev/null; do
+  [ -d "$RESULTS" ] && [ -w "$RESULTS" ] || die "cannot create a run folder in $RESULTS"
+  name="$name-x"
+done
 out="$RESULTS/$name.partial"
 mkdir -p "$out/raw" "$out/logs" || die "cannot create $out"
 CC=${CC:-gcc} "$here/machine.sh" > "$out/machine.json" || die "scripts/machine.sh failed"
@@ -233,7 +238,20 @@ stop() {  # stop POINT WHY: the sweep ends here; the partial folder stays; lates
   echo "FAILED at $1: $2" >> "$out/warnings.txt"
   exit 1
 }
-trap 'stop "interrupt" "stopped by a signal"' INT TERM
+# Ctrl-C or a kill is not a failure of the point the sweep was at: say so, exit 128+sig.
+at=""
+interrupted() {  # interrupted SIG
+  trap - INT TERM HUP
+  echo >&2
+  echo "bench: interrupted by SIG$1${at:+ at $at}; results so far are in $out; $RESULTS/latest was not moved" >&2
+  echo "interrupted by SIG$1${at:+ at $at}" >> "$out/warnings.txt"
+  case $1 in HUP) exit 129 ;; INT) exit 130 ;; *) exit 143 ;; esac
+}
+# A command that ended by our own Ctrl-C (parlab exits 128+sig) means the same.
+interrupted_if() { case $1 in 129) interrupted HUP ;; 130) interrupted INT ;; 143) interrupted TERM ;; esac; }
+trap 'interrupted INT' INT
+trap 'interrupted TERM' TERM
+trap 'interrupted HUP' HUP
 
 # ---- the plan: one line per point ------------------------------------------------------------
 # sweep workload runner param value
@@ -266,6 +284,7 @@ answer() {  # answer WORKLOAD ARGS...
   local row rc
   row=$("$PARLAB" run -w "$w" -r seq "$@" --repeat 1 --warmup 0 --format csv 2> "$out/logs/seq-$w.err")
   rc=$?
+  [ $rc -eq 0 ] || interrupted_if $rc
   [ $rc -eq 0 ] || stop "$w seq (reference answer)" "parlab exited $rc: $(tail -n 3 "$out/logs/seq-$w.err")"
   row=$(printf '%s\n' "$row" | tail -n 1)
   local check result wall
@@ -310,6 +329,7 @@ for p in "${plan[@]}"; do
   i=$((i + 1))
   read -r sweep w r param val <<< "$p"
   label="$sweep $w $r $param=$val"
+  at="[$i/$total] $label"
   printf '[%d/%d %s] %s %s %s=%s ' "$i" "$total" "$(progress "$i" "$total" "$sweep_t0")" "$w" "$r" "$param" "$val"
   if [ "$sweep" = concurrency ]; then
     args="-n $sl_tasks --io-ms $sl_ms"
@@ -330,6 +350,7 @@ for p in "${plan[@]}"; do
   rowtxt=$("${argv[@]}" 2> "$out/logs/$stem.err")
   rc=$?
   if [ $rc -ne 0 ]; then
+    interrupted_if $rc
     echo
     stop "[$i/$total] $label" "'$cmd' exited $rc: $(tail -n 3 "$out/logs/$stem.err" | tr '\n' ' ')"
   fi
@@ -404,6 +425,7 @@ for p in "${plan[@]}"; do
   echo
 done
 
+at="after the sweep"
 if [ -s "$out/disturbed.txt" ]; then
   warn "$(wc -l < "$out/disturbed.txt") point(s) were measured while other processes used more than 0.3 of a CPU, even after retries: their times are inflated"
 fi
@@ -438,7 +460,7 @@ echo "# plotting"
   stop "report" "scripts/report.sh failed: $(tail -n 5 "$out/logs/report.log" | tr '\n' ' ')"
 
 # ---- publish: the folder gets its final name, then latest moves in one rename ---------------
-trap - INT TERM
+trap - INT TERM HUP
 mv -T "$out" "$RESULTS/$name" || stop "publish" "cannot rename $out to $RESULTS/$name"
 ln -s "$name" "$RESULTS/.latest.$$" && mv -Tf "$RESULTS/.latest.$$" "$RESULTS/latest" ||
   die "cannot point $RESULTS/latest at $name (the run itself is complete in $RESULTS/$name)"

@@ -715,6 +715,91 @@ static void test_one_cpu(void)
     free(html);
 }
 
+/* Benches started in the same second each claim a run folder of their own: six at once,
+ * with a parlab whose runs fail at once, leave six .partial folders, each with its own
+ * single failure in warnings.txt (not one shared folder with the others' lines). */
+static void test_same_second_runs_apart(void)
+{
+    if (!tools_present())
+        return;
+    char real[PATH_MAX], script[2 * PATH_MAX + 1024];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(realpath(parlab_bin(), real));
+    snprintf(script, sizeof script,
+             "set -u; d=$(mktemp -d /tmp/parlab-claim-XXXXXX) || exit 9\n"
+             "printf '#!/bin/sh\\n[ \"$1\" = run ] && exit 70\\nexec %s \"$@\"\\n' > $d/p\n"
+             "chmod +x $d/p\n"
+             "for i in 1 2 3 4 5 6; do PARLAB=$d/p PARLAB_RESULTS=$d/res PARLAB_BENCH_TINY=1 "
+             "PARLAB_BENCH_SLEEP=0 PARLAB_BENCH_WORKLOADS=primes bash scripts/bench.sh "
+             "> $d/log$i 2>&1 & done; wait\n"
+             "n=0; bad=0\n"
+             "for f in $d/res/*.partial; do n=$((n + 1)); "
+             "[ \"$(grep -c FAILED $f/warnings.txt)\" = 1 ] || bad=$((bad + 1)); done\n"
+             "echo \"folders=$n shared=$bad\"; ls $d/res; rm -rf $d\n", real);
+    char *argv[] = { "bash", "-c", script, NULL };
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, &r), 0);
+    int ok = r.exited && r.status == 0 && strstr(r.out, "folders=6 shared=0");
+    if (!ok)
+        fprintf(stderr, "\n  six benches at once: %s%s", r.out, r.err);
+    CU_ASSERT(ok);
+}
+
+/* Ctrl-C (SIGINT to the whole process group) during a sweep says the run was interrupted,
+ * with exit 130, instead of blaming the point it was at as FAILED. */
+static void test_interrupted_sweep(void)
+{
+    if (!tools_present())
+        return;
+    char dir[] = "/tmp/parlab-int-XXXXXX", log[64], e_res[64], e_bin[PATH_MAX + 10];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(log, sizeof log, "%s/log", dir);
+    snprintf(e_res, sizeof e_res, "PARLAB_RESULTS=%s/res", dir);
+    snprintf(e_bin, sizeof e_bin, "PARLAB=%s", parlab_bin());
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        setpgid(0, 0);
+        putenv(e_res);
+        putenv(e_bin);
+        putenv("PARLAB_BENCH_TINY=1");
+        putenv("PARLAB_BENCH_SLEEP=0");
+        putenv("PARLAB_BENCH_WORKLOADS=primes");
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        dup2(fd, 1);
+        dup2(fd, 2);
+        signal(SIGINT, SIG_DFL);
+        alarm(BENCH_TIMEOUT_S);
+        execlp("bash", "bash", "scripts/bench.sh", (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    /* Wait until the sweep has begun (its first "[1/" line), then press Ctrl-C. */
+    for (int i = 0; i < 300; i++) {
+        char *t = slurp(log, NULL);
+        int begun = t && strstr(t, "[1/");
+        free(t);
+        if (begun)
+            break;
+        usleep(50 * 1000);
+    }
+    usleep(300 * 1000);
+    kill(-pid, SIGINT);
+    int st;
+    waitpid(pid, &st, 0);
+    kill(-pid, SIGKILL);
+    char *out = slurp(log, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(out);
+    int ok = WIFEXITED(st) && WEXITSTATUS(st) == 130 && strstr(out, "bench: interrupted") &&
+             !strstr(out, "FAILED") && strstr(out, "results so far are in");
+    if (!ok)
+        fprintf(stderr, "\n  interrupted bench: status %d\n%s", st, out);
+    CU_ASSERT(ok);
+    free(out);
+    char rm[128];
+    snprintf(rm, sizeof rm, "rm -rf %s", dir);
+    CU_ASSERT_EQUAL(system(rm), 0);
+}
+
 CU_TestInfo tests_bench[] = {
     { "Karp-Flatt serial fraction on known speedups", test_karpflatt_known },
     { "tiny sweep: tidy and parlab CSVs, one row per point", test_tiny_sweep_csvs },
@@ -723,5 +808,7 @@ CU_TestInfo tests_bench[] = {
     { "tiny sweep: index.html references every plot", test_tiny_sweep_report },
     { "a crashing point stops the sweep, latest stays", test_failing_point_stops },
     { "one CPU: one core count, no Amdahl fit", test_one_cpu },
+    { "benches started in the same second claim separate folders", test_same_second_runs_apart },
+    { "Ctrl-C during a sweep says interrupted, exit 130", test_interrupted_sweep },
     CU_TEST_INFO_NULL,
 };

@@ -244,6 +244,26 @@ static void test_number_forms(void)
         expect_csv("78498", "primes", "seq", forms[i]);
 }
 
+/* A bad value is echoed cut and escaped: the message stays one short line. */
+static void test_bad_value_echo(void)
+{
+    static char big[5001];
+    memset(big, '7', 5000);
+    big[2500] = 'x';
+    struct cmd_result r;
+    run_parlab(&r, 10, "run", "-w", "noop", "-r", "seq", "-n", big, (char *)NULL);
+    CU_ASSERT(r.exited && r.status == 64);
+    CU_ASSERT_EQUAL(count_lines(r.err), 1);
+    CU_ASSERT(strlen(r.err) < 500);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "not a number"));
+    run_parlab(&r, 10, "run", "-w", "no\nop\tx", "-r", "seq", (char *)NULL);
+    CU_ASSERT(r.exited && r.status == 64);
+    CU_ASSERT_EQUAL(count_lines(r.err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "no\\nop\\tx"));
+    if (count_lines(r.err) != 1)
+        fprintf(stderr, "\n  %s", r.err);
+}
+
 CU_TestInfo tests_cli[] = {
     { "known answers through --format csv", test_known_answers_csv },
     { "text output for people", test_primes_text },
@@ -256,5 +276,6 @@ CU_TestInfo tests_cli[] = {
     { "bad inputs exit 64 with one line", test_bad_inputs },
     { "a wrong result exits 1", test_wrong_result_exits_1 },
     { "sizes as 1000000, 1M, 1e6", test_number_forms },
+    { "a bad value is echoed cut and escaped, one line", test_bad_value_echo },
     CU_TEST_INFO_NULL,
 };

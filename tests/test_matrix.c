@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "util.h"
@@ -98,6 +99,90 @@ static void test_trace_rows(void)
     unlink(path);
 }
 
+/* The bytes of path, NUL-terminated, in buf; -1 if unreadable. */
+static int read_small(const char *path, char *buf, size_t n)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t k = fread(buf, 1, n - 1, f);
+    buf[k] = '\0';
+    fclose(f);
+    return 0;
+}
+
+/* The number of entries in dir other than . and .. */
+static int dir_entries(const char *dir)
+{
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "exit $(ls -A '%s' | wc -l)", dir);
+    int st = system(cmd);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* A run that fails leaves an existing --trace file as it was (it is replaced only by a
+ * complete trace, and nothing else is left beside it); a symlink, a FIFO or a directory
+ * is refused at once with exit 64. */
+static void test_trace_kept_on_failure(void)
+{
+    char dir[] = "/tmp/parlab-trace-XXXXXX", path[64], other[64], buf[4096];
+    static const char old[] = "task,worker,step,start_ns,end_ns\n0,0,0,1,2\n";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/t.csv", dir);
+    snprintf(other, sizeof other, "%s/other", dir);
+    static const char *const failing[][8] = {
+        { "-r", "thread", "--cores", "999", NULL },                   /* usage, after the option */
+        { "-r", "fork", "--inject", "error@1", NULL },                /* a task reports an error */
+        { "-r", "fork", "--inject", "segv@2", NULL },                 /* a worker crashes */
+        { "-r", "thread", "--inject", "hang@0", "--task-timeout", "0.2", NULL },
+    };
+    for (size_t i = 0; i < sizeof failing / sizeof failing[0]; i++) {
+        FILE *f = fopen(path, "w");
+        CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+        fputs(old, f);
+        fclose(f);
+        char *argv[24] = { (char *)parlab_bin(), "run", "-w", "sumsq", "-n", "100000", "-t",
+                           "8", "-j", "2", "--trace", path };
+        int n = 12;
+        for (int k = 0; failing[i][k]; k++)
+            argv[n++] = (char *)failing[i][k];
+        argv[n] = NULL;
+        struct cmd_result r;
+        CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 20, &r), 0);
+        int kept = read_small(path, buf, sizeof buf) == 0 && strcmp(buf, old) == 0;
+        if (!r.exited || r.status == 0 || !kept || dir_entries(dir) != 1)
+            fprintf(stderr, "\n  --trace with %s %s %s: status %d, trace %s, %d entries: %s",
+                    failing[i][1], failing[i][2], failing[i][3], r.status,
+                    kept ? "kept" : "CHANGED", dir_entries(dir), r.err);
+        CU_ASSERT(r.exited && r.status != 0);
+        CU_ASSERT(kept);
+        CU_ASSERT_EQUAL(dir_entries(dir), 1);
+    }
+    /* Not a regular file or a new path: refused, and nothing is created or blocked on. */
+    CU_ASSERT_EQUAL(symlink(other, path) == 0 || (unlink(path) == 0 && symlink(other, path) == 0), 1);
+    struct cmd_result r;
+    run_parlab(&r, 10, "run", "-w", "noop", "-r", "seq", "-n", "10", "--trace", path, (char *)NULL);
+    CU_ASSERT(r.exited && r.status == 64 && count_lines(r.err) == 1);
+    CU_ASSERT_EQUAL(access(other, F_OK), -1);      /* the dangling link's target not made */
+    unlink(path);
+    CU_ASSERT_EQUAL_FATAL(mkfifo(path, 0600), 0);
+    run_parlab(&r, 10, "run", "-w", "noop", "-r", "seq", "-n", "10", "--trace", path, (char *)NULL);
+    if (!r.exited || r.status != 64)
+        fprintf(stderr, "\n  --trace FIFO: %s %d: %s", r.exited ? "exit" : "signal", r.status, r.err);
+    CU_ASSERT(r.exited && r.status == 64 && count_lines(r.err) == 1);
+    unlink(path);
+    run_parlab(&r, 10, "run", "-w", "noop", "-r", "seq", "-n", "10", "--trace", dir, (char *)NULL);
+    CU_ASSERT(r.exited && r.status == 64 && count_lines(r.err) == 1);
+    /* A run that succeeds replaces it whole. */
+    run_parlab(&r, 20, "run", "-w", "noop", "-r", "fork", "-n", "10", "-j", "2", "--trace", path,
+               (char *)NULL);
+    CU_ASSERT(r.exited && r.status == 0);
+    CU_ASSERT(read_small(path, buf, sizeof buf) == 0 && count_lines(buf) == 11);
+    CU_ASSERT_EQUAL(dir_entries(dir), 1);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* A workload whose answer is the number of CPUs each task may run on. */
 static void affinity_task(const struct job *job, unsigned step, size_t task, struct partial *out)
 {
@@ -153,6 +238,7 @@ static void test_cores_one_in_workers(void)
 CU_TestInfo tests_matrix[] = {
     { "every runner x workload x schedule equals seq", test_matrix },
     { "--trace writes one row per task and step", test_trace_rows },
+    { "--trace is replaced whole or left as it was", test_trace_kept_on_failure },
     { "--cores 1 seen by every worker", test_cores_one_in_workers },
     CU_TEST_INFO_NULL,
 };
