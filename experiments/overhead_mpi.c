@@ -19,7 +19,7 @@ int ov_section_mpi(struct ov *o)
     double *v = calloc((size_t)repeat, sizeof *v);
     if (!v)
         return die(PARLAB_EXIT_OS, "out of memory");
-    if (!mpi || (mpi->available && !mpi->available(why, sizeof why))) {
+    if (!mpi || !runner_usable(mpi, why, sizeof why)) {
         exp_note(tab, "mpi: %s; its rows are left out", mpi ? why : "no mpi runner");
         free(v);
         return 0;

@@ -58,7 +58,7 @@ static void list_csv(void)
     }
     for (const struct runner *const *r = runner_registry; *r; r++) {
         const char *sep = "";
-        if ((*r)->available && !(*r)->available(why, sizeof why))
+        if (!runner_usable(*r, why, sizeof why))
             continue;   /* not built here (the text form says how to get it) */
         printf("runner,%s,,,,,,,,,,,,,,,", (*r)->name);
         for (int k = 0; k < SCHED__COUNT; k++)
@@ -118,12 +118,12 @@ int cmd_list(int argc, char **argv)
         printf("  %-12s %-4s %s\n", (*w)->name, kinds[(*w)->kind], (*w)->summary);
     printf("runners:\n");
     for (const struct runner *const *r = runner_registry; *r; r++)
-        if (!(*r)->available || (*r)->available(why, sizeof why))
+        if (runner_usable(*r, why, sizeof why))
             printf("  %-12s %s\n", (*r)->name, (*r)->summary);
     /* Runners that cannot run here follow, unindented, so that scripts reading the
      * indented lines see only runners they can use. */
     for (const struct runner *const *r = runner_registry; *r; r++)
-        if ((*r)->available && !(*r)->available(why, sizeof why))
+        if (!runner_usable(*r, why, sizeof why))
             printf("%s runner: %s\n", (*r)->name, why);
     return 0;
 }

@@ -327,3 +327,8 @@ int outcome_fail(struct outcome *out, int code, const char *fmt, ...)
     out->code = code;
     return -1;
 }
+
+int runner_usable(const struct runner *r, char *why, size_t n)
+{
+    return !r->available || r->available(why, n);
+}

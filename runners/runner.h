@@ -107,6 +107,9 @@ struct runner {
     int (*available)(char *why, size_t n);
 };
 
+/* 1 when r can run here (no `available`, or it says yes); else 0 with why filled. */
+int runner_usable(const struct runner *r, char *why, size_t n);
+
 extern const struct runner *const runner_registry[];
 const struct runner *runner_find(const char *name);
 

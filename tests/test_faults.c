@@ -272,7 +272,7 @@ static void test_signals_stop_runs(void)
     static const int sigs[] = { SIGINT, SIGTERM };
     for (const struct runner *const *r = runner_registry; *r; r++) {
         char why[300];
-        if ((*r)->available && !(*r)->available(why, sizeof why))
+        if (!runner_usable(*r, why, sizeof why))
             continue;   /* mpi where Open MPI is missing, or in a sanitizer build */
         for (int k = 0; k < 2; k++) {
             char *args[] = { "run", "-w", "sleep", "-r", (char *)(*r)->name, "-t", "8", "-j",

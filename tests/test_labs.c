@@ -134,25 +134,6 @@ static void test_labs_no_run(void)
     free(r);
 }
 
-/* 1 if labs/NAME/lab.json names a file under "needs" that is not there (lab 8 without
- * bin/parlab-mpi). */
-static int lab_needs_missing(const char *name)
-{
-    char path[2100], buf[8192] = "", need[200];
-    snprintf(path, sizeof path, "labs/%s/lab.json", name);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 0;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strstr(buf, "\"needs\"");
-    if (!p || sscanf(p, "\"needs\" : \"%199[^\"]\"", need) != 1)
-        if (!p || sscanf(p, "\"needs\": \"%199[^\"]\"", need) != 1)
-            return 0;
-    return access(need, F_OK) != 0;
-}
-
 /* tests/corpus/labs/NN-name/ holds predict.txt, bad/ (a student run that must fail) and
  * bad/EXPECT (the line the check must print); the known-good run is the committed
  * results/reference/labs/NN-name/<run>/, or good/ where no reference run exists. */
@@ -179,12 +160,6 @@ static void test_labs_known_runs(void)
             snprintf(good, sizeof good, "tests/corpus/labs/%s/good", names[i]);
         }
         FILE *f = fopen(expect_path, "r");
-        if (!f && lab_needs_missing(names[i])) {
-            /* lab 8 before the mpi runner is built: there is no real run to judge (a
-             * made-up one would test nothing); `make lab-8` then commits one */
-            fprintf(stderr, "\n  lab %s: needs a runner not built here; no known runs yet", num);
-            continue;
-        }
         if (!f || !fgets(expect, sizeof expect, f)) {
             fprintf(stderr, "\n  lab %s: no known-bad run (%s)", num, expect_path);
             CU_FAIL("a lab without a known-bad run");

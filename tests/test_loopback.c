@@ -110,7 +110,10 @@ static int run_and_count(const char *runner, enum inject_kind inject, unsigned l
 
 static void test_loopback_clean(void)
 {
+    char why[300];
     for (const struct runner *const *r = runner_registry; *r; r++) {
+        if (!runner_usable(*r, why, sizeof why))
+            continue;   /* mpi where Open MPI is not built in (sanitizer builds) */
         int st = run_and_count((*r)->name, INJECT_NONE, (*r)->flags & RUNNER_HAS_LOOPS ? 2 : 1,
                                (*r)->default_schedule, 0);
         if (st)

@@ -61,7 +61,7 @@ static int compare_all(enum inject_kind inject)
             continue;
         for (const struct runner *const *r = runner_registry; *r; r++) {
             char why[300];
-            if ((*r)->available && !(*r)->available(why, sizeof why))
+            if (!runner_usable(*r, why, sizeof why))
                 continue;   /* mpi where Open MPI is not built in */
             struct partial a, b;
             size_t bad_a, bad_b;
