@@ -18,6 +18,10 @@ bins=("$@")
 for b in "${bins[@]}"; do [ -x "$b" ] || { echo "perf-rows: $b is not an executable" >&2; exit 64; }; done
 command -v hyperfine > /dev/null || { echo "perf-rows: hyperfine is missing (scripts/deps.sh bench)" >&2; exit 1; }
 
+# One timed run per command: builds with --warmup (and --repeat 3 by default) are asked
+# for exactly one run, so that a hyperfine sample is one run in both builds.
+once() { if "$1" run --help 2>/dev/null | grep -q -- --warmup; then echo "--repeat 1 --warmup 0"; fi; }
+
 echo "# $(uname -n), $(nproc) CPUs, $(uname -r); load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "## 1. dispatch per noop task (parlab overhead --repeat 5)"
 for b in "${bins[@]}"; do
@@ -27,13 +31,13 @@ done
 
 echo "## 2. whole command, 2M noop tasks (hyperfine, 10 runs each, in turn)"
 cmds=()
-for b in "${bins[@]}"; do for r in omp fork thread; do cmds+=("$b run -w noop -r $r -n 2M"); done; done
+for b in "${bins[@]}"; do for r in omp fork thread; do cmds+=("$b run -w noop -r $r -n 2M $(once "$b")"); done; done
 hyperfine -N --style basic --runs 10 --warmup 2 "${cmds[@]}" 2>&1 | grep -E '^(Benchmark|  Time|  Range)'
 
 echo "## 3. 1,000,000 concurrent 100 ms waits, one epoll loop, ulimit -n 1024 (5 runs each, in turn)"
 for i in 1 2 3 4 5; do
   for b in "${bins[@]}"; do
-    row=$(ulimit -n 1024; "$b" run -w sleep -r epoll -n 1000000 --io-ms 100 --format csv | tail -n 1)
+    row=$(ulimit -n 1024; "$b" run -w sleep -r epoll -n 1000000 --io-ms 100 $(once "$b") --format csv | tail -n 1)
     echo "$b,$row"
   done
 done | awk -F, '{ n[$1]++; w[$1] = w[$1] " " $11; if ($14 > r[$1]) r[$1] = $14; v[$1] = v[$1] " " $18 }
