@@ -84,10 +84,13 @@ void guard_remove_on_exit(const char *path)
     }
 }
 
-/* What every ending does before its message: stop the workers, drop the temporary file. */
+/* What every ending does before its message: stop the workers, drop the temporary file.
+ * Then any other child: the mpi runner's ranks, which come back to this process (a child
+ * subreaper while mpirun runs) once mpirun is killed. */
 static void end_run(void)
 {
     runner_kill_children();
+    runner_reap_untracked(2.0);
     if (atomic_exchange(&guard_tmp_set, 0))
         unlink(guard_tmp);
 }

@@ -153,6 +153,13 @@ void runner_exec_task(const struct job *job, const struct plan *plan, unsigned s
 void runner_child_add(pid_t pid);
 void runner_child_del(pid_t pid);
 void runner_kill_children(void);
+/*
+ * Kill (SIGKILL) and reap every child of this process that is not tracked, until none is
+ * left or limit_s has passed (a process that SIGKILL cannot end at once never blocks us).
+ * With PR_SET_CHILD_SUBREAPER these include the orphaned descendants of a child that
+ * ended: the mpi runner's ranks once mpirun is gone. Async-signal-safe.
+ */
+void runner_reap_untracked(double limit_s);
 
 /* Reset what a forked worker must not inherit from the parent (signal handlers, the
  * child table). runner_fork_worker() calls it; call it in any other forked child. */
