@@ -28,7 +28,12 @@ static int claim_end(void)
 void guard_exiting(void)
 {
     int none = 0;
-    atomic_compare_exchange_strong(&guard_ending, &none, ENDING_EXIT);
+    /* A handler in another thread holds the ending: it is killing the workers and will
+     * print the one line and exit. Printing ours too would make two; wait for its exit. */
+    if (!atomic_compare_exchange_strong(&guard_ending, &none, ENDING_EXIT) &&
+        none == ENDING_HANDLER)
+        for (;;)
+            pause();
 }
 static const char *guard_runner = "?";
 /* stderr as it was at start: the handlers write there even while a runner points fd 2
@@ -188,7 +193,7 @@ static void *watchdog(void *arg)
                 continue;   /* a signal, a crash or main is ending the run: keep quiet */
             end_run();
             fflush(stdout);   /* keep the rows printed so far */
-            die(PARLAB_EXIT_SOFTWARE,
+            complain(   /* not die(): this thread already holds the ending */
                 "task %ld (worker %u) ran past the %g s task timeout; %s cannot stop one "
                 "worker alone, so the run ends and every worker is stopped", t, w,
                 wd.plan->task_timeout_s, guard_runner);
