@@ -90,12 +90,13 @@ void guard_remove_on_exit(const char *path)
 }
 
 /* What every ending does before its message: stop the workers, drop the temporary file.
- * Then any other child: the mpi runner's ranks, which come back to this process (a child
- * subreaper while mpirun runs) once mpirun is killed. */
+ * Then every other child: the mpi runner's ranks, which come back to this process (a
+ * child subreaper while mpirun runs) once mpirun is killed, and a worker the main thread
+ * forked meanwhile when this handler runs in another thread (loopback's server). */
 static void end_run(void)
 {
     runner_kill_children();
-    runner_reap_untracked(2.0);
+    runner_reap_strays(0, 2.0);
     if (atomic_exchange(&guard_tmp_set, 0))
         unlink(guard_tmp);
 }

@@ -298,7 +298,7 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
      * even a zombie for a slow init to collect. */
     prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    runner_signals_hold(&old);   /* until mpirun is tracked, and for the whole run */
+    runner_signals_hold(&old);   /* until mpirun is tracked */
     fflush(NULL);
     pid_t parent = getpid();
     pid_t pid = fork();
@@ -310,8 +310,13 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
         close(fd[1]);
         return -err;
     }
-    if (pid > 0)
+    if (pid > 0) {
         runner_child_add(pid);   /* a crash or a signal in another thread kills it too */
+        /* The fork is over; the stopping signals stay held here for the whole run (one
+         * that comes in the gap ends the run through the guard, which kills mpirun). */
+        runner_signals_release(&old);
+        pthread_sigmask(SIG_BLOCK, &stops, NULL);
+    }
     if (pid == 0) {
         /* mpirun stops its ranks and cleans up on SIGTERM: it gets one if we die. */
         prctl(PR_SET_PDEATHSIG, SIGTERM);
@@ -387,7 +392,7 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
     /* mpirun is gone; whatever it left (ranks still starting or being stopped, ranks it
      * did not reap) is now ours: kill and reap it all before the run's folder goes. */
     runner_child_del(pid);
-    runner_reap_untracked(2.0);
+    runner_reap_strays(1, 2.0);
     prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
     if (open_fd >= 0) {   /* what is left in the pipe */
         char buf[4096];
@@ -404,7 +409,7 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
     struct timespec zero = { 0, 0 };
     while (sigtimedwait(&stops, NULL, &zero) > 0)
         ;
-    runner_signals_release(&old);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return 0;
 }
 
