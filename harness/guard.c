@@ -28,7 +28,12 @@ static int claim_end(void)
 void guard_exiting(void)
 {
     int none = 0;
-    atomic_compare_exchange_strong(&guard_ending, &none, ENDING_EXIT);
+    /* A handler in another thread holds the ending: it is killing the workers and will
+     * print the one line and exit. Printing ours too would make two; wait for its exit. */
+    if (!atomic_compare_exchange_strong(&guard_ending, &none, ENDING_EXIT) &&
+        none == ENDING_HANDLER)
+        for (;;)
+            pause();
 }
 static const char *guard_runner = "?";
 /* stderr as it was at start: the handlers write there even while a runner points fd 2
@@ -84,10 +89,14 @@ void guard_remove_on_exit(const char *path)
     }
 }
 
-/* What every ending does before its message: stop the workers, drop the temporary file. */
+/* What every ending does before its message: stop the workers, drop the temporary file.
+ * Then every other child: the mpi runner's ranks, which come back to this process (a
+ * child subreaper while mpirun runs) once mpirun is killed, and a worker the main thread
+ * forked meanwhile when this handler runs in another thread (loopback's server). */
 static void end_run(void)
 {
     runner_kill_children();
+    runner_reap_strays(0, 2.0);
     if (atomic_exchange(&guard_tmp_set, 0))
         unlink(guard_tmp);
 }
@@ -185,7 +194,7 @@ static void *watchdog(void *arg)
                 continue;   /* a signal, a crash or main is ending the run: keep quiet */
             end_run();
             fflush(stdout);   /* keep the rows printed so far */
-            die(PARLAB_EXIT_SOFTWARE,
+            complain(   /* not die(): this thread already holds the ending */
                 "task %ld (worker %u) ran past the %g s task timeout; %s cannot stop one "
                 "worker alone, so the run ends and every worker is stopped", t, w,
                 wd.plan->task_timeout_s, guard_runner);

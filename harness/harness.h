@@ -139,7 +139,9 @@ void machine_print(FILE *f, const struct machine *m);
  * before anything else, for every command, so that no moment of a run is unguarded. */
 void guard_install(void);
 /* The process is ending by its own means (its one line printed, or main returning): a
- * signal from now on changes nothing, and prints nothing. die() and main() call it. */
+ * signal from now on changes nothing, and prints nothing. die() and main() call it. If a
+ * signal's handler in another thread already ends the run, it never returns: that
+ * handler prints the one line and exits. */
 void guard_exiting(void);
 /* Name the runner in the crash message (default "?"). */
 void guard_set_runner(const char *runner);

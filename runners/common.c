@@ -6,12 +6,14 @@
 #include "../lib/pool.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <string.h>
 #include <stdatomic.h>
 #include <sys/wait.h>
@@ -85,8 +87,20 @@ void runner_child_del(pid_t pid)
     }
 }
 
+/* The ending closes the table (children_closed): a thread between runner_signals_hold()
+ * and runner_signals_release() (forking) finishes adding its child first, and then no
+ * thread starts a fork. Without this, the main thread could fork a worker just after a
+ * handler in another thread (loopback's server) had killed and swept the others. */
+static _Atomic int children_closed, forking;
+
 void runner_kill_children(void)
 {
+    atomic_store(&children_closed, 1);
+    uint64_t until = runner_now_ns() + 500 * 1000 * 1000;   /* bounded: it may be us */
+    while (atomic_load(&forking) > 0 && runner_now_ns() < until) {
+        struct timespec ms = { 0, 1000 * 1000 };
+        nanosleep(&ms, NULL);
+    }
     int hi = atomic_load(&children_hi);
     for (int i = 0; i < hi; i++) {
         int pid = atomic_load(&children[i]);
@@ -98,6 +112,96 @@ void runner_kill_children(void)
         if (pid > 0)
             while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
                 ;
+    }
+}
+
+static int child_tracked(pid_t pid)
+{
+    int hi = atomic_load(&children_hi);
+    for (int i = 0; i < hi; i++)
+        if (atomic_load(&children[i]) == (int)pid)
+            return 1;
+    return 0;
+}
+
+/* Kill (SIGKILL) and try to reap (WNOHANG) child pid unless spare_tracked and it is
+ * tracked; 1 if it is still there, 0 if it is gone or spared. */
+static int sweep_one(pid_t pid, int spare_tracked)
+{
+    if (pid <= 0 || (spare_tracked && child_tracked(pid)))
+        return 0;
+    kill(pid, SIGKILL);
+    pid_t w;
+    while ((w = waitpid(pid, NULL, WNOHANG)) < 0 && errno == EINTR)
+        ;
+    return w == 0;
+}
+
+/* Sweep every child of this process as /proc/self/task/TID/children lists them (a child
+ * is listed under the thread that forked it, an adopted orphan under the one that took
+ * it in). The number still there, or -1 where /proc cannot list children. Only system
+ * calls and no allocation: async-signal-safe. */
+static int sweep_children(int spare_tracked)
+{
+    struct dent { uint64_t ino; int64_t off; unsigned short reclen; unsigned char type; char name[]; };
+    char dbuf[2048], path[64], buf[512];
+    int left = 0, listed = 0;
+    long k;
+    int dfd = open("/proc/self/task", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd < 0)
+        return -1;
+    while ((k = syscall(SYS_getdents64, dfd, dbuf, sizeof dbuf)) > 0) {
+        for (long at = 0; at < k;) {
+            struct dent *d = (struct dent *)(void *)(dbuf + at);
+            at += d->reclen;
+            if (d->name[0] < '0' || d->name[0] > '9')
+                continue;
+            size_t n = 0;
+            for (const char *s = "/proc/self/task/"; *s; s++)
+                path[n++] = *s;
+            for (const char *s = d->name; *s && n < sizeof path - 10; s++)
+                path[n++] = *s;
+            for (const char *s = "/children"; *s; s++)
+                path[n++] = *s;
+            path[n] = '\0';
+            int fd = open(path, O_RDONLY | O_CLOEXEC);
+            if (fd < 0)
+                continue;   /* the thread has ended, or no CONFIG_PROC_CHILDREN */
+            listed = 1;
+            long pid = 0;
+            ssize_t r;
+            while ((r = read(fd, buf, sizeof buf)) > 0)
+                for (ssize_t i = 0; i < r; i++) {   /* "pid pid ... " */
+                    if (buf[i] >= '0' && buf[i] <= '9') {
+                        pid = pid * 10 + (buf[i] - '0');
+                    } else if (pid) {
+                        left += sweep_one((pid_t)pid, spare_tracked);
+                        pid = 0;
+                    }
+                }
+            if (pid)
+                left += sweep_one((pid_t)pid, spare_tracked);
+            close(fd);
+        }
+    }
+    close(dfd);
+    return listed ? left : -1;
+}
+
+void runner_reap_strays(int spare_tracked, double limit_s)
+{
+    uint64_t end = runner_now_ns() + (uint64_t)(limit_s * 1e9);
+    for (;;) {
+        int left = sweep_children(spare_tracked);
+        if (left < 0) {   /* no list of children: reap what has ended, at least */
+            while (waitpid(-1, NULL, WNOHANG) > 0)
+                ;
+            return;
+        }
+        if (left == 0 || runner_now_ns() > end)
+            return;
+        struct timespec ms = { 0, 1000 * 1000 };
+        nanosleep(&ms, NULL);
     }
 }
 
@@ -209,10 +313,17 @@ void runner_signals_hold(sigset_t *old)
     sigaddset(&stops, SIGTERM);
     sigaddset(&stops, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stops, old);
+    atomic_fetch_add(&forking, 1);
+    if (atomic_load(&children_closed)) {   /* the run is ending in another thread */
+        atomic_fetch_sub(&forking, 1);
+        for (;;)
+            pause();   /* until that thread's _exit */
+    }
 }
 
 void runner_signals_release(const sigset_t *old)
 {
+    atomic_fetch_sub(&forking, 1);
     pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 

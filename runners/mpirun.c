@@ -285,7 +285,7 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
                   struct mpirun_end *e)
 {
     sigset_t stops, old;
-    int fd[2];
+    int fd[2], was_subreaper = 0;
     *e = (struct mpirun_end){ .rank = -1, .timed_out = -1 };
     sigemptyset(&stops);
     sigaddset(&stops, SIGINT);
@@ -293,16 +293,29 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
     sigaddset(&stops, SIGHUP);
     if (pipe2(fd, O_CLOEXEC))
         return -errno;
-    pthread_sigmask(SIG_BLOCK, &stops, &old);
+    /* Ranks whose mpirun is gone (it exits after a rank fails, or is killed) come to us,
+     * not to PID 1, so that we kill and reap them: nothing of the run outlives it, not
+     * even a zombie for a slow init to collect. */
+    prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    runner_signals_hold(&old);   /* until mpirun is tracked */
     fflush(NULL);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         int err = errno;
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
+        runner_signals_release(&old);
         close(fd[0]);
         close(fd[1]);
         return -err;
+    }
+    if (pid > 0) {
+        runner_child_add(pid);   /* a crash or a signal in another thread kills it too */
+        /* The fork is over; the stopping signals stay held here for the whole run (one
+         * that comes in the gap ends the run through the guard, which kills mpirun). */
+        runner_signals_release(&old);
+        pthread_sigmask(SIG_BLOCK, &stops, NULL);
     }
     if (pid == 0) {
         /* mpirun stops its ranks and cleans up on SIGTERM: it gets one if we die. */
@@ -317,7 +330,7 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
             dup2(fd[1], 1);
         dup2(fd[1], 2);
         mpi_settings_apply(dir);
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+        runner_signals_release(&old);
         execv(args[0], args);
         dprintf(2, "parlab: cannot run %s: %s\n", args[0], strerror(errno));
         _exit(127);
@@ -366,8 +379,8 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
         if (term_at && board)
             stop_job(0, board, ranks);
         /* mpirun has 0.3 s to stop (it takes a second when stopped while still starting
-         * the ranks); then it is killed. Its ranks die with it (PR_SET_PDEATHSIG), and its
-         * files are in the run's folder, which goes anyway. */
+         * the ranks); then it is killed. Its ranks come back to us and are killed below,
+         * and its files are in the run's folder, which goes anyway. */
         if (term_at && runner_now_ns() - term_at > 300000000ull) {
             kill(pid, SIGKILL);
             term_at = UINT64_MAX / 2;
@@ -376,6 +389,11 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
         if (w == pid)
             done = 1;
     }
+    /* mpirun is gone; whatever it left (ranks still starting or being stopped, ranks it
+     * did not reap) is now ours: kill and reap it all before the run's folder goes. */
+    runner_child_del(pid);
+    runner_reap_strays(1, 2.0);
+    prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
     if (open_fd >= 0) {   /* what is left in the pipe */
         char buf[4096];
         ssize_t k;

@@ -156,6 +156,15 @@ void runner_exec_task(const struct job *job, const struct plan *plan, unsigned s
 void runner_child_add(pid_t pid);
 void runner_child_del(pid_t pid);
 void runner_kill_children(void);
+/*
+ * Kill (SIGKILL) and reap every child of this process (but the tracked ones if
+ * spare_tracked), until none is left or limit_s has passed (a process that SIGKILL cannot
+ * end at once never blocks us). With PR_SET_CHILD_SUBREAPER these include the orphaned
+ * descendants of a child that ended: the mpi runner's ranks once mpirun is gone. The
+ * guard's ending sweeps them all: also a worker that another thread forked while the
+ * tracked ones were being killed. Async-signal-safe.
+ */
+void runner_reap_strays(int spare_tracked, double limit_s);
 
 /* Reset what a forked worker must not inherit from the parent (signal handlers, the
  * child table). runner_fork_worker() calls it; call it in any other forked child. */
@@ -175,7 +184,9 @@ pid_t runner_fork_worker(void);
  * runner_child_add() cannot end parlab with an untracked child), then in the child
  * runner_child_setup() (inherited handlers reset, the held signals let in, death with the
  * parent; parent: the pid before the fork), and in the parent runner_child_add() and
- * runner_signals_release().
+ * runner_signals_release(). Hold and release pair up: between them a thread counts as
+ * forking, which an ending in another thread waits for (and once it ends the run, hold
+ * never returns).
  */
 void runner_signals_hold(sigset_t *old);
 void runner_signals_release(const sigset_t *old);

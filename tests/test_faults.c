@@ -299,6 +299,47 @@ static void test_signals_stop_runs(void)
     }
 }
 
+/* A worker failing while a stop signal lands in another thread (loopback's server thread
+ * in parlab takes it as readily as the main thread): exactly one line, the failure's or
+ * the signal's, and not one process of the run left at once, not even a zombie for PID 1
+ * (a worker the main thread forked while the handler swept). Many early moments. */
+static void test_failure_meets_signal(void)
+{
+    static const struct { const char *runner, *loops, *inject; int sig; } cases[] = {
+        { "fork", "1", "kill@6", SIGHUP },
+        { "epoll", "4", "segv@8", SIGINT },
+    };
+    int bad = 0;
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+        for (int i = 0; i < 40; i++) {
+            char *args[] = { "run", "-w", "loopback", "-r", (char *)cases[c].runner, "-n", "13",
+                             "-j", "8", "--io-ms", "4", "--format", "csv", "--inject",
+                             (char *)cases[c].inject, NULL, NULL, NULL };
+            if (strcmp(cases[c].runner, "epoll") == 0) {
+                args[15] = "--loops";
+                args[16] = (char *)cases[c].loops;
+            }
+            struct launched l = launch(args, 10, 0);
+            struct timespec ts = { 0, (i % 20) * 250 * 1000 + 200 * 1000 };
+            nanosleep(&ts, NULL);
+            kill(l.pid, cases[c].sig);
+            char err[1024];
+            double secs;
+            int st = finish(&l, err, sizeof err, &secs);
+            int code = WIFEXITED(st) ? WEXITSTATUS(st) : -WTERMSIG(st);
+            int ok = (code == 70 || code == 128 + cases[c].sig || code == -cases[c].sig) &&
+                     (code < 0 || (count_lines(err) == 1 && strncmp(err, "parlab: ", 8) == 0));
+            int gone = kill(-l.pid, 0) < 0 && errno == ESRCH;   /* at once: zombies count */
+            if (!ok || !gone) {
+                fprintf(stderr, "\n  %s %s, signal %d: status %d, left %d: %s",
+                        cases[c].runner, cases[c].inject, cases[c].sig, code, !gone, err);
+                kill(-l.pid, SIGKILL);
+                bad++;
+            }
+        }
+    CU_ASSERT_EQUAL(bad, 0);
+}
+
 /* The other commands end the same way: share, pitfall and overhead fork and start
  * threads too, and a signal stops them with one line, 128+sig and no worker left. */
 static void test_signals_stop_experiments(void)
@@ -455,6 +496,8 @@ CU_TestInfo tests_faults[] = {
     { "a long task timeout never fires on short tasks", test_timeout_no_false_alarm },
     { "SIGINT and SIGTERM stop every runner", test_signals_stop_runs },
     { "share, pitfall and overhead stop on a signal", test_signals_stop_experiments },
+    { "a failing worker and a signal in another thread: one line, nothing left",
+      test_failure_meets_signal },
     { "a killed event loop is reported with its tasks in flight", test_loop_killed_in_flight },
     { "workers die with a SIGKILLed parent", test_parent_sigkill },
     { "fork/thread failing under RLIMIT_NPROC", test_nproc_limit },

@@ -287,6 +287,88 @@ static void test_interrupt(void)
     CU_ASSERT(nothing_left());
 }
 
+/* The processes whose session is sid, running or zombie: each named, then killed. */
+static int session_left(pid_t sid)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[300], buf[512];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        size_t k = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
+        if (f)
+            fclose(f);
+        buf[k] = '\0';
+        char *rp = strrchr(buf, ')'), state;
+        int ppid, pgrp, session;
+        if (!rp || sscanf(rp + 2, "%c %d %d %d", &state, &ppid, &pgrp, &session) != 4 ||
+            session != sid)
+            continue;
+        fprintf(stderr, "\n  left in the run's session: pid %s state %c", e->d_name, state);
+        kill(atoi(e->d_name), SIGKILL);
+        n++;
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* A rank that exits, dies or is stopped with the run (a signal at a random moment): once
+ * parlab has exited, no process of its session is left, not even a zombie. mpirun exits
+ * after a failed rank without reaping the ranks it stopped; they must come back to parlab
+ * and be reaped there, not wait for PID 1. Each run in a session of its own. */
+static void orphan_case(const char *inject, int sig, long delay_ms)
+{
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        setsid();
+        alarm(60);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        if (inject)
+            execl(parlab_bin(), "parlab", "run", "--repeat", "1", "--warmup", "0", "-w",
+                  "primes", "-r", "mpi", "-j", "4", "-n", "975", "-t", "13", "-s", "guided",
+                  "--inject", inject, (char *)NULL);
+        else
+            execl(parlab_bin(), "parlab", "run", "--repeat", "1", "--warmup", "0", "-w",
+                  "sleep", "-r", "mpi", "-j", "4", "-n", "400", "--io-ms", "5", (char *)NULL);
+        _exit(127);
+    }
+    if (sig) {
+        struct timespec ts = { delay_ms / 1000, delay_ms % 1000 * 1000000L };
+        nanosleep(&ts, NULL);
+        kill(pid, sig);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    /* A signal may come after a quick run's end: then it was verified (0). */
+    int want = sig ? 128 + sig : 70;
+    CU_ASSERT(WIFEXITED(st) && (WEXITSTATUS(st) == want || (sig && WEXITSTATUS(st) == 0)));
+    CU_ASSERT_EQUAL(session_left(pid), 0);
+    CU_ASSERT(nothing_left());
+}
+
+static void test_orphans(void)
+{
+    if (!have_mpi())
+        return;
+    for (int i = 0; i < 3; i++) {
+        orphan_case("exit@7", 0, 0);
+        orphan_case("kill@3", 0, 0);
+        orphan_case("segv@11", 0, 0);
+    }
+    static const long delays[] = { 5, 60, 250, 700 };
+    for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++) {
+        orphan_case(NULL, SIGHUP, delays[i]);
+        orphan_case(NULL, SIGTERM, delays[i]);
+    }
+}
+
 /* Bad MPI input: too many ranks for the machine (64, before mpirun starts) and no mpirun
  * (71): one line each. */
 static void test_bad_input(void)
@@ -333,6 +415,7 @@ CU_TestInfo tests_mpi[] = {
     { "mpirun -np 3 parlab-mpi run", test_direct },
     { "a crashed, killed or stuck rank: exit 70 naming task and rank", test_faults },
     { "Ctrl-C: exit 130, nothing left", test_interrupt },
+    { "a failed or stopped run leaves no rank, not even a zombie", test_orphans },
     { "bad input: too many ranks, no mpirun", test_bad_input },
     { "the tests' TMPDIR is left empty", test_cleanup },
     CU_TEST_INFO_NULL,
