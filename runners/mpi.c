@@ -61,7 +61,7 @@ static void run_range(struct job *job, const struct plan *plan, unsigned step, s
 
 /* ---- the task farm ----------------------------------------------------------------- */
 
-/* Rank 0's claim counter, with OpenMP's rules (as runners/pool.c): dynamic takes `chunk`,
+/* Rank 0's claim counter, with OpenMP's rules (as lib/pool.c): dynamic takes `chunk`,
  * guided takes the work left over the ranks but at least `chunk`. */
 struct claim {
     size_t next, n, chunk;
