@@ -46,6 +46,10 @@ static const struct { const char *name, *value, *why; } mpi_settings[] = {
       "(a fifth of a second of every start here)" },
     { "OMPI_MCA_hwloc_base_binding_policy", "none",
       "do not bind ranks to cores: they keep the CPU set parlab runs in (--cores K)" },
+    { "OMPI_MCA_shmem", "mmap",
+      "OPAL's own shared-memory segments as files in the run's session folder, which parlab "
+      "removes, instead of POSIX segments in /dev/shm (shm_open), which a rank killed while "
+      "it starts leaves behind as /dev/shm/open_mpi.NNNN" },
     { "OMPI_MCA_opal_signal", "",
       "no Open MPI crash handler: a crashing rank dies by its own signal, which mpirun "
       "reports and parlab names, instead of printing a backtrace" },
