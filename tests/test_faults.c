@@ -54,29 +54,7 @@ static int group_gone(pid_t pg)
 static int group_dead(pid_t pg)
 {
     for (int i = 0; i < 100; i++) {
-        DIR *d = opendir("/proc");
-        int alive = 0;
-        for (struct dirent *e; d && (e = readdir(d));) {
-            char path[300], buf[512];
-            if (e->d_name[0] < '0' || e->d_name[0] > '9')
-                continue;
-            snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-            FILE *f = fopen(path, "r");
-            if (!f)
-                continue;
-            size_t n = fread(buf, 1, sizeof buf - 1, f);
-            fclose(f);
-            buf[n] = '\0';
-            char *p = strrchr(buf, ')');   /* the command name may hold spaces */
-            char state;
-            int ppid, pgrp;
-            if (p && sscanf(p + 1, " %c %d %d", &state, &ppid, &pgrp) == 3 && pgrp == pg &&
-                state != 'Z')
-                alive = 1;
-        }
-        if (d)
-            closedir(d);
-        if (!alive)
+        if (procs_in(PROCS_GROUP, pg, 0, 0) == 0)
             return 1;
         struct timespec ts = { 0, 10 * 1000 * 1000 };
         nanosleep(&ts, NULL);

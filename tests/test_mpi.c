@@ -287,35 +287,6 @@ static void test_interrupt(void)
     CU_ASSERT(nothing_left());
 }
 
-/* The processes whose session is sid, running or zombie: each named, then killed. */
-static int session_left(pid_t sid)
-{
-    int n = 0;
-    DIR *d = opendir("/proc");
-    for (struct dirent *e; d && (e = readdir(d));) {
-        char path[300], buf[512];
-        if (e->d_name[0] < '0' || e->d_name[0] > '9')
-            continue;
-        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(path, "r");
-        size_t k = f ? fread(buf, 1, sizeof buf - 1, f) : 0;
-        if (f)
-            fclose(f);
-        buf[k] = '\0';
-        char *rp = strrchr(buf, ')'), state;
-        int ppid, pgrp, session;
-        if (!rp || sscanf(rp + 2, "%c %d %d %d", &state, &ppid, &pgrp, &session) != 4 ||
-            session != sid)
-            continue;
-        fprintf(stderr, "\n  left in the run's session: pid %s state %c", e->d_name, state);
-        kill(atoi(e->d_name), SIGKILL);
-        n++;
-    }
-    if (d)
-        closedir(d);
-    return n;
-}
-
 /* A rank that exits, dies or is stopped with the run (a signal at a random moment): once
  * parlab has exited, no process of its session is left, not even a zombie. mpirun exits
  * after a failed rank without reaping the ranks it stopped; they must come back to parlab
@@ -349,7 +320,7 @@ static void orphan_case(const char *inject, int sig, long delay_ms)
     /* A signal may come after a quick run's end: then it was verified (0). */
     int want = sig ? 128 + sig : 70;
     CU_ASSERT(WIFEXITED(st) && (WEXITSTATUS(st) == want || (sig && WEXITSTATUS(st) == 0)));
-    CU_ASSERT_EQUAL(session_left(pid), 0);
+    CU_ASSERT_EQUAL(procs_in(PROCS_SESSION, pid, 1, 1), 0);   /* zombies too */
     CU_ASSERT(nothing_left());
 }
 

@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "util.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -203,4 +204,35 @@ int job_run(const struct job_spec *s, unsigned timeout_s, char *token, size_t n,
     *verified = buf[0] - '1';
     snprintf(token, n, "%s", buf + 1);
     return 0;
+}
+
+int procs_in(enum procs_by by, pid_t id, int with_zombies, int kill_them)
+{
+    int n = 0;
+    DIR *d = opendir("/proc");
+    for (struct dirent *e; d && (e = readdir(d));) {
+        char path[300], buf[512];
+        if (e->d_name[0] < '0' || e->d_name[0] > '9')
+            continue;
+        snprintf(path, sizeof path, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(path, "r");
+        if (!f)
+            continue;
+        size_t k = fread(buf, 1, sizeof buf - 1, f);
+        fclose(f);
+        buf[k] = '\0';
+        char *rp = strrchr(buf, ')'), state;   /* the command name may hold spaces */
+        int ppid, pgrp, session;
+        if (!rp || sscanf(rp + 1, " %c %d %d %d", &state, &ppid, &pgrp, &session) != 4 ||
+            (by == PROCS_GROUP ? pgrp : session) != id || (state == 'Z' && !with_zombies))
+            continue;
+        if (kill_them) {
+            fprintf(stderr, "\n  left behind: pid %s state %c", e->d_name, state);
+            kill(atoi(e->d_name), SIGKILL);
+        }
+        n++;
+    }
+    if (d)
+        closedir(d);
+    return n;
 }

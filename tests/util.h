@@ -55,4 +55,10 @@ struct job_spec {
 };
 int job_run(const struct job_spec *s, unsigned timeout_s, char *token, size_t n, int *verified);
 
+/* The processes of process group id (PROCS_GROUP) or session id (PROCS_SESSION), read from
+ * /proc: running ones, and zombies too when with_zombies; with kill_them each is named on
+ * stderr and SIGKILLed. Returns how many there were. */
+enum procs_by { PROCS_GROUP, PROCS_SESSION };
+int procs_in(enum procs_by by, pid_t id, int with_zombies, int kill_them);
+
 #endif
