@@ -114,6 +114,9 @@ static int finish(struct launched *l, char *err, size_t n, double *secs)
         len += (size_t)k;
     err[len] = '\0';
     close(l->errfd);
+#ifdef __SANITIZE_ADDRESS__
+    strip_asan_stack_warning(err);
+#endif
     int st;
     while (waitpid(l->pid, &st, 0) < 0 && errno == EINTR)
         ;

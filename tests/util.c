@@ -236,3 +236,20 @@ int procs_in(enum procs_by by, pid_t id, int with_zombies, int kill_them)
         closedir(d);
     return n;
 }
+
+void strip_asan_stack_warning(char *err)
+{
+    char *w = strstr(err, "WARNING: ASan is ignoring requested __asan_handle_no_return");
+    if (!w)
+        return;
+    while (w > err && w[-1] != '\n')   /* back to the start of its "==PID==" line */
+        w--;
+    char *end = w;
+    const char *tail = "For details see https://github.com/google/sanitizers/issues/189";
+    char *t = strstr(w, tail);
+    if (!t)
+        return;
+    end = strchr(t, '\n');
+    end = end ? end + 1 : t + strlen(t);
+    memmove(w, end, strlen(end) + 1);
+}

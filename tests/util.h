@@ -59,6 +59,12 @@ int job_run(const struct job_spec *s, unsigned timeout_s, char *token, size_t n,
  * /proc: running ones, and zombies too when with_zombies; with kill_them each is named on
  * stderr and SIGKILLed. Returns how many there were. */
 enum procs_by { PROCS_GROUP, PROCS_SESSION };
+
+/* AddressSanitizer warns in three lines ("==PID==WARNING: ASan is ignoring requested
+ * __asan_handle_no_return ...") when a signal handler runs on a stack it does not know,
+ * which says nothing about parlab; take those lines out of err, in place, so that tests
+ * of "one line on stderr" judge parlab's own lines. Other sanitizer reports stay. */
+void strip_asan_stack_warning(char *err);
 int procs_in(enum procs_by by, pid_t id, int with_zombies, int kill_them);
 
 #endif
