@@ -55,11 +55,14 @@ int loop_watch_fd(struct loop *loop, int fd, unsigned events, loop_io_fn cb, voi
 int loop_unwatch(struct loop *loop, int fd);
 
 /*
- * Call cb(loop, id, arg) once, delay_ns nanoseconds from now (CLOCK_MONOTONIC).
- * Returns the timer's id (> 0), or 0 with errno = ENOMEM. A timer added from a timer
- * callback never runs in the same pass, so a zero delay cannot starve the loop. A
- * pending timer keeps loop_run() running.
+ * Call cb(loop, id, arg) once, delay_ns nanoseconds from now (CLOCK_MONOTONIC): never
+ * earlier, and where the loop reads the time from the TSC (see loop.c) up to
+ * LOOP_CLOCK_SLACK_NS later than that by construction, as well as however long the loop
+ * is busy elsewhere. Returns the timer's id (> 0), or 0 with errno = ENOMEM. A timer
+ * added from a timer callback never runs in the same pass, so a zero delay cannot
+ * starve the loop. A pending timer keeps loop_run() running.
  */
+#define LOOP_CLOCK_SLACK_NS 2000u
 uint64_t loop_add_timer(struct loop *loop, uint64_t delay_ns, loop_timer_fn cb, void *arg);
 
 /* Remove a pending timer. Returns 0, or -ENOENT if it already ran or was cancelled. An id
@@ -91,6 +94,10 @@ void loop_stop(struct loop *loop);
 uint64_t loop_now(const struct loop *loop);
 
 /* How many fds are watched and timers pending (for tests and bookkeeping). */
+/* The caller's own pointer, kept for its callbacks (NULL until set), as libuv's
+ * uv_loop_set_data: callbacks that all need one context need not each carry it. */
+void loop_set_data(struct loop *loop, void *data);
+void *loop_data(const struct loop *loop);
 unsigned loop_watch_count(const struct loop *loop);
 unsigned loop_timer_count(const struct loop *loop);
 

@@ -69,16 +69,16 @@ struct ep_child {
     int alive;        /* not reaped yet */
 };
 
-struct ep_run;
-
-/* One async task between start_task and its last resume_task: 32 bytes, since a loop
- * may hold a million of them. Its index in r->tasks is the task; its start time goes
- * straight into its trace row, its timeout timer into r->overdue, and what it wrote
- * before it waited into r->kept. */
-struct ep_task {
-    struct ep_run *r;
-    struct task_io io;
-};
+/*
+ * An async task between start_task and its last resume_task has no record of its own,
+ * since a loop may hold a million of them: it is its index, which is the argument of its
+ * timer or fd callback (the run is the loop's data). The fd it waits on comes back with
+ * the callback, a delay is spent once the timer is added, and what else it keeps goes to
+ * side tables made on first use: io.ctx into r->ctx, whether it waits on an fd into
+ * r->on_fd (for the timeout's message), what it wrote before it waited into r->kept, its
+ * timeout timer into r->overdue and its start time into its trace row. A million 100 ms
+ * waits therefore cost the loop's timers and nothing here.
+ */
 
 /* One loop process's private view of the run. */
 struct ep_run {
@@ -97,7 +97,8 @@ struct ep_run {
     size_t claims;           /* claims made this step (static) */
     int fed;                 /* no more claims this step */
     size_t pending;          /* async tasks waiting */
-    struct ep_task *tasks;   /* async: indexed by task */
+    uint64_t *ctx;           /* async, made on first use: each waiting task's io.ctx */
+    uint8_t *on_fd;          /* async, made on first use: 1 if the task waits on an fd */
     uint64_t *overdue;       /* async with --task-timeout: each task's timeout timer */
     struct partial **kept;   /* under plan->fold, made on first use: per task, what it
                                 wrote before it waited (timers write nothing: NULL) */
@@ -197,11 +198,17 @@ static int planted(const struct ep_run *r, size_t task)
 
 /* ---- the async path: start every claimed task, resume each in a callback ---- */
 
-static void async_wait(struct ep_run *r, struct ep_task *et);
+static void async_wait(struct ep_run *r, size_t t, const struct task_io *io);
 
-static size_t task_of(const struct ep_task *et)
+/* A waiting task as the argument of its callbacks, and back. */
+static void *task_arg(size_t t)
 {
-    return (size_t)(et - et->r->tasks);
+    return (void *)(uintptr_t)t;
+}
+
+static size_t arg_task(void *arg)
+{
+    return (size_t)(uintptr_t)arg;
 }
 
 static struct trace_rec *trace_of(const struct ep_run *r, size_t t)
@@ -240,6 +247,21 @@ static int task_keep(struct ep_run *r, size_t t, const struct partial *out)
     return 0;
 }
 
+/* What a task that now waits keeps besides its partial: io.ctx, and whether it waits on
+ * an fd. Nothing, for the common case of a timer and no ctx. 0 or -ENOMEM. */
+static int task_keep_io(struct ep_run *r, size_t t, const struct task_io *io)
+{
+    if (io->ctx && !r->ctx && !(r->ctx = calloc(r->job->tasks, sizeof *r->ctx)))
+        return -ENOMEM;
+    if (r->ctx)
+        r->ctx[t] = io->ctx;
+    if (io->fd >= 0 && !r->on_fd && !(r->on_fd = calloc(r->job->tasks, 1)))
+        return -ENOMEM;
+    if (r->on_fd)
+        r->on_fd[t] = io->fd >= 0;
+    return 0;
+}
+
 static void async_done(struct ep_run *r, size_t t, struct partial *out)
 {
     if (planted(r, t) && r->plan->inject == INJECT_ERROR)
@@ -256,19 +278,19 @@ static void async_done(struct ep_run *r, size_t t, struct partial *out)
     }
 }
 
-static void async_resume(struct ep_task *et)
+/* Task t's wait is over: fd is the fd it waited on, or -1 for a timer. */
+static void async_resume(struct ep_run *r, size_t t, int fd)
 {
-    struct ep_run *r = et->r;
-    size_t t = task_of(et);
+    struct task_io io = { .fd = fd, .ctx = r->ctx ? r->ctx[t] : 0 };
     struct partial mine, *out = task_out(r, t, &mine);
     set_current(r, (long)t);
-    int st = r->job->wl->resume_task(r->job, r->step, t, &et->io, out);
+    int st = r->job->wl->resume_task(r->job, r->step, t, &io, out);
     set_current(r, -1);
     if (st == TASK_WAIT) {
-        if (task_keep(r, t, out))
+        if (task_keep(r, t, out) || task_keep_io(r, t, &io))
             ep_fail(r, PARLAB_EXIT_OS, "task %zu: out of memory", t);
         else
-            async_wait(r, et);
+            async_wait(r, t, &io);
         return;
     }
     if (r->overdue && r->overdue[t])
@@ -281,37 +303,37 @@ static void async_resume(struct ep_task *et)
 
 static void on_task_timer(struct loop *loop, uint64_t id, void *arg)
 {
-    (void)loop, (void)id;
-    async_resume(arg);
+    (void)id;
+    async_resume(loop_data(loop), arg_task(arg), -1);
 }
 
 static void on_task_fd(struct loop *loop, int fd, unsigned events, void *arg)
 {
     (void)events;
     loop_unwatch(loop, fd);
-    async_resume(arg);
+    async_resume(loop_data(loop), arg_task(arg), fd);
 }
 
 static void on_task_overdue(struct loop *loop, uint64_t id, void *arg)
 {
-    struct ep_task *et = arg;
-    (void)loop, (void)id;
-    ep_fail(et->r, PARLAB_EXIT_SOFTWARE,
+    struct ep_run *r = loop_data(loop);
+    size_t t = arg_task(arg);
+    (void)id;
+    ep_fail(r, PARLAB_EXIT_SOFTWARE,
             "task %zu (event loop %u, pid %ld) ran past the %g s task timeout waiting on %s",
-            task_of(et), et->r->k, (long)getpid(), et->r->plan->task_timeout_s,
-            et->io.fd >= 0 ? "an fd" : "a timer");
+            t, r->k, (long)getpid(), r->plan->task_timeout_s,
+            r->on_fd && r->on_fd[t] ? "an fd" : "a timer");
 }
 
-static void async_wait(struct ep_run *r, struct ep_task *et)
+static void async_wait(struct ep_run *r, size_t t, const struct task_io *io)
 {
-    if (et->io.fd >= 0) {
-        int e = loop_watch_fd(r->loop, et->io.fd, LOOP_READABLE, on_task_fd, et);
+    if (io->fd >= 0) {
+        int e = loop_watch_fd(r->loop, io->fd, LOOP_READABLE, on_task_fd, task_arg(t));
         if (e)
-            ep_fail(r, PARLAB_EXIT_OS, "task %zu: cannot watch fd %d: %s", task_of(et), et->io.fd,
+            ep_fail(r, PARLAB_EXIT_OS, "task %zu: cannot watch fd %d: %s", t, io->fd,
                     strerror(-e));
-    } else if (!loop_add_timer(r->loop, et->io.delay_ns, on_task_timer, et)) {
-        ep_fail(r, PARLAB_EXIT_OS, "task %zu: cannot add a timer: %s", task_of(et),
-                strerror(errno));
+    } else if (!loop_add_timer(r->loop, io->delay_ns, on_task_timer, task_arg(t))) {
+        ep_fail(r, PARLAB_EXIT_OS, "task %zu: cannot add a timer: %s", t, strerror(errno));
     }
 }
 
@@ -327,32 +349,32 @@ static void async_start(struct ep_run *r, size_t t)
         atomic_store_explicit(&r->shm->slot[r->k].cur_task, -1, memory_order_release);
         return;
     }
-    struct ep_task *et = &r->tasks[t];
-    *et = (struct ep_task){ .r = r, .io = { .fd = -1 } };
+    struct task_io io = { .fd = -1 };
     if (r->plan->trace)
         trace_of(r, t)->start_ns = runner_now_ns();
     struct partial mine, *out = task_out(r, t, &mine);
     set_current(r, (long)t);
-    int st = job->wl->start_task(job, r->step, t, &et->io, out);
+    int st = job->wl->start_task(job, r->step, t, &io, out);
     set_current(r, -1);
     if (st != TASK_WAIT) {
         async_done(r, t, out);
         return;
     }
-    if (task_keep(r, t, out)) {
+    if (task_keep(r, t, out) || task_keep_io(r, t, &io)) {
         ep_fail(r, PARLAB_EXIT_OS, "task %zu: out of memory", t);
         return;
     }
     r->pending++;
     atomic_store_explicit(&r->shm->slot[r->k].in_flight, (uint32_t)r->pending, memory_order_relaxed);
     if (r->overdue) {
-        r->overdue[t] = loop_add_timer(r->loop, timeout_ns(r->plan), on_task_overdue, et);
+        r->overdue[t] = loop_add_timer(r->loop, timeout_ns(r->plan), on_task_overdue,
+                                       task_arg(t));
         if (!r->overdue[t]) {
             ep_fail(r, PARLAB_EXIT_OS, "task %zu: cannot add a timer: %s", t, strerror(errno));
             return;
         }
     }
-    async_wait(r, et);
+    async_wait(r, t, &io);
 }
 
 /* ---- the feeder: one deferred callback that claims work and re-defers itself ---- */
@@ -667,9 +689,8 @@ static int epoll_run(struct job *job, const struct plan *plan, struct partial *s
     for (unsigned k = 0; k < L; k++)
         atomic_store(&r.shm->slot[k].cur_task, -1);
     atomic_store(&r.shm->released, 1);   /* step 0 may start at once */
-    if (r.async && (!(r.tasks = calloc(job->tasks, sizeof *r.tasks)) ||
-                    (plan->task_timeout_s > 0 &&
-                     !(r.overdue = calloc(job->tasks, sizeof *r.overdue))))) {
+    if (r.async && plan->task_timeout_s > 0 &&
+        !(r.overdue = calloc(job->tasks, sizeof *r.overdue))) {
         rc = outcome_fail(out, PARLAB_EXIT_OS, "epoll: out of memory for %zu tasks", job->tasks);
         goto out;
     }
@@ -692,6 +713,7 @@ static int epoll_run(struct job *job, const struct plan *plan, struct partial *s
         ep_fail(&r, PARLAB_EXIT_OS, "epoll: cannot create the event loop: %s", strerror(-e));
         goto out;
     }
+    loop_set_data(r.loop, &r);   /* what the callbacks of waiting tasks find the run by */
     if (r.kids && watch_kids(&r))
         goto out;
     for (unsigned step = 0; step < job->steps; step++) {
@@ -723,7 +745,8 @@ out:
     for (size_t t = 0; r.kept && t < job->tasks; t++)
         free(r.kept[t]);   /* what tasks that never finished kept */
     free(r.kept);
-    free(r.tasks);
+    free(r.ctx);
+    free(r.on_fd);
     free(r.overdue);
     job_shared_free(r.shm, shm_len);
     return rc;

@@ -187,7 +187,8 @@ struct rtest;
 
 struct rtimer {
     struct rtest *r;
-    uint64_t lo, hi;          /* its deadline lies in [lo, hi]: the clock around the add */
+    uint64_t lo, hi;          /* its deadline lies in [lo, hi]: the clock around the add,
+                                 and the slack loop_add_timer may add */
     uint64_t id, seq;         /* seq: the order added */
     int state;                /* 0 pending, 1 fired, 2 cancelled */
 };
@@ -228,7 +229,7 @@ static void rt_add(struct loop *l, struct rtest *r)
     t->seq = r->n++;
     t->lo = runner_now_ns() + d;
     t->id = loop_add_timer(l, d, on_rtimer, t);
-    t->hi = runner_now_ns() + d;
+    t->hi = runner_now_ns() + d + LOOP_CLOCK_SLACK_NS;   /* see loop_add_timer */
     CHECK(t->id != 0);
 }
 

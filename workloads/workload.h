@@ -52,6 +52,8 @@ struct task_io {
     int fd;             /* wait until readable; -1 when waiting on a timer instead */
     uint64_t delay_ns;  /* with fd == -1: wait this long (the loop's own timer) */
     uint64_t ctx;       /* the workload's own bookkeeping between start and resume */
+    /* resume_task gets fd (the one waited on, or -1) and ctx as they were left; delay_ns
+     * is spent by then and reads 0. */
 };
 
 enum task_status { TASK_DONE = 0, TASK_WAIT = 1 };
