@@ -21,6 +21,7 @@ int cmd_list(int argc, char **argv);
 int cmd_overhead(int argc, char **argv);
 int cmd_share(int argc, char **argv);
 int cmd_pitfall(int argc, char **argv);
+int cmd_world(int argc, char **argv);
 
 /* Print "parlab: <msg>" to stderr and return `code`, for `return die(...)`. */
 int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -134,6 +134,7 @@ const struct command commands[] = {
     { "overhead", "what each building block costs: fork, threads, pools, dispatch, wake-ups, locks", cmd_overhead },
     { "share", "ways to combine a count across workers: none, lock, atomic, local, pipe, manager", cmd_share },
     { "pitfall", "the classic mistakes, run and measured (parlab pitfall lists them)", cmd_pitfall },
+    { "world", "mpi ranks started once and kept for many runs: start, stop, status", cmd_world },
     { NULL, NULL, NULL },
 };
 

@@ -22,7 +22,11 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/un.h>
+#include <poll.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mpi.h"
@@ -500,40 +504,49 @@ static void root_quit(void)
 }
 
 /* ---- under the launcher: parlab-mpi serve W N T S SEED IO_MS SCHED CHUNK INJECT TASK
- * TRACE CORES, in the folder $PARLAB_MPI_DIR ---------------------------------------------- */
+ * TRACE CORES, in the folder $PARLAB_MPI_DIR; or, in a world, the same words from a
+ * client ---------------------------------------------------------------------------------- */
 
-static int cmd_serve(int argc, char **argv)
+/* The job the 12 words of the launcher (mpi_serve_args) describe. 0, or -1 with the
+ * reason on stderr. */
+static int serve_parse(int argc, char **argv, struct job_msg *m)
 {
-    const char *dir = getenv(MPI_ENV_DIR);
-    struct job_msg m = { 0 };
     enum sched_kind sched;
-    char path[PATH_MAX];
-    if (argc != 13 || !dir || sched_parse(argv[7], &sched)) {
+    *m = (struct job_msg){ 0 };
+    if (argc != 13 || sched_parse(argv[7], &sched)) {
         fprintf(stderr, "parlab: parlab-mpi serve is started by parlab run -r mpi\n");
-        return PARLAB_EXIT_USAGE;
+        return -1;
     }
     const struct workload *wl = wl_find(argv[1]);
     if (!wl) {
         fprintf(stderr, "parlab: parlab-mpi serve: unknown workload %s\n", argv[1]);
-        return PARLAB_EXIT_USAGE;
+        return -1;
     }
-    m.wl = wl_index(wl);
-    m.size = strtoull(argv[2], NULL, 10);
-    m.tasks = strtoull(argv[3], NULL, 10);
-    m.steps = (uint32_t)strtoul(argv[4], NULL, 10);
-    m.seed = strtoull(argv[5], NULL, 10);
-    m.io_ms = (uint32_t)strtoul(argv[6], NULL, 10);
-    m.sched = sched;
-    m.chunk = strtoull(argv[8], NULL, 10);
-    m.inject = (uint32_t)strtoul(argv[9], NULL, 10);
-    m.inject_task = strtoull(argv[10], NULL, 10);
-    m.trace = (uint32_t)strtoul(argv[11], NULL, 10);
-    m.cores = (uint32_t)strtoul(argv[12], NULL, 10);
-    if (!m.tasks || !m.steps) {
+    m->wl = wl_index(wl);
+    m->size = strtoull(argv[2], NULL, 10);
+    m->tasks = strtoull(argv[3], NULL, 10);
+    m->steps = (uint32_t)strtoul(argv[4], NULL, 10);
+    m->seed = strtoull(argv[5], NULL, 10);
+    m->io_ms = (uint32_t)strtoul(argv[6], NULL, 10);
+    m->sched = sched;
+    m->chunk = strtoull(argv[8], NULL, 10);
+    m->inject = (uint32_t)strtoul(argv[9], NULL, 10);
+    m->inject_task = strtoull(argv[10], NULL, 10);
+    m->trace = (uint32_t)strtoul(argv[11], NULL, 10);
+    m->cores = (uint32_t)strtoul(argv[12], NULL, 10);
+    if (!m->tasks || !m->steps) {
         fprintf(stderr, "parlab: parlab-mpi serve: no tasks or steps\n");
-        return PARLAB_EXIT_USAGE;
+        return -1;
     }
+    return 0;
+}
 
+/* Every rank: run job m for the launcher (or a world's client) whose folder is dir: its
+ * board says which task each rank runs, and rank 0 leaves the result file there. The
+ * status on rank 0 (0, or an exit status); 0 elsewhere. */
+static int serve_job(const struct job_msg *m, const char *dir)
+{
+    char path[PATH_MAX];
     /* The launcher's board: which task each rank runs, and its pid. */
     size_t blen = mpi_board_len((unsigned)world);
     snprintf(path, sizeof path, "%s/board", dir);
@@ -551,7 +564,7 @@ static int cmd_serve(int argc, char **argv)
     struct job job;
     struct plan plan;
     struct partial *slots;
-    rank_job(&m, board, &job, &plan, &slots);
+    rank_job(m, board, &job, &plan, &slots);
     int st = 0;
     if (my_rank == 0) {
         snprintf(path, sizeof path, "%s/result", dir);
@@ -579,6 +592,175 @@ static int cmd_serve(int argc, char **argv)
     rank_job_free(&job, &plan, slots);
     munmap(board, blen);
     return st;
+}
+
+static int cmd_serve(int argc, char **argv)
+{
+    const char *dir = getenv(MPI_ENV_DIR);
+    struct job_msg m;
+    if (!dir) {
+        fprintf(stderr, "parlab: parlab-mpi serve is started by parlab run -r mpi\n");
+        return PARLAB_EXIT_USAGE;
+    }
+    if (serve_parse(argc, argv, &m))
+        return PARLAB_EXIT_USAGE;
+    return serve_job(&m, dir);
+}
+
+/* ---- a world: `parlab world start -j N` keeps N ranks up (parlab-mpi world DIR IDLE_S),
+ * and each `parlab run -r mpi` with PARLAB_MPI_WORLD=DIR hands its job to them instead of
+ * starting mpirun: the ranks' start-up (mpirun, MPI_Init, MPI_Finalize: 0.1 s here) is
+ * paid once, as with a cluster's resident launcher. Rank 0 takes one client at a time from
+ * DIR/sock: a line of the serve words with the client's folder first, or "quit". -------- */
+
+struct world_msg {
+    int32_t quit;
+    struct job_msg m;
+    char dir[PATH_MAX];
+};
+
+/* Rank 0: the listening socket, at DIR/sock once it accepts (bound under another name,
+ * then renamed, so that a client never finds a socket that refuses it). -1 on failure. */
+static int world_listen(const char *dir)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    char tmp[PATH_MAX], path[PATH_MAX];
+    snprintf(tmp, sizeof tmp, "%s/sock.new", dir);
+    snprintf(path, sizeof path, "%s/sock", dir);
+    if (strlen(tmp) >= sizeof a.sun_path) {
+        fprintf(stderr, "parlab: world: folder name too long for a socket: %s\n", dir);
+        return -1;
+    }
+    strcpy(a.sun_path, tmp);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof a) || listen(fd, 64) ||
+        rename(tmp, path)) {
+        fprintf(stderr, "parlab: world: socket %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Rank 0: the next request, or quit after idle_s seconds without one. A client that sends
+ * nothing sensible within 5 s is dropped. Returns the client's socket (or -1 with
+ * w->quit set). */
+static int world_next(int lfd, int idle_s, struct world_msg *w)
+{
+    *w = (struct world_msg){ 0 };
+    for (;;) {
+        struct pollfd p = { .fd = lfd, .events = POLLIN };
+        int k = poll(&p, 1, idle_s > 0 ? idle_s * 1000 : -1);
+        if (k == 0) {
+            w->quit = 1;   /* idle: the world ends by itself */
+            return -1;
+        }
+        if (k < 0)
+            continue;
+        int cfd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
+        if (cfd < 0)
+            continue;
+        char line[PATH_MAX + 1024];
+        size_t len = 0;
+        while (len < sizeof line - 1 && !memchr(line, '\n', len)) {
+            struct pollfd q = { .fd = cfd, .events = POLLIN };
+            if (poll(&q, 1, 5000) <= 0)
+                break;
+            ssize_t r = read(cfd, line + len, sizeof line - 1 - len);
+            if (r <= 0)
+                break;
+            len += (size_t)r;
+        }
+        line[len] = '\0';
+        if (!strcmp(line, "quit\n")) {
+            w->quit = 1;
+            return cfd;
+        }
+        char *words[16];
+        int n = 0;
+        for (char *t = strtok(line, " \n"); t && n < 15; t = strtok(NULL, " \n"))
+            words[n++] = t;
+        /* words: DIR, then the 12 serve words (serve_parse wants a command name first) */
+        if (n == 13 && strlen(words[0]) < sizeof w->dir) {
+            snprintf(w->dir, sizeof w->dir, "%s", words[0]);
+            if (serve_parse(13, words, &w->m) == 0)
+                return cfd;
+        }
+        dprintf(cfd, "%d\n", PARLAB_EXIT_USAGE);
+        close(cfd);
+    }
+}
+
+/* Ranks other than 0: wait for rank 0's next message without spinning (a blocking
+ * MPI_Bcast polls at full speed: an idle world would take every CPU it has). */
+static void world_wait(struct world_msg *w)
+{
+    MPI_Request req;
+    int done = 0;
+    MPI_Ibcast(w, sizeof *w, MPI_BYTE, 0, MPI_COMM_WORLD, &req);
+    for (;;) {
+        MPI_Test(&req, &done, MPI_STATUS_IGNORE);
+        if (done)
+            return;
+        struct timespec ts = { 0, 500 * 1000 };
+        nanosleep(&ts, NULL);
+    }
+}
+
+static int ranks_world(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "parlab: parlab-mpi world is started by parlab world start\n");
+        return PARLAB_EXIT_USAGE;
+    }
+    const char *dir = argv[1];
+    int idle_s = atoi(argv[2]), lfd = -1;
+    if (my_rank == 0 && (lfd = world_listen(dir)) < 0)
+        MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+    for (;;) {
+        struct world_msg w;
+        int cfd = -1;
+        if (my_rank == 0) {
+            cfd = world_next(lfd, idle_s, &w);
+            MPI_Request req;
+            MPI_Ibcast(&w, sizeof w, MPI_BYTE, 0, MPI_COMM_WORLD, &req);
+            MPI_Wait(&req, MPI_STATUS_IGNORE);
+        } else {
+            world_wait(&w);
+        }
+        if (w.quit) {
+            if (cfd >= 0) {
+                send(cfd, "0\n", 2, MSG_NOSIGNAL);
+                close(cfd);
+            }
+            break;
+        }
+        /* The job's CPU time on every rank, and the ranks' peak memory: the client's
+         * getrusage cannot see processes it did not start. */
+        struct rusage u0, u1;
+        getrusage(RUSAGE_SELF, &u0);
+        int st = serve_job(&w.m, w.dir);
+        getrusage(RUSAGE_SELF, &u1);
+        double mine[2] = { tv_seconds(u1.ru_utime) - tv_seconds(u0.ru_utime),
+                           tv_seconds(u1.ru_stime) - tv_seconds(u0.ru_stime) }, sum[2];
+        long rss = u1.ru_maxrss, peak = 0;
+        MPI_Reduce(mine, sum, 2, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
+        MPI_Reduce(&rss, &peak, 1, MPI_LONG, MPI_MAX, 0, MPI_COMM_WORLD);
+        if (my_rank == 0) {
+            char reply[96];
+            int n = snprintf(reply, sizeof reply, "%d %.6f %.6f %ld\n", st, sum[0], sum[1], peak);
+            send(cfd, reply, (size_t)n, MSG_NOSIGNAL);   /* a client gone is no error here */
+            close(cfd);
+        }
+    }
+    if (lfd >= 0) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/sock", dir);
+        unlink(path);
+        close(lfd);
+    }
+    return 0;
 }
 
 /* ---- started by hand: parlab-mpi run ARGS | batch FILE -------------------------------- */
@@ -801,6 +983,7 @@ static void usage(FILE *f)
         "       mpirun -np N parlab-mpi batch FILE     one parlab run argument list a line\n"
         "       mpirun -np N parlab-mpi overhead [--repeat R] [--quick] [--format text|csv]\n"
         "       mpirun -np N parlab-mpi start         start, meet at a barrier, stop\n"
+        "       parlab world start -j N               ranks kept up for many runs (parlab-mpi world)\n"
         "       parlab-mpi env                        the Open MPI settings parlab uses\n"
         "  The ranks mpirun starts run the job; rank 0 prints what parlab run prints.\n"
         "  -r defaults to mpi (-r seq runs on rank 0 alone); -j, if given, must equal N.\n"
@@ -857,11 +1040,12 @@ int main(int argc, char **argv)
         return 0;
     }
     if (strcmp(argv[1], "run") && strcmp(argv[1], "batch") && strcmp(argv[1], "serve") &&
-        strcmp(argv[1], "overhead") && strcmp(argv[1], "start")) {
+        strcmp(argv[1], "overhead") && strcmp(argv[1], "start") && strcmp(argv[1], "world")) {
         fprintf(stderr, "parlab: parlab-mpi: unknown command '%s' (parlab-mpi --help)\n", argv[1]);
         return PARLAB_EXIT_USAGE;
     }
-    int serve = !strcmp(argv[1], "serve");
+    int world_cmd = !strcmp(argv[1], "world");
+    int serve = !strcmp(argv[1], "serve") || world_cmd;
     if (serve) {
         /* Under the launcher, a rank dies with mpirun (the launcher stops mpirun with
          * SIGTERM, and mpirun stops us; this covers mpirun being killed outright). */
@@ -876,7 +1060,9 @@ int main(int argc, char **argv)
     MPI_Comm_size(MPI_COMM_WORLD, &world);
     direct = !serve;
     int st = 0;
-    if (serve) {
+    if (world_cmd) {
+        st = ranks_world(argc - 1, argv + 1);
+    } else if (serve) {
         st = cmd_serve(argc - 1, argv + 1);
     } else if (!strcmp(argv[1], "start")) {
         MPI_Barrier(MPI_COMM_WORLD);   /* what `parlab overhead` times: start, meet, stop */

@@ -18,6 +18,9 @@ extern int (*runner_mpi_world_run)(struct job *job, const struct plan *plan,
 /* Environment variables a rank started by the launcher reads: the run's private folder
  * (board and result files, Open MPI's session files). */
 #define MPI_ENV_DIR "PARLAB_MPI_DIR"
+/* The folder of a running world (parlab world start): set, `parlab run -r mpi` hands its
+ * job to the world's ranks instead of starting mpirun. */
+#define MPI_ENV_WORLD "PARLAB_MPI_WORLD"
 
 /*
  * The launcher's board: one task_watch per rank (runner_exec_task keeps it current, as
@@ -69,5 +72,18 @@ int mpi_find(char *exe, size_t exe_n, char *mpirun, size_t mpirun_n, char *why, 
  * For `parlab overhead`. Returns 0, or fills out and returns -1.
  */
 int mpi_spawn_simple(unsigned ranks, char *const args[], struct outcome *out);
+
+/*
+ * Worlds (`parlab world`): ranks started once and kept for many runs.
+ * mpi_world_start: start `ranks` ranks that end after idle_s seconds without a job (0:
+ *   never), in a new folder (dir) under $TMPDIR, and return once rank 0 takes jobs; the
+ *   keeper process's pid in *keeper. 0, or -1 with out filled.
+ * mpi_world_stop: end the world in dir and wait until its processes and folder are gone.
+ * mpi_world_ranks: its rank count, or -1 if no live world is there.
+ */
+int mpi_world_start(unsigned ranks, int idle_s, char *dir, size_t dir_n, pid_t *keeper,
+                    struct outcome *out);
+int mpi_world_stop(const char *dir, struct outcome *out);
+int mpi_world_ranks(const char *dir);
 
 #endif

@@ -10,6 +10,7 @@
 #include <ftw.h>
 #include <limits.h>
 #include <poll.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -19,7 +20,9 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -523,6 +526,49 @@ static void free_args(char **args, int n)
         free(args[i]);
 }
 
+/* The board file in dir, mapped: every rank of the job maps it too. NULL and out filled on
+ * failure. */
+static struct task_watch *board_create(const char *dir, unsigned ranks, struct outcome *out)
+{
+    char path[PATH_MAX + 16];
+    size_t blen = mpi_board_len(ranks);
+    struct task_watch *board = MAP_FAILED;
+    snprintf(path, sizeof path, "%s/board", dir);
+    int bfd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (bfd >= 0 && ftruncate(bfd, (off_t)blen) == 0)
+        board = mmap(NULL, blen, PROT_READ | PROT_WRITE, MAP_SHARED, bfd, 0);
+    if (bfd >= 0)
+        close(bfd);
+    if (board == MAP_FAILED) {
+        outcome_fail(out, PARLAB_EXIT_OS, "mpi: board file %s: %s", path, strerror(errno));
+        return NULL;
+    }
+    for (unsigned r = 0; r < ranks; r++)
+        board[r].task = -1;
+    return board;
+}
+
+/* The 12 words `parlab-mpi serve` reads (and a world's rank 0, after the client's
+ * folder): the job and the plan. */
+static void serve_words(char **args, int *n, const struct job *job, const struct plan *plan)
+{
+    add_arg(args, n, "%s", job->wl->name);
+    add_arg(args, n, "%llu", (unsigned long long)job->size);
+    add_arg(args, n, "%zu", job->tasks);
+    add_arg(args, n, "%u", job->steps);
+    add_arg(args, n, "%llu", (unsigned long long)job->seed);
+    add_arg(args, n, "%u", job->io_ms);
+    add_arg(args, n, "%s", sched_name(plan->schedule));
+    add_arg(args, n, "%zu", plan->chunk);
+    add_arg(args, n, "%d", (int)plan->inject);
+    add_arg(args, n, "%zu", plan->inject_task);
+    add_arg(args, n, "%d", plan->trace != NULL);
+    add_arg(args, n, "%u", plan->cores);
+}
+
+static int world_run(const char *wdir, struct job *job, const struct plan *plan,
+                     struct partial *slots, struct outcome *out);
+
 static int mpi_run(struct job *job, const struct plan *plan, struct partial *slots,
                    struct outcome *out)
 {
@@ -544,6 +590,9 @@ static int mpi_run(struct job *job, const struct plan *plan, struct partial *slo
     }
     if (runner_mpi_world_run)
         return runner_mpi_world_run(job, plan, slots, out);
+    const char *wdir = getenv(MPI_ENV_WORLD);
+    if (wdir && *wdir)
+        return world_run(wdir, job, plan, slots, out);
 
     char exe[PATH_MAX], mpirun[PATH_MAX], why[300], dir[PATH_MAX], path[PATH_MAX + 16];
     char *args[ARGS_MAX];
@@ -561,36 +610,16 @@ static int mpi_run(struct job *job, const struct plan *plan, struct partial *slo
 
     /* The board, in the run's folder: every rank maps it. */
     size_t blen = mpi_board_len(ranks);
-    struct task_watch *board = MAP_FAILED;
-    snprintf(path, sizeof path, "%s/board", dir);
-    int bfd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (bfd >= 0 && ftruncate(bfd, (off_t)blen) == 0)
-        board = mmap(NULL, blen, PROT_READ | PROT_WRITE, MAP_SHARED, bfd, 0);
-    if (bfd >= 0)
-        close(bfd);
-    if (board == MAP_FAILED) {
-        rc = outcome_fail(out, PARLAB_EXIT_OS, "mpi: board file %s: %s", path, strerror(errno));
-        board = NULL;
+    struct task_watch *board = board_create(dir, ranks, out);
+    if (!board) {
+        rc = -1;
         goto done;
     }
-    for (unsigned r = 0; r < ranks; r++)
-        board[r].task = -1;
 
     mpirun_head(args, &n, mpirun, ranks);
     add_arg(args, &n, "%s", exe);
     add_arg(args, &n, "serve");
-    add_arg(args, &n, "%s", job->wl->name);
-    add_arg(args, &n, "%llu", (unsigned long long)job->size);
-    add_arg(args, &n, "%zu", job->tasks);
-    add_arg(args, &n, "%u", job->steps);
-    add_arg(args, &n, "%llu", (unsigned long long)job->seed);
-    add_arg(args, &n, "%u", job->io_ms);
-    add_arg(args, &n, "%s", sched_name(plan->schedule));
-    add_arg(args, &n, "%zu", plan->chunk);
-    add_arg(args, &n, "%d", (int)plan->inject);
-    add_arg(args, &n, "%zu", plan->inject_task);
-    add_arg(args, &n, "%d", plan->trace != NULL);
-    add_arg(args, &n, "%u", plan->cores);
+    serve_words(args, &n, job, plan);
 
     struct mpirun_log *log = calloc(1, sizeof *log);
     struct mpirun_end end;
@@ -637,6 +666,400 @@ int mpi_spawn_simple(unsigned ranks, char *const extra[], struct outcome *out)
         rc = judge(&end, log, NULL, ranks, 0, out);
     free(log);
     free_args(args, n);
+    remove_dir(dir);
+    return rc;
+}
+
+/* ---- worlds: ranks kept up between runs (parlab world) -------------------------------
+ *
+ * `parlab world start -j N` starts a keeper: a process of its own session that runs
+ * `mpirun -np N parlab-mpi world DIR IDLE_S` as the launcher runs every mpirun (launch():
+ * signals forwarded, stray ranks reaped) and, when mpirun ends, writes how (DIR/end) and
+ * removes DIR. A run with PARLAB_MPI_WORLD=DIR sends its job to rank 0 over DIR/sock and
+ * watches its own board as the launcher does; the ranks were started once, so a run pays
+ * no mpirun, MPI_Init or MPI_Finalize. What cannot be undone in a world ends it: a rank
+ * that dies, a task past --task-timeout, or a run interrupted while its job runs (a rank
+ * cannot leave a task half done); the run that saw it reports it as the launcher would.
+ */
+
+/* A small number from the file name in dir, or -1. */
+static long world_read(const char *dir, const char *name)
+{
+    char path[PATH_MAX + 32], buf[32] = "";
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    long v = fgets(buf, sizeof buf, f) ? strtol(buf, NULL, 10) : -1;
+    fclose(f);
+    return v;
+}
+
+static int world_write(const char *dir, const char *name, const char *text)
+{
+    char path[PATH_MAX + 32], tmp[PATH_MAX + 40];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(tmp, sizeof tmp, "%s.new", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    int bad = fputs(text, f) < 0;
+    bad |= fclose(f) != 0;
+    return bad ? -1 : rename(tmp, path);   /* whole, or not there */
+}
+
+static int world_connect(const char *dir)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    if (snprintf(a.sun_path, sizeof a.sun_path, "%s/sock", dir) >= (int)sizeof a.sun_path)
+        return -1;
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a)) {
+        close(fd);
+        fd = -1;
+    }
+    return fd;
+}
+
+/* A process that is gone, or a zombie nobody has reaped yet. */
+static int pid_gone(pid_t pid)
+{
+    char path[64], buf[256];
+    if (kill(pid, 0) && errno == ESRCH)
+        return 1;
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 1;
+    char *p = fgets(buf, sizeof buf, f) ? strrchr(buf, ')') : NULL;
+    fclose(f);
+    return p && p[1] == ' ' && p[2] == 'Z';
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
+    nanosleep(&ts, NULL);
+}
+
+/* The keeper: run the world's mpirun until it ends, say how, remove the folder. */
+static _Noreturn void world_keeper(char **args, const char *dir, unsigned ranks)
+{
+    struct mpirun_log *log = calloc(1, sizeof *log);
+    struct mpirun_end e;
+    char pid[32], *end = NULL;
+    setsid();
+    int null = open("/dev/null", O_RDWR);
+    if (null >= 0) {
+        dup2(null, 0);
+        dup2(null, 1);
+        dup2(null, 2);
+    }
+    snprintf(pid, sizeof pid, "%d\n", (int)getpid());
+    if (!log || world_write(dir, "keeper", pid) || launch(args, dir, NULL, ranks, 0, 0, log, &e))
+        e = (struct mpirun_end){ .status = 1 << 8, .rank = -1 };
+    /* How it ended, for the run whose job it was: mpirun's end, then what it printed. */
+    if (asprintf(&end, "%d %d %d %d %d\n%s", e.status, e.rank, e.sig, e.exit_code,
+                 e.stopped_by, log ? log->buf : "") >= 0)
+        world_write(dir, "end", end);
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/sock", dir);
+    unlink(path);
+    /* A run that lost its job reads the end (and removes it) within a few seconds; a
+     * stopped or idle world has no such run. */
+    snprintf(path, sizeof path, "%s/end", dir);
+    for (int i = 0; i < 300 && !e.stopped_by && !(WIFEXITED(e.status) && !WEXITSTATUS(e.status)) &&
+                    access(path, F_OK) == 0; i++)
+        sleep_ms(10);
+    remove_dir(dir);
+    _exit(0);
+}
+
+int mpi_world_start(unsigned ranks, int idle_s, char *dir, size_t dir_n, pid_t *keeper,
+                    struct outcome *out)
+{
+    char exe[PATH_MAX], mpirun[PATH_MAX], why[300], buf[32];
+    char *args[ARGS_MAX];
+    int n = 0, e;
+    if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why))
+        return outcome_fail(out, PARLAB_EXIT_OS, "%s", why);
+    if (ranks > MPI_MAX_RANKS_PER_CPU * cpus_allowed_count())
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "-j %u: %u ranks on %u CPUs; the mpi runner "
+                            "starts at most %u ranks per CPU", ranks, ranks, cpus_allowed_count(),
+                            MPI_MAX_RANKS_PER_CPU);
+    if ((e = make_dir(dir, dir_n)))
+        return outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot make a folder in $TMPDIR: %s",
+                            strerror(-e));
+    snprintf(buf, sizeof buf, "%u\n", ranks);
+    world_write(dir, "ranks", buf);
+    snprintf(buf, sizeof buf, "%u\n", cpus_allowed_count());
+    world_write(dir, "cores", buf);
+    mpirun_head(args, &n, mpirun, ranks);
+    add_arg(args, &n, "%s", exe);
+    add_arg(args, &n, "world");
+    add_arg(args, &n, "%s", dir);
+    add_arg(args, &n, "%d", idle_s);
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid == 0)
+        world_keeper(args, dir, ranks);
+    free_args(args, n);
+    if (pid < 0) {
+        remove_dir(dir);
+        return outcome_fail(out, PARLAB_EXIT_OS, "fork: %s", strerror(errno));
+    }
+    *keeper = pid;
+    /* Ready once rank 0 listens; the keeper writes the end if mpirun fails instead. */
+    char sock[PATH_MAX + 16], endp[PATH_MAX + 16];
+    snprintf(sock, sizeof sock, "%s/sock", dir);
+    snprintf(endp, sizeof endp, "%s/end", dir);
+    for (int i = 0; i < 6000; i++) {
+        if (access(sock, F_OK) == 0)
+            return 0;
+        if (access(endp, F_OK) == 0 || waitpid(pid, NULL, WNOHANG) == pid)
+            break;
+        sleep_ms(10);
+    }
+    FILE *f = fopen(endp, "r");
+    char line[300] = "", first[200] = "";
+    if (f) {
+        struct mpirun_log *log = calloc(1, sizeof *log);
+        if (fgets(line, sizeof line, f) && log) {   /* the status line, then mpirun's words */
+            size_t k = fread(log->buf, 1, sizeof log->buf - 1, f);
+            log->buf[k] = '\0';
+            first_line(log, first, sizeof first);
+        }
+        free(log);
+        fclose(f);
+    }
+    kill(pid, SIGTERM);
+    return outcome_fail(out, PARLAB_EXIT_OS, "the world did not start%s%s", *first ? ": " : "",
+                        first);
+}
+
+int mpi_world_stop(const char *dir, struct outcome *out)
+{
+    long keeper = world_read(dir, "keeper");
+    if (keeper <= 0)
+        return outcome_fail(out, PARLAB_EXIT_OS, "no world at %s (it has ended, or was never "
+                            "started)", dir);
+    /* Politely first: rank 0 quits once the job it runs (if any) is done, and every rank
+     * finalizes; then mpirun is stopped, and last the keeper's session is killed. */
+    int fd = world_connect(dir);
+    if (fd >= 0) {
+        if (write(fd, "quit\n", 5) == 5) {
+            struct pollfd p = { .fd = fd, .events = POLLIN };
+            poll(&p, 1, 5000);
+        }
+        close(fd);
+    }
+    for (int i = 0; i < 1000 && !pid_gone((pid_t)keeper); i++) {
+        if (i == 300)
+            kill((pid_t)keeper, SIGTERM);
+        if (i == 700)
+            kill(-(pid_t)keeper, SIGKILL);
+        sleep_ms(10);
+    }
+    if (!pid_gone((pid_t)keeper))
+        return outcome_fail(out, PARLAB_EXIT_OS, "the world's keeper (pid %ld) did not stop",
+                            keeper);
+    remove_dir(dir);   /* already gone, unless the keeper was killed */
+    return 0;
+}
+
+int mpi_world_ranks(const char *dir)
+{
+    char sock[PATH_MAX + 16];
+    snprintf(sock, sizeof sock, "%s/sock", dir);
+    long r = world_read(dir, "ranks"), k = world_read(dir, "keeper");
+    /* rank 0's socket goes first when the world ends */
+    return r > 0 && k > 0 && !pid_gone((pid_t)k) && access(sock, F_OK) == 0 ? (int)r : -1;
+}
+
+/* Wait until the world's keeper is gone (and with it every process and file of the
+ * world); kill its session if it takes too long. */
+static void world_wait_gone(long keeper)
+{
+    for (int i = 0; keeper > 0 && i < 400 && !pid_gone((pid_t)keeper); i++) {
+        if (i == 300)
+            kill(-(pid_t)keeper, SIGKILL);
+        sleep_ms(10);
+    }
+}
+
+/* A world's run ended without the reply (the world died): read its end and judge it as the
+ * launcher judges mpirun. */
+static int world_lost(const char *wdir, struct task_watch *board, unsigned ranks,
+                      double timeout_s, struct outcome *out)
+{
+    char path[PATH_MAX + 16];
+    snprintf(path, sizeof path, "%s/end", wdir);
+    FILE *f = NULL;
+    for (int i = 0; i < 500 && !(f = fopen(path, "r")); i++)
+        sleep_ms(10);
+    if (!f)
+        return outcome_fail(out, PARLAB_EXIT_SOFTWARE, "the mpi world at %s ended during the "
+                            "job; remaining tasks dropped", wdir);
+    struct mpirun_log *log = calloc(1, sizeof *log);
+    struct mpirun_end e = { .rank = -1, .timed_out = -1 };
+    if (fscanf(f, "%d %d %d %d %d\n", &e.status, &e.rank, &e.sig, &e.exit_code,
+               &e.stopped_by) != 5)
+        e.status = 1 << 8;
+    if (log)
+        log->len = fread(log->buf, 1, sizeof log->buf - 1, f);
+    fclose(f);
+    long keeper = world_read(wdir, "keeper");
+    unlink(path);   /* read: the keeper need not wait for us */
+    world_wait_gone(keeper);
+    if (WIFEXITED(e.status) && WEXITSTATUS(e.status) == 0)
+        e.status = 1 << 8;   /* it ended cleanly (stopped, idle) but without our reply */
+    int rc;
+    if (e.stopped_by)
+        rc = outcome_fail(out, PARLAB_EXIT_SOFTWARE, "the mpi world at %s was stopped during "
+                          "the job (SIG%s); remaining tasks dropped", wdir,
+                          sigabbrev_np(e.stopped_by));
+    else
+        rc = log ? judge(&e, log, board, ranks, timeout_s, out)
+                 : outcome_fail(out, PARLAB_EXIT_OS, "out of memory");
+    size_t len = strlen(out->msg);
+    snprintf(out->msg + len, sizeof out->msg - len, "; the mpi world has ended");
+    free(log);
+    return rc;
+}
+
+/* End a world whose job cannot finish: its ranks at once, then its keeper's session. */
+static void world_kill(const char *wdir, struct task_watch *board, unsigned ranks)
+{
+    stop_job(0, board, ranks);
+    long keeper = world_read(wdir, "keeper");
+    if (keeper > 0)
+        kill((pid_t)keeper, SIGTERM);
+    world_wait_gone(keeper);
+}
+
+static int world_run(const char *wdir, struct job *job, const struct plan *plan,
+                     struct partial *slots, struct outcome *out)
+{
+    char dir[PATH_MAX], path[PATH_MAX + 16];
+    char *words[ARGS_MAX];
+    unsigned ranks = plan->workers;
+    int n = 0, rc = 0, e, fd = -1;
+    long have = world_read(wdir, "ranks"), cores = world_read(wdir, "cores");
+    if (have <= 0 || (fd = world_connect(wdir)) < 0)
+        return outcome_fail(out, PARLAB_EXIT_OS, "%s=%s: no mpi world there (it ended, or "
+                            "was never started): parlab world start -j N, or unset %s",
+                            MPI_ENV_WORLD, wdir, MPI_ENV_WORLD);
+    if ((unsigned long)have != ranks || (cores > 0 && (unsigned long)cores != plan->cores)) {
+        close(fd);
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "-j %u --cores %u: the mpi world at %s has "
+                            "%ld ranks on %ld CPUs; run with those, or unset %s", ranks,
+                            plan->cores, wdir, have, cores, MPI_ENV_WORLD);
+    }
+    if ((e = make_dir(dir, sizeof dir))) {
+        close(fd);
+        return outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot make a folder in $TMPDIR: %s",
+                            strerror(-e));
+    }
+    size_t blen = mpi_board_len(ranks);
+    struct task_watch *board = board_create(dir, ranks, out);
+    if (!board) {
+        rc = -1;
+        goto done;
+    }
+    add_arg(words, &n, "%s", dir);
+    serve_words(words, &n, job, plan);
+    char line[PATH_MAX + 1024];
+    size_t len = 0;
+    for (int i = 0; i < n; i++)
+        len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", words[i],
+                                i + 1 < n ? " " : "\n");
+    sigset_t stops, old;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &stops, &old);
+    if (write(fd, line, len) != (ssize_t)len) {
+        rc = outcome_fail(out, PARLAB_EXIT_OS, "the mpi world at %s: %s", wdir, strerror(errno));
+        goto unblock;
+    }
+    uint64_t limit = (uint64_t)(plan->task_timeout_s * 1e9);
+    char reply[96];
+    size_t got = 0;
+    for (;;) {
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (poll(&p, 1, 10) > 0) {
+            ssize_t k = read(fd, reply + got, sizeof reply - 1 - got);
+            if (k > 0 && memchr(reply + got, '\n', (size_t)k)) {
+                reply[got + (size_t)k] = '\0';
+                /* "STATUS USER_S SYS_S MAXRSS_KB": the ranks' own CPU time for the job */
+                int st = atoi(reply);
+                double us = 0, ss = 0;
+                long rss = 0;
+                if (sscanf(reply, "%*d %lf %lf %ld", &us, &ss, &rss) == 3) {
+                    out->away_user_s = us;
+                    out->away_sys_s = ss;
+                    out->away_maxrss_kb = rss;
+                }
+                rc = st ? outcome_fail(out, st, "the mpi world's rank 0 could not finish the "
+                                       "job (status %d)", st)
+                        : 0;
+                break;
+            }
+            if (k > 0) {
+                got += (size_t)k;
+                continue;
+            }
+            if (k < 0 && errno == EINTR)
+                continue;
+            rc = world_lost(wdir, board, ranks, plan->task_timeout_s, out);
+            break;
+        }
+        int started = 0, *pids = mpi_board_pids(board, ranks);
+        for (unsigned r = 0; r < ranks; r++)
+            started |= pids[r] > 0;
+        struct timespec zero = { 0, 0 };
+        int sig = sigtimedwait(&stops, NULL, &zero);
+        if (sig > 0) {
+            if (started)
+                world_kill(wdir, board, ranks);
+            rc = outcome_fail(out, 128 + sig, "interrupted by SIG%s; %s", sigabbrev_np(sig),
+                              started ? "the mpi world's ranks were stopped with the job (a "
+                              "rank cannot leave a task half done)"
+                                      : "the job had not started in the mpi world");
+            break;
+        }
+        uint64_t now = runner_now_ns();
+        for (unsigned r = 0; limit && r < ranks; r++) {
+            long t = atomic_load_explicit(&board[r].task, memory_order_acquire);
+            uint64_t t0 = atomic_load_explicit(&board[r].start_ns, memory_order_relaxed);
+            if (t >= 0 && now > t0 && now - t0 >= limit) {
+                world_kill(wdir, board, ranks);
+                rc = outcome_fail(out, PARLAB_EXIT_SOFTWARE, "task %ld (rank %u) ran past the "
+                                  "%g s task timeout; the mpi world was stopped, remaining "
+                                  "tasks dropped", t, r, plan->task_timeout_s);
+                break;
+            }
+        }
+        if (rc)
+            break;
+    }
+    if (!rc) {
+        snprintf(path, sizeof path, "%s/result", dir);
+        rc = read_result(path, job, plan, slots, out);
+    }
+unblock:
+    {
+        struct timespec zero = { 0, 0 };
+        while (sigtimedwait(&stops, NULL, &zero) > 0)
+            ;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+done:
+    close(fd);
+    free_args(words, n);
+    if (board)
+        munmap(board, blen);
     remove_dir(dir);
     return rc;
 }

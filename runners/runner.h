@@ -71,6 +71,11 @@ struct task_watch {
 struct outcome {
     int code;                 /* 0, or PARLAB_EXIT_SOFTWARE / PARLAB_EXIT_OS */
     char msg[256];
+    /* CPU time and peak memory of processes that worked for the run but are neither this
+     * process nor its children (a kept mpi world's ranks): the harness adds them to the
+     * run's own, since getrusage cannot see them. */
+    double away_user_s, away_sys_s;
+    long away_maxrss_kb;
 };
 
 #define PARLAB_EXIT_OK 0

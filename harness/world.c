@@ -1,0 +1,106 @@
+/* world.c: `parlab world start|stop|status`: Open MPI ranks started once and kept for many
+ * runs (runners/mpirun.c does the work). With PARLAB_MPI_WORLD set to a world's folder,
+ * `parlab run -r mpi -j N` hands its job to those ranks instead of starting mpirun, so a
+ * run pays no MPI start-up: what a cluster's resident launcher saves. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness.h"
+#include "parse.h"
+#include "../runners/mpi.h"
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+        "usage: parlab world start -j N [--cores K] [--idle S]\n"
+        "       parlab world stop [DIR]\n"
+        "       parlab world status [DIR]\n"
+        "  start: start N mpi ranks once and print the line that points parlab run at them:\n"
+        "           eval \"$(parlab world start -j 2)\"   # sets %s\n"
+        "           parlab run -w primes -r mpi -j 2     # runs on those ranks\n"
+        "         the world ends after S seconds without a job (default 600, 0: never), when\n"
+        "         stopped, or when a job in it fails (a rank dies, a task times out, a run\n"
+        "         is interrupted while its job runs)\n"
+        "  stop, status: the world in DIR (default $%s)\n", MPI_ENV_WORLD, MPI_ENV_WORLD);
+}
+
+static const char *world_dir(int argc, char **argv)
+{
+    if (argc > 2)
+        return argv[2];
+    const char *d = getenv(MPI_ENV_WORLD);
+    return d && *d ? d : NULL;
+}
+
+int cmd_world(int argc, char **argv)
+{
+    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? PARLAB_EXIT_USAGE : 0;
+    }
+    struct outcome out = { 0 };
+    const char *what = argv[1];
+    if (!strcmp(what, "stop") || !strcmp(what, "status")) {
+        const char *dir = world_dir(argc, argv);
+        if (argc > 3)
+            return die(PARLAB_EXIT_USAGE, "world %s: one folder at most (parlab world --help)",
+                       what);
+        if (!dir)
+            return die(PARLAB_EXIT_USAGE, "world %s: which world? give its folder, or set %s",
+                       what, MPI_ENV_WORLD);
+        if (!strcmp(what, "status")) {
+            int ranks = mpi_world_ranks(dir);
+            if (ranks < 0)
+                return die(PARLAB_EXIT_OS, "no mpi world at %s (it has ended, or was never "
+                           "started)", dir);
+            printf("%s: a world of %d ranks\n", dir, ranks);
+            return 0;
+        }
+        if (mpi_world_stop(dir, &out))
+            return die(out.code, "%s", out.msg);
+        fprintf(stderr, "# the mpi world at %s has ended\n", dir);
+        return 0;
+    }
+    if (strcmp(what, "start"))
+        return die(PARLAB_EXIT_USAGE, "world: unknown action '%s' (start, stop or status)", what);
+    uint64_t ranks = 0, idle = 600, cores = 0;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int rc;
+        if ((!strcmp(a, "-j") || !strcmp(a, "--workers")) && v)
+            rc = parse_opt_count("-j", v, 1, 4096, &ranks);
+        else if (!strcmp(a, "--idle") && v)
+            rc = parse_opt_count("--idle", v, 0, 86400 * 7, &idle);
+        else if (!strcmp(a, "--cores") && v)
+            rc = parse_opt_count("--cores", v, 1, 4096, &cores);
+        else
+            return die(PARLAB_EXIT_USAGE, "world start: unknown or incomplete option '%s' "
+                       "(parlab world --help)", a);
+        if (rc)
+            return rc;
+        i++;
+    }
+    if (!ranks)
+        return die(PARLAB_EXIT_USAGE, "world start: -j N, the rank count, is needed");
+    if (cores) {
+        unsigned have = cpus_allowed();
+        if (cores > have)
+            return die(PARLAB_EXIT_USAGE, "--cores %llu: only %u CPUs are available",
+                       (unsigned long long)cores, have);
+        int e = cpus_restrict((unsigned)cores);
+        if (e)
+            return die(PARLAB_EXIT_OS, "--cores %llu: sched_setaffinity: %s",
+                       (unsigned long long)cores, strerror(-e));
+    }
+    char dir[4096];
+    pid_t keeper;
+    if (mpi_world_start((unsigned)ranks, (int)idle, dir, sizeof dir, &keeper, &out))
+        return die(out.code, "%s", out.msg);
+    printf("export %s='%s'\n", MPI_ENV_WORLD, dir);
+    fprintf(stderr, "# a world of %llu mpi ranks on %u CPUs (keeper pid %d); it ends after "
+            "%llu s without a job, or with: parlab world stop\n", (unsigned long long)ranks,
+            cpus_allowed(), (int)keeper, (unsigned long long)idle);
+    return 0;
+}
