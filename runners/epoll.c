@@ -453,11 +453,21 @@ static int run_step(struct ep_run *r, unsigned step)
     return r->failed ? -1 : 0;
 }
 
+/* This process's loop, with the run as its data: what the callbacks of waiting tasks find
+ * the run by. 0 or -errno. */
+static int ep_loop_open(struct ep_run *r)
+{
+    int e = loop_open(&r->loop);
+    if (!e)
+        loop_set_data(r->loop, r);
+    return e;
+}
+
 /* ---- the other loops, in their own processes ---- */
 
 static _Noreturn void child_main(struct ep_run *r)
 {
-    int e = loop_open(&r->loop);
+    int e = ep_loop_open(r);
     if (e) {
         ep_fail(r, PARLAB_EXIT_OS, "event loop %u: cannot create: %s", r->k, strerror(-e));
         _exit(1);
@@ -708,12 +718,11 @@ static int epoll_run(struct job *job, const struct plan *plan, struct partial *s
             goto out;
     }
     /* The loop is made after the forks, so no other process shares its epoll set. */
-    int e = loop_open(&r.loop);
+    int e = ep_loop_open(&r);
     if (e) {
         ep_fail(&r, PARLAB_EXIT_OS, "epoll: cannot create the event loop: %s", strerror(-e));
         goto out;
     }
-    loop_set_data(r.loop, &r);   /* what the callbacks of waiting tasks find the run by */
     if (r.kids && watch_kids(&r))
         goto out;
     for (unsigned step = 0; step < job->steps; step++) {

@@ -687,7 +687,9 @@ static int world_next(int lfd, int idle_s, struct world_msg *w)
             if (serve_parse(13, words, &w->m) == 0)
                 return cfd;
         }
-        dprintf(cfd, "%d\n", PARLAB_EXIT_USAGE);
+        char no[16];
+        int len_no = snprintf(no, sizeof no, "%d\n", PARLAB_EXIT_USAGE);
+        send(cfd, no, (size_t)len_no, MSG_NOSIGNAL);   /* a client gone is no error here */
         close(cfd);
     }
 }
@@ -716,6 +718,7 @@ static int ranks_world(int argc, char **argv)
     }
     const char *dir = argv[1];
     int idle_s = atoi(argv[2]), lfd = -1;
+    signal(SIGPIPE, SIG_IGN);   /* a client that left must not end the world */
     if (my_rank == 0 && (lfd = world_listen(dir)) < 0)
         MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
     for (;;) {

@@ -748,6 +748,8 @@ static _Noreturn void world_keeper(char **args, const char *dir, unsigned ranks)
     struct mpirun_log *log = calloc(1, sizeof *log);
     struct mpirun_end e;
     char pid[32], *end = NULL;
+    /* A daemon: a session of its own, and no descriptor of whoever started it (a pipe
+     * held here would keep `$(parlab world start)` waiting for the world to end). */
     setsid();
     int null = open("/dev/null", O_RDWR);
     if (null >= 0) {
@@ -755,6 +757,7 @@ static _Noreturn void world_keeper(char **args, const char *dir, unsigned ranks)
         dup2(null, 1);
         dup2(null, 2);
     }
+    close_range(3, ~0u, 0);
     snprintf(pid, sizeof pid, "%d\n", (int)getpid());
     if (!log || world_write(dir, "keeper", pid) || launch(args, dir, NULL, ranks, 0, 0, log, &e))
         e = (struct mpirun_end){ .status = 1 << 8, .rank = -1 };

@@ -24,33 +24,6 @@ static const char *const cpu_workloads[] = { "primes", "sumsq", "montecarlo", "m
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
-/* The whole file, NUL-terminated, malloc'd (caller frees); NULL if unreadable. */
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    size_t cap = 1 << 16, n = 0, k;
-    char *buf = malloc(cap);
-    while (buf && (k = fread(buf + n, 1, cap - n - 1, f)) > 0) {
-        n += k;
-        if (cap - n - 1 == 0) {
-            char *nb = realloc(buf, cap *= 2);
-            if (!nb) {
-                free(buf);
-                buf = NULL;
-            }
-            buf = nb;
-        }
-    }
-    fclose(f);
-    if (buf)
-        buf[n] = '\0';
-    if (len)
-        *len = n;
-    return buf;
-}
-
 /* The tiny sweep's time limit: generous, and more so in sanitizer builds, where every
  * point runs an instrumented binary several times. */
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)

@@ -99,18 +99,6 @@ static void test_trace_rows(void)
     unlink(path);
 }
 
-/* The bytes of path, NUL-terminated, in buf; -1 if unreadable. */
-static int read_small(const char *path, char *buf, size_t n)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t k = fread(buf, 1, n - 1, f);
-    buf[k] = '\0';
-    fclose(f);
-    return 0;
-}
-
 /* The number of entries in dir other than . and .. */
 static int dir_entries(const char *dir)
 {

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -363,6 +364,183 @@ static void test_bad_input(void)
     free(r);
 }
 
+/* ---- worlds: parlab world start|stop|status, and runs on a world's ranks ---------------- */
+
+/* Start a world of `ranks` ranks: its folder in dir and its keeper's pid, or 0. */
+static pid_t world_start(int ranks, const char *idle, char *dir, size_t n)
+{
+    struct cmd_result *r = calloc(1, sizeof *r);
+    char j[16];
+    pid_t keeper = 0;
+    snprintf(j, sizeof j, "%d", ranks);
+    run_parlab(r, 60, "world", "start", "-j", j, "--idle", idle, (char *)NULL);
+    const char *q = strstr(r->out, "PARLAB_MPI_WORLD='");
+    if (r->status != 0 || !q) {
+        fprintf(stderr, "\n  world start: status %d: %s%s", r->status, r->out, r->err);
+    } else {
+        q += strlen("PARLAB_MPI_WORLD='");
+        snprintf(dir, n, "%.*s", (int)strcspn(q, "'"), q);
+        char path[PATH_MAX + 16];
+        snprintf(path, sizeof path, "%s/keeper", dir);
+        FILE *f = fopen(path, "r");
+        if (f && fscanf(f, "%d", &keeper) != 1)
+            keeper = 0;
+        if (f)
+            fclose(f);
+    }
+    CU_ASSERT_EQUAL(r->status, 0);
+    CU_ASSERT(keeper > 0);
+    CU_ASSERT_EQUAL(count_lines(r->out), 1);
+    free(r);
+    return keeper;
+}
+
+/* The world's keeper and everything of its session are gone (reaped here: this suite is a
+ * subreaper while worlds run, as PID 1 would be), and so is its folder. */
+static int world_gone(pid_t keeper, const char *dir)
+{
+    int gone = 0;
+    for (int i = 0; i < 400 && !gone; i++) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        gone = procs_in(PROCS_SESSION, keeper, 1, 0) == 0 && access(dir, F_OK) != 0;
+        if (!gone) {
+            struct timespec t = { 0, 10 * 1000 * 1000 };
+            nanosleep(&t, NULL);
+        }
+    }
+    if (!gone)
+        fprintf(stderr, "\n  world %s (keeper %d) still there", dir, (int)keeper);
+    procs_in(PROCS_SESSION, keeper, 1, 1);
+    return gone;
+}
+
+/* A run on the world gives seq's answer, verified, with the world's 2 ranks as workers
+ * (n-body: its state comes back from the ranks). */
+static void world_run_matches(const char *w, const char *n, const char *steps)
+{
+    struct cmd_result *r = calloc(1, sizeof *r), *s = calloc(1, sizeof *s);
+    char a[64], b[64];
+    run_parlab(s, 60, "run", "--repeat", "1", "--warmup", "0", "-w", w, "-r", "seq", "-n", n,
+               "-t", "7", "--steps", steps, "--format", "csv", (char *)NULL);
+    run_parlab(r, 60, "run", "--repeat", "2", "--warmup", "0", "-w", w, "-r", "mpi", "-j", "2",
+               "-n", n, "-t", "7", "--steps", steps, "--format", "csv", (char *)NULL);
+    if (r->status != 0)
+        fprintf(stderr, "\n  %s on the world: status %d: %s", w, r->status, r->err);
+    CU_ASSERT_EQUAL(r->status, 0);
+    CU_ASSERT_EQUAL(count_lines(r->out), 3);
+    CU_ASSERT_STRING_EQUAL(csv_field(r->out, 1, 16, a, sizeof a), csv_field(s->out, 1, 16, b, sizeof b));
+    CU_ASSERT_STRING_EQUAL(csv_field(r->out, 2, 17, a, sizeof a), "yes");
+    CU_ASSERT_STRING_EQUAL(csv_field(r->out, 2, 4, a, sizeof a), "2");
+    free(r);
+    free(s);
+}
+
+/* A job that cannot finish ends the world: exit 70 (or 130) and one line; then nothing of
+ * the world is left, and a run pointed at it says there is no world. */
+static void world_fault(const char *inject, const char *timeout, const char *want)
+{
+    char dir[PATH_MAX];
+    pid_t keeper = world_start(2, "60", dir, sizeof dir);
+    if (!keeper)
+        return;
+    setenv(MPI_ENV_WORLD, dir, 1);
+    struct cmd_result *r = calloc(1, sizeof *r);
+    run_parlab(r, 60, "run", "--repeat", "1", "--warmup", "0", "-w", "primes", "-r", "mpi", "-j",
+               "2", "-n", "50000", "--inject", inject, "--task-timeout", timeout, (char *)NULL);
+    if (r->status != 70 || !strstr(r->err, want) || count_lines(r->err) != 1)
+        fprintf(stderr, "\n  world, --inject %s: status %d: %s", inject, r->status, r->err);
+    CU_ASSERT_EQUAL(r->status, 70);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->err, want));
+    CU_ASSERT_EQUAL(count_lines(r->err), 1);
+    CU_ASSERT(world_gone(keeper, dir));
+    run_parlab(r, 30, "run", "-w", "noop", "-r", "mpi", "-j", "2", (char *)NULL);
+    CU_ASSERT_EQUAL(r->status, 71);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->err, "no mpi world there"));
+    unsetenv(MPI_ENV_WORLD);
+    free(r);
+}
+
+static void test_world(void)
+{
+    if (!have_mpi())
+        return;
+    int was = 0;
+    prctl(PR_GET_CHILD_SUBREAPER, &was);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    char dir[PATH_MAX];
+    struct cmd_result *r = calloc(1, sizeof *r);
+    pid_t keeper = world_start(2, "60", dir, sizeof dir);
+    if (keeper) {
+        setenv(MPI_ENV_WORLD, dir, 1);
+        world_run_matches("sumsq", "300000", "1");
+        world_run_matches("nbody", "50", "3");
+        run_parlab(r, 30, "world", "status", (char *)NULL);
+        CU_ASSERT_EQUAL(r->status, 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r->out, "a world of 2 ranks"));
+        /* the world's rank count and CPUs are the run's: else one line and 64 */
+        run_parlab(r, 30, "run", "-w", "noop", "-r", "mpi", "-j", "3", (char *)NULL);
+        CU_ASSERT_EQUAL(r->status, 64);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r->err, "has 2 ranks"));
+        CU_ASSERT_EQUAL(count_lines(r->err), 1);
+        /* three runs at once: rank 0 takes them in turn, each gets its own answer */
+        pid_t kids[3];
+        for (int i = 0; i < 3; i++) {
+            if ((kids[i] = fork()) == 0) {
+                alarm(60);
+                char log[PATH_MAX + 32];
+                snprintf(log, sizeof log, "%s.kid%d", tmpdir, i);
+                int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+                dup2(fd, 1);
+                dup2(fd, 2);
+                execl(parlab_bin(), "parlab", "run", "-w", "primes", "-n", "200000", "-r",
+                      "mpi", "-j", "2", "--repeat", "2", (char *)NULL);
+                _exit(127);
+            }
+        }
+        for (int i = 0; i < 3; i++) {
+            int st = -1;
+            char log[PATH_MAX + 32];
+            if (kids[i] > 0)
+                waitpid(kids[i], &st, 0);
+            snprintf(log, sizeof log, "%s.kid%d", tmpdir, i);
+            if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
+                char *t = slurp(log, NULL);
+                fprintf(stderr, "\n  run %d of 3 at once: status %d: %s", i, st, t ? t : "");
+                free(t);
+            }
+            unlink(log);
+            CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+        }
+        run_parlab(r, 30, "world", "stop", (char *)NULL);
+        CU_ASSERT_EQUAL(r->status, 0);
+        CU_ASSERT(world_gone(keeper, dir));
+        run_parlab(r, 30, "world", "status", (char *)NULL);
+        CU_ASSERT_EQUAL(r->status, 71);
+        unsetenv(MPI_ENV_WORLD);
+    }
+    world_fault("segv@3", "60", "task 3 (rank");
+    world_fault("kill@5", "60", "task 5 (rank");
+    world_fault("hang@2", "1", "ran past the 1 s task timeout");
+    /* An idle world ends by itself. */
+    if ((keeper = world_start(2, "1", dir, sizeof dir)))
+        CU_ASSERT(world_gone(keeper, dir));
+    /* Bad input: one line, 64 (or 71 where no world is). */
+    run_parlab(r, 30, "world", "start", (char *)NULL);
+    CU_ASSERT_EQUAL(r->status, 64);
+    run_parlab(r, 30, "world", "spin", (char *)NULL);
+    CU_ASSERT_EQUAL(r->status, 64);
+    run_parlab(r, 30, "world", "stop", (char *)NULL);
+    CU_ASSERT_EQUAL(r->status, 64);
+    CU_ASSERT_EQUAL(count_lines(r->err), 1);
+    run_parlab(r, 30, "world", "stop", "/nonexistent/world", (char *)NULL);
+    CU_ASSERT_EQUAL(r->status, 71);
+    CU_ASSERT_EQUAL(count_lines(r->err), 1);
+    prctl(PR_SET_CHILD_SUBREAPER, was);
+    CU_ASSERT(nothing_left());
+    free(r);
+}
+
 /* Remove the suite's TMPDIR and give later suites the environment they had. */
 static void test_cleanup(void)
 {
@@ -388,6 +566,7 @@ CU_TestInfo tests_mpi[] = {
     { "Ctrl-C: exit 130, nothing left", test_interrupt },
     { "a failed or stopped run leaves no rank, not even a zombie", test_orphans },
     { "bad input: too many ranks, no mpirun", test_bad_input },
+    { "a kept world: runs equal seq, at once too; faults, idle and stop end it, nothing left", test_world },
     { "the tests' TMPDIR is left empty", test_cleanup },
     CU_TEST_INFO_NULL,
 };

@@ -271,17 +271,6 @@ static void test_bad_input(void)
 
 /* --- scripts/compare.sh at tiny sizes -------------------------------------------------- */
 
-static int read_file(const char *path, char *buf, size_t len)
-{
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return -1;
-    size_t k = fread(buf, 1, len - 1, f);
-    buf[k] = '\0';
-    fclose(f);
-    return 0;
-}
-
 static void rm_rf(const char *dir)
 {
     char *argv[] = { "rm", "-rf", (char *)dir, NULL };
@@ -346,7 +335,7 @@ static void test_compare_tiny(void)
         fprintf(stderr, "\ntest_peers: compare.sh: exit %d: %s", r.status, r.err);
     CU_ASSERT_EQUAL(r.exited, 1);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT_EQUAL(read_file(strcat(strcpy(csv, dir), "/compare.csv"), csv, sizeof csv), 0);
+    CU_ASSERT_EQUAL(read_small(strcat(strcpy(csv, dir), "/compare.csv"), csv, sizeof csv), 0);
 
     /* Every Python model and every parlab runner present in this build, on CPU work. */
     struct cmd_result list;

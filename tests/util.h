@@ -33,6 +33,12 @@ int run_parlab(struct cmd_result *r, unsigned timeout_s, ...);
  * buf. Returns buf, or "" if missing. */
 char *csv_field(const char *csv, int row, int col, char *buf, size_t n);
 
+/* The whole file, NUL-terminated, malloc'd (caller frees; *len its length when len is
+ * not NULL); NULL if unreadable. */
+char *slurp(const char *path, size_t *len);
+/* The bytes of path, NUL-terminated and cut to fit, in buf; -1 if unreadable. */
+int read_small(const char *path, char *buf, size_t n);
+
 /* The number of lines in s. */
 int count_lines(const char *s);
 
