@@ -36,9 +36,11 @@ static const char *world_dir(int argc, char **argv)
 
 int cmd_world(int argc, char **argv)
 {
-    if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? PARLAB_EXIT_USAGE : 0;
+    if (argc < 2)
+        return die(PARLAB_EXIT_USAGE, "world: start, stop or status? (parlab world --help)");
+    if (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+        usage(stdout);
+        return 0;
     }
     struct outcome out = { 0 };
     const char *what = argv[1];
