@@ -219,10 +219,7 @@ void guard_watch_stop(void)
      * handler's _exit between its return and the join would leave a finished, unjoined
      * thread, which ThreadSanitizer reports as leaked. */
     sigset_t stops, old;
-    sigemptyset(&stops);
-    sigaddset(&stops, SIGINT);
-    sigaddset(&stops, SIGTERM);
-    sigaddset(&stops, SIGHUP);
+    runner_stop_signals(&stops);
     pthread_sigmask(SIG_BLOCK, &stops, &old);
     atomic_store(&wd.stop, 1);
     pthread_join(wd.thread, NULL);

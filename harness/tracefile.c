@@ -40,10 +40,7 @@ static int tmp_name(const char *path, char *buf, size_t n)
 static void hold_signals(int on, sigset_t *old)
 {
     sigset_t stops;
-    sigemptyset(&stops);
-    sigaddset(&stops, SIGINT);
-    sigaddset(&stops, SIGTERM);
-    sigaddset(&stops, SIGHUP);
+    runner_stop_signals(&stops);
     if (on)
         pthread_sigmask(SIG_BLOCK, &stops, old);
     else

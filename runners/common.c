@@ -305,13 +305,18 @@ void runner_task_done(const struct job *job, const struct plan *plan, unsigned s
     job->wl->combine(&f->acc, p);
 }
 
+void runner_stop_signals(sigset_t *set)
+{
+    sigemptyset(set);
+    sigaddset(set, SIGINT);
+    sigaddset(set, SIGTERM);
+    sigaddset(set, SIGHUP);
+}
+
 void runner_signals_hold(sigset_t *old)
 {
     sigset_t stops;
-    sigemptyset(&stops);
-    sigaddset(&stops, SIGINT);
-    sigaddset(&stops, SIGTERM);
-    sigaddset(&stops, SIGHUP);
+    runner_stop_signals(&stops);
     pthread_sigmask(SIG_BLOCK, &stops, old);
     atomic_fetch_add(&forking, 1);
     if (atomic_load(&children_closed)) {   /* the run is ending in another thread */

@@ -294,10 +294,7 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
     sigset_t stops, old;
     int fd[2], was_subreaper = 0;
     *e = (struct mpirun_end){ .rank = -1, .timed_out = -1 };
-    sigemptyset(&stops);
-    sigaddset(&stops, SIGINT);
-    sigaddset(&stops, SIGTERM);
-    sigaddset(&stops, SIGHUP);
+    runner_stop_signals(&stops);
     if (pipe2(fd, O_CLOEXEC))
         return -errno;
     /* Ranks whose mpirun is gone (it exits after a rank fails, or is killed) come to us,
@@ -548,6 +545,22 @@ static struct task_watch *board_create(const char *dir, unsigned ranks, struct o
     return board;
 }
 
+/* A run's private folder under $TMPDIR and its board. 0, or -1 with out filled and
+ * nothing left behind. */
+static int run_dir_open(char *dir, size_t n, unsigned ranks, struct task_watch **board,
+                        struct outcome *out)
+{
+    int e = make_dir(dir, n);
+    if (e)
+        return outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot make a folder in $TMPDIR: %s",
+                            strerror(-e));
+    if (!(*board = board_create(dir, ranks, out))) {
+        remove_dir(dir);
+        return -1;
+    }
+    return 0;
+}
+
 /* The 12 words `parlab-mpi serve` reads (and a world's rank 0, after the client's
  * folder): the job and the plan. */
 static void serve_words(char **args, int *n, const struct job *job, const struct plan *plan)
@@ -604,17 +617,11 @@ static int mpi_run(struct job *job, const struct plan *plan, struct partial *slo
         return outcome_fail(out, PARLAB_EXIT_USAGE, "-j %u: %u ranks on %u CPUs; the mpi runner "
                             "starts at most %u ranks per CPU (each is a process, and waiting "
                             "ranks poll)", ranks, ranks, cpus_allowed_count(), MPI_MAX_RANKS_PER_CPU);
-    if ((e = make_dir(dir, sizeof dir)))
-        return outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot make a folder in $TMPDIR: %s",
-                            strerror(-e));
-
     /* The board, in the run's folder: every rank maps it. */
     size_t blen = mpi_board_len(ranks);
-    struct task_watch *board = board_create(dir, ranks, out);
-    if (!board) {
-        rc = -1;
-        goto done;
-    }
+    struct task_watch *board;
+    if (run_dir_open(dir, sizeof dir, ranks, &board, out))
+        return -1;
 
     mpirun_head(args, &n, mpirun, ranks);
     add_arg(args, &n, "%s", exe);
@@ -636,8 +643,7 @@ static int mpi_run(struct job *job, const struct plan *plan, struct partial *slo
     free(log);
 done:
     free_args(args, n);
-    if (board)
-        munmap(board, blen);
+    munmap(board, blen);
     remove_dir(dir);
     return rc;
 }
@@ -946,7 +952,7 @@ static int world_run(const char *wdir, struct job *job, const struct plan *plan,
     char dir[PATH_MAX], path[PATH_MAX + 16];
     char *words[ARGS_MAX];
     unsigned ranks = plan->workers;
-    int n = 0, rc = 0, e, fd = -1;
+    int n = 0, rc = 0, fd = -1;
     long have = world_read(wdir, "ranks"), cores = world_read(wdir, "cores");
     if (have <= 0 || (fd = world_connect(wdir)) < 0)
         return outcome_fail(out, PARLAB_EXIT_OS, "%s=%s: no mpi world there (it ended, or "
@@ -958,16 +964,11 @@ static int world_run(const char *wdir, struct job *job, const struct plan *plan,
                             "%ld ranks on %ld CPUs; run with those, or unset %s", ranks,
                             plan->cores, wdir, have, cores, MPI_ENV_WORLD);
     }
-    if ((e = make_dir(dir, sizeof dir))) {
-        close(fd);
-        return outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot make a folder in $TMPDIR: %s",
-                            strerror(-e));
-    }
     size_t blen = mpi_board_len(ranks);
-    struct task_watch *board = board_create(dir, ranks, out);
-    if (!board) {
-        rc = -1;
-        goto done;
+    struct task_watch *board;
+    if (run_dir_open(dir, sizeof dir, ranks, &board, out)) {
+        close(fd);
+        return -1;
     }
     add_arg(words, &n, "%s", dir);
     serve_words(words, &n, job, plan);
@@ -977,10 +978,7 @@ static int world_run(const char *wdir, struct job *job, const struct plan *plan,
         len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", words[i],
                                 i + 1 < n ? " " : "\n");
     sigset_t stops, old;
-    sigemptyset(&stops);
-    sigaddset(&stops, SIGINT);
-    sigaddset(&stops, SIGTERM);
-    sigaddset(&stops, SIGHUP);
+    runner_stop_signals(&stops);
     pthread_sigmask(SIG_BLOCK, &stops, &old);
     if (write(fd, line, len) != (ssize_t)len) {
         rc = outcome_fail(out, PARLAB_EXIT_OS, "the mpi world at %s: %s", wdir, strerror(errno));
@@ -1058,11 +1056,9 @@ unblock:
             ;
     }
     pthread_sigmask(SIG_SETMASK, &old, NULL);
-done:
     close(fd);
     free_args(words, n);
-    if (board)
-        munmap(board, blen);
+    munmap(board, blen);
     remove_dir(dir);
     return rc;
 }

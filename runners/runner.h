@@ -175,6 +175,9 @@ void runner_reap_strays(int spare_tracked, double limit_s);
  * child table). runner_fork_worker() calls it; call it in any other forked child. */
 void runner_child_init(void);
 
+/* The signals that stop a run (SIGINT, SIGTERM, SIGHUP), in *set. */
+void runner_stop_signals(sigset_t *set);
+
 /*
  * fork() a worker process the way every runner must. In the parent: stdio is flushed
  * first (or the child would print our buffers again), the child is tracked; returns its

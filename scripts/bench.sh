@@ -23,6 +23,9 @@
 # non-zero exit) stops the sweep with its name; what was measured so far stays in .partial.
 set -uo pipefail
 export LC_ALL=C   # one decimal point for awk, printf and $EPOCHREALTIME
+# The mpi points are runs that start their own ranks, like every other runner's pool;
+# a kept world (parlab world) would serve some core counts and refuse the others.
+unset PARLAB_MPI_WORLD
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)

@@ -31,6 +31,7 @@ static int have_mpi(void)
     char why[PATH_MAX + 200], exe[PATH_MAX];
     if (known >= 0)
         return known;
+    unsetenv(MPI_ENV_WORLD);   /* the launcher's runs, whatever world the caller has */
     const char *bin = parlab_bin();
     const char *slash = strrchr(bin, '/');
     snprintf(mpi_exe, sizeof mpi_exe, "%.*sparlab-mpi", slash ? (int)(slash - bin + 1) : 0, bin);
