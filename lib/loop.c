@@ -68,11 +68,13 @@ struct defer {
  * it, so the loop reads the TSC alone (10 ns) and scales it from a (clock, TSC) pair at
  * most 1 ms old, with a ratio taken over at least 2 ms of the loop's own clock readings
  * and refined as the loop lives on. A pair is kept only when its two TSC reads around
- * clock_gettime are close (no preemption between them). What that leaves uncertain (the
- * pair's width, the ratio's error over 1 ms: under a microsecond) is covered by
- * LOOP_CLOCK_SLACK_NS added to such a deadline, so a timer never fires before its delay
- * has passed; it may fire that much later. Elsewhere (another clocksource, another
- * architecture, the loop's first 2 ms) a deadline reads clock_gettime.
+ * clock_gettime are within 1,000 ticks (no preemption between them). What that leaves
+ * uncertain (half the pair's width, the ratio's error over 1 ms: well under a
+ * microsecond either way) sits in the middle of LOOP_CLOCK_SLACK_NS: such a deadline lies
+ * between the call's time plus the delay and LOOP_CLOCK_SLACK_NS later, so a timer never
+ * fires early, and never later than the slack for this reason. Elsewhere (another
+ * clocksource, another architecture, the loop's first 2 ms) a deadline reads
+ * clock_gettime.
  */
 struct tsc_clock {
     int usable;               /* the clocksource is the TSC */
@@ -125,7 +127,7 @@ static int tsc_pair(uint64_t *ns, uint64_t *tsc)
     uint64_t t0 = __rdtsc();
     *ns = clock_ns();
     uint64_t t1 = __rdtsc();
-    if (t1 < t0 || t1 - t0 > 4000)
+    if (t1 < t0 || t1 - t0 > 1000)
         return 0;
     *tsc = t0 + (t1 - t0) / 2;
     return 1;
@@ -177,8 +179,10 @@ static uint64_t deadline_now(struct loop *l)
     struct tsc_clock *c = &l->tsc;
     if (c->mult) {
         uint64_t d = __rdtsc() - c->base_tsc;
+        /* The reading is off by under a microsecond either way: put it in the middle of
+         * the slack, so the deadline lies between the call and the slack after it. */
         if (d <= c->span)
-            return c->base_ns + ((d * c->mult) >> 32) + LOOP_CLOCK_SLACK_NS;
+            return c->base_ns + ((d * c->mult) >> 32) + LOOP_CLOCK_SLACK_NS / 2;
     }
     return clock_now(l);
 }

@@ -56,8 +56,8 @@ int loop_unwatch(struct loop *loop, int fd);
 
 /*
  * Call cb(loop, id, arg) once, delay_ns nanoseconds from now (CLOCK_MONOTONIC): never
- * earlier, and where the loop reads the time from the TSC (see loop.c) up to
- * LOOP_CLOCK_SLACK_NS later than that by construction, as well as however long the loop
+ * earlier; where the loop reads the time from the TSC (see loop.c) the deadline may lie
+ * up to LOOP_CLOCK_SLACK_NS later than that, and the callback runs as late as the loop
  * is busy elsewhere. Returns the timer's id (> 0), or 0 with errno = ENOMEM. A timer
  * added from a timer callback never runs in the same pass, so a zero delay cannot
  * starve the loop. A pending timer keeps loop_run() running.
