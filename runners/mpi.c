@@ -543,8 +543,10 @@ static int serve_parse(int argc, char **argv, struct job_msg *m)
 
 /* Every rank: run job m for the launcher (or a world's client) whose folder is dir: its
  * board says which task each rank runs, and rank 0 leaves the result file there. The
- * status on rank 0 (0, or an exit status); 0 elsewhere. */
-static int serve_job(const struct job_msg *m, const char *dir)
+ * status on rank 0 (0, or an exit status); 0 elsewhere. In a world (kept), a folder that
+ * is gone (its run was interrupted while it waited its turn) skips the job on every rank
+ * instead of ending the world. */
+static int serve_job(const struct job_msg *m, const char *dir, int kept)
 {
     char path[PATH_MAX];
     /* The launcher's board: which task each rank runs, and its pid. */
@@ -555,7 +557,15 @@ static int serve_job(const struct job_msg *m, const char *dir)
         : mmap(NULL, blen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (fd >= 0)
         close(fd);
-    if (board == MAP_FAILED) {
+    if (kept) {
+        int ok = board != MAP_FAILED, all = 0;
+        MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
+        if (!all) {
+            if (ok)
+                munmap(board, blen);
+            return PARLAB_EXIT_OS;
+        }
+    } else if (board == MAP_FAILED) {
         fprintf(stderr, "parlab: rank %d: board %s: %s\n", my_rank, path, strerror(errno));
         MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
     }
@@ -604,7 +614,7 @@ static int cmd_serve(int argc, char **argv)
     }
     if (serve_parse(argc, argv, &m))
         return PARLAB_EXIT_USAGE;
-    return serve_job(&m, dir);
+    return serve_job(&m, dir, 0);
 }
 
 /* ---- a world: `parlab world start -j N` keeps N ranks up (parlab-mpi world DIR IDLE_S),
@@ -743,7 +753,7 @@ static int ranks_world(int argc, char **argv)
          * getrusage cannot see processes it did not start. */
         struct rusage u0, u1;
         getrusage(RUSAGE_SELF, &u0);
-        int st = serve_job(&w.m, w.dir);
+        int st = serve_job(&w.m, w.dir, 1);
         getrusage(RUSAGE_SELF, &u1);
         double mine[2] = { tv_seconds(u1.ru_utime) - tv_seconds(u0.ru_utime),
                            tv_seconds(u1.ru_stime) - tv_seconds(u0.ru_stime) }, sum[2];

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -416,6 +417,31 @@ static int world_gone(pid_t keeper, const char *dir)
     return gone;
 }
 
+/* `parlab ARGS...` in the background with its output dropped (alarm-guarded): its pid. */
+static pid_t spawn_quiet(const char *arg, ...)
+{
+    char *argv[32];
+    int n = 0;
+    va_list ap;
+    argv[n++] = "parlab";
+    argv[n++] = (char *)arg;
+    va_start(ap, arg);
+    for (char *a; n < 31 && (a = va_arg(ap, char *));)
+        argv[n++] = a;
+    va_end(ap);
+    argv[n] = NULL;
+    pid_t pid = fork();
+    if (pid == 0) {
+        alarm(60);
+        int null = open("/dev/null", O_WRONLY);
+        dup2(null, 1);
+        dup2(null, 2);
+        execv(parlab_bin(), argv);
+        _exit(127);
+    }
+    return pid;
+}
+
 /* A run on the world gives seq's answer, verified, with the world's 2 ranks as workers
  * (n-body: its state comes back from the ranks). */
 static void world_run_matches(const char *w, const char *n, const char *steps)
@@ -513,6 +539,24 @@ static void test_world(void)
             unlink(log);
             CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
         }
+        /* A run interrupted while it waits its turn leaves; the world goes on. */
+        pid_t a = spawn_quiet("run", "-w", "sleep", "-n", "20", "--io-ms", "100", "-r", "mpi",
+                              "-j", "2", "--repeat", "1", "--warmup", "0", (char *)NULL);
+        struct timespec ts = { 0, 200 * 1000 * 1000 };
+        nanosleep(&ts, NULL);
+        pid_t b = spawn_quiet("run", "-w", "primes", "-r", "mpi", "-j", "2", "--repeat", "1",
+                              "--warmup", "0", (char *)NULL);
+        ts.tv_nsec = 300 * 1000 * 1000;
+        nanosleep(&ts, NULL);
+        kill(b, SIGINT);
+        int sa = -1, sb = -1;
+        waitpid(b, &sb, 0);
+        waitpid(a, &sa, 0);
+        CU_ASSERT(WIFEXITED(sb) && WEXITSTATUS(sb) == 130);
+        CU_ASSERT(WIFEXITED(sa) && WEXITSTATUS(sa) == 0);
+        run_parlab(r, 60, "run", "-w", "primes", "-r", "mpi", "-j", "2", "--repeat", "1",
+                   "--warmup", "0", (char *)NULL);
+        CU_ASSERT_EQUAL(r->status, 0);
         run_parlab(r, 30, "world", "stop", (char *)NULL);
         CU_ASSERT_EQUAL(r->status, 0);
         CU_ASSERT(world_gone(keeper, dir));
