@@ -799,6 +799,13 @@ int mpi_world_start(unsigned ranks, int idle_s, char *dir, size_t dir_n, pid_t *
     if ((e = make_dir(dir, dir_n)))
         return outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot make a folder in $TMPDIR: %s",
                             strerror(-e));
+    struct sockaddr_un sa;
+    if (strlen(dir) + sizeof "/sock.new" > sizeof sa.sun_path) {
+        remove_dir(dir);
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "TMPDIR=%s is too long for the world's "
+                            "socket (a Unix socket's path holds %zu bytes): use a shorter "
+                            "TMPDIR", getenv("TMPDIR"), sizeof sa.sun_path);
+    }
     snprintf(buf, sizeof buf, "%u\n", ranks);
     world_write(dir, "ranks", buf);
     snprintf(buf, sizeof buf, "%u\n", cpus_allowed_count());
@@ -841,7 +848,14 @@ int mpi_world_start(unsigned ranks, int idle_s, char *dir, size_t dir_n, pid_t *
         free(log);
         fclose(f);
     }
-    kill(pid, SIGTERM);
+    /* The end is read: the keeper may go (it removes the folder). One still starting
+     * after a minute is stopped, which its launch() passes on to mpirun. */
+    unlink(endp);
+    if (waitpid(pid, NULL, WNOHANG) == 0) {
+        if (!f)
+            kill(pid, SIGTERM);
+        waitpid(pid, NULL, 0);
+    }
     return outcome_fail(out, PARLAB_EXIT_OS, "the world did not start%s%s", *first ? ": " : "",
                         first);
 }

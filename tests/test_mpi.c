@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -581,6 +582,16 @@ static void test_world(void)
     run_parlab(r, 30, "world", "stop", "/nonexistent/world", (char *)NULL);
     CU_ASSERT_EQUAL(r->status, 71);
     CU_ASSERT_EQUAL(count_lines(r->err), 1);
+    /* A TMPDIR too long for a socket's path: refused before anything starts. */
+    char longdir[PATH_MAX];
+    snprintf(longdir, sizeof longdir, "%s/%0100d", tmpdir, 0);
+    CU_ASSERT_EQUAL(mkdir(longdir, 0700), 0);
+    setenv("TMPDIR", longdir, 1);
+    run_parlab(r, 30, "world", "start", "-j", "2", (char *)NULL);
+    setenv("TMPDIR", tmpdir, 1);
+    CU_ASSERT_EQUAL(r->status, 64);
+    CU_ASSERT_EQUAL(count_lines(r->err), 1);
+    CU_ASSERT_EQUAL(rmdir(longdir), 0);   /* nothing left in it */
     prctl(PR_SET_CHILD_SUBREAPER, was);
     CU_ASSERT(nothing_left());
     free(r);
