@@ -33,6 +33,7 @@ shopt -s inherit_errexit   # a failure inside $(...) stops the script too
 cd "$(dirname "$0")/.."
 
 PARLAB=${PARLAB:-bin/parlab}
+unset PARLAB_MPI_WORLD   # mpi runs start their own ranks here, as in make bench
 PYTHON=${PYTHON:-/usr/bin/python3}
 PEER=peers/python/parlab_py.py
 REPORT=peers/python/compare_report.py

@@ -33,6 +33,9 @@ import sys
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# A lab's mpi runs start their own ranks at the rank counts it asks for; a kept world
+# (parlab world) serves one rank count and would refuse the others.
+os.environ.pop("PARLAB_MPI_WORLD", None)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import workspan  # noqa: E402  (scripts/workspan.py: work, span and their bounds)
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOFTWARE = 0, 1, 64, 70
