@@ -335,6 +335,7 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
         dup2(fd[1], 2);
         mpi_settings_apply(dir);
         runner_signals_release(&old);
+        pthread_sigmask(SIG_UNBLOCK, &stops, NULL);   /* mpirun stops on SIGTERM */
         execv(args[0], args);
         dprintf(2, "parlab: cannot run %s: %s\n", args[0], strerror(errno));
         _exit(127);
@@ -617,11 +618,19 @@ static int mpi_run(struct job *job, const struct plan *plan, struct partial *slo
         return outcome_fail(out, PARLAB_EXIT_USAGE, "-j %u: %u ranks on %u CPUs; the mpi runner "
                             "starts at most %u ranks per CPU (each is a process, and waiting "
                             "ranks poll)", ranks, ranks, cpus_allowed_count(), MPI_MAX_RANKS_PER_CPU);
+    /* The stopping signals wait from the folder's making to its removal: one that comes
+     * before mpirun starts is taken by launch() as one that comes during the run, so the
+     * folder goes either way (the guard, ending the process, could not remove it). */
+    sigset_t stops, before;
+    runner_stop_signals(&stops);
+    pthread_sigmask(SIG_BLOCK, &stops, &before);
     /* The board, in the run's folder: every rank maps it. */
     size_t blen = mpi_board_len(ranks);
     struct task_watch *board;
-    if (run_dir_open(dir, sizeof dir, ranks, &board, out))
+    if (run_dir_open(dir, sizeof dir, ranks, &board, out)) {
+        pthread_sigmask(SIG_SETMASK, &before, NULL);
         return -1;
+    }
 
     mpirun_head(args, &n, mpirun, ranks);
     add_arg(args, &n, "%s", exe);
@@ -645,6 +654,7 @@ done:
     free_args(args, n);
     munmap(board, blen);
     remove_dir(dir);
+    pthread_sigmask(SIG_SETMASK, &before, NULL);   /* one that came after launch: the guard */
     return rc;
 }
 
@@ -757,6 +767,9 @@ static _Noreturn void world_keeper(char **args, const char *dir, unsigned ranks)
     /* A daemon: a session of its own, and no descriptor of whoever started it (a pipe
      * held here would keep `$(parlab world start)` waiting for the world to end). */
     setsid();
+    sigset_t stops;
+    runner_stop_signals(&stops);
+    pthread_sigmask(SIG_UNBLOCK, &stops, NULL);
     int null = open("/dev/null", O_RDWR);
     if (null >= 0) {
         dup2(null, 0);
@@ -978,9 +991,14 @@ static int world_run(const char *wdir, struct job *job, const struct plan *plan,
                             "%ld ranks on %ld CPUs; run with those, or unset %s", ranks,
                             plan->cores, wdir, have, cores, MPI_ENV_WORLD);
     }
+    /* The stopping signals wait from the folder's making to its removal (see mpi_run). */
+    sigset_t stops, old;
+    runner_stop_signals(&stops);
+    pthread_sigmask(SIG_BLOCK, &stops, &old);
     size_t blen = mpi_board_len(ranks);
     struct task_watch *board;
     if (run_dir_open(dir, sizeof dir, ranks, &board, out)) {
+        pthread_sigmask(SIG_SETMASK, &old, NULL);
         close(fd);
         return -1;
     }
@@ -991,9 +1009,6 @@ static int world_run(const char *wdir, struct job *job, const struct plan *plan,
     for (int i = 0; i < n; i++)
         len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", words[i],
                                 i + 1 < n ? " " : "\n");
-    sigset_t stops, old;
-    runner_stop_signals(&stops);
-    pthread_sigmask(SIG_BLOCK, &stops, &old);
     if (write(fd, line, len) != (ssize_t)len) {
         rc = outcome_fail(out, PARLAB_EXIT_OS, "the mpi world at %s: %s", wdir, strerror(errno));
         goto unblock;
@@ -1069,11 +1084,11 @@ unblock:
         while (sigtimedwait(&stops, NULL, &zero) > 0)
             ;
     }
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
     close(fd);
     free_args(words, n);
     munmap(board, blen);
     remove_dir(dir);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
     return rc;
 }
 

@@ -16,6 +16,8 @@ first milliseconds on. For every case it checks:
   - a run without fault or signal is verified (the CSV's verified column);
   - nothing is left behind: no process of the run's session, running or zombie, after it
     ends (after SIGKILL, the workers must be gone within 3 s), and no /dev/shm entry;
+  - the run's own TMPDIR (one per case) is empty afterwards, unless parlab was SIGKILLed
+    (then a run's private folder may stay: the documented exception);
   - an existing --trace file is replaced whole or left untouched, with nothing beside it.
 
 Cases are drawn from (seed, case number) alone, so `--seed S --case K` replays one case.
@@ -32,6 +34,7 @@ import os
 import random
 import re
 import shlex
+import shutil
 import signal
 import subprocess
 import sys
@@ -282,9 +285,13 @@ def run_case(parlab, c):
         args += ["--trace", tpath]
     c["cmd"] = shlex.join([parlab] + args)
     problems = []
+    # Each case's own TMPDIR: what a run leaves there is seen, and removed afterwards.
+    tmp = tempfile.mkdtemp(prefix="parlab-torture-tmp-")
+    env = dict(os.environ, TMPDIR=tmp)
+    env.pop("PARLAB_MPI_WORLD", None)
     c["t0"] = time.monotonic()
     p = subprocess.Popen([parlab] + args, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, start_new_session=True)
+                         stderr=subprocess.PIPE, start_new_session=True, env=env)
     outs = {}
 
     def drain(name, stream):
@@ -382,6 +389,10 @@ def run_case(parlab, c):
         for n in names:
             os.unlink(os.path.join(tdir, n))
         os.rmdir(tdir)
+    left_tmp = sorted(os.listdir(tmp))
+    if left_tmp and label != "killed":
+        problems.append(f"left in TMPDIR: {left_tmp}")
+    shutil.rmtree(tmp, ignore_errors=True)
     return label or "failed", problems
 
 

@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -253,10 +254,25 @@ static int lb_setup(struct job *job)
         errno = -e;
         goto err;
     }
+    /* The server thread never takes SIGINT, SIGTERM or SIGHUP: they go to the threads
+     * that run the job, which may be holding them while they tidy up (the mpi runner
+     * does, from its run folder's making to its removal). Made with them blocked, so it
+     * starts that way. */
+    sigset_t stops, old;
+    sigemptyset(&stops);
+    sigaddset(&stops, SIGINT);
+    sigaddset(&stops, SIGTERM);
+    sigaddset(&stops, SIGHUP);
     if ((e = loop_watch_fd(s->loop, s->listen_fd, LOOP_READABLE, on_accept, s)) ||
-        (e = loop_watch_fd(s->loop, s->stop_rd, LOOP_READABLE, on_stop, s)) ||
-        (e = pthread_create(&s->thread, NULL, server_main, s))) {
-        errno = e < 0 ? -e : e;
+        (e = loop_watch_fd(s->loop, s->stop_rd, LOOP_READABLE, on_stop, s))) {
+        errno = -e;
+        goto err;
+    }
+    pthread_sigmask(SIG_BLOCK, &stops, &old);
+    e = pthread_create(&s->thread, NULL, server_main, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (e) {
+        errno = e;
         goto err;
     }
     pthread_setname_np(s->thread, "parlab-loopback");   /* tests look for it by name */
