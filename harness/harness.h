@@ -172,5 +172,8 @@ void guard_watch_stop(void);
 
 /* Restrict the process to the first k allowed CPUs. 0, or -errno. */
 int cpus_restrict(unsigned k);
+/* --cores K for a command: restrict this process (and all it starts) to K of its CPUs.
+ * 0, or the exit status after one line on stderr (64 for more CPUs than it has). */
+int cores_option(uint64_t k);
 
 #endif

@@ -8,6 +8,19 @@
 #include <unistd.h>
 #include "harness.h"
 
+int cores_option(uint64_t k)
+{
+    unsigned have = cpus_allowed();
+    if (k > have)
+        return die(PARLAB_EXIT_USAGE, "--cores %llu: only %u CPUs are available",
+                   (unsigned long long)k, have);
+    int e = cpus_restrict((unsigned)k);
+    if (e)
+        return die(PARLAB_EXIT_OS, "--cores %llu: sched_setaffinity: %s",
+                   (unsigned long long)k, strerror(-e));
+    return 0;
+}
+
 int cpus_restrict(unsigned k)
 {
     cpu_set_t set, keep;

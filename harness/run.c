@@ -266,16 +266,9 @@ static int resolve_opts(struct run_opts *o)
                        o->trace_path, (unsigned long long)o->tasks, (unsigned long long)o->steps,
                        MAX_TRACE_ROWS);
     }
-    if (o->cores_set) {
-        unsigned have = cpus_allowed();
-        if (o->cores > have)
-            return die(PARLAB_EXIT_USAGE, "--cores %llu: only %u CPUs are available",
-                       (unsigned long long)o->cores, have);
-        int e = cpus_restrict((unsigned)o->cores);
-        if (e)
-            return die(PARLAB_EXIT_OS, "--cores %llu: sched_setaffinity: %s",
-                       (unsigned long long)o->cores, strerror(-e));
-    }
+    int rc;
+    if (o->cores_set && (rc = cores_option(o->cores)))
+        return rc;
     o->cores = cpus_allowed();
     if (!o->workers_set)
         o->workers = o->cores;

@@ -86,16 +86,9 @@ int cmd_world(int argc, char **argv)
     }
     if (!ranks)
         return die(PARLAB_EXIT_USAGE, "world start: -j N, the rank count, is needed");
-    if (cores) {
-        unsigned have = cpus_allowed();
-        if (cores > have)
-            return die(PARLAB_EXIT_USAGE, "--cores %llu: only %u CPUs are available",
-                       (unsigned long long)cores, have);
-        int e = cpus_restrict((unsigned)cores);
-        if (e)
-            return die(PARLAB_EXIT_OS, "--cores %llu: sched_setaffinity: %s",
-                       (unsigned long long)cores, strerror(-e));
-    }
+    int rc;
+    if (cores && (rc = cores_option(cores)))
+        return rc;
     char dir[4096];
     pid_t keeper;
     if (mpi_world_start((unsigned)ranks, (int)idle, dir, sizeof dir, &keeper, &out))

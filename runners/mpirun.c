@@ -546,20 +546,42 @@ static struct task_watch *board_create(const char *dir, unsigned ranks, struct o
     return board;
 }
 
-/* A run's private folder under $TMPDIR and its board. 0, or -1 with out filled and
- * nothing left behind. */
+/*
+ * A run's private folder under $TMPDIR and its board, made with SIGINT, SIGTERM and
+ * SIGHUP held until run_dir_close() has removed them (the mask before in *before): a
+ * stopping signal that comes before mpirun starts waits for launch() (or the world's
+ * client), which takes it as one during the run, so the folder goes either way; the
+ * guard, ending the process from a handler, could not remove a tree. 0, or -1 with out
+ * filled, the mask as it was, and nothing left behind.
+ */
 static int run_dir_open(char *dir, size_t n, unsigned ranks, struct task_watch **board,
-                        struct outcome *out)
+                        sigset_t *before, struct outcome *out)
 {
+    sigset_t stops;
+    runner_stop_signals(&stops);
+    pthread_sigmask(SIG_BLOCK, &stops, before);
     int e = make_dir(dir, n);
-    if (e)
+    if (e) {
+        pthread_sigmask(SIG_SETMASK, before, NULL);
         return outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot make a folder in $TMPDIR: %s",
                             strerror(-e));
+    }
     if (!(*board = board_create(dir, ranks, out))) {
         remove_dir(dir);
+        pthread_sigmask(SIG_SETMASK, before, NULL);
         return -1;
     }
     return 0;
+}
+
+/* Unmap the board, remove the folder, then let the stopping signals in again (one that
+ * came after the run ended ends the process through the guard). */
+static void run_dir_close(const char *dir, struct task_watch *board, unsigned ranks,
+                          const sigset_t *before)
+{
+    munmap(board, mpi_board_len(ranks));
+    remove_dir(dir);
+    pthread_sigmask(SIG_SETMASK, before, NULL);
 }
 
 /* The 12 words `parlab-mpi serve` reads (and a world's rank 0, after the client's
@@ -618,19 +640,11 @@ static int mpi_run(struct job *job, const struct plan *plan, struct partial *slo
         return outcome_fail(out, PARLAB_EXIT_USAGE, "-j %u: %u ranks on %u CPUs; the mpi runner "
                             "starts at most %u ranks per CPU (each is a process, and waiting "
                             "ranks poll)", ranks, ranks, cpus_allowed_count(), MPI_MAX_RANKS_PER_CPU);
-    /* The stopping signals wait from the folder's making to its removal: one that comes
-     * before mpirun starts is taken by launch() as one that comes during the run, so the
-     * folder goes either way (the guard, ending the process, could not remove it). */
-    sigset_t stops, before;
-    runner_stop_signals(&stops);
-    pthread_sigmask(SIG_BLOCK, &stops, &before);
     /* The board, in the run's folder: every rank maps it. */
-    size_t blen = mpi_board_len(ranks);
+    sigset_t before;
     struct task_watch *board;
-    if (run_dir_open(dir, sizeof dir, ranks, &board, out)) {
-        pthread_sigmask(SIG_SETMASK, &before, NULL);
+    if (run_dir_open(dir, sizeof dir, ranks, &board, &before, out))
         return -1;
-    }
 
     mpirun_head(args, &n, mpirun, ranks);
     add_arg(args, &n, "%s", exe);
@@ -652,9 +666,7 @@ static int mpi_run(struct job *job, const struct plan *plan, struct partial *slo
     free(log);
 done:
     free_args(args, n);
-    munmap(board, blen);
-    remove_dir(dir);
-    pthread_sigmask(SIG_SETMASK, &before, NULL);   /* one that came after launch: the guard */
+    run_dir_close(dir, board, ranks, &before);
     return rc;
 }
 
@@ -991,27 +1003,29 @@ static int world_run(const char *wdir, struct job *job, const struct plan *plan,
                             "%ld ranks on %ld CPUs; run with those, or unset %s", ranks,
                             plan->cores, wdir, have, cores, MPI_ENV_WORLD);
     }
-    /* The stopping signals wait from the folder's making to its removal (see mpi_run). */
-    sigset_t stops, old;
-    runner_stop_signals(&stops);
-    pthread_sigmask(SIG_BLOCK, &stops, &old);
-    size_t blen = mpi_board_len(ranks);
+    sigset_t stops, before;
     struct task_watch *board;
-    if (run_dir_open(dir, sizeof dir, ranks, &board, out)) {
-        pthread_sigmask(SIG_SETMASK, &old, NULL);
+    runner_stop_signals(&stops);   /* held by run_dir_open; taken here with sigtimedwait */
+    if (run_dir_open(dir, sizeof dir, ranks, &board, &before, out)) {
         close(fd);
         return -1;
     }
     add_arg(words, &n, "%s", dir);
     serve_words(words, &n, job, plan);
+    /* One line: the folder, then the serve words (rank 0 reads at most this much). */
     char line[PATH_MAX + 1024];
     size_t len = 0;
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n && len < sizeof line; i++)
         len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", words[i],
                                 i + 1 < n ? " " : "\n");
+    if (len >= sizeof line) {
+        rc = outcome_fail(out, PARLAB_EXIT_USAGE, "the mpi world's request would be longer "
+                          "than %zu bytes (TMPDIR too long?)", sizeof line - 1);
+        goto end;
+    }
     if (write(fd, line, len) != (ssize_t)len) {
         rc = outcome_fail(out, PARLAB_EXIT_OS, "the mpi world at %s: %s", wdir, strerror(errno));
-        goto unblock;
+        goto end;
     }
     uint64_t limit = (uint64_t)(plan->task_timeout_s * 1e9);
     char reply[96];
@@ -1078,17 +1092,15 @@ static int world_run(const char *wdir, struct job *job, const struct plan *plan,
         snprintf(path, sizeof path, "%s/result", dir);
         rc = read_result(path, job, plan, slots, out);
     }
-unblock:
-    {
+end:
+    {   /* a stopping signal that came as the run ended is dropped, as launch() does */
         struct timespec zero = { 0, 0 };
         while (sigtimedwait(&stops, NULL, &zero) > 0)
             ;
     }
     close(fd);
     free_args(words, n);
-    munmap(board, blen);
-    remove_dir(dir);
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    run_dir_close(dir, board, ranks, &before);
     return rc;
 }
 
