@@ -172,7 +172,7 @@ static uint64_t clock_now(struct loop *l)
     return ns;
 }
 
-/* The time a new deadline counts from: a scaled TSC reading plus the slack, or the
+/* The time a new deadline counts from: a scaled TSC reading plus half the slack, or the
  * clock. */
 static uint64_t deadline_now(struct loop *l)
 {
@@ -200,6 +200,7 @@ static uint64_t clock_now(struct loop *l)
 
 static uint64_t deadline_now(struct loop *l)
 {
+    (void)l;
     return clock_ns();
 }
 #endif
