@@ -180,12 +180,26 @@ static int rm_entry(const char *path, const struct stat *sb, int flag, struct FT
     return 0;
 }
 
-/* The run's private folder, $TMPDIR/parlab-mpi.XXXXXX. 0, or -errno. */
-static int make_dir(char *dir, size_t n)
+/* The run's private folder, $TMPDIR/parlab-mpi.XXXXXX. 0, or -1 with out filled. */
+static int make_dir(char *dir, size_t n, struct outcome *out)
 {
     const char *tmp = getenv("TMPDIR");
     snprintf(dir, n, "%s/parlab-mpi.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    return mkdtemp(dir) ? 0 : -errno;
+    if (mkdtemp(dir))
+        return 0;
+    return outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot make a folder in $TMPDIR: %s",
+                        strerror(errno));
+}
+
+/* Ranks this machine will start (oversubscribed up to MPI_MAX_RANKS_PER_CPU). 0, or -1
+ * with out filled (64). */
+static int ranks_fit(unsigned ranks, struct outcome *out)
+{
+    if (ranks <= MPI_MAX_RANKS_PER_CPU * cpus_allowed_count())
+        return 0;
+    return outcome_fail(out, PARLAB_EXIT_USAGE, "-j %u: %u ranks on %u CPUs; the mpi runner "
+                        "starts at most %u ranks per CPU (each is a process, and waiting "
+                        "ranks poll)", ranks, ranks, cpus_allowed_count(), MPI_MAX_RANKS_PER_CPU);
 }
 
 static void remove_dir(const char *dir)
@@ -560,11 +574,9 @@ static int run_dir_open(char *dir, size_t n, unsigned ranks, struct task_watch *
     sigset_t stops;
     runner_stop_signals(&stops);
     pthread_sigmask(SIG_BLOCK, &stops, before);
-    int e = make_dir(dir, n);
-    if (e) {
+    if (make_dir(dir, n, out)) {
         pthread_sigmask(SIG_SETMASK, before, NULL);
-        return outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot make a folder in $TMPDIR: %s",
-                            strerror(-e));
+        return -1;
     }
     if (!(*board = board_create(dir, ranks, out))) {
         remove_dir(dir);
@@ -636,10 +648,8 @@ static int mpi_run(struct job *job, const struct plan *plan, struct partial *slo
     unsigned ranks = plan->workers;
     if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why))
         return outcome_fail(out, PARLAB_EXIT_OS, "%s", why);
-    if (ranks > MPI_MAX_RANKS_PER_CPU * cpus_allowed_count())
-        return outcome_fail(out, PARLAB_EXIT_USAGE, "-j %u: %u ranks on %u CPUs; the mpi runner "
-                            "starts at most %u ranks per CPU (each is a process, and waiting "
-                            "ranks poll)", ranks, ranks, cpus_allowed_count(), MPI_MAX_RANKS_PER_CPU);
+    if (ranks_fit(ranks, out))
+        return -1;
     /* The board, in the run's folder: every rank maps it. */
     sigset_t before;
     struct task_watch *board;
@@ -677,9 +687,8 @@ int mpi_spawn_simple(unsigned ranks, char *const extra[], struct outcome *out)
     int n = 0, rc, e;
     if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why))
         return outcome_fail(out, PARLAB_EXIT_OS, "%s", why);
-    if ((e = make_dir(dir, sizeof dir)))
-        return outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot make a folder in $TMPDIR: %s",
-                            strerror(-e));
+    if (make_dir(dir, sizeof dir, out))
+        return -1;
     mpirun_head(args, &n, mpirun, ranks);
     add_arg(args, &n, "%s", exe);
     for (int i = 0; extra[i]; i++)
@@ -814,16 +823,11 @@ int mpi_world_start(unsigned ranks, int idle_s, char *dir, size_t dir_n, pid_t *
 {
     char exe[PATH_MAX], mpirun[PATH_MAX], why[300], buf[32];
     char *args[ARGS_MAX];
-    int n = 0, e;
+    int n = 0;
     if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why))
         return outcome_fail(out, PARLAB_EXIT_OS, "%s", why);
-    if (ranks > MPI_MAX_RANKS_PER_CPU * cpus_allowed_count())
-        return outcome_fail(out, PARLAB_EXIT_USAGE, "-j %u: %u ranks on %u CPUs; the mpi runner "
-                            "starts at most %u ranks per CPU", ranks, ranks, cpus_allowed_count(),
-                            MPI_MAX_RANKS_PER_CPU);
-    if ((e = make_dir(dir, dir_n)))
-        return outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot make a folder in $TMPDIR: %s",
-                            strerror(-e));
+    if (ranks_fit(ranks, out) || make_dir(dir, dir_n, out))
+        return -1;
     struct sockaddr_un sa;
     if (strlen(dir) + sizeof "/sock.new" > sizeof sa.sun_path) {
         remove_dir(dir);
