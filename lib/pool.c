@@ -127,12 +127,26 @@ static void run_batch(struct pool *p, unsigned w)
     } else if (s->sched == SCHED_DYNAMIC) {
         if (chunk == 0)
             chunk = 1;
-        for (;;) {
-            size_t lo = atomic_fetch_add_explicit(&s->next, chunk, memory_order_relaxed);
-            if (lo >= n)
-                break;
-            size_t hi = lo + chunk < n ? lo + chunk : n;
-            run_range(&m, me, w, lo, hi, timed);
+        if (chunk == 1 && !timed) {
+            /* The claim loop at its tightest, since a short task costs little more than its
+             * claim. Calling run_range per claim pushed and popped six registers a task,
+             * stores that the next claim's locked add waits for; thread and fork took
+             * 1.2-1.4x omp's dynamic,1 (docs/decisions.md, Performance). */
+            pool_task_fn fn = m.fn;
+            void *ctx = m.ctx;
+            uint64_t arg = m.arg;
+            for (size_t i; (i = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < n;) {
+                atomic_store_explicit(&me->cur_task, (long)i, memory_order_relaxed);
+                fn(ctx, arg, i, w);
+            }
+        } else {
+            for (;;) {
+                size_t lo = atomic_fetch_add_explicit(&s->next, chunk, memory_order_relaxed);
+                if (lo >= n)
+                    break;
+                size_t hi = lo + chunk < n ? lo + chunk : n;
+                run_range(&m, me, w, lo, hi, timed);
+            }
         }
     } else { /* guided: chunks shrink with the work left, never below `chunk` */
         if (chunk == 0)
