@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/mman.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -26,33 +27,50 @@ struct watch {
 };
 
 /*
- * Timers. A record lives in a slot of loop->timers (48 bytes), and is either in one of
- * LANES lanes or in a binary min-heap, all ordered by (deadline, seq).
+ * Timers, ordered by (deadline, seq): seq counts the timers added, so ties fire in the
+ * order added. Most sit in one of LANES lanes, the rest in a binary min-heap.
  *
- * A lane is a doubly linked FIFO whose deadlines never decrease, so appending and
- * unlinking cost O(1) and its head is its earliest timer. Timers added with one delay
- * have rising deadlines (the clock only moves forward), so a million 100 ms waits fill
- * one lane and never touch the heap: the idea of Node.js's per-duration timer lists,
- * without a table of durations. A timer that fits no lane's tail (a shorter delay than
- * every lane holds, with every lane taken) goes to the heap, which keeps any mix of
- * delays correct at O(log n). The next timer is the least of the lane heads and the
- * heap's top.
+ * A lane is a FIFO ring of 32-byte records whose deadlines never decrease, so adding one
+ * is an append and its head is its earliest timer. Timers added with one delay have
+ * rising deadlines (the clock only moves forward), so a million 100 ms waits fill one
+ * lane and never touch the heap: the idea of Node.js's per-duration timer lists, without
+ * a table of durations. A lane timer's id is its lane and its seq, which no other timer
+ * ever has. The ring is sorted by seq, so a cancel finds its record by binary search and
+ * marks it dead (cb NULL); dead records at either end go at once, and a lane holding more
+ * dead records than live ones is compacted in order, so it never holds more than twice
+ * its live timers (plus 64). A timer that fits no lane's tail (a shorter delay than every
+ * lane holds, with every lane taken) goes to the heap, whose slots carry a reuse count
+ * for their ids, and which keeps any mix of delays correct at O(log n). The next timer is
+ * the least of the lane heads and the heap's top.
  */
 #define LANES 8
-#define IN_LANE 0x80000000u   /* pos: IN_LANE | lane; else the heap index */
+#define LANE_SHIFT 60                  /* a lane timer's id: lane << 60 | (seq + 1) */
+#define HEAP_ID (UINT64_C(1) << 63)    /* a heap timer's id: HEAP_ID | gen << 32 | (slot + 1) */
+#define SLOTS_MAX 0x80000000u          /* records per lane, and heap slots */
 
-struct timer {
+struct rec {
     uint64_t deadline;     /* CLOCK_MONOTONIC ns */
     uint64_t seq;          /* order added: breaks deadline ties, FIFO */
-    loop_timer_fn cb;
+    loop_timer_fn cb;      /* NULL: cancelled (a dead record in a lane) */
     void *arg;
-    uint32_t gen;          /* bumped on each reuse of the slot: part of the id */
-    uint32_t pos;          /* heap index, IN_LANE | lane, or NO_POS when the slot is free */
-    uint32_t prev, next;   /* lane neighbours (NO_POS at the ends); next: the free list */
 };
 
 struct lane {
-    uint32_t head, tail;   /* NO_POS when empty */
+    struct rec *r;         /* a ring of cap records (a power of two, or 0) */
+    uint32_t cap, head;
+    uint32_t len;          /* records from head on, dead ones included */
+    uint32_t live;
+    uint32_t ready;        /* r[0, ready) has been written or populated */
+};
+
+/* Records populated at once ahead of a growing lane (256 KiB). */
+#define POPULATE_RECS 8192u
+
+struct hslot {
+    struct rec t;
+    uint32_t gen;          /* bumped on each reuse of the slot: part of the id */
+    uint32_t pos;          /* heap index, or NO_POS when the slot is free */
+    uint32_t next;         /* the free list */
 };
 
 struct defer {
@@ -95,11 +113,12 @@ struct loop {
     int watch_cap;
     unsigned nwatch;
 
-    struct timer *timers;
-    uint32_t timer_cap, free_head;
     uint32_t ntimers;             /* pending, in lanes and heap */
     struct lane lane[LANES];
-    uint32_t *heap;
+    uint32_t lanes_used;          /* bit i: lane i holds a record */
+    struct hslot *hs;             /* the heap's timers */
+    uint32_t hs_cap, hs_free;
+    uint32_t *heap;               /* slots of hs, a min-heap */
     uint32_t nheap, heap_cap;
     uint64_t timer_seq;
     uint64_t armed;               /* deadline the timerfd is set to; 0 when disarmed */
@@ -213,9 +232,7 @@ int loop_open(struct loop **out)
     if (!l)
         return -ENOMEM;
     l->epfd = l->tfd = -1;
-    l->free_head = NO_POS;
-    for (int i = 0; i < LANES; i++)
-        l->lane[i] = (struct lane){ NO_POS, NO_POS };
+    l->hs_free = NO_POS;
     l->ev_cap = 64;
     l->ev = malloc((size_t)l->ev_cap * sizeof *l->ev);
     if (!l->ev) {
@@ -255,7 +272,9 @@ void loop_destroy(struct loop *l)
     if (l->epfd >= 0)
         close(l->epfd);
     free(l->watch);
-    free(l->timers);
+    for (int i = 0; i < LANES; i++)
+        free(l->lane[i].r);
+    free(l->hs);
     free(l->heap);
     free(l->dq);
     free(l->ev);
@@ -337,18 +356,121 @@ int loop_unwatch(struct loop *l, int fd)
     return 0;
 }
 
-/* ---- timers: lanes and a heap of slots, ordered by (deadline, seq) ---- */
+/* ---- timers: lanes of records and a heap of slots, ordered by (deadline, seq) ---- */
 
-static int timer_less(const struct loop *l, uint32_t a, uint32_t b)
+static int rec_less(const struct rec *x, const struct rec *y)
 {
-    const struct timer *x = &l->timers[a], *y = &l->timers[b];
     return x->deadline < y->deadline || (x->deadline == y->deadline && x->seq < y->seq);
+}
+
+/* The i-th record of a lane, counted from its head. */
+static struct rec *lane_at(const struct lane *ln, uint32_t i)
+{
+    return &ln->r[(ln->head + i) & (ln->cap - 1)];
+}
+
+/* Drop the dead records at both ends of lane i, and mark it unused once it is empty. */
+static void lane_trim(struct loop *l, int i)
+{
+    struct lane *ln = &l->lane[i];
+    while (ln->len && !lane_at(ln, 0)->cb) {
+        ln->head = (ln->head + 1) & (ln->cap - 1);
+        ln->len--;
+    }
+    while (ln->len && !lane_at(ln, ln->len - 1)->cb)
+        ln->len--;
+    if (!ln->len) {
+        ln->head = 0;
+        l->lanes_used &= ~(1u << i);
+    }
+}
+
+/*
+ * Fault in the next POPULATE_RECS records of a lane's fresh memory in one call, ahead of
+ * the appends that would otherwise fault on each page: a million waits write 32 MB of
+ * records, and a page populated in a batch costs about two thirds of one faulted on
+ * first write here (docs/decisions.md, Performance). A failure leaves the pages to fault.
+ */
+static void lane_populate(struct lane *ln)
+{
+    uint32_t end = ln->cap - ln->ready > POPULATE_RECS ? ln->ready + POPULATE_RECS : ln->cap;
+#ifdef MADV_POPULATE_WRITE
+    uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE);
+    uintptr_t a = ((uintptr_t)&ln->r[ln->ready] + page - 1) & ~(page - 1);
+    uintptr_t e = (uintptr_t)&ln->r[end] & ~(page - 1);
+    if (ln->cap >= POPULATE_RECS && e > a)
+        madvise((void *)a, e - a, MADV_POPULATE_WRITE);
+#endif
+    ln->ready = end;
+}
+
+/* Append t to lane i: its tail must not be after t. 0 or -ENOMEM. */
+static int lane_push(struct loop *l, int i, const struct rec *t)
+{
+    struct lane *ln = &l->lane[i];
+    if (ln->len == ln->cap) {
+        uint32_t cap = ln->cap ? ln->cap * 2 : 64;
+        if (cap > SLOTS_MAX || cap <= ln->cap)
+            return -ENOMEM;
+        struct rec *r = realloc(ln->r, (size_t)cap * sizeof *r);
+        if (!r)
+            return -ENOMEM;
+        /* A full ring that had wrapped: its records at [0, head) follow the others. */
+        memcpy(r + ln->cap, r, (size_t)ln->head * sizeof *r);
+        ln->r = r;
+        ln->ready = ln->cap + ln->head;   /* it was full: all of it written */
+        ln->cap = cap;
+    }
+    if (((ln->head + ln->len) & (ln->cap - 1)) >= ln->ready)
+        lane_populate(ln);
+    *lane_at(ln, ln->len) = *t;
+    ln->len++;
+    ln->live++;
+    l->lanes_used |= 1u << i;
+    return 0;
+}
+
+/* Cancel the timer of lane i with this seq. 0 or -ENOENT. */
+static int lane_cancel(struct loop *l, int i, uint64_t seq)
+{
+    struct lane *ln = &l->lane[i];
+    uint32_t lo = 0, hi = ln->len;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (lane_at(ln, mid)->seq < seq)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    struct rec *t = lo < ln->len ? lane_at(ln, lo) : NULL;
+    if (!t || t->seq != seq || !t->cb)
+        return -ENOENT;
+    t->cb = NULL;
+    ln->live--;
+    l->ntimers--;
+    lane_trim(l, i);
+    uint32_t dead = ln->len - ln->live;
+    if (dead > ln->live && dead >= 64) {   /* compact, in order: k <= j throughout */
+        uint32_t k = 0;
+        for (uint32_t j = 0; j < ln->len; j++) {
+            struct rec *x = lane_at(ln, j);
+            if (x->cb)
+                *lane_at(ln, k++) = *x;
+        }
+        ln->len = k;
+    }
+    return 0;
+}
+
+static int heap_less(const struct loop *l, uint32_t a, uint32_t b)
+{
+    return rec_less(&l->hs[a].t, &l->hs[b].t);
 }
 
 static void heap_set(struct loop *l, uint32_t i, uint32_t slot)
 {
     l->heap[i] = slot;
-    l->timers[slot].pos = i;
+    l->hs[slot].pos = i;
 }
 
 static void sift_up(struct loop *l, uint32_t i)
@@ -356,7 +478,7 @@ static void sift_up(struct loop *l, uint32_t i)
     uint32_t slot = l->heap[i];
     while (i > 0) {
         uint32_t parent = (i - 1) / 2;
-        if (!timer_less(l, slot, l->heap[parent]))
+        if (!heap_less(l, slot, l->heap[parent]))
             break;
         heap_set(l, i, l->heap[parent]);
         i = parent;
@@ -371,9 +493,9 @@ static void sift_down(struct loop *l, uint32_t i)
         uint32_t c = 2 * i + 1;
         if (c >= n)
             break;
-        if (c + 1 < n && timer_less(l, l->heap[c + 1], l->heap[c]))
+        if (c + 1 < n && heap_less(l, l->heap[c + 1], l->heap[c]))
             c++;
-        if (!timer_less(l, l->heap[c], slot))
+        if (!heap_less(l, l->heap[c], slot))
             break;
         heap_set(l, i, l->heap[c]);
         i = c;
@@ -381,145 +503,139 @@ static void sift_down(struct loop *l, uint32_t i)
     heap_set(l, i, slot);
 }
 
-/* Put slot `slot` (deadline and seq set) in a lane or the heap. 0 or -ENOMEM. */
-static int timer_insert(struct loop *l, uint32_t slot)
+static uint64_t heap_id(const struct loop *l, uint32_t slot)
 {
-    struct timer *t = &l->timers[slot];
-    int best = -1, empty = -1;
-    /* The lane whose tail is latest but not after t: appending keeps it sorted, and
-     * choosing the closest tail leaves the other lanes for other delays. */
-    for (int i = 0; i < LANES; i++) {
-        uint32_t tail = l->lane[i].tail;
-        if (tail == NO_POS) {
-            if (empty < 0)
-                empty = i;
-        } else if (!timer_less(l, slot, tail) &&
-                   (best < 0 || timer_less(l, l->lane[best].tail, tail))) {
-            best = i;
+    return HEAP_ID | (uint64_t)(l->hs[slot].gen & 0x7fffffffu) << 32 | (uint64_t)(slot + 1);
+}
+
+/* Put t in the heap: its id, or 0 (out of memory). */
+static uint64_t heap_push(struct loop *l, const struct rec *t)
+{
+    if (l->hs_free == NO_POS) {
+        uint32_t cap = l->hs_cap ? l->hs_cap * 2 : 64;
+        if (cap > SLOTS_MAX || cap <= l->hs_cap)
+            return 0;
+        struct hslot *h = realloc(l->hs, (size_t)cap * sizeof *h);
+        if (!h)
+            return 0;
+        l->hs = h;
+        for (uint32_t s = cap; s-- > l->hs_cap;) {
+            h[s] = (struct hslot){ .pos = NO_POS, .next = l->hs_free };
+            l->hs_free = s;
         }
-    }
-    if (best < 0)
-        best = empty;
-    if (best >= 0) {
-        struct lane *ln = &l->lane[best];
-        t->pos = IN_LANE | (uint32_t)best;
-        t->prev = ln->tail;
-        t->next = NO_POS;
-        if (ln->tail == NO_POS)
-            ln->head = slot;
-        else
-            l->timers[ln->tail].next = slot;
-        ln->tail = slot;
-        return 0;
+        l->hs_cap = cap;
     }
     if (l->nheap == l->heap_cap) {
         uint32_t cap = l->heap_cap ? l->heap_cap * 2 : 64;
         uint32_t *h = realloc(l->heap, (size_t)cap * sizeof *h);
         if (!h)
-            return -ENOMEM;
+            return 0;
         l->heap = h;
         l->heap_cap = cap;
     }
+    uint32_t slot = l->hs_free;
+    l->hs_free = l->hs[slot].next;
+    l->hs[slot].t = *t;
     l->heap[l->nheap] = slot;
-    t->pos = l->nheap++;
-    sift_up(l, t->pos);
-    return 0;
+    l->hs[slot].pos = l->nheap++;
+    sift_up(l, l->hs[slot].pos);
+    return heap_id(l, slot);
 }
 
-/* Take slot `slot` out of its lane or the heap and put it on the free list. */
-static void timer_remove(struct loop *l, uint32_t slot)
+/* Take slot `slot` out of the heap and put it on the free list. */
+static void heap_remove(struct loop *l, uint32_t slot)
 {
-    struct timer *t = &l->timers[slot];
-    if (t->pos & IN_LANE) {
-        struct lane *ln = &l->lane[t->pos & ~IN_LANE];
-        if (t->prev == NO_POS)
-            ln->head = t->next;
-        else
-            l->timers[t->prev].next = t->next;
-        if (t->next == NO_POS)
-            ln->tail = t->prev;
-        else
-            l->timers[t->next].prev = t->prev;
-    } else {
-        uint32_t i = t->pos, last = l->heap[--l->nheap];
-        if (i != l->nheap) {
-            heap_set(l, i, last);
-            sift_down(l, i);
-            sift_up(l, l->timers[last].pos);
-        }
+    struct hslot *h = &l->hs[slot];
+    uint32_t i = h->pos, last = l->heap[--l->nheap];
+    if (i != l->nheap) {
+        heap_set(l, i, last);
+        sift_down(l, i);
+        sift_up(l, l->hs[last].pos);
     }
     l->ntimers--;
-    t->pos = NO_POS;
-    t->gen++;
-    t->next = l->free_head;
-    l->free_head = slot;
+    h->pos = NO_POS;
+    h->gen++;
+    h->next = l->hs_free;
+    l->hs_free = slot;
 }
 
-/* The slot of the earliest pending timer, or NO_POS. */
-static uint32_t timer_first(const struct loop *l)
+/* Put t (deadline and seq set) in a lane or the heap: its id, or 0 (out of memory). */
+static uint64_t timer_insert(struct loop *l, const struct rec *t)
 {
-    uint32_t first = l->nheap ? l->heap[0] : NO_POS;
+    int best = -1, empty = -1;
+    /* The lane whose tail is latest but not after t: appending keeps it sorted, and
+     * choosing the closest tail leaves the other lanes for other delays. */
     for (int i = 0; i < LANES; i++) {
-        uint32_t h = l->lane[i].head;
-        if (h != NO_POS && (first == NO_POS || timer_less(l, h, first)))
+        const struct lane *ln = &l->lane[i];
+        if (!ln->len) {
+            if (empty < 0)
+                empty = i;
+        } else if (!rec_less(t, lane_at(ln, ln->len - 1)) &&
+                   (best < 0 || rec_less(lane_at(&l->lane[best], l->lane[best].len - 1),
+                                         lane_at(ln, ln->len - 1)))) {
+            best = i;
+        }
+    }
+    if (best < 0)
+        best = empty;
+    if (best < 0)
+        return heap_push(l, t);
+    if (lane_push(l, best, t))
+        return 0;
+    return (uint64_t)best << LANE_SHIFT | (t->seq + 1);
+}
+
+/* The earliest pending timer and where it is: lane *where, or -1 for the heap's top.
+ * NULL when none is pending. A used lane's head is always live (lane_trim). */
+static struct rec *timer_first(const struct loop *l, int *where)
+{
+    struct rec *first = l->nheap ? &l->hs[l->heap[0]].t : NULL;
+    *where = -1;
+    for (uint32_t m = l->lanes_used; m; m &= m - 1) {
+        int i = __builtin_ctz(m);
+        struct rec *h = lane_at(&l->lane[i], 0);
+        if (!first || rec_less(h, first)) {
             first = h;
+            *where = i;
+        }
     }
     return first;
 }
 
-static uint64_t timer_id(const struct loop *l, uint32_t slot)
-{
-    return (uint64_t)l->timers[slot].gen << 32 | (uint64_t)(slot + 1);
-}
-
 uint64_t loop_add_timer(struct loop *l, uint64_t delay_ns, loop_timer_fn cb, void *arg)
 {
-    if (l->free_head == NO_POS) {
-        uint32_t cap = l->timer_cap ? l->timer_cap * 2 : 64;
-        if (cap >= IN_LANE || l->timer_cap >= cap) {
-            errno = ENOMEM;
-            return 0;
-        }
-        struct timer *t = realloc(l->timers, (size_t)cap * sizeof *t);
-        if (!t) {
-            errno = ENOMEM;
-            return 0;
-        }
-        l->timers = t;
-        for (uint32_t s = cap; s-- > l->timer_cap;) {
-            t[s] = (struct timer){ .pos = NO_POS, .next = l->free_head };
-            l->free_head = s;
-        }
-        l->timer_cap = cap;
+    uint64_t now = deadline_now(l), id = 0;
+    struct rec t = { .deadline = delay_ns > UINT64_MAX - now ? UINT64_MAX : now + delay_ns,
+                     .seq = l->timer_seq, .cb = cb, .arg = arg };
+    if (!cb) {
+        errno = EINVAL;
+        return 0;
     }
-    uint32_t slot = l->free_head;
-    struct timer *t = &l->timers[slot];
-    uint64_t now = deadline_now(l);
-    t->deadline = delay_ns > UINT64_MAX - now ? UINT64_MAX : now + delay_ns;
-    t->seq = l->timer_seq++;
-    t->cb = cb;
-    t->arg = arg;
-    uint32_t next_free = t->next;
-    if (timer_insert(l, slot)) {
-        t->pos = NO_POS;
+    if (l->ntimers == UINT32_MAX || !(id = timer_insert(l, &t))) {
         errno = ENOMEM;
         return 0;
     }
-    l->free_head = next_free;
+    l->timer_seq++;
     l->ntimers++;
-    return timer_id(l, slot);
+    return id;
 }
 
 int loop_cancel_timer(struct loop *l, uint64_t id)
 {
-    uint64_t low = id & 0xffffffffu;
-    if (low == 0 || low > l->timer_cap)
+    if (id & HEAP_ID) {
+        uint64_t low = id & 0xffffffffu;
+        if (low == 0 || low > l->hs_cap)
+            return -ENOENT;
+        uint32_t slot = (uint32_t)(low - 1);
+        if (l->hs[slot].pos == NO_POS || heap_id(l, slot) != id)
+            return -ENOENT;
+        heap_remove(l, slot);
+        return 0;
+    }
+    uint64_t seq1 = id & ((UINT64_C(1) << LANE_SHIFT) - 1);
+    if (seq1 == 0)
         return -ENOENT;
-    uint32_t slot = (uint32_t)(low - 1);
-    if (l->timers[slot].pos == NO_POS || timer_id(l, slot) != id)
-        return -ENOENT;
-    timer_remove(l, slot);
-    return 0;
+    return lane_cancel(l, (int)(id >> LANE_SHIFT), seq1 - 1);
 }
 
 /* Run the timers due at l->now that were added before this pass began. */
@@ -527,15 +643,26 @@ static void run_timers(struct loop *l)
 {
     uint64_t before = l->timer_seq;
     while (l->ntimers && !l->stop) {
-        uint32_t slot = timer_first(l);
-        struct timer *t = &l->timers[slot];
+        int where;
+        struct rec *t = timer_first(l, &where);
         if (t->deadline > l->now || t->seq >= before)
             break;
-        uint64_t id = timer_id(l, slot);
-        loop_timer_fn cb = t->cb;
-        void *arg = t->arg;
-        timer_remove(l, slot);
-        cb(l, id, arg);
+        struct rec due = *t;
+        uint64_t id;
+        if (where >= 0) {
+            struct lane *ln = &l->lane[where];
+            id = (uint64_t)where << LANE_SHIFT | (due.seq + 1);
+            ln->head = (ln->head + 1) & (ln->cap - 1);
+            ln->len--;
+            ln->live--;
+            l->ntimers--;
+            lane_trim(l, where);
+        } else {
+            uint32_t slot = l->heap[0];
+            id = heap_id(l, slot);
+            heap_remove(l, slot);
+        }
+        due.cb(l, id, due.arg);
     }
 }
 
@@ -543,8 +670,9 @@ static void run_timers(struct loop *l)
  * adding 10,000 timers in one callback costs one timerfd_settime. */
 static int arm_timerfd(struct loop *l)
 {
-    uint32_t first = timer_first(l);
-    uint64_t want = first != NO_POS ? l->timers[first].deadline : 0;
+    int where;
+    const struct rec *first = timer_first(l, &where);
+    uint64_t want = first ? first->deadline : 0;
     if (want == l->armed)
         return 0;
     /* want == 0 disarms. A deadline is never 0: it is at least the clock when added. */
@@ -607,8 +735,9 @@ static int poll_fds(struct loop *l, int timeout_ms)
      * iteration. Arming costs a syscall and, in a VM, a trap to the host to program its
      * timer: tens of microseconds each here, once per iteration. */
     if (timeout_ms != 0 && l->ntimers) {
-        uint32_t first = timer_first(l);
-        if (first != NO_POS && l->timers[first].deadline <= clock_now(l))
+        int where;
+        const struct rec *first = timer_first(l, &where);
+        if (first && first->deadline <= clock_now(l))
             timeout_ms = 0;
     }
     if (timeout_ms != 0) {

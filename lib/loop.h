@@ -16,9 +16,9 @@
  *   2. run the callbacks deferred before this iteration began (FIFO);
  *   3. poll the fds (timeout 0 if deferred work is waiting, else until the next event),
  *      and run the callback of each ready fd.
- * Timers sit in sorted FIFO lanes (timers of one delay: O(1) to add, cancel and run) and
- * a binary min-heap for the rest, so any mix of delays is right and a million equal waits
- * are cheap. The earliest deadline arms a single timerfd in the epoll set, with
+ * Timers sit in sorted FIFO lanes (timers of one delay: O(1) to add and run, O(log n) to
+ * cancel, 32 bytes each) and a binary min-heap for the rest, so any mix of delays is right
+ * and a million equal waits are cheap. The earliest deadline arms a single timerfd in the epoll set, with
  * nanosecond precision, so a million pending timers cost one fd.
  */
 
@@ -58,16 +58,18 @@ int loop_unwatch(struct loop *loop, int fd);
  * Call cb(loop, id, arg) once, delay_ns nanoseconds from now (CLOCK_MONOTONIC): never
  * earlier; where the loop reads the time from the TSC (see loop.c) the deadline may lie
  * up to LOOP_CLOCK_SLACK_NS later than that, and the callback runs as late as the loop
- * is busy elsewhere. Returns the timer's id (> 0), or 0 with errno = ENOMEM. A timer
+ * is busy elsewhere. Returns the timer's id (> 0), or 0 with errno = ENOMEM (EINVAL
+ * when cb is NULL). A timer
  * added from a timer callback never runs in the same pass, so a zero delay cannot
  * starve the loop. A pending timer keeps loop_run() running.
  */
 #define LOOP_CLOCK_SLACK_NS 2000u
 uint64_t loop_add_timer(struct loop *loop, uint64_t delay_ns, loop_timer_fn cb, void *arg);
 
-/* Remove a pending timer. Returns 0, or -ENOENT if it already ran or was cancelled. An id
- * carries its slot's reuse count, so a stale id is harmless: it could only match again
- * after that one slot had been reused 2^32 times. */
+/* Remove a pending timer. Returns 0, or -ENOENT if it already ran or was cancelled. A
+ * stale id is harmless: a lane timer's id is never given again, and a heap timer's carries
+ * its slot's reuse count, so it could only match again after that one slot had been
+ * reused 2^31 times. */
 int loop_cancel_timer(struct loop *loop, uint64_t id);
 
 /*

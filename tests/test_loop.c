@@ -196,6 +196,7 @@ struct rtimer {
 
 struct rtest {
     struct rtimer t[RT_MAX];
+    int churn;                 /* one delay (one lane), two timers added per callback */
     unsigned n, fired, cancelled, out_of_order, early, twice;
     uint64_t max_lo;           /* the latest earliest-possible deadline fired so far */
     uint64_t rng;
@@ -215,6 +216,8 @@ static uint64_t rt_delay(struct rtest *r)
 {
     static const uint64_t fixed_us[] = { 0, 1000, 3000, 3000, 7000, 20000 };
     uint64_t x = rt_rand(r);
+    if (r->churn)
+        return 2000000u;
     if (x % 3)                                  /* two in three: a repeated delay */
         return fixed_us[(x >> 8) % 6] * 1000u;
     return (x >> 16) % 30000000u;               /* else any delay up to 30 ms */
@@ -264,23 +267,25 @@ static void on_rtimer(struct loop *l, uint64_t id, void *arg)
     if (t->lo > r->max_lo)
         r->max_lo = t->lo;
     uint64_t x = rt_rand(r);
-    if (x % 4 == 0)
+    if (x % 4 == 0 || r->churn)
         rt_add(l, r);                           /* a timer added from a callback */
-    if (x % 8 == 1)
+    if (x % 8 == 1 || r->churn)
         rt_add(l, r);
     if (x % 5 == 2)
         rt_cancel_one(l, r);                    /* a pending (or finished) one, cancelled */
 }
 
-static void body_random_timers(void)
+static void rt_run(int churn)
 {
     static struct rtest r;
-    r = (struct rtest){ .rng = 0x9e3779b97f4a7c15u };
+    r = (struct rtest){ .rng = 0x9e3779b97f4a7c15u, .churn = churn };
     struct loop *l;
     CHECK(loop_open(&l) == 0);
-    for (unsigned i = 0; i < RT_FIRST; i++)
+    unsigned first = churn ? RT_FIRST / 6 : RT_FIRST;
+    for (unsigned i = 0; i < first; i++)
         rt_add(l, &r);
-    for (unsigned i = 0; i < RT_FIRST / 10; i++)
+    /* Churn cancels most of its lane first, out of order: the lane is compacted. */
+    for (unsigned i = 0; i < (churn ? first : first / 10); i++)
         rt_cancel_one(l, &r);
     CHECK(loop_timer_count(l) == r.n - r.cancelled);
     CHECK(loop_run(l) == 0);
@@ -295,9 +300,22 @@ static void body_random_timers(void)
     loop_destroy(l);
 }
 
+static void body_random_timers(void)
+{
+    rt_run(0);
+}
+
+/* One delay: a single lane, most of it cancelled at random before the run, then its ring
+ * wraps (timers fire from its head as callbacks append) and grows while wrapped. */
+static void body_lane_churn(void)
+{
+    rt_run(1);
+}
+
 static void test_random_timers(void)
 {
     CU_ASSERT(in_child(body_random_timers, 30));
+    CU_ASSERT(in_child(body_lane_churn, 30));
 }
 
 /* Equal delays are FIFO: timers of one delay added in a row fire in the order added, even
@@ -762,7 +780,7 @@ static void test_crash_named(void)
 CU_TestInfo tests_loop[] = {
     { "timers fire in deadline order, cancelled ones never", test_timer_order },
     { "10,000 timers on one timerfd under ulimit -n 64", test_many_timers },
-    { "random delays, cancels and timers added from callbacks", test_random_timers },
+    { "random delays, cancels and timers added from callbacks; one churning lane", test_random_timers },
     { "timers of one delay fire in the order added", test_fifo_ties },
     { "a watched pipe fd fires once and unwatches", test_pipe_fd },
     { "a deferred callback waits for the next iteration", test_defer },
