@@ -562,22 +562,21 @@ static void heap_remove(struct loop *l, uint32_t slot)
 /* Put t (deadline and seq set) in a lane or the heap: its id, or 0 (out of memory). */
 static uint64_t timer_insert(struct loop *l, const struct rec *t)
 {
-    int best = -1, empty = -1;
+    int best = -1;
+    const struct rec *best_tail = NULL;
     /* The lane whose tail is latest but not after t: appending keeps it sorted, and
-     * choosing the closest tail leaves the other lanes for other delays. */
-    for (int i = 0; i < LANES; i++) {
-        const struct lane *ln = &l->lane[i];
-        if (!ln->len) {
-            if (empty < 0)
-                empty = i;
-        } else if (!rec_less(t, lane_at(ln, ln->len - 1)) &&
-                   (best < 0 || rec_less(lane_at(&l->lane[best], l->lane[best].len - 1),
-                                         lane_at(ln, ln->len - 1)))) {
+     * choosing the closest tail leaves the other lanes for other delays. Else an empty
+     * lane, else the heap. */
+    for (uint32_t m = l->lanes_used; m; m &= m - 1) {
+        int i = __builtin_ctz(m);
+        const struct rec *tail = lane_at(&l->lane[i], l->lane[i].len - 1);
+        if (!rec_less(t, tail) && (!best_tail || rec_less(best_tail, tail))) {
             best = i;
+            best_tail = tail;
         }
     }
-    if (best < 0)
-        best = empty;
+    if (best < 0 && l->lanes_used != (1u << LANES) - 1)
+        best = __builtin_ctz(~l->lanes_used);
     if (best < 0)
         return heap_push(l, t);
     if (lane_push(l, best, t))

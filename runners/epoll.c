@@ -235,10 +235,9 @@ static int partial_is_zero(const struct partial *p)
 
 /* Under plan->fold, keep what a task that now waits has written: most (timers) write
  * nothing before they wait and keep nothing. 0 or -ENOMEM. */
-static int task_keep(struct ep_run *r, size_t t, const struct partial *out)
+static __attribute__((noinline)) int task_keep_partial(struct ep_run *r, size_t t,
+                                                       const struct partial *out)
 {
-    if (!r->plan->fold || ((!r->kept || !r->kept[t]) && partial_is_zero(out)))
-        return 0;
     if (!r->kept && !(r->kept = calloc(r->job->tasks, sizeof *r->kept)))
         return -ENOMEM;
     if (!r->kept[t] && !(r->kept[t] = aligned_alloc(PARLAB_CACHELINE, sizeof **r->kept)))
@@ -249,7 +248,8 @@ static int task_keep(struct ep_run *r, size_t t, const struct partial *out)
 
 /* What a task that now waits keeps besides its partial: io.ctx, and whether it waits on
  * an fd. Nothing, for the common case of a timer and no ctx. 0 or -ENOMEM. */
-static int task_keep_io(struct ep_run *r, size_t t, const struct task_io *io)
+static __attribute__((noinline)) int task_keep_io(struct ep_run *r, size_t t,
+                                                  const struct task_io *io)
 {
     if (io->ctx && !r->ctx && !(r->ctx = calloc(r->job->tasks, sizeof *r->ctx)))
         return -ENOMEM;
@@ -259,6 +259,20 @@ static int task_keep_io(struct ep_run *r, size_t t, const struct task_io *io)
         return -ENOMEM;
     if (r->on_fd)
         r->on_fd[t] = io->fd >= 0;
+    return 0;
+}
+
+/* What a task that now waits must keep (task_keep_partial, task_keep_io), with the
+ * common case (a timer, nothing written, no ctx: a million of them start in one burst)
+ * decided inline. 0 or -ENOMEM. */
+static inline int task_keep(struct ep_run *r, size_t t, const struct partial *out,
+                            const struct task_io *io)
+{
+    if (r->plan->fold && ((r->kept && r->kept[t]) || !partial_is_zero(out)) &&
+        task_keep_partial(r, t, out))
+        return -ENOMEM;
+    if ((io->ctx || r->ctx || io->fd >= 0 || r->on_fd) && task_keep_io(r, t, io))
+        return -ENOMEM;
     return 0;
 }
 
@@ -287,7 +301,7 @@ static void async_resume(struct ep_run *r, size_t t, int fd)
     int st = r->job->wl->resume_task(r->job, r->step, t, &io, out);
     set_current(r, -1);
     if (st == TASK_WAIT) {
-        if (task_keep(r, t, out) || task_keep_io(r, t, &io))
+        if (task_keep(r, t, out, &io))
             ep_fail(r, PARLAB_EXIT_OS, "task %zu: out of memory", t);
         else
             async_wait(r, t, &io);
@@ -360,7 +374,7 @@ static void async_start(struct ep_run *r, size_t t)
         async_done(r, t, out);
         return;
     }
-    if (task_keep(r, t, out) || task_keep_io(r, t, &io)) {
+    if (task_keep(r, t, out, &io)) {
         ep_fail(r, PARLAB_EXIT_OS, "task %zu: out of memory", t);
         return;
     }
