@@ -4,8 +4,9 @@ set datafile separator ","
 set datafile columnheaders
 set encoding utf8
 
-# One colour and point shape per runner, the same in every plot.
-runners_all = "seq fork thread epoll spawn omp"
+# One colour and point shape per runner, the same in every plot; anything else (a peer such
+# as Python's Pool.map) gets the eighth.
+runners_all = "seq fork thread epoll spawn omp mpi"
 set linetype 1 lc rgb "#4d4d4d" lw 2 pt 7  ps 1.1 dt solid
 set linetype 2 lc rgb "#1f77b4" lw 2 pt 5  ps 1.1 dt solid
 set linetype 3 lc rgb "#d62728" lw 2 pt 9  ps 1.3 dt solid
@@ -13,8 +14,9 @@ set linetype 4 lc rgb "#9467bd" lw 2 pt 11 ps 1.3 dt solid
 set linetype 5 lc rgb "#ff7f0e" lw 2 pt 13 ps 1.3 dt solid
 set linetype 6 lc rgb "#2ca02c" lw 2 pt 15 ps 1.1 dt solid
 set linetype 7 lc rgb "#8c564b" lw 2 pt 3  ps 1.1 dt solid
+set linetype 8 lc rgb "#17becf" lw 2 pt 2  ps 1.2 dt solid
 ri(r) = sum [j = 1:words(runners_all)] (word(runners_all, j) eq r ? j : 0)
-lt_of(r) = ri(r) > 0 ? ri(r) : 7
+lt_of(r) = ri(r) > 0 ? ri(r) : 8
 
 png_term = 'set terminal pngcairo size 1000,620 enhanced font "DejaVu Sans,11" linewidth 1.2 background "#ffffff"'
 svg_term = 'set terminal svg size 1000,620 enhanced font "DejaVu Sans,11" linewidth 1.2 background "#ffffff"'
