@@ -30,13 +30,15 @@ struct watch {
  * Timers, ordered by (deadline, seq): seq counts the timers added, so ties fire in the
  * order added. Most sit in one of LANES lanes, the rest in a binary min-heap.
  *
- * A lane is a FIFO ring of 32-byte records whose deadlines never decrease, so adding one
+ * A lane is a FIFO ring of 24-byte records whose deadlines never decrease, so adding one
  * is an append and its head is its earliest timer. Timers added with one delay have
  * rising deadlines (the clock only moves forward), so a million 100 ms waits fill one
  * lane and never touch the heap: the idea of Node.js's per-duration timer lists, without
- * a table of durations. A lane timer's id is its lane and its seq, which no other timer
+ * a table of durations. A record names its callback by an index into a small table of
+ * the loop's callbacks (a loop has a handful; a timer whose callback finds the table full
+ * goes to the heap). A lane timer's id is its lane and its seq, which no other timer
  * ever has. The ring is sorted by seq, so a cancel finds its record by binary search and
- * marks it dead (cb NULL); dead records at either end go at once, and a lane holding more
+ * marks it dead (index 0); dead records at either end go at once, and a lane holding more
  * dead records than live ones is compacted in order, so it never holds more than twice
  * its live timers (plus 64). A timer that fits no lane's tail (a shorter delay than every
  * lane holds, with every lane taken) goes to the heap, whose slots carry a reuse count
@@ -48,15 +50,25 @@ struct watch {
 #define HEAP_ID (UINT64_C(1) << 63)    /* a heap timer's id: HEAP_ID | gen << 32 | (slot + 1) */
 #define SLOTS_MAX 0x80000000u          /* records per lane, and heap slots */
 
-struct rec {
+struct rec {               /* a timer as the heap keeps it, and as it is added and run */
     uint64_t deadline;     /* CLOCK_MONOTONIC ns */
     uint64_t seq;          /* order added: breaks deadline ties, FIFO */
-    loop_timer_fn cb;      /* NULL: cancelled (a dead record in a lane) */
+    loop_timer_fn cb;
     void *arg;
 };
 
+#define CB_BITS 8
+#define CB_MAX ((1u << CB_BITS) - 1)           /* callbacks a loop's lanes can name */
+#define LANE_SEQ_END (UINT64_C(1) << 56)       /* timers from this seq on go to the heap */
+
+struct lrec {              /* a timer as a lane keeps it */
+    uint64_t deadline;
+    void *arg;
+    uint64_t key;          /* seq << CB_BITS | its callback's index in loop->cbs (0: dead) */
+};
+
 struct lane {
-    struct rec *r;         /* a ring of cap records (a power of two, or 0) */
+    struct lrec *r;        /* a ring of cap records (a power of two, or 0) */
     uint32_t cap, head;
     uint32_t len;          /* records from head on, dead ones included */
     uint32_t live;
@@ -121,6 +133,8 @@ struct loop {
     uint32_t *heap;               /* slots of hs, a min-heap */
     uint32_t nheap, heap_cap;
     uint64_t timer_seq;
+    loop_timer_fn cbs[CB_MAX + 1];   /* what lane records call; [0] unused */
+    uint32_t ncbs, cb_last;
     uint64_t armed;               /* deadline the timerfd is set to; 0 when disarmed */
 
     struct defer *dq;             /* ring buffer */
@@ -363,21 +377,51 @@ static int rec_less(const struct rec *x, const struct rec *y)
     return x->deadline < y->deadline || (x->deadline == y->deadline && x->seq < y->seq);
 }
 
+static uint64_t lrec_seq(const struct lrec *x)
+{
+    return x->key >> CB_BITS;
+}
+
+static unsigned lrec_cb(const struct lrec *x)
+{
+    return (unsigned)(x->key & CB_MAX);
+}
+
+/* A lane record as a struct rec. */
+static struct rec lrec_get(const struct loop *l, const struct lrec *x)
+{
+    return (struct rec){ x->deadline, lrec_seq(x), l->cbs[lrec_cb(x)], x->arg };
+}
+
 /* The i-th record of a lane, counted from its head. */
-static struct rec *lane_at(const struct lane *ln, uint32_t i)
+static struct lrec *lane_at(const struct lane *ln, uint32_t i)
 {
     return &ln->r[(ln->head + i) & (ln->cap - 1)];
+}
+
+/* cb's index in loop->cbs, added on first use; 0 when the table is full. */
+static unsigned cb_index(struct loop *l, loop_timer_fn cb)
+{
+    if (l->cbs[l->cb_last] == cb)
+        return l->cb_last;
+    for (unsigned i = 1; i <= l->ncbs; i++)
+        if (l->cbs[i] == cb)
+            return l->cb_last = i;
+    if (l->ncbs == CB_MAX)
+        return 0;
+    l->cbs[++l->ncbs] = cb;
+    return l->cb_last = l->ncbs;
 }
 
 /* Drop the dead records at both ends of lane i, and mark it unused once it is empty. */
 static void lane_trim(struct loop *l, int i)
 {
     struct lane *ln = &l->lane[i];
-    while (ln->len && !lane_at(ln, 0)->cb) {
+    while (ln->len && !lrec_cb(lane_at(ln, 0))) {
         ln->head = (ln->head + 1) & (ln->cap - 1);
         ln->len--;
     }
-    while (ln->len && !lane_at(ln, ln->len - 1)->cb)
+    while (ln->len && !lrec_cb(lane_at(ln, ln->len - 1)))
         ln->len--;
     if (!ln->len) {
         ln->head = 0;
@@ -387,7 +431,7 @@ static void lane_trim(struct loop *l, int i)
 
 /*
  * Fault in the next POPULATE_RECS records of a lane's fresh memory in one call, ahead of
- * the appends that would otherwise fault on each page: a million waits write 32 MB of
+ * the appends that would otherwise fault on each page: a million waits write 24 MB of
  * records, and a page populated in a batch costs about two thirds of one faulted on
  * first write here (docs/decisions.md, Performance). A failure leaves the pages to fault.
  */
@@ -404,15 +448,16 @@ static void lane_populate(struct lane *ln)
     ln->ready = end;
 }
 
-/* Append t to lane i: its tail must not be after t. 0 or -ENOMEM. */
-static int lane_push(struct loop *l, int i, const struct rec *t)
+/* Append t, whose callback is cbs[cbi], to lane i: its tail must not be after t. 0 or
+ * -ENOMEM. */
+static int lane_push(struct loop *l, int i, const struct rec *t, unsigned cbi)
 {
     struct lane *ln = &l->lane[i];
     if (ln->len == ln->cap) {
         uint32_t cap = ln->cap ? ln->cap * 2 : 64;
         if (cap > SLOTS_MAX || cap <= ln->cap)
             return -ENOMEM;
-        struct rec *r = realloc(ln->r, (size_t)cap * sizeof *r);
+        struct lrec *r = realloc(ln->r, (size_t)cap * sizeof *r);
         if (!r)
             return -ENOMEM;
         /* A full ring that had wrapped: its records at [0, head) follow the others. */
@@ -423,7 +468,7 @@ static int lane_push(struct loop *l, int i, const struct rec *t)
     }
     if (((ln->head + ln->len) & (ln->cap - 1)) >= ln->ready)
         lane_populate(ln);
-    *lane_at(ln, ln->len) = *t;
+    *lane_at(ln, ln->len) = (struct lrec){ t->deadline, t->arg, t->seq << CB_BITS | cbi };
     ln->len++;
     ln->live++;
     l->lanes_used |= 1u << i;
@@ -437,15 +482,15 @@ static int lane_cancel(struct loop *l, int i, uint64_t seq)
     uint32_t lo = 0, hi = ln->len;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (lane_at(ln, mid)->seq < seq)
+        if (lrec_seq(lane_at(ln, mid)) < seq)
             lo = mid + 1;
         else
             hi = mid;
     }
-    struct rec *t = lo < ln->len ? lane_at(ln, lo) : NULL;
-    if (!t || t->seq != seq || !t->cb)
+    struct lrec *t = lo < ln->len ? lane_at(ln, lo) : NULL;
+    if (!t || lrec_seq(t) != seq || !lrec_cb(t))
         return -ENOENT;
-    t->cb = NULL;
+    t->key &= ~(uint64_t)CB_MAX;   /* dead, its seq kept: the ring stays sorted */
     ln->live--;
     l->ntimers--;
     lane_trim(l, i);
@@ -453,8 +498,8 @@ static int lane_cancel(struct loop *l, int i, uint64_t seq)
     if (dead > ln->live && dead >= 64) {   /* compact, in order: k <= j throughout */
         uint32_t k = 0;
         for (uint32_t j = 0; j < ln->len; j++) {
-            struct rec *x = lane_at(ln, j);
-            if (x->cb)
+            struct lrec *x = lane_at(ln, j);
+            if (lrec_cb(x))
                 *lane_at(ln, k++) = *x;
         }
         ln->len = k;
@@ -563,42 +608,46 @@ static void heap_remove(struct loop *l, uint32_t slot)
 static uint64_t timer_insert(struct loop *l, const struct rec *t)
 {
     int best = -1;
-    const struct rec *best_tail = NULL;
+    struct rec best_tail = { 0 };
     /* The lane whose tail is latest but not after t: appending keeps it sorted, and
      * choosing the closest tail leaves the other lanes for other delays. Else an empty
      * lane, else the heap. */
     for (uint32_t m = l->lanes_used; m; m &= m - 1) {
         int i = __builtin_ctz(m);
-        const struct rec *tail = lane_at(&l->lane[i], l->lane[i].len - 1);
-        if (!rec_less(t, tail) && (!best_tail || rec_less(best_tail, tail))) {
+        struct rec tail = lrec_get(l, lane_at(&l->lane[i], l->lane[i].len - 1));
+        if (!rec_less(t, &tail) && (best < 0 || rec_less(&best_tail, &tail))) {
             best = i;
             best_tail = tail;
         }
     }
     if (best < 0 && l->lanes_used != (1u << LANES) - 1)
         best = __builtin_ctz(~l->lanes_used);
-    if (best < 0)
+    unsigned cbi = best >= 0 && t->seq < LANE_SEQ_END ? cb_index(l, t->cb) : 0;
+    if (!cbi)
         return heap_push(l, t);
-    if (lane_push(l, best, t))
+    if (lane_push(l, best, t, cbi))
         return 0;
     return (uint64_t)best << LANE_SHIFT | (t->seq + 1);
 }
 
-/* The earliest pending timer and where it is: lane *where, or -1 for the heap's top.
- * NULL when none is pending. A used lane's head is always live (lane_trim). */
-static struct rec *timer_first(const struct loop *l, int *where)
+/* The earliest pending timer, into *first, and where it is: lane *where, or -1 for the
+ * heap's top. 0 when none is pending. A used lane's head is always live (lane_trim). */
+static int timer_first(const struct loop *l, struct rec *first, int *where)
 {
-    struct rec *first = l->nheap ? &l->hs[l->heap[0]].t : NULL;
+    int found = l->nheap > 0;
+    if (found)
+        *first = l->hs[l->heap[0]].t;
     *where = -1;
     for (uint32_t m = l->lanes_used; m; m &= m - 1) {
         int i = __builtin_ctz(m);
-        struct rec *h = lane_at(&l->lane[i], 0);
-        if (!first || rec_less(h, first)) {
-            first = h;
+        struct rec h = lrec_get(l, lane_at(&l->lane[i], 0));
+        if (!found || rec_less(&h, first)) {
+            *first = h;
             *where = i;
+            found = 1;
         }
     }
-    return first;
+    return found;
 }
 
 uint64_t loop_add_timer(struct loop *l, uint64_t delay_ns, loop_timer_fn cb, void *arg)
@@ -643,10 +692,9 @@ static void run_timers(struct loop *l)
     uint64_t before = l->timer_seq;
     while (l->ntimers && !l->stop) {
         int where;
-        struct rec *t = timer_first(l, &where);
-        if (t->deadline > l->now || t->seq >= before)
+        struct rec due;
+        if (!timer_first(l, &due, &where) || due.deadline > l->now || due.seq >= before)
             break;
-        struct rec due = *t;
         uint64_t id;
         if (where >= 0) {
             struct lane *ln = &l->lane[where];
@@ -670,8 +718,8 @@ static void run_timers(struct loop *l)
 static int arm_timerfd(struct loop *l)
 {
     int where;
-    const struct rec *first = timer_first(l, &where);
-    uint64_t want = first ? first->deadline : 0;
+    struct rec first;
+    uint64_t want = timer_first(l, &first, &where) ? first.deadline : 0;
     if (want == l->armed)
         return 0;
     /* want == 0 disarms. A deadline is never 0: it is at least the clock when added. */
@@ -735,8 +783,8 @@ static int poll_fds(struct loop *l, int timeout_ms)
      * timer: tens of microseconds each here, once per iteration. */
     if (timeout_ms != 0 && l->ntimers) {
         int where;
-        const struct rec *first = timer_first(l, &where);
-        if (first && first->deadline <= clock_now(l))
+        struct rec first;
+        if (timer_first(l, &first, &where) && first.deadline <= clock_now(l))
             timeout_ms = 0;
     }
     if (timeout_ms != 0) {

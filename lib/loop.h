@@ -17,7 +17,7 @@
  *   3. poll the fds (timeout 0 if deferred work is waiting, else until the next event),
  *      and run the callback of each ready fd.
  * Timers sit in sorted FIFO lanes (timers of one delay: O(1) to add and run, O(log n) to
- * cancel, 32 bytes each) and a binary min-heap for the rest, so any mix of delays is right
+ * cancel, 24 bytes each) and a binary min-heap for the rest, so any mix of delays is right
  * and a million equal waits are cheap. The earliest deadline arms a single timerfd in the epoll set, with
  * nanosecond precision, so a million pending timers cost one fd.
  */

@@ -364,6 +364,64 @@ static void test_fifo_ties(void)
     CU_ASSERT(in_child(body_fifo_ties, 10));
 }
 
+/* More distinct callbacks than a lane record can name (255): the timers past them go to
+ * the heap, and every timer still runs its own callback, once, in the order added. */
+enum { MANY_CBS = 300 };
+static struct {
+    unsigned order[MANY_CBS + 1], n, wrong;
+} many;
+
+static void many_fired(void *arg, unsigned which)
+{
+    if ((unsigned)((char *)arg - fifo_arg) != which % 64)
+        many.wrong++;
+    if (many.n <= MANY_CBS)
+        many.order[many.n++] = which;
+}
+
+#define CBF(n) static void cbf_##n(struct loop *l, uint64_t id, void *arg) \
+    { (void)l, (void)id; many_fired(arg, n - 100); }
+#define CB10(p) CBF(p##0) CBF(p##1) CBF(p##2) CBF(p##3) CBF(p##4) CBF(p##5) CBF(p##6) \
+    CBF(p##7) CBF(p##8) CBF(p##9)
+#define CB100(p) CB10(p##0) CB10(p##1) CB10(p##2) CB10(p##3) CB10(p##4) CB10(p##5) \
+    CB10(p##6) CB10(p##7) CB10(p##8) CB10(p##9)
+CB100(1) CB100(2) CB100(3)
+#define CBA(n) cbf_##n,
+#define CBA10(p) CBA(p##0) CBA(p##1) CBA(p##2) CBA(p##3) CBA(p##4) CBA(p##5) CBA(p##6) \
+    CBA(p##7) CBA(p##8) CBA(p##9)
+#define CBA100(p) CBA10(p##0) CBA10(p##1) CBA10(p##2) CBA10(p##3) CBA10(p##4) CBA10(p##5) \
+    CBA10(p##6) CBA10(p##7) CBA10(p##8) CBA10(p##9)
+static const loop_timer_fn many_cbs[MANY_CBS] = { CBA100(1) CBA100(2) CBA100(3) };
+
+static void body_many_callbacks(void)
+{
+    struct loop *l;
+    CHECK(loop_open(&l) == 0);
+    many.n = many.wrong = 0;
+    uint64_t ids[MANY_CBS];
+    for (unsigned i = 0; i < MANY_CBS; i++) {     /* one delay: they fire in the order added */
+        ids[i] = loop_add_timer(l, 2000000u, many_cbs[i], &fifo_arg[i % 64]);
+        CHECK(ids[i] != 0);
+    }
+    CHECK(loop_cancel_timer(l, ids[7]) == 0);     /* one of the lane's */
+    CHECK(loop_cancel_timer(l, ids[280]) == 0);   /* one of the heap's */
+    CHECK(loop_cancel_timer(l, ids[280]) == -ENOENT);
+    CHECK(loop_timer_count(l) == MANY_CBS - 2);
+    CHECK(loop_run(l) == 0);
+    CHECK(many.n == MANY_CBS - 2);
+    CHECK(many.wrong == 0);
+    for (unsigned k = 0, want = 0; k < many.n; k++, want++) {
+        want += want == 7 || want == 280;
+        CHECK(many.order[k] == want);
+    }
+    loop_destroy(l);
+}
+
+static void test_many_callbacks(void)
+{
+    CU_ASSERT(in_child(body_many_callbacks, 10));
+}
+
 /* ---- fd watches ---- */
 
 struct pipe_ctx {
@@ -782,6 +840,7 @@ CU_TestInfo tests_loop[] = {
     { "10,000 timers on one timerfd under ulimit -n 64", test_many_timers },
     { "random delays, cancels and timers added from callbacks; one churning lane", test_random_timers },
     { "timers of one delay fire in the order added", test_fifo_ties },
+    { "300 distinct callbacks: each timer runs its own, in order", test_many_callbacks },
     { "a watched pipe fd fires once and unwatches", test_pipe_fd },
     { "a deferred callback waits for the next iteration", test_defer },
     { "loop_stop returns 1 and a later run carries on", test_stop },
