@@ -475,6 +475,16 @@ static int lane_push(struct loop *l, int i, const struct rec *t, unsigned cbi)
     return 0;
 }
 
+/* Take live record t out of lane i: it is marked dead (its seq kept, so the ring stays
+ * sorted), and dead records at the lane's ends go. */
+static void lane_kill(struct loop *l, int i, struct lrec *t)
+{
+    t->key &= ~(uint64_t)CB_MAX;
+    l->lane[i].live--;
+    l->ntimers--;
+    lane_trim(l, i);
+}
+
 /* Cancel the timer of lane i with this seq. 0 or -ENOENT. */
 static int lane_cancel(struct loop *l, int i, uint64_t seq)
 {
@@ -490,10 +500,7 @@ static int lane_cancel(struct loop *l, int i, uint64_t seq)
     struct lrec *t = lo < ln->len ? lane_at(ln, lo) : NULL;
     if (!t || lrec_seq(t) != seq || !lrec_cb(t))
         return -ENOENT;
-    t->key &= ~(uint64_t)CB_MAX;   /* dead, its seq kept: the ring stays sorted */
-    ln->live--;
-    l->ntimers--;
-    lane_trim(l, i);
+    lane_kill(l, i, t);
     uint32_t dead = ln->len - ln->live;
     if (dead > ln->live && dead >= 64) {   /* compact, in order: k <= j throughout */
         uint32_t k = 0;
@@ -697,13 +704,8 @@ static void run_timers(struct loop *l)
             break;
         uint64_t id;
         if (where >= 0) {
-            struct lane *ln = &l->lane[where];
             id = (uint64_t)where << LANE_SHIFT | (due.seq + 1);
-            ln->head = (ln->head + 1) & (ln->cap - 1);
-            ln->len--;
-            ln->live--;
-            l->ntimers--;
-            lane_trim(l, where);
+            lane_kill(l, where, lane_at(&l->lane[where], 0));
         } else {
             uint32_t slot = l->heap[0];
             id = heap_id(l, slot);
