@@ -17,6 +17,10 @@ BUILD   ?= build
 endif
 comma   := ,
 LDLIBS  += -ljansson -lm
+# Debian's python3, which sees Debian's python3-scipy (verdicts: bootstrap intervals and rank
+# tests); a python3 earlier on PATH (pyenv, a venv) may not. Exported to scripts and tests.
+PYTHON  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)
+export PYTHON
 ALL_CFLAGS = $(BASE) $(WARN) $(CFLAGS)
 
 # runners/mpi.c is the ranks' side of the mpi runner: built with mpicc into parlab-mpi only.
@@ -160,11 +164,11 @@ compare: all
 # Classroom labs (labs/NN-name/): `make lab-N` measures, `make lab-N-check` grades the newest
 # run against labs/NN-name/predict.txt. One driver serves them all: scripts/lab.py.
 lab-%-check:
-	@python3 scripts/lab.py check $*
+	@$(PYTHON) scripts/lab.py check $*
 lab-%: deps-test $(PARLAB)
-	@PARLAB=$(PARLAB) python3 scripts/lab.py run $*
+	@PARLAB=$(PARLAB) $(PYTHON) scripts/lab.py run $*
 labs:
-	@python3 scripts/lab.py list
+	@$(PYTHON) scripts/lab.py list
 
 clean:
 	rm -rf build bin

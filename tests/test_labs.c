@@ -20,7 +20,7 @@
 static const char *python(void)
 {
     const char *p = getenv("PYTHON");
-    return p && *p ? p : "python3";
+    return p && *p ? p : "/usr/bin/python3";
 }
 
 /* `python3 scripts/lab.py ARGS...` (NULL-terminated) into r. */

@@ -321,9 +321,12 @@ static void orphan_case(const char *inject, int sig, long delay_ms)
     }
     int st;
     waitpid(pid, &st, 0);
-    /* A signal may come after a quick run's end: then it was verified (0). */
+    /* A signal may come after a quick run's end: then it was verified (0). One that lands
+     * before parlab has installed its handlers ends it by that signal, which a correct
+     * program may do too: what this case asserts is that nothing is left behind. */
     int want = sig ? 128 + sig : 70;
-    CU_ASSERT(WIFEXITED(st) && (WEXITSTATUS(st) == want || (sig && WEXITSTATUS(st) == 0)));
+    CU_ASSERT((WIFEXITED(st) && (WEXITSTATUS(st) == want || (sig && WEXITSTATUS(st) == 0))) ||
+              (sig && WIFSIGNALED(st) && WTERMSIG(st) == sig));
     CU_ASSERT_EQUAL(procs_in(PROCS_SESSION, pid, 1, 1), 0);   /* zombies too */
     CU_ASSERT(nothing_left());
 }
