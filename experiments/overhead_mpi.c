@@ -36,7 +36,6 @@ int ov_section_mpi(struct ov *o)
     snprintf(r.note, sizeof r.note, "what parlab run -r mpi pays per run, before any task");
     stats_of(v, repeat, &r.st);
     exp_row(tab, &r);
-    fflush(tab->f);
 
     snprintf(rep, sizeof rep, "%d", repeat);
     char *rows[] = { "overhead", "--repeat", rep, "--format", tab->fmt == OUT_CSV ? "csv" : "text",

@@ -81,7 +81,7 @@ void exp_row(struct exp_table *t, const struct exp_row *r)
                   r->note);
     }
     t->started = 1;
-    fflush(t->f);
+    out_flushed(t->f);   /* seen now; a failure is reported when the command ends */
 }
 
 static void vnote(struct exp_table *t, const char *fmt, va_list ap)
@@ -91,7 +91,7 @@ static void vnote(struct exp_table *t, const char *fmt, va_list ap)
     fputs("# ", t->f);
     vfprintf(t->f, fmt, ap);
     fputc('\n', t->f);
-    fflush(t->f);
+    out_flushed(t->f);
 }
 
 void exp_note(struct exp_table *t, const char *fmt, ...)
@@ -126,6 +126,7 @@ void exp_begin(struct exp_opts *o, const char *about, ...)
     va_end(ap);
     fputs("# ", o->tab.f);
     text_line(o->tab.f, 8, "section", "what", "mean ± σ", "min … max", "runs", "ratio", "note");
+    out_flushed(o->tab.f);   /* before a runner's fork flushes it and loses the reason */
 }
 
 const char *exp_kind_name(int k)

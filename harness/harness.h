@@ -28,6 +28,24 @@ int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print "parlab: <msg>" to stderr and go on (a wrong result among several repeats). */
 void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Every file parlab writes goes through these at its end (output.c), so that no lost
+ * output passes as written. out_flushed: 0 when no write to f failed and its buffer
+ * flushes, else -errno (EIO where an earlier failure left no reason). out_fclose: the
+ * same, then fclose(f), whose own failure counts too (EBADF with nothing written
+ * excepted: a closed stdout that parlab never wrote to lost nothing); f is closed either
+ * way. Main thread.
+ */
+int out_flushed(FILE *f);
+int out_fclose(FILE *f);
+/* The exit status for errno e from storing data: 74 (I/O) where the file system could
+ * not hold it (ENOSPC, EDQUOT, EFBIG, EIO), else 71 (the OS refused). */
+int out_errno_status(int e);
+/* main()'s last step for every command: close stdout (out_fclose) and check stderr.
+ * Returns rc, or 74 when output was lost and rc had not already reported a failure
+ * (0 or 1): then "parlab: writing standard output: <why>" is the line that says so. */
+int out_finish(int rc);
+
 /* One measured repeat of a job, as the output formats print it. */
 struct result_row {
     const char *workload, *runner, *schedule, *host;
@@ -157,11 +175,14 @@ struct trace_file {
     char tmp[4096];
 };
 /* Refuse what is not a regular file or a new path; open the file the rows go to.
- * 0, or -1 with the reason in why. */
+ * 0, or -errno with the reason in why: -EINVAL for a path that is not a regular file
+ * (a symlink, FIFO, directory, device), -ENOENT for a folder that does not exist, else
+ * what the OS said (EROFS, EACCES, ENOSPC ...). */
 int trace_file_open(struct trace_file *t, const char *path, char *why, size_t n);
 /* A stream onto the (emptied) file for writing the rows; the caller fcloses it. */
 FILE *trace_file_stream(const struct trace_file *t);
-/* Put the file in place of path in one rename. 0 or -errno; either way t is closed. */
+/* Put the file in place of path in one rename, after fdatasync. 0 or -errno; either
+ * way t is closed and, on failure, path is as it was. */
 int trace_file_commit(struct trace_file *t);
 /* Drop the file, leaving path as it was. Safe on an unopened or closed t. */
 void trace_file_discard(struct trace_file *t);

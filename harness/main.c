@@ -167,15 +167,17 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
         strcmp(argv[1], "help") == 0) {
         usage(stdout);
-        return 0;
+        return out_finish(0);
     }
     if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
         printf("parlab %s\n", PARLAB_VERSION);
-        return 0;
+        return out_finish(0);
     }
     for (const struct command *c = commands; c->name; c++)
         if (strcmp(argv[1], c->name) == 0) {
-            int rc = c->fn(argc - 1, argv + 1);
+            /* Every command's output is checked here, once: what it printed must have
+             * reached stdout (a full disk, /dev/full), or the exit status says it did not. */
+            int rc = out_finish(c->fn(argc - 1, argv + 1));
             guard_exiting();   /* a signal during exit (atexit, sanitizers) changes nothing */
             return rc;
         }

@@ -1,4 +1,5 @@
 /* output.c: result rows as text for people and CSV for machines; JSON is json_out.c. */
+#include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -61,6 +62,77 @@ int die(int code, const char *fmt, ...)
     vcomplain(fmt, ap);
     va_end(ap);
     return code;
+}
+
+/* ---- lost output: the one check every file parlab writes goes through ---------------- */
+
+/* The reason of each stream's first failed flush: glibc drops what a failed fflush could
+ * not write, so a later flush succeeds and only ferror() remembers that something was
+ * lost. A few streams at once (stdout, a trace); main thread. */
+static struct {
+    FILE *f;
+    int e;
+} lost[4];
+
+/* f's slot in lost[], taking a free one when add is set; -1 if none. */
+static int lost_slot(FILE *f, int add)
+{
+    int n = (int)(sizeof lost / sizeof lost[0]);
+    for (int i = 0; i < n; i++)
+        if (lost[i].f == f)
+            return i;
+    for (int i = 0; add && i < n; i++)
+        if (!lost[i].f) {
+            lost[i] = (typeof(lost[0])){ f, 0 };
+            return i;
+        }
+    return -1;
+}
+
+int out_flushed(FILE *f)
+{
+    int failed_before = ferror(f), i;
+    errno = 0;
+    if (fflush(f) == EOF) {
+        int e = errno ? errno : EIO;
+        if ((i = lost_slot(f, 1)) >= 0 && !lost[i].e)
+            lost[i].e = e;
+        return -(i >= 0 ? lost[i].e : e);
+    }
+    if (!failed_before)
+        return 0;
+    i = lost_slot(f, 0);
+    return -(i >= 0 && lost[i].e ? lost[i].e : EIO);
+}
+
+int out_fclose(FILE *f)
+{
+    int e = out_flushed(f), i = lost_slot(f, 0);
+    if (i >= 0)   /* the FILE's address may come back with the next fopen */
+        lost[i].f = NULL;
+    errno = 0;
+    if (fclose(f) != 0 && !e && errno != EBADF)
+        e = errno ? -errno : -EIO;
+    return e;
+}
+
+int out_errno_status(int e)
+{
+    if (e < 0)
+        e = -e;
+    return e == ENOSPC || e == EDQUOT || e == EFBIG || e == EIO ? PARLAB_EXIT_IO
+                                                                : PARLAB_EXIT_OS;
+}
+
+int out_finish(int rc)
+{
+    int e = out_fclose(stdout);
+    if (e && (rc == PARLAB_EXIT_OK || rc == PARLAB_EXIT_WRONG))
+        return die(PARLAB_EXIT_IO, "writing standard output: %s", strerror(-e));
+    /* Lost messages cannot be reported, but the status still says something was lost. */
+    if (ferror(stderr) && rc == PARLAB_EXIT_OK)
+        return PARLAB_EXIT_IO;
+    return rc;
 }
 
 static const char *const csv_cols =

@@ -1,5 +1,5 @@
-/* parse.c: strict number parsing: every byte must belong to the number, and overflow is an
- * error, never a wrapped value. */
+/* parse.c: strict parsing of what parlab is given: numbers (every byte must belong to the
+ * number, and overflow is an error, never a wrapped value), paths and --expect answers. */
 #include "parse.h"
 #include "harness.h"
 
@@ -166,4 +166,140 @@ int parse_opt_count(const char *opt, const char *val, uint64_t min, uint64_t max
         return die(PARLAB_EXIT_USAGE, "%s %s: too small (at least %llu)", opt, val,
                    (unsigned long long)min);
     return die(PARLAB_EXIT_USAGE, "%s %s: %s", opt, val, why);
+}
+
+int parse_path(const char *s, const char **why)
+{
+    size_t len = s ? strlen(s) : 0;
+    if (len == 0) {
+        *why = "empty file name";
+        return -1;
+    }
+    if (len >= 4096) {
+        *why = "too long (at most 4095 characters)";
+        return -1;
+    }
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f) {
+            *why = "control characters (a newline, a tab) are not allowed in a file name";
+            return -1;
+        }
+    return 0;
+}
+
+/* A result token cut into pieces: runs of hex digits (numbers) and single other
+ * characters (literals). Returns the count, or -1 past max. */
+struct piece {
+    const char *p;
+    size_t len;
+    int number;
+};
+
+static int cut_pieces(const char *s, struct piece *out, int max)
+{
+    int n = 0;
+    while (*s) {
+        if (n == max)
+            return -1;
+        int num = isxdigit((unsigned char)*s) != 0;
+        size_t len = num ? strspn(s, "0123456789abcdefABCDEF") : 1;
+        out[n++] = (struct piece){ s, len, num };
+        s += len;
+    }
+    return n;
+}
+
+static int has_hex_letter(const struct piece *p)
+{
+    for (size_t i = 0; i < p->len; i++)
+        if (!isdigit((unsigned char)p->p[i]))
+            return 1;
+    return 0;
+}
+
+/* What a number piece of the shape is, for the message. */
+static void describe_number(const struct piece *zero, const struct piece *ones, char *buf,
+                            size_t n)
+{
+    int hex = has_hex_letter(ones), fixed = zero->len == ones->len;
+    if (fixed)
+        snprintf(buf, n, "%zu %s digits%s", ones->len, hex ? "hex" : "decimal",
+                 hex ? " (0-9, a-f)" : "");
+    else
+        snprintf(buf, n, "a %s number (at most %zu digits%s, no leading zeros)",
+                 hex ? "hex" : "whole", ones->len, hex ? " 0-9, a-f" : "");
+}
+
+int parse_expect(const struct job *job, const char *s, char *why, size_t n)
+{
+    enum { MAXP = 16 };
+    char zero_s[128], ones_s[128], shape[400] = "", part[120];
+    struct partial zero, ones;
+    struct piece z[MAXP], o[MAXP], e[MAXP];
+    size_t len = strlen(s);
+
+    if (len == 0) {
+        snprintf(why, n, "empty value");
+        return -1;
+    }
+    if (len >= sizeof zero_s) {
+        snprintf(why, n, "too long: an answer has at most %zu characters", sizeof zero_s - 1);
+        return -1;
+    }
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (*p < 0x20 || *p == 0x7f || *p == ' ' || *p == ',') {
+            snprintf(why, n, "an answer is one token, without control characters, spaces "
+                     "or commas");
+            return -1;
+        }
+    /* The workload's own answers: zero everywhere, and every integer field all ones. */
+    memset(&zero, 0, sizeof zero);
+    memset(&ones, 0, sizeof ones);
+    ones.sum = ~(unsigned __int128)0;
+    ones.count = UINT64_MAX;
+    ones.hash = UINT64_MAX;
+    job->wl->format(job, &zero, zero_s, sizeof zero_s);
+    job->wl->format(job, &ones, ones_s, sizeof ones_s);
+    int nz = cut_pieces(zero_s, z, MAXP), no = cut_pieces(ones_s, o, MAXP);
+    int learnt = nz > 0 && nz == no && strcmp(zero_s, ones_s) != 0;
+    for (int i = 0; learnt && i < nz; i++)
+        learnt = z[i].number == o[i].number && (z[i].number || *z[i].p == *o[i].p);
+    if (!learnt)
+        return 0;   /* answers of no shape this knows: the rules above are all there are */
+    for (int i = 0; i < nz; i++) {
+        if (z[i].number)
+            describe_number(&z[i], &o[i], part, sizeof part);
+        else
+            snprintf(part, sizeof part, "'%c'", *z[i].p);
+        snprintf(shape + strlen(shape), sizeof shape - strlen(shape), "%s%s", i ? " then " : "",
+                 part);
+    }
+    int ne = cut_pieces(s, e, MAXP), ok = ne == nz;
+    for (int i = 0; ok && i < nz; i++) {
+        const struct piece *x = &e[i], *zp = &z[i], *op = &o[i];
+        if (!zp->number) {
+            ok = !x->number && *x->p == *zp->p;
+            continue;
+        }
+        int hex = has_hex_letter(op), upper = 0;
+        for (size_t k = 0; k < op->len; k++)
+            upper |= isupper((unsigned char)op->p[k]) != 0;
+        ok = x->number && x->len <= op->len;
+        if (ok && zp->len == op->len)
+            ok = x->len == op->len;                     /* padded: exactly as wide */
+        else if (ok)
+            ok = x->len == 1 || x->p[0] != '0';         /* as printed: no leading zeros */
+        for (size_t k = 0; ok && k < x->len; k++) {
+            unsigned char c = (unsigned char)x->p[k];
+            ok = isdigit(c) || (hex && (upper ? isupper(c) : islower(c)));
+        }
+        if (ok && !hex && x->len == op->len)            /* not past the largest answer */
+            ok = strncmp(x->p, op->p, x->len) <= 0;
+    }
+    if (!ok) {
+        snprintf(why, n, "not an answer %s could give: %s answers are %s", job->wl->name,
+                 job->wl->name, shape);
+        return -1;
+    }
+    return 0;
 }

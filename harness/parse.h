@@ -1,6 +1,7 @@
 /* parse.h: the number parsers behind every numeric option. */
 #ifndef PARLAB_PARSE_H
 #define PARLAB_PARSE_H
+#include <stddef.h>
 #include <stdint.h>
 
 /*
@@ -17,5 +18,22 @@ int parse_seconds(const char *s, double max, double *out, const char **why);
  * "parlab: OPT VAL: why" and returns 64 (the usage exit status) for `return`. */
 int parse_opt_count(const char *opt, const char *val, uint64_t min, uint64_t max,
                     uint64_t *out);
+
+/* A path from the command line or the environment: not empty, shorter than PATH_MAX,
+ * and without control characters (a newline in a file name breaks every line-based tool
+ * that lists it). Returns 0, or -1 with *why set. */
+int parse_path(const char *s, const char **why);
+
+/*
+ * --expect RESULT for job: one token as the workload's format() prints its answers, so
+ * that a value that could never match is refused before any work. The shape is learned
+ * from format() itself, on a zero total and an all-ones one: runs of hex digits are
+ * numbers (decimal unless the all-ones answer shows a-f; as wide as the widest answer;
+ * exactly that wide where the zero answer is padded), and every other character must be
+ * as printed. Always: 1 to 127 characters, none a control character, a space or a comma.
+ * Returns 0, or -1 with the reason in why.
+ */
+struct job;
+int parse_expect(const struct job *job, const char *s, char *why, size_t n);
 
 #endif

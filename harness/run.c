@@ -5,6 +5,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
@@ -70,7 +71,8 @@ static void run_usage(FILE *f)
         "      --expect RESULT fail unless the result equals RESULT (skips the seq check)\n"
         "      --baseline      also run seq R times and report the speedup\n"
         "  -h, --help          this help             -V, --version  the version\n"
-        "exit status: 0 verified, 1 wrong result, 64 usage, 70 worker failure, 71 OS failure\n");
+        "exit status: 0 verified, 1 wrong result, 64 usage, 70 worker failure, 71 OS failure,\n"
+        "             74 output lost (a write to stdout or the trace failed)\n");
 }
 
 static int parse_inject(const char *val, struct run_opts *o)
@@ -83,8 +85,11 @@ static int parse_inject(const char *val, struct run_opts *o)
         if ((size_t)(at - val) == strlen(kinds[k]) && strncmp(val, kinds[k], (size_t)(at - val)) == 0) {
             const char *why, *colon = strchr(at + 1, ':');
             char task[32];
+            size_t len = colon ? (size_t)(colon - at - 1) : strlen(at + 1);
             o->inject = (enum inject_kind)k;
-            snprintf(task, sizeof task, "%.*s", colon ? (int)(colon - at - 1) : 31, at + 1);
+            if (len >= sizeof task)   /* cut, it would read as another number */
+                return die(PARLAB_EXIT_USAGE, "--inject %s: task too long to be a number", val);
+            snprintf(task, sizeof task, "%.*s", (int)len, at + 1);
             if (parse_count(task, 0, UINT32_MAX, &o->inject_task, &why))
                 return die(PARLAB_EXIT_USAGE, "--inject %s: task %s", val, why);
             if (colon && parse_count(colon + 1, 0, MAX_STEPS - 1, &o->inject_step, &why))
@@ -156,11 +161,13 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
             else if (strcmp(optarg, "json") == 0) o->format = OUT_JSON;
             else return die(PARLAB_EXIT_USAGE, "--format %s: unknown format (text, csv, json)", optarg);
             break;
-        case OPT_TRACE:
-            if (!*optarg)
-                return die(PARLAB_EXIT_USAGE, "--trace '': empty file name");
+        case OPT_TRACE: {
+            const char *why;
+            if (parse_path(optarg, &why))
+                return die(PARLAB_EXIT_USAGE, "--trace '%s': %s", optarg, why);
             o->trace_path = optarg;
             break;
+        }
         case OPT_TIMEOUT: {
             const char *why;
             if (parse_seconds(optarg, 86400, &o->task_timeout, &why))
@@ -260,6 +267,13 @@ static int resolve_opts(struct run_opts *o)
     if (o->inject && o->inject_task >= o->tasks)
         return die(PARLAB_EXIT_USAGE, "--inject %llu: no such task (the job has %llu)",
                    (unsigned long long)o->inject_task, (unsigned long long)o->tasks);
+    if (o->expect) {
+        struct job job = { .wl = wl, .size = o->size, .tasks = o->tasks,
+                           .steps = (unsigned)o->steps, .seed = o->seed,
+                           .io_ms = (unsigned)o->io_ms };
+        if (parse_expect(&job, o->expect, why, sizeof why))
+            return die(PARLAB_EXIT_USAGE, "--expect %s: %s", o->expect, why);
+    }
     if (o->trace_path) {
         if (o->tasks * o->steps > MAX_TRACE_ROWS)
             return die(PARLAB_EXIT_USAGE, "--trace %s: %llu tasks x %llu steps is more than %u rows",
@@ -274,8 +288,14 @@ static int resolve_opts(struct run_opts *o)
         o->workers = o->cores;
     if (o->trace_path) {   /* last: find out now, not after the run; FILE stays as it is */
         char why[128];
-        if (trace_file_open(&o->trace, o->trace_path, why, sizeof why))
-            return die(PARLAB_EXIT_USAGE, "--trace %s: %s", o->trace_path, why);
+        int e = trace_file_open(&o->trace, o->trace_path, why, sizeof why);
+        /* A path that cannot name a file is the user's to fix (64: not a regular file, a
+         * missing folder, a name too long); a folder the OS will not write in is the
+         * system's (71: read-only, no permission); a full one is I/O (74). */
+        if (e)
+            return die(e == -EINVAL || e == -ENOENT || e == -ENOTDIR || e == -ENAMETOOLONG ||
+                       e == -ELOOP ? PARLAB_EXIT_USAGE : out_errno_status(e),
+                       "--trace %s: %s", o->trace_path, why);
     }
     return -1;
 }
@@ -453,11 +473,32 @@ static int write_trace(const struct trace_file *tf, const struct trace_rec *t, s
     FILE *f = trace_file_stream(tf);
     if (!f)
         return -errno;
-    fprintf(f, "task,worker,step,start_ns,end_ns\n");
-    for (size_t i = 0; i < n; i++)
-        fprintf(f, "%u,%u,%u,%llu,%llu\n", t[i].task, t[i].worker, t[i].step,
-                (unsigned long long)(t[i].start_ns - t0), (unsigned long long)(t[i].end_ns - t0));
-    return fclose(f) ? -errno : 0;
+    /* The first failed write's errno is the reason (ENOSPC): stdio keeps no record. */
+    int e = fprintf(f, "task,worker,step,start_ns,end_ns\n") < 0 ? -errno : 0;
+    for (size_t i = 0; i < n && !e; i++)
+        if (fprintf(f, "%u,%u,%u,%llu,%llu\n", t[i].task, t[i].worker, t[i].step,
+                    (unsigned long long)(t[i].start_ns - t0),
+                    (unsigned long long)(t[i].end_ns - t0)) < 0)
+            e = -errno;
+    int ec = out_fclose(f);
+    return e ? e : ec;
+}
+
+/* The first wrong answer of a run is told, on one line; the repeats after it are wrong
+ * rows in the output and the exit status, not more lines. Main thread. */
+static int wrong_told;
+
+static void tell_wrong(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void tell_wrong(const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    if (wrong_told++)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    complain("%s", msg);
 }
 
 /*
@@ -508,11 +549,12 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
     if (row->verified < 0)
         row->check_how = NULL;
     if (row->verified == 0)
-        complain("%s %s: wrong result: %s", o->wl->name, r->name, res.why);
+        tell_wrong("%s %s: wrong result: %s", o->wl->name, r->name, res.why);
     if (trace_path) {
         int e = write_trace(&o->trace, c.plan.trace, c.job.tasks * c.job.steps, smp.start_ns);
         if (e)
-            status = die(PARLAB_EXIT_OS, "--trace %s: %s", trace_path, strerror(-e));
+            status = die(out_errno_status(e), "--trace %s: writing the trace: %s; the file "
+                         "is left as it was", trace_path, strerror(-e));
     }
 out:
     job_close(&c);
@@ -554,8 +596,8 @@ static int check_against_seq(const struct run_opts *o, struct result_row *row, c
         return 0;
     }
     row->verified = 0;
-    complain("%s %s: wrong result: %s, but %s gives %s", row->workload, row->runner,
-             row->result, by, ref);
+    tell_wrong("%s %s: wrong result: %s, but %s gives %s", row->workload, row->runner,
+               row->result, by, ref);
     return 0;
 }
 
@@ -575,6 +617,7 @@ int cmd_run(int argc, char **argv)
     struct run_opts o;
     struct machine m;
     int st = parse_run_opts(argc, argv, &o);
+    wrong_told = 0;
     if (st >= 0)
         return st;
     if ((st = resolve_opts(&o)) >= 0)
@@ -604,6 +647,7 @@ int cmd_run(int argc, char **argv)
             printf("  steps=%llu", (unsigned long long)o.steps);
         printf("\n");
     }
+    st = out_flushed(stdout);   /* output that cannot be stored stops the run before it starts */
     int idx = 0, total = R * (o.baseline ? 2 : 1);
     for (int pass = o.baseline ? 0 : 1; pass < 2 && !st; pass++) {
         const struct runner *r = pass == 0 ? runner_find("seq") : o.runner;
@@ -624,7 +668,8 @@ int cmd_run(int argc, char **argv)
             else
                 wall[i] = row.wall_s;
             out_row(stdout, o.format, &row, idx++, total);
-            fflush(stdout);
+            if ((st = out_flushed(stdout)))   /* the rows cannot be stored: stop now */
+                break;
         }
     }
     if (!st && o.format == OUT_TEXT) {
@@ -637,15 +682,23 @@ int cmd_run(int argc, char **argv)
             printf("verified: yes, %s\n", verify_how(&row));
         out_summary(stdout, wall, R, base, nbase, (int)o.warmup);
     }
-    out_end(stdout, o.format);
+    if (st < 0) {   /* a failed write to stdout (st is -errno): the one line says so */
+        st = die(PARLAB_EXIT_IO, "writing standard output: %s", strerror(-st));
+    } else if (!st) {
+        out_end(stdout, o.format);
+        int e = out_flushed(stdout);
+        if (e)
+            st = die(PARLAB_EXIT_IO, "writing standard output: %s", strerror(-e));
+    }
     free(wall);
     free(base);
-    /* The trace replaces FILE only for a run that completed (a wrong answer included:
-     * its trace is whole and may show why); otherwise FILE stays as it was. */
-    if (!st && o.trace_path) {
+    /* The trace replaces FILE only for a run that completed, verified, with its results
+     * written: a failed run, a wrong answer or lost output leaves FILE as it was. */
+    if (!st && !wrong && o.trace_path) {
         int e = trace_file_commit(&o.trace);
         if (e)
-            st = die(PARLAB_EXIT_OS, "--trace %s: %s", o.trace_path, strerror(-e));
+            st = die(out_errno_status(e), "--trace %s: %s; the file is left as it was",
+                     o.trace_path, strerror(-e));
     }
     trace_file_discard(&o.trace);
     if (st)

@@ -65,12 +65,13 @@ int trace_file_open(struct trace_file *t, const char *path, char *why, size_t n)
     if (lstat(path, &st) == 0) {
         if (!S_ISREG(st.st_mode)) {
             snprintf(why, n, "%s, not a regular file or a new path", kind_of(st.st_mode));
-            return -1;
+            return -EINVAL;
         }
         mode = st.st_mode & 07777;
     } else if (errno != ENOENT) {
-        snprintf(why, n, "%s", strerror(errno));
-        return -1;
+        int e = errno;
+        snprintf(why, n, "%s", strerror(e));
+        return -e;
     }
     dir_of(path, dir, sizeof dir);
     t->fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
@@ -78,7 +79,7 @@ int trace_file_open(struct trace_file *t, const char *path, char *why, size_t n)
         int e = tmp_name(path, t->tmp, sizeof t->tmp);
         if (e) {
             snprintf(why, n, "%s", strerror(-e));
-            return -1;
+            return e;
         }
         sigset_t old;
         hold_signals(1, &old);
@@ -90,13 +91,19 @@ int trace_file_open(struct trace_file *t, const char *path, char *why, size_t n)
         hold_signals(0, &old);
     }
     if (t->fd < 0) {
-        snprintf(why, n, "%s", strerror(errno));
-        return -1;
+        int e = errno;
+        if (e == ENOENT && stat(dir, &st) != 0) {
+            snprintf(why, n, "its folder does not exist");
+            return -ENOENT;
+        }
+        snprintf(why, n, "cannot write in its folder: %s", strerror(e));
+        return e == ENOENT ? -EACCES : -e;   /* a folder that makes no files (/proc) */
     }
     if (fchmod(t->fd, mode)) {   /* the replaced file's mode, or a new file's */
-        snprintf(why, n, "%s", strerror(errno));
+        int e = errno;
+        snprintf(why, n, "%s", strerror(e));
         trace_file_discard(t);
-        return -1;
+        return -e;
     }
     return 0;
 }
@@ -118,6 +125,13 @@ int trace_file_commit(struct trace_file *t)
     sigset_t old;
     if (t->fd < 0)
         return 0;
+    /* On the disk before it takes FILE's name: a crash after the rename never leaves a
+     * FILE that claims to be complete but is not (and a late I/O error is seen here). */
+    if (fdatasync(t->fd)) {
+        e = -errno;
+        trace_file_discard(t);
+        return e;
+    }
     /* Signals wait until the file is in place (or not): a handler never finds a linked
      * name it does not know of. Only SIGKILL between link and rename (microseconds) can
      * leave a hidden .FILE.pid.n beside FILE. */

@@ -83,6 +83,7 @@ struct outcome {
 #define PARLAB_EXIT_USAGE 64
 #define PARLAB_EXIT_SOFTWARE 70
 #define PARLAB_EXIT_OS 71
+#define PARLAB_EXIT_IO 74       /* output lost: a write, flush or close failed */
 
 #define RUNNER_HAS_LOOPS 0x1u    /* accepts --loops */
 #define RUNNER_PARALLEL  0x2u    /* uses more than one CPU */
