@@ -52,6 +52,10 @@ int cmd_world(int argc, char **argv)
         if (!dir)
             return die(PARLAB_EXIT_USAGE, "world %s: which world? give its folder, or set %s",
                        what, MPI_ENV_WORLD);
+        const char *why;
+        if (parse_path(dir, &why))
+            return die(PARLAB_EXIT_USAGE, "world %s '%s'%s: %s", what, dir,
+                       argc > 2 ? "" : " (from " MPI_ENV_WORLD ")", why);
         if (!strcmp(what, "status")) {
             int ranks = mpi_world_ranks(dir);
             if (ranks < 0)
@@ -94,6 +98,12 @@ int cmd_world(int argc, char **argv)
     if (mpi_world_start((unsigned)ranks, (int)idle, dir, sizeof dir, &keeper, &out))
         return die(out.code, "%s", out.msg);
     printf("export %s='%s'\n", MPI_ENV_WORLD, dir);
+    int e = out_flushed(stdout);
+    if (e) {   /* nobody can find this world: end it rather than leave it running */
+        mpi_world_stop(dir, &out);
+        return die(PARLAB_EXIT_IO, "writing standard output: %s; the world it started is "
+                   "stopped", strerror(-e));
+    }
     fprintf(stderr, "# a world of %llu mpi ranks on %u CPUs (keeper pid %d); it ends after "
             "%llu s without a job, or with: parlab world stop\n", (unsigned long long)ranks,
             cpus_allowed(), (int)keeper, (unsigned long long)idle);

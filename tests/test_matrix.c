@@ -108,8 +108,9 @@ static int dir_entries(const char *dir)
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-/* A run that fails leaves an existing --trace file as it was (it is replaced only by a
- * complete trace, and nothing else is left beside it); a symlink, a FIFO or a directory
+/* A run that fails or gives a wrong answer leaves an existing --trace file as it was (it
+ * is replaced only by the complete trace of a verified run, and nothing else is left
+ * beside it); a symlink, a FIFO or a directory
  * is refused at once with exit 64. */
 static void test_trace_kept_on_failure(void)
 {
@@ -123,6 +124,7 @@ static void test_trace_kept_on_failure(void)
         { "-r", "fork", "--inject", "error@1", NULL },                /* a task reports an error */
         { "-r", "fork", "--inject", "segv@2", NULL },                 /* a worker crashes */
         { "-r", "thread", "--inject", "hang@0", "--task-timeout", "0.2", NULL },
+        { "-r", "fork", "--inject", "drop@1", NULL },                 /* a wrong answer */
     };
     for (size_t i = 0; i < sizeof failing / sizeof failing[0]; i++) {
         FILE *f = fopen(path, "w");
