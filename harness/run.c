@@ -16,6 +16,7 @@
 #include "harness.h"
 #include "results.h"
 #include "parse.h"
+#include "../runners/mpi.h"
 
 #define MAX_WORKERS 4096u
 /* 16M tasks: folded results take a few lines per worker; a workload that needs a slot
@@ -279,6 +280,11 @@ static int resolve_opts(struct run_opts *o)
             return die(PARLAB_EXIT_USAGE, "--trace %s: %llu tasks x %llu steps is more than %u rows",
                        o->trace_path, (unsigned long long)o->tasks, (unsigned long long)o->steps,
                        MAX_TRACE_ROWS);
+    }
+    if (r->flags & RUNNER_EXTERNAL) {   /* the mpi runner reads a world's folder from it */
+        const char *world = getenv(MPI_ENV_WORLD), *bad;
+        if (world && *world && parse_path(world, &bad))
+            return die(PARLAB_EXIT_USAGE, "%s='%s': %s", MPI_ENV_WORLD, world, bad);
     }
     int rc;
     if (o->cores_set && (rc = cores_option(o->cores)))

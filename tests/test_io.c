@@ -186,6 +186,8 @@ static void test_values_refused(void)
           "too long" },
         { { "world", "status", "a\nb" }, NULL, "control characters" },
         { { "world", "stop" }, "PARLAB_MPI_WORLD=x\ty", "PARLAB_MPI_WORLD" },
+        { { "run", "-w", "primes", "-r", "mpi", "-j", "1" }, "PARLAB_MPI_WORLD=a\nb",
+          "PARLAB_MPI_WORLD='a\\nb'" },
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
         char *argv[24];

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../harness/parse.h"
+#include "../workloads/workload.h"
 #include "util.h"
 
 static void test_table(void)
@@ -156,7 +157,74 @@ static void test_every_option_bad_values(void)
     CU_ASSERT(cases > 80);
 }
 
+/* Paths: anything but empty, overlong or holding a control character. */
+static void test_paths(void)
+{
+    static char longest[4096], too_long[4097];
+    memset(longest, 'a', sizeof longest - 1);
+    memset(too_long, 'a', sizeof too_long - 1);
+    static const struct { const char *s; int ok; } t[] = {
+        { "t.csv", 1 }, { "/tmp/a b/é.csv", 1 }, { "-", 1 }, { longest, 1 },
+        { "", 0 }, { too_long, 0 }, { "a\nb", 0 }, { "a\tb", 0 }, { "\r", 0 },
+        { "a\x7f", 0 }, { "\x1b[31m", 0 },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        const char *why = NULL;
+        int rc = parse_path(t[i].s, &why);
+        CU_ASSERT_EQUAL(rc == 0, t[i].ok);
+        if (!t[i].ok)
+            CU_ASSERT_PTR_NOT_NULL(why);
+    }
+}
+
+/* Answer shapes --expect learns from format(): a padded upper-case hex field, a plain
+ * decimal pair, and words (no shape: only the general rules). */
+static void fmt_hex_upper(const struct job *j, const struct partial *t, char *b, size_t n)
+{
+    (void)j;
+    snprintf(b, n, "%08llX", (unsigned long long)(t->hash & 0xffffffffu));
+}
+
+static void fmt_pair(const struct job *j, const struct partial *t, char *b, size_t n)
+{
+    (void)j;
+    snprintf(b, n, "%llu/%llu", (unsigned long long)t->count, (unsigned long long)(t->hash >> 48));
+}
+
+static void fmt_words(const struct job *j, const struct partial *t, char *b, size_t n)
+{
+    (void)j, (void)t;
+    snprintf(b, n, "done");
+}
+
+static void test_expect_shapes(void)
+{
+    static const struct workload hex = { .name = "hex", .format = fmt_hex_upper },
+                                 pair = { .name = "pair", .format = fmt_pair },
+                                 words = { .name = "words", .format = fmt_words };
+    static const struct { const struct workload *wl; const char *s; int ok; } t[] = {
+        { &hex, "00C0FFEE", 1 }, { &hex, "FFFFFFFF", 1 }, { &hex, "00c0ffee", 0 },
+        { &hex, "C0FFEE", 0 }, { &hex, "0C0FFEE00", 0 },
+        { &pair, "0/0", 1 }, { &pair, "18446744073709551615/65535", 1 },
+        { &pair, "18446744073709551616/1", 0 }, { &pair, "1/65536", 0 }, { &pair, "1:2", 0 },
+        { &pair, "1/", 0 }, { &pair, "01/2", 0 }, { &pair, "12", 0 },
+        { &words, "done", 1 }, { &words, "anything-else", 1 }, { &words, "a b", 0 },
+        { &words, "", 0 }, { &words, "a,b", 0 },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct job job = { .wl = t[i].wl, .size = 1, .tasks = 1, .steps = 1 };
+        char why[300] = "";
+        int rc = parse_expect(&job, t[i].s, why, sizeof why);
+        if ((rc == 0) != t[i].ok)
+            fprintf(stderr, "\n  %s --expect '%s': %s (%s)", t[i].wl->name, t[i].s,
+                    rc ? "refused" : "accepted", why);
+        CU_ASSERT_EQUAL(rc == 0, t[i].ok);
+    }
+}
+
 CU_TestInfo tests_parse[] = {
+    { "paths: no control characters, bounded", test_paths },
+    { "--expect: the shape of the workload's answers", test_expect_shapes },
     { "parse_count table", test_table },
     { "parse_count randomised against strtoull", test_randomised },
     { "parse_count corpus", test_corpus },

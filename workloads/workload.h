@@ -125,7 +125,9 @@ struct workload {
     void (*combine)(struct partial *acc, const struct partial *part);
     /* Parent, after combine: derive the result from the shared state. Optional. */
     void (*finish)(const struct job *, struct partial *total);
-    /* Print the result as one token without commas or spaces (for CSV). */
+    /* Print the result as one token without commas or spaces (for CSV), from *total
+     * alone: the harness also formats probe totals (all zeros, all ones) before setup to
+     * learn what an answer looks like, and refuses an --expect that could never match. */
     void (*format)(const struct job *, const struct partial *total, char *buf, size_t n);
     /* Print a longer human explanation of the result (text output). Optional. */
     void (*describe)(const struct job *, const struct partial *total, char *buf, size_t n);
