@@ -690,9 +690,9 @@ int cmd_run(int argc, char **argv)
     }
     if (st < 0) {   /* a failed write to stdout (st is -errno): the one line says so */
         st = die(PARLAB_EXIT_IO, "writing standard output: %s", strerror(-st));
-    } else if (!st) {
-        out_end(stdout, o.format);
-        int e = out_flushed(stdout);
+    } else {
+        out_end(stdout, o.format);   /* after a failure too: JSON holds the rows so far */
+        int e = st ? 0 : out_flushed(stdout);
         if (e)
             st = die(PARLAB_EXIT_IO, "writing standard output: %s", strerror(-e));
     }
