@@ -105,8 +105,8 @@ static void on_stop(int sig)
 {
     char msg[160];
     size_t n = 0;
-    if (not_the_parent(sig) || !claim_end())
-        return;   /* another ending is under way and will exit */
+    if (not_the_parent(sig) || runner_stop_redirect(sig) || !claim_end())
+        return;   /* another ending is under way and will exit, or a runner takes it */
     end_run();
     n = put_s(msg, n, sizeof msg, "parlab: interrupted by SIG");
     n = put_s(msg, n, sizeof msg, sigabbrev_np(sig));

@@ -292,6 +292,11 @@ static int resolve_opts(struct run_opts *o)
     o->cores = cpus_allowed();
     if (!o->workers_set)
         o->workers = o->cores;
+    if (r->precheck) {   /* e.g. -j against a kept mpi world: one line, before any header */
+        struct outcome oc = { 0 };
+        if (r->precheck((unsigned)o->workers, (unsigned)o->cores, &oc))
+            return die(oc.code, "%s", oc.msg);
+    }
     if (o->trace_path) {   /* last: find out now, not after the run; FILE stays as it is */
         char why[128];
         int e = trace_file_open(&o->trace, o->trace_path, why, sizeof why);

@@ -15,7 +15,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
         "usage: parlab world start -j N [--cores K] [--idle S]\n"
-        "       parlab world stop [DIR]\n"
+        "       parlab world stop [--stale] [DIR]\n"
         "       parlab world status [DIR]\n"
         "  start: start N mpi ranks once and print the line that points parlab run at them:\n"
         "           eval \"$(parlab world start -j 2)\"   # sets %s\n"
@@ -23,15 +23,11 @@ static void usage(FILE *f)
         "         the world ends after S seconds without a job (default 600, 0: never), when\n"
         "         stopped, or when a job in it fails (a rank dies, a task times out, a run\n"
         "         is interrupted while its job runs)\n"
-        "  stop, status: the world in DIR (default $%s)\n", MPI_ENV_WORLD, MPI_ENV_WORLD);
-}
-
-static const char *world_dir(int argc, char **argv)
-{
-    if (argc > 2)
-        return argv[2];
-    const char *d = getenv(MPI_ENV_WORLD);
-    return d && *d ? d : NULL;
+        "  stop, status: the world in DIR (default $%s); each first checks that DIR is a\n"
+        "         world parlab started (its marker, token, keeper and ranks), else refuses\n"
+        "         and touches nothing\n"
+        "  stop --stale: also remove a stale world (its keeper was killed): only the files\n"
+        "         parlab made there, by name\n", MPI_ENV_WORLD, MPI_ENV_WORLD);
 }
 
 int cmd_world(int argc, char **argv)
@@ -45,10 +41,21 @@ int cmd_world(int argc, char **argv)
     struct outcome out = { 0 };
     const char *what = argv[1];
     if (!strcmp(what, "stop") || !strcmp(what, "status")) {
-        const char *dir = world_dir(argc, argv);
-        if (argc > 3)
-            return die(PARLAB_EXIT_USAGE, "world %s: one folder at most (parlab world --help)",
-                       what);
+        const char *dir = NULL;
+        int stale = 0;
+        for (int i = 2; i < argc; i++) {
+            if (!strcmp(what, "stop") && !strcmp(argv[i], "--stale") && !stale)
+                stale = 1;
+            else if (argv[i][0] == '-' || dir)
+                return die(PARLAB_EXIT_USAGE, "world %s: unexpected '%s' (parlab world --help)",
+                           what, argv[i]);
+            else
+                dir = argv[i];
+        }
+        if (!dir) {
+            const char *d = getenv(MPI_ENV_WORLD);
+            dir = d && *d ? d : NULL;
+        }
         if (!dir)
             return die(PARLAB_EXIT_USAGE, "world %s: which world? give its folder, or set %s",
                        what, MPI_ENV_WORLD);
@@ -57,16 +64,20 @@ int cmd_world(int argc, char **argv)
             return die(PARLAB_EXIT_USAGE, "world %s '%s'%s: %s", what, dir,
                        argc > 2 ? "" : " (from " MPI_ENV_WORLD ")", why);
         if (!strcmp(what, "status")) {
-            int ranks = mpi_world_ranks(dir);
-            if (ranks < 0)
-                return die(PARLAB_EXIT_OS, "no mpi world at %s (it has ended, or was never "
-                           "started)", dir);
-            printf("%s: a world of %d ranks\n", dir, ranks);
+            unsigned ranks;
+            if (mpi_world_status(dir, &ranks, &out))
+                return die(out.code, "%s", out.msg);
+            printf("%s: a world of %u ranks\n", dir, ranks);
             return 0;
         }
-        if (mpi_world_stop(dir, &out))
+        int rc = mpi_world_stop(dir, stale, &out);
+        if (rc < 0)
             return die(out.code, "%s", out.msg);
-        fprintf(stderr, "# the mpi world at %s has ended\n", dir);
+        if (rc > 0)
+            fprintf(stderr, "# the mpi world at %s has ended; the folder stays: it holds files "
+                    "parlab did not make\n", dir);
+        else
+            fprintf(stderr, "# the mpi world at %s has ended\n", dir);
         return 0;
     }
     if (strcmp(what, "start"))

@@ -313,6 +313,22 @@ void runner_stop_signals(sigset_t *set)
     sigaddset(set, SIGHUP);
 }
 
+/* The thread that takes the stop signals itself, or 0 (runner_stop_taker). */
+static _Atomic pid_t stop_taker;
+
+void runner_stop_taker(int on)
+{
+    atomic_store(&stop_taker, on ? (pid_t)syscall(SYS_gettid) : 0);
+}
+
+int runner_stop_redirect(int sig)
+{
+    pid_t tid = atomic_load(&stop_taker);
+    if (!tid || tid == (pid_t)syscall(SYS_gettid))
+        return 0;
+    return syscall(SYS_tgkill, getpid(), tid, sig) == 0;
+}
+
 void runner_signals_hold(sigset_t *old)
 {
     sigset_t stops;

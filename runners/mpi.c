@@ -722,13 +722,21 @@ static void world_wait(struct world_msg *w)
 
 static int ranks_world(int argc, char **argv)
 {
-    if (argc != 3) {
+    /* world DIR IDLE_S TOKEN: the token is not read here; it is on this rank's command
+     * line, where `parlab world status|stop` find it (with DIR) to prove the world. */
+    if (argc != 4 || strspn(argv[3], "0123456789abcdef") != 32 || argv[3][32]) {
         fprintf(stderr, "parlab: parlab-mpi world is started by parlab world start\n");
         return PARLAB_EXIT_USAGE;
     }
     const char *dir = argv[1];
     int idle_s = atoi(argv[2]), lfd = -1;
     signal(SIGPIPE, SIG_IGN);   /* a client that left must not end the world */
+    if (mpi_world_note_rank(dir, my_rank)) {
+        fprintf(stderr, "parlab: world: rank %d cannot write its file in %s: %s\n", my_rank,
+                dir, strerror(errno));
+        MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);   /* every rank's file is there before a client can come */
     if (my_rank == 0 && (lfd = world_listen(dir)) < 0)
         MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
     for (;;) {

@@ -78,12 +78,24 @@ int mpi_spawn_simple(unsigned ranks, char *const args[], struct outcome *out);
  * mpi_world_start: start `ranks` ranks that end after idle_s seconds without a job (0:
  *   never), in a new folder (dir) under $TMPDIR, and return once rank 0 takes jobs; the
  *   keeper process's pid in *keeper. 0, or -1 with out filled.
- * mpi_world_stop: end the world in dir and wait until its processes and folder are gone.
- * mpi_world_ranks: its rank count, or -1 if no live world is there.
+ * mpi_world_stop: end the world in dir, once it has proved to be one parlab made, and
+ *   wait until its processes and parlab's files are gone; a stale world (its keeper gone)
+ *   only with stale set. 0; 1 if the folder stays (it holds files parlab did not make);
+ *   or -1 with out filled (64: not a world, 71: unreadable, stale or not stopping), and
+ *   then nothing was signalled or removed.
+ * mpi_world_status: 0 and *ranks for a world whose keeper and ranks all run; else -1
+ *   with out filled (stale, ended, or not a world), touching nothing.
  */
 int mpi_world_start(unsigned ranks, int idle_s, char *dir, size_t dir_n, pid_t *keeper,
                     struct outcome *out);
-int mpi_world_stop(const char *dir, struct outcome *out);
-int mpi_world_ranks(const char *dir);
+int mpi_world_stop(const char *dir, int stale, struct outcome *out);
+int mpi_world_status(const char *dir, unsigned *ranks, struct outcome *out);
+
+/* For a world's ranks: write DIR/rank.R, this process's pid and start time, which
+ * `parlab world status|stop` check. 0, or -1. */
+int mpi_world_note_rank(const char *dir, int rank);
+/* From /proc/PID/stat: its start time (field 22, clock ticks after boot), session,
+ * parent and state; each pointer may be NULL. 0, or -1 if there is no such process. */
+int mpi_proc_stat(pid_t pid, unsigned long long *start, pid_t *sid, pid_t *ppid, char *state);
 
 #endif

@@ -7,7 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
+#include <dirent.h>
 #include <limits.h>
 #include <poll.h>
 #include <pthread.h>
@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -63,8 +64,8 @@ void mpi_settings_apply(const char *dir)
     for (size_t i = 0; i < sizeof mpi_settings / sizeof mpi_settings[0]; i++)
         setenv(mpi_settings[i].name, mpi_settings[i].value, 1);
     if (dir) {
-        /* Open MPI's session folder and its shared-memory segments go into the run's own
-         * folder, which the launcher removes afterwards whatever happened. */
+        /* Open MPI's session folder and its shared-memory segments go into dir (the
+         * launcher's is its run folder's ompi/, which it removes whatever happened). */
         setenv("OMPI_MCA_orte_tmpdir_base", dir, 1);
         setenv("OMPI_MCA_btl_vader_backing_directory", dir, 1);
         setenv(MPI_ENV_DIR, dir, 1);
@@ -173,22 +174,94 @@ static int mpi_available(char *why, size_t n)
     return mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, n) == 0;
 }
 
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    (void)sb, (void)flag, (void)ftw;
-    remove(path);
-    return 0;
-}
+/*
+ * The folders parlab makes: $TMPDIR/parlab-mpi.XXXXXX, mode 0700, with Open MPI's session
+ * and shared-memory files in its subfolder ompi/ (mpi_settings_apply). They are removed
+ * only by the process that made them (or, for a world, after world_check proved it one),
+ * and only by name: the names parlab writes at the top, then ompi/. Nothing is removed by
+ * walking a tree that came from a path someone else may have written, so a folder that is
+ * not parlab's, or a file in it that parlab did not make, is left as it is.
+ */
+#define MPI_OMPI_SUB "ompi"
 
-/* The run's private folder, $TMPDIR/parlab-mpi.XXXXXX. 0, or -1 with out filled. */
+/* The run's private folder and its ompi/ subfolder. 0, or -1 with out filled. */
 static int make_dir(char *dir, size_t n, struct outcome *out)
 {
     const char *tmp = getenv("TMPDIR");
-    snprintf(dir, n, "%s/parlab-mpi.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (mkdtemp(dir))
-        return 0;
-    return outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot make a folder in $TMPDIR: %s",
-                        strerror(errno));
+    char sub[PATH_MAX + 16];
+    if (snprintf(dir, n, "%s/parlab-mpi.XXXXXX", tmp && *tmp ? tmp : "/tmp") >= (int)n)
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "mpi: TMPDIR is too long for a folder "
+                            "name");
+    if (!mkdtemp(dir))
+        return outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot make a folder in $TMPDIR: %s",
+                            strerror(errno));
+    snprintf(sub, sizeof sub, "%s/" MPI_OMPI_SUB, dir);
+    if (mkdir(sub, 0700)) {
+        int err = errno;
+        rmdir(dir);
+        return outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot make a folder in %s: %s", dir,
+                            strerror(err));
+    }
+    return 0;
+}
+
+/*
+ * What Open MPI left under path (a folder in one of ours, where this process ran mpirun):
+ * entries of this user on the folder's own file system, without following a link. One
+ * descriptor at a time (a run that failed for want of descriptors still cleans up).
+ */
+static void ompi_tree_remove(const char *path, dev_t dev, int depth)
+{
+    DIR *d = opendir(path);
+    char **names = NULL;
+    size_t k = 0, cap = 0;
+    for (struct dirent *e; d && (e = readdir(d));) {
+        if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
+            continue;
+        if (k == cap) {
+            char **more = realloc(names, (cap = cap ? 2 * cap : 16) * sizeof *names);
+            if (!more)
+                break;
+            names = more;
+        }
+        if (!(names[k] = strdup(e->d_name)))
+            break;
+        k++;
+    }
+    if (d)
+        closedir(d);
+    for (size_t i = 0; i < k; i++) {
+        char sub[PATH_MAX];
+        struct stat st;
+        if (snprintf(sub, sizeof sub, "%s/%s", path, names[i]) < (int)sizeof sub &&
+            lstat(sub, &st) == 0 && st.st_uid == geteuid() && st.st_dev == dev) {
+            if (!S_ISDIR(st.st_mode))
+                unlink(sub);
+            else if (depth < 16) {
+                ompi_tree_remove(sub, dev, depth + 1);
+                rmdir(sub);
+            }
+        }
+        free(names[i]);
+    }
+    free(names);
+}
+
+/* Remove a folder this process made with make_dir (and ran mpirun in, when ompi_tree):
+ * the names parlab wrote at its top (NULL-terminated), then ompi/, then the folder. */
+static void made_dir_remove(const char *dir, const char *const *names, int ompi_tree)
+{
+    char path[PATH_MAX + 64];
+    struct stat st;
+    for (size_t i = 0; names && names[i]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        unlink(path);
+    }
+    snprintf(path, sizeof path, "%s/" MPI_OMPI_SUB, dir);
+    if (ompi_tree && lstat(path, &st) == 0 && S_ISDIR(st.st_mode))
+        ompi_tree_remove(path, st.st_dev, 0);
+    rmdir(path);
+    rmdir(dir);
 }
 
 /* Ranks this machine will start (oversubscribed up to MPI_MAX_RANKS_PER_CPU). 0, or -1
@@ -200,11 +273,6 @@ static int ranks_fit(unsigned ranks, struct outcome *out)
     return outcome_fail(out, PARLAB_EXIT_USAGE, "-j %u: %u ranks on %u CPUs; the mpi runner "
                         "starts at most %u ranks per CPU (each is a process, and waiting "
                         "ranks poll)", ranks, ranks, cpus_allowed_count(), MPI_MAX_RANKS_PER_CPU);
-}
-
-static void remove_dir(const char *dir)
-{
-    nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 /* What mpirun printed, kept for the reason of a failure (the last 16 KiB). */
@@ -280,18 +348,27 @@ static void first_line(const struct mpirun_log *l, char *out, size_t n)
     }
 }
 
-/* Stop a launched job: the ranks at once (their pids are on the board), then mpirun with
- * SIGTERM, which notices, cleans up its files and exits. */
+/* Kill the ranks whose pids are on the board: a pid is taken only while it is a child of
+ * mpirun, or ours once mpirun is gone (a rank that ended long ago may have left its pid
+ * to another process). */
+static void board_kill(struct task_watch *board, unsigned ranks, pid_t mpirun_pid)
+{
+    int *pids = mpi_board_pids(board, ranks);
+    for (unsigned r = 0; r < ranks; r++) {
+        pid_t parent;
+        if (pids[r] > 1 && mpi_proc_stat(pids[r], NULL, NULL, &parent, NULL) == 0 &&
+            (parent == getpid() || parent == mpirun_pid))
+            kill(pids[r], SIGKILL);
+    }
+}
+
+/* Stop a launched job: the ranks at once, then mpirun with SIGTERM, which notices, cleans
+ * up its files and exits. */
 static void stop_job(pid_t mpirun_pid, struct task_watch *board, unsigned ranks)
 {
-    if (board) {
-        int *pids = mpi_board_pids(board, ranks);
-        for (unsigned r = 0; r < ranks; r++)
-            if (pids[r] > 0)
-                kill(pids[r], SIGKILL);
-    }
-    if (mpirun_pid > 0)
-        kill(mpirun_pid, SIGTERM);
+    if (board)
+        board_kill(board, ranks, mpirun_pid);
+    kill(mpirun_pid, SIGTERM);
 }
 
 /*
@@ -347,7 +424,10 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
         if (!pass_stdout)
             dup2(fd[1], 1);
         dup2(fd[1], 2);
-        mpi_settings_apply(dir);
+        char sub[PATH_MAX + 16];
+        snprintf(sub, sizeof sub, "%s/" MPI_OMPI_SUB, dir);
+        mpi_settings_apply(sub);
+        setenv(MPI_ENV_DIR, dir, 1);   /* the board and result files: the folder itself */
         runner_signals_release(&old);
         pthread_sigmask(SIG_UNBLOCK, &stops, NULL);   /* mpirun stops on SIGTERM */
         execv(args[0], args);
@@ -396,7 +476,7 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
         }
         /* Ranks that were still starting when the job was stopped go as they appear. */
         if (term_at && board)
-            stop_job(0, board, ranks);
+            board_kill(board, ranks, pid);
         /* mpirun has 0.3 s to stop (it takes a second when stopped while still starting
          * the ranks); then it is killed. Its ranks come back to us and are killed below,
          * and its files are in the run's folder, which goes anyway. */
@@ -560,13 +640,17 @@ static struct task_watch *board_create(const char *dir, unsigned ranks, struct o
     return board;
 }
 
+/* What parlab writes in a run's folder: the board (here) and rank 0's result. */
+static const char *const run_dir_names[] = { "board", "result", NULL };
+
 /*
- * A run's private folder under $TMPDIR and its board, made with SIGINT, SIGTERM and
- * SIGHUP held until run_dir_close() has removed them (the mask before in *before): a
- * stopping signal that comes before mpirun starts waits for launch() (or the world's
- * client), which takes it as one during the run, so the folder goes either way; the
- * guard, ending the process from a handler, could not remove a tree. 0, or -1 with out
- * filled, the mask as it was, and nothing left behind.
+ * A run's private folder under $TMPDIR and, for ranks > 0, its board, made with SIGINT,
+ * SIGTERM and SIGHUP held until run_dir_close() has removed them (the mask before in
+ * *before): a stopping signal that comes before mpirun starts waits for launch() (or the
+ * world's client), which takes it as one during the run, so the folder goes either way;
+ * the guard, ending the process from a handler, could not remove a folder. Every mpirun
+ * parlab starts runs between these two. 0, or -1 with out filled, the mask as it was,
+ * and nothing left behind.
  */
 static int run_dir_open(char *dir, size_t n, unsigned ranks, struct task_watch **board,
                         sigset_t *before, struct outcome *out)
@@ -574,25 +658,32 @@ static int run_dir_open(char *dir, size_t n, unsigned ranks, struct task_watch *
     sigset_t stops;
     runner_stop_signals(&stops);
     pthread_sigmask(SIG_BLOCK, &stops, before);
+    runner_stop_taker(1);
+    *board = NULL;
     if (make_dir(dir, n, out)) {
+        runner_stop_taker(0);
         pthread_sigmask(SIG_SETMASK, before, NULL);
         return -1;
     }
-    if (!(*board = board_create(dir, ranks, out))) {
-        remove_dir(dir);
+    if (ranks && !(*board = board_create(dir, ranks, out))) {
+        made_dir_remove(dir, run_dir_names, 0);
+        runner_stop_taker(0);
         pthread_sigmask(SIG_SETMASK, before, NULL);
         return -1;
     }
     return 0;
 }
 
-/* Unmap the board, remove the folder, then let the stopping signals in again (one that
- * came after the run ended ends the process through the guard). */
+/* Unmap the board, remove the folder (parlab's names, and what Open MPI left in ompi/),
+ * then let the stopping signals in again (one that came after the run ended ends the
+ * process through the guard). */
 static void run_dir_close(const char *dir, struct task_watch *board, unsigned ranks,
                           const sigset_t *before)
 {
-    munmap(board, mpi_board_len(ranks));
-    remove_dir(dir);
+    if (board)
+        munmap(board, mpi_board_len(ranks));
+    made_dir_remove(dir, run_dir_names, 1);
+    runner_stop_taker(0);
     pthread_sigmask(SIG_SETMASK, before, NULL);
 }
 
@@ -687,7 +778,9 @@ int mpi_spawn_simple(unsigned ranks, char *const extra[], struct outcome *out)
     int n = 0, rc, e;
     if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why))
         return outcome_fail(out, PARLAB_EXIT_OS, "%s", why);
-    if (make_dir(dir, sizeof dir, out))
+    sigset_t before;
+    struct task_watch *none;
+    if (run_dir_open(dir, sizeof dir, 0, &none, &before, out))
         return -1;
     mpirun_head(args, &n, mpirun, ranks);
     add_arg(args, &n, "%s", exe);
@@ -703,52 +796,305 @@ int mpi_spawn_simple(unsigned ranks, char *const extra[], struct outcome *out)
         rc = judge(&end, log, NULL, ranks, 0, out);
     free(log);
     free_args(args, n);
-    remove_dir(dir);
+    run_dir_close(dir, none, 0, &before);
     return rc;
 }
 
 /* ---- worlds: ranks kept up between runs (parlab world) -------------------------------
  *
  * `parlab world start -j N` starts a keeper: a process of its own session that runs
- * `mpirun -np N parlab-mpi world DIR IDLE_S` as the launcher runs every mpirun (launch():
- * signals forwarded, stray ranks reaped) and, when mpirun ends, writes how (DIR/end) and
- * removes DIR. A run with PARLAB_MPI_WORLD=DIR sends its job to rank 0 over DIR/sock and
- * watches its own board as the launcher does; the ranks were started once, so a run pays
- * no mpirun, MPI_Init or MPI_Finalize. What cannot be undone in a world ends it: a rank
- * that dies, a task past --task-timeout, or a run interrupted while its job runs (a rank
- * cannot leave a task half done); the run that saw it reports it as the launcher would.
+ * `mpirun -np N parlab-mpi world DIR IDLE_S TOKEN` as the launcher runs every mpirun
+ * (launch(): signals forwarded, stray ranks reaped) and, when mpirun ends, writes how
+ * (DIR/end) and removes what it made in DIR. A run with PARLAB_MPI_WORLD=DIR sends its job
+ * to rank 0 over DIR/sock and watches its own board as the launcher does; the ranks were
+ * started once, so a run pays no mpirun, MPI_Init or MPI_Finalize. What cannot be undone
+ * in a world ends it: a rank that dies, a task past --task-timeout, or a run interrupted
+ * while its job runs (a rank cannot leave a task half done); the run that saw it reports
+ * it as the launcher would.
+ *
+ * A world proves it is one before anything is signalled or removed (world_check): its
+ * folder is a real folder of this user with mode 0700; its marker DIR/world, a regular
+ * file of this user, holds a random token, the keeper's pid and start time, and the rank
+ * and CPU counts, in exactly the form parlab writes; the keeper runs with that start time
+ * (so a pid used again is not it); and each rank, whose pid and start time are in
+ * DIR/rank.R, runs in the keeper's session with this folder and the token on its command
+ * line, which nobody can change after the fact. Anything else is refused and left alone.
  */
 
-/* A small number from the file name in dir, or -1. */
-static long world_read(const char *dir, const char *name)
+/* The marker, exactly as written (world_check compares it byte for byte). */
+#define WORLD_MARKER "parlab-world 1\ntoken %s\nkeeper %d %llu\nranks %u\ncores %u\n"
+#define WORLD_TOKEN_HEX 32
+
+int mpi_proc_stat(pid_t pid, unsigned long long *start, pid_t *sid, pid_t *ppid, char *state)
 {
-    char path[PATH_MAX + 32], buf[32] = "";
-    snprintf(path, sizeof path, "%s/%s", dir, name);
-    FILE *f = fopen(path, "r");
-    if (!f)
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (pid <= 0)
         return -1;
-    long v = fgets(buf, sizeof buf, f) ? strtol(buf, NULL, 10) : -1;
-    fclose(f);
-    return v;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (k <= 0)
+        return -1;
+    buf[k] = '\0';
+    /* the name (field 2) may hold spaces and parentheses: the fields follow the last ')' */
+    char *p = strrchr(buf, ')'), *save = NULL;
+    if (!p)
+        return -1;
+    unsigned long long v[21] = { 0 };
+    char st = 0;
+    int i = 3;
+    for (char *t = strtok_r(p + 1, " ", &save); t && i <= 22; t = strtok_r(NULL, " ", &save), i++) {
+        if (i == 3)
+            st = t[0];
+        else
+            v[i - 2] = strtoull(t, NULL, 10);
+    }
+    if (i <= 22)
+        return -1;
+    if (start)
+        *start = v[20];
+    if (sid)
+        *sid = (pid_t)v[4];
+    if (ppid)
+        *ppid = (pid_t)v[2];
+    if (state)
+        *state = st;
+    return 0;
 }
 
+/* pid runs (not a zombie) and started at start. */
+static int proc_is(pid_t pid, unsigned long long start)
+{
+    unsigned long long s;
+    char st;
+    return mpi_proc_stat(pid, &s, NULL, NULL, &st) == 0 && st != 'Z' && s == start;
+}
+
+/* Write text to dir/name whole (through name.new): 0, or -1. */
 static int world_write(const char *dir, const char *name, const char *text)
 {
     char path[PATH_MAX + 32], tmp[PATH_MAX + 40];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     snprintf(tmp, sizeof tmp, "%s.new", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    FILE *f = fd < 0 ? NULL : fdopen(fd, "w");
+    if (!f) {
+        if (fd >= 0)
+            close(fd);
         return -1;
+    }
     int bad = fputs(text, f) < 0;
     bad |= fclose(f) != 0;
-    return bad ? -1 : rename(tmp, path);   /* whole, or not there */
+    if (bad || rename(tmp, path)) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int mpi_world_note_rank(const char *dir, int rank)
+{
+    unsigned long long start;
+    char name[32], text[64];
+    if (mpi_proc_stat(getpid(), &start, NULL, NULL, NULL))
+        return -1;
+    snprintf(name, sizeof name, "rank.%d", rank);
+    snprintf(text, sizeof text, "%d %llu\n", (int)getpid(), start);
+    return world_write(dir, name, text);
+}
+
+/* Remove what parlab made in a world's folder, by name, then the folder (ompi_tree: and
+ * what Open MPI left in ompi/; only the keeper, which ran that mpirun, says so). */
+static void world_remove(const char *dir, unsigned ranks, int ompi_tree)
+{
+    static const char *const names[] = { "world", "world.new", "sock", "sock.new", "end",
+                                         "end.new", NULL };
+    char path[PATH_MAX + 48];
+    for (unsigned r = 0; r < ranks; r++) {
+        snprintf(path, sizeof path, "%s/rank.%u", dir, r);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/rank.%u.new", dir, r);
+        unlink(path);
+    }
+    made_dir_remove(dir, names, ompi_tree);
+}
+
+/* What world_check found. */
+struct world_id {
+    char token[WORLD_TOKEN_HEX + 1];
+    pid_t keeper;
+    unsigned long long keeper_start;
+    unsigned ranks, cores;
+    dev_t dev;
+    ino_t ino;
+    int gone_rank;   /* WORLD_ENDING: a rank that no longer runs */
+};
+enum { WORLD_LIVE, WORLD_ENDING, WORLD_STALE };
+
+/* A small file of parlab's in the world's folder (dfd): a regular file of this user,
+ * read whole into buf. 0; 1 if it is not there; -1 with out filled. */
+static int world_file(int dfd, const char *dir, const char *name, char *buf, size_t n,
+                      struct outcome *out)
+{
+    int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 && errno == ENOENT)
+        return 1;
+    if (fd < 0 && errno == ELOOP)
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "%s/%s is a symbolic link, not parlab's: "
+                            "not an mpi world", dir, name);
+    if (fd < 0)
+        return outcome_fail(out, PARLAB_EXIT_OS, "%s/%s: cannot read: %s", dir, name,
+                            strerror(errno));
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+        st.st_size >= (off_t)n) {
+        close(fd);
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "%s/%s is not a file parlab wrote: not "
+                            "an mpi world", dir, name);
+    }
+    ssize_t k = read(fd, buf, n - 1);
+    int err = errno;
+    close(fd);
+    if (k < 0)
+        return outcome_fail(out, PARLAB_EXIT_OS, "%s/%s: cannot read: %s", dir, name,
+                            strerror(err));
+    buf[k] = '\0';
+    return 0;
+}
+
+/* 1 if pid's command line names the world's folder (dev, ino) and carries token. */
+static int cmdline_has(pid_t pid, const struct world_id *w)
+{
+    char path[64], buf[PATH_MAX + 512];
+    snprintf(path, sizeof path, "/proc/%d/cmdline", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    ssize_t k = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (k <= 0)
+        return 0;
+    buf[k] = '\0';
+    /* parlab-mpi world DIR IDLE_S TOKEN */
+    const char *a[8] = { 0 };
+    int n = 0;
+    for (const char *p = buf; p < buf + k && n < 8; p += strlen(p) + 1)
+        a[n++] = p;
+    struct stat st;
+    for (int i = 0; i + 3 < n; i++)
+        if (!strcmp(a[i], "world") && !strcmp(a[i + 3], w->token))
+            return stat(a[i + 1], &st) == 0 && st.st_dev == w->dev && st.st_ino == w->ino;
+    return 0;
+}
+
+/*
+ * Prove that dir is a world parlab made (see above). WORLD_LIVE (keeper and every rank
+ * running), WORLD_ENDING (the keeper runs, a rank does not: the world is going), or
+ * WORLD_STALE (its keeper is gone, or its pid belongs to another process now), with *w
+ * filled; or -1, out filled (64: not a world; 71: cannot be read), and nothing touched.
+ */
+static int world_check(const char *dir, struct world_id *w, struct outcome *out)
+{
+    struct stat st, fst;
+    char buf[512], want[512];
+    *w = (struct world_id){ .gone_rank = -1 };
+    if (!*dir || strlen(dir) > PATH_MAX - 64)
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "'%.64s': not an mpi world's folder", dir);
+    if (lstat(dir, &st))
+        return outcome_fail(out, PARLAB_EXIT_OS, errno == ENOENT || errno == ENOTDIR
+                            ? "%s: no mpi world there (it has ended, or was never started)"
+                            : "%s: cannot read: %s", dir, strerror(errno));
+    if (S_ISLNK(st.st_mode))
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "%s is a symbolic link; a world is named "
+                            "by its own folder (the path parlab world start printed)", dir);
+    if (!S_ISDIR(st.st_mode))
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "%s is not a folder: not an mpi world", dir);
+    if (st.st_uid != geteuid())
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "%s belongs to uid %u, not to you: not "
+                            "your mpi world", dir, (unsigned)st.st_uid);
+    if ((st.st_mode & 07777) != 0700)
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "%s has mode %04o, not the 0700 of a "
+                            "folder parlab made: not an mpi world", dir,
+                            (unsigned)(st.st_mode & 07777));
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dfd < 0)
+        return outcome_fail(out, PARLAB_EXIT_OS, "%s: cannot read: %s", dir, strerror(errno));
+    if (fstat(dfd, &fst) || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
+        close(dfd);
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "%s changed while it was read: not "
+                            "touched", dir);
+    }
+    w->dev = st.st_dev;
+    w->ino = st.st_ino;
+    int rc = world_file(dfd, dir, "world", buf, sizeof buf, out);
+    if (rc) {
+        close(dfd);
+        return rc > 0 ? outcome_fail(out, PARLAB_EXIT_USAGE, "%s has no marker file (world): "
+                                     "not an mpi world parlab made", dir) : -1;
+    }
+    int keeper = 0;
+    if (sscanf(buf, "parlab-world 1\ntoken %32[0-9a-f]\nkeeper %d %llu\nranks %u\ncores %u\n",
+               w->token, &keeper, &w->keeper_start, &w->ranks, &w->cores) != 5 ||
+        strlen(w->token) != WORLD_TOKEN_HEX || keeper <= 1 || !w->ranks || w->ranks > 4096 ||
+        snprintf(want, sizeof want, WORLD_MARKER, w->token, keeper, w->keeper_start, w->ranks,
+                 w->cores) >= (int)sizeof want || strcmp(want, buf)) {
+        close(dfd);
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "%s/world is not a marker parlab wrote: "
+                            "not an mpi world", dir);
+    }
+    w->keeper = keeper;
+    if (!proc_is(w->keeper, w->keeper_start)) {
+        close(dfd);
+        return WORLD_STALE;
+    }
+    int state = WORLD_LIVE;
+    for (unsigned r = 0; r < w->ranks; r++) {
+        char name[32], text[64];
+        int pid;
+        unsigned long long start;
+        pid_t sid;
+        snprintf(name, sizeof name, "rank.%u", r);
+        rc = world_file(dfd, dir, name, buf, sizeof buf, out);
+        if (rc < 0) {
+            close(dfd);
+            return -1;
+        }
+        if (rc > 0) {   /* not started yet, or a rank that failed to start */
+            state = WORLD_ENDING;
+            w->gone_rank = w->gone_rank < 0 ? (int)r : w->gone_rank;
+            continue;
+        }
+        if (sscanf(buf, "%d %llu\n", &pid, &start) != 2 || pid <= 1 ||
+            (snprintf(text, sizeof text, "%d %llu\n", pid, start), strcmp(text, buf))) {
+            close(dfd);
+            return outcome_fail(out, PARLAB_EXIT_USAGE, "%s/%s is not a file parlab wrote: not "
+                                "an mpi world", dir, name);
+        }
+        if (!proc_is(pid, start)) {
+            state = WORLD_ENDING;
+            w->gone_rank = w->gone_rank < 0 ? (int)r : w->gone_rank;
+            continue;
+        }
+        if (mpi_proc_stat(pid, NULL, &sid, NULL, NULL) || sid != w->keeper || !cmdline_has(pid, w)) {
+            close(dfd);
+            return outcome_fail(out, PARLAB_EXIT_USAGE, "%s: rank %u (pid %d) is not of the world "
+                                "its marker names (another keeper, folder or token): not "
+                                "touched", dir, r, pid);
+        }
+    }
+    close(dfd);
+    return state;
 }
 
 static int world_connect(const char *dir)
 {
     struct sockaddr_un a = { .sun_family = AF_UNIX };
-    if (snprintf(a.sun_path, sizeof a.sun_path, "%s/sock", dir) >= (int)sizeof a.sun_path)
+    struct stat st;
+    if (snprintf(a.sun_path, sizeof a.sun_path, "%s/sock", dir) >= (int)sizeof a.sun_path ||
+        lstat(a.sun_path, &st) || !S_ISSOCK(st.st_mode) || st.st_uid != geteuid())
         return -1;
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof a)) {
@@ -758,36 +1104,25 @@ static int world_connect(const char *dir)
     return fd;
 }
 
-/* A process that is gone, or a zombie nobody has reaped yet. */
-static int pid_gone(pid_t pid)
-{
-    char path[64], buf[256];
-    if (kill(pid, 0) && errno == ESRCH)
-        return 1;
-    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return 1;
-    char *p = fgets(buf, sizeof buf, f) ? strrchr(buf, ')') : NULL;
-    fclose(f);
-    return p && p[1] == ' ' && p[2] == 'Z';
-}
-
 static void sleep_ms(long ms)
 {
     struct timespec ts = { ms / 1000, ms % 1000 * 1000000L };
     nanosleep(&ts, NULL);
 }
 
-/* The keeper: run the world's mpirun until it ends, say how, remove the folder. */
-static _Noreturn void world_keeper(char **args, const char *dir, unsigned ranks)
+/* The keeper: write the marker, run the world's mpirun until it ends, say how, remove
+ * what it made. dir, with its device and inode as made, is this process's own. */
+static _Noreturn void world_keeper(char **args, const char *dir, unsigned ranks,
+                                   const char *token, dev_t dev, ino_t ino)
 {
     struct mpirun_log *log = calloc(1, sizeof *log);
     struct mpirun_end e;
-    char pid[32], *end = NULL;
+    char marker[256], *end = NULL;
+    unsigned long long start = 0;
     /* A daemon: a session of its own, and no descriptor of whoever started it (a pipe
      * held here would keep `$(parlab world start)` waiting for the world to end). */
     setsid();
+    runner_stop_taker(0);   /* the thread that said so is the parent's */
     sigset_t stops;
     runner_stop_signals(&stops);
     pthread_sigmask(SIG_UNBLOCK, &stops, NULL);
@@ -798,8 +1133,10 @@ static _Noreturn void world_keeper(char **args, const char *dir, unsigned ranks)
         dup2(null, 2);
     }
     close_range(3, ~0u, 0);
-    snprintf(pid, sizeof pid, "%d\n", (int)getpid());
-    if (!log || world_write(dir, "keeper", pid) || launch(args, dir, NULL, ranks, 0, 0, log, &e))
+    int bad = !log || mpi_proc_stat(getpid(), &start, NULL, NULL, NULL);
+    snprintf(marker, sizeof marker, WORLD_MARKER, token, (int)getpid(), start, ranks,
+             cpus_allowed_count());
+    if (bad || world_write(dir, "world", marker) || launch(args, dir, NULL, ranks, 0, 0, log, &e))
         e = (struct mpirun_end){ .status = 1 << 8, .rank = -1 };
     /* How it ended, for the run whose job it was: mpirun's end, then what it printed. */
     if (asprintf(&end, "%d %d %d %d %d\n%s", e.status, e.rank, e.sig, e.exit_code,
@@ -814,58 +1151,80 @@ static _Noreturn void world_keeper(char **args, const char *dir, unsigned ranks)
     for (int i = 0; i < 300 && !e.stopped_by && !(WIFEXITED(e.status) && !WEXITSTATUS(e.status)) &&
                     access(path, F_OK) == 0; i++)
         sleep_ms(10);
-    remove_dir(dir);
+    struct stat st;
+    if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_dev == dev && st.st_ino == ino)
+        world_remove(dir, ranks, 1);
     _exit(0);
 }
 
 int mpi_world_start(unsigned ranks, int idle_s, char *dir, size_t dir_n, pid_t *keeper,
                     struct outcome *out)
 {
-    char exe[PATH_MAX], mpirun[PATH_MAX], why[300], buf[32];
+    char exe[PATH_MAX], mpirun[PATH_MAX], why[300], token[WORLD_TOKEN_HEX + 1];
+    unsigned char raw[WORLD_TOKEN_HEX / 2];
     char *args[ARGS_MAX];
-    int n = 0;
+    int n = 0, rc = -1;
+    struct stat st;
     if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why))
         return outcome_fail(out, PARLAB_EXIT_OS, "%s", why);
-    if (ranks_fit(ranks, out) || make_dir(dir, dir_n, out))
+    if (ranks_fit(ranks, out))
         return -1;
+    if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)
+        return outcome_fail(out, PARLAB_EXIT_OS, "getrandom: %s", strerror(errno));
+    for (size_t i = 0; i < sizeof raw; i++)
+        snprintf(token + 2 * i, 3, "%02x", raw[i]);
+    /* The stopping signals wait until the world is up or gone: one that comes while it
+     * starts stops it (its keeper removes the folder) instead of leaving it unknown. */
+    sigset_t stops, before;
+    runner_stop_signals(&stops);
+    pthread_sigmask(SIG_BLOCK, &stops, &before);
+    runner_stop_taker(1);
+    if (make_dir(dir, dir_n, out))
+        goto out;
     struct sockaddr_un sa;
-    if (strlen(dir) + sizeof "/sock.new" > sizeof sa.sun_path) {
-        remove_dir(dir);
-        return outcome_fail(out, PARLAB_EXIT_USAGE, "TMPDIR=%s is too long for the world's "
-                            "socket (a Unix socket's path holds %zu bytes): use a shorter "
-                            "TMPDIR", getenv("TMPDIR"), sizeof sa.sun_path);
+    if (strlen(dir) + sizeof "/sock.new" > sizeof sa.sun_path || lstat(dir, &st)) {
+        world_remove(dir, 0, 0);
+        rc = outcome_fail(out, PARLAB_EXIT_USAGE, "TMPDIR=%s is too long for the world's "
+                          "socket (a Unix socket's path holds %zu bytes): use a shorter "
+                          "TMPDIR", getenv("TMPDIR"), sizeof sa.sun_path);
+        goto out;
     }
-    snprintf(buf, sizeof buf, "%u\n", ranks);
-    world_write(dir, "ranks", buf);
-    snprintf(buf, sizeof buf, "%u\n", cpus_allowed_count());
-    world_write(dir, "cores", buf);
     mpirun_head(args, &n, mpirun, ranks);
     add_arg(args, &n, "%s", exe);
     add_arg(args, &n, "world");
     add_arg(args, &n, "%s", dir);
     add_arg(args, &n, "%d", idle_s);
+    add_arg(args, &n, "%s", token);
     fflush(NULL);
     pid_t pid = fork();
     if (pid == 0)
-        world_keeper(args, dir, ranks);
+        world_keeper(args, dir, ranks, token, st.st_dev, st.st_ino);
     free_args(args, n);
     if (pid < 0) {
-        remove_dir(dir);
-        return outcome_fail(out, PARLAB_EXIT_OS, "fork: %s", strerror(errno));
+        world_remove(dir, 0, 0);
+        rc = outcome_fail(out, PARLAB_EXIT_OS, "fork: %s", strerror(errno));
+        goto out;
     }
     *keeper = pid;
     /* Ready once rank 0 listens; the keeper writes the end if mpirun fails instead. */
     char sock[PATH_MAX + 16], endp[PATH_MAX + 16];
     snprintf(sock, sizeof sock, "%s/sock", dir);
     snprintf(endp, sizeof endp, "%s/end", dir);
+    int sig = 0;
     for (int i = 0; i < 6000; i++) {
-        if (access(sock, F_OK) == 0)
-            return 0;
+        struct timespec zero = { 0, 0 };
+        if ((sig = sigtimedwait(&stops, NULL, &zero)) > 0)
+            break;
+        sig = 0;
+        if (access(sock, F_OK) == 0) {
+            rc = 0;
+            goto out;
+        }
         if (access(endp, F_OK) == 0 || waitpid(pid, NULL, WNOHANG) == pid)
             break;
         sleep_ms(10);
     }
-    FILE *f = fopen(endp, "r");
+    FILE *f = sig ? NULL : fopen(endp, "r");
     char line[300] = "", first[200] = "";
     if (f) {
         struct mpirun_log *log = calloc(1, sizeof *log);
@@ -878,71 +1237,104 @@ int mpi_world_start(unsigned ranks, int idle_s, char *dir, size_t dir_n, pid_t *
         fclose(f);
     }
     /* The end is read: the keeper may go (it removes the folder). One still starting
-     * after a minute is stopped, which its launch() passes on to mpirun. */
+     * after a minute, or when a stopping signal came, is stopped, which its launch()
+     * passes on to mpirun. */
     unlink(endp);
     if (waitpid(pid, NULL, WNOHANG) == 0) {
         if (!f)
             kill(pid, SIGTERM);
         waitpid(pid, NULL, 0);
     }
-    return outcome_fail(out, PARLAB_EXIT_OS, "the world did not start%s%s", *first ? ": " : "",
-                        first);
-}
-
-int mpi_world_stop(const char *dir, struct outcome *out)
-{
-    long keeper = world_read(dir, "keeper");
-    if (keeper <= 0)
-        return outcome_fail(out, PARLAB_EXIT_OS, "no world at %s (it has ended, or was never "
-                            "started)", dir);
-    /* Politely first: rank 0 quits once the job it runs (if any) is done, and every rank
-     * finalizes; then mpirun is stopped, and last the keeper's session is killed. */
-    int fd = world_connect(dir);
-    if (fd >= 0) {
-        if (write(fd, "quit\n", 5) == 5) {
-            struct pollfd p = { .fd = fd, .events = POLLIN };
-            poll(&p, 1, 5000);
-        }
-        close(fd);
-    }
-    for (int i = 0; i < 1000 && !pid_gone((pid_t)keeper); i++) {
-        if (i == 300)
-            kill((pid_t)keeper, SIGTERM);
-        if (i == 700)
-            kill(-(pid_t)keeper, SIGKILL);
-        sleep_ms(10);
-    }
-    if (!pid_gone((pid_t)keeper))
-        return outcome_fail(out, PARLAB_EXIT_OS, "the world's keeper (pid %ld) did not stop",
-                            keeper);
-    remove_dir(dir);   /* already gone, unless the keeper was killed */
-    return 0;
-}
-
-int mpi_world_ranks(const char *dir)
-{
-    char sock[PATH_MAX + 16];
-    snprintf(sock, sizeof sock, "%s/sock", dir);
-    long r = world_read(dir, "ranks"), k = world_read(dir, "keeper");
-    /* rank 0's socket goes first when the world ends */
-    return r > 0 && k > 0 && !pid_gone((pid_t)k) && access(sock, F_OK) == 0 ? (int)r : -1;
+    if (sig)
+        rc = outcome_fail(out, 128 + sig, "interrupted by SIG%s; the world was stopped while "
+                          "it started, and removed", sigabbrev_np(sig));
+    else
+        rc = outcome_fail(out, PARLAB_EXIT_OS, "the world did not start%s%s", *first ? ": " : "",
+                          first);
+out:
+    runner_stop_taker(0);
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
+    return rc;
 }
 
 /* Wait until the world's keeper is gone (and with it every process and file of the
- * world); kill its session if it takes too long. */
-static void world_wait_gone(long keeper)
+ * world), up to limit_ms. Signalled only when it is the proven keeper (signal): SIGTERM at
+ * term_ms, its process group (the keeper and mpirun) killed at kill_ms. 1 if gone. */
+static int world_wait_gone(const struct world_id *w, int signal, int term_ms, int kill_ms,
+                           int limit_ms)
 {
-    for (int i = 0; keeper > 0 && i < 400 && !pid_gone((pid_t)keeper); i++) {
-        if (i == 300)
-            kill(-(pid_t)keeper, SIGKILL);
+    for (int t = 0; t < limit_ms; t += 10) {
+        if (!proc_is(w->keeper, w->keeper_start))
+            return 1;
+        if (signal && t == term_ms)
+            kill(w->keeper, SIGTERM);
+        if (signal && t == kill_ms)
+            kill(-w->keeper, SIGKILL);
         sleep_ms(10);
     }
+    return !proc_is(w->keeper, w->keeper_start);
+}
+
+int mpi_world_stop(const char *dir, int stale, struct outcome *out)
+{
+    struct world_id w;
+    int state = world_check(dir, &w, out);
+    if (state < 0)
+        return -1;
+    if (state == WORLD_STALE && !stale)
+        return outcome_fail(out, PARLAB_EXIT_OS, "the mpi world at %s is stale: its keeper "
+                            "(pid %d) is gone; parlab world stop --stale %s removes what "
+                            "parlab made there", dir, (int)w.keeper, dir);
+    if (state == WORLD_LIVE) {
+        /* Politely first: rank 0 quits once the job it runs (if any) is done, and every
+         * rank finalizes; then mpirun is stopped, and last the keeper's group is killed. */
+        int fd = world_connect(dir);
+        if (fd >= 0) {
+            if (write(fd, "quit\n", 5) == 5) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                poll(&p, 1, 5000);
+            }
+            close(fd);
+        }
+        if (!world_wait_gone(&w, 1, 3000, 7000, 10000))
+            return outcome_fail(out, PARLAB_EXIT_OS, "the world's keeper (pid %d) did not "
+                                "stop", (int)w.keeper);
+    } else if (state == WORLD_ENDING && !world_wait_gone(&w, 0, 0, 0, 10000)) {
+        /* a rank is gone, so the token cannot be shown: the keeper ends it by itself */
+        return outcome_fail(out, PARLAB_EXIT_OS, "the mpi world at %s is ending (rank %d is "
+                            "gone) but its keeper (pid %d) has not: not touched", dir,
+                            w.gone_rank, (int)w.keeper);
+    }
+    /* The keeper removes the folder; one killed, or stale, leaves it: parlab's names go,
+     * and the folder if nothing else is in it. */
+    struct stat st;
+    if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_dev == w.dev && st.st_ino == w.ino)
+        world_remove(dir, w.ranks, 0);
+    return lstat(dir, &st) == 0 ? 1 : 0;
+}
+
+int mpi_world_status(const char *dir, unsigned *ranks, struct outcome *out)
+{
+    struct world_id w;
+    int state = world_check(dir, &w, out);
+    if (state < 0)
+        return -1;
+    *ranks = w.ranks;
+    if (state == WORLD_STALE)
+        return outcome_fail(out, PARLAB_EXIT_OS, "the mpi world at %s is stale: its keeper "
+                            "(pid %d) is gone; parlab world stop --stale %s removes what "
+                            "parlab made there", dir, (int)w.keeper, dir);
+    if (state == WORLD_ENDING)
+        return outcome_fail(out, PARLAB_EXIT_OS, "the mpi world at %s has ended: rank %d is "
+                            "gone (its keeper, pid %d, is removing it)", dir, w.gone_rank,
+                            (int)w.keeper);
+    return 0;
 }
 
 /* A world's run ended without the reply (the world died): read its end and judge it as the
  * launcher judges mpirun. */
-static int world_lost(const char *wdir, struct task_watch *board, unsigned ranks,
-                      double timeout_s, struct outcome *out)
+static int world_lost(const char *wdir, const struct world_id *w, struct task_watch *board,
+                      unsigned ranks, double timeout_s, struct outcome *out)
 {
     char path[PATH_MAX + 16];
     snprintf(path, sizeof path, "%s/end", wdir);
@@ -960,9 +1352,8 @@ static int world_lost(const char *wdir, struct task_watch *board, unsigned ranks
     if (log)
         log->len = fread(log->buf, 1, sizeof log->buf - 1, f);
     fclose(f);
-    long keeper = world_read(wdir, "keeper");
     unlink(path);   /* read: the keeper need not wait for us */
-    world_wait_gone(keeper);
+    world_wait_gone(w, 1, 3000, 3000, 4000);
     if (WIFEXITED(e.status) && WEXITSTATUS(e.status) == 0)
         e.status = 1 << 8;   /* it ended cleanly (stopped, idle) but without our reply */
     int rc;
@@ -979,14 +1370,40 @@ static int world_lost(const char *wdir, struct task_watch *board, unsigned ranks
     return rc;
 }
 
-/* End a world whose job cannot finish: its ranks at once, then its keeper's session. */
-static void world_kill(const char *wdir, struct task_watch *board, unsigned ranks)
+/* End a world whose job cannot finish: its ranks at once (the pids on our board that are
+ * of the world's session), then its keeper. */
+static void world_kill(const struct world_id *w, struct task_watch *board, unsigned ranks)
 {
-    stop_job(0, board, ranks);
-    long keeper = world_read(wdir, "keeper");
-    if (keeper > 0)
-        kill((pid_t)keeper, SIGTERM);
-    world_wait_gone(keeper);
+    int *pids = mpi_board_pids(board, ranks);
+    for (unsigned r = 0; r < ranks; r++) {
+        pid_t sid;
+        if (pids[r] > 1 && mpi_proc_stat(pids[r], NULL, &sid, NULL, NULL) == 0 && sid == w->keeper)
+            kill(pids[r], SIGKILL);
+    }
+    world_wait_gone(w, 1, 0, 3000, 4000);
+}
+
+/* The world PARLAB_MPI_WORLD names, proven and running with plan's ranks and CPUs: 0 and
+ * *w, or -1 with out filled. */
+static int world_for(const char *wdir, unsigned ranks, unsigned cores, struct world_id *w,
+                     struct outcome *out)
+{
+    int state = world_check(wdir, w, out);
+    if (state < 0) {
+        char msg[sizeof out->msg];
+        snprintf(msg, sizeof msg, "%s", out->msg);
+        return outcome_fail(out, out->code, "%s=%s", MPI_ENV_WORLD, msg);
+    }
+    if (state != WORLD_LIVE)
+        return outcome_fail(out, PARLAB_EXIT_OS, "%s=%s: no mpi world there (it %s): parlab "
+                            "world start -j N, or unset %s", MPI_ENV_WORLD, wdir,
+                            state == WORLD_STALE ? "is stale: its keeper is gone" : "has ended",
+                            MPI_ENV_WORLD);
+    if (w->ranks != ranks || (w->cores && w->cores != cores))
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "-j %u --cores %u: the mpi world at %s has "
+                            "%u ranks on %u CPUs; run with those, or unset %s", ranks, cores,
+                            wdir, w->ranks, w->cores, MPI_ENV_WORLD);
+    return 0;
 }
 
 static int world_run(const char *wdir, struct job *job, const struct plan *plan,
@@ -996,17 +1413,13 @@ static int world_run(const char *wdir, struct job *job, const struct plan *plan,
     char *words[ARGS_MAX];
     unsigned ranks = plan->workers;
     int n = 0, rc = 0, fd = -1;
-    long have = world_read(wdir, "ranks"), cores = world_read(wdir, "cores");
-    if (have <= 0 || (fd = world_connect(wdir)) < 0)
+    struct world_id w;
+    if (world_for(wdir, ranks, plan->cores, &w, out))
+        return -1;
+    if ((fd = world_connect(wdir)) < 0)
         return outcome_fail(out, PARLAB_EXIT_OS, "%s=%s: no mpi world there (it ended, or "
                             "was never started): parlab world start -j N, or unset %s",
                             MPI_ENV_WORLD, wdir, MPI_ENV_WORLD);
-    if ((unsigned long)have != ranks || (cores > 0 && (unsigned long)cores != plan->cores)) {
-        close(fd);
-        return outcome_fail(out, PARLAB_EXIT_USAGE, "-j %u --cores %u: the mpi world at %s has "
-                            "%ld ranks on %ld CPUs; run with those, or unset %s", ranks,
-                            plan->cores, wdir, have, cores, MPI_ENV_WORLD);
-    }
     sigset_t stops, before;
     struct task_watch *board;
     runner_stop_signals(&stops);   /* held by run_dir_open; taken here with sigtimedwait */
@@ -1060,7 +1473,7 @@ static int world_run(const char *wdir, struct job *job, const struct plan *plan,
             }
             if (k < 0 && errno == EINTR)
                 continue;
-            rc = world_lost(wdir, board, ranks, plan->task_timeout_s, out);
+            rc = world_lost(wdir, &w, board, ranks, plan->task_timeout_s, out);
             break;
         }
         int started = 0, *pids = mpi_board_pids(board, ranks);
@@ -1070,7 +1483,7 @@ static int world_run(const char *wdir, struct job *job, const struct plan *plan,
         int sig = sigtimedwait(&stops, NULL, &zero);
         if (sig > 0) {
             if (started)
-                world_kill(wdir, board, ranks);
+                world_kill(&w, board, ranks);
             rc = outcome_fail(out, 128 + sig, "interrupted by SIG%s; %s", sigabbrev_np(sig),
                               started ? "the mpi world's ranks were stopped with the job (a "
                               "rank cannot leave a task half done)"
@@ -1082,7 +1495,7 @@ static int world_run(const char *wdir, struct job *job, const struct plan *plan,
             long t = atomic_load_explicit(&board[r].task, memory_order_acquire);
             uint64_t t0 = atomic_load_explicit(&board[r].start_ns, memory_order_relaxed);
             if (t >= 0 && now > t0 && now - t0 >= limit) {
-                world_kill(wdir, board, ranks);
+                world_kill(&w, board, ranks);
                 rc = outcome_fail(out, PARLAB_EXIT_SOFTWARE, "task %ld (rank %u) ran past the "
                                   "%g s task timeout; the mpi world was stopped, remaining "
                                   "tasks dropped", t, r, plan->task_timeout_s);
@@ -1108,6 +1521,19 @@ end:
     return rc;
 }
 
+/* Before the run prints: the ranks fit, and a kept world (PARLAB_MPI_WORLD) is one and has
+ * these ranks and CPUs. Under parlab-mpi run the ranks exist already. */
+static int mpi_precheck(unsigned workers, unsigned cores, struct outcome *out)
+{
+    struct world_id w;
+    const char *wdir = getenv(MPI_ENV_WORLD);
+    if (runner_mpi_world_run)
+        return 0;
+    if (wdir && *wdir)
+        return world_for(wdir, workers, cores, &w, out);
+    return ranks_fit(workers, out);
+}
+
 const struct runner runner_mpi = {
     .name = "mpi",
     .summary = "Open MPI ranks started by mpirun: static blocks, or a rank-0 task farm",
@@ -1116,4 +1542,5 @@ const struct runner runner_mpi = {
     .flags = RUNNER_PARALLEL | RUNNER_PROCESSES | RUNNER_OWN_TIMEOUT | RUNNER_EXTERNAL,
     .run = mpi_run,
     .available = mpi_available,
+    .precheck = mpi_precheck,
 };

@@ -111,6 +111,10 @@ struct runner {
     /* Optional: 1 if the runner can run here; else 0 with a one-line reason and how to get
      * it in why (a runner built only where its toolchain is, such as mpi). */
     int (*available)(char *why, size_t n);
+    /* Optional: whether a run with these workers and CPUs can start, asked before the
+     * run prints anything (the mpi runner: ranks per CPU, a kept world's size). 0, or -1
+     * with out filled. */
+    int (*precheck)(unsigned workers, unsigned cores, struct outcome *out);
 };
 
 /* 1 when r can run here (no `available`, or it says yes); else 0 with why filled. */
@@ -178,6 +182,16 @@ void runner_child_init(void);
 
 /* The signals that stop a run (SIGINT, SIGTERM, SIGHUP), in *set. */
 void runner_stop_signals(sigset_t *set);
+/*
+ * A thread that holds the stop signals and takes them itself (sigtimedwait), because it
+ * has something to clean up first (the mpi runner's folder), says so with on = 1 and, once
+ * done, 0, before it lets them in again. Meanwhile the guard's handler, when the kernel
+ * hands a stop signal to another thread (libgomp's idle workers, a pool's), passes it on
+ * to that thread with runner_stop_redirect() (async-signal-safe: 1 if passed on) instead
+ * of ending the process under it.
+ */
+void runner_stop_taker(int on);
+int runner_stop_redirect(int sig);
 
 /*
  * fork() a worker process the way every runner must. In the parent: stdio is flushed
