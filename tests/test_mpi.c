@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -372,6 +373,18 @@ static void test_bad_input(void)
 
 /* ---- worlds: parlab world start|stop|status, and runs on a world's ranks ---------------- */
 
+/* The keeper's pid its world's marker names, or 0. */
+static pid_t world_keeper_of(const char *dir)
+{
+    char path[PATH_MAX + 16], buf[512];
+    int keeper = 0;
+    snprintf(path, sizeof path, "%s/world", dir);
+    const char *k = read_small(path, buf, sizeof buf) == 0 ? strstr(buf, "\nkeeper ") : NULL;
+    if (!k || sscanf(k, "\nkeeper %d", &keeper) != 1)
+        keeper = 0;
+    return keeper;
+}
+
 /* Start a world of `ranks` ranks: its folder in dir and its keeper's pid, or 0. */
 static pid_t world_start(int ranks, const char *idle, char *dir, size_t n)
 {
@@ -386,13 +399,7 @@ static pid_t world_start(int ranks, const char *idle, char *dir, size_t n)
     } else {
         q += strlen("PARLAB_MPI_WORLD='");
         snprintf(dir, n, "%.*s", (int)strcspn(q, "'"), q);
-        char path[PATH_MAX + 16];
-        snprintf(path, sizeof path, "%s/keeper", dir);
-        FILE *f = fopen(path, "r");
-        if (f && fscanf(f, "%d", &keeper) != 1)
-            keeper = 0;
-        if (f)
-            fclose(f);
+        keeper = world_keeper_of(dir);
     }
     CU_ASSERT_EQUAL(r->status, 0);
     CU_ASSERT(keeper > 0);
@@ -514,6 +521,7 @@ static void test_world(void)
         CU_ASSERT_EQUAL(r->status, 64);
         CU_ASSERT_PTR_NOT_NULL(strstr(r->err, "has 2 ranks"));
         CU_ASSERT_EQUAL(count_lines(r->err), 1);
+        CU_ASSERT_STRING_EQUAL(r->out, "");   /* the one line comes before any header */
         /* three runs at once: rank 0 takes them in turn, each gets its own answer */
         pid_t kids[3];
         for (int i = 0; i < 3; i++) {
@@ -600,6 +608,492 @@ static void test_world(void)
     free(r);
 }
 
+/* ---- a world proves it is one: crafted folders are refused and left as they were ------- */
+
+/* What path is, for comparing before and after: its type, mode, owner and size, a regular
+ * file's bytes, a link's target, a folder's entries (sorted, recursively), appended to
+ * *s. Reads only. */
+static void snap_add(char **s, size_t *len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void snap_add(char **s, size_t *len, const char *fmt, ...)
+{
+    va_list ap;
+    char *part = NULL;
+    va_start(ap, fmt);
+    int k = vasprintf(&part, fmt, ap);
+    va_end(ap);
+    if (k < 0)
+        return;
+    char *more = realloc(*s, *len + (size_t)k + 1);
+    if (more) {
+        memcpy(more + *len, part, (size_t)k + 1);
+        *s = more;
+        *len += (size_t)k;
+    }
+    free(part);
+}
+
+static int name_cmp(const struct dirent **a, const struct dirent **b)
+{
+    return strcmp((*a)->d_name, (*b)->d_name);
+}
+
+static void snap(const char *path, char **s, size_t *len, int depth)
+{
+    struct stat st;
+    if (lstat(path, &st)) {
+        snap_add(s, len, "%s: none\n", path);
+        return;
+    }
+    snap_add(s, len, "%s: %o uid %u size %lld\n", path, (unsigned)st.st_mode, (unsigned)st.st_uid,
+             S_ISDIR(st.st_mode) ? 0LL : (long long)st.st_size);
+    if (S_ISLNK(st.st_mode)) {
+        char to[PATH_MAX];
+        ssize_t k = readlink(path, to, sizeof to - 1);
+        snap_add(s, len, "-> %.*s\n", (int)(k > 0 ? k : 0), to);
+    } else if (S_ISREG(st.st_mode) && st.st_size < 4096) {
+        char buf[4096];
+        if (read_small(path, buf, sizeof buf) == 0)
+            snap_add(s, len, "%s\n", buf);
+    } else if (S_ISDIR(st.st_mode) && depth < 4) {
+        struct dirent **e = NULL;
+        int n = scandir(path, &e, NULL, name_cmp);
+        for (int i = 0; i < n; i++) {
+            char sub[PATH_MAX];
+            if (strcmp(e[i]->d_name, ".") && strcmp(e[i]->d_name, "..") &&
+                snprintf(sub, sizeof sub, "%s/%s", path, e[i]->d_name) < (int)sizeof sub)
+                snap(sub, s, len, depth + 1);
+            free(e[i]);
+        }
+        free(e);
+    }
+}
+
+static char *snapshot(const char *path)
+{
+    char *s = NULL;
+    size_t len = 0;
+    snap(path, &s, &len, 0);
+    return s;
+}
+
+/* A process in a session of its own that only waits (what a crafted keeper points at). */
+static pid_t bystander(void)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        alarm(300);
+        for (;;)
+            pause();
+    }
+    return pid;
+}
+
+/* pid is our child and still running (not a zombie, not reaped). */
+static int alive(pid_t pid)
+{
+    char state = 0;
+    return waitpid(pid, NULL, WNOHANG) == 0 &&
+           mpi_proc_stat(pid, NULL, NULL, NULL, &state) == 0 && state != 'Z';
+}
+
+static void write_file(const char *dir, const char *name, const char *text, mode_t mode)
+{
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, mode);
+    CU_ASSERT(fd >= 0 && write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+    if (fd >= 0)
+        close(fd);
+}
+
+/* A world's marker as parlab writes it. */
+static void marker(const char *dir, const char *token, int keeper, unsigned long long start,
+                   int ranks)
+{
+    char text[512];
+    snprintf(text, sizeof text, "parlab-world 1\ntoken %s\nkeeper %d %llu\nranks %d\ncores 2\n",
+             token, keeper, start, ranks);
+    write_file(dir, "world", text, 0600);
+}
+
+/* Copy a file of the real world src into the crafted folder dst. */
+static void copy_file(const char *src, const char *dst, const char *name)
+{
+    char path[PATH_MAX], buf[512];
+    snprintf(path, sizeof path, "%s/%s", src, name);
+    CU_ASSERT_EQUAL_FATAL(read_small(path, buf, sizeof buf), 0);
+    write_file(dst, name, buf, 0600);
+}
+
+static int refused_count, untouched_count;
+
+/* `world status DIR`, `world stop DIR` (and with --stale unless stale_is_ok): each exits
+ * non-zero with one line, and DIR is as it was. */
+static void refused(const char *what, const char *dir, int try_stale)
+{
+    char *before = snapshot(dir);
+    struct cmd_result *r = calloc(1, sizeof *r);
+    int ok = 1;
+    const char *ways[3][3] = { { "status", dir, NULL }, { "stop", dir, NULL },
+                               { "stop", "--stale", dir } };
+    for (int i = 0; i < (try_stale ? 3 : 2); i++) {
+        run_parlab(r, 60, "world", ways[i][0], ways[i][1], ways[i][2], (char *)NULL);
+        int one = r->exited && (r->status == 64 || r->status == 71) && count_lines(r->err) == 1 &&
+                  !strncmp(r->err, "parlab: ", 8) && !*r->out;
+        if (!one)
+            fprintf(stderr, "\n  %s: world %s %s: status %d: %s%s", what, ways[i][0],
+                    ways[i][1], r->status, r->out, r->err);
+        ok &= one;
+    }
+    char *after = snapshot(dir);
+    int same = before && after && !strcmp(before, after);
+    if (!same)
+        fprintf(stderr, "\n  %s: changed:\n%s\n  now:\n%s", what, before, after);
+    CU_ASSERT(ok);
+    CU_ASSERT(same);
+    refused_count += ok;
+    untouched_count += same;
+    free(before);
+    free(after);
+    free(r);
+}
+
+static void rm_tree(const char *path)
+{
+    struct stat st;
+    if (lstat(path, &st))
+        return;
+    if (S_ISDIR(st.st_mode)) {
+        chmod(path, 0700);
+        DIR *d = opendir(path);
+        for (struct dirent *e; d && (e = readdir(d));) {
+            char sub[PATH_MAX];
+            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                snprintf(sub, sizeof sub, "%s/%s", path, e->d_name) < (int)sizeof sub)
+                rm_tree(sub);
+        }
+        if (d)
+            closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
+static void test_world_crafted(void)
+{
+    if (!have_mpi())
+        return;
+    int was = 0;
+    prctl(PR_GET_CHILD_SUBREAPER, &was);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    char real[1024], dead[1024], root[1024], c[PATH_MAX], token[64] = "";
+    pid_t keeper = world_start(2, "120", real, sizeof real);
+    pid_t sleeper = bystander();
+    unsigned long long kstart = 0, sstart = 0;
+    snprintf(root, sizeof root, "%s/crafted.XXXXXX", tmpdir);
+    CU_ASSERT_FATAL(keeper > 0 && sleeper > 0 && mkdtemp(root));
+    CU_ASSERT_FATAL(mpi_proc_stat(keeper, &kstart, NULL, NULL, NULL) == 0);
+    CU_ASSERT_FATAL(mpi_proc_stat(sleeper, &sstart, NULL, NULL, NULL) == 0);
+    {
+        char path[PATH_MAX], buf[512];
+        snprintf(path, sizeof path, "%s/world", real);
+        CU_ASSERT_FATAL(read_small(path, buf, sizeof buf) == 0);
+        CU_ASSERT_FATAL(sscanf(buf, "parlab-world 1\ntoken %63s", token) == 1);
+    }
+    refused_count = untouched_count = 0;
+
+    /* 1. not a world: the old keeper file, pointing at a live process */
+    snprintf(c, sizeof c, "%s/notaworld", root);
+    mkdir(c, 0700);
+    char pidtext[32];
+    snprintf(pidtext, sizeof pidtext, "%d\n", (int)sleeper);
+    write_file(c, "keeper", pidtext, 0644);
+    write_file(c, "precious.txt", "data\n", 0644);
+    snprintf(c, sizeof c, "%s/notaworld/sub", root);
+    mkdir(c, 0700);
+    snprintf(c, sizeof c, "%s/notaworld", root);
+    refused("not a world", c, 1);
+
+    /* 2. a foreign owner: otherwise the real world's files */
+    snprintf(c, sizeof c, "%s/foreign", root);
+    mkdir(c, 0700);
+    copy_file(real, c, "world");
+    copy_file(real, c, "rank.0");
+    copy_file(real, c, "rank.1");
+    if (geteuid() == 0) {
+        CU_ASSERT_EQUAL(chown(c, 65534, 65534), 0);
+        refused("foreign owner", c, 1);
+    } else {
+        fprintf(stderr, "\n  foreign-owner case SKIPPED: not root, cannot chown");
+        refused("foreign owner (not root: a world refused as stale or not live)", c, 0);
+    }
+
+    /* 3. a wrong token: the real world's keeper and ranks, another token */
+    snprintf(c, sizeof c, "%s/token", root);
+    mkdir(c, 0700);
+    marker(c, "0123456789abcdef0123456789abcdef", keeper, kstart, 2);
+    copy_file(real, c, "rank.0");
+    copy_file(real, c, "rank.1");
+    refused("wrong token", c, 1);
+    /* the right token, but another folder: the ranks name theirs */
+    snprintf(c, sizeof c, "%s/copy", root);
+    mkdir(c, 0700);
+    marker(c, token, keeper, kstart, 2);
+    copy_file(real, c, "rank.0");
+    copy_file(real, c, "rank.1");
+    refused("the real token in another folder", c, 1);
+
+    /* 4. a pid used again: a live process with another start time */
+    snprintf(c, sizeof c, "%s/reused", root);
+    mkdir(c, 0700);
+    marker(c, token, sleeper, sstart + 1, 1);
+    refused("reused pid", c, 0);
+    /* and an impostor with the right start time, its own "rank" too: no token on its
+     * command line */
+    snprintf(c, sizeof c, "%s/impostor", root);
+    mkdir(c, 0700);
+    marker(c, token, sleeper, sstart, 1);
+    char rank[64];
+    snprintf(rank, sizeof rank, "%d %llu\n", (int)sleeper, sstart);
+    write_file(c, "rank.0", rank, 0600);
+    refused("live impostor", c, 1);
+
+    /* 5. a symbolic link to the real world, and to a folder */
+    snprintf(c, sizeof c, "%s/link", root);
+    CU_ASSERT_EQUAL(symlink(real, c), 0);
+    refused("symlink to a world", c, 1);
+    snprintf(c, sizeof c, "%s/link2", root);
+    char to[PATH_MAX];
+    snprintf(to, sizeof to, "%s/notaworld", root);
+    CU_ASSERT_EQUAL(symlink(to, c), 0);
+    refused("symlink to a folder", c, 1);
+
+    /* 6. a file instead of a folder */
+    write_file(root, "afile", "parlab-world 1\n", 0600);
+    snprintf(c, sizeof c, "%s/afile", root);
+    refused("a file", c, 1);
+
+    /* 7. a world whose keeper died: stale, refused without --stale */
+    pid_t dk = world_start(2, "120", dead, sizeof dead);
+    if (dk > 0) {
+        write_file(dead, "precious.txt", "data\n", 0600);
+        kill(dk, SIGKILL);
+        CU_ASSERT(world_gone(dk, "/nonexistent"));   /* its processes; the folder stays */
+        struct cmd_result *r = calloc(1, sizeof *r);
+        run_parlab(r, 30, "world", "status", dead, (char *)NULL);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r->err, "stale"));
+        refused("stale world", dead, 0);
+        /* with --stale: parlab's files go, by name; the file parlab did not make stays */
+        run_parlab(r, 60, "world", "stop", "--stale", dead, (char *)NULL);
+        CU_ASSERT_EQUAL(r->status, 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r->err, "did not make"));
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/precious.txt", dead);
+        CU_ASSERT_EQUAL(access(path, F_OK), 0);
+        snprintf(path, sizeof path, "%s/world", dead);
+        CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
+        snprintf(path, sizeof path, "%s/rank.0", dead);
+        CU_ASSERT_NOT_EQUAL(access(path, F_OK), 0);
+        rm_tree(dead);
+        free(r);
+    }
+
+    /* 8. an empty folder */
+    snprintf(c, sizeof c, "%s/empty", root);
+    mkdir(c, 0700);
+    refused("empty folder", c, 1);
+
+    /* 9. unreadable: mode 000 (root reads it anyway: the mode is what refuses it), and a
+     * marker that is a FIFO (opening it must not hang) */
+    snprintf(c, sizeof c, "%s/unreadable", root);
+    mkdir(c, 0700);
+    copy_file(real, c, "world");
+    chmod(c, 0);
+    refused("mode 000", c, 1);
+    snprintf(c, sizeof c, "%s/fifo", root);
+    mkdir(c, 0700);
+    char fifo[PATH_MAX];
+    snprintf(fifo, sizeof fifo, "%s/fifo/world", root);
+    CU_ASSERT_EQUAL(mkfifo(fifo, 0600), 0);
+    refused("marker a FIFO", c, 1);
+
+    /* 10. the root of TMPDIR */
+    refused("TMPDIR", tmpdir, 1);
+
+    /* Nothing was signalled: the bystander and the real world still run. */
+    CU_ASSERT(alive(sleeper));
+    CU_ASSERT(alive(keeper) || procs_in(PROCS_SESSION, keeper, 0, 0) > 0);
+    struct cmd_result *r = calloc(1, sizeof *r);
+    run_parlab(r, 30, "world", "status", real, (char *)NULL);
+    CU_ASSERT_EQUAL(r->status, 0);
+    fprintf(stderr, "\n  crafted folders: %d of %d refusals right, %d of %d untouched",
+            refused_count, 14, untouched_count, 14);
+    CU_ASSERT_EQUAL(refused_count, 14);
+    CU_ASSERT_EQUAL(untouched_count, 14);
+    /* The real world still stops, and leaves nothing. */
+    run_parlab(r, 60, "world", "stop", real, (char *)NULL);
+    CU_ASSERT_EQUAL(r->status, 0);
+    CU_ASSERT(world_gone(keeper, real));
+    kill(sleeper, SIGKILL);
+    waitpid(sleeper, NULL, 0);
+    rm_tree(root);
+    prctl(PR_SET_CHILD_SUBREAPER, was);
+    CU_ASSERT(nothing_left());
+    free(r);
+}
+
+/* A world whose rank 0 is killed is not reported as running. */
+static void test_world_rank_killed(void)
+{
+    if (!have_mpi())
+        return;
+    int was = 0;
+    prctl(PR_GET_CHILD_SUBREAPER, &was);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    char dir[PATH_MAX], path[PATH_MAX + 16], buf[64];
+    pid_t keeper = world_start(2, "120", dir, sizeof dir);
+    int rank0 = 0;
+    snprintf(path, sizeof path, "%s/rank.0", dir);
+    if (keeper > 0 && read_small(path, buf, sizeof buf) == 0 && sscanf(buf, "%d", &rank0) == 1) {
+        struct cmd_result *r = calloc(1, sizeof *r);
+        run_parlab(r, 30, "world", "status", dir, (char *)NULL);
+        CU_ASSERT_EQUAL(r->status, 0);
+        kill(rank0, SIGKILL);
+        char state = 0;
+        for (int i = 0; i < 100 && mpi_proc_stat(rank0, NULL, NULL, NULL, &state) == 0 &&
+                        state != 'Z'; i++) {
+            struct timespec t = { 0, 10 * 1000 * 1000 };
+            nanosleep(&t, NULL);
+        }
+        run_parlab(r, 30, "world", "status", dir, (char *)NULL);
+        if (r->status == 0)
+            fprintf(stderr, "\n  rank 0 killed, status says: %s", r->out);
+        CU_ASSERT_NOT_EQUAL(r->status, 0);
+        CU_ASSERT_EQUAL(count_lines(r->err), 1);
+        CU_ASSERT(world_gone(keeper, dir));
+        free(r);
+    }
+    prctl(PR_SET_CHILD_SUBREAPER, was);
+    CU_ASSERT(nothing_left());
+}
+
+/* ---- every mpirun's folder goes, whatever ends the run -------------------------------- */
+
+/* Entries in dir (but . and ..). */
+static int entries(const char *dir)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        n += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Start argv in a session of its own with TMPDIR=priv and at most nofile descriptors (0:
+ * as we have). */
+static pid_t start_in(const char *priv, rlim_t nofile, char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        setsid();
+        alarm(60);
+        setenv("TMPDIR", priv, 1);
+        int null = open("/dev/null", O_RDWR);
+        dup2(null, 1);
+        dup2(null, 2);
+        close(null);
+        if (nofile) {
+            struct rlimit rl = { nofile, nofile };
+            setrlimit(RLIMIT_NOFILE, &rl);
+        }
+        execv(parlab_bin(), argv);
+        _exit(127);
+    }
+    return pid;
+}
+
+/* After pid (a session leader) ended with st: a clean status, no process of its session,
+ * nothing in priv. */
+static int left_clean(pid_t pid, int st, const char *priv, int sig, const char *what)
+{
+    int ok_status = (WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 64 ||
+                                       WEXITSTATUS(st) == 70 || WEXITSTATUS(st) == 71 ||
+                                       (sig && WEXITSTATUS(st) == 128 + sig))) ||
+                    (sig && WIFSIGNALED(st) && WTERMSIG(st) == sig);
+    int procs = 0;
+    for (int i = 0; i < 200 && (procs = procs_in(PROCS_SESSION, pid, 1, 0)); i++) {
+        while (waitpid(-1, NULL, WNOHANG) > 0)
+            ;
+        struct timespec t = { 0, 10 * 1000 * 1000 };
+        nanosleep(&t, NULL);
+    }
+    procs_in(PROCS_SESSION, pid, 1, 1);
+    int left = entries(priv);
+    if (!ok_status || procs || left)
+        fprintf(stderr, "\n  %s: status %#x, %d processes and %d entries left", what, st,
+                procs, left);
+    rm_tree(priv);
+    mkdir(priv, 0700);
+    return ok_status && !procs && !left;
+}
+
+static void test_stop_cleans(void)
+{
+    if (!have_mpi())
+        return;
+    int was = 0, clean = 0, cases = 0;
+    prctl(PR_GET_CHILD_SUBREAPER, &was);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    char priv[PATH_MAX];
+    snprintf(priv, sizeof priv, "%s/priv.XXXXXX", tmpdir);
+    CU_ASSERT_FATAL(mkdtemp(priv) != NULL);
+    /* SIGTERM at 20 moments of overhead's mpi part: from the first mpirun's folder on. */
+    char *overhead[] = { "parlab", "overhead", "--quick", "--repeat", "2", NULL };
+    for (int i = 0; i < 20; i++) {
+        pid_t pid = start_in(priv, 0, overhead);
+        int st = 0, seen = 0;
+        while (!seen && waitpid(pid, &st, WNOHANG) == 0) {
+            seen = entries(priv) > 0;
+            struct timespec t = { 0, 1000 * 1000 };
+            nanosleep(&t, NULL);
+        }
+        CU_ASSERT(seen);
+        if (seen) {
+            long ms = i * 35;
+            struct timespec t = { ms / 1000, ms % 1000 * 1000000L };
+            nanosleep(&t, NULL);
+            kill(pid, SIGTERM);
+            waitpid(pid, &st, 0);
+        }
+        char what[64];
+        snprintf(what, sizeof what, "overhead, SIGTERM %d ms into mpi", i * 35);
+        clean += left_clean(pid, st, priv, SIGTERM, what);
+        cases++;
+    }
+    /* Too few descriptors: the board file, the pipe or mpirun fails; nothing is left. */
+    char *run[] = { "parlab", "run", "-w", "noop", "-r", "mpi", "-j", "2", "-n", "1000",
+                    "--repeat", "1", "--warmup", "0", NULL };
+    for (rlim_t n = 4; n <= 16; n++) {
+        pid_t pid = start_in(priv, n, run);
+        int st = 0;
+        waitpid(pid, &st, 0);
+        char what[64];
+        snprintf(what, sizeof what, "run -r mpi at ulimit -n %d", (int)n);
+        clean += left_clean(pid, st, priv, 0, what);
+        cases++;
+    }
+    fprintf(stderr, "\n  SIGTERM and fd limits: %d of %d runs left nothing", clean, cases);
+    CU_ASSERT_EQUAL(clean, cases);
+    rmdir(priv);
+    prctl(PR_SET_CHILD_SUBREAPER, was);
+    CU_ASSERT(nothing_left());
+}
+
 /* Remove the suite's TMPDIR and give later suites the environment they had. */
 static void test_cleanup(void)
 {
@@ -626,6 +1120,9 @@ CU_TestInfo tests_mpi[] = {
     { "a failed or stopped run leaves no rank, not even a zombie", test_orphans },
     { "bad input: too many ranks, no mpirun", test_bad_input },
     { "a kept world: runs equal seq, at once too; faults, idle and stop end it, nothing left", test_world },
+    { "world stop and status refuse crafted folders and touch nothing; --stale", test_world_crafted },
+    { "a world whose rank 0 was killed is not reported running", test_world_rank_killed },
+    { "SIGTERM during overhead's mpi part, and fd limits 4 to 16: nothing left", test_stop_cleans },
     { "the tests' TMPDIR is left empty", test_cleanup },
     CU_TEST_INFO_NULL,
 };
