@@ -1003,7 +1003,13 @@ static int world_check(const char *dir, struct world_id *w, struct outcome *out)
     *w = (struct world_id){ .gone_rank = -1 };
     if (!*dir || strlen(dir) > PATH_MAX - 64)
         return outcome_fail(out, PARLAB_EXIT_USAGE, "'%.64s': not an mpi world's folder", dir);
-    if (lstat(dir, &st))
+    /* "DIR/" would follow a link named DIR: look at the name without its slashes */
+    char bare[PATH_MAX];
+    size_t blen = strlen(dir);
+    while (blen > 1 && dir[blen - 1] == '/')
+        blen--;
+    snprintf(bare, sizeof bare, "%.*s", (int)blen, dir);
+    if (lstat(bare, &st))
         return outcome_fail(out, PARLAB_EXIT_OS, errno == ENOENT || errno == ENOTDIR
                             ? "%s: no mpi world there (it has ended, or was never started)"
                             : "%s: cannot read: %s", dir, strerror(errno));
@@ -1019,7 +1025,7 @@ static int world_check(const char *dir, struct world_id *w, struct outcome *out)
         return outcome_fail(out, PARLAB_EXIT_USAGE, "%s has mode %04o, not the 0700 of a "
                             "folder parlab made: not an mpi world", dir,
                             (unsigned)(st.st_mode & 07777));
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    int dfd = open(bare, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (dfd < 0)
         return outcome_fail(out, PARLAB_EXIT_OS, "%s: cannot read: %s", dir, strerror(errno));
     if (fstat(dfd, &fst) || fst.st_dev != st.st_dev || fst.st_ino != st.st_ino) {
