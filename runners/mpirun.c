@@ -188,8 +188,13 @@ static int mpi_available(char *why, size_t n)
 static int make_dir(char *dir, size_t n, struct outcome *out)
 {
     const char *tmp = getenv("TMPDIR");
-    char sub[PATH_MAX + 16];
-    if (snprintf(dir, n, "%s/parlab-mpi.XXXXXX", tmp && *tmp ? tmp : "/tmp") >= (int)n)
+    char sub[PATH_MAX + 16], abs[PATH_MAX];
+    tmp = tmp && *tmp ? tmp : "/tmp";
+    /* An absolute name: a world's folder is named, and checked, from other folders too. */
+    if (*tmp != '/' && !(tmp = realpath(tmp, abs)))
+        return outcome_fail(out, PARLAB_EXIT_OS, "mpi: TMPDIR=%s: %s", getenv("TMPDIR"),
+                            strerror(errno));
+    if (snprintf(dir, n, "%s/parlab-mpi.XXXXXX", tmp) >= (int)n)
         return outcome_fail(out, PARLAB_EXIT_USAGE, "mpi: TMPDIR is too long for a folder "
                             "name");
     if (!mkdtemp(dir))
