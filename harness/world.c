@@ -52,6 +52,7 @@ int cmd_world(int argc, char **argv)
             else
                 dir = argv[i];
         }
+        int from_env = !dir;
         if (!dir) {
             const char *d = getenv(MPI_ENV_WORLD);
             dir = d && *d ? d : NULL;
@@ -62,7 +63,7 @@ int cmd_world(int argc, char **argv)
         const char *why;
         if (parse_path(dir, &why))
             return die(PARLAB_EXIT_USAGE, "world %s '%s'%s: %s", what, dir,
-                       argc > 2 ? "" : " (from " MPI_ENV_WORLD ")", why);
+                       from_env ? " (from " MPI_ENV_WORLD ")" : "", why);
         if (!strcmp(what, "status")) {
             unsigned ranks;
             if (mpi_world_status(dir, &ranks, &out))
@@ -111,7 +112,7 @@ int cmd_world(int argc, char **argv)
     printf("export %s='%s'\n", MPI_ENV_WORLD, dir);
     int e = out_flushed(stdout);
     if (e) {   /* nobody can find this world: end it rather than leave it running */
-        mpi_world_stop(dir, &out);
+        mpi_world_stop(dir, 0, &out);
         return die(PARLAB_EXIT_IO, "writing standard output: %s; the world it started is "
                    "stopped", strerror(-e));
     }
