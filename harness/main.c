@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "harness.h"
+#include "../lib/pool.h"
 
 static void csv_size(uint64_t v)
 {
@@ -158,6 +159,7 @@ static void main_fatal(int code, const char *msg)
 
 int main(int argc, char **argv)
 {
+    pool_worker_entry(argc, argv);   /* a spawned pool worker runs there and never returns */
     guard_install();   /* first: a signal in the first milliseconds ends the run cleanly too */
     runner_fatal_hook = main_fatal;
     if (argc < 2) {

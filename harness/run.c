@@ -17,6 +17,7 @@
 #include "results.h"
 #include "parse.h"
 #include "../runners/mpi.h"
+#include "../lib/pool.h"
 
 #define MAX_WORKERS 4096u
 /* 16M tasks: folded results take a few lines per worker; a workload that needs a slot
@@ -41,6 +42,8 @@ struct run_opts {
     enum inject_kind inject;
     uint64_t inject_task, inject_step;   /* step + 1; 0: the default */
     int baseline;
+    enum pool_start start;    /* --start: the fork runner's start method */
+    int start_set;
 };
 
 static void run_usage(FILE *f)
@@ -63,6 +66,7 @@ static void run_usage(FILE *f)
         "                      task,worker,step,start_ns,end_ns (ns from the run's start)\n"
         "      --seed S        seed of the counter-based random streams (default 1)\n"
         "      --io-ms MS      I/O workloads: how long each task waits (default 100)\n"
+        "      --start M       fork: how pool workers start: fork, forkserver, spawn\n"
         "      --loops N       epoll: event-loop processes that split the tasks\n"
         "      --task-timeout SECONDS  fail the run if one task takes longer\n"
         "      --inject KIND@TASK[:STEP]  plant a fault: segv, kill, exit, hang, error, or\n"
@@ -102,7 +106,7 @@ static int parse_inject(const char *val, struct run_opts *o)
 }
 
 enum { OPT_STEPS = 256, OPT_CORES, OPT_REPEAT, OPT_FORMAT, OPT_TRACE, OPT_SEED, OPT_IOMS,
-       OPT_LOOPS, OPT_TIMEOUT, OPT_INJECT, OPT_EXPECT, OPT_BASELINE, OPT_WARMUP };
+       OPT_LOOPS, OPT_TIMEOUT, OPT_INJECT, OPT_EXPECT, OPT_BASELINE, OPT_WARMUP, OPT_START };
 
 static const struct option long_opts[] = {
     { "workload", required_argument, 0, 'w' }, { "runner", required_argument, 0, 'r' },
@@ -117,6 +121,7 @@ static const struct option long_opts[] = {
     { "inject", required_argument, 0, OPT_INJECT }, { "expect", required_argument, 0, OPT_EXPECT },
     { "baseline", no_argument, 0, OPT_BASELINE }, { "help", no_argument, 0, 'h' },
     { "warmup", required_argument, 0, OPT_WARMUP },
+    { "start", required_argument, 0, OPT_START },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 },
 };
@@ -178,6 +183,11 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
         case OPT_INJECT: rc = parse_inject(optarg, o); break;
         case OPT_EXPECT: o->expect = optarg; break;
         case OPT_BASELINE: o->baseline = 1; break;
+        case OPT_START:
+            if (pool_start_parse(optarg, &o->start))
+                return die(PARLAB_EXIT_USAGE, "--start %s: unknown start method (fork, forkserver, spawn)", optarg);
+            o->start_set = 1;
+            break;
         case 'h': run_usage(stdout); return 0;
         case 'V': printf("parlab %s\n", PARLAB_VERSION); return 0;
         case ':': return die(PARLAB_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
@@ -243,6 +253,9 @@ static int resolve_opts(struct run_opts *o)
     }
     if (!o->sched_set)
         o->schedule = r->default_schedule;
+    if (o->start_set && !(r->flags & RUNNER_START_METHODS))
+        return die(PARLAB_EXIT_USAGE, "--start %s: runner %s has no start methods (only fork's pool has)",
+                   pool_start_name(o->start), r->name);
     if (o->loops_set && !(r->flags & RUNNER_HAS_LOOPS))
         return die(PARLAB_EXIT_USAGE, "--loops %llu: runner %s has no event loops (only epoll)",
                    (unsigned long long)o->loops, r->name);
@@ -528,7 +541,8 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
                          .task_timeout_s = o->task_timeout,
                          .inject = r == o->runner ? o->inject : INJECT_NONE,
                          .inject_task = o->inject_task,
-                         .inject_step = (unsigned)o->inject_step };
+                         .inject_step = (unsigned)o->inject_step,
+                         .start = r == o->runner ? (unsigned)o->start : 0 };
     unsigned watchers = plan.workers > plan.loops ? plan.workers : plan.loops;
     int watching = o->task_timeout > 0 && !(r->flags & RUNNER_OWN_TIMEOUT);
     struct job_ctx c;
@@ -633,6 +647,9 @@ int cmd_run(int argc, char **argv)
         return st;
     if ((st = resolve_opts(&o)) >= 0)
         return st;
+    /* The forkserver forks before any job state exists: before the first setup. */
+    if (o.start == POOL_START_FORKSERVER && (st = pool_forkserver_start()))
+        return die(PARLAB_EXIT_OS, "--start forkserver: cannot start the server: %s", strerror(-st));
     st = 0;
     machine_read(&m);
     guard_set_runner(o.runner->name);
@@ -712,6 +729,7 @@ int cmd_run(int argc, char **argv)
                      o.trace_path, strerror(-e));
     }
     trace_file_discard(&o.trace);
+    pool_forkserver_stop();
     if (st)
         return st;
     return wrong ? PARLAB_EXIT_WRONG : PARLAB_EXIT_OK;

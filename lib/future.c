@@ -59,9 +59,8 @@ static void qunlock(struct pool_futures *q)
 int futures_open(struct pool_futures **out, struct pool *p, unsigned workers)
 {
     size_t len = sizeof(struct pool_futures) + (size_t)workers * sizeof(struct fut_worker);
-    struct pool_futures *q = mmap(NULL, len, PROT_READ | PROT_WRITE,
-                                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (q == MAP_FAILED)
+    struct pool_futures *q = shm_map(len, 0);
+    if (!q)
         return -errno;
     atomic_flag_clear(&q->qlock);
     q->len = len;
@@ -76,7 +75,7 @@ int futures_open(struct pool_futures **out, struct pool *p, unsigned workers)
 void futures_close(struct pool_futures *q)
 {
     if (q)
-        munmap(q, q->len);
+        shm_unmap(q, q->len);
 }
 
 long futures_running(const struct pool_futures *q, unsigned w)
@@ -84,7 +83,7 @@ long futures_running(const struct pool_futures *q, unsigned w)
     return atomic_load(&q->w[w].running);
 }
 
-int futures_run_one(struct pool_futures *q, unsigned w)
+int futures_run_one(struct pool_futures *q, struct pool *p, unsigned w)
 {
     if (__atomic_load_n(&q->q_head, __ATOMIC_ACQUIRE) ==
         __atomic_load_n(&q->q_tail, __ATOMIC_ACQUIRE))
@@ -101,10 +100,10 @@ int futures_run_one(struct pool_futures *q, unsigned w)
     struct pool_future *f = &q->fut[idx];
     uint32_t queued = FUT_QUEUED;
     /* Claim it: after a crash the parent may already have failed it (FUT_DONE). */
-    if (pool__broken(q->pool) || !atomic_compare_exchange_strong(&f->state, &queued, FUT_RUNNING))
+    if (pool__broken(p) || !atomic_compare_exchange_strong(&f->state, &queued, FUT_RUNNING))
         return 1;
     atomic_store(&q->w[w].running, (long)idx);
-    f->result = f->fn(f->in, f->out);
+    f->result = POOL_CODE(pool_call_fn, f->fn)(f->in, f->out);
     atomic_store(&q->w[w].running, -1);
     atomic_store_explicit(&f->state, FUT_DONE, memory_order_release);
     sync_wake(&f->state, INT_MAX);

@@ -17,6 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "shm.h"
 #include "sync.h"
 
 /* Per-worker status, one cache line each so that workers never write a shared line. */
@@ -63,6 +64,15 @@ struct pool {
     int *alive;                /* parent's view: started and not reaped */
     pool_init_fn init;
     void *init_arg;
+    void (*boot)(struct pool *local, const void *msg, size_t len);  /* see pool_config */
+    const void *boot_msg;
+    size_t boot_len;
+    /* In a worker that booted from a message (forkserver, spawn): the parent's pool, the
+     * pointer its callers still hold, compared but never followed; and the map context
+     * its boot function rebuilt, used instead of the parent's. */
+    const struct pool *remote;
+    void *local_ctx;
+    int has_local_ctx;
     uint64_t batch_seq;
     double timeout_s;
     pid_t parent;
@@ -108,7 +118,8 @@ static void run_batch(struct pool *p, unsigned w)
 {
     struct pool_shm *s = p->shm;
     struct pool_worker *me = &s->w[w];
-    const struct map_view m = { s->fn, s->ctx, s->arg };
+    const struct map_view m = { POOL_CODE(pool_task_fn, s->fn),
+                                p->has_local_ctx ? p->local_ctx : s->ctx, s->arg };
     size_t n = s->n, chunk = s->chunk;
     unsigned W = p->workers;
     int timed = (int)atomic_load_explicit(&s->timed, memory_order_relaxed);
@@ -188,7 +199,7 @@ static void worker_loop(struct pool *p, unsigned w)
             run_batch(p, w);
             did = 1;
         }
-        if (futures_run_one(p->futures, w))
+        if (futures_run_one(p->futures, p, w))
             did = 1;
         if (did)
             continue;
@@ -203,7 +214,7 @@ void pool_worker_main(struct pool *p, unsigned w)
     tl_pool = p;
     tl_worker = (int)w;
     if (p->init)
-        p->init(p->init_arg, w);
+        POOL_CODE(pool_init_fn, p->init)(p->init_arg, w);
     atomic_fetch_add(&p->shm->ready, 1);
     sync_wake(&p->shm->ready, INT_MAX);
     worker_loop(p, w);
@@ -313,9 +324,9 @@ static void pool_free(struct pool *p, int threads_may_run)
         return;
     }
     futures_close(p->futures);
-    munmap(p->shm, p->shm_len);
+    shm_unmap(p->shm, p->shm_len);
     if (p->arena)
-        munmap(p->arena, p->arena_len);
+        shm_unmap(p->arena, p->arena_len);
     free(p->h);
     free(p->alive);
     free(p);
@@ -324,6 +335,70 @@ static void pool_free(struct pool *p, int threads_may_run)
 const struct pool_ops *pool_ops_of(enum pool_kind kind)
 {
     return kind == POOL_FORK ? &pool_processes : &pool_threads;
+}
+
+intptr_t pool_code_bias;
+
+/* Any function of this program: its address in the parent and in a spawned worker give
+ * the distance between the two loads of the one binary. */
+static void code_anchor(void)
+{
+}
+
+int pool__boot_pack(const struct pool *p, unsigned w, struct pool_boot *b)
+{
+    *b = (struct pool_boot){
+        .magic = POOL_BOOT_MAGIC, .worker = w, .parent = getpid(),
+        .anchor = (uint64_t)(uintptr_t)code_anchor, .remote = (uint64_t)(uintptr_t)p,
+        .kind = p->kind, .workers = p->workers,
+        .shm = (uint64_t)(uintptr_t)p->shm, .shm_len = p->shm_len,
+        .futures = (uint64_t)(uintptr_t)p->futures,
+        .arena = (uint64_t)(uintptr_t)p->arena, .arena_len = p->arena_len,
+        .init = (uint64_t)(uintptr_t)p->init, .init_arg = (uint64_t)(uintptr_t)p->init_arg,
+        .boot = (uint64_t)(uintptr_t)p->boot, .boot_len = (uint32_t)p->boot_len,
+    };
+    if (p->boot_len > sizeof b->boot_msg)
+        return -E2BIG;
+    if (p->boot_len)
+        memcpy(b->boot_msg, p->boot_msg, p->boot_len);
+    int n = shm_regions(b->region, POOL_BOOT_REGIONS);
+    if (n < 0)
+        return n;
+    b->nregions = (uint32_t)n;
+    return 0;
+}
+
+void pool__boot_run(const struct pool_boot *b)
+{
+    /* The shared regions are mapped already, at the parent's addresses. */
+    pool_code_bias = (intptr_t)((uintptr_t)code_anchor - (uintptr_t)b->anchor);
+    struct pool *p = calloc(1, sizeof *p);
+    if (!p)
+        _exit(PARLAB_EXIT_OS);
+    p->kind = b->kind;
+    p->workers = b->workers;
+    p->shm = (struct pool_shm *)(uintptr_t)b->shm;
+    p->shm_len = b->shm_len;
+    p->futures = (struct pool_futures *)(uintptr_t)b->futures;
+    p->arena = (void *)(uintptr_t)b->arena;
+    p->arena_len = b->arena_len;
+    p->init = (pool_init_fn)(uintptr_t)b->init;
+    p->init_arg = (void *)(uintptr_t)b->init_arg;
+    p->remote = (const struct pool *)(uintptr_t)b->remote;
+    p->parent = b->parent;
+    if (b->boot)
+        POOL_CODE(void (*)(struct pool *, const void *, size_t),
+                  (void (*)(struct pool *, const void *, size_t))(uintptr_t)b->boot)(
+            p, b->boot_msg, b->boot_len);
+    pool_worker_main(p, b->worker);
+    fflush(NULL);
+    _exit(0);
+}
+
+void pool_set_local_ctx(struct pool *local, void *ctx)
+{
+    local->local_ctx = ctx;
+    local->has_local_ctx = 1;
 }
 
 int pool_open(struct pool **out, const struct pool_ops *ops, unsigned workers,
@@ -346,10 +421,13 @@ int pool_open(struct pool **out, const struct pool_ops *ops, unsigned workers,
     p->workers = workers;
     p->init = cfg->init;
     p->init_arg = cfg->init_arg;
+    p->boot = cfg->boot;
+    p->boot_msg = cfg->boot_msg;
+    p->boot_len = cfg->boot_len;
     p->parent = getpid();
     p->shm_len = sizeof(struct pool_shm) + (size_t)workers * sizeof(struct pool_worker);
-    p->shm = mmap(NULL, p->shm_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (p->shm == MAP_FAILED) {
+    p->shm = shm_map(p->shm_len, 0);
+    if (!p->shm) {
         rc = -errno;
         free(p);
         return rc;
@@ -363,9 +441,8 @@ int pool_open(struct pool **out, const struct pool_ops *ops, unsigned workers,
     if ((rc = futures_open(&p->futures, p, workers)))
         goto err;
     if (cfg->arena_bytes) {
-        p->arena = mmap(NULL, cfg->arena_bytes, PROT_READ | PROT_WRITE,
-                        MAP_SHARED | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-        if (p->arena == MAP_FAILED) {
+        p->arena = shm_map(cfg->arena_bytes, SHM_NORESERVE);
+        if (!p->arena) {
             rc = -errno;
             p->arena = NULL;
             goto err;
@@ -406,7 +483,8 @@ err:
 struct pool *pool_create(enum pool_kind kind, unsigned workers, pool_init_fn init,
                          void *init_arg, size_t arena_bytes, int *err, uint64_t *ready_ns)
 {
-    struct pool_config cfg = { init, init_arg, arena_bytes, ready_ns };
+    struct pool_config cfg = { .init = init, .init_arg = init_arg, .arena_bytes = arena_bytes,
+                               .ready_ns = ready_ns };
     struct pool *p;
     *err = pool_open(&p, pool_ops_of(kind), workers, &cfg);
     return p;
@@ -461,7 +539,7 @@ void *pool_arena(struct pool *p, size_t *len)
 
 int pool_self(const struct pool *p)
 {
-    return tl_pool == p ? tl_worker : -1;
+    return tl_pool && (tl_pool == p || tl_pool->remote == p) ? tl_worker : -1;
 }
 
 unsigned pool_workers(const struct pool *p)

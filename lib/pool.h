@@ -68,6 +68,49 @@ extern const struct pool_ops pool_processes;
 extern const struct pool_ops pool_threads;
 const struct pool_ops *pool_ops_of(enum pool_kind kind);
 
+/*
+ * Start methods of a process pool, with Python's names and meanings (lib/start.c):
+ * fork:       each worker is a fork() of the caller: it inherits all of its memory.
+ * forkserver: each worker is a fork of a small server process that was forked early
+ *             (pool_forkserver_start), before the job existed: it inherits only what the
+ *             program had then.
+ * spawn:      each worker is a fresh run of this program's binary (posix_spawn), which
+ *             inherits nothing.
+ * Under forkserver and spawn a worker learns its pool from a boot message on a socket:
+ * the pool's fields, a boot function of the caller's with a short message (the runner
+ * sends its job this way), and every shm.h region's memfd, each mapped at the parent's
+ * address. Functions cross as addresses corrected by the distance between the two loads
+ * of the binary (POOL_CODE); other pointers are valid in the worker only where they point
+ * into shared memory.
+ */
+enum pool_start { POOL_START_FORK, POOL_START_FORKSERVER, POOL_START_SPAWN, POOL_START__COUNT };
+const char *pool_start_name(enum pool_start m);
+int pool_start_parse(const char *s, enum pool_start *out);   /* 0, or -1 if unknown */
+/* The process ops of method m: pool_processes for fork. */
+const struct pool_ops *pool_ops_start(enum pool_start m);
+extern const struct pool_ops pool_processes_forkserver, pool_processes_spawn;
+/* Fork the forkserver now, if it is not running; a forkserver pool starts it at its
+ * first use otherwise (from whatever the program holds then). 0 or -errno. Parent only. */
+int pool_forkserver_start(void);
+/* Stop the forkserver and reap it (its workers are the caller's children, unharmed). */
+void pool_forkserver_stop(void);
+/* The binary spawn runs: this program's, as /proc/self/exe named it when first asked
+ * (the program's start, if it calls pool_worker_entry), or $PARLAB_SPAWN_EXE (tests
+ * only: a path that cannot run). */
+const char *pool_spawn_exe(void);
+/* Call first in main(): in a process that spawn started as a worker, this runs the
+ * worker and never returns; in any other it notes the binary's path and returns. The C
+ * counterpart of Python's `if __name__ == "__main__":` guard. */
+void pool_worker_entry(int argc, char **argv);
+
+/* In a worker that booted from a message, functions of the program are at their parent
+ * address plus this (0 everywhere else). */
+extern intptr_t pool_code_bias;
+#define POOL_CODE(type, fn) ((type)(void *)((uintptr_t)(fn) + (uintptr_t)pool_code_bias))
+#define POOL_BOOT_MSG_MAX 768
+/* For a boot function: use ctx for every map in this worker instead of the parent's. */
+void pool_set_local_ctx(struct pool *local, void *ctx);
+
 /* What a pool may be given beyond its workers; NULL means none of it. */
 struct pool_config {
     pool_init_fn init;    /* run once per worker before it takes work, or NULL */
@@ -75,6 +118,12 @@ struct pool_config {
     size_t arena_bytes;   /* shared bytes for map arguments (memory mapped after a fork
                              is not shared), or 0 */
     uint64_t *ready_ns;   /* receives the time from the call until every worker is ready */
+    /* Forkserver and spawn: run boot(local, msg, len) in each worker before its
+     * initializer, with a copy of boot_msg (at most POOL_BOOT_MSG_MAX bytes): it rebuilds
+     * what the worker needs and may call pool_set_local_ctx. Ignored by fork and threads. */
+    void (*boot)(struct pool *local, const void *msg, size_t len);
+    const void *boot_msg;
+    size_t boot_len;
 };
 
 /*

@@ -4,6 +4,7 @@
 #define PARLAB_POOL_INTERNAL_H
 
 #include "pool.h"
+#include "shm.h"
 
 /* future.c's shared block: the queue of calls and their futures. */
 struct pool_futures;
@@ -12,7 +13,7 @@ struct pool_futures;
 int futures_open(struct pool_futures **out, struct pool *p, unsigned workers);
 void futures_close(struct pool_futures *fq);
 /* A worker: pop one queued call and run it. 1 if one ran (or was dropped), else 0. */
-int futures_run_one(struct pool_futures *fq, unsigned w);
+int futures_run_one(struct pool_futures *fq, struct pool *p, unsigned w);
 /* The call worker w is running, or -1. */
 long futures_running(const struct pool_futures *fq, unsigned w);
 /* Parent, after a worker died: fail every call that will now never finish. */
@@ -28,5 +29,28 @@ const struct pool_error *pool__crash(const struct pool *p);
  * dead workers (pool__reap) while it waits. */
 int pool__must_reap(const struct pool *p);
 void pool__reap(struct pool *p);
+
+/* What a worker that was not forked from the pool's parent (lib/start.c) needs to join the
+ * pool: the pool's own fields, its boot message, and every shared region of the parent. */
+#define POOL_BOOT_MAGIC 0x706c6277u   /* "plbw" */
+#define POOL_BOOT_REGIONS 64
+struct pool_boot {
+    uint32_t magic, worker;
+    int32_t parent;                   /* the pool's parent pid */
+    uint32_t nregions;
+    uint64_t anchor;                  /* a function's address in the parent (code bias) */
+    uint64_t remote;                  /* the parent's struct pool * */
+    uint32_t kind, workers;
+    uint64_t shm, shm_len, futures, arena, arena_len;
+    uint64_t init, init_arg, boot;
+    uint32_t boot_len, pad;
+    unsigned char boot_msg[POOL_BOOT_MSG_MAX];
+    struct shm_region region[POOL_BOOT_REGIONS];   /* fds travel beside, in this order */
+};
+/* Parent: describe p for worker w. 0, or -E2BIG (too many regions or too long a message). */
+int pool__boot_pack(const struct pool *p, unsigned w, struct pool_boot *b);
+/* A booting worker, once b's regions are mapped at their addresses: build its side of the
+ * pool, run the boot function, run the worker loop, and _exit. Never returns. */
+void pool__boot_run(const struct pool_boot *b) __attribute__((noreturn));
 
 #endif

@@ -12,6 +12,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <string.h>
@@ -380,19 +381,58 @@ static void pool_job_task(void *ctx, uint64_t step, size_t task, unsigned worker
     runner_exec_task(pj->job, pj->plan, (unsigned)step, task, worker, pj->slots);
 }
 
+/* What a worker of the forkserver or spawn start method is told of the job: it has none
+ * of the parent's memory but the shared regions (the slots, folds, trace and watch rows,
+ * and a workload's shared state), each at the parent's address. */
+struct pool_job_msg {
+    struct job job;
+    struct plan plan;
+    struct partial *slots;
+};
+_Static_assert(sizeof(struct pool_job_msg) <= POOL_BOOT_MSG_MAX, "POOL_BOOT_MSG_MAX");
+
+/* In such a worker: rebuild the job and make it the context of every map. State that
+ * setup() put in shared memory (state_len > 0: n-body's bodies) is the parent's, already
+ * mapped; private state (loopback's server) is rebuilt by running setup() here, as every
+ * mpi rank does; a workload without setup has none. */
+static void pool_job_boot(struct pool *local, const void *msg, size_t len)
+{
+    struct pool_job_msg *m = malloc(sizeof *m);
+    struct pool_job *pj = malloc(sizeof *pj);
+    if (!m || !pj || len != sizeof *m)
+        runner_fatal(PARLAB_EXIT_OS, "pool worker: cannot rebuild the job");
+    memcpy(m, msg, sizeof *m);
+    m->job.wl = POOL_CODE(const struct workload *, m->job.wl);
+    if (m->job.state_len == 0 && m->job.wl->setup) {
+        m->job.state = NULL;
+        errno = 0;
+        if (m->job.wl->setup(&m->job))
+            runner_fatal(PARLAB_EXIT_OS, "pool worker: %s: setup: %s", m->job.wl->name,
+                         strerror(errno ? errno : EINVAL));
+    }
+    *pj = (struct pool_job){ &m->job, &m->plan, m->slots };
+    pool_set_local_ctx(local, pj);
+}
+
 int runner_pool_run(const struct pool_ops *ops, struct job *job, const struct plan *plan,
                     struct partial *slots, struct outcome *out)
 {
     /* Built before the pool, so each forked worker has its own copy at this address. */
     struct pool_job pj = { job, plan, slots };
+    struct pool_job_msg msg = { *job, *plan, slots };
+    struct pool_config cfg = { .boot = pool_job_boot, .boot_msg = &msg, .boot_len = sizeof msg };
     struct pool_error e;
     struct pool *p;
     char why[200];
     int err;
 
-    if ((err = pool_open(&p, ops, plan->workers, NULL)))
+    if ((err = pool_open(&p, ops, plan->workers, &cfg))) {
+        if (ops == &pool_processes_spawn && (err == -ENOENT || err == -EACCES || err == -ENOEXEC))
+            return outcome_fail(out, PARLAB_EXIT_OS, "cannot spawn workers from %s: %s",
+                                pool_spawn_exe(), strerror(-err));
         return outcome_fail(out, PARLAB_EXIT_OS, "cannot start %u %s workers: %s",
                             plan->workers, ops->what, strerror(-err));
+    }
     /* A worker process past its timeout can be killed alone; a thread cannot, so thread
      * runs leave timeouts to the harness's watchdog, which ends the process at once
      * (freeing memory a stuck thread still uses would only crash it). */

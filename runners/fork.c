@@ -71,7 +71,8 @@ const struct pool_ops pool_processes = {
 static int fork_run(struct job *job, const struct plan *plan, struct partial *slots,
                     struct outcome *out)
 {
-    return runner_pool_run(&pool_processes, job, plan, slots, out);
+    /* fork, forkserver or spawn (lib/start.c): the pool is the same once they run. */
+    return runner_pool_run(pool_ops_start((enum pool_start)plan->start), job, plan, slots, out);
 }
 
 const struct runner runner_fork = {
@@ -79,6 +80,6 @@ const struct runner runner_fork = {
     .summary = "persistent pool of forked worker processes (multiprocessing.Pool)",
     .schedules = SCHED_ALL,
     .default_schedule = SCHED_DYNAMIC,
-    .flags = RUNNER_PARALLEL | RUNNER_PROCESSES | RUNNER_OWN_TIMEOUT,
+    .flags = RUNNER_PARALLEL | RUNNER_PROCESSES | RUNNER_OWN_TIMEOUT | RUNNER_START_METHODS,
     .run = fork_run,
 };

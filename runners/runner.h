@@ -45,6 +45,8 @@ struct plan {
                                  watches tasks for runners without RUNNER_OWN_TIMEOUT) */
     struct task_fold *fold;   /* NULL: task i writes slots[i]. Else one per worker (and per
                                  loop) in shared memory: see struct task_fold */
+    unsigned start;           /* RUNNER_START_METHODS: how workers start, an enum pool_start
+                                 (lib/pool.h): 0 fork, 1 forkserver, 2 spawn */
 };
 
 /*
@@ -91,6 +93,7 @@ struct outcome {
 #define RUNNER_OWN_TIMEOUT 0x8u  /* enforces plan->task_timeout_s itself */
 #define RUNNER_EXTERNAL  0x10u   /* starts another program (mpirun) per run: slow to start,
                                     tested in its own suite, and may not be installed */
+#define RUNNER_START_METHODS 0x20u /* honours plan->start (--start fork|forkserver|spawn) */
 
 struct runner {
     const char *name;

@@ -4,6 +4,7 @@
 #include <CUnit/Basic.h>
 #include <stdio.h>
 #include <string.h>
+#include "../lib/pool.h"
 
 #define SUITE(name) extern CU_TestInfo tests_##name[];
 #include "suites.h"
@@ -18,6 +19,7 @@ static CU_SuiteInfo suites[] = {
 
 int main(int argc, char **argv)
 {
+    pool_worker_entry(argc, argv);   /* a spawned pool worker runs there and never returns */
     if (CU_initialize_registry() != CUE_SUCCESS || CU_register_suites(suites) != CUE_SUCCESS) {
         fprintf(stderr, "parlab-tests: %s\n", CU_get_error_msg());
         return 2;

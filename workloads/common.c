@@ -5,20 +5,18 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/mman.h>
+#include "../lib/shm.h"
 
 void *job_shared_alloc(size_t len)
 {
-    /* MAP_POPULATE: take the page faults now, not inside a timed run. */
-    void *p = mmap(NULL, len ? len : 1, PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    /* Populated: take the page faults now, not inside a timed run. A memfd (lib/shm.c), so
+     * that workers of the forkserver and spawn start methods can map it too. */
+    return shm_map(len, SHM_POPULATE);
 }
 
 void job_shared_free(void *p, size_t len)
 {
-    if (p)
-        munmap(p, len ? len : 1);
+    shm_unmap(p, len);
 }
 
 void wl_combine_add(struct partial *acc, const struct partial *part)

@@ -1,0 +1,34 @@
+/* shm.h: shared memory that can be handed to another process. Every MAP_SHARED mapping
+ * that pool workers read (the pool's block, a job's state, its result slots) is made here:
+ * a memfd, mapped, and kept in a table with its fd. A forked worker inherits the mapping;
+ * a worker that was not forked from the owner of the memory (the forkserver's and spawn's
+ * workers, lib/start.c) receives the fds and maps each region at the owner's address, so
+ * that pointers into shared memory mean the same in both. */
+#ifndef PARLAB_SHM_H
+#define PARLAB_SHM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHM_POPULATE  0x1u   /* take the page faults now (MAP_POPULATE) */
+#define SHM_NORESERVE 0x2u   /* a large arena mostly untouched (MAP_NORESERVE) */
+#define SHM_MAX 512          /* regions alive at once in one process */
+
+/* len bytes (at least 1) of zeroed shared memory, page aligned, or NULL with errno set
+ * (EMFILE when SHM_MAX regions are alive). Free with shm_unmap, which also closes its
+ * memfd. Thread-safe. */
+void *shm_map(size_t len, unsigned flags);
+void shm_unmap(void *p, size_t len);
+
+/* One live region, as a worker not forked from this process must map it. */
+struct shm_region {
+    uint64_t addr, len;
+    int fd;                  /* owned by the table: do not close */
+};
+/* Copy up to max live regions into out; the number copied, or -E2BIG when there are
+ * more. The fds stay valid until shm_unmap of their region. */
+int shm_regions(struct shm_region *out, int max);
+/* The number of live regions (tests look for leaks with it). */
+int shm_live(void);
+
+#endif
