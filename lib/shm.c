@@ -86,3 +86,14 @@ int shm_live(void)
     pthread_mutex_unlock(&shm_lock);
     return n;
 }
+
+void shm_forget_all(void)
+{
+    pthread_mutex_lock(&shm_lock);
+    for (int i = 0; i < used; i++) {
+        munmap((void *)(uintptr_t)table[i].addr, (size_t)table[i].len);
+        close(table[i].fd);
+    }
+    used = 0;
+    pthread_mutex_unlock(&shm_lock);
+}

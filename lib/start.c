@@ -188,6 +188,9 @@ static int fs_was_subreaper;
 
 static void server_main(int sock)
 {
+    /* Whatever shared memory the parent had is not the server's: its workers get the
+     * parent's regions from their boot message, at addresses that must then be free. */
+    shm_forget_all();
     for (;;) {
         char tag;
         union {

@@ -17,6 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 #include "util.h"
+#include "../harness/harness.h"
+#include "../lib/pool.h"
+#include "../lib/shm.h"
 
 static double now_s(void)
 {
@@ -128,31 +131,42 @@ struct fault_case {
     const char *runner, *inject;
     int status;               /* expected exit status */
     const char *needle;       /* in the one-line message */
+    const char *start;        /* --start, or NULL */
 };
 
 static const struct fault_case faults[] = {
-    { "fork", "segv@3", 70, "task 3 (worker pid" },
-    { "fork", "kill@3", 70, "killed by SIGKILL" },
-    { "fork", "exit@3", 70, "exited with status 3" },
-    { "fork", "hang@3", 70, "ran past the task timeout" },
-    { "fork", "error@3", 70, "task 3 reported error 5" },
-    { "spawn", "segv@3", 70, "killed by SIGSEGV" },
-    { "spawn", "kill@3", 70, "killed by SIGKILL" },
-    { "spawn", "exit@3", 70, "exited with status 3" },
-    { "spawn", "hang@3", 70, "ran past the task timeout" },
-    { "spawn", "error@3", 70, "task 3 reported error 5" },
-    { "thread", "segv@3", 70, "task 3 crashed the whole process with SIGSEGV" },
-    { "thread", "hang@3", 70, "ran past the 0.5 s task timeout" },
-    { "thread", "error@3", 70, "task 3 reported error 5" },
-    { "thread", "kill@3", 64, "would end the whole process" },
-    { "omp", "segv@3", 70, "task 3 crashed the whole process with SIGSEGV" },
-    { "omp", "hang@3", 70, "ran past the 0.5 s task timeout" },
-    { "omp", "exit@3", 64, "would end the whole process" },
-    { "seq", "segv@3", 70, "crashed the whole process" },
-    { "seq", "hang@3", 70, "ran past the 0.5 s task timeout" },
-    { "epoll", "segv@3", 70, "crashed the whole process" },
-    { "epoll", "hang@3", 70, "task 3" },
-    { "epoll", "error@3", 70, "task 3 reported error 5" },
+    { "fork", "segv@3", 70, "task 3 (worker pid", NULL },
+    { "fork", "kill@3", 70, "killed by SIGKILL", NULL },
+    { "fork", "exit@3", 70, "exited with status 3", NULL },
+    { "fork", "hang@3", 70, "ran past the task timeout", NULL },
+    { "fork", "error@3", 70, "task 3 reported error 5", NULL },
+    { "fork", "segv@3", 70, "task 3 (worker pid", "forkserver" },
+    { "fork", "kill@3", 70, "killed by SIGKILL", "forkserver" },
+    { "fork", "exit@3", 70, "exited with status 3", "forkserver" },
+    { "fork", "hang@3", 70, "ran past the task timeout", "forkserver" },
+    { "fork", "error@3", 70, "task 3 reported error 5", "forkserver" },
+    { "fork", "segv@3", 70, "task 3 (worker pid", "spawn" },
+    { "fork", "kill@3", 70, "killed by SIGKILL", "spawn" },
+    { "fork", "exit@3", 70, "exited with status 3", "spawn" },
+    { "fork", "hang@3", 70, "ran past the task timeout", "spawn" },
+    { "fork", "error@3", 70, "task 3 reported error 5", "spawn" },
+    { "spawn", "segv@3", 70, "killed by SIGSEGV", NULL },
+    { "spawn", "kill@3", 70, "killed by SIGKILL", NULL },
+    { "spawn", "exit@3", 70, "exited with status 3", NULL },
+    { "spawn", "hang@3", 70, "ran past the task timeout", NULL },
+    { "spawn", "error@3", 70, "task 3 reported error 5", NULL },
+    { "thread", "segv@3", 70, "task 3 crashed the whole process with SIGSEGV", NULL },
+    { "thread", "hang@3", 70, "ran past the 0.5 s task timeout", NULL },
+    { "thread", "error@3", 70, "task 3 reported error 5", NULL },
+    { "thread", "kill@3", 64, "would end the whole process", NULL },
+    { "omp", "segv@3", 70, "task 3 crashed the whole process with SIGSEGV", NULL },
+    { "omp", "hang@3", 70, "ran past the 0.5 s task timeout", NULL },
+    { "omp", "exit@3", 64, "would end the whole process", NULL },
+    { "seq", "segv@3", 70, "crashed the whole process", NULL },
+    { "seq", "hang@3", 70, "ran past the 0.5 s task timeout", NULL },
+    { "epoll", "segv@3", 70, "crashed the whole process", NULL },
+    { "epoll", "hang@3", 70, "task 3", NULL },
+    { "epoll", "error@3", 70, "task 3 reported error 5", NULL },
 };
 
 static void test_planted_faults(void)
@@ -164,7 +178,8 @@ static void test_planted_faults(void)
             continue;
         char *args[] = { "run", "-w", "primes", "-r", (char *)f->runner, "-n", "200000",
                          "-t", "16", "-j", "3", "--inject", (char *)f->inject,
-                         "--task-timeout", "0.5", NULL };
+                         "--task-timeout", "0.5", f->start ? "--start" : NULL,
+                         (char *)f->start, NULL };
         struct launched l = launch(args, 10, 0);
         char err[1024];
         double secs;
@@ -173,8 +188,8 @@ static void test_planted_faults(void)
                  count_lines(err) == 1 && secs < (strstr(f->inject, "hang") ? 2.5 : 2.0);
         int gone = group_gone(l.pid);
         if (!ok || !gone)
-            fprintf(stderr, "\n  %s --inject %s: status %d, %.2f s, left behind %d: %s",
-                    f->runner, f->inject, st, secs, !gone, err);
+            fprintf(stderr, "\n  %s --start %s --inject %s: status %d, %.2f s, left behind %d: %s",
+                    f->runner, f->start ? f->start : "-", f->inject, st, secs, !gone, err);
         CU_ASSERT(ok);
         CU_ASSERT(gone);
     }
@@ -389,13 +404,18 @@ static void test_loop_killed_in_flight(void)
 /* If the parent is SIGKILLed its worker processes exit within 1 s. */
 static void test_parent_sigkill(void)
 {
-    static const char *const runners[] = { "fork", "spawn", "epoll" };
-    for (size_t i = 0; i < 3; i++) {
+    static const char *const runners[] = { "fork", "spawn", "epoll", "fork", "fork" };
+    static const char *const starts[] = { NULL, NULL, NULL, "forkserver", "spawn" };
+    for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++) {
         if (!runner_find(runners[i]))
             continue;
         char *args[] = { "run", "-w", "sleep", "-r", (char *)runners[i], "-t", "4", "-j", "2",
                          "--io-ms", "5000", strcmp(runners[i], "epoll") ? NULL : "--loops",
-                         "2", NULL };
+                         "2", NULL, NULL, NULL };
+        if (starts[i]) {
+            args[11] = "--start";
+            args[12] = (char *)starts[i];
+        }
         struct launched l = launch(args, 10, 0);
         struct timespec ts = { 0, 300 * 1000 * 1000 };
         nanosleep(&ts, NULL);
@@ -413,11 +433,16 @@ static void test_parent_sigkill(void)
 /* fork or pthread_create failing part way: exit 71 naming the error, workers reaped. */
 static void test_nproc_limit(void)
 {
-    static const char *const runners[] = { "fork", "thread", "spawn", "omp", "epoll" };
+    static const char *const runners[] = { "fork", "thread", "spawn", "omp", "epoll", "fork", "fork" };
+    static const char *const starts[] = { NULL, NULL, NULL, NULL, NULL, "forkserver", "spawn" };
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++) {
         char *args[] = { "run", "-w", "primes", "-r", (char *)runners[i], "-n", "100000",
                          "-j", "16", "-t", "32", strcmp(runners[i], "epoll") ? NULL : "--loops",
-                         "16", NULL };
+                         "16", NULL, NULL, NULL };
+        if (starts[i]) {
+            args[11] = "--start";
+            args[12] = (char *)starts[i];
+        }
         struct launched l = launch(args, 10, 4);
         char err[512];
         double secs;
@@ -471,7 +496,148 @@ static void test_mmap_failure(void)
     CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* --start: an unknown method, or a runner without start methods, is refused in one line
+ * (64); under spawn a binary that cannot run (a path that is not there; a copy of parlab
+ * deleted while seq runs first under --baseline, before the pool starts) is named in one
+ * line (71), with nothing left behind. */
+static void test_start_methods_refused(void)
+{
+    static const struct { const char *runner, *start; int status; const char *needle; } t[] = {
+        { "fork", "bogus", 64, "fork, forkserver, spawn" },
+        { "thread", "spawn", 64, "has no start methods" },
+        { "epoll", "fork", 64, "has no start methods" },
+        { "seq", "forkserver", 64, "has no start methods" },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        struct cmd_result r;
+        run_parlab(&r, 20, "run", "-w", "primes", "-r", t[i].runner, "-n", "1000", "--start",
+                   t[i].start, (char *)NULL);
+        int ok = r.exited && r.status == t[i].status && strstr(r.err, t[i].needle) &&
+                 count_lines(r.err) == 1;
+        if (!ok)
+            fprintf(stderr, "\n  -r %s --start %s: status %d: %s", t[i].runner, t[i].start,
+                    r.status, r.err);
+        CU_ASSERT(ok);
+    }
+
+    /* A path that is not there ($PARLAB_SPAWN_EXE is for tests only). */
+    setenv("PARLAB_SPAWN_EXE", "/nonexistent/parlab", 1);
+    char *args[] = { "run", "-w", "primes", "-r", "fork", "-n", "1000", "--start", "spawn", NULL };
+    struct launched l = launch(args, 10, 0);
+    unsetenv("PARLAB_SPAWN_EXE");
+    char err[512];
+    double secs;
+    int st = finish(&l, err, sizeof err, &secs);
+    int ok = WIFEXITED(st) && WEXITSTATUS(st) == 71 && strstr(err, "/nonexistent/parlab") &&
+             count_lines(err) == 1;
+    if (!ok)
+        fprintf(stderr, "\n  spawn from a missing binary: status %d: %s", st, err);
+    CU_ASSERT(ok);
+    CU_ASSERT(group_gone(l.pid));
+
+    /* A copy of parlab, deleted after it started and before its pool does. */
+    char dir[] = "/tmp/parlab-exe-XXXXXX", exe[64], cmd[256];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(exe, sizeof exe, "%s/parlab", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", parlab_bin(), exe);
+    CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+    pid_t pid;
+    int pe[2];
+    CU_ASSERT_FATAL(pipe(pe) == 0);
+    pid = fork();
+    if (pid == 0) {
+        setpgid(0, 0);
+        dup2(pe[1], 2);
+        close(pe[0]);
+        int devnull = open("/dev/null", O_RDWR);
+        dup2(devnull, 1);
+        alarm(10);
+        execl(exe, exe, "run", "-w", "sleep", "-t", "2", "-j", "1", "--io-ms", "400",
+              "--baseline", "--repeat", "1", "--warmup", "0", "-r", "fork", "--start", "spawn",
+              (char *)NULL);
+        _exit(127);
+    }
+    setpgid(pid, pid);
+    close(pe[1]);
+    struct timespec ts = { 0, 300 * 1000 * 1000 };   /* seq takes 800 ms */
+    nanosleep(&ts, NULL);
+    unlink(exe);
+    rmdir(dir);
+    struct launched d = { .pid = pid, .errfd = pe[0], .t0 = now_s() };
+    st = finish(&d, err, sizeof err, &secs);
+    ok = WIFEXITED(st) && WEXITSTATUS(st) == 71 && strstr(err, exe) && count_lines(err) == 1;
+    if (!ok)
+        fprintf(stderr, "\n  spawn from a deleted binary: status %d: %s", st, err);
+    CU_ASSERT(ok);
+    CU_ASSERT(group_gone(pid));
+}
+
+/* The number of memfds this process holds (/proc/self/fd links named "/memfd:..."). */
+static int memfds_open(void)
+{
+    DIR *d = opendir("/proc/self/fd");
+    char path[300], to[256];
+    int n = 0;
+    if (!d)
+        return -1;
+    for (struct dirent *e; (e = readdir(d));) {
+        snprintf(path, sizeof path, "/proc/self/fd/%s", e->d_name);
+        ssize_t k = readlink(path, to, sizeof to - 1);
+        if (k > 0) {
+            to[k] = '\0';
+            n += strncmp(to, "/memfd:", 7) == 0;
+        }
+    }
+    closedir(d);
+    return n;
+}
+
+/* Under every start method a pool whose worker crashes, and one that ends well, leave no
+ * memfd, no shared region and no child behind (in a child process, whose children are
+ * only these). */
+static void test_start_methods_leave_nothing(void)
+{
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        alarm(20);
+        int fds0 = memfds_open(), live0 = shm_live(), bad = 0;
+        for (int m = 0; m < POOL_START__COUNT; m++) {
+            for (int crash = 0; crash < 2; crash++) {
+                struct job job = { .wl = wl_find("primes"), .size = 20000, .tasks = 8,
+                                   .steps = 1, .seed = 1 };
+                struct plan plan = { .workers = 2, .cores = 2, .schedule = SCHED_DYNAMIC,
+                                     .start = (unsigned)m,
+                                     .inject = crash ? INJECT_SEGV : INJECT_NONE,
+                                     .inject_task = 3 };
+                if (m == POOL_START_FORKSERVER && pool_forkserver_start())
+                    bad |= 1;   /* as parlab run does: before the job's memory exists */
+                struct partial *slots = job_shared_alloc(job.tasks * sizeof *slots);
+                struct outcome oc = { 0 };
+                int rc = runner_find("fork")->run(&job, &plan, slots, &oc);
+                job_shared_free(slots, job.tasks * sizeof *slots);
+                pool_forkserver_stop();
+                if ((rc != 0) != crash || (crash && !strstr(oc.msg, "SIGSEGV")))
+                    bad |= 1;
+            }
+        }
+        if (memfds_open() != fds0 || shm_live() != live0)
+            bad |= 2;
+        if (waitpid(-1, NULL, WNOHANG) != -1 || errno != ECHILD)
+            bad |= 4;
+        _exit(bad);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    if (!WIFEXITED(st) || WEXITSTATUS(st))
+        fprintf(stderr, "\n  start methods: status %d (1 outcome, 2 memfds, 4 children)", st);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 CU_TestInfo tests_faults[] = {
+    { "every start method leaves no memfd, region or child", test_start_methods_leave_nothing },
+    { "--start refused: unknown, no start methods, a binary that cannot run",
+      test_start_methods_refused },
     { "planted faults end with the task named", test_planted_faults },
     { "--inject KIND@TASK:STEP strikes on that step", test_inject_step },
     { "a long task timeout never fires on short tasks", test_timeout_no_false_alarm },

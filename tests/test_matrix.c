@@ -1,5 +1,5 @@
 /* test_matrix.c: every runner x every workload x every schedule it honours gives the seq
- * answer, across shapes: W < T, W > T, W > cores, T = 1, and n-body steps. Also --trace
+ * answer (fork's pool under each start method), across shapes: W < T, W > T, W > cores, T = 1, and n-body steps. Also --trace
  * and --cores as a worker sees them. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include "util.h"
 #include "../harness/harness.h"
+#include "../lib/pool.h"
 
 struct shape { unsigned workers; size_t tasks; size_t chunk; };
 static const struct shape shapes[] = {
@@ -40,20 +41,23 @@ static void test_matrix(void)
             for (const struct runner *const *r = runner_registry; *r; r++) {
                 if ((*r)->flags & RUNNER_EXTERNAL)   /* mpi: its own suite, test_mpi.c */
                     continue;
-                for (int sc = 0; sc < SCHED__COUNT; sc++) {
-                    if (!((*r)->schedules & SCHED_BIT(sc)))
+                /* A runner with start methods (fork's pool) runs under each of them. */
+                int starts = (*r)->flags & RUNNER_START_METHODS ? POOL_START__COUNT : 1;
+                for (int sc = 0; sc < SCHED__COUNT * starts; sc++) {
+                    if (!((*r)->schedules & SCHED_BIT(sc % SCHED__COUNT)))
                         continue;
                     struct job_spec t = s;
                     t.runner = (*r)->name;
                     t.workers = sh->workers;
-                    t.schedule = (enum sched_kind)sc;
+                    t.schedule = (enum sched_kind)(sc % SCHED__COUNT);
+                    t.start = (unsigned)(sc / SCHED__COUNT);
                     t.chunk = sh->chunk;
                     t.loops = (*r)->flags & RUNNER_HAS_LOOPS ? (unsigned)(1 + si % 3) : 1;
                     int rc = job_run(&t, 60, got, sizeof got, &v);
                     if (rc || strcmp(got, want) != 0)
-                        fprintf(stderr, "\n  %s %s -s %s -j %u -t %zu -c %zu: got '%s', seq '%s'",
-                                t.workload, t.runner, sched_name(t.schedule), t.workers,
-                                t.tasks, t.chunk, got, want);
+                        fprintf(stderr, "\n  %s %s --start %s -s %s -j %u -t %zu -c %zu: got '%s', seq '%s'",
+                                t.workload, t.runner, pool_start_name((enum pool_start)t.start),
+                                sched_name(t.schedule), t.workers, t.tasks, t.chunk, got, want);
                     CU_ASSERT_EQUAL(rc, 0);
                     CU_ASSERT_STRING_EQUAL(got, want);
                     CU_ASSERT(v != 0);

@@ -1,6 +1,7 @@
 /* util.c: run commands for the suites, with a time limit and captured output. */
 #define _GNU_SOURCE
 #include "util.h"
+#include "../lib/pool.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -162,11 +163,14 @@ int job_run(const struct job_spec *s, unsigned timeout_s, char *token, size_t n,
                            .io_ms = s->io_ms };
         struct plan plan = { .workers = s->workers ? s->workers : 2, .cores = 2,
                              .schedule = s->schedule, .chunk = s->chunk,
-                             .loops = s->loops ? s->loops : 1 };
+                             .loops = s->loops ? s->loops : 1, .start = s->start };
         struct job_ctx c;
         struct job_sample smp;
         struct job_result res;
         struct outcome oc = { 0 };
+        /* As parlab run does: the forkserver before the job's setup. */
+        if (s->start == POOL_START_FORKSERVER && pool_forkserver_start())
+            _exit(92);
         if (job_open(&c, &job, &plan, 0, 0, &oc))
             _exit(91);
         if (job_exec(&c, r, &smp, &oc) || job_answer(&c, &res, &oc)) {
@@ -176,6 +180,7 @@ int job_run(const struct job_spec *s, unsigned timeout_s, char *token, size_t n,
             snprintf(buf + 1, sizeof buf - 1, "%s", res.result);
         }
         job_close(&c);
+        pool_forkserver_stop();
         (void)!write(fd[1], buf, strlen(buf));
         _exit(0);
     }

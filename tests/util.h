@@ -58,6 +58,7 @@ struct job_spec {
     size_t chunk;
     uint64_t seed;
     unsigned io_ms;
+    unsigned start;           /* runners with start methods: an enum pool_start */
 };
 int job_run(const struct job_spec *s, unsigned timeout_s, char *token, size_t n, int *verified);
 
