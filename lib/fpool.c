@@ -21,11 +21,12 @@
 #include <unistd.h>
 
 #include "pool.h"
+#include "shm.h"
 
 /* What a submitted call carries ahead of its input, inside the engine's POOL_ARG_MAX. */
 struct fp_call {
-    fpool_fn fn;
-    struct fpool *fp;       /* valid in forked workers: allocated before they fork */
+    fpool_fn fn;            /* a function of the program (POOL_CODE in the worker) */
+    struct fp_shared *sh;   /* shared: valid in every worker, however it started */
     uint64_t id;
     uint32_t in_size, out_size;
 };
@@ -45,7 +46,9 @@ struct fp_slot {
  * `pool` before any work is queued.
  */
 struct fp_shared {
-    struct pool *pool;
+    struct pool *pool;               /* the parent's: workers compare it, never follow it */
+    fpool_init_fn init;              /* the initializer and its argument */
+    void *init_arg;
     int flush;                       /* workers are processes: flush stdout per task */
     _Atomic uint64_t next_id;        /* call numbers, drawn by whoever submits */
     _Atomic uint32_t cancel;         /* terminate: calls not yet started are dropped */
@@ -120,12 +123,13 @@ static struct pool *engine(const struct fpool *fp)
 
 static void init_trampoline(void *arg, unsigned worker)
 {
-    struct fpool *fp = arg;
-    if (fp->init)
-        fp->init(fp->init_arg, worker);
+    struct fp_shared *sh = arg;
+    if (sh->init)
+        POOL_CODE(fpool_init_fn, sh->init)(sh->init_arg, worker);
 }
 
-struct fpool *fpool__create(int thread, unsigned workers, fpool_init_fn init, void *arg)
+static struct fpool *create(int thread, enum pool_start start, unsigned workers,
+                            fpool_init_fn init, void *arg)
 {
     struct fpool *fp = calloc(1, sizeof *fp);
     int err = 0;
@@ -141,11 +145,13 @@ struct fpool *fpool__create(int thread, unsigned workers, fpool_init_fn init, vo
     fp->init_arg = arg;
     pthread_mutex_init(&fp->lock, NULL);
     fp->sh_len = sizeof *fp->sh + fp->workers * sizeof fp->sh->w[0];
-    fp->sh = mmap(NULL, fp->sh_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (fp->sh == MAP_FAILED) {
+    fp->sh = shm_map(fp->sh_len, 0);
+    if (!fp->sh) {
         err = errno;
         goto err;
     }
+    fp->sh->init = init;
+    fp->sh->init_arg = arg;
     for (unsigned w = 0; w < fp->workers; w++)
         atomic_init(&fp->sh->w[w].call, -1);
     /* A worker process ends with _exit, which drops what stdio still buffers: a task's
@@ -155,11 +161,12 @@ struct fpool *fpool__create(int thread, unsigned workers, fpool_init_fn init, vo
     if (!thread)
         fflush(NULL);
     /* Threads share memory, so only a process pool needs an arena to copy maps through. */
-    struct pool_config cfg = { .init = init_trampoline, .init_arg = fp,
+    struct pool_config cfg = { .init = init_trampoline, .init_arg = fp->sh,
                                .arena_bytes = thread ? 0 : FPOOL_ARENA_BYTES };
-    if ((err = pool_open(&fp->sh->pool, pool_ops_of(fp->kind), fp->workers, &cfg))) {
+    if ((err = pool_open(&fp->sh->pool, thread ? &pool_threads : pool_ops_start(start),
+                         fp->workers, &cfg))) {
         err = -err;
-        munmap(fp->sh, fp->sh_len);
+        shm_unmap(fp->sh, fp->sh_len);
         goto err;
     }
     return fp;
@@ -173,9 +180,41 @@ err:
     return NULL;
 }
 
+struct fpool *fpool__create(int thread, unsigned workers, fpool_init_fn init, void *arg)
+{
+    return create(thread, POOL_START_FORK, workers, init, arg);
+}
+
 struct fpool *fpool_create(unsigned workers, fpool_init_fn init, void *arg)
 {
-    return fpool__create(0, workers, init, arg);
+    return create(0, POOL_START_FORK, workers, init, arg);
+}
+
+struct fpool *fpool_create_start(const char *method, unsigned workers, fpool_init_fn init,
+                                 void *arg)
+{
+    enum pool_start m = POOL_START_FORK;
+    if (method && pool_start_parse(method, &m)) {
+        fail(-EINVAL, "unknown start method '%s' (fork, forkserver, spawn)", method);
+        errno = EINVAL;
+        return NULL;
+    }
+    return create(0, m, workers, init, arg);
+}
+
+int fpool_forkserver_start(void)
+{
+    return pool_forkserver_start();
+}
+
+void fpool_forkserver_stop(void)
+{
+    pool_forkserver_stop();
+}
+
+void fpool_worker_entry(int argc, char **argv)
+{
+    pool_worker_entry(argc, argv);
 }
 
 unsigned fpool_workers(const struct fpool *p)
@@ -219,9 +258,9 @@ static void map_task(void *ctx, uint64_t arg, size_t i, unsigned worker)
     (void)worker;
     if (sh->star) {
         const struct fpool_args *a = in;
-        rc = sh->star(a->argc < FPOOL_ARGC_MAX ? a->argc : FPOOL_ARGC_MAX, a->argv, out);
+        rc = POOL_CODE(fpool_star_fn, sh->star)(a->argc < FPOOL_ARGC_MAX ? a->argc : FPOOL_ARGC_MAX, a->argv, out);
     } else {
-        rc = sh->fn(in, out);
+        rc = POOL_CODE(fpool_fn, sh->fn)(in, out);
     }
     sh->err[i] = rc < 0 ? -rc : rc;
     if (sh->flush)
@@ -352,13 +391,13 @@ static int call_task(const void *in, void *out)
     memcpy(a, (const unsigned char *)in + sizeof c, c.in_size);
     memset(b, 0, c.out_size);
 
-    struct fp_shared *sh = c.fp->sh;
+    struct fp_shared *sh = c.sh;
     if (atomic_load_explicit(&sh->cancel, memory_order_relaxed))
         return ECANCELED;
     int w = pool_self(sh->pool);
     _Atomic int64_t *slot = w >= 0 ? &sh->w[w].call : NULL;
     int64_t prev = slot ? atomic_exchange(slot, (int64_t)c.id) : -1;
-    int rc = c.fn(a, b);
+    int rc = POOL_CODE(fpool_fn, c.fn)(a, b);
     if (slot)
         atomic_store(slot, prev);
     if (sh->flush)
@@ -426,7 +465,7 @@ struct fpool_future *fpool_submit(struct fpool *p, fpool_fn fn, const void *in,
         fail(-ENOMEM, "submit: out of memory");
         return NULL;
     }
-    struct fp_call c = { .fn = fn, .fp = p, .in_size = (uint32_t)in_size,
+    struct fp_call c = { .fn = fn, .sh = p->sh, .in_size = (uint32_t)in_size,
                          .out_size = (uint32_t)out_size };
     c.id = atomic_fetch_add(&p->sh->next_id, 1);
     memcpy(buf, &c, sizeof c);
@@ -606,7 +645,7 @@ static void detach_all(struct fpool *fp, int rc)
 
 static void free_pool(struct fpool *fp)
 {
-    munmap(fp->sh, fp->sh_len);
+    shm_unmap(fp->sh, fp->sh_len);
     pthread_mutex_destroy(&fp->lock);
     free(fp);
 }

@@ -82,6 +82,28 @@ typedef int (*fpool_star_fn)(unsigned argc, const union fpool_arg *argv, void *o
  */
 struct fpool *fpool_create(unsigned workers, fpool_init_fn init, void *arg);
 
+/*
+ * fpool_create with a start method, Python's multiprocessing.get_context(method).Pool:
+ * "fork" (NULL too) is fpool_create; "forkserver" forks each worker from a server forked
+ * earlier (by fpool_forkserver_start, or else at this first use); "spawn" runs this
+ * program's binary afresh for each worker, which works only if main() begins with
+ * fpool_worker_entry(argc, argv), the C form of `if __name__ == "__main__":` (without it,
+ * each worker runs the program's main again). Under forkserver and spawn a worker has
+ * none of the caller's memory: functions cross by name (their place in the binary), and
+ * pointers in inputs, and `arg`, are valid only if they point to shared memory (or arg is
+ * NULL); map and submit copy their inputs as under fork. NULL with errno EINVAL for an
+ * unknown method; otherwise as fpool_create.
+ */
+struct fpool *fpool_create_start(const char *method, unsigned workers, fpool_init_fn init,
+                                 void *arg);
+/* Fork the forkserver now, while the program holds little (Python forks it from a fresh
+ * interpreter); 0 or -errno. Stop it, and reap it, with fpool_forkserver_stop. */
+int fpool_forkserver_start(void);
+void fpool_forkserver_stop(void);
+/* First thing in main() of a program that uses "spawn": in a spawned worker it runs the
+ * worker and never returns; otherwise it returns at once. */
+void fpool_worker_entry(int argc, char **argv);
+
 /* The number of workers. */
 unsigned fpool_workers(const struct fpool *p);
 

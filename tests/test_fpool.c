@@ -1,5 +1,5 @@
-/* test_fpool.c: the fpool (process) and tpool (thread) libraries, every test run against
- * both: map order across arena rounds and chunk sizes, starmap, futures, get timeouts,
+/* test_fpool.c: the fpool (process, under each start method) and tpool (thread)
+ * libraries, every test run against each: map order across arena rounds and chunk sizes, starmap, futures, get timeouts,
  * initializers, task errors, crashes, deadlock detection, close/join/terminate, and no
  * worker left behind. Each test body runs in a forked child under alarm(), and reports
  * through its exit status (assertions made in a child would be lost). */
@@ -19,6 +19,7 @@
 
 #include "../lib/fpool.h"
 #include "../lib/tpool.h"
+#include "../lib/shm.h"
 
 /* ---- one interface over both libraries, so every test runs against each ---------- */
 
@@ -66,6 +67,11 @@ static void f_close(void *p) { fpool_close(p); }
 static int f_join(void *p) { return fpool_join(p); }
 static void f_terminate(void *p) { fpool_terminate(p); }
 
+static void *fs_create(unsigned w, fpool_init_fn i, void *a)
+{ return fpool_create_start("forkserver", w, i, a); }
+static void *sp_create(unsigned w, fpool_init_fn i, void *a)
+{ return fpool_create_start("spawn", w, i, a); }
+
 static void *t_create(unsigned w, fpool_init_fn i, void *a) { return tpool_create(w, i, a); }
 static unsigned t_workers(void *p) { return tpool_workers(p); }
 static int t_map(void *p, fpool_fn fn, const void *in, size_t is, void *out, size_t os,
@@ -94,6 +100,11 @@ static const struct lib libs[] = {
       f_discard, f_as_completed, f_close, f_join, f_terminate, fpool_strerror },
     { "tpool", 0, t_create, t_workers, t_map, t_starmap, t_submit, t_get, t_done, t_id,
       t_discard, t_as_completed, t_close, t_join, t_terminate, tpool_strerror },
+    /* fpool under the other start methods: workers that share only shared memory. */
+    { "fpool forkserver", 1, fs_create, f_workers, f_map, f_starmap, f_submit, f_get, f_done,
+      f_id, f_discard, f_as_completed, f_close, f_join, f_terminate, fpool_strerror },
+    { "fpool spawn", 1, sp_create, f_workers, f_map, f_starmap, f_submit, f_get, f_done, f_id,
+      f_discard, f_as_completed, f_close, f_join, f_terminate, fpool_strerror },
 };
 
 /* ---- running a body in a child ---------------------------------------------------- */
@@ -128,18 +139,19 @@ static void sleep_ms(int ms)
         ;
 }
 
-/* Shared memory that outlives the fork: how tasks in worker processes talk to the test. */
+/* Shared memory that outlives the fork, and that forkserver and spawn workers map too
+ * (made before the pool): how tasks in worker processes talk to the test. */
 static void *shared(size_t n)
 {
-    void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    return p == MAP_FAILED ? NULL : p;
+    return shm_map(n, 0);
 }
 
 /* Run body(lib) in a child with a time limit; the child also checks that the pool left
- * no child process behind. kinds: 1 = fpool only, 3 = both. */
+ * no child process behind (the forkserver, once stopped, included). kinds: a bit per
+ * entry of libs. */
 static void run_for(void (*body)(void), unsigned kinds, unsigned secs)
 {
-    for (unsigned k = 0; k < 2; k++) {
+    for (unsigned k = 0; k < sizeof libs / sizeof libs[0]; k++) {
         if (!(kinds & (1u << k)))
             continue;
         fflush(NULL);
@@ -149,6 +161,7 @@ static void run_for(void (*body)(void), unsigned kinds, unsigned secs)
             L = &libs[k];
             alarm(secs);
             body();
+            fpool_forkserver_stop();
             CHECK(no_children());
             _exit(0);
         }
@@ -161,8 +174,9 @@ static void run_for(void (*body)(void), unsigned kinds, unsigned secs)
         CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
 }
-#define BOTH 3u
-#define FORK_ONLY 1u
+#define BOTH 0xfu          /* every library and start method */
+#define FORK_ONLY 0xdu     /* processes, under each start method */
+#define FORK_START 0x1u    /* fpool under fork only: a task that uses the caller's memory */
 
 /* ---- tasks ------------------------------------------------------------------------- */
 
@@ -576,7 +590,60 @@ static void body_deadlock(void)
     CHECK(L->join(p) == 0);
 }
 
-static void test_deadlock(void) { run_for(body_deadlock, BOTH, 20); }
+/* A task that uses its own pool holds the caller's pointer to it: only a forked worker
+ * (or a thread) has that memory. */
+static void test_deadlock(void) { run_for(body_deadlock, 0x3u, 20); }
+
+/* What a worker inherits under each start method: fork, the caller's memory as it is at
+ * the pool's start; forkserver, as it was when the server forked; spawn, nothing (the
+ * program as it was loaded). Python's start methods differ the same way. */
+static int marker = 1;
+static int read_marker(const void *in, void *out)
+{
+    (void)in;
+    *(int *)out = marker;
+    return 0;
+}
+
+static void test_start_inheritance(void)
+{
+    static const struct { const char *method; int want; } t[] = {
+        { "fork", 42 }, { "forkserver", 7 }, { "spawn", 1 },
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++) {
+        fflush(NULL);
+        pid_t pid = fork();
+        CU_ASSERT_FATAL(pid >= 0);
+        if (pid == 0) {
+            alarm(20);
+            marker = 7;
+            if (fpool_forkserver_start())
+                _exit(2);
+            marker = 42;
+            struct fpool *p = fpool_create_start(t[i].method, 2, NULL, NULL);
+            int got = 0, in = 0;
+            struct fpool_future *f = p ? fpool_submit(p, read_marker, &in, sizeof in, sizeof got)
+                                       : NULL;
+            int rc = f ? fpool_future_get(f, &got, 5000) : -1;
+            if (p) {
+                fpool_close(p);
+                fpool_join(p);
+            }
+            fpool_forkserver_stop();
+            if (rc || got != t[i].want)
+                fprintf(stderr, "\n  %s: the worker read %d, not %d (rc %d)", t[i].method, got,
+                        t[i].want, rc);
+            _exit(rc == 0 && got == t[i].want && no_children() ? 0 : 1);
+        }
+        int st;
+        waitpid(pid, &st, 0);
+        CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    errno = 0;
+    CU_ASSERT_PTR_NULL(fpool_create_start("thread", 2, NULL, NULL));
+    CU_ASSERT_EQUAL(errno, EINVAL);
+    CU_ASSERT_PTR_NOT_NULL(strstr(fpool_strerror(), "fork, forkserver, spawn"));
+}
 
 static void body_as_completed(void)
 {
@@ -744,5 +811,6 @@ CU_TestInfo tests_fpool[] = {
     { "close then join; results outlive the pool", test_close_join },
     { "terminate drops queued calls and reaps", test_terminate },
     { "a task's printf survives its worker", test_task_output },
+    { "start methods: what a worker inherits; an unknown method", test_start_inheritance },
     CU_TEST_INFO_NULL,
 };
