@@ -85,6 +85,12 @@ static void targets(struct ov *o)
         exp_note(t, "target: dispatch <= 2x the contended fetch_add (%.3g ns): %s; %s",
                  o->atomic2_ns, buf, met ? "met" : "missed");
     }
+    if (o->start_ready_ns[0] > 0)
+        exp_note(t, "start methods, pool ready at W=%u: fork %.3f ms, forkserver %.3f ms (%.1fx), "
+                 "spawn %.3f ms (%.1fx); Python's Pool(2) under the three: make compare",
+                 o->W, o->start_ready_ns[0] / 1e6, o->start_ready_ns[1] / 1e6,
+                 o->start_ready_ns[1] / o->start_ready_ns[0], o->start_ready_ns[2] / 1e6,
+                 o->start_ready_ns[2] / o->start_ready_ns[0]);
     if (o->W == 2)
         exp_note(t, "target: fork pool ready <= 0.5 ms at W=2: %.3f ms, %s",
                  o->fork_ready_ns / 1e6, o->fork_ready_ns <= 5e5 ? "met" : "missed");

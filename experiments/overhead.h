@@ -18,6 +18,7 @@ struct ov {
     double thread_ratio, fork_ratio;  /* against omp: mean of the per-round ratios */
     double epoll_task_ns;      /* epoll per-task mean */
     double atomic2_ns;         /* contended fetch_add mean: the floor of a claim counter */
+    double start_ready_ns[3];  /* process pool ready under fork, forkserver, spawn */
     int wrong;                 /* a run gave a wrong answer */
 };
 

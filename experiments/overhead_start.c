@@ -1,6 +1,7 @@
 /* overhead_start.c: `parlab overhead` rows "start", "process", "thread": fork+exit+wait
  * from a small and a large parent, fork+exec, pthread_create, the first OpenMP region and
- * the start-up of a fork and a thread pool. */
+ * the start-up of a fork and a thread pool, and the process pool under each start method
+ * (fork, forkserver, spawn): its start and a task's cost. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
@@ -164,6 +165,100 @@ static int measure_pool_ready(enum pool_kind kind, unsigned W, double *v, int R)
     return 0;
 }
 
+/* The same under a start method's ops (lib/start.c). */
+static int measure_pool_ready_ops(const struct pool_ops *ops, unsigned W, double *v, int R)
+{
+    for (int r = 0; r < R; r++) {
+        uint64_t ready = 0;
+        struct pool_config cfg = { .ready_ns = &ready };
+        struct pool *p;
+        int err = pool_open(&p, ops, W, &cfg);
+        if (err)
+            return err;
+        pool_destroy(p);
+        v[r] = (double)ready;
+    }
+    return 0;
+}
+
+/* The forkserver's own start: the fork of a server from this process (stopped untimed). */
+static int measure_forkserver_start(double *v, int R)
+{
+    for (int r = 0; r < R; r++) {
+        uint64_t t0 = runner_now_ns();
+        int err = pool_forkserver_start();
+        v[r] = (double)(runner_now_ns() - t0);
+        pool_forkserver_stop();
+        if (err)
+            return err;
+    }
+    return 0;
+}
+
+static void empty_task(void *ctx, uint64_t arg, size_t task, unsigned worker)
+{
+    (void)ctx, (void)arg, (void)task, (void)worker;
+}
+
+/* Per task of a map of n empty tasks (dynamic, chunk 1) on a warm pool started by ops:
+ * what a task costs once the workers run, whatever started them. */
+static int measure_pool_task(const struct pool_ops *ops, unsigned W, size_t n, double *v, int R)
+{
+    struct pool *p;
+    struct pool_error e;
+    int err = pool_open(&p, ops, W, NULL);
+    if (err)
+        return err;
+    err = pool_map(p, n, SCHED_DYNAMIC, 1, empty_task, NULL, 0, &e) ? -ECHILD : 0;
+    for (int r = 0; r < R && !err; r++) {
+        uint64_t t0 = runner_now_ns();
+        if (pool_map(p, n, SCHED_DYNAMIC, 1, empty_task, NULL, 0, &e))
+            err = -ECHILD;
+        v[r] = (double)(runner_now_ns() - t0) / (double)n;
+    }
+    pool_destroy(p);
+    return err;
+}
+
+/* Each start method of the process pool side by side: the pool's start and a task's
+ * cost, as ratios to fork's (multiprocessing.set_start_method's three). */
+static int start_methods(struct ov *o)
+{
+    size_t n = o->quick ? 2000 : 20000;
+    double ready[POOL_START__COUNT], task[POOL_START__COUNT];
+    int e;
+    if ((e = measure_forkserver_start(o->v, o->R)))
+        return die(PARLAB_EXIT_OS, "overhead: forkserver start: %s", strerror(-e));
+    ov_emit(o, "start", 1, UNIT_NS, NAN, "forked once, before any job",
+            "forkserver: the server's own start");
+    for (int m = 0; m < POOL_START__COUNT; m++) {
+        const char *name = pool_start_name((enum pool_start)m);
+        if (m == POOL_START_FORKSERVER && (e = pool_forkserver_start()))
+            return die(PARLAB_EXIT_OS, "overhead: forkserver start: %s", strerror(-e));
+        e = measure_pool_ready_ops(pool_ops_start((enum pool_start)m), o->W, o->v, o->R);
+        if (e) {
+            pool_forkserver_stop();
+            return die(PARLAB_EXIT_OS, "overhead: %s pool of %u: %s", name, o->W, strerror(-e));
+        }
+        ready[m] = ov_mean(o);
+        ov_emit(o, "start", o->W, UNIT_NS, m ? ready[m] / ready[0] : NAN,
+                m == POOL_START_SPAWN ? "exec of parlab per worker"
+                : m == POOL_START_FORKSERVER ? "server already up" : "ratio: to start fork",
+                "pool ready W=%u, --start %s", o->W, name);
+        e = measure_pool_task(pool_ops_start((enum pool_start)m), o->W, n, o->v, o->R);
+        pool_forkserver_stop();
+        if (e)
+            return die(PARLAB_EXIT_OS, "overhead: %s pool tasks: %s", name, strerror(-e));
+        task[m] = ov_mean(o);
+        ov_emit(o, "dispatch", o->W, UNIT_NS, m ? task[m] / task[0] : NAN, "empty tasks",
+                "fork pool --start %s dynamic chunk 1 per task", name);
+    }
+    o->start_ready_ns[0] = ready[0];
+    o->start_ready_ns[1] = ready[1];
+    o->start_ready_ns[2] = ready[2];
+    return 0;
+}
+
 /* In a fresh child that has never run OpenMP: the first parallel region, thread start-up
  * included. One sample per child. */
 static int omp_first_region(void *arg, double *v, int R)
@@ -226,5 +321,5 @@ int ov_section_processes(struct ov *o)
     if ((e = measure_pool_ready(POOL_THREAD, o->W, o->v, o->R)))
         return die(PARLAB_EXIT_OS, "overhead: thread pool of %u: %s", o->W, strerror(-e));
     ov_emit(o, "start", o->W, UNIT_NS, NAN, "pool_create ready_ns", "thread pool ready W=%u", o->W);
-    return 0;
+    return start_methods(o);
 }
