@@ -11,6 +11,9 @@
 #   PARLAB_BENCH_RUNNERS    runners (default: every runner of parlab list; seq is always kept;
 #                           tiny runs leave external runners such as mpi out unless named)
 #   PARLAB_BENCH_SLEEP=0    skip the sleep (I/O concurrency) sweep
+#   PARLAB_BENCH_START      start methods of the fork runner's pool, e.g. "fork forkserver
+#                           spawn" (default: fork); each but fork is swept as a runner of
+#                           its own, fork-forkserver and fork-spawn (-r fork --start M)
 #   PARLAB_BENCH_CORES      core counts to sweep, e.g. "1 2 4" (default 1..nproc)
 #   PARLAB_BENCH_RETRIES    times a point disturbed by other processes is measured again
 #   PARLAB_BENCH_REFERENCE  a run folder drawn faintly behind the speedups (default: the
@@ -101,6 +104,13 @@ for r in "${want_runners[@]}"; do
   fi
 done
 for w in "${workloads[@]}"; do has "$w" "$have_workloads" || die "workload $w is not in '$PARLAB list'"; done
+# Start methods: fork-M runs -r fork --start M, after fork, and scales as fork does.
+for m in ${PARLAB_BENCH_START:-fork}; do
+  case $m in fork) continue ;; forkserver|spawn) ;; *) die "PARLAB_BENCH_START: $m is not a start method (fork, forkserver, spawn)" ;; esac
+  case " ${runners[*]} " in *" fork "*) ;; *) die "PARLAB_BENCH_START=$m needs the fork runner in the sweep" ;; esac
+  runners+=("fork-$m")
+  have_scaling=$(printf '%s\nfork-%s\n' "$have_scaling" "$m")
+done
 
 # Each workload's size and extra options for this mode come from its registry entry
 # (struct wl_sizes: tiny_size, quick_size, bench_size, full_size; tiny_args, bench_args).
@@ -191,7 +201,7 @@ case $mode in
   quick) reproduce="make bench QUICK=1" ;; full) reproduce="make bench FULL=1" ;;
   tiny) reproduce="PARLAB_BENCH_TINY=1 scripts/bench.sh" ;; *) reproduce="make bench" ;;
 esac
-for v in PARLAB_BENCH_WORKLOADS PARLAB_BENCH_RUNNERS PARLAB_BENCH_SLEEP PARLAB_BENCH_CORES; do
+for v in PARLAB_BENCH_WORKLOADS PARLAB_BENCH_RUNNERS PARLAB_BENCH_SLEEP PARLAB_BENCH_CORES PARLAB_BENCH_START; do
   [ -n "${!v:-}" ] && reproduce="$v='${!v}' $reproduce"
 done
 {
@@ -342,7 +352,8 @@ for p in "${plan[@]}"; do
     if [ "$sweep" = cores ]; then args="$args --cores {cores} -j {cores}"
     else args="$args --cores $nproc -j {workers}"; fi
   fi
-  read -ra parts <<< "$PARLAB run -w $w -r $r --repeat 1 --warmup 0 $args"
+  case $r in fork-*) ropt="fork --start ${r#fork-}" ;; *) ropt=$r ;; esac
+  read -ra parts <<< "$PARLAB run -w $w -r $ropt --repeat 1 --warmup 0 $args"
   tmpl="${parts[*]}"
   cmd=${tmpl//\{$param\}/$val}
   stem="$sweep-$w-$r-$val"
@@ -360,6 +371,8 @@ for p in "${plan[@]}"; do
   rows="$out/$sweep-rows.csv"
   [ -s "$rows" ] || printf 'param,value,%s\n' "$(printf '%s\n' "$rowtxt" | head -n 1)" > "$rows"
   row=$(printf '%s\n' "$rowtxt" | tail -n 1)
+  # parlab names the runner fork under every start method: the row takes the sweep's name.
+  [ "$ropt" = "$r" ] || row=$(printf '%s\n' "$row" | awk -F, -v OFS=, -v r="$r" '{ $3 = r; print }')
   printf '%s,%s,%s\n' "$param" "$val" "$row" >> "$rows"
   # yes: verified; ref: seq itself at a size with no known answer (the reference)
   verdict=$(printf '%s' "$row" | cut -d, -f17)

@@ -688,6 +688,48 @@ static void test_one_cpu(void)
     free(html);
 }
 
+/* PARLAB_BENCH_START sweeps fork's pool under each start method as a runner of its own
+ * (fork-forkserver, fork-spawn), each point verified; an unknown method stops at once. */
+static void test_start_methods_swept(void)
+{
+    if (!bench_ready())
+        return;
+    char res[PATH_MAX + 8];
+    snprintf(res, sizeof res, "%s/start", tmpdir);
+    static char e_res[PATH_MAX + 30], e_bin[PATH_MAX + 10];
+    snprintf(e_res, sizeof e_res, "PARLAB_RESULTS=%s", res);
+    snprintf(e_bin, sizeof e_bin, "PARLAB=%s", parlab_bin());
+    const char *env[] = { e_res, e_bin, "PARLAB_BENCH_TINY=1", "PARLAB_BENCH_WORKLOADS=primes",
+                          "PARLAB_BENCH_SLEEP=0", "PARLAB_BENCH_RUNNERS=fork",
+                          "PARLAB_BENCH_START=fork forkserver spawn", NULL };
+    char log[PATH_MAX + 16];
+    snprintf(log, sizeof log, "%s/start.log", tmpdir);
+    struct bench_run r;
+    CU_ASSERT_EQUAL_FATAL(run_bench(env, 1, log, &r), 0);
+    if (!r.exited || r.status != 0)
+        show_log(log);
+    CU_ASSERT_FATAL(r.exited && r.status == 0);
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/latest/cores.csv", res);
+    char *csv = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    CU_ASSERT_PTR_NOT_NULL(strstr(csv, "\nprimes,fork,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(csv, "\nprimes,fork-forkserver,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(csv, "\nprimes,fork-spawn,"));
+    free(csv);
+    snprintf(path, sizeof path, "%s/latest/commands.txt", res);
+    char *cmds = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL(cmds && strstr(cmds, "-r fork --start spawn"));
+    free(cmds);
+
+    const char *bad[] = { e_res, e_bin, "PARLAB_BENCH_TINY=1", "PARLAB_BENCH_START=vfork", NULL };
+    CU_ASSERT_EQUAL_FATAL(run_bench(bad, 1, log, &r), 0);
+    char *out = slurp(log, NULL);
+    CU_ASSERT(r.exited && r.status != 0);
+    CU_ASSERT_PTR_NOT_NULL(out && strstr(out, "vfork is not a start method"));
+    free(out);
+}
+
 /* Benches started in the same second each claim a run folder of their own: six at once,
  * with a parlab whose runs fail at once, leave six .partial folders, each with its own
  * single failure in warnings.txt (not one shared folder with the others' lines). */
@@ -782,6 +824,7 @@ CU_TestInfo tests_bench[] = {
     { "tiny sweep: index.html references every plot", test_tiny_sweep_report },
     { "a crashing point stops the sweep, latest stays", test_failing_point_stops },
     { "one CPU: one core count, no Amdahl fit", test_one_cpu },
+    { "PARLAB_BENCH_START sweeps the start methods", test_start_methods_swept },
     { "benches started in the same second claim separate folders", test_same_second_runs_apart },
     { "Ctrl-C during a sweep says interrupted, exit 130", test_interrupted_sweep },
     CU_TEST_INFO_NULL,
