@@ -94,6 +94,12 @@ struct fpool_future {
     int by_worker;                   /* submitted by a task: that task collects it */
     int discarded;
     int rc;                          /* the stored result, when pf is NULL */
+    /* apply_async: callbacks, run once when the result is stored (fire), by whichever
+     * parent thread stores it; pool_owned: no caller holds f, so it is freed after them. */
+    fpool_callback_fn cb;
+    fpool_error_callback_fn ecb;
+    void *cb_arg;
+    int pool_owned, fired;
     struct pool_error err;
     size_t out_size;
     alignas(max_align_t) unsigned char out[FPOOL_OUT_MAX];
@@ -495,7 +501,36 @@ struct fpool_future *fpool_submit(struct fpool *p, fpool_fn fn, const void *in,
     return f;
 }
 
-/* Keep the engine's answer in f, so that f no longer needs the pool. */
+/* Say why f's stored result failed, into fp_why, as get does. */
+static void why_failed(const struct fpool_future *f)
+{
+    int rc = f->rc;
+    if (rc == -ECHILD)
+        pool_error_str(&f->err, f->kind, fp_why, sizeof fp_why);
+    else if (rc == -ECANCELED)
+        fail(rc, "task %llu: the pool was terminated first", (unsigned long long)f->id);
+    else if (rc > 0)
+        fail(rc, "task %llu returned error %d (%s)", (unsigned long long)f->id, rc,
+             strerror(rc));
+}
+
+/* Run f's callbacks once its result is stored: callback with the result, or
+ * error_callback with the status and why. In the calling thread; no lock is held. */
+static void fire(struct fpool_future *f)
+{
+    if (f->fired || (!f->cb && !f->ecb))
+        return;
+    f->fired = 1;
+    if (f->rc == 0) {
+        if (f->cb)
+            f->cb(f->out, f->cb_arg);
+    } else if (f->ecb) {
+        why_failed(f);
+        f->ecb(f->rc, fp_why, f->cb_arg);
+    }
+}
+
+/* Keep the engine's answer in f, so that f no longer needs the pool; then its callbacks. */
 static void store(struct fpool_future *f, int rc, const struct pool_error *e)
 {
     struct fpool *fp = f->owner;
@@ -508,6 +543,7 @@ static void store(struct fpool_future *f, int rc, const struct pool_error *e)
     list_del(fp, f);
     pthread_mutex_unlock(&fp->lock);
     f->pf = NULL;
+    fire(f);
 }
 
 /* Return the stored result of f, copy it out, and free f. */
@@ -516,13 +552,7 @@ static int finish(struct fpool_future *f, void *out)
     int rc = f->rc;
     if (rc >= 0 && out && f->out_size)
         memcpy(out, f->out, f->out_size);
-    if (rc == -ECHILD)
-        pool_error_str(&f->err, f->kind, fp_why, sizeof fp_why);
-    else if (rc == -ECANCELED)
-        fail(rc, "task %llu: the pool was terminated first", (unsigned long long)f->id);
-    else if (rc > 0)
-        fail(rc, "task %llu returned error %d (%s)", (unsigned long long)f->id, rc,
-             strerror(rc));
+    why_failed(f);
     free(f);
     return rc;
 }
@@ -618,6 +648,359 @@ long fpool_as_completed(struct fpool_future *const fs[], size_t n, int timeout_m
     }
 }
 
+/* ---- callbacks: apply_async and poll --------------------------------------------------- */
+
+int fpool_apply_async(struct fpool *p, fpool_fn fn, const void *in, size_t in_size,
+                      size_t out_size, fpool_callback_fn callback,
+                      fpool_error_callback_fn error_callback, void *arg,
+                      struct fpool_future **future)
+{
+    struct fpool_future *f = fpool_submit(p, fn, in, in_size, out_size);
+    if (!f)
+        return -errno;
+    /* The lock orders these writes before any other parent thread's look at the list. */
+    pthread_mutex_lock(&p->lock);
+    f->cb = callback;
+    f->ecb = error_callback;
+    f->cb_arg = arg;
+    f->pool_owned = future == NULL;
+    pthread_mutex_unlock(&p->lock);
+    if (future)
+        *future = f;
+    return 0;
+}
+
+/* The first future of fp with callbacks still to run (done only: done_only), or NULL.
+ * Futures a task submitted are its own; discarded ones never call back. */
+static struct fpool_future *next_callback(struct fpool *fp, int done_only)
+{
+    struct fpool_future *f;
+    pthread_mutex_lock(&fp->lock);
+    for (f = fp->live; f; f = f->next)
+        if ((f->cb || f->ecb) && !f->discarded && !f->by_worker &&
+            (!done_only || pool_future_done(f->pf)))
+            break;
+    pthread_mutex_unlock(&fp->lock);
+    return f;
+}
+
+int fpool_poll(struct fpool *p, int timeout_ms)
+{
+    uint64_t deadline = timeout_ms >= 0 ? runner_now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
+    struct pool_error e;
+    int ran = 0;
+    if (getpid() != p->creator)
+        return fail(-EPERM, "poll: only the process that created the pool may do it");
+    for (;;) {
+        struct fpool_future *f = next_callback(p, 1);
+        if (f) {
+            store(f, pool_future_get(f->pf, f->out, 0, &e), &e);
+            if (f->pool_owned)
+                free(f);
+            ran++;
+            continue;
+        }
+        if (!(f = next_callback(p, 0)))
+            return ran;   /* none left waiting */
+        if (deadline && runner_now_ns() >= deadline)
+            return ran;
+        /* Sleep on one pending call in 1 ms slices (which also notices dead workers). */
+        int rc = pool_future_get(f->pf, f->out, 1, &e);
+        if (rc != -ETIMEDOUT && rc != -EDEADLK) {
+            store(f, rc, &e);
+            if (f->pool_owned)
+                free(f);
+            ran++;
+        }
+    }
+}
+
+/* ---- imap, imap_unordered: chunks of items as submitted calls --------------------------- */
+
+/* A chunk travels in one call: this header, then its items; the result is the items'
+ * outputs, then a status byte per item. */
+struct chunk_hdr {
+    fpool_fn fn;
+    uint32_t count, in_size, out_size, pad;
+};
+#define CHUNK_IN_MAX (FPOOL_ARG_MAX - sizeof(struct chunk_hdr))
+
+/* Runs in a worker: each item of the chunk in turn, as map would. */
+static int chunk_task(const void *in, void *out)
+{
+    struct chunk_hdr h;
+    memcpy(&h, in, sizeof h);
+    const unsigned char *items = (const unsigned char *)in + sizeof h;
+    unsigned char *res = out, *st = res + (size_t)h.count * h.out_size;
+    alignas(max_align_t) unsigned char a[CHUNK_IN_MAX], b[FPOOL_OUT_MAX];
+    for (uint32_t i = 0; i < h.count; i++) {
+        memcpy(a, items + (size_t)i * h.in_size, h.in_size);
+        memset(b, 0, h.out_size);
+        int rc = POOL_CODE(fpool_fn, h.fn)(a, b);
+        memcpy(res + (size_t)i * h.out_size, b, h.out_size);
+        rc = rc < 0 ? -rc : rc;
+        st[i] = (unsigned char)(rc > 255 ? 255 : rc);
+    }
+    return 0;
+}
+
+#define IMAP_WINDOW 64   /* chunks in flight at once */
+
+struct fpool_iter {
+    struct fpool *p;
+    fpool_fn fn;
+    const unsigned char *in;
+    size_t in_size, out_size, n, chunk, chunks;
+    int ordered;
+    size_t next_submit;                  /* the next chunk to submit */
+    size_t head;                         /* ordered: the next chunk to yield */
+    size_t consumed;                     /* chunks got back */
+    struct fpool_future *fs[IMAP_WINDOW];/* in flight */
+    size_t chunk_of[IMAP_WINDOW];        /* and which chunk each one is */
+    /* The chunk being yielded: its results, and which item comes next. */
+    size_t cur, cur_pos, cur_count;
+    int cur_rc;
+    alignas(max_align_t) unsigned char cur_out[FPOOL_OUT_MAX];
+    int broken;                          /* a chunk failed whole (-ECHILD): stop */
+};
+
+static struct fpool_iter *imap_any(struct fpool *p, fpool_fn fn, const void *in,
+                                   size_t in_size, size_t out_size, size_t n,
+                                   size_t chunksize, int ordered)
+{
+    if (!fn || in_size == 0 || (n && !in) || in_size > CHUNK_IN_MAX ||
+        out_size + 1 > FPOOL_OUT_MAX) {
+        fail(-E2BIG, "imap: an item of %zu + %zu bytes (at most %zu in, %d out), or no input",
+             in_size, out_size, CHUNK_IN_MAX, FPOOL_OUT_MAX - 1);
+        errno = in_size == 0 || !fn ? EINVAL : E2BIG;
+        return NULL;
+    }
+    /* A chunk is one call: as many items as fit in its input and result. */
+    size_t fit = CHUNK_IN_MAX / in_size, fit_out = FPOOL_OUT_MAX / (out_size + 1);
+    if (fit_out < fit)
+        fit = fit_out;
+    if (chunksize == 0)
+        chunksize = 1;
+    if (chunksize > fit)
+        chunksize = fit;
+    struct fpool_iter *it = calloc(1, sizeof *it);
+    if (!it) {
+        fail(-ENOMEM, "imap: out of memory");
+        return NULL;
+    }
+    *it = (struct fpool_iter){ .p = p, .fn = fn, .in = in, .in_size = in_size,
+                               .out_size = out_size, .n = n, .chunk = chunksize,
+                               .chunks = (n + chunksize - 1) / chunksize, .ordered = ordered,
+                               .cur = SIZE_MAX };
+    return it;
+}
+
+struct fpool_iter *fpool_imap(struct fpool *p, fpool_fn fn, const void *in, size_t in_size,
+                              size_t out_size, size_t n, size_t chunksize)
+{
+    return imap_any(p, fn, in, in_size, out_size, n, chunksize, 1);
+}
+
+struct fpool_iter *fpool_imap_unordered(struct fpool *p, fpool_fn fn, const void *in,
+                                        size_t in_size, size_t out_size, size_t n,
+                                        size_t chunksize)
+{
+    return imap_any(p, fn, in, in_size, out_size, n, chunksize, 0);
+}
+
+/* Submit chunks until the window is full or none are left. 0 or -errno. In order, chunk
+ * c lives in slot c % IMAP_WINDOW and at most IMAP_WINDOW chunks past the head are out;
+ * out of order, any free slot. */
+static int imap_fill(struct fpool_iter *it)
+{
+    unsigned char buf[FPOOL_ARG_MAX];
+    while (it->next_submit < it->chunks) {
+        size_t c = it->next_submit, lo = c * it->chunk, slot;
+        if (it->ordered) {
+            if (c >= it->head + IMAP_WINDOW)
+                break;
+            slot = c % IMAP_WINDOW;
+        } else {
+            for (slot = 0; slot < IMAP_WINDOW && it->fs[slot]; slot++)
+                ;
+            if (slot == IMAP_WINDOW)
+                break;
+        }
+        size_t k = it->n - lo < it->chunk ? it->n - lo : it->chunk;
+        struct chunk_hdr h = { it->fn, (uint32_t)k, (uint32_t)it->in_size,
+                               (uint32_t)it->out_size, 0 };
+        memcpy(buf, &h, sizeof h);
+        memcpy(buf + sizeof h, it->in + lo * it->in_size, k * it->in_size);
+        struct fpool_future *f = fpool_submit(it->p, chunk_task, buf,
+                                              sizeof h + k * it->in_size,
+                                              k * (it->out_size + 1));
+        if (!f)
+            return -errno;
+        it->fs[slot] = f;
+        it->chunk_of[slot] = c;
+        it->next_submit++;
+    }
+    return 0;
+}
+
+int fpool_iter_next(struct fpool_iter *it, void *out, size_t *index, int timeout_ms)
+{
+    int rc;
+    if (it->broken)
+        return fail(-EPIPE, "imap: the pool broke earlier in this iteration");
+    while (it->cur == SIZE_MAX || it->cur_pos == it->cur_count) {
+        if (it->consumed == it->chunks)
+            return fail(-ENOENT, "imap: no items left");
+        if ((rc = imap_fill(it))) {
+            it->broken = rc == -EPIPE;
+            return fail(rc, "imap: submit: %s", strerror(-rc));
+        }
+        size_t slot;
+        if (it->ordered) {   /* the head, however long the others take */
+            slot = it->head % IMAP_WINDOW;
+        } else {             /* whichever chunk finishes first */
+            long i = fpool_as_completed(it->fs, IMAP_WINDOW, timeout_ms);
+            if (i < 0)
+                return (int)i;
+            slot = (size_t)i;
+        }
+        size_t c = it->chunk_of[slot], lo = c * it->chunk;
+        size_t k = it->n - lo < it->chunk ? it->n - lo : it->chunk;
+        rc = fpool_future_get(it->fs[slot], it->cur_out, it->ordered ? timeout_ms : 0);
+        if (rc == -ETIMEDOUT || rc == -EDEADLK)
+            return rc;   /* the chunk stays in flight: call again */
+        it->fs[slot] = NULL;
+        it->consumed++;
+        if (it->ordered)
+            it->head++;
+        if (rc) {   /* the whole chunk failed: a worker died, or the pool was stopped */
+            char why[256];
+            snprintf(why, sizeof why, "%s", fp_why);
+            it->broken = 1;
+            if (index)
+                *index = lo;
+            return fail(rc, "items %zu..%zu: %s", lo, lo + k - 1, why);
+        }
+        it->cur = c;
+        it->cur_pos = 0;
+        it->cur_count = k;
+    }
+    size_t i = it->cur_pos++;
+    if (out && it->out_size)
+        memcpy(out, it->cur_out + i * it->out_size, it->out_size);
+    if (index)
+        *index = it->cur * it->chunk + i;
+    rc = it->cur_out[it->cur_count * it->out_size + i];
+    if (rc)
+        return fail(rc, "item %zu returned error %d (%s)", it->cur * it->chunk + i, rc,
+                    strerror(rc));
+    return 0;
+}
+
+void fpool_iter_free(struct fpool_iter *it)
+{
+    if (!it)
+        return;
+    for (size_t i = 0; i < IMAP_WINDOW; i++)
+        if (it->fs[i])
+            fpool_future_discard(it->fs[i]);
+    free(it);
+}
+
+/* ---- map_async: map in a thread of the parent ----------------------------------------- */
+
+struct fpool_async {
+    struct fpool *p;
+    fpool_fn fn;
+    const void *in;
+    void *out;
+    size_t in_size, out_size, n, chunksize;
+    fpool_callback_fn cb;
+    fpool_error_callback_fn ecb;
+    void *arg;
+    pthread_t thread;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    int done, rc;
+    char why[256];
+};
+
+static void *map_async_main(void *arg)
+{
+    struct fpool_async *a = arg;
+    int rc = fpool_map(a->p, a->fn, a->in, a->in_size, a->out, a->out_size, a->n, a->chunksize);
+    pthread_mutex_lock(&a->lock);
+    a->rc = rc;
+    snprintf(a->why, sizeof a->why, "%s", rc ? fp_why : "");
+    a->done = 1;
+    pthread_cond_broadcast(&a->cond);
+    pthread_mutex_unlock(&a->lock);
+    return NULL;
+}
+
+struct fpool_async *fpool_map_async(struct fpool *p, fpool_fn fn, const void *in,
+                                    size_t in_size, void *out, size_t out_size, size_t n,
+                                    size_t chunksize, fpool_callback_fn callback,
+                                    fpool_error_callback_fn error_callback, void *arg)
+{
+    struct fpool_async *a = calloc(1, sizeof *a);
+    int e;
+    if (!a) {
+        fail(-ENOMEM, "map_async: out of memory");
+        return NULL;
+    }
+    *a = (struct fpool_async){ .p = p, .fn = fn, .in = in, .out = out, .in_size = in_size,
+                               .out_size = out_size, .n = n, .chunksize = chunksize,
+                               .cb = callback, .ecb = error_callback, .arg = arg };
+    pthread_mutex_init(&a->lock, NULL);
+    pthread_cond_init(&a->cond, NULL);
+    if ((e = pthread_create(&a->thread, NULL, map_async_main, a))) {
+        pthread_mutex_destroy(&a->lock);
+        pthread_cond_destroy(&a->cond);
+        free(a);
+        fail(-e, "map_async: cannot start its thread: %s", strerror(e));
+        errno = e;
+        return NULL;
+    }
+    return a;
+}
+
+int fpool_map_async_get(struct fpool_async *a, int timeout_ms)
+{
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    if (timeout_ms > 0) {
+        until.tv_sec += timeout_ms / 1000;
+        until.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+    }
+    pthread_mutex_lock(&a->lock);
+    while (!a->done) {
+        if (timeout_ms < 0)
+            pthread_cond_wait(&a->cond, &a->lock);
+        else if (pthread_cond_timedwait(&a->cond, &a->lock, &until) == ETIMEDOUT)
+            break;
+    }
+    int done = a->done;
+    pthread_mutex_unlock(&a->lock);
+    if (!done)
+        return fail(-ETIMEDOUT, "map_async: not done within %d ms", timeout_ms);
+    pthread_join(a->thread, NULL);
+    int rc = a->rc;
+    snprintf(fp_why, sizeof fp_why, "%s", a->why);
+    if (rc == 0 && a->cb)
+        a->cb(a->out, a->arg);
+    else if (rc && a->ecb)
+        a->ecb(rc, a->why, a->arg);
+    pthread_mutex_destroy(&a->lock);
+    pthread_cond_destroy(&a->cond);
+    free(a);
+    return rc;
+}
+
 /* ---- ending a pool ------------------------------------------------------------------ */
 
 void fpool_close(struct fpool *p)
@@ -636,7 +1019,7 @@ static void detach_all(struct fpool *fp, int rc)
         f->pf = NULL;
         f->owner = NULL;
         f->rc = rc;
-        if (f->discarded)
+        if (f->discarded || f->pool_owned)
             free(f);
     }
     fp->discarded = 0;
@@ -678,6 +1061,8 @@ int fpool_join(struct fpool *p)
     while ((f = next_to_collect(p, 0)) != NULL) {
         rc = pool_future_get(f->pf, f->out, -1, &e);
         store(f, rc, &e);
+        if (f->pool_owned)
+            free(f);
     }
     pool_destroy(engine(p));
     detach_all(p, -ECANCELED);
@@ -695,8 +1080,11 @@ void fpool_terminate(struct fpool *p)
     if (check_owner(p, "terminate"))
         return;
     /* Results already in are kept, as Python keeps them in their AsyncResults. */
-    while ((f = next_to_collect(p, 1)) != NULL)
+    while ((f = next_to_collect(p, 1)) != NULL) {
         store(f, pool_future_get(f->pf, f->out, 0, &e), &e);
+        if (f->pool_owned)
+            free(f);
+    }
     atomic_store(&p->sh->cancel, 1);
     if (p->kind == POOL_FORK) {
         for (unsigned w = 0; w < p->workers; w++) {

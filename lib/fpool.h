@@ -181,6 +181,75 @@ void fpool_future_discard(struct fpool_future *f);
  */
 long fpool_as_completed(struct fpool_future *const fs[], size_t n, int timeout_ms);
 
+/*
+ * Callbacks, as Pool.apply_async(callback=..., error_callback=...) and map_async take them.
+ * They run in the parent, never in a worker: in the thread that stores the result, which
+ * is the thread calling fpool_poll, fpool_future_get or fpool_as_completed on the future,
+ * or fpool_join (for apply_async), or fpool_map_async_get (for map_async), once per call,
+ * with no lock of the pool held (a callback may submit). Python runs them in the pool's
+ * result-handler thread as results come in; here they run when the program asks, so
+ * fpool_poll is that thread's loop, and calls them in the order the results came in.
+ * callback gets the result (out_size bytes; for map_async, the out array); error_callback
+ * gets the status get would return (a task's positive error code, -ECHILD, -ECANCELED)
+ * and fpool_strerror's text.
+ */
+typedef void (*fpool_callback_fn)(const void *result, void *arg);
+typedef void (*fpool_error_callback_fn)(int status, const char *why, void *arg);
+
+/*
+ * Pool.apply_async(fn, (in,), callback=, error_callback=): fpool_submit with callbacks
+ * (either may be NULL) and their arg. With future NULL the pool owns the call, and frees it
+ * after its callback (fire and forget, then fpool_poll or close/join); otherwise *future
+ * is the caller's, to get or discard as any future (discarded: no callback). 0, or a
+ * negative errno as fpool_submit sets it.
+ */
+int fpool_apply_async(struct fpool *p, fpool_fn fn, const void *in, size_t in_size,
+                      size_t out_size, fpool_callback_fn callback,
+                      fpool_error_callback_fn error_callback, void *arg,
+                      struct fpool_future **future);
+/* Run the callbacks of every call whose result is in, waiting up to timeout_ms (< 0:
+ * until none with callbacks is left) for the rest. Returns how many ran, or -EPERM
+ * outside the creating process. */
+int fpool_poll(struct fpool *p, int timeout_ms);
+
+/*
+ * Pool.imap (in input order) and Pool.imap_unordered (in completion order): iterate over
+ * fn(in[i]) for i in [0, n). Items go `chunksize` to a call (0 or 1: one each; more is
+ * cut to what one call carries, FPOOL_ARG_MAX - 16 bytes of input and FPOOL_OUT_MAX of
+ * results and status bytes), at most 64 calls in flight, submitted as the caller takes
+ * results; `in` must stay valid until the iterator is freed. NULL with errno EINVAL or
+ * E2BIG (an item too large for one call). The creating process, one thread.
+ */
+struct fpool_iter;
+struct fpool_iter *fpool_imap(struct fpool *p, fpool_fn fn, const void *in, size_t in_size,
+                              size_t out_size, size_t n, size_t chunksize);
+struct fpool_iter *fpool_imap_unordered(struct fpool *p, fpool_fn fn, const void *in,
+                                        size_t in_size, size_t out_size, size_t n,
+                                        size_t chunksize);
+/* The next result into out and its input index into *index. Returns 0, the item's
+ * positive error code (out is written all the same; iteration goes on), -ENOENT at the
+ * end, -ETIMEDOUT (call again), -ECHILD when a worker died (*index: the first item of
+ * the lost chunk; fpool_strerror names the items and the signal; the iteration is over:
+ * -EPIPE after). */
+int fpool_iter_next(struct fpool_iter *it, void *out, size_t *index, int timeout_ms);
+/* End the iteration: calls still in flight are discarded. */
+void fpool_iter_free(struct fpool_iter *it);
+
+/*
+ * Pool.map_async: fpool_map in a thread of the parent, started now; returns its handle
+ * (or NULL with errno), which fpool_map_async_get waits for up to timeout_ms (< 0:
+ * forever), then runs callback(out, arg) or error_callback in the calling thread, frees
+ * the handle and returns what fpool_map returned; -ETIMEDOUT leaves it running (get again).
+ * While it runs the map is the pool's one map: the caller may not map, join or terminate,
+ * nor get futures of the same pool in other threads, until it is got.
+ */
+struct fpool_async;
+struct fpool_async *fpool_map_async(struct fpool *p, fpool_fn fn, const void *in,
+                                    size_t in_size, void *out, size_t out_size, size_t n,
+                                    size_t chunksize, fpool_callback_fn callback,
+                                    fpool_error_callback_fn error_callback, void *arg);
+int fpool_map_async_get(struct fpool_async *a, int timeout_ms);
+
 /* Pool.close: no more submits or maps from outside the pool. Creating process only. */
 void fpool_close(struct fpool *p);
 

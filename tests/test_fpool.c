@@ -590,6 +590,184 @@ static void body_deadlock(void)
     CHECK(L->join(p) == 0);
 }
 
+/* ---- apply_async callbacks, imap, imap_unordered, map_async (fpool only) ----------- */
+
+/* An item: its value, how long it sleeps, and whether it crashes its worker. */
+struct item { int v, ms, crash; };
+static int item_task(const void *in, void *out)
+{
+    const struct item *it = in;
+    if (it->crash) {
+        signal(SIGSEGV, SIG_DFL);
+        raise(SIGSEGV);
+    }
+    sleep_ms(it->ms);
+    *(int *)out = it->v * it->v;
+    return it->v == 5 ? EIO : 0;
+}
+
+/* What the callbacks saw, in the parent. */
+static struct {
+    int n_ok, n_err, sum, err_rc[16], order[64];
+    char why[256];
+} seen;
+static void on_result(const void *result, void *arg)
+{
+    seen.order[seen.n_ok + seen.n_err] = (int)(intptr_t)arg;
+    seen.n_ok++;
+    seen.sum += *(const int *)result;
+}
+static void on_error(int status, const char *why, void *arg)
+{
+    seen.order[seen.n_ok + seen.n_err] = (int)(intptr_t)arg;
+    if (seen.n_err < 16)
+        seen.err_rc[seen.n_err] = status;
+    seen.n_err++;
+    snprintf(seen.why, sizeof seen.why, "%s", why);
+}
+
+/* Callbacks run in the parent once each, as results arrive (fpool_poll): arrival order,
+ * not submission order; a task's error goes to error_callback. Then a worker crashes
+ * while calls are in flight: join runs error_callback with -ECHILD for every lost call,
+ * naming the signal. */
+static void body_apply_async(void)
+{
+    struct fpool *p = L->create(2, NULL, NULL);
+    CHECK(p);
+    memset(&seen, 0, sizeof seen);
+    /* Call 0 sleeps longest, so it arrives after later ones. */
+    for (int i = 0; i < 8; i++) {
+        struct item it = { i, i == 0 ? 300 : 10, 0 };
+        CHECK(fpool_apply_async(p, item_task, &it, sizeof it, sizeof(int), on_result,
+                                on_error, (void *)(intptr_t)i, NULL) == 0);
+    }
+    struct fpool_future *f;
+    struct item it9 = { 9, 0, 0 };
+    CHECK(fpool_apply_async(p, item_task, &it9, sizeof it9, sizeof(int), on_result, on_error,
+                            (void *)(intptr_t)9, &f) == 0);
+    int r = 0;
+    CHECK(fpool_future_get(f, &r, 5000) == 0 && r == 81);
+    CHECK(fpool_poll(p, 10000) == 8);
+    CHECK(seen.n_ok == 8 && seen.n_err == 1 && seen.err_rc[0] == EIO);
+    CHECK(strstr(seen.why, "error 5"));
+    CHECK(seen.sum == 81 + (0 + 1 + 4 + 9 + 16 + 36 + 49));
+    CHECK(seen.order[8] == 0 || seen.order[7] == 0);   /* the slow call came in last */
+    fpool_close(p);
+    CHECK(fpool_join(p) == 0);
+
+    p = L->create(2, NULL, NULL);
+    CHECK(p);
+    memset(&seen, 0, sizeof seen);
+    for (int i = 0; i < 6; i++) {
+        struct item it = { 10 + i, 50, i == 2 };
+        CHECK(fpool_apply_async(p, item_task, &it, sizeof it, sizeof(int), on_result,
+                                on_error, (void *)(intptr_t)i, NULL) == 0);
+    }
+    fpool_close(p);
+    CHECK(fpool_join(p) == -ECHILD);
+    CHECK(seen.n_ok + seen.n_err == 6 && seen.n_err >= 1);
+    int echild = 0;
+    for (int i = 0; i < seen.n_err && i < 16; i++)
+        echild += seen.err_rc[i] == -ECHILD;
+    CHECK(echild == seen.n_err);
+    CHECK(strstr(seen.why, "SIGSEGV"));
+}
+static void test_apply_async(void) { run_for(body_apply_async, FORK_ONLY, 30); }
+
+/* imap yields in input order, imap_unordered in completion order (item 0 sleeps, so it
+ * comes last), every result right, an item's error reported at its place; then a worker
+ * crashes mid-iteration: every item before the lost chunk comes in order (imap), the lost
+ * chunk is named with its signal, and the iteration ends (-EPIPE). */
+static void body_imap(void)
+{
+    enum { N = 40 };
+    struct item in[N];
+    struct fpool *p = L->create(2, NULL, NULL);
+    CHECK(p);
+    for (int ordered = 1; ordered >= 0; ordered--) {
+        for (int chunk = 1; chunk <= 4; chunk += 3) {
+            for (int i = 0; i < N; i++)
+                in[i] = (struct item){ i, i == 0 ? 200 : 1, 0 };
+            struct fpool_iter *it = ordered
+                ? fpool_imap(p, item_task, in, sizeof in[0], sizeof(int), N, (size_t)chunk)
+                : fpool_imap_unordered(p, item_task, in, sizeof in[0], sizeof(int), N,
+                                       (size_t)chunk);
+            CHECK(it);
+            int got[N] = { 0 }, k = 0, rc, first = -1;
+            size_t idx;
+            int r;
+            while ((rc = fpool_iter_next(it, &r, &idx, 10000)) != -ENOENT) {
+                CHECK(rc == 0 || (rc == EIO && idx == 5));
+                CHECK(idx < N && r == (int)(idx * idx) && !got[idx]);
+                CHECK(!ordered || (int)idx == k);
+                if (first < 0)
+                    first = (int)idx;
+                got[idx] = 1;
+                k++;
+            }
+            CHECK(k == N);
+            CHECK(ordered ? first == 0 : first != 0);
+            fpool_iter_free(it);
+        }
+    }
+    /* The crash: item 25, chunks of 3 (items 24..26 are lost). */
+    for (int i = 0; i < N; i++)
+        in[i] = (struct item){ i, 2, i == 25 };
+    struct fpool_iter *it = fpool_imap(p, item_task, in, sizeof in[0], sizeof(int), N, 3);
+    CHECK(it);
+    int k = 0, rc, r;
+    size_t idx;
+    while ((rc = fpool_iter_next(it, &r, &idx, 10000)) == 0 || rc == EIO) {
+        CHECK((int)idx == k && r == k * k);
+        k++;
+    }
+    CHECK(rc == -ECHILD && k == 24 && idx == 24);
+    CHECK(strstr(fpool_strerror(), "items 24..26") && strstr(fpool_strerror(), "SIGSEGV"));
+    CHECK(fpool_iter_next(it, &r, &idx, 0) == -EPIPE);
+    fpool_iter_free(it);
+    fpool_terminate(p);
+}
+static void test_imap(void) { run_for(body_imap, FORK_ONLY, 40); }
+
+static struct { int calls, errs, rc; const int *out; } mas;
+static void mas_ok(const void *result, void *arg) { (void)arg; mas.calls++; mas.out = result; }
+static void mas_err(int status, const char *why, void *arg)
+{
+    (void)arg;
+    mas.errs++;
+    mas.rc = status;
+    CHECK(strstr(why, "SIGSEGV"));
+}
+
+/* map_async runs while the caller goes on; get waits, then its callback sees the results
+ * in input order. A crash in it reaches error_callback and get as -ECHILD. */
+static void body_map_async(void)
+{
+    enum { N = 30 };
+    struct item in[N];
+    int out[N];
+    for (int i = 0; i < N; i++)
+        in[i] = (struct item){ i + 6, 5, 0 };
+    struct fpool *p = L->create(2, NULL, NULL);
+    CHECK(p);
+    memset(&mas, 0, sizeof mas);
+    struct fpool_async *a = fpool_map_async(p, item_task, in, sizeof in[0], out, sizeof out[0],
+                                            N, 2, mas_ok, mas_err, NULL);
+    CHECK(a);
+    CHECK(fpool_map_async_get(a, 10000) == 0);
+    CHECK(mas.calls == 1 && mas.errs == 0 && mas.out == out);
+    for (int i = 0; i < N; i++)
+        CHECK(out[i] == (i + 6) * (i + 6));
+    in[17].crash = 1;
+    a = fpool_map_async(p, item_task, in, sizeof in[0], out, sizeof out[0], N, 2, mas_ok,
+                        mas_err, NULL);
+    CHECK(a);
+    CHECK(fpool_map_async_get(a, 10000) == -ECHILD);
+    CHECK(mas.calls == 1 && mas.errs == 1 && mas.rc == -ECHILD);
+    fpool_terminate(p);
+}
+static void test_map_async(void) { run_for(body_map_async, FORK_ONLY, 30); }
+
 /* A task that uses its own pool holds the caller's pointer to it: only a forked worker
  * (or a thread) has that memory. */
 static void test_deadlock(void) { run_for(body_deadlock, 0x3u, 20); }
@@ -812,5 +990,8 @@ CU_TestInfo tests_fpool[] = {
     { "terminate drops queued calls and reaps", test_terminate },
     { "a task's printf survives its worker", test_task_output },
     { "start methods: what a worker inherits; an unknown method", test_start_inheritance },
+    { "apply_async: callbacks in arrival order, errors, a crash", test_apply_async },
+    { "imap in order, imap_unordered as completed, a crash mid-way", test_imap },
+    { "map_async: callback after get, a crash to error_callback", test_map_async },
     CU_TEST_INFO_NULL,
 };
