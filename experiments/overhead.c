@@ -49,7 +49,7 @@ static void overhead_help(FILE *f)
 {
     fprintf(f,
         "  at W = the CPUs this process may use: fork, fork+exec, pthread_create, pool\n"
-        "  start-up, per-task dispatch (thread, fork, omp, epoll, spawn; also as a ratio to\n"
+        "  start-up, per-task dispatch (thread, fork, omp, epoll, process; also as a ratio to\n"
         "  omp dynamic,1), wake-up round trips, mutex and atomic costs, and the speedup of\n"
         "  every runner and schedule.\n");
 }

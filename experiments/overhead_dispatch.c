@@ -1,5 +1,6 @@
 /* overhead_dispatch.c: `parlab overhead` rows "dispatch": the cost of one noop task under
- * the thread and fork pools, omp, the epoll loop and spawn, and each against omp. */
+ * the thread and fork pools, omp, the epoll loop and process (a fork per task), and each
+ * against omp. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
@@ -63,8 +64,8 @@ int ov_section_dispatch(struct ov *o)
 {
     const struct workload *noop = wl_find("noop");
     const struct runner *omp = runner_find("omp"), *ep = runner_find("epoll");
-    const struct runner *spawn = runner_find("spawn");
-    size_t tasks = o->quick ? 100000 : 1000000, spawn_tasks = o->quick ? 100 : 2000;
+    const struct runner *proc = runner_find("process");
+    size_t tasks = o->quick ? 100000 : 1000000, proc_tasks = o->quick ? 100 : 2000;
     double s_omp[EXP_MAX_REPEAT], s_thr[EXP_MAX_REPEAT], s_fork[EXP_MAX_REPEAT],
         s_ep[EXP_MAX_REPEAT];
     struct pool *tp = NULL, *fp = NULL;
@@ -150,19 +151,19 @@ int ov_section_dispatch(struct ov *o)
     }
     bench_job_close(&bj);
 
-    if (spawn) {
-        if ((e = bench_job_open(&bj, noop, spawn_tasks, spawn_tasks, o->W, SCHED_DYNAMIC, 1)))
+    if (proc) {
+        if ((e = bench_job_open(&bj, noop, proc_tasks, proc_tasks, o->W, SCHED_DYNAMIC, 1)))
             return die(PARLAB_EXIT_OS, "overhead: noop slots: %s", strerror(-e));
-        if ((st = runner_samples(o, &bj, spawn, 0, NULL))) {
+        if ((st = runner_samples(o, &bj, proc, 0, NULL))) {
             bench_job_close(&bj);
             return st;
         }
-        per_task(o, spawn_tasks);
-        snprintf(note, sizeof note, "%zu noop tasks, a fork each", spawn_tasks);
+        per_task(o, proc_tasks);
+        snprintf(note, sizeof note, "%zu noop tasks, a fork each", proc_tasks);
         if (o->omp_task_ns > 0)
             snprintf(note + strlen(note), sizeof note - strlen(note),
                      "; %.3g x the omp mean", ov_mean(o) / o->omp_task_ns);
-        ov_emit(o, "dispatch", o->W, UNIT_NS, NAN, note, "spawn per task");
+        ov_emit(o, "dispatch", o->W, UNIT_NS, NAN, note, "process per task");
         bench_job_close(&bj);
     }
     return 0;

@@ -138,7 +138,7 @@ static void on_crash(int sig)
     n = put_s(msg, n, sizeof msg, sigabbrev_np(sig));
     n = put_s(msg, n, sizeof msg, ": under ");
     n = put_s(msg, n, sizeof msg, guard_runner);
-    n = put_s(msg, n, sizeof msg, " the workers share one process (fork and spawn survive this)\n");
+    n = put_s(msg, n, sizeof msg, " the workers share one process (fork and process survive this)\n");
     (void)!write(guard_errfd, msg, n);
     _exit(PARLAB_EXIT_SOFTWARE);
 }

@@ -142,6 +142,9 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
                 return die(PARLAB_EXIT_USAGE, "-w %s: unknown workload (parlab list shows them)", optarg);
             break;
         case 'r':
+            if (strcmp(optarg, "spawn") == 0)   /* the runner's old name */
+                return die(PARLAB_EXIT_USAGE, "-r spawn: the fork-per-task runner is now -r process "
+                           "(spawn is a start method: -r fork --start spawn)");
             if (!(o->runner = runner_find(optarg)))
                 return die(PARLAB_EXIT_USAGE, "-r %s: unknown runner (parlab list shows them)", optarg);
             break;
@@ -265,7 +268,7 @@ static int resolve_opts(struct run_opts *o)
      * claims would take the run down with it, so the fault is refused there too. */
     if ((o->inject == INJECT_KILL || o->inject == INJECT_EXIT) && !(r->flags & RUNNER_PROCESSES))
         return die(PARLAB_EXIT_USAGE, "--inject %s@%llu: under %s it would end the whole process, "
-                   "not one worker (its workers share it%s); use fork or spawn",
+                   "not one worker (its workers share it%s); use fork or process",
                    o->inject == INJECT_KILL ? "kill" : "exit", (unsigned long long)o->inject_task,
                    r->name, r->flags & RUNNER_HAS_LOOPS ? ", and with --loops loop 0 is parlab itself" : "");
     if (o->inject_step > o->steps)

@@ -3,10 +3,10 @@
 #include "runner.h"
 
 extern const struct runner runner_seq, runner_fork, runner_thread, runner_epoll,
-    runner_spawn, runner_omp, runner_mpi;
+    runner_process, runner_omp, runner_mpi;
 
 const struct runner *const runner_registry[] = {
-    &runner_seq, &runner_fork, &runner_thread, &runner_epoll, &runner_spawn, &runner_omp, &runner_mpi,
+    &runner_seq, &runner_fork, &runner_thread, &runner_epoll, &runner_process, &runner_omp, &runner_mpi,
     NULL,
 };
 

@@ -6,7 +6,7 @@ set encoding utf8
 
 # One colour and point shape per runner, the same in every plot; anything else (a peer such
 # as Python's Pool.map) gets the eighth.
-runners_all = "seq fork thread epoll spawn omp mpi"
+runners_all = "seq fork thread epoll process omp mpi"
 set linetype 1 lc rgb "#4d4d4d" lw 2 pt 7  ps 1.1 dt solid
 set linetype 2 lc rgb "#1f77b4" lw 2 pt 5  ps 1.1 dt solid
 set linetype 3 lc rgb "#d62728" lw 2 pt 9  ps 1.3 dt solid

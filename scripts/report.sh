@@ -272,7 +272,7 @@ EOF
 
   echo '<h2 id="tasks">Task count: where fixed costs stop mattering</h2>'
   if [ -s "$run/plots/tasks-per-task.svg" ]; then
-    echo "<p>Every runner runs T = 10<sup>2</sup> &hellip; 10<sup>7</sup> noop tasks (fewer for spawn and Python's Pool.map, which cost far more a task); the cost of one task is the run's wall time over T, median with min..max of the repeats. Starting workers is a fixed cost that T amortises; the dashed line is one contended atomic fetch_add, the floor of a shared claim counter (<a href=\"tasks.csv\">tasks.csv</a>, <a href=\"tasks-floor.csv\">tasks-floor.csv</a>; <code>scripts/sweep-tasks.sh</code>).</p>"
+    echo "<p>Every runner runs T = 10<sup>2</sup> &hellip; 10<sup>7</sup> noop tasks (fewer for process and Python's Pool.map, which cost far more a task); the cost of one task is the run's wall time over T, median with min..max of the repeats. Starting workers is a fixed cost that T amortises; the dashed line is one contended atomic fetch_add, the floor of a shared claim counter (<a href=\"tasks.csv\">tasks.csv</a>, <a href=\"tasks-floor.csv\">tasks-floor.csv</a>; <code>scripts/sweep-tasks.sh</code>).</p>"
     figure tasks-per-task "noop: per-task cost against the task count"
     [ -s "$run/tasks-waits.csv" ] && awk -F, 'NR == 2 { printf "<p>%d concurrent waits of %d ms on one epoll loop (<code>ulimit -n 1024</code>): %.3f s [%.3f .. %.3f], %.1f MiB RSS.</p>\n", $1, $2, $4, $5, $6, $7 / 1024 }' "$run/tasks-waits.csv"
   else

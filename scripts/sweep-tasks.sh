@@ -24,13 +24,13 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 [ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
 [ -d "$run" ] || die "$run is not a folder"
 
-# Largest exponent per runner, and repeats. spawn forks once per task and Python's Pool.map
+# Largest exponent per runner, and repeats. process forks once per task and Python's Pool.map
 # costs tens of microseconds a task: capped so that the sweep stays a few seconds a runner.
 case $mode in
-  tiny)    top=3 spawn_top=2 py_top=2 repeat=1 waits=1000 ;;
-  quick)   top=6 spawn_top=3 py_top=4 repeat=3 waits=100000 ;;
-  full)    top=7 spawn_top=4 py_top=5 repeat=5 waits=1000000 ;;
-  default) top=7 spawn_top=3 py_top=5 repeat=3 waits=1000000 ;;
+  tiny)    top=3 proc_top=2 py_top=2 repeat=1 waits=1000 ;;
+  quick)   top=6 proc_top=3 py_top=4 repeat=3 waits=100000 ;;
+  full)    top=7 proc_top=4 py_top=5 repeat=5 waits=1000000 ;;
+  default) top=7 proc_top=3 py_top=5 repeat=3 waits=1000000 ;;
   *) die "mode $mode: tiny, quick, default or full" ;;
 esac
 
@@ -67,7 +67,7 @@ point() {  # point LABEL T COMMAND...
 
 for r in $runners; do
   last=$top
-  [ "$r" = spawn ] && last=$spawn_top
+  [ "$r" = process ] && last=$proc_top
   for ((e = 2; e <= last; e++)); do
     t=$((10 ** e))
     point "$r" "$t" "$PARLAB" run -w noop -r "$r" -n "$t"

@@ -18,7 +18,7 @@
 #include "util.h"
 
 
-static const char *const all_runners[] = { "seq", "fork", "thread", "epoll", "spawn", "omp" };
+static const char *const all_runners[] = { "seq", "fork", "thread", "epoll", "process", "omp" };
 static const char *const cpu_workloads[] = { "primes", "sumsq", "montecarlo", "mandelbrot", "nbody" };
 #define NWL (sizeof cpu_workloads / sizeof cpu_workloads[0])
 

@@ -123,9 +123,16 @@ static void test_list_help_version(void)
     CU_ASSERT_EQUAL(r.status, 0);
     static const char *const names[] = { "primes", "sumsq", "montecarlo", "mandelbrot",
                                          "nbody", "noop", "sleep", "seq", "fork", "thread",
-                                         "spawn", "omp" };
+                                         "process", "omp" };
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
         CU_ASSERT_PTR_NOT_NULL(strstr(r.out, names[i]));
+    /* The fork-per-task runner was named spawn, Python's name for a start method: the old
+     * name says the new one. */
+    run_parlab(&r, 10, "run", "-w", "primes", "-r", "spawn", (char *)NULL);
+    CU_ASSERT_EQUAL(r.status, 64);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "-r process"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "--start spawn"));
+    CU_ASSERT_EQUAL(count_lines(r.err), 1);
     run_parlab(&r, 10, "-V", (char *)NULL);
     CU_ASSERT_EQUAL(r.status, 0);
     CU_ASSERT_EQUAL(strncmp(r.out, "parlab ", 7), 0);

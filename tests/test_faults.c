@@ -150,11 +150,11 @@ static const struct fault_case faults[] = {
     { "fork", "exit@3", 70, "exited with status 3", "spawn" },
     { "fork", "hang@3", 70, "ran past the task timeout", "spawn" },
     { "fork", "error@3", 70, "task 3 reported error 5", "spawn" },
-    { "spawn", "segv@3", 70, "killed by SIGSEGV", NULL },
-    { "spawn", "kill@3", 70, "killed by SIGKILL", NULL },
-    { "spawn", "exit@3", 70, "exited with status 3", NULL },
-    { "spawn", "hang@3", 70, "ran past the task timeout", NULL },
-    { "spawn", "error@3", 70, "task 3 reported error 5", NULL },
+    { "process", "segv@3", 70, "killed by SIGSEGV", NULL },
+    { "process", "kill@3", 70, "killed by SIGKILL", NULL },
+    { "process", "exit@3", 70, "exited with status 3", NULL },
+    { "process", "hang@3", 70, "ran past the task timeout", NULL },
+    { "process", "error@3", 70, "task 3 reported error 5", NULL },
     { "thread", "segv@3", 70, "task 3 crashed the whole process with SIGSEGV", NULL },
     { "thread", "hang@3", 70, "ran past the 0.5 s task timeout", NULL },
     { "thread", "error@3", 70, "task 3 reported error 5", NULL },
@@ -404,7 +404,7 @@ static void test_loop_killed_in_flight(void)
 /* If the parent is SIGKILLed its worker processes exit within 1 s. */
 static void test_parent_sigkill(void)
 {
-    static const char *const runners[] = { "fork", "spawn", "epoll", "fork", "fork" };
+    static const char *const runners[] = { "fork", "process", "epoll", "fork", "fork" };
     static const char *const starts[] = { NULL, NULL, NULL, "forkserver", "spawn" };
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++) {
         if (!runner_find(runners[i]))
@@ -433,7 +433,7 @@ static void test_parent_sigkill(void)
 /* fork or pthread_create failing part way: exit 71 naming the error, workers reaped. */
 static void test_nproc_limit(void)
 {
-    static const char *const runners[] = { "fork", "thread", "spawn", "omp", "epoll", "fork", "fork" };
+    static const char *const runners[] = { "fork", "thread", "process", "omp", "epoll", "fork", "fork" };
     static const char *const starts[] = { NULL, NULL, NULL, NULL, NULL, "forkserver", "spawn" };
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++) {
         char *args[] = { "run", "-w", "primes", "-r", (char *)runners[i], "-n", "100000",

@@ -131,7 +131,7 @@ static void test_loopback_fault(void)
 {
     static const struct { const char *runner; unsigned loops; enum sched_kind sched;
                           size_t task; } cases[] = {
-        { "fork", 1, SCHED_DYNAMIC, 5 }, { "spawn", 1, SCHED_DYNAMIC, 5 },
+        { "fork", 1, SCHED_DYNAMIC, 5 }, { "process", 1, SCHED_DYNAMIC, 5 },
         { "epoll", 2, SCHED_STATIC, 25 },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {

@@ -75,7 +75,7 @@ static void test_trace_rows(void)
     int fd = mkstemp(path);
     CU_ASSERT_FATAL(fd >= 0);
     close(fd);
-    static const char *const runners[] = { "seq", "fork", "thread", "spawn", "omp", "epoll" };
+    static const char *const runners[] = { "seq", "fork", "thread", "process", "omp", "epoll" };
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++) {
         struct cmd_result r;
         run_parlab(&r, 60, "run", "-w", "nbody", "-r", runners[i], "-n", "50", "-t", "6",

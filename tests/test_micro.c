@@ -184,7 +184,7 @@ static void test_overhead_rows(void)
         { "start", "fork pool ready" }, { "start", "thread pool ready" },
         { "dispatch", "omp dynamic chunk 1 per task" },
         { "dispatch", "thread pool dynamic chunk 1 per task" },
-        { "dispatch", "fork pool dynamic chunk 1 per task" }, { "dispatch", "spawn per task" },
+        { "dispatch", "fork pool dynamic chunk 1 per task" }, { "dispatch", "process per task" },
         { "dispatch", "thread pool / omp per task" }, { "dispatch", "fork pool / omp per task" },
         { "wake", "round trip over pipe" }, { "wake", "round trip over eventfd" },
         { "wake", "round trip over epoll" }, { "wake", "round trip over futex" },
@@ -228,7 +228,7 @@ static void test_overhead_rows(void)
     CU_ASSERT_EQUAL(find_mrow(r.out, "dispatch", "epoll loop per task", &m), has_epoll);
     CU_ASSERT_EQUAL(find_mrow(r.out, "dispatch", "epoll loop / omp per task", &m), has_epoll);
     /* The speedup of every runner on both workloads; fork, thread and omp under all three. */
-    static const char *const runners[] = { "fork", "thread", "omp", "spawn", "epoll" };
+    static const char *const runners[] = { "fork", "thread", "omp", "process", "epoll" };
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++) {
         if (i == 4 && !has_epoll)
             continue;

@@ -340,7 +340,7 @@ static void test_compare_tiny(void)
     /* Every Python model and every parlab runner present in this build, on CPU work. */
     struct cmd_result list;
     CU_ASSERT_EQUAL_FATAL(run_parlab(&list, 30, "list", (char *)NULL), 0);
-    static const char *const c_runners[] = { "seq", "fork", "thread", "epoll", "omp", "spawn" };
+    static const char *const c_runners[] = { "seq", "fork", "thread", "epoll", "omp", "process" };
     for (size_t i = 0; i < sizeof c_runners / sizeof c_runners[0]; i++) {
         char name[32];
         snprintf(name, sizeof name, "\n  %s ", c_runners[i]);

@@ -70,7 +70,7 @@ static void test_montecarlo_task_count_invariant(void)
 
 static void test_nbody_bit_identical(void)
 {
-    static const char *const runners[] = { "seq", "fork", "thread", "omp", "spawn" };
+    static const char *const runners[] = { "seq", "fork", "thread", "omp", "process" };
     char first[64] = "", tok[64];
     for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++) {
         struct job_spec s = { .workload = "nbody", .runner = runners[i], .size = 300,

@@ -165,7 +165,7 @@ def draw(seed, k, wls, runners, max_tasks, tsan=False):
     u = rng.random()
     tasks = (rng.randint(1, 16) if u < 0.4 else loguniform(rng, 17, 1000) if u < 0.7
              else loguniform(rng, 1000, 100000) if u < 0.92 else loguniform(rng, 100000, max_tasks))
-    if rname == "spawn":
+    if rname == "process":
         tasks = min(tasks, rng.randint(1, 200))          # one fork per task
     steps = rng.choice([1, 1, 2, 3]) if w["steps"] else 1   # always given: not the default
     io_ms = rng.randint(0, 5) if w["kind"] == "io" else None

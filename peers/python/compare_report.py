@@ -27,7 +27,7 @@ LANG_NAME = {"c": "C (parlab)", "py": "Python"}
 # loops); plain epoll runs the work inline on one core. On waits, epoll and py-asyncio
 # are the pair: one thread each, waiting on timers.
 GROUPS = [("seq", "py-seq"), ("fork", "py-pool-map1", "py-pool-map", "py-ppe"),
-          ("thread", "py-tpe"), ("spawn", "py-process"),
+          ("thread", "py-tpe"), ("process", "py-process"),
           ("epoll", "epoll-loops", "py-asyncio"), ("omp",)]
 UNITS = {"primes": "number tested", "sumsq": "term", "montecarlo": "point"}
 # Series colours for the sleep charts: one per idea, C solid, Python dashed.

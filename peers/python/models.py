@@ -2,7 +2,7 @@
 textbook use of its standard-library API. Each returns the partial results in task order.
 
 The process models use the "fork" start method explicitly: it is Linux's default up to
-Python 3.13 and what parlab's fork and spawn runners do, and naming it keeps the numbers
+Python 3.13 and what parlab's fork and process runners do, and naming it keeps the numbers
 comparable when a later Python changes the default (3.14 picks "forkserver").
 """
 from collections import namedtuple
@@ -61,7 +61,7 @@ def _process_child(job, task, conn):
 
 def run_process(job, workers, chunk):
     """A multiprocessing.Process per task, at most W alive at once, each sending its
-    result back through its own Pipe: what a pool saves (parlab's spawn runner)."""
+    result back through its own Pipe: what a pool saves (parlab's process runner)."""
     from multiprocessing.connection import wait
     ctx = _ctx()
     out = [None] * job.tasks
@@ -154,7 +154,7 @@ MODELS = {m.name: m for m in (
     Model("py-pool-map", "multiprocessing.Pool(W).map(f, tasks), default chunksize (or -c)",
           run_pool_map, "dynamic", None, "fork"),
     Model("py-process", "one multiprocessing.Process per task, at most W alive, Pipe back",
-          run_process, "dynamic", 0, "spawn"),
+          run_process, "dynamic", 0, "process"),
     Model("py-ppe", "concurrent.futures.ProcessPoolExecutor(W), submit per task",
           run_ppe, "dynamic", 1, "fork"),
     Model("py-tpe", "concurrent.futures.ThreadPoolExecutor(W), submit per task (the GIL)",

@@ -1,4 +1,4 @@
-/* spawn.c: one fork() per task (the seed's Process(...).start()/join()), at most W
+/* process.c: one fork() per task (the seed's Process(...).start()/join()), at most W
  * alive at once. No pool: every task pays for a process, which is the lesson. */
 #define _GNU_SOURCE
 #include "runner.h"
@@ -64,14 +64,14 @@ static pid_t reap_one(struct child *c, unsigned n, const struct plan *plan, int 
     }
 }
 
-static int spawn_run(struct job *job, const struct plan *plan, struct partial *slots,
+static int process_run(struct job *job, const struct plan *plan, struct partial *slots,
                      struct outcome *out)
 {
     unsigned W = plan->workers;
     struct child *c = calloc(W, sizeof *c);
 
     if (!c)
-        return outcome_fail(out, PARLAB_EXIT_OS, "spawn: out of memory");
+        return outcome_fail(out, PARLAB_EXIT_OS, "process: out of memory");
     for (unsigned s = 0; s < job->steps; s++) {
         size_t next = 0, finished = 0;
         unsigned alive = 0;
@@ -85,7 +85,7 @@ static int spawn_run(struct job *job, const struct plan *plan, struct partial *s
                     int e = errno;
                     kill_all(c, W);
                     free(c);
-                    return outcome_fail(out, PARLAB_EXIT_OS, "spawn: fork for task %zu: %s",
+                    return outcome_fail(out, PARLAB_EXIT_OS, "process: fork for task %zu: %s",
                                         next, strerror(e));
                 }
                 if (pid == 0) {
@@ -104,7 +104,7 @@ static int spawn_run(struct job *job, const struct plan *plan, struct partial *s
                 int e = errno;
                 kill_all(c, W);
                 free(c);
-                return outcome_fail(out, PARLAB_EXIT_OS, "spawn: waitpid: %s", strerror(e));
+                return outcome_fail(out, PARLAB_EXIT_OS, "process: waitpid: %s", strerror(e));
             }
             size_t task = c[i].task;
             c[i].pid = 0;
@@ -129,11 +129,11 @@ static int spawn_run(struct job *job, const struct plan *plan, struct partial *s
     return 0;
 }
 
-const struct runner runner_spawn = {
-    .name = "spawn",
+const struct runner runner_process = {
+    .name = "process",
     .summary = "one fork() per task, at most W alive (Process per task): what a pool saves",
     .schedules = SCHED_BIT(SCHED_DYNAMIC),
     .default_schedule = SCHED_DYNAMIC,
     .flags = RUNNER_PARALLEL | RUNNER_PROCESSES | RUNNER_OWN_TIMEOUT,
-    .run = spawn_run,
+    .run = process_run,
 };
