@@ -1,71 +1,83 @@
-/* apply_async.c: Python's pool.apply_async(f, (i,)) for several i, then collecting the
- * results as they complete (concurrent.futures.as_completed). Tasks take different
- * times, so they finish in an order that changes from run to run; the results are
- * sorted before printing so that the output does not. */
+/* apply_async.c: Python's
+ *
+ *     results = [pool.apply_async(slow_square, (i,), callback=arrived) for i in range(10)]
+ *     print([r.get() for r in results])
+ *
+ * The callback runs as each result comes in, so it sees the order the tasks finished in;
+ * get() on the list sees the order they were submitted in. Task 0 sleeps 300 ms and the
+ * others 10 ms, so on two workers task 0 arrives last: the two orders differ. (fpool runs callbacks
+ * in the parent when asked: fpool_poll is Python's result-handler thread.) The tutorial's
+ * own example sorted its results, which hides exactly this. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include "fpool.h"
 
-/* Runs in a worker: the later the task, the quicker it is. */
+enum { N = 10 };
+
+/* Runs in a worker: task 0 is slow, the rest quick. */
 static int slow_square(const void *in, void *out)
 {
     int x = *(const int *)in;
-    struct timespec ts = { 0, (long)(10 - x) * 2000000L };
+    struct timespec ts = { 0, x == 0 ? 300000000L : 10000000L };
     nanosleep(&ts, NULL);
     *(int *)out = x * x;
     return 0;
 }
 
-static int by_value(const void *a, const void *b)
+static int arrival[N], arrived_n;
+
+/* The callback: in the parent, with the result; arg is the task's number. */
+static void arrived(const void *result, void *arg)
 {
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
+    (void)result;
+    arrival[arrived_n++] = (int)(intptr_t)arg;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
-    enum { N = 10 };
+    fpool_worker_entry(argc, argv);   /* the __main__ guard (needed under spawn) */
     struct fpool_future *futures[N];
-    int results[N], count = 0;
-
-    struct fpool *pool = fpool_create(0, NULL, NULL);
+    struct fpool *pool = fpool_create(2, NULL, NULL);
     if (!pool) {
         fprintf(stderr, "apply_async: %s\n", fpool_strerror());
         return 1;
     }
+    printf("submitted:");
     for (int i = 0; i < N; i++) {
-        futures[i] = fpool_submit(pool, slow_square, &i, sizeof i, sizeof(int));
-        if (!futures[i]) {
+        if (fpool_apply_async(pool, slow_square, &i, sizeof i, sizeof(int), arrived, NULL,
+                              (void *)(intptr_t)i, &futures[i])) {
             fprintf(stderr, "apply_async: %s\n", fpool_strerror());
             fpool_terminate(pool);
             return 1;
         }
+        printf(" %d", i);
     }
-    /* Take whichever is done next; a collected slot becomes NULL. */
-    long i;
-    while ((i = fpool_as_completed(futures, N, -1)) >= 0) {
-        int rc = fpool_future_get(futures[i], &results[count], 0);
-        futures[i] = NULL;
-        if (rc) {
-            fprintf(stderr, "apply_async: %s\n", fpool_strerror());
-            fpool_terminate(pool);
-            return 1;
-        }
-        count++;
-    }
-    if (i != -ENOENT) {   /* -ENOENT: every future collected */
+    printf("\n");
+    /* The result handler: each callback as its result comes in. */
+    if (fpool_poll(pool, -1) != N) {
         fprintf(stderr, "apply_async: %s\n", fpool_strerror());
         fpool_terminate(pool);
         return 1;
     }
+    printf("arrived:  ");
+    for (int k = 0; k < arrived_n; k++)
+        printf(" %d", arrival[k]);
+    printf("\nget() in submission order:");
+    for (int i = 0; i < N; i++) {
+        int r;
+        if (fpool_future_get(futures[i], &r, -1)) {
+            fprintf(stderr, "apply_async: %s\n", fpool_strerror());
+            fpool_terminate(pool);
+            return 1;
+        }
+        printf(" %d", r);
+    }
+    int differ = 0;
+    for (int k = 0; k < N; k++)
+        differ |= arrival[k] != k;
+    printf("\narrival order %s submission order\n", differ ? "differs from" : "is the same as");
     fpool_close(pool);
-    fpool_join(pool);
-
-    qsort(results, (size_t)count, sizeof results[0], by_value);
-    for (int k = 0; k < count; k++)
-        printf("%d%c", results[k], k + 1 < count ? ' ' : '\n');
-    printf("count %d\n", count);
-    return 0;
+    return fpool_join(pool) ? 1 : 0;
 }

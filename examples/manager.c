@@ -3,9 +3,20 @@
  * a UNIX socket (in a fresh temporary directory, removed at the end). The manager serves
  * one request at a time, so the data needs no lock: its loop is the serialisation. The
  * manager prints the dict sorted by key and the list sorted, so the output is fixed
- * whatever order the workers ran in. */
+ * whatever order the workers ran in.
+ *
+ * Then the tutorial's read-modify-write through a proxy, d["count"] = d["count"] + 1 in
+ * four processes: a get and a later set, two requests, each atomic but not the pair.
+ * Another process's set between them is overwritten: an update is lost. A barrier after
+ * the get makes that interleaving certain (every process reads 0, every one writes 1),
+ * where a busy machine produces it only now and then. Fixed, each process holds the
+ * manager's lock (Manager().Lock()) from the get to the set, and all four count. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <sys/mman.h>
+#include <time.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +38,7 @@ struct store {
     int nkeys;
     long list[MAX_ITEMS];
     int nlist;
+    int locked;                  /* Manager().Lock(), held by one client at a time */
 };
 
 static int by_key(const void *a, const void *b, void *arg)
@@ -43,8 +55,9 @@ static int by_long(const void *a, const void *b)
 
 /* Handle one request, write the reply. Returns 1 when asked to shut down. The protocol,
  * one message each way:
- *   "set KEY VALUE" -> "ok"        "append VALUE" -> "ok"
- *   "dict" -> "{'k': v, ...}"      "list" -> "[v, ...]"      "shutdown" -> "ok" */
+ *   "set KEY VALUE" -> "ok"        "append VALUE" -> "ok"      "get KEY" -> "VALUE" (0 if none)
+ *   "dict" -> "{'k': v, ...}"      "list" -> "[v, ...]"      "shutdown" -> "ok"
+ *   "lock" -> "ok", or "busy" while another client holds it    "unlock" -> "ok" */
 static int serve(struct store *s, const char *req, char *reply, size_t n)
 {
     char key[32];
@@ -60,6 +73,18 @@ static int serve(struct store *s, const char *req, char *reply, size_t n)
             s->val[i] = v;
         else
             snprintf(reply, n, "full");
+    } else if (sscanf(req, "get %31s", key) == 1) {
+        long got = 0;
+        for (int i = 0; i < s->nkeys; i++)
+            if (strcmp(s->key[i], key) == 0)
+                got = s->val[i];
+        snprintf(reply, n, "%ld", got);
+    } else if (strcmp(req, "lock") == 0) {
+        if (s->locked)
+            snprintf(reply, n, "busy");
+        s->locked = 1;
+    } else if (strcmp(req, "unlock") == 0) {
+        s->locked = 0;
     } else if (sscanf(req, "append %ld", &v) == 1) {
         if (s->nlist < MAX_ITEMS)
             s->list[s->nlist++] = v;
@@ -159,6 +184,73 @@ static int list_append(const char *path, long v)
     return rc ? rc : strcmp(reply, "ok") ? ENOSPC : 0;
 }
 
+/* d[key] = d[key] + 1 through the proxy: a get, then a set. As written (fixed 0), a
+ * barrier between them (every process has read before any writes) forces the lost update;
+ * fixed, the manager's lock is held across both. 0 or an errno. */
+static int count_up(const char *path, int fixed, _Atomic int *arrived, int n)
+{
+    char reply[32];
+    int rc = 0;
+    while (fixed && !(rc = request(path, "lock", reply, sizeof reply)) && strcmp(reply, "ok")) {
+        struct timespec ms = { 0, 1000000 };
+        nanosleep(&ms, NULL);
+    }
+    if (!rc)
+        rc = request(path, "get count", reply, sizeof reply);
+    long v = atol(reply);
+    if (!fixed) {
+        atomic_fetch_add(arrived, 1);
+        while (atomic_load(arrived) < n)
+            sched_yield();
+    }
+    if (!rc)
+        rc = dict_set(path, "count", v + 1);
+    if (fixed && !rc)
+        rc = request(path, "unlock", reply, sizeof reply);
+    return rc;
+}
+
+/* The count race in n forked processes, as written then fixed; prints each outcome. */
+static int count_race(const char *path, int n)
+{
+    _Atomic int *arrived = mmap(NULL, sizeof *arrived, PROT_READ | PROT_WRITE,
+                                MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    char reply[32];
+    if (arrived == MAP_FAILED)
+        return errno;
+    for (int fixed = 0; fixed < 2; fixed++) {
+        int bad = dict_set(path, "count", 0);
+        atomic_store(arrived, 0);
+        fflush(stdout);
+        pid_t pid[8] = { 0 };
+        for (int i = 0; i < n && i < 8 && !bad; i++) {
+            pid[i] = fork();
+            if (pid[i] < 0)
+                bad = errno;
+            if (pid[i] == 0)
+                _exit(count_up(path, fixed, arrived, n) ? 1 : 0);
+        }
+        for (int i = 0; i < n && i < 8; i++) {
+            int st;
+            if (pid[i] > 0 && (waitpid(pid[i], &st, 0) < 0 || !WIFEXITED(st) || WEXITSTATUS(st)))
+                bad = bad ? bad : EIO;
+        }
+        if (!bad)
+            bad = request(path, "get count", reply, sizeof reply);
+        if (bad) {
+            munmap(arrived, sizeof *arrived);
+            return bad;
+        }
+        long c = atol(reply);
+        printf("%s: count %ld of %d (%ld update%s lost)\n",
+               fixed ? "fixed, get and set under a Manager().Lock()"
+                     : "as written, d[\"count\"] = d[\"count\"] + 1 from 4 processes",
+               c, n, n - c, n - c == 1 ? "" : "s");
+    }
+    munmap(arrived, sizeof *arrived);
+    return 0;
+}
+
 /* ---- the program ---------------------------------------------------------------------- */
 
 /* A task's input travels by value, the socket path with it. */
@@ -228,8 +320,11 @@ int main(void)
             printf("dict %s\n", reply);
         if (!e)
             e = request(addr.sun_path, "list", reply, sizeof reply);
-        if (!e) {
+        if (!e)
             printf("list %s\n", reply);
+        if (!e)
+            e = count_race(addr.sun_path, N);
+        if (!e) {
             status = 0;
         } else {
             fprintf(stderr, "manager: request: %s\n", strerror(e));
