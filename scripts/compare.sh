@@ -22,6 +22,11 @@
 # the end: a comparison that stops leaves raw/, with the reason in raw/stopped.txt, and no
 # page.
 #
+# Also the rest of the tutorial, into raw/tutorial-{start,guard,cow,manager}.csv: Python's
+# Pool under the three start methods with each one's start cost, the missing __main__
+# guard under spawn and forkserver, copy-on-write through reference counts against C, and
+# Manager against Value beside parlab's C figures (peers/python/tutorial_rest.py).
+#
 # Sizes: Python runs these loops 20 to 300 times slower than C, so each language gets its
 # own timed size: the smallest on a ladder at which its sequential run takes at least
 # 0.2 s x W (W = the CPUs available), so that even an ideal W-fold speedup leaves runs of
@@ -314,6 +319,19 @@ for n in $SCALE_N; do
     bench scale "$lang" sleep "$r" "$n" "${SLEEP_HF[@]}" -- -j "$W_IO" --io-ms "$SCALE_IO_MS"
   done
 done
+
+# --- the rest of the tutorial: start methods, the __main__ guard, copy-on-write through
+# reference counts, Manager against Value; Python beside parlab's C (peers/python/tutorial_rest.py)
+if [ $mode = tiny ]; then rest_opts=(--repeat 1 --mb 8 --ops 300); else rest_opts=(--repeat 5 --mb 64 --ops 20000); fi
+for part in start guard cow manager; do
+  say "tutorial: $part"
+  PARLAB=$PARLAB "$PYTHON" peers/python/tutorial_rest.py "$part" "${rest_opts[@]}" --workers "$W" --format csv \
+    >"$out/raw/tutorial-$part.csv" 2>"$out/raw/stderr" ||
+    die "tutorial_rest.py $part failed: $(tail -n 2 "$out/raw/stderr" | tr '\n' ' ')"
+done
+# Pool(W) start under each start method, beside parlab's (parlab overhead, section start).
+awk -F, '$3 ~ /^Pool\(/ && $5 == "s" { printf "compare: Python Pool(W) ready under %s: %.1f ms\n", $2, $4 * 1e3 }' \
+  "$out/raw/tutorial-start.csv" >&2
 
 # --- 3. tables, charts, page ------------------------------------------------------------------
 "$PYTHON" "$REPORT" "$out" --mode "$mode" --workers "$W" --io-workers "$W_IO" \

@@ -365,7 +365,8 @@ static void test_compare_tiny(void)
     static const char *const files[] = {
         "index.html", "time_primes.png", "time_primes.svg", "speedup_montecarlo.png",
         "speedup_sumsq.svg", "overhead.png", "overhead.svg", "sleep_steps.png",
-        "sleep_scale.svg", "raw/xcheck.csv",
+        "sleep_scale.svg", "raw/xcheck.csv", "raw/tutorial-start.csv", "raw/tutorial-guard.csv",
+        "raw/tutorial-cow.csv", "raw/tutorial-manager.csv",
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         if (!file_exists(dir, files[i]))
@@ -373,6 +374,54 @@ static void test_compare_tiny(void)
         CU_ASSERT(file_exists(dir, files[i]));
     }
     rm_rf(tmpl);
+}
+
+/* tutorial_rest.py: run one part, its CSV in out. 0 or -1. */
+static int rest_part(struct cmd_result *r, const char *part, const char *opt, const char *val)
+{
+    char *argv[] = { (char *)python_bin(), "peers/python/tutorial_rest.py", (char *)part,
+                     "--format", "csv", (char *)opt, (char *)val, NULL };
+    if (run_cmd(argv, 120, r) || !r->exited || r->status != 0) {
+        fprintf(stderr, "\ntest_peers: tutorial_rest.py %s: exit %d: %s", part, r->status, r->err);
+        return -1;
+    }
+    return 0;
+}
+
+/* The rest of the tutorial in Python: Pool under each start method with its start cost;
+ * the missing __main__ guard fails under spawn and forkserver (the bootstrapping
+ * RuntimeError) and works under fork, and the guard fixes all three; a forked child that
+ * only reads a list of ints copies most of its pages (reference counts); a Manager proxy
+ * costs more per increment than a Value (asserted loosely: 2x, where it is ~100x). */
+static void test_tutorial_rest(void)
+{
+    static struct cmd_result r;
+    NEED_PYTHON();
+    CU_ASSERT_FATAL(rest_part(&r, "start", "--repeat", "1") == 0);
+    for (int m = 0; m < 3; m++) {
+        static const char *const ready[] = { "start,fork,Pool(2) ready,", "start,forkserver,Pool(2) ready,",
+                                             "start,spawn,Pool(2) ready," };
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ready[m]));
+    }
+    CU_ASSERT_FATAL(rest_part(&r, "guard", NULL, NULL) == 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "guard,fork,without the guard,\"[1, 4, 9]\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "guard,forkserver,without the guard,\"RuntimeError: An attempt"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "guard,spawn,without the guard,\"RuntimeError: An attempt"));
+    for (int m = 0; m < 3; m++) {
+        static const char *const fixed[] = { "guard,fork,with the guard,\"[1, 4, 9]\"",
+                                             "guard,forkserver,with the guard,\"[1, 4, 9]\"",
+                                             "guard,spawn,with the guard,\"[1, 4, 9]\"" };
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.out, fixed[m]));
+    }
+    CU_ASSERT_FATAL(rest_part(&r, "cow", "--mb", "16") == 0);
+    int pct = -1;
+    const char *c = strstr(r.out, "copied ");
+    CU_ASSERT(c && sscanf(c, "copied %d%%", &pct) == 1 && pct >= 50);
+    CU_ASSERT_FATAL(rest_part(&r, "manager", "--ops", "300") == 0);
+    c = strstr(r.out, "manager,python,Manager / Value,");
+    double x = 0;
+    CU_ASSERT(c && sscanf(c, "manager,python,Manager / Value,%lf", &x) == 1 && x > 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "count 600 of 600"));
 }
 
 /* A parlab whose Monte Carlo seed differs from Python's must stop the comparison. */
@@ -411,6 +460,7 @@ CU_TestInfo tests_peers[] = {
     { "python: CSV columns are parlab's", test_csv_columns },
     { "python: bad input exits 64 with one line", test_bad_input },
     { "recorded answers agree with the Python implementation", test_recorded_answers_agree },
+    { "python: start methods, the __main__ guard, refcount copy-on-write, Manager", test_tutorial_rest },
     { "compare.sh end to end at tiny sizes", test_compare_tiny },
     { "compare.sh stops on a cross-language mismatch", test_compare_mismatch_stops },
     CU_TEST_INFO_NULL,
