@@ -195,6 +195,8 @@ def draw(seed, k, wls, runners, max_tasks, tsan=False):
         args += ["--steps", str(steps)]
     if io_ms is not None:
         args += ["--io-ms", str(io_ms)]
+    if rname == "fork" and rng.random() < 0.5:   # the pool's other start methods
+        args += ["--start", rng.choice(["forkserver", "spawn"])]
     if r["schedules"] and rng.random() < 0.7:
         args += ["-s", rng.choice(r["schedules"])]
         if rng.random() < 0.4:
