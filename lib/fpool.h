@@ -4,8 +4,9 @@
  * same library with threads for workers.
  *
  * The rules that come from processes, not from the API:
- * - A worker is a fork of the process that called fpool_create. It sees the memory that
- *   existed then as its own copy: a global it writes changes only its copy, and memory
+ * - A worker is a fork of the process that called fpool_create (fpool_create_start
+ *   offers Python's other start methods, forkserver and spawn, with stricter rules: see
+ *   there). It sees the memory that existed then as its own copy: a global it writes changes only its copy, and memory
  *   the parent maps or allocates later does not exist in it. Inputs and results
  *   therefore travel by value (copied through shared memory), and a pointer passed in
  *   an input is valid in a worker only if it points to memory made before
@@ -90,8 +91,10 @@ struct fpool *fpool_create(unsigned workers, fpool_init_fn init, void *arg);
  * fpool_worker_entry(argc, argv), the C form of `if __name__ == "__main__":` (without it,
  * each worker runs the program's main again). Under forkserver and spawn a worker has
  * none of the caller's memory: functions cross by name (their place in the binary), and
- * pointers in inputs, and `arg`, are valid only if they point to shared memory (or arg is
- * NULL); map and submit copy their inputs as under fork. NULL with errno EINVAL for an
+ * pointers in inputs, and `arg`, are valid only if they point into memory made by
+ * shm_map (lib/shm.h) before the pool, which each worker maps at the same address (or arg
+ * is NULL); map and submit copy their inputs as under fork. A task may not use its own
+ * pool (nested submits need the caller's memory). NULL with errno EINVAL for an
  * unknown method; otherwise as fpool_create.
  */
 struct fpool *fpool_create_start(const char *method, unsigned workers, fpool_init_fn init,

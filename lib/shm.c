@@ -89,6 +89,9 @@ int shm_live(void)
 
 void shm_forget_all(void)
 {
+    /* Called in a child just forked, which has one thread: a lock another thread of the
+     * parent held at the fork would never be released here, so it starts afresh. */
+    pthread_mutex_init(&shm_lock, NULL);
     pthread_mutex_lock(&shm_lock);
     for (int i = 0; i < used; i++) {
         munmap((void *)(uintptr_t)table[i].addr, (size_t)table[i].len);

@@ -28,9 +28,9 @@ struct shm_region {
 /* Copy up to max live regions into out; the number copied, or -E2BIG when there are
  * more. The fds stay valid until shm_unmap of their region. */
 int shm_regions(struct shm_region *out, int max);
-/* Unmap every region and close its fd: a process forked from the owner that must not
- * hold the owner's regions (the forkserver, forked before the job). Not thread-safe
- * against shm_map in the same process. */
+/* Unmap every region and close its fd: a process just forked from the owner that must
+ * not hold the owner's regions (the forkserver, forked before the job). Only in a child
+ * that has one thread, right after fork(). */
 void shm_forget_all(void);
 /* The number of live regions (tests look for leaks with it). */
 int shm_live(void);
