@@ -726,6 +726,22 @@ static void body_imap(void)
     CHECK(fpool_iter_next(it, &r, &idx, 0) == -EPIPE);
     fpool_iter_free(it);
     fpool_terminate(p);
+
+    /* The same crash under imap_unordered: what comes before it is right, whatever its
+     * order; the lost chunk is named; then the iteration is over. */
+    p = L->create(2, NULL, NULL);
+    CHECK(p);
+    it = fpool_imap_unordered(p, item_task, in, sizeof in[0], sizeof(int), N, 3);
+    CHECK(it);
+    int seen_ok = 0;
+    while ((rc = fpool_iter_next(it, &r, &idx, 10000)) == 0 || rc == EIO) {
+        CHECK(idx < N && (idx < 24 || idx > 26) && r == (int)(idx * idx));
+        seen_ok++;
+    }
+    CHECK(rc == -ECHILD && seen_ok < N && strstr(fpool_strerror(), "SIGSEGV"));
+    CHECK(fpool_iter_next(it, &r, &idx, 0) == -EPIPE);
+    fpool_iter_free(it);
+    fpool_terminate(p);
 }
 static void test_imap(void) { run_for(body_imap, FORK_ONLY, 40); }
 
