@@ -68,7 +68,7 @@ case $PARLAB in *' '*) die "PARLAB='$PARLAB': the path must not contain spaces (
 list=$("$PARLAB" list --format csv) || die "$PARLAB list --format csv failed"
 have_runners=$(printf '%s\n' "$list" | awk -F, '$1 == "runner" { print $2 }')
 have_workloads=$(printf '%s\n' "$list" | awk -F, '$1 == "workload" { print $2 }')
-has() { printf '%s\n' "$2" | grep -qx -- "$1"; }
+has() { grep -qx -- "$1" <<< "$2"; }   # no pipe: grep -q may exit before printf writes (SIGPIPE, and pipefail)
 # Runners meant to scale: `parlab list --format csv` marks them with the flag "parallel".
 # (A build without --format csv: every listed runner but seq, the baseline, and epoll, which
 # runs CPU work on its one thread.) Only these get efficiency plots and Amdahl fits.

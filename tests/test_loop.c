@@ -787,13 +787,13 @@ static void body_fd_waits(void)
     const struct runner *ep = runner_find("epoll");
     CHECK(ep != NULL);
     for (unsigned loops = 1; loops <= 2; loops++) {
-        int before = open_fds();
         struct job job = { .wl = &wl_pipes, .size = T, .tasks = T, .steps = 1 };
         struct plan plan = { .workers = 1, .cores = 1, .schedule = SCHED_DYNAMIC, .chunk = 7,
                              .loops = loops };
         struct outcome oc = { 0 };
         struct partial *slots = job_shared_alloc(T * sizeof *slots);
         CHECK(slots != NULL);
+        int before = open_fds();   /* after the slots: shared memory holds its memfd open */
         if (ep->run(&job, &plan, slots, &oc))
             fprintf(stderr, "\n  epoll run failed: %s", oc.msg);
         CHECK(oc.code == 0);
