@@ -118,6 +118,9 @@ static void boot_from(int sock)
         _exit(0);   /* the parent gave up on this worker before booting it */
     if (n != (ssize_t)sizeof *b || b->magic != POOL_BOOT_MAGIC)
         boot_fail("bad boot message (%zd bytes)", n);
+    /* As a forked worker: default handlers (a crash kills it with its signal, which the
+     * parent reports; a sanitizer's handler would turn it into an exit status). */
+    runner_child_init();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != (pid_t)b->parent)   /* the parent died before prctl took effect */
         _exit(1);
