@@ -923,6 +923,8 @@ def cmd_check(num_, run=None, predict=None):
     loads = run_loads(data, spec)
     if loads is None:
         trust = "load not recorded (a run made before parlab measured it): judged as quiet"
+    elif not loads:
+        trust = "load not measured (every run too short to tell): judged as quiet"
     else:
         trust = verdict.trust_line(len(loads), sum(o > verdict.BUSY_CPU for o in loads),
                                    what="runs")
@@ -985,10 +987,11 @@ def cmd_check(num_, run=None, predict=None):
             else verdict.HINT_MORE))
     if not failed and not unsure:
         print("every check holds")
-    if loads is not None:
+    if loads:
         trust = verdict.trust_line(len(loads), sum(o > verdict.BUSY_CPU for o in loads),
                                    unsure, what="runs", judged="check")
-    print(trust)
+    print(trust if loads or not unsure else "%s; %d check%s inconclusive" % (
+        trust, unsure, "s" * (unsure > 1)))
     return EXIT_FAIL if failed else EXIT_INCONCLUSIVE if unsure else EXIT_OK
 
 

@@ -277,7 +277,7 @@ def grade_prediction(pred, ci, loads=()):
     point, lo, hi = ci
     shown = "the measured 95%% CI [%s, %s]" % (fmt(lo), fmt(hi))
     if lo <= pred <= hi:
-        text, status = "right: within %s" % shown, PASS
+        text, status = "within %s" % shown, PASS
     elif pred > 0 and lo > 0:
         far = pred / hi if pred > hi else lo / pred
         text = "%s× too %s (%s)" % (fmt(far), "high" if pred > hi else "low", shown)
@@ -288,7 +288,7 @@ def grade_prediction(pred, ci, loads=()):
     busy = busy_reason(loads)
     if busy:
         return Verdict(INCONCLUSIVE, "%s, but %s" % (text, busy), HINT_QUIET, point, lo, hi)
-    return Verdict(status, text, "", point, lo, hi)
+    return Verdict(status, "right: " + text if status == PASS else text, "", point, lo, hi)
 
 
 def trust_line(points, disturbed, inconclusive=None, what="points", judged="finding"):
