@@ -467,12 +467,27 @@ static void test_workspan_known(void)
     free(r);
 }
 
+/* tests/verdict_labs.py: judge_within, judge_bool, combine, grade_prediction, the trust
+ * line and lab.py's intervals through scaling and Karp-Flatt, on hand-made figures. */
+static void test_labs_verdict_units(void)
+{
+    struct cmd_result *r = malloc(sizeof *r);
+    CU_ASSERT_FATAL(r != NULL);
+    CU_ASSERT_EQUAL(run_argv(r, python(), "tests/verdict_labs.py", NULL, NULL, NULL), 0);
+    int ok = r->exited && r->status == 0 && strstr(r->err, "\nOK") != NULL;
+    if (!ok)
+        fprintf(stderr, "\n  tests/verdict_labs.py: status %d: %s%s", r->status, r->out, r->err);
+    CU_ASSERT(ok);
+    free(r);
+}
+
 CU_TestInfo tests_labs[] = {
     { "every lab runs end to end at tiny sizes", test_labs_tiny },
     { "no run yet, a bad lab number: exit 64 naming the fix", test_labs_no_run },
     { "each check passes its known-good run and fails its known-bad run", test_labs_known_runs },
     { "three-valued checks and graded predictions on a made-up run", test_labs_three_valued },
     { "REPEAT or WAIT_QUIET not a positive number: exit 64", test_labs_bad_env },
+    { "verdict.py's lab helpers on hand-made figures", test_labs_verdict_units },
     { "a malformed predict.txt line is named; the rest are checked", test_labs_malformed_predict },
     { "an interrupted lab leaves no run behind", test_labs_interrupted },
     { "workspan.py: work, span and the bounds of a known trace", test_workspan_known },
