@@ -368,7 +368,9 @@ def cmd_run(num):
 
 
 def run_trust(loads):
-    """The trust line of a run from its commands' other-CPU figures."""
+    """The trust line of a run from its commands' other-CPU figures (None: not recorded)."""
+    if loads is None:
+        return "load not recorded (a run made before parlab measured it)"
     ls = [o for o in loads if o is not None]
     if not ls:
         return "load not measured (runs too short, or /proc/stat unreadable)"
@@ -779,7 +781,7 @@ def write_report(spec, run, meta, values, plotted, data):
         f.write("\nThe values above are computed from the points below (`values.csv` holds them "
                 "unrounded); speedups are ratios of means, their intervals bootstrapped over "
                 "the runs. The configurations a step compares ran interleaved, one repeat "
-                "each in turn; %s.\n" % run_trust(meta.get("other_cpu", [])))
+                "each in turn; %s.\n" % run_trust(meta.get("other_cpu")))
         for st in spec["steps"]:
             if st["kind"] == "run":
                 f.write(point_table(st, data[st["id"]]))
