@@ -780,8 +780,10 @@ def write_report(spec, run, meta, values, plotted, data):
             f.write("| %s | %s | %s | %s |\n" % (k, fmt(v), ci, what))
         f.write("\nThe values above are computed from the points below (`values.csv` holds them "
                 "unrounded); speedups are ratios of means, their intervals bootstrapped over "
-                "the runs. The configurations a step compares ran interleaved, one repeat "
-                "each in turn; %s.\n" % run_trust(meta.get("other_cpu")))
+                "the runs. %s; %s.\n" % (
+                    "The configurations a step compares ran interleaved, one repeat each in "
+                    "turn" if meta.get("interleaved") else "Each configuration ran its "
+                    "repeats in one go", run_trust(meta.get("other_cpu"))))
         for st in spec["steps"]:
             if st["kind"] == "run":
                 f.write(point_table(st, data[st["id"]]))
