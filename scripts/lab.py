@@ -12,9 +12,22 @@ What a lab measures, predicts and checks is data: labs/NN-name/lab.json (see lab
 "Adding a lab"). This file knows the step kinds, how to read each command's output (one
 function per data source, below), how to plot and how to judge; nothing about any one lab.
 
+Every check answers pass, fail or inconclusive (scripts/verdict.py): a claim on a measured
+ratio is judged on its 95% bootstrap interval over the runs, and a run during which other
+processes used more than verdict.BUSY_CPU of a CPU is disturbed: a would-be fail on
+disturbed runs is inconclusive, with its reason and what would settle it. A numeric
+prediction is graded against the measured interval the same way.
+
+A `run` step's configurations run interleaved (round r of each before round r + 1, one
+repeat a command), and every command's rows carry other_cpu: the CPU other processes used
+while it ran (verdict.LoadMeter). `run` and `check` print a trust line first and last.
+
 Environment: PARLAB (default bin/parlab), LAB_TINY=1 (tiny sizes, for `make test`),
-LAB_RESULTS (default results/labs). Exit status of run: 0, 64 bad lab number, 70 a step
-failed. Of check: 0 every check holds, 1 one does not, 64 no run yet or bad input.
+LAB_RESULTS (default results/labs), REPEAT=N (repeats per configuration, overriding the
+lab's), WAIT_QUIET=SECONDS (wait up to that long for a quiet machine before a run). Exit
+status of run: 0, 64 bad lab number or a REPEAT/WAIT_QUIET that is not a positive number,
+70 a step failed. Of check: 0 every check passes, 1 a check fails, 2 none fails but some
+are inconclusive (`make lab-N-check` treats 2 as success), 64 no run yet or bad input.
 """
 import csv
 import glob
@@ -38,7 +51,8 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.environ.pop("PARLAB_MPI_WORLD", None)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import workspan  # noqa: E402  (scripts/workspan.py: work, span and their bounds)
-EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_SOFTWARE = 0, 1, 64, 70
+import verdict  # noqa: E402  (scripts/verdict.py: intervals, pass/fail/inconclusive)
+EXIT_OK, EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_USAGE, EXIT_SOFTWARE = 0, 1, 2, 64, 70
 
 
 class Usage(Exception):
@@ -156,8 +170,9 @@ def combos(each):
         yield dict(zip(keys, (str(v) for v in vals)))
 
 
-def step_commands(spec, step, env):
-    """(params, argv, trace path or None) for every combination of the step."""
+def step_commands(spec, step, env, repeat=None):
+    """(params, argv, trace path or None) for every combination of the step; a run or trace
+    step's command asks for REPEAT repeats (default: the lab's)."""
     each = {k: [expand(str(v), env) for v in vs] for k, vs in step.get("each", {}).items()}
     for p in combos(each):
         e = dict(env, **p)
@@ -168,7 +183,7 @@ def step_commands(spec, step, env):
             prog = [env["PARLAB"]] if step.get("prog") != "python" else \
                 [env["PYTHON"], os.path.join(ROOT, "peers", "python", "parlab_py.py")]
             argv = prog + ["run"] + args + ["--format", "csv", "--repeat",
-                                                    e["REPEAT"]] + \
+                                            str(repeat or e["REPEAT"])] + \
                 (run_extra_args() if step.get("prog") != "python" else [])
             if kind == "trace":
                 trace = os.path.join(env["RUN"], "%s-%s.trace.csv" % (
@@ -181,16 +196,37 @@ def step_commands(spec, step, env):
         yield p, argv, trace
 
 
-def run_step(spec, step, env, log):
+def step_order(spec, step, env):
+    """The step's commands in the order they run, each with its round: a `run` step's
+    configurations interleaved, round r of every combination before round r + 1, one repeat
+    a command, so a change of load hits every configuration it compares (seq, the control,
+    among them) alike; other kinds as one command per combination, asking for the repeats
+    themselves (an experiment times its own repeats; a trace is one file)."""
+    if step["kind"] != "run":
+        return [(1, c) for c in step_commands(spec, step, env)]
+    cmds = list(step_commands(spec, step, env, repeat=1))
+    return [(r, c) for r in range(1, int(env["REPEAT"]) + 1) for c in cmds]
+
+
+def run_step(spec, step, env, log, loads):
+    """Run a step's commands; every row it reads gets its params (p_NAME), the round
+    (lab_round), the command's number in the step (lab_cmd) and other_cpu, the CPU other
+    processes used while that command ran (empty when too short to tell). The other-CPU
+    figure of each command is appended to LOADS."""
     rows = []
     ok_rc = step.get("ok_rc", [0])
-    for p, argv, trace in step_commands(spec, step, env):
+    for k, (rnd, (p, argv, trace)) in enumerate(step_order(spec, step, env)):
         log.write("$ %s\n" % " ".join(shlex.quote(a.replace(ROOT + "/", "")) for a in argv))
         t0 = time.monotonic()
+        meter = verdict.LoadMeter()
+        meter.start()
         pr = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT,
                             timeout=step.get("timeout", 240))
+        other = meter.stop()
+        loads.append(other)
         log.write(pr.stderr)
-        log.write("# exit %d after %.2f s\n" % (pr.returncode, time.monotonic() - t0))
+        log.write("# exit %d after %.2f s, other processes %s CPU\n" % (
+            pr.returncode, time.monotonic() - t0, "?" if other is None else "%.2f" % other))
         if pr.returncode not in ok_rc:
             raise RuntimeError("step %s (%s): `%s` exited %d: %s" % (
                 step["step"], step["id"], " ".join(argv), pr.returncode,
@@ -203,7 +239,8 @@ def run_step(spec, step, env, log):
         else:
             got = SOURCES["run" if step["kind"] == "run" else step["kind"]](pr.stdout)
         for r in got:
-            rows.append(dict({"p_" + k: v for k, v in p.items()}, **r))
+            rows.append(dict({"p_" + n: v for n, v in p.items()}, **r, lab_round=rnd, lab_cmd=k,
+                             other_cpu="" if other is None else "%.3f" % other))
     return rows
 
 
@@ -231,8 +268,50 @@ def lacks_runner(spec):
     return not any(line.startswith("runner,%s," % name) for line in out.splitlines())
 
 
+def positive_env(name, integer=False):
+    """$NAME as a positive number (None when unset or empty); anything else is bad input."""
+    v = os.environ.get(name, "").strip()
+    if not v:
+        return None
+    try:
+        x = int(v) if integer else float(v)
+    except ValueError:
+        x = None
+    if x is None or not x > 0 or (not integer and not math.isfinite(x)):
+        raise Usage("%s=%s: give a positive %s" % (name, v, "whole number" if integer
+                                                  else "number of seconds"))
+    return x
+
+
+def quiet_first(num_):
+    """WAIT_QUIET=SECONDS: wait (up to that long) for other processes to use under
+    verdict.QUIET_CPU over a second. Prints where the machine stands: the trust line
+    before a run."""
+    limit = positive_env("WAIT_QUIET")
+    if limit:
+        quiet, other, waited = verdict.wait_quiet(limit, say=lambda o, w: print(
+            "lab %d: waiting for quiet: other processes use %.1f CPU (%.0f of %g s)" % (
+                num_, o, w, limit), flush=True))
+        if quiet:
+            print("lab %d: quiet: other processes use %s CPU (after %.0f s)" % (
+                num_, "?" if other is None else "%.2f" % other, waited), flush=True)
+        else:
+            print("lab %d: busy: other processes still use %.1f CPU after %.0f s; running "
+                  "anyway: expect inconclusive checks" % (num_, other, waited), flush=True)
+        return
+    other = verdict.other_cpu_now()
+    if other is None or other < verdict.QUIET_CPU:
+        print("lab %d: quiet: other processes use %s CPU" % (
+            num_, "?" if other is None else "%.2f" % other), flush=True)
+    else:
+        print("lab %d: busy: other processes use %.1f CPU; checks may come out inconclusive "
+              "(WAIT_QUIET=60 waits for quiet)" % (num_, other), flush=True)
+
+
 def cmd_run(num):
     spec = find_lab(num)
+    repeat = positive_env("REPEAT", integer=True)
+    positive_env("WAIT_QUIET")
     if lacks_runner(spec):
         print("lab %d (%s) needs %s: %s" % (spec["num"], spec["title"], spec["needs"],
                                            spec.get("needs_hint", "")))
@@ -246,24 +325,28 @@ def cmd_run(num):
     env = dict(sizes_of(spec), PARLAB=parlab_bin(), PYTHON=os.environ.get("PYTHON", "python3"),
                RUN=tmp,
                LAB=spec["dir"], ROOT=ROOT, CORES=str(len(os.sched_getaffinity(0))),
-               REPEAT=str(spec.get("repeat", [3, 1])[1 if tiny() else 0]),
+               REPEAT=str(repeat or spec.get("repeat", [3, 1])[1 if tiny() else 0]),
                TINY="1" if tiny() else "0")
     steps = spec["steps"]
-    t_start = time.monotonic()
+    loads = []
     try:
+        quiet_first(spec["num"])
+        t_start = time.monotonic()
         with open(os.path.join(tmp, "commands.log"), "w") as log:
             for i, step in enumerate(steps, 1):
                 t0 = time.monotonic()
                 print("lab %d: [%d/%d] step %s: %s ..." % (spec["num"], i, len(steps),
                                                           step["step"], step["title"]),
                       end="", flush=True)
-                rows = run_step(spec, step, env, log)
+                rows = run_step(spec, step, env, log, loads)
                 write_csv(os.path.join(tmp, step["id"] + ".csv"), rows)
                 print(" %.1f s" % (time.monotonic() - t0), flush=True)
         meta = {"lab": spec["name"], "host": socket.gethostname(), "cores": int(env["CORES"]),
                 "tiny": tiny(), "started": stamp, "wall_s": round(time.monotonic() - t_start, 2),
                 "sizes": sizes_of(spec), "repeat": int(env["REPEAT"]),
-                "load": open("/proc/loadavg").read().split()[:3]}
+                "load": open("/proc/loadavg").read().split()[:3],
+                "interleaved": True, "busy_cpu": verdict.BUSY_CPU,
+                "other_cpu": [None if o is None else round(o, 3) for o in loads]}
         with open(os.path.join(tmp, "meta.json"), "w") as f:
             json.dump(meta, f, indent=1)
         print("lab %d: plots ..." % spec["num"], end="", flush=True)
@@ -277,10 +360,21 @@ def cmd_run(num):
         shutil.rmtree(tmp, ignore_errors=True)   # Ctrl-C: no half-written run stays
         raise
     rel = show(final)
+    print("lab %d: %s" % (spec["num"], run_trust(loads)))
     print("lab %d: done in %.0f s: %s/report.md; next: write labs/%s/predict.txt (if not "
           "yet) and run make lab-%d-check" % (spec["num"], time.monotonic() - t_start, rel,
                                                spec["name"], spec["num"]))
     return EXIT_OK
+
+
+def run_trust(loads):
+    """The trust line of a run from its commands' other-CPU figures (None: not recorded)."""
+    if loads is None:
+        return "load not recorded (a run made before parlab measured it)"
+    ls = [o for o in loads if o is not None]
+    if not ls:
+        return "load not measured (runs too short, or /proc/stat unreadable)"
+    return verdict.trust_line(len(ls), sum(o > verdict.BUSY_CPU for o in ls), what="runs")
 
 
 def render(spec, run):
@@ -290,9 +384,10 @@ def render(spec, run):
     values = eval_values(spec, data)
     with open(os.path.join(run, "values.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["name", "value", "what"])
+        w.writerow(["name", "value", "what", "ci_lo", "ci_hi"])
         for k, (v, what) in values.items():
-            w.writerow([k, fmt(v), what])
+            lo, hi = (v.lo, v.hi) if isinstance(v, Measured) and v.lo is not None else ("", "")
+            w.writerow([k, fmt(v), what, fmt(lo), fmt(hi)])
     plotted = make_plots(spec, data, run)
     write_report(spec, run, data["_meta"], values, plotted, data)
     return len(plotted)
@@ -308,6 +403,8 @@ def num(x):
 
 
 def fmt(v):
+    if v is None:
+        return ""
     if isinstance(v, float):
         if math.isnan(v):
             return "nan"
@@ -328,8 +425,85 @@ def load_run(spec, run):
     return data
 
 
+class Samples(list):
+    """A column's values over some rows, with .loads: the other-CPU figure of each distinct
+    command behind them (empty for a run made before parlab measured it)."""
+
+    def __init__(self, values, loads=()):
+        super().__init__(values)
+        self.loads = list(loads)
+
+
+class Measured(float):
+    """A measured value that knows its 95% interval (lo, hi: None where the runs were too
+    few) and the other-CPU loads of the runs behind it. It is a float, so expressions that
+    only compute with it still work; scaling or shifting it by a plain number keeps the
+    interval, and karpflatt/amdahl/gustafson map it through."""
+
+    def __new__(cls, value, lo=None, hi=None, loads=(), n=0):
+        m = float.__new__(cls, value)
+        m.lo, m.hi, m.loads, m.n = lo, hi, list(loads), n
+        return m
+
+    def ci(self):
+        return None if self.lo is None else (float(self), self.lo, self.hi)
+
+    def mapped(self, f):
+        """f(self), with the interval mapped through f (monotonic over it)."""
+        if self.lo is None:
+            return Measured(f(float(self)), None, None, self.loads, self.n)
+        ends = sorted((f(self.lo), f(self.hi)))
+        return Measured(f(float(self)), ends[0], ends[1], self.loads, self.n)
+
+    @staticmethod
+    def _plain(k):
+        return isinstance(k, (int, float)) and not isinstance(k, (bool, Measured))
+
+    def __mul__(self, k):
+        return self.mapped(lambda x: x * k) if self._plain(k) else float(self) * k
+
+    __rmul__ = __mul__
+
+    def __truediv__(self, k):
+        return self.mapped(lambda x: x / k) if self._plain(k) else float(self) / k
+
+    def __rtruediv__(self, k):
+        if self._plain(k) and self > 0 and (self.lo is None or self.lo > 0):
+            return self.mapped(lambda x: k / x)
+        return k / float(self)
+
+    def __add__(self, k):
+        return self.mapped(lambda x: x + k) if self._plain(k) else float(self) + k
+
+    __radd__ = __add__
+
+    def __sub__(self, k):
+        return self.mapped(lambda x: x - k) if self._plain(k) else float(self) - k
+
+    def __rsub__(self, k):
+        return self.mapped(lambda x: k - x) if self._plain(k) else k - float(self)
+
+
+def distinct_loads(rows):
+    """The other_cpu of each distinct command (lab_cmd) behind ROWS, as numbers."""
+    seen, out = set(), []
+    for r in rows:
+        o = r.get("other_cpu", "")
+        key = (r.get("_step"), r.get("lab_cmd"))
+        if o in ("", None) or key in seen:
+            continue
+        seen.add(key)
+        out.append(num(o))
+    return out
+
+
 class Env:
-    """The functions lab.json's expressions may call, over one run's data."""
+    """The functions lab.json's expressions may call, over one run's data.
+
+    Checks answer pass, fail or inconclusive: an expression returns a bool (a correctness
+    claim: every answer verified), a verdict from above/below/within (a claim on a value
+    with its interval) or judged (a timing claim with no samples to bootstrap), or a list
+    of these (all must hold)."""
 
     def __init__(self, data):
         self.data = data
@@ -343,7 +517,63 @@ class Env:
         return out
 
     def col(self, step, col, **f):
-        return [num(r[col]) for r in self.rows(step, **f) if col in r]
+        rs = [r for r in self.rows(step, **f) if col in r]
+        for r in rs:
+            r["_step"] = step
+        return Samples([num(r[col]) for r in rs], distinct_loads(rs))
+
+    def times(self, step, **f):
+        """wall_s of the step's rows that match: one sample a run."""
+        return self.col(step, "wall_s", **f)
+
+    def loads(self, *steps):
+        """The other-CPU figure of every command of these steps."""
+        out = []
+        for st in steps:
+            for r in self.data[st]:
+                r["_step"] = st
+            out += distinct_loads(self.data[st])
+        return out
+
+    def ratio(self, num_, den):
+        """mean(num) / mean(den) of two Samples, with its bootstrap interval."""
+        n, d = verdict.mean(num_), verdict.mean(den)
+        point = n / d if d else float("nan")
+        ci = verdict.ratio_ci(num_, den)
+        loads = getattr(num_, "loads", []) + getattr(den, "loads", [])
+        return Measured(point, ci[1] if ci else None, ci[2] if ci else None, loads,
+                        min(len(num_), len(den)))
+
+    def mean_of(self, xs):
+        """mean(xs) of Samples, with its bootstrap interval."""
+        ci = verdict.mean_ci(xs)
+        return Measured(verdict.mean(xs), ci[1] if ci else None, ci[2] if ci else None,
+                        getattr(xs, "loads", []), len(xs))
+
+    @staticmethod
+    def _ci(m):
+        if isinstance(m, Measured):
+            return m.ci(), m.loads
+        v = num(m)
+        return (None if math.isnan(v) else (v, v, v)), []
+
+    def above(self, m, bound, what="the value"):
+        """The claim m > bound, judged on m's interval and its runs' load."""
+        ci, loads = self._ci(m)
+        return verdict.judge_interval(ci, bound, True, what, loads, unit="")
+
+    def below(self, m, bound, what="the value"):
+        ci, loads = self._ci(m)
+        return verdict.judge_interval(ci, bound, False, what, loads, unit="")
+
+    def within(self, m, low, high, what="the value"):
+        ci, loads = self._ci(m)
+        return verdict.judge_within(ci, low, high, what, loads, unit="")
+
+    def judged(self, holds, *steps, what=""):
+        """A timing claim with no samples to bootstrap (an experiment's medians, a trace):
+        fail only when the runs of STEPS were quiet."""
+        return verdict.judge_bool(bool(holds), what, self.loads(*steps))
 
     def mean(self, step, col="wall_s", **f):
         xs = self.col(step, col, **f)
@@ -408,15 +638,21 @@ class Env:
         mult = {"k": 1e3, "K": 1e3, "m": 1e6, "M": 1e6, "g": 1e9, "G": 1e9}.get(v[-1:], 1)
         return num(v[:-1] if mult != 1 else v) * mult
 
+    @staticmethod
+    def _through(x, f):
+        return x.mapped(f) if isinstance(x, Measured) else f(x)
+
     def karpflatt(self, s, p):
         p = float(p)
-        return (1 / s - 1 / p) / (1 - 1 / p) if p > 1 and s > 0 else float("nan")
+        if not (p > 1 and s > 0 and (not isinstance(s, Measured) or s.lo is None or s.lo > 0)):
+            return float("nan")
+        return self._through(s, lambda x: (1 / x - 1 / p) / (1 - 1 / p))
 
     def amdahl(self, e, p):
-        return 1 / (e + (1 - e) / p)
+        return self._through(e, lambda x: 1 / (x + (1 - x) / p))
 
     def gustafson(self, e, p):
-        return p - e * (p - 1)
+        return self._through(e, lambda x: p - x * (p - 1))
 
     def funcs(self):
         g = {k: getattr(self, k) for k in dir(self) if not k.startswith("_")
@@ -537,11 +773,17 @@ def write_report(spec, run, meta, values, plotted, data):
             f.write("- step %s, %s: `%s.csv` (%d rows)\n" % (st["step"], st["title"], st["id"],
                                                         len(data[st["id"]])))
         f.write("\nThe exact commands are in `commands.log`.\n\n## What was measured\n\n")
-        f.write("| value | measured | what |\n|---|---|---|\n")
+        f.write("| value | measured | 95% CI | what |\n|---|---|---|---|\n")
         for k, (v, what) in values.items():
-            f.write("| %s | %s | %s |\n" % (k, fmt(v), what))
+            ci = "[%s, %s]" % (fmt(v.lo), fmt(v.hi)) if isinstance(v, Measured) and \
+                v.lo is not None else ""
+            f.write("| %s | %s | %s | %s |\n" % (k, fmt(v), ci, what))
         f.write("\nThe values above are computed from the points below (`values.csv` holds them "
-                "unrounded); speedups are ratios of means.\n")
+                "unrounded); speedups are ratios of means, their intervals bootstrapped over "
+                "the runs. %s; %s.\n" % (
+                    "The configurations a step compares ran interleaved, one repeat each in "
+                    "turn" if meta.get("interleaved") else "Each configuration ran its "
+                    "repeats in one go", run_trust(meta.get("other_cpu"))))
         for st in spec["steps"]:
             if st["kind"] == "run":
                 f.write(point_table(st, data[st["id"]]))
@@ -607,24 +849,65 @@ def newest_run(spec):
     return runs[-1] if runs else None
 
 
-def compare(pred, spec_p, measured):
-    """A prediction against the measured value: (text, off) for numbers or choices."""
+def grade(pred, spec_p, measured, env):
+    """A prediction against the measured value: (Verdict or None, error). A choice is right
+    or wrong, except that a wrong one is inconclusive when the runs of the steps named in
+    its "load_of" were disturbed (the load may have flipped the order). A number against a
+    value with an interval: right within it, else how many times too high or low;
+    inconclusive when a run behind the interval was disturbed. A value without an interval
+    only says how far off it is (status None: not graded)."""
     choices = spec_p.get("choices")
     if choices:
         p = pred.lower()
         if p not in [c.lower() for c in choices]:
             return None, "not one of %s" % "|".join(choices)
-        return ("right" if p == str(measured).lower() else "wrong"), None
+        if p == str(measured).lower():
+            return verdict.Verdict(verdict.PASS, "right"), None
+        busy = verdict.busy_reason(env.loads(*spec_p.get("load_of", [])))
+        if busy:
+            return verdict.Verdict(verdict.INCONCLUSIVE, "wrong, but %s" % busy,
+                                   verdict.HINT_QUIET), None
+        return verdict.Verdict(verdict.FAIL, "wrong"), None
     try:
         pv = float(pred.rstrip("%x"))
     except ValueError:
         return None, "not a number"
     mv = num(measured)
     if math.isnan(mv):
-        return "no measured value", None
+        return verdict.Verdict(None, "no measured value"), None
+    if isinstance(measured, Measured) and measured.lo is not None:
+        return verdict.grade_prediction(pv, measured.ci(), measured.loads), None
+    if isinstance(measured, Measured):
+        return verdict.Verdict(verdict.INCONCLUSIVE, "too few runs for an interval (at least "
+                               "%d)" % verdict.MIN_CI, verdict.HINT_MORE), None
     if mv == 0:
-        return "off by %+.3g" % (pv - mv), None
-    return "off by %+.0f%% (%+.3g)" % (100 * (pv - mv) / abs(mv), pv - mv), None
+        return verdict.Verdict(None, "off by %+.3g" % (pv - mv)), None
+    return verdict.Verdict(None, "off by %+.0f%% (%+.3g)" % (100 * (pv - mv) / abs(mv),
+                                                          pv - mv)), None
+
+
+def as_verdict(result):
+    """A check's result as a Verdict: a bool is a correctness claim (pass or fail), a list
+    is claims that must all hold."""
+    if isinstance(result, verdict.Verdict):
+        return result
+    if isinstance(result, (list, tuple)):
+        return verdict.combine(as_verdict(r) for r in result)
+    return verdict.Verdict(verdict.PASS if result else verdict.FAIL, "")
+
+
+def run_loads(data, spec):
+    """Every command's other-CPU figure in the run (meta.json; older runs: from the rows),
+    or None when the run did not record them."""
+    meta = data["_meta"]
+    if "other_cpu" in meta:
+        return [o for o in meta["other_cpu"] if o is not None]
+    env = Env(data)
+    ls = env.loads(*[st["id"] for st in spec["steps"]])
+    return ls or None
+
+
+TAGS = {verdict.PASS: "ok", verdict.FAIL: "FAIL", verdict.INCONCLUSIVE: "??"}
 
 
 def cmd_check(num_, run=None, predict=None):
@@ -641,10 +924,21 @@ def cmd_check(num_, run=None, predict=None):
     data = load_run(spec, run)
     values = eval_values(spec, data)
     meta = data["_meta"]
+    loads = run_loads(data, spec)
+    if loads is None:
+        trust = "load not recorded (a run made before parlab measured it): judged as quiet"
+    elif not loads:
+        trust = "load not measured (every run too short to tell): judged as quiet"
+    else:
+        trust = verdict.trust_line(len(loads), sum(o > verdict.BUSY_CPU for o in loads),
+                                   what="runs")
     print("lab %d: %s" % (spec["num"], spec["title"]))
     print("run %s (%s, %s CPUs%s)" % (show(run), meta.get("host", "?"),
                                       meta.get("cores", "?"),
                                       ", tiny sizes" if meta.get("tiny") else ""))
+    print(trust)
+    env = Env(data)
+    env.values.update({k: v for k, (v, _) in values.items()})
     preds, errors = parse_predict(predict)
     print("\npredictions (%s):" % show(predict))
     missing = []
@@ -653,11 +947,12 @@ def cmd_check(num_, run=None, predict=None):
         if key not in preds:
             missing.append(key)
             continue
-        text, err = compare(preds[key][0], sp, mv)
+        v, err = grade(preds[key][0], sp, mv, env)
         if err:
             errors.append("%s:%d: %s = %s: %s" % (show(predict), preds[key][1], key,
                                                    preds[key][0], err))
             continue
+        text = v.reason if v.status != verdict.INCONCLUSIVE else str(v)
         print("  step %-3s %-22s predicted %-10s measured %-10s %s" % (
             sp["step"], key, preds[key][0], fmt(mv), text))
     for key in preds:
@@ -669,22 +964,39 @@ def cmd_check(num_, run=None, predict=None):
         print("  no prediction yet for: %s (write them in predict.txt before you measure)" %
               ", ".join(missing))
     print("\nchecks on the measured numbers:")
-    env = Env(data)
-    env.values.update({k: v for k, (v, _) in values.items()})
-    failed = 0
+    counts = {verdict.PASS: 0, verdict.FAIL: 0, verdict.INCONCLUSIVE: 0}
     for c in spec.get("checks", []):
         try:
-            ok = bool(evaluate(c["expr"], env))
+            v = as_verdict(evaluate(c["expr"], env))
             detail = evaluate(c["show"], env) if c.get("show") else ""
         except Exception as e:
-            ok, detail = False, "cannot evaluate: %s" % e
-        failed += not ok
-        print("  %-4s step %-3s %s%s" % ("ok" if ok else "FAIL", c["step"], c["say"],
-                                        ": %s" % detail if detail != "" else ""))
-    print("\n%s" % ("every check holds" if not failed else
-                    "%d check%s failed: read the step%s named above in labs/%s/README.md" % (
-                        failed, "s" * (failed > 1), "s" * (failed > 1), spec["name"])))
-    return EXIT_FAIL if failed else EXIT_OK
+            v, detail = verdict.Verdict(verdict.FAIL, ""), "cannot evaluate: %s" % e
+        counts[v.status] += 1
+        print("  %-4s step %-3s %s%s" % (TAGS[v.status], c["step"], c["say"],
+                                         ": %s" % detail if detail != "" else ""))
+        if v.status == verdict.INCONCLUSIVE:
+            print("                inconclusive: %s%s" % (v.reason, "; %s" % v.hint if v.hint
+                                                          else ""))
+        elif v.reason:
+            print("                %s" % v.reason)
+    failed, unsure = counts[verdict.FAIL], counts[verdict.INCONCLUSIVE]
+    print()
+    if failed:
+        print("%d check%s failed: read the step%s named above in labs/%s/README.md" % (
+            failed, "s" * (failed > 1), "s" * (failed > 1), spec["name"]))
+    if unsure:
+        print("%d check%s inconclusive: no fault found; the numbers cannot settle %s (%s)" % (
+            unsure, "s" * (unsure > 1), "them" if unsure > 1 else "it",
+            verdict.HINT_QUIET if loads and any(o > verdict.BUSY_CPU for o in loads)
+            else verdict.HINT_MORE))
+    if not failed and not unsure:
+        print("every check holds")
+    if loads:
+        trust = verdict.trust_line(len(loads), sum(o > verdict.BUSY_CPU for o in loads),
+                                   unsure, what="runs", judged="check")
+    print(trust if loads or not unsure else "%s; %d check%s inconclusive" % (
+        trust, unsure, "s" * (unsure > 1)))
+    return EXIT_FAIL if failed else EXIT_INCONCLUSIVE if unsure else EXIT_OK
 
 
 def main(argv):

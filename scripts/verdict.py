@@ -219,14 +219,114 @@ def compare(a, b, threshold=0.05, loads=(), what="time"):
     return Verdict(FAIL, "slower (%s)" % shown, "", point, lo, hi, p)
 
 
-def trust_line(points, disturbed, inconclusive=None, what="points"):
+def judge_within(ci, low, high, what, loads=(), unit="×"):
+    """The claim "LOW < WHAT < HIGH" against ci = (point, lo, hi) or None: pass when the
+    interval lies inside the range, fail when it lies wholly outside on a quiet machine,
+    else inconclusive (the interval straddles an end, or the machine was busy)."""
+    if ci is None:
+        return Verdict(INCONCLUSIVE, "%s: too few runs for an interval (at least %d a side)" % (
+            what, MIN_CI), HINT_MORE)
+    point, lo, hi = ci
+    shown = "%s %s%s [%s, %s] 95%% CI" % (what, fmt(point), unit, fmt(lo), fmt(hi))
+    span = "%s to %s" % (fmt(low), fmt(high))
+    if low < lo and hi < high:
+        return Verdict(PASS, "%s, within %s" % (shown, span), "", point, lo, hi)
+    busy = busy_reason(loads)
+    if hi < low or lo > high:
+        if not busy:
+            return Verdict(FAIL, "%s, outside %s" % (shown, span), "", point, lo, hi)
+        return Verdict(INCONCLUSIVE, "%s, outside %s, but %s" % (shown, span, busy),
+                       HINT_QUIET, point, lo, hi)
+    reason = "95%% CI of %s [%s, %s] spans an end of %s" % (what, fmt(lo), fmt(hi), span)
+    if busy:
+        reason += "; %s" % busy
+    return Verdict(INCONCLUSIVE, reason, HINT_QUIET if busy else HINT_MORE, point, lo, hi)
+
+
+def judge_bool(holds, what, loads=()):
+    """A timing claim with no samples to bootstrap (an experiment's medians, a trace): pass
+    when it holds; when it does not, fail on a quiet machine, inconclusive on a busy one.
+    WHAT says what was seen when it does not hold."""
+    if holds:
+        return Verdict(PASS, "")
+    what = what or "it does not hold"
+    busy = busy_reason(loads)
+    if busy:
+        return Verdict(INCONCLUSIVE, "%s, but %s" % (what, busy), HINT_QUIET)
+    return Verdict(FAIL, what)
+
+
+def combine(verdicts):
+    """Several claims that must all hold: fail if one fails, else inconclusive if one is,
+    else pass; the reason joins those of the verdicts that decided it."""
+    vs = list(verdicts)
+    for status in (FAIL, INCONCLUSIVE, PASS):
+        hit = [v for v in vs if v.status == status]
+        if hit:
+            hints = [v.hint for v in hit if v.hint]
+            return Verdict(status, "; ".join(v.reason for v in hit if v.reason),
+                           hints[0] if hints else "")
+    return Verdict(INCONCLUSIVE, "nothing to judge", HINT_MORE)
+
+
+def grade_prediction(pred, ci, loads=()):
+    """A numeric prediction against a measured interval ci = (point, lo, hi): pass "right:
+    within the measured 95% CI", fail "2.5× too high" (a log-ratio, only outside the
+    interval), inconclusive when any run behind the interval was disturbed: a busy machine
+    can push a value away from a right guess or onto a wrong one."""
+    point, lo, hi = ci
+    shown = "the measured 95%% CI [%s, %s]" % (fmt(lo), fmt(hi))
+    if lo <= pred <= hi:
+        text, status = "within %s" % shown, PASS
+    elif pred > 0 and lo > 0:
+        far = pred / hi if pred > hi else lo / pred
+        text = "%s× too %s (%s)" % (fmt(far), "high" if pred > hi else "low", shown)
+        status = FAIL
+    else:
+        text = "off by %+.3g (%s)" % (pred - point, shown)
+        status = FAIL
+    busy = busy_reason(loads)
+    if busy:
+        return Verdict(INCONCLUSIVE, "%s, but %s" % (text, busy), HINT_QUIET, point, lo, hi)
+    return Verdict(status, "right: " + text if status == PASS else text, "", point, lo, hi)
+
+
+def trust_line(points, disturbed, inconclusive=None, what="points", judged="finding"):
     """One line on how far a whole run can be trusted: "quiet: 0 of 202 points disturbed"
     or "busy: 182 of 197 points disturbed, 40 findings inconclusive"."""
     state = "quiet" if not disturbed else "busy"
     s = "%s: %d of %d %s disturbed" % (state, disturbed, points, what)
     if inconclusive:
-        s += ", %d finding%s inconclusive" % (inconclusive, "s" * (inconclusive != 1))
+        s += ", %d %s%s inconclusive" % (inconclusive, judged, "s" * (inconclusive != 1))
     return s
+
+
+QUIET_CPU = 0.2         # other processes' CPU under which the machine counts as quiet
+
+
+def other_cpu_now(window=1.0):
+    """The CPU other processes use over the next WINDOW seconds (None: unreadable)."""
+    import time
+    m = LoadMeter()
+    m.start()
+    time.sleep(window)
+    return m.stop()
+
+
+def wait_quiet(limit_s, window=1.0, say=None):
+    """Wait up to LIMIT_S seconds for other processes to use under QUIET_CPU over a WINDOW.
+    Returns (quiet, other CPU of the last window, seconds waited)."""
+    import time
+    t0 = time.monotonic()
+    while True:
+        other = other_cpu_now(window)
+        waited = time.monotonic() - t0
+        if other is None or other < QUIET_CPU:
+            return True, other, waited
+        if waited + window > limit_s:
+            return False, other, waited
+        if say:
+            say(other, waited)
 
 
 class LoadMeter:

@@ -1,7 +1,10 @@
 /* test_labs.c: every lab runs end to end at tiny sizes (LAB_TINY=1) and leaves one complete
- * run; every auto-check passes its committed known-good run and fails its known-bad run,
- * naming the failing step; no run gives exit 64 naming `make lab-N`; a malformed
- * predict.txt line is named with its line number while the rest are still checked. */
+ * run whose check lines are well formed (ok, FAIL or ?? with its reason); no check fails
+ * its committed known-good run and the known-bad run fails on its named step; the
+ * three-valued grading of a fabricated run (known samples, known loads) passes a clear
+ * speedup, makes a flattened one inconclusive under load and fails it on a quiet run; no
+ * run gives exit 64 naming `make lab-N`; a malformed predict.txt line is named with its
+ * line number while the rest are still checked. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <dirent.h>
@@ -56,6 +59,38 @@ static int lab_names(char names[][64], int max)
     return n;
 }
 
+/* The check output's verdict lines are well formed: each check line is "  ok   step",
+ * "  FAIL step" or "  ??   step", an inconclusive one is followed by its reason, and a
+ * trust line comes first and last. Returns the number of check lines, -1 if malformed. */
+static int check_lines_ok(const char *out)
+{
+    int n = 0;
+    const char *p = strstr(out, "checks on the measured numbers:\n");
+    if (!p)
+        return -1;
+    for (p = strchr(p, '\n') + 1; *p && *p != '\n'; p = strchr(p, '\n') + 1) {
+        if (!strncmp(p, "  ok   step ", 12) || !strncmp(p, "  FAIL step ", 12))
+            n++;
+        else if (!strncmp(p, "  ??   step ", 12)) {
+            const char *next = strchr(p, '\n');
+            if (!next || strncmp(next + 1, "                inconclusive: ", 30) ||
+                next[31] == '\n')
+                return -1;
+            n++;
+        } else if (strncmp(p, "                ", 16))
+            return -1;
+        if (!strchr(p, '\n'))
+            return -1;
+    }
+    int trust = 0;
+    for (const char *t = strstr(out, " runs disturbed"); t; t = strstr(t + 1, " runs disturbed"))
+        trust++;
+    const char *unmeasured = strstr(out, "load not ");
+    if (trust < 2 && !(unmeasured && strstr(unmeasured + 1, "load not ")))
+        return -1;
+    return n;
+}
+
 /* Entries in a folder that start with '.' (a half-written run), or -1. */
 static int hidden_entries(const char *dir)
 {
@@ -96,11 +131,12 @@ static void test_labs_tiny(void)
             fprintf(stderr, "\n  make lab-%s (tiny): status %d, %d runs: %s%s", num, r->status,
                     runs, r->out, r->err);
         CU_ASSERT(ok);
-        /* its check reads that run: every check line printed, 0 or 1 (tiny sizes prove
-         * nothing about speed, so either verdict is fine here) */
+        /* its check reads that run: every check line well formed; 0, 1 or 2 (tiny sizes
+         * prove nothing about speed: a timing claim on one repeat is inconclusive, a
+         * claim without samples may go either way) */
         CU_ASSERT_EQUAL(lab(r, 60, "check", num, NULL), 0);
-        ok = r->exited && (r->status == 0 || r->status == 1) &&
-             (needs || strstr(r->out, "checks on the measured numbers"));
+        ok = r->exited && (r->status == 0 || r->status == 1 || r->status == 2) &&
+             (needs || check_lines_ok(r->out) > 0);
         if (!ok)
             fprintf(stderr, "\n  make lab-%s-check (tiny): status %d: %s%s", num, r->status,
                     r->out, r->err);
@@ -169,15 +205,18 @@ static void test_labs_known_runs(void)
         }
         fclose(f);
         expect[strcspn(expect, "\n")] = '\0';
+        /* the good run: no check fails; one it cannot settle is inconclusive (exit 2) */
         CU_ASSERT_EQUAL(lab(r, 60, "check", num, "--run", good, "--predict", pred, NULL), 0);
-        int ok = r->exited && r->status == 0 && strstr(r->out, "every check holds") &&
+        int ok = r->exited && (r->status == 0 || r->status == 2) &&
+                 !strstr(r->out, "  FAIL step") && check_lines_ok(r->out) > 0 &&
                  strstr(r->out, "predicted") && !strstr(r->out, "malformed");
         if (!ok)
             fprintf(stderr, "\n  lab %s known-good %s: status %d: %s%s", num, good, r->status,
                     r->out, r->err);
         CU_ASSERT(ok);
         CU_ASSERT_EQUAL(lab(r, 60, "check", num, "--run", bad, "--predict", pred, NULL), 0);
-        ok = r->exited && r->status == 1 && strstr(r->out, expect);
+        ok = r->exited && r->status == 1 && strstr(r->out, expect) &&
+             check_lines_ok(r->out) > 0;
         if (!ok)
             fprintf(stderr, "\n  lab %s known-bad: status %d, want '%s': %s%s", num, r->status,
                     expect, r->out, r->err);
@@ -185,6 +224,152 @@ static void test_labs_known_runs(void)
         checked++;
     }
     CU_ASSERT(checked >= 5);   /* every lab with a committed run */
+    free(r);
+}
+
+/* A lab 1 run folder made up with known samples: N repeats of every configuration, seq
+ * taking 1 s (+10 ms a repeat), fork, thread and the 2-core scale point SPEEDUP times
+ * faster, epoll as seq; every run with OTHER CPUs used by other processes. */
+static int write_lab1_run(const char *dir, int n, double speedup, double other)
+{
+    static const char *wl[] = { "primes", "sumsq" }, *rn[] = { "seq", "fork", "thread", "epoll" };
+    char path[300];
+    int cmd = 0;
+    snprintf(path, sizeof path, "%s/cpu.csv", dir);
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "p_workload,p_runner,wall_s,user_s,verified,lab_round,lab_cmd,other_cpu\n");
+    for (int i = 0; i < n; i++)
+        for (int w = 0; w < 2; w++)
+            for (int k = 0; k < 4; k++) {
+                double seq = 1.0 + 0.01 * i, t = k == 1 || k == 2 ? seq / speedup : seq;
+                fprintf(f, "%s,%s,%.6f,%.6f,yes,%d,%d,%.3f\n", wl[w], rn[k], t,
+                        k == 1 || k == 2 ? seq : t, i + 1, cmd++, other);
+            }
+    fclose(f);
+    snprintf(path, sizeof path, "%s/scale.csv", dir);
+    if (!(f = fopen(path, "w")))
+        return -1;
+    fprintf(f, "p_cores,wall_s,user_s,verified,lab_round,lab_cmd,other_cpu\n");
+    for (int i = 0; i < n; i++)
+        for (int c = 1; c <= 2; c++) {
+            double seq = 1.0 + 0.01 * i;
+            fprintf(f, "%d,%.6f,%.6f,yes,%d,%d,%.3f\n", c, c == 1 ? seq : seq / speedup, seq,
+                    i + 1, cmd++, other);
+        }
+    fclose(f);
+    snprintf(path, sizeof path, "%s/meta.json", dir);
+    if (!(f = fopen(path, "w")))
+        return -1;
+    fprintf(f, "{\"lab\": \"01-cpu\", \"host\": \"made-up\", \"cores\": 2, \"tiny\": false, "
+               "\"started\": \"made-up\", \"wall_s\": 1, \"sizes\": {\"n_primes\": \"3M\", "
+               "\"n_sumsq\": \"500M\"}, \"repeat\": %d, \"load\": [\"0\", \"0\", \"0\"], "
+               "\"other_cpu\": [", n);
+    for (int i = 0; i < cmd; i++)
+        fprintf(f, "%s%.3f", i ? ", " : "", other);
+    fprintf(f, "]}\n");
+    return fclose(f);
+}
+
+/* The line of output that contains WHAT, copied into line (empty if none). */
+static const char *line_with(const char *out, const char *what, char *line, size_t size)
+{
+    const char *p = strstr(out, what);
+    line[0] = '\0';
+    if (p) {
+        while (p > out && p[-1] != '\n')
+            p--;
+        snprintf(line, size, "%.*s", (int)strcspn(p, "\n"), p);
+    }
+    return line;
+}
+
+/* Three-valued grading, no timing: a made-up run with known samples and loads. */
+static void test_labs_three_valued(void)
+{
+    char dir[] = "/tmp/parlab-verdict-XXXXXX", pred[300], line[600], cmd[400];
+    CU_ASSERT_FATAL(mkdtemp(dir) != NULL);
+    snprintf(pred, sizeof pred, "%s/predict.txt", dir);
+    FILE *f = fopen(pred, "w");
+    CU_ASSERT_FATAL(f != NULL);
+    /* speedup_fork right on a clear 1.9x; speedup_thread 1.0: wrong there, and the value a
+     * busy machine that flattened the gain would show */
+    fputs("speedup_fork = 1.9\nspeedup_thread = 1.0\nfastest = fork\n", f);
+    fclose(f);
+    struct cmd_result *r = malloc(sizeof *r);
+    CU_ASSERT_FATAL(r != NULL);
+
+    /* quiet, 1.9x: every check passes with its interval; the predictions are graded */
+    CU_ASSERT_EQUAL_FATAL(write_lab1_run(dir, 3, 1.9, 0.0), 0);
+    CU_ASSERT_EQUAL(lab(r, 60, "check", "1", "--run", dir, "--predict", pred, NULL), 0);
+    CU_ASSERT(r->exited && r->status == 0 && check_lines_ok(r->out) == 6);
+    CU_ASSERT(strstr(r->out, "quiet: 0 of 30 runs disturbed") != NULL);
+    CU_ASSERT(strstr(line_with(r->out, " speedup_fork ", line, sizeof line),
+                     "right: within the measured 95% CI [") != NULL);
+    CU_ASSERT(strstr(line_with(r->out, " speedup_thread ", line, sizeof line),
+                     "too low (the measured 95% CI [") != NULL);
+    CU_ASSERT(strstr(r->out, "the fork speedup 1.9 [") != NULL);
+
+    /* busy (1 CPU of other work in every run), the gain flattened to 1.0x: inconclusive
+     * with the reason and the hint, never a fail; the wrong 1.0 is not graded right */
+    CU_ASSERT_EQUAL_FATAL(write_lab1_run(dir, 3, 1.0, 1.0), 0);
+    CU_ASSERT_EQUAL(lab(r, 60, "check", "1", "--run", dir, "--predict", pred, NULL), 0);
+    CU_ASSERT(r->exited && r->status == 2 && check_lines_ok(r->out) == 6);
+    CU_ASSERT(strstr(r->out, "  FAIL step") == NULL);
+    line_with(r->out, "fork beats seq", line, sizeof line);
+    CU_ASSERT(strncmp(line, "  ??   step 4 ", 14) == 0);
+    CU_ASSERT(strstr(r->out, "machine busy: other processes used 1.0 CPU") != NULL);
+    CU_ASSERT(strstr(r->out, "WAIT_QUIET") != NULL);
+    CU_ASSERT(strstr(r->out, "busy: 30 of 30 runs disturbed, ") != NULL);
+    line_with(r->out, " speedup_thread ", line, sizeof line);
+    CU_ASSERT(strstr(line, "inconclusive") != NULL && strstr(line, "right") == NULL);
+
+    /* the same flat gain on a quiet machine is a fail, on its step, exit 1 */
+    CU_ASSERT_EQUAL_FATAL(write_lab1_run(dir, 3, 1.0, 0.0), 0);
+    CU_ASSERT_EQUAL(lab(r, 60, "check", "1", "--run", dir, "--predict", pred, NULL), 0);
+    CU_ASSERT(r->exited && r->status == 1);
+    CU_ASSERT(strncmp(line_with(r->out, "fork beats seq", line, sizeof line),
+                      "  FAIL step 4 ", 14) == 0);
+    CU_ASSERT(strstr(line_with(r->out, " speedup_thread ", line, sizeof line),
+                     "right: within") != NULL);
+
+    /* two repeats: too few for an interval, inconclusive, never a guess */
+    CU_ASSERT_EQUAL_FATAL(write_lab1_run(dir, 2, 1.0, 0.0), 0);
+    CU_ASSERT_EQUAL(lab(r, 60, "check", "1", "--run", dir, "--predict", pred, NULL), 0);
+    CU_ASSERT(r->exited && r->status == 2 && strstr(r->out, "too few runs") != NULL);
+    CU_ASSERT(strstr(r->out, "REPEAT=10") != NULL);
+
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    free(r);
+}
+
+/* REPEAT and WAIT_QUIET that are not positive numbers: one line, exit 64, nothing run. */
+static void test_labs_bad_env(void)
+{
+    static const char *bad[][2] = { { "REPEAT", "0" }, { "REPEAT", "x" }, { "REPEAT", "2.5" },
+                                    { "WAIT_QUIET", "-1" }, { "WAIT_QUIET", "soon" },
+                                    { "WAIT_QUIET", "nan" } };
+    char tmp[] = "/tmp/parlab-labs-XXXXXX";
+    CU_ASSERT_FATAL(mkdtemp(tmp) != NULL);
+    setenv("LAB_RESULTS", tmp, 1);
+    struct cmd_result *r = malloc(sizeof *r);
+    CU_ASSERT_FATAL(r != NULL);
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        setenv(bad[i][0], bad[i][1], 1);
+        CU_ASSERT_EQUAL(lab(r, 30, "run", "1", NULL), 0);
+        int ok = r->exited && r->status == 64 && strstr(r->err, bad[i][0]) &&
+                 strchr(r->err, '\n') == r->err + strlen(r->err) - 1 && hidden_entries(tmp) <= 0;
+        if (!ok)
+            fprintf(stderr, "\n  %s=%s: status %d: %s", bad[i][0], bad[i][1], r->status, r->err);
+        CU_ASSERT(ok);
+        unsetenv(bad[i][0]);
+    }
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+    unsetenv("LAB_RESULTS");
     free(r);
 }
 
@@ -282,10 +467,27 @@ static void test_workspan_known(void)
     free(r);
 }
 
+/* tests/verdict_labs.py: judge_within, judge_bool, combine, grade_prediction, the trust
+ * line and lab.py's intervals through scaling and Karp-Flatt, on hand-made figures. */
+static void test_labs_verdict_units(void)
+{
+    struct cmd_result *r = malloc(sizeof *r);
+    CU_ASSERT_FATAL(r != NULL);
+    CU_ASSERT_EQUAL(run_argv(r, python(), "tests/verdict_labs.py", NULL, NULL, NULL), 0);
+    int ok = r->exited && r->status == 0 && strstr(r->err, "\nOK") != NULL;
+    if (!ok)
+        fprintf(stderr, "\n  tests/verdict_labs.py: status %d: %s%s", r->status, r->out, r->err);
+    CU_ASSERT(ok);
+    free(r);
+}
+
 CU_TestInfo tests_labs[] = {
     { "every lab runs end to end at tiny sizes", test_labs_tiny },
     { "no run yet, a bad lab number: exit 64 naming the fix", test_labs_no_run },
     { "each check passes its known-good run and fails its known-bad run", test_labs_known_runs },
+    { "three-valued checks and graded predictions on a made-up run", test_labs_three_valued },
+    { "REPEAT or WAIT_QUIET not a positive number: exit 64", test_labs_bad_env },
+    { "verdict.py's lab helpers on hand-made figures", test_labs_verdict_units },
     { "a malformed predict.txt line is named; the rest are checked", test_labs_malformed_predict },
     { "an interrupted lab leaves no run behind", test_labs_interrupted },
     { "workspan.py: work, span and the bounds of a known trace", test_workspan_known },
