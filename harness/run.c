@@ -705,6 +705,9 @@ int cmd_run(int argc, char **argv)
                 break;
         }
     }
+    /* CSV and JSON carry the verdict, not its reason: say that on stderr, once */
+    if (!st && !wrong && o.format != OUT_TEXT && row.verified == VERIFIED_UNCHECKED)
+        complain("%s %s: unchecked: %s", o.wl->name, o.runner->name, row.why);
     if (!st && o.format == OUT_TEXT) {
         printf("answer: %s\n", row.detail);
         if (wrong)
