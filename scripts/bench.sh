@@ -310,7 +310,7 @@ answer() {  # answer WORKLOAD ARGS...
   elif [ "$verified" = unchecked ]; then
     expect[$w]=""
     unchecked[$w]=1
-    echo "# $w: unchecked: $(grep -o 'unchecked: .*' "$out/logs/seq-$w.err" | head -n 1)"
+    echo "# $w: $(grep -o 'unchecked: .*' "$out/logs/seq-$w.err" | head -n 1)"
     warn "$w at -n ${size[$w]}: no check can vouch for the answer at this size within the limit (verified=unchecked): its rows are timed, not verified"
   else
     expect[$w]=""
