@@ -56,12 +56,15 @@ struct result_row {
     long max_rss_kb, vol_cs, invol_cs;
     char result[128];
     char detail[256];          /* describe(): the human form of the result */
-    int verified;              /* 1 yes, 0 no, VERIFIED_REF: seq is the reference itself */
-    const char *check;         /* how: "known", "closed-form", "seq", "energy", ... */
+    int verified;              /* 1 yes, 0 no, VERIFIED_REF: seq is the reference itself,
+                                  VERIFIED_UNCHECKED: no check could vouch for it */
+    const char *check;         /* how: "known", "closed-form", "independent", "seq", ... */
     const char *check_how;     /* the workload's sentence for its check, or NULL */
+    char why[256];             /* VERIFIED_UNCHECKED: why (the limit it is over) */
 };
 
 #define VERIFIED_REF 2
+#define VERIFIED_UNCHECKED WL_UNCHECKED
 
 enum out_format { OUT_TEXT, OUT_CSV, OUT_JSON };
 
@@ -73,7 +76,8 @@ void out_end(FILE *f, enum out_format fmt);
 void json_begin(void);
 void json_add_row(const struct result_row *r);
 void json_end(FILE *f);
-/* "yes", "no" or "ref" (seq itself at a size with no known answer), as CSV and JSON say it. */
+/* "yes", "no", "ref" (seq itself at a size with no known answer) or "unchecked" (too large
+ * to recompute within the limit), as CSV and JSON say it. */
 const char *verified_name(int verified);
 /* Speedup base_mean / mean, and in *err its error from both stddevs. */
 double speedup_of(double base_mean, double base_sd, double mean, double sd, double *err);

@@ -18,7 +18,8 @@ static json_t *rows;
 
 const char *verified_name(int verified)
 {
-    return verified == VERIFIED_REF ? "ref" : verified ? "yes" : "no";
+    return verified == VERIFIED_REF ? "ref" : verified == VERIFIED_UNCHECKED ? "unchecked"
+           : verified ? "yes" : "no";
 }
 
 void json_begin(void)

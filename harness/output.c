@@ -188,7 +188,7 @@ void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index
                 r->workload, (unsigned long long)r->size, r->runner, r->workers, r->cores,
                 r->tasks, r->schedule, r->chunk, r->steps, r->wall_s, r->user_s, r->sys_s,
                 r->max_rss_kb, r->vol_cs, r->invol_cs, r->result,
-                r->verified == VERIFIED_REF ? "ref" : r->verified ? "yes" : "no", r->check, host);
+                verified_name(r->verified), r->check, host);
         break;
     case OUT_JSON:
         json_add_row(r);
@@ -199,7 +199,8 @@ void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index
         fprintf(f, "run %d/%d  %-7s %s  %s  wall %s  user %s  sys %s  max RSS %s  "
                    "context switches %ld voluntary, %ld involuntary\n",
                 index + 1, total, r->runner, r->result,
-                r->verified == VERIFIED_REF ? "reference" : r->verified ? "verified" : "WRONG",
+                r->verified == VERIFIED_REF ? "reference"
+                : r->verified == VERIFIED_UNCHECKED ? "unchecked" : r->verified ? "verified" : "WRONG",
                 stats_fmt_value(wall, sizeof wall, r->wall_s * 1e9, UNIT_NS),
                 stats_fmt_value(user, sizeof user, r->user_s * 1e9, UNIT_NS),
                 stats_fmt_value(sys, sizeof sys, r->sys_s * 1e9, UNIT_NS),

@@ -39,6 +39,7 @@ struct run_opts {
     struct trace_file trace;  /* where the rows go until the run completes */
     const char *expect;
     double task_timeout;
+    double check_limit;       /* --check-limit: seconds; 0: the default (reference.h) */
     enum inject_kind inject;
     uint64_t inject_task, inject_step;   /* step + 1; 0: the default */
     int baseline;
@@ -73,11 +74,16 @@ static void run_usage(FILE *f)
         "                      drop (a task that skips its work: a wrong answer for verify\n"
         "                      to catch); a crash strikes on the first step, an error on\n"
         "                      the last\n"
-        "      --expect RESULT fail unless the result equals RESULT (skips the seq check)\n"
+        "      --expect RESULT fail unless the result equals RESULT (instead of the seq\n"
+        "                      check and of recomputing the answer)\n"
+        "      --check-limit SECONDS  recompute an answer with no recorded value only when\n"
+        "                      that is estimated to take at most this long (default 30,\n"
+        "                      0: never); beyond, the row says verified=unchecked\n"
         "      --baseline      also run seq R times and report the speedup\n"
         "  -h, --help          this help             -V, --version  the version\n"
-        "exit status: 0 verified, 1 wrong result, 64 usage, 70 worker failure, 71 OS failure,\n"
-        "             74 output lost (a write to stdout or the trace failed)\n");
+        "exit status: 0 verified (or unchecked, said so), 1 wrong result, 64 usage,\n"
+        "             70 worker failure, 71 OS failure, 74 output lost (a write to stdout\n"
+        "             or the trace failed)\n");
 }
 
 static int parse_inject(const char *val, struct run_opts *o)
@@ -106,7 +112,8 @@ static int parse_inject(const char *val, struct run_opts *o)
 }
 
 enum { OPT_STEPS = 256, OPT_CORES, OPT_REPEAT, OPT_FORMAT, OPT_TRACE, OPT_SEED, OPT_IOMS,
-       OPT_LOOPS, OPT_TIMEOUT, OPT_INJECT, OPT_EXPECT, OPT_BASELINE, OPT_WARMUP, OPT_START };
+       OPT_LOOPS, OPT_TIMEOUT, OPT_INJECT, OPT_EXPECT, OPT_BASELINE, OPT_WARMUP, OPT_START,
+       OPT_CHECK_LIMIT };
 
 static const struct option long_opts[] = {
     { "workload", required_argument, 0, 'w' }, { "runner", required_argument, 0, 'r' },
@@ -121,7 +128,8 @@ static const struct option long_opts[] = {
     { "inject", required_argument, 0, OPT_INJECT }, { "expect", required_argument, 0, OPT_EXPECT },
     { "baseline", no_argument, 0, OPT_BASELINE }, { "help", no_argument, 0, 'h' },
     { "warmup", required_argument, 0, OPT_WARMUP },
-    { "start", required_argument, 0, OPT_START },
+       OPT_LOOPS, OPT_TIMEOUT, OPT_INJECT, OPT_EXPECT, OPT_BASELINE, OPT_WARMUP, OPT_START,
+       OPT_CHECK_LIMIT };
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 },
 };
@@ -181,6 +189,14 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
             const char *why;
             if (parse_seconds(optarg, 86400, &o->task_timeout, &why))
                 return die(PARLAB_EXIT_USAGE, "--task-timeout %s: %s", optarg, why);
+            break;
+        }
+        case OPT_CHECK_LIMIT: {
+            const char *why;
+            if (*optarg && strspn(optarg, "0") == strlen(optarg))
+                o->check_limit = -1;   /* 0: recompute nothing */
+            else if (parse_seconds(optarg, 86400, &o->check_limit, &why))
+                return die(PARLAB_EXIT_USAGE, "--check-limit %s: %s", optarg, why);
             break;
         }
         case OPT_INJECT: rc = parse_inject(optarg, o); break;
@@ -537,7 +553,9 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
                     const char *trace_path)
 {
     struct job job = { .wl = o->wl, .size = o->size, .tasks = o->tasks,
-                       .steps = (unsigned)o->steps, .seed = o->seed, .io_ms = (unsigned)o->io_ms };
+                       .steps = (unsigned)o->steps, .seed = o->seed, .io_ms = (unsigned)o->io_ms,
+                       /* --expect checks the answer: nothing to recompute */
+                       .check_limit_s = o->expect ? -1 : o->check_limit };
     struct plan plan = { .workers = (unsigned)o->workers, .cores = (unsigned)o->cores,
                          .schedule = r == o->runner ? o->schedule : r->default_schedule,
                          .chunk = o->chunk, .loops = (unsigned)o->loops,
@@ -572,12 +590,14 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
     };
     snprintf(row->result, sizeof row->result, "%s", res.result);
     snprintf(row->detail, sizeof row->detail, "%s", res.detail);
-    row->verified = res.verified;
+    row->verified = res.verified == WL_UNCHECKED ? VERIFIED_UNCHECKED : res.verified;
     row->check = row->verified < 0 ? "seq" : wl_check_name(&c.job, &row->check_how);
     if (row->verified < 0)
         row->check_how = NULL;
     if (row->verified == 0)
         tell_wrong("%s %s: wrong result: %s", o->wl->name, r->name, res.why);
+    if (row->verified == VERIFIED_UNCHECKED)
+        snprintf(row->why, sizeof row->why, "%s", res.why);
     if (trace_path) {
         int e = write_trace(&o->trace, c.plan.trace, c.job.tasks * c.job.steps, smp.start_ns);
         if (e)
@@ -598,12 +618,14 @@ static int check_against_seq(const struct run_opts *o, struct result_row *row, c
                              size_t reflen)
 {
     const char *by = "seq";
+    /* open: the workload could not vouch for it (only seq can, or it is unchecked) */
+    int open = row->verified < 0 || row->verified == VERIFIED_UNCHECKED;
     if (o->expect) {
         if (row->verified == 0)
             return 0;
         snprintf(ref, reflen, "%s", o->expect);
         by = "--expect";
-        if (row->verified < 0)
+        if (open)
             row->check = "expect";
     } else if (row->verified >= 0) {
         return 0;
@@ -619,7 +641,7 @@ static int check_against_seq(const struct run_opts *o, struct result_row *row, c
         snprintf(ref, reflen, "%s", seq_row.result);
     }
     if (strcmp(ref, row->result) == 0) {
-        if (row->verified < 0)
+        if (open)
             row->verified = 1;
         return 0;
     }
@@ -703,12 +725,17 @@ int cmd_run(int argc, char **argv)
                 break;
         }
     }
+    /* CSV and JSON carry the verdict, not its reason: say that on stderr, once */
+    if (!st && !wrong && o.format != OUT_TEXT && row.verified == VERIFIED_UNCHECKED)
+        complain("%s %s: unchecked: %s", o.wl->name, o.runner->name, row.why);
     if (!st && o.format == OUT_TEXT) {
         printf("answer: %s\n", row.detail);
         if (wrong)
             printf("verified: NO, the answer is WRONG (see the message above)\n");
         else if (row.verified == VERIFIED_REF)
             printf("verified: not checked; seq is the reference at a size with no known answer\n");
+        else if (row.verified == VERIFIED_UNCHECKED)
+            printf("verified: unchecked (not shown wrong, not shown right): %s\n", row.why);
         else
             printf("verified: yes, %s\n", verify_how(&row));
         out_summary(stdout, wall, R, base, nbase, (int)o.warmup);

@@ -52,11 +52,16 @@ for w in "${workloads[@]}"; do
       got=$("$PARLAB" run -w "$w" -r "$r" -n "$n" -j "$k" --cores "$k" --repeat "$repeat" \
               "${warm[@]}" --format csv) || die "'$PARLAB run -w $w -r $r -n $n -j $k --cores $k' failed"
       # mean and sample standard deviation of wall_s (column 10) over the repeats;
-      # every repeat must be verified (column 17 yes, or ref for seq's own reference)
+      # no repeat may be wrong (column 17 no); yes, ref (seq's own reference) and unchecked
+      # pass, the last with a warning below
       stats=$(printf '%s\n' "$got" | awk -F, 'NR > 1 { if ($17 == "no") bad = 1; x[++n] = $10; s += $10 }
         END { if (bad || !n) exit 1; m = s / n; for (i = 1; i <= n; i++) v += (x[i] - m) ^ 2
               printf "%.9f,%.9f\n", m, (n > 1 ? sqrt(v / (n - 1)) : 0) }') ||
         die "$w $r --cores $k: a result was not verified"
+      # unchecked: too large to recompute within the limit; timed all the same, and said so
+      if printf '%s\n' "$got" | awk -F, 'NR > 1 && $17 == "unchecked" { f = 1 } END { exit !f }'; then
+        echo "[weak] warning: $w -n $n: verified=unchecked (too large to recompute): timed, not verified" >&2
+      fi
       rows+="$k,$n,$stats"$'\n'
     done
     # scaled speedup against the 1-core point, its error from both spreads, and the serial

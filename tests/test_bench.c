@@ -641,6 +641,83 @@ static void test_failing_point_stops(void)
     CU_ASSERT_STRING_EQUAL(before, after);   /* latest did not move */
 }
 
+/* Run a tiny montecarlo sweep through a wrapper of parlab that moves montecarlo's tiny size
+ * off its recorded one (200000 -> 200001), with extra appended to every `parlab run`.
+ * Returns the rows CSV (malloc'd) and the warnings (malloc'd, or NULL), or NULL. */
+static char *unrecorded_sweep(const char *tag, const char *extra, char **warnings)
+{
+    char real[PATH_MAX], wrapper[PATH_MAX + 32], script[3 * PATH_MAX + 512], res[PATH_MAX + 16];
+    char log[PATH_MAX + 16], path[PATH_MAX + 64];
+    *warnings = NULL;
+    if (!realpath(parlab_bin(), real))
+        return NULL;
+    snprintf(wrapper, sizeof wrapper, "%s/%s-parlab", tmpdir, tag);
+    snprintf(script, sizeof script,
+             "#!/bin/sh\n"
+             "case \"$1\" in run) exec '%s' \"$@\" %.64s ;; esac\n"
+             "if [ \"$1\" = list ]; then '%s' \"$@\" | "
+             "sed 's/^\\(workload,montecarlo,\\([^,]*,\\)\\{7\\}\\)200000,/\\1200001,/'; exit 0; fi\n"
+             "exec '%s' \"$@\"\n", real, extra, real, real);
+    if (write_file(wrapper, script, 0755))
+        return NULL;
+    snprintf(res, sizeof res, "%s/%s", tmpdir, tag);
+    static char e_res[PATH_MAX + 40], e_bin[PATH_MAX + 50];
+    snprintf(e_res, sizeof e_res, "PARLAB_RESULTS=%s", res);
+    snprintf(e_bin, sizeof e_bin, "PARLAB=%s", wrapper);
+    const char *env[] = { e_res, e_bin, "PARLAB_BENCH_TINY=1",
+                          "PARLAB_BENCH_WORKLOADS=montecarlo", "PARLAB_BENCH_SLEEP=0", NULL };
+    snprintf(log, sizeof log, "%s/%s.log", tmpdir, tag);
+    struct bench_run r;
+    if (run_bench(env, 0, log, &r))
+        return NULL;
+    if (!r.exited || r.status != 0) {
+        show_log(log);
+        return NULL;
+    }
+    snprintf(path, sizeof path, "%s/latest/warnings.txt", res);
+    *warnings = slurp(path, NULL);
+    snprintf(path, sizeof path, "%s/latest/cores-rows.csv", res);
+    return slurp(path, NULL);
+}
+
+/* At a size with no recorded answer, seq's run recomputes it once (check=independent) and
+ * the timed runs compare with it (--expect), so that hyperfine never times the
+ * recomputation. Where nothing recomputes it (--check-limit 0), every row says
+ * unchecked, the sweep still completes, and the run warns that those points were timed,
+ * not verified. */
+static void test_unrecorded_size(void)
+{
+    if (!bench_ready())
+        return;
+    char *warn, buf[64];
+    char *csv = unrecorded_sweep("unrecorded", "", &warn);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    int v = col_of(csv, "verified"), ck = col_of(csv, "check"), n = col_of(csv, "size");
+    CU_ASSERT_FATAL(v >= 0 && ck >= 0 && n >= 0 && count_lines(csv) > 1);
+    for (int i = 0; i < count_lines(csv) - 1; i++) {
+        const char *l = data_line(csv, i);
+        CU_ASSERT_STRING_EQUAL(field(l, n, buf, sizeof buf), "200001");
+        CU_ASSERT_STRING_EQUAL(field(l, v, buf, sizeof buf), "yes");
+        CU_ASSERT_STRING_EQUAL(field(l, ck, buf, sizeof buf), "expect");
+    }
+    CU_ASSERT(!warn || !strstr(warn, "unchecked"));
+    free(csv);
+    free(warn);
+
+    csv = unrecorded_sweep("unchecked", "--check-limit 0", &warn);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    CU_ASSERT_FATAL(count_lines(csv) > 1);
+    for (int i = 0; i < count_lines(csv) - 1; i++) {
+        const char *l = data_line(csv, i);
+        CU_ASSERT_STRING_EQUAL(field(l, v, buf, sizeof buf), "unchecked");
+        CU_ASSERT_STRING_EQUAL(field(l, ck, buf, sizeof buf), "over-limit");
+    }
+    CU_ASSERT_PTR_NOT_NULL(warn && strstr(warn, "montecarlo at -n 200001") &&
+                           strstr(warn, "verified=unchecked"));
+    free(csv);
+    free(warn);
+}
+
 /* With one CPU there is one core count: speedups still come out, the fit says it cannot. */
 static void test_one_cpu(void)
 {
@@ -825,6 +902,7 @@ CU_TestInfo tests_bench[] = {
     { "a crashing point stops the sweep, latest stays", test_failing_point_stops },
     { "one CPU: one core count, no Amdahl fit", test_one_cpu },
     { "PARLAB_BENCH_START sweeps the start methods", test_start_methods_swept },
+    { "an unrecorded size: recomputed once, or unchecked and warned", test_unrecorded_size },
     { "benches started in the same second claim separate folders", test_same_second_runs_apart },
     { "Ctrl-C during a sweep says interrupted, exit 130", test_interrupted_sweep },
     CU_TEST_INFO_NULL,

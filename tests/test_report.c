@@ -315,14 +315,20 @@ static void test_json_document(void)
     json_decref(doc);
 }
 
-/* seq at a size with no recorded answer is the reference: "ref", as in the CSV. */
+/* seq at a size with no recorded answer is verified by an independent recomputation, not
+ * taken as its own reference; the words for the other verdicts are the CSV's. */
 static void test_json_verified_ref(void)
 {
     json_t *doc = run_json("mandelbrot", "seq", "12345", 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     json_t *row = json_array_get(json_object_get(doc, "rows"), 0);
-    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(row, "verified")), "ref");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(row, "verified")), "yes");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(row, "check")), "independent");
     json_decref(doc);
+    CU_ASSERT_STRING_EQUAL(verified_name(VERIFIED_REF), "ref");
+    CU_ASSERT_STRING_EQUAL(verified_name(VERIFIED_UNCHECKED), "unchecked");
+    CU_ASSERT_STRING_EQUAL(verified_name(1), "yes");
+    CU_ASSERT_STRING_EQUAL(verified_name(0), "no");
 }
 
 /* Any host name comes back intact: escaped, not replaced. */
@@ -352,7 +358,7 @@ static void test_json_escaping(void)
 
 CU_TestInfo tests_report[] = {
     { "parlab run --format json: context, rows, summary, speedup", test_json_document },
-    { "parlab run --format json: verified is ref for the reference", test_json_verified_ref },
+    { "parlab run --format json: verified is yes, independent, off the recorded sizes", test_json_verified_ref },
     { "parlab run --format json: odd host names are escaped", test_json_escaping },
     { "noisy run folder: S > K, moved control, two core counts are flagged", test_noisy_run_is_flagged },
     { "clean run folder: no flags, a least-squares fit with its error", test_clean_run_is_not_flagged },

@@ -5,10 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "util.h"
+#include "../workloads/reference.h"
 #include "../workloads/workload.h"
 
-/* One job per kind of check. tasks are few enough that none is empty. */
+/* One job per kind of check. tasks are few enough that none is empty. limit: the job's
+ * check_limit_s (0: the default). */
 struct vcase {
     const char *wl, *check;
     uint64_t size;
@@ -16,25 +19,28 @@ struct vcase {
     unsigned steps;
     uint64_t seed;
     int exact;   /* the check pins the answer down: any change to the token must fail */
+    double limit;
 };
+/* No independent recomputation (--check-limit 0). */
+#define TINY_LIMIT (-1.0)
 static const struct vcase cases[] = {
-    { "primes", "known", 100000, 7, 1, 1, 1 },
-    { "primes", "sieve", 30011, 7, 1, 1, 1 },
-    { "sumsq", "closed-form", 100000, 7, 1, 1, 1 },
-    { "montecarlo", "recorded", 200000, 7, 1, 1, 1 },
-    /* 5 standard errors of the hit count are 900 hits here: a count off by one cannot
-     * show, but a lost point still does, through the points each task tested. */
-    { "montecarlo", "5-sigma", 50000, 7, 1, 3, 0 },
-    { "mandelbrot", "recorded", 2500, 7, 1, 0, 1 },
-    /* off the recorded sizes only seq can vouch for the checksum (verify() says -1), but
-     * a lost row still shows, through the pixels each task rendered */
-    { "mandelbrot", "seq", 4096, 7, 1, 0, 0 },
-    { "nbody", "recorded", 60, 7, 3, 7, 1 },
-    /* off the recorded jobs only the energy drift checks the state: a changed hash
-     * cannot show, a skipped step or body still does, through the bodies' step counts. */
-    { "nbody", "energy", 50, 7, 3, 1, 0 },
-    { "noop", "task-count", 100, 100, 1, 1, 1 },
-    { "sleep", "task-count", 10, 10, 1, 1, 1 },
+    { "primes", "known", 100000, 7, 1, 1, 1, 0 },
+    { "primes", "sieve", 30011, 7, 1, 1, 1, 0 },
+    { "sumsq", "closed-form", 100000, 7, 1, 1, 1, 0 },
+    { "montecarlo", "recorded", 200000, 7, 1, 1, 1, 0 },
+    /* off the recorded sizes the answer is recomputed (workloads/reference.c) */
+    { "montecarlo", "independent", 50000, 7, 1, 3, 1, 0 },
+    { "mandelbrot", "recorded", 2500, 7, 1, 0, 1, 0 },
+    { "mandelbrot", "independent", 4096, 7, 1, 0, 1, 0 },
+    { "nbody", "recorded", 60, 7, 3, 7, 1, 0 },
+    { "nbody", "independent", 50, 7, 3, 1, 1, 0 },
+    /* over the limit: unchecked, never verified; but a lost point, row or body-step
+     * still fails, through the counts the tasks report */
+    { "montecarlo", "over-limit", 50000, 7, 1, 3, 0, TINY_LIMIT },
+    { "mandelbrot", "over-limit", 4096, 7, 1, 0, 0, TINY_LIMIT },
+    { "nbody", "over-limit", 50, 7, 3, 1, 0, TINY_LIMIT },
+    { "noop", "task-count", 100, 100, 1, 1, 1, 0 },
+    { "sleep", "task-count", 10, 10, 1, 1, 1, 0 },
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
@@ -59,10 +65,10 @@ static void combine(struct ran *r, long drop)
  * no work and leaves its slot zeroed, as a runner that lost it would. 0 or -1. */
 static int run_job(struct ran *r, const struct workload *wl, uint64_t size, size_t tasks,
                    unsigned steps, uint64_t seed, unsigned steps_run, long drop,
-                   unsigned drop_step)
+                   unsigned drop_step, double limit)
 {
     r->job = (struct job){ .wl = wl, .size = size, .tasks = tasks, .steps = steps,
-                           .seed = seed, .io_ms = 1 };
+                           .seed = seed, .io_ms = 1, .check_limit_s = limit };
     if (wl->setup && wl->setup(&r->job))
         return -1;
     r->slots = calloc(tasks, sizeof *r->slots);
@@ -97,7 +103,8 @@ static int run_case(struct ran *r, const struct vcase *c, unsigned steps_run, lo
 {
     const struct workload *wl = wl_find(c->wl);
     CU_ASSERT_PTR_NOT_NULL_FATAL(wl);
-    return run_job(r, wl, c->size, c->tasks, c->steps, c->seed, steps_run, drop, drop_step);
+    return run_job(r, wl, c->size, c->tasks, c->steps, c->seed, steps_run, drop, drop_step,
+                   c->limit);
 }
 
 static void report(const struct vcase *c, const char *what, int v)
@@ -108,13 +115,14 @@ static void report(const struct vcase *c, const char *what, int v)
 }
 
 /* The baseline every mutation departs from: the right total verifies, by the named check
- * (or, where that is seq, verify() leaves it to seq). */
+ * (or, over the limit, is unchecked: never verified). */
 static void test_right_total(void)
 {
     for (size_t i = 0; i < NCASES; i++) {
         struct ran r;
         CU_ASSERT_EQUAL_FATAL(run_case(&r, &cases[i], cases[i].steps, -1, 0), 0);
-        CU_ASSERT_EQUAL(verify(&r, &r.total), strcmp(cases[i].check, "seq") ? 1 : -1);
+        CU_ASSERT_EQUAL(verify(&r, &r.total),
+                        strcmp(cases[i].check, "over-limit") ? 1 : WL_UNCHECKED);
         CU_ASSERT_STRING_EQUAL(wl_check_name(&r.job, NULL), cases[i].check);
         done(&r);
     }
@@ -225,7 +233,7 @@ static void test_every_workload_at_its_default(void)
         size_t tasks = (*w)->split == WL_SPLIT_ITEMS ? (size_t)(*w)->default_size : (*w)->default_tasks;
         unsigned steps = (*w)->default_steps;
         struct ran r;
-        CU_ASSERT_EQUAL_FATAL(run_job(&r, *w, (*w)->default_size, tasks, steps, 1, steps, -1, 0), 0);
+        CU_ASSERT_EQUAL_FATAL(run_job(&r, *w, (*w)->default_size, tasks, steps, 1, steps, -1, 0, 0), 0);
         int v = verify(&r, &r.total);
         if (v != 1)
             fprintf(stderr, "\n  %s at its default N=%llu: verify() = %d, want 1 (%s)",
@@ -257,6 +265,7 @@ static void test_cli_planted_wrong_answer(void)
             CU_ASSERT_EQUAL_FATAL(run_parlab(&res, 60, "run", "-w", c->wl, "-r", (*rn)->name,
                                              "-n", n, "-t", t, "-j", "2", "--seed", seed,
                                              "--io-ms", "1", "--inject", at, "--format", "csv",
+                                             "--check-limit", c->limit < 0 ? "0" : "30",
                                              c->steps > 1 ? "--steps" : (char *)NULL, s,
                                              (char *)NULL), 0);
             if (res.status != 1)
@@ -271,7 +280,103 @@ static void test_cli_planted_wrong_answer(void)
     }
 }
 
+/* The recomputation's estimate from the size alone: under the 30 s default up to about
+ * 7.5e9 points, 3e7 pixels or 3.3e9 pair-steps, and the job's own limit moves the line. */
+static void test_limit_from_size(void)
+{
+    static const struct { const char *wl; uint64_t size; unsigned steps; double limit;
+                          const char *check; } lc[] = {
+        { "montecarlo", 1000000001, 1, 0, "independent" },
+        { "montecarlo", 10000000001, 1, 0, "over-limit" },
+        { "montecarlo", 10000000001, 1, 100, "independent" },
+        { "mandelbrot", 10000001, 1, 0, "independent" },
+        { "mandelbrot", 100000001, 1, 0, "over-limit" },
+        { "nbody", 10001, 10, 0, "independent" },
+        { "nbody", 100001, 10, 0, "over-limit" },
+        { "nbody", 10001, 10, 1, "over-limit" },
+        { "nbody", 10001, 10, -1, "over-limit" },   /* --check-limit 0 */
+    };
+    for (size_t i = 0; i < sizeof lc / sizeof lc[0]; i++) {
+        struct job job = { .wl = wl_find(lc[i].wl), .size = lc[i].size, .tasks = 1,
+                           .steps = lc[i].steps, .seed = 5, .check_limit_s = lc[i].limit };
+        CU_ASSERT_PTR_NOT_NULL_FATAL(job.wl);
+        const char *how = NULL, *got = wl_check_name(&job, &how);
+        if (strcmp(got, lc[i].check) != 0)
+            fprintf(stderr, "\n  %s N=%llu limit %g: check %s, want %s (estimate %.1f s)",
+                    lc[i].wl, (unsigned long long)lc[i].size, lc[i].limit, got, lc[i].check,
+                    ref_cost_s(&job));
+        CU_ASSERT_STRING_EQUAL(got, lc[i].check);
+        CU_ASSERT_PTR_NOT_NULL(how);
+    }
+}
+
+/* A right answer that nothing recomputed: exit 0, but "unchecked" in every format, with
+ * its reason, and never "yes"; --expect settles it. */
+static void test_cli_unchecked(void)
+{
+    struct cmd_result r;
+    char f[64];
+    const char *base[] = { "run", "-w", "montecarlo", "-r", "thread", "-j", "2", "-n", "54321",
+                           "--repeat", "1", "--check-limit", "0" };
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, base[0], base[1], base[2], base[3], base[4],
+                                     base[5], base[6], base[7], base[8], base[9], base[10],
+                                     base[11], base[12], "--format", "csv", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.exited, 1);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 17, f, sizeof f), "unchecked");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 18, f, sizeof f), "over-limit");
+    char result[64];
+    csv_field(r.out, 1, 16, result, sizeof result);
+
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, base[0], base[1], base[2], base[3], base[4],
+                                     base[5], base[6], base[7], base[8], base[9], base[10],
+                                     base[11], base[12], (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "verified: unchecked"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "--check-limit 0"));
+    CU_ASSERT_PTR_NULL(strstr(r.out, "verified: yes"));
+
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, base[0], base[1], base[2], base[3], base[4],
+                                     base[5], base[6], base[7], base[8], base[9], base[10],
+                                     base[11], base[12], "--format", "json", (char *)NULL), 0);
+    json_t *doc = json_loads(r.out, 0, NULL), *row;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    row = json_array_get(json_object_get(doc, "rows"), 0);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(row, "verified")), "unchecked");
+    json_decref(doc);
+
+    /* the default limit recomputes it: verified, independently */
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, base[0], base[1], base[2], base[3], base[4],
+                                     base[5], base[6], base[7], base[8], base[9], base[10],
+                                     "--format", "csv", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 17, f, sizeof f), "yes");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 18, f, sizeof f), "independent");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 16, f, sizeof f), result);
+
+    /* --expect with the right answer vouches for it; with another, exit 1 */
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, base[0], base[1], base[2], base[3], base[4],
+                                     base[5], base[6], base[7], base[8], base[9], base[10],
+                                     "--expect", result, "--format", "csv", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 17, f, sizeof f), "yes");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 18, f, sizeof f), "expect");
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, base[0], base[1], base[2], base[3], base[4],
+                                     base[5], base[6], base[7], base[8], base[9], base[10],
+                                     "--expect", "42", "--format", "csv", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 17, f, sizeof f), "no");
+
+    /* a limit that is not a number of seconds is refused before any work */
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "run", "-w", "montecarlo", "-r", "seq",
+                                     "--check-limit", "soon", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 64);
+    CU_ASSERT_STRING_EQUAL(r.out, "");
+}
+
 CU_TestInfo tests_verify[] = {
+    { "the recomputation's limit follows the size", test_limit_from_size },
+    { "an answer nothing recomputed is unchecked, never yes", test_cli_unchecked },
     { "the right total verifies, by the named check", test_right_total },
     { "an answer off by one fails where the check is exact", test_off_by_one },
     { "a dropped task fails", test_dropped_task },

@@ -18,7 +18,10 @@ first milliseconds on. For every case it checks:
     ends (after SIGKILL, the workers must be gone within 3 s), and no /dev/shm entry;
   - the run's own TMPDIR (one per case) holds nothing of parlab's afterwards, unless
     parlab was SIGKILLed (then a run's private folder may stay: the documented exception);
-  - an existing --trace file is replaced whole or left untouched, with nothing beside it.
+  - an existing --trace file is replaced whole or left untouched, with nothing beside it;
+  - it ends within its limit: what the case should take alone (expected_s: start-up, its
+    tasks at its runner's cost, waits, timeouts), times 5 (8 for mpi), at least 60 s. A
+    case past it is killed and reported with the command that replays it.
 
 Cases are drawn from (seed, case number) alone, so `--seed S --case K` replays one case.
 It prints the seed, the counts by case and every failing case with its command line.
@@ -47,7 +50,19 @@ SIGS = {"INT": signal.SIGINT, "TERM": signal.SIGTERM, "HUP": signal.SIGHUP,
 FAULTS = ["segv", "kill", "exit", "hang", "error"]
 FAULT_WORDS = {"segv": "SIGSEGV", "kill": "SIGKILL", "exit": "exited with status 3",
                "hang": "timeout", "error": "reported error 5"}
-CASE_LIMIT_S = 60          # a case still running after this is a hang: a failure
+# A case still running past its limit is a hang: a failure. The limit is what the case is
+# expected to take alone (expected_s) times a multiplier for a loaded machine, and never
+# under the floor. mpi's start-up and messages suffer most from load: a larger multiplier.
+CASE_FLOOR_S = 60
+CASE_MULT = 5
+CASE_MULT_MPI = 8
+# Seconds per task and step, by runner: about the most seen per runner over a 400-case
+# series beside other work on 2 cores (mpi: 56 us a task alone in a 733,666-task case that
+# took 39 s; fork 72 us at most; spawn forks once per task). Others: DEFAULT_TASK_S.
+TASK_S = {"seq": 10e-6, "epoll": 10e-6, "epoll --loops": 10e-6, "thread": 20e-6,
+          "omp": 20e-6, "fork": 50e-6, "spawn": 3e-3, "mpi": 100e-6}
+DEFAULT_TASK_S = 100e-6
+START_S = {"mpi": 2.0}      # mpirun and the ranks; others: 0.5 s
 
 
 def run(parlab, args, timeout=30):
@@ -225,7 +240,8 @@ def draw(seed, k, wls, runners, max_tasks, tsan=False):
     if rng.random() < 0.3 and tasks * steps <= 200000:
         trace = "existing" if rng.random() < 0.5 else "new"
     c.update(args=args, tasks=tasks, steps=steps, fault=fault, signal=sig, delay=delay,
-             timeout=timeout, trace=trace, stop_s=rng.uniform(0, 0.3))
+             timeout=timeout, trace=trace, stop_s=rng.uniform(0, 0.3), seed=seed, io_ms=io_ms,
+             workers=workers)
     if fault in ("kill", "exit") and not r["processes"]:
         c["natural"] = 64
     elif fault == "hang" and timeout is None:
@@ -235,6 +251,34 @@ def draw(seed, k, wls, runners, max_tasks, tsan=False):
     else:
         c["natural"] = 0
     return c
+
+
+def expected_s(c):
+    """Seconds case c should take alone, generously: start-up, its tasks x steps at its
+    runner's cost per task, the I/O waits, the computation (test sizes: under a second),
+    a planted hang until its timeout fires, and the signal's delay and stop."""
+    n = c["tasks"] * c["steps"]
+    e = START_S.get(c["runner"], 0.5) + n * TASK_S.get(c["runner"], DEFAULT_TASK_S) + 1.0
+    if c["io_ms"] is not None:       # the waits, as many at once as the runner runs tasks
+        par = (c["tasks"] if c["runner"].startswith("epoll") else 1 if c["runner"] == "seq"
+               else c["workers"])
+        e += c["steps"] * math.ceil(c["tasks"] / par) * (c["io_ms"] + 1) / 1000.0
+        if c["workload"] == "loopback":   # one server thread answers them all: ~1 ms each
+            e += n * 1e-3
+    if c["timeout"] is not None and c["fault"] == "hang":
+        e += c["timeout"] + 1.0
+    if c["signal"] != "none":
+        e += c["delay"] + (c["stop_s"] if c["signal"] == "STOP" else 0)
+    return e
+
+
+def case_limit(c):
+    mult = CASE_MULT_MPI if c["runner"] == "mpi" else CASE_MULT
+    return max(CASE_FLOOR_S, mult * expected_s(c))
+
+
+def replay(parlab, c):
+    return f"tests/torture.py --parlab {shlex.quote(parlab)} --seed {c['seed']} --case {c['k']}"
 
 
 def session_procs(sid):
@@ -315,10 +359,13 @@ def run_case(parlab, c):
                 if sig != "KILL":
                     caught_before = handlers_installed(p.pid, SIGS[sig])
                 os.kill(p.pid, SIGS[sig])
+    limit = case_limit(c)
     try:
-        st = p.wait(timeout=CASE_LIMIT_S)
+        st = p.wait(timeout=max(0.0, limit - (time.monotonic() - c["t0"])))
     except subprocess.TimeoutExpired:
-        problems.append(f"still running after {CASE_LIMIT_S} s")
+        problems.append(f"still running after {limit:.0f} s (expected at most "
+                        f"{expected_s(c):.1f} s alone); replay it: {replay(parlab, c)}; "
+                        f"the command: {c['cmd']}")
         os.killpg(p.pid, signal.SIGKILL)
         st = p.wait()
     for t in readers:
@@ -478,12 +525,12 @@ def main():
         print(f"FAIL: new /dev/shm entries during the series: {sorted(new_shm)} (parlab "
               "uses anonymous shared memory only; another program may have made them)")
     slow = sorted(cases, key=lambda c: -c.get("secs", 0))[:3]
-    print("# slowest: " + "; ".join(f"case {c['k']} {c['secs']:.1f} s ({c['runner']} {c['workload']} "
+    print("# slowest: " + "; ".join(f"case {c['k']} {c['secs']:.1f} s of {case_limit(c):.0f} ({c['runner']} {c['workload']} "
                                     f"tasks={c['tasks']} fault={c['fault']} signal={c['signal']})"
                                     for c in slow))
     print(f"# torture: seed {seed}: {len(cases)} cases, {len(failures)} failed, {wall:.1f} s")
     if failures:
-        print("# replay a case: tests/torture.py --parlab %s --seed %d --case K" % (a.parlab, seed))
+        print("# replay a case: tests/torture.py --parlab %s --seed %d --case K" % (shlex.quote(a.parlab), seed))
         for c, problems in failures:
             print(f"#   case {c['k']}: {describe(c)}")
     return 1 if failures or new_shm else 0

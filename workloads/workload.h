@@ -45,6 +45,9 @@ struct job {
     unsigned io_ms;     /* I/O workloads: how long one task waits */
     void *state;        /* workload state, set up by setup() in the parent */
     size_t state_len;   /* bytes of state when it came from job_shared_alloc() */
+    double check_limit_s; /* verify(): the most seconds an independent recomputation of
+                             the answer may be estimated to take (reference.h); 0: 30 s;
+                             < 0: none (the caller checks the answer itself: --expect) */
 };
 
 /* What an async task waits on before resume_task() is called. */
@@ -131,7 +134,8 @@ struct workload {
     void (*format)(const struct job *, const struct partial *total, char *buf, size_t n);
     /* Print a longer human explanation of the result (text output). Optional. */
     void (*describe)(const struct job *, const struct partial *total, char *buf, size_t n);
-    /* 1 if verified, 0 if wrong (why says how), -1 if it can only be checked against seq. */
+    /* 1 if verified, 0 if wrong (why says how), -1 if it can only be checked against seq,
+     * WL_UNCHECKED if no check could vouch for it within the job's limit (why says why). */
     int (*verify)(const struct job *, const struct partial *total, char *why, size_t n);
     /* The parts of the state that task `task` writes at `step` (at most WL_MAX_SPANS);
      * returns how many. For runners whose workers share no memory (mpi), which copy them
@@ -141,6 +145,10 @@ struct workload {
     /* Parent, after the run: release what setup() took. Optional. */
     void (*teardown)(struct job *);
 };
+
+/* verify()'s answer for a result it did not find wrong but could not vouch for: the
+ * independent recomputation would take longer than job->check_limit_s. Never "yes". */
+#define WL_UNCHECKED 3
 
 /* The registry: a NULL-terminated table of every workload, in `parlab list` order. */
 extern const struct workload *const wl_registry[];

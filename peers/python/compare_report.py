@@ -310,7 +310,8 @@ def write_html(d, m, args, rows, xcheck, cpu, noop, steps, scale):
         "time is hyperfine's mean &plusmn; standard deviation of whole command runs: "
         "interpreter start-up and pool start-up are included, as a user would see them. "
         "Every run was verified (exit status 0: known value, sieve, closed form, recorded "
-        "value, 5&sigma; or task count; the <i>check</i> column says which), the "
+        "value, parlab's independent recomputation (timed runs then compare with it: "
+        "expect), Python's 5&sigma;, or task count; the <i>check</i> column says which), the "
         "runners of one language agree at each timed size, and the two languages agree "
         "at a common small size (below).</p>\n" % (W, W))
 
