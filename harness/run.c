@@ -128,8 +128,8 @@ static const struct option long_opts[] = {
     { "inject", required_argument, 0, OPT_INJECT }, { "expect", required_argument, 0, OPT_EXPECT },
     { "baseline", no_argument, 0, OPT_BASELINE }, { "help", no_argument, 0, 'h' },
     { "warmup", required_argument, 0, OPT_WARMUP },
-       OPT_LOOPS, OPT_TIMEOUT, OPT_INJECT, OPT_EXPECT, OPT_BASELINE, OPT_WARMUP, OPT_START,
-       OPT_CHECK_LIMIT };
+    { "start", required_argument, 0, OPT_START },
+    { "check-limit", required_argument, 0, OPT_CHECK_LIMIT },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 },
 };
