@@ -692,7 +692,7 @@ static void run_dir_close(const char *dir, struct task_watch *board, unsigned ra
     pthread_sigmask(SIG_SETMASK, before, NULL);
 }
 
-/* The 12 words `parlab-mpi serve` reads (and a world's rank 0, after the client's
+/* The 14 words `parlab-mpi serve` reads (and a world's rank 0, after the client's
  * folder): the job and the plan. */
 static void serve_words(char **args, int *n, const struct job *job, const struct plan *plan)
 {
@@ -708,6 +708,8 @@ static void serve_words(char **args, int *n, const struct job *job, const struct
     add_arg(args, n, "%zu", plan->inject_task);
     add_arg(args, n, "%d", plan->trace != NULL);
     add_arg(args, n, "%u", plan->cores);
+    add_arg(args, n, "%llu", (unsigned long long)job->grain_ns);   /* spin: its setup's */
+    add_arg(args, n, "%llu", (unsigned long long)job->grain_iters);
 }
 
 static int world_run(const char *wdir, struct job *job, const struct plan *plan,

@@ -1,0 +1,143 @@
+/* test_spin.c: the spin workload (tasks of a set duration): its checksum against a plain
+ * loop written here, its closed form catching a wrong or missing task, --grain's checks,
+ * and a calibrated run verified under every runner. */
+#include <CUnit/CUnit.h>
+#include <stdio.h>
+#include <string.h>
+#include "util.h"
+#include "../harness/harness.h"
+
+/* The checksum the slow way: every task's LCG chain run step by step, summed mod 2^64. */
+static uint64_t by_loop(uint64_t seed, uint64_t tasks, uint64_t steps)
+{
+    uint64_t sum = 0;
+    for (uint64_t t = 0; t < tasks; t++) {
+        uint64_t x = seed + t;
+        for (uint64_t i = 0; i < steps; i++)
+            x = x * 6364136223846793005ull + 1442695040888963407ull;
+        sum += x;
+    }
+    return sum;
+}
+
+/* Run every task of a spin job of `steps` steps in-process and fold them; the total. */
+static struct partial spin_total(const struct job *job)
+{
+    struct partial total = { 0 }, p;
+    for (size_t t = 0; t < job->tasks; t++) {
+        job->wl->run_task(job, 0, t, &p);
+        job->wl->combine(&total, &p);
+    }
+    return total;
+}
+
+static void test_closed_form(void)
+{
+    const struct workload *wl = wl_find("spin");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(wl);
+    static const struct { uint64_t tasks, steps, seed; } cases[] = {
+        { 1, 1, 0 }, { 3, 5, 7 }, { 13, 1000, 1 }, { 64, 4097, UINT64_MAX }, { 2, 1u << 16, 42 },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct job job = { .wl = wl, .size = cases[i].tasks, .tasks = cases[i].tasks,
+                           .steps = 1, .seed = cases[i].seed, .grain_iters = cases[i].steps };
+        CU_ASSERT_EQUAL_FATAL(wl->setup(&job), 0);
+        CU_ASSERT_EQUAL(job.grain_iters, cases[i].steps);   /* given: not calibrated again */
+        struct partial total = spin_total(&job);
+        char why[200] = "", tok[64], want[64];
+        CU_ASSERT_EQUAL(total.hash, by_loop(cases[i].seed, cases[i].tasks, cases[i].steps));
+        CU_ASSERT_EQUAL(wl->verify(&job, &total, why, sizeof why), 1);
+        wl->format(&job, &total, tok, sizeof tok);
+        snprintf(want, sizeof want, "%016llx",
+                 (unsigned long long)by_loop(cases[i].seed, cases[i].tasks, cases[i].steps));
+        CU_ASSERT_STRING_EQUAL(tok, want);
+        /* One step more or less, or a task missing, is caught. */
+        struct partial off = total;
+        off.hash = by_loop(cases[i].seed, cases[i].tasks, cases[i].steps + 1);
+        CU_ASSERT_EQUAL(wl->verify(&job, &off, why, sizeof why), 0);
+        CU_ASSERT_PTR_NOT_NULL(strstr(why, "closed form"));
+        off = total;
+        off.count--;
+        CU_ASSERT_EQUAL(wl->verify(&job, &off, why, sizeof why), 0);
+    }
+}
+
+static void test_calibration(void)
+{
+    const struct workload *wl = wl_find("spin");
+    struct job small = { .wl = wl, .size = 4, .tasks = 4, .steps = 1, .grain_ns = 1000 };
+    struct job big = small;
+    big.grain_ns = 1000000;
+    CU_ASSERT_EQUAL_FATAL(wl->setup(&small), 0);
+    CU_ASSERT_EQUAL_FATAL(wl->setup(&big), 0);
+    /* A thousand times the duration is many times the steps, however loaded the machine. */
+    CU_ASSERT(small.grain_iters >= 1);
+    CU_ASSERT(big.grain_iters > 10 * small.grain_iters);
+    /* Without --grain, a fixed step count: the same answer on every run. */
+    struct job fixed = { .wl = wl, .size = 4, .tasks = 4, .steps = 1 };
+    CU_ASSERT_EQUAL_FATAL(wl->setup(&fixed), 0);
+    CU_ASSERT_EQUAL(fixed.grain_iters, 8192);
+}
+
+static void test_every_runner(void)
+{
+    static const char *const runners[] = { "seq", "fork", "thread", "omp", "epoll", "spawn",
+                                           "mpi" };
+    for (size_t i = 0; i < sizeof runners / sizeof runners[0]; i++) {
+        const struct runner *r = runner_find(runners[i]);
+        char why[300];
+        if (!r || !runner_usable(r, why, sizeof why))
+            continue;   /* mpi where Open MPI is not built in */
+        struct cmd_result res;
+        CU_ASSERT_EQUAL(run_parlab(&res, 60, "run", "-w", "spin", "-r", runners[i], "-n", "300",
+                                   "--grain", "2000", "-j", "2", "--repeat", "1", "--format",
+                                   "csv", (char *)NULL), 0);
+        char v[16];
+        if (res.status != 0)
+            fprintf(stderr, "\n  spin %s: exit %d: %s", runners[i], res.status, res.err);
+        CU_ASSERT_EQUAL(res.status, 0);
+        CU_ASSERT_STRING_EQUAL(csv_field(res.out, 1, 17, v, sizeof v), "yes");
+    }
+    /* A task that skips its work is caught by the closed form: exit 1. */
+    struct cmd_result res;
+    CU_ASSERT_EQUAL(run_parlab(&res, 60, "run", "-w", "spin", "-r", "fork", "-n", "50",
+                               "--grain", "1000", "--inject", "drop@7", "--repeat", "1",
+                               "--warmup", "0", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(res.status, 1);
+}
+
+static void test_grain_refused(void)
+{
+    static const char *const cases[][4] = {
+        { "spin", "0", "at least 1", NULL },
+        { "spin", "10000000001", "too large", NULL },
+        { "spin", "1x", "--grain", NULL },
+        { "primes", "1000", "only spin", NULL },
+        { "noop", "1000", "only spin", NULL },
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct cmd_result r;
+        CU_ASSERT_EQUAL(run_parlab(&r, 30, "run", "-w", cases[i][0], "-r", "seq", "-n", "10",
+                                   "--grain", cases[i][1], "--repeat", "1", (char *)NULL), 0);
+        CU_ASSERT(r.exited);
+        CU_ASSERT_EQUAL(r.status, 64);
+        CU_ASSERT_EQUAL(count_lines(r.err), 1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.err, cases[i][2]));
+        CU_ASSERT_EQUAL(strncmp(r.err, "parlab: ", 8), 0);
+        CU_ASSERT_STRING_EQUAL(r.out, "");
+    }
+    /* 10 s itself is accepted (checked, not run: -n 0 is below spin's minimum size). */
+    struct cmd_result r;
+    CU_ASSERT_EQUAL(run_parlab(&r, 30, "run", "-w", "spin", "-r", "seq", "-n", "0",
+                               "--grain", "10000000000", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 64);
+    CU_ASSERT_PTR_NULL(strstr(r.err, "--grain"));
+}
+
+CU_TestInfo tests_spin[] = {
+    { "the checksum equals a plain loop's and the closed form catches an error", test_closed_form },
+    { "--grain calibrates more steps for longer tasks; none gives a fixed count", test_calibration },
+    { "a calibrated run verifies under every runner; a dropped task is caught", test_every_runner },
+    { "--grain 0, beyond 10 s, or for another workload: one line, exit 64", test_grain_refused },
+    CU_TEST_INFO_NULL,
+};
