@@ -3,6 +3,8 @@
  * and a calibrated run verified under every runner. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
 #include <string.h>
 #include "util.h"
 #include "../harness/harness.h"
@@ -134,10 +136,47 @@ static void test_grain_refused(void)
     CU_ASSERT_PTR_NULL(strstr(r.err, "--grain"));
 }
 
+/* The Python peer's spin: the same checksum as parlab's at the fixed step count, bit for
+ * bit, and a calibrated run verified by its own closed form. */
+static void test_python_peer(void)
+{
+    const char *py = getenv("PYTHON");
+    if (!py || !*py)
+        py = "/usr/bin/python3";
+    if (access(py, X_OK) != 0) {
+        CU_FAIL("python3 is missing: sudo apt-get install python3");
+        return;
+    }
+    struct cmd_result c, p;
+    char want[32], got[32];
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&c, 60, "run", "-w", "spin", "-r", "seq", "-n", "37",
+                                     "--seed", "5", "--repeat", "1", "--format", "csv",
+                                     (char *)NULL), 0);
+    CU_ASSERT_EQUAL(c.status, 0);
+    char *a1[] = { (char *)py, "peers/python/parlab_py.py", "run", "-w", "spin", "-r",
+                   "py-pool-map1", "-n", "37", "--seed", "5", "--format", "csv", NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(a1, 60, &p), 0);
+    CU_ASSERT_EQUAL(p.status, 0);
+    CU_ASSERT_STRING_EQUAL(csv_field(p.out, 1, 16, got, sizeof got),
+                           csv_field(c.out, 1, 16, want, sizeof want));
+    CU_ASSERT(strlen(want) == 16);
+    char *a2[] = { (char *)py, "peers/python/parlab_py.py", "run", "-w", "spin", "-r",
+                   "py-tpe", "-n", "20", "--grain", "50000", "--format", "csv", NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(a2, 60, &p), 0);
+    CU_ASSERT_EQUAL(p.status, 0);
+    CU_ASSERT_STRING_EQUAL(csv_field(p.out, 1, 17, got, sizeof got), "yes");
+    char *a3[] = { (char *)py, "peers/python/parlab_py.py", "run", "-w", "noop", "-r",
+                   "py-seq", "-n", "20", "--grain", "50000", NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(a3, 60, &p), 0);
+    CU_ASSERT_EQUAL(p.status, 64);
+    CU_ASSERT_EQUAL(count_lines(p.err), 1);
+}
+
 CU_TestInfo tests_spin[] = {
     { "the checksum equals a plain loop's and the closed form catches an error", test_closed_form },
     { "--grain calibrates more steps for longer tasks; none gives a fixed count", test_calibration },
     { "a calibrated run verifies under every runner; a dropped task is caught", test_every_runner },
     { "--grain 0, beyond 10 s, or for another workload: one line, exit 64", test_grain_refused },
+    { "python: the peer's spin gives parlab's checksum and checks its own", test_python_peer },
     CU_TEST_INFO_NULL,
 };
