@@ -505,6 +505,8 @@ static void test_tiny_sweep_plots(void)
     check_png(path);
     snprintf(path, sizeof path, "%s/plots/tasks-per-task.png", latest);
     check_png(path);
+    snprintf(path, sizeof path, "%s/plots/grain-efficiency.png", latest);
+    check_png(path);
     snprintf(path, sizeof path, "%s/plots/timeline-primes.svg", latest);
     char *svg = slurp(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
