@@ -966,25 +966,31 @@ static int cmd_overhead_mpi(int argc, char **argv)
     int k = quick ? 2000 : 20000;
     char note[160];
     long wrong = 0;
+    /* Over TCP (PARLAB_MPI_TRANSPORT=tcp) the rows say so, beside the shared-memory ones;
+     * the static row, which sends no messages, is the shared-memory run's only. */
+    int tcp = mpi_transport() == 1;
+    const char *over = tcp ? " over TCP" : "";
     if (!v)
         return die(PARLAB_EXIT_OS, "out of memory");
 
     pingpong(v, R, k);
     if (my_rank == 0) {
         struct exp_row r = { .section = "mpi", .workers = 2, .unit = UNIT_NS, .ratio = NAN };
-        snprintf(r.what, sizeof r.what, "mpi ping-pong one way (8 B)");
-        snprintf(r.note, sizeof r.note, "%d round trips between ranks 0 and 1, shared memory", k);
+        snprintf(r.what, sizeof r.what, "mpi ping-pong one way (8 B)%s", over);
+        snprintf(r.note, sizeof r.note, "%d round trips between ranks 0 and 1, %s", k,
+                 tcp ? "TCP on loopback" : "shared memory");
         stats_of(v, R, &r.st);
         exp_row(&tab, &r);
     }
     static const enum sched_kind scheds[] = { SCHED_DYNAMIC, SCHED_STATIC };
-    for (size_t s = 0; s < 2; s++) {
+    for (size_t s = 0; s < (tcp ? 1u : 2u); s++) {
         wrong += farm_cost(v, R, tasks, scheds[s]);
         if (my_rank == 0) {
             struct exp_row r = { .section = "mpi", .workers = (unsigned)world, .unit = UNIT_NS,
                                    .ratio = NAN };
-            snprintf(r.what, sizeof r.what, scheds[s] == SCHED_DYNAMIC
-                     ? "mpi farm dynamic chunk 1 per task" : "mpi static per task (no messages)");
+            snprintf(r.what, sizeof r.what, "%s%s", scheds[s] == SCHED_DYNAMIC
+                     ? "mpi farm dynamic chunk 1 per task" : "mpi static per task (no messages)",
+                     over);
             snprintf(note, sizeof note, "%zu noop tasks on %d ranks, set-up and gather included",
                      tasks, world);
             snprintf(r.note, sizeof r.note, "%s", note);
