@@ -172,11 +172,66 @@ static void test_python_peer(void)
     CU_ASSERT_EQUAL(count_lines(p.err), 1);
 }
 
+/* scripts/metg.py on made-up rows whose efficiency is known: a runner with 1 us of its own
+ * per task (E = g / (g + 1 us), so METG(50%) = 1 us and METG(90%) = 9 us), one that never
+ * reaches 50%, and one that reaches 90% everywhere. */
+static void test_metg_known_curve(void)
+{
+    const char *py = getenv("PYTHON");
+    if (!py || !*py)
+        py = "/usr/bin/python3";
+    char dir[] = "/tmp/parlab-metg-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char rows[96], curve[96], metg[96];
+    snprintf(rows, sizeof rows, "%s/rows.csv", dir);
+    snprintf(curve, sizeof curve, "%s/curve.csv", dir);
+    snprintf(metg, sizeof metg, "%s/metg.csv", dir);
+    FILE *f = fopen(rows, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fprintf(f, "series,grain_ns,rep,tasks,workers,wall_s,verified\n");
+    static const double grains[] = { 100, 316, 1000, 3162, 10000, 31623, 100000, 316228,
+                                     1000000, 3162278, 10000000 };
+    for (int r = 1; r <= 3; r++) {
+        fprintf(f, "a,0,%d,2,2,0,yes\nnever,0,%d,2,2,0,yes\nfine,0,%d,2,2,0,yes\n", r, r, r);
+        for (size_t i = 0; i < sizeof grains / sizeof grains[0]; i++) {
+            double g = grains[i], T = 1000;
+            /* 2 CPUs: wall = T (g + overhead) / 2 */
+            fprintf(f, "a,%.0f,%d,1000,2,%.12f,yes\n", g, r, T * (g + 1000) / 2 / 1e9);
+            fprintf(f, "never,%.0f,%d,1000,2,%.12f,yes\n", g, r, T * g / 1e9 / 0.8);
+            fprintf(f, "fine,%.0f,%d,1000,2,%.12f,yes\n", g, r, T * g / 2 / 1e9 / 0.95);
+        }
+    }
+    fclose(f);
+    char *argv[] = { (char *)py, "scripts/metg.py", rows, curve, metg, "2", NULL };
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    char *csv = slurp(metg, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    /* a: METG(50%) 1000 ns, METG(90%) 9000 ns (interpolated: within 10%), intervals as
+     * narrow (the repeats agree); never: no METG(50%); fine: at most the smallest grain. */
+    double m50 = 0, m90 = 0;
+    char *line = strstr(csv, "\na,");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(line);
+    CU_ASSERT_EQUAL(sscanf(line + 3, "%lf,%*f,%*f,,%lf", &m50, &m90), 2);
+    CU_ASSERT(m50 > 900 && m50 < 1100);
+    CU_ASSERT(m90 > 8100 && m90 < 9900);
+    CU_ASSERT_PTR_NOT_NULL(strstr(csv, "\nnever,,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(csv, ",never,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(csv, "\nfine,100,100,100,at-most,100,"));
+    free(csv);
+    unlink(rows);
+    unlink(curve);
+    unlink(metg);
+    CU_ASSERT_EQUAL(rmdir(dir), 0);
+}
+
 CU_TestInfo tests_spin[] = {
     { "the checksum equals a plain loop's and the closed form catches an error", test_closed_form },
     { "--grain calibrates more steps for longer tasks; none gives a fixed count", test_calibration },
     { "a calibrated run verifies under every runner; a dropped task is caught", test_every_runner },
     { "--grain 0, beyond 10 s, or for another workload: one line, exit 64", test_grain_refused },
     { "python: the peer's spin gives parlab's checksum and checks its own", test_python_peer },
+    { "metg.py: METG(50%) and METG(90%) of a known curve, never, and at most", test_metg_known_curve },
     CU_TEST_INFO_NULL,
 };
