@@ -50,6 +50,7 @@ rows=$run/grain-rows.csv
 world_started=
 cleanup() { [ -n "$world_started" ] && "$PARLAB" world stop "$world_started" > /dev/null 2>&1 || true; }
 trap cleanup EXIT
+trap 'exit 130' INT TERM HUP   # through the EXIT trap: the world is stopped
 if printf '%s\n' $runners | grep -qx mpi; then
   if line=$("$PARLAB" world start -j "$cores" --idle 600 2> "$run/grain-world.err"); then
     eval "$line"
