@@ -158,10 +158,13 @@ def main(argv):
     head = []
     for s, what in (("thread", "threads"), ("fork", "processes"), ("py-pool-map1", "Python's Pool")):
         if s in result:
-            head.append("%s above %s" % (what, human(result[s][0.5][0])))
+            v, bound = result[s][0.5][:2]
+            head.append("%s %s" % (what, "not within the sweep" if bound == "never" else
+                                   "above %s%s" % ("at most " if bound == "at-most" else "",
+                                                   human(v))))
     if head:
-        print("headline: %s pay off for tasks %s" % (head[0].split(" ", 1)[0],
-                                                      ", ".join([head[0].split(" ", 1)[1]] + head[1:])))
+        print("headline (METG(50%%)): %s pay off for tasks %s" % (
+            head[0].split(" ", 1)[0], ", ".join([head[0].split(" ", 1)[1]] + head[1:])))
 
 
 if __name__ == "__main__":
