@@ -63,7 +63,7 @@ static void run_usage(FILE *f)
         "                      task,worker,step,start_ns,end_ns (ns from the run's start)\n"
         "      --seed S        seed of the counter-based random streams (default 1)\n"
         "      --io-ms MS      I/O workloads: how long each task waits (default 100)\n"
-        "      --grain NS      spin: how long each task runs, 1 ns to 10 s (default: 8192 steps)\n"
+        "      --grain NS      spin: how long each task runs, 1 ns to 10 s (default: 1024 steps)\n"
         "      --loops N       epoll: event-loop processes that split the tasks\n"
         "      --task-timeout SECONDS  fail the run if one task takes longer\n"
         "      --inject KIND@TASK[:STEP]  plant a fault: segv, kill, exit, hang, error, or\n"

@@ -507,7 +507,7 @@ static void root_quit(void)
 
 /* ---- under the launcher: parlab-mpi serve W N T S SEED IO_MS SCHED CHUNK INJECT TASK
  * TRACE CORES GRAIN_NS GRAIN_ITERS, in the folder $PARLAB_MPI_DIR; or, in a world, the
- * same words from a client ---------------------------------------------------------------------------------- */
+ * same words from a client ------------------------------------------------------------ */
 
 /* The job the 14 words of the launcher (mpi_serve_args) describe. 0, or -1 with the
  * reason on stderr. */

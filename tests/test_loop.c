@@ -959,7 +959,8 @@ static void test_crash_named(void)
 
 CU_TestInfo tests_loop[] = {
     { "timers fire in deadline order, cancelled ones never", test_timer_order },
-    { "a delay counts from the loop's next clock reading: never early, late as stated", test_late_bound },
+    { "a delay counts from the loop's next clock reading: never early, late as stated",
+      test_late_bound },
     { "10,000 timers on one timerfd under ulimit -n 64", test_many_timers },
     { "random delays, cancels and timers added from callbacks; one churning lane", test_random_timers },
     { "timers of one delay fire in the order added", test_fifo_ties },

@@ -78,7 +78,7 @@ static void test_calibration(void)
     /* Without --grain, a fixed step count: the same answer on every run. */
     struct job fixed = { .wl = wl, .size = 4, .tasks = 4, .steps = 1 };
     CU_ASSERT_EQUAL_FATAL(wl->setup(&fixed), 0);
-    CU_ASSERT_EQUAL(fixed.grain_iters, 8192);
+    CU_ASSERT_EQUAL(fixed.grain_iters, 1024);
 }
 
 static void test_every_runner(void)
@@ -228,10 +228,10 @@ static void test_metg_known_curve(void)
 
 CU_TestInfo tests_spin[] = {
     { "the checksum equals a plain loop's and the closed form catches an error", test_closed_form },
-    { "--grain calibrates more steps for longer tasks; none gives a fixed count", test_calibration },
+    { "--grain calibrates more steps for longer tasks; none: a fixed count", test_calibration },
     { "a calibrated run verifies under every runner; a dropped task is caught", test_every_runner },
     { "--grain 0, beyond 10 s, or for another workload: one line, exit 64", test_grain_refused },
     { "python: the peer's spin gives parlab's checksum and checks its own", test_python_peer },
-    { "metg.py: METG(50%) and METG(90%) of a known curve, never, and at most", test_metg_known_curve },
+    { "metg.py: METG(50%) and (90%) of a known curve, never, at most", test_metg_known_curve },
     CU_TEST_INFO_NULL,
 };

@@ -15,9 +15,9 @@
 
 #define SPIN_A 6364136223846793005ull   /* Knuth's MMIX multiplier */
 #define SPIN_C 1442695040888963407ull
-/* Without --grain: a fixed 8192 steps a task (about 10 us), so that the answer is the same
+/* Without --grain: a fixed 1024 steps a task (about 1.3 us), so that the answer is the same
  * on every run and machine, as the tests that compare runners want. */
-#define SPIN_DEFAULT_STEPS 8192u
+#define SPIN_DEFAULT_STEPS 1024u
 
 static uint64_t spin_chain(uint64_t x, uint64_t k)
 {
@@ -143,7 +143,7 @@ static int spin_verify(const struct job *job, const struct partial *t, char *why
 
 const struct workload wl_spin = {
     .name = "spin",
-    .summary = "tasks of --grain ns of integer work each: the granularity sweep (N = the task count)",
+    .summary = "tasks of --grain ns of integer work each, for the grain sweep (N = the task count)",
     .kind = WL_NONE,
     .default_size = 10000,
     .split = WL_SPLIT_ITEMS,   /* one task per item: -n and -t both give the task count */

@@ -86,7 +86,7 @@ def run_usage(f):
         "      --format F      text | csv | json (parlab's columns)\n"
         "      --seed S        seed of the counter-based random streams (default 1)\n"
         "      --io-ms MS      sleep: how long each task waits (default 100)\n"
-        "      --grain NS      spin: how long each task runs, 1 ns to 10 s (default: 8192 steps)\n"
+        "      --grain NS      spin: how long each task runs, 1 ns to 10 s (default: 1024 steps)\n"
         "      --expect RESULT fail unless the result equals RESULT (skips the seq check)\n"
         "  -h, --help          this help\n"
         "exit status: 0 verified, 1 wrong result, 64 usage, 70 task failure, 71 OS failure\n")

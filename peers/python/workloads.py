@@ -195,7 +195,7 @@ async def sleep_task_async(job, task):
 # once per job (spin_setup) to take --grain ns in this interpreter. The checksum, the sum
 # of the last x of every task mod 2^64, has the closed form of the LCG's k-step jump.
 
-SPIN_A, SPIN_C, SPIN_DEFAULT_STEPS = 6364136223846793005, 1442695040888963407, 8192
+SPIN_A, SPIN_C, SPIN_DEFAULT_STEPS = 6364136223846793005, 1442695040888963407, 1024
 
 
 def spin_chain(x, k):
@@ -286,7 +286,7 @@ WORKLOADS = {w.name: w for w in (
              montecarlo_verify, montecarlo_describe, None),
     Workload("noop", "tasks that do nothing: pure dispatch cost (N = the task count)", "none",
              1000000, 0, 1, 1 << 32, "task-count", noop_task, count_verify, None, None),
-    Workload("spin", "tasks of --grain ns of integer work each: the granularity sweep (N = "
+    Workload("spin", "tasks of --grain ns of integer work each, for the grain sweep (N = "
              "the task count)", "none", 10000, 0, 1, 1 << 32, "closed-form", spin_task,
              spin_verify, spin_describe, None, None, spin_setup,
              lambda job, total: "%016x" % (total & MASK64)),
