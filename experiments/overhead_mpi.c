@@ -40,7 +40,23 @@ int ov_section_mpi(struct ov *o)
     snprintf(rep, sizeof rep, "%d", repeat);
     char *rows[] = { "overhead", "--repeat", rep, "--format", tab->fmt == OUT_CSV ? "csv" : "text",
                      quick ? "--quick" : NULL, NULL };
-    if (mpi_spawn_simple(ranks, rows, &oc))
+    /* The ranks' rows over shared memory, then over TCP on loopback (the stand-in for two
+     * machines), whatever PARLAB_MPI_TRANSPORT says, which is put back afterwards. */
+    const char *was = getenv(MPI_ENV_TRANSPORT);
+    char *keep = was ? strdup(was) : NULL;
+    int rc = 0;
+    static const char *const transports[] = { "shm", "tcp" };
+    for (int t = 0; t < 2 && !rc; t++) {
+        setenv(MPI_ENV_TRANSPORT, transports[t], 1);
+        rc = mpi_spawn_simple(ranks, rows, &oc);
+        fflush(tab->f);
+    }
+    if (keep)
+        setenv(MPI_ENV_TRANSPORT, keep, 1);
+    else
+        unsetenv(MPI_ENV_TRANSPORT);
+    free(keep);
+    if (rc)
         goto fail;
     free(v);
     return 0;

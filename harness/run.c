@@ -30,7 +30,7 @@
 struct run_opts {
     const struct workload *wl;
     const struct runner *runner;
-    uint64_t size, tasks, steps, workers, cores, repeat, warmup, chunk, seed, io_ms, loops;
+    uint64_t size, tasks, steps, workers, cores, repeat, warmup, chunk, seed, io_ms, loops, grain;
     int size_set, tasks_set, steps_set, workers_set, cores_set, chunk_set, loops_set;
     int sched_set;
     enum sched_kind schedule;
@@ -68,6 +68,7 @@ static void run_usage(FILE *f)
         "      --seed S        seed of the counter-based random streams (default 1)\n"
         "      --io-ms MS      I/O workloads: how long each task waits (default 100)\n"
         "      --start M       fork: how pool workers start: fork, forkserver, spawn\n"
+        "      --grain NS      spin: how long each task runs, 1 ns to 10 s (default: 1024 steps)\n"
         "      --loops N       epoll: event-loop processes that split the tasks\n"
         "      --task-timeout SECONDS  fail the run if one task takes longer\n"
         "      --inject KIND@TASK[:STEP]  plant a fault: segv, kill, exit, hang, error, or\n"
@@ -113,7 +114,7 @@ static int parse_inject(const char *val, struct run_opts *o)
 
 enum { OPT_STEPS = 256, OPT_CORES, OPT_REPEAT, OPT_FORMAT, OPT_TRACE, OPT_SEED, OPT_IOMS,
        OPT_LOOPS, OPT_TIMEOUT, OPT_INJECT, OPT_EXPECT, OPT_BASELINE, OPT_WARMUP, OPT_START,
-       OPT_CHECK_LIMIT };
+       OPT_CHECK_LIMIT, OPT_GRAIN };
 
 static const struct option long_opts[] = {
     { "workload", required_argument, 0, 'w' }, { "runner", required_argument, 0, 'r' },
@@ -130,6 +131,7 @@ static const struct option long_opts[] = {
     { "warmup", required_argument, 0, OPT_WARMUP },
     { "start", required_argument, 0, OPT_START },
     { "check-limit", required_argument, 0, OPT_CHECK_LIMIT },
+    { "grain", required_argument, 0, OPT_GRAIN },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 },
 };
@@ -171,6 +173,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
         case OPT_WARMUP: rc = parse_opt_count("--warmup", optarg, 0, MAX_REPEAT, &o->warmup); break;
         case OPT_SEED: rc = parse_opt_count("--seed", optarg, 0, UINT64_MAX, &o->seed); break;
         case OPT_IOMS: rc = parse_opt_count("--io-ms", optarg, 0, 3600000, &o->io_ms); break;
+        case OPT_GRAIN: rc = parse_opt_count("--grain", optarg, 1, 10000000000ull, &o->grain); break;
         case OPT_LOOPS: rc = parse_opt_count("--loops", optarg, 1, MAX_WORKERS, &o->loops); o->loops_set = 1; break;
         case OPT_FORMAT:
             if (strcmp(optarg, "text") == 0) o->format = OUT_TEXT;
@@ -261,6 +264,9 @@ static int resolve_opts(struct run_opts *o)
                    (unsigned long long)o->steps, wl->name);
     if (!o->steps_set)
         o->steps = wl->default_steps;
+    if (o->grain && !(wl->flags & WL_GRAIN))
+        return die(PARLAB_EXIT_USAGE, "--grain %llu: %s has no task duration to set (only spin)",
+                   (unsigned long long)o->grain, wl->name);
     if (o->sched_set && !(r->schedules & SCHED_BIT(o->schedule))) {
         char can[64] = "";
         for (int k = 0; k < SCHED__COUNT; k++)
@@ -555,7 +561,8 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
     struct job job = { .wl = o->wl, .size = o->size, .tasks = o->tasks,
                        .steps = (unsigned)o->steps, .seed = o->seed, .io_ms = (unsigned)o->io_ms,
                        /* --expect checks the answer: nothing to recompute */
-                       .check_limit_s = o->expect ? -1 : o->check_limit };
+                       .check_limit_s = o->expect ? -1 : o->check_limit,
+                       .grain_ns = o->grain };
     struct plan plan = { .workers = (unsigned)o->workers, .cores = (unsigned)o->cores,
                          .schedule = r == o->runner ? o->schedule : r->default_schedule,
                          .chunk = o->chunk, .loops = (unsigned)o->loops,

@@ -13,9 +13,6 @@
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
-#if defined(__x86_64__)
-#include <x86intrin.h>
-#endif
 
 #define NO_POS UINT32_MAX
 
@@ -91,27 +88,21 @@ struct defer {
 };
 
 /*
- * The clock a new timer's deadline counts from. A delay counts from the call, so every
- * loop_add_timer needs the time, and clock_gettime costs 23 ns in a VM (the vDSO's
- * ordered TSC read and its arithmetic): a third of the time to start a million waits.
- * Where the kernel's own clocksource is the TSC, CLOCK_MONOTONIC is a linear function of
- * it, so the loop reads the TSC alone (10 ns) and scales it from a (clock, TSC) pair at
- * most 1 ms old, with a ratio taken over at least 2 ms of the loop's own clock readings
- * and refined as the loop lives on. A pair is kept only when its two TSC reads around
- * clock_gettime are within 1,000 ticks (no preemption between them). What that leaves
- * uncertain (half the pair's width, the ratio's error over 1 ms: well under a
- * microsecond either way) sits in the middle of LOOP_CLOCK_SLACK_NS: such a deadline lies
- * between the call's time plus the delay and LOOP_CLOCK_SLACK_NS later, so a timer never
- * fires early, and never later than the slack for this reason. Elsewhere (another
- * clocksource, another architecture, the loop's first 2 ms) a deadline reads
- * clock_gettime.
+ * The clock a new timer's deadline counts from: the loop's time, l->now, read once per
+ * iteration (libuv's uv_now), not per timer: clock_gettime costs 23 ns in a VM whose
+ * clocksource is not the TSC, a sixth of the time to start a million waits. A timer added
+ * at time c gets l->now + delay, which is early by c - l->now. So at the loop's next
+ * clock reading T (clock_now), every lane record added since the last one (its seq >=
+ * l->fresh_seq: a suffix of each lane in l->lanes_fresh) moves later by T - l->now, to
+ * T + delay: never before c + delay, since T >= c, and late by T - c, the rest of the
+ * iteration that added it (loop.h). Appending keeps a lane sorted, and so does moving its
+ * whole suffix later by one amount. The heap's timers added since (l->fh) move too, each
+ * sifted down. No timer is judged due before that reading: run_timers() and the
+ * timerfd's arming each come after one.
  */
-struct tsc_clock {
-    int usable;               /* the clocksource is the TSC */
-    uint64_t cal_ns, cal_tsc; /* the first good pair: the ratio's start */
-    uint64_t base_ns, base_tsc;
-    uint64_t mult;            /* ns per tick, 32.32 fixed point; 0 until calibrated */
-    uint64_t span;            /* ticks in 1 ms: how far from base a reading may scale */
+struct fresh_slot {
+    uint32_t slot;
+    uint64_t seq;          /* the timer's: the slot may have been freed and reused since */
 };
 
 struct loop {
@@ -143,7 +134,10 @@ struct loop {
     struct epoll_event *ev;
     int ev_cap;
     void *data;                   /* loop_set_data */
-    struct tsc_clock tsc;
+    uint32_t lanes_fresh;         /* bit i: lane i has records added since l->now was read */
+    uint64_t fresh_seq;           /* timer_seq when l->now was read */
+    struct fresh_slot *fh;        /* heap timers added since then */
+    uint32_t nfh, fh_cap;
 };
 
 static uint64_t clock_ns(void)
@@ -152,91 +146,6 @@ static uint64_t clock_ns(void)
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
-
-#if defined(__x86_64__)
-/* A (clock, TSC) pair taken together, or 0 if the thread was held up between the reads. */
-static int tsc_pair(uint64_t *ns, uint64_t *tsc)
-{
-    uint64_t t0 = __rdtsc();
-    *ns = clock_ns();
-    uint64_t t1 = __rdtsc();
-    if (t1 < t0 || t1 - t0 > 1000)
-        return 0;
-    *tsc = t0 + (t1 - t0) / 2;
-    return 1;
-}
-
-static int tsc_is_clocksource(void)
-{
-    char buf[16] = "";
-    FILE *f = fopen("/sys/devices/system/clocksource/clocksource0/current_clocksource", "r");
-    if (!f)
-        return 0;
-    int ok = fgets(buf, sizeof buf, f) && !strcmp(buf, "tsc\n");
-    fclose(f);
-    return ok;
-}
-
-static void tsc_open(struct tsc_clock *c)
-{
-    *c = (struct tsc_clock){ .usable = tsc_is_clocksource() };
-    if (c->usable && !tsc_pair(&c->cal_ns, &c->cal_tsc))
-        c->cal_ns = 0;
-}
-
-/* The clock, read for real: the loop's own readings, which also move the TSC's base and
- * refine its ratio. */
-static uint64_t clock_now(struct loop *l)
-{
-    struct tsc_clock *c = &l->tsc;
-    uint64_t ns, tsc;
-    if (!c->usable || !tsc_pair(&ns, &tsc))
-        return clock_ns();
-    if (!c->cal_ns) {
-        c->cal_ns = ns;
-        c->cal_tsc = tsc;
-    } else if (ns - c->cal_ns >= 2000000u && tsc > c->cal_tsc) {
-        double per_tick = (double)(ns - c->cal_ns) / (double)(tsc - c->cal_tsc);
-        c->mult = (uint64_t)(per_tick * 4294967296.0);
-        c->span = (uint64_t)(1e6 / per_tick);
-    }
-    c->base_ns = ns;
-    c->base_tsc = tsc;
-    return ns;
-}
-
-/* The time a new deadline counts from: a scaled TSC reading plus half the slack, or the
- * clock. */
-static uint64_t deadline_now(struct loop *l)
-{
-    struct tsc_clock *c = &l->tsc;
-    if (c->mult) {
-        uint64_t d = __rdtsc() - c->base_tsc;
-        /* The reading is off by under a microsecond either way: put it in the middle of
-         * the slack, so the deadline lies between the call and the slack after it. */
-        if (d <= c->span)
-            return c->base_ns + ((d * c->mult) >> 32) + LOOP_CLOCK_SLACK_NS / 2;
-    }
-    return clock_now(l);
-}
-#else
-static void tsc_open(struct tsc_clock *c)
-{
-    *c = (struct tsc_clock){ 0 };
-}
-
-static uint64_t clock_now(struct loop *l)
-{
-    (void)l;
-    return clock_ns();
-}
-
-static uint64_t deadline_now(struct loop *l)
-{
-    (void)l;
-    return clock_ns();
-}
-#endif
 
 int loop_open(struct loop **out)
 {
@@ -268,8 +177,7 @@ int loop_open(struct loop **out)
         e = errno;
         goto err;
     }
-    tsc_open(&l->tsc);
-    l->now = clock_now(l);
+    l->now = clock_ns();
     *out = l;
     return 0;
 err:
@@ -290,6 +198,7 @@ void loop_destroy(struct loop *l)
         free(l->lane[i].r);
     free(l->hs);
     free(l->heap);
+    free(l->fh);
     free(l->dq);
     free(l->ev);
     free(l);
@@ -611,7 +520,13 @@ static void heap_remove(struct loop *l, uint32_t slot)
     l->hs_free = slot;
 }
 
-/* Put t (deadline and seq set) in a lane or the heap: its id, or 0 (out of memory). */
+static uint64_t add_sat(uint64_t a, uint64_t b)
+{
+    return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
+/* Put t (its deadline counted from l->now, its seq set) in a lane or the heap: its id,
+ * or 0 (out of memory). */
 static uint64_t timer_insert(struct loop *l, const struct rec *t)
 {
     int best = -1;
@@ -630,10 +545,23 @@ static uint64_t timer_insert(struct loop *l, const struct rec *t)
     if (best < 0 && l->lanes_used != (1u << LANES) - 1)
         best = __builtin_ctz(~l->lanes_used);
     unsigned cbi = best >= 0 && t->seq < LANE_SEQ_END ? cb_index(l, t->cb) : 0;
-    if (!cbi)
-        return heap_push(l, t);
+    if (!cbi) {
+        if (l->nfh == l->fh_cap) {
+            uint32_t cap = l->fh_cap ? l->fh_cap * 2 : 64;
+            struct fresh_slot *f = cap > l->fh_cap ? realloc(l->fh, cap * sizeof *f) : NULL;
+            if (!f)
+                return 0;
+            l->fh = f;
+            l->fh_cap = cap;
+        }
+        uint64_t id = heap_push(l, t);
+        if (id)
+            l->fh[l->nfh++] = (struct fresh_slot){ (uint32_t)(id & 0xffffffffu) - 1, t->seq };
+        return id;
+    }
     if (lane_push(l, best, t, cbi))
         return 0;
+    l->lanes_fresh |= 1u << best;
     return (uint64_t)best << LANE_SHIFT | (t->seq + 1);
 }
 
@@ -657,11 +585,41 @@ static int timer_first(const struct loop *l, struct rec *first, int *where)
     return found;
 }
 
+/* Read the clock into l->now, and move the lane records added since the last reading to
+ * count from it (the comment above struct loop). The time. */
+static uint64_t clock_now(struct loop *l)
+{
+    uint64_t t = clock_ns();
+    if (t < l->now)
+        t = l->now;   /* never back: a record must not move earlier */
+    uint64_t d = t - l->now;
+    for (uint32_t m = l->lanes_fresh; m && d; m &= m - 1) {
+        struct lane *ln = &l->lane[__builtin_ctz(m)];
+        for (uint32_t j = ln->len; j-- > 0;) {
+            struct lrec *x = lane_at(ln, j);
+            if (lrec_seq(x) < l->fresh_seq)
+                break;
+            x->deadline = add_sat(x->deadline, d);
+        }
+    }
+    for (uint32_t i = 0; i < l->nfh && d; i++) {
+        struct hslot *h = &l->hs[l->fh[i].slot];
+        if (h->pos != NO_POS && h->t.seq == l->fh[i].seq) {
+            h->t.deadline = add_sat(h->t.deadline, d);
+            sift_down(l, h->pos);
+        }
+    }
+    l->nfh = 0;
+    l->lanes_fresh = 0;
+    l->fresh_seq = l->timer_seq;
+    return l->now = t;
+}
+
 uint64_t loop_add_timer(struct loop *l, uint64_t delay_ns, loop_timer_fn cb, void *arg)
 {
-    uint64_t now = deadline_now(l), id = 0;
-    struct rec t = { .deadline = delay_ns > UINT64_MAX - now ? UINT64_MAX : now + delay_ns,
-                     .seq = l->timer_seq, .cb = cb, .arg = arg };
+    uint64_t id = 0;
+    struct rec t = { .deadline = add_sat(l->now, delay_ns), .seq = l->timer_seq, .cb = cb,
+                     .arg = arg };
     if (!cb) {
         errno = EINVAL;
         return 0;

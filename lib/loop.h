@@ -55,15 +55,17 @@ int loop_watch_fd(struct loop *loop, int fd, unsigned events, loop_io_fn cb, voi
 int loop_unwatch(struct loop *loop, int fd);
 
 /*
- * Call cb(loop, id, arg) once, delay_ns nanoseconds from now (CLOCK_MONOTONIC): never
- * earlier; where the loop reads the time from the TSC (see loop.c) the deadline may lie
- * up to LOOP_CLOCK_SLACK_NS later than that, and the callback runs as late as the loop
- * is busy elsewhere. Returns the timer's id (> 0), or 0 with errno = ENOMEM (EINVAL
- * when cb is NULL). A timer
- * added from a timer callback never runs in the same pass, so a zero delay cannot
- * starve the loop. A pending timer keeps loop_run() running.
+ * Call cb(loop, id, arg) once, delay_ns nanoseconds (CLOCK_MONOTONIC) after the loop's
+ * clock, which it reads once per iteration (libuv's uv_now), not per timer. The deadline
+ * is delay_ns after the loop's first clock reading that follows the call: never earlier
+ * than the call's own time plus delay_ns, and later than it by at most the time from the
+ * call to that reading, which is the rest of the callback that adds the timer and of the
+ * callbacks that run after it in the same pass, or, for a timer added outside
+ * loop_run(), the time until loop_run() starts. The callback runs when the loop next
+ * finds the clock at or past the deadline: as late again as the loop is busy elsewhere. Returns the timer's id (> 0), or 0 with errno = ENOMEM (EINVAL when
+ * cb is NULL). A timer added from a timer callback never runs in the same pass, so a zero
+ * delay cannot starve the loop. A pending timer keeps loop_run() running.
  */
-#define LOOP_CLOCK_SLACK_NS 2000u
 uint64_t loop_add_timer(struct loop *loop, uint64_t delay_ns, loop_timer_fn cb, void *arg);
 
 /* Remove a pending timer. Returns 0, or -ENOENT if it already ran or was cancelled. A
@@ -91,8 +93,10 @@ int loop_run(struct loop *loop);
 /* Make loop_run() return 1 after the callback that calls this returns. */
 void loop_stop(struct loop *loop);
 
-/* The loop's clock, CLOCK_MONOTONIC in ns (the same clock as runner_now_ns), as read at
- * the start of the last iteration that had timers pending, or after the last poll. */
+/* The loop's clock, CLOCK_MONOTONIC in ns (the same clock as runner_now_ns), as last
+ * read: at the start of an iteration that had timers pending, before a poll that may
+ * block on them, or after a poll. The timers added since then count from its next
+ * reading (loop_add_timer). */
 uint64_t loop_now(const struct loop *loop);
 
 /* How many fds are watched and timers pending (for tests and bookkeeping). */

@@ -408,7 +408,7 @@ static void world_job(struct job *job, const struct plan *plan_in, struct partia
 struct job_msg {
     int32_t quit, wl;
     uint32_t steps, io_ms, sched, inject, trace, cores, workers, pad;
-    uint64_t size, tasks, seed, chunk, inject_task;
+    uint64_t size, tasks, seed, chunk, inject_task, grain_ns, grain_iters;
     double task_timeout_s;
 };
 
@@ -423,7 +423,8 @@ static int wl_index(const struct workload *wl)
 static void msg_to_job(const struct job_msg *m, struct job *job, struct plan *plan)
 {
     *job = (struct job){ .wl = wl_registry[m->wl], .size = m->size, .tasks = m->tasks,
-                         .steps = m->steps, .seed = m->seed, .io_ms = m->io_ms };
+                         .steps = m->steps, .seed = m->seed, .io_ms = m->io_ms,
+                         .grain_ns = m->grain_ns, .grain_iters = m->grain_iters };
     *plan = (struct plan){ .workers = (unsigned)world, .cores = m->cores,
                            .schedule = (enum sched_kind)m->sched, .chunk = m->chunk,
                            .loops = 1, .task_timeout_s = m->task_timeout_s,
@@ -473,6 +474,7 @@ static int root_world_run(struct job *job, const struct plan *plan, struct parti
                          .sched = plan->schedule, .inject = plan->inject,
                          .trace = plan->trace != NULL, .cores = plan->cores,
                          .size = job->size, .tasks = job->tasks, .seed = job->seed,
+                         .grain_ns = job->grain_ns, .grain_iters = job->grain_iters,
                          .chunk = plan->chunk, .inject_task = plan->inject_task,
                          .task_timeout_s = plan->task_timeout_s };
     MPI_Bcast(&m, sizeof m, MPI_BYTE, 0, MPI_COMM_WORLD);
@@ -504,16 +506,16 @@ static void root_quit(void)
 }
 
 /* ---- under the launcher: parlab-mpi serve W N T S SEED IO_MS SCHED CHUNK INJECT TASK
- * TRACE CORES, in the folder $PARLAB_MPI_DIR; or, in a world, the same words from a
- * client ---------------------------------------------------------------------------------- */
+ * TRACE CORES GRAIN_NS GRAIN_ITERS, in the folder $PARLAB_MPI_DIR; or, in a world, the
+ * same words from a client ------------------------------------------------------------ */
 
-/* The job the 12 words of the launcher (mpi_serve_args) describe. 0, or -1 with the
+/* The job the 14 words of the launcher (mpi_serve_args) describe. 0, or -1 with the
  * reason on stderr. */
 static int serve_parse(int argc, char **argv, struct job_msg *m)
 {
     enum sched_kind sched;
     *m = (struct job_msg){ 0 };
-    if (argc != 13 || sched_parse(argv[7], &sched)) {
+    if (argc != 15 || sched_parse(argv[7], &sched)) {
         fprintf(stderr, "parlab: parlab-mpi serve is started by parlab run -r mpi\n");
         return -1;
     }
@@ -534,6 +536,8 @@ static int serve_parse(int argc, char **argv, struct job_msg *m)
     m->inject_task = strtoull(argv[10], NULL, 10);
     m->trace = (uint32_t)strtoul(argv[11], NULL, 10);
     m->cores = (uint32_t)strtoul(argv[12], NULL, 10);
+    m->grain_ns = strtoull(argv[13], NULL, 10);
+    m->grain_iters = strtoull(argv[14], NULL, 10);
     if (!m->tasks || !m->steps) {
         fprintf(stderr, "parlab: parlab-mpi serve: no tasks or steps\n");
         return -1;
@@ -687,14 +691,14 @@ static int world_next(int lfd, int idle_s, struct world_msg *w)
             w->quit = 1;
             return cfd;
         }
-        char *words[16];
+        char *words[20];
         int n = 0;
-        for (char *t = strtok(line, " \n"); t && n < 15; t = strtok(NULL, " \n"))
+        for (char *t = strtok(line, " \n"); t && n < 19; t = strtok(NULL, " \n"))
             words[n++] = t;
-        /* words: DIR, then the 12 serve words (serve_parse wants a command name first) */
-        if (n == 13 && strlen(words[0]) < sizeof w->dir) {
+        /* words: DIR, then the 14 serve words (serve_parse wants a command name first) */
+        if (n == 15 && strlen(words[0]) < sizeof w->dir) {
             snprintf(w->dir, sizeof w->dir, "%s", words[0]);
-            if (serve_parse(13, words, &w->m) == 0)
+            if (serve_parse(15, words, &w->m) == 0)
                 return cfd;
         }
         char no[16];
@@ -962,25 +966,31 @@ static int cmd_overhead_mpi(int argc, char **argv)
     int k = quick ? 2000 : 20000;
     char note[160];
     long wrong = 0;
+    /* Over TCP (PARLAB_MPI_TRANSPORT=tcp) the rows say so, beside the shared-memory ones;
+     * the static row, which sends no messages, is the shared-memory run's only. */
+    int tcp = mpi_transport() == 1;
+    const char *over = tcp ? " over TCP" : "";
     if (!v)
         return die(PARLAB_EXIT_OS, "out of memory");
 
     pingpong(v, R, k);
     if (my_rank == 0) {
         struct exp_row r = { .section = "mpi", .workers = 2, .unit = UNIT_NS, .ratio = NAN };
-        snprintf(r.what, sizeof r.what, "mpi ping-pong one way (8 B)");
-        snprintf(r.note, sizeof r.note, "%d round trips between ranks 0 and 1, shared memory", k);
+        snprintf(r.what, sizeof r.what, "mpi ping-pong one way (8 B)%s", over);
+        snprintf(r.note, sizeof r.note, "%d round trips between ranks 0 and 1, %s", k,
+                 tcp ? "TCP on loopback" : "shared memory");
         stats_of(v, R, &r.st);
         exp_row(&tab, &r);
     }
     static const enum sched_kind scheds[] = { SCHED_DYNAMIC, SCHED_STATIC };
-    for (size_t s = 0; s < 2; s++) {
+    for (size_t s = 0; s < (tcp ? 1u : 2u); s++) {
         wrong += farm_cost(v, R, tasks, scheds[s]);
         if (my_rank == 0) {
             struct exp_row r = { .section = "mpi", .workers = (unsigned)world, .unit = UNIT_NS,
                                    .ratio = NAN };
-            snprintf(r.what, sizeof r.what, scheds[s] == SCHED_DYNAMIC
-                     ? "mpi farm dynamic chunk 1 per task" : "mpi static per task (no messages)");
+            snprintf(r.what, sizeof r.what, "%s%s", scheds[s] == SCHED_DYNAMIC
+                     ? "mpi farm dynamic chunk 1 per task" : "mpi static per task (no messages)",
+                     over);
             snprintf(note, sizeof note, "%zu noop tasks on %d ranks, set-up and gather included",
                      tasks, world);
             snprintf(r.note, sizeof r.note, "%s", note);

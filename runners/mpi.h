@@ -21,6 +21,11 @@ extern int (*runner_mpi_world_run)(struct job *job, const struct plan *plan,
 /* The folder of a running world (parlab world start): set, `parlab run -r mpi` hands its
  * job to the world's ranks instead of starting mpirun. */
 #define MPI_ENV_WORLD "PARLAB_MPI_WORLD"
+/* How the ranks talk: "shm" (the default: shared memory, one machine) or "tcp" (Open
+ * MPI's TCP transport on loopback, the stand-in for ranks on two machines). */
+#define MPI_ENV_TRANSPORT "PARLAB_MPI_TRANSPORT"
+/* 0 for shm, 1 for tcp, -1 for anything else in $PARLAB_MPI_TRANSPORT. Any process. */
+int mpi_transport(void);
 
 /*
  * The launcher's board: one task_watch per rank (runner_exec_task keeps it current, as

@@ -59,10 +59,31 @@ static const struct { const char *name, *value, *why; } mpi_settings[] = {
       "reports and parlab names, instead of printing a backtrace" },
 };
 
+int mpi_transport(void)
+{
+    const char *t = getenv(MPI_ENV_TRANSPORT);
+    return !t || !*t || !strcmp(t, "shm") ? 0 : !strcmp(t, "tcp") ? 1 : -1;
+}
+
+/* An unknown $PARLAB_MPI_TRANSPORT, refused before anything starts: -1 and out filled. */
+static int transport_check(struct outcome *out)
+{
+    if (mpi_transport() >= 0)
+        return 0;
+    outcome_fail(out, PARLAB_EXIT_USAGE, "%s=%s: unknown transport (shm or tcp)",
+                 MPI_ENV_TRANSPORT, getenv(MPI_ENV_TRANSPORT));
+    return -1;
+}
+
 void mpi_settings_apply(const char *dir)
 {
     for (size_t i = 0; i < sizeof mpi_settings / sizeof mpi_settings[0]; i++)
         setenv(mpi_settings[i].name, mpi_settings[i].value, 1);
+    if (mpi_transport() == 1) {
+        /* TCP on loopback, which Open MPI leaves out by default (btl_tcp_if_exclude). */
+        setenv("OMPI_MCA_btl", "self,tcp", 1);
+        setenv("OMPI_MCA_btl_tcp_if_include", "lo", 1);
+    }
     if (dir) {
         /* Open MPI's session folder and its shared-memory segments go into dir (the
          * launcher's is its run folder's ompi/, which it removes whatever happened). */
@@ -78,6 +99,9 @@ void mpi_settings_print(FILE *f)
     for (size_t i = 0; i < sizeof mpi_settings / sizeof mpi_settings[0]; i++)
         fprintf(f, "export %s='%s'   # %s\n", mpi_settings[i].name, mpi_settings[i].value,
                 mpi_settings[i].why);
+    if (mpi_transport() == 1)
+        fprintf(f, "export OMPI_MCA_btl='self,tcp' OMPI_MCA_btl_tcp_if_include='lo'   # %s=tcp: "
+                "TCP on loopback, the stand-in for two machines\n", MPI_ENV_TRANSPORT);
 }
 
 size_t mpi_board_len(unsigned ranks)
@@ -531,6 +555,12 @@ static int judge(const struct mpirun_end *e, const struct mpirun_log *log,
                             e->timed_out, e->timed_rank, timeout_s);
     if (WIFEXITED(e->status) && WEXITSTATUS(e->status) == 0)
         return 0;
+    const char *bind = mpi_transport() == 1 ? strstr(log->buf, "bind() failed") : NULL;
+    if (bind) {   /* Open MPI's TCP transport found no port: the OS's refusal, not a rank's */
+        size_t len = strcspn(bind, "\n");
+        return outcome_fail(out, PARLAB_EXIT_OS, "mpi: the TCP transport (%s=tcp) cannot "
+                            "bind: %.*s", MPI_ENV_TRANSPORT, (int)(len < 120 ? len : 120), bind);
+    }
     if (e->rank >= 0 && (unsigned)e->rank < ranks) {
         long task = board ? atomic_load(&board[e->rank].task) : -1;
         int pid = board ? mpi_board_pids(board, ranks)[e->rank] : 0;
@@ -692,7 +722,7 @@ static void run_dir_close(const char *dir, struct task_watch *board, unsigned ra
     pthread_sigmask(SIG_SETMASK, before, NULL);
 }
 
-/* The 12 words `parlab-mpi serve` reads (and a world's rank 0, after the client's
+/* The 14 words `parlab-mpi serve` reads (and a world's rank 0, after the client's
  * folder): the job and the plan. */
 static void serve_words(char **args, int *n, const struct job *job, const struct plan *plan)
 {
@@ -708,6 +738,8 @@ static void serve_words(char **args, int *n, const struct job *job, const struct
     add_arg(args, n, "%zu", plan->inject_task);
     add_arg(args, n, "%d", plan->trace != NULL);
     add_arg(args, n, "%u", plan->cores);
+    add_arg(args, n, "%llu", (unsigned long long)job->grain_ns);   /* spin: its setup's */
+    add_arg(args, n, "%llu", (unsigned long long)job->grain_iters);
 }
 
 static int world_run(const char *wdir, struct job *job, const struct plan *plan,
@@ -742,6 +774,8 @@ static int mpi_run(struct job *job, const struct plan *plan, struct partial *slo
     char *args[ARGS_MAX];
     int n = 0, rc = 0, e;
     unsigned ranks = plan->workers;
+    if (transport_check(out))
+        return -1;
     if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why))
         return outcome_fail(out, PARLAB_EXIT_OS, "%s", why);
     if (ranks_fit(ranks, out))
@@ -781,6 +815,8 @@ int mpi_spawn_simple(unsigned ranks, char *const extra[], struct outcome *out)
     char exe[PATH_MAX], mpirun[PATH_MAX], why[300], dir[PATH_MAX];
     char *args[ARGS_MAX];
     int n = 0, rc, e;
+    if (transport_check(out))
+        return -1;
     if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why))
         return outcome_fail(out, PARLAB_EXIT_OS, "%s", why);
     sigset_t before;

@@ -478,6 +478,7 @@ if has primes "$(printf '%s\n' "${workloads[@]}")"; then
 fi
 
 PARLAB=$PARLAB "$here/sweep-tasks.sh" "$out" "$mode" > "$out/logs/sweep-tasks.log" 2>&1 || stop "task-count sweep" "scripts/sweep-tasks.sh failed: $(tail -n 3 "$out/logs/sweep-tasks.log" | tr '\n' ' ')"
+PARLAB=$PARLAB "$here/sweep-grain.sh" "$out" "$mode" > "$out/logs/sweep-grain.log" 2>&1 || stop "granularity sweep" "scripts/sweep-grain.sh failed: $(tail -n 3 "$out/logs/sweep-grain.log" | tr '\n' ' ')"
 
 "$here/sweep-weak.sh" "$out" > "$out/logs/weak.log" 2>&1 || stop "weak scaling" "scripts/sweep-weak.sh failed: $(tail -n 3 "$out/logs/weak.log" | tr '\n' ' ')"
 # ---- fits, plots, report ---------------------------------------------------------------------

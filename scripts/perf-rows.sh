@@ -7,7 +7,8 @@
 #      dispatch and fetch_add rows (median [min .. max] of 5 samples)
 #   2. the whole command, 2M noop tasks, omp and fork: hyperfine, 10 runs, in turn
 #   3. 1,000,000 concurrent 100 ms waits on one epoll loop under ulimit -n 1024: the run's
-#      wall_s and max_rss_kb over 5 runs, in turn
+#      wall_s and max_rss_kb over 5 runs, in turn; beside them libuv's (peers/libuv/waits.c)
+#      where libuv1-dev is installed
 #
 # usage: scripts/perf-rows.sh [BINARY [BINARY]]      (default bin/parlab)
 # A binary of an older commit: git archive COMMIT | tar -x -C DIR && make -C DIR
@@ -34,11 +35,23 @@ cmds=()
 for b in "${bins[@]}"; do for r in omp fork thread; do cmds+=("$b run -w noop -r $r -n 2M $(once "$b")"); done; done
 hyperfine -N --style basic --runs 10 --warmup 2 "${cmds[@]}" 2>&1 | grep -E '^(Benchmark|  Time|  Range)'
 
+# libuv's figure in the same window, where libuv1-dev is installed: peers/libuv/waits.c,
+# a million uv_timer_t of 100 ms on one loop, run in turn with the binaries.
+uv= uvrows=
+if pkg-config --exists libuv 2> /dev/null; then
+  uv=$(mktemp "${TMPDIR:-/tmp}/parlab-uv-waits.XXXXXX") uvrows=$uv.csv
+  trap 'rm -f "$uv" "$uvrows"' EXIT
+  cc -O2 -o "$uv" "$(dirname "$0")/../peers/libuv/waits.c" $(pkg-config --cflags --libs libuv) || uv=
+fi
 echo "## 3. 1,000,000 concurrent 100 ms waits, one epoll loop, ulimit -n 1024 (5 runs each, in turn)"
 for i in 1 2 3 4 5; do
   for b in "${bins[@]}"; do
     row=$(ulimit -n 1024; "$b" run -w sleep -r epoll -n 1000000 --io-ms 100 $(once "$b") --format csv | tail -n 1)
     echo "$b,$row"
   done
+  if [ -n "$uv" ]; then "$uv" 1000000 100 >> "$uvrows"; fi
 done | awk -F, '{ n[$1]++; w[$1] = w[$1] " " $11; if ($14 > r[$1]) r[$1] = $14; v[$1] = v[$1] " " $18 }
   END { for (b in n) printf "%s: wall_s%s; max_rss %.1f MiB; verified%s\n", b, w[b], r[b] / 1024, v[b] }'
+[ -n "$uv" ] && awk -F, -v v="$(pkg-config --modversion libuv)" '{ w = w " " $3; if ($4 > r) r = $4 }
+  END { printf "libuv %s, 1M uv_timer_t of 100 ms: wall_s%s; max_rss %.1f MiB\n", v, w, r / 1024 }' "$uvrows"
+exit 0

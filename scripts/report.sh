@@ -156,6 +156,9 @@ findings() {
     awk -F, 'NR > 1 { n[$5]++; if ($5 == "note") p[$1 $2 $3 $4] = 1 }
       END { printf "<p>%d point(s) flagged <b>!</b> outside the noise band (not findings: listed under <a href=\"#warnings\">warnings</a>), %d above the ideal but within noise <b>~</b>; hyperfine warned about %d point(s).</p>\n", n["flag"], n["noise"], length(p) }' "$run/flags.csv"
   fi
+  if [ -s "$run/grain-findings.txt" ]; then
+    echo "<p><b>Task grain</b> (<a href=\"#grain\">METG</a>): $(grep -E '^(headline|ratios)' "$run/grain-findings.txt" | sed 's/&/\&amp;/g; s/</\&lt;/g' | tr '\n' ' ')</p>"
+  fi
   echo "<p class=note>Noise &delta;: how far seq, the control, moved between core counts (it does the same work each time); a difference smaller than that is noise, and a speedup above K within K&delta; + 2&sigma; is marked ~.</p>"
   echo "</section>"
 }
@@ -199,7 +202,7 @@ pre { background: #f6f6f6; padding: 0.7em; overflow-x: auto; font-size: 0.85em; 
 <body>
 <h1>$(e "parlab bench on $host")</h1>
 <p class="sub">$(e "$(mjson cpu_model)"), $nproc CPUs allowed ($(e "$(mjson cpus_allowed)")) &middot; $(e "$(mjson date)") &middot; mode <b>$(e "$(conf mode)")</b> &middot; commit $(e "${commit:0:12}")$( [ "$(mjson git_dirty)" = true ] && echo " (with uncommitted changes)")</p>
-<nav><a href="#findings">findings</a><a href="#warnings">warnings</a><a href="#machine">machine</a><a href="#summary">summary</a>$(for w in $(conf workloads); do printf '<a href="#w-%s">%s</a>' "$w" "$w"; done)<a href="#sleep">sleep</a><a href="#timeline">timeline</a><a href="#reproduce">reproduce</a><a href="#files">files</a></nav>
+<nav><a href="#findings">findings</a><a href="#warnings">warnings</a><a href="#machine">machine</a><a href="#summary">summary</a>$(for w in $(conf workloads); do printf '<a href="#w-%s">%s</a>' "$w" "$w"; done)<a href="#sleep">sleep</a><a href="#grain">grain</a><a href="#timeline">timeline</a><a href="#reproduce">reproduce</a><a href="#files">files</a></nav>
 EOF
 
   findings
@@ -276,6 +279,15 @@ EOF
     echo "<p>Every runner runs T = 10<sup>2</sup> &hellip; 10<sup>7</sup> noop tasks (fewer for process and Python's Pool.map, which cost far more a task); the cost of one task is the run's wall time over T, median with min..max of the repeats. Starting workers is a fixed cost that T amortises; the dashed line is one contended atomic fetch_add, the floor of a shared claim counter (<a href=\"tasks.csv\">tasks.csv</a>, <a href=\"tasks-floor.csv\">tasks-floor.csv</a>; <code>scripts/sweep-tasks.sh</code>).</p>"
     figure tasks-per-task "noop: per-task cost against the task count"
     [ -s "$run/tasks-waits.csv" ] && awk -F, 'NR == 2 { printf "<p>%d concurrent waits of %d ms on one epoll loop (<code>ulimit -n 1024</code>): %.3f s [%.3f .. %.3f], %.1f MiB RSS.</p>\n", $1, $2, $4, $5, $6, $7 / 1024 }' "$run/tasks-waits.csv"
+  else
+    echo "<p>Not run in this sweep.</p>"
+  fi
+
+  echo '<h2 id="grain">Task grain: when each runner pays off (METG)</h2>'
+  if [ -s "$run/plots/grain-efficiency.svg" ]; then
+    echo "<p>Every runner and Python peer runs spin tasks of a set duration, 100 ns to 10 ms, with W = the CPUs. Efficiency is the work done over what the CPUs could do in the wall time (the series' own start taken out), against the peak rate; METG(50%), the minimum effective task granularity, is the smallest grain at which a runner still reaches 50% (<a href=\"grain.csv\">grain.csv</a>, <a href=\"grain-metg.csv\">grain-metg.csv</a>; <code>scripts/sweep-grain.sh</code>).</p>"
+    figure grain-efficiency "spin: efficiency against the task grain"
+    [ -s "$run/grain-findings.txt" ] && { echo "<pre>"; sed 's/&/\&amp;/g; s/</\&lt;/g' "$run/grain-findings.txt"; echo "</pre>"; }
   else
     echo "<p>Not run in this sweep.</p>"
   fi

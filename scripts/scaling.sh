@@ -3,6 +3,10 @@
 # from them: at how many ranks one rank-0 farmer saturates, and what chunk keeps it busy
 # but not swamped at 64, 1,024 and 16,384 ranks. Prints Markdown.
 #
+# Then the farm's METG over shared memory and over TCP on loopback: the model's figure
+# checked against this machine's at 2 and 4 ranks, and projected to 16 nodes and 1,024
+# ranks.
+#
 # usage: scripts/scaling.sh [REPEAT]        (default 5; needs bin/parlab-mpi)
 # environment: PARLAB (default bin/parlab)
 set -euo pipefail
@@ -18,7 +22,8 @@ command -v mpirun >/dev/null || { echo "scaling: mpirun is not in PATH" >&2; exi
 # The settings parlab uses, and a private folder for Open MPI's files, removed at the end.
 eval "$("$MPI" env)"
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/parlab-scaling.XXXXXX")
-trap 'rm -rf "$tmp"' EXIT
+wdir=
+trap '[ -n "$wdir" ] && "$PARLAB" world stop "$wdir" > /dev/null 2>&1; rm -rf "$tmp"' EXIT
 export OMPI_MCA_orte_tmpdir_base=$tmp OMPI_MCA_btl_vader_backing_directory=$tmp
 
 # Bench sizes: from the registry where it says (parlab list --format csv), else bench.sh's.
@@ -80,3 +85,88 @@ echo "Across nodes s grows with the network: about 1-3 us on InfiniBand, 20-50 u
 echo "every work figure above grows in proportion. Static scheduling sends no request at all"
 echo "(one gather at the end); a hierarchical farm (G group leaders, each farming P/G ranks"
 echo "and asking the top for large chunks) divides rank 0's load by P/G."
+
+# ---- METG: the farm's smallest efficient task, shared memory against TCP ------------------
+# The same rows over Open MPI's TCP transport on loopback (PARLAB_MPI_TRANSPORT=tcp), the
+# stand-in for ranks on two machines.
+ov_tcp=$(OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo mpirun -np 2 "$MPI" overhead --repeat "$R" --format csv)
+lat_tcp=$(awk -F, '$3 ~ /ping-pong/ { print $6 }' <<< "$ov_tcp")
+farm_tcp=$(awk -F, '$3 ~ /farm dynamic/ { print $6 }' <<< "$ov_tcp")
+
+# The model: a farm of P ranks, a core each. A rank spends g + s on a task of grain g (s:
+# the farm's cost a task, measured at 2 ranks), and at least 2L + s (L: one-way latency),
+# the round trip for its next chunk, which it asks for before computing the current one;
+# rank 0 answers at most 1/s requests a second. Efficiency E(g) = min(g / max(g + s,
+# 2L + s), g / (P s)); speedup P E(g); METG(x) the smallest g with E(g) >= x.
+model() {  # model L_NS S_NS P X: METG(x) in ns
+  awk -v L="$1" -v s="$2" -v P="$3" -v x="$4" 'BEGIN {
+    for (lg = 0; lg <= 11; lg += 0.001) { g = 10 ^ lg
+      t = g + s; if (2 * L + s > t) t = 2 * L + s
+      e = g / t; if (g / (P * s) < e) e = g / (P * s)
+      if (e >= x) { printf "%.0f\n", g; exit } }
+    print "inf" }'
+}
+speedup() {  # speedup L_NS S_NS P G_NS
+  awk -v L="$1" -v s="$2" -v P="$3" -v g="$4" 'BEGIN {
+    t = g + s; if (2 * L + s > t) t = 2 * L + s
+    e = g / t; if (g / (P * s) < e) e = g / (P * s); printf "%.3g\n", P * e }'
+}
+us() { awk -v v="$1" 'BEGIN { if (v == "inf") print "never"; else if (v < 1e6) printf "%.3g us\n", v / 1e3; else printf "%.3g ms\n", v / 1e6 }'; }
+
+# This machine's METG at 2 and 4 ranks (4 oversubscribed on 2 CPUs), each transport: a
+# world of P ranks already started, spin at grains 1 us .. 1 ms, scripts/metg.py.
+rows=$tmp/metg-rows.csv
+echo "series,grain_ns,rep,tasks,workers,wall_s,verified" > "$rows"
+cores=$(nproc)
+for tr in shm tcp; do
+  for P in 2 4; do
+    line=$(PARLAB_MPI_TRANSPORT=$tr "$PARLAB" world start -j "$P" --idle 60 2> /dev/null)
+    wdir=$(sed -n 's/^export PARLAB_MPI_WORLD=//p' <<< "$line" | tr -d "'\"")
+    for g in 1000 3162 10000 31623 100000 316228 1000000; do
+      t=$(awk -v g="$g" -v c="$cores" -v p="$P" 'BEGIN { t = int(0.1e9 * c / g); if (t < 8 * p) t = 8 * p; if (t > 20000) t = 20000; print t }')
+      PARLAB_MPI_WORLD=$wdir "$PARLAB" run -w spin -r mpi -j "$P" -n "$t" --grain "$g" --repeat 3 --format csv |
+        awk -F, -v OFS=, -v s="mpi-$tr-$P" -v g="$g" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+          { print s, g, NR - 1, $c["tasks"], $c["workers"], $c["wall_s"], $c["verified"] }' >> "$rows"
+    done
+    "$PARLAB" world stop "$wdir" > /dev/null
+    wdir=
+  done
+done
+PYTHON=${PYTHON:-/usr/bin/python3}
+"$PYTHON" scripts/metg.py "$rows" "$tmp/metg.csv" "$tmp/metg-metg.csv" "$cores" > /dev/null
+measured() { awk -F, -v s="$1" -v col="$2" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } $1 == s { print ($c[col] == "" ? "inf" : $c[col]) }' "$tmp/metg-metg.csv"; }
+
+echo
+echo "## METG: the smallest task the farm runs efficiently"
+echo
+echo "Measured over TCP on loopback (\`PARLAB_MPI_TRANSPORT=tcp\`, the stand-in for two machines):"
+echo "one-way latency **$(us "$lat_tcp")**, the farm's cost a task **$(us "$farm_tcp")** (shared memory: $(us "$lat"), $(us "$farm"))."
+echo
+echo "Model (a core per rank): a rank spends g + s on a task of grain g, and at least 2L + s,"
+echo "the round trip for its next chunk; rank 0 answers at most 1/s requests a second. So"
+echo "E(g) = min(g / max(g + s, 2L + s), g / (P s)), the speedup is P E(g), and METG(x) is the"
+echo "smallest g with E(g) >= x."
+echo
+echo "### Checked here (this machine's $cores CPUs; 4 ranks are oversubscribed)"
+echo
+echo "| ranks | transport | METG(50%) model | METG(50%) measured [95% interval] | METG(90%) model | METG(90%) measured |"
+echo "|---|---|---|---|---|---|"
+for tr in shm tcp; do
+  if [ $tr = shm ]; then L=$lat s=$farm; else L=$lat_tcp s=$farm_tcp; fi
+  for P in 2 4; do
+    echo "| $P | $tr | $(us "$(model "$L" "$s" "$P" 0.5)") | $(us "$(measured "mpi-$tr-$P" metg50_ns)") [$(us "$(measured "mpi-$tr-$P" metg50_lo_ns)") .. $(us "$(measured "mpi-$tr-$P" metg50_hi_ns)")] | $(us "$(model "$L" "$s" "$P" 0.9)") | $(us "$(measured "mpi-$tr-$P" metg90_ns)") |"
+  done
+done
+echo
+echo "### Projections (not measurements): TCP's figures from loopback, a core per rank"
+echo
+echo "| ranks | METG(50%) | METG(90%) | speedup at 100 us tasks | at 1 ms | at 10 ms |"
+echo "|---|---|---|---|---|---|"
+for P in 16 64 1024; do
+  case $P in 16) what="16 (16 nodes, 1 rank each)" ;; 64) what="64 (16 nodes x 4)" ;; *) what="1,024 (16 nodes x 64)" ;; esac
+  echo "| $what | $(us "$(model "$lat_tcp" "$farm_tcp" "$P" 0.5)") | $(us "$(model "$lat_tcp" "$farm_tcp" "$P" 0.9)") | $(speedup "$lat_tcp" "$farm_tcp" "$P" 100000) | $(speedup "$lat_tcp" "$farm_tcp" "$P" 1000000) | $(speedup "$lat_tcp" "$farm_tcp" "$P" 10000000) |"
+done
+echo
+echo "Loopback TCP has no wire: a real network adds its latency to L (tens of us on Ethernet),"
+echo "which raises METG(50%) at few ranks; at many, rank 0's P s dominates, and only a larger"
+echo "chunk, static scheduling or a hierarchy of farmers lowers it (below)."

@@ -505,6 +505,8 @@ static void test_tiny_sweep_plots(void)
     check_png(path);
     snprintf(path, sizeof path, "%s/plots/tasks-per-task.png", latest);
     check_png(path);
+    snprintf(path, sizeof path, "%s/plots/grain-efficiency.png", latest);
+    check_png(path);
     snprintf(path, sizeof path, "%s/plots/timeline-primes.svg", latest);
     char *svg = slurp(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(svg);
@@ -537,9 +539,9 @@ static void test_tiny_sweep_report(void)
         pngs += strstr(name, ".png") != NULL;
     }
     pclose(ls);
-    /* three per workload, sleep, the timeline, the task count, and the weak-scaling plot
-     * of each workload whose work is linear in N (scripts/sweep-weak.sh) */
-    CU_ASSERT_EQUAL(pngs, (int)NWL * 3 + 3 + 2);
+    /* three per workload, sleep, the timeline, the task count, the task grain, and the
+     * weak-scaling plot of each workload whose work is linear in N (scripts/sweep-weak.sh) */
+    CU_ASSERT_EQUAL(pngs, (int)NWL * 3 + 4 + 2);
     int svgs = 0;
     for (const char *p = html; (p = strstr(p, "<svg")); p++)
         svgs++;

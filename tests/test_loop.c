@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -118,17 +119,34 @@ struct many {
     unsigned fired, out_of_order;
 };
 
-/* A timer's true deadline lies in [lo, hi]: the clock read before and after adding it
- * (and the slack loop_add_timer may add). */
+/* A timer's true deadline lies in [lo, hi]: lo, the clock read before adding it, plus
+ * its delay; hi, a reading of the loop's clock after the one its delay counts from (its
+ * first after the add: loop_add_timer), plus the delay. hi is 0 until the test sees the
+ * loop's clock move on from add_now, its value at the add. */
 struct many_timer {
     struct many *m;
-    uint64_t lo, hi;
+    uint64_t lo, hi, d, add_now;
 };
+
+enum { MANY_N = 10000 };
+static struct many_timer many_tm[MANY_N];
+
+/* Give hi to every timer whose add the loop's clock has moved on from. */
+static void many_close(struct loop *l, void *arg)
+{
+    (void)arg;
+    for (unsigned i = 0; i < MANY_N; i++)
+        if (!many_tm[i].hi && loop_now(l) != many_tm[i].add_now)
+            many_tm[i].hi = loop_now(l) + many_tm[i].d;
+}
 
 static void on_many(struct loop *l, uint64_t id, void *arg)
 {
     struct many_timer *t = arg;
-    (void)l, (void)id;
+    (void)id;
+    if (!t->hi)
+        many_close(l, NULL);
+    CHECK(t->hi != 0);                /* it fired: the loop read its clock since the add */
     CHECK(runner_now_ns() >= t->lo);
     /* Deadline order means this deadline is at least every earlier one. */
     if (t->hi < t->m->max_lo)
@@ -140,11 +158,11 @@ static void on_many(struct loop *l, uint64_t id, void *arg)
 
 static void body_many_timers(void)
 {
-    enum { N = 10000 };
+    enum { N = MANY_N };
     struct rlimit rl = { 64, 64 };       /* far fewer fds than timers */
     CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
     struct many m = { 0 };
-    static struct many_timer tm[N];
+    struct many_timer *tm = many_tm;
     int before = open_fds();
     struct loop *l;
     CHECK(loop_open(&l) == 0);
@@ -153,11 +171,12 @@ static void body_many_timers(void)
     for (unsigned i = 0; i < N; i++) {
         /* delays spread over 0..50 ms in 5 us steps, added in scrambled order */
         uint64_t d = (uint64_t)((i * 7919u) % N) * 5000u;
-        tm[i].m = &m;
-        tm[i].lo = runner_now_ns() + d;
+        tm[i] = (struct many_timer){ .m = &m, .lo = runner_now_ns() + d, .d = d,
+                                     .add_now = loop_now(l) };
         CHECK(loop_add_timer(l, d, on_many, &tm[i]) != 0);
-        tm[i].hi = runner_now_ns() + d + LOOP_CLOCK_SLACK_NS;   /* see loop_add_timer */
     }
+    /* The first iteration reads the clock, runs what is due, then this: hi is exact. */
+    CHECK(loop_defer(l, many_close, NULL) == 0);
     CHECK(open_fds() == with_loop);           /* timers take no fds */
     CHECK(with_loop - before <= 2);           /* the epoll fd and the one timerfd */
     CHECK(loop_timer_count(l) == N);
@@ -188,14 +207,18 @@ struct rtest;
 
 struct rtimer {
     struct rtest *r;
-    uint64_t lo, hi;          /* its deadline lies in [lo, hi]: the clock around the add,
-                                 and the slack loop_add_timer may add */
+    uint64_t lo, hi;          /* its deadline lies in [lo, hi]: the clock before the add
+                                 plus d; a loop clock reading after the one d counts from,
+                                 plus d (0 until seen: rt_close) */
+    uint64_t d, add_now;      /* its delay, and the loop's clock at the add */
     uint64_t id, seq;         /* seq: the order added */
     int state;                /* 0 pending, 1 fired, 2 cancelled */
 };
 
 struct rtest {
     struct rtimer t[RT_MAX];
+    struct rtimer *open[RT_MAX];   /* added, hi not known yet */
+    unsigned nopen;
     int churn;                 /* one delay (one lane), two timers added per callback */
     unsigned n, fired, cancelled, out_of_order, early, twice;
     uint64_t max_lo;           /* the latest earliest-possible deadline fired so far */
@@ -232,9 +255,39 @@ static void rt_add(struct loop *l, struct rtest *r)
     t->r = r;
     t->seq = r->n++;
     t->lo = runner_now_ns() + d;
+    t->hi = 0;
+    t->d = d;
+    t->add_now = loop_now(l);
     t->id = loop_add_timer(l, d, on_rtimer, t);
-    t->hi = runner_now_ns() + d + LOOP_CLOCK_SLACK_NS;   /* see loop_add_timer */
     CHECK(t->id != 0);
+    r->open[r->nopen++] = t;
+}
+
+/* Give hi to each timer whose add the loop's clock has moved on from (its deadline counts
+ * from the first reading after the add; this one is that or later). */
+static void rt_close(struct loop *l, struct rtest *r)
+{
+    unsigned k = 0;
+    for (unsigned i = 0; i < r->nopen; i++) {
+        struct rtimer *t = r->open[i];
+        if (loop_now(l) != t->add_now)
+            t->hi = loop_now(l) + t->d;
+        else
+            r->open[k++] = t;
+    }
+    r->nopen = k;
+}
+
+/* Deferred twice, so that it runs an iteration later, after the loop's next reading and
+ * close to it. */
+static void rt_close_later(struct loop *l, void *arg)
+{
+    rt_close(l, arg);
+}
+
+static void rt_close_soon(struct loop *l, void *arg)
+{
+    CHECK(loop_defer(l, rt_close_later, arg) == 0);
 }
 
 static void rt_cancel_one(struct loop *l, struct rtest *r)
@@ -253,6 +306,8 @@ static void on_rtimer(struct loop *l, uint64_t id, void *arg)
     struct rtimer *t = arg;
     struct rtest *r = t->r;
     uint64_t now = runner_now_ns();
+    rt_close(l, r);
+    CHECK(t->hi != 0);                          /* it fired: the clock was read since */
     CHECK(t->id == id);
     CHECK(t->state != 2);                       /* a cancelled timer never fires */
     if (t->state)
@@ -273,6 +328,8 @@ static void on_rtimer(struct loop *l, uint64_t id, void *arg)
         rt_add(l, r);
     if (x % 5 == 2)
         rt_cancel_one(l, r);                    /* a pending (or finished) one, cancelled */
+    if (r->nopen)
+        CHECK(loop_defer(l, rt_close_soon, r) == 0);
 }
 
 static void rt_run(int churn)
@@ -288,6 +345,7 @@ static void rt_run(int churn)
     for (unsigned i = 0; i < (churn ? first : first / 10); i++)
         rt_cancel_one(l, &r);
     CHECK(loop_timer_count(l) == r.n - r.cancelled);
+    CHECK(loop_defer(l, rt_close_later, &r) == 0);   /* after the first reading */
     CHECK(loop_run(l) == 0);
     CHECK(r.n > RT_FIRST);                      /* callbacks did add timers */
     CHECK(r.early == 0);
@@ -420,6 +478,70 @@ static void body_many_callbacks(void)
 static void test_many_callbacks(void)
 {
     CU_ASSERT(in_child(body_many_callbacks, 10));
+}
+
+/* ---- the loop's clock: a delay counts from its next reading (loop.h) ---- */
+
+/* A timer added from a callback that then keeps the loop busy, one in the lane and one
+ * in the heap (a callback the table has no room for), and one added before loop_run()
+ * that then waits: each fires no earlier than its add plus its delay, and, as loop.h
+ * states, its delay counts from the loop's next reading, after the busy part; it is
+ * late by no more than that part (plus 1 s for a loaded machine). */
+enum { LATE_D = 5000000, LATE_BUSY = 20000000 };
+static struct {
+    uint64_t add[3], busy_end[3], fired[3];
+} late;
+
+static void on_late(struct loop *l, uint64_t id, void *arg)
+{
+    (void)l, (void)id;
+    late.fired[(char *)arg - fifo_arg] = runner_now_ns();
+}
+
+/* The same, but a callback of its own: it comes when the table is full. */
+static void on_late_heap(struct loop *l, uint64_t id, void *arg)
+{
+    on_late(l, id, arg);
+}
+
+static void late_busy(struct loop *l, void *arg)
+{
+    (void)arg;
+    late.add[0] = runner_now_ns();
+    CHECK(loop_add_timer(l, LATE_D, on_late, &fifo_arg[0]) != 0);
+    /* on_late and 254 more fill the loop's table of 255: the next timer goes to the heap */
+    for (unsigned i = 0; i < 254; i++)
+        CHECK(loop_add_timer(l, 1, many_cbs[i], &fifo_arg[i % 64]) != 0);
+    late.add[1] = runner_now_ns();
+    CHECK(loop_add_timer(l, LATE_D, on_late_heap, &fifo_arg[1]) != 0);
+    while (runner_now_ns() - late.add[0] < LATE_BUSY)
+        ;
+    late.busy_end[0] = late.busy_end[1] = runner_now_ns();
+}
+
+static void body_late_bound(void)
+{
+    struct loop *l;
+    CHECK(loop_open(&l) == 0);
+    late.add[2] = runner_now_ns();
+    CHECK(loop_add_timer(l, LATE_D, on_late, &fifo_arg[2]) != 0);
+    struct timespec ts = { 0, LATE_BUSY };
+    while (nanosleep(&ts, &ts))
+        ;
+    late.busy_end[2] = runner_now_ns();
+    CHECK(loop_defer(l, late_busy, NULL) == 0);
+    CHECK(loop_run(l) == 0);
+    for (int i = 0; i < 3; i++) {
+        CHECK(late.fired[i] >= late.add[i] + LATE_D);                 /* never early */
+        CHECK(late.fired[i] >= late.busy_end[i] + LATE_D);            /* from the next reading */
+        CHECK(late.fired[i] <= late.busy_end[i] + LATE_D + 1000000000u);
+    }
+    loop_destroy(l);
+}
+
+static void test_late_bound(void)
+{
+    CU_ASSERT(in_child(body_late_bound, 20));
 }
 
 /* ---- fd watches ---- */
@@ -837,6 +959,8 @@ static void test_crash_named(void)
 
 CU_TestInfo tests_loop[] = {
     { "timers fire in deadline order, cancelled ones never", test_timer_order },
+    { "a delay counts from the loop's next clock reading: never early, late as stated",
+      test_late_bound },
     { "10,000 timers on one timerfd under ulimit -n 64", test_many_timers },
     { "random delays, cancels and timers added from callbacks; one churning lane", test_random_timers },
     { "timers of one delay fire in the order added", test_fifo_ties },

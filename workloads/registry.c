@@ -3,10 +3,10 @@
 #include "workload.h"
 
 extern const struct workload wl_primes, wl_sumsq, wl_montecarlo, wl_mandelbrot, wl_nbody,
-    wl_noop, wl_sleep, wl_loopback;
+    wl_noop, wl_spin, wl_sleep, wl_loopback;
 
 const struct workload *const wl_registry[] = {
-    &wl_primes, &wl_sumsq, &wl_montecarlo, &wl_mandelbrot, &wl_nbody, &wl_noop, &wl_sleep, &wl_loopback,
+    &wl_primes, &wl_sumsq, &wl_montecarlo, &wl_mandelbrot, &wl_nbody, &wl_noop, &wl_spin, &wl_sleep, &wl_loopback,
     NULL,
 };
 

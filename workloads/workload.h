@@ -16,6 +16,8 @@ enum wl_kind { WL_CPU, WL_IO, WL_NONE };
  * fold each worker's partials as they go (struct task_fold) instead of keeping a slot per
  * task. */
 #define WL_COMBINE_ANY_ORDER 0x1u
+/* The workload takes `parlab run --grain NS` (spin): how long one task runs. */
+#define WL_GRAIN 0x2u
 
 /*
  * One task's partial result. Each task owns one slot, padded to a cache line so that
@@ -43,6 +45,10 @@ struct job {
     unsigned steps;     /* S: bulk-synchronous steps, 1 for non-simulations */
     uint64_t seed;      /* seeds counter-based randomness */
     unsigned io_ms;     /* I/O workloads: how long one task waits */
+    uint64_t grain_ns;  /* spin (WL_GRAIN): how long one task should run, in ns */
+    uint64_t grain_iters; /* spin: the work per task that takes grain_ns here, set by setup()
+                             when 0; runners whose workers run setup() again elsewhere (mpi)
+                             pass it on, so that every worker does the same work */
     void *state;        /* workload state, set up by setup() in the parent */
     size_t state_len;   /* bytes of state when it came from job_shared_alloc() */
     double check_limit_s; /* verify(): the most seconds an independent recomputation of
@@ -110,7 +116,7 @@ struct workload {
      * at a size in its table, "sieve" elsewhere), with its sentence for people in *how.
      * Optional: without it, `check` and `check_how`. */
     const char *(*check_for)(const struct job *, const char **how);
-    unsigned flags;           /* WL_COMBINE_ANY_ORDER */
+    unsigned flags;           /* WL_COMBINE_ANY_ORDER, WL_GRAIN */
 
     /* Parent, before workers start: allocate shared state. 0 or -errno. Optional. */
     int (*setup)(struct job *);

@@ -86,6 +86,7 @@ def run_usage(f):
         "      --format F      text | csv | json (parlab's columns)\n"
         "      --seed S        seed of the counter-based random streams (default 1)\n"
         "      --io-ms MS      sleep: how long each task waits (default 100)\n"
+        "      --grain NS      spin: how long each task runs, 1 ns to 10 s (default: 1024 steps)\n"
         "      --expect RESULT fail unless the result equals RESULT (skips the seq check)\n"
         "  -h, --help          this help\n"
         "exit status: 0 verified, 1 wrong result, 64 usage, 70 task failure, 71 OS failure\n")
@@ -109,7 +110,7 @@ def parse_run(argv):
         opts, rest = getopt.gnu_getopt(
             argv, "w:r:j:n:t:c:h",
             ["workload=", "runner=", "workers=", "size=", "tasks=", "chunk=", "cores=",
-             "repeat=", "format=", "seed=", "io-ms=", "expect=", "help"])
+             "repeat=", "format=", "seed=", "io-ms=", "grain=", "expect=", "help"])
     except getopt.GetoptError as e:
         raise Usage("%s (parlab_py.py run --help)" % e.msg) from None
     if rest:
@@ -142,6 +143,8 @@ def parse_run(argv):
             o["seed"] = parse_count("--seed", val, 0, (1 << 64) - 1)
         elif opt == "--io-ms":
             o["io_ms"] = parse_count("--io-ms", val, 0, 3600000)
+        elif opt == "--grain":
+            o["grain"] = parse_count("--grain", val, 1, 10 ** 10)
         elif opt == "--format":
             if val not in ("text", "csv", "json"):
                 raise Usage("--format %s: unknown format (text, csv, json)" % val)
@@ -174,6 +177,9 @@ def resolve(o):
         raise Usage("-n %d: too small for %s (at least %d)" % (o["size"], wl.name, wl.min_size))
     if o["size"] > wl.max_size:
         raise Usage("-n %d: too large for %s (at most %d)" % (o["size"], wl.name, wl.max_size))
+    if "grain" in o and wl.setup is None:
+        raise Usage("--grain %d: %s has no task duration to set (only spin)" % (
+            o["grain"], wl.name))
     if "chunk" in o and model.name != "py-pool-map":
         raise Usage("-c %d: runner %s has no chunksize (only py-pool-map)" % (
             o["chunk"], model.name))
@@ -200,7 +206,9 @@ def run_once(o, model):
     """One timed run: start the model's workers, run every task, stop them; combine in
     task order and verify. Returns the row (a dict) and the total."""
     wl = o["wl"]
-    job = Job(wl.name, o["size"], o["tasks"], o["seed"], o["io_ms"])
+    job = Job(wl.name, o["size"], o["tasks"], o["seed"], o["io_ms"], o.get("grain", 0))
+    if wl.setup:
+        job = wl.setup(job)     # spin: calibrated before the clock starts, as parlab's setup
     chunk = o.get("chunk", 0)
     u0 = usage_now()
     t0 = time.perf_counter()
@@ -217,7 +225,7 @@ def run_once(o, model):
         "chunk": o["chunk_shown"], "steps": 1,
         "wall_s": t1 - t0, "user_s": u1[0] - u0[0], "sys_s": u1[1] - u0[1],
         "max_rss_kb": u1[2], "vol_cs": u1[3] - u0[3], "invol_cs": u1[4] - u0[4],
-        "result": str(total), "verified": verified, "why": why,
+        "result": wl.fmt(job, total) if wl.fmt else str(total), "verified": verified, "why": why,
         "check": "seq" if verified < 0 else wl.check_for(job) if wl.check_for else wl.check,
         "detail": wl.describe(job, total) if wl.describe else str(total),
     }

@@ -12,7 +12,8 @@ from collections import namedtuple
 from math import isqrt
 
 # What a worker needs to run any task of a job: small, immutable and picklable.
-Job = namedtuple("Job", "workload size tasks seed io_ms")
+Job = namedtuple("Job", "workload size tasks seed io_ms grain_ns grain_iters",
+                 defaults=(0, 0))
 
 MASK64 = (1 << 64) - 1
 GOLDEN = 0x9E3779B97F4A7C15  # RNG_GOLDEN in workloads/rng.h
@@ -189,6 +190,75 @@ async def sleep_task_async(job, task):
     return 1
 
 
+# --- spin: tasks of a set duration (--grain NS), as workloads/spin.c ---------------------
+# Task t runs k steps of the LCG x <- A*x + C mod 2^64 from x = seed + t; k is calibrated
+# once per job (spin_setup) to take --grain ns in this interpreter. The checksum, the sum
+# of the last x of every task mod 2^64, has the closed form of the LCG's k-step jump.
+
+SPIN_A, SPIN_C, SPIN_DEFAULT_STEPS = 6364136223846793005, 1442695040888963407, 1024
+
+
+def spin_chain(x, k):
+    for _ in range(k):
+        x = (x * SPIN_A + SPIN_C) & MASK64
+    return x
+
+
+def spin_ns_per_step():
+    """ns per LCG step here: the chain grows until a run takes 2 ms, then the best of
+    three runs of that length."""
+    n = 256
+    while True:
+        t0 = time.perf_counter_ns()
+        spin_chain(n, n)
+        t = time.perf_counter_ns() - t0
+        if t >= 2000000:
+            break
+        n *= 2
+    for r in range(3):
+        t0 = time.perf_counter_ns()
+        spin_chain(r, n)
+        t = min(t, time.perf_counter_ns() - t0)
+    return max(t, 1) / n
+
+
+def spin_setup(job):
+    if job.grain_iters:
+        return job
+    if not job.grain_ns:
+        return job._replace(grain_iters=SPIN_DEFAULT_STEPS)
+    return job._replace(grain_iters=max(1, round(job.grain_ns / spin_ns_per_step())))
+
+
+def spin_task(job, task):
+    return spin_chain(job.seed + task, job.grain_iters)
+
+
+def spin_closed(job):
+    """A_k*(T*seed + T(T-1)/2) + T*C_k mod 2^64, (A_k, C_k) by repeated squaring."""
+    ra, rc, pa, pc, k = 1, 0, SPIN_A, SPIN_C, job.grain_iters
+    while k:
+        if k & 1:
+            ra, rc = pa * ra & MASK64, (pa * rc + pc) & MASK64
+        pa, pc = pa * pa & MASK64, (pa * pc + pc) & MASK64
+        k >>= 1
+    t = job.tasks
+    return (ra * (t * job.seed + t * (t - 1) // 2) + t * rc) & MASK64
+
+
+def spin_verify(job, total):
+    want = spin_closed(job)
+    if total & MASK64 == want:
+        return 1, ""
+    return 0, "checksum %016x, the closed form of %d LCG steps gives %016x" % (
+        total & MASK64, job.grain_iters, want)
+
+
+def spin_describe(job, total):
+    return "checksum %016x: %d tasks of %d LCG steps" % (total & MASK64, job.tasks,
+                                                        job.grain_iters)
+
+
 def count_verify(job, total):
     if total == job.tasks:
         return 1, ""
@@ -202,7 +272,7 @@ def count_verify(job, total):
 Workload = namedtuple(
     "Workload",
     "name summary kind default_size default_tasks min_size max_size check task verify "
-    "describe async_task check_for", defaults=(None,))
+    "describe async_task check_for setup fmt", defaults=(None, None, None))
 
 # default_tasks 0: one task per item, so -n and -t both give the task count (noop, sleep).
 WORKLOADS = {w.name: w for w in (
@@ -216,6 +286,10 @@ WORKLOADS = {w.name: w for w in (
              montecarlo_verify, montecarlo_describe, None),
     Workload("noop", "tasks that do nothing: pure dispatch cost (N = the task count)", "none",
              1000000, 0, 1, 1 << 32, "task-count", noop_task, count_verify, None, None),
+    Workload("spin", "tasks of --grain ns of integer work each, for the grain sweep (N = "
+             "the task count)", "none", 10000, 0, 1, 1 << 32, "closed-form", spin_task,
+             spin_verify, spin_describe, None, None, spin_setup,
+             lambda job, total: "%016x" % (total & MASK64)),
     Workload("sleep", "each task waits --io-ms ms: asyncio.sleep in asyncio, time.sleep "
              "elsewhere (I/O)", "io", 100, 0, 1, 1000000, "task-count", sleep_task,
              count_verify, None, sleep_task_async),

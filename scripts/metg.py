@@ -1,0 +1,171 @@
+#!/usr/bin/env python3
+"""metg.py: efficiency against task grain, and METG, from scripts/sweep-grain.sh's rows.
+
+usage: metg.py ROWS_CSV CURVE_CSV METG_CSV CORES   (findings on stdout)
+
+ROWS_CSV has one row per timed run: series,grain_ns,rep,tasks,workers,wall_s,verified.
+A run's raw efficiency is the work it did over what CORES CPUs could do in its wall time,
+T*grain / (CORES*(wall - start)), where start is the series' own cost of starting and
+stopping its workers (its grain-0 rows: W tasks of 100 ns). Efficiency is that over the peak: the best raw efficiency of any
+point of the same family (parlab's runners; Python's peers, whose tasks are calibrated in
+the interpreter), as Task Bench measures against the peak rate. METG(x) is the smallest
+grain at which a series still reaches x: from the largest grain down, the first point
+below x and the one above it, interpolated linearly in log(grain). Its interval is the
+2.5 and 97.5 percentiles over bootstrap resamples of each point's repeats
+(docs/decisions.md, "METG").
+"""
+import csv
+import math
+import sys
+from collections import defaultdict
+
+import numpy as np
+
+LEVELS = (0.5, 0.9)
+BOOT = 2000
+NEVER = 1e30   # the grain a bootstrap replicate that never reaches the level stands at
+
+
+def family(series):
+    return "python" if series.startswith("py-") else "parlab"
+
+
+def metg(grains, effs, x):
+    """(grain, bound): bound "" (crossed inside the sweep), "at-most" (every point reaches
+    x: METG is at most the smallest grain) or "never" (the largest grain misses x)."""
+    if effs[-1] < x:
+        return math.inf, "never"
+    for i in range(len(grains) - 2, -1, -1):
+        if effs[i] < x:
+            e0, e1 = effs[i], effs[i + 1]
+            l0, l1 = math.log(grains[i]), math.log(grains[i + 1])
+            f = (x - e0) / (e1 - e0) if e1 > e0 else 1.0
+            return math.exp(l0 + f * (l1 - l0)), ""
+    return float(grains[0]), "at-most"
+
+
+def human(ns):
+    if not math.isfinite(ns):
+        return "beyond the sweep"
+    if ns < 1e3:
+        return "%.0f ns" % ns
+    if ns < 1e6:
+        return "%.3g us" % (ns / 1e3)
+    return "%.3g ms" % (ns / 1e6)
+
+
+def main(argv):
+    if len(argv) != 5:
+        sys.exit("usage: metg.py ROWS_CSV CURVE_CSV METG_CSV CORES")
+    rows_path, curve_path, metg_path, cores = argv[1], argv[2], argv[3], int(argv[4])
+    walls = defaultdict(list)       # (series, grain) -> [wall_s]
+    starts = defaultdict(list)      # series -> [wall_s of its grain-0 rows: the start]
+    tasks = {}
+    order = []
+    with open(rows_path) as f:
+        for r in csv.DictReader(f):
+            key = (r["series"], int(r["grain_ns"]))
+            if r["series"] not in order:
+                order.append(r["series"])
+            if key[1] == 0:
+                starts[r["series"]].append(float(r["wall_s"]))
+                continue
+            walls[key].append(float(r["wall_s"]))
+            tasks[key] = int(r["tasks"])
+    if not walls:
+        sys.exit("metg.py: no rows in %s" % rows_path)
+    start = {s: float(np.median(v)) if v else 0.0 for s, v in starts.items()}
+
+    def raw(key, wall):
+        # The series' start taken out, but never more than half the run: a start measured
+        # longer than a whole point (noise) must not make that point look free.
+        busy = max(wall - start.get(key[0], 0.0), wall / 2)
+        return tasks[key] * key[1] / (cores * busy * 1e9)
+
+    peak = defaultdict(float)
+    for key, w in walls.items():
+        peak[family(key[0])] = max(peak[family(key[0])], raw(key, float(np.median(w))))
+
+    def eff(key, wall):
+        return raw(key, wall) / peak[family(key[0])]
+
+    with open(curve_path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["series", "grain_ns", "tasks", "repeat", "median_s", "efficiency",
+                      "efficiency_min", "efficiency_max", "raw_efficiency", "peak", "start_s"])
+        for s in order:
+            for g in sorted(g for (t, g) in walls if t == s):
+                w = walls[(s, g)]
+                m = float(np.median(w))
+                out.writerow([s, g, tasks[(s, g)], len(w), "%.9f" % m, "%.4f" % eff((s, g), m),
+                              "%.4f" % eff((s, g), max(w)), "%.4f" % eff((s, g), min(w)),
+                              "%.4f" % raw((s, g), m), "%.4f" % peak[family(s)],
+                              "%.6f" % start.get(s, 0.0)])
+
+    rng = np.random.default_rng(20201109)
+    result = {}
+    for s in order:
+        grains = sorted(g for (t, g) in walls if t == s)
+        ws = [np.array(walls[(s, g)]) for g in grains]
+        effs = [eff((s, g), float(np.median(w))) for g, w in zip(grains, ws)]
+        # Each bootstrap replicate: every point's repeats resampled, its median taken.
+        boot = np.empty((BOOT, len(grains)))
+        for j, (g, w) in enumerate(zip(grains, ws)):
+            pick = rng.integers(0, len(w), size=(BOOT, len(w)))
+            boot[:, j] = [eff((s, g), m) for m in np.median(w[pick], axis=1)]
+        result[s] = {}
+        for x in LEVELS:
+            v, bound = metg(grains, effs, x)
+            # "never" counts as beyond any grain: an interval that reaches it is open above.
+            reps = np.array([min(metg(grains, list(b), x)[0], NEVER) for b in boot])
+            lo, hi = (float(np.exp(q)) for q in np.percentile(np.log(reps), [2.5, 97.5]))
+            result[s][x] = (v, bound, lo if lo < NEVER / 2 else math.inf,
+                            hi if hi < NEVER / 2 else math.inf)
+
+    with open(metg_path, "w", newline="") as f:
+        out = csv.writer(f)
+        out.writerow(["series", "metg50_ns", "metg50_lo_ns", "metg50_hi_ns", "metg50_bound",
+                      "metg90_ns", "metg90_lo_ns", "metg90_hi_ns", "metg90_bound", "peak"])
+        for s in order:
+            row = [s]
+            for x in LEVELS:
+                v, bound, lo, hi = result[s][x]
+                row += ["%.0f" % v if math.isfinite(v) else "",
+                        "%.0f" % lo if math.isfinite(lo) else "",
+                        "%.0f" % hi if math.isfinite(hi) else "", bound]
+            out.writerow(row + ["%.4f" % peak[family(s)]])
+
+    def shown(s, x):
+        v, bound, lo, hi = result[s][x]
+        if bound == "never":
+            return "never (below %d%% at the largest grain)" % round(100 * x)
+        pre = "<= " if bound == "at-most" else ""
+        return "%s%s [%s .. %s]" % (pre, human(v), human(lo), human(hi))
+
+    print("METG(50%%) and METG(90%%), W = %d, with 95%% bootstrap intervals:" % cores)
+    for s in order:
+        print("  %-13s %-32s %s" % (s, shown(s, 0.5), shown(s, 0.9)))
+    ratios = [("fork", "omp"), ("thread", "omp"), ("py-pool-map1", "fork"),
+              ("py-asyncio", "epoll"), ("py-ppe", "fork"), ("mpi", "omp")]
+    parts = []
+    for a, b in ratios:
+        if a in result and b in result:
+            va, vb = result[a][0.5][0], result[b][0.5][0]
+            if math.isfinite(va) and math.isfinite(vb) and vb > 0:
+                parts.append("%s/%s %.3gx" % (a, b, va / vb))
+    if parts:
+        print("ratios of METG(50%): " + ", ".join(parts))
+    head = []
+    for s, what in (("thread", "threads"), ("fork", "processes"), ("py-pool-map1", "Python's Pool")):
+        if s in result:
+            v, bound = result[s][0.5][:2]
+            head.append("%s %s" % (what, "not within the sweep" if bound == "never" else
+                                   "above %s%s" % ("at most " if bound == "at-most" else "",
+                                                   human(v))))
+    if head:
+        print("headline (METG(50%%)): %s pay off for tasks %s" % (
+            head[0].split(" ", 1)[0], ", ".join([head[0].split(" ", 1)[1]] + head[1:])))
+
+
+if __name__ == "__main__":
+    main(sys.argv)

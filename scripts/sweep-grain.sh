@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# sweep-grain.sh: when does each runner pay off, as one number. Every runner (and Python's
+# Pool.map at chunksize 1, ProcessPoolExecutor, ThreadPoolExecutor and asyncio) runs spin
+# tasks of a set duration, the grain, from 100 ns to 10 ms in half-decade steps, with
+# W = the CPUs. Efficiency is the work done over what the CPUs could do in the wall time,
+# against the peak rate (docs/decisions.md, "METG"); METG(50%) is the smallest grain at
+# which a runner still reaches 50% (scripts/metg.py), as Task Bench defines it.
+#
+# usage: scripts/sweep-grain.sh RUN_DIR [tiny|quick|default|full]   (scripts/bench.sh calls it)
+# writes RUN_DIR/grain-rows.csv (one row per timed run), RUN_DIR/grain.csv (efficiency per
+# point, median with min..max of the repeats), RUN_DIR/grain-metg.csv (METG(50%) and
+# METG(90%) per runner with bootstrap intervals), RUN_DIR/grain-findings.txt and
+# RUN_DIR/plots/grain-efficiency.{png,svg}
+# environment: PARLAB (default bin/parlab), PYTHON (default /usr/bin/python3),
+#              PARLAB_SWEEP_PYTHON=0 leaves Python out
+set -euo pipefail
+export LC_ALL=C
+
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+run=${1:?usage: scripts/sweep-grain.sh RUN_DIR [tiny|quick|default|full]}
+mode=${2:-default}
+die() { echo "sweep-grain: $*" >&2; exit 1; }
+PARLAB=${PARLAB:-$root/bin/parlab}
+PYTHON=${PYTHON:-/usr/bin/python3}
+[ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
+[ -d "$run" ] || die "$run is not a folder"
+
+# budget: seconds of task work per point (W CPUs' worth), so that a point costs about the
+# same at every grain; grains: the half-decade steps from 100 ns to 10 ms.
+grains="100 316 1000 3162 10000 31623 100000 316228 1000000 3162278 10000000"
+case $mode in
+  tiny)    budget=0.004 repeat=1 grains="100000" ;;   # the plumbing: one point a series
+  quick)   budget=0.06 repeat=3 ;;
+  full)    budget=0.4 repeat=5 ;;
+  default) budget=0.2 repeat=3 ;;
+  *) die "mode $mode: tiny, quick, default or full" ;;
+esac
+cores=$(nproc)
+max_tasks=1000000
+
+# Every runner but seq, as parlab list names them; tiny runs, which check the script, leave
+# out the external ones (mpi: a world to start) unless PARLAB_BENCH_RUNNERS names them.
+runners=$("$PARLAB" list --format csv | awk -F, -v tiny="$([ "$mode" = tiny ] && echo 1)" -v want=" ${PARLAB_BENCH_RUNNERS:-} " '
+  $1 == "runner" && $2 != "seq" && !(tiny && $18 ~ /(^| )external( |$)/ && index(want, " " $2 " ") == 0) { print $2 }')
+rows=$run/grain-rows.csv
+: > "$rows"
+
+# mpi with its ranks already started: a world for the sweep, stopped on the way out.
+world_started=
+cleanup() { [ -n "$world_started" ] && "$PARLAB" world stop "$world_started" > /dev/null 2>&1 || true; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP   # through the EXIT trap: the world is stopped
+if printf '%s\n' $runners | grep -qx mpi; then
+  if line=$("$PARLAB" world start -j "$cores" --idle 600 2> "$run/grain-world.err"); then
+    eval "$line"
+    world_started=$PARLAB_MPI_WORLD
+    rm -f "$run/grain-world.err"
+  else
+    echo "sweep-grain: mpi left out: parlab world start failed: $(tail -n 1 "$run/grain-world.err")" >&2
+    runners=$(printf '%s\n' $runners | grep -vx mpi)
+  fi
+fi
+
+# One point: T tasks of grain G under LABEL, --repeat R rows into grain-rows.csv. Prints
+# the median wall time.
+point() {  # point LABEL G T COMMAND...
+  local label=$1 g=$2 t=$3 out
+  shift 3
+  out=$("$@" -n "$t" --grain "$((g > 0 ? g : 100))" --repeat "$repeat" --format csv 2> "$run/grain-$label-$g.err") ||
+    die "'$* -n $t --grain $g' failed: $(tail -n 3 "$run/grain-$label-$g.err" | tr '\n' ' ')"
+  rm -f "$run/grain-$label-$g.err"
+  printf '%s\n' "$out" | awk -F, -v OFS=, -v r="$label" -v g="$g" -v hdr="$([ -s "$rows" ] && echo 1)" '
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i
+              if (!hdr) print "series,grain_ns,rep,tasks,workers,wall_s,verified"; next }
+    /^#/ || !NF { next }
+    { print r, g, ++k, $c["tasks"], $c["workers"], $c["wall_s"], $c["verified"] }' >> "$rows"
+  printf '%s\n' "$out" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    /^#/ || !NF { next } { v[++n] = $c["wall_s"] }
+    END { for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j] < v[j - 1]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
+          printf "%.9f\n", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }'
+}
+
+# First the series' start: W tasks of 100 ns, the cost of starting and stopping its
+# workers (a Python pool: tens of ms), recorded as grain 0 and taken out of every point's
+# wall time by scripts/metg.py. Then the largest grain first: the task count for the next
+# point comes from the cost a task had at this one beyond its grain (the runner's own
+# cost), so that every point takes about `budget` seconds of W CPUs, however dear a task
+# is to start.
+series() {  # series LABEL COMMAND...
+  local label=$1 over=0 prev=0 g t wall start
+  shift
+  start=$(point "$label" 0 "$cores" "$@")
+  printf '%s start: %.4f s\n' "$label" "$start"
+  for g in $(printf '%s\n' $grains | sort -rn); do
+    # Between the last point's T and 3.17 times it (the step between grains): a task does
+    # not get dearer as the grain shrinks, and one disturbed point must not throw the
+    # next far off either way.
+    t=$(awk -v b="$budget" -v w="$cores" -v g="$g" -v o="$over" -v m="$max_tasks" -v p="$prev" \
+          'BEGIN { t = int(b * 1e9 * w / (g + o))
+                   if (p > 0 && t < p) t = p; if (p > 0 && t > 3.17 * p) t = int(3.17 * p)
+                   if (t < 2 * w) t = 2 * w; if (t > m) t = m; print t }')
+    wall=$(point "$label" "$g" "$t" "$@")
+    over=$(awk -v s="$wall" -v f="$start" -v w="$cores" -v t="$t" -v g="$g" \
+             'BEGIN { o = (s - f) * 1e9 * w / t - g; print (o > 0 ? o : 0) }')
+    prev=$t
+    printf '%s grain %s ns: T=%s %.4f s (%.0f ns a task beyond its grain)\n' "$label" "$g" "$t" "$wall" "$over"
+  done
+}
+
+for r in $runners; do
+  extra=()
+  [ "$r" = epoll ] && extra=(--loops "$cores")   # one loop per CPU: W = cores for it too
+  series "$r" "$PARLAB" run -w spin -r "$r" -j "$cores" "${extra[@]}"
+done
+if [ "${PARLAB_SWEEP_PYTHON:-1}" != 0 ] && [ -x "$PYTHON" ] &&
+   "$PYTHON" "$root/peers/python/parlab_py.py" list > /dev/null 2>&1; then
+  peers="py-pool-map1 py-ppe py-tpe py-asyncio"
+  [ "$mode" = tiny ] && peers=py-pool-map1   # the plumbing: one peer is enough
+  for m in $peers; do
+    series "$m" "$PYTHON" "$root/peers/python/parlab_py.py" run -w spin -r "$m" -j "$cores"
+  done
+else
+  echo "sweep-grain: the Python peers left out (no $PYTHON, or PARLAB_SWEEP_PYTHON=0)" >&2
+fi
+awk -F, 'NR > 1 && $7 != "yes" { print "sweep-grain: " $1 " at " $2 " ns: result not verified" > "/dev/stderr"; bad = 1 }
+         END { exit bad }' "$rows" || die "a spin result was not verified"
+
+"$PYTHON" "$here/metg.py" "$rows" "$run/grain.csv" "$run/grain-metg.csv" "$cores" > "$run/grain-findings.txt" ||
+  die "scripts/metg.py failed"
+cat "$run/grain-findings.txt"
+
+mkdir -p "$run/plots"
+machine="$(uname -n): $(nproc) CPUs, $(uname -r)"
+[ -s "$run/machine.json" ] &&
+  machine=$(awk -F'"' '/"host"/ { h = $4 } /"cpu_model"/ { c = $4 } END { printf "%s: %s", h, c }' "$run/machine.json")", $(nproc) CPUs"
+names=$(awk -F, 'NR > 1 && !seen[$1]++ { printf "%s%s", s, $1; s = " " }' "$run/grain.csv")
+gnuplot -c "$here/grain.gp" "$run/grain.csv" "$run/plots/grain-efficiency" "$machine" "$names"
