@@ -413,7 +413,7 @@ static pid_t world_start(int ranks, const char *idle, char *dir, size_t n)
 static int world_gone(pid_t keeper, const char *dir)
 {
     int gone = 0;
-    for (int i = 0; i < 400 && !gone; i++) {
+    for (int i = 0; i < 3000 && !gone; i++) {   /* 30 s: mpirun under load is slow to notice */
         while (waitpid(-1, NULL, WNOHANG) > 0)
             ;
         gone = procs_in(PROCS_SESSION, keeper, 1, 0) == 0 && access(dir, F_OK) != 0;
