@@ -603,6 +603,8 @@ static int serve_job(const struct job_msg *m, const char *dir, int kept)
         }
         free(state);
     }
+    if (!st)   /* the launcher may trust this rank's part from here on */
+        atomic_store(&board[my_rank].task, MPI_TASK_DONE);
     rank_job_free(&job, &plan, slots);
     munmap(board, blen);
     return st;

@@ -38,6 +38,9 @@ int *mpi_board_pids(struct task_watch *board, unsigned ranks);
 
 /* The result file rank 0 writes for the launcher: this header, the tasks' slots, the
  * trace rows when asked for, then the state the last step wrote (task_writes order). */
+/* A rank's board entry once its part of the job is done (rank 0: the result file is
+ * written and closed), just before it leaves for MPI_Finalize: -1 means idle, >= 0 a task. */
+#define MPI_TASK_DONE (-2L)
 #define MPI_RESULT_MAGIC 0x31696d70626c7270ull   /* "prlbpmi1" */
 struct mpi_result_hdr {
     uint64_t magic, tasks, steps, trace_rows, state_bytes;
