@@ -79,8 +79,6 @@ void json_end(FILE *f);
 /* "yes", "no", "ref" (seq itself at a size with no known answer) or "unchecked" (too large
  * to recompute within the limit), as CSV and JSON say it. */
 const char *verified_name(int verified);
-/* Speedup base_mean / mean, and in *err its error from both stddevs. */
-double speedup_of(double base_mean, double base_sd, double mean, double sd, double *err);
 /* Text only: the wall times (s) as mean ± σ, min … max and the run count (stats.h), the
  * speedup against base (if nb > 0), and a warning when a run was too short to time well.
  * warmup: the untimed runs before them, to say so. */
@@ -143,9 +141,6 @@ int job_exec(struct job_ctx *c, const struct runner *r, struct job_sample *smp,
 int job_answer(struct job_ctx *c, struct job_result *res, struct outcome *oc);
 /* Free what job_open took and tear the workload down. Safe to call twice. */
 void job_close(struct job_ctx *c);
-
-/* Mean and sample standard deviation of v[0..n). */
-void stats_mean_sd(const double *v, int n, double *mean, double *sd);
 
 /* The machine, for "#" context lines. */
 struct machine {

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "harness.h"
+#include "stats.h"
 
 #ifndef PARLAB_COMMIT
 #define PARLAB_COMMIT "unknown"
@@ -155,7 +156,7 @@ void json_end(FILE *f)
         double m = json_real_value(json_object_get(row, "mean_s"));
         double sd = json_real_value(json_object_get(row, "stddev_s"));
         if (have_seq && m > 0) {
-            double err, s = speedup_of(seq_m, seq_sd, m, sd, &err);
+            double err, s = stats_speedup(seq_m, seq_sd, m, sd, &err);
             json_object_set_new(row, "speedup", json_real(s));
             json_object_set_new(row, "speedup_err", json_real(err));
         } else {

@@ -139,27 +139,6 @@ static const char *const csv_cols =
     "workload,size,runner,workers,cores,tasks,schedule,chunk,steps,wall_s,user_s,sys_s,"
     "max_rss_kb,vol_cs,invol_cs,result,verified,check,host";
 
-void stats_mean_sd(const double *v, int n, double *mean, double *sd)
-{
-    double m = 0, s = 0;
-    for (int i = 0; i < n; i++)
-        m += v[i];
-    m = n ? m / n : 0;
-    for (int i = 0; i < n; i++)
-        s += (v[i] - m) * (v[i] - m);
-    *mean = m;
-    *sd = n > 1 ? sqrt(s / (n - 1)) : 0;
-}
-
-/* The one C copy of the speedup's error (scripts/stats.awk has the scripts' copy): relative
- * errors of a ratio add in quadrature. */
-double speedup_of(double base_mean, double base_sd, double mean, double sd, double *err)
-{
-    double s = base_mean / mean;
-    *err = s * sqrt((base_sd / base_mean) * (base_sd / base_mean) + (sd / mean) * (sd / mean));
-    return s;
-}
-
 void out_begin(FILE *f, enum out_format fmt)
 {
     if (fmt == OUT_CSV)
@@ -242,7 +221,7 @@ void out_summary(FILE *f, const double *wall, int n, const double *base, int nb,
     if (nb > 0) {
         to_ns(base, nb, bns);
         stats_of(bns, nb, &bs);
-        double err, s = speedup_of(bs.mean, bs.sd, st.mean, st.sd, &err);
+        double err, s = stats_speedup(bs.mean, bs.sd, st.mean, st.sd, &err);
         fprintf(f, "speedup:            %.2f ± %.2f against seq: %s, %d run%s\n", s, err,
                 stats_fmt_mean_sd(ms, sizeof ms, &bs, UNIT_NS), nb, nb > 1 ? "s" : "");
     } else {
