@@ -382,7 +382,8 @@ enum verdict stats_verdict(const struct verdict_in *in, struct verdict_out *out)
     out->ratio = stats_ratio_ci(in->a, na, in->b, nb, STATS_BOOT_B, STATS_BOOT_SEED,
                                 1 - STATS_ALPHA, &out->lo, &out->hi);
     out->verdict = VERDICT_INCONCLUSIVE;
-    if (fewest < STATS_MIN_INTERVAL) {
+    if (fewest < STATS_MIN_INTERVAL) {   /* no interval worth the name: none at all */
+        out->lo = out->hi = NAN;
         snprintf(out->reason, sizeof out->reason, "%d run%s per side; at least %d needed",
                  fewest, fewest == 1 ? "" : "s", STATS_MIN_INTERVAL);
         snprintf(out->hint, sizeof out->hint, "run with --repeat 10");

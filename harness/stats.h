@@ -123,7 +123,8 @@ struct verdict_in {
 
 struct verdict_out {
     enum verdict verdict;
-    double ratio, lo, hi;    /* the ratio of the means and its 95% bootstrap interval */
+    double ratio, lo, hi;    /* the ratio of the means and its 95% bootstrap interval
+                              * (NAN below STATS_MIN_INTERVAL runs a side) */
     double p;                /* two-sided Mann-Whitney p of a against bound * b; NAN below
                               * STATS_MIN_RANK runs a side */
     int busy_runs;           /* runs above busy_cpu, and their mean other_cpu */

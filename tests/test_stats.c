@@ -279,6 +279,7 @@ static void test_verdicts(void)
     /* Too few runs: no guess, even with samples wholly apart. */
     CU_ASSERT_EQUAL(judge(seq, fast, 2, 1.0, quiet, &v), VERDICT_INCONCLUSIVE);
     CU_ASSERT_STRING_EQUAL(v.reason, "2 runs per side; at least 3 needed");
+    CU_ASSERT(isnan(v.lo) && isnan(v.hi) && v.ratio > 1.9);   /* a ratio, but no interval */
     CU_ASSERT_PTR_NOT_NULL(strstr(v.hint, "--repeat"));
     /* From STATS_MIN_INTERVAL runs the interval speaks; the rank test only from
      * STATS_MIN_RANK (p is NAN below it). */
