@@ -66,11 +66,11 @@ size_t stats_text_width(const char *s);
 
 /* Fewer runs than STATS_MIN_INTERVAL per side and a verdict is inconclusive, never a
  * guess: from 2 runs a side has 3 distinct resamples, not an interval. The rank test has
- * its say from STATS_MIN_RANK: with 3 a side its smallest two-sided p is 0.1 and with 4 it
- * is 0.029 (only for samples wholly apart); with 5 it is 0.008, and one run out of order
- * still gives 0.016. */
+ * its say from STATS_MIN_RANK (scripts/verdict.py's MIN_RANK too): with 3 a side its
+ * smallest two-sided p is 0.1, so it could never agree; with 4 it is 0.029 (samples
+ * wholly apart), with 5 0.008. */
 #define STATS_MIN_INTERVAL 3    /* runs per side for a confidence interval */
-#define STATS_MIN_RANK 5        /* runs per side before the rank test has its say */
+#define STATS_MIN_RANK 4        /* runs per side before the rank test has its say */
 #define STATS_BOOT_B 10000      /* bootstrap resamples */
 #define STATS_BOOT_SEED 1       /* the fixed seed: the same data give the same interval */
 #define STATS_ALPHA 0.05        /* 95% intervals, and the rank test's level */
