@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include "../runners/runner.h"
 #include "results.h"
+#include "stats.h"
 
 #define PARLAB_VERSION "0.1.0"
 
@@ -53,6 +54,7 @@ struct result_row {
     unsigned workers, cores, steps;
     size_t tasks, chunk;
     double wall_s, user_s, sys_s;
+    double other_cpu;          /* CPUs other processes used while it was timed; NAN unknown */
     long max_rss_kb, vol_cs, invol_cs;
     char result[128];
     char detail[256];          /* describe(): the human form of the result */
@@ -70,21 +72,31 @@ enum out_format { OUT_TEXT, OUT_CSV, OUT_JSON };
 
 void out_begin(FILE *f, enum out_format fmt);
 void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index, int total);
-void out_end(FILE *f, enum out_format fmt);
+/* interleaved: the rows of seq and the runner took turns (--baseline), as JSON says. */
+void out_end(FILE *f, enum out_format fmt, int interleaved);
 /* JSON (json_out.c), through out_begin/out_row/out_end: the rows are collected, then
  * written as one document with the context and a summary per configuration. Main thread. */
 void json_begin(void);
 void json_add_row(const struct result_row *r);
-void json_end(FILE *f);
+void json_end(FILE *f, int interleaved);
 /* "yes", "no", "ref" (seq itself at a size with no known answer) or "unchecked" (too large
  * to recompute within the limit), as CSV and JSON say it. */
 const char *verified_name(int verified);
-/* Speedup base_mean / mean, and in *err its error from both stddevs. */
-double speedup_of(double base_mean, double base_sd, double mean, double sd, double *err);
-/* Text only: the wall times (s) as mean ± σ, min … max and the run count (stats.h), the
- * speedup against base (if nb > 0), and a warning when a run was too short to time well.
- * warmup: the untimed runs before them, to say so. */
-void out_summary(FILE *f, const double *wall, int n, const double *base, int nb, int warmup);
+/* A side's timed runs: wall times (s) and the CPUs other processes used during each. */
+struct run_times {
+    const double *wall, *other_cpu;
+    int n;
+};
+/* The verdict on "the runner is faster than seq": speedup = mean(seq) / mean(runner) above
+ * 1, from both sides' runs and their load (stats_verdict). */
+void out_speedup_verdict(const struct run_times *runner, const struct run_times *seq,
+                         struct verdict_out *v);
+/* Text only: the wall times as mean ± σ, min … max and the run count (stats.h); against
+ * seq (NULL: none, as without --baseline) the speedup with its 95% interval, the rank test
+ * and the verdict; the load other processes put on the machine; and a warning when a run
+ * was too short to time well. warmup: the untimed runs before them, to say so. */
+void out_summary(FILE *f, const struct run_times *runner, const struct run_times *seq,
+                 int warmup);
 
 /* CPU time, context switches and faults of this process plus its reaped children. */
 struct rusage;
@@ -116,6 +128,11 @@ struct job_ctx {
 struct job_sample {
     uint64_t start_ns;           /* runner_now_ns() when the run began (trace origin) */
     double wall_ns, user_s, sys_s;
+    /* The CPUs other processes used meanwhile: all busy time in /proc/stat across the run
+     * less this run's own CPU time, over the wall time, at least 0; NAN if unreadable. The
+     * meter counts clock ticks, so a run of t seconds reads it within about
+     * CPUs x 0.01 / t either way: short runs read noisy. */
+    double other_cpu;
     long max_rss_kb, vol_cs, invol_cs, minflt;
 };
 
@@ -144,9 +161,6 @@ int job_answer(struct job_ctx *c, struct job_result *res, struct outcome *oc);
 /* Free what job_open took and tear the workload down. Safe to call twice. */
 void job_close(struct job_ctx *c);
 
-/* Mean and sample standard deviation of v[0..n). */
-void stats_mean_sd(const double *v, int n, double *mean, double *sd);
-
 /* The machine, for "#" context lines. */
 struct machine {
     char host[80];
@@ -155,6 +169,12 @@ struct machine {
     char kernel[80];
 };
 void machine_read(struct machine *m);
+/* CPU-seconds all CPUs have been busy since boot (/proc/stat: user, nice, system, irq,
+ * softirq, steal; the kernel counts in clock ticks, 10 ms a CPU), or -1 if unreadable. */
+double machine_busy_s(void);
+/* How far an other-CPU figure from machine_busy_s over a run of wall_s seconds can be off
+ * by the meter's ticks alone, in CPUs: (CPUs + 1) ticks over the wall time. */
+double machine_meter_res(double wall_s);
 void machine_print(FILE *f, const struct machine *m);
 
 /* Catch SIGINT/SIGTERM/SIGHUP (exit 128+sig) and crashes of this process (exit 70),

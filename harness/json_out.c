@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 #include "harness.h"
+#include "stats.h"
 
 #ifndef PARLAB_COMMIT
 #define PARLAB_COMMIT "unknown"
@@ -43,8 +44,11 @@ void json_add_row(const struct result_row *r)
                           "invol_cs", (json_int_t)r->invol_cs, "result", r->result,
                           "verified", verified_name(r->verified), "check", r->check ? r->check : "",
                           "host", r->host ? r->host : "");
-    if (o)
+    if (o) {
+        json_object_set_new(o, "other_cpu", isnan(r->other_cpu) ? json_null()
+                                                                : json_real(r->other_cpu));
         json_array_append_new(rows, o);
+    }
 }
 
 /* The keys that make two rows the same configuration. */
@@ -66,21 +70,34 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The values of key (a number, or null: NAN) in every row of the configuration of row
+ * `first`, into v (room for every row). Returns how many. */
+static int collect(json_t *first, const char *key, double *v)
+{
+    size_t i;
+    int n = 0;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+        if (same_config(first, row)) {
+            json_t *x = json_object_get(row, key);
+            v[n++] = json_is_number(x) ? json_number_value(x) : NAN;
+        }
+    return n;
+}
+
 /* Wall-time statistics of every row of the configuration of row `first`, as a new object
  * holding the configuration's keys; mean and sd also come back for the speedup. */
 static json_t *summarise(json_t *first, double *mean, double *sd)
 {
-    size_t i, n = 0, cap = json_array_size(rows);
+    size_t n = 0, cap = json_array_size(rows);
     double *v = malloc((cap ? cap : 1) * sizeof *v);
-    json_t *row, *s = json_object();
+    json_t *s = json_object();
     if (!v || !s) {
         free(v);
         json_decref(s);
         return NULL;
     }
-    json_array_foreach(rows, i, row)
-        if (same_config(first, row))
-            v[n++] = json_real_value(json_object_get(row, "wall_s"));
+    n = (size_t)collect(first, "wall_s", v);
     stats_mean_sd(v, (int)n, mean, sd);
     qsort(v, n, sizeof *v, cmp_double);
     double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -124,12 +141,13 @@ static json_t *context(void)
     return c;
 }
 
-void json_end(FILE *f)
+void json_end(FILE *f, int interleaved)
 {
-    json_t *doc = json_object(), *sums = json_array(), *row;
-    size_t i, j;
+    json_t *doc = json_object(), *sums = json_array(), *row, *seq_row = NULL;
+    size_t i, j, cap;
     if (!rows)
         json_begin();
+    cap = json_array_size(rows) + 1;
     /* One summary per configuration, in the order they first appear; seq's (from
      * --baseline) is the reference of every other configuration's speedup. */
     double seq_m = 0, seq_sd = 0;
@@ -148,21 +166,57 @@ void json_end(FILE *f)
             have_seq = 1;
             seq_m = m;
             seq_sd = sd;
+            seq_row = row;
         }
         json_array_append_new(sums, s);
     }
+    /* Against seq: the speedup with its 95% bootstrap interval, the rank test and the
+     * verdict on "faster than seq", from both sides' runs and their load. */
+    double *sw = malloc(cap * sizeof *sw), *so = malloc(cap * sizeof *so);
+    double *w = malloc(cap * sizeof *w), *o = malloc(cap * sizeof *o);
+    int ns = have_seq && sw && so ? collect(seq_row, "wall_s", sw) : 0;
+    if (ns)
+        collect(seq_row, "other_cpu", so);
     json_array_foreach(sums, i, row) {
         double m = json_real_value(json_object_get(row, "mean_s"));
         double sd = json_real_value(json_object_get(row, "stddev_s"));
+        int is_seq = have_seq && same_config(row, seq_row);
         if (have_seq && m > 0) {
-            double err, s = speedup_of(seq_m, seq_sd, m, sd, &err);
+            double err, s = stats_speedup(seq_m, seq_sd, m, sd, &err);
             json_object_set_new(row, "speedup", json_real(s));
             json_object_set_new(row, "speedup_err", json_real(err));
         } else {
             json_object_set_new(row, "speedup", json_null());
             json_object_set_new(row, "speedup_err", json_null());
         }
+        json_t *lo = json_null(), *hi = json_null(), *p = json_null(), *v = json_null(),
+               *why = json_null();
+        if (ns && !is_seq && w && o) {
+            /* the summary holds the configuration's keys: it finds its own rows */
+            int n = collect(row, "wall_s", w);
+            collect(row, "other_cpu", o);
+            struct run_times rt = { w, o, n }, st = { sw, so, ns };
+            struct verdict_out vo;
+            out_speedup_verdict(&rt, &st, &vo);
+            if (!isnan(vo.lo)) {
+                lo = json_real(vo.lo);
+                hi = json_real(vo.hi);
+            }
+            p = json_real(stats_mwu(sw, ns, w, n, NULL, NULL));
+            v = json_string(stats_verdict_name(vo.verdict));
+            why = json_string(vo.reason);
+        }
+        json_object_set_new(row, "speedup_ci_low", lo);
+        json_object_set_new(row, "speedup_ci_high", hi);
+        json_object_set_new(row, "mann_whitney_p", p);
+        json_object_set_new(row, "verdict", v);
+        json_object_set_new(row, "verdict_reason", why);
+        json_object_set_new(row, "interleaved", json_boolean(interleaved));
     }
+    free(sw);
+    free(so);
+    free(w);
+    free(o);
     json_object_set_new(doc, "schema_version", json_integer(1));
     json_object_set_new(doc, "context", context());
     json_object_set(doc, "rows", rows);

@@ -1,6 +1,7 @@
 /* machine.c: what machine a timing came from, and the CPUs a run may use. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
@@ -63,6 +64,33 @@ void machine_read(struct machine *m)
         snprintf(m->kernel, sizeof m->kernel, "%s", u.release);
         snprintf(m->host, sizeof m->host, "%s", u.nodename);
     }
+}
+
+double machine_busy_s(void)
+{
+    unsigned long long v[8] = { 0 };
+    long hz = sysconf(_SC_CLK_TCK);
+    FILE *f = fopen("/proc/stat", "r");
+    if (!f)
+        return -1;
+    /* cpu user nice system idle iowait irq softirq steal: all but idle and iowait are busy */
+    int got = fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2],
+                     &v[3], &v[4], &v[5], &v[6], &v[7]);
+    fclose(f);
+    if (got < 7 || hz <= 0)
+        return -1;
+    return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)hz;
+}
+
+double machine_meter_res(double wall_s)
+{
+    long hz = sysconf(_SC_CLK_TCK), on = sysconf(_SC_NPROCESSORS_ONLN);
+    if (hz <= 0)
+        hz = 100;
+    /* The kernel charges each CPU a whole tick at a time (at most 1/USER_HZ, CONFIG_HZ >=
+     * 100), and /proc/stat truncates the sum to one USER_HZ tick: at both ends together,
+     * about one tick per CPU and one more. */
+    return wall_s > 0 ? (double)((on > 0 ? on : 1) + 1) / (double)hz / wall_s : INFINITY;
 }
 
 void machine_print(FILE *f, const struct machine *m)

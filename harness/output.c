@@ -137,28 +137,7 @@ int out_finish(int rc)
 
 static const char *const csv_cols =
     "workload,size,runner,workers,cores,tasks,schedule,chunk,steps,wall_s,user_s,sys_s,"
-    "max_rss_kb,vol_cs,invol_cs,result,verified,check,host";
-
-void stats_mean_sd(const double *v, int n, double *mean, double *sd)
-{
-    double m = 0, s = 0;
-    for (int i = 0; i < n; i++)
-        m += v[i];
-    m = n ? m / n : 0;
-    for (int i = 0; i < n; i++)
-        s += (v[i] - m) * (v[i] - m);
-    *mean = m;
-    *sd = n > 1 ? sqrt(s / (n - 1)) : 0;
-}
-
-/* The one C copy of the speedup's error (scripts/stats.awk has the scripts' copy): relative
- * errors of a ratio add in quadrature. */
-double speedup_of(double base_mean, double base_sd, double mean, double sd, double *err)
-{
-    double s = base_mean / mean;
-    *err = s * sqrt((base_sd / base_mean) * (base_sd / base_mean) + (sd / mean) * (sd / mean));
-    return s;
-}
+    "max_rss_kb,vol_cs,invol_cs,result,verified,check,host,other_cpu";
 
 void out_begin(FILE *f, enum out_format fmt)
 {
@@ -182,13 +161,16 @@ void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index
 {
     char host[80];
     clean(host, sizeof host, r->host);
+    char other[32] = "";   /* last, so that scripts reading columns by number keep working */
+    if (!isnan(r->other_cpu))
+        snprintf(other, sizeof other, "%.3f", r->other_cpu);
     switch (fmt) {
     case OUT_CSV:
-        fprintf(f, "%s,%llu,%s,%u,%u,%zu,%s,%zu,%u,%.6f,%.6f,%.6f,%ld,%ld,%ld,%s,%s,%s,%s\n",
+        fprintf(f, "%s,%llu,%s,%u,%u,%zu,%s,%zu,%u,%.6f,%.6f,%.6f,%ld,%ld,%ld,%s,%s,%s,%s,%s\n",
                 r->workload, (unsigned long long)r->size, r->runner, r->workers, r->cores,
                 r->tasks, r->schedule, r->chunk, r->steps, r->wall_s, r->user_s, r->sys_s,
                 r->max_rss_kb, r->vol_cs, r->invol_cs, r->result,
-                verified_name(r->verified), r->check, host);
+                verified_name(r->verified), r->check, host, other);
         break;
     case OUT_JSON:
         json_add_row(r);
@@ -210,10 +192,10 @@ void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index
     }
 }
 
-void out_end(FILE *f, enum out_format fmt)
+void out_end(FILE *f, enum out_format fmt, int interleaved)
 {
     if (fmt == OUT_JSON)
-        json_end(f);
+        json_end(f, interleaved);
 }
 
 /* Seconds to the ns that stats.h formats. */
@@ -223,12 +205,47 @@ static void to_ns(const double *s, int n, double *ns)
         ns[i] = s[i] * 1e9;
 }
 
-void out_summary(FILE *f, const double *wall, int n, const double *base, int nb, int warmup)
+void out_speedup_verdict(const struct run_times *runner, const struct run_times *seq,
+                         struct verdict_out *v)
 {
+    int n = runner->n + seq->n;
+    double load[n > 0 ? n : 1];
+    /* A reading within the meter's resolution (a tick per CPU over a short run) is no
+     * evidence of load: only what lies beyond it counts as disturbed. */
+    for (int i = 0; i < n; i++) {
+        const struct run_times *t = i < seq->n ? seq : runner;
+        int k = i < seq->n ? i : i - seq->n;
+        load[i] = t->other_cpu ? t->other_cpu[k] - machine_meter_res(t->wall[k]) : NAN;
+    }
+    struct verdict_in in = { .a = seq->wall, .na = seq->n, .b = runner->wall, .nb = runner->n,
+                             .bound = 1.0, .above = 1, .what = "speedup", .other_cpu = load,
+                             .nother = n };
+    stats_verdict(&in, v);
+}
+
+/* The load other processes put on the machine during n runs: their mean and how many
+ * runs it disturbed (above STATS_BUSY_CPU beyond the meter's resolution, as the verdict
+ * counts them). Returns the runs that had a reading. */
+static int load_of(const struct run_times *t, double *sum, int *busy)
+{
+    int known = 0;
+    for (int i = 0; t && t->other_cpu && i < t->n; i++)
+        if (!isnan(t->other_cpu[i])) {
+            known++;
+            *sum += t->other_cpu[i];
+            *busy += t->other_cpu[i] - machine_meter_res(t->wall[i]) > STATS_BUSY_CPU;
+        }
+    return known;
+}
+
+void out_summary(FILE *f, const struct run_times *runner, const struct run_times *seq,
+                 int warmup)
+{
+    int n = runner->n, nb = seq ? seq->n : 0;
     double ns[n > 0 ? n : 1], bns[nb > 0 ? nb : 1];
     char ms[96], rg[96], wu[48] = "";
     struct stats st, bs;
-    to_ns(wall, n, ns);
+    to_ns(runner->wall, n, ns);
     stats_of(ns, n, &st);
     if (warmup)
         snprintf(wu, sizeof wu, ", after %d warm-up run%s", warmup, warmup > 1 ? "s" : "");
@@ -240,14 +257,30 @@ void out_summary(FILE *f, const double *wall, int n, const double *base, int nb,
         fprintf(f, "time:               %s    1 run%s (--repeat 5 for a spread)\n", ms, wu);
     }
     if (nb > 0) {
-        to_ns(base, nb, bns);
+        struct verdict_out v;
+        to_ns(seq->wall, nb, bns);
         stats_of(bns, nb, &bs);
-        double err, s = speedup_of(bs.mean, bs.sd, st.mean, st.sd, &err);
-        fprintf(f, "speedup:            %.2f ± %.2f against seq: %s, %d run%s\n", s, err,
-                stats_fmt_mean_sd(ms, sizeof ms, &bs, UNIT_NS), nb, nb > 1 ? "s" : "");
+        out_speedup_verdict(runner, seq, &v);
+        char ci[64] = "";
+        if (!isnan(v.lo))
+            snprintf(ci, sizeof ci, " [%.2f, %.2f] 95%% CI", v.lo, v.hi);
+        fprintf(f, "speedup:            %.2fx%s against seq: %s, interleaved, %d run%s each\n",
+                v.ratio, ci, stats_fmt_mean_sd(ms, sizeof ms, &bs, UNIT_NS), nb,
+                nb > 1 ? "s" : "");
+        double p = stats_mwu(seq->wall, nb, runner->wall, n, NULL, NULL);
+        fprintf(f, "rank test:          Mann-Whitney p = %.2g, two-sided (the verdict heeds it "
+                "from %d runs each)\n", p, STATS_MIN_RANK);
+        fprintf(f, "verdict:            faster than seq: %s: %s%s%s%s\n",
+                stats_verdict_name(v.verdict), v.reason, *v.hint ? " (" : "", v.hint,
+                *v.hint ? ")" : "");
     } else {
         fprintf(f, "speedup:            run with --baseline to measure seq alongside\n");
     }
+    double load = 0;
+    int busy = 0, known = load_of(runner, &load, &busy) + load_of(seq, &load, &busy);
+    if (known)
+        fprintf(f, "other processes:    %.2f CPU on average while timed; %d of %d runs "
+                "disturbed (over %.1f CPU)\n", load / known, busy, known, STATS_BUSY_CPU);
     if (st.min < STATS_SHORT_RUN_NS)
         fprintf(f, "# warning: the shortest run took %s, under %s: start-up, scheduling and the "
                 "clock are a large share of it; a larger -n times the work better\n",

@@ -4,6 +4,7 @@
  * use too: from here, r->run() is where a runner takes over. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -80,7 +81,8 @@ static void run_usage(FILE *f)
         "      --check-limit SECONDS  recompute an answer with no recorded value only when\n"
         "                      that is estimated to take at most this long (default 30,\n"
         "                      0: never); beyond, the row says verified=unchecked\n"
-        "      --baseline      also run seq R times and report the speedup\n"
+        "      --baseline      also run seq R times, taking turns with the runner, and\n"
+        "                      report the speedup with its 95%% interval and a verdict\n"
         "  -h, --help          this help             -V, --version  the version\n"
         "exit status: 0 verified (or unchecked, said so), 1 wrong result, 64 usage,\n"
         "             70 worker failure, 71 OS failure, 74 output lost (a write to stdout\n"
@@ -451,11 +453,13 @@ int job_exec(struct job_ctx *c, const struct runner *r, struct job_sample *smp,
     if (c->watchers && (e = guard_watch_start(&c->plan, c->watchers)) != 0)
         return outcome_fail(oc, PARLAB_EXIT_OS, "task-timeout watchdog: %s", strerror(-e));
     results_reset(&c->rs);   /* before the clock: folds start empty */
+    double busy0 = machine_busy_s();   /* outside the clock: the meter is not timed */
     usage_now(&u0);
     uint64_t t0 = runner_now_ns();
     int rc = r->run(&c->job, &c->plan, results_slots(&c->rs), oc);
     uint64_t t1 = runner_now_ns();
     usage_now(&u1);
+    double busy1 = machine_busy_s();
     if (c->watchers)
         guard_watch_stop();
     if (rc) {
@@ -473,6 +477,11 @@ int job_exec(struct job_ctx *c, const struct runner *r, struct job_sample *smp,
         .invol_cs = u1.ru_nivcsw - u0.ru_nivcsw,
         .minflt = u1.ru_minflt - u0.ru_minflt,
     };
+    smp->other_cpu = NAN;
+    if (busy0 >= 0 && busy1 >= 0 && t1 > t0) {
+        double other = (busy1 - busy0 - smp->user_s - smp->sys_s) / (smp->wall_ns / 1e9);
+        smp->other_cpu = other > 0 ? other : 0;
+    }
     return 0;
 }
 
@@ -592,7 +601,8 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
         .workers = !(r->flags & (RUNNER_PARALLEL | RUNNER_HAS_LOOPS)) ? 1
                    : r->flags & RUNNER_HAS_LOOPS ? plan.loops : plan.workers,
         .tasks = c.job.tasks, .chunk = plan.chunk, .wall_s = smp.wall_ns / 1e9,
-        .user_s = smp.user_s, .sys_s = smp.sys_s, .max_rss_kb = smp.max_rss_kb,
+        .user_s = smp.user_s, .sys_s = smp.sys_s, .other_cpu = smp.other_cpu,
+        .max_rss_kb = smp.max_rss_kb,
         .vol_cs = smp.vol_cs, .invol_cs = smp.invol_cs,
     };
     snprintf(row->result, sizeof row->result, "%s", res.result);
@@ -688,9 +698,14 @@ int cmd_run(int argc, char **argv)
 
     int R = (int)o.repeat, wrong = 0, nbase = 0;
     double *wall = calloc((size_t)R, sizeof *wall), *base = calloc((size_t)R, sizeof *base);
+    double *other = calloc((size_t)R, sizeof *other), *base_other = calloc((size_t)R, sizeof *base_other);
     char ref[128] = "";
     struct result_row row;
-    if (!wall || !base) {
+    if (!wall || !base || !other || !base_other) {
+        free(wall);
+        free(base);
+        free(other);
+        free(base_other);
         trace_file_discard(&o.trace);
         return die(PARLAB_EXIT_OS, "out of memory");
     }
@@ -706,14 +721,20 @@ int cmd_run(int argc, char **argv)
         if (o.steps > 1)
             printf("  steps=%llu", (unsigned long long)o.steps);
         printf("\n");
+        if (o.baseline)
+            printf("# --baseline: seq and %s take turns, run by run (warm-ups too), so that a "
+                   "change in load hits both\n", o.runner->name);
     }
     st = out_flushed(stdout);   /* output that cannot be stored stops the run before it starts */
-    int idx = 0, total = R * (o.baseline ? 2 : 1);
-    for (int pass = o.baseline ? 0 : 1; pass < 2 && !st; pass++) {
-        const struct runner *r = pass == 0 ? runner_find("seq") : o.runner;
-        /* i < 0: warm-up runs, checked but neither reported nor timed. */
-        for (int i = -(int)o.warmup; i < R; i++) {
-            int last = pass == 1 && i == R - 1;
+    /* With --baseline, seq and the runner alternate: seq, runner, seq, runner, ... A load
+     * that comes or goes mid-way then slows both sides alike, instead of one of them. */
+    int idx = 0, total = R * (o.baseline ? 2 : 1), sides = o.baseline ? 2 : 1;
+    const struct runner *seq = runner_find("seq");
+    for (int i = -(int)o.warmup; i < R && !st; i++) {
+        for (int side = 2 - sides; side < 2; side++) {   /* 0: seq, 1: the runner */
+            const struct runner *r = side == 0 ? seq : o.runner;
+            int last = side == 1 && i == R - 1;
+            /* i < 0: warm-up runs, checked but neither reported nor timed. */
             st = run_once(&o, r, &row, last ? o.trace_path : NULL);
             if (!st)
                 st = check_against_seq(&o, &row, ref, sizeof ref);
@@ -723,10 +744,13 @@ int cmd_run(int argc, char **argv)
             if (i < 0)
                 continue;
             row.host = m.host;
-            if (pass == 0)
+            if (side == 0) {
+                base_other[nbase] = row.other_cpu;
                 base[nbase++] = row.wall_s;
-            else
+            } else {
+                other[i] = row.other_cpu;
                 wall[i] = row.wall_s;
+            }
             out_row(stdout, o.format, &row, idx++, total);
             if ((st = out_flushed(stdout)))   /* the rows cannot be stored: stop now */
                 break;
@@ -745,18 +769,21 @@ int cmd_run(int argc, char **argv)
             printf("verified: unchecked (not shown wrong, not shown right): %s\n", row.why);
         else
             printf("verified: yes, %s\n", verify_how(&row));
-        out_summary(stdout, wall, R, base, nbase, (int)o.warmup);
+        struct run_times runs = { wall, other, R }, seqs = { base, base_other, nbase };
+        out_summary(stdout, &runs, o.baseline ? &seqs : NULL, (int)o.warmup);
     }
     if (st < 0) {   /* a failed write to stdout (st is -errno): the one line says so */
         st = die(PARLAB_EXIT_IO, "writing standard output: %s", strerror(-st));
     } else {
-        out_end(stdout, o.format);   /* after a failure too: JSON holds the rows so far */
+        out_end(stdout, o.format, o.baseline);   /* after a failure too: JSON holds the rows so far */
         int e = st ? 0 : out_flushed(stdout);
         if (e)
             st = die(PARLAB_EXIT_IO, "writing standard output: %s", strerror(-e));
     }
     free(wall);
     free(base);
+    free(other);
+    free(base_other);
     /* The trace replaces FILE only for a run that completed, verified, with its results
      * written: a failed run, a wrong answer or lost output leaves FILE as it was. */
     if (!st && !wrong && o.trace_path) {

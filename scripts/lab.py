@@ -239,8 +239,12 @@ def run_step(spec, step, env, log, loads):
         else:
             got = SOURCES["run" if step["kind"] == "run" else step["kind"]](pr.stdout)
         for r in got:
-            rows.append(dict({"p_" + n: v for n, v in p.items()}, **r, lab_round=rnd, lab_cmd=k,
-                             other_cpu="" if other is None else "%.3f" % other))
+            # parlab's rows carry their own per-run other_cpu; the command's figure
+            # replaces it, so that every row of a step means the same thing
+            row = dict({"p_" + n: v for n, v in p.items()}, **r)
+            row.update(lab_round=rnd, lab_cmd=k,
+                       other_cpu="" if other is None else "%.3f" % other)
+            rows.append(row)
     return rows
 
 

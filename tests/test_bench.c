@@ -24,15 +24,17 @@ static const char *const cpu_workloads[] = { "primes", "sumsq", "montecarlo", "m
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
-/* The tiny sweep's time limit: generous, and more so in sanitizer builds, where every
- * point runs an instrumented binary several times. */
+/* The tiny sweep's time limit: a guard against a hang, not a benchmark. It is ten times
+ * the old 60 s limit, which the sweep outran beside two busy loops on 2 cores (about two
+ * minutes there; 10 s idle), and more in sanitizer builds, where every point runs an
+ * instrumented binary several times: a slow machine must not fail a test of what the
+ * sweep writes. */
 #if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
-#define TINY_BENCH_LIMIT_S 300
+#define TINY_BENCH_LIMIT_S 3000
 #else
-#define TINY_BENCH_LIMIT_S 60
+#define TINY_BENCH_LIMIT_S 600
 #endif
-/* The guard that kills a sweep: past the limit the test asserts, never before it (the
- * tiny sweep takes ~10 s on 2 idle cores). */
+/* The guard that kills a sweep: past the limit the test asserts, never before it. */
 #define BENCH_TIMEOUT_S (TINY_BENCH_LIMIT_S + 30)
 
 static int write_file(const char *path, const char *text, mode_t mode)

@@ -2,6 +2,7 @@
  * every bad input ending with exit 64 and a one-line message naming option and value. */
 #include <CUnit/CUnit.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <jansson.h>
 #include "util.h"
@@ -42,13 +43,14 @@ static void test_primes_text(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "time (mean ± σ): "));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "range (min … max): "));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "2 runs, after 1 warm-up run"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, " ms ± "));
+    /* in the mean's unit: ms on an idle machine, s on a busy one */
+    CU_ASSERT(strstr(r.out, " ms ± ") != NULL || strstr(r.out, " s ± ") != NULL);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "# parlab"));   /* the machine it came from */
 }
 
 static const char *const csv_header =
     "workload,size,runner,workers,cores,tasks,schedule,chunk,steps,wall_s,user_s,sys_s,"
-    "max_rss_kb,vol_cs,invol_cs,result,verified,check,host\n";
+    "max_rss_kb,vol_cs,invol_cs,result,verified,check,host,other_cpu\n";
 
 static void test_csv_shape(void)
 {
@@ -62,8 +64,50 @@ static void test_csv_shape(void)
         int commas = 0;
         for (const char *q = p + 1; *q && *q != '\n'; q++)
             commas += *q == ',';
-        CU_ASSERT_EQUAL(commas, 18);
+        CU_ASSERT_EQUAL(commas, 19);
+        /* other_cpu, last: a share of the machine's CPUs, never below 0 */
+        char f[32];
+        double other = atof(csv_field(p + 1, 0, 20, f, sizeof f));
+        CU_ASSERT(*f && other >= 0 && other <= 1024);
     }
+}
+
+/* --baseline: seq and the runner take turns, warm-ups too, and the summary gives the
+ * speedup with its interval, the rank test and the verdict with its reason. */
+static void test_baseline_interleaved(void)
+{
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 120, "run", "-w", "sumsq", "-r", "thread", "-n", "1M",
+                                     "--repeat", "3", "--baseline", (char *)NULL), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    static const char *const order[] = { "run 1/6  seq ", "run 2/6  thread ", "run 3/6  seq ",
+                                         "run 4/6  thread ", "run 5/6  seq ", "run 6/6  thread " };
+    const char *at = r.out;
+    for (size_t i = 0; i < sizeof order / sizeof order[0] && at; i++) {
+        const char *next = strstr(at, order[i]);
+        CU_ASSERT_PTR_NOT_NULL(next);
+        at = next;
+    }
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "take turns"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "95% CI against seq: "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ", interleaved, 3 runs each\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "Mann-Whitney p = "));
+    /* Whatever the machine's load, one of the three, with its reason. */
+    const char *v = strstr(r.out, "verdict:            faster than seq: ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    v += strlen("verdict:            faster than seq: ");
+    CU_ASSERT(strncmp(v, "pass: ", 6) == 0 || strncmp(v, "fail: ", 6) == 0 ||
+              strncmp(v, "inconclusive: ", 14) == 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "other processes: "));
+    /* The warm-ups alternate too: with --warmup 1 --repeat 1 seq runs twice, thread twice
+     * (and the one traced run is the runner's last). */
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "run", "-w", "sumsq", "-r", "thread", "-n", "1M",
+                                     "--repeat", "1", "--baseline", "--format", "csv",
+                                     (char *)NULL), 0);
+    CU_ASSERT_EQUAL(count_lines(r.out), 3);
+    char f[32];
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 1, 3, f, sizeof f), "seq");
+    CU_ASSERT_STRING_EQUAL(csv_field(r.out, 2, 3, f, sizeof f), "thread");
 }
 
 /* Warm-up runs are run and checked, never reported: the default is one, --warmup 0 none. */
@@ -276,6 +320,8 @@ CU_TestInfo tests_cli[] = {
     { "known answers through --format csv", test_known_answers_csv },
     { "text output for people", test_primes_text },
     { "csv header and one row per repeat", test_csv_shape },
+    { "--baseline: seq and the runner take turns; interval, rank test, verdict",
+      test_baseline_interleaved },
     { "warm-up runs are not reported", test_warmup_not_reported },
     { "a run under 5 ms is flagged", test_short_run_warns },
     { "json: one document with the rows and a summary", test_json_shape },

@@ -397,7 +397,9 @@ static void test_labs_malformed_predict(void)
 }
 
 /* Ctrl-C or SIGTERM in the middle of a lab: exit 130 or 143 and no run folder, complete
- * or partial, is left for a check to read. */
+ * or partial, is left for a check to read. On a busy machine the signal may land before
+ * the driver has its handlers (Python's start-up is slow): death by the signal is then
+ * the correct outcome, and what matters still holds, nothing left behind. */
 static void test_labs_interrupted(void)
 {
     static const int sigs[] = { SIGINT, SIGTERM };
@@ -411,6 +413,9 @@ static void test_labs_interrupted(void)
             int devnull = open("/dev/null", O_RDWR);
             dup2(devnull, 1);
             dup2(devnull, 2);
+            /* A shell starts background jobs with SIGINT ignored, and Python then installs
+             * no KeyboardInterrupt at all: the signal must reach the driver as a terminal's. */
+            signal(SIGINT, SIG_DFL);
             alarm(60);
             execlp(python(), python(), "scripts/lab.py", "run", "2", (char *)NULL);
             _exit(127);
@@ -420,7 +425,11 @@ static void test_labs_interrupted(void)
         int st;
         while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
             ;
-        CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 128 + sigs[k]);
+        int handled = WIFEXITED(st) && WEXITSTATUS(st) == 128 + sigs[k];
+        int killed = WIFSIGNALED(st) && WTERMSIG(st) == sigs[k];
+        if (!handled && !killed)
+            fprintf(stderr, "\n  lab 2 after signal %d: status %d", sigs[k], st);
+        CU_ASSERT(handled || killed);
         snprintf(dir, sizeof dir, "%s/02-io", tmp);
         DIR *d = opendir(dir);
         int entries = 0;

@@ -183,14 +183,16 @@ static void body_many_timers(void)
     CHECK(loop_run(l) == 0);
     CHECK(m.fired == N);
     CHECK(m.out_of_order == 0);
+    /* Never early; the upper bound only catches a loop that waits far past its last
+     * timer (10 s: ten times the old bound, load-proof). */
     uint64_t took = runner_now_ns() - t0;
-    CHECK(took >= 49u * 1000000u && took < 1000u * 1000000u);
+    CHECK(took >= 49u * 1000000u && took < 10000u * 1000000ull);
     loop_destroy(l);
 }
 
 static void test_many_timers(void)
 {
-    CU_ASSERT(in_child(body_many_timers, 20));
+    CU_ASSERT(in_child(body_many_timers, 60));
 }
 
 /* ---- random delays, cancellations and timers added from callbacks ---- */
@@ -816,14 +818,15 @@ static void body_waits_overlap(void)
     uint64_t wall;
     struct rlimit rl = { 64, 64 };
     CHECK(setrlimit(RLIMIT_NOFILE, &rl) == 0);
-    /* 2000 tasks of 50 ms, one loop: overlapped, not 100 s. */
+    /* 2000 tasks of 50 ms, one loop: overlapped, not 100 s. The bound is ten times the
+     * 0.5 s it takes idle, so that a busy machine cannot fail it; 20 times under serial. */
     run_traced("sleep", 2000, 1, 1, SCHED_STATIC, 50, &wall);
-    CHECK(wall >= 50u * 1000000u && wall < 500u * 1000000u);
+    CHECK(wall >= 50u * 1000000u && wall < 5000u * 1000000u);
 }
 
 static void test_waits_overlap(void)
 {
-    CU_ASSERT(in_child(body_waits_overlap, 20));
+    CU_ASSERT(in_child(body_waits_overlap, 60));
 }
 
 /* A workload whose tasks wait on fds: each makes a pipe with a byte in it, and resumes

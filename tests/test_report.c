@@ -289,14 +289,16 @@ static void test_json_document(void)
         CU_ASSERT_PTR_NOT_NULL(json_object_get(ctx, keys[i]));
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(ctx, "parlab_version")), PARLAB_VERSION);
     json_t *rows = json_object_get(doc, "rows"), *sum = json_object_get(doc, "summary");
-    CU_ASSERT_EQUAL(json_array_size(rows), 4);   /* 2 seq (--baseline), then 2 thread */
+    CU_ASSERT_EQUAL(json_array_size(rows), 4);   /* seq, thread, seq, thread: interleaved */
     CU_ASSERT_EQUAL_FATAL(json_array_size(sum), 2);
     json_t *seq = json_array_get(sum, 0), *thr = json_array_get(sum, 1);
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(seq, "runner")), "seq");
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(thr, "runner")), "thread");
     CU_ASSERT_EQUAL(json_integer_value(json_object_get(thr, "n")), 2);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(rows, 0), "runner")), "seq");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(rows, 1), "runner")), "thread");
     /* the summary agrees with the rows it summarises */
-    double a = json_real_value(json_object_get(json_array_get(rows, 2), "wall_s"));
+    double a = json_real_value(json_object_get(json_array_get(rows, 1), "wall_s"));
     double b = json_real_value(json_object_get(json_array_get(rows, 3), "wall_s"));
     double mean = json_real_value(json_object_get(thr, "mean_s"));
     CU_ASSERT_DOUBLE_EQUAL(mean, (a + b) / 2, 1e-9);
@@ -305,6 +307,22 @@ static void test_json_document(void)
     double sm = json_real_value(json_object_get(seq, "mean_s"));
     CU_ASSERT_DOUBLE_EQUAL(json_real_value(json_object_get(thr, "speedup")), sm / mean, 1e-6);
     CU_ASSERT(json_is_number(json_object_get(thr, "speedup_err")));
+    /* Against seq: the interval (2 runs a side: none), the rank test, the verdict and why
+     * (2 runs a side: inconclusive, whatever the machine), and the order it was run in. */
+    CU_ASSERT(json_is_null(json_object_get(thr, "speedup_ci_low")));
+    CU_ASSERT(json_is_null(json_object_get(thr, "speedup_ci_high")) ==
+              json_is_null(json_object_get(thr, "speedup_ci_low")));
+    double p = json_real_value(json_object_get(thr, "mann_whitney_p"));
+    CU_ASSERT(p > 0 && p <= 1);
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(thr, "verdict")), "inconclusive");
+    CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(thr, "verdict_reason")),
+                           "2 runs per side; at least 3 needed");
+    CU_ASSERT(json_is_true(json_object_get(thr, "interleaved")));
+    CU_ASSERT(json_is_null(json_object_get(seq, "verdict")));     /* seq is the reference */
+    for (size_t i = 0; i < 4; i++) {
+        json_t *o = json_object_get(json_array_get(rows, i), "other_cpu");
+        CU_ASSERT(json_is_null(o) || json_real_value(o) >= 0);
+    }
     CU_ASSERT_STRING_EQUAL(json_string_value(json_object_get(json_array_get(rows, 3), "verified")), "yes");
     json_decref(doc);
 
@@ -344,7 +362,7 @@ static void test_json_escaping(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(f);
     out_begin(f, OUT_JSON);
     out_row(f, OUT_JSON, &r, 0, 1);
-    out_end(f, OUT_JSON);
+    out_end(f, OUT_JSON, 0);
     fclose(f);
     json_t *doc = json_loads(buf, 0, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);

@@ -27,7 +27,7 @@ MAX_WORKERS = 4096
 MAX_TASKS = 1 << 22          # as harness/run.c
 MAX_REPEAT = 10000
 CSV_COLS = ("workload,size,runner,workers,cores,tasks,schedule,chunk,steps,wall_s,user_s,"
-            "sys_s,max_rss_kb,vol_cs,invol_cs,result,verified,check,host")
+            "sys_s,max_rss_kb,vol_cs,invol_cs,result,verified,check,host,other_cpu")
 
 
 class Usage(Exception):
@@ -202,6 +202,17 @@ def usage_now():
             s.ru_nvcsw + c.ru_nvcsw, s.ru_nivcsw + c.ru_nivcsw)
 
 
+def busy_s():
+    """CPU-seconds all CPUs have been busy (/proc/stat: user, nice, system, irq, softirq,
+    steal), as parlab's machine_busy_s; None where unreadable."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:9]]
+        return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 def run_once(o, model):
     """One timed run: start the model's workers, run every task, stop them; combine in
     task order and verify. Returns the row (a dict) and the total."""
@@ -210,11 +221,18 @@ def run_once(o, model):
     if wl.setup:
         job = wl.setup(job)     # spin: calibrated before the clock starts, as parlab's setup
     chunk = o.get("chunk", 0)
+    b0 = busy_s()
     u0 = usage_now()
     t0 = time.perf_counter()
     parts = model.run(job, o["workers"], chunk)
     t1 = time.perf_counter()
     u1 = usage_now()
+    b1 = busy_s()
+    # other_cpu, as parlab's: all busy time across the run less the run's own, per second
+    own = (u1[0] - u0[0]) + (u1[1] - u0[1])
+    other = None
+    if b0 is not None and b1 is not None and t1 > t0:
+        other = max(0.0, (b1 - b0 - own) / (t1 - t0))
     total = 0
     for p in parts:             # in task order, as parlab's combine
         total += p
@@ -226,6 +244,7 @@ def run_once(o, model):
         "wall_s": t1 - t0, "user_s": u1[0] - u0[0], "sys_s": u1[1] - u0[1],
         "max_rss_kb": u1[2], "vol_cs": u1[3] - u0[3], "invol_cs": u1[4] - u0[4],
         "result": wl.fmt(job, total) if wl.fmt else str(total), "verified": verified, "why": why,
+        "other_cpu": other,
         "check": "seq" if verified < 0 else wl.check_for(job) if wl.check_for else wl.check,
         "detail": wl.describe(job, total) if wl.describe else str(total),
     }
@@ -238,17 +257,20 @@ def clean_host(h):
 def print_row(o, row, index, total):
     fmt = o["format"]
     if fmt == "csv":
-        print("%s,%d,%s,%d,%d,%d,%s,%d,%d,%.6f,%.6f,%.6f,%d,%d,%d,%s,%s,%s,%s" % (
+        print("%s,%d,%s,%d,%d,%d,%s,%d,%d,%.6f,%.6f,%.6f,%d,%d,%d,%s,%s,%s,%s,%s" % (
             row["workload"], row["size"], row["runner"], row["workers"], row["cores"],
             row["tasks"], row["schedule"], row["chunk"], row["steps"], row["wall_s"],
             row["user_s"], row["sys_s"], row["max_rss_kb"], row["vol_cs"], row["invol_cs"],
-            row["result"], "yes" if row["verified"] else "no", row["check"], o["host"]))
+            row["result"], "yes" if row["verified"] else "no", row["check"], o["host"],
+            "" if row["other_cpu"] is None else "%.3f" % row["other_cpu"]))
     elif fmt == "json":
         keys = CSV_COLS.split(",")
         obj = {k: row[k] if k != "host" else o["host"] for k in keys}
         obj["verified"] = bool(row["verified"])
         for k in ("wall_s", "user_s", "sys_s"):
             obj[k] = round(obj[k], 6)
+        if obj["other_cpu"] is not None:
+            obj["other_cpu"] = round(obj["other_cpu"], 3)
         print("%s\n  %s" % ("," if index else "", json.dumps(obj)), end="")
     else:
         print("run %d/%d  %-12s %s  %s  wall %.4f s  user %.3f s  sys %.3f s  rss %d KiB  "
