@@ -1110,6 +1110,14 @@ int main(int argc, char **argv)
         serve_loop();
     }
     fflush(stdout);
+    /* Test-only (tests/test_mpi.c): PARLAB_MPI_TEST_FINALIZE_CRASH=R makes rank R of a
+     * launched job die by SIGSEGV where Open MPI's teardown fault strikes, after its part
+     * was delivered (see died_after_work in mpirun.c). */
+    const char *crash = getenv("PARLAB_MPI_TEST_FINALIZE_CRASH");
+    if (serve && crash && *crash && atoi(crash) == my_rank && st == 0) {
+        signal(SIGSEGV, SIG_DFL);
+        raise(SIGSEGV);
+    }
     MPI_Finalize();
     return st;
 }
