@@ -28,6 +28,8 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* /dev/shm's entries that a parlab run could leave: all but Python multiprocessing's
+ * semaphores (sem.mp-*), which no parlab process makes and other programs leave there. */
 static int shm_entries(void)
 {
     DIR *d = opendir("/dev/shm");
@@ -35,7 +37,7 @@ static int shm_entries(void)
     if (!d)
         return 0;
     for (struct dirent *e; (e = readdir(d));)
-        n += e->d_name[0] != '.';
+        n += e->d_name[0] != '.' && strncmp(e->d_name, "sem.mp-", 7) != 0;
     closedir(d);
     return n;
 }

@@ -459,8 +459,11 @@ def describe(c):
 
 
 def shm_names():
+    """/dev/shm's entries that a parlab run could leave: all but Python multiprocessing's
+    semaphores (sem.mp-*), which no parlab process makes and other programs on a shared
+    machine leave there."""
     try:
-        return set(os.listdir("/dev/shm"))
+        return {n for n in os.listdir("/dev/shm") if not n.startswith("sem.mp-")}
     except OSError:
         return set()
 
