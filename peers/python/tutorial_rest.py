@@ -107,6 +107,29 @@ GUARDED = '''if __name__ == "__main__":          # the guard: workers import thi
 BOOT = "bootstrapping phase"      # the RuntimeError's words (its text spans lines)
 
 
+def stop_session(p):
+    """End a demo that would run forever, and what it started, leaving no semaphore behind:
+    SIGINT lets its Pool leave by its own exit path, and the resource tracker unlinks what
+    is left once the script is gone; only stragglers after 10 s get SIGKILL (a SIGKILL of the
+    whole session at once left each run's semaphores in /dev/shm)."""
+    try:
+        os.kill(p.pid, signal.SIGINT)
+        p.wait(timeout=10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        pass
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(p.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.05)
+    try:
+        os.killpg(p.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 def run_script(path, method, limit_s=20.0):
     """Run `python path method`; stop it once the bootstrapping error shows or at limit_s.
     Returns (stdout, stderr, ended_by_itself)."""
@@ -126,7 +149,7 @@ def run_script(path, method, limit_s=20.0):
         time.sleep(0.05)
     ended = p.poll() is not None
     if not ended:
-        os.killpg(p.pid, signal.SIGKILL)
+        stop_session(p)
     os.set_blocking(fd, True)
     out, rest = p.communicate()
     return out.decode(errors="replace"), (err + rest).decode(errors="replace"), ended
