@@ -208,12 +208,26 @@ static int mpi_available(char *why, size_t n)
  */
 #define MPI_OMPI_SUB "ompi"
 
+/* TMPDIR names a plain folder: no control character (a newline in a folder name breaks
+ * every listing of it). 0, or -1 with out filled (usage). */
+static int tmpdir_check(struct outcome *out)
+{
+    const char *tmp = getenv("TMPDIR");
+    for (const unsigned char *c = (const unsigned char *)(tmp ? tmp : ""); *c; c++)
+        if (*c < 0x20 || *c == 0x7f)
+            return outcome_fail(out, PARLAB_EXIT_USAGE, "mpi: TMPDIR has a control character "
+                                "(a newline, a tab): name a plain folder");
+    return 0;
+}
+
 /* The run's private folder and its ompi/ subfolder. 0, or -1 with out filled. */
 static int make_dir(char *dir, size_t n, struct outcome *out)
 {
     const char *tmp = getenv("TMPDIR");
     char sub[PATH_MAX + 16], abs[PATH_MAX];
     tmp = tmp && *tmp ? tmp : "/tmp";
+    if (tmpdir_check(out))
+        return -1;
     /* An absolute name: a world's folder is named, and checked, from other folders too. */
     if (*tmp != '/' && !(tmp = realpath(tmp, abs)))
         return outcome_fail(out, PARLAB_EXIT_OS, "mpi: TMPDIR=%s: %s", getenv("TMPDIR"),
@@ -1602,6 +1616,8 @@ static int mpi_precheck(unsigned workers, unsigned cores, struct outcome *out)
     const char *wdir = getenv(MPI_ENV_WORLD);
     if (runner_mpi_world_run)
         return 0;
+    if (tmpdir_check(out))
+        return -1;
     if (wdir && *wdir)
         return world_for(wdir, workers, cores, &w, out);
     return ranks_fit(workers, out);

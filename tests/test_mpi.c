@@ -396,6 +396,19 @@ static void test_bad_input(void)
     CU_ASSERT_EQUAL(r->status, 71);
     CU_ASSERT_PTR_NOT_NULL(strstr(r->err, "mpirun is not in PATH"));
     CU_ASSERT_EQUAL(count_lines(r->err), 1);
+    /* A TMPDIR with a newline: one line before anything is printed or made, exit 64. */
+    char *tmp = strdup(getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp"), bad[PATH_MAX];
+    snprintf(bad, sizeof bad, "%s/a\nb", tmp);
+    CU_ASSERT_EQUAL(mkdir(bad, 0700), 0);
+    setenv("TMPDIR", bad, 1);
+    run_parlab(r, 30, "run", "-w", "noop", "-r", "mpi", "-j", "2", (char *)NULL);
+    setenv("TMPDIR", tmp, 1);
+    CU_ASSERT_EQUAL(r->status, 64);
+    CU_ASSERT_EQUAL(r->out[0], '\0');
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->err, "TMPDIR has a control character"));
+    CU_ASSERT_EQUAL(count_lines(r->err), 1);
+    CU_ASSERT_EQUAL(rmdir(bad), 0);   /* nothing made in it */
+    free(tmp);
     CU_ASSERT(nothing_left());
     free(r);
 }
