@@ -144,11 +144,12 @@ check-report:
 	@scripts/deps.sh report
 	scripts/check-report.sh
 
-# Two runs side by side: B (default results/latest) against A (default the committed
-# reference of a machine like B's), with the changes beyond both runs' noise marked.
+# Run B (default results/latest) against run A (default the committed reference of a machine
+# like B's), as a gate: exit 1 on a significant slowdown beyond THRESHOLD percent (default 5),
+# 64 for runs of different modes or sizes unless FORCE=1; FORMAT=markdown for a pull request.
 diff:
 	@scripts/deps.sh bench
-	A="$(A)" B="$(B)" scripts/diff.sh
+	@A="$(A)" B="$(B)" THRESHOLD="$(THRESHOLD)" FORMAT="$(FORMAT)" FORCE="$(FORCE)" scripts/diff.sh
 
 # Redraw the plots and the report of the newest run (after editing a .gp or report.sh).
 plots:
@@ -188,7 +189,7 @@ help:
 	@echo "make check-report  render results/latest/index.html in headless chromium and check it"
 	@echo "make compare    parlab against Python's multiprocessing, futures and asyncio (QUICK=1: 3 minutes)"
 	@echo "make examples   build the multiprocessing-style examples into bin/examples/"
-	@echo "make diff       results/latest against results/reference/ (A=RUN B=RUN to choose), changes beyond noise marked"
+	@echo "make diff       results/latest against results/reference/ (A=RUN B=RUN): a gate, exit 1 on a significant slowdown beyond THRESHOLD=5 (%); FORMAT=markdown, FORCE=1"
 	@echo "make plots      redraw the plots and index.html of results/latest"
 	@echo "make overhead   what fork, threads, pools, dispatch and locks cost here"
 	@echo "make labs       list the classroom labs; make lab-N runs one, make lab-N-check grades it"

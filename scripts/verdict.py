@@ -39,6 +39,7 @@ For the bench scripts, one call per job rather than one per point:
 """
 import json
 import math
+import re
 import sys
 
 PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
@@ -756,8 +757,10 @@ def diff_runs(a_dir, b_dir, threshold=0.05, fmt_="text", force=False, csv_out=No
                             "compare runs of one mode", v.point, v.lo, v.hi, v.p)
         else:
             r = mb_ / ma_ if ma_ and mb_ else None
-            v = Verdict(INCONCLUSIVE, "time ×%s (means only): no per-run samples for a rank "
-                        "test or an interval" % fmt(r), "rerun make bench for both runs", r)
+            v = Verdict(INCONCLUSIVE, "means only: no per-run samples for a rank test or an "
+                        "interval", "rerun make bench for both runs", r)
+        if v.point is None and ma_ and mb_:
+            v.point = mb_ / ma_
         word = ("slower" if v.status == FAIL else "?" if v.status == INCONCLUSIVE
                 else "faster" if v.reason.startswith("faster") else "~")
         counts[word] = counts.get(word, 0) + 1
@@ -778,7 +781,7 @@ def diff_runs(a_dir, b_dir, threshold=0.05, fmt_="text", force=False, csv_out=No
 
     def cell(m, s):
         return "?" if m is None else "%.4f ± %.4f" % (m, s or 0)
-    shown = [x for x in rows if x[0][0] == "cores" or x[6] != "~"]
+    shown = [x for x in rows if x[0][0] == "cores" or x[6] in ("slower", "faster")]
     if md:
         out.write("**parlab diff**: B `%s` against A `%s`\n\n" % (nb, na))
         for l in lines:
@@ -805,7 +808,16 @@ def diff_runs(a_dir, b_dir, threshold=0.05, fmt_="text", force=False, csv_out=No
     prefix = "" if md else "# "
     for key, *_, v, word in slower[:10]:
         out.write("%s%s %s %s=%s: %s\n" % (prefix, key[1], key[2], key[0], key[3], v.reason))
-    out.write("%s%d point(s) in both runs (only the core sweep and the changes are listed): %d slower, "
+    why = {}
+    for x in rows:
+        if x[6] == "?":
+            r = x[5].reason.split(": ", 1)[-1] if "runs: the rank test" in x[5].reason else x[5].reason
+            why[r] = why.get(r, 0) + 1
+    if why:
+        r, n = max(why.items(), key=lambda kv: kv[1])
+        out.write("%sinconclusive: %d point(s); the commonest reason (%d): %s\n" % (
+            prefix, counts.get("?", 0), n, re.sub(r"[\d.]+ and [\d.]+ runs", "too few runs", r)))
+    out.write("%s%d point(s) in both runs (listed: the core sweep and every slower or faster one): %d slower, "
               "%d faster, %d ~, %d inconclusive (threshold ±%.0f%%, p < %.2g, 95%% CI)\n" % (
                   prefix, len(rows), counts.get("slower", 0), counts.get("faster", 0),
                   counts.get("~", 0), counts.get("?", 0), 100 * threshold, ALPHA))

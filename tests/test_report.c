@@ -1,6 +1,6 @@
 /* test_report.c: the bench analysis on synthetic run folders (noise flags, the Amdahl fit,
- * hyperfine's warnings, the report and the end-of-bench summary), `make diff`'s script, and
- * the JSON of `parlab run`. No timing is taken: every number is written by the test. */
+ * hyperfine's warnings, the report and the end-of-bench summary) and the JSON of `parlab run`
+ * (`make diff` is in test_diff.c). No timing is taken: every number is written by the test. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
@@ -210,55 +210,6 @@ static void test_clean_run_is_not_flagged(void)
     rm_rf(dir);
 }
 
-/* make diff: a speedup that moved far beyond both runs' noise is marked, one that moved
- * within it is not; a time at another size is not judged. */
-static void test_diff_two_runs(void)
-{
-    if (!tools())
-        return;
-    char ra[4096] = "", rb[4096] = "", a[64], b[64], buf[65536];
-    row(ra, sizeof ra, "seq", 1, 1.0, 0.01, "0.01");
-    row(ra, sizeof ra, "seq", 2, 1.0, 0.01, "0.01");
-    row(ra, sizeof ra, "thread", 2, 1.50, 0.02, "0.01");
-    row(ra, sizeof ra, "epoll", 2, 1.00, 0.02, "0.01");
-    row(rb, sizeof rb, "seq", 1, 1.0, 0.01, "0.01");
-    row(rb, sizeof rb, "seq", 2, 0.99, 0.01, "0.01");
-    row(rb, sizeof rb, "thread", 2, 1.90, 0.02, "0.01");   /* +0.40: far beyond */
-    row(rb, sizeof rb, "epoll", 2, 1.01, 0.02, "0.01");    /* +0.01: noise */
-    make_run(a, sizeof a, ra, NULL);
-    make_run(b, sizeof b, rb, NULL);
-    char *argv[] = { "bash", "scripts/diff.sh", a, b, NULL };
-    struct cmd_result r;
-    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, &r), 0);
-    if (r.status)
-        fprintf(stderr, "\ndiff.sh: %s\n", r.err);
-    CU_ASSERT_EQUAL(r.status, 0);
-    char sub[128];
-    snprintf(sub, sizeof sub, "diff-%s", strrchr(a, '/') + 1);
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/%s", b, sub);
-    get(dir, "diff.csv", buf, sizeof buf);
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "cores,sumsq,thread,2,"));
-    const char *t = strstr(buf, "cores,sumsq,thread,2,"), *e = strstr(buf, "cores,sumsq,epoll,2,");
-    CU_ASSERT_FATAL(t && e);
-    CU_ASSERT_PTR_NOT_NULL(strstr(t, ",1.5000,0.0200,1.9000,0.0200,+0.4000,yes\n"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(e, ",1.0000,0.0200,1.0100,0.0200,+0.0100,no\n"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "1.50 ± 0.02  1.90 ± 0.02  +0.4000 *"));
-    get(dir, "index.html", buf, sizeof buf);
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "<img src=\"plots/sumsq-speedup.png\""));
-    get(dir, "plots/sumsq-speedup.svg", buf, sizeof buf);
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "thread (A)"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "thread (B)"));
-
-    /* bad input: one line, exit 64 */
-    char *bad[] = { "bash", "scripts/diff.sh", a, "/nonexistent", NULL };
-    CU_ASSERT_EQUAL_FATAL(run_cmd(bad, 20, &r), 0);
-    CU_ASSERT_EQUAL(r.status, 64);
-    CU_ASSERT_EQUAL(count_lines(r.err), 1);
-    rm_rf(a);
-    rm_rf(b);
-}
-
 /* ---- parlab run --format json ----------------------------------------------------------- */
 
 static json_t *run_json(const char *workload, const char *runner, const char *size, int baseline)
@@ -380,6 +331,5 @@ CU_TestInfo tests_report[] = {
     { "parlab run --format json: odd host names are escaped", test_json_escaping },
     { "noisy run folder: S > K, moved control, two core counts are flagged", test_noisy_run_is_flagged },
     { "clean run folder: no flags, a least-squares fit with its error", test_clean_run_is_not_flagged },
-    { "make diff: changes beyond both runs' noise are marked", test_diff_two_runs },
     CU_TEST_INFO_NULL,
 };
