@@ -33,6 +33,8 @@ For the bench scripts, one call per job rather than one per point:
     verdict.py diff [--threshold T] [--format text|markdown] [--force] [--csv OUT] A B
                                     run B against run A point by point; exits 0, 1 (a
                                     significant slowdown beyond T), 64 (runs that do not compare)
+    verdict.py load FILE CMD ARGS...  run CMD; write the CPU other processes used meanwhile
+                                    to FILE (empty when too short to tell); exit as CMD did
     verdict.py trust [--wait S] [--probe S]  the machine now: "quiet: other processes use
                                     0.02 CPU" (exit 0) or "busy: ..." (exit 2); --wait S waits
                                     up to S seconds for quiet
@@ -864,6 +866,20 @@ def _main_run(cmd, rest):
             raise ValueError("merge OUT.json CMD LOADS IN.json...")
         merge_exports(rest[0], rest[1], [None if x == "-" else float(x) for x in rest[2].split()], rest[3:])
         return 0
+    if cmd == "load":
+        if len(rest) < 2:
+            raise ValueError("load FILE CMD ARGS...")
+        import subprocess
+        m = LoadMeter()
+        m.start()
+        try:
+            rc = subprocess.call(rest[1:])
+        except OSError as e:
+            raise ValueError("cannot run %s: %s" % (rest[1], e))
+        o = m.stop()
+        with open(rest[0], "w") as f:
+            f.write("" if o is None else "%.2f\n" % o)
+        return rc
     if cmd == "bench":
         if len(rest) != 1:
             raise ValueError("bench RUN_DIR")
@@ -914,7 +930,7 @@ def main(argv):
             print(__doc__.strip())
             return 0 if argv else 64
         cmd, rest = argv[0], argv[1:]
-        if cmd in ("merge", "bench", "diff", "trust"):
+        if cmd in ("merge", "bench", "diff", "trust", "load"):
             return _main_run(cmd, rest)
         opts, loads = {}, []
         while rest and rest[0].startswith("--"):
