@@ -548,6 +548,9 @@ for p in "${plan[@]}"; do
 done
 
 at="after the sweep"
+# What re-timing cost against the first measurements (the budget keeps it under retry_share).
+echo "measure_s=$((measure_us / 1000000)) retime_s=$((retry_us / 1000000))" | tr ' ' '\n' >> "$out/bench.conf"
+echo "# sweep: $(hms $((measure_us / 1000000))) measuring, $(hms $((retry_us / 1000000))) re-timing disturbed points (budget: ${retry_share} of the measuring time)"
 if [ -s "$out/disturbed.txt" ]; then
   warn "$(wc -l < "$out/disturbed.txt") point(s) were measured while other processes used more than 0.3 of a CPU, even after retries: their times are inflated"
 fi
@@ -587,6 +590,5 @@ trap - INT TERM HUP
 mv -T "$out" "$RESULTS/$name" || stop "publish" "cannot rename $out to $RESULTS/$name"
 ln -s "$name" "$RESULTS/.latest.$$" && mv -Tf "$RESULTS/.latest.$$" "$RESULTS/latest" ||
   die "cannot point $RESULTS/latest at $name (the run itself is complete in $RESULTS/$name)"
-"$here/summary.sh" "$RESULTS/$name"
+"$here/summary.sh" "$RESULTS/$name"   # its last line: the trust line, "# trust: ..."
 echo "# done: $RESULTS/$name/index.html ($RESULTS/latest points at it)"
-echo "# trust at the end: $(cat "$RESULTS/$name/trust.txt" 2>/dev/null || echo "unknown: no verdicts were written")"
