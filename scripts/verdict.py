@@ -846,6 +846,9 @@ def trust_now(wait=0.0, probe=1.0):
         return "quiet: cannot read /proc/stat for other processes' CPU", True
     if quiet:
         return "quiet: other processes use %.2f CPU" % o, True
+    if wait > 0:
+        return ("busy: other processes use %.2f CPU (above %.1f), still after waiting %.0f s "
+                "for quiet: points will be disturbed" % (o, BUSY_CPU, wait)), False
     return ("busy: other processes use %.2f CPU (above %.1f): points will be disturbed; "
             "WAIT_QUIET=SECONDS waits for quiet" % (o, BUSY_CPU)), False
 
