@@ -185,6 +185,7 @@ help:
 	@echo "make test       install test deps, build, run the CUnit suites and 300 torture cases (SAN=address,undefined or SAN=thread)"
 	@echo "make torture    N seeded random runs with faults, timeouts and signals (N=1000 seed=S)"
 	@echo "make bench      install bench deps, sweep cores and workers, plot, write results/latest/index.html"
+	@echo "                (QUICK=1 or FULL=1; REPEAT=N runs a point; WAIT_QUIET=S waits for a quiet machine)"
 	@echo "                QUICK=1 for a 2-minute sweep, FULL=1 for larger sizes and more runs"
 	@echo "make check-report  render results/latest/index.html in headless chromium and check it"
 	@echo "make compare    parlab against Python's multiprocessing, futures and asyncio (QUICK=1: 3 minutes)"
