@@ -788,7 +788,7 @@ def diff_runs(a_dir, b_dir, threshold=0.05, fmt_="text", force=False, csv_out=No
         out.write("**parlab diff**: B `%s` against A `%s`\n\n" % (nb, na))
         for l in lines:
             out.write("- %s\n" % l)
-        out.write("\n| sweep | workload | runner | value | time A (s) | time B (s) | B/A [95%% CI] | p | verdict |\n")
+        out.write("\n| sweep | workload | runner | value | time A (s) | time B (s) | B/A [95% CI] | p | verdict |\n")
         out.write("|---|---|---|---:|---:|---:|---:|---:|---|\n")
         for key, ma_, sa_, mb_, sb_, v, word in shown:
             out.write("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" % (
