@@ -178,6 +178,7 @@ static void test_planted_slowdown_fails(void)
     /* the same, as a table for a pull request */
     CU_ASSERT_EQUAL(diff(a, b, "FORMAT=markdown", NULL, &r), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "| sweep | workload | runner |"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "| B/A [95% CI] |"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "| cores | sumsq | thread | 2 |"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "**slower**"));
     /* a threshold above the change: not beyond it, exit 0 */
