@@ -503,10 +503,12 @@ class RunData:
             return None
         return ratio_ci(self.control(key)[0], self.times(key))
 
-    def trust(self, inconclusive=None):
+    def trust(self, inconclusive=None, failed=0):
         """The run's trust line; points with no other-CPU figure (runs too short for the
         meter) are counted as such."""
         line = trust_line(len(self.points), sum(self.disturbed(k) for k in self.points), inconclusive)
+        if failed:
+            line += ", %d finding%s failed" % (failed, "s" * (failed != 1))
         unknown = sum(not self.loads(k) for k in self.points)
         if unknown:
             line += " (%d point%s too short for the load meter)" % (unknown, "s" * (unknown != 1))
@@ -659,9 +661,7 @@ def bench_verdicts(run):
                         "; %s" % v.hint if v.hint else ""))
     ninc = sum(v.status == INCONCLUSIVE for _, _, v in findings)
     nfail = sum(v.status == FAIL for _, _, v in findings)
-    line = d.trust(ninc)
-    if nfail:
-        line += ", %d finding%s failed" % (nfail, "s" * (nfail != 1))
+    line = d.trust(ninc, nfail)
     with open(os.path.join(run, "trust.txt"), "w") as f:
         f.write(line + "\n")
     return line
