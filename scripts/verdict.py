@@ -41,7 +41,6 @@ For the bench scripts, one call per job rather than one per point:
 """
 import json
 import math
-import re
 import sys
 
 PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
@@ -219,6 +218,11 @@ def compare(a, b, threshold=0.05, loads=(), what="time"):
             na, nb, MIN_RANK), HINT_MORE, *(ci or (None, None, None)), p)
     point, lo, hi = ci
     shown = "%s ×%s [%s, %s], p = %.2g" % (what, fmt(point), fmt(lo), fmt(hi), p)
+    if p >= ALPHA and (lo > 1 + threshold or hi < 1 - threshold):
+        # Too few runs for the rank test to reject, yet the interval lies wholly beyond the
+        # threshold: the two disagree, and neither "~" nor a change is shown.
+        return Verdict(INCONCLUSIVE, "%s: the interval lies beyond ±%.0f%% but the rank test "
+                       "is not significant" % (shown, 100 * threshold), HINT_MORE, point, lo, hi, p)
     if p >= ALPHA:
         return Verdict(PASS, "~ (%s: not significant)" % shown, "", point, lo, hi, p)
     if 1 - threshold <= lo and hi <= 1 + threshold:
@@ -753,7 +757,15 @@ def diff_runs(a_dir, b_dir, threshold=0.05, fmt_="text", force=False, csv_out=No
             continue
         (ma_, sa_), (mb_, sb_) = A.mean_sd(key), B.mean_sd(key)
         if raw:
-            v = compare(A.times(key), B.times(key), threshold, A.loads(key) + B.loads(key))
+            loads = A.loads(key) + B.loads(key)
+            v = compare(A.times(key), B.times(key), threshold, loads)
+            busy = busy_reason(loads)
+            if busy and v.status == PASS and v.lo is not None and (
+                    v.lo < 1 - threshold or v.hi > 1 + threshold):
+                # Not significant, but on disturbed runs whose spread hides a change beyond
+                # the threshold: no evidence either way.
+                v = Verdict(INCONCLUSIVE, "%s; its interval reaches beyond ±%.0f%% and %s" % (
+                    v.reason, 100 * threshold, busy), HINT_QUIET, v.point, v.lo, v.hi, v.p)
             if wrong and v.status == FAIL:
                 v = Verdict(INCONCLUSIVE, "%s, but the runs differ in mode or size" % v.reason,
                             "compare runs of one mode", v.point, v.lo, v.hi, v.p)
@@ -813,12 +825,18 @@ def diff_runs(a_dir, b_dir, threshold=0.05, fmt_="text", force=False, csv_out=No
     why = {}
     for x in rows:
         if x[6] == "?":
-            r = x[5].reason.split(": ", 1)[-1] if "runs: the rank test" in x[5].reason else x[5].reason
+            r = x[5].reason
+            r = ("other processes were busy during the runs" if "machine busy" in r else
+                 "too few runs for the rank test (4 a side)" if "rank test needs" in r else
+                 "the interval spans the threshold" if "spans" in r else
+                 "the interval lies beyond the threshold, the rank test is not significant"
+                 if "rank test is not significant" in r else
+                 "no per-run samples" if "no per-run samples" in r else
+                 "the runs differ in mode or size" if "mode or size" in r else r)
             why[r] = why.get(r, 0) + 1
     if why:
-        r, n = max(why.items(), key=lambda kv: kv[1])
-        out.write("%sinconclusive: %d point(s); the commonest reason (%d): %s\n" % (
-            prefix, counts.get("?", 0), n, re.sub(r"[\d.]+ and [\d.]+ runs", "too few runs", r)))
+        out.write("%sinconclusive: %d point(s): %s\n" % (prefix, counts.get("?", 0), "; ".join(
+            "%s (%d)" % (r, n) for r, n in sorted(why.items(), key=lambda kv: -kv[1]))))
     out.write("%s%d point(s) in both runs (listed: the core sweep and every slower or faster one): %d slower, "
               "%d faster, %d ~, %d inconclusive (threshold ±%.0f%%, p < %.2g, 95%% CI)\n" % (
                   prefix, len(rows), counts.get("slower", 0), counts.get("faster", 0),
