@@ -766,6 +766,12 @@ def diff_runs(a_dir, b_dir, threshold=0.05, fmt_="text", force=False, csv_out=No
                 # the threshold: no evidence either way.
                 v = Verdict(INCONCLUSIVE, "%s; its interval reaches beyond ±%.0f%% and %s" % (
                     v.reason, 100 * threshold, busy), HINT_QUIET, v.point, v.lo, v.hi, v.p)
+            if v.status == FAIL and (not A.loads(key) or not B.loads(key)) and (
+                    any(A.disturbed(k) for k in A.points) or any(B.disturbed(k) for k in B.points)):
+                # Too short for the load meter, in a run where other points were disturbed:
+                # nothing shows that the machine was quiet while it ran.
+                v = Verdict(INCONCLUSIVE, "%s, but too short for the load meter in a run with "
+                            "disturbed points" % v.reason, HINT_QUIET, v.point, v.lo, v.hi, v.p)
             if wrong and v.status == FAIL:
                 v = Verdict(INCONCLUSIVE, "%s, but the runs differ in mode or size" % v.reason,
                             "compare runs of one mode", v.point, v.lo, v.hi, v.p)
@@ -829,6 +835,7 @@ def diff_runs(a_dir, b_dir, threshold=0.05, fmt_="text", force=False, csv_out=No
             r = ("other processes were busy during the runs" if "machine busy" in r else
                  "too few runs for the rank test (4 a side)" if "rank test needs" in r else
                  "the interval spans the threshold" if "spans" in r else
+                 "too short for the load meter in a busy run" if "too short" in r else
                  "the interval lies beyond the threshold, the rank test is not significant"
                  if "rank test is not significant" in r else
                  "no per-run samples" if "no per-run samples" in r else

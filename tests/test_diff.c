@@ -208,6 +208,32 @@ static void test_busy_is_inconclusive(void)
     rm_rf(b);
 }
 
+/* A slowdown at points too short for the load meter (no other-CPU figure), in a run whose
+ * other points were disturbed: nothing shows the machine was quiet, so inconclusive. */
+static void test_unmetered_in_busy_run(void)
+{
+    if (!tools())
+        return;
+    char a[64], b[64];
+    struct fixture fb = quiet;
+    fb.slow = "thread";
+    fb.factor = 1.2;
+    make_run(a, sizeof a, &quiet);
+    make_run(b, sizeof b, &fb);
+    /* B: thread's runs unmetered, epoll's disturbed */
+    char path[128], cmd[1024];
+    snprintf(path, sizeof path, "%s/samples.csv", b);
+    snprintf(cmd, sizeof cmd, "awk -F, -v OFS=, 'NR > 1 && $3 == \"thread\" && $5 == \"point\" { $8 = \"\" }"
+             " NR > 1 && $3 == \"epoll\" { $8 = \"1.00\" } { print }' %s > %s.t && mv %s.t %s", path, path, path, path);
+    CU_ASSERT_EQUAL_FATAL(system(cmd), 0);
+    struct cmd_result r;
+    CU_ASSERT_EQUAL(diff(a, b, NULL, NULL, &r), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "0 slower"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "too short for the load meter in a busy run (2)"));
+    rm_rf(a);
+    rm_rf(b);
+}
+
 /* Another mode or size: refused in one line, exit 64; FORCE=1 compares, never failing. */
 static void test_mode_mismatch_refused(void)
 {
@@ -289,6 +315,7 @@ CU_TestInfo tests_diff[] = {
     { "same program, runs reordered: no change, exit 0", test_same_passes },
     { "planted 20% slowdown: significant with its interval, exit 1", test_planted_slowdown_fails },
     { "a slowdown on a busy machine: inconclusive, exit 0", test_busy_is_inconclusive },
+    { "a slowdown too short for the load meter in a busy run: inconclusive", test_unmetered_in_busy_run },
     { "another mode or size: one line, exit 64; FORCE=1 compares", test_mode_mismatch_refused },
     { "a run without per-run samples: a note, all inconclusive", test_old_run_inconclusive },
     { "a runner in one run only is named; bad input one line", test_only_in_one_named },
