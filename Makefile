@@ -144,11 +144,12 @@ check-report:
 	@scripts/deps.sh report
 	scripts/check-report.sh
 
-# Two runs side by side: B (default results/latest) against A (default the committed
-# reference of a machine like B's), with the changes beyond both runs' noise marked.
+# Run B (default results/latest) against run A (default the committed reference of a machine
+# like B's), as a gate: exit 1 on a significant slowdown beyond THRESHOLD percent (default 5),
+# 64 for runs of different modes or sizes unless FORCE=1; FORMAT=markdown for a pull request.
 diff:
 	@scripts/deps.sh bench
-	A="$(A)" B="$(B)" scripts/diff.sh
+	@A="$(A)" B="$(B)" THRESHOLD="$(THRESHOLD)" FORMAT="$(FORMAT)" FORCE="$(FORCE)" scripts/diff.sh
 
 # Redraw the plots and the report of the newest run (after editing a .gp or report.sh).
 plots:
@@ -184,11 +185,12 @@ help:
 	@echo "make test       install test deps, build, run the CUnit suites and 300 torture cases (SAN=address,undefined or SAN=thread)"
 	@echo "make torture    N seeded random runs with faults, timeouts and signals (N=1000 seed=S)"
 	@echo "make bench      install bench deps, sweep cores and workers, plot, write results/latest/index.html"
+	@echo "                (QUICK=1 or FULL=1; REPEAT=N runs a point; WAIT_QUIET=S waits for a quiet machine)"
 	@echo "                QUICK=1 for a 2-minute sweep, FULL=1 for larger sizes and more runs"
 	@echo "make check-report  render results/latest/index.html in headless chromium and check it"
 	@echo "make compare    parlab against Python's multiprocessing, futures and asyncio (QUICK=1: 3 minutes)"
 	@echo "make examples   build the multiprocessing-style examples into bin/examples/"
-	@echo "make diff       results/latest against results/reference/ (A=RUN B=RUN to choose), changes beyond noise marked"
+	@echo "make diff       results/latest against results/reference/ (A=RUN B=RUN): a gate, exit 1 on a significant slowdown beyond THRESHOLD=5 (%); FORMAT=markdown, FORCE=1"
 	@echo "make plots      redraw the plots and index.html of results/latest"
 	@echo "make overhead   what fork, threads, pools, dispatch and locks cost here"
 	@echo "make labs       list the classroom labs; make lab-N runs one, make lab-N-check grades it"

@@ -4,6 +4,7 @@
 #   amdahl.csv     the least-squares Amdahl fit per runner, or why there is none
 #   flags.csv      points outside the noise band, within it, and hyperfine's warnings
 #   noise.csv      per workload, the seq control's drift that sets the band
+#   points.csv, findings.csv, findings.txt, trust.txt   the verdicts (scripts/verdict.py bench)
 # usage: scripts/analyse.sh RUN_DIR      (scripts/bench.sh calls it; make plots reruns it)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -37,3 +38,7 @@ awk -F, 'FILENAME ~ /noise/ { if (FNR > 1) delta[$1] = $2; next }
       for (j = 1; j <= nr[w]; j++) { r = rs[w, j]
         if ((w, r, K[w]) in row) printf "%s,%s,%d,%s,%s,%s\n", w, r, K[w], row[w, r, K[w]], mark[w "," r "," K[w]], delta[w] } }
   }' "$run/noise.csv" "$run/flags.csv" "$run/cores.csv" > "$run/summary.csv"
+# The verdicts: every point's speedup with its 95% interval from the raw samples (points.csv),
+# the key findings and the flags as pass, fail or inconclusive with the reason (findings.csv,
+# findings.txt, three columns added to summary.csv), and the run's trust line (trust.txt).
+"${PYTHON:-/usr/bin/python3}" "$here/verdict.py" bench "$run"

@@ -16,9 +16,19 @@
 #                           its own, fork-forkserver and fork-spawn (-r fork --start M)
 #   PARLAB_BENCH_CORES      core counts to sweep, e.g. "1 2 4" (default 1..nproc)
 #   PARLAB_BENCH_RETRIES    times a point disturbed by other processes is measured again
+#                           (all re-timing together stays within a quarter of the time spent
+#                           measuring; none while the machine stays busy)
+#   REPEAT=N                timed runs per point instead of the mode's (quick 4, default 5)
+#   WAIT_QUIET=SECONDS      wait up to SECONDS for other processes to go quiet before starting
+#   PYTHON                  the interpreter with scipy for the verdicts (default /usr/bin/python3)
 #   PARLAB_BENCH_REFERENCE  a run folder drawn faintly behind the speedups (default: the
 #                           results/reference/ run of the same CPU model and count; none)
 #
+# At each point of the core sweep, seq on 1 core (the control) and the runner at K are timed
+# alternately, one run each in turn, so that a change in load hits both; every run's time and
+# the CPU other processes used meanwhile are kept in samples.csv, and each speedup comes with
+# a 95% bootstrap interval (scripts/verdict.py). The run's first and last lines say how far
+# it can be trusted ("quiet: 0 of 202 points disturbed").
 # After the sweep, scripts/analyse.sh flags noise and fits Amdahl, plots.sh and report.sh
 # draw and write the report, and summary.sh prints the key findings.
 # The run is built in results/<name>.partial and renamed when complete; only then does
@@ -47,6 +57,12 @@ done
 [ -n "${FULL:-}" ] && [ "${FULL}" != 0 ] && mode=full
 tiny=${PARLAB_BENCH_TINY:-0}
 [ "$tiny" != 0 ] && mode=tiny
+usage() { echo "bench: $*" >&2; exit 64; }
+[ -z "${REPEAT:-}" ] || [[ $REPEAT =~ ^[0-9]+$ && $REPEAT -gt 0 ]] ||
+  usage "REPEAT=$REPEAT: not a positive whole number of runs per point"
+[ -z "${WAIT_QUIET:-}" ] || { [[ $WAIT_QUIET =~ ^[0-9]*\.?[0-9]+$ ]] && awk -v w="$WAIT_QUIET" 'BEGIN { exit !(w > 0) }'; } ||
+  usage "WAIT_QUIET=$WAIT_QUIET: not a positive number of seconds"
+PYTHON=${PYTHON:-/usr/bin/python3}
 
 # Paths given relative to the caller's directory keep working after the cd below.
 absolute() { case $1 in /*) printf '%s' "$1" ;; *) printf '%s/%s' "$PWD" "$1" ;; esac; }
@@ -61,6 +77,7 @@ cd "$root" || die "cannot enter $root"
 # ---- tools -------------------------------------------------------------------------------
 missing=()
 for t in hyperfine gnuplot awk jq; do command -v "$t" >/dev/null 2>&1 || missing+=("$t"); done
+"$PYTHON" -c 'import scipy' 2>/dev/null || missing+=("python3-scipy (for $PYTHON)")
 [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run scripts/deps.sh bench (or make bench), or install them"
 case $PARLAB in *' '*) die "PARLAB='$PARLAB': the path must not contain spaces (hyperfine -N splits on them)" ;; esac
 [ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
@@ -117,37 +134,40 @@ done
 declare -A size extra
 case $mode in
   tiny) scol=10 acol=14 runs=2 warmup=0 sl_tasks=8 sl_ms=2 sl_max=8 ;;
-  quick) scol=11 acol=15 runs=2 warmup=0 sl_tasks=32 sl_ms=10 sl_max=32 ;;   # seq about 0.22 s
+  quick) scol=11 acol=15 runs=4 warmup=0 sl_tasks=32 sl_ms=10 sl_max=32 ;;   # seq about 0.22 s
   full) scol=13 acol=15 runs=10 warmup=2 sl_tasks=128 sl_ms=20 sl_max=128 ;;
   *) scol=12 acol=15 runs=5 warmup=1 sl_tasks=64 sl_ms=20 sl_max=64 ;;
 esac
+# 4 runs a side is the fewest with which the rank test can tell two points apart (p < 0.05).
+runs=${REPEAT:-$runs}
 while IFS=, read -r w n x; do
   size[$w]=$n extra[$w]=$x
 done < <(printf '%s\n' "$list" | awk -F, -v s="$scol" -v a="$acol" '$1 == "workload" && $s != "" { print $2 "," $s "," $a }')
 for w in "${workloads[@]}"; do [ -n "${size[$w]:-}" ] || die "no bench size for workload $w"; done
-# A point measured while other processes used more than 0.3 of a CPU is measured again:
-# up to `retries` times, and no more than `retry_budget` times in the whole run.
+# A point measured while other processes used more than 0.3 of a CPU is measured again, up
+# to `retries` times, only when a one-second probe finds the machine quiet again, and only
+# while all re-timing (probes included) has taken under retry_share of the time spent on
+# first measurements so far. After 3 busy probes in a row the machine stays busy: no more
+# probes until a point measures quiet. Such points are kept, marked disturbed, and every
+# verdict resting on them is inconclusive. (A default bench beside one busy process then
+# ends within 1.5 times its quiet time, instead of re-timing every point twice.)
 case $mode in
-  tiny) retries=0 retry_budget=0 ;;
-  quick) retries=1 retry_budget=3 ;;
-  full) retries=3 retry_budget=60 ;;
-  *) retries=2 retry_budget=12 ;;
+  tiny) retries=0 ;;
+  quick) retries=1 ;;
+  full) retries=3 ;;
+  *) retries=2 ;;
 esac
+retry_share=0.25
 retries=${PARLAB_BENCH_RETRIES:-$retries}
 [[ $retries =~ ^[0-9]+$ ]] || die "PARLAB_BENCH_RETRIES=$retries: not a count"
-[ "$retries" -le "$retry_budget" ] || retry_budget=$((retries * 10))
 tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
 # CPU seconds all CPUs have spent busy since boot (user, nice, system, irq, softirq, steal).
 busy_s() { awk -v t="$tck" '/^cpu / { printf "%.2f\n", ($2 + $3 + $4 + $7 + $8 + $9) / t }' /proc/stat; }
-# Wait up to 10 s for a second in which other processes use under 0.2 of a CPU (nothing of
-# ours runs meanwhile, so all busy time is theirs).
-wait_quiet() {
-  local k a b
-  for ((k = 0; k < 10; k++)); do
-    a=$(busy_s); sleep 1; b=$(busy_s)
-    awk -v a="$a" -v b="$b" 'BEGIN { exit !(b - a < 0.2) }' && return 0
-  done
-  return 0
+# One second in which nothing of ours runs: are other processes under 0.3 of a CPU?
+probe_quiet() {
+  local a b
+  a=$(busy_s); sleep 1; b=$(busy_s)
+  awk -v a="$a" -v b="$b" 'BEGIN { exit !(b - a <= 0.3) }'
 }
 # CPU seconds this shell's finished children (hyperfine and what it ran) have used, from the
 # output of the `times` builtin (run in this shell, written to logs/times).
@@ -332,6 +352,42 @@ answer() {  # answer WORKLOAD ARGS...
   fi
 }
 
+# hf_once JSON HYPERFINE-ARGS...: one hyperfine call exporting JSON; the CPU other processes
+# used meanwhile in $other (empty when too short to tell).
+hf_once() {
+  local json=$1 b0 b1 c0 c1 t0 t1
+  shift
+  b0=$(busy_s); t0=$EPOCHREALTIME; times > "$out/logs/times"; c0=$(own_s)
+  hyperfine -N --style none "$@" --export-json "$json" > "$out/logs/hf.log" 2>&1
+  local rc=$?
+  times > "$out/logs/times"; c1=$(own_s); t1=$EPOCHREALTIME; b1=$(busy_s)
+  cat "$out/logs/hf.log" >> "$out/logs/hyperfine.log"
+  [ $rc -eq 0 ] || return 1
+  other=$(awk -v b0="$b0" -v b1="$b1" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" \
+    'BEGIN { if (t1 - t0 < 0.2) exit   # a few clock ticks: no telling
+             o = (b1 - b0 - (c1 - c0)) / (t1 - t0); printf "%.2f\n", (o < 0 ? 0 : o) }')
+}
+# measure_pairs JSON CMD CONTROL: R rounds of one run of CMD and one of CONTROL, in
+# alternating order (CMD first in odd rounds), each round one hyperfine call; merged into
+# one export with CMD first and each run's other-CPU figure. Sets $other (the mean over the
+# rounds) and $other_max.
+measure_pairs() {
+  local json=$1 cmd=$2 ctl=$3 j wu loads="" files=()
+  for ((j = 1; j <= runs; j++)); do
+    wu=0; ((j == 1)) && wu=$warmup
+    if ((j % 2)); then hf_once "$out/logs/pair-$j.json" --runs 1 --warmup "$wu" "$cmd" "$ctl" || return 1
+    else hf_once "$out/logs/pair-$j.json" --runs 1 --warmup "$wu" "$ctl" "$cmd" || return 1; fi
+    loads="$loads ${other:--}"
+    files+=("$out/logs/pair-$j.json")
+  done
+  "$PYTHON" "$here/verdict.py" merge "$json" "$cmd" "$loads" "${files[@]}" || return 1
+  rm -f "${files[@]}"
+  other="" other_max=""
+  read -r other other_max < <(awk -v l="$loads" 'BEGIN { n = split(l, a, " "); for (i = 1; i <= n; i++) if (a[i] != "-") { s += a[i]; k++; if (a[i] + 0 > m) m = a[i] + 0 }
+    if (k) printf "%.2f %.2f\n", s / k, m }')
+  return 0
+}
+
 # progress I TOTAL T0: elapsed time and, from the mean time per point so far, the time left
 # (bash arithmetic on $EPOCHREALTIME in microseconds: no process per point).
 hms() { local s=$1; ((s >= 3600)) && printf '%d:%02d:%02d' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)) || printf '%d:%02d' $((s / 60)) $((s % 60)); }
@@ -346,9 +402,15 @@ echo "# parlab bench ($mode) on $host: $nproc CPUs; $total points, $runs runs ea
 echo "# runners: ${runners[*]}; cores: ${cores[*]}; workers: ${workers[*]}"
 echo "# writing $out"
 for n in "${notes[@]}"; do echo "# note: $n"; done
+[ -n "${WAIT_QUIET:-}" ] && echo "# waiting up to $WAIT_QUIET s for other processes to go quiet (WAIT_QUIET)"
+trust0=$("$PYTHON" "$here/verdict.py" trust ${WAIT_QUIET:+--wait "$WAIT_QUIET"})
+echo "# trust at the start: $trust0"
+echo "trust_start=$trust0" >> "$out/bench.conf"
 for w in "${workloads[@]}"; do answer "$w" -n "${size[$w]}" ${extra[$w]:-}; done
 
 # ---- the sweep ---------------------------------------------------------------------------
+echo "sweep,workload,runner,value,role,run,time_s,other_cpu" > "$out/samples.csv"
+measure_us=0 retry_us=0 busy_run=0
 i=0
 sweep_t0=$EPOCHREALTIME
 for p in "${plan[@]}"; do
@@ -401,45 +463,74 @@ for p in "${plan[@]}"; do
   fi
   echo "$cmd" >> "$out/commands.txt"
 
-  # hyperfine times the same command R times. Other processes' CPU time over the same
-  # interval (all busy time in /proc/stat less this command's own) says whether the
-  # machine was shared; a disturbed point is measured again, within a budget.
+  # hyperfine times the command R times; at the core sweep, seq on 1 core (the control) and
+  # the runner alternate, one run each (measure_pairs). Other processes' CPU time over the
+  # same interval (all busy time in /proc/stat less our own) says whether the machine was
+  # shared; a disturbed point is measured again within the re-timing budget (see retries).
   json="$out/raw/$sweep/$stem.json"
+  ctl=""
+  if [ "$sweep" = cores ] && [ "$r" != seq ]; then
+    read -ra cparts <<< "$PARLAB run -w $w -r seq --repeat 1 --warmup 0 -n ${size[$w]} ${extra[$w]:-} ${expect[$w]} --cores 1 -j 1"
+    ctl="${cparts[*]}"
+  fi
   tries=0
   while :; do
-    b0=$(busy_s); t0=$EPOCHREALTIME; times > "$out/logs/times"; c0=$(own_s)
-    if ! hyperfine -N --style none --runs "$runs" --warmup "$warmup" -L "$param" "$val" \
-         --export-json "$json" --export-csv "$out/raw/$sweep/$stem.csv" "$tmpl" \
-         > "$out/logs/hf.log" 2>&1; then
-      cat "$out/logs/hf.log" >> "$out/logs/hyperfine.log"
-      echo
-      stop "[$i/$total] $label" "hyperfine failed on '$cmd': $(tail -n 2 "$out/logs/hf.log" | tr '\n' ' ')"
+    m0=${EPOCHREALTIME/./}
+    if [ -n "$ctl" ]; then
+      measure_pairs "$json" "$cmd" "$ctl" ||
+        stop "[$i/$total] $label" "hyperfine failed on '$cmd' or '$ctl': $(tail -n 2 "$out/logs/hf.log" | tr '\n' ' ')"
+    else
+      hf_once "$json" --runs "$runs" --warmup "$warmup" -L "$param" "$val" \
+           --export-csv "$out/raw/$sweep/$stem.csv" "$tmpl" ||
+        stop "[$i/$total] $label" "hyperfine failed on '$cmd': $(tail -n 2 "$out/logs/hf.log" | tr '\n' ' ')"
+      other_max=$other
     fi
-    times > "$out/logs/times"; c1=$(own_s); t1=$EPOCHREALTIME; b1=$(busy_s)
-    cat "$out/logs/hf.log" >> "$out/logs/hyperfine.log"
+    m1=${EPOCHREALTIME/./}
+    if [ "$tries" -eq 0 ]; then measure_us=$((measure_us + m1 - m0)); else retry_us=$((retry_us + m1 - m0)); fi
     stats=$(jq -r -f "$here/hyperfine.jq" "$json") || stop "[$i/$total] $label" "cannot read $json"
-    other=$(awk -v b0="$b0" -v b1="$b1" -v c0="$c0" -v c1="$c1" -v t0="$t0" -v t1="$t1" \
-      'BEGIN { if (t1 - t0 < 0.5) exit   # shorter than a few clock ticks: no telling
-               o = (b1 - b0 - (c1 - c0)) / (t1 - t0); printf "%.2f\n", (o < 0 ? 0 : o) }')
-    [ -n "$other" ] && awk -v o="$other" 'BEGIN { exit !(o > 0.3) }' || break
-    if [ "$tries" -ge "$retries" ] || [ "$retry_budget" -le 0 ]; then
-      echo "$label: other processes used $other of a CPU while it was measured" >> "$out/disturbed.txt"
+    if ! { [ -n "$other_max" ] && awk -v o="$other_max" 'BEGIN { exit !(o > 0.3) }'; }; then
+      busy_run=0
       break
     fi
-    tries=$((tries + 1)) retry_budget=$((retry_budget - 1))
-    printf '(others used %s CPU: again) ' "$other"
-    wait_quiet
+    why=""
+    if [ "$tries" -ge "$retries" ]; then
+      why="after $tries re-timing(s)"
+    elif [ "$busy_run" -ge 3 ]; then
+      why="the machine stays busy: no more re-timing until a point measures quiet"
+    elif [ $((retry_us * 100)) -gt $((measure_us * ${retry_share#0.})) ]; then
+      why="the re-timing budget (${retry_share} of the measuring time) is spent"
+    else
+      m0=${EPOCHREALTIME/./}
+      probe_quiet; quiet=$?
+      retry_us=$((retry_us + ${EPOCHREALTIME/./} - m0))
+      [ $quiet -eq 0 ] || { busy_run=$((busy_run + 1)); why="the machine is still busy"; }
+    fi
+    if [ -n "$why" ]; then
+      echo "$label: other processes used $other_max of a CPU while it was measured ($why)" >> "$out/disturbed.txt"
+      printf '(disturbed: others used %s CPU) ' "$other_max"
+      break
+    fi
+    tries=$((tries + 1))
+    printf '(others used %s CPU: again) ' "$other_max"
   done
+  # Every run's time and the CPU others used meanwhile: the raw samples the verdicts use.
+  jq -r --arg k "$sweep,$w,$r,$val" --arg o "${other:-}" '.results | to_entries[] | .key as $i | .value as $x
+    | $x.times | to_entries[]
+    | [$k, (if $i == 0 then "point" else "control" end), (.key + 1), .value, (($x.other_cpu // [])[.key] // $o)]
+    | map(tostring) | join(",")' "$json" >> "$out/samples.csv" || stop "[$i/$total] $label" "cannot read $json"
 
   # hyperfine's own warnings (outliers, a slow first run), kept with their point for the report.
   [[ $(< "$out/logs/hf.log") == *Warning:* ]] &&
     hf_warnings "$sweep" "$w" "$r" "$val" < "$out/logs/hf.log" >> "$out/hyperfine-warnings.csv"
 
-  # The baseline is the first seq point of each workload: seq at 1 core.
+  # The baseline is the first seq point of each workload: seq at 1 core; at the core sweep,
+  # the control runs interleaved with the point.
   IFS=, read -r mean sd _ <<< "$stats"
   if [ "$r" = seq ] && [ -z "${base_m[$w]:-}" ]; then base_m[$w]=$mean; base_s[$w]=$sd; fi
+  m0=${base_m[$w]:-} s0=${base_s[$w]:-0}
+  [ -n "$ctl" ] && IFS=, read -r m0 s0 < <(jq -r '.results[1] | "\(.mean),\(.stddev // 0)"' "$json")
   IFS=, read -r _ _ _ pw pc pt _ <<< "$row"
-  derived=$(awk -v m0="${base_m[$w]:-}" -v s0="${base_s[$w]:-0}" -v m="$mean" -v s="$sd" \
+  derived=$(awk -v m0="$m0" -v s0="$s0" -v m="$mean" -v s="$sd" \
                 -v p="$val" -v param="$param" -f "$here/stats.awk" -f <(echo 'BEGIN {
       if (m0 == "" || m <= 0) { print ",,,"; exit }
       S = speedup(m0, m); dS = speedup_err(m0, s0, m, s)
@@ -457,6 +548,9 @@ for p in "${plan[@]}"; do
 done
 
 at="after the sweep"
+# What re-timing cost against the first measurements (the budget keeps it under retry_share).
+echo "measure_s=$((measure_us / 1000000)) retime_s=$((retry_us / 1000000))" | tr ' ' '\n' >> "$out/bench.conf"
+echo "# sweep: $(hms $((measure_us / 1000000))) measuring, $(hms $((retry_us / 1000000))) re-timing disturbed points (budget: ${retry_share} of the measuring time)"
 if [ -s "$out/disturbed.txt" ]; then
   warn "$(wc -l < "$out/disturbed.txt") point(s) were measured while other processes used more than 0.3 of a CPU, even after retries: their times are inflated"
 fi
@@ -496,5 +590,5 @@ trap - INT TERM HUP
 mv -T "$out" "$RESULTS/$name" || stop "publish" "cannot rename $out to $RESULTS/$name"
 ln -s "$name" "$RESULTS/.latest.$$" && mv -Tf "$RESULTS/.latest.$$" "$RESULTS/latest" ||
   die "cannot point $RESULTS/latest at $name (the run itself is complete in $RESULTS/$name)"
-"$here/summary.sh" "$RESULTS/$name"
+"$here/summary.sh" "$RESULTS/$name"   # its last line: the trust line, "# trust: ..."
 echo "# done: $RESULTS/$name/index.html ($RESULTS/latest points at it)"

@@ -114,6 +114,7 @@ log=$out/raw/hyperfine.log
 index=$out/raw/index.tsv
 printf 'section\tlang\tworkload\trunner\tsize\tworkers\tio_ms\tid\n' >"$index"
 say "writing to $out"
+say "trust at the start: $("$PYTHON" scripts/verdict.py trust)"
 
 # --- how much -------------------------------------------------------------------------------
 if on "${PARLAB_COMPARE_TINY:-}"; then
@@ -203,8 +204,10 @@ bench() {
     [ "$(cut -d, -f18 <<<"$pre")" = independent ] && cmd="$cmd --expect $(cut -d, -f16 <<<"$pre")"
   fi
   echo "### $cmd" >>"$log"
-  if ! hyperfine -N --style basic "${hf[@]}" --export-json "$out/raw/$id.json" \
-       --export-csv "$out/raw/$id.hf.csv" --output="$out/raw/$id.csv" "$cmd" >>"$log" 2>&1; then
+  # verdict.py load: the CPU other processes used meanwhile (raw/ID.load), for the verdicts.
+  if ! "$PYTHON" scripts/verdict.py load "$out/raw/$id.load" hyperfine -N --style basic "${hf[@]}" \
+       --export-json "$out/raw/$id.json" --export-csv "$out/raw/$id.hf.csv" --output="$out/raw/$id.csv" \
+       "$cmd" >>"$log" 2>&1; then
     run_row "$cmd" >/dev/null   # prints the command's own one-line reason and stops
     die "hyperfine failed on '$cmd': see $log"
   fi
@@ -222,7 +225,7 @@ bench() {
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$section" "$lang" "$wl" "$label" "$n" "$workers" \
     "$io_ms" "$id" >>"$index"
-  say "$(awk -F, -v w="$section $lang $wl $label N=$n" 'END { printf "%-42s %.4f s +- %.4f\n", w, $2, $3 }' \
+  say "$(awk -F, -v w="$section $lang $wl $label N=$n" 'END { printf "%-42s %.4f s ± %.4f\n", w, $2, $3 }' \
     "$out/raw/$id.hf.csv")"
 }
 
@@ -351,4 +354,5 @@ gnuplot -e "dir='$out'" scripts/compare.gp || die "gnuplot failed on scripts/com
 if [ -s "$out/../bench.conf" ]; then
   scripts/report.sh "$(dirname "$out")" || die "the bench report could not be rewritten"
 fi
+[ -s "$out/trust.txt" ] && say "trust at the end: $(cat "$out/trust.txt")"
 say "done in $(($(date +%s) - t_start)) s: $out/index.html"

@@ -128,11 +128,16 @@ sweep_table() {  # sweep_table CSV WORKLOAD PARAM_TITLE: runners down, parameter
 
 summary_table() {  # speedup at the largest core count, per workload and runner (summary.csv)
   awk -F, '
-    NR == 1 { next }
+    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
     { w = $1; r = $2; K = $3
       if (!(w in seenw)) { seenw[w] = 1; ws[++nw] = w }
       if (!(r in seenr)) { seenr[r] = 1; rs[++nr] = r }
-      cell[w, r] = sprintf("<td%s>%.2f &plusmn; %.2f%s</td>", $6 == "" ? "" : " class=" $6, $4, $5, $6 == "flag" ? " !" : $6 == "noise" ? " ~" : "")
+      lo = ("ci_low" in c) ? $c["ci_low"] : ""; hi = ("ci_high" in c) ? $c["ci_high"] : ""
+      v = ("verdict" in c) ? $c["verdict"] : ""
+      cell[w, r] = sprintf("<td%s>%s%s%s</td>", $6 == "" ? "" : " class=" $6,
+        lo != "" ? sprintf("%.2f [%.2f, %.2f]", $4, lo, hi) : sprintf("%.2f &plusmn; %.2f", $4, $5),
+        $6 == "flag" ? " !" : $6 == "noise" ? " ~" : "",
+        v == "fail" ? " <b title=\"fail\">&#x2717;</b>" : v == "inconclusive" ? " <span title=\"inconclusive\">?</span>" : "")
       noise[w] = $7 == "" ? "&ndash;" : sprintf("%.0f%%", 100 * $7) }
     END {
       if (!nw) exit
@@ -151,7 +156,18 @@ summary_table() {  # speedup at the largest core count, per workload and runner 
 # The key findings at the top of the page: the same table and counts as the end of bench.sh.
 findings() {
   echo '<section class="findings"><h2 id="findings">Key findings</h2>'
+  if [ -s "$run/trust.txt" ]; then
+    local t
+    t=$(cat "$run/trust.txt")
+    printf '<p class="%s"><b>Trust:</b> %s%s</p>\n' "$(case $t in quiet*) echo ok ;; *) echo warn ;; esac)" "$(e "$t")" \
+      "$( [ -n "$(conf trust_start)" ] && printf ' (at the start: %s)' "$(e "$(conf trust_start)")")"
+  fi
   [ -s "$run/summary.csv" ] && summary_table
+  if [ -s "$run/findings.txt" ]; then
+    echo "<details><summary>$(grep -c . "$run/findings.txt") finding(s) did not pass (&#x2717; fail, ? inconclusive): why, and what would settle them</summary><ul>"
+    esc < "$run/findings.txt" | sed 's|^|<li>|; s|$|</li>|'
+    echo "</ul></details>"
+  fi
   if [ -s "$run/flags.csv" ]; then
     awk -F, 'NR > 1 { n[$5]++; if ($5 == "note") p[$1 $2 $3 $4] = 1 }
       END { printf "<p>%d point(s) flagged <b>!</b> outside the noise band (not findings: listed under <a href=\"#warnings\">warnings</a>), %d above the ideal but within noise <b>~</b>; hyperfine warned about %d point(s).</p>\n", n["flag"], n["noise"], length(p) }' "$run/flags.csv"
@@ -159,6 +175,7 @@ findings() {
   if [ -s "$run/grain-findings.txt" ]; then
     echo "<p><b>Task grain</b> (<a href=\"#grain\">METG</a>): $(grep -E '^(headline|ratios)' "$run/grain-findings.txt" | sed 's/&/\&amp;/g; s/</\&lt;/g' | tr '\n' ' ')</p>"
   fi
+  echo "<p class=note>Each speedup with its 95% bootstrap interval over the runs, against seq on 1 core timed alternately with it (scripts/verdict.py). Verdicts: a runner meant to scale passes when its interval lies above 1, the others when it lies below K; seq passes when the rank test finds no change from 1 core; any interval above the ideal K fails; a finding resting on runs during which other processes used more than 0.3 CPU is inconclusive.</p>"
   echo "<p class=note>Noise &delta;: how far seq, the control, moved between core counts (it does the same work each time); a difference smaller than that is noise, and a speedup above K within K&delta; + 2&sigma; is marked ~.</p>"
   echo "</section>"
 }
@@ -236,8 +253,9 @@ EOF
   cat <<EOF
 <p class="note">Each point was timed by <code>hyperfine -N</code> with $(conf runs) runs after $(conf warmup) warm-up run(s),
 and run once more with <code>--format csv</code> for parlab's own verified row (answer, user/sys time, RSS).
-Speedup S is seq's mean time on 1 core divided by the point's mean time; its error bar is S times the two
-relative stddevs added in quadrature. &ldquo;Others&rsquo; CPU&rdquo; is the share of a CPU that other processes used while the point was timed (busy time in /proc/stat, steal included, less the command&rsquo;s own); a point above 0.3 was timed again, up to $(conf retries) time(s). The meter sees only CPU time inside this machine: other guests of the same host, clock-speed changes and shared caches slow a point without showing there.</p>
+At the core sweep, seq on 1 core (the control) and the runner at K were timed alternately, one run each in turn (one <code>hyperfine --runs 1</code> per pair, the order swapped every round), so that a change in load hits both sides.
+Speedup S is the control's mean time divided by the point's mean time (elsewhere: seq on 1 core's); the verdicts use its 95% bootstrap interval over the runs (points.csv), the plots' error bars S times the two
+relative stddevs added in quadrature. &ldquo;Others&rsquo; CPU&rdquo; is the share of a CPU that other processes used while the point was timed (busy time in /proc/stat, steal included, less the command&rsquo;s own); a point above 0.3 was timed again, up to $(conf retries) time(s), while re-timing stayed within a quarter of the measuring time and the machine had gone quiet. The meter sees only CPU time inside this machine: other guests of the same host, clock-speed changes and shared caches slow a point without showing there.</p>
 <p class="note"><b>Noise.</b> seq is timed at every core count K as a control: it does the same work each time, so its speedup should be 1. Its largest departure from 1 (or its own error, if larger), &delta;, is how much the machine moved between points. A point&rsquo;s noise band is K&delta; + 2&sigma;<sub>S</sub>. A speedup above K (efficiency above 1, Karp&ndash;Flatt e &lt; 0) beyond that band, a parallel runner slower than seq on 1 core beyond it (e &gt; 1), and a control that moved beyond its own spread are <b>flagged</b>: they are not findings. A speedup above K within the band is marked <i>within noise</i>. hyperfine&rsquo;s own warnings are listed next to their point. (scripts/flags.awk)</p>
 <p class="note"><b>Serial fraction.</b> The Karp&ndash;Flatt e of a point is e = (1/S &minus; 1/K) / (1 &minus; 1/K), shown for runners meant to scale ($(e "$(scaling)")). A runner&rsquo;s Amdahl fit S(K) = 1 / (e + (1 &minus; e)/K) is a least-squares fit weighted by the error bars, with its standard error (gnuplot&rsquo;s <code>fit</code>, scripts/amdahl.sh), made only with at least three core counts: with two, a curve passes through any point and predicts nothing. The Amdahl limit 1/e is given with its 1&sigma; range.</p>
 EOF
@@ -327,7 +345,10 @@ EOF
   for d in "$run"/diff-*/; do
     [ -s "$d/index.html" ] && echo "<li><a href=\"$(basename "$d")/index.html\">$(basename "$d")/</a>: this run against $(e "${d#"$run"/diff-}" | sed 's|/$||') (make diff)</li>"
   done
-  files_item "speedup at all cores per workload and runner, flagged or not" summary.csv
+  files_item "speedup at all cores per workload and runner, flagged or not, with its interval and verdict" summary.csv
+  files_item "every timed run: its time and the CPU other processes used meanwhile (role control: the interleaved seq run)" samples.csv
+  files_item "every point's speedup with its 95% interval and disturbed runs" points.csv
+  files_item "the key findings and flags as verdicts (pass, fail, inconclusive) with their reasons; the run's trust line" findings.csv findings.txt trust.txt
   files_item "points outside (flag) or inside (noise) the noise band, hyperfine's warnings (note)" flags.csv hyperfine-warnings.csv
   files_item "the seq control's drift per workload: the noise band's width" noise.csv
   [ -d "$run/logs" ] && echo "<li>logs/: what hyperfine printed and each point's stderr</li>"

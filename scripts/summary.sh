@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # summary.sh: what the end of `make bench` prints: the speedup at all cores per workload and
-# runner with its error and flag, how many points were flagged, where the report is, and a
-# terminal plot of one speedup curve.
+# runner with its interval, flag and verdict, how many points were flagged, the findings that
+# did not pass and why, where the report is, a terminal plot of one speedup curve, and the
+# run's trust line.
 # usage: scripts/summary.sh RUN_DIR      (scripts/bench.sh calls it; reads summary.csv, flags.csv)
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -12,20 +13,24 @@ abs=$(cd "$run" && pwd -P)
 if [ -s "$run/summary.csv" ]; then
   K=$(awk -F, 'NR == 2 { print $3; exit }' "$run/summary.csv")
   echo "#"
-  echo "# speedup at K = $K cores against seq on 1 core (mean ± error)"
+  echo "# speedup at K = $K cores against seq on 1 core: mean and 95% interval (mean ± error in runs without samples)"
   echo "#   noise: how far seq, the control, moved between core counts; a difference smaller than that is noise"
   echo "#   ! outside the noise band: not a finding, see the report   ~ above the ideal but within noise"
-  awk -F, 'NR == 1 { next }
+  echo "#   verdicts: ✗ fail  ? inconclusive (why: below)  unmarked: pass"
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
     { w = $1; r = $2
       if (!(w in sw)) { sw[w] = 1; ws[++nw] = w }
       if (!(r in sr)) { sr[r] = 1; rs[++nr] = r }
-      cell[w, r] = sprintf("%.2f ± %.2f%s", $4, $5, $6 == "flag" ? " !" : $6 == "noise" ? " ~" : "")
+      lo = ("ci_low" in c) ? $c["ci_low"] : ""; hi = ("ci_high" in c) ? $c["ci_high"] : ""
+      v = ("verdict" in c) ? $c["verdict"] : ""
+      cell[w, r] = (lo != "" ? sprintf("%.2f [%.2f, %.2f]", $4, lo, hi) : sprintf("%.2f ± %.2f", $4, $5)) \
+        ($6 == "flag" ? " !" : $6 == "noise" ? " ~" : "") (v == "fail" ? " ✗" : v == "inconclusive" ? " ?" : "")
       noise[w] = $7 == "" ? "-" : sprintf("%.0f%%", 100 * $7) }
     END {
-      printf "  %-11s %-6s", "workload", "noise"; for (j = 1; j <= nr; j++) printf " %-14s", rs[j]; print ""
+      printf "  %-11s %-6s", "workload", "noise"; for (j = 1; j <= nr; j++) printf " %-20s", rs[j]; print ""
       for (i = 1; i <= nw; i++) {
         printf "  %-11s %-6s", ws[i], noise[ws[i]]
-        for (j = 1; j <= nr; j++) printf " %-14s", ((ws[i], rs[j]) in cell) ? cell[ws[i], rs[j]] : "-"
+        for (j = 1; j <= nr; j++) printf " %-20s", ((ws[i], rs[j]) in cell) ? cell[ws[i], rs[j]] : "-"
         print ""
       }
     }' "$run/summary.csv"
@@ -35,6 +40,13 @@ if [ -s "$run/flags.csv" ]; then
     END { printf "# flagged: %d point(s) outside the noise band, %d above the ideal within noise; hyperfine warned about %d point(s)\n",
             n["flag"], n["noise"], length(p) }' "$run/flags.csv"
   awk -F, '$5 == "flag" { printf "#   %s %s %s=%s: %s\n", $2, $3, $1, $4, substr($7, 1, 90) (length($7) > 90 ? "..." : "") }' "$run/flags.csv" | head -n 8
+fi
+# The findings that did not pass, with their reasons (all of them in findings.txt).
+if [ -s "$run/findings.txt" ]; then
+  nf=$(grep -c . "$run/findings.txt")
+  echo "# findings that did not pass: $nf (fail first; all in findings.txt)"
+  head -n 8 "$run/findings.txt" | sed 's/^/#   /'
+  [ "$nf" -le 8 ] || echo "#   ... and $((nf - 8)) more in $run/findings.txt"
 fi
 
 # One speedup curve in the terminal: the first workload, the runners meant to scale, ideal.
@@ -52,3 +64,4 @@ if [ -s "$run/cores.csv" ] && [ -n "$wl" ] && [ -n "$runners" ] && command -v gn
 fi
 echo "# report: $abs/index.html"
 echo "#         file://$abs/index.html   (headless: cd $abs && python3 -m http.server 8000)"
+[ -s "$run/trust.txt" ] && echo "# trust: $(cat "$run/trust.txt")"

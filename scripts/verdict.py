@@ -22,6 +22,22 @@ scipy's figures. Use as a module (lab.py, compare, diff) or from the shell:
   each with an optional --loads "L L ..." (other processes' CPU during each run); prints one JSON
   object (status, reason, hint, point, lo, hi, p) and exits 0 (pass or ~), 1 (fail or a
   significant change), 2 (inconclusive), 64 (bad input).
+
+For the bench scripts, one call per job rather than one per point:
+
+    verdict.py merge OUT.json CMD LOADS IN.json...   hyperfine exports of interleaved single
+                                    runs as one export (CMD first), with each run's other CPU
+    verdict.py bench RUN_DIR        every point's speedup interval (points.csv), the key
+                                    findings and flags as verdicts (findings.csv, summary.csv),
+                                    the run's trust line (trust.txt, printed)
+    verdict.py diff [--threshold T] [--format text|markdown] [--force] [--csv OUT] A B
+                                    run B against run A point by point; exits 0, 1 (a
+                                    significant slowdown beyond T), 64 (runs that do not compare)
+    verdict.py load FILE CMD ARGS...  run CMD; write the CPU other processes used meanwhile
+                                    to FILE (empty when too short to tell); exit as CMD did
+    verdict.py trust [--wait S] [--probe S]  the machine now: "quiet: other processes use
+                                    0.02 CPU" (exit 0) or "busy: ..." (exit 2); --wait S waits
+                                    up to S seconds for quiet
 """
 import json
 import math
@@ -202,6 +218,11 @@ def compare(a, b, threshold=0.05, loads=(), what="time"):
             na, nb, MIN_RANK), HINT_MORE, *(ci or (None, None, None)), p)
     point, lo, hi = ci
     shown = "%s ×%s [%s, %s], p = %.2g" % (what, fmt(point), fmt(lo), fmt(hi), p)
+    if p >= ALPHA and (lo > 1 + threshold or hi < 1 - threshold):
+        # Too few runs for the rank test to reject, yet the interval lies wholly beyond the
+        # threshold: the two disagree, and neither "~" nor a change is shown.
+        return Verdict(INCONCLUSIVE, "%s: the interval lies beyond ±%.0f%% but the rank test "
+                       "is not significant" % (shown, 100 * threshold), HINT_MORE, point, lo, hi, p)
     if p >= ALPHA:
         return Verdict(PASS, "~ (%s: not significant)" % shown, "", point, lo, hi, p)
     if 1 - threshold <= lo and hi <= 1 + threshold:
@@ -373,6 +394,490 @@ class LoadMeter:
         return max(0.0, (b1 - self.b0 - (c1 - self.c0)) / (t1 - self.t0))
 
 
+# ---------------------------------------------------------------- bench runs (bench.sh, diff)
+
+SWEEPS = ("cores", "workers", "concurrency")
+SYMBOL = {PASS: "", FAIL: " ✗", INCONCLUSIVE: " ?"}
+
+
+def _num(x):
+    try:
+        v = float(x)
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
+
+
+def read_conf(run):
+    """bench.conf as a dict (KEY=VALUE lines; the first of a key wins)."""
+    import os
+    conf = {}
+    try:
+        with open(os.path.join(run, "bench.conf")) as f:
+            for line in f:
+                k, sep, v = line.rstrip("\n").partition("=")
+                if sep:
+                    conf.setdefault(k, v)
+    except OSError:
+        pass
+    return conf
+
+
+def read_csv(path):
+    import csv
+    try:
+        with open(path, newline="") as f:
+            return list(csv.DictReader(f))
+    except OSError:
+        return []
+
+
+def read_points(run):
+    """A run's tidy rows in sweep order: {(sweep, workload, runner, value): row}."""
+    import os
+    pts = {}
+    for sw in SWEEPS:
+        for row in read_csv(os.path.join(run, sw + ".csv")):
+            if row.get("workload") and row.get("runner"):
+                pts[(sw, row["workload"], row["runner"], row["value"])] = row
+    return pts
+
+
+def read_samples(run):
+    """samples.csv, one row per timed run: {key: {"point": [(time, other_cpu)], "control":
+    [...]}}; None when the run has no such file (made before per-run samples were kept)."""
+    import os
+    path = os.path.join(run, "samples.csv")
+    if not os.path.exists(path):
+        return None
+    out = {}
+    for row in read_csv(path):
+        t = _num(row.get("time_s"))
+        if t is None:
+            continue
+        key = (row["sweep"], row["workload"], row["runner"], row["value"])
+        out.setdefault(key, {}).setdefault(row.get("role") or "point", []).append(
+            (t, _num(row.get("other_cpu"))))
+    return out
+
+
+class RunData:
+    """One bench run folder as the verdicts see it: every point's own times and other-CPU
+    figures, and the control it is measured against (its interleaved seq runs, or else the
+    workload's baseline: its first seq point, seq on 1 core)."""
+
+    def __init__(self, run):
+        self.run, self.conf = run, read_conf(run)
+        self.points = read_points(run)
+        self.samples = read_samples(run)
+        self.base = {}
+        for key in self.points:
+            if key[2] == "seq" and key[1] not in self.base:
+                self.base[key[1]] = key
+
+    def has_samples(self):
+        return self.samples is not None
+
+    def times(self, key):
+        return [t for t, _ in (self.samples or {}).get(key, {}).get("point", [])]
+
+    def loads(self, key):
+        """Other processes' CPU during each of the point's own runs (the tidy row's one figure
+        for a run without samples)."""
+        if self.samples is None:
+            o = _num(self.points.get(key, {}).get("other_cpu"))
+            return [o] if o is not None else []
+        return [l for _, l in self.samples.get(key, {}).get("point", []) if l is not None]
+
+    def control(self, key):
+        """(times, loads) of the seq runs this point's speedup divides."""
+        s = (self.samples or {}).get(key, {})
+        if "control" in s:
+            c = s["control"]
+        else:
+            b = self.base.get(key[1])
+            c = (self.samples or {}).get(b, {}).get("point", []) if b else []
+        return [t for t, _ in c], [l for _, l in c if l is not None]
+
+    def disturbed(self, key):
+        return any(l > BUSY_CPU for l in self.loads(key))
+
+    def speedup_ci(self, key):
+        if self.samples is None:
+            return None
+        return ratio_ci(self.control(key)[0], self.times(key))
+
+    def trust(self, inconclusive=None, failed=0):
+        """The run's trust line; points with no other-CPU figure (runs too short for the
+        meter) are counted as such."""
+        line = trust_line(len(self.points), sum(self.disturbed(k) for k in self.points), inconclusive)
+        if failed:
+            line += ", %d finding%s failed" % (failed, "s" * (failed != 1))
+        unknown = sum(not self.loads(k) for k in self.points)
+        if unknown:
+            line += " (%d point%s too short for the load meter)" % (unknown, "s" * (unknown != 1))
+        return line
+
+    def mean_sd(self, key):
+        row = self.points.get(key, {})
+        return _num(row.get("mean")), _num(row.get("stddev"))
+
+
+def _write_csv(path, header, rows):
+    import csv
+    with open(path, "w", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(header)
+        w.writerows(rows)
+
+
+def _rests_on_busy(v, loads):
+    """A verdict resting on disturbed runs is inconclusive, whichever way it pointed."""
+    busy = busy_reason(loads)
+    if not busy or v.status == INCONCLUSIVE:
+        return v
+    return Verdict(INCONCLUSIVE, "%s; but it rests on disturbed runs: %s" % (v.reason, busy),
+                   HINT_QUIET, v.point, v.lo, v.hi, v.p)
+
+
+def _no_samples(what):
+    return Verdict(INCONCLUSIVE, "%s: this run has no per-run samples (samples.csv; made "
+                   "before they were kept), so there is no interval" % what,
+                   "rerun make bench")
+
+
+def point_finding(d, key):
+    """The key finding at one point: seq, the control, held still (rank test against seq on
+    1 core); a runner meant to scale speeds up (speedup > 1); any other runner stays within
+    the ideal K. Each also fails when its interval lies above the ideal K."""
+    sw, w, r, v = key
+    K = _num(v) or 1
+    scaling = set(d.conf.get("scaling", "").split())
+    if not d.has_samples():
+        return _no_samples("the speedup")
+    ct, cl = d.control(key)
+    loads = d.loads(key) + cl
+    ci = d.speedup_ci(key)
+    if r == "seq":
+        b = d.base.get(w)
+        if b == key:
+            return Verdict(PASS, "the baseline itself (seq on 1 core, %d runs)" % len(ct), "",
+                           *(ci or (None, None, None)))
+        res = compare(ct, d.times(key), 0.05, what="time against seq on 1 core")
+        if res.status == FAIL or "faster" in res.reason:
+            res = Verdict(FAIL, "the control moved: %s" % res.reason, "", res.point, res.lo,
+                          res.hi, res.p)
+        return _rests_on_busy(res, loads)
+    if ci is not None and ci[1] > K:
+        res = Verdict(FAIL, "the speedup %s× [%s, %s] 95%% CI lies above the ideal %s: "
+                      "impossible for real; suspect the baseline or the machine" % (
+                          fmt(ci[0]), fmt(ci[1]), fmt(ci[2]), fmt(K)), "", *ci)
+    elif r in scaling:
+        res = judge_interval(ci, 1.0, True, "the speedup")
+    else:
+        res = judge_interval(ci, K + 1e-9, False, "the speedup")
+    return _rests_on_busy(res, loads)
+
+
+def flag_finding(d, key, kind):
+    """A noise flag of flags.awk as a verdict on the point's soundness: fail when the
+    interval shows what the flag says, pass when the rank test clears a moved control,
+    inconclusive otherwise or on disturbed runs."""
+    sw, w, r, v = key
+    if not d.has_samples():
+        return _no_samples("the flag")
+    ct, cl = d.control(key)
+    loads = d.loads(key) + cl
+    ci = d.speedup_ci(key)
+    nproc = _num(d.conf.get("nproc")) or 1
+    K = _num(v) or 1
+    if kind == "control":
+        res = compare(ct, d.times(key), 0.05, what="time against seq on 1 core")
+        if res.status == FAIL or "faster" in res.reason:
+            res = Verdict(FAIL, "the control moved: %s" % res.reason, "", res.point, res.lo,
+                          res.hi, res.p)
+    elif ci is None:
+        res = judge_interval(None, 1, True, "the speedup")
+    elif kind == "above-ideal":
+        ideal = 1 if r == "seq" else K if sw == "cores" else min(K, nproc)
+        if ci[1] > ideal:
+            res = Verdict(FAIL, "the speedup %s× [%s, %s] 95%% CI lies above the ideal %s" % (
+                fmt(ci[0]), fmt(ci[1]), fmt(ci[2]), fmt(ideal)), "", *ci)
+        else:
+            res = Verdict(INCONCLUSIVE, "95%% CI of the speedup [%s, %s] reaches the ideal %s" % (
+                fmt(ci[1]), fmt(ci[2]), fmt(ideal)), HINT_MORE, *ci)
+    elif kind == "karpflatt-range":
+        res = judge_interval(ci, 1.0, False, "the speedup")
+        res = Verdict(FAIL if res.status == PASS else res.status,
+                      "slower than seq on 1 core: " + res.reason if res.status == PASS else res.reason,
+                      res.hint, res.point, res.lo, res.hi, res.p)
+    else:
+        return None
+    return _rests_on_busy(res, loads)
+
+
+def bench_verdicts(run):
+    """Write RUN/points.csv (every point's speedup and its interval), RUN/findings.csv and
+    findings.txt (the key findings and the flags as verdicts), add ci_low, ci_high and
+    verdict to RUN/summary.csv, and write RUN/trust.txt. Returns the trust line."""
+    import os
+    d = RunData(run)
+    prow = []
+    for key in d.points:
+        ci = d.speedup_ci(key)
+        loads = d.loads(key)
+        cis = ["%.4f" % x for x in ci] if ci else ["", "", ""]
+        prow.append(list(key) + [len(d.times(key)) if d.has_samples() else d.points[key].get("n", "")]
+                    + cis + ["%.2f" % max(loads) if loads else "", sum(l > BUSY_CPU for l in loads)])
+    _write_csv(os.path.join(run, "points.csv"), ["sweep", "workload", "runner", "value", "n", "speedup",
+               "ci_low", "ci_high", "other_cpu_max", "disturbed_runs"], prow)
+
+    findings = []
+    summary = read_csv(os.path.join(run, "summary.csv"))
+    for row in summary:
+        key = ("cores", row["workload"], row["runner"], str(int(_num(row["cores"]) or 0)))
+        if key not in d.points:
+            continue
+        v = point_finding(d, key)
+        findings.append(("speedup", key, v))
+        ci = d.speedup_ci(key)
+        row["ci_low"], row["ci_high"] = ("%.4f" % ci[1], "%.4f" % ci[2]) if ci else ("", "")
+        row["verdict"] = v.status
+    if summary:
+        head = list(summary[0].keys())
+        _write_csv(os.path.join(run, "summary.csv"), head, [[r.get(h, "") for h in head] for r in summary])
+    for row in read_csv(os.path.join(run, "flags.csv")):
+        if row.get("level") != "flag":
+            continue
+        key = (row["sweep"], row["workload"], row["runner"], row["value"])
+        v = flag_finding(d, key, row["kind"])
+        if v is not None:
+            findings.append((row["kind"], key, v))
+    _write_csv(os.path.join(run, "findings.csv"),
+               ["kind", "sweep", "workload", "runner", "value", "status", "reason", "hint"],
+               [[k, *key, v.status, v.reason, v.hint] for k, key, v in findings])
+    with open(os.path.join(run, "findings.txt"), "w") as f:
+        for status in (FAIL, INCONCLUSIVE):
+            for k, key, v in findings:
+                if v.status == status:
+                    f.write("%s %s %s %s=%s (%s): %s%s\n" % (
+                        status, key[1], key[2], key[0], key[3], k, v.reason,
+                        "; %s" % v.hint if v.hint else ""))
+    ninc = sum(v.status == INCONCLUSIVE for _, _, v in findings)
+    nfail = sum(v.status == FAIL for _, _, v in findings)
+    line = d.trust(ninc, nfail)
+    with open(os.path.join(run, "trust.txt"), "w") as f:
+        f.write(line + "\n")
+    return line
+
+
+def merge_exports(out, first_cmd, loads, inputs):
+    """hyperfine exports of interleaved single runs (each with the runner and the control)
+    as one export: the results in order of first appearance with CMD first, every run's
+    time kept, the summary figures over all of them, and each run's other-CPU figure."""
+    import statistics
+    merged, order = {}, []
+    for path in inputs:
+        with open(path) as f:
+            for res in json.load(f)["results"]:
+                c = res["command"]
+                if c not in merged:
+                    merged[c] = {"command": c, "times": [], "user_l": [], "system_l": [], "exit_codes": []}
+                    order.append(c)
+                m = merged[c]
+                m["times"] += res["times"]
+                m["user_l"].append(res.get("user") or 0)
+                m["system_l"].append(res.get("system") or 0)
+                m["exit_codes"] += res.get("exit_codes", [])
+    order.sort(key=lambda c: c != first_cmd)
+    results = []
+    for c in order:
+        m = merged[c]
+        t = m["times"]
+        results.append({"command": c, "mean": statistics.fmean(t),
+                        "stddev": statistics.stdev(t) if len(t) > 1 else None,
+                        "median": statistics.median(t), "min": min(t), "max": max(t),
+                        "user": statistics.fmean(m["user_l"]), "system": statistics.fmean(m["system_l"]),
+                        "times": t, "exit_codes": m["exit_codes"], "other_cpu": loads[:len(t)]})
+    with open(out, "w") as f:
+        json.dump({"results": results, "interleaved": True}, f, indent=1)
+
+
+# ---------------------------------------------------------------- make diff
+
+def _sizes(d):
+    """{workload: size} over a run's points (the first seen)."""
+    out = {}
+    for (sw, w, r, v), row in d.points.items():
+        out.setdefault(w, row.get("size", ""))
+    return out
+
+
+def diff_runs(a_dir, b_dir, threshold=0.05, fmt_="text", force=False, csv_out=None, out=sys.stdout):
+    """Run B against run A, point by point. Returns the exit status: 64 when the runs do not
+    compare (another mode or size) and not forced, 1 when any change is a significant
+    slowdown beyond threshold on a quiet machine, else 0. Inconclusive never fails."""
+    import os
+    A, B = RunData(a_dir), RunData(b_dir)
+    na, nb = os.path.basename(a_dir.rstrip("/")), os.path.basename(b_dir.rstrip("/"))
+    ma, mb = A.conf.get("mode", "?"), B.conf.get("mode", "?")
+    sa, sb = _sizes(A), _sizes(B)
+    wrong = []
+    if ma != mb:
+        wrong.append("A is a %s run and B a %s run" % (ma, mb))
+    other = ["%s at %s and %s" % (w, sa[w], sb[w]) for w in sa if w in sb and sa[w] != sb[w]]
+    if other:
+        wrong.append("sizes differ (%s)" % "; ".join(other[:3] + (["..."] if len(other) > 3 else [])))
+    if wrong and not force:
+        sys.stderr.write("diff: %s: their times do not compare (FORCE=1 compares them anyway)\n"
+                         % ", ".join(wrong))
+        return 64
+    md = fmt_ == "markdown"
+    lines = []
+    note = lines.append
+    note("A: %s: %s" % (na, A.trust()))
+    note("B: %s: %s" % (nb, B.trust()))
+    if wrong:
+        note("note: %s; compared anyway (FORCE=1)" % ", ".join(wrong))
+    for what, idx in (("runner", 2), ("workload", 1)):
+        xa = {k[idx] for k in A.points}
+        xb = {k[idx] for k in B.points}
+        for x in sorted(xa - xb):
+            note("%s %s: only in A (not compared)" % (what, x))
+        for x in sorted(xb - xa):
+            note("%s %s: only in B (not compared)" % (what, x))
+    raw = A.has_samples() and B.has_samples()
+    if not raw:
+        note("%s has no per-run samples (samples.csv; a run from before they were kept): "
+             "comparing means and spreads, every verdict inconclusive" % " and ".join(
+                 n for n, x in (("A", A), ("B", B)) if not x.has_samples()))
+    rows, counts = [], {}
+    for key in A.points:
+        if key not in B.points:
+            continue
+        (ma_, sa_), (mb_, sb_) = A.mean_sd(key), B.mean_sd(key)
+        if raw:
+            loads = A.loads(key) + B.loads(key)
+            v = compare(A.times(key), B.times(key), threshold, loads)
+            busy = busy_reason(loads)
+            if busy and v.status == PASS and v.lo is not None and (
+                    v.lo < 1 - threshold or v.hi > 1 + threshold):
+                # Not significant, but on disturbed runs whose spread hides a change beyond
+                # the threshold: no evidence either way.
+                v = Verdict(INCONCLUSIVE, "%s; its interval reaches beyond ±%.0f%% and %s" % (
+                    v.reason, 100 * threshold, busy), HINT_QUIET, v.point, v.lo, v.hi, v.p)
+            if v.status == FAIL and (not A.loads(key) or not B.loads(key)) and (
+                    any(A.disturbed(k) for k in A.points) or any(B.disturbed(k) for k in B.points)):
+                # Too short for the load meter, in a run where other points were disturbed:
+                # nothing shows that the machine was quiet while it ran.
+                v = Verdict(INCONCLUSIVE, "%s, but too short for the load meter in a run with "
+                            "disturbed points" % v.reason, HINT_QUIET, v.point, v.lo, v.hi, v.p)
+            if wrong and v.status == FAIL:
+                v = Verdict(INCONCLUSIVE, "%s, but the runs differ in mode or size" % v.reason,
+                            "compare runs of one mode", v.point, v.lo, v.hi, v.p)
+        else:
+            r = mb_ / ma_ if ma_ and mb_ else None
+            v = Verdict(INCONCLUSIVE, "means only: no per-run samples for a rank test or an "
+                        "interval", "rerun make bench for both runs", r)
+        if v.point is None and ma_ and mb_:
+            v.point = mb_ / ma_
+        word = ("slower" if v.status == FAIL else "?" if v.status == INCONCLUSIVE
+                else "faster" if v.reason.startswith("faster") else "~")
+        counts[word] = counts.get(word, 0) + 1
+        rows.append((key, ma_, sa_, mb_, sb_, v, word))
+    if csv_out:
+        header = ["sweep", "workload", "runner", "value", "mean_a", "stddev_a", "mean_b", "stddev_b",
+                  "ratio", "ci_low", "ci_high", "p", "verdict", "change", "speedup_a",
+                  "speedup_err_a", "speedup_b", "speedup_err_b", "reason"]
+        out_rows = []
+        for key, ma_, sa_, mb_, sb_, v, word in rows:
+            pa, pb = A.points[key], B.points[key]
+            out_rows.append([*key, ma_, sa_, mb_, sb_] + [
+                "" if x is None else "%.4f" % x for x in (v.point, v.lo, v.hi)] + [
+                "" if v.p is None else "%.3g" % v.p, v.status, word,
+                pa.get("speedup", ""), pa.get("speedup_err", ""), pb.get("speedup", ""),
+                pb.get("speedup_err", ""), v.reason])
+        _write_csv(csv_out, header, out_rows)
+
+    def cell(m, s):
+        return "?" if m is None else "%.4f ± %.4f" % (m, s or 0)
+    shown = [x for x in rows if x[0][0] == "cores" or x[6] in ("slower", "faster")]
+    if md:
+        out.write("**parlab diff**: B `%s` against A `%s`\n\n" % (nb, na))
+        for l in lines:
+            out.write("- %s\n" % l)
+        out.write("\n| sweep | workload | runner | value | time A (s) | time B (s) | B/A [95% CI] | p | verdict |\n")
+        out.write("|---|---|---|---:|---:|---:|---:|---:|---|\n")
+        for key, ma_, sa_, mb_, sb_, v, word in shown:
+            out.write("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" % (
+                *key, cell(ma_, sa_), cell(mb_, sb_),
+                "×%s [%s, %s]" % (fmt(v.point), fmt(v.lo), fmt(v.hi)) if v.lo is not None else "×%s" % fmt(v.point),
+                "" if v.p is None else "%.2g" % v.p, "**%s**" % word if word == "slower" else word))
+        out.write("\n")
+    else:
+        for l in lines:
+            out.write("# %s\n" % l)
+        out.write("  %-11s %-12s %-7s %4s  %-20s %-20s %-26s %s\n" % (
+            "sweep", "workload", "runner", "at", "time A (s)", "time B (s)", "B/A [95% CI]", "verdict"))
+        for key, ma_, sa_, mb_, sb_, v, word in shown:
+            out.write("  %-11s %-12s %-7s %4s  %-20s %-20s %-26s %s\n" % (
+                *key, cell(ma_, sa_), cell(mb_, sb_),
+                "×%s [%s, %s]" % (fmt(v.point), fmt(v.lo), fmt(v.hi)) if v.lo is not None else "×%s" % fmt(v.point),
+                word))
+    slower = [x for x in rows if x[6] == "slower"]
+    prefix = "" if md else "# "
+    for key, *_, v, word in slower[:10]:
+        out.write("%s%s %s %s=%s: %s\n" % (prefix, key[1], key[2], key[0], key[3], v.reason))
+    why = {}
+    for x in rows:
+        if x[6] == "?":
+            r = x[5].reason
+            r = ("other processes were busy during the runs" if "machine busy" in r else
+                 "too few runs for the rank test (4 a side)" if "rank test needs" in r else
+                 "the interval spans the threshold" if "spans" in r else
+                 "too short for the load meter in a busy run" if "too short" in r else
+                 "the interval lies beyond the threshold, the rank test is not significant"
+                 if "rank test is not significant" in r else
+                 "no per-run samples" if "no per-run samples" in r else
+                 "the runs differ in mode or size" if "mode or size" in r else r)
+            why[r] = why.get(r, 0) + 1
+    if why:
+        out.write("%sinconclusive: %d point(s): %s\n" % (prefix, counts.get("?", 0), "; ".join(
+            "%s (%d)" % (r, n) for r, n in sorted(why.items(), key=lambda kv: -kv[1]))))
+    out.write("%s%d point(s) in both runs (listed: the core sweep and every slower or faster one): %d slower, "
+              "%d faster, %d ~, %d inconclusive (threshold ±%.0f%%, p < %.2g, 95%% CI)\n" % (
+                  prefix, len(rows), counts.get("slower", 0), counts.get("faster", 0),
+                  counts.get("~", 0), counts.get("?", 0), 100 * threshold, ALPHA))
+    verdict_line = ("FAIL: %d significant slowdown(s) beyond %.0f%%" % (len(slower), 100 * threshold)
+                    if slower else "pass: no significant slowdown beyond %.0f%%" % (100 * threshold))
+    out.write("%s%s\n" % (prefix, verdict_line))
+    return 1 if slower else 0
+
+
+def trust_now(wait=0.0, probe=1.0):
+    """Other processes' CPU over PROBE seconds while this process sleeps; with WAIT, probe
+    again until quiet or WAIT seconds have passed. Returns (line, quiet)."""
+    import time
+    t_end = time.monotonic() + wait
+    while True:
+        m = LoadMeter()
+        m.start()
+        time.sleep(probe)
+        o = m.stop()
+        quiet = o is None or o <= BUSY_CPU
+        if quiet or time.monotonic() >= t_end:
+            break
+    if o is None:
+        return "quiet: cannot read /proc/stat for other processes' CPU", True
+    if quiet:
+        return "quiet: other processes use %.2f CPU" % o, True
+    if wait > 0:
+        return ("busy: other processes use %.2f CPU (above %.1f), still after waiting %.0f s "
+                "for quiet: points will be disturbed" % (o, BUSY_CPU, wait)), False
+    return ("busy: other processes use %.2f CPU (above %.1f): points will be disturbed; "
+            "WAIT_QUIET=SECONDS waits for quiet" % (o, BUSY_CPU)), False
+
+
 # ---------------------------------------------------------------- the command line
 
 def _split(args):
@@ -382,12 +887,79 @@ def _split(args):
     return [float(x) for x in args[:i]], [float(x) for x in args[i + 1:]]
 
 
+def _main_run(cmd, rest):
+    """The commands on whole runs: merge, bench, diff, trust."""
+    if cmd == "merge":
+        if len(rest) < 4:
+            raise ValueError("merge OUT.json CMD LOADS IN.json...")
+        merge_exports(rest[0], rest[1], [None if x == "-" else float(x) for x in rest[2].split()], rest[3:])
+        return 0
+    if cmd == "load":
+        if len(rest) < 2:
+            raise ValueError("load FILE CMD ARGS...")
+        import subprocess
+        m = LoadMeter()
+        m.start()
+        try:
+            rc = subprocess.call(rest[1:])
+        except OSError as e:
+            raise ValueError("cannot run %s: %s" % (rest[1], e))
+        o = m.stop()
+        with open(rest[0], "w") as f:
+            f.write("" if o is None else "%.2f\n" % o)
+        return rc
+    if cmd == "bench":
+        if len(rest) != 1:
+            raise ValueError("bench RUN_DIR")
+        print(bench_verdicts(rest[0]))
+        return 0
+    if cmd == "trust":
+        wait, probe = 0.0, 1.0
+        while rest:
+            k = rest.pop(0)
+            if k in ("--wait", "--probe"):
+                x = float(rest.pop(0))
+                if not x > 0 and k == "--probe":
+                    raise ValueError("--probe must be positive")
+                if k == "--wait":
+                    wait = x
+                else:
+                    probe = x
+            else:
+                raise ValueError("unknown option %s" % k)
+        line, quiet = trust_now(wait, probe)
+        print(line)
+        return 0 if quiet else 2
+    threshold, form, force, csv_out = 0.05, "text", False, None
+    while rest and rest[0].startswith("--"):
+        k = rest.pop(0)
+        if k == "--threshold":
+            threshold = float(rest.pop(0))
+            if not 0 <= threshold < 1:
+                raise ValueError("--threshold %s: give a fraction, e.g. 0.05 for 5%%" % threshold)
+        elif k == "--format":
+            form = rest.pop(0)
+            if form not in ("text", "markdown"):
+                raise ValueError("--format %s: text or markdown" % form)
+        elif k == "--force":
+            force = True
+        elif k == "--csv":
+            csv_out = rest.pop(0)
+        else:
+            raise ValueError("unknown option %s" % k)
+    if len(rest) != 2:
+        raise ValueError("diff [options] A B")
+    return diff_runs(rest[0], rest[1], threshold, form, force, csv_out)
+
+
 def main(argv):
     try:
         if not argv or argv[0] in ("-h", "--help"):
             print(__doc__.strip())
             return 0 if argv else 64
         cmd, rest = argv[0], argv[1:]
+        if cmd in ("merge", "bench", "diff", "trust", "load"):
+            return _main_run(cmd, rest)
         opts, loads = {}, []
         while rest and rest[0].startswith("--"):
             k = rest.pop(0)

@@ -11,12 +11,21 @@
 # machine that never went quiet is reported as not measured), 1 when one does not, 64 bad
 # input.
 #
-# Sections: labs (below). Further sections (the bench, make diff) go after it, each a function
-# called from main and adding its verdict lines to the summary.
+# Sections: labs, diff (below; SECTIONS="diff" runs one). Further sections go after them, each
+# a function called from main and adding its verdict lines to the summary.
+#
+# diff: make diff as a gate, from real QUICK benches of this commit (about 3 minutes each on
+# a quiet 2-core machine; PARLAB_BENCH_WORKLOADS shortens them): quiet run A against run B
+# made beside the busy loop (no significant change: ~ or inconclusive, exit 0); A against a
+# second quiet run C (exit 0); A against C_planted, a copy of C whose PLANT_RUNNER (default
+# thread) times are scaled by 1.2 after the run, labelled PLANTED in its bench.conf and
+# warnings.txt (significant, with its interval, exit 1); and the committed reference (another
+# mode and size) against A (one line, exit 64; with FORCE=1 compared, exit 0).
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 71
 
 N=${1:-${N:-10}}
+SECTIONS=${SECTIONS:-labs diff}
 LABS=${LABS:-1 3 6 7}
 CONDITIONS=${CONDITIONS:-busy quiet}
 QUIET_WAIT=${QUIET_WAIT:-120}
@@ -26,6 +35,9 @@ if ! [[ $N =~ ^[1-9][0-9]*$ ]]; then
     echo "parlab: verdicts-under-load: N=$N: give a positive whole number of runs" >&2
     exit 64
 fi
+for s in $SECTIONS; do
+    [[ $s == labs || $s == diff ]] || { echo "parlab: verdicts-under-load: section '$s': labs or diff" >&2; exit 64; }
+done
 for c in $CONDITIONS; do
     [[ $c == busy || $c == quiet ]] || { echo "parlab: verdicts-under-load: condition '$c': busy or quiet" >&2; exit 64; }
 done
@@ -169,9 +181,87 @@ labs_section() {
     fi
 }
 
+# ------------------------------------------------------------------------------- diff
+# diff_bench NAME: one QUICK bench into $work/runs-NAME, linked as $work/NAME.
+diff_bench() {
+    local t0=$SECONDS
+    PARLAB_RESULTS="$work/runs-$1" scripts/bench.sh --quick >"$work/$1.log" 2>&1 || {
+        echo "  bench $1 failed: $(tail -1 "$work/$1.log")"; return 1; }
+    ln -sfn "$(readlink -f "$work/runs-$1/latest")" "$work/$1"
+    echo "  run $1: $(grep '^# trust at the start' "$work/$1.log" | cut -c3-); $(grep '^# trust: ' "$work/$1.log" | cut -c3-); $((SECONDS - t0)) s"
+}
+# diff_plant FROM TO RUNNER FACTOR: a copy of run FROM with RUNNER's own times multiplied by
+# FACTOR in samples.csv and its tidy CSVs (columns found by their header names).
+diff_plant() {
+    local from=$1 to=$2 r=$3 f=$4 csv
+    rm -rf "$to"; cp -r "$(readlink -f "$from")" "$to" || return 1
+    rm -rf "$to"/diff-*
+    for csv in samples.csv cores.csv workers.csv concurrency.csv; do
+        [ -s "$to/$csv" ] || continue
+        awk -F, -v OFS=, -v r="$r" -v f="$f" '
+          NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
+          $c["runner"] == r && (!("role" in c) || $c["role"] == "point") {
+            split("time_s mean stddev median min max", k, " ")
+            for (j in k) if (k[j] in c && $c[k[j]] != "") $c[k[j]] = sprintf("%.6f", $c[k[j]] * f)
+          }
+          { print }' "$to/$csv" >"$to/$csv.tmp" && mv "$to/$csv.tmp" "$to/$csv"
+    done
+    echo "planted=$r times x $f (a fixture for make diff, not a measurement)" >>"$to/bench.conf"
+    echo "PLANTED: $r's times multiplied by $f after the run, to check make diff" >>"$to/warnings.txt"
+}
+# diff_figure TEXT EXPECTED STATUS [UNMEASURED]: one summary line per figure.
+diff_figure() {
+    local line="diff: $1: exit $3"
+    if [ -n "${4:-}" ]; then
+        line="$line  << not measured: $4"; unmeasured=$((unmeasured + 1))
+    elif [ "$3" != "$2" ]; then
+        line="$line  << expected $2"; broken=$((broken + 1))
+    fi
+    summary+=("$line")
+}
+diff_section() {
+    local plant=${PLANT_RUNNER:-thread} st busyA="" busyC=""
+    echo "diff: QUICK runs of this commit (WAIT_QUIET=$QUIET_WAIT for the quiet ones)"
+    WAIT_QUIET=$QUIET_WAIT diff_bench A || { broken=$((broken + 1)); return; }
+    busy_start
+    diff_bench B || { busy_stop; broken=$((broken + 1)); return; }
+    busy_stop
+    WAIT_QUIET=$QUIET_WAIT diff_bench C || { broken=$((broken + 1)); return; }
+    grep -q '^# trust: busy' "$work/A.log" && busyA="run A was disturbed (see its trust line)"
+    grep -q '^# trust: busy' "$work/C.log" && busyC="run C was disturbed (see its trust line)"
+    scripts/diff.sh "$work/A" "$work/B" >"$work/diff-AB.txt" 2>/dev/null; st=$?
+    tail -n 3 "$work/diff-AB.txt" | sed 's/^/  /'
+    diff_figure "quiet run A against run B beside a busy loop, no significant change" 0 $st
+    scripts/diff.sh "$work/A" "$work/C" >"$work/diff-AC.txt" 2>/dev/null; st=$?
+    tail -n 2 "$work/diff-AC.txt" | sed 's/^/  /'
+    diff_figure "two quiet runs A and C" 0 $st "${busyA:-$busyC}"
+    diff_plant "$work/C" "$work/C_planted" "$plant" 1.2 || { broken=$((broken + 1)); return; }
+    scripts/diff.sh "$work/A" "$work/C_planted" >"$work/diff-planted.txt" 2>/dev/null; st=$?
+    grep ': slower (' "$work/diff-planted.txt" | head -n 4 | sed 's/^/  /'
+    tail -n 2 "$work/diff-planted.txt" | sed 's/^/  /'
+    diff_figure "A against C with $plant planted 20% slower, significant with its interval" 1 $st \
+        "${busyA:-$busyC}"
+    local ref
+    for ref in results/reference/*/; do [ -s "$ref/cores.csv" ] && break; done
+    if [ -s "$ref/cores.csv" ]; then
+        scripts/diff.sh "${ref%/}" "$work/A" >/dev/null 2>"$work/diff-mode.err"; st=$?
+        sed 's/^/  /' "$work/diff-mode.err"
+        [ "$(grep -c . "$work/diff-mode.err")" = 1 ] || st="$st with $(grep -c . "$work/diff-mode.err") lines"
+        diff_figure "a default run against a QUICK one, refused in one line" 64 "$st"
+        FORCE=1 scripts/diff.sh "${ref%/}" "$work/A" >"$work/diff-force.txt" 2>/dev/null; st=$?
+        diff_figure "the same with FORCE=1, compared, never a fail" 0 $st
+    fi
+}
+
 # ------------------------------------------------------------------------------- main
 echo "verdicts under load: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg), N = $N"
-labs_section
+for section in $SECTIONS; do
+    case $section in
+        labs) labs_section ;;
+        diff) diff_section ;;
+        *) echo "parlab: verdicts-under-load: section '$section': labs or diff" >&2; exit 64 ;;
+    esac
+done
 echo
 echo "summary:"
 printf '  %s\n' "${summary[@]}"

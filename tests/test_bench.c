@@ -454,6 +454,68 @@ static void test_tiny_sweep_csvs(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(json);
     CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"times\""));
     free(json);
+
+    /* every run's time kept; at the core sweep the seq control ran interleaved with the
+     * runner: as many control runs as the point's own, and the export says so */
+    snprintf(path, sizeof path, "%s/samples.csv", latest);
+    char *samples = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(samples);
+    CU_ASSERT(strncmp(samples, "sweep,workload,runner,value,role,run,time_s,other_cpu\n", 54) == 0);
+    int own = 0, ctl = 0;
+    for (const char *l = samples; (l = strstr(l, "\ncores,primes,thread,1,")); l++)
+        own += !strncmp(l + strlen("\ncores,primes,thread,1,"), "point,", 6),
+        ctl += !strncmp(l + strlen("\ncores,primes,thread,1,"), "control,", 8);
+    CU_ASSERT_EQUAL(own, 2);   /* tiny runs: 2 a point */
+    CU_ASSERT_EQUAL(ctl, 2);
+    CU_ASSERT_PTR_NOT_NULL(strstr(samples, "\nworkers,primes,thread,1,point,2,"));
+    CU_ASSERT_PTR_NULL(strstr(samples, "\nworkers,primes,thread,1,control,"));
+    free(samples);
+    snprintf(path, sizeof path, "%s/raw/cores/cores-primes-thread-1.json", latest);
+    json = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(json);
+    CU_ASSERT_PTR_NOT_NULL(strstr(json, "\"interleaved\": true"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(json, "-r seq"));
+    free(json);
+
+    /* the verdicts: every point's interval file, the trust line, the bench's first and last lines */
+    snprintf(path, sizeof path, "%s/points.csv", latest);
+    char *pts = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL(pts);
+    CU_ASSERT(pts && strstr(pts, "sweep,workload,runner,value,n,speedup,ci_low,ci_high"));
+    free(pts);
+    snprintf(path, sizeof path, "%s/trust.txt", latest);
+    char *trust = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(trust);
+    CU_ASSERT(!strncmp(trust, "quiet: ", 7) || !strncmp(trust, "busy: ", 6));
+    CU_ASSERT_PTR_NOT_NULL(strstr(trust, " points disturbed"));
+    snprintf(path, sizeof path, "%s/bench.log", tmpdir);
+    char *log = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "# trust at the start: "));
+    trust[strcspn(trust, "\n")] = '\0';
+    char line[512];
+    snprintf(line, sizeof line, "\n# trust: %s\n", trust);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, line));
+    free(log);
+    free(trust);
+}
+
+/* REPEAT and WAIT_QUIET that are not positive numbers: one line, exit 64, nothing run. */
+static void test_bad_repeat_wait(void)
+{
+    static const char *const bad[] = { "REPEAT=0", "REPEAT=two", "REPEAT=-3", "WAIT_QUIET=0",
+                                       "WAIT_QUIET=soon", "WAIT_QUIET=-5" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char *argv[] = { "env", (char *)bad[i], "PARLAB_RESULTS=/nonexistent/parlab-results", "bash",
+                         "scripts/bench.sh", NULL };
+        struct cmd_result r;
+        CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, &r), 0);
+        CU_ASSERT(r.exited && r.status == 64);
+        CU_ASSERT_EQUAL(count_lines(r.err), 1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.err, bad[i]));
+        if (!r.exited || r.status != 64)
+            fprintf(stderr, "\n%s: status %d: %s\n", bad[i], r.status, r.err);
+    }
 }
 
 static void test_tiny_sweep_machine(void)
@@ -899,8 +961,9 @@ static void test_interrupted_sweep(void)
 
 CU_TestInfo tests_bench[] = {
     { "Karp-Flatt serial fraction on known speedups", test_karpflatt_known },
-    { "tiny sweep: tidy and parlab CSVs, one row per point", test_tiny_sweep_csvs },
+    { "tiny sweep: tidy CSVs, raw samples with the interleaved control, trust lines", test_tiny_sweep_csvs },
     { "tiny sweep: machine.json", test_tiny_sweep_machine },
+    { "REPEAT or WAIT_QUIET not a positive number: one line, exit 64", test_bad_repeat_wait },
     { "tiny sweep: every PNG drawn", test_tiny_sweep_plots },
     { "tiny sweep: index.html references every plot", test_tiny_sweep_report },
     { "a crashing point stops the sweep, latest stays", test_failing_point_stops },

@@ -365,11 +365,14 @@ static void test_compare_tiny(void)
     if (strstr(list.out, "\n  epoll "))    /* py-asyncio's pair on CPU work: W loops */
         CU_ASSERT(csv_has(csv, "cpu", "epoll-loops"));
     CU_ASSERT_PTR_NULL(strstr(csv, ",no,"));
+    /* every speedup's interval and verdict (tiny runs: one run each, so inconclusive) */
+    CU_ASSERT_PTR_NOT_NULL(strstr(csv, ",ci_low,ci_high,verdict,other_cpu\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(csv, ",inconclusive,"));
     static const char *const files[] = {
         "index.html", "time_primes.png", "time_primes.svg", "speedup_montecarlo.png",
         "speedup_sumsq.svg", "overhead.png", "overhead.svg", "sleep_steps.png",
         "sleep_scale.svg", "raw/xcheck.csv", "raw/tutorial-start.csv", "raw/tutorial-guard.csv",
-        "raw/tutorial-cow.csv", "raw/tutorial-manager.csv",
+        "raw/tutorial-cow.csv", "raw/tutorial-manager.csv", "trust.txt",
     };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         if (!file_exists(dir, files[i]))

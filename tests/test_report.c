@@ -1,6 +1,6 @@
 /* test_report.c: the bench analysis on synthetic run folders (noise flags, the Amdahl fit,
- * hyperfine's warnings, the report and the end-of-bench summary), `make diff`'s script, and
- * the JSON of `parlab run`. No timing is taken: every number is written by the test. */
+ * hyperfine's warnings, the report and the end-of-bench summary) and the JSON of `parlab run`
+ * (`make diff` is in test_diff.c). No timing is taken: every number is written by the test. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
@@ -210,55 +210,6 @@ static void test_clean_run_is_not_flagged(void)
     rm_rf(dir);
 }
 
-/* make diff: a speedup that moved far beyond both runs' noise is marked, one that moved
- * within it is not; a time at another size is not judged. */
-static void test_diff_two_runs(void)
-{
-    if (!tools())
-        return;
-    char ra[4096] = "", rb[4096] = "", a[64], b[64], buf[65536];
-    row(ra, sizeof ra, "seq", 1, 1.0, 0.01, "0.01");
-    row(ra, sizeof ra, "seq", 2, 1.0, 0.01, "0.01");
-    row(ra, sizeof ra, "thread", 2, 1.50, 0.02, "0.01");
-    row(ra, sizeof ra, "epoll", 2, 1.00, 0.02, "0.01");
-    row(rb, sizeof rb, "seq", 1, 1.0, 0.01, "0.01");
-    row(rb, sizeof rb, "seq", 2, 0.99, 0.01, "0.01");
-    row(rb, sizeof rb, "thread", 2, 1.90, 0.02, "0.01");   /* +0.40: far beyond */
-    row(rb, sizeof rb, "epoll", 2, 1.01, 0.02, "0.01");    /* +0.01: noise */
-    make_run(a, sizeof a, ra, NULL);
-    make_run(b, sizeof b, rb, NULL);
-    char *argv[] = { "bash", "scripts/diff.sh", a, b, NULL };
-    struct cmd_result r;
-    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, &r), 0);
-    if (r.status)
-        fprintf(stderr, "\ndiff.sh: %s\n", r.err);
-    CU_ASSERT_EQUAL(r.status, 0);
-    char sub[128];
-    snprintf(sub, sizeof sub, "diff-%s", strrchr(a, '/') + 1);
-    char dir[PATH_MAX];
-    snprintf(dir, sizeof dir, "%s/%s", b, sub);
-    get(dir, "diff.csv", buf, sizeof buf);
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "cores,sumsq,thread,2,"));
-    const char *t = strstr(buf, "cores,sumsq,thread,2,"), *e = strstr(buf, "cores,sumsq,epoll,2,");
-    CU_ASSERT_FATAL(t && e);
-    CU_ASSERT_PTR_NOT_NULL(strstr(t, ",1.5000,0.0200,1.9000,0.0200,+0.4000,yes\n"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(e, ",1.0000,0.0200,1.0100,0.0200,+0.0100,no\n"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "1.50 ± 0.02  1.90 ± 0.02  +0.4000 *"));
-    get(dir, "index.html", buf, sizeof buf);
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "<img src=\"plots/sumsq-speedup.png\""));
-    get(dir, "plots/sumsq-speedup.svg", buf, sizeof buf);
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "thread (A)"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "thread (B)"));
-
-    /* bad input: one line, exit 64 */
-    char *bad[] = { "bash", "scripts/diff.sh", a, "/nonexistent", NULL };
-    CU_ASSERT_EQUAL_FATAL(run_cmd(bad, 20, &r), 0);
-    CU_ASSERT_EQUAL(r.status, 64);
-    CU_ASSERT_EQUAL(count_lines(r.err), 1);
-    rm_rf(a);
-    rm_rf(b);
-}
-
 /* ---- parlab run --format json ----------------------------------------------------------- */
 
 static json_t *run_json(const char *workload, const char *runner, const char *size, int baseline)
@@ -374,12 +325,121 @@ static void test_json_escaping(void)
     free(buf);
 }
 
+/* ---- verdicts from the raw samples ------------------------------------------------------ */
+
+/* samples.csv for the run folder of verdict_run(): 6 runs a point, about 1% spread; each
+ * non-seq point with its interleaved control (seq on 1 core, 1.0 s). thread at 2 cores
+ * takes t2 s, and its runs met other processes using load2 CPU. */
+static void verdict_samples(const char *dir, double t2, double load2)
+{
+    static const double jit[6] = { -0.01, 0.004, -0.003, 0.008, 0.0, -0.006 };
+    static const struct { const char *r; int K; double t; } pts[] = {
+        { "seq", 1, 1.0 }, { "seq", 2, 1.0 }, { "thread", 1, 1.0 }, { "thread", 2, 0 }, { "epoll", 2, 1.0 },
+    };
+    char buf[8192] = "sweep,workload,runner,value,role,run,time_s,other_cpu\n";
+    for (size_t p = 0; p < sizeof pts / sizeof pts[0]; p++) {
+        double t = pts[p].t ? pts[p].t : t2;
+        double load = pts[p].t ? 0.02 : load2;
+        for (int i = 0; i < 6; i++) {
+            size_t len = strlen(buf);
+            snprintf(buf + len, sizeof buf - len, "cores,sumsq,%s,%d,point,%d,%.5f,%.2f\n", pts[p].r,
+                     pts[p].K, i + 1, t * (1 + jit[i]), load);
+            if (strcmp(pts[p].r, "seq")) {
+                len = strlen(buf);
+                snprintf(buf + len, sizeof buf - len, "cores,sumsq,%s,%d,control,%d,%.5f,%.2f\n",
+                         pts[p].r, pts[p].K, i + 1, 1 + jit[(i + 2) % 6], load);
+            }
+        }
+    }
+    put(dir, "samples.csv", buf);
+}
+
+static void verdict_run(char *dir, size_t n, double t2, double load2)
+{
+    char rows[4096] = "";
+    row(rows, sizeof rows, "seq", 1, 1.0, 0.01, "0.02");
+    row(rows, sizeof rows, "seq", 2, 1.0, 0.01, "0.02");
+    row(rows, sizeof rows, "thread", 1, 1.0, 0.01, "0.02");
+    char o[16];
+    snprintf(o, sizeof o, "%.2f", load2);
+    row(rows, sizeof rows, "thread", 2, 1.0 / t2, 0.02, o);
+    row(rows, sizeof rows, "epoll", 2, 1.0, 0.01, "0.02");
+    make_run(dir, n, rows, NULL);
+    put(dir, "bench.conf",
+        "mode=default\nnproc=2\nruns=6\nwarmup=1\nretries=2\nworkloads=sumsq\n"
+        "runners=seq thread epoll\nscaling=thread \ncores=1 2\nworkers=1\n"
+        "sleep_tasks=64\nsleep_io_ms=20\nconcurrency=1\nparlab=bin/parlab\n"
+        "reproduce=make bench\nreference=\n");
+    verdict_samples(dir, t2, load2);
+}
+
+/* Quiet: every key finding passes, each speedup with its interval, the trust line says so;
+ * the same speedup on disturbed runs is inconclusive; one above the ideal fails. */
+static void test_findings_are_verdicts(void)
+{
+    if (!tools())
+        return;
+    char dir[64], buf[65536];
+    struct cmd_result r;
+
+    verdict_run(dir, sizeof dir, 0.52, 0.02);
+    CU_ASSERT_EQUAL_FATAL(script("analyse.sh", dir, &r), 0);
+    get(dir, "trust.txt", buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "quiet: 0 of 5 points disturbed\n");
+    get(dir, "summary.csv", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, ",ci_low,ci_high,verdict\n"));
+    const char *t = strstr(buf, "sumsq,thread,2,");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    CU_ASSERT_PTR_NOT_NULL(strstr(t, ",pass\n"));
+    /* the interval from the samples: about 1.92, both ends within 2% of it */
+    const char *c = t;
+    for (int k = 0; k < 7 && c; k++)
+        c = strchr(c + 1, ',');
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    double lo = atof(c + 1), hi = atof(strchr(c + 1, ',') + 1);
+    CU_ASSERT(lo > 1.88 && lo < 1.923 && hi > 1.923 && hi < 1.96);
+    get(dir, "findings.csv", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "speedup,cores,sumsq,thread,2,pass,\"the speedup 1.92× ["));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "speedup,cores,sumsq,epoll,2,pass,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "speedup,cores,sumsq,seq,2,pass,\"~ (time against seq on 1 core ×1"));
+    get(dir, "findings.txt", buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "");   /* nothing failed or was left open */
+    CU_ASSERT_EQUAL_FATAL(script("summary.sh", dir, &r), 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "# trust: quiet: 0 of 5 points disturbed"));
+    CU_ASSERT_EQUAL_FATAL(script("report.sh", dir, &r), 0);
+    get(dir, "index.html", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "<b>Trust:</b> quiet: 0 of 5 points disturbed"));
+    rm_rf(dir);
+
+    verdict_run(dir, sizeof dir, 0.52, 1.0);
+    CU_ASSERT_EQUAL_FATAL(script("analyse.sh", dir, &r), 0);
+    get(dir, "trust.txt", buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "busy: 1 of 5 points disturbed, 1 finding inconclusive\n");
+    get(dir, "findings.txt", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "inconclusive sumsq thread cores=2 (speedup): "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "rests on disturbed runs: machine busy"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "WAIT_QUIET"));
+    CU_ASSERT_EQUAL_FATAL(script("report.sh", dir, &r), 0);
+    get(dir, "index.html", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "<p class=\"warn\"><b>Trust:</b> busy: 1 of 5 points disturbed"));
+    rm_rf(dir);
+
+    verdict_run(dir, sizeof dir, 0.3, 0.02);   /* 3.3 on 2 cores: impossible for real */
+    CU_ASSERT_EQUAL_FATAL(script("analyse.sh", dir, &r), 0);
+    get(dir, "findings.txt", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "fail sumsq thread cores=2 (speedup): the speedup 3.33×"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "fail sumsq thread cores=2 (above-ideal): "));
+    get(dir, "trust.txt", buf, sizeof buf);
+    CU_ASSERT_STRING_EQUAL(buf, "quiet: 0 of 5 points disturbed, 2 findings failed\n");
+    rm_rf(dir);
+}
+
 CU_TestInfo tests_report[] = {
     { "parlab run --format json: context, rows, summary, speedup", test_json_document },
     { "parlab run --format json: verified is yes, independent, off the recorded sizes", test_json_verified_ref },
     { "parlab run --format json: odd host names are escaped", test_json_escaping },
     { "noisy run folder: S > K, moved control, two core counts are flagged", test_noisy_run_is_flagged },
     { "clean run folder: no flags, a least-squares fit with its error", test_clean_run_is_not_flagged },
-    { "make diff: changes beyond both runs' noise are marked", test_diff_two_runs },
+    { "findings as verdicts from the raw samples: pass, busy inconclusive, above K fail", test_findings_are_verdicts },
     CU_TEST_INFO_NULL,
 };

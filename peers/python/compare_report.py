@@ -6,7 +6,9 @@ last run's CSV row of each benchmark) into compare.csv, gnuplot data and index.h
                       --elapsed SECONDS --runners "seq fork ..." --models "py-seq ..."
 
 DIR is the compare/ folder; it reads DIR/raw/ and writes DIR/compare.csv, DIR/index.html
-and DIR/raw/*.dat plus DIR/raw/vars.gp, which scripts/compare.gp plots. Standard library only.
+and DIR/raw/*.dat plus DIR/raw/vars.gp, which scripts/compare.gp plots. The speedups' 95%
+intervals and their verdicts come from scripts/verdict.py (scipy), and DIR/trust.txt holds the
+comparison's trust line.
 """
 import argparse
 import csv
@@ -18,6 +20,9 @@ import platform
 import socket
 import subprocess
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts"))
+import verdict  # noqa: E402  (scripts/verdict.py: the one place timings become verdicts)
 
 C_COLOR, PY_COLOR = "#3465a4", "#e9a23b"
 LANG_NAME = {"c": "C (parlab)", "py": "Python"}
@@ -58,7 +63,12 @@ def read_rows(d):
             with open(os.path.join(d, "raw", r["id"] + ".csv")) as cf:
                 run = list(csv.DictReader(cf))[-1]
             times = hf["times"]
-            r.update(command=hf["command"], size=int(run["size"]),
+            try:
+                with open(os.path.join(d, "raw", r["id"] + ".load")) as lf:
+                    load = [float(lf.read())]
+            except (OSError, ValueError):
+                load = []
+            r.update(times=times, load=load, command=hf["command"], size=int(run["size"]),
                      workers=int(r["workers"]), io_ms=int(r["io_ms"]), mean=hf["mean"],
                      sd=hf["stddev"] or 0.0, min=hf["min"], max=hf["max"],
                      runs=len(times), tasks=int(run["tasks"]), result=run["result"],
@@ -93,6 +103,12 @@ def cpu_tables(rows):
             else:
                 r["speedup"], r["speedup_err"] = ratio_err(b["mean"], b["sd"], r["mean"],
                                                            r["sd"])
+                # The claim "it speeds up on W workers": its 95% bootstrap interval against
+                # 1, inconclusive when it spans 1, has too few runs or met a busy machine.
+                ci = verdict.ratio_ci(b["times"], r["times"])
+                r["ci"] = ci
+                r["verdict"] = verdict.judge_interval(ci, 1.0, True, "the speedup",
+                                                      b["load"] + r["load"])
         out[wl] = sel
     return out
 
@@ -129,7 +145,8 @@ def noop_table(rows):
 def write_compare_csv(d, rows):
     cols = ["section", "lang", "workload", "runner", "size", "tasks", "workers", "cores",
             "io_ms", "runs", "mean_s", "stddev_s", "min_s", "max_s", "unit_ns", "unit_err_ns",
-            "speedup", "speedup_err", "result", "verified", "check", "host"]
+            "speedup", "speedup_err", "result", "verified", "check", "host", "ci_low", "ci_high",
+            "verdict", "other_cpu"]
     with open(os.path.join(d, "compare.csv"), "w", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
         w.writerow(cols)
@@ -140,7 +157,10 @@ def write_compare_csv(d, rows):
                         "%.6f" % r["max"], fmt_opt(r.get("unit_ns")),
                         fmt_opt(r.get("unit_err")), fmt_opt(r.get("speedup"), "%.4f"),
                         fmt_opt(r.get("speedup_err"), "%.4f"), r["result"], r["verified"],
-                        r["check"], r["host"]])
+                        r["check"], r["host"]] + (
+                            ["%.4f" % r["ci"][1], "%.4f" % r["ci"][2]] if r.get("ci") else ["", ""]) + [
+                            r["verdict"].status if r.get("verdict") else "",
+                            fmt_opt(r["load"][0], "%.2f") if r.get("load") else ""])
 
 
 def fmt_opt(v, f="%.3f"):
@@ -354,11 +374,12 @@ def write_html(d, m, args, rows, xcheck, cpu, noop, steps, scale):
                          float(same["seq"]["wall_s"])))
         p.append(table(
             ["runner", "language", "N", "tasks", "workers", "time (s)", "ns per " + UNITS[wl],
-             "speedup", "result", "check"],
+             "speedup [95% CI]", "speeds up?", "result", "check"],
             [[esc(r["runner"]), lang_cell(r["lang"]), r["size"], r["tasks"], r["workers"],
               pm(r["mean"], r["sd"], "%.4f"), pm(r["unit_ns"], r["unit_err"], "%.2f"),
-              pm(r["speedup"], r["speedup_err"], "%.2f"), esc(r["result"]),
-              esc(r["check"])] for r in sel]))
+              "%.2f [%.2f, %.2f]" % r["ci"] if r.get("ci") else "%.2f" % r["speedup"],
+              esc(str(r["verdict"])) if r.get("verdict") else "(the baseline)",
+              esc(r["result"]), esc(r["check"])] for r in sel]))
 
     if noop:
         p.append("<h2>What one task costs to hand out (noop)</h2>\n")
@@ -459,6 +480,13 @@ def main():
         return 1
 
     write_compare_csv(d, rows)
+    # The comparison's trust line: benchmarks timed while others used over 0.3 CPU, and the
+    # speedup verdicts left inconclusive.
+    judged = [r["verdict"] for sel in cpu.values() for r in sel if r.get("verdict")]
+    line = verdict.trust_line(len(rows), sum(any(x > verdict.BUSY_CPU for x in r["load"]) for r in rows),
+                              sum(v.status == verdict.INCONCLUSIVE for v in judged), "benchmarks")
+    with open(os.path.join(d, "trust.txt"), "w") as f:
+        f.write(line + "\n")
     for wl, sel in cpu.items():
         bars_dat(os.path.join(d, "raw", "time_%s.dat" % wl), sel,
                  lambda r: r["unit_ns"], lambda r: r["unit_err"])
