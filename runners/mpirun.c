@@ -834,7 +834,11 @@ static int mpi_run(struct job *job, const struct plan *plan, struct partial *slo
         rc = outcome_fail(out, PARLAB_EXIT_OS, "cannot start %s: %s", mpirun, strerror(-e));
     else if (died_after_work(&end, board, ranks)) {
         snprintf(path, sizeof path, "%s/result", dir);
+        int task_err = 0;
         if (!(rc = read_result(path, job, plan, slots, out)))
+            for (size_t t = 0; t < job->tasks; t++)
+                task_err |= slots[t].err != 0;
+        if (!rc && !task_err)   /* a failing run says only why it failed, in one line */
             fprintf(stderr, "parlab: note: rank %d (pid %d) was killed by SIG%s inside "
                     "MPI_Finalize, after its part of the job was delivered (an Open MPI "
                     "teardown fault); the answer is complete and is verified as usual\n",
