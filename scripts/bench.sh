@@ -264,7 +264,21 @@ gov=$(jq -r .governor "$out/machine.json")
 [ "$nproc" -ge 2 ] ||
   warn "only 1 CPU is available: no speedup is possible and the Amdahl fit needs at least 2 cores"
 
+# written: the run folder still takes writes. bash goes on after a redirection that failed
+# (a full disk, a folder gone read-only), so a probe after every point and before each stage
+# ends such a run with one line and 74 (EX_IOERR), instead of a report with holes in it.
+written() {
+  if ! { printf x > "$out/.write-probe"; } 2> /dev/null; then
+    local why="cannot write"
+    [ "$(df -P "$out" 2> /dev/null | awk 'NR == 2 { print $4 }')" = 0 ] && why="no space left on device"
+    echo >&2
+    echo "bench: writing $out: $why; the run is incomplete (what was measured since the last point may be lost) and was not published" >&2
+    exit 74
+  fi
+  rm -f "$out/.write-probe"
+}
 stop() {  # stop POINT WHY: the sweep ends here; the partial folder stays; latest stays
+  written
   echo >&2
   echo "bench: FAILED at $1: $2" >&2
   echo "bench: results so far are in $out; $RESULTS/latest was not moved" >&2
@@ -545,6 +559,7 @@ for p in "${plan[@]}"; do
   printf '%.4f s ± %.4f' "$mean" "$sd"
   [ -n "${derived%%,*}" ] && printf '  speedup %s' "${derived%%,*}"
   echo
+  written
 done
 
 at="after the sweep"
@@ -586,6 +601,7 @@ echo "# plotting"
   stop "report" "scripts/report.sh failed: $(tail -n 5 "$out/logs/report.log" | tr '\n' ' ')"
 
 # ---- publish: the folder gets its final name, then latest moves in one rename ---------------
+written
 trap - INT TERM HUP
 mv -T "$out" "$RESULTS/$name" || stop "publish" "cannot rename $out to $RESULTS/$name"
 ln -s "$name" "$RESULTS/.latest.$$" && mv -Tf "$RESULTS/.latest.$$" "$RESULTS/latest" ||

@@ -321,6 +321,63 @@ static void test_trace_full_and_readonly(void)
     CU_ASSERT_EQUAL(rmdir(dir), 0);   /* nothing left in it (the tmpfs was the child's) */
 }
 
+/* In a child with its own mount namespace: a tiny bench whose results folder is a full
+ * tmpfs exits 74 with one line naming the run folder, and publishes nothing (no latest).
+ * The child exits 0 if all held, 77 if no tmpfs could be mounted, else the failed check. */
+static int bench_on_tmpfs(const char *dir)
+{
+    char env[300], buf[4096];
+    struct cmd_result *r = calloc(1, sizeof *r);
+    if (!r)
+        return 1;
+    if (unshare(CLONE_NEWNS) || mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) ||
+        mount("tmpfs", dir, "tmpfs", 0, "size=256k,mode=0700"))
+        return 77;
+    snprintf(env, sizeof env, "%s", parlab_bin());
+    setenv("PARLAB", env, 1);
+    setenv("PARLAB_RESULTS", dir, 1);
+    setenv("PARLAB_BENCH_TINY", "1", 1);
+    setenv("PARLAB_BENCH_WORKLOADS", "primes", 1);
+    setenv("PARLAB_BENCH_RUNNERS", "thread", 1);
+    setenv("PARLAB_BENCH_SLEEP", "0", 1);
+    char *argv[] = { "bash", "scripts/bench.sh", NULL };
+    if (run_cmd(argv, 600, r) != 0)
+        return 2;
+    if (!r->exited || r->status != PARLAB_EXIT_IO || !strstr(r->err, "bench: writing ") ||
+        !strstr(r->err, "no space left on device")) {
+        fprintf(stderr, "\n  bench on a full tmpfs: %d %d: %.300s", r->exited, r->status,
+                r->err);
+        return 3;
+    }
+    snprintf(env, sizeof env, "%s/latest", dir);
+    if (access(env, F_OK) == 0 || !strstr(listing(dir, buf, sizeof buf), ".partial"))
+        return 4;   /* nothing published: the run stays .partial, latest is not made */
+    umount(dir);
+    free(r);
+    return 0;
+}
+
+static void test_bench_full_tmpfs(void)
+{
+    char dir[] = "/tmp/parlab-io-bench-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        alarm(900);
+        _exit(bench_on_tmpfs(dir));
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
+        fprintf(stderr, "\n  skipped: no tmpfs could be mounted here (needs root and mount "
+                "namespaces)");
+    else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+        fprintf(stderr, "\n  bench tmpfs check %d failed", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
+    CU_ASSERT(WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 77));
+    CU_ASSERT_EQUAL(rmdir(dir), 0);
+}
+
 /* A folder the OS will not write in is the system's refusal (71), not a usage error:
  * as an unprivileged user in a folder only root may write in, and in /proc. */
 static void test_trace_folder_refused(void)
@@ -369,5 +426,7 @@ CU_TestInfo tests_io[] = {
     { "--trace on a full tmpfs: 74, the old file kept; read-only: 71",
       test_trace_full_and_readonly },
     { "--trace in a folder the OS will not write in: 71", test_trace_folder_refused },
+    { "a bench whose results folder fills up: 74, one line, nothing published",
+      test_bench_full_tmpfs },
     CU_TEST_INFO_NULL,
 };
