@@ -50,7 +50,8 @@ say() { printf 'compare: %s\n' "$*" >&2; }
 # Stop: the reason goes to stderr and, once there is a folder, to raw/stopped.txt.
 die() {
   printf 'compare: %s\n' "$*" >&2
-  [ -z "${out:-}" ] || [ ! -d "$out/raw" ] || printf '%s\n' "$*" >>"$out/raw/stopped.txt"
+  [ -z "${out:-}" ] || [ ! -f "$out/.parlab-compare" ] || [ ! -d "$out/raw" ] ||
+    printf '%s\n' "$*" >>"$out/raw/stopped.txt"
   exit 1
 }
 
@@ -99,9 +100,17 @@ elif [ -d "$results/latest" ] && [[ "$(basename "$(readlink -f "$results/latest"
 else
   out=$results/$(date +%Y-%m-%d-%H%M%S)-$host/compare
 fi
-mkdir -p "$out"
-# What an earlier comparison left here would otherwise mix with this one.
-rm -rf "$out/raw" "$out/index.html" "$out/compare.csv" "$out"/*.png "$out"/*.svg
+mkdir -p "$out" || die "cannot create $out"
+# What an earlier comparison left here would otherwise mix with this one. It is removed
+# only where a comparison made it: a folder compare.sh marked (.parlab-compare, written
+# first) and not a link; a COMPARE_DIR that holds anything else must be emptied by hand.
+[ -L "$out" ] && die "COMPARE_DIR=$out is a symbolic link: name the folder itself"
+if [ -e "$out/raw" ] || [ -e "$out/compare.csv" ]; then
+  [ -f "$out/.parlab-compare" ] && [ ! -L "$out/.parlab-compare" ] && [ ! -L "$out/raw" ] ||
+    { o=$out; out=""; die "$o holds a raw/ or compare.csv that no comparison made (no .parlab-compare): choose an empty folder"; }
+  rm -rf "$out/raw" "$out/index.html" "$out/compare.csv" "$out"/*.png "$out"/*.svg
+fi
+: > "$out/.parlab-compare" || die "cannot write in $out"
 mkdir -p "$out/raw"
 out=$(cd "$out" && pwd)
 scripts/machine.sh >"$out/machine.json"   # CPU, kernel, tools, commit, load at the start

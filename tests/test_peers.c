@@ -324,6 +324,33 @@ static int csv_has(const char *csv, const char *section, const char *runner)
     return 0;
 }
 
+/* A COMPARE_DIR holding a raw/ that no comparison made is refused whole: compare.sh removes
+ * only what a comparison marked as its own, and writes nothing into the stranger's folder. */
+static void test_compare_foreign_dir(void)
+{
+    char tmpl[] = "/tmp/parlab-compare-XXXXXX", raw[700], kept[760], parlab[600], buf[64];
+    struct cmd_result *r = calloc(1, sizeof *r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(tmpl));
+    snprintf(raw, sizeof raw, "%s/raw", tmpl);
+    snprintf(kept, sizeof kept, "%s/precious", raw);
+    CU_ASSERT_EQUAL_FATAL(mkdir(raw, 0700), 0);
+    FILE *f = fopen(kept, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fputs("data\n", f);
+    fclose(f);
+    snprintf(parlab, sizeof parlab, "%s", parlab_bin());
+    CU_ASSERT_EQUAL(run_compare(r, parlab, tmpl), 0);
+    CU_ASSERT_NOT_EQUAL(r->status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->err, "no comparison made"));
+    CU_ASSERT(read_small(kept, buf, sizeof buf) == 0 && strcmp(buf, "data\n") == 0);
+    char mark[760], stopped[760];
+    snprintf(mark, sizeof mark, "%s/.parlab-compare", tmpl);
+    snprintf(stopped, sizeof stopped, "%s/stopped.txt", raw);
+    CU_ASSERT(access(mark, F_OK) != 0 && access(stopped, F_OK) != 0);   /* nothing written */
+    rm_rf(tmpl);
+    free(r);
+}
+
 static void test_compare_tiny(void)
 {
     static char csv[1 << 16];
@@ -468,6 +495,7 @@ CU_TestInfo tests_peers[] = {
     { "recorded answers agree with the Python implementation", test_recorded_answers_agree },
     { "python: start methods, the __main__ guard, refcount copy-on-write, Manager", test_tutorial_rest },
     { "compare.sh end to end at tiny sizes", test_compare_tiny },
+    { "compare.sh refuses a folder it did not make", test_compare_foreign_dir },
     { "compare.sh stops on a cross-language mismatch", test_compare_mismatch_stops },
     CU_TEST_INFO_NULL,
 };
