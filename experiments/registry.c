@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "experiment.h"
+#include "../harness/suggest.h"
 
 const struct experiment *const exp_registry[] = {
     &exp_share,
@@ -106,8 +107,7 @@ static int parse(const struct experiment *e, int argc, char **argv, struct exp_o
         if (c == ':')
             return die(PARLAB_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
         if (c == '?')
-            return die(PARLAB_EXIT_USAGE, "unknown option '%s' (parlab %s --help)",
-                       argv[optind - 1], e->command);
+            return die_unknown_option(argv[optind - 1], optopt, long_opts, e->command);
         for (size_t i = 0; i < sizeof opt_info / sizeof opt_info[0]; i++)
             if (opt_info[i].c == c && !(e->opts & opt_info[i].bit)) {
                 const char *name = "?";
@@ -154,8 +154,7 @@ static int parse(const struct experiment *e, int argc, char **argv, struct exp_o
         case OPT_METHOD: o->method = optarg; break;
         case OPT_QUICK: o->quick = 1; break;
         case 'h': exp_usage(stdout, e); return 0;
-        default: return die(PARLAB_EXIT_USAGE, "unknown option '%s' (parlab %s --help)",
-                            argv[optind - 1], e->command);
+        default: return die_unknown_option(argv[optind - 1], optopt, long_opts, e->command);
         }
         if (st)
             return st;
@@ -209,8 +208,14 @@ static int exp_command(const char *command, int argc, char **argv)
     for (const struct experiment *const *e = exp_registry; *e; e++)
         if (strcmp((*e)->command, command) == 0 && strcmp((*e)->name, argv[1]) == 0)
             return exp_main(*e, argc - 1, argv + 1);
-    return die(PARLAB_EXIT_USAGE, "%s %s: unknown %s (parlab %s lists them)", command, argv[1],
-               command, command);
+    struct suggest sg;
+    char hint[96];
+    suggest_init(&sg, argv[1]);
+    for (const struct experiment *const *e = exp_registry; *e; e++)
+        if (strcmp((*e)->command, command) == 0)
+            suggest_add(&sg, (*e)->name);
+    return die(PARLAB_EXIT_USAGE, "unknown %s '%s'%s (parlab %s lists them)", command, argv[1],
+               suggest_hint(&sg, hint, sizeof hint), command);
 }
 
 int cmd_share(int argc, char **argv)

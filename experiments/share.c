@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "experiment.h"
+#include "../harness/suggest.h"
 #include "../lib/sync.h"
 
 enum method { M_NONE, M_LOCK, M_ATOMIC, M_LOCAL, M_PADDED, M_UNPADDED, M_PIPE, M_MANAGER,
@@ -565,9 +566,17 @@ static int parse_methods(const char *arg, int *chosen)
                 *chosen |= 1 << m;
                 found = 1;
             }
-        if (!found)
-            return die(PARLAB_EXIT_USAGE, "--method %s: unknown method '%.*s' (none, lock, "
-                       "atomic, local, padded, unpadded, pipe, manager)", arg, (int)len, p);
+        if (!found) {
+            char word[64], hint[96];
+            struct suggest sg;
+            snprintf(word, sizeof word, "%.*s", (int)(len < 63 ? len : 63), p);
+            suggest_init(&sg, word);
+            for (int m = 0; m < M__COUNT; m++)
+                suggest_add(&sg, methods[m].name);
+            return die(PARLAB_EXIT_USAGE, "--method %s: unknown method '%.*s'%s (none, lock, "
+                       "atomic, local, padded, unpadded, pipe, manager)", arg, (int)len, p,
+                       suggest_hint(&sg, hint, sizeof hint));
+        }
         p += len;
     } while (*p++ == ',');
     return 0;

@@ -2,6 +2,7 @@
  * each measures the same way. */
 #define _GNU_SOURCE
 #include "bench_util.h"
+#include "suggest.h"
 
 #include <errno.h>
 #include <math.h>
@@ -21,7 +22,12 @@ int bench_opt_pool(const char *opt, const char *val, enum pool_kind *out)
     else if (strcmp(val, "thread") == 0)
         *out = POOL_THREAD;
     else
-        return die(PARLAB_EXIT_USAGE, "%s %s: unknown runner (fork, thread)", opt, val);
+    {
+        static const char *const kinds[] = { "fork", "thread", NULL };
+        char hint[96];
+        return die(PARLAB_EXIT_USAGE, "%s %s: unknown runner%s (fork, thread)", opt, val,
+                   suggest_from(val, kinds, hint, sizeof hint));
+    }
     return 0;
 }
 

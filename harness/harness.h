@@ -9,6 +9,12 @@
 
 #define PARLAB_VERSION "0.1.0"
 
+/* The commit the binary was built from (git describe, "-dirty" for uncommitted changes;
+ * "unknown" outside a git checkout), as --version and JSON's context.commit say it. */
+const char *parlab_commit(void);
+/* `parlab --version`: "parlab VERSION (commit COMMIT)", one line on f. */
+void print_version(FILE *f);
+
 /* A subcommand: `parlab NAME ...`. Returns the process exit status. */
 struct command {
     const char *name;

@@ -14,6 +14,16 @@
 #define PARLAB_COMMIT "unknown"
 #endif
 
+const char *parlab_commit(void)
+{
+    return PARLAB_COMMIT;
+}
+
+void print_version(FILE *f)
+{
+    fprintf(f, "parlab %s (commit %s)\n", PARLAB_VERSION, PARLAB_COMMIT);
+}
+
 /* Rows collected between json_begin() and json_end(), on the CLI's main thread only. */
 static json_t *rows;
 

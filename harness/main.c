@@ -3,6 +3,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "harness.h"
+#include "suggest.h"
 #include "../lib/pool.h"
 
 static void csv_size(uint64_t v)
@@ -172,7 +173,7 @@ int main(int argc, char **argv)
         return out_finish(0);
     }
     if (strcmp(argv[1], "-V") == 0 || strcmp(argv[1], "--version") == 0) {
-        printf("parlab %s\n", PARLAB_VERSION);
+        print_version(stdout);
         return out_finish(0);
     }
     for (const struct command *c = commands; c->name; c++)
@@ -183,5 +184,17 @@ int main(int argc, char **argv)
             guard_exiting();   /* a signal during exit (atexit, sanitizers) changes nothing */
             return rc;
         }
-    return die(PARLAB_EXIT_USAGE, "unknown command '%s' (parlab --help)", argv[1]);
+    struct suggest sg;
+    char hint[96];
+    suggest_init(&sg, argv[1]);
+    for (const struct command *c = commands; c->name; c++)
+        suggest_add(&sg, c->name);
+    if (argv[1][0] == '-') {   /* a mistyped --help or --version */
+        suggest_add(&sg, "--help");
+        suggest_add(&sg, "--version");
+        return die(PARLAB_EXIT_USAGE, "unknown option '%s'%s (parlab --help)", argv[1],
+                   suggest_hint(&sg, hint, sizeof hint));
+    }
+    return die(PARLAB_EXIT_USAGE, "unknown command '%s'%s (parlab --help)", argv[1],
+               suggest_hint(&sg, hint, sizeof hint));
 }

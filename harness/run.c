@@ -17,6 +17,7 @@
 #include "harness.h"
 #include "results.h"
 #include "parse.h"
+#include "suggest.h"
 #include "../runners/mpi.h"
 #include "../lib/pool.h"
 
@@ -150,23 +151,44 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
         rc = 0;
         switch (c) {
         case 'w':
-            if (!(o->wl = wl_find(optarg)))
-                return die(PARLAB_EXIT_USAGE, "-w %s: unknown workload (parlab list shows them)", optarg);
+            if (!(o->wl = wl_find(optarg))) {
+                struct suggest sg;
+                char hint[96];
+                suggest_init(&sg, optarg);
+                for (const struct workload *const *w = wl_registry; *w; w++)
+                    suggest_add(&sg, (*w)->name);
+                return die(PARLAB_EXIT_USAGE, "unknown workload '%s'%s (parlab list)", optarg,
+                           suggest_hint(&sg, hint, sizeof hint));
+            }
             break;
         case 'r':
             if (strcmp(optarg, "spawn") == 0)   /* the runner's old name */
                 return die(PARLAB_EXIT_USAGE, "-r spawn: the fork-per-task runner is now -r process "
                            "(spawn is a start method: -r fork --start spawn)");
-            if (!(o->runner = runner_find(optarg)))
-                return die(PARLAB_EXIT_USAGE, "-r %s: unknown runner (parlab list shows them)", optarg);
+            if (!(o->runner = runner_find(optarg))) {
+                struct suggest sg;
+                char hint[96];
+                suggest_init(&sg, optarg);
+                for (const struct runner *const *rr = runner_registry; *rr; rr++)
+                    suggest_add(&sg, (*rr)->name);
+                return die(PARLAB_EXIT_USAGE, "unknown runner '%s'%s (parlab list)", optarg,
+                           suggest_hint(&sg, hint, sizeof hint));
+            }
             break;
         case 'j': rc = parse_opt_count("-j", optarg, 1, MAX_WORKERS, &o->workers); o->workers_set = 1; break;
         case 'n': rc = parse_opt_count("-n", optarg, 0, UINT64_MAX, &o->size); o->size_set = 1; break;
         case 't': rc = parse_opt_count("-t", optarg, 1, MAX_TASKS, &o->tasks); o->tasks_set = 1; break;
         case 'c': rc = parse_opt_count("-c", optarg, 1, MAX_TASKS, &o->chunk); o->chunk_set = 1; break;
         case 's':
-            if (sched_parse(optarg, &o->schedule))
-                return die(PARLAB_EXIT_USAGE, "-s %s: unknown schedule (static, dynamic, guided)", optarg);
+            if (sched_parse(optarg, &o->schedule)) {
+                struct suggest sg;
+                char hint[96];
+                suggest_init(&sg, optarg);
+                for (int k = 0; k < SCHED__COUNT; k++)
+                    suggest_add(&sg, sched_name((enum sched_kind)k));
+                return die(PARLAB_EXIT_USAGE, "-s %s: unknown schedule%s (static, dynamic, guided)",
+                           optarg, suggest_hint(&sg, hint, sizeof hint));
+            }
             o->sched_set = 1;
             break;
         case OPT_STEPS: rc = parse_opt_count("--steps", optarg, 1, MAX_STEPS, &o->steps); o->steps_set = 1; break;
@@ -181,7 +203,12 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
             if (strcmp(optarg, "text") == 0) o->format = OUT_TEXT;
             else if (strcmp(optarg, "csv") == 0) o->format = OUT_CSV;
             else if (strcmp(optarg, "json") == 0) o->format = OUT_JSON;
-            else return die(PARLAB_EXIT_USAGE, "--format %s: unknown format (text, csv, json)", optarg);
+            else {
+                static const char *const fmts[] = { "text", "csv", "json", NULL };
+                char hint[96];
+                return die(PARLAB_EXIT_USAGE, "--format %s: unknown format%s (text, csv, json)",
+                           optarg, suggest_from(optarg, fmts, hint, sizeof hint));
+            }
             break;
         case OPT_TRACE: {
             const char *why;
@@ -208,15 +235,22 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
         case OPT_EXPECT: o->expect = optarg; break;
         case OPT_BASELINE: o->baseline = 1; break;
         case OPT_START:
-            if (pool_start_parse(optarg, &o->start))
-                return die(PARLAB_EXIT_USAGE, "--start %s: unknown start method (fork, forkserver, spawn)", optarg);
+            if (pool_start_parse(optarg, &o->start)) {
+                struct suggest sg;
+                char hint[96];
+                suggest_init(&sg, optarg);
+                for (int k = 0; k < POOL_START__COUNT; k++)
+                    suggest_add(&sg, pool_start_name((enum pool_start)k));
+                return die(PARLAB_EXIT_USAGE, "--start %s: unknown start method%s (fork, "
+                           "forkserver, spawn)", optarg, suggest_hint(&sg, hint, sizeof hint));
+            }
             o->start_set = 1;
             break;
         case 'h': run_usage(stdout); return 0;
-        case 'V': printf("parlab %s\n", PARLAB_VERSION); return 0;
+        case 'V': print_version(stdout); return 0;
         case ':': return die(PARLAB_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
         default:
-            return die(PARLAB_EXIT_USAGE, "unknown option '%s' (parlab run --help)", argv[optind - 1]);
+            return die_unknown_option(argv[optind - 1], optopt, long_opts, "run");
         }
         if (rc)
             return rc;

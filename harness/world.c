@@ -9,6 +9,7 @@
 
 #include "harness.h"
 #include "parse.h"
+#include "suggest.h"
 #include "../runners/mpi.h"
 
 static void usage(FILE *f)
@@ -81,8 +82,12 @@ int cmd_world(int argc, char **argv)
             fprintf(stderr, "# the mpi world at %s has ended\n", dir);
         return 0;
     }
-    if (strcmp(what, "start"))
-        return die(PARLAB_EXIT_USAGE, "world: unknown action '%s' (start, stop or status)", what);
+    if (strcmp(what, "start")) {
+        static const char *const actions[] = { "start", "stop", "status", NULL };
+        char hint[96];
+        return die(PARLAB_EXIT_USAGE, "world: unknown action '%s'%s (start, stop or status)",
+                   what, suggest_from(what, actions, hint, sizeof hint));
+    }
     uint64_t ranks = 0, idle = 600, cores = 0;
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;

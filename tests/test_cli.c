@@ -227,8 +227,8 @@ static const struct bad {
     const char *args[10];
     const char *needle;
 } bad[] = {
-    { { "run", "-w", "nope", "-r", "seq" }, "-w nope" },
-    { { "run", "-w", "primes", "-r", "nope" }, "-r nope" },
+    { { "run", "-w", "nope", "-r", "seq" }, "unknown workload 'nope'" },
+    { { "run", "-w", "primes", "-r", "nope" }, "unknown runner 'nope'" },
     { { "run", "-w", "primes", "-r", "seq", "-j", "0" }, "-j 0" },
     { { "run", "-w", "primes", "-r", "seq", "-j", "-1" }, "-j -1" },
     { { "run", "-w", "primes", "-r", "seq", "-j", "100000000000" }, "-j 100000000000" },
