@@ -85,6 +85,21 @@ void out_end(FILE *f, enum out_format fmt, int interleaved);
 void json_begin(void);
 void json_add_row(const struct result_row *r);
 void json_end(FILE *f, int interleaved);
+
+/*
+ * Every --format json document, whatever the command, is written here, in one shape:
+ * {"schema_version", "kind", "context", "rows", "summary"} (results/README.md; one JSON
+ * Schema per kind in results/schema/). kind: "run", "list", "experiment", "world-status".
+ * rows (an array) and summary are taken (their references stolen); NULL gives [] or {}.
+ * Main thread.
+ */
+#define PARLAB_SCHEMA_VERSION 1
+struct json_t;
+void json_document(FILE *f, const char *kind, struct json_t *rows, struct json_t *summary);
+/* The context object of every document: the machine, the build, the date, the load. */
+struct json_t *json_context(void);
+/* A JSON number, or null for NaN and infinities (JSON has neither). */
+struct json_t *json_number_or_null(double v);
 /* "yes", "no", "ref" (seq itself at a size with no known answer) or "unchecked" (too large
  * to recompute within the limit), as CSV and JSON say it. */
 const char *verified_name(int verified);

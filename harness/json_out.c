@@ -119,12 +119,22 @@ static json_t *summarise(json_t *first, double *mean, double *sd)
     json_object_set_new(s, "stddev_s", json_real(*sd));
     json_object_set_new(s, "min_s", json_real(v[0]));
     json_object_set_new(s, "max_s", json_real(v[n - 1]));
+    struct stats st = { .n = (int)n, .mean = *mean, .sd = *sd };
+    double lo, hi;
+    stats_ci95(&st, &lo, &hi);
+    json_object_set_new(s, "ci_low", json_number_or_null(lo));
+    json_object_set_new(s, "ci_high", json_number_or_null(hi));
     free(v);
     return s;
 }
 
+json_t *json_number_or_null(double v)
+{
+    return isfinite(v) ? json_real(v) : json_null();
+}
+
 /* The machine, the build and the moment: what a number needs to be compared later. */
-static json_t *context(void)
+json_t *json_context(void)
 {
     struct machine m;
     char date[32] = "";
@@ -153,7 +163,7 @@ static json_t *context(void)
 
 void json_end(FILE *f, int interleaved)
 {
-    json_t *doc = json_object(), *sums = json_array(), *row, *seq_row = NULL;
+    json_t *sums = json_array(), *row, *seq_row = NULL;
     size_t i, j, cap;
     if (!rows)
         json_begin();
@@ -227,13 +237,19 @@ void json_end(FILE *f, int interleaved)
     free(so);
     free(w);
     free(o);
-    json_object_set_new(doc, "schema_version", json_integer(1));
-    json_object_set_new(doc, "context", context());
-    json_object_set(doc, "rows", rows);
-    json_object_set_new(doc, "summary", sums);
+    json_document(f, "run", rows, sums);
+    rows = NULL;
+}
+
+void json_document(FILE *f, const char *kind, json_t *doc_rows, json_t *summary)
+{
+    json_t *doc = json_object();
+    json_object_set_new(doc, "schema_version", json_integer(PARLAB_SCHEMA_VERSION));
+    json_object_set_new(doc, "kind", json_string(kind));
+    json_object_set_new(doc, "context", json_context());
+    json_object_set_new(doc, "rows", doc_rows ? doc_rows : json_array());
+    json_object_set_new(doc, "summary", summary ? summary : json_object());
     json_dumpf(doc, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(10));
     fputc('\n', f);
     json_decref(doc);
-    json_decref(rows);
-    rows = NULL;
 }

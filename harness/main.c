@@ -1,4 +1,5 @@
 /* main.c: the parlab command line: a table of subcommands, usage and exit statuses. */
+#include <jansson.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -80,17 +81,80 @@ static void list_csv(void)
     }
 }
 
+/* A size for JSON: null where the workload has none (0). */
+static json_t *json_size(uint64_t v)
+{
+    return v ? json_integer((json_int_t)v) : json_null();
+}
+
+/* The registry as one document (kind "list"): the CSV's rows, each field typed, and the
+ * runners that cannot run here too, with why (usable false). */
+static void list_json(void)
+{
+    static const char *const kinds[] = { "cpu", "io", "none" };
+    static const struct { unsigned flag; const char *name; } flags[] = {
+        { RUNNER_PARALLEL, "parallel" }, { RUNNER_PROCESSES, "processes" },
+        { RUNNER_OWN_TIMEOUT, "own-timeout" }, { RUNNER_HAS_LOOPS, "loops" },
+        { RUNNER_EXTERNAL, "external" },
+    };
+    json_t *rows = json_array();
+    int nw = 0, nr = 0, usable = 0;
+    char why[300];
+    for (const struct workload *const *w = wl_registry; *w; w++, nw++) {
+        const struct workload *wl = *w;
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s}", "type", "workload", "name", wl->name,
+                              "kind", kinds[wl->kind], "summary", wl->summary);
+        json_object_set_new(o, "default_size", json_size(wl->default_size));
+        json_object_set_new(o, "min_size", json_size(wl->min_size));
+        json_object_set_new(o, "max_size", json_size(wl->max_size));
+        /* items workloads: one task per item, so the task count is the size */
+        json_object_set_new(o, "default_tasks", wl->split == WL_SPLIT_ITEMS
+                            ? json_string("size") : json_size(wl->default_tasks));
+        json_object_set_new(o, "default_steps", json_size(wl->default_steps));
+        json_t *sizes = json_pack("{s:o, s:o, s:o, s:o, s:o}", "test", json_size(wl->sizes.test),
+                                  "tiny", json_size(wl->sizes.tiny), "quick",
+                                  json_size(wl->sizes.quick), "bench", json_size(wl->sizes.bench),
+                                  "full", json_size(wl->sizes.full));
+        json_object_set_new(o, "sizes", sizes);
+        json_object_set_new(o, "tiny_args", json_string(wl->tiny_args ? wl->tiny_args : ""));
+        json_object_set_new(o, "bench_args", json_string(wl->bench_args ? wl->bench_args : ""));
+        json_object_set_new(o, "check", json_string(wl->check));
+        json_array_append_new(rows, o);
+    }
+    for (const struct runner *const *r = runner_registry; *r; r++, nr++) {
+        int ok = runner_usable(*r, why, sizeof why);
+        json_t *o = json_pack("{s:s, s:s, s:s, s:b}", "type", "runner", "name", (*r)->name,
+                              "summary", (*r)->summary, "usable", ok);
+        json_t *sch = json_array(), *fl = json_array();
+        for (int k = 0; k < SCHED__COUNT; k++)
+            if ((*r)->schedules & SCHED_BIT(k))
+                json_array_append_new(sch, json_string(sched_name((enum sched_kind)k)));
+        for (size_t i = 0; i < sizeof flags / sizeof flags[0]; i++)
+            if ((*r)->flags & flags[i].flag)
+                json_array_append_new(fl, json_string(flags[i].name));
+        json_object_set_new(o, "schedules", sch);
+        json_object_set_new(o, "flags", fl);
+        json_object_set_new(o, "why", ok ? json_null() : json_string(why));
+        usable += ok;
+        json_array_append_new(rows, o);
+    }
+    json_document(stdout, "list", rows,
+                  json_pack("{s:i, s:i, s:i}", "workloads", nw, "runners", nr, "usable_runners",
+                            usable));
+}
+
 int cmd_list(int argc, char **argv)
 {
     static const char *const kinds[] = { "cpu", "io", "none" };
-    int csv = 0;
+    enum out_format fmt_kind = OUT_TEXT;
     char why[300];
     for (int i = 1; i < argc; i++) {
         const char *fmt = NULL;
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-            printf("usage: parlab list [--format text|csv]\n"
+            printf("usage: parlab list [--format text|csv|json]\n"
                    "  the workloads and runners, one a line, with a summary;\n"
-                   "  csv: one row each with the sizes and flags scripts use (README)\n");
+                   "  csv: one row each with the sizes and flags scripts use (README);\n"
+                   "  json: the same as one document (results/README.md)\n");
             return 0;
         }
         if (strncmp(argv[i], "--format=", 9) == 0)
@@ -102,17 +166,27 @@ int cmd_list(int argc, char **argv)
         else
             return die(PARLAB_EXIT_USAGE, "list: unexpected argument '%s'", argv[i]);
         if (strcmp(fmt, "csv") == 0)
-            csv = 1;
+            fmt_kind = OUT_CSV;
         else if (strcmp(fmt, "text") == 0)
-            csv = 0;
-        else
-            return die(PARLAB_EXIT_USAGE, "--format %s: unknown format (text, csv)", fmt);
+            fmt_kind = OUT_TEXT;
+        else if (strcmp(fmt, "json") == 0)
+            fmt_kind = OUT_JSON;
+        else {
+            static const char *const fmts[] = { "text", "csv", "json", NULL };
+            char hint[96];
+            return die(PARLAB_EXIT_USAGE, "--format %s: unknown format%s (text, csv, json)", fmt,
+                       suggest_from(fmt, fmts, hint, sizeof hint));
+        }
     }
     for (const struct workload *const *w = wl_registry; *w; w++)
         if (wl_check(*w, why, sizeof why))
             return die(PARLAB_EXIT_SOFTWARE, "%s (workloads/%s.c)", why, (*w)->name);
-    if (csv) {
+    if (fmt_kind == OUT_CSV) {
         list_csv();
+        return 0;
+    }
+    if (fmt_kind == OUT_JSON) {
+        list_json();
         return 0;
     }
     printf("workloads:\n");

@@ -73,6 +73,36 @@ void stats_of(const double *v, int n, struct stats *s)
         free(w);
 }
 
+/* t(0.975, df) for df = 1..30 (scipy.stats.t.ppf(0.975, df)); past 30, the value at the
+ * step below (30, 40, 60, 120): never narrower than the exact interval. */
+static double t975(int df)
+{
+    static const double t[] = { 0, 12.7062, 4.3027, 3.1824, 2.7764, 2.5706, 2.4469, 2.3646,
+                                2.3060, 2.2622, 2.2281, 2.2010, 2.1788, 2.1604, 2.1448, 2.1314,
+                                2.1199, 2.1098, 2.1009, 2.0930, 2.0860, 2.0796, 2.0739, 2.0687,
+                                2.0639, 2.0595, 2.0555, 2.0518, 2.0484, 2.0452, 2.0423 };
+    if (df <= 30)
+        return t[df];
+    if (df <= 40)
+        return 2.0423;
+    if (df <= 60)
+        return 2.0211;
+    if (df <= 120)
+        return 2.0003;
+    return 1.9799;
+}
+
+void stats_ci95(const struct stats *s, double *lo, double *hi)
+{
+    if (s->n < 2) {
+        *lo = *hi = NAN;
+        return;
+    }
+    double h = t975(s->n - 1) * s->sd / sqrt((double)s->n);
+    *lo = s->mean - h;
+    *hi = s->mean + h;
+}
+
 const char *stats_unit_csv(enum unit u)
 {
     static const char *const names[] = { "ns", "x", "count", "KiB" };

@@ -34,6 +34,10 @@ void stats_mean_sd(const double *v, int n, double *mean, double *sd);
  * in quadrature; scripts/stats.awk is the scripts' copy). */
 double stats_speedup(double base_mean, double base_sd, double mean, double sd, double *err);
 
+/* The 95% confidence interval of the mean, mean ± t(0.975, n-1)·sd/√n (Student's t, as
+ * scipy.stats.t.interval gives it), in *lo and *hi; NAN for both when n < 2. */
+void stats_ci95(const struct stats *s, double *lo, double *hi);
+
 /* The name of a unit as a CSV field: ns, x, count, KiB. */
 const char *stats_unit_csv(enum unit u);
 
