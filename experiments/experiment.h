@@ -22,13 +22,16 @@ enum {
  * Rows as text for people or CSV for machines. Text: aligned columns section, what,
  * "mean ± σ", "min … max", runs, ratio, note. CSV: one header, then one row per figure:
  * command,section,what,workers,unit,median,min,max,q1,q3,repeat,ratio,host,experiment,mean,sd
- * (raw numbers: times in ns). The table remembers whether the CSV header went out.
+ * (raw numbers: times in ns). JSON: one document at the end (exp_end), a row per figure
+ * with the same numbers, named as results/README.md says. The table remembers whether
+ * the CSV header went out.
  */
 struct exp_table {
     FILE *f;
     enum out_format fmt;
     const char *command, *experiment, *host;
     int started;
+    struct json_t *rows, *notes;   /* JSON: collected, written by exp_end */
 };
 
 /* One printed figure: the summary of its samples, and what it is. */
@@ -73,7 +76,14 @@ extern const struct experiment *const exp_registry[];
 
 /* Rows and context lines (experiments/table.c). Parent only. */
 void exp_row(struct exp_table *t, const struct exp_row *r);
-/* A context line: "# ..." in text; nothing in CSV (data rows only). */
+/* JSON: the document (kind "experiment") with every row and note collected; nothing in
+ * text or CSV, whose rows went out as they came. Once, when the experiment has ended
+ * (failed too: the rows so far). */
+void exp_end(struct exp_table *t);
+/* One CSV data row as exp_row prints it (a row from another process: parlab-mpi's),
+ * printed again in t's format. 0, or -1 for the header or a line of another shape. */
+int exp_row_from_csv(struct exp_table *t, const char *line);
+/* A context line: "# ..." in text; nothing in CSV (data rows only); JSON: in notes. */
 void exp_note(struct exp_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A context line with the load average: other work on these CPUs widens every spread. */
 void exp_load(struct exp_table *t, const char *when);

@@ -111,6 +111,7 @@ static int overhead_run(struct exp_opts *eo)
         return die(PARLAB_EXIT_OS, "out of memory");
     exp_begin(eo, "overhead: W = %u (the CPUs this process may use), R = %d samples per "
               "figure%s", o.W, o.R, o.quick ? "; --quick sizes" : "");
+    o.tab = eo->tab;   /* the table as it now is (JSON: the notes so far), back at the end */
     st = ov_section_processes(&o);
     if (!st)
         st = ov_section_dispatch(&o);
@@ -125,6 +126,7 @@ static int overhead_run(struct exp_opts *eo)
         exp_load(&o.tab, "at the end");
     }
     free(o.v);
+    eo->tab = o.tab;
     if (st)
         return st;
     return o.wrong ? PARLAB_EXIT_WRONG : PARLAB_EXIT_OK;

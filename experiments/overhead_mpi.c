@@ -2,9 +2,11 @@
  * starting ranks with mpirun costs (timed from here), then the one-way latency of a
  * ping-pong between two ranks and the farm's per-task cost, measured by parlab-mpi under
  * mpirun and printed by its rank 0 in this table's format. */
+#include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include "overhead.h"
 #include "../runners/mpi.h"
 
@@ -38,8 +40,27 @@ int ov_section_mpi(struct ov *o)
     exp_row(tab, &r);
 
     snprintf(rep, sizeof rep, "%d", repeat);
-    char *rows[] = { "overhead", "--repeat", rep, "--format", tab->fmt == OUT_CSV ? "csv" : "text",
+    /* Rank 0 prints its rows to parlab's stdout, in text or CSV; for JSON they come as CSV
+     * into a file and join the document's rows here. */
+    int json = tab->fmt == OUT_JSON;
+    char *rows[] = { "overhead", "--repeat", rep, "--format", tab->fmt == OUT_TEXT ? "text" : "csv",
                      quick ? "--quick" : NULL, NULL };
+    FILE *tmp = NULL;
+    int saved = -1;
+    if (json) {
+        fflush(stdout);
+        if (!(tmp = tmpfile()) || (saved = dup(STDOUT_FILENO)) < 0 ||
+            dup2(fileno(tmp), STDOUT_FILENO) < 0) {
+            int e = errno;
+            if (saved >= 0)
+                close(saved);
+            if (tmp)
+                fclose(tmp);
+            free(v);
+            return die(PARLAB_EXIT_OS, "overhead: mpi: a file for the ranks' rows: %s",
+                       strerror(e));
+        }
+    }
     /* The ranks' rows over shared memory, then over TCP on loopback (the stand-in for two
      * machines), whatever PARLAB_MPI_TRANSPORT says, which is put back afterwards. */
     const char *was = getenv(MPI_ENV_TRANSPORT);
@@ -56,6 +77,15 @@ int ov_section_mpi(struct ov *o)
     else
         unsetenv(MPI_ENV_TRANSPORT);
     free(keep);
+    if (json) {
+        dup2(saved, STDOUT_FILENO);
+        close(saved);
+        char line[1024];
+        rewind(tmp);
+        while (fgets(line, sizeof line, tmp))
+            exp_row_from_csv(tab, line);
+        fclose(tmp);
+    }
     if (rc)
         goto fail;
     free(v);

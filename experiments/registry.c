@@ -62,7 +62,7 @@ static void options_help(FILE *f, unsigned bits, int repeat)
         fputc('\n', f);
     }
     fprintf(f, "  %-22s %s\n  %-22s %s\n", "    --format F", "text | csv (one header line, "
-            "then one row per figure)", "-h, --help", "this help");
+            "then one row per figure) | json", "-h, --help", "this help");
 }
 
 static void exp_usage(FILE *f, const struct experiment *e)
@@ -148,8 +148,14 @@ static int parse(const struct experiment *e, int argc, char **argv, struct exp_o
                 o->tab.fmt = OUT_TEXT;
             else if (strcmp(optarg, "csv") == 0)
                 o->tab.fmt = OUT_CSV;
-            else
-                return die(PARLAB_EXIT_USAGE, "--format %s: unknown format (text, csv)", optarg);
+            else if (strcmp(optarg, "json") == 0)
+                o->tab.fmt = OUT_JSON;
+            else {
+                static const char *const fmts[] = { "text", "csv", "json", NULL };
+                char hint[96];
+                return die(PARLAB_EXIT_USAGE, "--format %s: unknown format%s (text, csv, json)",
+                           optarg, suggest_from(optarg, fmts, hint, sizeof hint));
+            }
             break;
         case OPT_METHOD: o->method = optarg; break;
         case OPT_QUICK: o->quick = 1; break;
@@ -181,7 +187,9 @@ static int exp_main(const struct experiment *e, int argc, char **argv)
         o.workers = maxw;
     machine_read(&o.machine);
     o.tab.host = o.machine.host;
-    return e->run(&o);
+    st = e->run(&o);
+    exp_end(&o.tab);   /* JSON: the document, with the rows so far after a failure too */
+    return st;
 }
 
 /* `parlab COMMAND [NAME] [options]`: COMMAND is one experiment (share, overhead) or names

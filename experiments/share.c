@@ -691,7 +691,7 @@ static int share_run(struct exp_opts *o)
                          ": no update was lost this time (the race did not show; "
                          "more --ops or workers make it likelier)");
             exp_row(&o->tab, &r);
-            if (o->tab.fmt == OUT_CSV)
+            if (o->tab.fmt != OUT_TEXT)
                 exp_row(&o->tab, &fr);
         }
     }

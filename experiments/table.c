@@ -1,8 +1,10 @@
 /* table.c: the one table printer of the experiments: aligned text for people ("mean ± σ",
  * "min … max", runs) and CSV rows for machines, with "#" context lines in text only. */
 #define _GNU_SOURCE
+#include <jansson.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "experiment.h"
@@ -57,9 +59,51 @@ static void text_line(FILE *f, size_t first, const char *section, const char *wh
     fputc('\n', f);
 }
 
+/* A figure as a JSON row: the summary in the row's unit, named alike in every row. */
+static void json_row(struct exp_table *t, const struct exp_row *r)
+{
+    double lo, hi;
+    if (!t->rows)
+        t->rows = json_array();
+    stats_ci95(&r->st, &lo, &hi);
+    json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, "
+                          "s:o, s:o, s:o, s:o, s:s}",
+                          "command", t->command, "experiment", t->experiment,
+                          "section", r->section, "what", r->what, "workers", (int)r->workers,
+                          "unit", stats_unit_csv(r->unit), "n", r->st.n,
+                          "mean", json_number_or_null(r->st.mean),
+                          "stddev", json_number_or_null(r->st.sd),
+                          "median", json_number_or_null(r->st.median),
+                          "min", json_number_or_null(r->st.min),
+                          "max", json_number_or_null(r->st.max),
+                          "q1", json_number_or_null(r->st.q1),
+                          "q3", json_number_or_null(r->st.q3),
+                          "ci_low", json_number_or_null(lo), "ci_high", json_number_or_null(hi),
+                          "ratio", json_number_or_null(r->ratio), "note", r->note);
+    if (o)
+        json_array_append_new(t->rows, o);
+}
+
+void exp_end(struct exp_table *t)
+{
+    if (t->fmt != OUT_JSON)
+        return;
+    json_t *sum = json_pack("{s:s, s:s, s:o}", "command", t->command, "experiment",
+                            t->experiment, "notes", t->notes ? t->notes : json_array());
+    json_object_set_new(sum, "figures", json_integer(t->rows ? (json_int_t)json_array_size(t->rows) : 0));
+    json_document(t->f, "experiment", t->rows, sum);
+    t->rows = t->notes = NULL;
+    out_flushed(t->f);
+}
+
 void exp_row(struct exp_table *t, const struct exp_row *r)
 {
     char what[128], host[80], mean[64], range[64], runs[16], ratio[32] = "";
+    if (t->fmt == OUT_JSON) {
+        json_row(t, r);
+        t->started = 1;
+        return;
+    }
     if (t->fmt == OUT_CSV) {
         if (!t->started)
             fprintf(t->f, "%s\n", csv_header);
@@ -84,10 +128,56 @@ void exp_row(struct exp_table *t, const struct exp_row *r)
     out_flushed(t->f);   /* seen now; a failure is reported when the command ends */
 }
 
+int exp_row_from_csv(struct exp_table *t, const char *line)
+{
+    char buf[1024], *field[16];
+    int n = 0;
+    snprintf(buf, sizeof buf, "%s", line);
+    buf[strcspn(buf, "\r\n")] = '\0';
+    /* split by hand: strtok would merge the empty ratio field with its neighbours */
+    for (char *p = buf; n < 16; ) {
+        field[n++] = p;
+        p = strchr(p, ',');
+        if (!p)
+            break;
+        *p++ = '\0';
+    }
+    if (n != 16 || strcmp(field[0], "command") == 0)
+        return -1;
+    struct exp_row r = { .section = field[1], .ratio = NAN, .unit = UNIT_NS };
+    snprintf(r.what, sizeof r.what, "%s", field[2]);
+    r.workers = (unsigned)strtoul(field[3], NULL, 10);
+    for (int u = UNIT_NS; u <= UNIT_KIB; u++)
+        if (strcmp(field[4], stats_unit_csv((enum unit)u)) == 0)
+            r.unit = (enum unit)u;
+    r.st.median = strtod(field[5], NULL);
+    r.st.min = strtod(field[6], NULL);
+    r.st.max = strtod(field[7], NULL);
+    r.st.q1 = strtod(field[8], NULL);
+    r.st.q3 = strtod(field[9], NULL);
+    r.st.n = atoi(field[10]);
+    if (*field[11])
+        r.ratio = strtod(field[11], NULL);
+    r.st.mean = strtod(field[14], NULL);
+    r.st.sd = strtod(field[15], NULL);
+    exp_row(t, &r);
+    return 0;
+}
+
 static void vnote(struct exp_table *t, const char *fmt, va_list ap)
 {
     if (t->fmt == OUT_CSV)
         return;
+    if (t->fmt == OUT_JSON) {
+        char *line = NULL;
+        if (vasprintf(&line, fmt, ap) < 0)
+            return;
+        if (!t->notes)
+            t->notes = json_array();
+        json_array_append_new(t->notes, json_string(line));
+        free(line);
+        return;
+    }
     fputs("# ", t->f);
     vfprintf(t->f, fmt, ap);
     fputc('\n', t->f);
@@ -119,6 +209,13 @@ void exp_begin(struct exp_opts *o, const char *about, ...)
     va_list ap;
     if (o->tab.fmt == OUT_CSV)
         return;
+    if (o->tab.fmt == OUT_JSON) {   /* the machine is the document's context */
+        exp_load(&o->tab, "at the start");
+        va_start(ap, about);
+        vnote(&o->tab, about, ap);
+        va_end(ap);
+        return;
+    }
     machine_print(o->tab.f, &o->machine);
     exp_load(&o->tab, "at the start");
     va_start(ap, about);
@@ -150,7 +247,7 @@ void exp_emit(struct exp_opts *o, const char *section, unsigned workers, double 
     if (out)
         *out = r.st;
     size_t len = 0;
-    for (int i = 0; i < nextra && o->tab.fmt != OUT_CSV; i++) {
+    for (int i = 0; i < nextra && o->tab.fmt == OUT_TEXT; i++) {
         struct stats s;
         char buf[80];
         stats_of(extra[i].v, extra[i].n, &s);
@@ -161,7 +258,7 @@ void exp_emit(struct exp_opts *o, const char *section, unsigned workers, double 
             len = sizeof r.note - 1;
     }
     exp_row(&o->tab, &r);
-    if (o->tab.fmt != OUT_CSV)
+    if (o->tab.fmt == OUT_TEXT)
         return;
     for (int i = 0; i < nextra; i++) {
         struct exp_row x = { .section = section, .workers = workers, .unit = extra[i].unit,

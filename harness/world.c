@@ -3,6 +3,7 @@
  * `parlab run -r mpi -j N` hands its job to those ranks instead of starting mpirun, so a
  * run pays no MPI start-up: what a cluster's resident launcher saves. */
 #define _GNU_SOURCE
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +18,7 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: parlab world start -j N [--cores K] [--idle S]\n"
         "       parlab world stop [--stale] [DIR]\n"
-        "       parlab world status [DIR]\n"
+        "       parlab world status [--format text|json] [DIR]\n"
         "  start: start N mpi ranks once and print the line that points parlab run at them:\n"
         "           eval \"$(parlab world start -j 2)\"   # sets %s\n"
         "           parlab run -w primes -r mpi -j 2     # runs on those ranks\n"
@@ -43,11 +44,19 @@ int cmd_world(int argc, char **argv)
     const char *what = argv[1];
     if (!strcmp(what, "stop") || !strcmp(what, "status")) {
         const char *dir = NULL;
-        int stale = 0;
+        int stale = 0, json = 0;
         for (int i = 2; i < argc; i++) {
             if (!strcmp(what, "stop") && !strcmp(argv[i], "--stale") && !stale)
                 stale = 1;
-            else if (argv[i][0] == '-' || dir)
+            else if (!strcmp(what, "status") && !strcmp(argv[i], "--format") && i + 1 < argc) {
+                const char *f = argv[++i];
+                static const char *const fmts[] = { "text", "json", NULL };
+                char hint[96];
+                if (strcmp(f, "text") && strcmp(f, "json"))
+                    return die(PARLAB_EXIT_USAGE, "--format %s: unknown format%s (text, json)", f,
+                               suggest_from(f, fmts, hint, sizeof hint));
+                json = !strcmp(f, "json");
+            } else if (argv[i][0] == '-' || dir)
                 return die(PARLAB_EXIT_USAGE, "world %s: unexpected '%s' (parlab world --help)",
                            what, argv[i]);
             else
@@ -69,7 +78,12 @@ int cmd_world(int argc, char **argv)
             unsigned ranks;
             if (mpi_world_status(dir, &ranks, &out))
                 return die(out.code, "%s", out.msg);
-            printf("%s: a world of %u ranks\n", dir, ranks);
+            if (json)
+                json_document(stdout, "world-status",
+                              json_pack("[{s:s, s:i}]", "world", dir, "ranks", (int)ranks),
+                              json_pack("{s:i, s:i}", "worlds", 1, "ranks", (int)ranks));
+            else
+                printf("%s: a world of %u ranks\n", dir, ranks);
             return 0;
         }
         int rc = mpi_world_stop(dir, stale, &out);

@@ -4,11 +4,11 @@
 set -euo pipefail
 
 case "${1:-}" in
-  test)    pkgs=(gcc make libcunit1-dev libjansson-dev hyperfine gnuplot-nox jq python3 python3-scipy libopenmpi-dev openmpi-bin) ;;
+  test)    pkgs=(gcc make libcunit1-dev libjansson-dev hyperfine gnuplot-nox jq python3 python3-scipy python3-jsonschema libopenmpi-dev openmpi-bin) ;;
   bench)   pkgs=(gcc make libjansson-dev hyperfine gnuplot-nox jq python3 python3-scipy libopenmpi-dev openmpi-bin) ;;
   report)  pkgs=(chromium) ;;
   compare) pkgs=(gcc make libjansson-dev hyperfine gnuplot-nox jq python3 python3-scipy) ;;
-  ci)      pkgs=(gcc make libcunit1-dev libjansson-dev hyperfine gnuplot-nox jq valgrind python3 python3-scipy libopenmpi-dev openmpi-bin) ;;
+  ci)      pkgs=(gcc make libcunit1-dev libjansson-dev hyperfine gnuplot-nox jq valgrind python3 python3-scipy python3-jsonschema libopenmpi-dev openmpi-bin) ;;
   *) echo "usage: scripts/deps.sh test|bench|report|compare|ci" >&2; exit 64 ;;
 esac
 

@@ -56,6 +56,8 @@ static const char *const full_cases[][16] = {
     { "overhead", "--quick", "--repeat", "1", "--format", "csv" },
     { "share", "-j", "2", "--ops", "1000", "--repeat", "1", "--method", "lock,atomic" },
     { "share", "-j", "2", "--ops", "1000", "--repeat", "1", "--format", "csv" },
+    { "share", "-j", "2", "--ops", "1000", "--repeat", "1", "--format", "json" },
+    { "list", "--format", "json" },
     { "pitfall" },
     { "pitfall", "cow", "--mb", "1", "--repeat", "1", "-j", "1" },
     { "--help" },

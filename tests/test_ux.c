@@ -1,10 +1,14 @@
 /* test_ux.c: what a user meets first: help for typos (the nearest name by edit distance,
- * one line, exit 64), and --version naming the commit. */
+ * one line, exit 64), --version naming the commit, and --format json of every command
+ * validated against its JSON Schema (results/schema/, with python3-jsonschema). */
 #include <CUnit/CUnit.h>
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include "../experiments/experiment.h"
 #include "util.h"
 #include "../harness/harness.h"
 #include "../harness/suggest.h"
@@ -141,10 +145,152 @@ static void test_version_has_commit(void)
     }
 }
 
+/* The mean's 95% interval: Student's t at n - 1 degrees of freedom (scipy's
+ * t.interval(0.95, 2, loc=2, scale=1/sqrt(3)) is 2 ± 2.4841), none for one sample. */
+static void test_ci95(void)
+{
+    const double v[] = { 1, 2, 3 };
+    struct stats s;
+    double lo, hi;
+    stats_of(v, 3, &s);
+    stats_ci95(&s, &lo, &hi);
+    CU_ASSERT_DOUBLE_EQUAL(lo, 2 - 2.4841, 1e-3);
+    CU_ASSERT_DOUBLE_EQUAL(hi, 2 + 2.4841, 1e-3);
+    stats_of(v, 1, &s);
+    stats_ci95(&s, &lo, &hi);
+    CU_ASSERT(isnan(lo) && isnan(hi));
+}
+
+/* Validate the document in `doc` with scripts/schema-check.py: its exit status (0 valid,
+ * 1 not), with what it printed in r. */
+static int schema_check(const char *doc, struct cmd_result *r)
+{
+    char path[] = "/tmp/parlab-schema-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    size_t len = strlen(doc);
+    CU_ASSERT_FATAL(write(fd, doc, len) == (ssize_t)len);
+    close(fd);
+    const char *py = getenv("PYTHON") && *getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3";
+    char *argv[] = { (char *)py, "scripts/schema-check.py", path, NULL };
+    int rc = run_cmd(argv, 60, r);
+    unlink(path);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_FATAL(r->exited);
+    return r->status;
+}
+
+/* Run `parlab ARGS... --format json` (args NULL-terminated, at most 14) and validate. */
+static void expect_valid(const char *kind, const char *const *args)
+{
+    char *argv[20] = { (char *)parlab_bin() };
+    char shown[300] = "";
+    int n = 1;
+    for (; *args && n < 16; args++) {
+        argv[n++] = (char *)*args;
+        snprintf(shown + strlen(shown), sizeof shown - strlen(shown), " %s", *args);
+    }
+    argv[n++] = "--format";
+    argv[n++] = "json";
+    static struct cmd_result r, v;
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 120, &r), 0);
+    if (!r.exited || r.status != 0)
+        fprintf(stderr, "\n  parlab%s: exit %d/%d: %s", shown, r.exited, r.status, r.err);
+    CU_ASSERT(r.exited && r.status == 0);
+    char want[64];
+    snprintf(want, sizeof want, "\"kind\": \"%s\"", kind);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, want));
+    int st = schema_check(r.out, &v);
+    if (st != 0)
+        fprintf(stderr, "\n  parlab%s --format json: %s%s", shown, v.out, v.err);
+    CU_ASSERT_EQUAL(st, 0);
+}
+
+/* Every command that writes JSON, each document against the schema of its kind. */
+static void test_every_json_validates(void)
+{
+    static const char *const list[] = { "list", NULL };
+    static const char *const run[] = { "run", "-w", "primes", "-r", "thread", "-n", "100k",
+                                       "--repeat", "2", "--warmup", "0", "--baseline", NULL };
+    static const char *const run1[] = { "run", "-w", "sumsq", "-r", "fork", "-n", "1M",
+                                        "--repeat", "1", "--warmup", "0", NULL };
+    expect_valid("list", list);
+    expect_valid("run", run);
+    expect_valid("run", run1);    /* one repeat: no interval (null) */
+    /* Every experiment, each with the smallest of the options it takes. */
+    for (const struct experiment *const *e = exp_registry; *e; e++) {
+        const char *args[20];
+        int n = 0;
+        args[n++] = (*e)->command;
+        if (strcmp((*e)->command, (*e)->name))
+            args[n++] = (*e)->name;
+        if ((*e)->opts & EO_REPEAT) { args[n++] = "--repeat"; args[n++] = "2"; }
+        if ((*e)->opts & EO_QUICK) args[n++] = "--quick";
+        if ((*e)->opts & EO_WORKERS) { args[n++] = "-j"; args[n++] = "2"; }
+        if ((*e)->opts & EO_MB) { args[n++] = "--mb"; args[n++] = "1"; }
+        if ((*e)->opts & EO_OPS) { args[n++] = "--ops"; args[n++] = "2000"; }
+        if ((*e)->opts & EO_SIZE) { args[n++] = "-n"; args[n++] = "20000"; }
+        if ((*e)->opts & EO_TASKS) { args[n++] = "-t"; args[n++] = "200"; }
+        if ((*e)->opts & EO_LOCK_MS) { args[n++] = "--lock-ms"; args[n++] = "20"; }
+        args[n] = NULL;
+        expect_valid("experiment", args);
+    }
+    /* world status, where mpi is built: a world started for it, then stopped. */
+    char why[300];
+    const struct runner *mpi = runner_find("mpi");
+    if (!mpi || !runner_usable(mpi, why, sizeof why))
+        return;
+    static struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "world", "start", "-j", "2", "--idle", "60",
+                                     (char *)NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(r.status, 0);
+    char dir[4096] = "";
+    const char *q = strchr(r.out, '\'');
+    CU_ASSERT_FATAL(q != NULL);
+    snprintf(dir, sizeof dir, "%.*s", (int)strcspn(q + 1, "'"), q + 1);
+    const char *const status[] = { "world", "status", dir, NULL };
+    expect_valid("world-status", status);
+    run_parlab(&r, 60, "world", "stop", dir, (char *)NULL);
+    CU_ASSERT_EQUAL(r.status, 0);
+}
+
+/* The check itself fails on documents that break their schema: a wrong type, a value out
+ * of range, an unknown kind or value, and text that is not JSON at all. */
+static void test_bad_json_fails_schema(void)
+{
+    static struct cmd_result r, v;
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "run", "-w", "primes", "-r", "seq", "-n", "10k",
+                                     "--repeat", "2", "--warmup", "0", "--format", "json",
+                                     (char *)NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(schema_check(r.out, &v), 0);    /* the real one passes */
+    static char doc[65536];
+    struct { const char *from, *to, *says; } plant[] = {
+        { "\"mean_s\": ", "\"mean_s\": \"fast\", \"x\": ", "/summary/0/mean_s" },
+        { "\"cpus_online\": ", "\"cpus_online\": -", "/context/cpus_online" },
+        { "\"kind\": \"run\"", "\"kind\": \"nope\"", "/kind" },
+        { "\"verified\": \"", "\"verified\": \"maybe", "/rows/0/verified" },
+        { "{", "{{", "not JSON" },
+    };
+    for (size_t i = 0; i < sizeof plant / sizeof plant[0]; i++) {
+        const char *at = strstr(r.out, plant[i].from);
+        CU_ASSERT_FATAL(at != NULL);
+        snprintf(doc, sizeof doc, "%.*s%s%s", (int)(at - r.out), r.out, plant[i].to,
+                 at + strlen(plant[i].from));
+        int st = schema_check(doc, &v);
+        if (st != 1 || !strstr(v.out, plant[i].says))
+            fprintf(stderr, "\n  planted %s: exit %d: %s%s", plant[i].says, st, v.out, v.err);
+        CU_ASSERT_EQUAL(st, 1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(v.out, plant[i].says));
+    }
+}
+
 CU_TestInfo tests_ux[] = {
     { "edit distance with transpositions", test_edit_distance },
     { "a suggestion only when close enough", test_suggest_threshold },
     { "typos get 'did you mean', one line, exit 64", test_typos_get_help },
     { "--version gives the version and the commit", test_version_has_commit },
+    { "the mean's 95% interval", test_ci95 },
+    { "every command's --format json validates against its schema", test_every_json_validates },
+    { "a document that breaks its schema fails the check", test_bad_json_fails_schema },
     CU_TEST_INFO_NULL,
 };
