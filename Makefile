@@ -52,7 +52,7 @@ ifeq ($(HAVE_MPI),yes)
 PARLAB_MPI := $(dir $(PARLAB))parlab-mpi
 endif
 
-.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare diff labs torture FORCE
+.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare diff labs torture install uninstall FORCE
 all: $(PARLAB) $(PARLAB_MPI)
 
 $(BUILD)/%.o: %.c
@@ -122,7 +122,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory $(PARLAB) $(PARLAB_MPI) $(TESTBIN) examples
 	@st=0; \
 	echo 'PARLAB=$(PARLAB) $(TESTBIN)'; \
-	PARLAB=$(PARLAB) $(TEST_ENV) $(TESTBIN) || { st=1; echo "make test: the CUnit suites failed; the torture cases run all the same" >&2; }; \
+	PARLAB=$(PARLAB) PARLAB_SAN=$(SAN) $(TEST_ENV) $(TESTBIN) || { st=1; echo "make test: the CUnit suites failed; the torture cases run all the same" >&2; }; \
 	echo 'python3 tests/torture.py --parlab $(PARLAB) -N $(TORTURE_N) $(TORTURE_FLAGS) $(if $(seed),--seed $(seed))'; \
 	$(TEST_ENV) python3 tests/torture.py --parlab $(PARLAB) -N $(TORTURE_N) $(TORTURE_FLAGS) $(if $(seed),--seed $(seed)) || st=1; \
 	exit $$st
@@ -177,6 +177,39 @@ lab-%: deps-test $(PARLAB)
 labs:
 	@$(PYTHON) scripts/lab.py list
 
+# make install PREFIX=/usr/local DESTDIR=: the binaries, what `parlab bench` runs (the scripts,
+# the Python peers of the task sweep, the reference runs and the JSON Schemas) under
+# share/parlab/, the man page (help2man, from --help) and the bash completion (from
+# `parlab completion bash`). make uninstall removes exactly those.
+PREFIX   ?= /usr/local
+BINDIR   := $(PREFIX)/bin
+SHAREDIR := $(PREFIX)/share/parlab
+MANDIR   := $(PREFIX)/share/man/man1
+COMPDIR  := $(PREFIX)/share/bash-completion/completions
+SHARE_DIRS := scripts peers/python results/schema results/reference
+
+$(BUILD)/parlab.1: $(PARLAB) scripts/man.sh
+	@scripts/deps.sh install
+	scripts/man.sh $(PARLAB) $@
+$(BUILD)/parlab.bash: $(PARLAB)
+	$(PARLAB) completion bash > $@.tmp && mv -f $@.tmp $@
+
+install: $(PARLAB) $(PARLAB_MPI) $(BUILD)/parlab.1 $(BUILD)/parlab.bash
+	install -d "$(DESTDIR)$(BINDIR)" "$(DESTDIR)$(MANDIR)" "$(DESTDIR)$(COMPDIR)"
+	install -m 755 $(PARLAB) "$(DESTDIR)$(BINDIR)/parlab"
+	$(if $(PARLAB_MPI),install -m 755 $(PARLAB_MPI) "$(DESTDIR)$(BINDIR)/parlab-mpi")
+	install -m 644 $(BUILD)/parlab.1 "$(DESTDIR)$(MANDIR)/parlab.1"
+	install -m 644 $(BUILD)/parlab.bash "$(DESTDIR)$(COMPDIR)/parlab"
+	@find $(SHARE_DIRS) -type f ! -path '*/__pycache__/*' | while IFS= read -r f; do \
+	  m=644; [ -x "$$f" ] && m=755; \
+	  install -D -m $$m "$$f" "$(DESTDIR)$(SHAREDIR)/$$f" || exit 1; done
+	@echo "parlab: installed $(DESTDIR)$(BINDIR)/parlab and $(DESTDIR)$(SHAREDIR)/"
+
+uninstall:
+	rm -f "$(DESTDIR)$(BINDIR)/parlab" "$(DESTDIR)$(BINDIR)/parlab-mpi" \
+	      "$(DESTDIR)$(MANDIR)/parlab.1" "$(DESTDIR)$(COMPDIR)/parlab"
+	rm -rf "$(DESTDIR)$(SHAREDIR)"
+
 clean:
 	rm -rf build bin
 
@@ -194,6 +227,8 @@ help:
 	@echo "make plots      redraw the plots and index.html of results/latest"
 	@echo "make overhead   what fork, threads, pools, dispatch and locks cost here"
 	@echo "make labs       list the classroom labs; make lab-N runs one, make lab-N-check grades it"
+	@echo "make install    PREFIX=/usr/local DESTDIR=: parlab, its scripts, man page and bash completion"
+	@echo "make uninstall  remove what make install put there"
 	@echo "make clean      remove build output"
 
 -include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/harness/main.d $(BUILD)/mpi/runners/mpi.d

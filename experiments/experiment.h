@@ -71,6 +71,11 @@ struct experiment {
     int (*run)(struct exp_opts *o);
 };
 
+/* The long options the experiments take, all of them ({0}-terminated, getopt_long's
+ * table): for the shell completion. */
+struct option;
+const struct option *exp_options(void);
+
 /* The table of every experiment, NULL-terminated (experiments/registry.c). */
 extern const struct experiment *const exp_registry[];
 

@@ -27,6 +27,11 @@ static const struct option long_opts[] = {
     { 0, 0, 0, 0 },
 };
 
+const struct option *exp_options(void)
+{
+    return long_opts;
+}
+
 /* Each option: the EO_ bit an experiment must name to take it, and its help line. */
 static const struct {
     int c;

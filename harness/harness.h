@@ -29,6 +29,12 @@ int cmd_overhead(int argc, char **argv);
 int cmd_share(int argc, char **argv);
 int cmd_pitfall(int argc, char **argv);
 int cmd_world(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_completion(int argc, char **argv);
+
+/* parlab run's long options ({0}-terminated, getopt_long's table): for the completion. */
+struct option;
+const struct option *run_options(void);
 
 /* Print "parlab: <msg>" to stderr and return `code`, for `return die(...)`. */
 int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -211,6 +211,8 @@ const struct command commands[] = {
     { "share", "ways to combine a count across workers: none, lock, atomic, local, pipe, manager", cmd_share },
     { "pitfall", "the classic mistakes, run and measured (parlab pitfall lists them)", cmd_pitfall },
     { "world", "mpi ranks started once and kept for many runs: start, stop, status", cmd_world },
+    { "bench", "the whole bench: sweeps, plots and a report in ./results", cmd_bench },
+    { "completion", "a bash completion for parlab: parlab completion bash", cmd_completion },
     { NULL, NULL, NULL },
 };
 
@@ -218,10 +220,13 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: parlab COMMAND [options]\n\ncommands:\n");
     for (const struct command *c = commands; c->name; c++)
-        fprintf(f, "  %-10s %s\n", c->name, c->summary);
-    fprintf(f, "\n  parlab run -w primes -r thread -n 2M --repeat 5\n"
-               "  parlab COMMAND --help   options of one command\n"
-               "  -h, --help     this help      -V, --version  the version\n");
+        fprintf(f, "  %-12s %s\n", c->name, c->summary);
+    fprintf(f, "\noptions:\n"
+               "  -h, --help     this help\n"
+               "  -V, --version  the version and the commit it was built from\n"
+               "\nexamples:\n"
+               "  parlab run -w primes -r thread -n 2M --repeat 5\n"
+               "  parlab COMMAND --help   the options of one command\n");
 }
 
 /* A runner that cannot return (libgomp calls exit()) ends the process through here. */

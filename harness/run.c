@@ -139,6 +139,11 @@ static const struct option long_opts[] = {
     { 0, 0, 0, 0 },
 };
 
+const struct option *run_options(void)
+{
+    return long_opts;
+}
+
 /* Parse argv into o, checking each value. Returns -1 on success, else an exit status. */
 static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 {

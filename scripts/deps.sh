@@ -1,15 +1,16 @@
 #!/usr/bin/env bash
 # deps.sh: install the Debian packages a make target needs, or say exactly how.
-# usage: scripts/deps.sh test|bench|compare|ci
+# usage: scripts/deps.sh test|bench|report|compare|install|ci
 set -euo pipefail
 
 case "${1:-}" in
-  test)    pkgs=(gcc make libcunit1-dev libjansson-dev hyperfine gnuplot-nox jq python3 python3-scipy python3-jsonschema libopenmpi-dev openmpi-bin) ;;
+  test)    pkgs=(gcc make libcunit1-dev libjansson-dev hyperfine gnuplot-nox jq python3 python3-scipy python3-jsonschema help2man libopenmpi-dev openmpi-bin) ;;
   bench)   pkgs=(gcc make libjansson-dev hyperfine gnuplot-nox jq python3 python3-scipy libopenmpi-dev openmpi-bin) ;;
   report)  pkgs=(chromium) ;;
+  install) pkgs=(help2man) ;;
   compare) pkgs=(gcc make libjansson-dev hyperfine gnuplot-nox jq python3 python3-scipy) ;;
   ci)      pkgs=(gcc make libcunit1-dev libjansson-dev hyperfine gnuplot-nox jq valgrind python3 python3-scipy python3-jsonschema libopenmpi-dev openmpi-bin) ;;
-  *) echo "usage: scripts/deps.sh test|bench|report|compare|ci" >&2; exit 64 ;;
+  *) echo "usage: scripts/deps.sh test|bench|report|compare|install|ci" >&2; exit 64 ;;
 esac
 
 missing=()

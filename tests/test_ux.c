@@ -1,6 +1,7 @@
 /* test_ux.c: what a user meets first: help for typos (the nearest name by edit distance,
- * one line, exit 64), --version naming the commit, and --format json of every command
- * validated against its JSON Schema (results/schema/, with python3-jsonschema). */
+ * one line, exit 64), --version naming the commit, --format json of every command
+ * validated against its JSON Schema (results/schema/, with python3-jsonschema), and
+ * make install / make uninstall into a temporary DESTDIR. */
 #include <CUnit/CUnit.h>
 #include <ctype.h>
 #include <math.h>
@@ -284,6 +285,70 @@ static void test_bad_json_fails_schema(void)
     }
 }
 
+/* Run `sh -c script` with a time limit; its exit status (-1: it did not exit). */
+static int sh(struct cmd_result *r, unsigned timeout_s, const char *script)
+{
+    char *argv[] = { "sh", "-c", (char *)script, NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, timeout_s, r), 0);
+    return r->exited ? r->status : -1;
+}
+
+/* make install into a temporary DESTDIR, the installed parlab used as a user would, then
+ * make uninstall: nothing of it is left. The build under test is the one installed (a
+ * sanitizer build's too: make test passes its SAN down). */
+static void test_install_uninstall(void)
+{
+    char dest[] = "/tmp/parlab-install-XXXXXX", cmd[8192], bin[4200];
+    static struct cmd_result r;
+    CU_ASSERT_FATAL(mkdtemp(dest) != NULL);
+    const char *san = getenv("PARLAB_SAN") ? getenv("PARLAB_SAN") : "";
+    snprintf(cmd, sizeof cmd, "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s install "
+             "PREFIX=/usr/local DESTDIR='%s' SAN='%s' 2>&1", dest, san);
+    int st = sh(&r, 600, cmd);
+    if (st != 0)
+        fprintf(stderr, "\n  make install: exit %d: %s", st, r.out);
+    CU_ASSERT_EQUAL_FATAL(st, 0);
+
+    /* The binary: --version as the one under test, list, a tiny verified run. */
+    snprintf(bin, sizeof bin, "%s/usr/local/bin/parlab", dest);
+    char want[200];
+    snprintf(want, sizeof want, "parlab %s (commit %s)\n", PARLAB_VERSION, parlab_commit());
+    char *ver[] = { bin, "--version", NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(ver, 30, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_STRING_EQUAL(r.out, want);
+    char *list[] = { bin, "list", NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(list, 30, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "  primes "));
+    char *run[] = { bin, "run", "-w", "primes", "-r", "thread", "-n", "100k", "--repeat", "1",
+                    "--format", "csv", NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(run, 60, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ",9592,yes,"));    /* pi(100000) = 9592 */
+    /* What parlab bench runs, beside it; the man page; the completion, loaded by bash. */
+    snprintf(cmd, sizeof cmd, "%s/usr/local/share/parlab/scripts/bench.sh", dest);
+    CU_ASSERT_EQUAL(access(cmd, X_OK), 0);
+    snprintf(cmd, sizeof cmd, "grep -q '^\\.TH PARLAB \"1\"' '%s/usr/local/share/man/man1/"
+             "parlab.1' && grep -q 'COMMAND: RUN' '%s/usr/local/share/man/man1/parlab.1'",
+             dest, dest);
+    CU_ASSERT_EQUAL(sh(&r, 30, cmd), 0);
+    snprintf(cmd, sizeof cmd, "bash -c '. \"%s/usr/local/share/bash-completion/completions/"
+             "parlab\" && complete -p parlab && COMP_WORDS=(parlab run -w prim) COMP_CWORD=3 "
+             "&& _parlab && echo \"${COMPREPLY[*]}\"'", dest);
+    CU_ASSERT_EQUAL(sh(&r, 30, cmd), 0);
+    CU_ASSERT_STRING_EQUAL(r.out, "complete -F _parlab parlab\nprimes\n");
+
+    snprintf(cmd, sizeof cmd, "env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s uninstall "
+             "PREFIX=/usr/local DESTDIR='%s' SAN='%s' 2>&1 && find '%s' -mindepth 1 \\( -type f "
+             "-o -type l -o -name '*parlab*' \\)", dest, san, dest);
+    st = sh(&r, 120, cmd);
+    CU_ASSERT_EQUAL(st, 0);
+    CU_ASSERT_STRING_EQUAL(r.out, "");     /* no file, link or parlab folder is left */
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dest);
+    sh(&r, 30, cmd);
+}
+
 CU_TestInfo tests_ux[] = {
     { "edit distance with transpositions", test_edit_distance },
     { "a suggestion only when close enough", test_suggest_threshold },
@@ -292,5 +357,6 @@ CU_TestInfo tests_ux[] = {
     { "the mean's 95% interval", test_ci95 },
     { "every command's --format json validates against its schema", test_every_json_validates },
     { "a document that breaks its schema fails the check", test_bad_json_fails_schema },
+    { "make install into a DESTDIR, use, make uninstall", test_install_uninstall },
     CU_TEST_INFO_NULL,
 };
