@@ -320,7 +320,7 @@ static void test_bad_options(void)
         { { "share", "--ops", "-5" }, "--ops -5" },
         { { "share", "--ops", "1.5" }, "--ops 1.5" },
         { { "share", "--repeat" }, "--repeat" },
-        { { "pitfall", "nosuch" }, "pitfall nosuch" },
+        { { "pitfall", "nosuch" }, "unknown pitfall 'nosuch'" },
         { { "pitfall", "cow", "--mb", "0" }, "--mb 0" },
         { { "pitfall", "cow", "--mb", "1e9" }, "--mb 1e9" },
         { { "pitfall", "deadlock", "--mb", "5" }, "--mb 5" },
