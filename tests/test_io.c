@@ -302,15 +302,18 @@ static int trace_on_tmpfs(const char *dir)
     return 0;
 }
 
-static void test_trace_full_and_readonly(void)
+/* Run check(dir) in a child (alarm-guarded) on a fresh empty folder, which the child
+ * mounts a tmpfs on in its own mount namespace: 0 passes, 77 skips (no tmpfs here). The
+ * folder must be empty afterwards (the tmpfs was the child's). */
+static void on_tmpfs(int (*check)(const char *dir), unsigned limit_s)
 {
     char dir[] = "/tmp/parlab-io-tmpfs-XXXXXX";
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
     pid_t pid = fork();
     CU_ASSERT_FATAL(pid >= 0);
     if (pid == 0) {
-        alarm(120);
-        _exit(trace_on_tmpfs(dir));
+        alarm(limit_s);
+        _exit(check(dir));
     }
     int st;
     waitpid(pid, &st, 0);
@@ -320,7 +323,12 @@ static void test_trace_full_and_readonly(void)
     else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
         fprintf(stderr, "\n  tmpfs check %d failed", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     CU_ASSERT(WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 77));
-    CU_ASSERT_EQUAL(rmdir(dir), 0);   /* nothing left in it (the tmpfs was the child's) */
+    CU_ASSERT_EQUAL(rmdir(dir), 0);
+}
+
+static void test_trace_full_and_readonly(void)
+{
+    on_tmpfs(trace_on_tmpfs, 120);
 }
 
 /* In a child with its own mount namespace: a tiny bench whose results folder is a full
@@ -361,23 +369,7 @@ static int bench_on_tmpfs(const char *dir)
 
 static void test_bench_full_tmpfs(void)
 {
-    char dir[] = "/tmp/parlab-io-bench-XXXXXX";
-    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-    pid_t pid = fork();
-    CU_ASSERT_FATAL(pid >= 0);
-    if (pid == 0) {
-        alarm(900);
-        _exit(bench_on_tmpfs(dir));
-    }
-    int st;
-    waitpid(pid, &st, 0);
-    if (WIFEXITED(st) && WEXITSTATUS(st) == 77)
-        fprintf(stderr, "\n  skipped: no tmpfs could be mounted here (needs root and mount "
-                "namespaces)");
-    else if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-        fprintf(stderr, "\n  bench tmpfs check %d failed", WIFEXITED(st) ? WEXITSTATUS(st) : -1);
-    CU_ASSERT(WIFEXITED(st) && (WEXITSTATUS(st) == 0 || WEXITSTATUS(st) == 77));
-    CU_ASSERT_EQUAL(rmdir(dir), 0);
+    on_tmpfs(bench_on_tmpfs, 900);
 }
 
 /* A folder the OS will not write in is the system's refusal (71), not a usage error:
