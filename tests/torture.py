@@ -15,7 +15,7 @@ first milliseconds on. For every case it checks:
   - stderr is empty for 0 and one line "parlab: ..." naming the cause otherwise;
   - a run without fault or signal is verified (the CSV's verified column);
   - nothing is left behind: no process of the run's session, running or zombie, after it
-    ends (after SIGKILL, the workers must be gone within 3 s), and no /dev/shm entry;
+    ends (after SIGKILL, the workers must be gone within 10 s, 30 s for mpi), and no /dev/shm entry;
   - the run's own TMPDIR (one per case) holds nothing of parlab's afterwards, unless
     parlab was SIGKILLed (then a run's private folder may stay: the documented exception);
   - an existing --trace file is replaced whole or left untouched, with nothing beside it;
@@ -405,9 +405,12 @@ def run_case(parlab, c):
         elif label == "refused" and "whole process" not in err:
             problems.append(f"refusal does not say why: {err.strip()!r}")
 
-    # Nothing left of the run's session: at once after a clean ending; within 3 s of a
-    # SIGKILL (the workers die with their parent).
-    grace = 3.0 if st is not None and st < 0 else 0.0
+    # Nothing left of the run's session: at once after a clean ending; after a SIGKILL,
+    # once the workers have died with their parent. That takes milliseconds, but up to a
+    # second for mpirun taking down its ranks, and more on a loaded machine: the bound is
+    # 10 s (30 s for mpi), which only a process that never goes can exceed.
+    grace = (30.0 if c["runner"].startswith("mpi") else 10.0) if st is not None and st < 0 \
+        else 0.0
     t0 = time.monotonic()
     while True:
         left = session_procs(p.pid)
