@@ -314,7 +314,8 @@ static double mwu_exact_sf(double u, int m, int n)
         return -1;
     if (kmax < 0)
         return 0;
-    __int128 *c = calloc((size_t)mn + 1, sizeof *c);
+    /* Before each division the product reaches degree i*n + i, m past the final mn. */
+    __int128 *c = calloc((size_t)mn + (size_t)m + 1, sizeof *c);
     if (!c)
         return -1;
     c[0] = 1;
