@@ -59,18 +59,10 @@ static int have_mpi(void)
 /* Nothing of a run left: its TMPDIR is empty and /dev/shm holds no Open MPI segment. */
 static int nothing_left(void)
 {
-    int n = 0;
-    DIR *d = opendir(tmpdir);
-    for (struct dirent *e; d && (e = readdir(d));)
-        if (e->d_name[0] != '.') {
-            fprintf(stderr, "\n  left in TMPDIR: %s", e->d_name);
-            n++;
-        }
-    if (d)
-        closedir(d);
+    int n = tmpdir_leftovers(tmpdir);
     /* Every run here sends Open MPI's segments into its own folder; one in /dev/shm would
      * mean a setting did not take. Only mpi runs create these names. */
-    d = opendir("/dev/shm");
+    DIR *d = opendir("/dev/shm");
     for (struct dirent *e; d && (e = readdir(d));)
         if (strstr(e->d_name, "vader") || strstr(e->d_name, "ompi")) {
             fprintf(stderr, "\n  Open MPI file in /dev/shm: %s", e->d_name);

@@ -47,16 +47,7 @@ static int ready(void)
 
 static int tmpdir_empty(void)
 {
-    int n = 0;
-    DIR *d = opendir(tmpdir);
-    for (struct dirent *e; d && (e = readdir(d));)
-        if (e->d_name[0] != '.') {
-            fprintf(stderr, "\n  left in TMPDIR: %s", e->d_name);
-            n++;
-        }
-    if (d)
-        closedir(d);
-    return n == 0;
+    return tmpdir_leftovers(tmpdir) == 0;
 }
 
 static void test_answers(void)

@@ -297,3 +297,17 @@ int read_small(const char *path, char *buf, size_t n)
     fclose(f);
     return 0;
 }
+
+int tmpdir_leftovers(const char *dir)
+{
+    int n = 0;
+    DIR *d = opendir(dir);
+    for (struct dirent *e; d && (e = readdir(d));)
+        if (e->d_name[0] != '.') {
+            fprintf(stderr, "\n  left in TMPDIR: %s", e->d_name);
+            n++;
+        }
+    if (d)
+        closedir(d);
+    return n;
+}

@@ -39,6 +39,10 @@ char *slurp(const char *path, size_t *len);
 /* The bytes of path, NUL-terminated and cut to fit, in buf; -1 if unreadable. */
 int read_small(const char *path, char *buf, size_t n);
 
+/* The entries of dir but . and .. (each named on stderr as "left in TMPDIR"): 0 when it is
+ * empty. What the mpi suites check a run's TMPDIR with. */
+int tmpdir_leftovers(const char *dir);
+
 /* The number of lines in s. */
 int count_lines(const char *s);
 
