@@ -4,14 +4,15 @@
 #
 #   scripts/verdicts-under-load.sh [N]        N runs of each lab per condition (default 10)
 #
-# Environment: LABS (default "1 3 6 7"), CONDITIONS (default "busy quiet"), QUIET_WAIT (the
+# Environment: LABS (default "1 3 6 7"), CONDITIONS (default "busy quiet"), TEST_QUIET and
+# TEST_BUSY (make test runs, quiet and beside two busy loops, default 10 and 5), QUIET_WAIT (the
 # WAIT_QUIET of each quiet run, default 120 s), PYTHON (default /usr/bin/python3), PARLAB
 # (default bin/parlab). The busy loop runs at nice 0 (as this script does) and is killed on
 # exit, whatever the exit. Exit 0 when every figure measured holds (a quiet figure on a
 # machine that never went quiet is reported as not measured), 1 when one does not, 64 bad
 # input.
 #
-# Sections: labs, diff (below; SECTIONS="diff" runs one). Further sections go after them, each
+# Sections: labs, test, diff (below; SECTIONS="test" runs one). Further sections go after them, each
 # a function called from main and adding its verdict lines to the summary.
 #
 # diff: make diff as a gate, from real QUICK benches of this commit (about 3 minutes each on
@@ -25,7 +26,7 @@ set -uo pipefail
 cd "$(dirname "$0")/.." || exit 71
 
 N=${1:-${N:-10}}
-SECTIONS=${SECTIONS:-labs diff}
+SECTIONS=${SECTIONS:-labs test diff}
 LABS=${LABS:-1 3 6 7}
 CONDITIONS=${CONDITIONS:-busy quiet}
 QUIET_WAIT=${QUIET_WAIT:-120}
@@ -35,8 +36,14 @@ if ! [[ $N =~ ^[1-9][0-9]*$ ]]; then
     echo "parlab: verdicts-under-load: N=$N: give a positive whole number of runs" >&2
     exit 64
 fi
+TEST_QUIET=${TEST_QUIET:-10}
+TEST_BUSY=${TEST_BUSY:-5}
 for s in $SECTIONS; do
-    [[ $s == labs || $s == diff ]] || { echo "parlab: verdicts-under-load: section '$s': labs or diff" >&2; exit 64; }
+    [[ $s == labs || $s == test || $s == diff ]] ||
+        { echo "parlab: verdicts-under-load: section '$s': labs, test or diff" >&2; exit 64; }
+done
+for v in TEST_QUIET TEST_BUSY; do
+    [[ ${!v} =~ ^[0-9]+$ ]] || { echo "parlab: verdicts-under-load: $v=${!v}: give a whole number of runs" >&2; exit 64; }
 done
 for c in $CONDITIONS; do
     [[ $c == busy || $c == quiet ]] || { echo "parlab: verdicts-under-load: condition '$c': busy or quiet" >&2; exit 64; }
@@ -46,23 +53,25 @@ done
 work=$(mktemp -d /tmp/parlab-verdicts-XXXXXX) || exit 71
 loop_pid=
 cleanup() {
-    if [ -n "$loop_pid" ]; then
-        kill "$loop_pid" 2>/dev/null
-        wait "$loop_pid" 2>/dev/null
-    fi
+    busy_stop
     rm -rf "$work"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
+# busy_start [K]: K busy loops at nice 0 (default 1); busy_stop ends them all.
 busy_start() {
-    (while :; do :; done) &
-    loop_pid=$!
+    local k
+    for k in $(seq "${1:-1}"); do
+        (trap - EXIT INT TERM; while :; do :; done) &
+        loop_pid="$loop_pid $!"
+    done
 }
 busy_stop() {
-    kill "$loop_pid" 2>/dev/null
-    wait "$loop_pid" 2>/dev/null
+    local p
+    for p in $loop_pid; do kill "$p" 2>/dev/null; done
+    for p in $loop_pid; do wait "$p" 2>/dev/null; done
     loop_pid=
 }
 
@@ -181,6 +190,48 @@ labs_section() {
     fi
 }
 
+# ------------------------------------------------------------------------------- test
+# make test, TEST_QUIET times on a quiet machine (each after waiting up to QUIET_WAIT s for
+# quiet; a run during which other processes used more than 0.5 CPU is reported as not
+# measured) and TEST_BUSY times beside two busy loops. Figure: every run passes.
+test_runs() {
+    local cond=$1 n=$2 i rc t0 other pass=0 failed=0 disturbed=0 busy_cpu
+    [ "$n" -gt 0 ] || return 0
+    echo "test, $cond: make test, $n runs"
+    [ "$cond" = busy ] && busy_start 2
+    for i in $(seq "$n"); do
+        [ "$cond" = quiet ] && "$PYTHON" scripts/verdict.py trust --wait "$QUIET_WAIT" >/dev/null
+        t0=$SECONDS
+        "$PYTHON" scripts/verdict.py load "$work/load" make --no-print-directory test \
+            >"$work/test-$cond-$i.log" 2>&1
+        rc=$?
+        other=$(cat "$work/load" 2>/dev/null)
+        if [ $rc -eq 0 ]; then pass=$((pass + 1)); else
+            failed=$((failed + 1))
+            cp "$work/test-$cond-$i.log" "/tmp/parlab-verdicts-test-$cond-$i.log" 2>/dev/null
+        fi
+        # The meter counts the busy loops too: beside two of them, other CPU is about 2.
+        busy_cpu=$(awk -v o="${other:-0}" -v c="$cond" 'BEGIN { print (c == "quiet" && o > 0.5) ? 1 : 0 }')
+        disturbed=$((disturbed + busy_cpu))
+        echo "  test $cond run $i: exit $rc in $((SECONDS - t0)) s, other processes ${other:-?} CPU;" \
+            "$(grep -E '^ +tests |^# torture: ' "$work/test-$cond-$i.log" | tr -s ' ' | tr '\n' ' ' | cut -c1-200)"
+        [ $rc -eq 0 ] || echo "    log kept: /tmp/parlab-verdicts-test-$cond-$i.log"
+    done
+    [ "$cond" = busy ] && busy_stop
+    local line="test, $cond: make test, $n runs: $pass passed, $failed failed"
+    if [ $failed -gt 0 ]; then
+        line="$line  << make test failed"
+        broken=$((broken + 1))
+    elif [ "$cond" = quiet ] && [ $disturbed -gt 0 ]; then
+        line="$line  ($disturbed of them disturbed by other processes)"
+    fi
+    summary+=("$line")
+}
+test_section() {
+    test_runs quiet "$TEST_QUIET"
+    test_runs busy "$TEST_BUSY"
+}
+
 # ------------------------------------------------------------------------------- diff
 # diff_bench NAME: one QUICK bench into $work/runs-NAME, linked as $work/NAME.
 diff_bench() {
@@ -258,8 +309,8 @@ echo "verdicts under load: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/l
 for section in $SECTIONS; do
     case $section in
         labs) labs_section ;;
+        test) test_section ;;
         diff) diff_section ;;
-        *) echo "parlab: verdicts-under-load: section '$section': labs or diff" >&2; exit 64 ;;
     esac
 done
 echo
