@@ -228,8 +228,10 @@ test_runs() {
     summary+=("$line")
 }
 test_section() {
-    test_runs quiet "$TEST_QUIET"
-    test_runs busy "$TEST_BUSY"
+    local cond
+    for cond in $CONDITIONS; do
+        if [ "$cond" = quiet ]; then test_runs quiet "$TEST_QUIET"; else test_runs busy "$TEST_BUSY"; fi
+    done
 }
 
 # ------------------------------------------------------------------------------- diff
