@@ -33,3 +33,8 @@ footer = 'set label 99 machine at screen 0.01, screen 0.025 left noenhanced font
 ref_style = 'lw 1 lc rgb "#c8c8c8" dt 1 pt 1 ps 0.6'
 flag_style = 'pt 6 ps 3 lw 2 lc rgb "#d00000"'
 
+# A speedup's error bar: its 95% bootstrap interval from the tidy row (speedup_ci_low/high,
+# written by scripts/verdict.py from the per-run samples), or speedup ± speedup_err where a
+# run kept no per-run samples. Use as ...:"speedup":(s_lo()):(s_hi()) with yerrorlines.
+s_lo() = strcol("speedup_ci_low") eq "" ? column("speedup") - column("speedup_err") : column("speedup_ci_low")
+s_hi() = strcol("speedup_ci_high") eq "" ? column("speedup") + column("speedup_err") : column("speedup_ci_high")

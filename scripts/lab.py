@@ -201,7 +201,13 @@ def step_order(spec, step, env):
     configurations interleaved, round r of every combination before round r + 1, one repeat
     a command, so a change of load hits every configuration it compares (seq, the control,
     among them) alike; other kinds as one command per combination, asking for the repeats
-    themselves (an experiment times its own repeats; a trace is one file)."""
+    themselves (an experiment times its own repeats; a trace is one file). An experiment
+    step with "rounds" runs that many times, its combinations interleaved the same way, so
+    that its figures have one sample a round to bootstrap (Env.figs)."""
+    if step["kind"] == "exp" and step.get("rounds"):
+        rounds = int(expand(str(step["rounds"]), env))
+        cmds = list(step_commands(spec, step, env))
+        return [(r, c) for r in range(1, rounds + 1) for c in cmds]
     if step["kind"] != "run":
         return [(1, c) for c in step_commands(spec, step, env)]
     cmds = list(step_commands(spec, step, env, repeat=1))
@@ -612,6 +618,19 @@ class Env:
             if what in r.get("what", ""):
                 return num(r[col])
         return float("nan")
+
+    def figs(self, step, col="median", what="", **f):
+        """An experiment's figure in every round of the step (a step with "rounds"): the
+        rows whose `what` contains WHAT, one sample a round, with their loads."""
+        rs = [r for r in self.rows(step, **f) if what in r.get("what", "") and col in r]
+        for r in rs:
+            r["_step"] = step
+        return Samples([num(r[col]) for r in rs], distinct_loads(rs))
+
+    def fig_mean(self, step, col="median", what="", **f):
+        """The mean over the rounds of an experiment's figure (nan when absent)."""
+        xs = self.figs(step, col, what, **f)
+        return sum(xs) / len(xs) if xs else float("nan")
 
     def series(self, step, x, col="wall_s", **f):
         """[(x, mean of col)] over the distinct values of parameter/column x, sorted."""

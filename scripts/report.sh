@@ -61,11 +61,16 @@ core_table() {  # core_table WORKLOAD
     $c["workload"] != wl { next }
     {
       k = $1 "," $2 "," $c["value"]
-      if (!head++) print "<table><tr><th>runner</th><th>cores K</th><th>mean &plusmn; stddev (s)</th><th>n</th><th>speedup</th><th>efficiency</th><th>Karp&ndash;Flatt e</th><th>CPU user+sys (s)</th><th>max RSS (MiB)</th><th>others&rsquo; CPU</th><th>notes</th></tr>"
+      if (!head++) print "<table><tr><th>runner</th><th>cores K</th><th>mean &plusmn; stddev (s)</th><th>n</th><th>speedup [95% CI]</th><th>efficiency</th><th>Karp&ndash;Flatt e</th><th>CPU user+sys (s)</th><th>max RSS (MiB)</th><th>others&rsquo; CPU</th><th>notes</th></tr>"
       m = mark[k]; cls = m == "" ? "" : " class=" m; sym = m == "flag" ? " !" : m == "noise" ? " ~" : ""
       e = (k in kf) ? kf[k] : index(scaling, " " $2 " ") ? "&ndash;" : "<small>not meant to scale</small>"
-      printf "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td%s>%.2f &plusmn; %.2f%s</td><td%s>%.2f%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class=notes>%s</td></tr>\n",
-        $2, $c["value"], pm($c["mean"], $c["stddev"]), $c["n"], cls, $c["speedup"], $c["speedup_err"], sym,
+      # The speedup with its 95% bootstrap interval (scripts/verdict.py), or ± its propagated
+      # error in a run that kept no per-run samples.
+      sp = ("speedup_ci_low" in c && $c["speedup_ci_low"] != "") ? \
+        sprintf("%.2f&times; [%.2f, %.2f]", $c["speedup"], $c["speedup_ci_low"], $c["speedup_ci_high"]) : \
+        sprintf("%.2f&times; &plusmn; %.2f", $c["speedup"], $c["speedup_err"])
+      printf "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td%s>%s%s</td><td%s>%.2f%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td class=notes>%s</td></tr>\n",
+        $2, $c["value"], pm($c["mean"], $c["stddev"]), $c["n"], cls, sp, sym,
         cls, $c["efficiency"], sym, e, cpu[k], rss[k], ("other_cpu" in c && $c["other_cpu"] != "") ? $c["other_cpu"] : "&ndash;",
         (k in note) ? "<ul>" note[k] "</ul>" : ""
     }
@@ -254,8 +259,7 @@ EOF
 <p class="note">Each point was timed by <code>hyperfine -N</code> with $(conf runs) runs after $(conf warmup) warm-up run(s),
 and run once more with <code>--format csv</code> for parlab's own verified row (answer, user/sys time, RSS).
 At the core sweep, seq on 1 core (the control) and the runner at K were timed alternately, one run each in turn (one <code>hyperfine --runs 1</code> per pair, the order swapped every round), so that a change in load hits both sides.
-Speedup S is the control's mean time divided by the point's mean time (elsewhere: seq on 1 core's); the verdicts use its 95% bootstrap interval over the runs (points.csv), the plots' error bars S times the two
-relative stddevs added in quadrature. &ldquo;Others&rsquo; CPU&rdquo; is the share of a CPU that other processes used while the point was timed (busy time in /proc/stat, steal included, less the command&rsquo;s own); a point above 0.3 was timed again, up to $(conf retries) time(s), while re-timing stayed within a quarter of the measuring time and the machine had gone quiet. The meter sees only CPU time inside this machine: other guests of the same host, clock-speed changes and shared caches slow a point without showing there.</p>
+Speedup S is the control's mean time divided by the point's mean time (elsewhere: seq on 1 core's); the verdicts, the tables and the plots' error bars use its 95% bootstrap interval over the runs (points.csv; speedup_ci_low and speedup_ci_high in the tidy CSVs). The Amdahl fits and the noise band below weight points by S times the two relative stddevs added in quadrature (speedup_err), which a run without per-run samples also shows as its error bar. &ldquo;Others&rsquo; CPU&rdquo; is the share of a CPU that other processes used while the point was timed (busy time in /proc/stat, steal included, less the command&rsquo;s own); a point above 0.3 was timed again, up to $(conf retries) time(s), while re-timing stayed within a quarter of the measuring time and the machine had gone quiet. The meter sees only CPU time inside this machine: other guests of the same host, clock-speed changes and shared caches slow a point without showing there.</p>
 <p class="note"><b>Noise.</b> seq is timed at every core count K as a control: it does the same work each time, so its speedup should be 1. Its largest departure from 1 (or its own error, if larger), &delta;, is how much the machine moved between points. A point&rsquo;s noise band is K&delta; + 2&sigma;<sub>S</sub>. A speedup above K (efficiency above 1, Karp&ndash;Flatt e &lt; 0) beyond that band, a parallel runner slower than seq on 1 core beyond it (e &gt; 1), and a control that moved beyond its own spread are <b>flagged</b>: they are not findings. A speedup above K within the band is marked <i>within noise</i>. hyperfine&rsquo;s own warnings are listed next to their point. (scripts/flags.awk)</p>
 <p class="note"><b>Serial fraction.</b> The Karp&ndash;Flatt e of a point is e = (1/S &minus; 1/K) / (1 &minus; 1/K), shown for runners meant to scale ($(e "$(scaling)")). A runner&rsquo;s Amdahl fit S(K) = 1 / (e + (1 &minus; e)/K) is a least-squares fit weighted by the error bars, with its standard error (gnuplot&rsquo;s <code>fit</code>, scripts/amdahl.sh), made only with at least three core counts: with two, a curve passes through any point and predicts nothing. The Amdahl limit 1/e is given with its 1&sigma; range.</p>
 EOF

@@ -631,6 +631,19 @@ def bench_verdicts(run):
                     + cis + ["%.2f" % max(loads) if loads else "", sum(l > BUSY_CPU for l in loads)])
     _write_csv(os.path.join(run, "points.csv"), ["sweep", "workload", "runner", "value", "n", "speedup",
                "ci_low", "ci_high", "other_cpu_max", "disturbed_runs"], prow)
+    # The same interval on each tidy row (speedup_ci_low, speedup_ci_high): the plots draw
+    # it as the error bar, empty for a run without per-run samples.
+    for sw in SWEEPS:
+        path = os.path.join(run, sw + ".csv")
+        rows = read_csv(path)
+        if not rows:
+            continue
+        head = [h for h in rows[0].keys() if h not in ("speedup_ci_low", "speedup_ci_high")]
+        head += ["speedup_ci_low", "speedup_ci_high"]
+        for row in rows:
+            ci = d.speedup_ci((sw, row.get("workload"), row.get("runner"), row.get("value")))
+            row["speedup_ci_low"], row["speedup_ci_high"] = ("%.4f" % ci[1], "%.4f" % ci[2]) if ci else ("", "")
+        _write_csv(path, head, [[r.get(h, "") for h in head] for r in rows])
 
     findings = []
     summary = read_csv(os.path.join(run, "summary.csv"))
