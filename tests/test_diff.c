@@ -311,6 +311,57 @@ static void test_only_in_one_named(void)
     rm_rf(b);
 }
 
+/* scripts/verdict.py bench puts each point's 95% bootstrap interval on its tidy row (the
+ * plots' error bars and the report's tables): around the point's speedup, and the same
+ * figures as points.csv. Checked on thread at 2 cores, whose speedup is 2 by construction. */
+static void test_tidy_rows_get_interval(void)
+{
+    if (!tools())
+        return;
+    char a[64];
+    make_run(a, sizeof a, &quiet);
+    const char *py = getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3";
+    char *argv[] = { (char *)py, "scripts/verdict.py", "bench", a, NULL };
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 120, &r), 0);
+    CU_ASSERT(r.exited && r.status == 0);
+    char path[PATH_MAX], buf[64];
+    snprintf(path, sizeof path, "%s/cores.csv", a);
+    char *csv = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
+    int cr = col_of(csv, "runner"), cv = col_of(csv, "value"), cs = col_of(csv, "speedup"),
+        lo = col_of(csv, "speedup_ci_low"), hi = col_of(csv, "speedup_ci_high");
+    CU_ASSERT(cr >= 0 && cv >= 0 && cs >= 0 && lo >= 0 && hi >= 0);
+    int seen = 0;
+    for (int i = 0; lo >= 0 && hi >= 0 && data_line(csv, i); i++) {
+        const char *l = data_line(csv, i);
+        if (strcmp(field(l, cr, buf, sizeof buf), "thread") || atoi(field(l, cv, buf, sizeof buf)) != 2)
+            continue;
+        /* thread at 2 cores: half seq's time with a 1% spread a side, so S = 2 within a few % */
+        double s = atof(field(l, cs, buf, sizeof buf)), l0 = atof(field(l, lo, buf, sizeof buf)),
+               h0 = atof(field(l, hi, buf, sizeof buf));
+        CU_ASSERT(l0 > 1.9 && l0 < s && s < h0 && h0 < 2.1);
+        if (!(l0 > 1.9 && l0 < s && s < h0 && h0 < 2.1))
+            fprintf(stderr, "\n  thread at 2 cores: %g [%g, %g]\n", s, l0, h0);
+        char want[128];
+        snprintf(want, sizeof want, "cores,sumsq,thread,2,%d,", RUNS);
+        snprintf(path, sizeof path, "%s/points.csv", a);
+        char *pts = slurp(path, NULL);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(pts);
+        const char *p = strstr(pts, want);
+        CU_ASSERT_PTR_NOT_NULL(p);
+        if (p) {   /* points.csv: sweep,workload,runner,value,n,speedup,ci_low,ci_high */
+            CU_ASSERT_DOUBLE_EQUAL(atof(field(p, 6, buf, sizeof buf)), l0, 1e-4);
+            CU_ASSERT_DOUBLE_EQUAL(atof(field(p, 7, buf, sizeof buf)), h0, 1e-4);
+        }
+        free(pts);
+        seen++;
+    }
+    CU_ASSERT_EQUAL(seen, 1);
+    free(csv);
+    rm_rf(a);
+}
+
 CU_TestInfo tests_diff[] = {
     { "same program, runs reordered: no change, exit 0", test_same_passes },
     { "planted 20% slowdown: significant with its interval, exit 1", test_planted_slowdown_fails },
@@ -319,5 +370,6 @@ CU_TestInfo tests_diff[] = {
     { "another mode or size: one line, exit 64; FORCE=1 compares", test_mode_mismatch_refused },
     { "a run without per-run samples: a note, all inconclusive", test_old_run_inconclusive },
     { "a runner in one run only is named; bad input one line", test_only_in_one_named },
+    { "the tidy rows carry each speedup's 95% interval, as points.csv", test_tidy_rows_get_interval },
     CU_TEST_INFO_NULL,
 };

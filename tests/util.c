@@ -311,3 +311,45 @@ int tmpdir_leftovers(const char *dir)
         closedir(d);
     return n;
 }
+
+/* Index (0-based) of column name in a CSV header line, or -1. */
+int col_of(const char *csv, const char *name)
+{
+    size_t want = strlen(name);
+    int i = 0;
+    for (const char *p = csv; *p && *p != '\n'; i++) {
+        size_t len = strcspn(p, ",\n");
+        if (len == want && strncmp(p, name, len) == 0)
+            return i;
+        p += len;
+        if (*p == ',')
+            p++;
+    }
+    return -1;
+}
+
+/* Field col (0-based) of the line starting at line, into buf. */
+const char *field(const char *line, int col, char *buf, size_t n)
+{
+    const char *p = line;
+    for (int c = 0; c < col && p; c++) {
+        p = strpbrk(p, ",\n");
+        p = p && *p == ',' ? p + 1 : NULL;
+    }
+    size_t len = p ? strcspn(p, ",\n") : 0;
+    if (len >= n)
+        len = n - 1;
+    if (p)
+        memcpy(buf, p, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* Start of data line i (0-based, after the header), or NULL. */
+const char *data_line(const char *csv, int i)
+{
+    const char *p = strchr(csv, '\n');
+    for (int k = 0; p && k < i; k++)
+        p = strchr(p + 1, '\n');
+    return p && p[1] ? p + 1 : NULL;
+}

@@ -33,6 +33,13 @@ int run_parlab(struct cmd_result *r, unsigned timeout_s, ...);
  * buf. Returns buf, or "" if missing. */
 char *csv_field(const char *csv, int row, int col, char *buf, size_t n);
 
+/* Reading a CSV by its header: the index (0-based) of column NAME in the header line, or -1;
+ * field COL (0-based) of the line starting at LINE, into buf; the start of data line I
+ * (0-based, after the header), or NULL. */
+int col_of(const char *csv, const char *name);
+const char *field(const char *line, int col, char *buf, size_t n);
+const char *data_line(const char *csv, int i);
+
 /* The whole file, NUL-terminated, malloc'd (caller frees; *len its length when len is
  * not NULL); NULL if unreadable. */
 char *slurp(const char *path, size_t *len);
