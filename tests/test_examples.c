@@ -213,11 +213,12 @@ static void test_first_example(void)
     int verdicts = !!strstr(t, "): confirmed: ") + !!strstr(t, "): not confirmed: ") +
                    !!strstr(t, "): undecided: ");
     CU_ASSERT_EQUAL(verdicts, 1);
-    /* The verdict follows from the interval printed. */
+    /* The verdict follows from the interval printed, to its two decimals: a ratio of 0.6004
+     * is "not confirmed" and prints as 0.60 (a quiet run of make test met it). */
     if (strstr(t, "): confirmed: "))
-        CU_ASSERT(b <= 0.6);
+        CU_ASSERT(b < 0.605);
     if (strstr(t, "): not confirmed: "))
-        CU_ASSERT(a > 0.6);
+        CU_ASSERT(a > 0.595);
 }
 
 static void test_get_error(void) { check_example(find("get_error"), 1); }
