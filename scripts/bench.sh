@@ -239,6 +239,7 @@ done
   echo "sleep_io_ms=$sl_ms"
   echo "concurrency=${conc[*]}"
   echo "parlab=$PARLAB"
+  echo "parlab_version=$("$PARLAB" --version 2>/dev/null | awk '{ print $2 }')"
   echo "reproduce=$reproduce"
   echo "reference=$(reference_for "$out/machine.json")"
 } > "$out/bench.conf"

@@ -684,6 +684,99 @@ def bench_verdicts(run):
     return line
 
 
+def _context(run, conf):
+    """The run's context in the shape every parlab JSON document shares (the context schema),
+    from machine.json and bench.conf."""
+    import os
+    try:
+        with open(os.path.join(run, "machine.json")) as f:
+            m = json.load(f)
+    except (OSError, ValueError):
+        m = {}
+    ver = conf.get("parlab_version", "")
+    loads = [m.get(k) for k in ("loadavg1", "loadavg5", "loadavg15")]
+    return {
+        "host": str(m.get("host", "")),
+        "cpu_model": str(m.get("cpu_model", "")),
+        "cpus_online": int(m.get("cpus_online") or m.get("nproc") or 0),
+        "cpus_allowed": int(m.get("nproc") or 0),
+        "kernel": str(m.get("kernel", "")),
+        "parlab_version": ver if ver[:1].isdigit() else "0.0.0-unrecorded",
+        "commit": str(m.get("git_commit") or "unknown"),
+        "date": str(m.get("date", "")),
+        "load_avg": [float(x) for x in loads if isinstance(x, (int, float)) and x >= 0],
+    }
+
+
+def _num_or_none(x):
+    """A CSV field as a JSON number (an int when whole), or None when empty or not finite."""
+    v = _num(x)
+    if v is None or not math.isfinite(v):
+        return None
+    return int(v) if v == int(v) and abs(v) < 2 ** 53 and "." not in str(x) else v
+
+
+def bench_results_json(run):
+    """RUN/results.json: the run as one document (kind "bench", results/schema/
+    bench.schema.json): its context and settings, its trust line, every point's summary
+    with its speedup's 95% interval and verdict inputs, the flags, the findings as verdicts,
+    METG per runner where the grain sweep ran, and the files of the folder."""
+    import os
+    conf = read_conf(run)
+    d = RunData(run)
+    points = []
+    for key, row in d.points.items():
+        ci = d.speedup_ci(key)
+        loads = d.loads(key)
+        points.append({
+            "sweep": key[0], "workload": key[1], "runner": key[2], "value": _num_or_none(key[3]),
+            "n": int(_num(row.get("n")) or 0),
+            "mean_s": _num_or_none(row.get("mean")), "stddev_s": _num_or_none(row.get("stddev")),
+            "median_s": _num_or_none(row.get("median")), "min_s": _num_or_none(row.get("min")),
+            "max_s": _num_or_none(row.get("max")),
+            "speedup": _num_or_none(row.get("speedup")),
+            "ci_low": ci[1] if ci else None, "ci_high": ci[2] if ci else None,
+            "other_cpu_max": max(loads) if loads else None,
+            "disturbed_runs": sum(l > BUSY_CPU for l in loads),
+        })
+    flags = [{"sweep": r.get("sweep", ""), "workload": r.get("workload", ""), "runner": r.get("runner", ""),
+              "value": _num_or_none(r.get("value")), "level": r.get("level", ""), "kind": r.get("kind", ""),
+              "text": r.get("text", "")} for r in read_csv(os.path.join(run, "flags.csv"))]
+    findings = [{"kind": r["kind"], "sweep": r["sweep"], "workload": r["workload"], "runner": r["runner"],
+                 "value": _num_or_none(r["value"]), "status": r["status"], "reason": r["reason"],
+                 "hint": r.get("hint", "")} for r in read_csv(os.path.join(run, "findings.csv"))]
+    metg = []
+    for r in read_csv(os.path.join(run, "grain-metg.csv")):
+        metg.append({k: v if _num(v) is None and v != "" else _num_or_none(v)
+                     for k, v in r.items() if k})
+    try:
+        with open(os.path.join(run, "trust.txt")) as f:
+            trust_end = f.readline().strip()
+    except OSError:
+        trust_end = ""
+    files = []
+    for base, dirs, names in os.walk(run):
+        dirs[:] = sorted(x for x in dirs if x not in ("raw", "logs"))
+        for n in sorted(names):
+            rel = os.path.relpath(os.path.join(base, n), run)
+            if rel != "results.json":
+                files.append(rel)
+    doc = {
+        "schema_version": 1, "kind": "bench", "context": _context(run, conf),
+        "settings": {k: conf.get(k, "") for k in ("mode", "runs", "warmup", "retries", "workloads", "runners",
+                                                  "cores", "workers", "reproduce")},
+        "samples": d.has_samples(),
+        "trust": {"start": conf.get("trust_start", ""), "end": trust_end},
+        "points": points, "flags": flags, "findings": findings, "metg": metg,
+        "files": files,
+    }
+    tmp = os.path.join(run, "results.json.tmp")
+    with open(tmp, "w") as f:
+        json.dump(doc, f, indent=1, allow_nan=False)
+        f.write("\n")
+    os.replace(tmp, os.path.join(run, "results.json"))
+
+
 def merge_exports(out, first_cmd, loads, inputs):
     """hyperfine exports of interleaved single runs (each with the runner and the control)
     as one export: the results in order of first appearance with CMD first, every run's
@@ -925,6 +1018,7 @@ def _main_run(cmd, rest):
         if len(rest) != 1:
             raise ValueError("bench RUN_DIR")
         print(bench_verdicts(rest[0]))
+        bench_results_json(rest[0])
         return 0
     if cmd == "trust":
         wait, probe = 0.0, 1.0

@@ -359,6 +359,28 @@ static void test_tidy_rows_get_interval(void)
     }
     CU_ASSERT_EQUAL(seen, 1);
     free(csv);
+
+    /* and the run as one document, results.json, valid against its schema; a planted
+     * defect (a negative count) is not */
+    snprintf(path, sizeof path, "%s/results.json", a);
+    char *doc = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"kind\": \"bench\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"runner\": \"thread\""));
+    char *sargv[] = { (char *)py, "scripts/schema-check.py", path, NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(sargv, 60, &r), 0);
+    CU_ASSERT(r.exited && r.status == 0);
+    if (!r.exited || r.status != 0)
+        fprintf(stderr, "\n  results.json: %s%s\n", r.out, r.err);
+    char *d = strstr(doc, "\"disturbed_runs\": 0");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    FILE *f = fopen(path, "w");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    fprintf(f, "%.*s\"disturbed_runs\": -1%s", (int)(d - doc), doc, d + strlen("\"disturbed_runs\": 0"));
+    CU_ASSERT_EQUAL(fclose(f), 0);
+    CU_ASSERT_EQUAL_FATAL(run_cmd(sargv, 60, &r), 0);
+    CU_ASSERT(r.exited && r.status == 1 && strstr(r.out, "disturbed_runs"));
+    free(doc);
     rm_rf(a);
 }
 
@@ -370,6 +392,6 @@ CU_TestInfo tests_diff[] = {
     { "another mode or size: one line, exit 64; FORCE=1 compares", test_mode_mismatch_refused },
     { "a run without per-run samples: a note, all inconclusive", test_old_run_inconclusive },
     { "a runner in one run only is named; bad input one line", test_only_in_one_named },
-    { "the tidy rows carry each speedup's 95% interval, as points.csv", test_tidy_rows_get_interval },
+    { "each speedup's 95% interval on its tidy row and in results.json, valid", test_tidy_rows_get_interval },
     CU_TEST_INFO_NULL,
 };
