@@ -165,18 +165,9 @@ int cmd_list(int argc, char **argv)
             return die(PARLAB_EXIT_USAGE, "option --format needs a value");
         else
             return die(PARLAB_EXIT_USAGE, "list: unexpected argument '%s'", argv[i]);
-        if (strcmp(fmt, "csv") == 0)
-            fmt_kind = OUT_CSV;
-        else if (strcmp(fmt, "text") == 0)
-            fmt_kind = OUT_TEXT;
-        else if (strcmp(fmt, "json") == 0)
-            fmt_kind = OUT_JSON;
-        else {
-            static const char *const fmts[] = { "text", "csv", "json", NULL };
-            char hint[96];
-            return die(PARLAB_EXIT_USAGE, "--format %s: unknown format%s (text, csv, json)", fmt,
-                       suggest_from(fmt, fmts, hint, sizeof hint));
-        }
+        int st = out_format_opt(fmt, &fmt_kind);
+        if (st)
+            return st;
     }
     for (const struct workload *const *w = wl_registry; *w; w++)
         if (wl_check(*w, why, sizeof why))
