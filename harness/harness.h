@@ -28,6 +28,7 @@ int cmd_list(int argc, char **argv);
 int cmd_overhead(int argc, char **argv);
 int cmd_share(int argc, char **argv);
 int cmd_pitfall(int argc, char **argv);
+int cmd_race(int argc, char **argv);
 int cmd_world(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_completion(int argc, char **argv);

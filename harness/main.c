@@ -201,6 +201,7 @@ const struct command commands[] = {
     { "overhead", "what each building block costs: fork, threads, pools, dispatch, wake-ups, locks", cmd_overhead },
     { "share", "ways to combine a count across workers: none, lock, atomic, local, pipe, manager", cmd_share },
     { "pitfall", "the classic mistakes, run and measured (parlab pitfall lists them)", cmd_pitfall },
+    { "race", "the lost update step by step, in an order you choose: counter, manager, array", cmd_race },
     { "world", "mpi ranks started once and kept for many runs: start, stop, status", cmd_world },
     { "bench", "the whole bench: sweeps, plots and a report in ./results", cmd_bench },
     { "completion", "a bash completion for parlab: parlab completion bash", cmd_completion },
