@@ -220,8 +220,10 @@ int race_replay(struct race_run *r, const char *order, char *why, size_t n)
         }
     }
     if (r->nsteps < r->total) {
-        size_t len = (size_t)snprintf(why, n, "it ends after %u steps; %u more are needed (",
-                                      r->nsteps, r->total - r->nsteps);
+        size_t len = (size_t)snprintf(why, n, "it ends after %u step%s; %u more %s needed (",
+                                      r->nsteps, r->nsteps == 1 ? "" : "s",
+                                      r->total - r->nsteps,
+                                      r->total - r->nsteps == 1 ? "is" : "are");
         const char *sep = "";
         for (unsigned w = 0; w < r->spec.workers && len < n; w++)
             if (r->w[w].pc < r->per_worker) {
