@@ -148,20 +148,7 @@ static int parse(const struct experiment *e, int argc, char **argv, struct exp_o
             st = parse_opt_count("--repeat", optarg, 1, EXP_MAX_REPEAT, &v);
             o->R = (int)v;
             break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "text") == 0)
-                o->tab.fmt = OUT_TEXT;
-            else if (strcmp(optarg, "csv") == 0)
-                o->tab.fmt = OUT_CSV;
-            else if (strcmp(optarg, "json") == 0)
-                o->tab.fmt = OUT_JSON;
-            else {
-                static const char *const fmts[] = { "text", "csv", "json", NULL };
-                char hint[96];
-                return die(PARLAB_EXIT_USAGE, "--format %s: unknown format%s (text, csv, json)",
-                           optarg, suggest_from(optarg, fmts, hint, sizeof hint));
-            }
-            break;
+        case OPT_FORMAT: st = out_format_opt(optarg, &o->tab.fmt); break;
         case OPT_METHOD: o->method = optarg; break;
         case OPT_QUICK: o->quick = 1; break;
         case 'h': exp_usage(stdout, e); return 0;

@@ -1,7 +1,7 @@
 /* completion.c: `parlab completion bash`: a bash completion for parlab, generated from the
  * tables the command line itself uses (the commands, workloads, runners, schedules, start
- * methods, experiments and getopt's long options), so that it cannot fall behind them.
- * `make install` writes it to share/bash-completion/completions/parlab. */
+ * methods, experiments, race's cases and getopt's long options), so that it cannot fall
+ * behind them. `make install` writes it to share/bash-completion/completions/parlab. */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include "harness.h"
 #include "suggest.h"
 #include "../experiments/experiment.h"
+#include "../experiments/race.h"
 #include "../lib/pool.h"
 
 /* The long options of a getopt table as words: "--name ..." */
@@ -66,6 +67,11 @@ static void bash(void)
                                 pool_start_name((enum pool_start)k));
     arm("--start", words);
     arm("--format", "text csv json");
+    len = 0;
+    for (int c = 0; c < RACE__COUNT; c++)
+        len += (size_t)snprintf(words + len, sizeof words - len, "%s%s", len ? " " : "",
+                                race_case_info((enum race_case)c)->name);
+    arm("--case", words);
     arm("--inject", "segv@ kill@ exit@ hang@ error@ drop@");
     printf("        --trace) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n");
     /* any other option with a value: nothing to offer but the user's own */
@@ -79,6 +85,10 @@ static void bash(void)
         if (o->has_arg == required_argument && strcmp(o->name, "format") &&
             strcmp(o->name, "runner") && strcmp(o->name, "workers") && strcmp(o->name, "size") &&
             strcmp(o->name, "tasks") && strcmp(o->name, "repeat"))
+            printf("|--%s", o->name);
+    for (const struct option *o = race_options(); o->name; o++)
+        if (o->has_arg == required_argument && strcmp(o->name, "format") &&
+            strcmp(o->name, "case") && strcmp(o->name, "workers"))
             printf("|--%s", o->name);
     printf(") return ;;\n    esac\n\n");
 
@@ -95,6 +105,9 @@ static void bash(void)
            "--format\" -- \"$cur\"))\n            fi ;;\n");
     printf("        bench) COMPREPLY=($(compgen -W \"--quick --full --help\" -- \"$cur\")) ;;\n");
     printf("        completion) COMPREPLY=($(compgen -W \"bash\" -- \"$cur\")) ;;\n");
+    printf("        race) COMPREPLY=($(compgen -W \"");
+    long_words(race_options());
+    printf("\" -- \"$cur\")) ;;\n");
     /* The experiments' commands: a command that groups several names them first. */
     for (const struct command *c = commands; c->name; c++) {
         int n = 0, own = 0;

@@ -28,6 +28,7 @@ int cmd_list(int argc, char **argv);
 int cmd_overhead(int argc, char **argv);
 int cmd_share(int argc, char **argv);
 int cmd_pitfall(int argc, char **argv);
+int cmd_race(int argc, char **argv);
 int cmd_world(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_completion(int argc, char **argv);
@@ -81,6 +82,9 @@ struct result_row {
 #define VERIFIED_UNCHECKED WL_UNCHECKED
 
 enum out_format { OUT_TEXT, OUT_CSV, OUT_JSON };
+/* --format VAL: 0 with *out set, or 64 with the one line printed ("--format x: unknown
+ * format: did you mean ...? (text, csv, json)"), for `return`. */
+int out_format_opt(const char *val, enum out_format *out);
 
 void out_begin(FILE *f, enum out_format fmt);
 void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index, int total);

@@ -165,18 +165,9 @@ int cmd_list(int argc, char **argv)
             return die(PARLAB_EXIT_USAGE, "option --format needs a value");
         else
             return die(PARLAB_EXIT_USAGE, "list: unexpected argument '%s'", argv[i]);
-        if (strcmp(fmt, "csv") == 0)
-            fmt_kind = OUT_CSV;
-        else if (strcmp(fmt, "text") == 0)
-            fmt_kind = OUT_TEXT;
-        else if (strcmp(fmt, "json") == 0)
-            fmt_kind = OUT_JSON;
-        else {
-            static const char *const fmts[] = { "text", "csv", "json", NULL };
-            char hint[96];
-            return die(PARLAB_EXIT_USAGE, "--format %s: unknown format%s (text, csv, json)", fmt,
-                       suggest_from(fmt, fmts, hint, sizeof hint));
-        }
+        int st = out_format_opt(fmt, &fmt_kind);
+        if (st)
+            return st;
     }
     for (const struct workload *const *w = wl_registry; *w; w++)
         if (wl_check(*w, why, sizeof why))
@@ -210,6 +201,7 @@ const struct command commands[] = {
     { "overhead", "what each building block costs: fork, threads, pools, dispatch, wake-ups, locks", cmd_overhead },
     { "share", "ways to combine a count across workers: none, lock, atomic, local, pipe, manager", cmd_share },
     { "pitfall", "the classic mistakes, run and measured (parlab pitfall lists them)", cmd_pitfall },
+    { "race", "the lost update step by step, in an order you choose: counter, manager, array", cmd_race },
     { "world", "mpi ranks started once and kept for many runs: start, stop, status", cmd_world },
     { "bench", "the whole bench: sweeps, plots and a report in ./results", cmd_bench },
     { "completion", "a bash completion for parlab: parlab completion bash", cmd_completion },

@@ -6,6 +6,7 @@
 #include <string.h>
 #include "harness.h"
 #include "stats.h"
+#include "suggest.h"
 
 /* Append c to buf[*n] as one printable piece: control bytes escaped (\n, \t, \xNN), so
  * that a message stays one line whatever a user typed. */
@@ -62,6 +63,19 @@ int die(int code, const char *fmt, ...)
     vcomplain(fmt, ap);
     va_end(ap);
     return code;
+}
+
+int out_format_opt(const char *val, enum out_format *out)
+{
+    static const char *const fmts[] = { "text", "csv", "json", NULL };
+    for (int i = 0; fmts[i]; i++)
+        if (strcmp(val, fmts[i]) == 0) {
+            *out = (enum out_format)i;   /* fmts[] is in enum out_format's order */
+            return 0;
+        }
+    char hint[96];
+    return die(PARLAB_EXIT_USAGE, "--format %s: unknown format%s (text, csv, json)", val,
+               suggest_from(val, fmts, hint, sizeof hint));
 }
 
 /* ---- lost output: the one check every file parlab writes goes through ---------------- */

@@ -204,17 +204,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
         case OPT_IOMS: rc = parse_opt_count("--io-ms", optarg, 0, 3600000, &o->io_ms); break;
         case OPT_GRAIN: rc = parse_opt_count("--grain", optarg, 1, 10000000000ull, &o->grain); break;
         case OPT_LOOPS: rc = parse_opt_count("--loops", optarg, 1, MAX_WORKERS, &o->loops); o->loops_set = 1; break;
-        case OPT_FORMAT:
-            if (strcmp(optarg, "text") == 0) o->format = OUT_TEXT;
-            else if (strcmp(optarg, "csv") == 0) o->format = OUT_CSV;
-            else if (strcmp(optarg, "json") == 0) o->format = OUT_JSON;
-            else {
-                static const char *const fmts[] = { "text", "csv", "json", NULL };
-                char hint[96];
-                return die(PARLAB_EXIT_USAGE, "--format %s: unknown format%s (text, csv, json)",
-                           optarg, suggest_from(optarg, fmts, hint, sizeof hint));
-            }
-            break;
+        case OPT_FORMAT: rc = out_format_opt(optarg, &o->format); break;
         case OPT_TRACE: {
             const char *why;
             if (parse_path(optarg, &why))

@@ -236,6 +236,13 @@ static void test_every_json_validates(void)
         args[n] = NULL;
         expect_valid("experiment", args);
     }
+    /* race: a drawn order, and a given one whose lost updates --reveal lists */
+    static const char *const race[] = { "race", "--case", "manager", "-j", "3", "--seed", "7",
+                                        NULL };
+    static const char *const race_lost[] = { "race", "--order", "ABAABBAAABBB", "--reveal",
+                                             NULL };
+    expect_valid("race", race);
+    expect_valid("race", race_lost);
     /* world status, where mpi is built: a world started for it, then stopped. */
     char why[300];
     const struct runner *mpi = runner_find("mpi");
