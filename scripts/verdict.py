@@ -372,9 +372,9 @@ def grade_prediction(pred, ci, loads=(), band=None, point=None):
         return Verdict(INCONCLUSIVE, "within %s, but %s" % (shown, busy), HINT_QUIET,
                        point, lo, hi)
     if in_ci:
-        return Verdict(INCONCLUSIVE, "within %s, but it spans %s×: too wide to tell a right "
-                       "guess from a miss" % (shown, times_text(hi / lo)), HINT_MORE,
-                       point, lo, hi)
+        # (no "right" in a line that is not a pass: scripts grep for it)
+        return Verdict(INCONCLUSIVE, "within %s, but it spans %s×: too wide to grade a "
+                       "guess" % (shown, times_text(hi / lo)), HINT_MORE, point, lo, hi)
     text = "%s (%s%s)" % (miss_text(pred, point), shown, "; %s" % key if key else "")
     if busy:
         return Verdict(INCONCLUSIVE, "%s, but %s" % (text, busy), HINT_QUIET, point, lo, hi)

@@ -112,7 +112,8 @@ class Predictions(unittest.TestCase):
     def test_quiet_wide_interval_cannot_call_a_guess_right(self):
         v = verdict.grade_prediction(1.0, (1.0, 0.5, 3.0))
         self.assertEqual(v.status, verdict.INCONCLUSIVE)
-        self.assertIn("spans 6×: too wide", v.reason)
+        self.assertIn("spans 6×: too wide to grade a guess", v.reason)
+        self.assertNotIn("right", v.reason)
         self.assertEqual(v.hint, verdict.HINT_MORE)
         # outside it, a quiet run still shows the miss
         self.assertEqual(verdict.grade_prediction(30.0, (1.0, 0.5, 3.0)).status, verdict.FAIL)
