@@ -166,12 +166,14 @@ compare: all
 	@scripts/deps.sh compare
 	PARLAB=$(PARLAB) scripts/compare.sh
 
-# Classroom labs (labs/NN-name/): `make lab-N` measures, `make lab-N-check` grades the newest
-# run against labs/NN-name/predict.txt. One driver serves them all: scripts/lab.py.
+# Classroom labs (labs/NN-name/): `make lab-N` measures (and keeps a copy of
+# labs/NN-name/predict.txt with the run), `make lab-N-check` grades the newest run against
+# the predictions kept with it (PREDICT=FILE grades FILE instead). One driver serves them
+# all: scripts/lab.py.
 # REPEAT=N repeats per configuration; WAIT_QUIET=SECONDS waits for a quiet machine first.
 # A check that is inconclusive (lab.py exits 2) is not a failure: its line says why.
 lab-%-check:
-	@$(PYTHON) scripts/lab.py check $* || test $$? -eq 2
+	@$(PYTHON) scripts/lab.py check $* $(if $(PREDICT),--predict '$(PREDICT)') || test $$? -eq 2
 lab-%: deps-test $(PARLAB)
 	@PARLAB=$(PARLAB) $(PYTHON) scripts/lab.py run $*
 labs:

@@ -2,8 +2,12 @@
 """lab.py: the one driver and the one checker of every lab in labs/NN-name/.
 
     scripts/lab.py run N            measure lab N: results/labs/NN-name/<run>/
-    scripts/lab.py check N          the student's newest run against labs/NN-name/predict.txt
-    scripts/lab.py check N --run DIR --predict FILE    a given run and predictions (tests)
+    scripts/lab.py check N          the student's newest run against the predictions kept
+                                    with it (the copy of labs/NN-name/predict.txt that `run`
+                                    took when it started); it names each prediction changed
+                                    since ("line 3 speedup_fork 1.9 → 2.0")
+    scripts/lab.py check N --run DIR --predict FILE    a given run and predictions (FILE is
+                                    graded instead of the kept copy)
     scripts/lab.py list             the labs, one a line
     scripts/lab.py report N DIR     redraw a run's values, plots and report.md (after
                                     editing lab.json), from its CSVs
@@ -16,7 +20,11 @@ Every check answers pass, fail or inconclusive (scripts/verdict.py): a claim on 
 ratio is judged on its 95% bootstrap interval over the runs, and a run during which other
 processes used more than verdict.BUSY_CPU of a CPU is disturbed: a would-be fail on
 disturbed runs is inconclusive, with its reason and what would settle it. A numeric
-prediction is graded against the measured interval the same way.
+prediction is graded against the measured interval the same way, or against the key's
+accepted band (the "expected" column of labs/NN-name/KEY.md), and a miss is said as a
+factor ("2,700× too low"); a choice is graded as a choice. A bad predict.txt line (not
+UTF-8, no `=`, nan, inf, 1e400, 130%, a key given twice or unknown) is one line naming its
+line number and the rule; the others are still graded. A UTF-8 byte-order mark is dropped.
 
 A `run` step's configurations run interleaved (round r of each before round r + 1, one
 repeat a command), and every command's rows carry other_cpu: the CPU other processes used
@@ -341,6 +349,16 @@ def cmd_run(num):
     loads = []
     try:
         quiet_first(spec["num"])
+        kept = keep_predictions(os.path.join(spec["dir"], "predict.txt"), tmp)
+        asked = spec.get("predictions", {})
+        written = len(set(read_predict(os.path.join(tmp, "predict.txt")).entries) & set(asked)
+                      ) if "kept" in kept else 0
+        print("lab %d: %s" % (spec["num"], "predictions not kept: %s" % kept["not_kept"]
+                              if "not_kept" in kept else
+                              "%s kept with the run (%d of %d predictions written)%s" % (
+                                  kept["from"], written, len(asked),
+                                  "" if written else ": the check grades these, so write "
+                                  "them before you run")), flush=True)
         t_start = time.monotonic()
         with open(os.path.join(tmp, "commands.log"), "w") as log:
             for i, step in enumerate(steps, 1):
@@ -357,6 +375,7 @@ def cmd_run(num):
                 "load": open("/proc/loadavg").read().split()[:3],
                 "interleaved": True, "busy_cpu": verdict.BUSY_CPU,
                 "other_cpu": [None if o is None else round(o, 3) for o in loads]}
+        meta["predict"] = kept
         with open(os.path.join(tmp, "meta.json"), "w") as f:
             json.dump(meta, f, indent=1)
         print("lab %d: plots ..." % spec["num"], end="", flush=True)
@@ -371,9 +390,12 @@ def cmd_run(num):
         raise
     rel = show(final)
     print("lab %d: %s" % (spec["num"], run_trust(loads)))
-    print("lab %d: done in %.0f s: %s/report.md; next: write labs/%s/predict.txt (if not "
-          "yet) and run make lab-%d-check" % (spec["num"], time.monotonic() - t_start, rel,
-                                               spec["name"], spec["num"]))
+    print("lab %d: done in %.0f s: %s/report.md; next: %s" % (
+        spec["num"], time.monotonic() - t_start, rel,
+        "make lab-%d-check (it grades the predictions kept with this run)" % spec["num"]
+        if written else "write labs/%s/predict.txt, run make lab-%d again (a check grades the "
+        "predictions its run kept), then make lab-%d-check" % (spec["name"], spec["num"],
+                                                             spec["num"])))
     return EXIT_OK
 
 
@@ -430,9 +452,17 @@ def load_run(spec, run):
             raise Usage("%s: missing %s.csv (an incomplete run?)" % (run, step["id"]))
         with open(path, newline="") as f:
             data[step["id"]] = list(csv.DictReader(f))
-    meta_path = os.path.join(run, "meta.json")
-    data["_meta"] = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
+    data["_meta"] = load_meta(run)
     return data
+
+
+def load_meta(run):
+    """A run's meta.json, {} where it is missing or unreadable."""
+    try:
+        with open(os.path.join(run, "meta.json")) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
 
 
 class Samples(list):
@@ -819,8 +849,10 @@ def write_report(spec, run, meta, values, plotted, data):
             f.write("\n## Plots from the steps' scripts\n\n")
             for p in extra:
                 f.write("![%s](plots/%s)\n\n" % (os.path.basename(p)[:-4], os.path.basename(p)))
-        f.write("\nNext: fill in `labs/%s/predict.txt` (before you look here, ideally) and run "
-                "`make lab-%d-check`.\n" % (spec["name"], spec["num"]))
+        f.write("\nNext: `make lab-%d-check`. It grades the predictions this run kept "
+                "(`predict.txt` here: `labs/%s/predict.txt` as it was when the run started); "
+                "a prediction written after it is not a prediction.\n" % (spec["num"],
+                                                                         spec["name"]))
 
 
 def point_table(step, rows):
@@ -842,27 +874,173 @@ def point_table(step, rows):
     return out
 
 
-# ---------------------------------------------------------------- the checker
+# ---------------------------------------------------------------- predict.txt
 
-def parse_predict(path):
-    """`key = value` lines, `#` comments. Returns ({key: (value, line)}, [errors])."""
-    got, errors = {}, []
+PREDICT_MAX = 1 << 20          # a predict.txt is a few hundred bytes; more is not one
+BOMS = {b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16", b"\xff\xfe\x00\x00": "UTF-32",
+        b"\x00\x00\xfe\xff": "UTF-32"}
+
+
+class Predictions:
+    """A predict.txt as read: entries {key: (value, line)} (a key left blank is absent),
+    blank {key: line} (keys written with nothing after `=`), errors [(line or None, rule)]
+    (one a broken line; the others are still read) and the file's bytes (None when it could
+    not be read)."""
+
+    def __init__(self, path):
+        self.path, self.entries, self.blank, self.errors, self.raw = path, {}, {}, [], None
+
+    def error(self, line, rule):
+        self.errors.append((line, rule))
+
+    def lines(self):
+        """The errors as the check prints them: `path:LINE: rule`, one a line."""
+        return ["%s%s: %s" % (show(self.path), ":%d" % n if n else "", rule)
+                for n, rule in self.errors]
+
+    def values(self):
+        """{key: value} of every key written, "" for one left blank."""
+        out = {k: "" for k in self.blank}
+        out.update({k: v for k, (v, _) in self.entries.items()})
+        return out
+
+    def line_of(self, key):
+        return self.entries[key][1] if key in self.entries else self.blank.get(key)
+
+
+def read_predict(path):
+    """Read a predict.txt: `key = value` lines, `#` starts a comment. Never raises: what
+    cannot be read is an error line, and every other line is still read. A UTF-8
+    byte-order mark is accepted and dropped (Windows editors write one); a line that is not
+    UTF-8, a line without `=`, and a key given twice (the first is kept: the prediction
+    written first) are errors naming their line. A folder, a missing file, one over 1 MiB
+    or in UTF-16/32 is one error for the whole file."""
+    p = Predictions(path)
+    if os.path.isdir(path):
+        p.error(None, "a folder, not a predict.txt file")
+        return p
     if not os.path.exists(path):
-        return got, ["%s: no such file" % path]
-    with open(path) as f:
-        for n, line in enumerate(f, 1):
-            s = line.split("#", 1)[0].strip()
-            if not s:
-                continue
-            m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)", s)
-            if not m:
-                errors.append("%s:%d: not `key = value`: %s" % (show(path), n, s))
-                continue
-            if m.group(2) == "":
-                continue   # left blank: a missing prediction
-            got[m.group(1)] = (m.group(2).strip(), n)
-    return got, errors
+        p.error(None, "no such file")
+        return p
+    if not os.path.isfile(path):
+        p.error(None, "not a regular file")
+        return p
+    try:
+        with open(path, "rb") as f:
+            raw = f.read(PREDICT_MAX + 1)
+    except OSError as e:
+        p.error(None, "cannot read it: %s" % (e.strerror or e))
+        return p
+    if len(raw) > PREDICT_MAX:
+        p.error(None, "over 1 MiB: not a predict.txt")
+        return p
+    for bom in sorted(BOMS, key=len, reverse=True):
+        if raw.startswith(bom):
+            p.error(1, "%s text (byte-order mark %s): save the file as UTF-8" % (
+                BOMS[bom], " ".join("%02X" % b for b in bom)))
+            return p
+    p.raw = raw
+    if raw.startswith(b"\xef\xbb\xbf"):
+        raw = raw[3:]
+    for n, bline in enumerate(raw.split(b"\n"), 1):
+        try:
+            line = bline.decode("utf-8")
+        except UnicodeDecodeError as e:
+            p.error(n, "not UTF-8 text (byte 0x%02X at column %d): save the file as UTF-8" % (
+                bline[e.start], e.start + 1))
+            continue
+        s = line.split("#", 1)[0].strip()
+        if not s:
+            continue
+        m = re.fullmatch(r"([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)", s)
+        if not m:
+            p.error(n, "not `key = value`: %s" % short(s, 60))
+            continue
+        key, value = m.group(1), m.group(2).strip()
+        first = p.line_of(key)
+        if first is not None:
+            p.error(n, "%s given again (first on line %d, which is the one graded)" % (key, first))
+            continue
+        if value == "":
+            p.blank[key] = n     # left blank: a missing prediction
+        else:
+            p.entries[key] = (value, n)
+    return p
 
+
+NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def parse_number(text):
+    """A predicted number: (value, None), or (None, the rule it breaks). A trailing x or ×
+    (a factor, "1.8x") is allowed; a percentage, a comma, nan, inf and a number beyond a
+    double's range are not."""
+    s = text.strip()
+    if s[-1:] in ("x", "X", "×"):
+        s = s[:-1].rstrip()
+    if s.endswith("%"):
+        v, _ = parse_number(s[:-1])
+        return None, "a percentage: write the number itself%s" % (
+            " (%s for %s)" % ("%g" % (v / 100), text.strip()) if v is not None else "")
+    if s.lower().lstrip("+-") in ("nan", "inf", "infinity"):
+        return None, "not a finite number"
+    if "," in s and NUMBER.fullmatch(s.replace(",", "")):
+        return None, "a comma: write digits only, with a point for decimals (8000, 0.02)"
+    if not NUMBER.fullmatch(s):
+        return None, "not a number"
+    v = float(s)
+    if not math.isfinite(v):
+        return None, "not a finite number (beyond ±1.8e308)"
+    return v, None
+
+
+def short(text, width=40):
+    """A student's text as the check prints it: printable, and cut at WIDTH characters."""
+    t = "".join(c if c.isprintable() else "?" for c in text)
+    return t if len(t) <= width else t[:width - 3] + "..."
+
+
+def choice_norm(x):
+    """A choice as compared: numbers by value ("1", "1.0" and 1.0 alike), words by case."""
+    if isinstance(x, float) and not isinstance(x, bool):
+        return "%g" % x
+    v, _ = parse_number(str(x))
+    return "%g" % v if v is not None else str(x).strip().lower()
+
+
+# ---------------------------------------------------------------- the key's bands
+
+BAND = re.compile(r"[≈~]?\s*(\d[\d,]*(?:\.\d+)?)\s*(?:[–—-]\s*(\d[\d,]*(?:\.\d+)?))?")
+
+
+def key_bands(spec):
+    """{prediction key: (low, high)}: the accepted range of each numeric prediction, read
+    from the "expected" column of labs/NN-name/KEY.md's table, where the instructors keep
+    it ("1.9–2.0", "≈ 1.0", "20,000–60,000", "10–50 ns": a single figure is a band of one
+    value; a unit after it is the value's own). Choices and rows it cannot read have none."""
+    bands = {}
+    try:
+        with open(os.path.join(spec["dir"], "KEY.md"), encoding="utf-8") as f:
+            text = f.read()
+    except OSError:
+        return bands
+    numeric = {k for k, p in spec.get("predictions", {}).items() if not p.get("choices")}
+    for line in text.splitlines():
+        cells = [c.strip().strip("`") for c in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or len(cells) < 2 or cells[0] not in numeric \
+                or cells[0] in bands:
+            continue
+        m = BAND.match(cells[1])
+        if not m:
+            continue
+        lo = float(m.group(1).replace(",", ""))
+        hi = float(m.group(2).replace(",", "")) if m.group(2) else lo
+        if lo <= hi:
+            bands[cells[0]] = (lo, hi)
+    return bands
+
+
+# ---------------------------------------------------------------- the checker
 
 def newest_run(spec):
     parent = os.path.join(results_root(), spec["name"])
@@ -872,41 +1050,148 @@ def newest_run(spec):
     return runs[-1] if runs else None
 
 
-def grade(pred, spec_p, measured, env):
-    """A prediction against the measured value: (Verdict or None, error). A choice is right
-    or wrong, except that a wrong one is inconclusive when the runs of the steps named in
-    its "load_of" were disturbed (the load may have flipped the order). A number against a
-    value with an interval: right within it, else how many times too high or low;
-    inconclusive when a run behind the interval was disturbed. A value without an interval
-    only says how far off it is (status None: not graded)."""
+def grade(pred, spec_p, measured, env, band=None, loads=()):
+    """A prediction against the measured value: (Verdict or None, the rule it breaks).
+
+    A choice (spec_p "choices") is right or wrong, compared as a choice (numbers by value,
+    words by case), never as a number; a wrong one is inconclusive when the runs of the
+    steps named in its "load_of" were disturbed (the load may have flipped the order).
+    A number goes to verdict.grade_prediction with BAND, the key's accepted range: on a
+    value with an interval, right within it or within the band, else the miss as a factor;
+    a value whose runs were too few for an interval is right within the band, else
+    inconclusive; a single figure (no interval) is judged against the band, LOADS (the
+    whole run's) standing for its runs'."""
     choices = spec_p.get("choices")
     if choices:
-        p = pred.lower()
-        if p not in [c.lower() for c in choices]:
-            return None, "not one of %s" % "|".join(choices)
-        if p == str(measured).lower():
+        if isinstance(measured, float) and math.isnan(measured):
+            return verdict.Verdict(None, "no measured value"), None
+        p = choice_norm(pred)
+        if p not in [choice_norm(c) for c in choices]:
+            return None, "not one of %s" % " | ".join(choices)
+        if p == choice_norm(measured):
             return verdict.Verdict(verdict.PASS, "right"), None
         busy = verdict.busy_reason(env.loads(*spec_p.get("load_of", [])))
         if busy:
             return verdict.Verdict(verdict.INCONCLUSIVE, "wrong, but %s" % busy,
                                    verdict.HINT_QUIET), None
         return verdict.Verdict(verdict.FAIL, "wrong"), None
-    try:
-        pv = float(pred.rstrip("%x"))
-    except ValueError:
-        return None, "not a number"
+    pv, rule = parse_number(pred)
+    if rule:
+        return None, rule
     mv = num(measured)
     if math.isnan(mv):
         return verdict.Verdict(None, "no measured value"), None
     if isinstance(measured, Measured) and measured.lo is not None:
-        return verdict.grade_prediction(pv, measured.ci(), measured.loads), None
+        return verdict.grade_prediction(pv, measured.ci(), measured.loads, band), None
     if isinstance(measured, Measured):
-        return verdict.Verdict(verdict.INCONCLUSIVE, "too few runs for an interval (at least "
-                               "%d)" % verdict.MIN_CI, verdict.HINT_MORE), None
-    if mv == 0:
-        return verdict.Verdict(None, "off by %+.3g" % (pv - mv)), None
-    return verdict.Verdict(None, "off by %+.0f%% (%+.3g)" % (100 * (pv - mv) / abs(mv),
-                                                          pv - mv)), None
+        v = verdict.grade_prediction(pv, None, (), band, mv)
+        if v.status == verdict.PASS:
+            return v, None
+        return verdict.Verdict(verdict.INCONCLUSIVE, "%s, on too few runs for an interval "
+                               "(at least %d)" % (verdict.miss_text(pv, mv), verdict.MIN_CI),
+                               verdict.HINT_MORE), None
+    return verdict.grade_prediction(pv, None, loads, band, mv), None
+
+
+# ---------------------------------------------------------------- predictions kept with a run
+
+def keep_predictions(src, run):
+    """Copy predict.txt SRC into the run folder RUN as it was when the run started (its
+    modification time kept). Returns what meta.json records under "predict": where it came
+    from, its mtime, when it was copied and its sha256; or, where it cannot be
+    kept (missing, a folder, unreadable, over 1 MiB), why not. Never fails a run."""
+    import hashlib
+    rec = {"from": show(src)}
+    p = read_predict(src)
+    if p.raw is None:
+        rec["not_kept"] = p.lines()[0] if p.errors else "unreadable"
+        return rec
+    try:
+        st = os.stat(src)
+        dst = os.path.join(run, "predict.txt")
+        with open(dst, "wb") as f:      # the bytes read and hashed, not a second read
+            f.write(p.raw)
+        os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns))
+    except OSError as e:
+        rec["not_kept"] = "%s: %s" % (show(src), e.strerror or e)
+        return rec
+    rec.update(kept="predict.txt", mtime=round(st.st_mtime, 3), copied=round(time.time(), 3),
+               sha256=hashlib.sha256(p.raw).hexdigest())
+    return rec
+
+
+def sha256_of(path):
+    import hashlib
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read(PREDICT_MAX + 1)).hexdigest()
+    except OSError:
+        return None
+
+
+def predict_changes(before, after):
+    """The predictions that differ between two predict.txt (Predictions), in the order of
+    AFTER's lines (a key only BEFORE has: its line there): ["line 3 speedup_fork 1.9 → 2.0",
+    ...]; a key left blank or not written at all shows as "(blank)". None where AFTER could
+    not be read as a whole (a folder, UTF-16): its read error says so."""
+    if after.raw is None:
+        return []
+    a, b = before.values(), after.values()
+    out = []
+    for key in set(a) | set(b):
+        if (a.get(key) or "") != (b.get(key) or ""):
+            n = after.line_of(key) or before.line_of(key)
+            out.append((n, "line %d %s %s → %s" % (n, key, short(a.get(key) or "(blank)"),
+                                                   short(b.get(key) or "(blank)"))))
+    return [t for _, t in sorted(out)]
+
+
+def ago(seconds):
+    m = abs(seconds) / 60
+    return "%.0f s" % abs(seconds) if m < 2 else "%.0f min" % m if m < 120 else \
+        "%.0f h" % (m / 60) if m < 2880 else "%.0f days" % (m / 1440)
+
+
+def which_predictions(spec, run, told=None, live=None):
+    """Which predict.txt a check grades, and the lines to print about it: (path, notes).
+
+    By default the copy `make lab-N` kept in the run folder: what the student had written
+    when the numbers were measured. The live labs/NN-name/predict.txt (LIVE) is compared
+    with it, and each prediction changed since is named ("predictions changed after the
+    run: line 3 speedup_fork 1.9 → 2.0"). TOLD (--predict FILE, make's PREDICT=FILE) grades
+    that file instead, still naming what differs from the kept copy. A run without a kept
+    copy (made before runs kept one, or a run folder handed in without it) grades LIVE."""
+    live = live or os.path.join(spec["dir"], "predict.txt")
+    rec = load_meta(run).get("predict") or {}
+    kept = os.path.join(run, "predict.txt")
+    notes = []
+    if not (rec.get("kept") and os.path.isfile(kept)):
+        if rec.get("not_kept"):
+            notes.append("the run kept no predictions: %s" % rec["not_kept"])
+        elif rec.get("kept"):
+            notes.append("the predictions kept with the run are missing from its folder%s" % (
+                "" if told else ": grading %s as it is now" % show(live)))
+        elif not told:
+            notes.append("this run kept no copy of predict.txt (made before runs kept one): "
+                         "grading %s as it is now" % show(live))
+        return told or live, notes
+    if rec.get("sha256") and sha256_of(kept) != rec["sha256"]:
+        notes.append("%s was edited after the run (its sha256 is not the one meta.json "
+                     "recorded)" % show(kept))
+    other = told or live
+    if sha256_of(other) not in (rec.get("sha256"), sha256_of(kept)):
+        changes = predict_changes(read_predict(kept), read_predict(other))
+        notes += ["predictions changed after the run: %s" % c for c in changes]
+        if changes and not told:
+            notes.append("graded: the predictions kept with the run (`make lab-%d-check "
+                         "PREDICT=%s` grades the new ones)" % (spec["num"], show(live)))
+    if told:
+        return told, notes
+    when = rec.get("mtime"), rec.get("copied")
+    if all(isinstance(t, (int, float)) for t in when):
+        notes.insert(0, "predictions kept with the run: last edited %s before it" %
+                     ago(when[1] - when[0]))
+    return kept, notes
 
 
 def as_verdict(result):
@@ -930,10 +1215,49 @@ def run_loads(data, spec):
     return ls or None
 
 
+def print_predictions(spec, preds, values, env, bands, loads):
+    """Each prediction beside its measurement and its grade, one line a key; then every
+    broken rule, one line each (`path:LINE: rule`, in line order); then the keys not yet
+    predicted. A broken line never stops the others being graded."""
+    import difflib
+    asked = spec.get("predictions", {})
+    errors = [(n or 0, e) for (n, _), e in zip(preds.errors, preds.lines())]
+    print("\npredictions (%s):" % show(preds.path))
+    missing = []
+    for key, sp in asked.items():
+        mv = values.get(sp["value"], (float("nan"), ""))[0]
+        if key not in preds.entries:
+            missing.append(key)
+            continue
+        pred, n = preds.entries[key]
+        v, rule = grade(pred, sp, mv, env, bands.get(key), loads)
+        if rule:
+            errors.append((n, "%s:%d: %s = %s: %s" % (show(preds.path), n, key, short(pred),
+                                                       rule)))
+            continue
+        text = v.reason if v.status != verdict.INCONCLUSIVE else str(v)
+        print("  step %-3s %-22s predicted %-10s measured %-10s %s" % (
+            sp["step"], key, short(pred), fmt(mv), text))
+    for key in list(preds.entries) + list(preds.blank):
+        if key not in asked:
+            near = difflib.get_close_matches(key, list(asked), 1)
+            errors.append((preds.line_of(key), "%s:%d: unknown key %s (%s)" % (
+                show(preds.path), preds.line_of(key), key, "did you mean %s?" % near[0] if near
+                else "this lab asks for %s" % ", ".join(asked))))
+    for _, e in sorted(errors, key=lambda ne: ne[0]):
+        print("  malformed: %s" % e)
+    if missing:
+        print("  no prediction yet for: %s (write them in predict.txt before you measure)" %
+              ", ".join(missing))
+
+
 TAGS = {verdict.PASS: "ok", verdict.FAIL: "FAIL", verdict.INCONCLUSIVE: "??"}
 
 
-def cmd_check(num_, run=None, predict=None):
+def cmd_check(num_, run=None, predict=None, live=None):
+    """Grade RUN (default: the newest) of lab NUM_: the predictions (which_predictions says
+    which file: PREDICT when given; LIVE stands for labs/NN-name/predict.txt), then the
+    checks. Returns the exit status."""
     spec = find_lab(num_)
     if lacks_runner(spec) and run is None:
         print("lab %d needs %s: nothing to check (%s)" % (spec["num"], spec["needs"],
@@ -943,7 +1267,6 @@ def cmd_check(num_, run=None, predict=None):
     if not run:
         return die(EXIT_USAGE, "lab %d has no run yet: run `make lab-%d` first" %
                    (spec["num"], spec["num"]))
-    predict = predict or os.path.join(spec["dir"], "predict.txt")
     data = load_run(spec, run)
     values = eval_values(spec, data)
     meta = data["_meta"]
@@ -962,30 +1285,10 @@ def cmd_check(num_, run=None, predict=None):
     print(trust)
     env = Env(data)
     env.values.update({k: v for k, (v, _) in values.items()})
-    preds, errors = parse_predict(predict)
-    print("\npredictions (%s):" % show(predict))
-    missing = []
-    for key, sp in spec.get("predictions", {}).items():
-        mv = values.get(sp["value"], (float("nan"), ""))[0]
-        if key not in preds:
-            missing.append(key)
-            continue
-        v, err = grade(preds[key][0], sp, mv, env)
-        if err:
-            errors.append("%s:%d: %s = %s: %s" % (show(predict), preds[key][1], key,
-                                                   preds[key][0], err))
-            continue
-        text = v.reason if v.status != verdict.INCONCLUSIVE else str(v)
-        print("  step %-3s %-22s predicted %-10s measured %-10s %s" % (
-            sp["step"], key, preds[key][0], fmt(mv), text))
-    for key in preds:
-        if key not in spec.get("predictions", {}):
-            errors.append("%s:%d: unknown key %s" % (show(predict), preds[key][1], key))
-    for e in errors:
-        print("  malformed: %s" % e)
-    if missing:
-        print("  no prediction yet for: %s (write them in predict.txt before you measure)" %
-              ", ".join(missing))
+    graded, notes = which_predictions(spec, run, predict, live)
+    for line in notes:
+        print(line)
+    print_predictions(spec, read_predict(graded), values, env, key_bands(spec), loads or [])
     print("\nchecks on the measured numbers:")
     counts = {verdict.PASS: 0, verdict.FAIL: 0, verdict.INCONCLUSIVE: 0}
     for c in spec.get("checks", []):

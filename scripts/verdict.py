@@ -290,26 +290,95 @@ def combine(verdicts):
     return Verdict(INCONCLUSIVE, "nothing to judge", HINT_MORE)
 
 
-def grade_prediction(pred, ci, loads=()):
-    """A numeric prediction against a measured interval ci = (point, lo, hi): pass "right:
-    within the measured 95% CI", fail "2.5× too high" (a log-ratio, only outside the
-    interval), inconclusive when any run behind the interval was disturbed: a busy machine
-    can push a value away from a right guess or onto a wrong one."""
-    point, lo, hi = ci
-    shown = "the measured 95%% CI [%s, %s]" % (fmt(lo), fmt(hi))
-    if lo <= pred <= hi:
-        text, status = "within %s" % shown, PASS
-    elif pred > 0 and lo > 0:
-        far = pred / hi if pred > hi else lo / pred
-        text = "%s× too %s (%s)" % (fmt(far), "high" if pred > hi else "low", shown)
-        status = FAIL
-    else:
-        text = "off by %+.3g (%s)" % (pred - point, shown)
-        status = FAIL
+def times_text(r):
+    """A factor as a person reads it: 2-3 significant digits, thousands separated ("2,700",
+    "13", "3.1", "1.04"); never "1" for a factor that is not 1."""
+    if not (r and math.isfinite(r)):
+        return "?"
+    if r >= 10:
+        digits = 2 - int(math.floor(math.log10(r))) - 1
+        return "{:,.0f}".format(round(r, digits))
+    for prec in (3, 4, 5, 6):
+        s = "%.*g" % (prec, r)
+        if s != "1":
+            return s
+    return s
+
+
+def num_text(x):
+    """A figure at 3 significant digits as a person reads it: 20,000 rather than 2e+04."""
+    if x is not None and math.isfinite(x) and abs(x) >= 1000:
+        return "{:,.0f}".format(float("%.3g" % x))
+    return fmt(x)
+
+
+WIDE = 2.0   # an interval whose top is more than WIDE times its bottom cannot grade a guess
+
+
+def miss_text(pred, point):
+    """How far PRED lies from the measured POINT, as a teacher says it: "2,700× too low"
+    (measured / predicted), "3.1× too high" (predicted / measured); an absolute "off by
+    +0.05" where a sign or a zero leaves no ratio."""
+    if pred > 0 and point > 0:
+        if pred < point:
+            return "%s× too low" % times_text(point / pred)
+        return "%s× too high" % times_text(pred / point)
+    return "off by %+.3g" % (pred - point)
+
+
+def grade_prediction(pred, ci, loads=(), band=None, point=None):
+    """A numeric prediction against a measurement: ci = (point, lo, hi), its 95% interval,
+    or None for a single figure POINT with no interval (an experiment's median, a count);
+    BAND = (low, high), the key's accepted range, or None.
+
+    pass: "right within the measurement's interval [lo, hi]" (quiet runs, an interval no
+    wider than WIDE) or "right within the key's band low to high" (the band does not
+    depend on the run), or, for a single figure, equal to it at 3 significant digits.
+    Otherwise the miss as a factor of measured over predicted ("2,700× too low"): fail on a
+    quiet run; inconclusive when any run behind the value was disturbed (a busy machine can
+    push a value away from a right guess or onto a wrong one: never "wrong"), and when the
+    guess lies inside an interval too wide to tell right from a miss. A single figure that
+    the key gives no band for is not graded (status None)."""
+    if ci is not None:
+        point, lo, hi = ci
     busy = busy_reason(loads)
+    span = (num_text(band[0]) if band[0] == band[1] else "%s to %s" % (
+        num_text(band[0]), num_text(band[1]))) if band else ""
+    key = "the key accepts %s" % span if band else ""
+    in_ci = ci is not None and lo <= pred <= hi
+    shown = "the measurement's interval [%s, %s]" % (num_text(lo), num_text(hi)) \
+        if ci is not None else ""
+    if in_ci and not busy and not (lo > 0 and hi > WIDE * lo):
+        return Verdict(PASS, "right within %s" % shown, "", point, lo, hi)
+    if band and band[0] <= pred <= band[1]:
+        # the key accepts it; where this run's interval says otherwise, so does the line
+        aside = "; this run's value is %s× %s" % (
+            times_text(max(point / pred, pred / point)), "lower" if point < pred else "higher"
+        ) if ci is not None and not in_ci and pred > 0 and point > 0 else ""
+        return Verdict(PASS, ("right within the key's band %s" % span if band[0] < band[1] else
+                              "right: the key's figure %s" % span) + aside, "", point,
+                       *(ci[1:] if ci else (None, None)))
+    if ci is None:
+        if fmt(pred) == fmt(point):
+            return Verdict(PASS, "right: the measured figure", "", point)
+        text = miss_text(pred, point) + (" (%s)" % key if key else "")
+        if not band:
+            return Verdict(None, "%s (a single figure, no interval: not graded)" % text, "",
+                           point)
+        if busy:
+            return Verdict(INCONCLUSIVE, "%s, but %s" % (text, busy), HINT_QUIET, point)
+        return Verdict(FAIL, text, "", point)
+    if in_ci and busy:
+        return Verdict(INCONCLUSIVE, "within %s, but %s" % (shown, busy), HINT_QUIET,
+                       point, lo, hi)
+    if in_ci:
+        # (no "right" in a line that is not a pass: scripts grep for it)
+        return Verdict(INCONCLUSIVE, "within %s, but it spans %s×: too wide to grade a "
+                       "guess" % (shown, times_text(hi / lo)), HINT_MORE, point, lo, hi)
+    text = "%s (%s%s)" % (miss_text(pred, point), shown, "; %s" % key if key else "")
     if busy:
         return Verdict(INCONCLUSIVE, "%s, but %s" % (text, busy), HINT_QUIET, point, lo, hi)
-    return Verdict(status, "right: " + text if status == PASS else text, "", point, lo, hi)
+    return Verdict(FAIL, text, "", point, lo, hi)
 
 
 def trust_line(points, disturbed, inconclusive=None, what="points", judged="finding"):

@@ -1,5 +1,6 @@
 /* test_labs.c: every lab runs end to end at tiny sizes (LAB_TINY=1) and leaves one complete
- * run whose check lines are well formed (ok, FAIL or ?? with its reason); no check fails
+ * run whose check lines are well formed (ok, FAIL or ?? with its reason) and which keeps
+ * a copy of its predict.txt; no check fails
  * its committed known-good run and the known-bad run fails on its named step; the
  * three-valued grading of a fabricated run (known samples, known loads) passes a clear
  * speedup, makes a flattened one inconclusive under load and fails it on a quiet run; no
@@ -126,7 +127,14 @@ static void test_labs_tiny(void)
         if (runs)
             globfree(&g);
         ok = ok && (needs || (runs == 1 && hidden_entries(dir) == 0 &&
-                              strstr(r->out, "[1/") && strstr(r->out, "done in")));
+                              strstr(r->out, "[1/") && strstr(r->out, "done in") &&
+                              strstr(r->out, "predict.txt kept with the run (")));
+        /* the predictions as they were when it started, beside its numbers */
+        snprintf(path, sizeof path, "%s/*/predict.txt", dir);
+        int kept = glob(path, 0, NULL, &g) == 0 ? (int)g.gl_pathc : 0;
+        if (kept)
+            globfree(&g);
+        ok = ok && (needs || kept == 1);
         if (!ok)
             fprintf(stderr, "\n  make lab-%s (tiny): status %d, %d runs: %s%s", num, r->status,
                     runs, r->out, r->err);
@@ -306,9 +314,9 @@ static void test_labs_three_valued(void)
     CU_ASSERT(r->exited && r->status == 0 && check_lines_ok(r->out) == 6);
     CU_ASSERT(strstr(r->out, "quiet: 0 of 30 runs disturbed") != NULL);
     CU_ASSERT(strstr(line_with(r->out, " speedup_fork ", line, sizeof line),
-                     "right: within the measured 95% CI [") != NULL);
+                     "right within the measurement's interval [") != NULL);
     CU_ASSERT(strstr(line_with(r->out, " speedup_thread ", line, sizeof line),
-                     "too low (the measured 95% CI [") != NULL);
+                     "1.9× too low (the measurement's interval [") != NULL);
     CU_ASSERT(strstr(r->out, "the fork speedup 1.9 [") != NULL);
 
     /* busy (1 CPU of other work in every run), the gain flattened to 1.0x: inconclusive
@@ -332,7 +340,7 @@ static void test_labs_three_valued(void)
     CU_ASSERT(strncmp(line_with(r->out, "fork beats seq", line, sizeof line),
                       "  FAIL step 4 ", 14) == 0);
     CU_ASSERT(strstr(line_with(r->out, " speedup_thread ", line, sizeof line),
-                     "right: within") != NULL);
+                     "right within the measurement's interval") != NULL);
 
     /* two repeats: too few for an interval, inconclusive, never a guess */
     CU_ASSERT_EQUAL_FATAL(write_lab1_run(dir, 2, 1.0, 0.0), 0);
