@@ -35,6 +35,8 @@ flag_style = 'pt 6 ps 3 lw 2 lc rgb "#d00000"'
 
 # A speedup's error bar: its 95% bootstrap interval from the tidy row (speedup_ci_low/high,
 # written by scripts/verdict.py from the per-run samples), or speedup ± speedup_err where a
-# run kept no per-run samples. Use as ...:"speedup":(s_lo(0)):(s_hi(0)) with yerrorlines.
-s_lo(dummy) = strcol("speedup_ci_low") eq "" ? column("speedup") - column("speedup_err") : column("speedup_ci_low")
-s_hi(dummy) = strcol("speedup_ci_high") eq "" ? column("speedup") + column("speedup_err") : column("speedup_ci_high")
+# run kept no per-run samples (an empty field reads as NaN, the one value unequal to itself;
+# strcol() of an empty last field gives the header instead). Use as
+# ...:"speedup":@s_lo:@s_hi with yerrorlines.
+s_lo = '(column("speedup_ci_low") == column("speedup_ci_low") ? column("speedup_ci_low") : column("speedup") - column("speedup_err"))'
+s_hi = '(column("speedup_ci_high") == column("speedup_ci_high") ? column("speedup_ci_high") : column("speedup") + column("speedup_err"))'

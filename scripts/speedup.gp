@@ -34,7 +34,7 @@ do for [fmt in "png svg"] {
   set output outbase . "." . fmt
   # gnuplot evaluates an empty plot iteration once, so the fit curves join only when there are some.
   measured = 'x < 1 || x > nproc ? NaN : x with lines lc rgb "#888888" dt 2 lw 1.5 title "ideal (S = K)", ' . \
-    'for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("value") : NaN):"speedup":(s_lo(0)):(s_hi(0)) ' . \
+    'for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("value") : NaN):"speedup":' . s_lo . ':' . s_hi . ' ' . \
     'with yerrorlines lt lt_of(word(runners, i)) title word(runners, i)'
   curves = ', for [i = 1:words(fits)] amdahl(x, fit_e(word(fits, i))) with lines lt lt_of(fit_name(word(fits, i))) ' . \
     'dt 3 lw 1.5 title sprintf("%s Amdahl fit, e = %.3f ± %.3f", fit_name(word(fits, i)), fit_e(word(fits, i)), fit_de(word(fits, i)))'

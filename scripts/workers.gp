@@ -21,7 +21,7 @@ do for [fmt in "png svg"] {
   eval (fmt eq "png" ? png_term : svg_term)
   set output outbase . "." . fmt
   plot (x < 1 ? NaN : x < nproc ? x : nproc) with lines lc rgb "#888888" dt 2 lw 1.5 title "ideal (S = min(W, cores))", \
-       for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("value") : NaN):"speedup":(s_lo(0)):(s_hi(0)) \
+       for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("value") : NaN):"speedup":@s_lo:@s_hi \
            with yerrorlines lt lt_of(word(runners, i)) title word(runners, i)
   unset output
 }
