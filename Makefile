@@ -54,7 +54,7 @@ ifeq ($(HAVE_MPI),yes)
 PARLAB_MPI := $(dir $(PARLAB))parlab-mpi
 endif
 
-.PHONY: all test bench build-test build-bench plots clean help deps-test deps-bench examples overhead check-report compare diff labs torture install uninstall FORCE
+.PHONY: all test bench reference build-test build-bench plots clean help deps-test deps-bench examples overhead check-report compare diff labs torture install uninstall FORCE
 all: $(PARLAB) $(PARLAB_MPI)
 
 $(BUILD)/%.o: %.c
@@ -150,6 +150,13 @@ bench: deps-bench
 	@$(MAKE) --no-print-directory build-bench
 	@PARLAB=$(PARLAB) scripts/bench.sh $(if $(filter-out 0,$(QUICK)),--quick) $(if $(filter-out 0,$(FULL)),--full)
 
+# A default bench, then results/reference/<machine>/ replaced by it, trimmed as results/README.md
+# says (scripts/reference.sh): refused for a disturbed run unless FORCE=1; MACHINE=NAME names it.
+reference:
+	@$(if $(filter-out 0,$(QUICK) $(FULL)),echo "make reference: a reference is a default bench: run it without QUICK or FULL" >&2; exit 64)
+	@$(MAKE) --no-print-directory bench
+	@FORCE="$(FORCE)" MACHINE="$(MACHINE)" scripts/reference.sh
+
 # Render results/latest/index.html in headless chromium and check the screenshot.
 check-report:
 	@scripts/deps.sh report
@@ -233,6 +240,7 @@ help:
 	@echo "make bench      install bench deps, sweep cores and workers, plot, write results/latest/index.html"
 	@echo "                (QUICK=1 or FULL=1; REPEAT=N runs a point; WAIT_QUIET=S waits for a quiet machine)"
 	@echo "                QUICK=1 for a 2-minute sweep, FULL=1 for larger sizes and more runs"
+	@echo "make reference  a default bench, then results/reference/<machine>/ replaced by it (refused when disturbed unless FORCE=1; MACHINE=NAME)"
 	@echo "make check-report  render results/latest/index.html in headless chromium and check it"
 	@echo "make compare    parlab against Python's multiprocessing, futures and asyncio (QUICK=1: 3 minutes)"
 	@echo "make examples   build the multiprocessing-style examples into bin/examples/"

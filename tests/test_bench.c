@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1104,6 +1105,103 @@ static void test_bench_names_left_out(void)
     free(w);
 }
 
+/* ---- make reference: scripts/reference.sh on the tiny run --------------------------------- */
+
+/* scripts/reference.sh RUN REFDIR with "K=V" settings (NULL-terminated) through env(1). */
+static int reference_sh(struct cmd_result *r, const char *run, const char *refdir, const char *const *kv)
+{
+    char *argv[16];
+    int n = 0;
+    argv[n++] = "env";
+    for (int i = 0; kv[i] && n < 10; i++)
+        argv[n++] = (char *)kv[i];
+    argv[n++] = "bash";
+    argv[n++] = "scripts/reference.sh";
+    argv[n++] = (char *)run;
+    argv[n++] = (char *)refdir;
+    argv[n] = NULL;
+    return run_cmd(argv, 120, r);
+}
+
+static int sh(const char *fmt, ...)
+{
+    char cmd[4 * PATH_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+/* A run other than a default bench, a bad MACHINE and a disturbed run are refused in one
+ * line (64, 64, 1); FORCE=1 takes them. What is written is what results/README.md says a
+ * reference holds, and it replaces the old folder whole. */
+static void test_reference_from_run(void)
+{
+    if (!bench_ready())
+        return;
+    struct cmd_result r;
+    char refdir[PATH_MAX], dest[PATH_MAX + 16], p[PATH_MAX + 64], busy[PATH_MAX];
+    snprintf(refdir, sizeof refdir, "%s/reference", tmpdir);
+    snprintf(dest, sizeof dest, "%s/m1", refdir);
+
+    /* the tiny run is not a default bench */
+    const char *none[] = { "MACHINE=m1", NULL };
+    CU_ASSERT_EQUAL_FATAL(reference_sh(&r, latest, refdir, none), 0);
+    CU_ASSERT(r.exited && r.status == 64);
+    CU_ASSERT_EQUAL(count_lines(r.err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "tiny"));
+    CU_ASSERT_FALSE(is_dir(dest));
+
+    const char *bad[] = { "FORCE=1", "MACHINE=../up", NULL };
+    CU_ASSERT_EQUAL_FATAL(reference_sh(&r, latest, refdir, bad), 0);
+    CU_ASSERT(r.exited && r.status == 64);
+    CU_ASSERT_EQUAL(count_lines(r.err), 1);
+
+    /* a default run that was disturbed: refused (1), unless FORCE=1 */
+    snprintf(busy, sizeof busy, "%s/busy-run", tmpdir);
+    CU_ASSERT_EQUAL_FATAL(sh("cp -a '%s' '%s' && sed -i 's/^mode=.*/mode=default/' '%s/bench.conf' && "
+                             "echo 'busy: 3 of 9 points disturbed' > '%s/trust.txt'",
+                             latest, busy, busy, busy), 0);
+    CU_ASSERT_EQUAL_FATAL(reference_sh(&r, busy, refdir, none), 0);
+    CU_ASSERT(r.exited && r.status == 1);
+    CU_ASSERT_EQUAL(count_lines(r.err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "disturbed"));
+    CU_ASSERT_FALSE(is_dir(dest));
+
+    /* FORCE=1: written, and an older folder of the same name is replaced whole */
+    CU_ASSERT_EQUAL_FATAL(sh("mkdir -p '%s' && echo old > '%s/stale.txt'", dest, dest), 0);
+    const char *force[] = { "FORCE=1", "MACHINE=m1", NULL };
+    CU_ASSERT_EQUAL_FATAL(reference_sh(&r, latest, refdir, force), 0);
+    if (!r.exited || r.status != 0)
+        fprintf(stderr, "\n  reference.sh: %s%s", r.out, r.err);
+    CU_ASSERT_FATAL(r.exited && r.status == 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "now holds"));
+    snprintf(p, sizeof p, "%s/stale.txt", dest);
+    CU_ASSERT_NOT_EQUAL(access(p, F_OK), 0);
+    static const char *const kept[] = { "bench.conf", "machine.json", "list.json", "cores.csv",
+                                        "samples.csv", "trust.txt", "index.html", "plots",
+                                        "left-out.txt" };
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dest, kept[i]);
+        if (access(p, F_OK))
+            fprintf(stderr, "\n  reference lacks %s\n", kept[i]);
+        CU_ASSERT_EQUAL(access(p, F_OK), 0);
+    }
+    snprintf(p, sizeof p, "%s/logs", dest);
+    CU_ASSERT_FALSE(is_dir(p));
+    /* hyperfine's JSON kept, its per-point CSV copies not */
+    CU_ASSERT_EQUAL(sh("ls '%s'/raw/*/*.json > /dev/null 2>&1", dest), 0);
+    CU_ASSERT_NOT_EQUAL(sh("ls '%s'/raw/*/*.csv > /dev/null 2>&1", dest), 0);
+    CU_ASSERT_EQUAL(sh("grep -qx 'reference=' '%s/bench.conf'", dest), 0);
+    snprintf(p, sizeof p, "%s/index.html", dest);
+    char *html = slurp(p, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+    CU_ASSERT_PTR_NULL(strstr(html, "<li>logs/"));   /* rewritten: lists only what is there */
+    free(html);
+    CU_ASSERT_NOT_EQUAL(sh("ls -a '%s' | grep -q '^\\.m1\\.'", refdir), 0);   /* nothing left aside */
+}
+
 CU_TestInfo tests_bench[] = {
     { "Karp-Flatt serial fraction on known speedups", test_karpflatt_known },
     { "tiny sweep: tidy CSVs, raw samples with the interleaved control, trust lines", test_tiny_sweep_csvs },
@@ -1119,5 +1217,6 @@ CU_TestInfo tests_bench[] = {
     { "Ctrl-C during a sweep says interrupted, exit 130", test_interrupted_sweep },
     { "make bench: Open MPI its deps step installs is built in the same make", test_make_bench_builds_mpi },
     { "the bench's first and last lines name each part left out and why", test_bench_names_left_out },
+    { "reference.sh: refusals in one line (64, 1), FORCE=1, trimmed, replaced whole", test_reference_from_run },
     CU_TEST_INFO_NULL,
 };
