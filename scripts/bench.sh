@@ -32,8 +32,7 @@
 # The first line (what is swept) and the last (where the report is) name each part of the
 # bench left out and why: a runner parlab cannot use here (mpi without mpirun or
 # parlab-mpi), Python's peers (no interpreter that runs peers/python); one "PART (WHY)" a
-# line in left-out.txt, each in warnings.txt too. list.json is `parlab list --format json`
-# as the run found it (usable runners, and its schema_version).
+# line in left-out.txt, each in warnings.txt too.
 # After the sweep, scripts/analyse.sh flags noise and fits Amdahl, plots.sh and report.sh
 # draw and write the report, and summary.sh prints the key findings.
 # The run is built in results/<name>.partial and renamed when complete; only then does
@@ -224,7 +223,6 @@ done
 out="$RESULTS/$name.partial"
 mkdir -p "$out/raw" "$out/logs" || die "cannot create $out"
 CC=${CC:-gcc} "$here/machine.sh" > "$out/machine.json" || die "scripts/machine.sh failed"
-[ -z "$listjson" ] || printf '%s\n' "$listjson" > "$out/list.json"
 
 # The committed reference run of a machine like this one (same CPU model and CPU count), drawn
 # faintly in the plots; PARLAB_BENCH_REFERENCE names another run folder, or "none".

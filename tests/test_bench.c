@@ -1179,7 +1179,7 @@ static void test_reference_from_run(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "now holds"));
     snprintf(p, sizeof p, "%s/stale.txt", dest);
     CU_ASSERT_NOT_EQUAL(access(p, F_OK), 0);
-    static const char *const kept[] = { "bench.conf", "machine.json", "list.json", "cores.csv",
+    static const char *const kept[] = { "bench.conf", "machine.json", "results.json", "cores.csv",
                                         "samples.csv", "trust.txt", "index.html", "plots",
                                         "left-out.txt" };
     for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {

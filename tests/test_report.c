@@ -436,7 +436,7 @@ static void test_findings_are_verdicts(void)
 }
 
 /* The committed reference runs (results/reference/<machine>/, one bench run each) carry the
- * schema_version of the parlab that made them in their parlab documents (list.json): when
+ * schema_version of the parlab that made them in their JSON documents (results.json): when
  * the code's moves on, this fails until `make reference` makes them again. A reference from
  * before runs kept a document (nor samples.csv, as the first one) cannot say which: it is
  * named on stderr and passed over. */
@@ -476,12 +476,12 @@ static void test_reference_schema_version(void)
             }
             snprintf(pat, sizeof pat, "%s/samples.csv", dir);
             if (!found && access(pat, F_OK) == 0) {
-                fprintf(stderr, "\n  %s: a reference run with no parlab document (list.json), so "
+                fprintf(stderr, "\n  %s: a reference run with no JSON document (results.json), so "
                         "no schema_version: make reference makes it again\n", dir);
                 CU_FAIL("a reference run without its schema_version");
             } else if (!found) {
                 fprintf(stderr, "\n  %s: made before runs kept their schema_version "
-                        "(no list.json, no samples.csv): not checked\n", dir);
+                        "(no results.json, no samples.csv): not checked\n", dir);
             }
         }
         globfree(&g);
