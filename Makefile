@@ -44,6 +44,8 @@ endif
 
 # bin/parlab-mpi, beside parlab, where Open MPI's mpicc is installed. Not in sanitizer
 # builds: Open MPI's own libraries are not clean under them, so mpi is tested in the plain one.
+# HAVE_MPI is decided when make reads this file: `make test` and `make bench` install Open MPI
+# (deps-*) and then build in a second make (build-test, build-bench), which reads it again.
 MPICC   ?= mpicc
 ifeq ($(SAN),)
 HAVE_MPI := $(shell command -v $(MPICC) >/dev/null 2>&1 && echo yes)
@@ -52,7 +54,7 @@ ifeq ($(HAVE_MPI),yes)
 PARLAB_MPI := $(dir $(PARLAB))parlab-mpi
 endif
 
-.PHONY: all test bench plots clean help deps-test deps-bench examples overhead check-report compare diff labs torture install uninstall FORCE
+.PHONY: all test bench reference build-test build-bench plots clean help deps-test deps-bench examples overhead check-report compare diff labs torture install uninstall FORCE
 all: $(PARLAB) $(PARLAB_MPI)
 
 $(BUILD)/%.o: %.c
@@ -119,7 +121,7 @@ TORTURE_FLAGS := --tsan
 endif
 
 test: deps-test
-	@$(MAKE) --no-print-directory $(PARLAB) $(PARLAB_MPI) $(TESTBIN) examples
+	@$(MAKE) --no-print-directory build-test
 	@st=0; \
 	echo 'PARLAB=$(PARLAB) $(TESTBIN)'; \
 	PARLAB=$(PARLAB) PARLAB_SAN=$(SAN) $(TEST_ENV) $(TESTBIN) || { st=1; echo "make test: the CUnit suites failed; the torture cases run all the same" >&2; }; \
@@ -135,9 +137,25 @@ TORTURE_N ?= 300
 torture: $(PARLAB)
 	$(TEST_ENV) python3 tests/torture.py --parlab $(PARLAB) -N $(N) $(TORTURE_FLAGS) $(if $(seed),--seed $(seed))
 
+# What `make test` and `make bench` build, in the second make that runs after deps-*: its
+# $(PARLAB_MPI) is that make's, so Open MPI installed a moment ago is built with.
+build-test: $(PARLAB) $(PARLAB_MPI) $(TESTBIN) examples
+	@:
+build-bench: all
+	@:
+
 # QUICK=1: fewer runs (about 2 minutes); FULL=1: larger sizes, more runs, every core count.
-bench: deps-bench all
-	PARLAB=$(PARLAB) scripts/bench.sh $(if $(filter-out 0,$(QUICK)),--quick) $(if $(filter-out 0,$(FULL)),--full)
+# The bench's first and last lines name any part left out (mpi without mpirun, Python's peers).
+bench: deps-bench
+	@$(MAKE) --no-print-directory build-bench
+	@PARLAB=$(PARLAB) scripts/bench.sh $(if $(filter-out 0,$(QUICK)),--quick) $(if $(filter-out 0,$(FULL)),--full)
+
+# A default bench, then results/reference/<machine>/ replaced by it, trimmed as results/README.md
+# says (scripts/reference.sh): refused for a disturbed run unless FORCE=1; MACHINE=NAME names it.
+reference:
+	@$(if $(filter-out 0,$(QUICK) $(FULL)),echo "make reference: a reference is a default bench: run it without QUICK or FULL" >&2; exit 64)
+	@$(MAKE) --no-print-directory bench
+	@FORCE="$(FORCE)" MACHINE="$(MACHINE)" scripts/reference.sh
 
 # Render results/latest/index.html in headless chromium and check the screenshot.
 check-report:
@@ -222,6 +240,7 @@ help:
 	@echo "make bench      install bench deps, sweep cores and workers, plot, write results/latest/index.html"
 	@echo "                (QUICK=1 or FULL=1; REPEAT=N runs a point; WAIT_QUIET=S waits for a quiet machine)"
 	@echo "                QUICK=1 for a 2-minute sweep, FULL=1 for larger sizes and more runs"
+	@echo "make reference  a default bench, then results/reference/<machine>/ replaced by it (refused when disturbed unless FORCE=1; MACHINE=NAME)"
 	@echo "make check-report  render results/latest/index.html in headless chromium and check it"
 	@echo "make compare    parlab against Python's multiprocessing, futures and asyncio (QUICK=1: 3 minutes)"
 	@echo "make examples   build the multiprocessing-style examples into bin/examples/"

@@ -27,8 +27,12 @@
 # At each point of the core sweep, seq on 1 core (the control) and the runner at K are timed
 # alternately, one run each in turn, so that a change in load hits both; every run's time and
 # the CPU other processes used meanwhile are kept in samples.csv, and each speedup comes with
-# a 95% bootstrap interval (scripts/verdict.py). The run's first and last lines say how far
-# it can be trusted ("quiet: 0 of 202 points disturbed").
+# a 95% bootstrap interval (scripts/verdict.py). A trust line at the start and one at the end
+# say how far the run can be trusted ("quiet: 0 of 202 points disturbed").
+# The first line (what is swept) and the last (where the report is) name each part of the
+# bench left out and why: a runner parlab cannot use here (mpi without mpirun or
+# parlab-mpi), Python's peers (no interpreter that runs peers/python); one "PART (WHY)" a
+# line in left-out.txt, each in warnings.txt too.
 # After the sweep, scripts/analyse.sh flags noise and fits Amdahl, plots.sh and report.sh
 # draw and write the report, and summary.sh prints the key findings.
 # The run is built in results/<name>.partial and renamed when complete; only then does
@@ -43,6 +47,7 @@ unset PARLAB_MPI_WORLD
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 die() { echo "bench: $*" >&2; exit 1; }
+. "$here/leftout.sh"
 
 mode=default
 for a in "$@"; do
@@ -95,6 +100,13 @@ else
   have_scaling=$(printf '%s\n' "$have_runners" | grep -vx -e seq -e epoll)
 fi
 
+# Every runner of the registry with whether it can run here and why not (a build without
+# --format json: none; only the usable runners of the CSV are known then).
+listjson=$("$PARLAB" list --format json 2> /dev/null) || listjson=""
+registry_runners=$(printf '%s\n' "$listjson" | jq -r '.rows[] | select(.type == "runner") | .name' 2> /dev/null)
+[ -n "$registry_runners" ] || registry_runners=$have_runners
+unusable_why() { printf '%s\n' "$listjson" | jq -r --arg r "$1" '.rows[] | select(.type == "runner" and .name == $r and .usable == false) | .why // "unusable"' 2> /dev/null; }
+
 # ---- what to sweep -------------------------------------------------------------------------
 nproc=$(nproc)
 host=$(hostname 2>/dev/null || uname -n)
@@ -102,25 +114,31 @@ host=${host//[^A-Za-z0-9._-]/_}
 # Every CPU workload of the registry is swept (I/O has its own sweep below).
 workloads=(${PARLAB_BENCH_WORKLOADS:-$(printf '%s\n' "$list" | awk -F, '$1 == "workload" && $3 == "cpu" { print $2 }')})
 runners=() notes=()
-default_runners=$have_runners
+# The parts left out, with why (lo_part[i], lo_why[i]): the first and last lines name them.
+lo_part=() lo_why=()
+default_runners=$registry_runners
 # External runners (mpi) start another program for every run (mpirun: about half a
 # second): tiny runs, which check the scripts, leave them out unless asked for by name.
 if [ "$tiny" != 0 ] && [ -z "${PARLAB_BENCH_RUNNERS:-}" ]; then
   external=$(printf '%s\n' "$list" | awk -F, '$1 == "runner" && $18 ~ /(^| )external( |$)/ { print $2 }')
   for x in $external; do
     default_runners=$(printf '%s\n' "$default_runners" | grep -vx -- "$x")
-    notes+=("runner $x: left out of tiny runs (it starts another program per run); PARLAB_BENCH_RUNNERS=$x to include it")
+    lo_part+=("$x runner") lo_why+=("tiny runs leave it out: it starts another program per run; PARLAB_BENCH_RUNNERS=$x includes it")
   done
 fi
 want_runners=(seq ${PARLAB_BENCH_RUNNERS:-$default_runners})
 for r in "${want_runners[@]}"; do
   if has "$r" "$have_runners"; then
     case " ${runners[*]} " in *" $r "*) ;; *) runners+=("$r") ;; esac
+  elif uwhy=$(unusable_why "$r") && [ -n "$uwhy" ]; then
+    lo_part+=("$r runner") lo_why+=("$uwhy")
   else
     notes+=("runner $r is not in '$PARLAB list' yet: skipped")
   fi
 done
 for w in "${workloads[@]}"; do has "$w" "$have_workloads" || die "workload $w is not in '$PARLAB list'"; done
+# The task and grain sweeps time Python's peers beside the runners (the same check there).
+python_peers || { lo_part+=("Python's peers") lo_why+=("$peers_why"); }
 # Start methods: fork-M runs -r fork --start M, after fork, and scales as fork does.
 for m in ${PARLAB_BENCH_START:-fork}; do
   case $m in fork) continue ;; forkserver|spawn) ;; *) die "PARLAB_BENCH_START: $m is not a start method (fork, forkserver, spawn)" ;; esac
@@ -244,6 +262,7 @@ done
   echo "reference=$(reference_for "$out/machine.json")"
 } > "$out/bench.conf"
 : > "$out/warnings.txt"
+: > "$out/left-out.txt"
 echo "sweep,workload,runner,value,text" > "$out/hyperfine-warnings.csv"
 # hf_warnings SWEEP WORKLOAD RUNNER VALUE < hyperfine's output: one CSV row per warning, its
 # first sentence, commas dropped.
@@ -251,8 +270,18 @@ hf_warnings() {
   awk -v k="$1,$2,$3,$4" '/Warning:/ { t = $0; sub(/.*Warning: */, "", t); sub(/\. .*/, "", t)
     gsub(/,/, "", t); print k "," t }'
 }
-warn() { echo "$*" >> "$out/warnings.txt"; echo "bench: warning: $*" >&2; }
+# Warnings before the first line are held until it is printed, so that it comes first.
+held=() begun=""
+warn() {
+  echo "$*" >> "$out/warnings.txt"
+  if [ -n "$begun" ]; then echo "bench: warning: $*" >&2; else held+=("$*"); fi
+}
 for n in "${notes[@]}"; do warn "$n"; done
+for i in "${!lo_part[@]}"; do
+  left_out "$out" "${lo_part[$i]}" "${lo_why[$i]}"
+  warn "left out: ${lo_part[$i]} (${lo_why[$i]})"
+done
+lo_start=$(wc -l < "$out/left-out.txt")
 
 load1=$(awk '{ print $1 }' /proc/loadavg 2>/dev/null || echo 0)
 awk -v l="$load1" -v n="$nproc" 'BEGIN { exit !(l > 0.5 * n) }' &&
@@ -413,7 +442,10 @@ progress() {
   (($1 > 1)) && printf ', ~%s left' "$(hms $(((now - t0) / ($1 - 1) * ($2 - $1 + 1) / 1000000)))"
 }
 
-echo "# parlab bench ($mode) on $host: $nproc CPUs; $total points, $runs runs each (+$warmup warm-up)"
+lo=$(left_out_line "$out")
+echo "# parlab bench ($mode) on $host: $nproc CPUs; $total points, $runs runs each (+$warmup warm-up)${lo:+; $lo}"
+begun=1
+for h in "${held[@]}"; do echo "bench: warning: $h" >&2; done
 echo "# runners: ${runners[*]}; cores: ${cores[*]}; workers: ${workers[*]}"
 echo "# writing $out"
 for n in "${notes[@]}"; do echo "# note: $n"; done
@@ -591,6 +623,8 @@ PARLAB=$PARLAB "$here/sweep-tasks.sh" "$out" "$mode" > "$out/logs/sweep-tasks.lo
 PARLAB=$PARLAB "$here/sweep-grain.sh" "$out" "$mode" > "$out/logs/sweep-grain.log" 2>&1 || stop "granularity sweep" "scripts/sweep-grain.sh failed: $(tail -n 3 "$out/logs/sweep-grain.log" | tr '\n' ' ')"
 
 "$here/sweep-weak.sh" "$out" > "$out/logs/weak.log" 2>&1 || stop "weak scaling" "scripts/sweep-weak.sh failed: $(tail -n 3 "$out/logs/weak.log" | tr '\n' ' ')"
+# What the sweeps left out on their own (mpi when its world would not start) joins the warnings.
+while IFS= read -r l; do warn "left out: $l"; done < <(tail -n +$((lo_start + 1)) "$out/left-out.txt")
 # ---- fits, plots, report ---------------------------------------------------------------------
 echo "load_end=$(awk '{ print $1 }' /proc/loadavg 2>/dev/null)" >> "$out/bench.conf"
 "$here/analyse.sh" "$out" > "$out/logs/analyse.log" 2>&1 ||
@@ -608,4 +642,5 @@ mv -T "$out" "$RESULTS/$name" || stop "publish" "cannot rename $out to $RESULTS/
 ln -s "$name" "$RESULTS/.latest.$$" && mv -Tf "$RESULTS/.latest.$$" "$RESULTS/latest" ||
   die "cannot point $RESULTS/latest at $name (the run itself is complete in $RESULTS/$name)"
 "$here/summary.sh" "$RESULTS/$name"   # its last line: the trust line, "# trust: ..."
-echo "# done: $RESULTS/$name/index.html ($RESULTS/latest points at it)"
+lo=$(left_out_line "$RESULTS/$name")
+echo "# done: $RESULTS/$name/index.html ($RESULTS/latest points at it)${lo:+; $lo}"

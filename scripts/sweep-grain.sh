@@ -21,6 +21,7 @@ root=$(cd "$here/.." && pwd)
 run=${1:?usage: scripts/sweep-grain.sh RUN_DIR [tiny|quick|default|full]}
 mode=${2:-default}
 die() { echo "sweep-grain: $*" >&2; exit 1; }
+. "$here/leftout.sh"
 PARLAB=${PARLAB:-$root/bin/parlab}
 PYTHON=${PYTHON:-/usr/bin/python3}
 [ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
@@ -58,6 +59,7 @@ if printf '%s\n' $runners | grep -qx mpi; then
     rm -f "$run/grain-world.err"
   else
     echo "sweep-grain: mpi left out: parlab world start failed: $(tail -n 1 "$run/grain-world.err")" >&2
+    left_out "$run" "mpi runner in the grain sweep" "parlab world start failed: $(tail -n 1 "$run/grain-world.err")"
     runners=$(printf '%s\n' $runners | grep -vx mpi)
   fi
 fi
@@ -113,15 +115,15 @@ for r in $runners; do
   [ "$r" = epoll ] && extra=(--loops "$cores")   # one loop per CPU: W = cores for it too
   series "$r" "$PARLAB" run -w spin -r "$r" -j "$cores" "${extra[@]}"
 done
-if [ "${PARLAB_SWEEP_PYTHON:-1}" != 0 ] && [ -x "$PYTHON" ] &&
-   "$PYTHON" "$root/peers/python/parlab_py.py" list > /dev/null 2>&1; then
+if python_peers; then
   peers="py-pool-map1 py-ppe py-tpe py-asyncio"
   [ "$mode" = tiny ] && peers=py-pool-map1   # the plumbing: one peer is enough
   for m in $peers; do
     series "$m" "$PYTHON" "$root/peers/python/parlab_py.py" run -w spin -r "$m" -j "$cores"
   done
 else
-  echo "sweep-grain: the Python peers left out (no $PYTHON, or PARLAB_SWEEP_PYTHON=0)" >&2
+  echo "sweep-grain: the Python peers left out ($peers_why)" >&2
+  left_out "$run" "Python's peers" "$peers_why"
 fi
 awk -F, 'NR > 1 && $7 != "yes" { print "sweep-grain: " $1 " at " $2 " ns: result not verified" > "/dev/stderr"; bad = 1 }
          END { exit bad }' "$rows" || die "a spin result was not verified"

@@ -19,6 +19,7 @@ root=$(cd "$here/.." && pwd)
 run=${1:?usage: scripts/sweep-tasks.sh RUN_DIR [tiny|quick|default|full]}
 mode=${2:-default}
 die() { echo "sweep-tasks: $*" >&2; exit 1; }
+. "$here/leftout.sh"
 PARLAB=${PARLAB:-$root/bin/parlab}
 PYTHON=${PYTHON:-/usr/bin/python3}
 [ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
@@ -73,14 +74,14 @@ for r in $runners; do
     point "$r" "$t" "$PARLAB" run -w noop -r "$r" -n "$t"
   done
 done
-if [ "${PARLAB_SWEEP_PYTHON:-1}" != 0 ] && [ -x "$PYTHON" ] &&
-   "$PYTHON" "$root/peers/python/parlab_py.py" list > /dev/null 2>&1; then
+if python_peers; then
   for ((e = 2; e <= py_top; e++)); do
     t=$((10 ** e))
     point py-pool-map "$t" "$PYTHON" "$root/peers/python/parlab_py.py" run -w noop -r py-pool-map -n "$t" -c 1
   done
 else
-  echo "sweep-tasks: Python's Pool.map left out (no $PYTHON, or PARLAB_SWEEP_PYTHON=0)" >&2
+  echo "sweep-tasks: Python's Pool.map left out ($peers_why)" >&2
+  left_out "$run" "Python's peers" "$peers_why"
 fi
 
 # Concurrent waits: every task a 100 ms timer on one event loop, with fewer fds than tasks.

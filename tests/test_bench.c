@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,12 +76,14 @@ struct bench_run {
 };
 
 /*
- * Run `bash scripts/bench.sh` with env (NULL-terminated "K=V" strings) added, in its own
- * process group, output to log. A run that outlives the timeout is killed with its whole
- * group (hyperfine and parlab included) and reported as signal 9. Only one CPU is allowed
- * when one_cpu is set. Returns 0, or -1 if it could not start.
+ * Run argv (a bench: `bash scripts/bench.sh`, or make bench) with env (NULL-terminated
+ * "K=V" strings) added and make's own variables taken out, in its own process group,
+ * output to log. A run that outlives the timeout is killed with its whole group (hyperfine
+ * and parlab included) and reported as signal 9. Only one CPU is allowed when one_cpu is
+ * set. Returns 0, or -1 if it could not start.
  */
-static int run_bench(const char *const *env, int one_cpu, const char *log, struct bench_run *r)
+static int run_bench_argv(char *const argv[], const char *const *env, int one_cpu, const char *log,
+                          struct bench_run *r)
 {
     struct timespec t0, t1;
     memset(r, 0, sizeof *r);
@@ -91,6 +94,10 @@ static int run_bench(const char *const *env, int one_cpu, const char *log, struc
         return -1;
     if (pid == 0) {
         setpgid(0, 0);
+        /* a make that runs the suite passes its jobserver and flags: not to this one */
+        unsetenv("MAKEFLAGS");
+        unsetenv("MFLAGS");
+        unsetenv("MAKELEVEL");
         for (int i = 0; env[i]; i++)
             putenv((char *)env[i]);
         if (one_cpu) {
@@ -112,7 +119,7 @@ static int run_bench(const char *const *env, int one_cpu, const char *log, struc
         dup2(fd, 1);
         dup2(fd, 2);
         alarm(BENCH_TIMEOUT_S + 5);   /* a second guard, should the parent die */
-        execlp("bash", "bash", "scripts/bench.sh", (char *)NULL);
+        execvp(argv[0], argv);
         _exit(127);
     }
     setpgid(pid, pid);
@@ -137,6 +144,12 @@ static int run_bench(const char *const *env, int one_cpu, const char *log, struc
     r->exited = WIFEXITED(st);
     r->status = WIFEXITED(st) ? WEXITSTATUS(st) : WTERMSIG(st);
     return 0;
+}
+
+static int run_bench(const char *const *env, int one_cpu, const char *log, struct bench_run *r)
+{
+    char *const argv[] = { "bash", "scripts/bench.sh", NULL };
+    return run_bench_argv(argv, env, one_cpu, log, r);
 }
 
 static void show_log(const char *log)
@@ -919,6 +932,276 @@ static void test_interrupted_sweep(void)
     CU_ASSERT_EQUAL(system(rm), 0);
 }
 
+/* ---- make bench on a fresh machine: what its deps step installs is used ------------------ */
+
+/* A machine where Open MPI is not installed when make reads the Makefile: a PATH of its own
+ * (every program of ours but those of Open MPI), where deps.sh's apt-get is a stand-in that
+ * "installs" libopenmpi-dev by linking the real mpicc in, and never mpirun. `make bench`
+ * then runs a tiny bench (primes, seq and mpi, no Python peers) with its binaries in a
+ * folder of their own (PARLAB=DIR/bin/parlab; the objects of build/ are reused). */
+static char mkb_dir[64];
+static int mkb_state;   /* 0 not run, 1 ran (checked by each test), 2 skipped, -1 could not */
+static struct bench_run mkb_run;
+
+static void mkb_cleanup(void)
+{
+    if (mkb_dir[0] && !getenv("PARLAB_KEEP_BENCH")) {
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", mkb_dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "\ntest_bench: could not remove %s\n", mkb_dir);
+    }
+}
+
+static int make_bench_ready(void)
+{
+    if (mkb_state)
+        return mkb_state == 1;
+    const char *san = getenv("PARLAB_SAN");
+    if (san && *san) {
+        fprintf(stderr, "\ntest_bench: SKIPPED make bench with Open MPI installed by it: "
+                        "sanitizer builds leave mpi out\n");
+        mkb_state = 2;
+        return 0;
+    }
+    if (!tools_present() || !on_path("mpicc") || !on_path("make")) {
+        fprintf(stderr, "\ntest_bench: SKIPPED make bench with Open MPI installed by it: "
+                        "no mpicc or make here (scripts/deps.sh test)\n");
+        mkb_state = 2;
+        return 0;
+    }
+    mkb_state = -1;
+    snprintf(mkb_dir, sizeof mkb_dir, "/tmp/parlab-mkb-XXXXXX");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(mkb_dir));
+    atexit(mkb_cleanup);
+    static const char setup[] =
+        "d=$1; p=$d/path; mkdir -p \"$p\" \"$d/bin\" \"$d/res\" || exit 1\n"
+        "mpicc=$(command -v mpicc) || exit 1\n"
+        "cat > \"$p/apt-get\" <<EOF\n"
+        "#!/bin/sh\n"
+        "for a; do [ \"\\$a\" = libopenmpi-dev ] && ln -sf '$mpicc' '$p/mpicc'; done; exit 0\n"
+        "EOF\n"
+        "cat > \"$p/dpkg-query\" <<EOF\n"
+        "#!/bin/sh\n"
+        "for a; do pkg=\\$a; done\n"
+        "[ \"\\$pkg\" = libopenmpi-dev ] && [ ! -e '$p/mpicc' ] && exit 1\n"
+        "printf 'install ok installed'\n"
+        "EOF\n"
+        "printf '#!/bin/sh\\n[ \"$1\" = -n ] && shift\\nexec \"$@\"\\n' > \"$p/sudo\"\n"
+        "chmod +x \"$p/apt-get\" \"$p/dpkg-query\" \"$p/sudo\" || exit 1\n"
+        "IFS=:\n"
+        "for dir in $PATH; do\n"
+        "  for f in \"$dir\"/*; do\n"
+        "    n=${f##*/}\n"
+        "    case $n in mpi*|orte*|prte*|opal*|ompi*) continue ;; esac\n"
+        "    if [ -x \"$f\" ] && [ ! -d \"$f\" ] && [ ! -e \"$p/$n\" ]; then ln -s \"$f\" \"$p/$n\" || exit 1; fi\n"
+        "  done\n"
+        "done\n";
+    struct cmd_result c;
+    char *argv[] = { "bash", "-c", (char *)setup, "bash", mkb_dir, NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, &c), 0);
+    if (!c.exited || c.status != 0)
+        fprintf(stderr, "\nfake PATH: %s%s\n", c.out, c.err);
+    CU_ASSERT_FATAL(c.exited && c.status == 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/path/mpicc", mkb_dir);
+    CU_ASSERT_FATAL(access(path, F_OK) != 0);   /* no mpicc when make reads the Makefile */
+    snprintf(path, sizeof path, "%s/path/mpirun", mkb_dir);
+    CU_ASSERT_FATAL(access(path, F_OK) != 0);
+
+    static char e_path[128], e_res[128], a_parlab[128];
+    snprintf(e_path, sizeof e_path, "PATH=%s/path", mkb_dir);
+    snprintf(e_res, sizeof e_res, "PARLAB_RESULTS=%s/res", mkb_dir);
+    snprintf(a_parlab, sizeof a_parlab, "PARLAB=%s/bin/parlab", mkb_dir);
+    const char *env[] = { e_path, e_res, "PARLAB_BENCH_TINY=1", "PARLAB_BENCH_WORKLOADS=primes",
+                          "PARLAB_BENCH_SLEEP=0", "PARLAB_BENCH_RUNNERS=seq mpi",
+                          "PARLAB_SWEEP_PYTHON=0", "PARLAB_BENCH_REFERENCE=none", NULL };
+    char *mk[] = { "make", "--no-print-directory", "bench", a_parlab, NULL };
+    char log[128];
+    snprintf(log, sizeof log, "%s/make.log", mkb_dir);
+    CU_ASSERT_EQUAL_FATAL(run_bench_argv(mk, env, 0, log, &mkb_run), 0);
+    if (!mkb_run.exited || mkb_run.status != 0)
+        show_log(log);
+    mkb_state = 1;
+    return 1;
+}
+
+/* The deps step installed Open MPI after make had read the Makefile: bin/parlab-mpi is
+ * built all the same, in the same make bench. */
+static void test_make_bench_builds_mpi(void)
+{
+    if (!make_bench_ready())
+        return;
+    CU_ASSERT(mkb_run.exited && mkb_run.status == 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/make.log", mkb_dir);
+    char *log = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+    CU_ASSERT_PTR_NOT_NULL(strstr(log, "installing libopenmpi-dev"));   /* deps.sh did, this run */
+    free(log);
+    snprintf(path, sizeof path, "%s/bin/parlab-mpi", mkb_dir);
+    CU_ASSERT_EQUAL(access(path, X_OK), 0);
+    snprintf(path, sizeof path, "%s/bin/parlab", mkb_dir);
+    CU_ASSERT_EQUAL(access(path, X_OK), 0);
+}
+
+/* Line by line, in place (the newlines become NULs): lines[] and their count. */
+static int split_lines(char *t, char **lines, int max)
+{
+    int n = 0;
+    for (char *p = t; *p && n < max;) {
+        lines[n++] = p;
+        p += strcspn(p, "\n");
+        if (*p)
+            *p++ = '\0';
+    }
+    return n;
+}
+
+/* The bench's first line (what it sweeps) and its last (the report) name each part left
+ * out, with why: mpi, which has no mpirun here, and Python's peers, turned off. Only make's
+ * and deps.sh's lines come before the first. */
+static void test_bench_names_left_out(void)
+{
+    if (!make_bench_ready())
+        return;
+    CU_ASSERT_FATAL(mkb_run.exited && mkb_run.status == 0);
+    char path[128];
+    snprintf(path, sizeof path, "%s/make.log", mkb_dir);
+    char *log = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+    static char *lines[20000];
+    int n = split_lines(log, lines, 20000), first = -1, last = n - 1;
+    for (int i = 0; i < n && first < 0; i++) {
+        if (!strncmp(lines[i], "# parlab bench (tiny)", 21))
+            first = i;
+        else   /* nothing of the bench's before it: no "bench: warning", no "# ..." */
+            CU_ASSERT(strncmp(lines[i], "bench:", 6) && strncmp(lines[i], "# ", 2));
+    }
+    while (last > 0 && !*lines[last])
+        last--;
+    CU_ASSERT_FATAL(first >= 0 && last > first);
+    static const char *const want[] = {
+        "left out: ", "mpi runner (mpirun is not in PATH", "Python's peers (PARLAB_SWEEP_PYTHON=0)"
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        if (!strstr(lines[first], want[i]) || !strstr(lines[last], want[i]))
+            fprintf(stderr, "\n  no '%s' in\n  first: %s\n  last: %s\n", want[i], lines[first], lines[last]);
+        CU_ASSERT_PTR_NOT_NULL(strstr(lines[first], want[i]));
+        CU_ASSERT_PTR_NOT_NULL(strstr(lines[last], want[i]));
+    }
+    CU_ASSERT(!strncmp(lines[last], "# done: ", 8));
+    free(log);
+    /* and in the run: left-out.txt, one part a line, and the warnings the report shows */
+    snprintf(path, sizeof path, "%s/res/latest/left-out.txt", mkb_dir);
+    char *lo = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(lo);
+    CU_ASSERT_EQUAL(count_lines(lo), 2);
+    free(lo);
+    snprintf(path, sizeof path, "%s/res/latest/warnings.txt", mkb_dir);
+    char *w = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(w);
+    CU_ASSERT_PTR_NOT_NULL(strstr(w, "left out: mpi runner (mpirun is not in PATH"));
+    free(w);
+}
+
+/* ---- make reference: scripts/reference.sh on the tiny run --------------------------------- */
+
+/* scripts/reference.sh RUN REFDIR with "K=V" settings (NULL-terminated) through env(1). */
+static int reference_sh(struct cmd_result *r, const char *run, const char *refdir, const char *const *kv)
+{
+    char *argv[16];
+    int n = 0;
+    argv[n++] = "env";
+    for (int i = 0; kv[i] && n < 10; i++)
+        argv[n++] = (char *)kv[i];
+    argv[n++] = "bash";
+    argv[n++] = "scripts/reference.sh";
+    argv[n++] = (char *)run;
+    argv[n++] = (char *)refdir;
+    argv[n] = NULL;
+    return run_cmd(argv, 120, r);
+}
+
+static int sh(const char *fmt, ...)
+{
+    char cmd[4 * PATH_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    return system(cmd);
+}
+
+/* A run other than a default bench, a bad MACHINE and a disturbed run are refused in one
+ * line (64, 64, 1); FORCE=1 takes them. What is written is what results/README.md says a
+ * reference holds, and it replaces the old folder whole. */
+static void test_reference_from_run(void)
+{
+    if (!bench_ready())
+        return;
+    struct cmd_result r;
+    char refdir[PATH_MAX], dest[PATH_MAX + 16], p[PATH_MAX + 64], busy[PATH_MAX];
+    snprintf(refdir, sizeof refdir, "%s/reference", tmpdir);
+    snprintf(dest, sizeof dest, "%s/m1", refdir);
+
+    /* the tiny run is not a default bench */
+    const char *none[] = { "MACHINE=m1", NULL };
+    CU_ASSERT_EQUAL_FATAL(reference_sh(&r, latest, refdir, none), 0);
+    CU_ASSERT(r.exited && r.status == 64);
+    CU_ASSERT_EQUAL(count_lines(r.err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "tiny"));
+    CU_ASSERT_FALSE(is_dir(dest));
+
+    const char *bad[] = { "FORCE=1", "MACHINE=../up", NULL };
+    CU_ASSERT_EQUAL_FATAL(reference_sh(&r, latest, refdir, bad), 0);
+    CU_ASSERT(r.exited && r.status == 64);
+    CU_ASSERT_EQUAL(count_lines(r.err), 1);
+
+    /* a default run that was disturbed: refused (1), unless FORCE=1 */
+    snprintf(busy, sizeof busy, "%s/busy-run", tmpdir);
+    CU_ASSERT_EQUAL_FATAL(sh("cp -a '%s' '%s' && sed -i 's/^mode=.*/mode=default/' '%s/bench.conf' && "
+                             "echo 'busy: 3 of 9 points disturbed' > '%s/trust.txt'",
+                             latest, busy, busy, busy), 0);
+    CU_ASSERT_EQUAL_FATAL(reference_sh(&r, busy, refdir, none), 0);
+    CU_ASSERT(r.exited && r.status == 1);
+    CU_ASSERT_EQUAL(count_lines(r.err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "disturbed"));
+    CU_ASSERT_FALSE(is_dir(dest));
+
+    /* FORCE=1: written, and an older folder of the same name is replaced whole */
+    CU_ASSERT_EQUAL_FATAL(sh("mkdir -p '%s' && echo old > '%s/stale.txt'", dest, dest), 0);
+    const char *force[] = { "FORCE=1", "MACHINE=m1", NULL };
+    CU_ASSERT_EQUAL_FATAL(reference_sh(&r, latest, refdir, force), 0);
+    if (!r.exited || r.status != 0)
+        fprintf(stderr, "\n  reference.sh: %s%s", r.out, r.err);
+    CU_ASSERT_FATAL(r.exited && r.status == 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "now holds"));
+    snprintf(p, sizeof p, "%s/stale.txt", dest);
+    CU_ASSERT_NOT_EQUAL(access(p, F_OK), 0);
+    static const char *const kept[] = { "bench.conf", "machine.json", "results.json", "cores.csv",
+                                        "samples.csv", "trust.txt", "index.html", "plots",
+                                        "left-out.txt" };
+    for (size_t i = 0; i < sizeof kept / sizeof kept[0]; i++) {
+        snprintf(p, sizeof p, "%s/%s", dest, kept[i]);
+        if (access(p, F_OK))
+            fprintf(stderr, "\n  reference lacks %s\n", kept[i]);
+        CU_ASSERT_EQUAL(access(p, F_OK), 0);
+    }
+    snprintf(p, sizeof p, "%s/logs", dest);
+    CU_ASSERT_FALSE(is_dir(p));
+    /* hyperfine's JSON kept, its per-point CSV copies not */
+    CU_ASSERT_EQUAL(sh("ls '%s'/raw/*/*.json > /dev/null 2>&1", dest), 0);
+    CU_ASSERT_NOT_EQUAL(sh("ls '%s'/raw/*/*.csv > /dev/null 2>&1", dest), 0);
+    CU_ASSERT_EQUAL(sh("grep -qx 'reference=' '%s/bench.conf'", dest), 0);
+    snprintf(p, sizeof p, "%s/index.html", dest);
+    char *html = slurp(p, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+    CU_ASSERT_PTR_NULL(strstr(html, "<li>logs/"));   /* rewritten: lists only what is there */
+    free(html);
+    CU_ASSERT_NOT_EQUAL(sh("ls -a '%s' | grep -q '^\\.m1\\.'", refdir), 0);   /* nothing left aside */
+}
+
 CU_TestInfo tests_bench[] = {
     { "Karp-Flatt serial fraction on known speedups", test_karpflatt_known },
     { "tiny sweep: tidy CSVs, raw samples with the interleaved control, trust lines", test_tiny_sweep_csvs },
@@ -932,5 +1215,8 @@ CU_TestInfo tests_bench[] = {
     { "an unrecorded size: recomputed once, or unchecked and warned", test_unrecorded_size },
     { "benches started in the same second claim separate folders", test_same_second_runs_apart },
     { "Ctrl-C during a sweep says interrupted, exit 130", test_interrupted_sweep },
+    { "make bench: Open MPI its deps step installs is built in the same make", test_make_bench_builds_mpi },
+    { "the bench's first and last lines name each part left out and why", test_bench_names_left_out },
+    { "reference.sh: refusals in one line (64, 1), FORCE=1, trimmed, replaced whole", test_reference_from_run },
     CU_TEST_INFO_NULL,
 };

@@ -4,6 +4,7 @@
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -434,10 +435,65 @@ static void test_findings_are_verdicts(void)
     rm_rf(dir);
 }
 
+/* The committed reference runs (results/reference/<machine>/, one bench run each) carry the
+ * schema_version of the parlab that made them in their JSON documents (results.json): when
+ * the code's moves on, this fails until `make reference` makes them again. A reference from
+ * before runs kept a document (nor samples.csv, as the first one) cannot say which: it is
+ * named on stderr and passed over. */
+static void test_reference_schema_version(void)
+{
+    json_t *doc = run_json("sumsq", "seq", "1000", 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    json_int_t code = json_integer_value(json_object_get(doc, "schema_version"));
+    json_decref(doc);
+    CU_ASSERT_FATAL(code >= 1);
+    glob_t g;
+    int refs = 0;
+    if (glob("results/reference/*/cores.csv", 0, NULL, &g) == 0) {
+        for (size_t i = 0; i < g.gl_pathc; i++) {
+            char dir[PATH_MAX], pat[PATH_MAX + 16];
+            snprintf(dir, sizeof dir, "%.*s", (int)(strlen(g.gl_pathv[i]) - strlen("/cores.csv")),
+                     g.gl_pathv[i]);
+            refs++;
+            int found = 0;
+            glob_t j;
+            snprintf(pat, sizeof pat, "%s/*.json", dir);
+            if (glob(pat, 0, NULL, &j) == 0) {
+                for (size_t k = 0; k < j.gl_pathc; k++) {
+                    json_t *d = json_load_file(j.gl_pathv[k], 0, NULL);
+                    json_t *v = d ? json_object_get(d, "schema_version") : NULL;
+                    if (v) {
+                        found++;
+                        if (!json_is_integer(v) || json_integer_value(v) != code)
+                            fprintf(stderr, "\n  %s: schema_version %s, the code's is %lld: "
+                                    "make reference makes it again\n", j.gl_pathv[k],
+                                    json_is_integer(v) ? "differs" : "is not a number", (long long)code);
+                        CU_ASSERT(json_is_integer(v) && json_integer_value(v) == code);
+                    }
+                    json_decref(d);
+                }
+                globfree(&j);
+            }
+            snprintf(pat, sizeof pat, "%s/samples.csv", dir);
+            if (!found && access(pat, F_OK) == 0) {
+                fprintf(stderr, "\n  %s: a reference run with no JSON document (results.json), so "
+                        "no schema_version: make reference makes it again\n", dir);
+                CU_FAIL("a reference run without its schema_version");
+            } else if (!found) {
+                fprintf(stderr, "\n  %s: made before runs kept their schema_version "
+                        "(no results.json, no samples.csv): not checked\n", dir);
+            }
+        }
+        globfree(&g);
+    }
+    CU_ASSERT(refs > 0);   /* results/README.md promises one */
+}
+
 CU_TestInfo tests_report[] = {
     { "parlab run --format json: context, rows, summary, speedup", test_json_document },
     { "parlab run --format json: verified is yes, independent, off the recorded sizes", test_json_verified_ref },
     { "parlab run --format json: odd host names are escaped", test_json_escaping },
+    { "the committed reference runs carry the code's schema_version", test_reference_schema_version },
     { "noisy run folder: S > K, moved control, two core counts are flagged", test_noisy_run_is_flagged },
     { "clean run folder: no flags, a least-squares fit with its error", test_clean_run_is_not_flagged },
     { "findings as verdicts from the raw samples: pass, busy inconclusive, above K fail", test_findings_are_verdicts },
