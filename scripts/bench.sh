@@ -591,8 +591,8 @@ fi
 substep() {  # substep LOG WHAT SCRIPT ARGS...
   local log=$1 what=$2 script=$3
   shift 3
-  : > "$log"
-  PARLAB=$PARLAB "$here/$script" "$@" 2>&1 >> "$log" | tee -a "$log" |
+  { : > "$log"; } 2> /dev/null || written   # a full disk: its one line, 74
+  PARLAB=$PARLAB "$here/$script" "$@" 2>&1 >> "$log" | tee -a "$log" 2> /dev/null |
     { grep --line-buffered '^\[[0-9]' || true; } ||
     stop "$what" "scripts/$script failed: $(tail -n 3 "$log" | tr '\n' ' ')"
 }
