@@ -72,38 +72,35 @@ static const char *next_word(const char **at, size_t *len)
     return s;
 }
 
-char *progress_shorten(char *dst, size_t size, const char *src, size_t width)
+char *progress_wrap(char *dst, size_t size, const char *src, size_t width, size_t indent)
 {
-    static const char dots[] = "…";   /* 3 bytes, 1 column */
-    size_t total_w = 0, total_b = 0, used = 0, w = 0, len;
+    size_t used = 0, w = 0, len;   /* bytes in dst; columns on the current line */
     const char *at = src, *word;
-    int words = 0;
     if (!size)
         return dst;
     dst[0] = '\0';
+    if (indent + 1 > width)
+        indent = 0;
     while ((word = next_word(&at, &len))) {
-        total_w += (words > 0) + cols_of(word, len);
-        total_b += (words > 0) + len;
-        words++;
-    }
-    int whole = total_w <= width && total_b < size;
-    /* Cut: room for " …" after the words (2 columns, 4 bytes, and the NUL). */
-    size_t room_w = whole ? width : (width >= 2 ? width - 2 : 0);
-    size_t room_b = whole ? size - 1 : (size > 5 ? size - 5 : 0);
-    at = src;
-    while ((word = next_word(&at, &len))) {
-        size_t sep = used > 0;
-        if (w + sep + cols_of(word, len) > room_w || used + sep + len > room_b)
+        size_t ww = cols_of(word, len), need;
+        int newline = w > 0 && w + 1 + ww > width;
+        need = newline ? 1 + indent + len : (w > 0) + len;
+        if (used + need >= size)
             break;
-        if (sep)
+        if (newline) {
+            dst[used++] = '\n';
+            memset(dst + used, ' ', indent);
+            used += indent;
+            w = indent;
+        } else if (w > 0) {
             dst[used++] = ' ';
+            w++;
+        }
         memcpy(dst + used, word, len);
         used += len;
-        w += sep + cols_of(word, len);
+        w += ww;
     }
     dst[used] = '\0';
-    if (!whole && width >= 1 && used + 5 <= size)
-        snprintf(dst + used, size - used, "%s%s", used ? " " : "", dots);
     return dst;
 }
 
@@ -122,7 +119,7 @@ unsigned progress_columns(FILE *f)
 
 void progress_step(struct progress *p, const char *fmt, ...)
 {
-    char text[512], head[96], body[512], line[640];
+    char text[512], head[96], line[640], body[800];
     va_list ap;
     p->i++;
     if (p->off || !p->f)
@@ -136,14 +133,13 @@ void progress_step(struct progress *p, const char *fmt, ...)
     va_end(ap);
     progress_prefix(head, sizeof head, p->i, p->n, (double)(now_ns() - p->t0_ns) / 1e9, p->i);
     unsigned cols = progress_columns(p->f);
-    size_t hw = stats_text_width(head);
-    if (!cols) {
-        fprintf(p->f, "%s %s\n", head, text);
-    } else if (cols > hw + 4) {   /* the job's state whole, the step's text shortened */
-        fprintf(p->f, "%s %s\n", head, progress_shorten(body, sizeof body, text, cols - 2 - hw));
-    } else {
-        snprintf(line, sizeof line, "%s %s", head, text);
-        fprintf(p->f, "%s\n", progress_shorten(body, sizeof body, line, cols - 1));
-    }
+    snprintf(line, sizeof line, "%s %s", head, text);
+    /* On a terminal, a line wider than it is wrapped at words (the last column left free:
+     * some terminals wrap there): the step's result stays, whole. */
+    if (cols > 1 && stats_text_width(line) > cols - 1)
+        progress_wrap(body, sizeof body, line, cols - 1, 2);
+    else
+        snprintf(body, sizeof body, "%s", line);
+    fprintf(p->f, "%s\n", body);
     fflush(p->f);
 }

@@ -1,9 +1,9 @@
 /* progress.h: where a long command stands, a line per step on stderr, in the form the
  * scripts print theirs (scripts/progress.py): "[3/6 0:12 elapsed, ~0:24 left] what". The
  * lines are for people: stdout keeps the data. Each is printed whole once its step has
- * ended (the step's own rows may go to the same terminal meanwhile); on a terminal it is
- * kept to the width, shortened between words with "…"; elsewhere lines are plain and
- * whole, never "\r". Main thread. */
+ * ended (the step's own rows may go to the same terminal meanwhile); on a terminal one
+ * that is wider than the terminal is wrapped at words, never cut; elsewhere lines are
+ * plain and whole, never "\r". Main thread. */
 #ifndef PARLAB_PROGRESS_H
 #define PARLAB_PROGRESS_H
 
@@ -31,11 +31,11 @@ void progress_step(struct progress *p, const char *fmt, ...) __attribute__((form
  * Into buf (n bytes, always terminated); returns buf. */
 char *progress_prefix(char *buf, size_t size, int i, int n, double elapsed_s, int done);
 
-/* src within `width` columns (UTF-8 code points), whitespace runs as one space: the
- * longest run of whole words that fits with " …" after it when words were left out ("…"
- * alone when not even the first word fits). No word is ever cut. Into dst (size bytes,
- * always terminated; a dst too small for the result gets fewer words); returns dst. */
-char *progress_shorten(char *dst, size_t size, const char *src, size_t width);
+/* src broken into lines of at most `width` columns (UTF-8 code points: "±", "×", "…" are
+ * one each) at word boundaries (whitespace runs as one space), later lines indented by `indent` spaces; a word longer than a line stands
+ * alone on its own, whole. No word is ever cut: where dst (size bytes, always terminated)
+ * is too small, the words that do not fit are left out whole. Returns dst. */
+char *progress_wrap(char *dst, size_t size, const char *src, size_t width, size_t indent);
 
 /* The terminal's width when f is one, else 0 (plain lines). */
 unsigned progress_columns(FILE *f);

@@ -1,12 +1,13 @@
 #!/usr/bin/env python3
 """progress.py: the one way parlab's scripts show where a long job stands, a line per step:
 
-    [3/40 0:12 elapsed, ~2:28 left] fork T=1000: 12.3 ns a task (11.9 … 13.1)
+    [3/40 0:12 elapsed, ~2:28 left] tasks: fork T=1000 12.3 ns a task (11.9 … 13.1)
 
 the step's number of the whole, the time since the first step began and, from the mean time
 per step so far, the time left. A step's line is written as it starts (what runs now) and
 its result is added when it ends, so that a log shows both. On a terminal the line is kept
-to its width, shortened at a word with an ellipsis, and rewritten in place ("\\r") with the
+to its width (the step's name shortened at a word with an ellipsis, or, where the result
+would not fit even so, the line wrapped at words) and rewritten in place ("\\r") with the
 result; anywhere else (a log, a pipe) lines are plain, never "\\r", never shortened.
 Text that must stay whole but may be long (a flag's explanation) is shortened or wrapped at
 word boundaries here too: no word is ever cut. harness/progress.c is the C side, for parlab's
@@ -103,12 +104,17 @@ class Progress:
 
 def fit(head, label, tail, cols):
     """head, label and tail on one line within cols - 1 columns (the last column would wrap
-    on some terminals): the label shortened at a word first, so that where the job stands
-    and the step's result stay whole; only on a very narrow terminal the line as a whole."""
+    on some terminals): the label shortened at a word, so that where the job stands and the
+    step's result stay whole. Where even that does not fit (a narrow terminal, a long
+    result), a result is wrapped at words over several lines rather than lost; a line
+    without one is shortened as a whole."""
     room = cols - 1 - len(head) - len(tail) - 2
+    line = " ".join(x for x in (head, label, tail) if x)
+    if len(line) <= cols - 1:
+        return line
     if room >= 2:
         return " ".join(x for x in (head, shorten(label, room), tail) if x)
-    return shorten(" ".join(x for x in (head, label, tail) if x), cols - 1)
+    return wrap(line, cols - 1, 2) if tail else shorten(line, cols - 1)
 
 
 def start_text(i, n, t0, label, cols, lead=""):

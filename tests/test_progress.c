@@ -1,7 +1,7 @@
 /* test_progress.c: the progress lines of long jobs. A short weak-scaling sweep and a quick
  * `parlab overhead` each print "[i/N elapsed, ~left]" lines on stderr with i counting 1..N,
  * plain (no "\r") off a terminal, while their CSV stays as it was; a speedup in them carries
- * its interval; shortening (C and scripts/progress.py) and wrapping never cut a word. */
+ * its interval; wrapping (C and scripts/progress.py) and shortening never cut a word. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <sched.h>
@@ -134,27 +134,54 @@ static void random_text(char *buf, size_t n, unsigned *seed)
                                 pool[rand_r(seed) % (sizeof pool / sizeof pool[0])]);
 }
 
-static void test_shorten_keeps_words(void)
+/* out is src wrapped: the same words in the same order (the first `keep` of them, all
+ * when keep < 0), every line within width unless it is one word, later lines indented. */
+static int is_wrapped(const char *src, const char *out, size_t width, size_t indent, int keep)
+{
+    static char a[256][48], b[256][48];
+    int na = words_of(src, a, 256), nb = words_of(out, b, 256);
+    if (keep >= 0 ? nb > na : nb != na)
+        return 0;
+    for (int k = 0; k < nb; k++)
+        if (strcmp(a[k], b[k]) != 0)
+            return 0;
+    int first = 1;
+    for (const char *l = out; *l; first = 0) {
+        size_t len = strcspn(l, "\n");
+        char line[1024];
+        snprintf(line, sizeof line, "%.*s", (int)len, l);
+        if (!first && indent && strncmp(line, "                ", indent) != 0)
+            return 0;
+        const char *body = line + (first ? 0 : indent);
+        if (stats_text_width(line) > width && strchr(body, ' '))
+            return 0;
+        l += len + (l[len] == '\n');
+    }
+    return 1;
+}
+
+static void test_wrap_keeps_words(void)
 {
     unsigned seed = 12345;
-    char src[2048], out[512];
+    char src[2048], out[1024];
     int bad = 0;
     for (int t = 0; t < 3000; t++) {
         random_text(src, sizeof src, &seed);
-        size_t width = (size_t)(rand_r(&seed) % 90);
+        size_t width = (size_t)(rand_r(&seed) % 90) + 1, indent = (size_t)(t % 3) * 2;
         size_t size = t % 7 ? sizeof out : (size_t)(rand_r(&seed) % 40 + 1);   /* small buffers too */
-        progress_shorten(out, size, src, width);
-        /* nothing at all only where not even "…" fits: no column, or under 4 bytes */
-        int empty_ok = !*out && (width == 0 || size < 5);
-        if (strlen(out) >= size || (!empty_ok && !is_shortened(src, out, width))) {
+        progress_wrap(out, size, src, width, indent);
+        int ind = indent + 1 > width ? 0 : (int)indent;
+        if (strlen(out) >= size || !is_wrapped(src, out, width, (size_t)ind, size < sizeof out)) {
             if (bad++ < 3)
                 fprintf(stderr, "\n  width %zu size %zu: '%s' -> '%s'", width, size, src, out);
         }
     }
     CU_ASSERT_EQUAL(bad, 0);
-    CU_ASSERT_STRING_EQUAL(progress_shorten(out, sizeof out, "fits  as\tis", 20), "fits as is");
-    CU_ASSERT_STRING_EQUAL(progress_shorten(out, sizeof out, "one two three four", 12), "one two …");
-    CU_ASSERT_STRING_EQUAL(progress_shorten(out, sizeof out, "incomprehensible", 5), "…");
+    CU_ASSERT_STRING_EQUAL(progress_wrap(out, sizeof out, "fits  as\tis", 20, 2), "fits as is");
+    CU_ASSERT_STRING_EQUAL(progress_wrap(out, sizeof out, "one two three four", 9, 2),
+                           "one two\n  three\n  four");
+    CU_ASSERT_STRING_EQUAL(progress_wrap(out, sizeof out, "incomprehensible x", 5, 0),
+                           "incomprehensible\nx");
 }
 
 /* scripts/progress.py: shorten and wrap, on the same kind of texts, never cut a word. */
@@ -317,7 +344,7 @@ static void test_overhead_progress(void)
 CU_TestInfo tests_progress[] = {
     { "the step-line checker takes good lines and refuses bad ones", test_step_lines_checked },
     { "[i/N elapsed, ~left]", test_prefix },
-    { "shortening keeps whole words (C)", test_shorten_keeps_words },
+    { "wrapping keeps whole words (C)", test_wrap_keeps_words },
     { "shortening and wrapping keep whole words (progress.py)", test_python_keeps_words },
     { "a speedup with its interval, the same from C and verdict.py", test_speedup_text },
     { "a weak sweep counts its steps on stderr; its CSV is unchanged", test_sweep_progress },
