@@ -112,15 +112,24 @@ static int overhead_run(struct exp_opts *eo)
     exp_begin(eo, "overhead: W = %u (the CPUs this process may use), R = %d samples per "
               "figure%s", o.W, o.R, o.quick ? "; --quick sizes" : "");
     o.tab = eo->tab;   /* the table as it now is (JSON: the notes so far), back at the end */
+    progress_begin(&o.prog, stderr, OV_STEPS);
     st = ov_section_processes(&o);
-    if (!st)
+    if (!st) {
+        progress_step(&o.prog, "processes: fork, exec, threads, pool start-up");
         st = ov_section_dispatch(&o);
-    if (!st)
+    }
+    if (!st) {
+        progress_step(&o.prog, "dispatch: the per-task cost of each runner, and against omp");
         st = ov_section_mpi(&o);
-    if (!st)
+    }
+    if (!st) {
+        progress_step(&o.prog, "mpi: mpirun start, ping-pong, farm (where the mpi runner is usable)");
         st = ov_section_sync(&o);
-    if (!st)
-        st = ov_section_speedup(&o);
+    }
+    if (!st) {
+        progress_step(&o.prog, "sync: wake-up round trips, mutex and atomic");
+        st = ov_section_speedup(&o);   /* its steps: one per workload */
+    }
     if (!st) {
         targets(&o);
         exp_load(&o.tab, "at the end");

@@ -5,6 +5,7 @@
 #define PARLAB_OVERHEAD_H
 
 #include "experiment.h"
+#include "../harness/progress.h"
 
 /* The state of one `parlab overhead` run, shared by its sections. */
 struct ov {
@@ -20,7 +21,13 @@ struct ov {
     double atomic2_ns;         /* contended fetch_add mean: the floor of a claim counter */
     double start_ready_ns[3];  /* process pool ready under fork, forkserver, spawn */
     int wrong;                 /* a run gave a wrong answer */
+    struct progress prog;      /* a line per step on stderr: the sections, speedup per workload */
 };
+
+/* The steps of the progress lines: processes, dispatch, mpi, sync, and the speedup of each
+ * of its OV_SPEEDUP_WORKLOADS workloads. */
+#define OV_SPEEDUP_WORKLOADS 2
+#define OV_STEPS (4 + OV_SPEEDUP_WORKLOADS)
 
 /* Print the R samples in o->v as one row. ratio: NAN for none. Parent only. */
 void ov_emit(struct ov *o, const char *section, unsigned workers, enum unit u, double ratio,

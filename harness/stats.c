@@ -284,6 +284,31 @@ double stats_ratio_ci(const double *a, int na, const double *b, int nb, int resa
     return ma / mb;
 }
 
+char *stats_fmt_speedup(char *buf, size_t n, const double *a, int na, const double *b, int nb)
+{
+    double lo, hi, r;
+    int few = na < nb ? na : nb;
+    if (few >= STATS_MIN_INTERVAL) {
+        r = stats_ratio_ci(a, na, b, nb, STATS_BOOT_B, STATS_BOOT_SEED, 1 - STATS_ALPHA, &lo, &hi);
+        if (r > 0 && isfinite(r) && isfinite(lo) && isfinite(hi))
+            snprintf(buf, n, "%.3g× [%.3g, %.3g]", r, lo, hi);
+        else
+            snprintf(buf, n, "?");
+        return buf;
+    }
+    double ma = 0, mb = 0, sd;
+    if (few >= 1) {
+        stats_mean_sd(a, na, &ma, &sd);
+        stats_mean_sd(b, nb, &mb, &sd);
+    }
+    if (!(ma > 0 && mb > 0) || !isfinite(ma / mb))
+        snprintf(buf, n, "?");
+    else
+        snprintf(buf, n, "%.3g× (%d run%s: too few for an interval)", ma / mb, few,
+                 few == 1 ? "" : "s");
+    return buf;
+}
+
 /* ---- the Mann-Whitney U test ------------------------------------------------------------ */
 
 struct ranked {

@@ -93,6 +93,15 @@ size_t stats_text_width(const char *s);
 double stats_ratio_ci(const double *a, int na, const double *b, int nb, int resamples,
                       uint64_t seed, double level, double *lo, double *hi);
 
+/*
+ * A speedup as progress lines show it: mean(a) / mean(b) with its 95% bootstrap interval
+ * (stats_ratio_ci, STATS_BOOT_B resamples, STATS_BOOT_SEED), "1.93× [1.85, 2.01]", at 3
+ * significant digits; with fewer than STATS_MIN_INTERVAL runs a side "1.93× (2 runs: too
+ * few for an interval)", as scripts/verdict.py's speedup_text says it; "?" when there is
+ * no ratio. Writes into buf (n bytes, always terminated) and returns buf. Any thread.
+ */
+char *stats_fmt_speedup(char *buf, size_t n, const double *a, int na, const double *b, int nb);
+
 /* The method stats_mwu chose, as scipy names it. */
 enum mwu_method { MWU_EXACT, MWU_ASYMPTOTIC };
 

@@ -46,7 +46,9 @@ unset PARLAB_MPI_WORLD
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
-die() { echo "bench: $*" >&2; exit 1; }
+. "$here/progress.sh"
+PROGRESS_FD=1   # the sweep's lines go with the rest of the bench's story, on stdout
+die() { progress_break; echo "bench: $*" >&2; exit 1; }
 . "$here/leftout.sh"
 
 mode=default
@@ -301,6 +303,7 @@ written() {
   if ! { printf x > "$out/.write-probe"; } 2> /dev/null; then
     local why="cannot write"
     [ "$(df -P "$out" 2> /dev/null | awk 'NR == 2 { print $4 }')" = 0 ] && why="no space left on device"
+    progress_break
     echo >&2
     echo "bench: writing $out: $why; the run is incomplete (what was measured since the last point may be lost) and was not published" >&2
     exit 74
@@ -309,6 +312,7 @@ written() {
 }
 stop() {  # stop POINT WHY: the sweep ends here; the partial folder stays; latest stays
   written
+  progress_break
   echo >&2
   echo "bench: FAILED at $1: $2" >&2
   echo "bench: results so far are in $out; $RESULTS/latest was not moved" >&2
@@ -319,6 +323,7 @@ stop() {  # stop POINT WHY: the sweep ends here; the partial folder stays; lates
 at=""
 interrupted() {  # interrupted SIG
   trap - INT TERM HUP
+  progress_break
   echo >&2
   echo "bench: interrupted by SIG$1${at:+ at $at}; results so far are in $out; $RESULTS/latest was not moved" >&2
   echo "interrupted by SIG$1${at:+ at $at}" >> "$out/warnings.txt"
@@ -432,16 +437,6 @@ measure_pairs() {
   return 0
 }
 
-# progress I TOTAL T0: elapsed time and, from the mean time per point so far, the time left
-# (bash arithmetic on $EPOCHREALTIME in microseconds: no process per point).
-hms() { local s=$1; ((s >= 3600)) && printf '%d:%02d:%02d' $((s / 3600)) $((s % 3600 / 60)) $((s % 60)) || printf '%d:%02d' $((s / 60)) $((s % 60)); }
-progress() {
-  local now=${EPOCHREALTIME/./} t0=${3/./} e
-  e=$(((now - t0) / 1000000))
-  printf '%s elapsed' "$(hms "$e")"
-  (($1 > 1)) && printf ', ~%s left' "$(hms $(((now - t0) / ($1 - 1) * ($2 - $1 + 1) / 1000000)))"
-}
-
 lo=$(left_out_line "$out")
 echo "# parlab bench ($mode) on $host: $nproc CPUs; $total points, $runs runs each (+$warmup warm-up)${lo:+; $lo}"
 begun=1
@@ -459,13 +454,16 @@ for w in "${workloads[@]}"; do answer "$w" -n "${size[$w]}" ${extra[$w]:-}; done
 echo "sweep,workload,runner,value,role,run,time_s,other_cpu" > "$out/samples.csv"
 measure_us=0 retry_us=0 busy_run=0
 i=0
-sweep_t0=$EPOCHREALTIME
+# A line per point (scripts/progress.sh): "[i/N elapsed, ~left]", the point, then its mean
+# ± sd and speedup with the 95% interval the verdicts give it.
+progress_begin "$total"
 for p in "${plan[@]}"; do
   i=$((i + 1))
   read -r sweep w r param val <<< "$p"
   label="$sweep $w $r $param=$val"
   at="[$i/$total] $label"
-  printf '[%d/%d %s] %s %s %s=%s ' "$i" "$total" "$(progress "$i" "$total" "$sweep_t0")" "$w" "$r" "$param" "$val"
+  pnote=""
+  progress_start "$w $r $param=$val"
   if [ "$sweep" = concurrency ]; then
     args="-n $sl_tasks --io-ms $sl_ms"
     case $r in seq|epoll) ;; *) args="$args -j {$param}" ;; esac
@@ -487,7 +485,6 @@ for p in "${plan[@]}"; do
   rc=$?
   if [ $rc -ne 0 ]; then
     interrupted_if $rc
-    echo
     stop "[$i/$total] $label" "'$cmd' exited $rc: $(tail -n 3 "$out/logs/$stem.err" | tr '\n' ' ')"
   fi
   rows="$out/$sweep-rows.csv"
@@ -501,7 +498,6 @@ for p in "${plan[@]}"; do
   verdict=$(printf '%s' "$row" | cut -d, -f17)
   if [ "$verdict" != yes ] && ! { [ "$verdict" = ref ] && [ "$r" = seq ]; } &&
      ! { [ "$verdict" = unchecked ] && [ -n "${unchecked[$w]:-}" ]; }; then
-    echo
     stop "[$i/$total] $label" "'$cmd' did not verify: $row"
   fi
   # check=seq means the timed process ran seq too, to check itself: its time would be double.
@@ -554,11 +550,11 @@ for p in "${plan[@]}"; do
     fi
     if [ -n "$why" ]; then
       echo "$label: other processes used $other_max of a CPU while it was measured ($why)" >> "$out/disturbed.txt"
-      printf '(disturbed: others used %s CPU) ' "$other_max"
+      pnote+=" (disturbed: others used $other_max CPU)"
       break
     fi
     tries=$((tries + 1))
-    printf '(others used %s CPU: again) ' "$other_max"
+    pnote+=" (others used $other_max CPU: again)"
   done
   # Every run's time and the CPU others used meanwhile: the raw samples the verdicts use.
   jq -r --arg k "$sweep,$w,$r,$val" --arg o "${other:-}" '.results | to_entries[] | .key as $i | .value as $x
@@ -589,16 +585,17 @@ for p in "${plan[@]}"; do
   echo "$w,$r,$param,$val,$pc,$pw,$pt,$(printf '%s' "$row" | cut -d, -f2),$stats,$derived,$other" >> "$tidy"
   awk -v m="$mean" -v s="$sd" 'BEGIN { exit !(m > 0 && s / m > 0.1) }' &&
     echo "$label: stddev is $(awk -v m="$mean" -v s="$sd" 'BEGIN { printf "%.0f", 100 * s / m }')% of the mean" >> "$out/noisy.txt"
-  printf '%.4f s ± %.4f' "$mean" "$sd"
-  [ -n "${derived%%,*}" ] && printf '  speedup %s' "${derived%%,*}"
-  echo
+  result="$(printf '%.4f s ± %.4f' "$mean" "$sd")$pnote"
+  [ -n "${derived%%,*}" ] &&
+    result+="  speedup $("$PYTHON" "$here/verdict.py" speedup --run "$out" "$sweep" "$w" "$r" "$val")"
+  progress_end "$result"
   written
 done
 
 at="after the sweep"
 # What re-timing cost against the first measurements (the budget keeps it under retry_share).
 echo "measure_s=$((measure_us / 1000000)) retime_s=$((retry_us / 1000000))" | tr ' ' '\n' >> "$out/bench.conf"
-echo "# sweep: $(hms $((measure_us / 1000000))) measuring, $(hms $((retry_us / 1000000))) re-timing disturbed points (budget: ${retry_share} of the measuring time)"
+echo "# sweep: $(progress_hms $((measure_us / 1000000))) measuring, $(progress_hms $((retry_us / 1000000))) re-timing disturbed points (budget: ${retry_share} of the measuring time)"
 if [ -s "$out/disturbed.txt" ]; then
   warn "$(wc -l < "$out/disturbed.txt") point(s) were measured while other processes used more than 0.3 of a CPU, even after retries: their times are inflated"
 fi
@@ -607,22 +604,33 @@ fi
 if has primes "$(printf '%s\n' "${workloads[@]}")"; then
   tl_tasks=32
   [ "$mode" = tiny ] && tl_tasks=8
+  progress_begin 2
   for s in static dynamic; do
     cmd="$PARLAB run -w primes -r thread --repeat 1 --warmup 0 -n ${size[primes]} ${expect[primes]} -j $nproc -t $tl_tasks -s $s --trace $out/trace-$s.csv --format csv"
-    echo "[timeline] primes thread -j $nproc -t $tl_tasks -s $s"
+    progress_start "timeline: primes thread -j $nproc -t $tl_tasks -s $s"
     read -ra argv <<< "$cmd"
     rowtxt=$("${argv[@]}" 2> "$out/logs/trace-$s.err") ||
       stop "timeline primes thread -s $s" "'$cmd' failed: $(tail -n 3 "$out/logs/trace-$s.err" | tr '\n' ' ')"
     [ -s "$out/timeline-rows.csv" ] || printf 'schedule,%s\n' "$(printf '%s\n' "$rowtxt" | head -n 1)" > "$out/timeline-rows.csv"
     printf '%s,%s\n' "$s" "$(printf '%s\n' "$rowtxt" | tail -n 1)" >> "$out/timeline-rows.csv"
     echo "${cmd% --format csv}" >> "$out/commands.txt"
+    progress_end "$(printf '%s\n' "$rowtxt" | tail -n 1 | awk -F, '{ printf "%.4f s", $10 }')"
   done
 fi
 
-PARLAB=$PARLAB "$here/sweep-tasks.sh" "$out" "$mode" > "$out/logs/sweep-tasks.log" 2>&1 || stop "task-count sweep" "scripts/sweep-tasks.sh failed: $(tail -n 3 "$out/logs/sweep-tasks.log" | tr '\n' ' ')"
-PARLAB=$PARLAB "$here/sweep-grain.sh" "$out" "$mode" > "$out/logs/sweep-grain.log" 2>&1 || stop "granularity sweep" "scripts/sweep-grain.sh failed: $(tail -n 3 "$out/logs/sweep-grain.log" | tr '\n' ' ')"
-
-"$here/sweep-weak.sh" "$out" > "$out/logs/weak.log" 2>&1 || stop "weak scaling" "scripts/sweep-weak.sh failed: $(tail -n 3 "$out/logs/weak.log" | tr '\n' ' ')"
+# The other sweeps: all they say in logs/; their progress lines ("[i/N ...", on their
+# stderr) here too, as they come.
+substep() {  # substep LOG WHAT SCRIPT ARGS...
+  local log=$1 what=$2 script=$3
+  shift 3
+  { : > "$log"; } 2> /dev/null || written   # a full disk: its one line, 74
+  PARLAB=$PARLAB "$here/$script" "$@" 2>&1 >> "$log" | tee -a "$log" 2> /dev/null |
+    { grep --line-buffered '^\[[0-9]' || true; } ||
+    stop "$what" "scripts/$script failed: $(tail -n 3 "$log" | tr '\n' ' ')"
+}
+substep "$out/logs/sweep-tasks.log" "task-count sweep" sweep-tasks.sh "$out" "$mode"
+substep "$out/logs/sweep-grain.log" "granularity sweep" sweep-grain.sh "$out" "$mode"
+substep "$out/logs/weak.log" "weak scaling" sweep-weak.sh "$out"
 # What the sweeps left out on their own (mpi when its world would not start) joins the warnings.
 while IFS= read -r l; do warn "left out: $l"; done < <(tail -n +$((lo_start + 1)) "$out/left-out.txt")
 # ---- fits, plots, report ---------------------------------------------------------------------

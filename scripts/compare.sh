@@ -33,9 +33,14 @@
 # 0.2 s or more. Charts therefore show time per unit of work and speedup against each
 # language's own seq. Every answer is first checked equal across all runners of both
 # languages at one common small N; a mismatch stops the comparison.
+#
+# Progress: a line per step on stderr (scripts/progress.sh), "[i/N elapsed, ~left]", the
+# step, its mean ± sd and, for the CPU workloads, the speedup over the language's own seq
+# with its 95% interval (scripts/verdict.py).
 set -euo pipefail
 shopt -s inherit_errexit   # a failure inside $(...) stops the script too
 cd "$(dirname "$0")/.."
+. scripts/progress.sh
 
 PARLAB=${PARLAB:-bin/parlab}
 unset PARLAB_MPI_WORLD   # mpi runs start their own ranks here, as in make bench
@@ -46,9 +51,10 @@ on() { [ -n "${1:-}" ] && [ "$1" != 0 ]; }   # QUICK=0 and an empty QUICK both m
 TARGET_S=0.2
 t_start=$(date +%s)
 
-say() { printf 'compare: %s\n' "$*" >&2; }
+say() { progress_break; printf 'compare: %s\n' "$*" >&2; }
 # Stop: the reason goes to stderr and, once there is a folder, to raw/stopped.txt.
 die() {
+  progress_break
   printf 'compare: %s\n' "$*" >&2
   [ -z "${out:-}" ] || [ ! -f "$out/.parlab-compare" ] || [ ! -d "$out/raw" ] ||
     printf '%s\n' "$*" >>"$out/raw/stopped.txt"
@@ -166,6 +172,7 @@ run_row() {
 xcheck() {
   local wl=$1 n=$2; shift 2
   local ref="" refwho="" pair lang r row res ver who
+  progress_start "cross-check $wl N=$n"
   for pair in "${C_RUNNERS[@]/#/c:}" "${PY_MODELS[@]/#/py:}"; do
     lang=${pair%%:*}; r=${pair#*:}
     row=$(run_row "$(cmdline "$lang" "$wl" "$r" "$n" -j "$W" "$@")")
@@ -179,15 +186,20 @@ xcheck() {
       die "MISMATCH on $wl N=$n: $refwho gives $ref but $who gives $res. The two languages do not compute the same thing, so their times cannot be compared: stopping."
     fi
   done
-  say "cross-check $wl N=$n: ${#C_RUNNERS[@]} C runners and ${#PY_MODELS[@]} Python models all give $ref"
+  progress_end "${#C_RUNNERS[@]} C runners and ${#PY_MODELS[@]} Python models all give $ref"
 }
+# The steps, counted before the first: the cross-checks, every timed point, the tutorial.
+has_epoll=0; grep -qx epoll <<<"$c_have" && has_epoll=1
+n_models=$((${#C_RUNNERS[@]} + ${#PY_MODELS[@]}))
+progress_begin $((${#CPU_WL[@]} + 2 + ${#CPU_WL[@]} * (n_models + has_epoll) + 2 * n_models +
+                  $(wc -w <<<"$STEPS_N") * n_models + $(wc -w <<<"$SCALE_N") * (1 + has_epoll) + 4))
 head -n 1 <<<"$("$PARLAB" run -w noop -r seq -n 1 --repeat 1 --warmup 0 --format csv)" >"$out/raw/xcheck.csv"
 for wl in "${CPU_WL[@]}"; do xcheck "$wl" "${XCHECK_SIZE[$wl]}" --seed "$SEED"; done
 xcheck noop "${XCHECK_N[0]}"
 xcheck sleep "${XCHECK_N[1]}" --io-ms 5
 
 # --- 2. timing ------------------------------------------------------------------------------
-declare -A group_result
+declare -A group_result seq_json
 # bench section lang workload runner size [hyperfine options --] [run options]
 # LABEL=name names the row when the options make it another runner (epoll --loops W).
 bench() {
@@ -203,6 +215,7 @@ bench() {
   local id="$section-$lang-$wl-$label-n$n-j$workers-io$io_ms"
   local cmd
   cmd=$(cmdline "$lang" "$wl" "$r" "$n" "$@")
+  progress_start "$section $lang $wl $label N=$n"
   # parlab recomputes an answer with no recorded value after its run (check=independent),
   # which hyperfine would time too: one untimed run verifies it, and the timed runs
   # compare with it (--expect) instead.
@@ -234,8 +247,16 @@ bench() {
   fi
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$section" "$lang" "$wl" "$label" "$n" "$workers" \
     "$io_ms" "$id" >>"$index"
-  say "$(awk -F, -v w="$section $lang $wl $label N=$n" 'END { printf "%-42s %.4f s ± %.4f\n", w, $2, $3 }' \
-    "$out/raw/$id.hf.csv")"
+  # The CPU workloads' speedup over the language's own seq at this size (seq runs first).
+  local result seq=seq
+  [ "$lang" = py ] && seq=py-seq
+  result=$(awk -F, 'END { printf "%.4f s ± %.4f", $2, $3 }' "$out/raw/$id.hf.csv")
+  if [ "$section" = cpu ] && [ "$r" = "$seq" ] && [ -z "${LABEL:-}" ]; then
+    seq_json[$key]=$out/raw/$id.json
+  elif [ "$section" = cpu ] && [ -n "${seq_json[$key]:-}" ]; then
+    result+="  speedup $("$PYTHON" scripts/verdict.py speedup --hyperfine "${seq_json[$key]}" "$out/raw/$id.json")"
+  fi
+  progress_end "$result"
 }
 
 # The internal wall_s of one run (the CSV's wall_s: workers' start to their exit).
@@ -345,10 +366,11 @@ done
 # reference counts, Manager against Value; Python beside parlab's C (peers/python/tutorial_rest.py)
 if [ $mode = tiny ]; then rest_opts=(--repeat 1 --mb 8 --ops 300); else rest_opts=(--repeat 5 --mb 64 --ops 20000); fi
 for part in start guard cow manager; do
-  say "tutorial: $part"
+  progress_start "tutorial: $part"
   PARLAB=$PARLAB "$PYTHON" peers/python/tutorial_rest.py "$part" "${rest_opts[@]}" --workers "$W" --format csv \
     >"$out/raw/tutorial-$part.csv" 2>"$out/raw/stderr" ||
     die "tutorial_rest.py $part failed: $(tail -n 2 "$out/raw/stderr" | tr '\n' ' ')"
+  progress_end "$(($(wc -l <"$out/raw/tutorial-$part.csv") - 1)) rows"
 done
 # Pool(W) start under each start method, beside parlab's (parlab overhead, section start).
 awk -F, '$3 ~ /^Pool\(/ && $5 == "s" { printf "compare: Python Pool(W) ready under %s: %.1f ms\n", $2, $4 * 1e3 }' \

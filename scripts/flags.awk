@@ -72,12 +72,12 @@ END {
         }
         if (S[i] > ideal) {
             if (S[i] - ideal > band)
-                emit(sw, w, r, K, "flag", "above-ideal", sprintf("speedup %.2f +- %.2f is above the ideal %g beyond the noise band (%.2f): efficiency > 1 and Karp-Flatt e < 0 are impossible for real; suspect the baseline or the machine", S[i], dS[i], ideal, band))
+                emit(sw, w, r, K, "flag", "above-ideal", sprintf("speedup %.2f ± %.2f is above the ideal %g beyond the noise band (%.2f): efficiency > 1 and Karp-Flatt e < 0 are impossible for real; suspect the baseline or the machine", S[i], dS[i], ideal, band))
             else
-                emit(sw, w, r, K, "noise", "above-ideal", sprintf("speedup %.2f +- %.2f above the ideal %g is within noise (band %.2f)", S[i], dS[i], ideal, band))
+                emit(sw, w, r, K, "noise", "above-ideal", sprintf("speedup %.2f ± %.2f above the ideal %g is within noise (band %.2f)", S[i], dS[i], ideal, band))
         }
         if (sw == "cores" && K > 1 && scales(r) && S[i] < 1 && 1 - S[i] > noise_band(1, dS[i], dl))
-            emit(sw, w, r, K, "flag", "karpflatt-range", sprintf("slower than seq on 1 core (S = %.2f +- %.2f): Karp-Flatt e = %.2f > 1; Amdahl's law does not describe it (overhead rather than a serial part)", S[i], dS[i], karpflatt(S[i], K)))
+            emit(sw, w, r, K, "flag", "karpflatt-range", sprintf("slower than seq on 1 core (S = %.2f ± %.2f): Karp-Flatt e = %.2f > 1; Amdahl's law does not describe it (overhead rather than a serial part)", S[i], dS[i], karpflatt(S[i], K)))
     }
     for (i = 1; i <= nhf; i++) {
         split(hf[i], a, SUBSEP)

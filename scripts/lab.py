@@ -60,6 +60,7 @@ os.environ.pop("PARLAB_MPI_WORLD", None)
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import workspan  # noqa: E402  (scripts/workspan.py: work, span and their bounds)
 import verdict  # noqa: E402  (scripts/verdict.py: intervals, pass/fail/inconclusive)
+import progress  # noqa: E402  (scripts/progress.py: a line per step, elapsed and left)
 EXIT_OK, EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_USAGE, EXIT_SOFTWARE = 0, 1, 2, 64, 70
 
 
@@ -360,15 +361,14 @@ def cmd_run(num):
                                   "" if written else ": the check grades these, so write "
                                   "them before you run")), flush=True)
         t_start = time.monotonic()
+        prog = progress.Progress(len(steps), sys.stdout, lead="lab %d: " % spec["num"])
         with open(os.path.join(tmp, "commands.log"), "w") as log:
-            for i, step in enumerate(steps, 1):
+            for step in steps:
                 t0 = time.monotonic()
-                print("lab %d: [%d/%d] step %s: %s ..." % (spec["num"], i, len(steps),
-                                                          step["step"], step["title"]),
-                      end="", flush=True)
+                prog.start("step %s: %s ..." % (step["step"], step["title"]))
                 rows = run_step(spec, step, env, log, loads)
                 write_csv(os.path.join(tmp, step["id"] + ".csv"), rows)
-                print(" %.1f s" % (time.monotonic() - t0), flush=True)
+                prog.end("%.1f s" % (time.monotonic() - t0))
         meta = {"lab": spec["name"], "host": socket.gethostname(), "cores": int(env["CORES"]),
                 "tiny": tiny(), "started": stamp, "wall_s": round(time.monotonic() - t_start, 2),
                 "sizes": sizes_of(spec), "repeat": int(env["REPEAT"]),

@@ -8,6 +8,7 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 run=${1:?usage: scripts/summary.sh RUN_DIR}
 . "$here/rundir.sh" summary
+. "$here/progress.sh"
 abs=$(cd "$run" && pwd -P)
 
 if [ -s "$run/summary.csv" ]; then
@@ -39,7 +40,9 @@ if [ -s "$run/flags.csv" ]; then
   awk -F, 'NR > 1 { n[$5]++; if ($5 == "note") p[$1 $2 $3 $4] = 1 }
     END { printf "# flagged: %d point(s) outside the noise band, %d above the ideal within noise; hyperfine warned about %d point(s)\n",
             n["flag"], n["noise"], length(p) }' "$run/flags.csv"
-  awk -F, '$5 == "flag" { printf "#   %s %s %s=%s: %s\n", $2, $3, $1, $4, substr($7, 1, 90) (length($7) > 90 ? "..." : "") }' "$run/flags.csv" | head -n 8
+  # each shortened between words, with "…" (scripts/progress.sh): the whole text is in flags.csv
+  awk -F, '$5 == "flag" { printf "%s %s %s=%s: %s\n", $2, $3, $1, $4, $7 }' "$run/flags.csv" | head -n 8 |
+    progress_shorten 100 | sed 's/^/#   /'
 fi
 # The findings that did not pass, with their reasons (all of them in findings.txt).
 if [ -s "$run/findings.txt" ]; then

@@ -13,14 +13,17 @@
 # RUN_DIR/plots/grain-efficiency.{png,svg}
 # environment: PARLAB (default bin/parlab), PYTHON (default /usr/bin/python3),
 #              PARLAB_SWEEP_PYTHON=0 leaves Python out
+# A line per point on stderr (scripts/progress.sh): "[i/N elapsed, ~left]", the point, and
+# its median wall time with the repeats' min … max.
 set -euo pipefail
 export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+. "$here/progress.sh"
 run=${1:?usage: scripts/sweep-grain.sh RUN_DIR [tiny|quick|default|full]}
 mode=${2:-default}
-die() { echo "sweep-grain: $*" >&2; exit 1; }
+die() { progress_break; echo "sweep-grain: $*" >&2; exit 1; }
 . "$here/leftout.sh"
 PARLAB=${PARLAB:-$root/bin/parlab}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -65,7 +68,7 @@ if printf '%s\n' $runners | grep -qx mpi; then
 fi
 
 # One point: T tasks of grain G under LABEL, --repeat R rows into grain-rows.csv. Prints
-# the median wall time.
+# the median, min and max wall time.
 point() {  # point LABEL G T COMMAND...
   local label=$1 g=$2 t=$3 out
   shift 3
@@ -80,7 +83,7 @@ point() {  # point LABEL G T COMMAND...
   printf '%s\n' "$out" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
     /^#/ || !NF { next } { v[++n] = $c["wall_s"] }
     END { for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j] < v[j - 1]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-          printf "%.9f\n", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2 }'
+          printf "%.9f %.9f %.9f\n", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, v[1], v[n] }'
 }
 
 # First the series' start: W tasks of 100 ns, the cost of starting and stopping its
@@ -90,10 +93,12 @@ point() {  # point LABEL G T COMMAND...
 # cost), so that every point takes about `budget` seconds of W CPUs, however dear a task
 # is to start.
 series() {  # series LABEL COMMAND...
-  local label=$1 over=0 prev=0 g t wall start
+  local label=$1 over=0 prev=0 g t wall start lo hi
   shift
-  start=$(point "$label" 0 "$cores" "$@")
-  printf '%s start: %.4f s\n' "$label" "$start"
+  progress_start "grain: $label start ($cores tasks of 100 ns)"
+  wall=$(point "$label" 0 "$cores" "$@")
+  read -r start lo hi <<< "$wall"
+  progress_end "$(printf '%.4f s (%.4f … %.4f)' "$start" "$lo" "$hi")"
   for g in $(printf '%s\n' $grains | sort -rn); do
     # Between the last point's T and 3.17 times it (the step between grains): a task does
     # not get dearer as the grain shrinks, and one disturbed point must not throw the
@@ -102,22 +107,29 @@ series() {  # series LABEL COMMAND...
           'BEGIN { t = int(b * 1e9 * w / (g + o))
                    if (p > 0 && t < p) t = p; if (p > 0 && t > 3.17 * p) t = int(3.17 * p)
                    if (t < 2 * w) t = 2 * w; if (t > m) t = m; print t }')
+    progress_start "grain: $label $g ns T=$t"
     wall=$(point "$label" "$g" "$t" "$@")
+    read -r wall lo hi <<< "$wall"
     over=$(awk -v s="$wall" -v f="$start" -v w="$cores" -v t="$t" -v g="$g" \
              'BEGIN { o = (s - f) * 1e9 * w / t - g; print (o > 0 ? o : 0) }')
     prev=$t
-    printf '%s grain %s ns: T=%s %.4f s (%.0f ns a task beyond its grain)\n' "$label" "$g" "$t" "$wall" "$over"
+    progress_end "$(printf '%.4f s (%.4f … %.4f), %.0f ns a task beyond its grain' "$wall" "$lo" "$hi" "$over")"
   done
 }
 
+peers=""
+if python_peers; then
+  peers="py-pool-map1 py-ppe py-tpe py-asyncio"
+  [ "$mode" = tiny ] && peers=py-pool-map1   # the plumbing: one peer is enough
+fi
+# Every series: its start, then one point a grain.
+progress_begin $(( $(printf '%s\n' $runners $peers | grep -c .) * ($(printf '%s\n' $grains | grep -c .) + 1) ))
 for r in $runners; do
   extra=()
   [ "$r" = epoll ] && extra=(--loops "$cores")   # one loop per CPU: W = cores for it too
   series "$r" "$PARLAB" run -w spin -r "$r" -j "$cores" "${extra[@]}"
 done
-if python_peers; then
-  peers="py-pool-map1 py-ppe py-tpe py-asyncio"
-  [ "$mode" = tiny ] && peers=py-pool-map1   # the plumbing: one peer is enough
+if [ -n "$peers" ]; then
   for m in $peers; do
     series "$m" "$PYTHON" "$root/peers/python/parlab_py.py" run -w spin -r "$m" -j "$cores"
   done

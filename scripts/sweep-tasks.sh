@@ -11,14 +11,17 @@
 # a million in the default and full modes, 10^5 in quick, 10^3 in tiny) and RUN_DIR/plots/tasks-per-task.{png,svg}
 # environment: PARLAB (default bin/parlab), PYTHON (default /usr/bin/python3),
 #              PARLAB_SWEEP_PYTHON=0 leaves Python out
+# A line per point on stderr (scripts/progress.sh): "[i/N elapsed, ~left]", the point, and
+# the median cost of a task with the repeats' min … max.
 set -euo pipefail
 export LC_ALL=C
 
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
+. "$here/progress.sh"
 run=${1:?usage: scripts/sweep-tasks.sh RUN_DIR [tiny|quick|default|full]}
 mode=${2:-default}
-die() { echo "sweep-tasks: $*" >&2; exit 1; }
+die() { progress_break; echo "sweep-tasks: $*" >&2; exit 1; }
 . "$here/leftout.sh"
 PARLAB=${PARLAB:-$root/bin/parlab}
 PYTHON=${PYTHON:-/usr/bin/python3}
@@ -55,6 +58,7 @@ summarize() {
 point() {  # point LABEL T COMMAND...
   local label=$1 t=$2 out stats
   shift 2
+  progress_start "tasks: $label T=$t"
   out=$("$@" --repeat "$repeat" --format csv 2> "$run/tasks-$label-$t.err") ||
     die "'$*' failed: $(tail -n 3 "$run/tasks-$label-$t.err" | tr '\n' ' ')"
   rm -f "$run/tasks-$label-$t.err"
@@ -63,8 +67,19 @@ point() {  # point LABEL T COMMAND...
   stats=$(printf '%s\n' "$out" | summarize) || die "'$*': no rows"
   printf '%s,%s,%s,%s\n' "$label" "$t" "$repeat" "$stats" |
     awk -F, -v OFS=, '{ print $1, $2, $3, $4, $5, $6, $4 / $2 * 1e9, $5 / $2 * 1e9, $6 / $2 * 1e9, $7 }' >> "$csv"
-  printf '%s T=%s: %.1f ns a task\n' "$label" "$t" "$(tail -n 1 "$csv" | cut -d, -f7)"
+  progress_end "$(tail -n 1 "$csv" | awk -F, '{ printf "%.1f ns a task (%.1f … %.1f)", $7, $8, $9 }')"
 }
+
+# The steps: every runner's task counts, Python's, the waits and (but in tiny) the floor.
+py=0
+python_peers && py=1
+steps=1
+for r in $runners; do
+  if [ "$r" = process ]; then steps=$((steps + proc_top - 1)); else steps=$((steps + top - 1)); fi
+done
+[ "$py" = 0 ] || steps=$((steps + py_top - 1))
+[ "$mode" = tiny ] || steps=$((steps + 1))
+progress_begin "$steps"
 
 for r in $runners; do
   last=$top
@@ -74,7 +89,7 @@ for r in $runners; do
     point "$r" "$t" "$PARLAB" run -w noop -r "$r" -n "$t"
   done
 done
-if python_peers; then
+if [ "$py" = 1 ]; then
   for ((e = 2; e <= py_top; e++)); do
     t=$((10 ** e))
     point py-pool-map "$t" "$PYTHON" "$root/peers/python/parlab_py.py" run -w noop -r py-pool-map -n "$t" -c 1
@@ -85,24 +100,28 @@ else
 fi
 
 # Concurrent waits: every task a 100 ms timer on one event loop, with fewer fds than tasks.
-out=$(ulimit -n 1024; "$PARLAB" run -w sleep -r epoll -n "$waits" --io-ms 100 --repeat "$repeat" --format csv) ||
-  die "$waits concurrent waits on one epoll loop failed"
+progress_start "tasks: $waits concurrent 100 ms waits on one epoll loop"
+out=$(ulimit -n 1024; "$PARLAB" run -w sleep -r epoll -n "$waits" --io-ms 100 --repeat "$repeat" --format csv 2> "$run/tasks-waits.err") ||
+  die "$waits concurrent waits on one epoll loop failed: $(tail -n 3 "$run/tasks-waits.err" | tr '\n' ' ')"
+rm -f "$run/tasks-waits.err"
 { echo "tasks,io_ms,repeat,median_s,min_s,max_s,max_rss_kb"
   printf '%s,100,%s,%s\n' "$waits" "$repeat" "$(printf '%s\n' "$out" | summarize)"; } > "$run/tasks-waits.csv"
-echo "waits: $(tail -n 1 "$run/tasks-waits.csv")"
+progress_end "$(awk -F, 'NR == 2 { printf "%.4f s (%.4f … %.4f), %d KiB", $4, $5, $6, $7 }' "$run/tasks-waits.csv")"
 
 # The floor: one fetch_add on a counter that every worker hits, as parlab overhead measures
 # it (its --quick sizes: a few seconds). The tiny mode checks the plumbing only: no floor.
 floor=0
 if [ "$mode" != tiny ]; then
-  "$PARLAB" overhead --quick --repeat "$((repeat < 3 ? 3 : repeat))" --format csv > "$run/tasks-overhead.csv" ||
-    die "parlab overhead failed"
+  progress_start "tasks: the floor, a contended atomic fetch_add (parlab overhead --quick)"
+  "$PARLAB" overhead --quick --repeat "$((repeat < 3 ? 3 : repeat))" --format csv > "$run/tasks-overhead.csv" 2> "$run/tasks-overhead.err" ||
+    die "parlab overhead failed: $(tail -n 3 "$run/tasks-overhead.err" | tr '\n' ' ')"
   awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print "what,median_ns,min_ns,max_ns"; next }
        $c["what"] ~ /atomic fetch_add contended/ { print $c["what"], $c["median"], $c["min"], $c["max"]; found = 1 }
        END { exit !found }' "$run/tasks-overhead.csv" > "$run/tasks-floor.csv" ||
     die "no contended fetch_add row in parlab overhead's output"
+  rm -f "$run/tasks-overhead.err"
   floor=$(awk -F, 'NR == 2 { print $2 }' "$run/tasks-floor.csv")
-  echo "floor: contended atomic fetch_add $floor ns"
+  progress_end "$(awk -F, 'NR == 2 { printf "%.3g ns (%.3g … %.3g)", $2, $3, $4 }' "$run/tasks-floor.csv")"
 else
   echo "what,median_ns,min_ns,max_ns" > "$run/tasks-floor.csv"   # not measured at tiny sizes
 fi

@@ -11,14 +11,19 @@
 # Environment: PARLAB (default bin/parlab), PARLAB_BENCH_TINY=1 (tiny sizes, for tests),
 #   PARLAB_WEAK_WORKLOADS (default: sumsq and montecarlo where PARLAB_BENCH_WORKLOADS
 #   has them), PARLAB_WEAK_RUNNERS (default "fork
-#   thread"), PARLAB_BENCH_CORES (default 1..nproc), PARLAB_WEAK_REPEAT (default 5).
+#   thread"), PARLAB_BENCH_CORES (default 1..nproc), PARLAB_WEAK_REPEAT (default 5),
+#   PYTHON (default /usr/bin/python3: the intervals, scripts/verdict.py).
+# A line per point on stderr (scripts/progress.sh): "[i/N elapsed, ~left]", the point, its
+# mean ± sd and scaled speedup with its 95% interval.
 set -euo pipefail
-die() { echo "sweep-weak: $*" >&2; exit 64; }
+here=$(cd "$(dirname "$0")" && pwd)
+. "$here/progress.sh"
+die() { progress_break; echo "sweep-weak: $*" >&2; exit 64; }
 [ $# -eq 1 ] || die "usage: scripts/sweep-weak.sh OUT_DIR"
 out=$1
 [ -d "$out" ] || die "$out: no such folder"
-here=$(cd "$(dirname "$0")" && pwd)
 PARLAB=${PARLAB:-bin/parlab}
+PYTHON=${PYTHON:-/usr/bin/python3}
 [ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
 nproc=$(nproc)
 tiny=${PARLAB_BENCH_TINY:-0}
@@ -44,11 +49,14 @@ mkdir -p "$out/plots"
 echo "workload,runner,cores,size,mean,sd,scaled_speedup,scaled_speedup_err,efficiency,gustafson_e" > "$csv"
 for w in "${workloads[@]}"; do
   [ -n "${n0[$w]:-}" ] || die "workload $w: no base size N0 (sumsq montecarlo mandelbrot primes)"
+done
+progress_begin $(( ${#workloads[@]} * ${#runners[@]} * ${#cores[@]} ))
+for w in "${workloads[@]}"; do
   for r in "${runners[@]}"; do
-    rows=""
+    rows="" base=""
     for k in "${cores[@]}"; do
       n=$(( ${n0[$w]} * k ))
-      echo "[weak] $w $r --cores $k -j $k -n $n"
+      progress_start "weak: $w $r --cores $k -j $k -n $n"
       got=$("$PARLAB" run -w "$w" -r "$r" -n "$n" -j "$k" --cores "$k" --repeat "$repeat" \
               "${warm[@]}" --format csv) || die "'$PARLAB run -w $w -r $r -n $n -j $k --cores $k' failed"
       # mean and sample standard deviation of wall_s (column 10) over the repeats;
@@ -58,6 +66,11 @@ for w in "${workloads[@]}"; do
         END { if (bad || !n) exit 1; m = s / n; for (i = 1; i <= n; i++) v += (x[i] - m) ^ 2
               printf "%.9f,%.9f\n", m, (n > 1 ? sqrt(v / (n - 1)) : 0) }') ||
         die "$w $r --cores $k: a result was not verified"
+      # The scaled speedup K x T(N0, 1 core) / T(K x N0, K cores) over the runs, with its
+      # interval (scripts/verdict.py), against the first core count's runs.
+      times=$(printf '%s\n' "$got" | awk -F, 'NR > 1 && NF > 10 { print $10 }')
+      [ -n "$base" ] || base=$times
+      progress_end "$(awk -F, -v s="$stats" 'BEGIN { split(s, a, ","); printf "%.4f s ± %.4f", a[1], a[2] }'), scaled speedup $("$PYTHON" "$here/verdict.py" speedup --scale "$k" $base / $times)"
       # unchecked: too large to recompute within the limit; timed all the same, and said so
       if printf '%s\n' "$got" | awk -F, 'NR > 1 && $17 == "unchecked" { f = 1 } END { exit !f }'; then
         echo "[weak] warning: $w -n $n: verified=unchecked (too large to recompute): timed, not verified" >&2

@@ -33,6 +33,12 @@ For the bench scripts, one call per job rather than one per point:
     verdict.py diff [--threshold T] [--format text|markdown] [--force] [--csv OUT] A B
                                     run B against run A point by point; exits 0, 1 (a
                                     significant slowdown beyond T), 64 (runs that do not compare)
+    verdict.py speedup [--scale K] NUM... / DEN...   K x mean(NUM)/mean(DEN) as progress
+                                    lines show it: "1.93× [1.85, 2.01]" (95% interval)
+    verdict.py speedup --run RUN_DIR SWEEP WORKLOAD RUNNER VALUE   one point of a bench
+                                    run so far, against its control, as the verdicts take it
+    verdict.py speedup --hyperfine BASE.json POINT.json   the first command's runs of two
+                                    hyperfine exports (BASE's over POINT's)
     verdict.py load FILE CMD ARGS...  run CMD; write the CPU other processes used meanwhile
                                     to FILE (empty when too short to tell); exit as CMD did
     verdict.py trust [--wait S] [--probe S]  the machine now: "quiet: other processes use
@@ -167,6 +173,21 @@ def fmt(x):
     if x is None or not math.isfinite(x):
         return "?"
     return "%.3g" % x
+
+
+def speedup_text(num, den, scale=1.0):
+    """A ratio as progress lines show it: scale x mean(num) / mean(den) with its 95%
+    bootstrap interval, "1.93× [1.85, 2.01]", or with fewer than MIN_CI runs a side
+    "1.93× (2 runs: too few for an interval)"; "?" when a side has no usable run."""
+    num, den = _clean(num), _clean(den)
+    few = min(len(num), len(den))
+    if few >= MIN_CI:
+        ci = ratio_ci(num, den)
+        return "%s× [%s, %s]" % tuple(fmt(scale * x) for x in ci) if ci else "?"
+    if not few or mean(num) <= 0 or mean(den) <= 0:
+        return "?"
+    return "%s× (%d run%s: too few for an interval)" % (
+        fmt(scale * mean(num) / mean(den)), few, "s" * (few != 1))
 
 
 def judge_interval(ci, bound, above, what, loads=(), unit="×"):
@@ -1063,7 +1084,40 @@ def _split(args):
 
 
 def _main_run(cmd, rest):
-    """The commands on whole runs: merge, bench, diff, trust."""
+    """The commands on whole runs: merge, bench, diff, trust; and speedup."""
+    if cmd == "speedup":
+        scale = 1.0
+        if rest[:1] == ["--run"]:
+            if len(rest) != 6:
+                raise ValueError("speedup --run RUN_DIR SWEEP WORKLOAD RUNNER VALUE")
+            import os
+            if not os.path.isdir(rest[1]):
+                raise ValueError("%s: not a run folder" % rest[1])
+            d, key = RunData(rest[1]), tuple(rest[2:])
+            print(speedup_text(d.control(key)[0], d.times(key)))
+            return 0
+        if rest[:1] == ["--hyperfine"]:
+            if len(rest) != 3:
+                raise ValueError("speedup --hyperfine BASE.json POINT.json")
+            runs = []
+            for path in rest[1:]:
+                try:
+                    with open(path) as f:
+                        runs.append(json.load(f)["results"][0]["times"])
+                except (OSError, ValueError, KeyError, IndexError, TypeError) as e:
+                    raise ValueError("%s: not a hyperfine export with times (%s)" % (path, e))
+            print(speedup_text(runs[0], runs[1]))
+            return 0
+        if rest[:1] == ["--scale"]:
+            scale = _num(rest[1]) if len(rest) > 1 else None
+            if not (scale or 0) > 0:
+                raise ValueError("--scale %s: give a positive factor" % rest[1])
+            rest = rest[2:]
+        num, den = _split(rest)
+        if not num or not den:
+            raise ValueError("speedup: give runs on both sides of /")
+        print(speedup_text(num, den, scale))
+        return 0
     if cmd == "merge":
         if len(rest) < 4:
             raise ValueError("merge OUT.json CMD LOADS IN.json...")
@@ -1134,7 +1188,7 @@ def main(argv):
             print(__doc__.strip())
             return 0 if argv else 64
         cmd, rest = argv[0], argv[1:]
-        if cmd in ("merge", "bench", "diff", "trust", "load"):
+        if cmd in ("merge", "bench", "diff", "trust", "load", "speedup"):
             return _main_run(cmd, rest)
         opts, loads = {}, []
         while rest and rest[0].startswith("--"):

@@ -335,7 +335,7 @@ def cmd_run(argv):
         mean = sum(walls) / R
         if R > 1:
             sd = (sum((w - mean) ** 2 for w in walls) / (R - 1)) ** 0.5
-            print("time: mean %.4f s +- %.4f s (stddev of %d runs), min %.4f s" % (
+            print("time: mean %.4f s ± %.4f s (stddev of %d runs), min %.4f s" % (
                 mean, sd, R, min(walls)))
         else:
             print("time: %.4f s (one run: use --repeat 5 for a spread)" % mean)
