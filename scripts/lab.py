@@ -236,10 +236,13 @@ def step_order(spec, step, env):
 def run_step(spec, step, env, log, loads):
     """Run a step's commands; every row it reads gets its params (p_NAME), the round
     (lab_round), the command's number in the step (lab_cmd) and other_cpu, the CPU other
-    processes used while that command ran (empty when too short to tell). The other-CPU
-    figure of each command is appended to LOADS."""
+    processes used while that command ran: for a command too short to tell (under
+    0.05 s: a pool's start), what they used over the whole step, empty when that too is
+    too short. The other-CPU figure of each command is appended to LOADS."""
     rows = []
     ok_rc = step.get("ok_rc", [0])
+    whole, short = verdict.LoadMeter(), []
+    whole.start()
     for k, (rnd, (p, argv, trace)) in enumerate(step_order(spec, step, env)):
         log.write("$ %s\n" % " ".join(shlex.quote(a.replace(ROOT + "/", "")) for a in argv))
         t0 = time.monotonic()
@@ -248,6 +251,8 @@ def run_step(spec, step, env, log, loads):
         pr = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT,
                             timeout=step.get("timeout", 240))
         other = meter.stop()
+        if other is None:
+            short.append(len(loads))
         loads.append(other)
         log.write(pr.stderr)
         log.write("# exit %d after %.2f s, other processes %s CPU\n" % (
@@ -270,6 +275,15 @@ def run_step(spec, step, env, log, loads):
             row.update(lab_round=rnd, lab_cmd=k,
                        other_cpu="" if other is None else "%.3f" % other)
             rows.append(row)
+    other = whole.stop()
+    if short and other is not None:
+        for i in short:
+            loads[i] = other
+        for r in rows:
+            if r["other_cpu"] == "":
+                r["other_cpu"] = "%.3f" % other
+        log.write("# other processes %.2f CPU over the step (the figure of its %d commands "
+                  "too short to tell alone)\n" % (other, len(short)))
     return rows
 
 
