@@ -180,7 +180,8 @@ def combos(each):
 
 def step_commands(spec, step, env, repeat=None):
     """(params, argv, trace path or None) for every combination of the step; a run or trace
-    step's command asks for REPEAT repeats (default: the lab's)."""
+    step's command asks for REPEAT repeats (default: the step's "repeat", else the lab's;
+    a trace keeps only the last repeat's)."""
     # a value that expands to several words ({WSWEEP}) is that many values
     each = {k: [w for v in vs for w in expand(str(v), env).split()]
             for k, vs in step.get("each", {}).items()}
@@ -193,7 +194,7 @@ def step_commands(spec, step, env, repeat=None):
             prog = [env["PARLAB"]] if step.get("prog") != "python" else \
                 [env["PYTHON"], os.path.join(ROOT, "peers", "python", "parlab_py.py")]
             argv = prog + ["run"] + args + ["--format", "csv", "--repeat",
-                                            str(repeat or e["REPEAT"])] + \
+                                            str(repeat or step.get("repeat", e["REPEAT"]))] + \
                 (run_extra_args() if step.get("prog") != "python" else [])
             if kind == "trace":
                 trace = os.path.join(env["RUN"], "%s-%s.trace.csv" % (
