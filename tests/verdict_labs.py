@@ -330,7 +330,9 @@ class BadPredictCheck(unittest.TestCase):
         self.assertNotIn(":1: ", self.out)
 
     def test_good_line_graded(self):
-        self.assertRegex(self.out, r"speedup_fork +predicted 1.9 +measured 1.92\d* +right within")
+        # right within the measured interval on a quiet run, within the key's band on a busy
+        # one (the committed run's figure is whatever that run measured)
+        self.assertRegex(self.out, r"speedup_fork +predicted 1.9 +measured [\d.]+ +right within")
 
     def test_nan(self):
         self.assertIn(self.line(3) + "speedup_thread = nan: not a finite number\n", self.out)
