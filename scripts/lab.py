@@ -181,8 +181,11 @@ def combos(each):
 
 def step_commands(spec, step, env, repeat=None):
     """(params, argv, trace path or None) for every combination of the step; a run or trace
-    step's command asks for REPEAT repeats (default: the lab's)."""
-    each = {k: [expand(str(v), env) for v in vs] for k, vs in step.get("each", {}).items()}
+    step's command asks for REPEAT repeats (default: the step's "repeat", else the lab's;
+    a trace keeps only the last repeat's)."""
+    # a value that expands to several words ({WSWEEP}) is that many values
+    each = {k: [w for v in vs for w in expand(str(v), env).split()]
+            for k, vs in step.get("each", {}).items()}
     for p in combos(each):
         e = dict(env, **p)
         args = shlex.split(expand(step["args"], e))
@@ -192,7 +195,7 @@ def step_commands(spec, step, env, repeat=None):
             prog = [env["PARLAB"]] if step.get("prog") != "python" else \
                 [env["PYTHON"], os.path.join(ROOT, "peers", "python", "parlab_py.py")]
             argv = prog + ["run"] + args + ["--format", "csv", "--repeat",
-                                            str(repeat or e["REPEAT"])] + \
+                                            str(repeat or step.get("repeat", e["REPEAT"]))] + \
                 (run_extra_args() if step.get("prog") != "python" else [])
             if kind == "trace":
                 trace = os.path.join(env["RUN"], "%s-%s.trace.csv" % (
@@ -203,6 +206,15 @@ def step_commands(spec, step, env, repeat=None):
         else:
             argv = args
         yield p, argv, trace
+
+
+def worker_sweep(cores):
+    """The worker counts of a sweep from 1 to 4x the cores ({WSWEEP}): every count up to
+    the cores (powers of two beyond 8 cores), then cores + 1, 2x, 3x and 4x the cores, so
+    the knee at the core count and the oversubscribed side both show."""
+    low = range(1, cores + 1) if cores <= 8 else \
+        [1 << k for k in range(cores.bit_length())] + [cores]
+    return sorted(set(low) | {cores + 1, 2 * cores, 3 * cores, 4 * cores})
 
 
 def step_order(spec, step, env):
@@ -226,10 +238,13 @@ def step_order(spec, step, env):
 def run_step(spec, step, env, log, loads):
     """Run a step's commands; every row it reads gets its params (p_NAME), the round
     (lab_round), the command's number in the step (lab_cmd) and other_cpu, the CPU other
-    processes used while that command ran (empty when too short to tell). The other-CPU
-    figure of each command is appended to LOADS."""
+    processes used while that command ran: for a command too short to tell (under
+    0.05 s: a pool's start), what they used over the whole step, empty when that too is
+    too short. The other-CPU figure of each command is appended to LOADS."""
     rows = []
     ok_rc = step.get("ok_rc", [0])
+    whole, short = verdict.LoadMeter(), []
+    whole.start()
     for k, (rnd, (p, argv, trace)) in enumerate(step_order(spec, step, env)):
         log.write("$ %s\n" % " ".join(shlex.quote(a.replace(ROOT + "/", "")) for a in argv))
         t0 = time.monotonic()
@@ -238,6 +253,8 @@ def run_step(spec, step, env, log, loads):
         pr = subprocess.run(argv, capture_output=True, text=True, cwd=ROOT,
                             timeout=step.get("timeout", 240))
         other = meter.stop()
+        if other is None:
+            short.append(len(loads))
         loads.append(other)
         log.write(pr.stderr)
         log.write("# exit %d after %.2f s, other processes %s CPU\n" % (
@@ -260,6 +277,15 @@ def run_step(spec, step, env, log, loads):
             row.update(lab_round=rnd, lab_cmd=k,
                        other_cpu="" if other is None else "%.3f" % other)
             rows.append(row)
+    other = whole.stop()
+    if short and other is not None:
+        for i in short:
+            loads[i] = other
+        for r in rows:
+            if r["other_cpu"] == "":
+                r["other_cpu"] = "%.3f" % other
+        log.write("# other processes %.2f CPU over the step (the figure of its %d commands "
+                  "too short to tell alone)\n" % (other, len(short)))
     return rows
 
 
@@ -344,6 +370,7 @@ def cmd_run(num):
     env = dict(sizes_of(spec), PARLAB=parlab_bin(), PYTHON=os.environ.get("PYTHON", "python3"),
                RUN=tmp,
                LAB=spec["dir"], ROOT=ROOT, CORES=str(len(os.sched_getaffinity(0))),
+               WSWEEP=" ".join(map(str, worker_sweep(len(os.sched_getaffinity(0))))),
                REPEAT=str(repeat or spec.get("repeat", [3, 1])[1 if tiny() else 0]),
                TINY="1" if tiny() else "0")
     steps = spec["steps"]
@@ -672,12 +699,34 @@ class Env:
             out.append((v, sum(sel) / len(sel)))
         return out
 
+    def busy(self, step, **f):
+        """From trace rows: {worker: seconds inside its tasks}. Wall clock: with more workers
+        than cores it includes the time a task waited for a CPU."""
+        out = {}
+        for r in self.rows(step, **f):
+            w = int(r["worker"])
+            out[w] = out.get(w, 0.0) + (int(r["end_ns"]) - int(r["start_ns"])) / 1e9
+        return out
+
     def imbalance(self, step, **f):
         """From trace rows: the busiest worker's task time over the mean worker's."""
-        busy = {}
-        for r in self.rows(step, **f):
-            busy[r["worker"]] = busy.get(r["worker"], 0) + int(r["end_ns"]) - int(r["start_ns"])
+        busy = self.busy(step, **f)
         return max(busy.values()) / (sum(busy.values()) / len(busy)) if busy else float("nan")
+
+    def trace_wall(self, step, **f):
+        """From trace rows: seconds from the run's start to the last task's end."""
+        ends = [int(r["end_ns"]) for r in self.rows(step, **f)]
+        return max(ends) / 1e9 if ends else float("nan")
+
+    def bars(self, step, **f):
+        """A worker sweep's traces as bars: (W, worker, busy_s, wall_s) for every worker of
+        every W (parameter `workers`), one that ran no task included with 0 s."""
+        out = []
+        for w in sorted({int(r["p_workers"]) for r in self.rows(step, **f)}):
+            busy = self.busy(step, workers=str(w), **f)
+            wall = self.trace_wall(step, workers=str(w), **f)
+            out += [(w, k, busy.get(k, 0.0), wall) for k in range(w)]
+        return out
 
     def work(self, step, **f):
         return workspan.work_span(self.rows(step, **f))[0]

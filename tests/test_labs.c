@@ -109,7 +109,7 @@ static void test_labs_tiny(void)
 {
     char names[16][64], tmp[] = "/tmp/parlab-labs-XXXXXX";
     int n = lab_names(names, 16);
-    CU_ASSERT_FATAL(n >= 8);
+    CU_ASSERT_FATAL(n >= 9);
     CU_ASSERT_FATAL(mkdtemp(tmp) != NULL);
     setenv("LAB_RESULTS", tmp, 1);
     setenv("LAB_TINY", "1", 1);
@@ -236,8 +236,9 @@ static void test_labs_known_runs(void)
 }
 
 /* A lab 1 run folder made up with known samples: N repeats of every configuration, seq
- * taking 1 s (+10 ms a repeat), fork, thread and the 2-core scale point SPEEDUP times
- * faster, epoll as seq; every run with OTHER CPUs used by other processes. */
+ * taking 1 s (+10 ms a repeat), fork, thread, the 2-core scale point and the sweep's W >= 2
+ * SPEEDUP times faster, epoll as seq; the sweep's traces with each worker inside tasks for
+ * the whole run; every run with OTHER CPUs used by other processes. */
 static int write_lab1_run(const char *dir, int n, double speedup, double other)
 {
     static const char *wl[] = { "primes", "sumsq" }, *rn[] = { "seq", "fork", "thread", "epoll" };
@@ -266,6 +267,30 @@ static int write_lab1_run(const char *dir, int n, double speedup, double other)
             fprintf(f, "%d,%.6f,%.6f,yes,%d,%d,%.3f\n", c, c == 1 ? seq : seq / speedup, seq,
                     i + 1, cmd++, other);
         }
+    fclose(f);
+    static const int sweep[] = { 1, 2, 3, 4, 6, 8 };   /* worker_sweep(2) in scripts/lab.py */
+    snprintf(path, sizeof path, "%s/sweep.csv", dir);
+    if (!(f = fopen(path, "w")))
+        return -1;
+    fprintf(f, "p_workers,wall_s,user_s,verified,lab_round,lab_cmd,other_cpu\n");
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 6; k++) {
+            double seq = 1.0 + 0.01 * i;
+            fprintf(f, "%d,%.6f,%.6f,yes,%d,%d,%.3f\n", sweep[k],
+                    sweep[k] == 1 ? seq : seq / speedup, seq, i + 1, cmd++, other);
+        }
+    fclose(f);
+    snprintf(path, sizeof path, "%s/busy.csv", dir);
+    if (!(f = fopen(path, "w")))
+        return -1;
+    fprintf(f, "p_workers,task,worker,step,start_ns,end_ns,lab_round,lab_cmd,other_cpu\n");
+    for (int k = 0; k < 6; k++, cmd++) {
+        long long wall = sweep[k] == 1 ? 1000000000LL : (long long)(1e9 / speedup),
+                  per = wall * sweep[k] / 64;   /* 64 tasks, each worker's back to back */
+        for (int t = 0; t < 64; t++)
+            fprintf(f, "%d,%d,%d,0,%lld,%lld,1,%d,%.3f\n", sweep[k], t, t % sweep[k],
+                    per * (t / sweep[k]), per * (t / sweep[k] + 1), cmd, other);
+    }
     fclose(f);
     snprintf(path, sizeof path, "%s/meta.json", dir);
     if (!(f = fopen(path, "w")))
@@ -311,8 +336,8 @@ static void test_labs_three_valued(void)
     /* quiet, 1.9x: every check passes with its interval; the predictions are graded */
     CU_ASSERT_EQUAL_FATAL(write_lab1_run(dir, 3, 1.9, 0.0), 0);
     CU_ASSERT_EQUAL(lab(r, 60, "check", "1", "--run", dir, "--predict", pred, NULL), 0);
-    CU_ASSERT(r->exited && r->status == 0 && check_lines_ok(r->out) == 6);
-    CU_ASSERT(strstr(r->out, "quiet: 0 of 30 runs disturbed") != NULL);
+    CU_ASSERT(r->exited && r->status == 0 && check_lines_ok(r->out) == 8);
+    CU_ASSERT(strstr(r->out, "quiet: 0 of 54 runs disturbed") != NULL);
     CU_ASSERT(strstr(line_with(r->out, " speedup_fork ", line, sizeof line),
                      "right within the measurement's interval [") != NULL);
     CU_ASSERT(strstr(line_with(r->out, " speedup_thread ", line, sizeof line),
@@ -323,13 +348,13 @@ static void test_labs_three_valued(void)
      * with the reason and the hint, never a fail; the wrong 1.0 is not graded right */
     CU_ASSERT_EQUAL_FATAL(write_lab1_run(dir, 3, 1.0, 1.0), 0);
     CU_ASSERT_EQUAL(lab(r, 60, "check", "1", "--run", dir, "--predict", pred, NULL), 0);
-    CU_ASSERT(r->exited && r->status == 2 && check_lines_ok(r->out) == 6);
+    CU_ASSERT(r->exited && r->status == 2 && check_lines_ok(r->out) == 8);
     CU_ASSERT(strstr(r->out, "  FAIL step") == NULL);
     line_with(r->out, "fork beats seq", line, sizeof line);
     CU_ASSERT(strncmp(line, "  ??   step 4 ", 14) == 0);
     CU_ASSERT(strstr(r->out, "machine busy: other processes used 1.0 CPU") != NULL);
     CU_ASSERT(strstr(r->out, "WAIT_QUIET") != NULL);
-    CU_ASSERT(strstr(r->out, "busy: 30 of 30 runs disturbed, ") != NULL);
+    CU_ASSERT(strstr(r->out, "busy: 54 of 54 runs disturbed, ") != NULL);
     line_with(r->out, " speedup_thread ", line, sizeof line);
     CU_ASSERT(strstr(line, "inconclusive") != NULL && strstr(line, "right") == NULL);
 
@@ -485,7 +510,8 @@ static void test_workspan_known(void)
 }
 
 /* tests/verdict_labs.py: judge_within, judge_bool, combine, grade_prediction, the trust
- * line and lab.py's intervals through scaling and Karp-Flatt, on hand-made figures. */
+ * line, lab.py's intervals through scaling and Karp-Flatt, and the worker sweep's counts
+ * and busy bars, on hand-made figures. */
 static void test_labs_verdict_units(void)
 {
     struct cmd_result *r = malloc(sizeof *r);

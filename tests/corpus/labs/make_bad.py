@@ -7,9 +7,15 @@ For every lab it copies the step CSVs and meta.json of results/reference/labs/NN
 (or tests/corpus/labs/NN-name/good/) into tests/corpus/labs/NN-name/bad/, applies one
 edit that a real mistake would cause (named below), and writes bad/EXPECT: the check line
 that `scripts/lab.py check` must print for it. Rerun it after replacing a good run.
+
+A known-bad run stands for a student's run made on a quiet machine: its other-CPU figures
+(each row's other_cpu and meta.json's list) are set to 0, so that its mistake is judged a
+fail, as it would be there, even when the good run it was derived from was measured beside
+other work (where that mistake would only be inconclusive).
 """
 import csv
 import glob
+import json
 import os
 import shutil
 import sys
@@ -41,6 +47,29 @@ def seq_mean(path, **f):
         xs = [float(r["wall_s"]) for r in csv.DictReader(fh)
               if all(r.get("p_" + k) == v for k, v in f.items())]
     return sum(xs) / len(xs)
+
+
+def made_quiet(d):
+    """Every other-CPU figure of the run in d set to 0: a run on a quiet machine."""
+    for path in glob.glob(os.path.join(d, "*.csv")):
+        with open(path, newline="") as f:
+            rows = list(csv.DictReader(f))
+        if not rows or "other_cpu" not in rows[0]:
+            continue
+        for r in rows:
+            if r["other_cpu"] != "":
+                r["other_cpu"] = "0.000"
+        with open(path, "w", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(rows[0]))
+            w.writeheader()
+            w.writerows(rows)
+    meta = os.path.join(d, "meta.json")
+    with open(meta) as f:
+        m = json.load(f)
+    if "other_cpu" in m:
+        m["other_cpu"] = [None if o is None else 0.0 for o in m["other_cpu"]]
+    with open(meta, "w") as f:
+        json.dump(m, f, indent=1)
 
 
 # lab: (what a student did wrong, the edit, the line the check must print)
@@ -108,8 +137,17 @@ def lab08(d):
     return "FAIL step 4   once mpirun's start is taken off, mpi speeds up primes"
 
 
+def lab09(d):
+    # the guard demo ran every method as fork (the start method set after the Pool was made,
+    # or on a Python that ignored it): the unguarded script "worked" under spawn
+    edit(d + "/guard.csv", lambda r: r["method"] == "spawn" and r["guard"] == "no", "outcome",
+         lambda r: "answer")
+    return "FAIL step 5   without the guard, forkserver and spawn fail"
+
+
 EDITS = {"01-cpu": lab01, "02-io": lab02, "03-scheduling": lab03, "04-sharing": lab04,
-         "05-pitfalls": lab05, "06-scaling": lab06, "07-python": lab07, "08-mpi": lab08}
+         "05-pitfalls": lab05, "06-scaling": lab06, "07-python": lab07, "08-mpi": lab08,
+         "09-start-methods": lab09}
 
 
 def main(names):
@@ -124,8 +162,10 @@ def main(names):
         shutil.rmtree(bad, ignore_errors=True)
         os.makedirs(bad)
         for f in glob.glob(os.path.join(src, "*.csv")) + [os.path.join(src, "meta.json")]:
-            if not os.path.basename(f).startswith(("plot-", "values")):
+            if not os.path.basename(f).startswith(("plot-", "values")) and \
+                    not f.endswith(".trace.csv"):   # the step's CSV holds the trace's rows
                 shutil.copy(f, bad)
+        made_quiet(bad)
         expect = EDITS[name](bad)
         with open(os.path.join(bad, "EXPECT"), "w") as f:
             f.write(expect + "\n")
