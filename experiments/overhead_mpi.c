@@ -35,7 +35,8 @@ int ov_section_mpi(struct ov *o)
     }
     struct exp_row r = { .section = "mpi", .workers = ranks, .unit = UNIT_NS, .ratio = NAN };
     snprintf(r.what, sizeof r.what, "mpirun start+barrier+exit of %u ranks", ranks);
-    snprintf(r.note, sizeof r.note, "what parlab run -r mpi pays per run, before any task");
+    snprintf(r.note, sizeof r.note, "what parlab run -r mpi pays once per command (start_s), "
+             "before any task");
     stats_of(v, repeat, &r.st);
     exp_row(tab, &r);
 

@@ -68,6 +68,10 @@ struct result_row {
     size_t tasks, chunk;
     double wall_s, user_s, sys_s;
     double other_cpu;          /* CPUs other processes used while it was timed; NAN unknown */
+    double start_s;            /* seconds the runner spent starting the processes it kept
+                                  for the command (mpi: mpirun to every rank past
+                                  MPI_Init), not in wall_s; 0: none (other runners,
+                                  and every row but the runner's first) */
     long max_rss_kb, vol_cs, invol_cs;
     char result[128];
     char detail[256];          /* describe(): the human form of the result */
@@ -164,6 +168,7 @@ struct job_sample {
      * meter counts clock ticks, so a run of t seconds reads it within about
      * CPUs x 0.01 / t either way: short runs read noisy. */
     double other_cpu;
+    double start_s;              /* the runner's outcome start_s (0: it started nothing) */
     long max_rss_kb, vol_cs, invol_cs, minflt;
 };
 

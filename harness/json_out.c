@@ -57,6 +57,8 @@ void json_add_row(const struct result_row *r)
     if (o) {
         json_object_set_new(o, "other_cpu", isnan(r->other_cpu) ? json_null()
                                                                 : json_real(r->other_cpu));
+        if (r->start_s > 0)   /* only where the runner started processes it kept */
+            json_object_set_new(o, "start_s", json_real(r->start_s));
         json_array_append_new(rows, o);
     }
 }

@@ -151,7 +151,7 @@ int out_finish(int rc)
 
 static const char *const csv_cols =
     "workload,size,runner,workers,cores,tasks,schedule,chunk,steps,wall_s,user_s,sys_s,"
-    "max_rss_kb,vol_cs,invol_cs,result,verified,check,host,other_cpu";
+    "max_rss_kb,vol_cs,invol_cs,result,verified,check,host,other_cpu,start_s";
 
 void out_begin(FILE *f, enum out_format fmt)
 {
@@ -175,23 +175,29 @@ void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index
 {
     char host[80];
     clean(host, sizeof host, r->host);
-    char other[32] = "";   /* last, so that scripts reading columns by number keep working */
+    char other[32] = "", start[32] = "";   /* last, so that scripts reading columns by
+                                              number keep working */
     if (!isnan(r->other_cpu))
         snprintf(other, sizeof other, "%.3f", r->other_cpu);
+    if (r->start_s > 0)
+        snprintf(start, sizeof start, "%.6f", r->start_s);
     switch (fmt) {
     case OUT_CSV:
-        fprintf(f, "%s,%llu,%s,%u,%u,%zu,%s,%zu,%u,%.6f,%.6f,%.6f,%ld,%ld,%ld,%s,%s,%s,%s,%s\n",
+        fprintf(f, "%s,%llu,%s,%u,%u,%zu,%s,%zu,%u,%.6f,%.6f,%.6f,%ld,%ld,%ld,%s,%s,%s,%s,%s,%s\n",
                 r->workload, (unsigned long long)r->size, r->runner, r->workers, r->cores,
                 r->tasks, r->schedule, r->chunk, r->steps, r->wall_s, r->user_s, r->sys_s,
                 r->max_rss_kb, r->vol_cs, r->invol_cs, r->result,
-                verified_name(r->verified), r->check, host, other);
+                verified_name(r->verified), r->check, host, other, start);
         break;
     case OUT_JSON:
         json_add_row(r);
         break;
     default: {
         /* For people: every field labelled, times and sizes scaled (stats.h). */
-        char wall[32], user[32], sys[32], rss[32];
+        char wall[32], user[32], sys[32], rss[32], st[32];
+        if (r->start_s > 0)   /* the processes it keeps for the command: started once */
+            fprintf(f, "start   %-7s %s to start its processes, once (in no run's wall)\n",
+                    r->runner, stats_fmt_value(st, sizeof st, r->start_s * 1e9, UNIT_NS));
         fprintf(f, "run %d/%d  %-7s %s  %s  wall %s  user %s  sys %s  max RSS %s  "
                    "context switches %ld voluntary, %ld involuntary\n",
                 index + 1, total, r->runner, r->result,

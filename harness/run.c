@@ -496,9 +496,12 @@ int job_exec(struct job_ctx *c, const struct runner *r, struct job_sample *smp,
             oc->code = PARLAB_EXIT_SOFTWARE;
         return -1;
     }
+    /* A runner that times the job where its workers are (mpi's ranks) says how long it
+     * took there; the clock here would add what it cost to reach them. */
     *smp = (struct job_sample){
         .start_ns = t0,
-        .wall_ns = (double)(t1 - t0),
+        .wall_ns = oc->job_wall_s > 0 ? oc->job_wall_s * 1e9 : (double)(t1 - t0),
+        .start_s = oc->start_s,
         .user_s = tv_seconds(u1.ru_utime) - tv_seconds(u0.ru_utime) + oc->away_user_s,
         .sys_s = tv_seconds(u1.ru_stime) - tv_seconds(u0.ru_stime) + oc->away_sys_s,
         .max_rss_kb = u1.ru_maxrss > oc->away_maxrss_kb ? u1.ru_maxrss : oc->away_maxrss_kb,
@@ -507,8 +510,8 @@ int job_exec(struct job_ctx *c, const struct runner *r, struct job_sample *smp,
         .minflt = u1.ru_minflt - u0.ru_minflt,
     };
     smp->other_cpu = NAN;
-    if (busy0 >= 0 && busy1 >= 0 && t1 > t0) {
-        double other = (busy1 - busy0 - smp->user_s - smp->sys_s) / (smp->wall_ns / 1e9);
+    if (busy0 >= 0 && busy1 >= 0 && t1 > t0) {   /* over the interval the meter read */
+        double other = (busy1 - busy0 - smp->user_s - smp->sys_s) / ((double)(t1 - t0) / 1e9);
         smp->other_cpu = other > 0 ? other : 0;
     }
     return 0;
@@ -631,7 +634,7 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
                    : r->flags & RUNNER_HAS_LOOPS ? plan.loops : plan.workers,
         .tasks = c.job.tasks, .chunk = plan.chunk, .wall_s = smp.wall_ns / 1e9,
         .user_s = smp.user_s, .sys_s = smp.sys_s, .other_cpu = smp.other_cpu,
-        .max_rss_kb = smp.max_rss_kb,
+        .start_s = smp.start_s, .max_rss_kb = smp.max_rss_kb,
         .vol_cs = smp.vol_cs, .invol_cs = smp.invol_cs,
     };
     snprintf(row->result, sizeof row->result, "%s", res.result);
@@ -759,6 +762,12 @@ int cmd_run(int argc, char **argv)
      * that comes or goes mid-way then slows both sides alike, instead of one of them. */
     int idx = 0, total = R * (o.baseline ? 2 : 1), sides = o.baseline ? 2 : 1;
     const struct runner *seq = runner_find("seq");
+    /* A runner that starts processes of its own (mpi: mpirun and its ranks) starts them
+     * once for the warm-up and every repeat (keep), and says what that start took
+     * (start_s): the first reported row carries it, even when a warm-up paid it. */
+    double start_s = 0;
+    if (!st && o.runner->keep)
+        o.runner->keep(1, NULL);
     for (int i = -(int)o.warmup; i < R && !st; i++) {
         for (int side = 2 - sides; side < 2; side++) {   /* 0: seq, 1: the runner */
             const struct runner *r = side == 0 ? seq : o.runner;
@@ -770,9 +779,17 @@ int cmd_run(int argc, char **argv)
             if (st)
                 break;
             wrong |= row.verified == 0;
+            if (row.start_s > 0) {
+                start_s = row.start_s;
+                row.start_s = 0;
+            }
             if (i < 0)
                 continue;
             row.host = m.host;
+            if (side == 1 && start_s > 0) {
+                row.start_s = start_s;
+                start_s = 0;
+            }
             if (side == 0) {
                 base_other[nbase] = row.other_cpu;
                 base[nbase++] = row.wall_s;
@@ -784,6 +801,11 @@ int cmd_run(int argc, char **argv)
             if ((st = out_flushed(stdout)))   /* the rows cannot be stored: stop now */
                 break;
         }
+    }
+    if (o.runner->keep) {   /* its processes end here: the rows are out, the verdict not */
+        struct outcome oc = { 0 };
+        if (o.runner->keep(0, &oc) && !st)
+            st = die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "%s", oc.msg);
     }
     /* CSV and JSON carry the verdict, not its reason: say that on stderr, once */
     if (!st && !wrong && o.format != OUT_TEXT && row.verified == VERIFIED_UNCHECKED)

@@ -366,10 +366,13 @@ static void crash_handlers(void)
  * Every rank calls this with the same job (each set up its own state) and plan. Runs all
  * steps; on rank 0, slots (and plan->trace) end up holding every task's. board: the
  * launcher's, or NULL; started by hand, a task timeout is watched in each rank by the
- * harness's watchdog, which ends the rank and so the run.
+ * harness's watchdog, which ends the rank and so the run. Returns, on rank 0, the job's
+ * time as MPI programs take it: from a barrier that every rank, set up, has reached, to
+ * the moment rank 0 holds every result (the ranks' start, MPI_Init and the set-up are
+ * not in it; the launcher reports the start apart).
  */
-static void world_job(struct job *job, const struct plan *plan_in, struct partial *slots,
-                      struct task_watch *board)
+static uint64_t world_job(struct job *job, const struct plan *plan_in, struct partial *slots,
+                          struct task_watch *board)
 {
     struct plan plan = *plan_in;
     struct ran ran = { 0 };
@@ -387,6 +390,8 @@ static void world_job(struct job *job, const struct plan *plan_in, struct partia
     }
     if (direct)
         crash_handlers();
+    MPI_Barrier(MPI_COMM_WORLD);
+    uint64_t t0 = runner_now_ns();
     for (unsigned s = 0; s < job->steps; s++) {
         ran.n = 0;
         if (plan.schedule == SCHED_STATIC)
@@ -396,11 +401,13 @@ static void world_job(struct job *job, const struct plan *plan_in, struct partia
         exchange_state(job, s, &ran);
     }
     gather_results(job, &plan, &ran, slots);
+    uint64_t wall = runner_now_ns() - t0;
     if (watching)
         guard_watch_stop();
     if (wlen)
         job_shared_free(plan.watch, wlen);
     free(ran.task);
+    return wall;
 }
 
 /* ---- a job's description, from the launcher's arguments or rank 0's broadcast -------- */
@@ -433,9 +440,9 @@ static void msg_to_job(const struct job_msg *m, struct job *job, struct plan *pl
 
 /* Set up the job from m, allocate this rank's slots (and trace rows), and run it on every
  * rank. The slots come back in *slots_out; rank_job_free() releases them, the trace and
- * the workload's state. Any rank. */
-static void rank_job(const struct job_msg *m, struct task_watch *board, struct job *job,
-                     struct plan *plan, struct partial **slots_out)
+ * the workload's state. Any rank. Returns world_job()'s time. */
+static uint64_t rank_job(const struct job_msg *m, struct task_watch *board, struct job *job,
+                         struct plan *plan, struct partial **slots_out)
 {
     msg_to_job(m, job, plan);
     if (job->wl->setup && job->wl->setup(job)) {
@@ -451,8 +458,9 @@ static void rank_job(const struct job_msg *m, struct task_watch *board, struct j
                 job->tasks, strerror(errno));
         MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
     }
-    world_job(job, plan, slots, board);
+    uint64_t wall = world_job(job, plan, slots, board);
     *slots_out = slots;
+    return wall;
 }
 
 static void rank_job_free(struct job *job, struct plan *plan, struct partial *slots)
@@ -469,7 +477,6 @@ static void rank_job_free(struct job *job, struct plan *plan, struct partial *sl
 static int root_world_run(struct job *job, const struct plan *plan, struct partial *slots,
                           struct outcome *out)
 {
-    (void)out;
     struct job_msg m = { .wl = wl_index(job->wl), .steps = job->steps, .io_ms = job->io_ms,
                          .sched = plan->schedule, .inject = plan->inject,
                          .trace = plan->trace != NULL, .cores = plan->cores,
@@ -478,7 +485,7 @@ static int root_world_run(struct job *job, const struct plan *plan, struct parti
                          .chunk = plan->chunk, .inject_task = plan->inject_task,
                          .task_timeout_s = plan->task_timeout_s };
     MPI_Bcast(&m, sizeof m, MPI_BYTE, 0, MPI_COMM_WORLD);
-    world_job(job, plan, slots, NULL);
+    out->job_wall_s = (double)world_job(job, plan, slots, NULL) / 1e9;
     return 0;
 }
 
@@ -505,23 +512,23 @@ static void root_quit(void)
     MPI_Bcast(&m, sizeof m, MPI_BYTE, 0, MPI_COMM_WORLD);
 }
 
-/* ---- under the launcher: parlab-mpi serve W N T S SEED IO_MS SCHED CHUNK INJECT TASK
- * TRACE CORES GRAIN_NS GRAIN_ITERS, in the folder $PARLAB_MPI_DIR; or, in a world, the
- * same words from a client ------------------------------------------------------------ */
+/* ---- jobs from a client: the launcher's (parlab-mpi session) or a world's ------------
+ * A job is 14 words: W N T S SEED IO_MS SCHED CHUNK INJECT TASK TRACE CORES GRAIN_NS
+ * GRAIN_ITERS (serve_words in mpirun.c). */
 
-/* The job the 14 words of the launcher (mpi_serve_args) describe. 0, or -1 with the
- * reason on stderr. */
+/* The job the 14 words describe (argv[0] is not read). 0, or -1 with the reason on
+ * stderr. */
 static int serve_parse(int argc, char **argv, struct job_msg *m)
 {
     enum sched_kind sched;
     *m = (struct job_msg){ 0 };
     if (argc != 15 || sched_parse(argv[7], &sched)) {
-        fprintf(stderr, "parlab: parlab-mpi serve is started by parlab run -r mpi\n");
+        fprintf(stderr, "parlab: a job's words are sent by parlab run -r mpi\n");
         return -1;
     }
     const struct workload *wl = wl_find(argv[1]);
     if (!wl) {
-        fprintf(stderr, "parlab: parlab-mpi serve: unknown workload %s\n", argv[1]);
+        fprintf(stderr, "parlab: mpi job: unknown workload %s\n", argv[1]);
         return -1;
     }
     m->wl = wl_index(wl);
@@ -539,20 +546,32 @@ static int serve_parse(int argc, char **argv, struct job_msg *m)
     m->grain_ns = strtoull(argv[13], NULL, 10);
     m->grain_iters = strtoull(argv[14], NULL, 10);
     if (!m->tasks || !m->steps) {
-        fprintf(stderr, "parlab: parlab-mpi serve: no tasks or steps\n");
+        fprintf(stderr, "parlab: mpi job: no tasks or steps\n");
         return -1;
     }
     return 0;
 }
 
-/* Every rank: run job m for the launcher (or a world's client) whose folder is dir: its
- * board says which task each rank runs, and rank 0 leaves the result file there. The
- * status on rank 0 (0, or an exit status); 0 elsewhere. In a world (kept), a folder that
- * is gone (its run was interrupted while it waited its turn) skips the job on every rank
- * instead of ending the world. */
-static int serve_job(const struct job_msg *m, const char *dir, int kept)
+/* Every rank: run job m for the client (the launcher, or a world's run) whose folder is
+ * dir: its board says which task each rank runs, and rank 0 leaves the result file there,
+ * with the job's time (world_job). The status on rank 0 (0, or an exit status); 0
+ * elsewhere. A folder that is gone (its run was interrupted while it waited its turn in a
+ * world) skips the job on every rank instead of ending the ranks. */
+static int serve_job(const struct job_msg *m_in, const char *dir)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX + 16];
+    struct job_msg m_copy = *m_in;
+    const struct job_msg *m = &m_copy;
+    /* Test-only (tests/test_mpi.c): PARLAB_MPI_TEST_WRONG_JOB=K drops task 0's part in
+     * the K-th job these ranks serve (the same count on every rank): a wrong answer in
+     * one repeat of a launch, which that repeat's verification must catch. */
+    static unsigned long served;
+    const char *wrong = getenv("PARLAB_MPI_TEST_WRONG_JOB");
+    served++;
+    if (wrong && *wrong && strtoul(wrong, NULL, 10) == served) {
+        m_copy.inject = INJECT_DROP;
+        m_copy.inject_task = 0;
+    }
     /* The launcher's board: which task each rank runs, and its pid. */
     size_t blen = mpi_board_len((unsigned)world);
     snprintf(path, sizeof path, "%s/board", dir);
@@ -561,24 +580,19 @@ static int serve_job(const struct job_msg *m, const char *dir, int kept)
         : mmap(NULL, blen, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
     if (fd >= 0)
         close(fd);
-    if (kept) {
-        int ok = board != MAP_FAILED, all = 0;
-        MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
-        if (!all) {
-            if (ok)
-                munmap(board, blen);
-            return PARLAB_EXIT_OS;
-        }
-    } else if (board == MAP_FAILED) {
-        fprintf(stderr, "parlab: rank %d: board %s: %s\n", my_rank, path, strerror(errno));
-        MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+    int ok = board != MAP_FAILED, all = 0;
+    MPI_Allreduce(&ok, &all, 1, MPI_INT, MPI_LAND, MPI_COMM_WORLD);
+    if (!all) {
+        if (ok)
+            munmap(board, blen);
+        return PARLAB_EXIT_OS;
     }
     mpi_board_pids(board, (unsigned)world)[my_rank] = (int)getpid();
 
     struct job job;
     struct plan plan;
     struct partial *slots;
-    rank_job(m, board, &job, &plan, &slots);
+    uint64_t wall = rank_job(m, board, &job, &plan, &slots);
     int st = 0;
     if (my_rank == 0) {
         snprintf(path, sizeof path, "%s/result", dir);
@@ -586,7 +600,7 @@ static int serve_job(const struct job_msg *m, const char *dir, int kept)
         size_t rows = plan.trace ? job.tasks * job.steps : 0, bytes = 0;
         for (size_t t = 0; t < job.tasks; t++)
             bytes += mpi_task_state_len(&job, job.steps - 1, t);
-        struct mpi_result_hdr h = { MPI_RESULT_MAGIC, job.tasks, job.steps, rows, bytes };
+        struct mpi_result_hdr h = { MPI_RESULT_MAGIC, job.tasks, job.steps, rows, bytes, wall };
         char *state = malloc(bytes + 1);
         for (size_t t = 0, at = 0; state && t < job.tasks; t++)
             at += mpi_task_state_copy(&job, job.steps - 1, t, state + at, 1);
@@ -608,19 +622,6 @@ static int serve_job(const struct job_msg *m, const char *dir, int kept)
     rank_job_free(&job, &plan, slots);
     munmap(board, blen);
     return st;
-}
-
-static int cmd_serve(int argc, char **argv)
-{
-    const char *dir = getenv(MPI_ENV_DIR);
-    struct job_msg m;
-    if (!dir) {
-        fprintf(stderr, "parlab: parlab-mpi serve is started by parlab run -r mpi\n");
-        return PARLAB_EXIT_USAGE;
-    }
-    if (serve_parse(argc, argv, &m))
-        return PARLAB_EXIT_USAGE;
-    return serve_job(&m, dir, 0);
 }
 
 /* ---- a world: `parlab world start -j N` keeps N ranks up (parlab-mpi world DIR IDLE_S),
@@ -726,25 +727,10 @@ static void world_wait(struct world_msg *w)
     }
 }
 
-static int ranks_world(int argc, char **argv)
+/* Every rank: serve the jobs clients send to rank 0 on lfd (DIR/sock; rank 0 only), one
+ * at a time, until one says quit, or idle_s seconds pass without one (0: never). */
+static void serve_clients(int lfd, int idle_s)
 {
-    /* world DIR IDLE_S TOKEN: the token is not read here; it is on this rank's command
-     * line, where `parlab world status|stop` find it (with DIR) to prove the world. */
-    if (argc != 4 || strspn(argv[3], "0123456789abcdef") != 32 || argv[3][32]) {
-        fprintf(stderr, "parlab: parlab-mpi world is started by parlab world start\n");
-        return PARLAB_EXIT_USAGE;
-    }
-    const char *dir = argv[1];
-    int idle_s = atoi(argv[2]), lfd = -1;
-    signal(SIGPIPE, SIG_IGN);   /* a client that left must not end the world */
-    if (mpi_world_note_rank(dir, my_rank)) {
-        fprintf(stderr, "parlab: world: rank %d cannot write its file in %s: %s\n", my_rank,
-                dir, strerror(errno));
-        MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
-    }
-    MPI_Barrier(MPI_COMM_WORLD);   /* every rank's file is there before a client can come */
-    if (my_rank == 0 && (lfd = world_listen(dir)) < 0)
-        MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
     for (;;) {
         struct world_msg w;
         int cfd = -1;
@@ -764,10 +750,10 @@ static int ranks_world(int argc, char **argv)
             break;
         }
         /* The job's CPU time on every rank, and the ranks' peak memory: the client's
-         * getrusage cannot see processes it did not start. */
+         * getrusage cannot see processes it has not reaped (or did not start). */
         struct rusage u0, u1;
         getrusage(RUSAGE_SELF, &u0);
-        int st = serve_job(&w.m, w.dir, 1);
+        int st = serve_job(&w.m, w.dir);
         getrusage(RUSAGE_SELF, &u1);
         double mine[2] = { tv_seconds(u1.ru_utime) - tv_seconds(u0.ru_utime),
                            tv_seconds(u1.ru_stime) - tv_seconds(u0.ru_stime) }, sum[2];
@@ -781,12 +767,61 @@ static int ranks_world(int argc, char **argv)
             close(cfd);
         }
     }
+}
+
+static void unlisten(int lfd, const char *dir)
+{
     if (lfd >= 0) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/sock", dir);
         unlink(path);
         close(lfd);
     }
+}
+
+static int ranks_world(int argc, char **argv)
+{
+    /* world DIR IDLE_S TOKEN: the token is not read here; it is on this rank's command
+     * line, where `parlab world status|stop` find it (with DIR) to prove the world. */
+    if (argc != 4 || strspn(argv[3], "0123456789abcdef") != 32 || argv[3][32]) {
+        fprintf(stderr, "parlab: parlab-mpi world is started by parlab world start\n");
+        return PARLAB_EXIT_USAGE;
+    }
+    const char *dir = argv[1];
+    int idle_s = atoi(argv[2]), lfd = -1;
+    signal(SIGPIPE, SIG_IGN);   /* a client that left must not end the world */
+    if (mpi_world_note_rank(dir, my_rank)) {
+        fprintf(stderr, "parlab: world: rank %d cannot write its file in %s: %s\n", my_rank,
+                dir, strerror(errno));
+        MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+    }
+    MPI_Barrier(MPI_COMM_WORLD);   /* every rank's file is there before a client can come */
+    if (my_rank == 0 && (lfd = world_listen(dir)) < 0)
+        MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+    serve_clients(lfd, idle_s);
+    unlisten(lfd, dir);
+    return 0;
+}
+
+/*
+ * parlab-mpi session, under the launcher (parlab run -r mpi): the ranks of one parlab
+ * command, started once for its warm-up and every repeat. Rank 0 takes the command's jobs
+ * from $PARLAB_MPI_DIR/sock, as a world's rank 0 does, until the launcher says quit; the
+ * launcher is their only client, and they die with mpirun, which dies with it.
+ */
+static int ranks_session(void)
+{
+    const char *dir = getenv(MPI_ENV_DIR);
+    int lfd = -1;
+    if (!dir || !*dir) {
+        fprintf(stderr, "parlab: parlab-mpi session is started by parlab run -r mpi\n");
+        return PARLAB_EXIT_USAGE;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    if (my_rank == 0 && (lfd = world_listen(dir)) < 0)
+        MPI_Abort(MPI_COMM_WORLD, PARLAB_EXIT_OS);
+    serve_clients(lfd, 0);
+    unlisten(lfd, dir);
     return 0;
 }
 
@@ -1072,13 +1107,13 @@ int main(int argc, char **argv)
         mpi_settings_print(stdout);
         return 0;
     }
-    if (strcmp(argv[1], "run") && strcmp(argv[1], "batch") && strcmp(argv[1], "serve") &&
+    if (strcmp(argv[1], "run") && strcmp(argv[1], "batch") && strcmp(argv[1], "session") &&
         strcmp(argv[1], "overhead") && strcmp(argv[1], "start") && strcmp(argv[1], "world")) {
         fprintf(stderr, "parlab: parlab-mpi: unknown command '%s' (parlab-mpi --help)\n", argv[1]);
         return PARLAB_EXIT_USAGE;
     }
     int world_cmd = !strcmp(argv[1], "world");
-    int serve = !strcmp(argv[1], "serve") || world_cmd;
+    int serve = !strcmp(argv[1], "session") || world_cmd;
     if (serve) {
         /* Under the launcher, a rank dies with mpirun (the launcher stops mpirun with
          * SIGTERM, and mpirun stops us; this covers mpirun being killed outright). */
@@ -1096,7 +1131,7 @@ int main(int argc, char **argv)
     if (world_cmd) {
         st = ranks_world(argc - 1, argv + 1);
     } else if (serve) {
-        st = cmd_serve(argc - 1, argv + 1);
+        st = ranks_session();
     } else if (!strcmp(argv[1], "start")) {
         MPI_Barrier(MPI_COMM_WORLD);   /* what `parlab overhead` times: start, meet, stop */
     } else if (!strcmp(argv[1], "overhead")) {

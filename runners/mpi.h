@@ -15,8 +15,8 @@
 extern int (*runner_mpi_world_run)(struct job *job, const struct plan *plan,
                                    struct partial *slots, struct outcome *out);
 
-/* Environment variables a rank started by the launcher reads: the run's private folder
- * (board and result files, Open MPI's session files). */
+/* Environment variables a rank started by the launcher reads: the command's private
+ * folder (board, socket and result files, Open MPI's session files). */
 #define MPI_ENV_DIR "PARLAB_MPI_DIR"
 /* The folder of a running world (parlab world start): set, `parlab run -r mpi` hands its
  * job to the world's ranks instead of starting mpirun. */
@@ -41,9 +41,10 @@ int *mpi_board_pids(struct task_watch *board, unsigned ranks);
 /* A rank's board entry once its part of the job is done (rank 0: the result file is
  * written and closed), just before it leaves for MPI_Finalize: -1 means idle, >= 0 a task. */
 #define MPI_TASK_DONE (-2L)
-#define MPI_RESULT_MAGIC 0x31696d70626c7270ull   /* "prlbpmi1" */
+#define MPI_RESULT_MAGIC 0x32696d70626c7270ull   /* "prlbpmi2" */
 struct mpi_result_hdr {
     uint64_t magic, tasks, steps, trace_rows, state_bytes;
+    uint64_t wall_ns;   /* the job's time on the ranks: from their barrier to rank 0's gather */
 };
 
 /* Bytes of job->state that task writes at step (0 for a workload without state). */

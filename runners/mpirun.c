@@ -1,7 +1,8 @@
-/* mpirun.c: the mpi runner as bin/parlab sees it: each run starts `mpirun -np W
- * bin/parlab-mpi serve ...`, watches it, and reads the partial results rank 0 leaves in a
- * file, so that combining, verifying and printing stay the harness's, as for every other
- * runner. The ranks' side is runners/mpi.c, built only where mpicc is. */
+/* mpirun.c: the mpi runner as bin/parlab sees it: a command starts `mpirun -np W
+ * bin/parlab-mpi session` once (the session, below), sends each run's job to rank 0,
+ * watches mpirun meanwhile, and reads the partial results rank 0 leaves in a file, so that
+ * combining, verifying and printing stay the harness's, as for every other runner. The
+ * ranks' side is runners/mpi.c, built only where mpicc is. */
 #define _GNU_SOURCE
 #include "mpi.h"
 
@@ -414,36 +415,61 @@ static void stop_job(pid_t mpirun_pid, struct task_watch *board, unsigned ranks)
     kill(mpirun_pid, SIGTERM);
 }
 
+/* An mpirun started from here, and watched until it ends: launch_start(), then
+ * launch_step() until it says mpirun has ended, then launch_end(). */
+struct launched {
+    pid_t pid;
+    int fd;                      /* mpirun's output (and stderr), until its end; or -1 */
+    int was_subreaper, done, status;
+    uint64_t term_at;            /* when the job was stopped, or 0 */
+    sigset_t old;                /* the signal mask before launch_start() */
+    struct task_watch *board;    /* the ranks' board, or NULL */
+    unsigned ranks;
+    double timeout_s;            /* --task-timeout, watched on the board; 0: none */
+    struct mpirun_log *log;
+    struct mpirun_end *e;
+};
+
 /*
- * Start mpirun with args (args[0] is mpirun's path) in dir, with SIGINT, SIGTERM and
- * SIGHUP held for the whole run: one that arrives is forwarded to mpirun as SIGTERM, which
- * stops its ranks and removes its files, and is reported in e->stopped_by. Watch board
- * for --task-timeout. mpirun's stdout goes to ours when pass_stdout, else with its stderr
- * into log. 0, or -errno if it could not be started.
+ * Start mpirun with args (args[0] is mpirun's path) in dir: its stdout goes to ours when
+ * pass_stdout, else with its stderr into log. SIGINT, SIGTERM and SIGHUP stay held in
+ * this thread until launch_end(); launch_step() passes one that was taken on to mpirun.
+ * 0, or -errno if it could not be started.
  */
-static int launch(char *const args[], const char *dir, struct task_watch *board,
-                  unsigned ranks, double timeout_s, int pass_stdout, struct mpirun_log *log,
-                  struct mpirun_end *e)
+static int launch_start(struct launched *L, char *const args[], const char *dir,
+                        struct task_watch *board, unsigned ranks, int pass_stdout,
+                        struct mpirun_log *log, struct mpirun_end *e)
 {
-    sigset_t stops, old;
-    int fd[2], was_subreaper = 0;
+    sigset_t stops;
+    int fd[2];
+    *L = (struct launched){ .fd = -1, .board = board, .ranks = ranks, .log = log, .e = e };
     *e = (struct mpirun_end){ .rank = -1, .timed_out = -1 };
     runner_stop_signals(&stops);
+    /* Test-only (tests/test_mpi.c): PARLAB_MPI_TEST_LAUNCHES=FILE gets a line per mpirun
+     * started, so that a test can count them. */
+    const char *count = getenv("PARLAB_MPI_TEST_LAUNCHES");
+    if (count && *count) {
+        int cfd = open(count, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+        if (cfd >= 0) {
+            (void)!write(cfd, "mpirun\n", 7);
+            close(cfd);
+        }
+    }
     if (pipe2(fd, O_CLOEXEC))
         return -errno;
     /* Ranks whose mpirun is gone (it exits after a rank fails, or is killed) come to us,
      * not to PID 1, so that we kill and reap them: nothing of the run outlives it, not
      * even a zombie for a slow init to collect. */
-    prctl(PR_GET_CHILD_SUBREAPER, &was_subreaper);
+    prctl(PR_GET_CHILD_SUBREAPER, &L->was_subreaper);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    runner_signals_hold(&old);   /* until mpirun is tracked */
+    runner_signals_hold(&L->old);   /* until mpirun is tracked */
     fflush(NULL);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         int err = errno;
-        prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
-        runner_signals_release(&old);
+        prctl(PR_SET_CHILD_SUBREAPER, L->was_subreaper);
+        runner_signals_release(&L->old);
         close(fd[0]);
         close(fd[1]);
         return -err;
@@ -452,7 +478,7 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
         runner_child_add(pid);   /* a crash or a signal in another thread kills it too */
         /* The fork is over; the stopping signals stay held here for the whole run (one
          * that comes in the gap ends the run through the guard, which kills mpirun). */
-        runner_signals_release(&old);
+        runner_signals_release(&L->old);
         pthread_sigmask(SIG_BLOCK, &stops, NULL);
     }
     if (pid == 0) {
@@ -471,87 +497,130 @@ static int launch(char *const args[], const char *dir, struct task_watch *board,
         snprintf(sub, sizeof sub, "%s/" MPI_OMPI_SUB, dir);
         mpi_settings_apply(sub);
         setenv(MPI_ENV_DIR, dir, 1);   /* the board and result files: the folder itself */
-        runner_signals_release(&old);
+        runner_signals_release(&L->old);
         pthread_sigmask(SIG_UNBLOCK, &stops, NULL);   /* mpirun stops on SIGTERM */
         execv(args[0], args);
         dprintf(2, "parlab: cannot run %s: %s\n", args[0], strerror(errno));
         _exit(127);
     }
     close(fd[1]);
-    uint64_t limit = (uint64_t)(timeout_s * 1e9);
-    int open_fd = fd[0], done = 0, status = 0;
-    uint64_t term_at = 0;
-    while (!done) {
-        struct pollfd pfd = { .fd = open_fd, .events = POLLIN };
-        if (open_fd >= 0 && poll(&pfd, 1, 10) > 0) {
-            char buf[4096];
-            ssize_t k = read(open_fd, buf, sizeof buf);
-            if (k > 0)
-                log_append(log, buf, (size_t)k);
-            else if (k == 0 || errno != EINTR) {
-                close(open_fd);
-                open_fd = -1;
-            }
-        } else if (open_fd < 0) {
-            struct timespec ts = { 0, 10 * 1000 * 1000 };
-            nanosleep(&ts, NULL);
+    L->pid = pid;
+    L->fd = fd[0];
+    return 0;
+}
+
+/*
+ * One look at a launched mpirun, waiting up to wait_ms for its output or for extra_fd
+ * (-1: none) to be readable: keep what it printed; sig (0: none), a stopping signal taken
+ * meanwhile, stops the job and mpirun, as does a task past the board's timeout; a job
+ * stopped 0.3 s ago whose mpirun has not gone is killed. 1 once mpirun has ended, else 0.
+ */
+static int launch_step(struct launched *L, int sig, int wait_ms, int extra_fd)
+{
+    struct pollfd pfd[2] = { { .fd = L->fd, .events = POLLIN },
+                             { .fd = extra_fd, .events = POLLIN } };
+    if (L->done)
+        return 1;
+    int k = poll(pfd, 2, wait_ms);
+    if (k > 0 && L->fd >= 0 && pfd[0].revents) {
+        char buf[4096];
+        ssize_t r = read(L->fd, buf, sizeof buf);
+        if (r > 0)
+            log_append(L->log, buf, (size_t)r);
+        else if (r == 0 || errno != EINTR) {
+            close(L->fd);
+            L->fd = -1;
         }
-        struct timespec zero = { 0, 0 };
-        int sig = sigtimedwait(&stops, NULL, &zero);
-        if (sig > 0 && !e->stopped_by) {
-            e->stopped_by = sig;
-            stop_job(pid, board, ranks);
-            term_at = runner_now_ns();
-        }
-        if (limit && board && !term_at) {
-            uint64_t now = runner_now_ns();
-            for (unsigned r = 0; r < ranks; r++) {
-                long t = atomic_load_explicit(&board[r].task, memory_order_acquire);
-                uint64_t t0 = atomic_load_explicit(&board[r].start_ns, memory_order_relaxed);
-                if (t >= 0 && now > t0 && now - t0 >= limit) {
-                    e->timed_out = t;
-                    e->timed_rank = (int)r;
-                    stop_job(pid, board, ranks);
-                    term_at = now;
-                    break;
-                }
-            }
-        }
-        /* Ranks that were still starting when the job was stopped go as they appear. */
-        if (term_at && board)
-            board_kill(board, ranks, pid);
-        /* mpirun has 0.3 s to stop (it takes a second when stopped while still starting
-         * the ranks); then it is killed. Its ranks come back to us and are killed below,
-         * and its files are in the run's folder, which goes anyway. */
-        if (term_at && runner_now_ns() - term_at > 300000000ull) {
-            kill(pid, SIGKILL);
-            term_at = UINT64_MAX / 2;
-        }
-        pid_t w = waitpid(pid, &status, WNOHANG);
-        if (w == pid)
-            done = 1;
     }
-    /* mpirun is gone; whatever it left (ranks still starting or being stopped, ranks it
-     * did not reap) is now ours: kill and reap it all before the run's folder goes. */
-    runner_child_del(pid);
+    if (sig > 0 && !L->e->stopped_by) {
+        L->e->stopped_by = sig;
+        stop_job(L->pid, L->board, L->ranks);
+        L->term_at = runner_now_ns();
+    }
+    uint64_t limit = (uint64_t)(L->timeout_s * 1e9);
+    if (limit && L->board && !L->term_at) {
+        uint64_t now = runner_now_ns();
+        for (unsigned r = 0; r < L->ranks; r++) {
+            long t = atomic_load_explicit(&L->board[r].task, memory_order_acquire);
+            uint64_t t0 = atomic_load_explicit(&L->board[r].start_ns, memory_order_relaxed);
+            if (t >= 0 && now > t0 && now - t0 >= limit) {
+                L->e->timed_out = t;
+                L->e->timed_rank = (int)r;
+                stop_job(L->pid, L->board, L->ranks);
+                L->term_at = now;
+                break;
+            }
+        }
+    }
+    /* Ranks that were still starting when the job was stopped go as they appear. */
+    if (L->term_at && L->board)
+        board_kill(L->board, L->ranks, L->pid);
+    /* mpirun has 0.3 s to stop (it takes a second when stopped while still starting the
+     * ranks); then it is killed. Its ranks come back to us and are killed in launch_end(),
+     * and its files are in the run's folder, which goes anyway. */
+    if (L->term_at && runner_now_ns() - L->term_at > 300000000ull) {
+        kill(L->pid, SIGKILL);
+        L->term_at = UINT64_MAX / 2;
+    }
+    if (waitpid(L->pid, &L->status, WNOHANG) == L->pid)
+        L->done = 1;
+    return L->done;
+}
+
+/* After launch_step() said mpirun has ended: whatever it left (ranks still starting or
+ * being stopped, ranks it did not reap) is now ours: kill and reap it all before the
+ * run's folder goes; read the rest of its output and judge how it ended into *L->e. */
+static void launch_end(struct launched *L)
+{
+    sigset_t stops;
+    runner_stop_signals(&stops);
+    runner_child_del(L->pid);
     runner_reap_strays(1, 2.0);
-    prctl(PR_SET_CHILD_SUBREAPER, was_subreaper);
-    if (open_fd >= 0) {   /* what is left in the pipe */
+    prctl(PR_SET_CHILD_SUBREAPER, L->was_subreaper);
+    if (L->fd >= 0) {   /* what is left in the pipe */
         char buf[4096];
         ssize_t k;
-        int fl = fcntl(open_fd, F_GETFL);
-        fcntl(open_fd, F_SETFL, fl | O_NONBLOCK);
-        while ((k = read(open_fd, buf, sizeof buf)) > 0)
-            log_append(log, buf, (size_t)k);
-        close(open_fd);
+        int fl = fcntl(L->fd, F_GETFL);
+        fcntl(L->fd, F_SETFL, fl | O_NONBLOCK);
+        while ((k = read(L->fd, buf, sizeof buf)) > 0)
+            log_append(L->log, buf, (size_t)k);
+        close(L->fd);
+        L->fd = -1;
     }
-    e->status = status;
-    parse_log(log, e);
+    L->e->status = L->status;
+    parse_log(L->log, L->e);
     /* Signals that arrived meanwhile were forwarded; drop them before unblocking. */
     struct timespec zero = { 0, 0 };
     while (sigtimedwait(&stops, NULL, &zero) > 0)
         ;
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    pthread_sigmask(SIG_SETMASK, &L->old, NULL);
+}
+
+/*
+ * Start mpirun with args (args[0] is mpirun's path) in dir and wait for it: SIGINT,
+ * SIGTERM and SIGHUP held for the whole run, one that arrives forwarded to mpirun as
+ * SIGTERM, which stops its ranks and removes its files, and reported in e->stopped_by;
+ * board watched for --task-timeout. mpirun's stdout goes to ours when pass_stdout, else
+ * with its stderr into log. 0, or -errno if it could not be started.
+ */
+static int launch(char *const args[], const char *dir, struct task_watch *board,
+                  unsigned ranks, double timeout_s, int pass_stdout, struct mpirun_log *log,
+                  struct mpirun_end *e)
+{
+    struct launched L;
+    sigset_t stops;
+    int err = launch_start(&L, args, dir, board, ranks, pass_stdout, log, e);
+    if (err)
+        return err;
+    L.timeout_s = timeout_s;
+    runner_stop_signals(&stops);
+    for (;;) {
+        struct timespec zero = { 0, 0 };
+        int sig = sigtimedwait(&stops, NULL, &zero);
+        if (launch_step(&L, sig, 10, -1))
+            break;
+    }
+    launch_end(&L);
     return 0;
 }
 
@@ -624,7 +693,8 @@ static int died_after_work(const struct mpirun_end *e, struct task_watch *board,
            atomic_load(&board[0].task) == MPI_TASK_DONE;
 }
 
-/* Read rank 0's result file into slots, the trace and the job's state. 0, or -1. */
+/* Read rank 0's result file into slots, the trace and the job's state, and the job's time
+ * on the ranks into out->job_wall_s. 0, or -1. */
 static int read_result(const char *path, struct job *job, const struct plan *plan,
                        struct partial *slots, struct outcome *out)
 {
@@ -651,6 +721,8 @@ static int read_result(const char *path, struct job *job, const struct plan *pla
         }
     }
     fclose(f);
+    if (ok)
+        out->job_wall_s = (double)h.wall_ns / 1e9;
     return ok ? 0 : outcome_fail(out, PARLAB_EXIT_SOFTWARE, "mpi: rank 0's result file is "
                                  "not what this job expects");
 }
@@ -755,8 +827,8 @@ static void run_dir_close(const char *dir, struct task_watch *board, unsigned ra
     pthread_sigmask(SIG_SETMASK, before, NULL);
 }
 
-/* The 14 words `parlab-mpi serve` reads (and a world's rank 0, after the client's
- * folder): the job and the plan. */
+/* The 14 words rank 0 reads after the client's folder (serve_parse in mpi.c): the job
+ * and the plan. */
 static void serve_words(char **args, int *n, const struct job *job, const struct plan *plan)
 {
     add_arg(args, n, "%s", job->wl->name);
@@ -773,6 +845,362 @@ static void serve_words(char **args, int *n, const struct job *job, const struct
     add_arg(args, n, "%u", plan->cores);
     add_arg(args, n, "%llu", (unsigned long long)job->grain_ns);   /* spin: its setup's */
     add_arg(args, n, "%llu", (unsigned long long)job->grain_iters);
+}
+
+static int world_connect(const char *dir);
+
+/* The line a client sends rank 0 (the launcher's session, or a world's run): its folder,
+ * then the serve words. The line's length, or -1 with out filled. */
+static int job_line(char *line, size_t n, const char *dir, const struct job *job,
+                    const struct plan *plan, struct outcome *out)
+{
+    char *words[ARGS_MAX];
+    int k = 0;
+    size_t len = 0;
+    add_arg(words, &k, "%s", dir);
+    serve_words(words, &k, job, plan);
+    for (int i = 0; i < k && len < n; i++)
+        len += (size_t)snprintf(line + len, n - len, "%s%s", words[i], i + 1 < k ? " " : "\n");
+    free_args(words, k);
+    if (len >= n)
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "the mpi job's request would be longer "
+                            "than %zu bytes (TMPDIR too long?)", n - 1);
+    return (int)len;
+}
+
+/* Rank 0's reply to a job, "STATUS USER_S SYS_S MAXRSS_KB": the ranks' own CPU time and
+ * peak memory go into out (the client's getrusage cannot see them). Returns STATUS. */
+static int job_reply(const char *reply, struct outcome *out)
+{
+    double us = 0, ss = 0;
+    long rss = 0;
+    if (sscanf(reply, "%*d %lf %lf %ld", &us, &ss, &rss) == 3) {
+        out->away_user_s = us;
+        out->away_sys_s = ss;
+        out->away_maxrss_kb = rss;
+    }
+    return atoi(reply);
+}
+
+/* ---- one mpirun for a command: the session --------------------------------------------
+ *
+ * `parlab run -r mpi` (no world) starts `mpirun -np W parlab-mpi session` once, at its
+ * first run (the warm-up), in a private folder; each run after that sends its job to rank
+ * 0 over the folder's socket (as a world's runs do), waits for the reply while it watches
+ * mpirun, the board (--task-timeout) and the stopping signals, and reads the result file;
+ * keep(0), at the command's end, says quit and waits for mpirun's end. The ranks time each
+ * job themselves (world_job in mpi.c); the launch is reported apart, once (start_s).
+ * Between the runs the ranks wait without spinning (rank 0 in poll(), the others test
+ * their broadcast every half millisecond) while parlab verifies, prints, or runs seq for
+ * --baseline: interleaving stays a run of each in turn.
+ *
+ * SIGINT, SIGTERM and SIGHUP are held from the session's start to its end. A thread of
+ * the session's own takes them (runner_stop_taker): during a run, or while the session
+ * starts or ends, it hands one to the main thread, which stops the job as the launcher
+ * always has (mpirun stops the ranks) and reports it; between runs (parlab verifying,
+ * printing, running seq), it stops mpirun, removes the folder, and ends parlab through
+ * the guard, as the signal would have: nothing of the session outlives parlab.
+ */
+static struct session {
+    int keep;                    /* keep(1): the session lasts until keep(0) */
+    int up;                      /* mpirun started (the fields below are live) */
+    unsigned ranks, cores;
+    char dir[PATH_MAX];
+    struct task_watch *board;
+    struct launched L;
+    struct mpirun_log *log;
+    struct mpirun_end end;
+    sigset_t before;             /* the main thread's mask before the session */
+    pthread_t taker;
+    int taker_on;
+    pthread_mutex_t mu;          /* busy, closing: between the main thread and the taker */
+    int busy;                    /* the main thread is in the session (a run, start, end) */
+    int closing;
+    _Atomic int stop_sig;        /* a stopping signal the taker took while busy, or 0 */
+} S = { .mu = PTHREAD_MUTEX_INITIALIZER };
+
+/* What parlab writes in the session's folder (Open MPI's files are in ompi/). */
+static const char *const session_names[] = { "board", "result", "sock", "sock.new", NULL };
+
+/* The main thread enters (1) or leaves (0) the session. A stopping signal the taker
+ * handed over that no step took (it came as the run finished) goes back to the process,
+ * for the taker to take again, now between runs. */
+static void session_busy(int busy)
+{
+    pthread_mutex_lock(&S.mu);
+    S.busy = busy;
+    int sig = busy ? 0 : atomic_exchange(&S.stop_sig, 0);
+    if (sig)
+        kill(getpid(), sig);
+    pthread_mutex_unlock(&S.mu);
+}
+
+/* The session's files and its taker go, and the main thread's mask is as before. After
+ * mpirun's end (launch_end), or when it never started. Not from the taker. */
+static void session_finish(void)
+{
+    if (S.board)
+        munmap(S.board, mpi_board_len(S.ranks));
+    S.board = NULL;
+    if (*S.dir)
+        made_dir_remove(S.dir, session_names, 1);
+    S.dir[0] = '\0';
+    if (S.taker_on) {
+        pthread_mutex_lock(&S.mu);
+        S.closing = 1;
+        pthread_mutex_unlock(&S.mu);
+        pthread_join(S.taker, NULL);
+        S.taker_on = 0;
+    }
+    free(S.log);
+    S.log = NULL;
+    S.up = 0;
+    pthread_sigmask(SIG_SETMASK, &S.before, NULL);
+}
+
+/* Stop a running mpirun now (its ranks first), wait for its end and reap what it left. */
+static void session_stop_mpirun(void)
+{
+    if (!S.L.done && !S.L.term_at) {
+        stop_job(S.L.pid, S.board, S.ranks);
+        S.L.term_at = runner_now_ns();
+    }
+    while (!launch_step(&S.L, 0, 10, -1))
+        ;
+    launch_end(&S.L);
+}
+
+/* The session's own thread: takes the stopping signals (see above). */
+static void *session_taker(void *arg)
+{
+    sigset_t stops;
+    (void)arg;
+    runner_stop_signals(&stops);
+    runner_stop_taker(1);
+    for (;;) {
+        struct timespec tick = { 0, 5 * 1000 * 1000 };
+        int sig = sigtimedwait(&stops, NULL, &tick);
+        pthread_mutex_lock(&S.mu);
+        if (S.closing) {
+            pthread_mutex_unlock(&S.mu);
+            runner_stop_taker(0);
+            if (sig > 0)   /* as the session ends: the process's, once its mask is back */
+                kill(getpid(), sig);
+            return NULL;
+        }
+        if (sig > 0 && S.busy) {
+            atomic_store(&S.stop_sig, sig);
+        } else if (sig > 0) {
+            /* Between runs: the session goes first, then parlab, as the guard ends it
+             * (the mutex stays held: the main thread does not enter the session again). */
+            session_stop_mpirun();
+            if (S.board)
+                munmap(S.board, mpi_board_len(S.ranks));
+            made_dir_remove(S.dir, session_names, 1);
+            runner_stop_taker(0);
+            pthread_sigmask(SIG_UNBLOCK, &stops, NULL);
+            raise(sig);
+            for (;;)
+                pause();   /* another ending is under way: until its exit */
+        }
+        pthread_mutex_unlock(&S.mu);
+    }
+}
+
+/* Start the session's mpirun with `ranks` ranks and wait until rank 0 takes jobs; the
+ * seconds that took in out->start_s. 0, or -1 with out filled and nothing left. */
+static int session_open(unsigned ranks, unsigned cores, struct outcome *out)
+{
+    char exe[PATH_MAX], mpirun[PATH_MAX], why[300], sock[PATH_MAX + 16];
+    char *args[ARGS_MAX];
+    int n = 0, e, rc = -1;
+    sigset_t stops;
+    if (transport_check(out))
+        return -1;
+    if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why))
+        return outcome_fail(out, PARLAB_EXIT_OS, "%s", why);
+    if (ranks_fit(ranks, out))
+        return -1;
+    runner_stop_signals(&stops);
+    pthread_sigmask(SIG_BLOCK, &stops, &S.before);   /* the taker inherits the mask */
+    S.ranks = ranks;
+    S.cores = cores;
+    S.busy = 1;
+    S.closing = 0;
+    atomic_store(&S.stop_sig, 0);
+    S.dir[0] = '\0';
+    if (!(S.log = calloc(1, sizeof *S.log))) {
+        outcome_fail(out, PARLAB_EXIT_OS, "out of memory");
+        goto fail;
+    }
+    if ((e = pthread_create(&S.taker, NULL, session_taker, NULL))) {
+        outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot start a thread: %s", strerror(e));
+        goto fail;
+    }
+    S.taker_on = 1;
+    if (make_dir(S.dir, sizeof S.dir, out)) {
+        S.dir[0] = '\0';
+        goto fail;
+    }
+    if (!(S.board = board_create(S.dir, ranks, out)))
+        goto fail;
+    mpirun_head(args, &n, mpirun, ranks);
+    add_arg(args, &n, "%s", exe);
+    add_arg(args, &n, "session");
+    uint64_t t0 = runner_now_ns();
+    e = launch_start(&S.L, args, S.dir, S.board, ranks, 0, S.log, &S.end);
+    free_args(args, n);
+    if (e) {
+        outcome_fail(out, PARLAB_EXIT_OS, "cannot start %s: %s", mpirun, strerror(-e));
+        goto fail;
+    }
+    S.up = 1;
+    /* Ready once rank 0 listens (every rank is past MPI_Init by then). */
+    snprintf(sock, sizeof sock, "%s/sock", S.dir);
+    while (access(sock, F_OK) != 0) {
+        if (launch_step(&S.L, atomic_load(&S.stop_sig), 2, -1)) {
+            launch_end(&S.L);
+            if (!judge(&S.end, S.log, S.board, ranks, 0, out))
+                outcome_fail(out, PARLAB_EXIT_SOFTWARE, "mpirun ended before its ranks took "
+                             "a job");
+            goto fail;
+        }
+    }
+    out->start_s = (double)(runner_now_ns() - t0) / 1e9;
+    session_busy(0);
+    return 0;
+fail:
+    session_finish();
+    return rc;
+}
+
+/* A failed run in the session: mpirun is stopped (when it still runs) and the session
+ * ends; out, already filled, says why. -1. */
+static int session_fail(void)
+{
+    if (!S.L.done)
+        session_stop_mpirun();
+    session_finish();
+    return -1;
+}
+
+/* mpirun ended during a run: judge how, and end the session. -1 with out filled. */
+static int session_lost(struct outcome *out)
+{
+    launch_end(&S.L);
+    if (!judge(&S.end, S.log, S.board, S.ranks, S.L.timeout_s, out))
+        outcome_fail(out, PARLAB_EXIT_SOFTWARE, "mpirun ended during the job; remaining "
+                     "tasks dropped");
+    session_finish();
+    return -1;
+}
+
+/* One run's job on the session's ranks. 0, or -1 with out filled (and the session then
+ * ended). */
+static int session_job(struct job *job, const struct plan *plan, struct partial *slots,
+                       struct outcome *out)
+{
+    char line[PATH_MAX + 1024], reply[96], path[PATH_MAX + 16];
+    size_t got = 0;
+    session_busy(1);
+    for (unsigned r = 0; r < S.ranks; r++)
+        atomic_store(&S.board[r].task, -1);
+    snprintf(path, sizeof path, "%s/result", S.dir);
+    unlink(path);
+    int len = job_line(line, sizeof line, S.dir, job, plan, out);
+    if (len < 0)
+        return session_fail();
+    S.L.timeout_s = plan->task_timeout_s;
+    int fd = world_connect(S.dir);
+    if (fd < 0 || write(fd, line, (size_t)len) != len) {
+        int err = fd < 0 ? errno : errno ? errno : EIO;
+        if (fd >= 0)
+            close(fd);
+        /* Rank 0 gone (mpirun is ending: judge that), or this process short of something */
+        for (int i = 0; i < 200; i++)
+            if (launch_step(&S.L, atomic_load(&S.stop_sig), 10, -1))
+                return session_lost(out);
+        outcome_fail(out, PARLAB_EXIT_OS, "mpi: cannot send the job to rank 0: %s",
+                     strerror(err));
+        return session_fail();
+    }
+    for (;;) {
+        int done = launch_step(&S.L, atomic_load(&S.stop_sig), 10, fd);
+        if (fd >= 0) {
+            ssize_t k = recv(fd, reply + got, sizeof reply - 1 - got, MSG_DONTWAIT);
+            if (k > 0) {
+                got += (size_t)k;
+                reply[got] = '\0';
+                if (memchr(reply, '\n', got) || got == sizeof reply - 1)
+                    break;
+            } else if (k == 0 || (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+                close(fd);   /* rank 0 is gone: mpirun's end says how */
+                fd = -1;
+            }
+        }
+        if (done) {
+            if (fd >= 0)
+                close(fd);
+            return session_lost(out);
+        }
+    }
+    close(fd);
+    S.L.timeout_s = 0;
+    int st = job_reply(reply, out);
+    if (st) {
+        outcome_fail(out, st, "the mpi ranks could not finish the job (status %d)", st);
+        return session_fail();
+    }
+    if (read_result(path, job, plan, slots, out))
+        return session_fail();
+    unlink(path);
+    session_busy(0);
+    return 0;
+}
+
+/* The session's end: rank 0 is told to quit, and every rank finalizes; mpirun's end is
+ * judged (a rank killed inside MPI_Finalize after every job was delivered is a note, not
+ * a failure: died_after_work). 0, or -1 with out filled. */
+static int session_close(struct outcome *out)
+{
+    int rc = 0;
+    if (!S.up)
+        return 0;
+    session_busy(1);
+    int fd = world_connect(S.dir);
+    if (fd >= 0 && write(fd, "quit\n", 5) != 5) {
+        close(fd);
+        fd = -1;
+    }
+    if (fd < 0) {   /* no rank 0 to tell: stop them */
+        stop_job(S.L.pid, S.board, S.ranks);
+        S.L.term_at = runner_now_ns();
+    }
+    uint64_t t0 = runner_now_ns();
+    while (!launch_step(&S.L, atomic_load(&S.stop_sig), 10, -1))
+        if (!S.L.term_at && runner_now_ns() - t0 > 10000000000ull) {   /* 10 s */
+            stop_job(S.L.pid, S.board, S.ranks);
+            S.L.term_at = runner_now_ns();
+        }
+    if (fd >= 0)
+        close(fd);
+    launch_end(&S.L);
+    if (died_after_work(&S.end, S.board, S.ranks))
+        fprintf(stderr, "parlab: note: rank %d (pid %d) was killed by SIG%s inside "
+                "MPI_Finalize, after its part of every job was delivered (an Open MPI "
+                "teardown fault); the answers are complete and were verified as usual\n",
+                S.end.rank, mpi_board_pids(S.board, S.ranks)[S.end.rank],
+                sigabbrev_np(S.end.sig));
+    else if (S.end.stopped_by || !WIFEXITED(S.end.status) || WEXITSTATUS(S.end.status))
+        rc = judge(&S.end, S.log, S.board, S.ranks, 0, out);
+    session_finish();
+    return rc;
+}
+
+static int mpi_keep(int on, struct outcome *out)
+{
+    S.keep = on;
+    return on ? 0 : session_close(out);
 }
 
 static int world_run(const char *wdir, struct job *job, const struct plan *plan,
@@ -802,55 +1230,20 @@ static int mpi_run(struct job *job, const struct plan *plan, struct partial *slo
     const char *wdir = getenv(MPI_ENV_WORLD);
     if (wdir && *wdir)
         return world_run(wdir, job, plan, slots, out);
-
-    char exe[PATH_MAX], mpirun[PATH_MAX], why[300], dir[PATH_MAX], path[PATH_MAX + 16];
-    char *args[ARGS_MAX];
-    int n = 0, rc = 0, e;
-    unsigned ranks = plan->workers;
-    if (transport_check(out))
+    /* The session: kept for the command's runs (keep), or for this run only. */
+    if (S.up && (S.ranks != plan->workers || S.cores != plan->cores) && session_close(out))
         return -1;
-    if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why))
-        return outcome_fail(out, PARLAB_EXIT_OS, "%s", why);
-    if (ranks_fit(ranks, out))
+    if (!S.up && session_open(plan->workers, plan->cores, out))
         return -1;
-    /* The board, in the run's folder: every rank maps it. */
-    sigset_t before;
-    struct task_watch *board;
-    if (run_dir_open(dir, sizeof dir, ranks, &board, &before, out))
-        return -1;
-
-    mpirun_head(args, &n, mpirun, ranks);
-    add_arg(args, &n, "%s", exe);
-    add_arg(args, &n, "serve");
-    serve_words(args, &n, job, plan);
-
-    struct mpirun_log *log = calloc(1, sizeof *log);
-    struct mpirun_end end;
-    if (!log) {
-        rc = outcome_fail(out, PARLAB_EXIT_OS, "out of memory");
-        goto done;
+    int rc = session_job(job, plan, slots, out);
+    if (!rc && !S.keep) {
+        /* mpirun is reaped here: its CPU time (the ranks' too) is the caller's children's
+         * now, so the ranks' own report would count it twice */
+        out->away_user_s = out->away_sys_s = 0;
+        out->away_maxrss_kb = 0;
+        if (session_close(out))
+            rc = -1;
     }
-    if ((e = launch(args, dir, board, ranks, plan->task_timeout_s, 0, log, &end)))
-        rc = outcome_fail(out, PARLAB_EXIT_OS, "cannot start %s: %s", mpirun, strerror(-e));
-    else if (died_after_work(&end, board, ranks)) {
-        snprintf(path, sizeof path, "%s/result", dir);
-        int task_err = 0;
-        if (!(rc = read_result(path, job, plan, slots, out)))
-            for (size_t t = 0; t < job->tasks; t++)
-                task_err |= slots[t].err != 0;
-        if (!rc && !task_err)   /* a failing run says only why it failed, in one line */
-            fprintf(stderr, "parlab: note: rank %d (pid %d) was killed by SIG%s inside "
-                    "MPI_Finalize, after its part of the job was delivered (an Open MPI "
-                    "teardown fault); the answer is complete and is verified as usual\n",
-                    end.rank, mpi_board_pids(board, ranks)[end.rank], sigabbrev_np(end.sig));
-    } else if (!(rc = judge(&end, log, board, ranks, plan->task_timeout_s, out))) {
-        snprintf(path, sizeof path, "%s/result", dir);
-        rc = read_result(path, job, plan, slots, out);
-    }
-    free(log);
-done:
-    free_args(args, n);
-    run_dir_close(dir, board, ranks, &before);
     return rc;
 }
 
@@ -1501,9 +1894,8 @@ static int world_run(const char *wdir, struct job *job, const struct plan *plan,
                      struct partial *slots, struct outcome *out)
 {
     char dir[PATH_MAX], path[PATH_MAX + 16];
-    char *words[ARGS_MAX];
     unsigned ranks = plan->workers;
-    int n = 0, rc = 0, fd = -1;
+    int rc = 0, fd = -1;
     struct world_id w;
     if (world_for(wdir, ranks, plan->cores, &w, out))
         return -1;
@@ -1518,20 +1910,14 @@ static int world_run(const char *wdir, struct job *job, const struct plan *plan,
         close(fd);
         return -1;
     }
-    add_arg(words, &n, "%s", dir);
-    serve_words(words, &n, job, plan);
     /* One line: the folder, then the serve words (rank 0 reads at most this much). */
     char line[PATH_MAX + 1024];
-    size_t len = 0;
-    for (int i = 0; i < n && len < sizeof line; i++)
-        len += (size_t)snprintf(line + len, sizeof line - len, "%s%s", words[i],
-                                i + 1 < n ? " " : "\n");
-    if (len >= sizeof line) {
-        rc = outcome_fail(out, PARLAB_EXIT_USAGE, "the mpi world's request would be longer "
-                          "than %zu bytes (TMPDIR too long?)", sizeof line - 1);
+    int len = job_line(line, sizeof line, dir, job, plan, out);
+    if (len < 0) {
+        rc = -1;
         goto end;
     }
-    if (write(fd, line, len) != (ssize_t)len) {
+    if (write(fd, line, (size_t)len) != len) {
         rc = outcome_fail(out, PARLAB_EXIT_OS, "the mpi world at %s: %s", wdir, strerror(errno));
         goto end;
     }
@@ -1544,15 +1930,7 @@ static int world_run(const char *wdir, struct job *job, const struct plan *plan,
             ssize_t k = read(fd, reply + got, sizeof reply - 1 - got);
             if (k > 0 && memchr(reply + got, '\n', (size_t)k)) {
                 reply[got + (size_t)k] = '\0';
-                /* "STATUS USER_S SYS_S MAXRSS_KB": the ranks' own CPU time for the job */
-                int st = atoi(reply);
-                double us = 0, ss = 0;
-                long rss = 0;
-                if (sscanf(reply, "%*d %lf %lf %ld", &us, &ss, &rss) == 3) {
-                    out->away_user_s = us;
-                    out->away_sys_s = ss;
-                    out->away_maxrss_kb = rss;
-                }
+                int st = job_reply(reply, out);
                 rc = st ? outcome_fail(out, st, "the mpi world's rank 0 could not finish the "
                                        "job (status %d)", st)
                         : 0;
@@ -1607,23 +1985,28 @@ end:
             ;
     }
     close(fd);
-    free_args(words, n);
     run_dir_close(dir, board, ranks, &before);
     return rc;
 }
 
-/* Before the run prints: the ranks fit, and a kept world (PARLAB_MPI_WORLD) is one and has
- * these ranks and CPUs. Under parlab-mpi run the ranks exist already. */
+/* Before the run prints: the ranks fit, the session's socket fits its folder's name, and
+ * a kept world (PARLAB_MPI_WORLD) is one and has these ranks and CPUs. Under parlab-mpi
+ * run the ranks exist already. */
 static int mpi_precheck(unsigned workers, unsigned cores, struct outcome *out)
 {
     struct world_id w;
-    const char *wdir = getenv(MPI_ENV_WORLD);
+    struct sockaddr_un sa;
+    const char *wdir = getenv(MPI_ENV_WORLD), *tmp = getenv("TMPDIR");
     if (runner_mpi_world_run)
         return 0;
     if (tmpdir_check(out))
         return -1;
     if (wdir && *wdir)
         return world_for(wdir, workers, cores, &w, out);
+    if (tmp && strlen(tmp) + sizeof "/parlab-mpi.XXXXXX/sock.new" > sizeof sa.sun_path)
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "TMPDIR=%s is too long for the mpi "
+                            "runner's socket (a Unix socket's path holds %zu bytes): use a "
+                            "shorter TMPDIR", tmp, sizeof sa.sun_path);
     return ranks_fit(workers, out);
 }
 
@@ -1636,4 +2019,5 @@ const struct runner runner_mpi = {
     .run = mpi_run,
     .available = mpi_available,
     .precheck = mpi_precheck,
+    .keep = mpi_keep,
 };

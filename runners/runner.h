@@ -78,6 +78,13 @@ struct outcome {
      * run's own, since getrusage cannot see them. */
     double away_user_s, away_sys_s;
     long away_maxrss_kb;
+    /* A runner that times the job itself, where its workers are (the mpi ranks, after a
+     * barrier, as MPI programs do): that time in seconds, which the harness reports as the
+     * run's wall time instead of its own clock around run(); 0: the harness's clock. */
+    double job_wall_s;
+    /* Seconds this call spent starting processes that it keeps for the command's later
+     * runs (mpirun and its ranks' MPI_Init), outside job_wall_s; 0: none started. */
+    double start_s;
 };
 
 #define PARLAB_EXIT_OK 0
@@ -91,8 +98,10 @@ struct outcome {
 #define RUNNER_PARALLEL  0x2u    /* uses more than one CPU */
 #define RUNNER_PROCESSES 0x4u    /* workers are processes: a crash kills only a worker */
 #define RUNNER_OWN_TIMEOUT 0x8u  /* enforces plan->task_timeout_s itself */
-#define RUNNER_EXTERNAL  0x10u   /* starts another program (mpirun) per run: slow to start,
-                                    tested in its own suite, and may not be installed */
+#define RUNNER_EXTERNAL  0x10u   /* starts another program (mpirun), once per command
+                                    (keep): slow to start, timed by its own clock (the
+                                    bench reads its rows), tested in its own suite, and
+                                    may not be installed */
 #define RUNNER_START_METHODS 0x20u /* honours plan->start (--start fork|forkserver|spawn) */
 
 struct runner {
@@ -118,6 +127,14 @@ struct runner {
      * run prints anything (the mpi runner: ranks per CPU, a kept world's size). 0, or -1
      * with out filled. */
     int (*precheck)(unsigned workers, unsigned cores, struct outcome *out);
+    /*
+     * Optional: keep(1) lets the runner keep what it starts from one run() to the next (the
+     * mpi runner: one mpirun and its ranks for a command's warm-up and every repeat), until
+     * keep(0), which ends it all and leaves nothing behind. In between, run() may leave
+     * those processes and their files running (the exception to the rule above). keep(0)
+     * returns 0, or -1 with out filled when ending them showed a failure.
+     */
+    int (*keep)(int on, struct outcome *out);
 };
 
 /* 1 when r can run here (no `available`, or it says yes); else 0 with why filled. */

@@ -50,7 +50,7 @@ static void test_primes_text(void)
 
 static const char *const csv_header =
     "workload,size,runner,workers,cores,tasks,schedule,chunk,steps,wall_s,user_s,sys_s,"
-    "max_rss_kb,vol_cs,invol_cs,result,verified,check,host,other_cpu\n";
+    "max_rss_kb,vol_cs,invol_cs,result,verified,check,host,other_cpu,start_s\n";
 
 static void test_csv_shape(void)
 {
@@ -64,11 +64,13 @@ static void test_csv_shape(void)
         int commas = 0;
         for (const char *q = p + 1; *q && *q != '\n'; q++)
             commas += *q == ',';
-        CU_ASSERT_EQUAL(commas, 19);
-        /* other_cpu, last: a share of the machine's CPUs, never below 0 */
+        CU_ASSERT_EQUAL(commas, 20);
+        /* other_cpu: a share of the machine's CPUs, never below 0 */
         char f[32];
         double other = atof(csv_field(p + 1, 0, 20, f, sizeof f));
         CU_ASSERT(*f && other >= 0 && other <= 1024);
+        /* start_s, last: empty for a runner that keeps no processes for the command */
+        CU_ASSERT_STRING_EQUAL(csv_field(p + 1, 0, 21, f, sizeof f), "");
     }
 }
 
