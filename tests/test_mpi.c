@@ -2,7 +2,9 @@
  * answer (one mpirun per rank count, running a batch); `parlab run -r mpi` with state and
  * trace; a crashed, killed or stuck rank, Ctrl-C and bad input end the run with the right
  * status and one line; and nothing is left: no process of the run, nothing in the run's
- * TMPDIR, no Open MPI file in /dev/shm. Skipped, saying so, where Open MPI is missing. */
+ * TMPDIR, no Open MPI file in /dev/shm; a command's warm-up and repeats run in one mpirun,
+ * its start reported once, each repeat verified on its own. Skipped, saying so, where Open
+ * MPI is missing. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <dirent.h>
@@ -1130,6 +1132,140 @@ static void test_stop_cleans(void)
     CU_ASSERT(nothing_left());
 }
 
+/* ---- one mpirun for a command's warm-up and every repeat ------------------------------- */
+
+/* Lines in the launch log (PARLAB_MPI_TEST_LAUNCHES: a line per mpirun started), which is
+ * then removed. */
+static int launches(const char *log)
+{
+    char *t = slurp(log, NULL);
+    int n = t ? count_lines(t) : 0;
+    free(t);
+    unlink(log);
+    return n;
+}
+
+/* start_s (column 21) of CSV row `row`: its value, 0 when empty. */
+static double start_of(const char *csv, int row)
+{
+    char buf[64];
+    csv_field(csv, row, 21, buf, sizeof buf);
+    return *buf ? strtod(buf, NULL) : 0;
+}
+
+/* A warm-up and three repeats, with --baseline too: one mpirun; the first mpi row says what
+ * its start took (more than nothing, less than a minute) and no other row does; every row
+ * is verified, and every mpi wall time is there. JSON carries it in one row too; text in
+ * one line. */
+static void test_one_launch(void)
+{
+    if (!have_mpi())
+        return;
+    struct cmd_result *r = calloc(1, sizeof *r);
+    char log[PATH_MAX], buf[64];
+    snprintf(log, sizeof log, "%s.launches", tmpdir);
+    unlink(log);
+    setenv("PARLAB_MPI_TEST_LAUNCHES", log, 1);
+    run_parlab(r, 120, "run", "-w", "primes", "-r", "mpi", "-j", "2", "-n", "100000",
+               "--repeat", "3", "--warmup", "1", "--format", "csv", (char *)NULL);
+    CU_ASSERT_EQUAL(r->status, 0);
+    CU_ASSERT_EQUAL(count_lines(r->out), 4);
+    CU_ASSERT_EQUAL(launches(log), 1);
+    double s1 = start_of(r->out, 1);
+    CU_ASSERT(s1 > 0 && s1 < 60);
+    CU_ASSERT(start_of(r->out, 2) == 0 && start_of(r->out, 3) == 0);
+    for (int i = 1; i <= 3; i++) {
+        CU_ASSERT_STRING_EQUAL(csv_field(r->out, i, 17, buf, sizeof buf), "yes");
+        CU_ASSERT(strtod(csv_field(r->out, i, 10, buf, sizeof buf), NULL) > 0);
+    }
+    /* --baseline: seq and mpi take turns; still one mpirun, its start on the first mpi row */
+    run_parlab(r, 120, "run", "-w", "primes", "-r", "mpi", "-j", "2", "-n", "100000",
+               "--repeat", "3", "--baseline", "--format", "csv", (char *)NULL);
+    CU_ASSERT_EQUAL(r->status, 0);
+    CU_ASSERT_EQUAL(count_lines(r->out), 7);
+    CU_ASSERT_EQUAL(launches(log), 1);
+    int with_start = 0;
+    for (int i = 1; i <= 6; i++) {
+        const char *runner = csv_field(r->out, i, 3, buf, sizeof buf);
+        CU_ASSERT_STRING_EQUAL(runner, i % 2 ? "seq" : "mpi");
+        with_start += start_of(r->out, i) > 0;
+    }
+    CU_ASSERT(start_of(r->out, 2) > 0);
+    CU_ASSERT_EQUAL(with_start, 1);
+    run_parlab(r, 120, "run", "-w", "primes", "-r", "mpi", "-j", "2", "-n", "100000",
+               "--repeat", "2", "--format", "json", (char *)NULL);
+    CU_ASSERT_EQUAL(r->status, 0);
+    const char *first = strstr(r->out, "\"start_s\"");
+    CU_ASSERT(first && !strstr(first + 1, "\"start_s\""));
+    CU_ASSERT_EQUAL(launches(log), 1);
+    run_parlab(r, 120, "run", "-w", "primes", "-r", "mpi", "-j", "2", "-n", "100000",
+               "--repeat", "2", (char *)NULL);
+    CU_ASSERT_EQUAL(r->status, 0);
+    first = strstr(r->out, "\nstart   mpi");
+    CU_ASSERT(first && !strstr(first + 1, "\nstart "));
+    CU_ASSERT_EQUAL(launches(log), 1);
+    unsetenv("PARLAB_MPI_TEST_LAUNCHES");
+    CU_ASSERT(nothing_left());
+    free(r);
+}
+
+/* A wrong answer planted in the second job of the one mpirun (PARLAB_MPI_TEST_WRONG_JOB):
+ * that repeat's row says no, the others yes, and the run exits 1 with one line. */
+static void test_wrong_in_repeat(void)
+{
+    if (!have_mpi())
+        return;
+    struct cmd_result *r = calloc(1, sizeof *r);
+    char buf[64];
+    setenv("PARLAB_MPI_TEST_WRONG_JOB", "2", 1);
+    run_parlab(r, 120, "run", "-w", "primes", "-r", "mpi", "-j", "2", "-n", "100000",
+               "--repeat", "3", "--warmup", "0", "--format", "csv", (char *)NULL);
+    unsetenv("PARLAB_MPI_TEST_WRONG_JOB");
+    CU_ASSERT_EQUAL(r->status, 1);
+    CU_ASSERT_EQUAL(count_lines(r->out), 4);
+    CU_ASSERT_STRING_EQUAL(csv_field(r->out, 1, 17, buf, sizeof buf), "yes");
+    CU_ASSERT_STRING_EQUAL(csv_field(r->out, 2, 17, buf, sizeof buf), "no");
+    CU_ASSERT_STRING_EQUAL(csv_field(r->out, 3, 17, buf, sizeof buf), "yes");
+    CU_ASSERT_EQUAL(count_lines(r->err), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r->err, "wrong result"));
+    CU_ASSERT(nothing_left());
+    free(r);
+}
+
+/* SIGTERM at moments of a --baseline run, in the mpi repeats and in the seq runs between
+ * them (the session's ranks idle then): 143 (or 0 when it had finished), no process of its
+ * session left, nothing in its TMPDIR. */
+static void test_session_stops(void)
+{
+    if (!have_mpi())
+        return;
+    int was = 0, clean = 0, cases = 0;
+    prctl(PR_GET_CHILD_SUBREAPER, &was);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    char priv[PATH_MAX];
+    snprintf(priv, sizeof priv, "%s/priv.XXXXXX", tmpdir);
+    CU_ASSERT_FATAL(mkdtemp(priv) != NULL);
+    char *run[] = { "parlab", "run", "-w", "sleep", "-n", "4", "--io-ms", "150", "-r", "mpi",
+                    "-j", "2", "--baseline", "--repeat", "4", "--warmup", "0", NULL };
+    static const long delays[] = { 300, 900, 1500, 2100, 2700, 3300 };
+    for (size_t i = 0; i < sizeof delays / sizeof delays[0]; i++) {
+        pid_t pid = start_in(priv, 0, run);
+        struct timespec t = { delays[i] / 1000, delays[i] % 1000 * 1000000L };
+        nanosleep(&t, NULL);
+        kill(pid, SIGTERM);
+        int st = 0;
+        waitpid(pid, &st, 0);
+        char what[64];
+        snprintf(what, sizeof what, "--baseline, SIGTERM at %ld ms", delays[i]);
+        clean += left_clean(pid, st, priv, SIGTERM, what);
+        cases++;
+    }
+    CU_ASSERT_EQUAL(clean, cases);
+    rmdir(priv);
+    prctl(PR_SET_CHILD_SUBREAPER, was);
+    CU_ASSERT(nothing_left());
+}
+
 /* Remove the suite's TMPDIR and give later suites the environment they had. */
 static void test_cleanup(void)
 {
@@ -1160,6 +1296,9 @@ CU_TestInfo tests_mpi[] = {
     { "world stop and status refuse crafted folders and touch nothing; --stale", test_world_crafted },
     { "a world whose rank 0 was killed is not reported running", test_world_rank_killed },
     { "SIGTERM during overhead's mpi part, and fd limits 4 to 16: nothing left", test_stop_cleans },
+    { "a warm-up and the repeats run in one mpirun; its start is reported once", test_one_launch },
+    { "a wrong answer in the second repeat of one mpirun fails that repeat", test_wrong_in_repeat },
+    { "SIGTERM in a --baseline run, in an mpi repeat or seq between: nothing left", test_session_stops },
     { "the tests' TMPDIR is left empty", test_cleanup },
     CU_TEST_INFO_NULL,
 };

@@ -248,6 +248,10 @@ static void test_every_json_validates(void)
     const struct runner *mpi = runner_find("mpi");
     if (!mpi || !runner_usable(mpi, why, sizeof why))
         return;
+    /* an mpi run: its rows carry the start of its one mpirun (start_s) */
+    static const char *const runmpi[] = { "run", "-w", "primes", "-r", "mpi", "-j", "2", "-n",
+                                          "100k", "--repeat", "2", "--baseline", NULL };
+    expect_valid("run", runmpi);
     static struct cmd_result r;
     CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "world", "start", "-j", "2", "--idle", "60",
                                      (char *)NULL), 0);
