@@ -40,7 +40,8 @@
 # non-zero exit) stops the sweep with its name; what was measured so far stays in .partial.
 set -uo pipefail
 export LC_ALL=C   # one decimal point for awk, printf and $EPOCHREALTIME
-# The mpi points are runs that start their own ranks, like every other runner's pool;
+# The mpi points are runs that start their own ranks, once per command (their start is
+# reported apart, start_s, and each point's times come from parlab's rows: measure_rows);
 # a kept world (parlab world) would serve some core counts and refuse the others.
 unset PARLAB_MPI_WORLD
 
@@ -119,13 +120,13 @@ runners=() notes=()
 # The parts left out, with why (lo_part[i], lo_why[i]): the first and last lines name them.
 lo_part=() lo_why=()
 default_runners=$registry_runners
-# External runners (mpi) start another program for every run (mpirun: about half a
+# External runners (mpi) start another program for each command (mpirun: about half a
 # second): tiny runs, which check the scripts, leave them out unless asked for by name.
+external=$(printf '%s\n' "$list" | awk -F, '$1 == "runner" && $18 ~ /(^| )external( |$)/ { print $2 }')
 if [ "$tiny" != 0 ] && [ -z "${PARLAB_BENCH_RUNNERS:-}" ]; then
-  external=$(printf '%s\n' "$list" | awk -F, '$1 == "runner" && $18 ~ /(^| )external( |$)/ { print $2 }')
   for x in $external; do
     default_runners=$(printf '%s\n' "$default_runners" | grep -vx -- "$x")
-    lo_part+=("$x runner") lo_why+=("tiny runs leave it out: it starts another program per run; PARLAB_BENCH_RUNNERS=$x includes it")
+    lo_part+=("$x runner") lo_why+=("tiny runs leave it out: it starts another program for each command; PARLAB_BENCH_RUNNERS=$x includes it")
   done
 fi
 want_runners=(seq ${PARLAB_BENCH_RUNNERS:-$default_runners})
@@ -437,6 +438,40 @@ measure_pairs() {
   return 0
 }
 
+# measure_rows JSON CMD [CONTROL]: an external runner's point (mpi). hyperfine's clock
+# around the process would time mpirun's start in every run, so the times come from
+# parlab's own rows instead: one `parlab run` with R repeats after a warm-up (at least one:
+# the first job after the launch pays the first touches), in one mpirun, whose wall_s is the
+# ranks' own clock (the launch is reported apart: start_s). With a CONTROL, --baseline runs
+# seq in the same process, taking turns with the runner run by run, on the same clock; that
+# seq has the runner's --cores, where the hyperfine control has 1 (seq uses one either way).
+# Written as hyperfine's export (the runner, then seq), with each run's other_cpu; sets
+# $other (their mean) and $other_max.
+measure_rows() {
+  local json=$1 cmd=$2 ctl=$3 wu=$warmup rows argv
+  ((wu < 1)) && wu=1
+  : > "$out/logs/hf.log"   # no hyperfine here: no warnings of an earlier point
+  read -ra argv <<< "${cmd/ --repeat 1 --warmup 0/} --repeat $runs --warmup $wu${ctl:+ --baseline} --format json"
+  printf '%s\n' "${argv[*]}" >> "$out/logs/rows.log"
+  rows=$("${argv[@]}" 2>> "$out/logs/rows.err") || return 1
+  jq --arg cmd "$cmd" --arg ctl "${ctl:+seq, taking turns in the same process (--baseline)}" '
+    def mean: add / length;
+    def side(want; c): [.rows[] | select((.runner == "seq") == want)] as $r | ($r | map(.wall_s)) as $t
+      | ($t | mean) as $m
+      | {command: c, times: $t, mean: $m,
+         stddev: (if ($t | length) > 1 then ($t | map((. - $m) * (. - $m)) | add / (length - 1) | sqrt) else null end),
+         median: ($t | sort | if length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2 end),
+         min: ($t | min), max: ($t | max), user: ($r | map(.user_s) | mean),
+         system: ($r | map(.sys_s) | mean), exit_codes: ($t | map(0)),
+         other_cpu: ($r | map(.other_cpu)), start_s: ([$r[] | .start_s // empty] | first)};
+    {results: ([side(false; $cmd)] + (if $ctl != "" then [side(true; $ctl)] else [] end)),
+     interleaved: ($ctl != ""), timed_by: "parlab rows (wall_s)"}' <<< "$rows" > "$json" || return 1
+  other="" other_max=""
+  read -r other other_max < <(jq -r '[.results[].other_cpu[] | select(. != null)]
+    | if length > 0 then "\((add / length * 100 | round) / 100) \((max * 100 | round) / 100)" else "" end' "$json")
+  return 0
+}
+
 lo=$(left_out_line "$out")
 echo "# parlab bench ($mode) on $host: $nproc CPUs; $total points, $runs runs each (+$warmup warm-up)${lo:+; $lo}"
 begun=1
@@ -519,7 +554,10 @@ for p in "${plan[@]}"; do
   tries=0
   while :; do
     m0=${EPOCHREALTIME/./}
-    if [ -n "$ctl" ]; then
+    if has "$r" "$external"; then
+      measure_rows "$json" "$cmd" "$ctl" ||
+        stop "[$i/$total] $label" "'$cmd' (repeated, timed by its rows) failed: $(tail -n 2 "$out/logs/rows.err" | tr '\n' ' ')"
+    elif [ -n "$ctl" ]; then
       measure_pairs "$json" "$cmd" "$ctl" ||
         stop "[$i/$total] $label" "hyperfine failed on '$cmd' or '$ctl': $(tail -n 2 "$out/logs/hf.log" | tr '\n' ' ')"
     else

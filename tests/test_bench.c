@@ -846,6 +846,47 @@ static void test_start_methods_swept(void)
     free(out);
 }
 
+/* mpi's points (an external runner) are timed by parlab's rows, not by hyperfine around the
+ * process: one command of R repeats in one mpirun, seq taking turns with it at the core
+ * sweep (--baseline); its raw export says so, and samples.csv has both roles. Where mpi is
+ * built. */
+static void test_mpi_points_from_rows(void)
+{
+    char why[300];
+    const struct runner *mpi = runner_find("mpi");
+    if (!bench_ready() || !mpi || !runner_usable(mpi, why, sizeof why))
+        return;
+    char res[PATH_MAX + 8];
+    snprintf(res, sizeof res, "%s/mpi", tmpdir);
+    static char e_res[PATH_MAX + 30], e_bin[PATH_MAX + 10];
+    snprintf(e_res, sizeof e_res, "PARLAB_RESULTS=%s", res);
+    snprintf(e_bin, sizeof e_bin, "PARLAB=%s", parlab_bin());
+    const char *env[] = { e_res, e_bin, "PARLAB_BENCH_TINY=1", "PARLAB_BENCH_WORKLOADS=primes",
+                          "PARLAB_BENCH_SLEEP=0", "PARLAB_BENCH_RUNNERS=mpi",
+                          "PARLAB_BENCH_CORES=2", NULL };
+    char log[PATH_MAX + 16];
+    snprintf(log, sizeof log, "%s/mpi.log", tmpdir);
+    struct bench_run r;
+    CU_ASSERT_EQUAL_FATAL(run_bench(env, 1, log, &r), 0);
+    if (!r.exited || r.status != 0)
+        show_log(log);
+    CU_ASSERT_FATAL(r.exited && r.status == 0);
+    char path[PATH_MAX + 64];
+    snprintf(path, sizeof path, "%s/latest/cores.csv", res);
+    char *csv = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL(csv && strstr(csv, "\nprimes,mpi,cores,2,"));
+    free(csv);
+    snprintf(path, sizeof path, "%s/latest/raw/cores/cores-primes-mpi-2.json", res);
+    char *raw = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL(raw && strstr(raw, "parlab rows (wall_s)") && strstr(raw, "--baseline"));
+    free(raw);
+    snprintf(path, sizeof path, "%s/latest/samples.csv", res);
+    char *smp = slurp(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL(smp && strstr(smp, "\ncores,primes,mpi,2,point,1,") &&
+                           strstr(smp, "\ncores,primes,mpi,2,control,1,"));
+    free(smp);
+}
+
 /* Benches started in the same second each claim a run folder of their own: six at once,
  * with a parlab whose runs fail at once, leave six .partial folders, each with its own
  * single failure in warnings.txt (not one shared folder with the others' lines). */
@@ -1212,6 +1253,7 @@ CU_TestInfo tests_bench[] = {
     { "a crashing point stops the sweep, latest stays", test_failing_point_stops },
     { "one CPU: one core count, no Amdahl fit", test_one_cpu },
     { "PARLAB_BENCH_START sweeps the start methods", test_start_methods_swept },
+    { "mpi points: timed by parlab's rows in one mpirun, seq interleaved", test_mpi_points_from_rows },
     { "an unrecorded size: recomputed once, or unchecked and warned", test_unrecorded_size },
     { "benches started in the same second claim separate folders", test_same_second_runs_apart },
     { "Ctrl-C during a sweep says interrupted, exit 130", test_interrupted_sweep },
