@@ -862,8 +862,7 @@ static void test_mpi_points_from_rows(void)
     snprintf(e_res, sizeof e_res, "PARLAB_RESULTS=%s", res);
     snprintf(e_bin, sizeof e_bin, "PARLAB=%s", parlab_bin());
     const char *env[] = { e_res, e_bin, "PARLAB_BENCH_TINY=1", "PARLAB_BENCH_WORKLOADS=primes",
-                          "PARLAB_BENCH_SLEEP=0", "PARLAB_BENCH_RUNNERS=mpi",
-                          "PARLAB_BENCH_CORES=2", NULL };
+                          "PARLAB_BENCH_SLEEP=0", "PARLAB_BENCH_RUNNERS=mpi", NULL };
     char log[PATH_MAX + 16];
     snprintf(log, sizeof log, "%s/mpi.log", tmpdir);
     struct bench_run r;
@@ -874,16 +873,16 @@ static void test_mpi_points_from_rows(void)
     char path[PATH_MAX + 64];
     snprintf(path, sizeof path, "%s/latest/cores.csv", res);
     char *csv = slurp(path, NULL);
-    CU_ASSERT_PTR_NOT_NULL(csv && strstr(csv, "\nprimes,mpi,cores,2,"));
+    CU_ASSERT_PTR_NOT_NULL(csv && strstr(csv, "\nprimes,mpi,cores,1,"));
     free(csv);
-    snprintf(path, sizeof path, "%s/latest/raw/cores/cores-primes-mpi-2.json", res);
+    snprintf(path, sizeof path, "%s/latest/raw/cores/cores-primes-mpi-1.json", res);
     char *raw = slurp(path, NULL);
     CU_ASSERT_PTR_NOT_NULL(raw && strstr(raw, "parlab rows (wall_s)") && strstr(raw, "--baseline"));
     free(raw);
     snprintf(path, sizeof path, "%s/latest/samples.csv", res);
     char *smp = slurp(path, NULL);
-    CU_ASSERT_PTR_NOT_NULL(smp && strstr(smp, "\ncores,primes,mpi,2,point,1,") &&
-                           strstr(smp, "\ncores,primes,mpi,2,control,1,"));
+    CU_ASSERT_PTR_NOT_NULL(smp && strstr(smp, "\ncores,primes,mpi,1,point,1,") &&
+                           strstr(smp, "\ncores,primes,mpi,1,control,1,"));
     free(smp);
 }
 
