@@ -799,9 +799,38 @@ set grid
 set style data linespoints
 """
 
+# A bar's value, printed inside its top: whole numbers from 1000 up, else three digits.
+GP_BAR_LABEL = '(abs(%s) >= 1000 ? sprintf("%%.0f", %s) : sprintf("%%.3g", %s))'
+
+
+def plot_ranges(pl, series, lines):
+    """gnuplot lines that put every bar and every reference line inside the plot: a line
+    at the top of an autoscaled range sits on the border, where it cannot be seen.
+    Bars start at 0 (at a tenth of the smallest bar on a log scale); the top leaves room
+    for each line's label above it."""
+    if pl.get("yrange"):
+        return "set yrange %s\n" % pl["yrange"]
+    ys = [float(p[1]) for title, pts, st, ax in series if ax != "y2" for p in pts]
+    ys += [y for y, _ in lines]
+    if not ys or not (pl.get("bars") or lines):
+        return ""
+    lo, hi = min(ys), max(ys)
+    if pl.get("logy"):
+        if lo <= 0:
+            return ""
+        return "set yrange [%r:%r]\n" % (lo / (10 if pl.get("bars") else 2), hi * 4)
+    return "set yrange [%r:%r]\n" % (min(0.0, lo * 1.15), hi * 1.18 if hi > 0 else 1.0)
+
 
 def make_plots(spec, data, run):
-    """Each plot: series of (x, y) points from expressions; gnuplot draws PNG and SVG."""
+    """Each plot: series of (x, y) points from expressions; gnuplot draws PNG and SVG.
+
+    A plot with "bars": [label, ...] draws categories as labelled bars, side by side per
+    category, x = the category's number from 1 (each bar with its value inside its top); "lines":
+    [{"y": expr, "title": text}] draws a labelled horizontal reference line (the core
+    count a speedup cannot pass) kept inside the plot. A series may have "style"
+    "segments" (x, y, x_end), "points" or "steps" (a staircase, dashed), and "axis": "y2"
+    (the plot's "y2label", "logy2") for a second quantity in another unit."""
     env = Env(data)
     env.values.update({k: v for k, (v, _) in eval_values(spec, data).items()})
     made = []
@@ -816,14 +845,24 @@ def make_plots(spec, data, run):
                 pts = []
             # a point is (x, y); a segment (style "segments") is (x, y, x_end)
             series.append((s["title"], [p for p in pts if not any(math.isnan(num(v)) for v in p)],
-                           s.get("style", "")))
+                           s.get("style", ""), s.get("axis", "")))
+        lines = []
+        for ln in pl.get("lines", []):
+            try:
+                y = num(evaluate(ln["y"], env))
+            except Exception:
+                y = float("nan")
+            if not math.isnan(y):
+                lines.append((y, expand(ln["title"], {"y": fmt(y)})))
         with open(dat, "w") as f:
             f.write("series,x,y,x_end\n")
-            for title, pts, _ in series:
+            for title, pts, _, _ in series:
                 for p in pts:
                     f.write("%s,%s\n" % (title.replace(",", ";"),
                                          ",".join(repr(float(v)) for v in p)))
-        if not gnuplot or not any(pts for _, pts, _ in series):
+            for y, title in lines:
+                f.write("%s,,%r,\n" % (title.replace(",", ";"), y))
+        if not gnuplot or not any(pts for _, pts, _, _ in series):
             continue
         body = GP_HEAD + "set title %s\nset xlabel %s\nset ylabel %s\n" % (
             json.dumps(pl["title"]), json.dumps(pl["xlabel"]), json.dumps(pl["ylabel"]))
@@ -831,24 +870,49 @@ def make_plots(spec, data, run):
             body += "set logscale x 2\n"
         if pl.get("key"):
             body += "set key %s\n" % pl["key"]
-        if pl.get("yrange"):
-            body += "set yrange %s\n" % pl["yrange"]
         if pl.get("logy"):
             body += "set logscale y 10\n"
+        body += plot_ranges(pl, series, lines)
+        if any(ax == "y2" for _, _, _, ax in series):
+            body += "set ytics nomirror\nset y2tics\nset y2label %s\n" % json.dumps(
+                pl.get("y2label", ""))
+            if pl.get("logy2"):
+                body += "set logscale y2 10\n"
+        bars = pl.get("bars") or []
+        drawn = [s for s in series if s[1]]
+        width = 0.8 / max(1, len(drawn))
+        if bars:
+            body += "set grid noxtics ytics\nset style fill solid 0.6 border -1\n" \
+                "set boxwidth %r absolute\nset xrange [0.4:%r]\nset xtics (%s)\n" % (
+                    width, len(bars) + 0.6,
+                    ", ".join("%s %d" % (json.dumps(b), i + 1) for i, b in enumerate(bars)))
+        for y, title in lines:
+            body += "set arrow from graph 0, first %r to graph 1, first %r nohead dt 2 lw 2 " \
+                "lc rgb 'red' front\nset label %s at graph 0.01, first %r offset 0,0.7 " \
+                "left front tc rgb 'red'\n" % (y, y, json.dumps(title), y)
         parts = []
-        for i, (title, pts, style) in enumerate(series):
-            if not pts:
-                continue
+        for i, (title, pts, style, axis) in enumerate(drawn):
             sel = "(strcol(1) eq %s ? %%s : NaN)" % json.dumps(title.replace(",", ";"))
+            on = " axes x1y2" if axis == "y2" else ""
+            if bars:
+                x = "($2 + %r)" % ((i - (len(drawn) - 1) / 2) * width)
+                parts.append("'%s' using %s:%s with boxes title %s" % (
+                    dat, x, sel % "$3", json.dumps(title.lstrip("~"))))
+                parts.append("'%s' using %s:%s:%s with labels font \",9\" offset 0,-0.8 notitle" % (
+                    dat, x, sel % "$3", GP_BAR_LABEL % ("$3", "$3", "$3")))
+                continue
             if style == "segments":
                 use = "2:%s:($4 - $2):(0) with vectors nohead lw 8" % (sel % "$3")
             elif style == "points":
                 use = "2:%s with points pt 7 ps 0.8 lc rgb 'black'" % (sel % "$3")
+            elif style == "steps":
+                use = "2:%s with steps dt 2 lw 1.5" % (sel % "$3")
             elif title.startswith("~"):
                 use = "2:%s with lines dt 2" % (sel % "$3")
             else:
                 use = "2:%s with linespoints pt 7" % (sel % "$3")
-            parts.append("'%s' using %s title %s" % (dat, use, json.dumps(title.lstrip("~"))))
+            parts.append("'%s' using %s%s title %s" % (dat, use, on,
+                                                       json.dumps(title.lstrip("~"))))
         for term, ext in (("pngcairo size 900,560 noenhanced", "png"),
                           ("svg size 900,560 noenhanced", "svg")):
             script = "set terminal %s\nset output '%s'\n%splot %s\n" % (
