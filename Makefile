@@ -54,7 +54,7 @@ ifeq ($(HAVE_MPI),yes)
 PARLAB_MPI := $(dir $(PARLAB))parlab-mpi
 endif
 
-.PHONY: all test bench reference build-test build-bench plots clean help deps-test deps-bench examples overhead check-report compare diff labs torture install uninstall FORCE
+.PHONY: all test bench reference build-test build-bench plots clean help deps-test deps-bench examples overhead check-report compare diff labs lab-keys torture install uninstall FORCE
 all: $(PARLAB) $(PARLAB_MPI)
 
 $(BUILD)/%.o: %.c
@@ -190,6 +190,10 @@ compare: all
 # all: scripts/lab.py.
 # REPEAT=N repeats per configuration; WAIT_QUIET=SECONDS waits for a quiet machine first.
 # A check that is inconclusive (lab.py exits 2) is not a failure: its line says why.
+# make lab-keys: every number in the labs' KEY.md files against their committed reference
+# runs (results/reference/labs/) and the arithmetic they tag (scripts/labkeys.py).
+lab-keys:
+	@$(PYTHON) scripts/labkeys.py
 lab-%-check:
 	@$(PYTHON) scripts/lab.py check $* $(if $(PREDICT),--predict '$(PREDICT)') || test $$? -eq 2
 lab-%: deps-test $(PARLAB)
@@ -248,6 +252,7 @@ help:
 	@echo "make plots      redraw the plots and index.html of results/latest"
 	@echo "make overhead   what fork, threads, pools, dispatch and locks cost here"
 	@echo "make labs       list the classroom labs; make lab-N runs one, make lab-N-check grades it"
+	@echo "make lab-keys   check every number in the labs' keys against their reference runs"
 	@echo "make install    PREFIX=/usr/local DESTDIR=: parlab, its scripts, man page and bash completion"
 	@echo "make uninstall  remove what make install put there"
 	@echo "make clean      remove build output"

@@ -5,7 +5,8 @@
  * three-valued grading of a fabricated run (known samples, known loads) passes a clear
  * speedup, makes a flattened one inconclusive under load and fails it on a quiet run; no
  * run gives exit 64 naming `make lab-N`; a malformed predict.txt line is named with its
- * line number while the rest are still checked. */
+ * line number while the rest are still checked; every number in every lab's key holds
+ * against the lab's committed reference run, and a planted wrong one fails. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <dirent.h>
@@ -524,6 +525,79 @@ static void test_labs_verdict_units(void)
     free(r);
 }
 
+/* A copy of the key at path with the first `from` replaced by `to`, written to a new
+ * temporary file named in tmp (a mkstemp template); 0, or -1 when `from` is not there. */
+static int planted_key(const char *path, const char *from, const char *to, const char *add,
+                       char *tmp)
+{
+    char *key = slurp(path, NULL);
+    char *at = key ? strstr(key, from) : NULL;
+    int fd = at ? mkstemp(tmp) : -1;
+    if (fd < 0) {
+        free(key);
+        return -1;
+    }
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "%.*s%s%s%s", (int)(at - key), key, to, at + strlen(from), add);
+    free(key);
+    return fclose(f) == 0 ? 0 : -1;
+}
+
+/* scripts/labkeys.py: every number in every key holds against its lab's committed
+ * reference run; a planted wrong figure (a measured one, a closed form), an untagged one
+ * and a tag that names no value each fail, naming the line; bad input is exit 64. */
+static void test_labs_keys(void)
+{
+    static const struct { const char *key, *lab, *from, *to, *add, *want; } plants[] = {
+        /* a measured figure: lab 1's fork speedup in the reference run is 1.92 */
+        { "labs/01-cpu/KEY.md", "1", "1.92×<!--= speedup_fork-->", "1.72×<!--= speedup_fork-->",
+          "", ": 1.72×: speedup_fork is 1.92" },
+        /* a closed form: Amdahl with e = 0.08 on 64 cores is 10.6, not 10.4 */
+        { "labs/06-scaling/KEY.md", "6", "10.6<!--= amdahl(0.08, 64)-->",
+          "10.4<!--= amdahl(0.08, 64)-->", "", ": 10.4: amdahl(0.08, 64) is 10.6" },
+        /* a figure nobody tagged */
+        { "labs/04-sharing/KEY.md", "4", "## Reference figures", "## Reference figures",
+          "\nThe lock took 17.5 ns here.\n", "17.5: a figure without a tag" },
+        /* a tag whose value the run does not have */
+        { "labs/03-scheduling/KEY.md", "3", "<!--= t_static-->", "<!--= t_statik-->", "",
+          "cannot compute t_statik" },
+    };
+    struct cmd_result *r = malloc(sizeof *r);
+    CU_ASSERT_FATAL(r != NULL);
+    CU_ASSERT_EQUAL(run_argv(r, python(), "scripts/labkeys.py", NULL, NULL, NULL), 0);
+    int holds = 0;
+    for (const char *p = strstr(r->out, ": all hold\n"); p; p = strstr(p + 1, ": all hold\n"))
+        holds++;
+    int ok = r->exited && r->status == 0 && holds >= 8;
+    if (!ok)
+        fprintf(stderr, "\n  scripts/labkeys.py: status %d: %s%s", r->status, r->out, r->err);
+    CU_ASSERT(ok);
+    for (size_t i = 0; i < sizeof plants / sizeof plants[0]; i++) {
+        char tmp[] = "/tmp/parlab-key-XXXXXX";
+        if (planted_key(plants[i].key, plants[i].from, plants[i].to, plants[i].add, tmp)) {
+            fprintf(stderr, "\n  %s no longer holds '%s': update this test", plants[i].key,
+                    plants[i].from);
+            CU_FAIL("a planted key");
+            continue;
+        }
+        CU_ASSERT_EQUAL(run_argv(r, python(), "scripts/labkeys.py", "--key", tmp,
+                                 plants[i].lab), 0);
+        ok = r->exited && r->status == 1 && strstr(r->out, plants[i].want) &&
+             strstr(r->out, tmp) && strstr(r->out, "1 wrong or untagged");
+        if (!ok)
+            fprintf(stderr, "\n  labkeys.py on %s planted with '%s': status %d, want '%s': %s%s",
+                    plants[i].key, plants[i].to, r->status, plants[i].want, r->out, r->err);
+        CU_ASSERT(ok);
+        unlink(tmp);
+    }
+    CU_ASSERT_EQUAL(run_argv(r, python(), "scripts/labkeys.py", "99", NULL, NULL), 0);
+    CU_ASSERT(r->exited && r->status == 64 && strstr(r->err, "no such lab") != NULL);
+    CU_ASSERT_EQUAL(run_argv(r, python(), "scripts/labkeys.py", "--key", "/nonexistent", "1"),
+                    0);
+    CU_ASSERT(r->exited && r->status == 64 && strstr(r->err, "/nonexistent") != NULL);
+    free(r);
+}
+
 CU_TestInfo tests_labs[] = {
     { "every lab runs end to end at tiny sizes", test_labs_tiny },
     { "no run yet, a bad lab number: exit 64 naming the fix", test_labs_no_run },
@@ -534,5 +608,6 @@ CU_TestInfo tests_labs[] = {
     { "a malformed predict.txt line is named; the rest are checked", test_labs_malformed_predict },
     { "an interrupted lab leaves no run behind", test_labs_interrupted },
     { "workspan.py: work, span and the bounds of a known trace", test_workspan_known },
+    { "every number in every key holds against its reference run", test_labs_keys },
     CU_TEST_INFO_NULL,
 };
