@@ -830,7 +830,8 @@ def make_plots(spec, data, run):
     [{"y": expr, "title": text}] draws a labelled horizontal reference line (the core
     count a speedup cannot pass) kept inside the plot. A series may have "style"
     "segments" (x, y, x_end), "points" or "steps" (a staircase, dashed), and "axis": "y2"
-    (the plot's "y2label", "logy2") for a second quantity in another unit."""
+    (the plot's "y2label", "logy2") for a second quantity in another unit; "xrange" and
+    "yrange" fix the axes (gnuplot's [lo:hi])."""
     env = Env(data)
     env.values.update({k: v for k, (v, _) in eval_values(spec, data).items()})
     made = []
@@ -872,6 +873,8 @@ def make_plots(spec, data, run):
             body += "set key %s\n" % pl["key"]
         if pl.get("logy"):
             body += "set logscale y 10\n"
+        if pl.get("xrange"):
+            body += "set xrange %s\n" % pl["xrange"]
         body += plot_ranges(pl, series, lines)
         if any(ax == "y2" for _, _, _, ax in series):
             body += "set ytics nomirror\nset y2tics\nset y2label %s\n" % json.dumps(

@@ -83,10 +83,12 @@ def lab01(d):
 
 
 def lab02(d):
-    # the event loop's run blocked in each task (a blocking call in a callback)
-    edit(d + "/sleep_loop.csv", lambda r: r["p_runner"] == "epoll", "wall_s",
-         lambda r: "%.6f" % (float(r["wall_s"]) * 30))
-    return "FAIL step 3   epoll stays flat"
+    # the event loop read every reply into one shared buffer, so replies that arrived
+    # together overwrote each other: the loopback payload checks failed. (A correctness
+    # fault fails on any run; the committed run was made on a busy machine, where a timing
+    # fault such as a loop blocking in each task is rightly inconclusive.)
+    edit(d + "/net_loop.csv", lambda r: True, "verified", lambda r: "no")
+    return "FAIL step 3   every answer verified"
 
 
 def lab03(d):
