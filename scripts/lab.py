@@ -826,8 +826,8 @@ def make_plots(spec, data, run):
     """Each plot: series of (x, y) points from expressions; gnuplot draws PNG and SVG.
 
     A plot with "bars": [label, ...] draws categories as labelled bars, side by side per
-    category, x = the category's number from 1 (each bar with its value inside its top); "lines":
-    [{"y": expr, "title": text}] draws a labelled horizontal reference line (the core
+    category, x = the category's number from 1 (each bar with its value inside its top);
+    "lines": [{"y": expr, "title": text}] draws a labelled horizontal reference line (the core
     count a speedup cannot pass) kept inside the plot. A series may have "style"
     "segments" (x, y, x_end), "points" or "steps" (a staircase, dashed), and "axis": "y2"
     (the plot's "y2label", "logy2") for a second quantity in another unit; "xrange" and
@@ -901,8 +901,8 @@ def make_plots(spec, data, run):
                 x = "($2 + %r)" % ((i - (len(drawn) - 1) / 2) * width)
                 parts.append("'%s' using %s:%s with boxes title %s" % (
                     dat, x, sel % "$3", json.dumps(title.lstrip("~"))))
-                parts.append("'%s' using %s:%s:%s with labels font \",9\" offset 0,-0.8 notitle" % (
-                    dat, x, sel % "$3", GP_BAR_LABEL % ("$3", "$3", "$3")))
+                parts.append("'%s' using %s:%s:%s with labels font \",9\" offset 0,-0.8 "
+                             "notitle" % (dat, x, sel % "$3", GP_BAR_LABEL % ("$3", "$3", "$3")))
                 continue
             if style == "segments":
                 use = "2:%s:($4 - $2):(0) with vectors nohead lw 8" % (sel % "$3")

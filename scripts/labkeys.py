@@ -22,10 +22,10 @@ Markdown is rendered):
 1.925; 29: 28.5 to 29.5). Every other number in the key must be a label, not a figure:
 a step, lab, task, worker, chunk or core number, or a count of tasks, workers, cores,
 ranks, threads, trials, processes, requests or repeats (the numbers after "step" or
-"W =", before "cores" and so on). Numbers in `code`
-and in headings are not read. A number that is neither marked nor a label fails the
-check, as does a marked one that does not match, so a figure cannot drift from the run
-it cites. Exit status: 0 every number holds, 1 one does not, 64 bad input.
+"W =", before "cores" and so on). Numbers in `code` and in headings are not read. A
+number that is neither marked nor a label fails the check, as does a marked one that does
+not match, so a figure cannot drift from the run it cites. Exit status: 0 every number
+holds, 1 one does not, 64 bad input.
 """
 import glob
 import math
@@ -46,8 +46,9 @@ MARKED = re.compile(r"(?<![\w.,])(?P<a>%s)(?:\s*(?:–|to)\s*(?P<b>%s))?"
 TAG = re.compile(r"<!--(.*?)-->")
 CODE = re.compile(r"`[^`]*`")
 # labels: numbers that name something rather than state a figure
-LABEL_BEFORE = re.compile(r"(?:\b(?:[Ss]teps?|[Ll]abs?|[Ww]orkers?|[Tt]asks?|[Cc]hunk(?:s|size)?|[Rr]anks?|"
-                          r"[Cc]ores?|W|P)\s*=?|-[jtc])[-\s]*(?:\d+\s*(?:–|-|,|and|or|to)\s*)*$")
+LABEL_BEFORE = re.compile(r"(?:\b(?:[Ss]teps?|[Ll]abs?|[Ww]orkers?|[Tt]asks?|[Cc]hunk(?:s|size)?|"
+                          r"[Rr]anks?|[Cc]ores?|W|P)\s*=?|-[jtc])[-\s]*"
+                          r"(?:\d+\s*(?:–|-|,|and|or|to)\s*)*$")
 LABEL_AFTER = re.compile(r"^(?:-|\s)?(?:vCPU|CPUs?|cores?|tasks?|workers?|ranks?|threads?|"
                          r"trials?|process(?:es)?|steps?|points?|sleeps?|requests?|waits?|"
                          r"sockets?|runs?|repeats?)\b")
