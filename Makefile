@@ -16,7 +16,7 @@ else
 BUILD   ?= build
 endif
 comma   := ,
-LDLIBS  += -ljansson -lm
+LDLIBS  += -ljansson -lm -ldl
 # Debian's python3, which sees Debian's python3-scipy (verdicts: bootstrap intervals and rank
 # tests); a python3 earlier on PATH (pyenv, a venv) may not. Exported to scripts and tests.
 PYTHON  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo python3)

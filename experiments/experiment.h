@@ -15,7 +15,7 @@
 enum {
     EO_RUNNER = 1 << 0, EO_WORKERS = 1 << 1, EO_SIZE = 1 << 2, EO_TASKS = 1 << 3,
     EO_OPS = 1 << 4, EO_MB = 1 << 5, EO_REPEAT = 1 << 6, EO_LOCK_MS = 1 << 7,
-    EO_METHOD = 1 << 8, EO_QUICK = 1 << 9,
+    EO_METHOD = 1 << 8, EO_QUICK = 1 << 9, EO_STUDENT = 1 << 10,
 };
 
 /*
@@ -52,6 +52,7 @@ struct exp_opts {
     uint64_t size, tasks, ops, mb, lock_ms;
     int ops_set;
     const char *method;       /* --method as given; NULL: all (the experiment checks it) */
+    const char *student;      /* --student FILE.so as given, or NULL (the experiment loads it) */
     int R;
     int quick;
     struct exp_table tab;

@@ -15,7 +15,8 @@ const struct experiment *const exp_registry[] = {
     NULL,
 };
 
-enum { OPT_OPS = 256, OPT_MB, OPT_REPEAT, OPT_FORMAT, OPT_LOCK_MS, OPT_METHOD, OPT_QUICK };
+enum { OPT_OPS = 256, OPT_MB, OPT_REPEAT, OPT_FORMAT, OPT_LOCK_MS, OPT_METHOD, OPT_QUICK,
+       OPT_STUDENT };
 
 static const struct option long_opts[] = {
     { "runner", required_argument, 0, 'r' }, { "workers", required_argument, 0, 'j' },
@@ -24,6 +25,7 @@ static const struct option long_opts[] = {
     { "repeat", required_argument, 0, OPT_REPEAT }, { "format", required_argument, 0, OPT_FORMAT },
     { "lock-ms", required_argument, 0, OPT_LOCK_MS }, { "method", required_argument, 0, OPT_METHOD },
     { "quick", no_argument, 0, OPT_QUICK }, { "help", no_argument, 0, 'h' },
+    { "student", required_argument, 0, OPT_STUDENT },
     { 0, 0, 0, 0 },
 };
 
@@ -48,6 +50,7 @@ static const struct {
     { OPT_LOCK_MS, EO_LOCK_MS, "    --lock-ms MS", "lock wait before giving up (default 100)" },
     { OPT_REPEAT, EO_REPEAT, "    --repeat R", "runs (samples) per figure" },
     { OPT_QUICK, EO_QUICK, "    --quick", "smaller sizes (for tests): every row, less time" },
+    { OPT_STUDENT, EO_STUDENT, "    --student FILE.so", "a lab's student code, built by make lab-N" },
 };
 
 static int default_repeat(const struct experiment *e)
@@ -151,6 +154,7 @@ static int parse(const struct experiment *e, int argc, char **argv, struct exp_o
         case OPT_FORMAT: st = out_format_opt(optarg, &o->tab.fmt); break;
         case OPT_METHOD: o->method = optarg; break;
         case OPT_QUICK: o->quick = 1; break;
+        case OPT_STUDENT: o->student = optarg; break;
         case 'h': exp_usage(stdout, e); return 0;
         default: return die_unknown_option(argv[optind - 1], optopt, long_opts, e->command);
         }

@@ -20,10 +20,11 @@
 
 #include "experiment.h"
 #include "../harness/suggest.h"
+#include "../lib/student.h"
 #include "../lib/sync.h"
 
 enum method { M_NONE, M_LOCK, M_ATOMIC, M_LOCAL, M_PADDED, M_UNPADDED, M_PIPE, M_MANAGER,
-              M__COUNT };
+              M_STUDENT, M__COUNT };
 
 static const struct {
     const char *name, *summary;
@@ -37,6 +38,7 @@ static const struct {
     { "unpadded", "per-worker counters side by side in one cache line: false sharing", 20000000 },
     { "pipe", "every increment a message over the worker's pipe; the parent sums", 100000 },
     { "manager", "every increment a request to a manager process over a UNIX socket", 20000 },
+    { "student", "the student's student_count (--student FILE.so, lab 4); only when named", 2000000 },
 };
 
 #define MAX_SHARE_WORKERS 1024u
@@ -46,6 +48,7 @@ struct share_shm {
     alignas(PARLAB_CACHELINE) volatile uint64_t counter;     /* none, lock */
     alignas(PARLAB_CACHELINE) _Atomic uint64_t acounter;     /* atomic */
     alignas(PARLAB_CACHELINE) pthread_mutex_t lock;          /* process-shared */
+    alignas(PARLAB_CACHELINE) struct shared_counter student; /* its lock process-shared too */
     alignas(PARLAB_CACHELINE) _Atomic uint32_t arrived;      /* the start line (futex) */
     _Atomic int err;                                         /* a worker's I/O error */
 };
@@ -184,6 +187,9 @@ static void share_task(void *arg, uint64_t unused, size_t task, unsigned worker)
             atomic_store(&s->err, errno ? errno : EIO);
         break;
     }
+    case M_STUDENT:
+        student_count_fn(&s->student, (unsigned)task, c->workers, n);
+        break;
     case M_MANAGER: {
         char req = '+', ack;
         for (uint64_t i = 0; i < n; i++) {
@@ -348,6 +354,7 @@ static void ctx_free(struct share_ctx *c)
     c->wfd = c->pfd = NULL;
     if (c->shm) {
         pthread_mutex_destroy(&c->shm->lock);
+        pthread_mutex_destroy(&c->shm->student.lock);
         job_shared_free(c->shm, c->shm_len);
     }
     c->shm = NULL;
@@ -374,6 +381,8 @@ static int ctx_init(struct share_ctx *c)
     pthread_mutexattr_init(&ma);
     pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
     e = pthread_mutex_init(&c->shm->lock, &ma);
+    if (!e && (e = pthread_mutex_init(&c->shm->student.lock, &ma)))
+        pthread_mutex_destroy(&c->shm->lock);
     pthread_mutexattr_destroy(&ma);
     if (e) {
         job_shared_free(c->shm, c->shm_len);
@@ -517,6 +526,7 @@ static int share_once(enum method m, enum pool_kind kind, unsigned W, uint64_t o
             sum += c.unpadded[w];
         break;
     case M_PIPE: sum = col.sum; break;
+    case M_STUDENT: sum = c.shm->student.total; break;
     case M_MANAGER:
         if ((err = manager_count(&c, &sum))) {
             outcome_fail(oc, PARLAB_EXIT_SOFTWARE, "share manager: no count from the manager: %s",
@@ -574,7 +584,7 @@ static int parse_methods(const char *arg, int *chosen)
             for (int m = 0; m < M__COUNT; m++)
                 suggest_add(&sg, methods[m].name);
             return die(PARLAB_EXIT_USAGE, "--method %s: unknown method '%.*s'%s (none, lock, "
-                       "atomic, local, padded, unpadded, pipe, manager)", arg, (int)len, p,
+                       "atomic, local, padded, unpadded, pipe, manager, student)", arg, (int)len, p,
                        suggest_hint(&sg, hint, sizeof hint));
         }
         p += len;
@@ -628,11 +638,32 @@ static void share_order(struct exp_opts *o, int k, const double mean[M__COUNT][2
                  strcmp(broke, "pipe") == 0 ? "twice or more slower" : "slower", after);
 }
 
+/* --method student needs --student FILE.so defining student_count, and --student needs
+ * --method student. 0, or the usage error printed. */
+static int share_student(const struct exp_opts *o, int chosen)
+{
+    char why[300];
+    if (!(chosen & (1 << M_STUDENT)))
+        return o->student ? die(PARLAB_EXIT_USAGE, "--student %s: nothing runs it without "
+                                "--method student", o->student) : 0;
+    if (!o->student)
+        return die(PARLAB_EXIT_USAGE, "--method student: give the count with --student FILE.so "
+                   "(make lab-4 builds labs/04-sharing/student/count.c into one)");
+    if (student_load(o->student, why, sizeof why))
+        return die(PARLAB_EXIT_USAGE, "--student %s: %s", o->student, why);
+    if (!student_count_fn)
+        return die(PARLAB_EXIT_USAGE, "--method student: %s defines no student_count",
+                   student_source());
+    return 0;
+}
+
 static int share_run(struct exp_opts *o)
 {
     int chosen = 0, st, R = o->R, wrong = 0;   /* chosen: bit per method, 0: all */
     unsigned W = o->workers;
     if (o->method && (st = parse_methods(o->method, &chosen)))
+        return st;
+    if ((st = share_student(o, chosen)))
         return st;
 
     double ns[EXP_MAX_REPEAT], fin[EXP_MAX_REPEAT], mean[M__COUNT][2];
@@ -641,7 +672,7 @@ static int share_run(struct exp_opts *o)
     for (int m = 0; m < M__COUNT; m++)
         mean[m][0] = mean[m][1] = NAN;
     for (int m = 0; m < M__COUNT; m++) {
-        if (chosen && !(chosen & (1 << m)))
+        if (chosen ? !(chosen & (1 << m)) : m == M_STUDENT)
             continue;
         uint64_t n = o->ops_set ? o->ops : methods[m].default_ops;
         uint64_t expect = n * W;
@@ -679,7 +710,17 @@ static int share_run(struct exp_opts *o)
                          (unsigned long long)expect, stats_fmt_mean_sd(lsb, sizeof lsb, &ls, UNIT_COUNT),
                          100.0 * ls.mean / (double)expect);
             }
-            if (!exact && m != M_NONE) {
+            if (!exact && m == M_STUDENT) {
+                int bad = 0;
+                for (int i = 0; i < R; i++)
+                    bad += fin[i] != (double)expect;
+                wrong = 1;
+                fprintf(stderr, "parlab: %s: student_count under %s: counted %.0f, expected %llu, "
+                        "in %d of %d runs: %s\n", student_source(), exp_kind_name(k),
+                        fr.st.min != (double)expect ? fr.st.min : fr.st.max,
+                        (unsigned long long)expect, bad, R, fr.st.min < (double)expect
+                        ? "short: updates lost to a race, or never made" : "more than was added");
+            } else if (!exact && m != M_NONE) {
                 wrong = 1;
                 fprintf(stderr, "parlab: share %s %s: counted %.0f, expected %llu\n",
                         methods[m].name, exp_kind_name(k),
@@ -705,7 +746,7 @@ static int share_run(struct exp_opts *o)
 const struct experiment exp_share = {
     .name = "share", .command = "share",
     .summary = "ways to combine a count across workers: none, lock, atomic, local, pipe, manager",
-    .opts = EO_METHOD | EO_RUNNER | EO_WORKERS | EO_OPS | EO_REPEAT,
+    .opts = EO_METHOD | EO_RUNNER | EO_WORKERS | EO_OPS | EO_REPEAT | EO_STUDENT,
     .default_kinds = 3, .max_workers = MAX_SHARE_WORKERS,
     .help = share_help, .run = share_run,
 };

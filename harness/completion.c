@@ -57,7 +57,7 @@ static void bash(void)
            "                COMPREPLY=($(compgen -W \"fork thread\" -- \"$cur\"))\n"
            "            fi\n            return ;;\n");
     len = 0;
-    for (int k = 0; k < SCHED__COUNT; k++)
+    for (int k = 0; k <= SCHED_STUDENT; k++)
         len += (size_t)snprintf(words + len, sizeof words - len, "%s%s", len ? " " : "",
                                 sched_name((enum sched_kind)k));
     arm("-s|--schedule", words);
@@ -73,7 +73,7 @@ static void bash(void)
                                 race_case_info((enum race_case)c)->name);
     arm("--case", words);
     arm("--inject", "segv@ kill@ exit@ hang@ error@ drop@");
-    printf("        --trace) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n");
+    printf("        --trace|--student) COMPREPLY=($(compgen -f -- \"$cur\")); return ;;\n");
     /* any other option with a value: nothing to offer but the user's own */
     printf("        -j|--workers|-n|--size|-t|--tasks|-c|--chunk");
     for (const struct option *o = run_options(); o->name; o++)

@@ -20,6 +20,7 @@
 #include "suggest.h"
 #include "../runners/mpi.h"
 #include "../lib/pool.h"
+#include "../lib/student.h"
 
 #define MAX_WORKERS 4096u
 /* 16M tasks: folded results take a few lines per worker; a workload that needs a slot
@@ -47,6 +48,7 @@ struct run_opts {
     int baseline;
     enum pool_start start;    /* --start: the fork runner's start method */
     int start_set;
+    const char *student;      /* --student FILE.so: a lab's student code (lib/student.h) */
 };
 
 static void run_usage(FILE *f)
@@ -58,7 +60,8 @@ static void run_usage(FILE *f)
         "  -j, --workers N     workers; default: the CPUs this process may use\n"
         "  -n, --size N        problem size; accepts 2000000, 2M, 2e6\n"
         "  -t, --tasks T       tasks the job splits into; default per workload\n"
-        "  -s, --schedule S    static | dynamic | guided (as OpenMP's schedule clause)\n"
+        "  -s, --schedule S    static | dynamic | guided (as OpenMP's schedule clause);\n"
+        "                      student: --student's claim (thread runner, lab 3)\n"
         "  -c, --chunk C       tasks per claim; default: the schedule's own\n"
         "      --steps S       time steps for simulations (nbody)\n"
         "      --cores K       restrict the run, workers included, to K CPUs\n"
@@ -82,6 +85,9 @@ static void run_usage(FILE *f)
         "      --check-limit SECONDS  recompute an answer with no recorded value only when\n"
         "                      that is estimated to take at most this long (default 30,\n"
         "                      0: never); beyond, the row says verified=unchecked\n"
+        "      --student FILE.so  a lab's student code, built by make lab-N: its\n"
+        "                      student_claim runs under -s student, its student_rows\n"
+        "                      splits -w mandelbrot (lib/student.h)\n"
         "      --baseline      also run seq R times, taking turns with the runner, and\n"
         "                      report the speedup with its 95%% interval and a verdict\n"
         "  -h, --help          this help             -V, --version  the version\n"
@@ -117,7 +123,7 @@ static int parse_inject(const char *val, struct run_opts *o)
 
 enum { OPT_STEPS = 256, OPT_CORES, OPT_REPEAT, OPT_FORMAT, OPT_TRACE, OPT_SEED, OPT_IOMS,
        OPT_LOOPS, OPT_TIMEOUT, OPT_INJECT, OPT_EXPECT, OPT_BASELINE, OPT_WARMUP, OPT_START,
-       OPT_CHECK_LIMIT, OPT_GRAIN };
+       OPT_CHECK_LIMIT, OPT_GRAIN, OPT_STUDENT };
 
 static const struct option long_opts[] = {
     { "workload", required_argument, 0, 'w' }, { "runner", required_argument, 0, 'r' },
@@ -135,6 +141,7 @@ static const struct option long_opts[] = {
     { "start", required_argument, 0, OPT_START },
     { "check-limit", required_argument, 0, OPT_CHECK_LIMIT },
     { "grain", required_argument, 0, OPT_GRAIN },
+    { "student", required_argument, 0, OPT_STUDENT },
     { "version", no_argument, 0, 'V' },
     { 0, 0, 0, 0 },
 };
@@ -189,9 +196,10 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
                 struct suggest sg;
                 char hint[96];
                 suggest_init(&sg, optarg);
-                for (int k = 0; k < SCHED__COUNT; k++)
+                for (int k = 0; k <= SCHED_STUDENT; k++)
                     suggest_add(&sg, sched_name((enum sched_kind)k));
-                return die(PARLAB_EXIT_USAGE, "-s %s: unknown schedule%s (static, dynamic, guided)",
+                return die(PARLAB_EXIT_USAGE, "-s %s: unknown schedule%s (static, dynamic, guided, "
+                           "student)",
                            optarg, suggest_hint(&sg, hint, sizeof hint));
             }
             o->sched_set = 1;
@@ -228,6 +236,7 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
         }
         case OPT_INJECT: rc = parse_inject(optarg, o); break;
         case OPT_EXPECT: o->expect = optarg; break;
+        case OPT_STUDENT: o->student = optarg; break;
         case OPT_BASELINE: o->baseline = 1; break;
         case OPT_START:
             if (pool_start_parse(optarg, &o->start)) {
@@ -259,11 +268,40 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
     return -1;
 }
 
+/* --student FILE.so and -s student: load the plugin and check that this run has a place
+ * for what it defines (a workload's split runs in every worker, so only where workers are
+ * copies of this process or share it). 0, or the usage error printed. */
+static int student_option(const struct run_opts *o)
+{
+    const struct runner *r = o->runner;
+    char why[300];
+    if (!o->student)
+        return o->schedule == SCHED_STUDENT
+            ? die(PARLAB_EXIT_USAGE, "-s student: give the policy with --student FILE.so "
+                  "(make lab-3 builds labs/03-scheduling/student/schedule.c into one)") : 0;
+    if (student_load(o->student, why, sizeof why))
+        return die(PARLAB_EXIT_USAGE, "--student %s: %s", o->student, why);
+    if (o->schedule == SCHED_STUDENT && !student_claim_fn)
+        return die(PARLAB_EXIT_USAGE, "-s student: %s defines no student_claim",
+                   student_source());
+    int rows = student_rows_fn && strcmp(o->wl->name, "mandelbrot") == 0;
+    if (o->schedule != SCHED_STUDENT && !rows)
+        return die(PARLAB_EXIT_USAGE, "--student %s: nothing in this run uses it (its "
+                   "student_claim runs under -s student, its student_rows under -w mandelbrot)",
+                   student_source());
+    if (rows && ((r->flags & RUNNER_EXTERNAL) || (o->start_set && o->start != POOL_START_FORK)))
+        return die(PARLAB_EXIT_USAGE, "--student %s: runner %s%s starts workers that do not "
+                   "have it loaded (use thread, fork, omp, epoll or seq)", student_source(),
+                   r->name, o->start_set && o->start != POOL_START_FORK ? " with --start" : "");
+    return 0;
+}
+
 /* Fill in defaults and check the options against each other. -1 if fine, else status. */
 static int resolve_opts(struct run_opts *o)
 {
     const struct workload *wl = o->wl;
     const struct runner *r = o->runner;
+    int rc;
 
     char why[160];
     if (wl_check(wl, why, sizeof why))
@@ -309,6 +347,8 @@ static int resolve_opts(struct run_opts *o)
     }
     if (!o->sched_set)
         o->schedule = r->default_schedule;
+    if ((rc = student_option(o)))
+        return rc;
     if (o->start_set && !(r->flags & RUNNER_START_METHODS))
         return die(PARLAB_EXIT_USAGE, "--start %s: runner %s has no start methods (only fork's pool has)",
                    pool_start_name(o->start), r->name);
@@ -355,7 +395,6 @@ static int resolve_opts(struct run_opts *o)
         if (world && *world && parse_path(world, &bad))
             return die(PARLAB_EXIT_USAGE, "%s='%s': %s", MPI_ENV_WORLD, world, bad);
     }
-    int rc;
     if (o->cores_set && (rc = cores_option(o->cores)))
         return rc;
     o->cores = cpus_allowed();

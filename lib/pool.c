@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdalign.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,7 @@
 #include <unistd.h>
 
 #include "shm.h"
+#include "student.h"
 #include "sync.h"
 
 /* Per-worker status, one cache line each so that workers never write a shared line. */
@@ -45,6 +47,8 @@ struct pool_shm {
     int sched;
 
     alignas(PARLAB_CACHELINE) _Atomic size_t next;   /* dynamic/guided claim counter */
+    _Atomic size_t claimed;                          /* -s student: task runs handed out */
+    _Atomic uint64_t claim_hash;                     /* and the sum of claim_mix(task) */
     _Atomic uint32_t left;                           /* workers finished with this map */
     _Atomic uint32_t done_word;                      /* futex: 1 when left == W */
 
@@ -112,6 +116,77 @@ static void run_range(const struct map_view *m, struct pool_worker *me, unsigned
     }
 }
 
+/* -s student (lab 3): a student's claim function decides which tasks each worker runs.
+ * Its claims are checked as they come (a block inside [0, n), not empty, never more task
+ * runs handed out than tasks) and when the map ends (every task handed out once: the
+ * count, and the sum of a hash of each task, which a task claimed twice and another never
+ * claimed would change). A bad claim ends the run at once with exit 1 and one line that
+ * names the student's file: nothing after it could be trusted. Threads only (the thread
+ * runner alone honours it), so runner_fatal ends the whole run. */
+static uint64_t claim_mix(uint64_t x)   /* splitmix64's finalizer: every bit of x matters */
+{
+    x += 0x9e3779b97f4a7c15ull;
+    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
+    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
+    return x ^ (x >> 31);
+}
+
+__attribute__((format(printf, 1, 2), noreturn))
+static void student_wrong(const char *fmt, ...)
+{
+    char msg[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    runner_fatal(PARLAB_EXIT_WRONG, "%s: student_claim %s", student_source(), msg);
+    _exit(PARLAB_EXIT_WRONG);   /* not reached */
+}
+
+static void student_batch(struct pool_shm *s, const struct map_view *m, struct pool_worker *me,
+                          unsigned w, unsigned W, int timed)
+{
+    size_t n = s->n, mine = 0, lo = 0, hi = 0;
+    struct claim_state c = { .n = n, .workers = W, .worker = w, .chunk = s->chunk,
+                             .next = &s->next, .mine = &mine };
+    while (student_claim_fn(&c, &lo, &hi)) {
+        if (lo >= hi)
+            student_wrong("returned 1 with the empty block [%zu, %zu) for worker %u: return "
+                          "0 when nothing is left", lo, hi, w);
+        if (hi > n)
+            student_wrong("gave worker %u the block [%zu, %zu), past the last task (%zu)", w,
+                          lo, hi, n - 1);
+        size_t runs = atomic_fetch_add_explicit(&s->claimed, hi - lo, memory_order_relaxed);
+        if (runs + (hi - lo) > n)
+            student_wrong("handed out %zu task runs for %zu tasks (the last: [%zu, %zu) to "
+                          "worker %u): a task was claimed twice", runs + (hi - lo), n, lo, hi, w);
+        uint64_t h = 0;
+        for (size_t i = lo; i < hi; i++)
+            h += claim_mix(i);
+        atomic_fetch_add_explicit(&s->claim_hash, h, memory_order_relaxed);
+        run_range(m, me, w, lo, hi, timed);
+        lo = hi = 0;
+        c.worker = w;   /* as they were, whatever the function wrote there */
+        c.n = n;
+        c.workers = W;
+    }
+}
+
+/* The last worker out of a student map: was every task handed out, each once? */
+static void student_check_map(struct pool_shm *s)
+{
+    size_t n = s->n, runs = atomic_load(&s->claimed);
+    uint64_t want = 0;
+    if (runs < n)
+        student_wrong("handed out %zu of %zu tasks and then returned 0 to every worker: "
+                      "the others never ran", runs, n);
+    for (size_t i = 0; i < n; i++)
+        want += claim_mix(i);
+    if (atomic_load(&s->claim_hash) != want)
+        student_wrong("handed out %zu task runs for %zu tasks, but not each task once: one "
+                      "was claimed twice and another never", runs, n);
+}
+
 /* Worker w takes its share of the current map. The claiming rules are OpenMP's, so that
  * -s and -c mean the same for fork, thread and omp. */
 static void run_batch(struct pool *p, unsigned w)
@@ -159,6 +234,8 @@ static void run_batch(struct pool *p, unsigned w)
                 run_range(&m, me, w, lo, hi, timed);
             }
         }
+    } else if (s->sched == SCHED_STUDENT) {
+        student_batch(s, &m, me, w, W, timed);
     } else { /* guided: chunks shrink with the work left, never below `chunk` */
         if (chunk == 0)
             chunk = 1;
@@ -180,6 +257,8 @@ static void run_batch(struct pool *p, unsigned w)
     atomic_store_explicit(&me->cur_task, -1, memory_order_relaxed);
     /* The last worker out ends the map: release publishes every slot it wrote. */
     if (atomic_fetch_add_explicit(&s->left, 1, memory_order_acq_rel) + 1 == W) {
+        if (s->sched == SCHED_STUDENT)
+            student_check_map(s);
         atomic_store_explicit(&s->done_word, 1, memory_order_release);
         sync_wake(&s->done_word, 1);
     }
@@ -514,6 +593,8 @@ int pool_map(struct pool *p, size_t n, enum sched_kind sched, size_t chunk,
     s->chunk = chunk;
     s->sched = (int)sched;
     atomic_store_explicit(&s->next, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->claimed, 0, memory_order_relaxed);
+    atomic_store_explicit(&s->claim_hash, 0, memory_order_relaxed);
     atomic_store_explicit(&s->left, 0, memory_order_relaxed);
     atomic_store_explicit(&s->done_word, 0, memory_order_relaxed);
     atomic_store_explicit(&s->batch_id, ++p->batch_seq, memory_order_release);

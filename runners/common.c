@@ -21,16 +21,17 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char *const sched_names[SCHED__COUNT] = { "static", "dynamic", "guided" };
+static const char *const sched_names[SCHED_STUDENT + 1] = { "static", "dynamic", "guided",
+                                                            "student" };
 
 const char *sched_name(enum sched_kind s)
 {
-    return (unsigned)s < SCHED__COUNT ? sched_names[s] : "?";
+    return (unsigned)s <= SCHED_STUDENT ? sched_names[s] : "?";
 }
 
 int sched_parse(const char *s, enum sched_kind *out)
 {
-    for (int i = 0; i < SCHED__COUNT; i++)
+    for (int i = 0; i <= SCHED_STUDENT; i++)
         if (strcmp(s, sched_names[i]) == 0) {
             *out = (enum sched_kind)i;
             return 0;

@@ -67,7 +67,7 @@ static int thread_run(struct job *job, const struct plan *plan, struct partial *
 const struct runner runner_thread = {
     .name = "thread",
     .summary = "persistent pthread pool, same scheduler as fork (ThreadPoolExecutor, no GIL)",
-    .schedules = SCHED_ALL,
+    .schedules = SCHED_ALL | SCHED_BIT(SCHED_STUDENT),   /* -s student: lab 3 */
     .default_schedule = SCHED_DYNAMIC,
     .flags = RUNNER_PARALLEL,
     .run = thread_run,

@@ -75,11 +75,12 @@ static const struct typo {
       "forkserver, spawn)\n" },
     { { "run", "-w", "primes", "-r", "thread", "-s", "dinamic" },
       "parlab: -s dinamic: unknown schedule: did you mean 'dynamic'? (static, dynamic, "
-      "guided)\n" },
+      "guided, student)\n" },
     { { "run", "-w", "primes", "-r", "seq", "--format", "jsno" },
       "parlab: --format jsno: unknown format: did you mean 'json'? (text, csv, json)\n" },
     { { "run", "-w", "primes", "-r", "seq", "--s", "1" },
-      "parlab: ambiguous option '--s': --size, --schedule, --steps, --seed, --start?\n" },
+      "parlab: ambiguous option '--s': --size, --schedule, --steps, --seed, --start, "
+      "--student?\n" },
     { { "run", "-w", "primes", "-r", "seq", "--frobnicate" },
       "parlab: unknown option '--frobnicate' (parlab run --help)\n" },
     { { "run", "-w", "xyzzy", "-r", "seq" },
@@ -95,7 +96,7 @@ static const struct typo {
       "parlab: unknown option '--metod': did you mean '--method'?\n" },
     { { "share", "--method", "lcok" },
       "parlab: --method lcok: unknown method 'lcok': did you mean 'lock'? (none, lock, atomic, "
-      "local, padded, unpadded, pipe, manager)\n" },
+      "local, padded, unpadded, pipe, manager, student)\n" },
     { { "overhead", "--repaet", "1" },
       "parlab: unknown option '--repaet': did you mean '--repeat'?\n" },
     { { "world", "stauts" },

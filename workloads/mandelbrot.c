@@ -1,11 +1,16 @@
 /* mandelbrot.c: escape-time iterations over a square image of N pixels (CPU,
  * imbalanced: rows through the set cost up to MAXITER per pixel, rows outside a few).
- * A task renders a band of rows. The checksum weights each pixel's count by its
+ * A task renders a band of rows, or, under `--student FILE.so` (lab 1), the rows a
+ * student's student_rows gives it. The checksum weights each pixel's count by its
  * position, so a row computed twice or in the wrong place changes it. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include "reference.h"
 #include "workload.h"
+#include "../lib/student.h"
+#include "../runners/runner.h"
 
 #define MAXITER 500
 
@@ -19,28 +24,62 @@ static uint64_t side_of(uint64_t n)
     return s;
 }
 
+/* One row of the image into the task's totals. */
+static void mandel_row(uint64_t side, uint64_t row, uint64_t *iters, uint64_t *pixels,
+                       unsigned __int128 *sum)
+{
+    double ci = -1.25 + 2.5 * (double)row / (double)side;
+    for (uint64_t col = 0; col < side; col++) {
+        double cr = -2.0 + 2.5 * (double)col / (double)side;
+        double zr = 0, zi = 0;
+        unsigned k = 0;
+        while (k < MAXITER && zr * zr + zi * zi <= 4.0) {
+            double t = zr * zr - zi * zi + cr;
+            zi = 2 * zr * zi + ci;
+            zr = t;
+            k++;
+        }
+        *iters += k;
+        (*pixels)++;
+        *sum += (unsigned __int128)k * (row * side + col + 1);
+    }
+}
+
+/* The rows a student's student_rows gives the task (lab 1), each checked to be a row of
+ * the image; rows missed or rendered twice show in mandel_verify. A row outside the image
+ * ends the run (exit 1) naming the student's file: there is no pixel to render. */
+static void mandel_student_rows(const struct job *job, uint64_t side, size_t task,
+                                uint64_t *iters, uint64_t *pixels, unsigned __int128 *sum)
+{
+    size_t *rows = malloc(side * sizeof *rows);
+    if (!rows)
+        runner_fatal(PARLAB_EXIT_OS, "mandelbrot: no memory for %llu row numbers",
+                     (unsigned long long)side);
+    size_t k = student_rows_fn(task, job->tasks, side, rows);
+    if (k > side)
+        runner_fatal(PARLAB_EXIT_WRONG, "%s: student_rows gave task %zu %zu rows of an image "
+                     "%llu rows tall", student_source(), task, k, (unsigned long long)side);
+    for (size_t i = 0; i < k; i++) {
+        if (rows[i] >= side)
+            runner_fatal(PARLAB_EXIT_WRONG, "%s: student_rows gave task %zu row %zu, past the "
+                         "last row (%llu)", student_source(), task, rows[i],
+                         (unsigned long long)side - 1);
+        mandel_row(side, rows[i], iters, pixels, sum);
+    }
+    free(rows);
+}
+
 static void mandel_task(const struct job *job, unsigned step, size_t task, struct partial *out)
 {
     uint64_t side = side_of(job->size), lo, hi, iters = 0, pixels = 0;
     unsigned __int128 sum = 0;
     (void)step;
-    wl_task_range(side, job->tasks, task, &lo, &hi);
-    for (uint64_t row = lo; row < hi; row++) {
-        double ci = -1.25 + 2.5 * (double)row / (double)side;
-        for (uint64_t col = 0; col < side; col++) {
-            double cr = -2.0 + 2.5 * (double)col / (double)side;
-            double zr = 0, zi = 0;
-            unsigned k = 0;
-            while (k < MAXITER && zr * zr + zi * zi <= 4.0) {
-                double t = zr * zr - zi * zi + cr;
-                zi = 2 * zr * zi + ci;
-                zr = t;
-                k++;
-            }
-            iters += k;
-            pixels++;
-            sum += (unsigned __int128)k * (row * side + col + 1);
-        }
+    if (student_rows_fn) {
+        mandel_student_rows(job, side, task, &iters, &pixels, &sum);
+    } else {
+        wl_task_range(side, job->tasks, task, &lo, &hi);
+        for (uint64_t row = lo; row < hi; row++)
+            mandel_row(side, row, &iters, &pixels, &sum);
     }
     /* value: the pixels rendered, exact in a double (below 2^53), so that a lost pixel or
      * row shows at every size, not only where a checksum is recorded */
@@ -100,7 +139,8 @@ static const char *mandel_check(const struct job *job, const char **how)
  * recorded ones, or to those workloads/reference.c recomputes (one pass over the image,
  * outside the timed region). Where that would take longer than the job's limit, the
  * result is WL_UNCHECKED: the pixel count alone cannot see one pixel's iterations. */
-static int mandel_verify(const struct job *job, const struct partial *t, char *why, size_t n)
+static int mandel_verify_image(const struct job *job, const struct partial *t, char *why,
+                               size_t n)
 {
     const struct wl_known *k = WL_KNOWN_FIND(recorded, job->size, 0, 0);
     uint64_t side = side_of(job->size), iters;
@@ -125,6 +165,19 @@ static int mandel_verify(const struct job *job, const struct partial *t, char *w
              (unsigned long long)iters, wl_u128_str(sum, b, sizeof b),
              (unsigned long long)job->size);
     return 0;
+}
+
+/* Under --student, a wrong image is the student's split: the reason names the file. */
+static int mandel_verify(const struct job *job, const struct partial *t, char *why, size_t n)
+{
+    int v = mandel_verify_image(job, t, why, n);
+    if (v == 0 && student_rows_fn) {
+        char was[256];
+        snprintf(was, sizeof was, "%s", why);
+        snprintf(why, n, "%s: student_rows: %s (a row missed or rendered twice)",
+                 student_source(), was);
+    }
+    return v;
 }
 
 const struct workload wl_mandelbrot = {
