@@ -61,6 +61,7 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import workspan  # noqa: E402  (scripts/workspan.py: work, span and their bounds)
 import verdict  # noqa: E402  (scripts/verdict.py: intervals, pass/fail/inconclusive)
 import progress  # noqa: E402  (scripts/progress.py: a line per step, elapsed and left)
+import student  # noqa: E402  (scripts/student.py: a lab's student code, built and graded)
 EXIT_OK, EXIT_FAIL, EXIT_INCONCLUSIVE, EXIT_USAGE, EXIT_SOFTWARE = 0, 1, 2, 64, 70
 
 
@@ -263,13 +264,17 @@ def run_step(spec, step, env, log, loads):
             raise RuntimeError("step %s (%s): `%s` exited %d: %s" % (
                 step["step"], step["id"], " ".join(argv), pr.returncode,
                 (pr.stderr.strip().splitlines() or ["no message"])[-1]))
+        why = (pr.stderr.strip().splitlines() or ["exit %d" % pr.returncode])[-1] \
+            if pr.returncode else ""
         if step["kind"] == "trace":
-            got = read_trace_csv(trace)
+            got = read_trace_csv(trace) if not why or os.path.exists(trace) else []
         elif step.get("reads"):       # a script that writes its CSV into a file
             with open(expand(step["reads"], dict(env, **p)), newline="") as f:
                 got = read_kv_csv(f.read())
         else:
             got = SOURCES["run" if step["kind"] == "run" else step["kind"]](pr.stdout)
+        if why and step.get("student"):   # a failure ok_rc lets by: its rows say why
+            got = [dict(r, error=why) for r in got] or [{"error": why, "wall_s": ""}]
         for r in got:
             # parlab's rows carry their own per-run other_cpu; the command's figure
             # replaces it, so that every row of a step means the same thing
@@ -388,6 +393,10 @@ def cmd_run(num):
                                   "" if written else ": the check grades these, so write "
                                   "them before you run")), flush=True)
         t_start = time.monotonic()
+        if spec.get("student"):   # the student's code first: {STUDENT} is its plugin
+            env["STUDENT"], err = student.build(spec, tmp)
+            if err:
+                raise Usage(err)
         prog = progress.Progress(len(steps), sys.stdout, lead="lab %d: " % spec["num"])
         with open(os.path.join(tmp, "commands.log"), "w") as log:
             for step in steps:
@@ -475,6 +484,9 @@ def load_run(spec, run):
     data = {}
     for step in spec["steps"]:
         path = os.path.join(run, step["id"] + ".csv")
+        if not os.path.exists(path) and step.get("student"):
+            data[step["id"]] = []   # a run made before the lab had students write code
+            continue
         if not os.path.exists(path):
             raise Usage("%s: missing %s.csv (an incomplete run?)" % (run, step["id"]))
         with open(path, newline="") as f:
@@ -763,6 +775,7 @@ class Env:
                  str=str, float=float, int=int, sorted=sorted, enumerate=enumerate, zip=zip,
                  range=range, list=list, set=set, any=any, all=all,
                  cores=self.data["_meta"].get("cores", 2), nan=float("nan"))
+        g.update(student.funcs(self))
         g.update(self.values)
         return g
 

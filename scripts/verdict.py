@@ -221,6 +221,36 @@ def judge_ratio(num, den, bound, above=True, loads=(), what="the speedup"):
     return judge_interval(ratio_ci(num, den), bound, above, what, loads)
 
 
+def judge_min_ratio(num, den, bound, loads=(), what="student / reference"):
+    """A time graded against a reference time, as Stanford's CS149 grades a student's code
+    against the reference implementation: the best (minimum) run of each side, the runs of
+    the two taken in turns, and min(num)/min(den) < BOUND passes. The minimum is the run
+    least slowed by anything else, so the point needs no interval to pass. A would-be fail
+    is a fail only when the runs were quiet and the ratio of the means is above 1 beyond
+    its 95% interval (slower, not noise); else inconclusive. Below MIN_CI runs a side it
+    is inconclusive, never a guess."""
+    num, den = _clean(num), _clean(den)
+    if len(num) < MIN_CI or len(den) < MIN_CI or min(den) <= 0:
+        return Verdict(INCONCLUSIVE, "%s: too few runs to grade (at least %d a side)" % (
+            what, MIN_CI), HINT_MORE)
+    point = min(num) / min(den)
+    shown = "%s %s× (the best of %d runs against the best of %d)" % (
+        what, fmt(point), len(num), len(den))
+    if point < bound:
+        return Verdict(PASS, "%s, < %s" % (shown, fmt(bound)), "", point)
+    busy = busy_reason(loads)
+    if busy:
+        return Verdict(INCONCLUSIVE, "%s, not < %s, but %s" % (shown, fmt(bound), busy),
+                       HINT_QUIET, point)
+    ci = ratio_ci(num, den)
+    if ci is None or ci[1] <= 1:
+        return Verdict(INCONCLUSIVE, "%s, not < %s, but the 95%% CI of the means' ratio "
+                       "[%s, %s] reaches 1" % (shown, fmt(bound), fmt(ci and ci[1]),
+                                               fmt(ci and ci[2])), HINT_MORE, point)
+    return Verdict(FAIL, "%s, not < %s: slower than the reference" % (shown, fmt(bound)), "",
+                   point, ci[1], ci[2])
+
+
 def judge_mean(xs, bound, above=True, loads=(), what="the mean", unit=""):
     return judge_interval(mean_ci(xs), bound, above, what, loads, unit)
 

@@ -3,8 +3,10 @@
 figures: judge_within, judge_bool, combine, grade_prediction (the log-ratio wording on
 planted measured/predicted pairs, the key's bands), the trust line, lab.py's Measured
 values (an interval carried through scaling and Karp-Flatt), choices graded as choices,
-each kind of bad predict.txt, the predictions kept with a run, and the worker sweep's
-counts and per-worker busy bars from a trace. No timing.
+each kind of bad predict.txt, the predictions kept with a run, the worker sweep's
+counts and per-worker busy bars from a trace, and the grading of a student's code
+(judge_min_ratio, scripts/student.py's verified and graded, the one line of a compiler's
+output). No timing.
 
     $PYTHON tests/verdict_labs.py      (tests/test_labs.c runs it; exit 0: all hold)
 """
@@ -22,6 +24,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "scripts"))
 import verdict  # noqa: E402
 import lab  # noqa: E402
+import student  # noqa: E402
 
 BUSY = [1.0, 1.0, 0.9]
 
@@ -518,6 +521,72 @@ class Sweep(unittest.TestCase):
         got = [(w, k, round(b, 6), round(t, 6)) for w, k, b, t in env.bars("b")]
         self.assertEqual(got, [(2, 0, 0.3, 0.6), (2, 1, 0.5, 0.6), (3, 0, 0.0, 0.2),
                                (3, 1, 0.2, 0.2), (3, 2, 0.0, 0.2)])
+
+
+class StudentGrade(unittest.TestCase):
+    """CS149-style: best run over best run below 1.2 passes; a fail needs quiet runs and the
+    means' ratio above 1 beyond its interval."""
+    REF = [1.00, 1.02, 1.05, 1.01, 1.03]
+
+    def test_within_the_band_passes_on_the_best_runs(self):
+        v = verdict.judge_min_ratio([1.15, 1.5, 1.6, 1.4, 1.7], self.REF, 1.2, [], "s / r")
+        self.assertEqual(v.status, verdict.PASS)     # means 1.47x: the best runs decide
+        self.assertIn("s / r 1.15× (the best of 5 runs against the best of 5), < 1.2", v.reason)
+
+    def test_slower_fails_when_quiet(self):
+        v = verdict.judge_min_ratio([1.40, 1.42, 1.45, 1.41, 1.43], self.REF, 1.2, [0.0] * 10)
+        self.assertEqual(v.status, verdict.FAIL)
+        self.assertIn("slower than the reference", v.reason)
+
+    def test_slower_is_inconclusive_when_busy(self):
+        v = verdict.judge_min_ratio([1.40, 1.42, 1.45, 1.41, 1.43], self.REF, 1.2, BUSY)
+        self.assertEqual(v.status, verdict.INCONCLUSIVE)
+        self.assertEqual(v.hint, verdict.HINT_QUIET)
+
+    def test_best_runs_apart_but_means_not_is_inconclusive(self):
+        v = verdict.judge_min_ratio([1.25, 1.3, 1.3], [1.0, 1.6, 1.6], 1.2, [0.0] * 6)
+        self.assertEqual(v.status, verdict.INCONCLUSIVE)
+        self.assertIn("reaches 1", v.reason)
+
+    def test_too_few_runs_is_inconclusive(self):
+        v = verdict.judge_min_ratio([9.0], [1.0], 1.2)
+        self.assertEqual(v.status, verdict.INCONCLUSIVE)
+        self.assertEqual(v.hint, verdict.HINT_MORE)
+
+    def env(self, rows):
+        return lab.Env({"s": rows, "_meta": {"cores": 2}})
+
+    def test_verified_reads_rows_counts_and_errors(self):
+        g = student.funcs(self.env([
+            {"p_split": "student", "verified": "yes", "wall_s": "1"},
+            {"p_split": "student", "verified": "yes", "wall_s": "1"},
+            {"p_split": "given", "verified": "no", "wall_s": "1"}]))
+        self.assertEqual(g["verified"]("s", split="student").status, verdict.PASS)
+        self.assertEqual(g["verified"]("s", split="given").status, verdict.FAIL)
+        self.assertEqual(g["verified"]("s", split="nobody").status, verdict.INCONCLUSIVE)
+        g = student.funcs(self.env([
+            {"section": "student", "what": "thread final count (expected 40)", "min": "40",
+             "max": "40"},
+            {"section": "student", "what": "thread final count (expected 40)", "min": "31",
+             "max": "40"}]))
+        self.assertIn("wrong in 1 of 2 runs", g["verified"]("s", section="student").reason)
+        g = student.funcs(self.env([{"section": "student", "error": "parlab: s.c: wrong"}]))
+        v = g["verified"]("s", section="student")
+        self.assertEqual((v.status, v.reason), (verdict.FAIL, "parlab: s.c: wrong"))
+        first = g["verified"]("s", section="student")
+        v = g["graded"]([1.0] * 3, [1.0] * 3, "x", first=first)
+        self.assertEqual(v.status, verdict.FAIL)
+        self.assertIn("not timed", v.reason)
+
+    def test_first_error_is_one_line(self):
+        out = ("labs/x/student/a.c: In function 'student_claim':\n"
+               "labs/x/student/a.c:6:12: error: expected ';' before '*' token\n"
+               "    6 |     *lo = 0\n")
+        self.assertEqual(student.first_error(out),
+                         "labs/x/student/a.c:6:12: error: expected ';' before '*' token")
+        self.assertIn("undefined reference", student.first_error(
+            "/usr/bin/ld: /tmp/cc.o: in function `f':\na.c:(.text+0x5): undefined "
+            "reference to `nope'\ncollect2: error: ld returned 1 exit status\n"))
 
 
 if __name__ == "__main__":
