@@ -13,6 +13,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <glob.h>
+#include <jansson.h>
+#include <libgen.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -239,7 +241,8 @@ static void test_labs_known_runs(void)
 /* A lab 1 run folder made up with known samples: N repeats of every configuration, seq
  * taking 1 s (+10 ms a repeat), fork, thread, the 2-core scale point and the sweep's W >= 2
  * SPEEDUP times faster, epoll as seq; the sweep's traces with each worker inside tasks for
- * the whole run; every run with OTHER CPUs used by other processes. */
+ * the whole run; the student's mandelbrot split as fast as the given one
+ * and verified; every run with OTHER CPUs used by other processes. */
 static int write_lab1_run(const char *dir, int n, double speedup, double other)
 {
     static const char *wl[] = { "primes", "sumsq" }, *rn[] = { "seq", "fork", "thread", "epoll" };
@@ -293,6 +296,15 @@ static int write_lab1_run(const char *dir, int n, double speedup, double other)
                     per * (t / sweep[k]), per * (t / sweep[k] + 1), cmd, other);
     }
     fclose(f);
+    snprintf(path, sizeof path, "%s/mandel.csv", dir);
+    if (!(f = fopen(path, "w")))
+        return -1;
+    fprintf(f, "p_split,wall_s,user_s,verified,lab_round,lab_cmd,other_cpu\n");
+    for (int i = 0; i < n; i++)
+        for (int k = 0; k < 2; k++)
+            fprintf(f, "%s,%.6f,%.6f,yes,%d,%d,%.3f\n", k ? "student" : "given", 0.5 + 0.01 * i,
+                    1.0, i + 1, cmd++, other);
+    fclose(f);
     snprintf(path, sizeof path, "%s/meta.json", dir);
     if (!(f = fopen(path, "w")))
         return -1;
@@ -337,8 +349,8 @@ static void test_labs_three_valued(void)
     /* quiet, 1.9x: every check passes with its interval; the predictions are graded */
     CU_ASSERT_EQUAL_FATAL(write_lab1_run(dir, 3, 1.9, 0.0), 0);
     CU_ASSERT_EQUAL(lab(r, 60, "check", "1", "--run", dir, "--predict", pred, NULL), 0);
-    CU_ASSERT(r->exited && r->status == 0 && check_lines_ok(r->out) == 8);
-    CU_ASSERT(strstr(r->out, "quiet: 0 of 54 runs disturbed") != NULL);
+    CU_ASSERT(r->exited && r->status == 0 && check_lines_ok(r->out) == 10);
+    CU_ASSERT(strstr(r->out, "quiet: 0 of 60 runs disturbed") != NULL);
     CU_ASSERT(strstr(line_with(r->out, " speedup_fork ", line, sizeof line),
                      "right within the measurement's interval [") != NULL);
     CU_ASSERT(strstr(line_with(r->out, " speedup_thread ", line, sizeof line),
@@ -349,13 +361,13 @@ static void test_labs_three_valued(void)
      * with the reason and the hint, never a fail; the wrong 1.0 is not graded right */
     CU_ASSERT_EQUAL_FATAL(write_lab1_run(dir, 3, 1.0, 1.0), 0);
     CU_ASSERT_EQUAL(lab(r, 60, "check", "1", "--run", dir, "--predict", pred, NULL), 0);
-    CU_ASSERT(r->exited && r->status == 2 && check_lines_ok(r->out) == 8);
+    CU_ASSERT(r->exited && r->status == 2 && check_lines_ok(r->out) == 10);
     CU_ASSERT(strstr(r->out, "  FAIL step") == NULL);
     line_with(r->out, "fork beats seq", line, sizeof line);
     CU_ASSERT(strncmp(line, "  ??   step 4 ", 14) == 0);
     CU_ASSERT(strstr(r->out, "machine busy: other processes used 1.0 CPU") != NULL);
     CU_ASSERT(strstr(r->out, "WAIT_QUIET") != NULL);
-    CU_ASSERT(strstr(r->out, "busy: 54 of 54 runs disturbed, ") != NULL);
+    CU_ASSERT(strstr(r->out, "busy: 60 of 60 runs disturbed, ") != NULL);
     line_with(r->out, " speedup_thread ", line, sizeof line);
     CU_ASSERT(strstr(line, "inconclusive") != NULL && strstr(line, "right") == NULL);
 
@@ -598,6 +610,158 @@ static void test_labs_keys(void)
     free(r);
 }
 
+/* The labs whose students write code: lab.json's "student" (its file under the lab's
+ * folder). Fills dirs[i] (NN-name) and files[i] (the file's name), returns the count. */
+static int student_labs(char dirs[][64], char files[][64], int max)
+{
+    char names[16][64], path[1200];
+    int n = lab_names(names, 16), k = 0;
+    for (int i = 0; i < n && k < max; i++) {
+        snprintf(path, sizeof path, "labs/%.64s/lab.json", names[i]);
+        json_t *spec = json_load_file(path, 0, NULL);
+        const char *file = json_string_value(json_object_get(spec, "student"));
+        if (file) {
+            char copy[1200];
+            snprintf(copy, sizeof copy, "%s", file);
+            snprintf(dirs[k], 64, "%.63s", names[i]);
+            snprintf(files[k++], 64, "%.63s", basename(copy));
+        }
+        json_decref(spec);
+    }
+    return k;
+}
+
+/* A tiny run of lab DIR with STUDENT=file and its check, into r (the check's output).
+ * Returns the run's exit status (the check's is r->status), or -1. */
+static int student_run(const char *dir, const char *file, struct cmd_result *r)
+{
+    char tmp[] = "/tmp/parlab-student-XXXXXX", num[8], cmd[300];
+    if (!mkdtemp(tmp))
+        return -1;
+    snprintf(num, sizeof num, "%.2s", dir);
+    setenv("LAB_RESULTS", tmp, 1);
+    setenv("LAB_TINY", "1", 1);
+    setenv("STUDENT", file, 1);
+    int rc = lab(r, 120, "run", num, NULL) == 0 && r->exited ? r->status : -1;
+    if (rc != 0)
+        fprintf(stderr, "\n  STUDENT=%s make lab-%s (tiny): status %d: %s%s", file, num,
+                r->status, r->out, r->err);
+    else if (lab(r, 60, "check", num, NULL) != 0 || !r->exited)
+        rc = -1;
+    unsetenv("STUDENT");
+    unsetenv("LAB_TINY");
+    unsetenv("LAB_RESULTS");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    if (system(cmd) != 0)
+        rc = -1;
+    return rc;
+}
+
+/* The check lines about the student's code ("your ..."): how many, and how many FAIL and
+ * ok; the reason line under the first that fails, in why. */
+static int student_checks(const char *out, int *fails, int *oks, char *why, size_t n)
+{
+    int count = 0;
+    *fails = *oks = 0;
+    why[0] = '\0';
+    for (const char *p = out; (p = strstr(p, "\n  ")); p++) {
+        const char *end = strchr(p + 1, '\n');
+        if (!end || !memmem(p, (size_t)(end - p), " your ", 6) ||
+            (strncmp(p + 1, "  ok   step", 11) && strncmp(p + 1, "  FAIL step", 11) &&
+             strncmp(p + 1, "  ??   step", 11)))
+            continue;
+        count++;
+        *oks += !strncmp(p + 1, "  ok ", 5);
+        if (!strncmp(p + 1, "  FAIL", 6) && !(*fails)++)
+            snprintf(why, n, "%.*s", (int)strcspn(end + 1, "\n"), end + 1);
+    }
+    return count;
+}
+
+/* Each lab's model answer (labs/NN-name/key/FILE) builds, verifies, and its grade is not
+ * a fail (at tiny sizes, one run a side, it is inconclusive); each planted bug
+ * (tests/corpus/labs/NN-name/student-bug.c) fails its verification with a line that
+ * names the file. */
+static void test_labs_student_code(void)
+{
+    char dirs[8][64], files[8][64], path[1200], why[600];
+    int n = student_labs(dirs, files, 8), fails, oks;
+    struct cmd_result *r = malloc(sizeof *r);
+    CU_ASSERT_FATAL(r != NULL);
+    CU_ASSERT(n >= 3);
+    for (int i = 0; i < n; i++) {
+        snprintf(path, sizeof path, "labs/%s/key/%s", dirs[i], files[i]);
+        CU_ASSERT_EQUAL(student_run(dirs[i], path, r), 0);
+        int ok = (r->status == 0 || r->status == 1 || r->status == 2) &&
+                 student_checks(r->out, &fails, &oks, why, sizeof why) >= 2 && fails == 0 &&
+                 oks >= 1;
+        if (!ok)
+            fprintf(stderr, "\n  lab %s with its key %s: %s", dirs[i], path, r->out);
+        CU_ASSERT(ok);
+
+        snprintf(path, sizeof path, "tests/corpus/labs/%s/student-bug.c", dirs[i]);
+        CU_ASSERT_EQUAL(student_run(dirs[i], path, r), 0);
+        ok = r->status == 1 && student_checks(r->out, &fails, &oks, why, sizeof why) >= 2 &&
+             fails >= 1 && strstr(why, path);
+        if (!ok)
+            fprintf(stderr, "\n  lab %s with the bug %s: status %d, why '%s': %s", dirs[i],
+                    path, r->status, why, r->out);
+        CU_ASSERT(ok);
+    }
+    free(r);
+}
+
+/* A student's file that does not compile: one line, the compiler's first error naming the
+ * file, exit 64, no run left behind; parlab's own refusals of the student options. */
+static void test_labs_student_refused(void)
+{
+    static const char bad[] = "tests/corpus/labs/03-scheduling/student-syntax.c";
+    char tmp[] = "/tmp/parlab-student-XXXXXX", dir[200], cmd[300];
+    struct cmd_result *r = malloc(sizeof *r);
+    CU_ASSERT_FATAL(r != NULL && mkdtemp(tmp) != NULL);
+    setenv("LAB_RESULTS", tmp, 1);
+    setenv("STUDENT", bad, 1);
+    CU_ASSERT_EQUAL(lab(r, 60, "run", "3", NULL), 0);
+    snprintf(dir, sizeof dir, "%s/03-scheduling", tmp);
+    int ok = r->exited && r->status == 64 && strstr(r->err, bad) && strstr(r->err, "error") &&
+             strchr(r->err, '\n') == r->err + strlen(r->err) - 1 && hidden_entries(dir) <= 0 &&
+             !strstr(r->err, "Traceback");
+    if (!ok)
+        fprintf(stderr, "\n  STUDENT=%s: status %d: %s", bad, r->status, r->err);
+    CU_ASSERT(ok);
+    setenv("STUDENT", "tests/corpus/labs/03-scheduling/no-such.c", 1);
+    CU_ASSERT_EQUAL(lab(r, 60, "run", "3", NULL), 0);
+    CU_ASSERT(r->exited && r->status == 64 && strstr(r->err, "no-such.c: no such file"));
+    unsetenv("STUDENT");
+    unsetenv("LAB_RESULTS");
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmp);
+    CU_ASSERT_EQUAL(system(cmd), 0);
+
+    static const char *const refused[][12] = {
+        { "run", "-w", "primes", "-r", "thread", "-n", "1000", "-s", "student", NULL },
+        { "run", "-w", "primes", "-r", "fork", "-n", "1000", "-s", "student", "--student",
+          "x.so", NULL },
+        { "run", "-w", "primes", "-r", "thread", "-n", "1000", "-s", "student", "--student",
+          "/nonexistent/x.so", NULL },
+        { "share", "--method", "student", "--ops", "10", NULL },
+        { "share", "--method", "atomic", "--student", "x.so", NULL },
+    };
+    static const char *const says[] = { "--student FILE.so", "cannot honour", "/nonexistent/x.so",
+                                         "--student FILE.so", "--method student" };
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+        char *argv[16] = { (char *)parlab_bin() };
+        for (int k = 0; refused[i][k]; k++)
+            argv[k + 1] = (char *)refused[i][k];
+        CU_ASSERT_EQUAL(run_cmd(argv, 30, r), 0);
+        ok = r->exited && r->status == 64 && strstr(r->err, says[i]) &&
+             strchr(r->err, '\n') == r->err + strlen(r->err) - 1;
+        if (!ok)
+            fprintf(stderr, "\n  refused %zu: status %d: %s", i, r->status, r->err);
+        CU_ASSERT(ok);
+    }
+    free(r);
+}
+
 CU_TestInfo tests_labs[] = {
     { "every lab runs end to end at tiny sizes", test_labs_tiny },
     { "no run yet, a bad lab number: exit 64 naming the fix", test_labs_no_run },
@@ -609,5 +773,9 @@ CU_TestInfo tests_labs[] = {
     { "an interrupted lab leaves no run behind", test_labs_interrupted },
     { "workspan.py: work, span and the bounds of a known trace", test_workspan_known },
     { "every number in every key holds against its reference run", test_labs_keys },
+    { "student code: each key verifies and is not failed, each planted bug fails naming "
+      "its file", test_labs_student_code },
+    { "student code that does not compile: one line, exit 64; parlab refuses misuse",
+      test_labs_student_refused },
     CU_TEST_INFO_NULL,
 };
