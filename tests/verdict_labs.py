@@ -538,6 +538,13 @@ class StudentGrade(unittest.TestCase):
         self.assertEqual(v.status, verdict.FAIL)
         self.assertIn("slower than the reference", v.reason)
 
+    def test_within_the_band_on_a_busy_machine_needs_at_most_1(self):
+        v = verdict.judge_min_ratio([1.1, 1.2, 1.2], [1.0, 1.1, 1.1], 1.2, BUSY)
+        self.assertEqual(v.status, verdict.INCONCLUSIVE)    # load flattens 1.4x to 1.1x
+        self.assertIn("toward 1", v.reason)
+        v = verdict.judge_min_ratio([0.5, 0.6, 0.6], [1.0, 1.1, 1.1], 1.2, BUSY)
+        self.assertEqual(v.status, verdict.PASS)            # quiet, lower still
+
     def test_slower_is_inconclusive_when_busy(self):
         v = verdict.judge_min_ratio([1.40, 1.42, 1.45, 1.41, 1.43], self.REF, 1.2, BUSY)
         self.assertEqual(v.status, verdict.INCONCLUSIVE)
