@@ -1,4 +1,4 @@
-/* schedule.c, the model answer of lab 3, step 6 (for instructors; KEY.md says why): claim
+/* schedule.c, the model answer of lab 3, step 7 (for instructors; KEY.md says why): claim
  * the next `chunk` tasks (1 when -c is not given) from the counter every worker shares,
  * with one atomic fetch-and-add, as OpenMP's dynamic schedule does. A worker that finishes
  * early takes more, so no worker idles while tasks are left. */
