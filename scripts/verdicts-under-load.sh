@@ -81,12 +81,17 @@ unmeasured=0    # figures the machine's own load kept from being measured
 
 # ------------------------------------------------------------------------------- labs
 # N runs of each lab, each checked with the committed known-good predictions
-# (tests/corpus/labs/NN-name/predict.txt). Figures: beside a busy loop, no check fails (an
+# (tests/corpus/labs/NN-name/predict.txt) and, where students write code, the key's model
+# answer as the student's. Figures: beside a busy loop, no check fails (an
 # inconclusive one gives its reason); quiet, at least 9 in 10 runs are conclusive passes.
 # Then, under the load, the committed known-bad runs (tests/corpus/labs/NN-name/bad/) never
 # pass, and a wrong prediction of lab 7 (Pool.map speedup 1.0) is never graded right.
 
 lab_name() { basename labs/"$(printf '%02d' "$1")"-*; }
+# The known-good student: a lab where students write code is run with the key's model
+# answer (labs/NN-name/key/*.c), as a course grades a right answer; the shipped stub is the
+# naive version, graded slower than the reference on purpose.
+lab_student() { local k; for k in labs/"$(lab_name "$1")"/key/*.c; do [ -f "$k" ] && echo "$PWD/$k"; done | head -n 1; }
 
 labs_condition() {
     local cond=$1 l name i run rc chk pass inc fail err fails_lines disturbed pass_quiet
@@ -95,10 +100,11 @@ labs_condition() {
         pass=0 inc=0 fail=0 err=0 fails_lines=0 disturbed=0 pass_quiet=0
         for i in $(seq "$N"); do
             if [ "$cond" = quiet ]; then
-                WAIT_QUIET=$QUIET_WAIT LAB_RESULTS="$work/$cond" "$PYTHON" scripts/lab.py run "$l" \
-                    >"$work/run.log" 2>&1
+                STUDENT=$(lab_student "$l") WAIT_QUIET=$QUIET_WAIT LAB_RESULTS="$work/$cond" \
+                    "$PYTHON" scripts/lab.py run "$l" >"$work/run.log" 2>&1
             else
-                LAB_RESULTS="$work/$cond" "$PYTHON" scripts/lab.py run "$l" >"$work/run.log" 2>&1
+                STUDENT=$(lab_student "$l") LAB_RESULTS="$work/$cond" "$PYTHON" scripts/lab.py run "$l" \
+                    >"$work/run.log" 2>&1
             fi
             rc=$?
             run=$(ls -d "$work/$cond/$name"/*/ 2>/dev/null | tail -1)
