@@ -699,6 +699,11 @@ static void test_labs_student_code(void)
             fprintf(stderr, "\n  lab %s with its key %s: %s", dirs[i], path, r->out);
         CU_ASSERT(ok);
 
+        /* A planted bug that hands one task to two workers races by design: under
+         * ThreadSanitizer its report (rightly) ends the run and replaces the check's line. */
+        const char *san = getenv("PARLAB_SAN");
+        if (san && strstr(san, "thread"))
+            continue;
         snprintf(path, sizeof path, "tests/corpus/labs/%s/student-bug.c", dirs[i]);
         CU_ASSERT_EQUAL(student_run(dirs[i], path, r), 0);
         ok = r->status == 1 && student_checks(r->out, &fails, &oks, why, sizeof why) >= 2 &&
