@@ -23,9 +23,11 @@ PYTHON  ?= $(shell test -x /usr/bin/python3 && echo /usr/bin/python3 || echo pyt
 export PYTHON
 ALL_CFLAGS = $(BASE) $(WARN) $(CFLAGS)
 
-# runners/mpi.c is the ranks' side of the mpi runner: built with mpicc into parlab-mpi only.
-MPI_SRC  := runners/mpi.c
-LIB_SRC  := $(filter-out $(MPI_SRC),$(wildcard workloads/*.c) $(wildcard runners/*.c)) \
+# mpi/ranks*.c is the ranks' program: built with mpicc into parlab-mpi only. The rest of
+# mpi/ (the launcher, the worlds, the wire) is bin/parlab's, and linked into both.
+MPI_SRC  := $(wildcard mpi/ranks*.c)
+LIB_SRC  := $(wildcard workloads/*.c) $(wildcard runners/*.c) \
+            $(filter-out $(MPI_SRC),$(wildcard mpi/*.c)) \
             $(wildcard lib/*.c) $(wildcard experiments/*.c) \
             $(filter-out harness/main.c,$(wildcard harness/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
@@ -69,12 +71,13 @@ $(PARLAB): $(BUILD)/harness/main.o $(BUILD)/libparlab.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/mpi/%.o: %.c
+MPI_OBJ := $(MPI_SRC:%.c=$(BUILD)/mpicc/%.o)
+$(BUILD)/mpicc/%.o: %.c
 	@mkdir -p $(dir $@)
 	OMPI_CC=$(CC) $(MPICC) $(ALL_CFLAGS) -c -o $@ $<
 
 ifneq ($(PARLAB_MPI),)
-$(PARLAB_MPI): $(BUILD)/mpi/runners/mpi.o $(BUILD)/libparlab.a
+$(PARLAB_MPI): $(MPI_OBJ) $(BUILD)/libparlab.a
 	@mkdir -p $(dir $@)
 	OMPI_CC=$(CC) $(MPICC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 endif
@@ -257,4 +260,4 @@ help:
 	@echo "make uninstall  remove what make install put there"
 	@echo "make clean      remove build output"
 
--include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/harness/main.d $(BUILD)/mpi/runners/mpi.d
+-include $(LIB_OBJ:.o=.d) $(TEST_OBJ:.o=.d) $(BUILD)/harness/main.d $(MPI_OBJ:.o=.d)

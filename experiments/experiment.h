@@ -86,9 +86,6 @@ void exp_row(struct exp_table *t, const struct exp_row *r);
  * text or CSV, whose rows went out as they came. Once, when the experiment has ended
  * (failed too: the rows so far). */
 void exp_end(struct exp_table *t);
-/* One CSV data row as exp_row prints it (a row from another process: parlab-mpi's),
- * printed again in t's format. 0, or -1 for the header or a line of another shape. */
-int exp_row_from_csv(struct exp_table *t, const char *line);
 /* A context line: "# ..." in text; nothing in CSV (data rows only); JSON: in notes. */
 void exp_note(struct exp_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A context line with the load average: other work on these CPUs widens every spread. */

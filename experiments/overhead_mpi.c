@@ -1,97 +1,104 @@
 /* overhead_mpi.c: `parlab overhead`'s mpi rows, where the mpi runner is built: what
  * starting ranks with mpirun costs (timed from here), then the one-way latency of a
- * ping-pong between two ranks and the farm's per-task cost, measured by parlab-mpi under
- * mpirun and printed by its rank 0 in this table's format. */
+ * ping-pong between two ranks and the farm's per-task cost, over shared memory and over
+ * TCP on loopback (the stand-in for two machines). The ranks measure what this file asks
+ * for (`parlab-mpi overhead`, mpi/wire.h) and send the samples back; the rows and what
+ * they conclude are made here. */
 #include <errno.h>
 #include <math.h>
 #include <string.h>
 #include <stdlib.h>
-#include <unistd.h>
 #include "overhead.h"
-#include "../runners/mpi.h"
+#include "../mpi/launcher.h"
+
+/* The ranks' samples over one transport (tcp: 0 shared memory, 1 TCP), as rows. The
+ * static row, which sends no messages, is the shared-memory run's only. 0, or an exit
+ * status with the message printed. */
+static int ranks_rows(struct ov *o, unsigned ranks, int tcp)
+{
+    static const enum sched_kind scheds[] = { SCHED_DYNAMIC, SCHED_STATIC };
+    size_t tasks = o->quick ? 20000 : 200000;
+    int k = o->quick ? 2000 : 20000, ns = tcp ? 1 : 2;
+    char rep[16], trips[16], ntasks[24];
+    snprintf(rep, sizeof rep, "%d", o->R);
+    snprintf(trips, sizeof trips, "%d", k);
+    snprintf(ntasks, sizeof ntasks, "%zu", tasks);
+    char *args[] = { "overhead", rep, trips, ntasks, (char *)sched_name(scheds[0]),
+                     ns > 1 ? (char *)sched_name(scheds[1]) : NULL, NULL };
+    struct outcome oc = { 0 };
+    void *res = NULL;
+    size_t len = 0;
+    setenv(MPI_ENV_TRANSPORT, tcp ? "tcp" : "shm", 1);
+    if (mpi_spawn_simple(ranks, args, &res, &len, &oc))
+        return die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "overhead: mpi: %s", oc.msg);
+    struct mpi_measure_hdr h;
+    if (len < sizeof h || (memcpy(&h, res, sizeof h), h.magic != MPI_MEASURE_MAGIC) ||
+        h.repeat != (uint64_t)o->R || h.rows != 1 + (uint64_t)ns ||
+        len != sizeof h + h.rows * h.repeat * sizeof(double)) {
+        free(res);
+        return die(PARLAB_EXIT_SOFTWARE, "overhead: mpi: the ranks' samples are not what "
+                   "was asked for");
+    }
+    const double *v = (const double *)(const void *)((const char *)res + sizeof h);
+    const char *over = tcp ? " over TCP" : "";
+    char note[200];
+    memcpy(o->v, v, (size_t)o->R * sizeof *v);
+    snprintf(note, sizeof note, "%d round trips between ranks 0 and 1, %s", k,
+             tcp ? "TCP on loopback" : "shared memory");
+    ov_emit(o, "mpi", 2, UNIT_NS, NAN, note, "mpi ping-pong one way (8 B)%s", over);
+    for (int s = 0; s < ns; s++) {
+        memcpy(o->v, v + (size_t)(1 + s) * (size_t)o->R, (size_t)o->R * sizeof *v);
+        snprintf(note, sizeof note, "%zu noop tasks on %llu ranks, set-up and gather included",
+                 tasks, (unsigned long long)h.ranks);
+        ov_emit(o, "mpi", (unsigned)h.ranks, UNIT_NS, NAN, note, "%s%s",
+                scheds[s] == SCHED_DYNAMIC ? "mpi farm dynamic chunk 1 per task"
+                                           : "mpi static per task (no messages)", over);
+    }
+    if (h.pingpong_bad) {
+        o->wrong = 1;
+        fprintf(stderr, "parlab: overhead: mpi ping-pong%s: the replies did not add up\n", over);
+    }
+    if (h.lost_runs) {
+        o->wrong = 1;
+        fprintf(stderr, "parlab: overhead: mpi%s: %llu farm runs lost tasks\n", over,
+                (unsigned long long)h.lost_runs);
+    }
+    free(res);
+    return 0;
+}
 
 int ov_section_mpi(struct ov *o)
 {
     struct exp_table *tab = &o->tab;
-    int repeat = o->R, quick = o->quick;
     const struct runner *mpi = runner_find("mpi");
-    char why[300], rep[16];
+    char why[300];
     struct outcome oc = { 0 };
     unsigned ranks = cpus_allowed() > 2 ? cpus_allowed() : 2;
-    double *v = calloc((size_t)repeat, sizeof *v);
-    if (!v)
-        return die(PARLAB_EXIT_OS, "out of memory");
     if (!mpi || !runner_usable(mpi, why, sizeof why)) {
         exp_note(tab, "mpi: %s; its rows are left out", mpi ? why : "no mpi runner");
-        free(v);
         return 0;
     }
     char *start[] = { "start", NULL };
-    for (int i = 0; i < repeat; i++) {
+    for (int i = 0; i < o->R; i++) {
         uint64_t t0 = runner_now_ns();
-        if (mpi_spawn_simple(ranks, start, &oc))
-            goto fail;
-        v[i] = (double)(runner_now_ns() - t0);
+        if (mpi_spawn_simple(ranks, start, NULL, NULL, &oc))
+            return die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "overhead: mpi: %s", oc.msg);
+        o->v[i] = (double)(runner_now_ns() - t0);
     }
-    struct exp_row r = { .section = "mpi", .workers = ranks, .unit = UNIT_NS, .ratio = NAN };
-    snprintf(r.what, sizeof r.what, "mpirun start+barrier+exit of %u ranks", ranks);
-    snprintf(r.note, sizeof r.note, "what parlab run -r mpi pays once per command (start_s), "
-             "before any task");
-    stats_of(v, repeat, &r.st);
-    exp_row(tab, &r);
+    ov_emit(o, "mpi", ranks, UNIT_NS, NAN, "what parlab run -r mpi pays once per command "
+            "(start_s), before any task", "mpirun start+barrier+exit of %u ranks", ranks);
 
-    snprintf(rep, sizeof rep, "%d", repeat);
-    /* Rank 0 prints its rows to parlab's stdout, in text or CSV; for JSON they come as CSV
-     * into a file and join the document's rows here. */
-    int json = tab->fmt == OUT_JSON;
-    char *rows[] = { "overhead", "--repeat", rep, "--format", tab->fmt == OUT_TEXT ? "text" : "csv",
-                     quick ? "--quick" : NULL, NULL };
-    FILE *tmp = NULL;
-    int saved = -1;
-    if (json) {
-        fflush(stdout);
-        if (!(tmp = tmpfile()) || (saved = dup(STDOUT_FILENO)) < 0 ||
-            dup2(fileno(tmp), STDOUT_FILENO) < 0) {
-            int e = errno;
-            if (saved >= 0)
-                close(saved);
-            if (tmp)
-                fclose(tmp);
-            free(v);
-            return die(PARLAB_EXIT_OS, "overhead: mpi: a file for the ranks' rows: %s",
-                       strerror(e));
-        }
-    }
-    /* The ranks' rows over shared memory, then over TCP on loopback (the stand-in for two
-     * machines), whatever PARLAB_MPI_TRANSPORT says, which is put back afterwards. */
+    /* The ranks' rows over shared memory, then over TCP on loopback, whatever
+     * PARLAB_MPI_TRANSPORT says, which is put back afterwards. */
     const char *was = getenv(MPI_ENV_TRANSPORT);
     char *keep = was ? strdup(was) : NULL;
-    int rc = 0;
-    static const char *const transports[] = { "shm", "tcp" };
-    for (int t = 0; t < 2 && !rc; t++) {
-        setenv(MPI_ENV_TRANSPORT, transports[t], 1);
-        rc = mpi_spawn_simple(ranks, rows, &oc);
-        fflush(tab->f);
-    }
+    int st = 0;
+    for (int tcp = 0; tcp < 2 && !st; tcp++)
+        st = ranks_rows(o, ranks, tcp);
     if (keep)
         setenv(MPI_ENV_TRANSPORT, keep, 1);
     else
         unsetenv(MPI_ENV_TRANSPORT);
     free(keep);
-    if (json) {
-        dup2(saved, STDOUT_FILENO);
-        close(saved);
-        char line[1024];
-        rewind(tmp);
-        while (fgets(line, sizeof line, tmp))
-            exp_row_from_csv(tab, line);
-        fclose(tmp);
-    }
-    if (rc)
-        goto fail;
-    free(v);
-    return 0;
-fail:
-    free(v);
-    return die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "overhead: mpi: %s", oc.msg);
+    return st;
 }

@@ -128,42 +128,6 @@ void exp_row(struct exp_table *t, const struct exp_row *r)
     out_flushed(t->f);   /* seen now; a failure is reported when the command ends */
 }
 
-int exp_row_from_csv(struct exp_table *t, const char *line)
-{
-    char buf[1024], *field[16];
-    int n = 0;
-    snprintf(buf, sizeof buf, "%s", line);
-    buf[strcspn(buf, "\r\n")] = '\0';
-    /* split by hand: strtok would merge the empty ratio field with its neighbours */
-    for (char *p = buf; n < 16; ) {
-        field[n++] = p;
-        p = strchr(p, ',');
-        if (!p)
-            break;
-        *p++ = '\0';
-    }
-    if (n != 16 || strcmp(field[0], "command") == 0)
-        return -1;
-    struct exp_row r = { .section = field[1], .ratio = NAN, .unit = UNIT_NS };
-    snprintf(r.what, sizeof r.what, "%s", field[2]);
-    r.workers = (unsigned)strtoul(field[3], NULL, 10);
-    for (int u = UNIT_NS; u <= UNIT_KIB; u++)
-        if (strcmp(field[4], stats_unit_csv((enum unit)u)) == 0)
-            r.unit = (enum unit)u;
-    r.st.median = strtod(field[5], NULL);
-    r.st.min = strtod(field[6], NULL);
-    r.st.max = strtod(field[7], NULL);
-    r.st.q1 = strtod(field[8], NULL);
-    r.st.q3 = strtod(field[9], NULL);
-    r.st.n = atoi(field[10]);
-    if (*field[11])
-        r.ratio = strtod(field[11], NULL);
-    r.st.mean = strtod(field[14], NULL);
-    r.st.sd = strtod(field[15], NULL);
-    exp_row(t, &r);
-    return 0;
-}
-
 static void vnote(struct exp_table *t, const char *fmt, va_list ap)
 {
     if (t->fmt == OUT_CSV)

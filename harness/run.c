@@ -18,7 +18,7 @@
 #include "results.h"
 #include "parse.h"
 #include "suggest.h"
-#include "../runners/mpi.h"
+#include "../mpi/wire.h"
 #include "../lib/pool.h"
 #include "../lib/student.h"
 

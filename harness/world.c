@@ -1,5 +1,5 @@
 /* world.c: `parlab world start|stop|status`: Open MPI ranks started once and kept for many
- * runs (runners/mpirun.c does the work). With PARLAB_MPI_WORLD set to a world's folder,
+ * runs (mpi/world.c does the work). With PARLAB_MPI_WORLD set to a world's folder,
  * `parlab run -r mpi -j N` hands its job to those ranks instead of starting mpirun, so a
  * run pays no MPI start-up: what a cluster's resident launcher saves. */
 #define _GNU_SOURCE
@@ -11,7 +11,7 @@
 #include "harness.h"
 #include "parse.h"
 #include "suggest.h"
-#include "../runners/mpi.h"
+#include "../mpi/launcher.h"
 
 static void usage(FILE *f)
 {

@@ -23,7 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 #include "util.h"
-#include "../runners/mpi.h"
+#include "../mpi/launcher.h"
 
 static char tmpdir[] = "/tmp/parlab-test-mpi-XXXXXX";
 static char mpi_exe[PATH_MAX], mpirun[PATH_MAX];

@@ -15,7 +15,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 #include "util.h"
-#include "../runners/mpi.h"
+#include "../mpi/launcher.h"
 
 static char tmpdir[] = "/tmp/parlab-test-tcp-XXXXXX";
 static char *old_tmpdir;

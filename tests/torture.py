@@ -390,7 +390,7 @@ def run_case(parlab, c):
     lines = err.splitlines()
     if st == 0:
         # A verified run prints nothing on stderr, but the one note mpi gives for a rank that
-        # Open MPI's MPI_Finalize killed after its part was delivered (runners/mpirun.c).
+        # Open MPI's MPI_Finalize killed after its part was delivered (mpi/session.c).
         noise = [l for l in lines if not (c["runner"] == "mpi" and l.startswith("parlab: note: ")
                                           and "inside MPI_Finalize" in l)]
         if noise:
