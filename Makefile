@@ -71,8 +71,9 @@ $(PARLAB): $(BUILD)/harness/main.o $(BUILD)/libparlab.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LDLIBS)
 
-MPI_OBJ := $(MPI_SRC:%.c=$(BUILD)/mpicc/%.o)
-$(BUILD)/mpicc/%.o: %.c
+# (A pattern more specific than $(BUILD)/%.o, so that make picks it for these files.)
+MPI_OBJ := $(MPI_SRC:%.c=$(BUILD)/%.o)
+$(BUILD)/mpi/ranks%.o: mpi/ranks%.c
 	@mkdir -p $(dir $@)
 	OMPI_CC=$(CC) $(MPICC) $(ALL_CFLAGS) -c -o $@ $<
 

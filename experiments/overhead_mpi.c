@@ -11,6 +11,17 @@
 #include "overhead.h"
 #include "../mpi/launcher.h"
 
+/* One row of R samples (v) in o's table. */
+static void row(struct ov *o, const double *v, unsigned workers, const char *note,
+                const char *what, const char *over)
+{
+    struct exp_row r = { .section = "mpi", .workers = workers, .unit = UNIT_NS, .ratio = NAN };
+    snprintf(r.what, sizeof r.what, "%s%s", what, over);
+    snprintf(r.note, sizeof r.note, "%s", note);
+    stats_of(v, o->R, &r.st);
+    exp_row(&o->tab, &r);
+}
+
 /* The ranks' samples over one transport (tcp: 0 shared memory, 1 TCP), as rows. The
  * static row, which sends no messages, is the shared-memory run's only. 0, or an exit
  * status with the message printed. */
@@ -42,17 +53,15 @@ static int ranks_rows(struct ov *o, unsigned ranks, int tcp)
     const double *v = (const double *)(const void *)((const char *)res + sizeof h);
     const char *over = tcp ? " over TCP" : "";
     char note[200];
-    memcpy(o->v, v, (size_t)o->R * sizeof *v);
     snprintf(note, sizeof note, "%d round trips between ranks 0 and 1, %s", k,
              tcp ? "TCP on loopback" : "shared memory");
-    ov_emit(o, "mpi", 2, UNIT_NS, NAN, note, "mpi ping-pong one way (8 B)%s", over);
+    row(o, v, 2, note, "mpi ping-pong one way (8 B)", over);
     for (int s = 0; s < ns; s++) {
-        memcpy(o->v, v + (size_t)(1 + s) * (size_t)o->R, (size_t)o->R * sizeof *v);
         snprintf(note, sizeof note, "%zu noop tasks on %llu ranks, set-up and gather included",
                  tasks, (unsigned long long)h.ranks);
-        ov_emit(o, "mpi", (unsigned)h.ranks, UNIT_NS, NAN, note, "%s%s",
-                scheds[s] == SCHED_DYNAMIC ? "mpi farm dynamic chunk 1 per task"
-                                           : "mpi static per task (no messages)", over);
+        row(o, v + (size_t)(1 + s) * (size_t)o->R, (unsigned)h.ranks, note,
+            scheds[s] == SCHED_DYNAMIC ? "mpi farm dynamic chunk 1 per task"
+                                       : "mpi static per task (no messages)", over);
     }
     if (h.pingpong_bad) {
         o->wrong = 1;
@@ -85,8 +94,10 @@ int ov_section_mpi(struct ov *o)
             return die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "overhead: mpi: %s", oc.msg);
         o->v[i] = (double)(runner_now_ns() - t0);
     }
-    ov_emit(o, "mpi", ranks, UNIT_NS, NAN, "what parlab run -r mpi pays once per command "
-            "(start_s), before any task", "mpirun start+barrier+exit of %u ranks", ranks);
+    char what[96];
+    snprintf(what, sizeof what, "mpirun start+barrier+exit of %u ranks", ranks);
+    row(o, o->v, ranks, "what parlab run -r mpi pays once per command (start_s), before any "
+        "task", what, "");
 
     /* The ranks' rows over shared memory, then over TCP on loopback, whatever
      * PARLAB_MPI_TRANSPORT says, which is put back afterwards. */

@@ -1,6 +1,6 @@
 /* mpirun.h: inside bin/parlab's side of mpi/, what its files share: the private folders an
  * mpirun runs in (folder.c), starting and watching an mpirun and judging its end
- * (launch.c), rank 0's result file (session.c), and a world's proof (world_proof.c).
+ * and reading rank 0's result file (launch.c), and a world's proof (world_proof.c).
  * Names with two underscores are this folder's own; launcher.h is what others call. */
 #ifndef PARLAB_MPI_MPIRUN_H
 #define PARLAB_MPI_MPIRUN_H
@@ -138,7 +138,7 @@ void mpi__mpirun_head(char **args, int *n, const char *mpirun, unsigned ranks);
 void mpi__args_free(char **args, int n);
 
 /* Reads rank 0's result file into slots, the trace and the job's state, and the job's
- * time on the ranks into out->job_wall_s (session.c); returns 0, or -1 with out filled. */
+ * time on the ranks into out->job_wall_s; returns 0, or -1 with out filled. */
 int mpi__read_result(const char *path, struct job *job, const struct plan *plan,
                      struct partial *slots, struct outcome *out);
 

@@ -31,15 +31,20 @@ struct ranks_life {
     void (*end)(struct rank_job *rj);
 };
 
+/* How one task runs on a rank (the planted fault, the workload's run_task, the trace row
+ * and the board): the job lifecycle's, which main passes in. */
+typedef void (*ranks_task_fn)(const struct job *job, const struct plan *plan, unsigned step,
+                              size_t task, unsigned worker, struct partial *slots);
+
 /*
- * Every step of job on every rank (each set up its own state), under plan: static blocks,
- * or rank 0's task farm; after each step the state the tasks wrote goes to every rank, and
- * at the end the partials (and trace rows) go to rank 0's slots. *wall_ns (rank 0) is the
- * job's time from a barrier every rank has reached to the moment rank 0 holds every
- * result. Returns 0, or -1 with out filled.
+ * Every step of job on every rank (each set up its own state), under plan, each task run
+ * by exec: static blocks, or rank 0's task farm; after each step the state the tasks
+ * wrote goes to every rank, and at the end the partials (and trace rows) go to rank 0's
+ * slots. *wall_ns (rank 0) is the job's time from a barrier every rank has reached to
+ * the moment rank 0 holds every result. Returns 0, or -1 with out filled.
  */
 int ranks_steps(struct job *job, const struct plan *plan, struct partial *slots,
-                uint64_t *wall_ns, struct outcome *out);
+                ranks_task_fn exec, uint64_t *wall_ns, struct outcome *out);
 
 /* `parlab-mpi session` (under the launcher) and `parlab-mpi world DIR IDLE_S TOKEN`:
  * serve the jobs clients send to rank 0 until one says quit (a world: or it is idle).

@@ -99,7 +99,7 @@ static int world_job(struct job *job, const struct plan *plan_in, struct partial
     }
     if (direct)
         crash_handlers();
-    int rc = ranks_steps(job, &plan, slots, wall_ns, out);
+    int rc = ranks_steps(job, &plan, slots, runner_exec_task, wall_ns, out);
     if (watching)
         guard_watch_stop();
     if (wlen)

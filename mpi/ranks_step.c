@@ -19,6 +19,8 @@ enum { TAG_REQ = 1, TAG_CHUNK = 2 };
 
 int ranks_me, ranks_n;
 
+static ranks_task_fn exec_task;   /* how a task runs: ranks_steps()'s caller says */
+
 /* Returns -1 with out filled: this rank is out of memory. */
 static int oom(struct outcome *out)
 {
@@ -51,7 +53,7 @@ static int run_range(struct job *job, const struct plan *plan, unsigned step, si
                      size_t hi, struct partial *slots, struct ran *ran, struct outcome *out)
 {
     for (size_t t = lo; t < hi; t++) {
-        runner_exec_task(job, plan, step, t, (unsigned)ranks_me, slots);
+        exec_task(job, plan, step, t, (unsigned)ranks_me, slots);
         if (ran_push(ran, t, out))
             return -1;
     }
@@ -370,10 +372,11 @@ static int gather_results(struct job *job, const struct plan *plan, const struct
 }
 
 int ranks_steps(struct job *job, const struct plan *plan, struct partial *slots,
-                uint64_t *wall_ns, struct outcome *out)
+                ranks_task_fn exec, uint64_t *wall_ns, struct outcome *out)
 {
     struct ran ran = { 0 };
     int rc = 0;
+    exec_task = exec;
     MPI_Barrier(MPI_COMM_WORLD);
     uint64_t t0 = runner_now_ns();
     for (unsigned s = 0; !rc && s < job->steps; s++) {

@@ -40,40 +40,6 @@ static int died_after_work(const struct mpirun_end *e, struct task_watch *board,
            atomic_load(&board[0].task) == MPI_TASK_DONE;
 }
 
-/* Read rank 0's result file into slots, the trace and the job's state, and the job's time
- * on the ranks into out->job_wall_s. 0, or -1. */
-int mpi__read_result(const char *path, struct job *job, const struct plan *plan,
-                     struct partial *slots, struct outcome *out)
-{
-    FILE *f = fopen(path, "rb");
-    struct mpi_result_hdr h;
-    int ok = 0;
-    if (!f)
-        return outcome_fail(out, PARLAB_EXIT_SOFTWARE, "mpi: rank 0 left no result (%s)",
-                            strerror(errno));
-    size_t rows = plan->trace ? job->tasks * job->steps : 0, want = 0;
-    for (size_t t = 0; t < job->tasks; t++)
-        want += mpi_task_state_len(job, job->steps - 1, t);
-    if (fread(&h, sizeof h, 1, f) == 1 && h.magic == MPI_RESULT_MAGIC && h.tasks == job->tasks &&
-        h.steps == job->steps && h.trace_rows == rows && h.state_bytes == want &&
-        fread(slots, sizeof *slots, job->tasks, f) == job->tasks &&
-        (!rows || fread(plan->trace, sizeof *plan->trace, rows, f) == rows)) {
-        ok = 1;
-        if (want) {
-            char *buf = malloc(want);
-            ok = buf && fread(buf, 1, want, f) == want;
-            for (size_t t = 0, at = 0; ok && t < job->tasks; t++)
-                at += mpi_task_state_copy(job, job->steps - 1, t, buf + at, 0);
-            free(buf);
-        }
-    }
-    fclose(f);
-    if (ok)
-        out->job_wall_s = (double)h.wall_ns / 1e9;
-    return ok ? 0 : outcome_fail(out, PARLAB_EXIT_SOFTWARE, "mpi: rank 0's result file is "
-                                 "not what this job expects");
-}
-
 /* ---- one mpirun for a command: the session --------------------------------------------
  *
  * `parlab run -r mpi` (no world) starts `mpirun -np W parlab-mpi session` once, at its
