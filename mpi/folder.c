@@ -218,15 +218,7 @@ struct task_watch *mpi__board_create(const char *dir, unsigned ranks, struct out
 /* What parlab writes in a run's folder: the board (here) and rank 0's result. */
 static const char *const run_dir_names[] = { "board", "result", NULL };
 
-/*
- * A run's private folder under $TMPDIR and, for ranks > 0, its board, made with SIGINT,
- * SIGTERM and SIGHUP held until mpi__run_dir_close() has removed them (the mask before in
- * *before): a stopping signal that comes before mpirun starts waits for launch() (or the
- * world's client), which takes it as one during the run, so the folder goes either way;
- * the guard, ending the process from a handler, could not remove a folder. Every mpirun
- * parlab starts runs between these two. 0, or -1 with out filled, the mask as it was,
- * and nothing left behind.
- */
+/* A run's private folder and its board, made with the stopping signals held (mpirun.h). */
 int mpi__run_dir_open(char *dir, size_t n, unsigned ranks, struct task_watch **board,
                       sigset_t *before, struct outcome *out)
 {

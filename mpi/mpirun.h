@@ -55,6 +55,7 @@ void mpi__run_dir_close(const char *dir, struct task_watch *board, unsigned rank
                         const sigset_t *before);
 /* Returns a socket connected to rank 0 at dir/sock (a socket of this user), or -1. */
 int mpi__connect(const char *dir);
+/* Sleeps ms milliseconds; returns nothing. */
 void mpi__sleep_ms(long ms);
 
 /* ---- an mpirun (launch.c) -------------------------------------------------------------- */
@@ -130,10 +131,12 @@ int mpi__judge(const struct mpirun_end *e, const struct mpirun_log *log,
 /* Writes the first line of l that says something into out ("" if none). */
 void mpi__first_line(const struct mpirun_log *l, char *out, size_t n);
 
-/* mpirun's command line, built a word at a time (each word malloc'd; args NULL-ended). */
+/* mpirun's command line, built a word at a time (each word malloc'd; args NULL-ended, at
+ * most MPI_ARGS_MAX - 1 words). None of these returns anything: mpi__arg_add appends a
+ * word, mpi__mpirun_head mpirun's own options (the rank count, and --oversubscribe past
+ * this process's CPUs), mpi__args_free frees the n words. */
 #define MPI_ARGS_MAX 48
 void mpi__arg_add(char **args, int *n, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* mpirun's own options: the rank count, and --oversubscribe past this process's CPUs. */
 void mpi__mpirun_head(char **args, int *n, const char *mpirun, unsigned ranks);
 void mpi__args_free(char **args, int n);
 

@@ -146,6 +146,10 @@ void mpi_job_to(const struct mpi_job *m, unsigned ranks, struct job *job, struct
 int mpi_job_line(char *line, size_t n, const char *dir, const struct job *job,
                  const struct plan *plan, struct outcome *out)
 {
+    if (dir[strcspn(dir, " \t\n")])
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "mpi: the run's folder %s has a blank, "
+                            "which would split the job's request: use a TMPDIR without one",
+                            dir);
     int len = snprintf(line, n, "%s %s %llu %zu %u %llu %u %s %zu %d %zu %d %u %llu %llu\n",
                        dir, job->wl->name, (unsigned long long)job->size, job->tasks,
                        job->steps, (unsigned long long)job->seed, job->io_ms,

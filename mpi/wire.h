@@ -91,7 +91,7 @@ void mpi_job_from(struct mpi_job *m, const struct job *job, const struct plan *p
 /* Sets up *job and *plan from m for `ranks` ranks (no setup run, no memory taken). */
 void mpi_job_to(const struct mpi_job *m, unsigned ranks, struct job *job, struct plan *plan);
 /* Writes the request line for dir, job and plan into line; returns its length, or -1
- * with out filled when it would not fit in n bytes. */
+ * with out filled (64) when it would not fit in n bytes or dir has a blank. */
 int mpi_job_line(char *line, size_t n, const char *dir, const struct job *job,
                  const struct plan *plan, struct outcome *out);
 /* Reads a request line (changed in place): returns 0 with m and dir filled, 1 for "quit",

@@ -1267,6 +1267,57 @@ static void test_session_stops(void)
 }
 
 /* Remove the suite's TMPDIR and give later suites the environment they had. */
+/* The wire (mpi/wire.h): a request line reads back as the job and plan it was written from,
+ * a reply carries the status, the reason and the ranks' figures, and a line of another
+ * shape is refused with 64. Needs no Open MPI: both ends are plain C. */
+static void test_wire(void)
+{
+    const struct workload *wl = wl_find("nbody");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(wl);
+    struct job job = { .wl = wl, .size = 123, .tasks = 7, .steps = 3, .seed = 99, .io_ms = 2,
+                       .grain_ns = 5000, .grain_iters = 41 };
+    struct trace_rec rec;
+    struct plan plan = { .workers = 4, .cores = 2, .schedule = SCHED_GUIDED, .chunk = 3,
+                         .trace = &rec, .inject = INJECT_DROP, .inject_task = 5 };
+    struct outcome out = { 0 };
+    char line[MPI_LINE_MAX], dir[PATH_MAX];
+    int len = mpi_job_line(line, sizeof line, "/tmp/some dir-less", &job, &plan, &out);
+    CU_ASSERT(len < 0 && out.code == PARLAB_EXIT_USAGE);   /* a blank would split the words */
+    len = mpi_job_line(line, sizeof line, "/tmp/parlab-mpi.abc", &job, &plan, &out);
+    CU_ASSERT_FATAL(len > 0 && (size_t)len == strlen(line));
+    struct mpi_job m;
+    CU_ASSERT_EQUAL_FATAL(mpi_job_parse(line, &m, dir, sizeof dir, &out), 0);
+    CU_ASSERT_STRING_EQUAL(dir, "/tmp/parlab-mpi.abc");
+    struct job j2;
+    struct plan p2;
+    mpi_job_to(&m, 4, &j2, &p2);
+    CU_ASSERT(j2.wl == wl && j2.size == 123 && j2.tasks == 7 && j2.steps == 3 &&
+              j2.seed == 99 && j2.io_ms == 2 && j2.grain_ns == 5000 && j2.grain_iters == 41);
+    CU_ASSERT(p2.workers == 4 && p2.cores == 2 && p2.schedule == SCHED_GUIDED &&
+              p2.chunk == 3 && p2.inject == INJECT_DROP && p2.inject_task == 5 && m.trace == 1);
+    struct mpi_job m2;
+    mpi_job_from(&m2, &job, &plan);   /* what rank 0 broadcasts under parlab-mpi run */
+    CU_ASSERT(m2.wl == m.wl && m2.size == m.size && m2.sched == m.sched && m2.trace == m.trace);
+    char quit[] = "quit\n", bad[] = "/tmp/x primes 1 2\n", unknown[MPI_LINE_MAX];
+    CU_ASSERT_EQUAL(mpi_job_parse(quit, &m, dir, sizeof dir, &out), 1);
+    CU_ASSERT_EQUAL(mpi_job_parse(bad, &m, dir, sizeof dir, &out), -1);
+    CU_ASSERT_EQUAL(out.code, PARLAB_EXIT_USAGE);
+    snprintf(unknown, sizeof unknown, "/tmp/x nosuch 1 2 1 1 0 static 0 0 0 0 0 0 0\n");
+    CU_ASSERT_EQUAL(mpi_job_parse(unknown, &m, dir, sizeof dir, &out), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(out.msg, "unknown workload nosuch"));
+
+    char reply[MPI_REPLY_MAX];
+    struct outcome r = { 0 };
+    mpi_reply_format(reply, 0, "ignored", 1.5, 0.25, 4096);
+    CU_ASSERT_EQUAL(mpi_reply_parse(reply, "the job", &r), 0);
+    CU_ASSERT(r.code == 0 && r.away_user_s == 1.5 && r.away_sys_s == 0.25 &&
+              r.away_maxrss_kb == 4096);
+    mpi_reply_format(reply, PARLAB_EXIT_OS, "rank 0: result file x: No space\nleft", 0, 0, 0);
+    CU_ASSERT_EQUAL(mpi_reply_parse(reply, "the job", &r), PARLAB_EXIT_OS);
+    CU_ASSERT_STRING_EQUAL(r.msg, "the job (status 71): rank 0: result file x: No space");
+    CU_ASSERT_EQUAL(mpi_reply_parse("0\n", "the job", &r), 0);   /* a quit's reply */
+}
+
 static void test_cleanup(void)
 {
     if (!have_mpi())
@@ -1299,6 +1350,7 @@ CU_TestInfo tests_mpi[] = {
     { "a warm-up and the repeats run in one mpirun; its start is reported once", test_one_launch },
     { "a wrong answer in the second repeat of one mpirun fails that repeat", test_wrong_in_repeat },
     { "SIGTERM in a --baseline run, in an mpi repeat or seq between: nothing left", test_session_stops },
+    { "the wire: a request line and a reply read back as written, other lines refused", test_wire },
     { "the tests' TMPDIR is left empty", test_cleanup },
     CU_TEST_INFO_NULL,
 };
