@@ -46,28 +46,24 @@ static int find_in_path(const char *name, char *out, size_t n)
     return -1;
 }
 
-int mpi_find(char *exe, size_t exe_n, char *mpirun, size_t mpirun_n, char *why, size_t n)
+int mpi_find(char *exe, size_t exe_n, char *mpirun, size_t mpirun_n, struct outcome *out)
 {
     char self[PATH_MAX];
     ssize_t len = readlink("/proc/self/exe", self, sizeof self - 1);
-    if (len <= 0) {
-        snprintf(why, n, "cannot find this executable (/proc/self/exe): %s", strerror(errno));
-        return -1;
-    }
+    if (len <= 0)
+        return outcome_fail(out, PARLAB_EXIT_OS, "cannot find this executable "
+                            "(/proc/self/exe): %s", strerror(errno));
     self[len] = '\0';
     char *slash = strrchr(self, '/');
     *slash = '\0';
     snprintf(exe, exe_n, "%s/parlab-mpi", self);
-    if (access(exe, X_OK) != 0) {
-        snprintf(why, n, "the mpi runner is not built (no %s): install Open MPI "
-                 "(scripts/deps.sh test, or apt-get install libopenmpi-dev openmpi-bin), "
-                 "then make", exe);
-        return -1;
-    }
-    if (find_in_path("mpirun", mpirun, mpirun_n)) {
-        snprintf(why, n, "mpirun is not in PATH: install openmpi-bin (scripts/deps.sh test)");
-        return -1;
-    }
+    if (access(exe, X_OK) != 0)
+        return outcome_fail(out, PARLAB_EXIT_OS, "the mpi runner is not built (no %s): "
+                            "install Open MPI (scripts/deps.sh test, or apt-get install "
+                            "libopenmpi-dev openmpi-bin), then make", exe);
+    if (find_in_path("mpirun", mpirun, mpirun_n))
+        return outcome_fail(out, PARLAB_EXIT_OS, "mpirun is not in PATH: install openmpi-bin "
+                            "(scripts/deps.sh test)");
     return 0;
 }
 

@@ -396,13 +396,13 @@ static int slurp(const char *path, void **buf, size_t *len, struct outcome *out)
 int mpi_spawn_simple(unsigned ranks, char *const extra[], void **result, size_t *result_len,
                      struct outcome *out)
 {
-    char exe[PATH_MAX], mpirun[PATH_MAX], why[300], dir[PATH_MAX], path[PATH_MAX + 16];
+    char exe[PATH_MAX], mpirun[PATH_MAX], dir[PATH_MAX], path[PATH_MAX + 16];
     char *args[MPI_ARGS_MAX];
     int n = 0, rc, e;
     if (mpi__transport_check(out))
         return -1;
-    if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why))
-        return outcome_fail(out, PARLAB_EXIT_OS, "%s", why);
+    if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, out))
+        return -1;
     sigset_t before;
     struct task_watch *none;
     if (mpi__run_dir_open(dir, sizeof dir, 0, &none, &before, out))

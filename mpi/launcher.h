@@ -15,9 +15,9 @@
 
 /*
  * Find bin/parlab-mpi (beside this executable) and mpirun (in PATH). Returns 0 and the
- * paths, or -1 with a one-line reason and the way to get them in why.
+ * paths, or -1 with out filled: why not, and the way to get them.
  */
-int mpi_find(char *exe, size_t exe_n, char *mpirun, size_t mpirun_n, char *why, size_t n);
+int mpi_find(char *exe, size_t exe_n, char *mpirun, size_t mpirun_n, struct outcome *out);
 
 /*
  * Run job on plan->workers ranks, writing task i's partial into slots[i] (plan->fold is

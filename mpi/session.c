@@ -169,14 +169,14 @@ static void *session_taker(void *arg)
  * seconds that took in out->start_s. 0, or -1 with out filled and nothing left. */
 static int session_open(unsigned ranks, unsigned cores, struct outcome *out)
 {
-    char exe[PATH_MAX], mpirun[PATH_MAX], why[300], sock[PATH_MAX + 16];
+    char exe[PATH_MAX], mpirun[PATH_MAX], sock[PATH_MAX + 16];
     char *args[MPI_ARGS_MAX];
     int n = 0, e, rc = -1;
     sigset_t stops;
     if (mpi__transport_check(out))
         return -1;
-    if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why))
-        return outcome_fail(out, PARLAB_EXIT_OS, "%s", why);
+    if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, out))
+        return -1;
     if (mpi__ranks_fit(ranks, out))
         return -1;
     runner_stop_signals(&stops);

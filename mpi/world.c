@@ -82,13 +82,13 @@ static _Noreturn void world_keeper(char **args, const char *dir, unsigned ranks,
 int mpi_world_start(unsigned ranks, int idle_s, char *dir, size_t dir_n, pid_t *keeper,
                     struct outcome *out)
 {
-    char exe[PATH_MAX], mpirun[PATH_MAX], why[300], token[MPI_WORLD_TOKEN_HEX + 1];
+    char exe[PATH_MAX], mpirun[PATH_MAX], token[MPI_WORLD_TOKEN_HEX + 1];
     unsigned char raw[MPI_WORLD_TOKEN_HEX / 2];
     char *args[MPI_ARGS_MAX];
     int n = 0, rc = -1;
     struct stat st;
-    if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why))
-        return outcome_fail(out, PARLAB_EXIT_OS, "%s", why);
+    if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, out))
+        return -1;
     if (mpi__ranks_fit(ranks, out))
         return -1;
     if (getrandom(raw, sizeof raw, 0) != (ssize_t)sizeof raw)

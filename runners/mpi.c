@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <string.h>
 
 int (*runner_mpi_world_run)(struct job *job, const struct plan *plan, struct partial *slots,
@@ -42,7 +43,11 @@ static int mpi_run(struct job *job, const struct plan *plan, struct partial *slo
 static int mpi_available(char *why, size_t n)
 {
     char exe[PATH_MAX], mpirun[PATH_MAX];
-    return mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, n) == 0;
+    struct outcome out = { 0 };
+    if (mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, &out) == 0)
+        return 1;
+    snprintf(why, n, "%s", out.msg);
+    return 0;
 }
 
 /* Returns 0, or -1 with out filled (runner.h's precheck). Under parlab-mpi run the ranks

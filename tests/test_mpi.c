@@ -34,6 +34,7 @@ static int have_mpi(void)
 {
     static int known = -1;
     char why[PATH_MAX + 200], exe[PATH_MAX];
+    struct outcome out = { 0 };
     if (known >= 0)
         return known;
     unsetenv(MPI_ENV_WORLD);   /* the launcher's runs, whatever world the caller has */
@@ -41,7 +42,8 @@ static int have_mpi(void)
     const char *slash = strrchr(bin, '/');
     snprintf(mpi_exe, sizeof mpi_exe, "%.*sparlab-mpi", slash ? (int)(slash - bin + 1) : 0, bin);
     known = access(mpi_exe, X_OK) == 0 &&
-            mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why) == 0;
+            mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, &out) == 0;
+    snprintf(why, sizeof why, "%s", out.msg);
     if (access(mpi_exe, X_OK) != 0)
         snprintf(why, sizeof why, "%s is not built (Open MPI's mpicc missing, or a sanitizer "
                  "build)", mpi_exe);

@@ -24,7 +24,8 @@ static int have;   /* -1 unknown, 0 skipped, 1 ready */
 /* Open MPI and parlab-mpi here, and a TMPDIR of this suite's own (checked empty). */
 static int ready(void)
 {
-    char why[PATH_MAX + 200], exe[PATH_MAX], mpirun[PATH_MAX], mine[PATH_MAX];
+    char exe[PATH_MAX], mpirun[PATH_MAX], mine[PATH_MAX];
+    struct outcome out = { 0 };
     if (have)
         return have > 0;
     unsetenv(MPI_ENV_WORLD);
@@ -32,7 +33,7 @@ static int ready(void)
     const char *slash = strrchr(bin, '/');
     snprintf(mine, sizeof mine, "%.*sparlab-mpi", slash ? (int)(slash - bin + 1) : 0, bin);
     have = access(mine, X_OK) == 0 &&
-           mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, why, sizeof why) == 0 &&
+           mpi_find(exe, sizeof exe, mpirun, sizeof mpirun, &out) == 0 &&
            mkdtemp(tmpdir) ? 1 : 0;
     if (!have) {
         fprintf(stderr, "\n  mpi tcp tests SKIPPED: Open MPI or %s missing\n", mine);
