@@ -13,7 +13,7 @@ run=${1:?usage: scripts/analyse.sh RUN_DIR}
 scaling=$(scaling)
 [ -s "$run/cores.csv" ] || exit 0
 awk -f "$here/stats.awk" -f "$here/karpflatt.awk" -v scaling="$scaling" "$run/cores.csv" > "$run/karpflatt.csv"
-"$here/amdahl.sh" "$run/cores.csv" "$scaling" > "$run/amdahl.csv"
+"$here/fit.sh" amdahl "$run/cores.csv" "$scaling" > "$run/amdahl.csv"
 inputs=("$run/cores.csv")
 [ -s "$run/workers.csv" ] && inputs+=("$run/workers.csv")
 [ -s "$run/hyperfine-warnings.csv" ] && inputs+=("$run/hyperfine-warnings.csv")

@@ -1,8 +1,9 @@
 # concurrency.gp: wall time of a fixed batch of sleeping tasks against how many wait at once.
 # Pools wait W at a time; epoll keeps every task in flight in one thread.
-# usage: gnuplot -c scripts/concurrency.gp CONC_CSV OUTBASE MACHINE TASKS IO_MS RUNNERS
+# usage: gnuplot -c scripts/concurrency.gp CONC_CSV OUTBASE MACHINE TASKS IO_MS RUNNERS [FLAGGED]
+#   FLAGGED: a file of "W,time,runner" points to ring in red (scripts/report.py flagged), or "".
 load ARG0[1:strlen(ARG0) - strlen("concurrency.gp")] . "common.gp"
-csv = ARG1; outbase = ARG2; machine = ARG3; T = ARG4 + 0; io = ARG5 + 0; runners = ARG6
+csv = ARG1; outbase = ARG2; machine = ARG3; T = ARG4 + 0; io = ARG5 + 0; runners = ARG6; flagged = ARG7
 
 sel(r) = strcol("runner") eq r && strcol("param") eq "concurrency"
 # T tasks of io ms, W at a time: T/W rounds when W divides T (the swept W are powers of two).
@@ -14,7 +15,9 @@ eval footer
 has_epoll = strstrt(" " . runners . " ", " epoll ") > 0
 if (has_epoll) {
   stats csv using (sel("epoll") ? column("mean") : NaN) nooutput
-  set label 2 sprintf("epoll: one thread, all %d in flight: %.3f s", T, STATS_max) at T, STATS_max right offset 0, 0.9 tc rgb "#9467bd" font ",11"
+  # At the left end, just above the line: there the pools wait T/W rounds, far higher up
+  # (at the right end they meet epoll, and a label there sat on their markers).
+  set label 2 sprintf("epoll: one thread, all %d in flight: %.3f s", T, STATS_max) at 1, STATS_max left offset 0.5, 0.9 tc rgb "#9467bd" font ",11"
 }
 set xlabel "concurrency: workers W (-j W); epoll keeps all tasks in flight"
 set ylabel "wall time (s), log scale"
@@ -28,11 +31,11 @@ set samples 500
 do for [fmt in "png svg"] {
   eval (fmt eq "png" ? png_term : svg_term)
   set output outbase . "." . fmt
-  plot ideal(x) with lines lc rgb "#888888" dt 2 lw 1.5 title sprintf("ideal: %d / W × %d ms", T, io), \
-       for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("value") : NaN):"mean":"stddev" \
-           with yerrorlines lt lt_of(word(runners, i)) \
-           title (word(runners, i) eq "epoll" ? "" : word(runners, i)), \
-       csv using (sel("epoll") ? 1 : NaN):"mean":(T - 1):(0) with vectors nohead lt lt_of("epoll") dt 1 lw 4 \
-           title sprintf("epoll: all %d in flight", T)
+  eval 'plot ideal(x) with lines lc rgb "#888888" dt 2 lw 1.5 title sprintf("ideal: %d / W × %d ms", T, io), ' . \
+    'for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("value") : NaN):"mean":"stddev" ' . \
+    'with yerrorlines lt lt_of(word(runners, i)) title (word(runners, i) eq "epoll" ? "" : word(runners, i)), ' . \
+    'csv using (sel("epoll") ? 1 : NaN):"mean":(T - 1):(0) with vectors nohead lt lt_of("epoll") dt 1 lw 4 ' . \
+    'title sprintf("epoll: all %d in flight", T)' . \
+    (flagged ne "" ? ', flagged using 1:2 with points ' . flag_style . ' title "flagged: outside the noise band"' : "")
   unset output
 }

@@ -1,7 +1,8 @@
 # efficiency.gp: parallel efficiency S/K against cores, one line per runner, with error bars
 # and the 1.0 line of perfect scaling.
 # usage: gnuplot -c scripts/efficiency.gp CORES_CSV WORKLOAD OUTBASE MACHINE NPROC RUNNERS [FLAGGED]
-#   RUNNERS: the runners meant to scale; FLAGGED: a file of "K S" points to ring in red, or "".
+#   RUNNERS: the runners meant to scale; FLAGGED: a file of "K,efficiency,runner" points to
+#   ring in red (scripts/report.py flagged), or "".
 load ARG0[1:strlen(ARG0) - strlen("efficiency.gp")] . "common.gp"
 csv = ARG1; wl = ARG2; outbase = ARG3; machine = ARG4; nproc = ARG5 + 0; runners = ARG6; flagged = ARG7
 
@@ -23,6 +24,6 @@ do for [fmt in "png svg"] {
   eval 'plot 1 with lines lc rgb "#888888" dt 2 lw 1.5 title "perfect (1.0)", ' . \
     'for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("value") : NaN):"efficiency":"efficiency_err" ' . \
     'with yerrorlines lt lt_of(word(runners, i)) title word(runners, i)' . \
-    (flagged ne "" ? ', flagged using 1:($2 / $1) with points ' . flag_style . ' title "flagged: outside the noise band"' : "")
+    (flagged ne "" ? ', flagged using 1:2 with points ' . flag_style . ' title "flagged: outside the noise band"' : "")
   unset output
 }

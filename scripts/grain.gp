@@ -1,5 +1,6 @@
 # grain.gp: efficiency against task grain (log x), one curve per runner and Python peer
-# (dashed), with min..max over the repeats, and the 50% line that defines METG(50%).
+# (dashed), with min … max over the repeats, and the 50% line that defines METG(50%) (named in
+# the key: a label on the plot would sit on the curves that cross it).
 # usage: gnuplot -c scripts/grain.gp GRAIN_CSV OUTBASE MACHINE SERIES
 load ARG0[1:strlen(ARG0) - strlen("grain.gp")] . "common.gp"
 csv = ARG1; outbase = ARG2; machine = ARG3; series = ARG4
@@ -23,12 +24,11 @@ set format x "10^{%L}"
 set xrange [70:1.4e7]
 set yrange [0:1.1]
 set key enhanced
-set label 1 "50%: METG(50%) where a curve crosses" at 90, 0.53 left tc rgb "#aa0000" font ",10"
 
 do for [fmt in "png svg"] {
   eval (fmt eq "png" ? png_term : svg_term)
   set output outbase . "." . fmt
-  plot 0.5 with lines lc rgb "#aa0000" dt 2 lw 1.5 notitle, \
+  plot 0.5 with lines lc rgb "#aa0000" dt 2 lw 1.5 title "50%: METG(50%) where a curve crosses", \
        for [i = 1:words(series)] csv using (sel(word(series, i)) ? column("grain_ns") : NaN):"efficiency":"efficiency_min":"efficiency_max" \
            with yerrorlines lt lt_grain(word(series, i)) title word(series, i)
   unset output

@@ -17,6 +17,13 @@ distinct() {
 }
 
 gp() { gnuplot -c "$@"; }
+# flagged SWEEP WORKLOAD Y [RUNNERS]: a file of the flagged points of one plot (scripts/report.py
+# flagged: the same points scripts/check-report.py looks for a ring at), or "" when none.
+flagged() {
+  local f="$tmp/flagged-$1-$2-$3.csv"
+  "${PYTHON:-/usr/bin/python3}" "$here/report.py" flagged "$run" "$@" > "$f"
+  [ "$(wc -l < "$f")" -gt 1 ] && echo "$f" || true
+}
 
 # The reference run drawn faintly behind the speedups: bench.conf's "reference" (a run folder
 # of the same machine kind, chosen by bench.sh), when it has a cores.csv.
@@ -33,23 +40,12 @@ if [ -s "$run/cores.csv" ]; then
     fits=""
     [ -s "$run/amdahl.csv" ] &&
       fits=$(awk -F, -v wl="$wl" 'NR > 1 && $1 == wl && $3 != "" { printf "%s%s:%s:%s", sep, $2, $3, $4; sep = " " }' "$run/amdahl.csv")
-    # Points flagged outside the noise band (flags.csv), as "K,S" for the plots to ring.
-    flagged=""
-    if [ -s "$run/flags.csv" ]; then
-      awk -F, -v wl="$wl" 'FNR == 1 { f++; if (f == 2) for (i = 1; i <= NF; i++) c[$i] = i; else print "K,S,runner"; next }
-        f == 1 { if ($1 == "cores" && $2 == wl && $5 == "flag") fl[$3 "," $4] = 1; next }
-        $1 == wl && $c["param"] == "cores" && (($2 "," $c["value"]) in fl) { print $c["value"] "," $c["speedup"] "," $2 }' \
-        "$run/flags.csv" "$run/cores.csv" > "$tmp/flagged-$wl.csv"
-      [ "$(wc -l < "$tmp/flagged-$wl.csv")" -gt 1 ] && flagged="$tmp/flagged-$wl.csv"
-    fi
+    # Points flagged outside the noise band (flags.csv), "x,y,runner", for the plots to ring.
+    flagged=$(flagged cores "$wl" speedup)
     gp "$here/speedup.gp" "$run/cores.csv" "$wl" "$run/plots/$wl-speedup" "$machine" "$nproc" "$runners" "$fits" "$flagged" "$ref"
     # Efficiency only for the runners meant to scale: seq and epoll would only flatten the rest.
     eff=$(for r in $runners; do case $scaling_runners in *" $r "*) printf '%s ' "$r" ;; esac; done)
-    eff_flagged=""
-    if [ -n "$flagged" ]; then
-      awk -F, -v s="$scaling_runners" 'NR == 1 || index(s, " " $3 " ")' "$flagged" > "$tmp/eff-flagged-$wl.csv"
-      [ "$(wc -l < "$tmp/eff-flagged-$wl.csv")" -gt 1 ] && eff_flagged="$tmp/eff-flagged-$wl.csv"
-    fi
+    eff_flagged=$(flagged cores "$wl" efficiency "$eff")
     [ -n "$eff" ] &&
       gp "$here/efficiency.gp" "$run/cores.csv" "$wl" "$run/plots/$wl-efficiency" "$machine" "$nproc" "${eff% }" "$eff_flagged"
   done
@@ -57,13 +53,14 @@ fi
 if [ -s "$run/workers.csv" ]; then
   for wl in $(distinct "$run/workers.csv" 1 -); do
     gp "$here/workers.gp" "$run/workers.csv" "$wl" "$run/plots/$wl-workers" "$machine" "$nproc" \
-       "$(distinct "$run/workers.csv" 2 "$wl")"
+       "$(distinct "$run/workers.csv" 2 "$wl")" "$(flagged workers "$wl" speedup)"
   done
 fi
 if [ -s "$run/concurrency.csv" ]; then
   gp "$here/concurrency.gp" "$run/concurrency.csv" "$run/plots/sleep-concurrency" "$machine" \
-     "$(conf sleep_tasks)" "$(conf sleep_io_ms)" "$(distinct "$run/concurrency.csv" 2 sleep)"
+     "$(conf sleep_tasks)" "$(conf sleep_io_ms)" "$(distinct "$run/concurrency.csv" 2 sleep)" "$(flagged concurrency sleep mean)"
 fi
+[ -s "$run/weak.csv" ] && "$here/weak-plot.sh" "$run"
 if [ -s "$run/trace-static.csv" ] && [ -s "$run/trace-dynamic.csv" ]; then
   # Both panels share one time axis and one colour scale, so they compare at a glance.
   read -r W xmax cbmax ms_st ms_dy < <(awk -F, '

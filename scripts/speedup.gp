@@ -4,7 +4,8 @@
 #          FLAGGED REFERENCE
 #   RUNNERS: "seq fork thread ..."; FITS: "thread:0.031:0.004 ..." (serial fraction and its
 #   standard error from scripts/amdahl.sh; runners without a fit are left out); FLAGGED: a file
-#   of "K S" points outside the noise band (ringed in red), or ""; REFERENCE: another run's
+#   of "K,S,runner" points outside the noise band (ringed in red; scripts/report.py flagged),
+#   or ""; REFERENCE: another run's
 #   cores.csv drawn faintly, or "". Writes OUTBASE.png and .svg.
 load ARG0[1:strlen(ARG0) - strlen("speedup.gp")] . "common.gp"
 csv = ARG1; wl = ARG2; outbase = ARG3; machine = ARG4; nproc = ARG5 + 0

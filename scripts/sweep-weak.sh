@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # sweep-weak.sh: weak scaling. The problem grows with the cores (N = K x N0 on K cores) and
 # the scaled speedup S_K = K x T(N0, 1 core) / T(K x N0, K cores) is plotted against K with
-# Gustafson's line S = K - e (K - 1) and the ideal S = K, one plot per workload.
+# Gustafson's line S = K - e (K - 1) where a least-squares fit can be made (≥ 3 core counts:
+# scripts/weak-plot.sh) and the ideal S = K, one plot per workload.
 #
 # usage: scripts/sweep-weak.sh OUT_DIR
 #   writes OUT_DIR/weak.csv (workload,runner,cores,size,mean,sd,scaled_speedup,
@@ -78,7 +79,8 @@ for w in "${workloads[@]}"; do
       rows+="$k,$n,$stats"$'\n'
     done
     # scaled speedup against the 1-core point, its error from both spreads, and the serial
-    # fraction e that Gustafson's law S = K - e (K - 1) gives at the largest K
+    # fraction e that Gustafson's law S = K - e (K - 1) gives at the largest K (one point's
+    # figure, as Karp-Flatt's is: the line drawn is the least-squares fit, gustafson.csv)
     printf '%s' "$rows" | awk -F, -v w="$w" -v r="$r" '
       { k[NR] = $1; n[NR] = $2; m[NR] = $3; s[NR] = $4 }
       END {
@@ -91,8 +93,8 @@ for w in "${workloads[@]}"; do
         }
       }' >> "$csv"
   done
-  gnuplot -c "$here/weak.gp" "$csv" "$w" "$out/plots/weak-$w" "$(hostname), $nproc CPUs" "$nproc" "${runners[*]}" ||
-    die "gnuplot scripts/weak.gp failed for $w"
 done
+# Gustafson's law fitted per runner (only with ≥ 3 core counts) and the plots.
+[ ${#workloads[@]} -eq 0 ] || "$here/weak-plot.sh" "$out" || die "scripts/weak-plot.sh failed"
 [ ${#workloads[@]} -gt 0 ] || echo "[weak] no workload linear in N among the swept ones: nothing to do"
 echo "[weak] $csv"

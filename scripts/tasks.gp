@@ -1,5 +1,6 @@
 # tasks.gp: per-task cost against the task count, both axes logarithmic, one line per
-# runner with its min..max over the repeats, and the contended-atomic floor as a line.
+# runner with its min … max over the repeats, and the contended-atomic floor as a line, its
+# figure in the key (a label beside it crossed seq's curve: the key is clear of every curve).
 # usage: gnuplot -c scripts/tasks.gp TASKS_CSV OUTBASE MACHINE FLOOR_NS RUNNERS
 load ARG0[1:strlen(ARG0) - strlen("tasks.gp")] . "common.gp"
 csv = ARG1; outbase = ARG2; machine = ARG3; floor = ARG4 + 0; runners = ARG5
@@ -14,15 +15,11 @@ set format x "10^{%L}"
 set format y "10^{%L}"
 set xrange [50:2e7]
 set key enhanced
-if (floor > 0) {
-  # Below the line, clear of the curves, which all lie at or above seq's cost near it.
-  set label 1 sprintf("dashed: contended atomic fetch\\_add, %.3g ns", floor) at 70, floor / 3 left tc rgb "#aa0000" font ",10"
-}
 
 do for [fmt in "png svg"] {
   eval (fmt eq "png" ? png_term : svg_term)
   set output outbase . "." . fmt
-  plot (floor > 0 ? floor : NaN) with lines lc rgb "#aa0000" dt 2 lw 1.5 title (floor > 0 ? "floor: one contended claim" : "floor: not measured"), \
+  plot (floor > 0 ? floor : NaN) with lines lc rgb "#aa0000" dt 2 lw 1.5 title (floor > 0 ? sprintf("floor: one contended fetch\\_add, %.3g ns", floor) : "floor: not measured"), \
        for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("tasks") : NaN):"per_task_ns":"per_task_min_ns":"per_task_max_ns" \
            with yerrorlines lt lt_of(word(runners, i)) title word(runners, i)
   unset output

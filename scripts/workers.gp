@@ -1,8 +1,10 @@
 # workers.gp: speedup against the number of workers at full cores, to show where
 # oversubscription (more workers than cores) stops paying or starts to hurt.
-# usage: gnuplot -c scripts/workers.gp WORKERS_CSV WORKLOAD OUTBASE MACHINE NPROC RUNNERS
+# usage: gnuplot -c scripts/workers.gp WORKERS_CSV WORKLOAD OUTBASE MACHINE NPROC RUNNERS [FLAGGED]
+#   FLAGGED: a file of "W,S,runner" points outside the noise band to ring in red
+#   (scripts/report.py flagged), or "".
 load ARG0[1:strlen(ARG0) - strlen("workers.gp")] . "common.gp"
-csv = ARG1; wl = ARG2; outbase = ARG3; machine = ARG4; nproc = ARG5 + 0; runners = ARG6
+csv = ARG1; wl = ARG2; outbase = ARG3; machine = ARG4; nproc = ARG5 + 0; runners = ARG6; flagged = ARG7
 
 sel(r) = strcol("workload") eq wl && strcol("runner") eq r && strcol("param") eq "workers"
 
@@ -20,8 +22,9 @@ set samples 400
 do for [fmt in "png svg"] {
   eval (fmt eq "png" ? png_term : svg_term)
   set output outbase . "." . fmt
-  plot (x < 1 ? NaN : x < nproc ? x : nproc) with lines lc rgb "#888888" dt 2 lw 1.5 title "ideal (S = min(W, cores))", \
-       for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("value") : NaN):"speedup":@s_lo:@s_hi \
-           with yerrorlines lt lt_of(word(runners, i)) title word(runners, i)
+  eval 'plot (x < 1 ? NaN : x < nproc ? x : nproc) with lines lc rgb "#888888" dt 2 lw 1.5 title "ideal (S = min(W, cores))", ' . \
+    'for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("value") : NaN):"speedup":' . s_lo . ':' . s_hi . ' ' . \
+    'with yerrorlines lt lt_of(word(runners, i)) title word(runners, i)' . \
+    (flagged ne "" ? ', flagged using 1:2 with points ' . flag_style . ' title "flagged: outside the noise band"' : "")
   unset output
 }
