@@ -161,7 +161,9 @@ reference:
 	@$(MAKE) --no-print-directory bench
 	@FORCE="$(FORCE)" MACHINE="$(MACHINE)" scripts/reference.sh
 
-# Render results/latest/index.html in headless chromium and check the screenshot.
+# Check results/latest/index.html: the plots' geometry (labels clear of curves and of each
+# other, flagged points ringed), links and the file list (scripts/check-report.py), then
+# render it in headless chromium and check the screenshot.
 check-report:
 	@scripts/deps.sh report
 	scripts/check-report.sh
@@ -249,7 +251,7 @@ help:
 	@echo "                (QUICK=1 or FULL=1; REPEAT=N runs a point; WAIT_QUIET=S waits for a quiet machine)"
 	@echo "                QUICK=1 for a 2-minute sweep, FULL=1 for larger sizes and more runs"
 	@echo "make reference  a default bench, then results/reference/<machine>/ replaced by it (refused when disturbed unless FORCE=1; MACHINE=NAME)"
-	@echo "make check-report  render results/latest/index.html in headless chromium and check it"
+	@echo "make check-report  check results/latest/index.html: labels, flag rings, links, files; then render it in chromium"
 	@echo "make compare    parlab against Python's multiprocessing, futures and asyncio (QUICK=1: 3 minutes)"
 	@echo "make examples   build the multiprocessing-style examples into bin/examples/"
 	@echo "make diff       results/latest against results/reference/ (A=RUN B=RUN): a gate, exit 1 on a significant slowdown beyond THRESHOLD=5 (%); FORMAT=markdown, FORCE=1"

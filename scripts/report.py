@@ -130,10 +130,13 @@ def flagged_points(run, sweep, workload, y="speedup", csv_name=None):
 
 
 def folder_listing(run):
-    """Every entry of the run folder (folders end in "/"), hidden ones and a report being
-    written aside: ([(description, [entries])] in FILES' order, [unknown entries])."""
-    entries = []
+    """Every entry of the run folder (folders end in "/"; hidden ones and a page being
+    written aside left out), the report included: ([(description, [entries])] in FILES'
+    order, [unknown entries])."""
+    entries = ["index.html"]   # the report itself, listed before it is first written
     for name in sorted(os.listdir(run)):
+        if name == "index.html":
+            continue
         if name.startswith(".") or name.endswith(".tmp"):
             continue
         entries.append(name + "/" if os.path.isdir(os.path.join(run, name)) else name)

@@ -1,6 +1,7 @@
-/* test_report.c: the bench analysis on synthetic run folders (noise flags, the Amdahl fit,
- * hyperfine's warnings, the report and the end-of-bench summary) and the JSON of `parlab run`
- * (`make diff` is in test_diff.c). No timing is taken: every number is written by the test. */
+/* test_report.c: the bench analysis on synthetic run folders (noise flags, the Amdahl and
+ * Gustafson fits, hyperfine's warnings, the report, its check from the plots' geometry and the
+ * end-of-bench summary) and the JSON of `parlab run` (`make diff` is in test_diff.c). No timing
+ * is taken: every number is written by the test. */
 #define _GNU_SOURCE
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
@@ -155,7 +156,7 @@ static void test_noisy_run_is_flagged(void)
     /* the report shows the flags in the table, next to the point, and at the top */
     CU_ASSERT_EQUAL_FATAL(script("report.sh", dir, &r), 0);
     get(dir, "index.html", buf, sizeof buf);
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "<td class=flag>3.00&times; &plusmn; 0.05 !</td>"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "<td class=\"flag\">3.00× ± 0.05 !</td>"));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "hyperfine: Statistical outliers were detected"));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "no fit: not enough points: needs ≥ 3 core counts"));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "2 point(s) flagged"));
@@ -204,7 +205,7 @@ static void test_clean_run_is_not_flagged(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(t, ",4,\n"));              /* four core counts, no note */
     CU_ASSERT_EQUAL(script("report.sh", dir, &r), 0);
     get(dir, "index.html", buf, sizeof buf);
-    CU_ASSERT_PTR_NULL(strstr(buf, "class=flag"));
+    CU_ASSERT_PTR_NULL(strstr(buf, "class=\"flag\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "0 point(s) flagged"));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "Amdahl limit"));
     (void)f;
@@ -489,6 +490,177 @@ static void test_reference_schema_version(void)
     CU_ASSERT(refs > 0);   /* results/README.md promises one */
 }
 
+/* ---- the report's check from the plots' geometry ----------------------------------------- */
+
+static int check_report(const char *dir, struct cmd_result *r)
+{
+    char *argv[] = { "/usr/bin/python3", "scripts/check-report.py", (char *)dir, NULL };
+    int rc = run_cmd(argv, 60, r);
+    return rc || !r->exited ? -1 : r->status;
+}
+
+static int copy_run(const char *from, char *to, size_t n)
+{
+    snprintf(to, n, "%s-copy", from);
+    char *argv[] = { "cp", "-r", (char *)from, to, NULL };
+    struct cmd_result r;
+    return run_cmd(argv, 20, &r) || !r.exited ? -1 : r.status;
+}
+
+/* A run folder as the bench leaves it, small: four core counts of seq, thread and epoll with
+ * thread flagged above the ideal at K = 2, and a worker sweep where epoll on 1 worker is
+ * flagged at 2.01× (drawn with no ring before); analysed, plotted and reported. */
+static int real_report(char *dir, size_t n)
+{
+    char rows[4096] = "";
+    static const int K[] = { 1, 2, 4, 8 };
+    for (int i = 0; i < 4; i++)
+        row(rows, sizeof rows, "seq", K[i], 1.0 - 0.004 * i, 0.01, "0.01");
+    for (int i = 0; i < 4; i++)
+        row(rows, sizeof rows, "thread", K[i], i == 1 ? 3.0 : 1.0 / (0.1 + 0.9 / K[i]), 0.03, "0.01");
+    for (int i = 0; i < 4; i++)
+        row(rows, sizeof rows, "epoll", K[i], 0.99, 0.01, "0.01");
+    make_run(dir, n, rows, NULL);
+    char w[4096];
+    snprintf(w, sizeof w, "%s"
+             "sumsq,seq,workers,1,8,1,64,500000000,1.0,0.01,1.0,1.0,1.0,1,0,5,1.0,0.01,1.0,0.01,0.01\n"
+             "sumsq,thread,workers,1,8,1,64,500000000,1.0,0.01,1.0,1.0,1.0,1,0,5,1.0,0.01,1.0,0.01,0.01\n"
+             "sumsq,thread,workers,8,8,8,64,500000000,0.2,0.01,0.2,0.2,0.2,1,0,5,5.0,0.1,0.62,0.01,0.01\n"
+             "sumsq,epoll,workers,1,8,1,64,500000000,0.4975,0.005,0.5,0.5,0.5,1,0,5,2.01,0.02,2.01,0.02,0.01\n"
+             "sumsq,epoll,workers,8,8,8,64,500000000,1.0,0.01,1.0,1.0,1.0,1,0,5,1.0,0.01,0.12,0.01,0.01\n",
+             tidy_head);
+    put(dir, "workers.csv", w);
+    struct cmd_result r;
+    if (script("analyse.sh", dir, &r) || script("plots.sh", dir, &r) || script("report.sh", dir, &r))
+        return -1;
+    return 0;
+}
+
+/* Insert TEXT into FILE right after the first occurrence of AFTER; 0, or -1 if absent. */
+static int plant(const char *dir, const char *file, const char *after, const char *text)
+{
+    static char buf[1 << 21];
+    char path[PATH_MAX];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    size_t k = fread(buf, 1, sizeof buf - 1, f);
+    buf[k] = '\0';
+    fclose(f);
+    char *at = strstr(buf, after);
+    if (!at)
+        return -1;
+    at += strlen(after);
+    f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fwrite(buf, 1, (size_t)(at - buf), f);
+    fputs(text, f);
+    fputs(at, f);
+    return fclose(f);
+}
+
+/* The real report passes; each of three planted defects fails it, named: a label put on a
+ * plotted point, a flagged point left without its ring, a file the list does not name. */
+static void test_check_report_geometry(void)
+{
+    if (!tools())
+        return;
+    char dir[64], copy[96];
+    static char buf[1 << 21];   /* index.html inlines its plots */
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(real_report(dir, sizeof dir), 0);
+    get(dir, "flags.csv", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "cores,sumsq,thread,2,flag,"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "workers,sumsq,epoll,1,flag,"));
+    get(dir, "index.html", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "1 flagged point ringed in red"));   /* the captions say so */
+    int rc = check_report(dir, &r);
+    if (rc)
+        fprintf(stderr, "\ncheck-report on the real report: %s", r.err);
+    CU_ASSERT_EQUAL(rc, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "labels clear of the curves"));
+
+    /* 1. a label where thread's point at K = 1 is drawn (its first marker) */
+    CU_ASSERT_EQUAL_FATAL(copy_run(dir, copy, sizeof copy), 0);
+    get(copy, "index.html", buf, sizeof buf);
+    const char *fig = strstr(buf, "<figure id=\"fig-sumsq-speedup\">");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fig);
+    const char *use = strstr(fig, "#sumsq-speedup-gpPt8' transform='translate(");   /* thread: pt 9 */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(use);
+    double x = 0, y = 0;
+    CU_ASSERT_EQUAL_FATAL(sscanf(strchr(use, '(') + 1, "%lf,%lf", &x, &y), 2);
+    char label[256];
+    snprintf(label, sizeof label, "<g transform=\"translate(%.2f,%.2f)\" font-size=\"11.00\" "
+             "text-anchor=\"middle\"><text>planted label</text></g>\n", x, y + 3);
+    CU_ASSERT_EQUAL_FATAL(plant(copy, "index.html", "<g id=\"sumsq-speedup-gnuplot_canvas\">\n", label), 0);
+    CU_ASSERT_EQUAL(check_report(copy, &r), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "sumsq-speedup: the label \"planted label\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, " overlaps the line of "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "the line of thread"));
+    rm_rf(copy);
+
+    /* 2. a flagged point no plot rings: thread at K = 4 */
+    CU_ASSERT_EQUAL_FATAL(copy_run(dir, copy, sizeof copy), 0);
+    CU_ASSERT_EQUAL_FATAL(plant(copy, "flags.csv", "level,kind,text\n",
+                                "cores,sumsq,thread,4,flag,above-ideal,planted\n"), 0);
+    CU_ASSERT_EQUAL(check_report(copy, &r), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "sumsq-speedup: sumsq thread cores=4 is flagged, but its point"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "sumsq-efficiency: sumsq thread cores=4 is flagged"));
+    rm_rf(copy);
+
+    /* 3. a file the list does not name */
+    CU_ASSERT_EQUAL_FATAL(copy_run(dir, copy, sizeof copy), 0);
+    put(copy, "tasks-extra.csv", "a,b\n1,2\n");
+    CU_ASSERT_EQUAL(check_report(copy, &r), 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "tasks-extra.csv is in the folder but not listed"));
+    /* rendered again, the report lists it (known by its name), and passes */
+    CU_ASSERT_EQUAL(script("report.sh", copy, &r), 0);
+    CU_ASSERT_EQUAL(check_report(copy, &r), 0);
+    put(copy, "unknown.dat", "x\n");   /* and a file it has no words for, plainly */
+    CU_ASSERT_EQUAL(script("report.sh", copy, &r), 0);
+    get(copy, "index.html", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "<li><a href=\"unknown.dat\">unknown.dat</a></li>"));
+    CU_ASSERT_EQUAL(check_report(copy, &r), 0);
+    rm_rf(copy);
+    rm_rf(dir);
+}
+
+/* Gustafson's line only through 3 core counts or more: with 2 the plot and the CSV say why. */
+static void test_gustafson_needs_three_counts(void)
+{
+    if (!tools())
+        return;
+    char dir[64] = "/tmp/parlab-weak-XXXXXX", csv[2048], buf[65536];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    strcpy(csv, "workload,runner,cores,size,mean,sd,scaled_speedup,scaled_speedup_err,efficiency,gustafson_e\n");
+    for (int K = 1; K <= 4; K++) {   /* fork: exactly S = K - 0.1 (K - 1); thread: K = 1, 2 */
+        size_t len = strlen(csv);
+        double S = K - 0.1 * (K - 1);
+        snprintf(csv + len, sizeof csv - len, "sumsq,fork,%d,%d,1,0.01,%.4f,0.02,%.4f,0\n", K, K, S, S / K);
+        if (K <= 2) {
+            len = strlen(csv);
+            snprintf(csv + len, sizeof csv - len, "sumsq,thread,%d,%d,1,0.01,%.4f,0.02,%.4f,1\n", K, K, 1.0, 1.0 / K);
+        }
+    }
+    put(dir, "weak.csv", csv);
+    put(dir, "bench.conf", "nproc=4\n");
+    struct cmd_result r;
+    CU_ASSERT_EQUAL_FATAL(script("weak-plot.sh", dir, &r), 0);
+    get(dir, "gustafson.csv", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "sumsq,thread,,,2,not enough points: needs ≥ 3 core counts"));
+    const char *t = strstr(buf, "sumsq,fork,");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    double e = atof(t + strlen("sumsq,fork,"));
+    CU_ASSERT(e > 0.099 && e < 0.101);
+    get(dir, "plots/weak-sumsq.svg", buf, sizeof buf);
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "fork Gustafson fit, e = 0.100"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "thread: no Gustafson fit (2 core counts, needs ≥ 3)"));
+    CU_ASSERT_PTR_NULL(strstr(buf, "thread Gustafson"));
+    rm_rf(dir);
+}
+
 CU_TestInfo tests_report[] = {
     { "parlab run --format json: context, rows, summary, speedup", test_json_document },
     { "parlab run --format json: verified is yes, independent, off the recorded sizes", test_json_verified_ref },
@@ -497,5 +669,7 @@ CU_TestInfo tests_report[] = {
     { "noisy run folder: S > K, moved control, two core counts are flagged", test_noisy_run_is_flagged },
     { "clean run folder: no flags, a least-squares fit with its error", test_clean_run_is_not_flagged },
     { "findings as verdicts from the raw samples: pass, busy inconclusive, above K fail", test_findings_are_verdicts },
+    { "check-report: the real report passes; a planted overlap, ring or file fails", test_check_report_geometry },
+    { "weak scaling: Gustafson fitted only through 3 core counts or more", test_gustafson_needs_three_counts },
     CU_TEST_INFO_NULL,
 };
