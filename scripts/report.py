@@ -479,7 +479,9 @@ def context(run):
         if nonempty(os.path.join(run, "concurrency.csv")) else None,
         "sleep_table": sweep_table(run, "concurrency.csv", "sleep"), "sleep_notes": sweep_notes(run, "concurrency", "sleep"),
         "tasks": figure(run, "tasks-per-task", "noop: per-task cost against the task count, log axes, "
-                        "median with min … max, the contended-atomic floor dashed")
+                        "median with min … max, " + (
+                            "the contended-atomic floor dashed" if any(num(r.get("median_ns")) for r in read_csv(
+                                os.path.join(run, "tasks-floor.csv"))) else "no floor (not measured in this run)"))
         if nonempty(os.path.join(run, "plots", "tasks-per-task.svg")) else None,
         "tasks_waits": tasks_waits(run),
         "grain": figure(run, "grain-efficiency", "spin: efficiency against the task grain, min … max over the "

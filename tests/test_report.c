@@ -530,6 +530,16 @@ static int real_report(char *dir, size_t n)
              "sumsq,epoll,workers,8,8,8,64,500000000,1.0,0.01,1.0,1.0,1.0,1,0,5,1.0,0.01,0.12,0.01,0.01\n",
              tidy_head);
     put(dir, "workers.csv", w);
+    /* the timeline, where dynamic came out slower than static: the report says why */
+    put(dir, "trace-static.csv", "task,worker,step,start_ns,end_ns\n0,0,0,0,40000000\n1,1,0,0,90000000\n"
+        "2,0,0,40000000,80000000\n3,1,0,90000000,150000000\n");
+    put(dir, "trace-dynamic.csv", "task,worker,step,start_ns,end_ns\n0,0,0,0,45000000\n1,1,0,0,95000000\n"
+        "2,0,0,45000000,90000000\n3,0,0,90000000,190000000\n");
+    put(dir, "timeline-rows.csv",
+        "schedule,workload,size,runner,workers,cores,tasks,schedule,chunk,steps,wall_s,user_s,sys_s,max_rss_kb,"
+        "vol_cs,invol_cs,result,verified,check,host\n"
+        "static,primes,3000,thread,2,2,4,static,0,1,0.150000,0.25,0.0,2444,8,14,430,yes,expect,vm\n"
+        "dynamic,primes,3000,thread,2,2,4,dynamic,0,1,0.190000,0.25,0.0,2468,6,26,430,yes,expect,vm\n");
     struct cmd_result r;
     if (script("analyse.sh", dir, &r) || script("plots.sh", dir, &r) || script("report.sh", dir, &r))
         return -1;
@@ -576,6 +586,7 @@ static void test_check_report_geometry(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "workers,sumsq,epoll,1,flag,"));
     get(dir, "index.html", buf, sizeof buf);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "1 flagged point ringed in red"));   /* the captions say so */
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "<b>Caveat:</b> Here the dynamic schedule took longer than the static one"));
     int rc = check_report(dir, &r);
     if (rc)
         fprintf(stderr, "\ncheck-report on the real report: %s", r.err);
