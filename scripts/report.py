@@ -425,6 +425,12 @@ def context(run):
     def fmt_value(v):
         return v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
 
+    cores_rows = read_csv(os.path.join(run, "cores.csv"))
+    bars = ("error bars: 95% intervals" if any(num(r.get("speedup_ci_low")) is not None for r in cores_rows)
+            else "error bars: ± the propagated error")
+    ref = ("the reference run drawn faintly" if conf["reference"] and
+           nonempty(os.path.join(run if not conf["reference"].startswith("/") else "", conf["reference"], "cores.csv"))
+           else "")
     per = []
     for w in workloads:
         done, why = fits(run, "amdahl.csv", w)
@@ -432,8 +438,8 @@ def context(run):
         eff_ring = len([p for p in flagged_points(run, "cores", w, "efficiency") if p[2] in scaling])
         gdone, gwhy = fits(run, "gustafson.csv", w)
         info = workload_info(run, w)
-        figs = [figure(run, w + "-speedup", caption("%s: speedup against seq on 1 core, with 95%% intervals" % w,
-                                                     fit_words("Amdahl", done, why), ring_words(ring))),
+        figs = [figure(run, w + "-speedup", caption("%s: speedup against seq on 1 core, the ideal S = K dashed" % w,
+                                                     bars, fit_words("Amdahl", done, why), ring_words(ring), ref)),
                 figure(run, w + "-efficiency", caption("%s: parallel efficiency S / K of the runners meant to scale" % w,
                                                         ring_words(eff_ring)))]
         if nonempty(os.path.join(run, "plots", "weak-%s.svg" % w)):
