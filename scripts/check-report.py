@@ -12,7 +12,7 @@ The page:
 Each plot (the inline SVG, what the reader sees), parsed with xml.etree:
 - no text label overlaps a plotted curve: a stroked segment or a point marker of a plot
   element (gnuplot's <g id="gnuplot_plot_N">: lines, error bars, fits, rings);
-- no text label overlaps another;
+- no text label overlaps another, and none runs off the plot's edge (clipped);
 - every point flags.csv flags is ringed on every plot that draws its runner (the plots of
   its sweep: scripts/report.py PLOTS): a marker of the "flagged" element within RING_PX of
   the runner's own marker for that point. A runner's markers are matched to its rows in the
@@ -174,6 +174,9 @@ class Plot:
     def __init__(self, svg_text):
         root = ET.fromstring(svg_text)
         self.labels, self.groups = [], []   # groups: [title, segments, markers]
+        vb = [float(v) for v in re.split(r"[\s,]+", (root.get("viewBox") or "").strip()) if v]
+        self.canvas = (vb[0], vb[1], vb[0] + vb[2], vb[1] + vb[3]) if len(vb) == 4 else (
+            0.0, 0.0, float(root.get("width", "0").rstrip("px") or 0), float(root.get("height", "0").rstrip("px") or 0))
         self._walk(root, IDENTITY, 11.0, "start", None)
 
     def _walk(self, el, m, size, anchor, group):
@@ -250,6 +253,12 @@ def geometry_defects(name, plot):
         if hits:
             out.append("%s: the label \"%s\" at (%.0f, %.0f) overlaps %s" % (
                 name, l.text, l.box[0], l.box[3], ", ".join(hits)))
+    c = plot.canvas
+    for l, b in labels:
+        if b[0] < c[0] or b[1] < c[1] or b[2] > c[2] or b[3] > c[3]:
+            out.append("%s: the label \"%s\" runs off the plot's edge (it spans %.0f … %.0f across, %.0f … %.0f "
+                       "down; the plot is %.0f × %.0f)" % (name, l.text, l.box[0], l.box[2], l.box[1], l.box[3],
+                                                         c[2] - c[0], c[3] - c[1]))
     for i, (l, b) in enumerate(labels):
         for l2, b2 in labels[i + 1:]:
             if boxes_overlap(b, b2):

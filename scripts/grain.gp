@@ -28,7 +28,7 @@ set key enhanced
 do for [fmt in "png svg"] {
   eval (fmt eq "png" ? png_term : svg_term)
   set output outbase . "." . fmt
-  plot 0.5 with lines lc rgb "#aa0000" dt 2 lw 1.5 title "50%: METG(50%) where a curve crosses", \
+  plot 0.5 with lines lc rgb "#aa0000" dt 2 lw 1.5 title "50%: METG(50%)", \
        for [i = 1:words(series)] csv using (sel(word(series, i)) ? column("grain_ns") : NaN):"efficiency":"efficiency_min":"efficiency_max" \
            with yerrorlines lt lt_grain(word(series, i)) title word(series, i)
   unset output

@@ -19,7 +19,7 @@ set key enhanced
 do for [fmt in "png svg"] {
   eval (fmt eq "png" ? png_term : svg_term)
   set output outbase . "." . fmt
-  plot (floor > 0 ? floor : NaN) with lines lc rgb "#aa0000" dt 2 lw 1.5 title (floor > 0 ? sprintf("floor: one contended fetch\\_add, %.3g ns", floor) : "floor: not measured"), \
+  plot (floor > 0 ? floor : NaN) with lines lc rgb "#aa0000" dt 2 lw 1.5 title (floor > 0 ? sprintf("floor: contended fetch\\_add, %.3g ns", floor) : "floor: not measured"), \
        for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("tasks") : NaN):"per_task_ns":"per_task_min_ns":"per_task_max_ns" \
            with yerrorlines lt lt_of(word(runners, i)) title word(runners, i)
   unset output

@@ -24,13 +24,16 @@ for w in $(distinct workload "" "$csv"); do
   fits=$(awk -F, -v wl="$w" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
     $c["workload"] == wl && $c["serial_fraction"] != "" { printf "%s%s:%s:%s", sep, $c["runner"], $c["serial_fraction"], $c["serial_fraction_err"]; sep = " " }' \
     "$run/gustafson.csv")
-  # why the others have none, grouped: "fork, thread: no Gustafson fit (2 core counts, needs ≥ 3)"
+  # why the others have none, short enough for the key: "no Gustafson fit: 2 core counts,
+  # needs ≥ 3" when no runner has one, else grouped by the reason, "thread: no fit (...)"
   nofit=$(awk -F, -v wl="$w" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    $c["workload"] == wl && $c["serial_fraction"] != "" { fitted++ }
     $c["workload"] == wl && $c["serial_fraction"] == "" {
       why = $c["note"] ~ /^not enough points/ ? $c["points"] " core count" ($c["points"] == 1 ? "" : "s") ", needs ≥ 3" : $c["note"]
       if (!(why in who)) order[++n] = why
       who[why] = who[why] (who[why] == "" ? "" : ", ") $c["runner"] }
-    END { for (i = 1; i <= n; i++) printf "%s%s: no Gustafson fit (%s)", (i > 1 ? "; " : ""), who[order[i]], order[i] }' "$run/gustafson.csv")
+    END { if (!fitted && n == 1) { printf "no Gustafson fit: %s", order[1]; exit }
+          for (i = 1; i <= n; i++) printf "%s%s: no fit (%s)", (i > 1 ? "; " : ""), who[order[i]], order[i] }' "$run/gustafson.csv")
   gnuplot -c "$here/weak.gp" "$csv" "$w" "$run/plots/weak-$w" "$machine" "$nproc" "$(distinct runner "$w" "$csv")" "$fits" "$nofit" ||
     { echo "weak-plot: gnuplot scripts/weak.gp failed for $w" >&2; exit 70; }
 done
