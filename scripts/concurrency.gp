@@ -3,7 +3,8 @@
 # usage: gnuplot -c scripts/concurrency.gp CONC_CSV OUTBASE MACHINE TASKS IO_MS RUNNERS [FLAGGED]
 #   FLAGGED: a file of "W,time,runner" points to ring in red (scripts/report.py flagged), or "".
 load ARG0[1:strlen(ARG0) - strlen("concurrency.gp")] . "common.gp"
-csv = ARG1; outbase = ARG2; machine = ARG3; T = ARG4 + 0; io = ARG5 + 0; runners = ARG6; flagged = ARG7
+csv = ARG1; outbase = ARG2; machine = ARG3; T = ARG4 + 0; io = ARG5 + 0; runners = ARG6
+flagged = ARGC >= 7 ? ARG7 : ""
 
 sel(r) = strcol("runner") eq r && strcol("param") eq "concurrency"
 # T tasks of io ms, W at a time: T/W rounds when W divides T (the swept W are powers of two).
@@ -11,13 +12,13 @@ ideal(w) = w < 1 ? NaN : (w < T ? T / w : 1) * io / 1000.0
 
 set title sprintf("sleep: %d tasks of %d ms each, wall time against concurrency", T, io)
 eval footer
-# epoll measures once (all tasks in flight whatever W is): a bold line across every W, labelled.
+# epoll measures once (all tasks in flight whatever W is): a bold line across every W, its
+# time in the key (a label on the plot sat on the pools' markers wherever they came near it).
 has_epoll = strstrt(" " . runners . " ", " epoll ") > 0
+epoll_s = NaN
 if (has_epoll) {
   stats csv using (sel("epoll") ? column("mean") : NaN) nooutput
-  # At the left end, just above the line: there the pools wait T/W rounds, far higher up
-  # (at the right end they meet epoll, and a label there sat on their markers).
-  set label 2 sprintf("epoll: one thread, all %d in flight: %.3f s", T, STATS_max) at 1, STATS_max left offset 0.5, 0.9 tc rgb "#9467bd" font ",11"
+  epoll_s = STATS_max
 }
 set xlabel "concurrency: workers W (-j W); epoll keeps all tasks in flight"
 set ylabel "wall time (s), log scale"
@@ -35,7 +36,7 @@ do for [fmt in "png svg"] {
     'for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("value") : NaN):"mean":"stddev" ' . \
     'with yerrorlines lt lt_of(word(runners, i)) title (word(runners, i) eq "epoll" ? "" : word(runners, i)), ' . \
     'csv using (sel("epoll") ? 1 : NaN):"mean":(T - 1):(0) with vectors nohead lt lt_of("epoll") dt 1 lw 4 ' . \
-    'title sprintf("epoll: all %d in flight", T)' . \
+    'title sprintf("epoll: all %d in flight, %.3f s", T, epoll_s)' . \
     (flagged ne "" ? ', flagged using 1:2 with points ' . flag_style . ' title "flagged: outside the noise band"' : "")
   unset output
 }

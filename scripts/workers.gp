@@ -4,7 +4,8 @@
 #   FLAGGED: a file of "W,S,runner" points outside the noise band to ring in red
 #   (scripts/report.py flagged), or "".
 load ARG0[1:strlen(ARG0) - strlen("workers.gp")] . "common.gp"
-csv = ARG1; wl = ARG2; outbase = ARG3; machine = ARG4; nproc = ARG5 + 0; runners = ARG6; flagged = ARG7
+csv = ARG1; wl = ARG2; outbase = ARG3; machine = ARG4; nproc = ARG5 + 0; runners = ARG6
+flagged = ARGC >= 7 ? ARG7 : ""
 
 sel(r) = strcol("workload") eq wl && strcol("runner") eq r && strcol("param") eq "workers"
 

@@ -609,6 +609,14 @@ static void test_tiny_sweep_report(void)
     snprintf(url, sizeof url, "file://%s/index.html", latest);
     CU_ASSERT_PTR_NOT_NULL(strstr(log, url));
     free(log);
+    /* the plots' geometry and the page hold (scripts/check-report.py; test_report.c plants
+     * the defects it must find) */
+    char *check[] = { "/usr/bin/python3", "scripts/check-report.py", latest, NULL };
+    struct cmd_result cr;
+    CU_ASSERT_EQUAL(run_cmd(check, 60, &cr), 0);
+    if (!cr.exited || cr.status)
+        fprintf(stderr, "\ncheck-report on the tiny sweep: %s\n", cr.err);
+    CU_ASSERT(cr.exited && cr.status == 0);
     /* the first Amdahl table has a row per runner, thread among them */
     const char *fit = strstr(html, "serial fraction e (least-squares Amdahl fit)");
     CU_ASSERT_PTR_NOT_NULL_FATAL(fit);
