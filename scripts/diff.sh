@@ -99,4 +99,6 @@ done
   echo "</body></html>"
 } > "$out/index.html"
 echo "# written: $out/index.html (file://$out/index.html), $out/diff.csv" >&2
+# B's own report lists its folder: render it again, so that it names and links the new diff.
+[ -s "$B/bench.conf" ] && { "$here/report.sh" "$B" > /dev/null 2>&1 || echo "# $B/index.html could not be rendered again: it does not list $out yet" >&2; }
 exit $rc

@@ -635,6 +635,14 @@ static void test_check_report_geometry(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "<li><a href=\"unknown.dat\">unknown.dat</a></li>"));
     CU_ASSERT_EQUAL(check_report(copy, &r), 0);
     rm_rf(copy);
+
+    /* bad usage: one line, 64 */
+    char *none[] = { "/usr/bin/python3", "scripts/check-report.py", NULL };
+    CU_ASSERT_EQUAL(run_cmd(none, 20, &r), 0);
+    CU_ASSERT(r.exited && r.status == 64 && strstr(r.err, "usage: check-report.py RUN_DIR"));
+    char *bad[] = { "/usr/bin/python3", "scripts/report.py", "flagged", dir, "cores", NULL };
+    CU_ASSERT_EQUAL(run_cmd(bad, 20, &r), 0);
+    CU_ASSERT(r.exited && r.status == 64 && strstr(r.err, "usage: report.py"));
     rm_rf(dir);
 }
 
