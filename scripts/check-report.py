@@ -27,6 +27,10 @@ Approximations, all of the text's box (an SVG file carries no font metrics):
 - a box is shrunk by TOLERANCE_PX on every side before any test, so that boxes that touch
   (key entries one line apart, a label beside its tic) are not overlaps, and a label must
   really cross a line to count.
+- only what gnuplot draws as a plot element is a curve: an arrow or line set with `set arrow`
+  (the worker plot's W = cores line) and the grid, border and tics are not tested.
+- the SVG is what the page shows and what is measured; the PNG beside it is drawn by cairo,
+  which lays out its key with the font's real widths, so its plot area can differ a little.
 - point markers are squares of the marker's drawn size (gnuplot's symbols fit in ±1.33 units
   of their scale); filled shapes (bars, the background) are areas, not curves: only their
   stroked outlines are tested.
