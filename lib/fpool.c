@@ -611,7 +611,7 @@ long fpool_as_completed(struct fpool_future *const fs[], size_t n, int timeout_m
     uint64_t deadline = 0;
 
     if (timeout_ms >= 0)
-        deadline = runner_now_ns() + (uint64_t)timeout_ms * 1000000u;
+        deadline = clock_now_ns() + (uint64_t)timeout_ms * 1000000u;
     for (;;) {
         long first = -1;
         for (size_t i = 0; i < n; i++) {
@@ -628,7 +628,7 @@ long fpool_as_completed(struct fpool_future *const fs[], size_t n, int timeout_m
          * 1 ms slices (which also notices dead workers), then look at them all again. */
         int slice = 1;
         if (deadline) {
-            uint64_t now = runner_now_ns();
+            uint64_t now = clock_now_ns();
             if (now >= deadline)
                 return fail(-ETIMEDOUT, "as_completed: none done within %d ms", timeout_ms);
             if (deadline - now < 1000000u)
@@ -686,7 +686,7 @@ static struct fpool_future *next_callback(struct fpool *fp, int done_only)
 
 int fpool_poll(struct fpool *p, int timeout_ms)
 {
-    uint64_t deadline = timeout_ms >= 0 ? runner_now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
+    uint64_t deadline = timeout_ms >= 0 ? clock_now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
     struct pool_error e;
     int ran = 0;
     if (getpid() != p->creator)
@@ -702,7 +702,7 @@ int fpool_poll(struct fpool *p, int timeout_ms)
         }
         if (!(f = next_callback(p, 0)))
             return ran;   /* none left waiting */
-        if (deadline && runner_now_ns() >= deadline)
+        if (deadline && clock_now_ns() >= deadline)
             return ran;
         /* Sleep on one pending call in 1 ms slices (which also notices dead workers). */
         int rc = pool_future_get(f->pf, f->out, 1, &e);

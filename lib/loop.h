@@ -93,7 +93,7 @@ int loop_run(struct loop *loop);
 /* Make loop_run() return 1 after the callback that calls this returns. */
 void loop_stop(struct loop *loop);
 
-/* The loop's clock, CLOCK_MONOTONIC in ns (the same clock as runner_now_ns), as last
+/* The loop's clock, CLOCK_MONOTONIC in ns (the same clock as clock_now_ns), as last
  * read: at the start of an iteration that had timers pending, before a poll that may
  * block on them, or after a poll. The timers added since then count from its next
  * reading (loop_add_timer). */

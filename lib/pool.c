@@ -110,7 +110,7 @@ static void run_range(const struct map_view *m, struct pool_worker *me, unsigned
     }
     for (size_t i = lo; i < hi; i++) {
         /* The start time first: the parent reads the task (acquire), then its start. */
-        atomic_store_explicit(&me->task_start_ns, runner_now_ns(), memory_order_relaxed);
+        atomic_store_explicit(&me->task_start_ns, clock_now_ns(), memory_order_relaxed);
         atomic_store_explicit(&me->cur_task, (long)i, memory_order_release);
         fn(ctx, arg, i, w);
     }
@@ -122,7 +122,7 @@ static void run_range(const struct map_view *m, struct pool_worker *me, unsigned
  * count, and the sum of a hash of each task, which a task claimed twice and another never
  * claimed would change). A bad claim ends the run at once with exit 1 and one line that
  * names the student's file: nothing after it could be trusted. Threads only (the thread
- * runner alone honours it), so runner_fatal ends the whole run. */
+ * runner alone honours it), so outcome_fatal ends the whole run. */
 static uint64_t claim_mix(uint64_t x)   /* splitmix64's finalizer: every bit of x matters */
 {
     x += 0x9e3779b97f4a7c15ull;
@@ -139,7 +139,7 @@ static void student_wrong(const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    runner_fatal(PARLAB_EXIT_WRONG, "%s: student_claim %s", student_source(), msg);
+    outcome_fatal(PARLAB_EXIT_WRONG, "%s: student_claim %s", student_source(), msg);
     _exit(PARLAB_EXIT_WRONG);   /* not reached */
 }
 
@@ -342,7 +342,7 @@ static int check_timeouts(struct pool *p, struct pool_error *e)
     struct pool_shm *s = p->shm;
     if (p->timeout_s <= 0)
         return 0;
-    uint64_t now = runner_now_ns(), limit = (uint64_t)(p->timeout_s * 1e9);
+    uint64_t now = clock_now_ns(), limit = (uint64_t)(p->timeout_s * 1e9);
     for (unsigned w = 0; w < p->workers; w++) {
         struct pool_worker *pw = &s->w[w];
         long t = atomic_load_explicit(&pw->cur_task, memory_order_acquire);
@@ -484,7 +484,7 @@ int pool_open(struct pool **out, const struct pool_ops *ops, unsigned workers,
               const struct pool_config *cfg)
 {
     static const struct pool_config none;
-    uint64_t t0 = runner_now_ns();
+    uint64_t t0 = clock_now_ns();
     struct pool *p;
     int rc;
 
@@ -548,7 +548,7 @@ int pool_open(struct pool **out, const struct pool_ops *ops, unsigned workers,
         }
     }
     if (cfg->ready_ns)
-        *cfg->ready_ns = runner_now_ns() - t0;
+        *cfg->ready_ns = clock_now_ns() - t0;
     *out = p;
     return 0;
 
@@ -705,7 +705,7 @@ void pool_error_str(const struct pool_error *e, enum pool_kind kind, char *buf, 
         snprintf(buf, n, "deadlock: every worker of the pool waits on a future of the same pool");
         break;
     case POOL_CRASHED:   /* only a worker process can die alone */
-        runner_death_str(buf, n, e->task, e->pid, e->signal, e->exit_status);
+        child_death_str(buf, n, e->task, e->pid, e->signal, e->exit_status);
         break;
     default:
         snprintf(buf, n, "no error");

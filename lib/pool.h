@@ -13,7 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "../runners/runner.h"
+#include "child.h"
+#include "clock.h"
+#include "outcome.h"
+#include "schedule.h"
 
 enum pool_kind { POOL_FORK, POOL_THREAD };
 

@@ -120,7 +120,7 @@ static void boot_from(int sock)
         boot_fail("bad boot message (%zd bytes)", n);
     /* As a forked worker: default handlers (a crash kills it with its signal, which the
      * parent reports; a sanitizer's handler would turn it into an exit status). */
-    runner_child_init();
+    child_init();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != (pid_t)b->parent)   /* the parent died before prctl took effect */
         _exit(1);
@@ -156,7 +156,7 @@ static int boot_or_reap(int sock, const struct pool *p, unsigned w, struct pool_
         kill(h->pid, SIGKILL);
         while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR)
             ;
-        runner_child_del(h->pid);
+        child_del(h->pid);
     }
     return rc;
 }
@@ -258,7 +258,7 @@ int pool_forkserver_start(void)
     }
     prctl(PR_GET_CHILD_SUBREAPER, &fs_was_subreaper);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    pid_t pid = runner_fork_worker();   /* tracked; dies with us */
+    pid_t pid = child_fork();   /* tracked; dies with us */
     if (pid == 0) {
         close(sv[0]);
         server_main(sv[1]);
@@ -285,7 +285,7 @@ void pool_forkserver_stop(void)
         close(fs_sock);
         while (waitpid(fs_pid, NULL, 0) < 0 && errno == EINTR)
             ;
-        runner_child_del(fs_pid);
+        child_del(fs_pid);
         prctl(PR_SET_CHILD_SUBREAPER, fs_was_subreaper);
         fs_pid = 0;
         fs_sock = -1;
@@ -317,7 +317,7 @@ static int forkserver_start(struct pool *p, unsigned w, struct pool_handle *h)
     memcpy(CMSG_DATA(c), &sv[1], sizeof(int));
     int32_t pid = -EPIPE;
     fflush(NULL);
-    runner_signals_hold(&held);   /* a stop signal waits until the worker is tracked */
+    child_signals_hold(&held);   /* a stop signal waits until the worker is tracked */
     pthread_mutex_lock(&fs_lock);   /* one request and its answer at a time */
     if (sendmsg(fs_sock, &m, MSG_NOSIGNAL) == 1 &&
         recv(fs_sock, &pid, sizeof pid, 0) != sizeof pid)
@@ -325,8 +325,8 @@ static int forkserver_start(struct pool *p, unsigned w, struct pool_handle *h)
     pthread_mutex_unlock(&fs_lock);
     close(sv[1]);
     if (pid > 0)
-        runner_child_add(pid);
-    runner_signals_release(&held);
+        child_add(pid);
+    child_signals_release(&held);
     if (pid <= 0) {
         close(sv[0]);
         return pid < 0 ? pid : -ECHILD;
@@ -404,11 +404,11 @@ static int spawn_start(struct pool *p, unsigned w, struct pool_handle *h)
     posix_spawnattr_setsigdefault(&at, &dfl);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     fflush(NULL);
-    runner_signals_hold(&held);   /* a stop signal waits until the worker is tracked */
+    child_signals_hold(&held);   /* a stop signal waits until the worker is tracked */
     rc = -posix_spawn(&pid, exe, &fa, &at, argv, environ);
     if (rc == 0)
-        runner_child_add(pid);
-    runner_signals_release(&held);
+        child_add(pid);
+    child_signals_release(&held);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     close(sv[1]);

@@ -142,7 +142,7 @@ static void set_current(struct ep_run *r, long task)
     if (r->plan->watch) {
         struct task_watch *w = &r->plan->watch[r->k];
         if (task >= 0)
-            atomic_store_explicit(&w->start_ns, runner_now_ns(), memory_order_relaxed);
+            atomic_store_explicit(&w->start_ns, clock_now_ns(), memory_order_relaxed);
         atomic_store_explicit(&w->task, task, memory_order_release);
     }
 }
@@ -288,7 +288,7 @@ static void async_done(struct ep_run *r, size_t t, struct partial *out)
     if (r->plan->trace) {
         struct trace_rec *tr = trace_of(r, t);
         *tr = (struct trace_rec){ .task = (uint32_t)t, .worker = r->k, .step = r->step,
-                                  .start_ns = tr->start_ns, .end_ns = runner_now_ns() };
+                                  .start_ns = tr->start_ns, .end_ns = clock_now_ns() };
     }
 }
 
@@ -365,7 +365,7 @@ static void async_start(struct ep_run *r, size_t t)
     }
     struct task_io io = { .fd = -1 };
     if (r->plan->trace)
-        trace_of(r, t)->start_ns = runner_now_ns();
+        trace_of(r, t)->start_ns = clock_now_ns();
     struct partial mine, *out = task_out(r, t, &mine);
     set_current(r, (long)t);
     int st = job->wl->start_task(job, r->step, t, &io, out);
@@ -552,7 +552,7 @@ static void judge_exit(struct ep_run *r, unsigned k, int st)
     }
     char why[160];
     uint32_t waiting = atomic_load_explicit(&s->slot[k].in_flight, memory_order_relaxed);
-    runner_death_str(why, sizeof why, task, pid, WIFSIGNALED(st) ? WTERMSIG(st) : 0,
+    child_death_str(why, sizeof why, task, pid, WIFSIGNALED(st) ? WTERMSIG(st) : 0,
                      WIFEXITED(st) ? WEXITSTATUS(st) : -1);
     if (task < 0 && waiting > 0) {   /* not between tasks: its async tasks were waiting */
         const char *how = strstr(why, "between tasks, ");
@@ -576,7 +576,7 @@ static void reap_kid(struct ep_run *r, unsigned k, int flags)
     if (p == 0)
         return;
     if (p > 0)
-        runner_child_del(c->pid);
+        child_del(c->pid);
     c->alive = 0;
     kid_unwatch(r, c);
     if (p < 0)
@@ -632,7 +632,7 @@ static void kill_kids(struct ep_run *r)
             kill(c->pid, SIGKILL);
             while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
                 ;
-            runner_child_del(c->pid);
+            child_del(c->pid);
             c->alive = 0;
         }
         if (c->pidfd >= 0) {
@@ -648,7 +648,7 @@ static void kill_kids(struct ep_run *r)
 static int start_kids(struct ep_run *r)
 {
     for (unsigned k = 1; k < r->L; k++) {
-        pid_t pid = runner_fork_worker();   /* tracked: a signal ending us reaps it too */
+        pid_t pid = child_fork();   /* tracked: a signal ending us reaps it too */
         if (pid < 0) {
             int e = errno;
             kill_kids(r);

@@ -21,22 +21,22 @@ static int fork_start(struct pool *p, unsigned w, struct pool_handle *h)
     pid_t parent = getpid();
     sigset_t held;
     fflush(NULL);                     /* or the child would print our buffers again */
-    runner_signals_hold(&held);       /* a stop signal waits until the child is tracked */
+    child_signals_hold(&held);       /* a stop signal waits until the child is tracked */
     pid_t pid = fork();
     if (pid < 0) {
         int e = errno;
-        runner_signals_release(&held);
+        child_signals_release(&held);
         return -e;
     }
     if (pid == 0) {                   /* the child: the worker */
-        runner_child_setup(parent, &held);   /* default handlers; die with the parent */
+        child_setup(parent, &held);   /* default handlers; die with the parent */
         pool_worker_main(p, w);       /* the worker loop: wait for a map, claim tasks, run
                                          them, until the pool closes */
         fflush(NULL);                 /* what its tasks printed */
         _exit(0);
     }
-    runner_child_add(pid);            /* a signal that ends parlab kills and reaps it too */
-    runner_signals_release(&held);
+    child_add(pid);            /* a signal that ends parlab kills and reaps it too */
+    child_signals_release(&held);
     *h = (struct pool_handle){ .pid = pid };
     return 0;
 }
@@ -49,7 +49,7 @@ static int fork_reap(struct pool_handle *h, int block, int *status)
         ;
     if (r != h->pid)
         return 0;
-    runner_child_del(h->pid);
+    child_del(h->pid);
     return 1;
 }
 
