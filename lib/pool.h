@@ -1,7 +1,7 @@
 /* pool.h: the worker-pool engine behind the fork and thread runners and the fpool_/tpool_
  * libraries: map scheduling over workers that are processes or threads. How workers start
- * and end is not here but in a struct pool_ops (runners/fork.c, runners/thread.c); the
- * submitted calls (futures) are in future.h.
+ * and end is a struct pool_ops (lib/start.c, and the fork runner's own in runners/fork.c);
+ * the submitted calls (futures) are in future.h.
  *
  * Errors, for all of lib/ except the student-facing fpool_/tpool_ constructors: a function
  * returns 0 (or a count or an id) on success and a negative errno on failure; an object it
@@ -65,10 +65,11 @@ struct pool_ops {
     int (*reap)(struct pool_handle *h, int block, int *status);
     void (*kill)(struct pool_handle *h);
 };
-/* Worker processes (fork, waitpid, kill): defined in runners/fork.c. */
+/* Worker processes (child_fork, waitpid, kill) and threads (pthread_create, pthread_join),
+ * both in lib/start.c. */
 extern const struct pool_ops pool_processes;
-/* Worker threads (pthread_create, pthread_join): defined in runners/thread.c. */
 extern const struct pool_ops pool_threads;
+/* Returns the ops of kind: pool_processes for POOL_FORK, pool_threads for POOL_THREAD. */
 const struct pool_ops *pool_ops_of(enum pool_kind kind);
 
 /*
@@ -166,6 +167,32 @@ unsigned pool_workers(const struct pool *p);
 enum pool_kind pool_kind_of(const struct pool *p);
 /* The pid of worker w (processes) or 0. */
 pid_t pool_worker_pid(const struct pool *p, unsigned w);
+
+/*
+ * A job as a pool runs it, whatever the job is: `steps` maps of `tasks` tasks each, under
+ * one schedule, with the step number as the `arg` of every task of its map and each
+ * map's end the barrier between steps. A runner fills it with its own fn and ctx.
+ */
+struct pool_steps {
+    unsigned workers;         /* >= 1 */
+    unsigned steps;
+    size_t tasks;
+    enum sched_kind sched;
+    size_t chunk;             /* 0: the schedule's default */
+    double task_timeout_s;    /* 0: none. Only workers that can be killed alone (processes)
+                                 are held to it: a thread past it is left to the caller */
+    pool_task_fn fn;
+    void *ctx;                /* as for pool_map: memory every worker sees */
+};
+
+/*
+ * Run every step of s on one pool whose workers ops starts (cfg as for pool_open), then
+ * stop the pool. Returns 0, or -1 with out filled: PARLAB_EXIT_OS when the workers cannot
+ * start, PARLAB_EXIT_SOFTWARE when a worker died or a task ran past the timeout (the pool
+ * is shut down and the tasks not yet run are dropped, not rerun). Parent only.
+ */
+int pool_run(const struct pool_ops *ops, const struct pool_steps *s,
+             const struct pool_config *cfg, struct outcome *out);
 
 /* Stop the workers after the work queued so far, reap them all and free the pool. If the
  * pool is broken, workers are killed instead. Parent only. */

@@ -1,8 +1,11 @@
-/* start.c: the forkserver and spawn start methods of a process pool (pool.h). Both give
+/* start.c: how a pool's workers start and end (struct pool_ops, pool.h): threads, and the
+ * start methods of a process pool, fork, forkserver and spawn. Forkserver and spawn give
  * a worker that did not fork from the pool's parent; it joins the pool through a boot
  * message on a socket: the pool's fields and every shared region's memfd (SCM_RIGHTS),
- * each mapped at the parent's address. Read top to bottom: names, the boot message on
- * both ends, the forkserver, spawn. fork itself is runners/fork.c. */
+ * each mapped at the parent's address. Read top to bottom: names, threads and fork, the
+ * boot message on both ends, the forkserver, spawn. The fork runner spells its own fork
+ * method out in runners/fork.c, for students to read; lib's callers (fpool_create,
+ * pool_create) use the one here. */
 #define _GNU_SOURCE
 #include "pool_internal.h"
 
@@ -46,6 +49,103 @@ const struct pool_ops *pool_ops_start(enum pool_start m)
     return m == POOL_START_SPAWN ? &pool_processes_spawn
            : m == POOL_START_FORKSERVER ? &pool_processes_forkserver : &pool_processes;
 }
+
+const struct pool_ops *pool_ops_of(enum pool_kind kind)
+{
+    return kind == POOL_FORK ? &pool_processes : &pool_threads;
+}
+
+/* ---- threads ------------------------------------------------------------------------- */
+
+struct thread_arg {
+    struct pool *p;
+    unsigned w;
+};
+
+static void *thread_main(void *arg)
+{
+    struct thread_arg a = *(struct thread_arg *)arg;
+    free(arg);
+    pool_worker_main(a.p, a.w);      /* the worker loop, until the pool closes */
+    return NULL;
+}
+
+static int thread_start(struct pool *p, unsigned w, struct pool_handle *h)
+{
+    struct thread_arg *a = malloc(sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    *a = (struct thread_arg){ p, w };
+    *h = (struct pool_handle){ 0 };
+    int e = pthread_create(&h->thread, NULL, thread_main, a);
+    if (e) {
+        free(a);
+        return -e;
+    }
+    return 0;
+}
+
+/* A thread cannot die alone (a crash takes the process), so it has ended only when
+ * joined. */
+static int thread_reap(struct pool_handle *h, int block, int *status)
+{
+    if (!block)
+        return 0;
+    pthread_join(h->thread, NULL);
+    *status = 0;
+    return 1;
+}
+
+const struct pool_ops pool_threads = {
+    .kind = POOL_THREAD,
+    .what = "thread",
+    .start = thread_start,
+    .reap = thread_reap,
+    .kill = NULL,   /* a thread cannot be stopped alone */
+};
+
+/* ---- fork ---------------------------------------------------------------------------- */
+
+/* Worker w as a child_fork() of the caller: it has the caller's memory as it is now. */
+static int fork_start(struct pool *p, unsigned w, struct pool_handle *h)
+{
+    pid_t pid = child_fork();         /* tracked, and dies with us */
+    if (pid < 0)
+        return -errno;
+    if (pid == 0) {
+        pool_worker_main(p, w);
+        fflush(NULL);                 /* what its tasks printed */
+        _exit(0);
+    }
+    *h = (struct pool_handle){ .pid = pid };
+    return 0;
+}
+
+/* Worker processes are this process's children under every method: one waitpid and one
+ * kill serve them all. */
+static int proc_reap(struct pool_handle *h, int block, int *status)
+{
+    pid_t r;
+    while ((r = waitpid(h->pid, status, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+        ;
+    if (r != h->pid)
+        return 0;
+    child_del(h->pid);
+    return 1;
+}
+
+static void proc_kill(struct pool_handle *h)
+{
+    kill(h->pid, SIGKILL);
+}
+
+const struct pool_ops pool_processes = {
+    .kind = POOL_FORK,
+    .what = "process",
+    .start = fork_start,
+    .reap = proc_reap,
+    .kill = proc_kill,
+};
 
 /* ---- the boot message ---------------------------------------------------------------- */
 
@@ -159,18 +259,6 @@ static int boot_or_reap(int sock, const struct pool *p, unsigned w, struct pool_
         child_del(h->pid);
     }
     return rc;
-}
-
-/* Worker processes are this process's children under every method: fork's waitpid and
- * kill serve them all. */
-static int proc_reap(struct pool_handle *h, int block, int *status)
-{
-    return pool_processes.reap(h, block, status);
-}
-
-static void proc_kill(struct pool_handle *h)
-{
-    pool_processes.kill(h);
 }
 
 /* ---- forkserver ---------------------------------------------------------------------- */

@@ -4,7 +4,6 @@
  * is lib/. */
 #define _GNU_SOURCE
 #include "runner.h"
-#include "../lib/pool.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -101,38 +100,24 @@ void runner_task_done(const struct job *job, const struct plan *plan, unsigned s
 }
 
 
-/* A map task of a job: one task as every runner runs it. */
-struct pool_job {
-    struct job *job;
-    const struct plan *plan;
-    struct partial *slots;
-};
-
 static void pool_job_task(void *ctx, uint64_t step, size_t task, unsigned worker)
 {
-    struct pool_job *pj = ctx;
-    runner_exec_task(pj->job, pj->plan, (unsigned)step, task, worker, pj->slots);
+    struct runner_task_ctx *c = ctx;
+    runner_exec_task(c->job, c->plan, (unsigned)step, task, worker, c->slots);
 }
 
-/* What a worker of the forkserver or spawn start method is told of the job: it has none
- * of the parent's memory but the shared regions (the slots, folds, trace and watch rows,
- * and a workload's shared state), each at the parent's address. */
-struct pool_job_msg {
-    struct job job;
-    struct plan plan;
-    struct partial *slots;
-};
-_Static_assert(sizeof(struct pool_job_msg) <= POOL_BOOT_MSG_MAX, "POOL_BOOT_MSG_MAX");
+_Static_assert(sizeof(((struct runner_pool_job *)0)->msg) <= POOL_BOOT_MSG_MAX,
+               "POOL_BOOT_MSG_MAX");
 
-/* In such a worker: rebuild the job and make it the context of every map. State that
- * setup() put in shared memory (state_len > 0: n-body's bodies) is the parent's, already
- * mapped; private state (loopback's server) is rebuilt by running setup() here, as every
- * mpi rank does; a workload without setup has none. */
+/* In a forkserver or spawn worker: rebuild the job and make it the context of every map.
+ * State that setup() put in shared memory (state_len > 0: n-body's bodies) is the
+ * parent's, already mapped; private state (loopback's server) is rebuilt by running
+ * setup() here, as every mpi rank does; a workload without setup has none. */
 static void pool_job_boot(struct pool *local, const void *msg, size_t len)
 {
-    struct pool_job_msg *m = malloc(sizeof *m);
-    struct pool_job *pj = malloc(sizeof *pj);
-    if (!m || !pj || len != sizeof *m)
+    struct runner_pool_msg *m = malloc(sizeof *m);
+    struct runner_task_ctx *c = malloc(sizeof *c);
+    if (!m || !c || len != sizeof *m)
         outcome_fatal(PARLAB_EXIT_OS, "pool worker: cannot rebuild the job");
     memcpy(m, msg, sizeof *m);
     m->job.wl = POOL_CODE(const struct workload *, m->job.wl);
@@ -141,48 +126,24 @@ static void pool_job_boot(struct pool *local, const void *msg, size_t len)
         errno = 0;
         if (m->job.wl->setup(&m->job))
             outcome_fatal(PARLAB_EXIT_OS, "pool worker: %s: setup: %s", m->job.wl->name,
-                         strerror(errno ? errno : EINVAL));
+                          strerror(errno ? errno : EINVAL));
     }
-    *pj = (struct pool_job){ &m->job, &m->plan, m->slots };
-    pool_set_local_ctx(local, pj);
+    *c = (struct runner_task_ctx){ &m->job, &m->plan, m->slots };
+    pool_set_local_ctx(local, c);
 }
 
-int runner_pool_run(const struct pool_ops *ops, struct job *job, const struct plan *plan,
-                    struct partial *slots, struct outcome *out)
+void runner_pool_job(struct runner_pool_job *pj, struct job *job, const struct plan *plan,
+                     struct partial *slots)
 {
-    /* Built before the pool, so each forked worker has its own copy at this address. */
-    struct pool_job pj = { job, plan, slots };
-    struct pool_job_msg msg = { *job, *plan, slots };
-    struct pool_config cfg = { .boot = pool_job_boot, .boot_msg = &msg, .boot_len = sizeof msg };
-    struct pool_error e;
-    struct pool *p;
-    char why[200];
-    int err;
-
-    if ((err = pool_open(&p, ops, plan->workers, &cfg))) {
-        if (ops == &pool_processes_spawn && (err == -ENOENT || err == -EACCES || err == -ENOEXEC))
-            return outcome_fail(out, PARLAB_EXIT_OS, "cannot spawn workers from %s: %s",
-                                pool_spawn_exe(), strerror(-err));
-        return outcome_fail(out, PARLAB_EXIT_OS, "cannot start %u %s workers: %s",
-                            plan->workers, ops->what, strerror(-err));
-    }
-    /* A worker process past its timeout can be killed alone; a thread cannot, so thread
-     * runs leave timeouts to the harness's watchdog, which ends the process at once
-     * (freeing memory a stuck thread still uses would only crash it). */
-    if (ops->kill)
-        pool_set_task_timeout(p, plan->task_timeout_s);
-    for (unsigned s = 0; s < job->steps; s++) {
-        if (pool_map(p, job->tasks, plan->schedule, plan->chunk, pool_job_task, &pj, s, &e)) {
-            pool_error_str(&e, ops->kind, why, sizeof why);
-            pool_destroy(p);
-            /* Policy: fail fast. The pool is shut down and the tasks not yet run are
-             * dropped, as ProcessPoolExecutor's BrokenProcessPool does, not rerun. */
-            return outcome_fail(out, PARLAB_EXIT_SOFTWARE, "%s; pool shut down, remaining tasks dropped",
-                                why);
-        }
-    }
-    pool_destroy(p);
-    return 0;
+    pj->ctx = (struct runner_task_ctx){ job, plan, slots };
+    pj->msg = (struct runner_pool_msg){ *job, *plan, slots };
+    pj->cfg = (struct pool_config){ .boot = pool_job_boot, .boot_msg = &pj->msg,
+                                    .boot_len = sizeof pj->msg };
+    pj->steps = (struct pool_steps){
+        .workers = plan->workers, .steps = job->steps, .tasks = job->tasks,
+        .sched = plan->schedule, .chunk = plan->chunk, .task_timeout_s = plan->task_timeout_s,
+        .fn = pool_job_task, .ctx = &pj->ctx,
+    };
 }
 
 int runner_usable(const struct runner *r, char *why, size_t n)

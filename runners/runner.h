@@ -10,6 +10,7 @@
 #include "../lib/child.h"
 #include "../lib/clock.h"
 #include "../lib/outcome.h"
+#include "../lib/pool.h"
 #include "../lib/schedule.h"
 
 /* One row of --trace: a task's run on one clock that every process shares. */
@@ -141,12 +142,29 @@ void runner_task_done(const struct job *job, const struct plan *plan, unsigned s
 void runner_exec_task(const struct job *job, const struct plan *plan, unsigned step,
                       size_t task, unsigned worker, struct partial *slots);
 
-/* One job on a pool whose workers ops starts (lib/pool.h: pool_processes for fork,
- * pool_threads for thread): one pool per run, one map per step, the map's end the
- * barrier between steps. Returns 0, or -1 with out filled. */
-struct pool_ops;
-int runner_pool_run(const struct pool_ops *ops, struct job *job, const struct plan *plan,
-                    struct partial *slots, struct outcome *out);
+/* A job's tasks as a pool runs them (fork, thread; lib/pool.h): each task of a map is
+ * runner_exec_task, and a forkserver or spawn worker, which has none of the parent's
+ * memory, rebuilds the job from msg. */
+struct runner_task_ctx {
+    struct job *job;
+    const struct plan *plan;
+    struct partial *slots;
+};
+struct runner_pool_msg {
+    struct job job;
+    struct plan plan;
+    struct partial *slots;
+};
+struct runner_pool_job {
+    struct runner_task_ctx ctx;
+    struct runner_pool_msg msg;
+    struct pool_config cfg;       /* for pool_run */
+    struct pool_steps steps;      /* for pool_run */
+};
+/* Returns nothing: fills *pj for pool_run(ops, &pj->steps, &pj->cfg, out). pj must exist
+ * before the pool does (each forked worker then has its own copy at the same address). */
+void runner_pool_job(struct runner_pool_job *pj, struct job *job, const struct plan *plan,
+                     struct partial *slots);
 
 /* The task the calling thread is running, or -1 (for crash messages). */
 long runner_task_of_thread(void);
