@@ -233,7 +233,7 @@ pid_t child_fork(void)
     pid_t parent = getpid();
     sigset_t old;
     fflush(NULL);
-    child_signals_hold(&old);   /* until the child is in the table: see runner.h */
+    child_signals_hold(&old);   /* until the child is in the table: see child.h */
     pid_t pid = fork();
     if (pid == 0) {
         child_setup(parent, &old);
@@ -244,7 +244,7 @@ pid_t child_fork(void)
     int e = errno;
     child_signals_release(&old);
     errno = e;
-    return pid;
+    return pid < 0 ? -e : pid;
 }
 
 void child_death_str(char *buf, size_t n, long task, pid_t pid, int sig, int exit_status)

@@ -56,7 +56,7 @@ int stop_redirect(int sig);
  * first (or the child would print our buffers again), the child is tracked. In the child:
  * inherited handlers are reset and it dies with the parent (PR_SET_PDEATHSIG, plus a check
  * that the parent did not die first). Returns the child's pid in the parent, 0 in the
- * child, or -1 with errno. A child ends with _exit(), after fflush(NULL) if its tasks may
+ * child, or -errno (errno is set too, as fork() sets it). A child ends with _exit(), after fflush(NULL) if its tasks may
  * print.
  */
 pid_t child_fork(void);

@@ -433,7 +433,7 @@ static int start_kids(struct loopmap *m)
     for (unsigned k = 1; k < m->L; k++) {
         pid_t pid = child_fork();   /* tracked: a signal ending us reaps it too */
         if (pid < 0) {
-            int e = errno;
+            int e = (int)-pid;
             kill_kids(m);
             loopmap_fail(m, PARLAB_EXIT_OS, "epoll: fork for event loop %u of %u: %s", k,
                          m->L, strerror(e));

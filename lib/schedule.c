@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "schedule.h"
 
+#include <errno.h>
 #include <sched.h>
 #include <string.h>
 
@@ -20,7 +21,7 @@ int sched_parse(const char *s, enum sched_kind *out)
             *out = (enum sched_kind)i;
             return 0;
         }
-    return -1;
+    return -EINVAL;
 }
 
 void sched_static_block(size_t n, unsigned workers, unsigned w, size_t *lo, size_t *hi)

@@ -15,7 +15,7 @@ enum sched_kind { SCHED_STATIC, SCHED_DYNAMIC, SCHED_GUIDED, SCHED__COUNT,
 
 /* Returns the schedule's name ("static", ..., "student"), or "?" for no schedule. */
 const char *sched_name(enum sched_kind s);
-/* Returns 0 with *out set, or -1 if s names no schedule (it knows "student"). */
+/* Returns 0 with *out set, or -EINVAL if s names no schedule (it knows "student"). */
 int sched_parse(const char *s, enum sched_kind *out);
 
 /* Returns nothing: fills [*lo, *hi), the tasks of n that worker w of `workers` runs under

@@ -41,7 +41,7 @@ int pool_start_parse(const char *s, enum pool_start *out)
             *out = (enum pool_start)i;
             return 0;
         }
-    return -1;
+    return -EINVAL;
 }
 
 const struct pool_ops *pool_ops_start(enum pool_start m)
@@ -111,7 +111,7 @@ static int fork_start(struct pool *p, unsigned w, struct pool_handle *h)
 {
     pid_t pid = child_fork();         /* tracked, and dies with us */
     if (pid < 0)
-        return -errno;
+        return (int)pid;
     if (pid == 0) {
         pool_worker_main(p, w);
         fflush(NULL);                 /* what its tasks printed */
@@ -352,7 +352,7 @@ int pool_forkserver_start(void)
         server_main(sv[1]);
     }
     if (pid < 0) {
-        rc = -errno;
+        rc = (int)pid;
         close(sv[0]);
         close(sv[1]);
         prctl(PR_SET_CHILD_SUBREAPER, fs_was_subreaper);

@@ -29,7 +29,9 @@ static void kill_all(struct child *c, unsigned n)
         }
 }
 
-/* Wait for one child of ours. With a timeout, poll so an overdue task can be killed. */
+/* Wait for one child of ours. With a timeout, poll so an overdue task can be killed.
+ * Returns its pid, with *status and its *slot (*timed_out: 1 if it was killed for its
+ * timeout), or -errno. */
 static pid_t reap_one(struct child *c, unsigned n, const struct plan *plan, int *status,
                       unsigned *slot, int *timed_out)
 {
@@ -39,7 +41,7 @@ static pid_t reap_one(struct child *c, unsigned n, const struct plan *plan, int 
         if (pid < 0 && errno == EINTR)
             continue;
         if (pid < 0)
-            return -1;
+            return -errno;
         if (pid > 0) {
             for (unsigned i = 0; i < n; i++)
                 if (c[i].pid == pid) {
@@ -82,11 +84,10 @@ static int process_run(struct job *job, const struct plan *plan, struct partial 
                     i++;
                 pid_t pid = child_fork();
                 if (pid < 0) {
-                    int e = errno;
                     kill_all(c, W);
                     free(c);
                     return outcome_fail(out, PARLAB_EXIT_OS, "process: fork for task %zu: %s",
-                                        next, strerror(e));
+                                        next, strerror((int)-pid));
                 }
                 if (pid == 0) {
                     runner_exec_task(job, plan, s, next, i, slots);
@@ -98,13 +99,12 @@ static int process_run(struct job *job, const struct plan *plan, struct partial 
                 alive++;
             }
             int st, timed_out;
-            unsigned i;
+            unsigned i = 0;
             pid_t pid = reap_one(c, W, plan, &st, &i, &timed_out);
             if (pid < 0) {
-                int e = errno;
                 kill_all(c, W);
                 free(c);
-                return outcome_fail(out, PARLAB_EXIT_OS, "process: waitpid: %s", strerror(e));
+                return outcome_fail(out, PARLAB_EXIT_OS, "process: waitpid: %s", strerror(-pid));
             }
             size_t task = c[i].task;
             c[i].pid = 0;

@@ -109,10 +109,12 @@ struct runner {
     int (*keep)(int on, struct outcome *out);
 };
 
-/* 1 when r can run here (no `available`, or it says yes); else 0 with why filled. */
+/* Returns 1 when r can run here (no `available`, or it says yes); else 0 with why filled. */
 int runner_usable(const struct runner *r, char *why, size_t n);
 
+/* Every runner, NULL-terminated (registry.c). */
 extern const struct runner *const runner_registry[];
+/* Returns the runner called name, or NULL. */
 const struct runner *runner_find(const char *name);
 
 /*
@@ -130,14 +132,16 @@ const struct runner *runner_find(const char *name);
 #define OMP_ORDER_ACQUIRE(token) ((void)(token))
 #endif
 
-/* Record task `task`'s finished partial *p under plan->fold (a no-op without one, or
- * before the last step): combine it into worker w's fold. The worker's own thread only. */
+/* Returns nothing: records task `task`'s finished partial *p under plan->fold (a no-op
+ * without one, or before the last step), folding it into worker w's fold. The worker's
+ * own thread only. */
 void runner_task_done(const struct job *job, const struct plan *plan, unsigned step,
                       size_t task, unsigned worker, const struct partial *p);
 
 /*
  * Run one task as every runner must: the planted fault if this is the task, the
- * workload's run_task, and the trace row. Any worker may call it.
+ * workload's run_task, and the trace row. Returns nothing (a task's error is in its
+ * partial). Any worker may call it.
  */
 void runner_exec_task(const struct job *job, const struct plan *plan, unsigned step,
                       size_t task, unsigned worker, struct partial *slots);
@@ -166,7 +170,7 @@ struct runner_pool_job {
 void runner_pool_job(struct runner_pool_job *pj, struct job *job, const struct plan *plan,
                      struct partial *slots);
 
-/* The task the calling thread is running, or -1 (for crash messages). */
+/* Returns the task the calling thread is running, or -1 (for crash messages). */
 long runner_task_of_thread(void);
 
 #endif
