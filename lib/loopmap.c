@@ -105,16 +105,6 @@ struct loop *loopmap_loop(const struct loopmap *m)
     return m->loop;
 }
 
-unsigned loopmap_index(const struct loopmap *m)
-{
-    return m->k;
-}
-
-unsigned loopmap_step(const struct loopmap *m)
-{
-    return m->step;
-}
-
 void loopmap_set_current(struct loopmap *m, long task)
 {
     atomic_store_explicit(&m->shm->slot[m->k].cur_task, task, memory_order_release);
@@ -166,17 +156,21 @@ void loopmap_task_done(struct loopmap *m)
     step_check(m);
 }
 
-/* Hand task t to the caller, with t published as this loop's current task meanwhile. */
-static void run_task(struct loopmap *m, size_t t)
+void loopmap_task_waits(struct loopmap *m)
 {
-    loopmap_set_current(m, (long)t);
-    int waits = m->s->task(m, t);
-    loopmap_set_current(m, -1);
-    if (waits == 1) {
-        m->pending++;
-        atomic_store_explicit(&m->shm->slot[m->k].in_flight, (uint32_t)m->pending,
-                              memory_order_relaxed);
-    }
+    m->pending++;
+    atomic_store_explicit(&m->shm->slot[m->k].in_flight, (uint32_t)m->pending,
+                          memory_order_relaxed);
+}
+
+/* Hand task t to the caller (fn, ctx: the spec's), with t published as this loop's
+ * current task meanwhile. */
+static inline void run_task(struct loopmap *m, loopmap_task_fn fn, void *ctx, size_t t)
+{
+    _Atomic long *cur = &m->shm->slot[m->k].cur_task;
+    atomic_store_explicit(cur, (long)t, memory_order_release);
+    fn(m, ctx, m->step, m->k, t);
+    atomic_store_explicit(cur, -1, memory_order_release);
 }
 
 /* ---- the feeder: one deferred callback that claims work and re-defers itself ---- */
@@ -184,6 +178,8 @@ static void run_task(struct loopmap *m, size_t t)
 static void feed(struct loop *loop, void *arg)
 {
     struct loopmap *m = arg;
+    loopmap_task_fn fn = m->s->task;
+    void *ctx = m->s->ctx;
     if (m->failed)
         return;
     if (m->cur == m->hi && !claim(m, &m->cur, &m->hi)) {
@@ -198,7 +194,7 @@ static void feed(struct loop *loop, void *arg)
          * cost more than the task. */
         for (unsigned c = 0; !m->failed; ) {
             while (m->cur < m->hi && !m->failed)
-                run_task(m, m->cur++);
+                run_task(m, fn, ctx, m->cur++);
             if (++c == LOOPMAP_FEED || m->failed || !claim(m, &m->cur, &m->hi))
                 break;
         }
@@ -210,7 +206,7 @@ static void feed(struct loop *loop, void *arg)
          * run in this callback, each still claimed by the schedule's rules. */
         unsigned batch = loop_watch_count(loop) || loop_timer_count(loop) ? 1 : LOOPMAP_FEED;
         for (unsigned i = 0;;) {
-            run_task(m, m->cur++);
+            run_task(m, fn, ctx, m->cur++);
             if (++i == batch || m->failed ||
                 (m->cur == m->hi && !claim(m, &m->cur, &m->hi)))
                 break;

@@ -25,11 +25,12 @@
 struct loopmap;
 
 /*
- * Run or start task t of the current step in this loop. Returns 0 when it is done, or 1
- * when it waits on the loop: once it finishes, the caller calls loopmap_task_done(). A
- * task that fails calls loopmap_fail() and returns either.
+ * Run or start task t of step `step` in loop `loop` (ctx: the spec's). Returns nothing:
+ * a task that now waits on the loop says so with loopmap_task_waits(), and once it
+ * finishes, loopmap_task_done(). A task that fails calls loopmap_fail().
  */
-typedef int (*loopmap_task_fn)(struct loopmap *m, size_t t);
+typedef void (*loopmap_task_fn)(struct loopmap *m, void *ctx, unsigned step, unsigned loop,
+                                size_t t);
 
 struct loopmap_spec {
     unsigned loops;           /* >= 1, at most tasks */
@@ -61,13 +62,11 @@ struct loopmap *loopmap_of(struct loop *loop);
 void *loopmap_ctx(const struct loopmap *m);
 /* Returns this process's loop. */
 struct loop *loopmap_loop(const struct loopmap *m);
-/* Returns this loop's index, 0..L-1 (the worker number of its tasks). */
-unsigned loopmap_index(const struct loopmap *m);
-/* Returns the step being run. */
-unsigned loopmap_step(const struct loopmap *m);
 /* Returns nothing: publishes the task whose callback this loop runs, or -1, for the report
  * of a loop process that dies. The feed publishes it around each task callback. */
 void loopmap_set_current(struct loopmap *m, long task);
+/* Returns nothing: the task being started now waits on the loop. */
+void loopmap_task_waits(struct loopmap *m);
 /* Returns nothing: a task that waited has finished (this loop's part of the step may be
  * over). */
 void loopmap_task_done(struct loopmap *m);

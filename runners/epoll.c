@@ -35,6 +35,7 @@ struct ep_run {              /* each loop process has its own copy */
     struct job *job;
     const struct plan *plan;
     struct partial *slots;
+    unsigned step, k;        /* the step this loop runs, and which loop it is */
     uint64_t *ctx;           /* async, made on first use: each waiting task's io.ctx */
     uint8_t *on_fd;          /* async, made on first use: 1 if the task waits on an fd */
     uint64_t *overdue;       /* async with --task-timeout: each task's timeout timer */
@@ -42,26 +43,27 @@ struct ep_run {              /* each loop process has its own copy */
                                 wrote before it waited (timers write nothing: NULL) */
 };
 
-/* Publish the task whose callback this loop is running, or -1: for the crash report of
- * a loop process, and for the harness's task-timeout watchdog (plan->watch, one entry per
+/* Publish the task whose callback this loop is running, or -1: to m, for the crash
+ * report of a loop process (m NULL: the feed has done it), and to the harness's
+ * task-timeout watchdog (plan->watch, one entry per
  * loop), which so sees a callback that blocks the loop, CPU task or not. Writing the
  * start time before the task lets a reader that sees the task trust the time. */
 static void set_current(struct loopmap *m, const struct ep_run *r, long task)
 {
-    loopmap_set_current(m, task);
+    if (m)
+        loopmap_set_current(m, task);
     if (r->plan->watch) {
-        struct task_watch *w = &r->plan->watch[loopmap_index(m)];
+        struct task_watch *w = &r->plan->watch[r->k];
         if (task >= 0)
             atomic_store_explicit(&w->start_ns, clock_now_ns(), memory_order_relaxed);
         atomic_store_explicit(&w->task, task, memory_order_release);
     }
 }
 
-static int planted(const struct loopmap *m, const struct ep_run *r, size_t task)
+static int planted(const struct ep_run *r, size_t task)
 {
     unsigned at = r->plan->inject_step ? r->plan->inject_step - 1 : 0;
-    return r->plan->inject != INJECT_NONE && task == r->plan->inject_task &&
-           loopmap_step(m) == at;
+    return r->plan->inject != INJECT_NONE && task == r->plan->inject_task && r->step == at;
 }
 
 /* A waiting task as the argument of its callbacks, and back. */
@@ -75,9 +77,9 @@ static size_t arg_task(void *arg)
     return (size_t)(uintptr_t)arg;
 }
 
-static struct trace_rec *trace_of(const struct loopmap *m, const struct ep_run *r, size_t t)
+static struct trace_rec *trace_of(const struct ep_run *r, size_t t)
 {
-    return &r->plan->trace[(size_t)loopmap_step(m) * r->job->tasks + t];
+    return &r->plan->trace[(size_t)r->step * r->job->tasks + t];
 }
 
 /* The partial an async task writes: its slot; or, under plan->fold, one on this stack
@@ -121,20 +123,19 @@ static int task_keep(struct ep_run *r, size_t t, const struct partial *out,
     return 0;
 }
 
-static void async_done(struct loopmap *m, struct ep_run *r, size_t t, struct partial *out)
+static void async_done(struct ep_run *r, size_t t, struct partial *out)
 {
-    if (planted(m, r, t) && r->plan->inject == INJECT_ERROR)
+    if (planted(r, t) && r->plan->inject == INJECT_ERROR)
         out->err = 5;   /* EIO, as runner_exec_task plants it */
-    runner_task_done(r->job, r->plan, loopmap_step(m), t, loopmap_index(m), out);
+    runner_task_done(r->job, r->plan, r->step, t, r->k, out);
     if (r->kept) {
         free(r->kept[t]);
         r->kept[t] = NULL;
     }
     if (r->plan->trace) {
-        struct trace_rec *tr = trace_of(m, r, t);
-        *tr = (struct trace_rec){ .task = (uint32_t)t, .worker = loopmap_index(m),
-                                  .step = loopmap_step(m), .start_ns = tr->start_ns,
-                                  .end_ns = clock_now_ns() };
+        struct trace_rec *tr = trace_of(r, t);
+        *tr = (struct trace_rec){ .task = (uint32_t)t, .worker = r->k, .step = r->step,
+                                  .start_ns = tr->start_ns, .end_ns = clock_now_ns() };
     }
 }
 
@@ -162,7 +163,7 @@ static void async_resume(struct loopmap *m, size_t t, int fd)
     struct task_io io = { .fd = fd, .ctx = r->ctx ? r->ctx[t] : 0 };
     struct partial mine, *out = task_out(r, t, &mine);
     set_current(m, r, (long)t);
-    int st = r->job->wl->resume_task(r->job, loopmap_step(m), t, &io, out);
+    int st = r->job->wl->resume_task(r->job, r->step, t, &io, out);
     set_current(m, r, -1);
     if (st == TASK_WAIT) {
         if (task_keep(r, t, out, &io))
@@ -173,7 +174,7 @@ static void async_resume(struct loopmap *m, size_t t, int fd)
     }
     if (r->overdue && r->overdue[t])
         loop_cancel_timer(loopmap_loop(m), r->overdue[t]);
-    async_done(m, r, t, out);
+    async_done(r, t, out);
     loopmap_task_done(m);
 }
 
@@ -198,58 +199,59 @@ static void on_task_overdue(struct loop *loop, uint64_t id, void *arg)
     (void)id;
     loopmap_fail(m, PARLAB_EXIT_SOFTWARE,
                  "task %zu (event loop %u, pid %ld) ran past the %g s task timeout waiting on %s",
-                 t, loopmap_index(m), (long)getpid(), r->plan->task_timeout_s,
+                 t, r->k, (long)getpid(), r->plan->task_timeout_s,
                  r->on_fd && r->on_fd[t] ? "an fd" : "a timer");
 }
 
-/* A task of the async path: start it; 1 if it now waits in the loop (loopmap.h). */
-static int async_start(struct loopmap *m, size_t t)
+/* A task of the async path: start it, and say so if it now waits in the loop. */
+static void async_start(struct loopmap *m, void *ctx, unsigned step, unsigned loop, size_t t)
 {
-    struct ep_run *r = loopmap_ctx(m);
+    struct ep_run *r = ctx;
     const struct job *job = r->job;
-    unsigned step = loopmap_step(m);
-    if (planted(m, r, t) && r->plan->inject != INJECT_ERROR) {
+    r->step = step;
+    r->k = loop;
+    if (planted(r, t) && r->plan->inject != INJECT_ERROR) {
         /* Plant the fault exactly as every runner does: the crash, kill, exit or hang
          * happens before the task's work and does not come back. If it ever did, the
          * task has run in its blocking form with its slot and trace row written. */
-        runner_exec_task(job, r->plan, step, t, loopmap_index(m), r->slots);
-        return 0;
+        runner_exec_task(job, r->plan, step, t, loop, r->slots);
+        return;
     }
     struct task_io io = { .fd = -1 };
     if (r->plan->trace)
-        trace_of(m, r, t)->start_ns = clock_now_ns();
+        trace_of(r, t)->start_ns = clock_now_ns();
     struct partial mine, *out = task_out(r, t, &mine);
-    set_current(m, r, (long)t);
+    set_current(NULL, r, (long)t);   /* the watch: the feed publishes the task itself */
     int st = job->wl->start_task(job, step, t, &io, out);
-    set_current(m, r, -1);
+    set_current(NULL, r, -1);
     if (st != TASK_WAIT) {
-        async_done(m, r, t, out);
-        return 0;
+        async_done(r, t, out);
+        return;
     }
     if (task_keep(r, t, out, &io)) {
         loopmap_fail(m, PARLAB_EXIT_OS, "task %zu: out of memory", t);
-        return 0;
+        return;
     }
+    loopmap_task_waits(m);
     if (r->overdue) {
         uint64_t ns = (uint64_t)(r->plan->task_timeout_s * 1e9);
         r->overdue[t] = loop_add_timer(loopmap_loop(m), ns, on_task_overdue, task_arg(t));
         if (!r->overdue[t]) {
             loopmap_fail(m, PARLAB_EXIT_OS, "task %zu: cannot add a timer: %s", t,
                          strerror(errno));
-            return 1;
+            return;
         }
     }
     async_wait(m, t, &io);
-    return 1;
 }
 
 /* A task of the CPU path: runner_exec_task plants faults, traces and feeds the timeout
  * watchdog; it blocks the loop while it runs. */
-static int cpu_task(struct loopmap *m, size_t t)
+static void cpu_task(struct loopmap *m, void *ctx, unsigned step, unsigned loop, size_t t)
 {
-    struct ep_run *r = loopmap_ctx(m);
-    runner_exec_task(r->job, r->plan, loopmap_step(m), t, loopmap_index(m), r->slots);
-    return 0;
+    const struct ep_run *r = ctx;
+    (void)m;
+    runner_exec_task(r->job, r->plan, step, t, loop, r->slots);
 }
 
 static int epoll_run(struct job *job, const struct plan *plan, struct partial *slots,
