@@ -99,7 +99,7 @@ void runner_task_done(const struct job *job, const struct plan *plan, unsigned s
     job->wl->combine(&f->acc, p);
 }
 
-
+/* A map task of a job: one task as every runner runs it. */
 static void pool_job_task(void *ctx, uint64_t step, size_t task, unsigned worker)
 {
     struct runner_task_ctx *c = ctx;
