@@ -37,7 +37,7 @@ static void cow_record(struct cow_rec *r, uint64_t t0)
 {
     struct rusage ru;
     long rss = -1, pss = -1;
-    r->ns = (double)(runner_now_ns() - t0);
+    r->ns = (double)(clock_now_ns() - t0);
     getrusage(RUSAGE_SELF, &ru);     /* a forked child's counts start at zero */
     bench_mem_kib(&rss, &pss);
     r->faults = (double)ru.ru_minflt;
@@ -51,14 +51,14 @@ static void cow_child(struct cow_shm *s, unsigned w, char *mem, size_t bytes)
 {
     struct cow_rec *rec = &s->rec[(size_t)w * COW__PHASES];
     volatile uint64_t sink = 0;
-    uint64_t t0 = runner_now_ns();
+    uint64_t t0 = clock_now_ns();
 
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     alarm(120);                      /* a sibling that died would leave us at the barrier */
     cow_record(&rec[COW_FORKED], t0);
     pthread_barrier_wait(&s->step);
 
-    t0 = runner_now_ns();
+    t0 = clock_now_ns();
     uint64_t sum = 0;
     for (size_t i = 0; i < bytes; i += sizeof(uint64_t))
         sum += *(const uint64_t *)(mem + i);
@@ -69,7 +69,7 @@ static void cow_child(struct cow_shm *s, unsigned w, char *mem, size_t bytes)
     size_t done = 0;
     for (int p = COW_W25; p <= COW_W100; p++) {
         size_t upto = p == COW_W25 ? bytes / 4 : p == COW_W50 ? bytes / 2 : bytes;
-        t0 = runner_now_ns();
+        t0 = clock_now_ns();
         memset(mem + done, (int)(w + 1), upto - done);
         done = upto;
         cow_record(&rec[p], t0);
@@ -132,7 +132,7 @@ static int pf_cow(struct exp_opts *o)
         pthread_barrierattr_destroy(&ba);
         unsigned started = 0;
         for (; started < W; started++) {
-            uint64_t t0 = runner_now_ns();
+            uint64_t t0 = clock_now_ns();
             pid_t pid = fork();
             if (pid < 0) {
                 rc = die(PARLAB_EXIT_OS, "pitfall cow: fork: %s", strerror(errno));
@@ -140,8 +140,8 @@ static int pf_cow(struct exp_opts *o)
             }
             if (pid == 0)
                 cow_child(s, started, mem, bytes);
-            forkns[r * (int)W + (int)started] = (double)(runner_now_ns() - t0);
-            runner_child_add(pid);   /* after the timing: a signal ending us reaps it too */
+            forkns[r * (int)W + (int)started] = (double)(clock_now_ns() - t0);
+            child_add(pid);   /* after the timing: a signal ending us reaps it too */
             pids[started] = pid;
         }
         for (unsigned w = 0; w < started; w++) {
@@ -150,7 +150,7 @@ static int pf_cow(struct exp_opts *o)
                 kill(pids[w], SIGKILL);
             while (waitpid(pids[w], &st, 0) < 0 && errno == EINTR)
                 ;
-            runner_child_del(pids[w]);
+            child_del(pids[w]);
             if (!rc && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
                 rc = die(PARLAB_EXIT_SOFTWARE, "pitfall cow: child %u (pid %ld) %s", w,
                          (long)pids[w], WIFSIGNALED(st) ? sigabbrev_np(WTERMSIG(st)) : "failed");

@@ -61,17 +61,17 @@ static int dl_outer(const void *in, void *out)
     if (n >= a.s->workers) {
         sync_wake(&a.s->arrived, INT_MAX);
     } else {
-        uint64_t until = runner_now_ns() + 1000000000u;   /* at most 1 s to line up */
-        while ((n = atomic_load(&a.s->arrived)) < a.s->workers && runner_now_ns() < until)
+        uint64_t until = clock_now_ns() + 1000000000u;   /* at most 1 s to line up */
+        while ((n = atomic_load(&a.s->arrived)) < a.s->workers && clock_now_ns() < until)
             sync_wait(&a.s->arrived, n, 10000000u);
     }
     r.lined_up = atomic_load(&a.s->arrived) >= a.s->workers;
-    uint64_t t0 = runner_now_ns();
+    uint64_t t0 = clock_now_ns();
     struct pool_future *f = pool_submit(a.p, dl_inner, NULL, 0, sizeof v);
     if (!f)
         return errno ? errno : EAGAIN;
     r.rc = pool_future_get(f, &v, 2000, &e);
-    r.ns = (double)(runner_now_ns() - t0);
+    r.ns = (double)(clock_now_ns() - t0);
     if (r.rc == -EDEADLK || r.rc == -ETIMEDOUT)
         r.inner = f;                 /* still valid: the parent, outside the pool, gets it */
     memcpy(out, &r, sizeof r);
@@ -187,9 +187,9 @@ static void dl_lock_task(void *ctx, uint64_t arg, size_t task, unsigned worker)
         until.tv_sec++;
         until.tv_nsec -= 1000000000L;
     }
-    uint64_t t0 = runner_now_ns();
+    uint64_t t0 = clock_now_ns();
     int rc = pthread_mutex_timedlock(second, &until);
-    s->waited_ns[task] = (double)(runner_now_ns() - t0);
+    s->waited_ns[task] = (double)(clock_now_ns() - t0);
     s->rc[task] = rc;
     if (rc == 0)
         pthread_mutex_unlock(second);

@@ -89,10 +89,10 @@ int ov_section_mpi(struct ov *o)
     }
     char *start[] = { "start", NULL };
     for (int i = 0; i < o->R; i++) {
-        uint64_t t0 = runner_now_ns();
+        uint64_t t0 = clock_now_ns();
         if (mpi_spawn_simple(ranks, start, NULL, NULL, &oc))
             return die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "overhead: mpi: %s", oc.msg);
-        o->v[i] = (double)(runner_now_ns() - t0);
+        o->v[i] = (double)(clock_now_ns() - t0);
     }
     char what[96];
     snprintf(what, sizeof what, "mpirun start+barrier+exit of %u ranks", ranks);

@@ -20,20 +20,20 @@
 static int measure_fork_wait(double *v, int R, int k)
 {
     for (int r = 0; r < R; r++) {
-        uint64_t t0 = runner_now_ns();
+        uint64_t t0 = clock_now_ns();
         for (int i = 0; i < k; i++) {
             pid_t pid = fork();
             if (pid < 0)
                 return -errno;
             if (pid == 0)
                 _exit(0);
-            runner_child_add(pid);   /* a few ns against fork's ~100 us: no zombie if a signal ends us */
+            child_add(pid);   /* a few ns against fork's ~100 us: no zombie if a signal ends us */
             while (waitpid(pid, NULL, 0) < 0)
                 if (errno != EINTR)
                     return -errno;
-            runner_child_del(pid);
+            child_del(pid);
         }
-        v[r] = (double)(runner_now_ns() - t0) / k;
+        v[r] = (double)(clock_now_ns() - t0) / k;
     }
     return 0;
 }
@@ -51,7 +51,7 @@ static int in_child(child_measure_fn fn, void *arg, double *v, int R)
     int fd[2], st, rc = 0;
     if (pipe(fd))
         return -errno;
-    pid_t pid = runner_fork_worker();   /* tracked: a signal ending us reaps it too */
+    pid_t pid = child_fork();   /* tracked: a signal ending us reaps it too */
     if (pid < 0) {
         rc = -errno;
         close(fd[0]);
@@ -78,7 +78,7 @@ static int in_child(child_measure_fn fn, void *arg, double *v, int R)
     close(fd[0]);
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
-    runner_child_del(pid);
+    child_del(pid);
     if (got != want || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
         rc = -ECHILD;
     return rc;
@@ -106,7 +106,7 @@ static int big_parent_fork(void *arg, double *v, int R)
 static int measure_fork_exec(double *v, int R, int k)
 {
     for (int r = 0; r < R; r++) {
-        uint64_t t0 = runner_now_ns();
+        uint64_t t0 = clock_now_ns();
         for (int i = 0; i < k; i++) {
             int st;
             pid_t pid = fork();
@@ -116,15 +116,15 @@ static int measure_fork_exec(double *v, int R, int k)
                 execl("/bin/true", "true", (char *)NULL);
                 _exit(127);
             }
-            runner_child_add(pid);
+            child_add(pid);
             while (waitpid(pid, &st, 0) < 0)
                 if (errno != EINTR)
                     return -errno;
-            runner_child_del(pid);
+            child_del(pid);
             if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
                 return -ENOEXEC;
         }
-        v[r] = (double)(runner_now_ns() - t0) / k;
+        v[r] = (double)(clock_now_ns() - t0) / k;
     }
     return 0;
 }
@@ -137,7 +137,7 @@ static void *empty_thread(void *arg)
 static int measure_thread_create(double *v, int R, int k)
 {
     for (int r = 0; r < R; r++) {
-        uint64_t t0 = runner_now_ns();
+        uint64_t t0 = clock_now_ns();
         for (int i = 0; i < k; i++) {
             pthread_t t;
             int e = pthread_create(&t, NULL, empty_thread, NULL);
@@ -145,7 +145,7 @@ static int measure_thread_create(double *v, int R, int k)
                 return -e;
             pthread_join(t, NULL);
         }
-        v[r] = (double)(runner_now_ns() - t0) / k;
+        v[r] = (double)(clock_now_ns() - t0) / k;
     }
     return 0;
 }
@@ -185,9 +185,9 @@ static int measure_pool_ready_ops(const struct pool_ops *ops, unsigned W, double
 static int measure_forkserver_start(double *v, int R)
 {
     for (int r = 0; r < R; r++) {
-        uint64_t t0 = runner_now_ns();
+        uint64_t t0 = clock_now_ns();
         int err = pool_forkserver_start();
-        v[r] = (double)(runner_now_ns() - t0);
+        v[r] = (double)(clock_now_ns() - t0);
         pool_forkserver_stop();
         if (err)
             return err;
@@ -211,10 +211,10 @@ static int measure_pool_task(const struct pool_ops *ops, unsigned W, size_t n, d
         return err;
     err = pool_map(p, n, SCHED_DYNAMIC, 1, empty_task, NULL, 0, &e) ? -ECHILD : 0;
     for (int r = 0; r < R && !err; r++) {
-        uint64_t t0 = runner_now_ns();
+        uint64_t t0 = clock_now_ns();
         if (pool_map(p, n, SCHED_DYNAMIC, 1, empty_task, NULL, 0, &e))
             err = -ECHILD;
-        v[r] = (double)(runner_now_ns() - t0) / (double)n;
+        v[r] = (double)(clock_now_ns() - t0) / (double)n;
     }
     pool_destroy(p);
     return err;
@@ -269,7 +269,7 @@ static int omp_first_region(void *arg, double *v, int R)
     (void)R;
     seen = 0;
     OMP_ORDER_RELEASE(&order);
-    uint64_t t0 = runner_now_ns();
+    uint64_t t0 = clock_now_ns();
 #pragma omp parallel num_threads(W)
     {
         OMP_ORDER_ACQUIRE(&order);
@@ -278,7 +278,7 @@ static int omp_first_region(void *arg, double *v, int R)
         OMP_ORDER_RELEASE(&order);
     }
     OMP_ORDER_ACQUIRE(&order);
-    v[0] = (double)(runner_now_ns() - t0);
+    v[0] = (double)(clock_now_ns() - t0);
     return seen == (int)W ? 0 : -ESRCH;
 }
 

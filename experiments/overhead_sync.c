@@ -147,10 +147,10 @@ static int measure_wake(enum wake_kind kind, double *v, int R, long k)
     for (long i = 0; i < 100 && !e; i++)    /* warm: both threads running, caches hot */
         e = pp_round(&p);
     for (int r = 0; r < R && !e; r++) {
-        uint64_t t0 = runner_now_ns();
+        uint64_t t0 = clock_now_ns();
         for (long i = 0; i < k && !e; i++)
             e = pp_round(&p);
-        v[r] = (double)(runner_now_ns() - t0) / (double)k;
+        v[r] = (double)(clock_now_ns() - t0) / (double)k;
     }
     if (e) {
         /* Unblock the echo thread before joining it. */
@@ -214,9 +214,9 @@ static void *contend_thread(void *arg)
     atomic_fetch_add(&c->arrived, 1);
     while (c->cpu[a->me] >= 0 && atomic_load(&c->arrived) < 2)
         ;
-    c->t0[a->me] = runner_now_ns();
+    c->t0[a->me] = clock_now_ns();
     contend_ops(c);
-    c->t1[a->me] = runner_now_ns();
+    c->t1[a->me] = clock_now_ns();
     return NULL;
 }
 
@@ -248,9 +248,9 @@ static int measure_contend(int atomic, int threads, double *v, int R, long k)
         atomic_store(&c.counter, 0);
         atomic_store(&c.arrived, 0);
         if (threads == 1) {
-            uint64_t t0 = runner_now_ns();
+            uint64_t t0 = clock_now_ns();
             contend_ops(&c);
-            v[r] = (double)(runner_now_ns() - t0) / (double)k;
+            v[r] = (double)(clock_now_ns() - t0) / (double)k;
         } else {
             pthread_t t[2];
             struct contend_arg a[2] = { { &c, 0 }, { &c, 1 } };

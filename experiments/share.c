@@ -99,9 +99,9 @@ static void start_line(struct share_shm *s, unsigned W)
         sync_wake(&s->arrived, INT_MAX);
         return;
     }
-    uint64_t until = runner_now_ns() + 2000000u;
+    uint64_t until = clock_now_ns() + 2000000u;
     for (unsigned i = 1; atomic_load_explicit(&s->arrived, memory_order_acquire) < W; i++) {
-        if ((i & 1023) == 0 && runner_now_ns() > until)
+        if ((i & 1023) == 0 && clock_now_ns() > until)
             break;
         cpu_relax();
     }
@@ -144,7 +144,7 @@ static void share_task(void *arg, uint64_t unused, size_t task, unsigned worker)
     (void)unused, (void)worker;
 
     start_line(s, c->workers);
-    uint64_t t0 = runner_now_ns();
+    uint64_t t0 = clock_now_ns();
     switch (c->m) {
     case M_NONE:
         none_increments(&s->counter, n);
@@ -211,7 +211,7 @@ static void share_task(void *arg, uint64_t unused, size_t task, unsigned worker)
         break;
     }
     c->times[task].t0 = t0;
-    c->times[task].t1 = runner_now_ns();
+    c->times[task].t1 = clock_now_ns();
 }
 
 /* ---- the manager process ------------------------------------------------------------ */
@@ -343,7 +343,7 @@ static void ctx_free(struct share_ctx *c)
         kill(c->manager, SIGKILL);
         while (waitpid(c->manager, NULL, 0) < 0 && errno == EINTR)
             ;
-        runner_child_del(c->manager);
+        child_del(c->manager);
         c->manager = 0;
     }
     close_fds(c->wfd, c->workers);
@@ -414,7 +414,7 @@ static int ctx_init(struct share_ctx *c)
         return 0;
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, c->ctl))
         return -errno;
-    pid_t pid = runner_fork_worker();   /* tracked: a signal ending us reaps it too */
+    pid_t pid = child_fork();   /* tracked: a signal ending us reaps it too */
     if (pid < 0)
         return -errno;
     if (pid == 0) {
@@ -447,7 +447,7 @@ static int manager_count(struct share_ctx *c, uint64_t *out)
     }
     while (waitpid(c->manager, &st, 0) < 0 && errno == EINTR)
         ;
-    runner_child_del(c->manager);
+    child_del(c->manager);
     c->manager = 0;
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? 0 : -ECHILD;
 }

@@ -125,13 +125,13 @@ int bench_pool_time(struct pool *p, struct bench_job *bj, double *ns, struct out
     struct pool_error e;
     char why[200];
     results_reset(&bj->rs);
-    uint64_t t0 = runner_now_ns();
+    uint64_t t0 = clock_now_ns();
     if (pool_map(p, bj->job.tasks, bj->plan.schedule, bj->plan.chunk, bench_pool_task, bj, 0,
                  &e)) {
         pool_error_str(&e, pool_kind_of(p), why, sizeof why);
         return outcome_fail(oc, PARLAB_EXIT_SOFTWARE, "%s", why);
     }
-    *ns = (double)(runner_now_ns() - t0);
+    *ns = (double)(clock_now_ns() - t0);
     return 0;
 }
 

@@ -69,7 +69,7 @@ static size_t put_l(char *buf, size_t at, size_t cap, long n)
     return at;
 }
 
-/* A forked worker inherits these handlers until runner_child_init(); it must die by the
+/* A forked worker inherits these handlers until child_init(); it must die by the
  * signal itself, as its parent expects to see. */
 static int not_the_parent(int sig)
 {
@@ -95,8 +95,8 @@ void guard_remove_on_exit(const char *path)
  * forked meanwhile when this handler runs in another thread (loopback's server). */
 static void end_run(void)
 {
-    runner_kill_children();
-    runner_reap_strays(0, 2.0);
+    child_kill_all();
+    child_reap_strays(0, 2.0);
     if (atomic_exchange(&guard_tmp_set, 0))
         unlink(guard_tmp);
 }
@@ -105,7 +105,7 @@ static void on_stop(int sig)
 {
     char msg[160];
     size_t n = 0;
-    if (not_the_parent(sig) || runner_stop_redirect(sig) || !claim_end())
+    if (not_the_parent(sig) || stop_redirect(sig) || !claim_end())
         return;   /* another ending is under way and will exit, or a runner takes it */
     end_run();
     n = put_s(msg, n, sizeof msg, "parlab: interrupted by SIG");
@@ -183,7 +183,7 @@ static void *watchdog(void *arg)
     uint64_t limit = (uint64_t)(wd.plan->task_timeout_s * 1e9);
     struct timespec tick = { 0, 10 * 1000 * 1000 };
     while (!atomic_load(&wd.stop)) {
-        uint64_t now = runner_now_ns();
+        uint64_t now = clock_now_ns();
         for (unsigned w = 0; w < wd.slots; w++) {
             struct task_watch *tw = &wd.plan->watch[w];
             long t = atomic_load_explicit(&tw->task, memory_order_acquire);
@@ -219,7 +219,7 @@ void guard_watch_stop(void)
      * handler's _exit between its return and the join would leave a finished, unjoined
      * thread, which ThreadSanitizer reports as leaked. */
     sigset_t stops, old;
-    runner_stop_signals(&stops);
+    stop_signals(&stops);
     pthread_sigmask(SIG_BLOCK, &stops, &old);
     atomic_store(&wd.stop, 1);
     pthread_join(wd.thread, NULL);

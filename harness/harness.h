@@ -161,7 +161,7 @@ struct job_ctx {
 
 /* What one timed run cost: wall time and the resource use of the run (children too). */
 struct job_sample {
-    uint64_t start_ns;           /* runner_now_ns() when the run began (trace origin) */
+    uint64_t start_ns;           /* clock_now_ns() when the run began (trace origin) */
     double wall_ns, user_s, sys_s;
     /* The CPUs other processes used meanwhile: all busy time in /proc/stat across the run
      * less this run's own CPU time, over the wall time, at least 0; NAN if unreadable. The
@@ -214,7 +214,7 @@ double machine_meter_res(double wall_s);
 void machine_print(FILE *f, const struct machine *m);
 
 /* Catch SIGINT/SIGTERM/SIGHUP (exit 128+sig) and crashes of this process (exit 70),
- * killing and reaping every tracked child (runner_child_add) first. main() installs it
+ * killing and reaping every tracked child (child_add) first. main() installs it
  * before anything else, for every command, so that no moment of a run is unguarded. */
 void guard_install(void);
 /* The process is ending by its own means (its one line printed, or main returning): a

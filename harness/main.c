@@ -233,7 +233,7 @@ int main(int argc, char **argv)
 {
     pool_worker_entry(argc, argv);   /* a spawned pool worker runs there and never returns */
     guard_install();   /* first: a signal in the first milliseconds ends the run cleanly too */
-    runner_fatal_hook = main_fatal;
+    outcome_fatal_hook = main_fatal;
     if (argc < 2) {
         usage(stderr);
         return PARLAB_EXIT_USAGE;

@@ -523,9 +523,9 @@ int job_exec(struct job_ctx *c, const struct runner *r, struct job_sample *smp,
     results_reset(&c->rs);   /* before the clock: folds start empty */
     double busy0 = machine_busy_s();   /* outside the clock: the meter is not timed */
     usage_now(&u0);
-    uint64_t t0 = runner_now_ns();
+    uint64_t t0 = clock_now_ns();
     int rc = r->run(&c->job, &c->plan, results_slots(&c->rs), oc);
-    uint64_t t1 = runner_now_ns();
+    uint64_t t1 = clock_now_ns();
     usage_now(&u1);
     double busy1 = machine_busy_s();
     if (c->watchers)

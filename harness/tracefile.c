@@ -40,7 +40,7 @@ static int tmp_name(const char *path, char *buf, size_t n)
 static void hold_signals(int on, sigset_t *old)
 {
     sigset_t stops;
-    runner_stop_signals(&stops);
+    stop_signals(&stops);
     if (on)
         pthread_sigmask(SIG_BLOCK, &stops, old);
     else

@@ -199,7 +199,7 @@ int pool_future_get(struct pool_future *f, void *out, int timeout_ms, struct poo
     struct pool_futures *q = pool__futures(p);
     int self = pool_self(p), in_worker = self >= 0;
     int reap = pool__must_reap(p);
-    uint64_t deadline = timeout_ms >= 0 ? runner_now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
+    uint64_t deadline = timeout_ms >= 0 ? clock_now_ns() + (uint64_t)timeout_ms * 1000000u : 0;
     int rc;
 
     if (in_worker && atomic_load(&f->state) != FUT_DONE) {
@@ -219,7 +219,7 @@ int pool_future_get(struct pool_future *f, void *out, int timeout_ms, struct poo
             break;
         uint64_t slice = MONITOR_NS;
         if (deadline) {
-            uint64_t now = runner_now_ns();
+            uint64_t now = clock_now_ns();
             if (now >= deadline) {
                 if (in_worker)
                     atomic_fetch_sub(&q->blocked, 1);

@@ -18,13 +18,14 @@ typedef int (*pool_call_fn)(const void *in, void *out);
 #define POOL_FUTURES 1024     /* calls in flight at once */
 
 /*
- * Queue fn(in, out) to run on some worker. 0 with *out set, or -EAGAIN (POOL_FUTURES are
+ * Queue fn(in, out) to run on some worker. Returns 0 with *out set, or -EAGAIN (POOL_FUTURES are
  * in flight), -EINVAL (in_len or out_len exceed POOL_ARG_MAX), -EPIPE (the pool is
  * broken). A worker may submit to its own pool.
  */
 int pool_call(struct pool_future **out, struct pool *p, pool_call_fn fn, const void *in,
               size_t in_len, size_t out_len);
-/* The older form of pool_call, kept for its callers: the future, or NULL with errno. */
+/* The older form of pool_call, kept for its callers: returns the future, or NULL with
+ * errno. */
 struct pool_future *pool_submit(struct pool *p, pool_call_fn fn, const void *in,
                                 size_t in_len, size_t out_len);
 /*
@@ -35,7 +36,7 @@ struct pool_future *pool_submit(struct pool *p, pool_call_fn fn, const void *in,
  * after anything else it is released.
  */
 int pool_future_get(struct pool_future *f, void *out, int timeout_ms, struct pool_error *e);
-/* 1 once the future has a result (get will not block). In the parent of a process
+/* Returns 1 once the future has a result (get will not block), else 0. In the parent of a process
  * pool it also reaps dead workers, failing their futures. */
 int pool_future_done(struct pool_future *f);
 

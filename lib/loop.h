@@ -90,24 +90,25 @@ int loop_defer(struct loop *loop, loop_defer_fn cb, void *arg);
  */
 int loop_run(struct loop *loop);
 
-/* Make loop_run() return 1 after the callback that calls this returns. */
+/* Returns nothing: makes loop_run() return 1 after the callback that calls this returns. */
 void loop_stop(struct loop *loop);
 
-/* The loop's clock, CLOCK_MONOTONIC in ns (the same clock as runner_now_ns), as last
+/* Returns the loop's clock, CLOCK_MONOTONIC in ns (the same clock as clock_now_ns), as last
  * read: at the start of an iteration that had timers pending, before a poll that may
  * block on them, or after a poll. The timers added since then count from its next
  * reading (loop_add_timer). */
 uint64_t loop_now(const struct loop *loop);
 
-/* How many fds are watched and timers pending (for tests and bookkeeping). */
-/* The caller's own pointer, kept for its callbacks (NULL until set), as libuv's
- * uv_loop_set_data: callbacks that all need one context need not each carry it. */
+/* The caller's own pointer, kept for its callbacks, as libuv's uv_loop_set_data:
+ * callbacks that all need one context need not each carry it. loop_set_data returns
+ * nothing; loop_data returns the pointer (NULL until set). */
 void loop_set_data(struct loop *loop, void *data);
 void *loop_data(const struct loop *loop);
+/* Return how many fds are watched and timers pending (for tests and bookkeeping). */
 unsigned loop_watch_count(const struct loop *loop);
 unsigned loop_timer_count(const struct loop *loop);
 
-/* Free the loop and whatever is still pending, without running it. Must not be called
+/* Returns nothing: frees the loop and whatever is still pending, without running it. Must not be called
  * from inside loop_run(). Watched fds stay open: they belong to the caller. */
 void loop_destroy(struct loop *loop);
 

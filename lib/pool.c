@@ -1,7 +1,10 @@
 /* pool.c: the worker-pool engine shared by the fork and thread runners and by the
- * fpool_/tpool_ libraries: maps, the worker loop, and the parent's watch over workers.
- * Workers are processes or threads (struct pool_ops starts them); everything they share
- * lives in MAP_SHARED mappings, so the scheduling code below is the same for both. */
+ * fpool_/tpool_ libraries, the parent's side: open a pool, publish maps, watch the workers
+ * (deaths, timeouts), stop them, and a job's steps as maps (pool_run). Workers are
+ * processes or threads (struct pool_ops starts them); everything they share lives in
+ * MAP_SHARED mappings, so the code is the same for both. One engine in three files, a
+ * circle on purpose: worker.c runs the maps published here, and future.c's calls fail
+ * through this file's watch over dead workers. */
 #define _GNU_SOURCE
 #include "pool_internal.h"
 
@@ -9,7 +12,6 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdalign.h>
-#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,285 +21,7 @@
 #include <unistd.h>
 
 #include "shm.h"
-#include "student.h"
 #include "sync.h"
-
-/* Per-worker status, one cache line each so that workers never write a shared line. */
-struct pool_worker {
-    alignas(PARLAB_CACHELINE) _Atomic long cur_task;   /* map task running, or -1 */
-    _Atomic uint64_t task_start_ns;                    /* when cur_task began (timeouts) */
-    pid_t pid;                                         /* a worker process, or 0 */
-};
-
-struct pool_shm {
-    alignas(PARLAB_CACHELINE) _Atomic uint32_t gen;  /* bumped when work is published */
-    _Atomic uint32_t quit;
-    _Atomic uint32_t ready;                          /* workers past their initializer */
-    _Atomic uint32_t timed;                          /* 1: stamp task start times */
-    _Atomic uint32_t broken;                         /* a worker died: futures fail */
-    struct pool_error crash;                         /* what broke it */
-
-    /* The current map. The parent writes it, then publishes batch_id (release). */
-    alignas(PARLAB_CACHELINE) _Atomic uint64_t batch_id;
-    pool_task_fn fn;
-    void *ctx;
-    uint64_t arg;
-    size_t n;
-    size_t chunk;
-    int sched;
-
-    alignas(PARLAB_CACHELINE) _Atomic size_t next;   /* dynamic/guided claim counter */
-    _Atomic size_t claimed;                          /* -s student: task runs handed out */
-    _Atomic uint64_t claim_hash;                     /* and the sum of claim_mix(task) */
-    _Atomic uint32_t left;                           /* workers finished with this map */
-    _Atomic uint32_t done_word;                      /* futex: 1 when left == W */
-
-    alignas(PARLAB_CACHELINE) struct pool_worker w[];
-};
-
-struct pool {
-    const struct pool_ops *ops;
-    enum pool_kind kind;
-    unsigned workers;
-    struct pool_shm *shm;
-    size_t shm_len;
-    struct pool_futures *futures;
-    void *arena;
-    size_t arena_len;
-    struct pool_handle *h;     /* parent's view of each worker */
-    int *alive;                /* parent's view: started and not reaped */
-    pool_init_fn init;
-    void *init_arg;
-    void (*boot)(struct pool *local, const void *msg, size_t len);  /* see pool_config */
-    const void *boot_msg;
-    size_t boot_len;
-    /* In a worker that booted from a message (forkserver, spawn): the parent's pool, the
-     * pointer its callers still hold, compared but never followed; and the map context
-     * its boot function rebuilt, used instead of the parent's. */
-    const struct pool *remote;
-    void *local_ctx;
-    int has_local_ctx;
-    uint64_t batch_seq;
-    double timeout_s;
-    pid_t parent;
-    int broken;            /* parent's view: only pool_destroy may follow */
-};
-
-static __thread struct pool *tl_pool;
-static __thread int tl_worker = -1;
-
-/* The current map as a worker reads it once (the parent does not change it while the
- * map runs): locals, so that each task does not reload them from shared memory after
- * calling out. */
-struct map_view {
-    pool_task_fn fn;
-    void *ctx;
-    uint64_t arg;
-};
-
-static void run_range(const struct map_view *m, struct pool_worker *me, unsigned w, size_t lo,
-                      size_t hi, int timed)
-{
-    pool_task_fn fn = m->fn;
-    void *ctx = m->ctx;
-    uint64_t arg = m->arg;
-    if (!timed) {
-        for (size_t i = lo; i < hi; i++) {
-            atomic_store_explicit(&me->cur_task, (long)i, memory_order_relaxed);
-            fn(ctx, arg, i, w);
-        }
-        return;
-    }
-    for (size_t i = lo; i < hi; i++) {
-        /* The start time first: the parent reads the task (acquire), then its start. */
-        atomic_store_explicit(&me->task_start_ns, runner_now_ns(), memory_order_relaxed);
-        atomic_store_explicit(&me->cur_task, (long)i, memory_order_release);
-        fn(ctx, arg, i, w);
-    }
-}
-
-/* -s student (lab 3): a student's claim function decides which tasks each worker runs.
- * Its claims are checked as they come (a block inside [0, n), not empty, never more task
- * runs handed out than tasks) and when the map ends (every task handed out once: the
- * count, and the sum of a hash of each task, which a task claimed twice and another never
- * claimed would change). A bad claim ends the run at once with exit 1 and one line that
- * names the student's file: nothing after it could be trusted. Threads only (the thread
- * runner alone honours it), so runner_fatal ends the whole run. */
-static uint64_t claim_mix(uint64_t x)   /* splitmix64's finalizer: every bit of x matters */
-{
-    x += 0x9e3779b97f4a7c15ull;
-    x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
-    x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
-    return x ^ (x >> 31);
-}
-
-__attribute__((format(printf, 1, 2), noreturn))
-static void student_wrong(const char *fmt, ...)
-{
-    char msg[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    runner_fatal(PARLAB_EXIT_WRONG, "%s: student_claim %s", student_source(), msg);
-    _exit(PARLAB_EXIT_WRONG);   /* not reached */
-}
-
-static void student_batch(struct pool_shm *s, const struct map_view *m, struct pool_worker *me,
-                          unsigned w, unsigned W, int timed)
-{
-    size_t n = s->n, mine = 0, lo = 0, hi = 0;
-    struct claim_state c = { .n = n, .workers = W, .worker = w, .chunk = s->chunk,
-                             .next = &s->next, .mine = &mine };
-    while (student_claim_fn(&c, &lo, &hi)) {
-        if (lo >= hi)
-            student_wrong("returned 1 with the empty block [%zu, %zu) for worker %u: return "
-                          "0 when nothing is left", lo, hi, w);
-        if (hi > n)
-            student_wrong("gave worker %u the block [%zu, %zu), past the last task (%zu)", w,
-                          lo, hi, n - 1);
-        size_t runs = atomic_fetch_add_explicit(&s->claimed, hi - lo, memory_order_relaxed);
-        if (runs + (hi - lo) > n)
-            student_wrong("handed out %zu task runs for %zu tasks (the last: [%zu, %zu) to "
-                          "worker %u): a task was claimed twice", runs + (hi - lo), n, lo, hi, w);
-        uint64_t h = 0;
-        for (size_t i = lo; i < hi; i++)
-            h += claim_mix(i);
-        atomic_fetch_add_explicit(&s->claim_hash, h, memory_order_relaxed);
-        run_range(m, me, w, lo, hi, timed);
-        lo = hi = 0;
-        c.worker = w;   /* as they were, whatever the function wrote there */
-        c.n = n;
-        c.workers = W;
-    }
-}
-
-/* The last worker out of a student map: was every task handed out, each once? */
-static void student_check_map(struct pool_shm *s)
-{
-    size_t n = s->n, runs = atomic_load(&s->claimed);
-    uint64_t want = 0;
-    if (runs < n)
-        student_wrong("handed out %zu of %zu tasks and then returned 0 to every worker: "
-                      "the others never ran", runs, n);
-    for (size_t i = 0; i < n; i++)
-        want += claim_mix(i);
-    if (atomic_load(&s->claim_hash) != want)
-        student_wrong("handed out %zu task runs for %zu tasks, but not each task once: one "
-                      "was claimed twice and another never", runs, n);
-}
-
-/* Worker w takes its share of the current map. The claiming rules are OpenMP's, so that
- * -s and -c mean the same for fork, thread and omp. */
-static void run_batch(struct pool *p, unsigned w)
-{
-    struct pool_shm *s = p->shm;
-    struct pool_worker *me = &s->w[w];
-    const struct map_view m = { POOL_CODE(pool_task_fn, s->fn),
-                                p->has_local_ctx ? p->local_ctx : s->ctx, s->arg };
-    size_t n = s->n, chunk = s->chunk;
-    unsigned W = p->workers;
-    int timed = (int)atomic_load_explicit(&s->timed, memory_order_relaxed);
-
-    if (s->sched == SCHED_STATIC) {
-        if (chunk == 0) {
-            size_t lo, hi;
-            sched_static_block(n, W, w, &lo, &hi);
-            run_range(&m, me, w, lo, hi, timed);
-        } else {
-            for (size_t lo = (size_t)w * chunk; lo < n; lo += (size_t)W * chunk) {
-                size_t hi = lo + chunk < n ? lo + chunk : n;
-                run_range(&m, me, w, lo, hi, timed);
-            }
-        }
-    } else if (s->sched == SCHED_DYNAMIC) {
-        if (chunk == 0)
-            chunk = 1;
-        if (chunk == 1 && !timed) {
-            /* The claim loop at its tightest, since a short task costs little more than its
-             * claim. Calling run_range per claim pushed and popped six registers a task,
-             * stores that the next claim's locked add waits for; thread and fork took
-             * 1.2-1.4x omp's dynamic,1 (docs/decisions.md, Performance). */
-            pool_task_fn fn = m.fn;
-            void *ctx = m.ctx;
-            uint64_t arg = m.arg;
-            for (size_t i; (i = atomic_fetch_add_explicit(&s->next, 1, memory_order_relaxed)) < n;) {
-                atomic_store_explicit(&me->cur_task, (long)i, memory_order_relaxed);
-                fn(ctx, arg, i, w);
-            }
-        } else {
-            for (;;) {
-                size_t lo = atomic_fetch_add_explicit(&s->next, chunk, memory_order_relaxed);
-                if (lo >= n)
-                    break;
-                size_t hi = lo + chunk < n ? lo + chunk : n;
-                run_range(&m, me, w, lo, hi, timed);
-            }
-        }
-    } else if (s->sched == SCHED_STUDENT) {
-        student_batch(s, &m, me, w, W, timed);
-    } else { /* guided: chunks shrink with the work left, never below `chunk` */
-        if (chunk == 0)
-            chunk = 1;
-        size_t lo = atomic_load_explicit(&s->next, memory_order_relaxed);
-        while (lo < n) {
-            size_t rem = n - lo, q = (rem + W - 1) / W;
-            if (q < chunk)
-                q = chunk;
-            if (q > rem)
-                q = rem;
-            if (!atomic_compare_exchange_weak_explicit(&s->next, &lo, lo + q,
-                                                       memory_order_relaxed,
-                                                       memory_order_relaxed))
-                continue;
-            run_range(&m, me, w, lo, lo + q, timed);
-            lo = atomic_load_explicit(&s->next, memory_order_relaxed);
-        }
-    }
-    atomic_store_explicit(&me->cur_task, -1, memory_order_relaxed);
-    /* The last worker out ends the map: release publishes every slot it wrote. */
-    if (atomic_fetch_add_explicit(&s->left, 1, memory_order_acq_rel) + 1 == W) {
-        if (s->sched == SCHED_STUDENT)
-            student_check_map(s);
-        atomic_store_explicit(&s->done_word, 1, memory_order_release);
-        sync_wake(&s->done_word, 1);
-    }
-}
-
-static void worker_loop(struct pool *p, unsigned w)
-{
-    struct pool_shm *s = p->shm;
-    uint64_t seen = 0;
-
-    for (;;) {
-        uint32_t g = atomic_load_explicit(&s->gen, memory_order_acquire);
-        int did = 0;
-        uint64_t id = atomic_load_explicit(&s->batch_id, memory_order_acquire);
-        if (id != seen) {
-            seen = id;
-            run_batch(p, w);
-            did = 1;
-        }
-        if (futures_run_one(p->futures, p, w))
-            did = 1;
-        if (did)
-            continue;
-        if (atomic_load(&s->quit))
-            return;
-        sync_wait(&s->gen, g, 0);
-    }
-}
-
-void pool_worker_main(struct pool *p, unsigned w)
-{
-    tl_pool = p;
-    tl_worker = (int)w;
-    if (p->init)
-        POOL_CODE(pool_init_fn, p->init)(p->init_arg, w);
-    atomic_fetch_add(&p->shm->ready, 1);
-    sync_wake(&p->shm->ready, INT_MAX);
-    worker_loop(p, w);
-}
 
 /* Parent: reap any worker that has died and record the first death as the crash. Returns
  * 1 if a worker is dead. Only workers that can die alone (processes) are looked at. */
@@ -342,7 +66,7 @@ static int check_timeouts(struct pool *p, struct pool_error *e)
     struct pool_shm *s = p->shm;
     if (p->timeout_s <= 0)
         return 0;
-    uint64_t now = runner_now_ns(), limit = (uint64_t)(p->timeout_s * 1e9);
+    uint64_t now = clock_now_ns(), limit = (uint64_t)(p->timeout_s * 1e9);
     for (unsigned w = 0; w < p->workers; w++) {
         struct pool_worker *pw = &s->w[w];
         long t = atomic_load_explicit(&pw->cur_task, memory_order_acquire);
@@ -409,11 +133,6 @@ static void pool_free(struct pool *p, int threads_may_run)
     free(p->h);
     free(p->alive);
     free(p);
-}
-
-const struct pool_ops *pool_ops_of(enum pool_kind kind)
-{
-    return kind == POOL_FORK ? &pool_processes : &pool_threads;
 }
 
 intptr_t pool_code_bias;
@@ -484,7 +203,7 @@ int pool_open(struct pool **out, const struct pool_ops *ops, unsigned workers,
               const struct pool_config *cfg)
 {
     static const struct pool_config none;
-    uint64_t t0 = runner_now_ns();
+    uint64_t t0 = clock_now_ns();
     struct pool *p;
     int rc;
 
@@ -548,7 +267,7 @@ int pool_open(struct pool **out, const struct pool_ops *ops, unsigned workers,
         }
     }
     if (cfg->ready_ns)
-        *cfg->ready_ns = runner_now_ns() - t0;
+        *cfg->ready_ns = clock_now_ns() - t0;
     *out = p;
     return 0;
 
@@ -618,11 +337,6 @@ void *pool_arena(struct pool *p, size_t *len)
     return p->arena;
 }
 
-int pool_self(const struct pool *p)
-{
-    return tl_pool && (tl_pool == p || tl_pool->remote == p) ? tl_worker : -1;
-}
-
 unsigned pool_workers(const struct pool *p)
 {
     return p->workers;
@@ -645,6 +359,40 @@ void pool_destroy(struct pool *p)
     stop_workers(p, p->broken);
     /* Threads of a broken pool may still run (one stuck in a task): keep it. */
     pool_free(p, p->broken && !p->ops->kill);
+}
+
+int pool_run(const struct pool_ops *ops, const struct pool_steps *s,
+             const struct pool_config *cfg, struct outcome *out)
+{
+    struct pool_error e;
+    struct pool *p;
+    char why[200];
+    int err;
+
+    if ((err = pool_open(&p, ops, s->workers, cfg))) {
+        if (ops == &pool_processes_spawn && (err == -ENOENT || err == -EACCES || err == -ENOEXEC))
+            return outcome_fail(out, PARLAB_EXIT_OS, "cannot spawn workers from %s: %s",
+                                pool_spawn_exe(), strerror(-err));
+        return outcome_fail(out, PARLAB_EXIT_OS, "cannot start %u %s workers: %s",
+                            s->workers, ops->what, strerror(-err));
+    }
+    /* A worker process past its timeout can be killed alone; a thread cannot, so thread
+     * runs leave timeouts to the caller's watchdog, which ends the process at once
+     * (freeing memory a stuck thread still uses would only crash it). */
+    if (ops->kill)
+        pool_set_task_timeout(p, s->task_timeout_s);
+    for (unsigned step = 0; step < s->steps; step++) {
+        if (pool_map(p, s->tasks, s->sched, s->chunk, s->fn, s->ctx, step, &e)) {
+            pool_error_str(&e, ops->kind, why, sizeof why);
+            pool_destroy(p);
+            /* Policy: fail fast. The pool is shut down and the tasks not yet run are
+             * dropped, as ProcessPoolExecutor's BrokenProcessPool does, not rerun. */
+            return outcome_fail(out, PARLAB_EXIT_SOFTWARE,
+                                "%s; pool shut down, remaining tasks dropped", why);
+        }
+    }
+    pool_destroy(p);
+    return 0;
 }
 
 /* What future.c asks of the pool. */
@@ -705,7 +453,7 @@ void pool_error_str(const struct pool_error *e, enum pool_kind kind, char *buf, 
         snprintf(buf, n, "deadlock: every worker of the pool waits on a future of the same pool");
         break;
     case POOL_CRASHED:   /* only a worker process can die alone */
-        runner_death_str(buf, n, e->task, e->pid, e->signal, e->exit_status);
+        child_death_str(buf, n, e->task, e->pid, e->signal, e->exit_status);
         break;
     default:
         snprintf(buf, n, "no error");

@@ -1,7 +1,7 @@
 /* pool.h: the worker-pool engine behind the fork and thread runners and the fpool_/tpool_
  * libraries: map scheduling over workers that are processes or threads. How workers start
- * and end is not here but in a struct pool_ops (runners/fork.c, runners/thread.c); the
- * submitted calls (futures) are in future.h.
+ * and end is a struct pool_ops (lib/start.c, and the fork runner's own in runners/fork.c);
+ * the submitted calls (futures) are in future.h.
  *
  * Errors, for all of lib/ except the student-facing fpool_/tpool_ constructors: a function
  * returns 0 (or a count or an id) on success and a negative errno on failure; an object it
@@ -13,7 +13,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
-#include "../runners/runner.h"
+#include "child.h"
+#include "clock.h"
+#include "outcome.h"
+#include "schedule.h"
 
 enum pool_kind { POOL_FORK, POOL_THREAD };
 
@@ -35,7 +38,7 @@ struct pool_error {
 };
 enum { POOL_CRASHED = 1, POOL_TIMEOUT, POOL_DEADLOCK };
 
-/* Describe e as "task 3 (worker pid 1234) killed by SIGSEGV". */
+/* Returns nothing: describes e in buf, as "task 3 (worker pid 1234) killed by SIGSEGV". */
 void pool_error_str(const struct pool_error *e, enum pool_kind kind, char *buf, size_t n);
 
 struct pool;
@@ -62,10 +65,11 @@ struct pool_ops {
     int (*reap)(struct pool_handle *h, int block, int *status);
     void (*kill)(struct pool_handle *h);
 };
-/* Worker processes (fork, waitpid, kill): defined in runners/fork.c. */
+/* Worker processes (child_fork, waitpid, kill) and threads (pthread_create, pthread_join),
+ * both in lib/start.c. */
 extern const struct pool_ops pool_processes;
-/* Worker threads (pthread_create, pthread_join): defined in runners/thread.c. */
 extern const struct pool_ops pool_threads;
+/* Returns the ops of kind: pool_processes for POOL_FORK, pool_threads for POOL_THREAD. */
 const struct pool_ops *pool_ops_of(enum pool_kind kind);
 
 /*
@@ -84,22 +88,27 @@ const struct pool_ops *pool_ops_of(enum pool_kind kind);
  * into shared memory.
  */
 enum pool_start { POOL_START_FORK, POOL_START_FORKSERVER, POOL_START_SPAWN, POOL_START__COUNT };
+/* Returns the method's name ("fork", "forkserver", "spawn"), or "?". */
 const char *pool_start_name(enum pool_start m);
-int pool_start_parse(const char *s, enum pool_start *out);   /* 0, or -1 if unknown */
-/* The process ops of method m: pool_processes for fork. */
+/* Returns 0 with *out set, or -EINVAL if s names no start method. */
+int pool_start_parse(const char *s, enum pool_start *out);
+/* Returns the process ops of method m: pool_processes for fork. */
 const struct pool_ops *pool_ops_start(enum pool_start m);
 extern const struct pool_ops pool_processes_forkserver, pool_processes_spawn;
 /* Fork the forkserver now, if it is not running; a forkserver pool starts it at its
- * first use otherwise (from whatever the program holds then). 0 or -errno. Parent only. */
+ * first use otherwise (from whatever the program holds then). Returns 0 or -errno.
+ * Parent only. */
 int pool_forkserver_start(void);
-/* Stop the forkserver and reap it (its workers are the caller's children, unharmed). */
+/* Returns nothing: stops the forkserver and reaps it (its workers are the caller's
+ * children, unharmed). */
 void pool_forkserver_stop(void);
-/* The binary spawn runs: this program's, as /proc/self/exe named it when first asked
+/* Returns the binary spawn runs: this program's, as /proc/self/exe named it when first asked
  * (the program's start, if it calls pool_worker_entry), or $PARLAB_SPAWN_EXE (tests
  * only: a path that cannot run). */
 const char *pool_spawn_exe(void);
 /* Call first in main(): in a process that spawn started as a worker, this runs the
- * worker and never returns; in any other it notes the binary's path and returns. The C
+ * worker and never returns; in any other it notes the binary's path and returns
+ * nothing. The C
  * counterpart of Python's `if __name__ == "__main__":` guard. */
 void pool_worker_entry(int argc, char **argv);
 
@@ -108,7 +117,8 @@ void pool_worker_entry(int argc, char **argv);
 extern intptr_t pool_code_bias;
 #define POOL_CODE(type, fn) ((type)(void *)((uintptr_t)(fn) + (uintptr_t)pool_code_bias))
 #define POOL_BOOT_MSG_MAX 768
-/* For a boot function: use ctx for every map in this worker instead of the parent's. */
+/* Returns nothing: for a boot function, makes ctx the context of every map in this
+ * worker instead of the parent's. */
 void pool_set_local_ctx(struct pool *local, void *ctx);
 
 /* What a pool may be given beyond its workers; NULL means none of it. */
@@ -135,14 +145,17 @@ int pool_open(struct pool **out, const struct pool_ops *ops, unsigned workers,
               const struct pool_config *cfg);
 
 /* The body of every worker: the initializer, then take maps and calls until the pool
- * closes. Called by pool_ops.start in the new worker; returns when the pool closes. */
+ * closes. Called by pool_ops.start in the new worker; returns nothing, once the pool
+ * closes. */
 void pool_worker_main(struct pool *p, unsigned w);
 
-/* The older form of pool_open, kept for its callers: the pool, or NULL with *err = -errno. */
+/* The older form of pool_open, kept for its callers: returns the pool, or NULL with
+ * *err = -errno. */
 struct pool *pool_create(enum pool_kind kind, unsigned workers, pool_init_fn init,
                          void *init_arg, size_t arena_bytes, int *err, uint64_t *ready_ns);
 
-/* Limit how long one task may run (seconds, 0 = no limit). A task over it fails the map. */
+/* Returns nothing: limits how long one task may run (seconds, 0 = no limit). A task over
+ * it fails the map. */
 void pool_set_task_timeout(struct pool *p, double seconds);
 
 /*
@@ -154,18 +167,47 @@ void pool_set_task_timeout(struct pool *p, double seconds);
 int pool_map(struct pool *p, size_t n, enum sched_kind sched, size_t chunk,
              pool_task_fn fn, void *ctx, uint64_t arg, struct pool_error *e);
 
-/* Shared bytes for map arguments: valid in every worker. NULL if arena_bytes was 0. */
+/* Returns the shared bytes for map arguments (valid in every worker), *len of them, or
+ * NULL if arena_bytes was 0. */
 void *pool_arena(struct pool *p, size_t *len);
 
-/* The worker index of the caller if it is a worker of p, else -1. */
+/* Returns the worker index of the caller if it is a worker of p, else -1. */
 int pool_self(const struct pool *p);
+/* Returns the number of workers. */
 unsigned pool_workers(const struct pool *p);
+/* Returns whether the workers are processes or threads. */
 enum pool_kind pool_kind_of(const struct pool *p);
-/* The pid of worker w (processes) or 0. */
+/* Returns the pid of worker w (processes), or 0. */
 pid_t pool_worker_pid(const struct pool *p, unsigned w);
 
-/* Stop the workers after the work queued so far, reap them all and free the pool. If the
- * pool is broken, workers are killed instead. Parent only. */
+/*
+ * A job as a pool runs it, whatever the job is: `steps` maps of `tasks` tasks each, under
+ * one schedule, with the step number as the `arg` of every task of its map and each
+ * map's end the barrier between steps. A runner fills it with its own fn and ctx.
+ */
+struct pool_steps {
+    unsigned workers;         /* >= 1 */
+    unsigned steps;
+    size_t tasks;
+    enum sched_kind sched;
+    size_t chunk;             /* 0: the schedule's default */
+    double task_timeout_s;    /* 0: none. Only workers that can be killed alone (processes)
+                                 are held to it: a thread past it is left to the caller */
+    pool_task_fn fn;
+    void *ctx;                /* as for pool_map: memory every worker sees */
+};
+
+/*
+ * Run every step of s on one pool whose workers ops starts (cfg as for pool_open), then
+ * stop the pool. Returns 0, or -1 with out filled: PARLAB_EXIT_OS when the workers cannot
+ * start, PARLAB_EXIT_SOFTWARE when a worker died or a task ran past the timeout (the pool
+ * is shut down and the tasks not yet run are dropped, not rerun). Parent only.
+ */
+int pool_run(const struct pool_ops *ops, const struct pool_steps *s,
+             const struct pool_config *cfg, struct outcome *out);
+
+/* Returns nothing: stops the workers after the work queued so far, reaps them all and
+ * frees the pool. If the pool is broken, workers are killed instead. Parent only. */
 void pool_destroy(struct pool *p);
 
 #include "future.h"   /* submitted calls: pool_submit, pool_future_get, ... */

@@ -1,10 +1,76 @@
-/* pool_internal.h: what pool.c (maps, workers) and future.c (submitted calls) tell each
- * other. Private to lib/: nothing outside it includes this. */
+/* pool_internal.h: what the engine's files tell each other: pool.c (the parent's side of
+ * maps), worker.c (the workers' side), future.c (submitted calls) and start.c (how workers
+ * start). Private to lib/: nothing outside it includes this. */
 #ifndef PARLAB_POOL_INTERNAL_H
 #define PARLAB_POOL_INTERNAL_H
 
+#include <stdalign.h>
+#include <stdatomic.h>
+
 #include "pool.h"
 #include "shm.h"
+#include "sync.h"
+
+/* Per-worker status, one cache line each so that workers never write a shared line. */
+struct pool_worker {
+    alignas(PARLAB_CACHELINE) _Atomic long cur_task;   /* map task running, or -1 */
+    _Atomic uint64_t task_start_ns;                    /* when cur_task began (timeouts) */
+    pid_t pid;                                         /* a worker process, or 0 */
+};
+
+struct pool_shm {
+    alignas(PARLAB_CACHELINE) _Atomic uint32_t gen;  /* bumped when work is published */
+    _Atomic uint32_t quit;
+    _Atomic uint32_t ready;                          /* workers past their initializer */
+    _Atomic uint32_t timed;                          /* 1: stamp task start times */
+    _Atomic uint32_t broken;                         /* a worker died: futures fail */
+    struct pool_error crash;                         /* what broke it */
+
+    /* The current map. The parent writes it, then publishes batch_id (release). */
+    alignas(PARLAB_CACHELINE) _Atomic uint64_t batch_id;
+    pool_task_fn fn;
+    void *ctx;
+    uint64_t arg;
+    size_t n;
+    size_t chunk;
+    int sched;
+
+    alignas(PARLAB_CACHELINE) _Atomic size_t next;   /* dynamic/guided claim counter */
+    _Atomic size_t claimed;                          /* -s student: task runs handed out */
+    _Atomic uint64_t claim_hash;                     /* and the sum of claim_mix(task) */
+    _Atomic uint32_t left;                           /* workers finished with this map */
+    _Atomic uint32_t done_word;                      /* futex: 1 when left == W */
+
+    alignas(PARLAB_CACHELINE) struct pool_worker w[];
+};
+
+struct pool {
+    const struct pool_ops *ops;
+    enum pool_kind kind;
+    unsigned workers;
+    struct pool_shm *shm;
+    size_t shm_len;
+    struct pool_futures *futures;
+    void *arena;
+    size_t arena_len;
+    struct pool_handle *h;     /* parent's view of each worker */
+    int *alive;                /* parent's view: started and not reaped */
+    pool_init_fn init;
+    void *init_arg;
+    void (*boot)(struct pool *local, const void *msg, size_t len);  /* see pool_config */
+    const void *boot_msg;
+    size_t boot_len;
+    /* In a worker that booted from a message (forkserver, spawn): the parent's pool, the
+     * pointer its callers still hold, compared but never followed; and the map context
+     * its boot function rebuilt, used instead of the parent's. */
+    const struct pool *remote;
+    void *local_ctx;
+    int has_local_ctx;
+    uint64_t batch_seq;
+    double timeout_s;
+    pid_t parent;
+    int broken;            /* parent's view: only pool_destroy may follow */
+};
 
 /* future.c's shared block: the queue of calls and their futures. */
 struct pool_futures;

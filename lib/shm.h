@@ -14,9 +14,9 @@
 #define SHM_NORESERVE 0x2u   /* a large arena mostly untouched (MAP_NORESERVE) */
 #define SHM_MAX 512          /* regions alive at once in one process */
 
-/* len bytes (at least 1) of zeroed shared memory, page aligned, or NULL with errno set
- * (EMFILE when SHM_MAX regions are alive). Free with shm_unmap, which also closes its
- * memfd. Thread-safe. */
+/* Returns len bytes (at least 1) of zeroed shared memory, page aligned, or NULL with
+ * errno set (EMFILE when SHM_MAX regions are alive), as malloc does. Free with shm_unmap,
+ * which returns nothing and also closes its memfd. Thread-safe. */
 void *shm_map(size_t len, unsigned flags);
 void shm_unmap(void *p, size_t len);
 
@@ -25,14 +25,14 @@ struct shm_region {
     uint64_t addr, len;
     int fd;                  /* owned by the table: do not close */
 };
-/* Copy up to max live regions into out; the number copied, or -E2BIG when there are
+/* Copies up to max live regions into out. Returns the number copied, or -E2BIG when there are
  * more. The fds stay valid until shm_unmap of their region. */
 int shm_regions(struct shm_region *out, int max);
-/* Unmap every region and close its fd: a process just forked from the owner that must
+/* Returns nothing: unmaps every region and closes its fd, for a process just forked from the owner that must
  * not hold the owner's regions (the forkserver, forked before the job). Only in a child
  * that has one thread, right after fork(). */
 void shm_forget_all(void);
-/* The number of live regions (tests look for leaks with it). */
+/* Returns the number of live regions (tests look for leaks with it). */
 int shm_live(void);
 
 #endif

@@ -1,8 +1,11 @@
-/* start.c: the forkserver and spawn start methods of a process pool (pool.h). Both give
+/* start.c: how a pool's workers start and end (struct pool_ops, pool.h): threads, and the
+ * start methods of a process pool, fork, forkserver and spawn. Forkserver and spawn give
  * a worker that did not fork from the pool's parent; it joins the pool through a boot
  * message on a socket: the pool's fields and every shared region's memfd (SCM_RIGHTS),
- * each mapped at the parent's address. Read top to bottom: names, the boot message on
- * both ends, the forkserver, spawn. fork itself is runners/fork.c. */
+ * each mapped at the parent's address. Read top to bottom: names, threads and fork, the
+ * boot message on both ends, the forkserver, spawn. The fork runner spells its own fork
+ * method out in runners/fork.c, for students to read; lib's callers (fpool_create,
+ * pool_create) use the one here. */
 #define _GNU_SOURCE
 #include "pool_internal.h"
 
@@ -38,7 +41,7 @@ int pool_start_parse(const char *s, enum pool_start *out)
             *out = (enum pool_start)i;
             return 0;
         }
-    return -1;
+    return -EINVAL;
 }
 
 const struct pool_ops *pool_ops_start(enum pool_start m)
@@ -46,6 +49,103 @@ const struct pool_ops *pool_ops_start(enum pool_start m)
     return m == POOL_START_SPAWN ? &pool_processes_spawn
            : m == POOL_START_FORKSERVER ? &pool_processes_forkserver : &pool_processes;
 }
+
+const struct pool_ops *pool_ops_of(enum pool_kind kind)
+{
+    return kind == POOL_FORK ? &pool_processes : &pool_threads;
+}
+
+/* ---- threads ------------------------------------------------------------------------- */
+
+struct thread_arg {
+    struct pool *p;
+    unsigned w;
+};
+
+static void *thread_main(void *arg)
+{
+    struct thread_arg a = *(struct thread_arg *)arg;
+    free(arg);
+    pool_worker_main(a.p, a.w);      /* the worker loop, until the pool closes */
+    return NULL;
+}
+
+static int thread_start(struct pool *p, unsigned w, struct pool_handle *h)
+{
+    struct thread_arg *a = malloc(sizeof *a);
+    if (!a)
+        return -ENOMEM;
+    *a = (struct thread_arg){ p, w };
+    *h = (struct pool_handle){ 0 };
+    int e = pthread_create(&h->thread, NULL, thread_main, a);
+    if (e) {
+        free(a);
+        return -e;
+    }
+    return 0;
+}
+
+/* A thread cannot die alone (a crash takes the process), so it has ended only when
+ * joined. */
+static int thread_reap(struct pool_handle *h, int block, int *status)
+{
+    if (!block)
+        return 0;
+    pthread_join(h->thread, NULL);
+    *status = 0;
+    return 1;
+}
+
+const struct pool_ops pool_threads = {
+    .kind = POOL_THREAD,
+    .what = "thread",
+    .start = thread_start,
+    .reap = thread_reap,
+    .kill = NULL,   /* a thread cannot be stopped alone */
+};
+
+/* ---- fork ---------------------------------------------------------------------------- */
+
+/* Worker w as a child_fork() of the caller: it has the caller's memory as it is now. */
+static int fork_start(struct pool *p, unsigned w, struct pool_handle *h)
+{
+    pid_t pid = child_fork();         /* tracked, and dies with us */
+    if (pid < 0)
+        return (int)pid;
+    if (pid == 0) {
+        pool_worker_main(p, w);
+        fflush(NULL);                 /* what its tasks printed */
+        _exit(0);
+    }
+    *h = (struct pool_handle){ .pid = pid };
+    return 0;
+}
+
+/* Worker processes are this process's children under every method: one waitpid and one
+ * kill serve them all. */
+static int proc_reap(struct pool_handle *h, int block, int *status)
+{
+    pid_t r;
+    while ((r = waitpid(h->pid, status, block ? 0 : WNOHANG)) < 0 && errno == EINTR)
+        ;
+    if (r != h->pid)
+        return 0;
+    child_del(h->pid);
+    return 1;
+}
+
+static void proc_kill(struct pool_handle *h)
+{
+    kill(h->pid, SIGKILL);
+}
+
+const struct pool_ops pool_processes = {
+    .kind = POOL_FORK,
+    .what = "process",
+    .start = fork_start,
+    .reap = proc_reap,
+    .kill = proc_kill,
+};
 
 /* ---- the boot message ---------------------------------------------------------------- */
 
@@ -120,7 +220,7 @@ static void boot_from(int sock)
         boot_fail("bad boot message (%zd bytes)", n);
     /* As a forked worker: default handlers (a crash kills it with its signal, which the
      * parent reports; a sanitizer's handler would turn it into an exit status). */
-    runner_child_init();
+    child_init();
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != (pid_t)b->parent)   /* the parent died before prctl took effect */
         _exit(1);
@@ -156,21 +256,9 @@ static int boot_or_reap(int sock, const struct pool *p, unsigned w, struct pool_
         kill(h->pid, SIGKILL);
         while (waitpid(h->pid, NULL, 0) < 0 && errno == EINTR)
             ;
-        runner_child_del(h->pid);
+        child_del(h->pid);
     }
     return rc;
-}
-
-/* Worker processes are this process's children under every method: fork's waitpid and
- * kill serve them all. */
-static int proc_reap(struct pool_handle *h, int block, int *status)
-{
-    return pool_processes.reap(h, block, status);
-}
-
-static void proc_kill(struct pool_handle *h)
-{
-    pool_processes.kill(h);
 }
 
 /* ---- forkserver ---------------------------------------------------------------------- */
@@ -258,13 +346,13 @@ int pool_forkserver_start(void)
     }
     prctl(PR_GET_CHILD_SUBREAPER, &fs_was_subreaper);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    pid_t pid = runner_fork_worker();   /* tracked; dies with us */
+    pid_t pid = child_fork();   /* tracked; dies with us */
     if (pid == 0) {
         close(sv[0]);
         server_main(sv[1]);
     }
     if (pid < 0) {
-        rc = -errno;
+        rc = (int)pid;
         close(sv[0]);
         close(sv[1]);
         prctl(PR_SET_CHILD_SUBREAPER, fs_was_subreaper);
@@ -285,7 +373,7 @@ void pool_forkserver_stop(void)
         close(fs_sock);
         while (waitpid(fs_pid, NULL, 0) < 0 && errno == EINTR)
             ;
-        runner_child_del(fs_pid);
+        child_del(fs_pid);
         prctl(PR_SET_CHILD_SUBREAPER, fs_was_subreaper);
         fs_pid = 0;
         fs_sock = -1;
@@ -317,7 +405,7 @@ static int forkserver_start(struct pool *p, unsigned w, struct pool_handle *h)
     memcpy(CMSG_DATA(c), &sv[1], sizeof(int));
     int32_t pid = -EPIPE;
     fflush(NULL);
-    runner_signals_hold(&held);   /* a stop signal waits until the worker is tracked */
+    child_signals_hold(&held);   /* a stop signal waits until the worker is tracked */
     pthread_mutex_lock(&fs_lock);   /* one request and its answer at a time */
     if (sendmsg(fs_sock, &m, MSG_NOSIGNAL) == 1 &&
         recv(fs_sock, &pid, sizeof pid, 0) != sizeof pid)
@@ -325,8 +413,8 @@ static int forkserver_start(struct pool *p, unsigned w, struct pool_handle *h)
     pthread_mutex_unlock(&fs_lock);
     close(sv[1]);
     if (pid > 0)
-        runner_child_add(pid);
-    runner_signals_release(&held);
+        child_add(pid);
+    child_signals_release(&held);
     if (pid <= 0) {
         close(sv[0]);
         return pid < 0 ? pid : -ECHILD;
@@ -404,11 +492,11 @@ static int spawn_start(struct pool *p, unsigned w, struct pool_handle *h)
     posix_spawnattr_setsigdefault(&at, &dfl);
     posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF);
     fflush(NULL);
-    runner_signals_hold(&held);   /* a stop signal waits until the worker is tracked */
+    child_signals_hold(&held);   /* a stop signal waits until the worker is tracked */
     rc = -posix_spawn(&pid, exe, &fa, &at, argv, environ);
     if (rc == 0)
-        runner_child_add(pid);
-    runner_signals_release(&held);
+        child_add(pid);
+    child_signals_release(&held);
     posix_spawn_file_actions_destroy(&fa);
     posix_spawnattr_destroy(&at);
     close(sv[1]);

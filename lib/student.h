@@ -53,9 +53,10 @@ __attribute__((used)) const char student_source_file[] = __BASE_FILE__;
 #else
 /* ---- parlab's side ----------------------------------------------------------------------
  * Load the plugin at PATH (once per process, before any worker starts: forked workers
- * inherit it). 0, or -1 with a one-line reason in why. */
+ * inherit it). Returns 0, or -1 with a one-line reason in why. */
 int student_load(const char *path, char *why, size_t n);
-/* The student's file (the plugin's record of it, else the plugin's path); "" when none. */
+/* Returns the student's file (the plugin's record of it, else the plugin's path), or ""
+ * when none is loaded. */
 const char *student_source(void);
 /* What the plugin defines; NULL for what it does not (or when none is loaded). */
 extern int (*student_claim_fn)(struct claim_state *c, size_t *lo, size_t *hi);

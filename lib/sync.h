@@ -3,6 +3,9 @@
 #ifndef PARLAB_SYNC_H
 #define PARLAB_SYNC_H
 
+/* Memory written by different workers sits at least this far apart (false sharing). */
+#define PARLAB_CACHELINE 64
+
 #include <errno.h>
 #include <limits.h>
 #include <linux/futex.h>

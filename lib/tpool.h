@@ -24,8 +24,10 @@ typedef fpool_star_fn tpool_star_fn;
 #define TPOOL_ARG_MAX FPOOL_ARG_MAX
 #define TPOOL_OUT_MAX FPOOL_OUT_MAX
 
-/* Start `workers` threads (0: the CPUs this process may use), each running init(arg, w)
- * once, and wait for them. NULL with errno on failure. */
+/* The tpool_ functions are the fpool_ ones with threads for workers: each returns what
+ * its fpool_ counterpart returns (fpool.h).
+ * Start `workers` threads (0: the CPUs this process may use), each running init(arg, w)
+ * once, and wait for them. Returns the pool, or NULL with errno on failure. */
 struct tpool *tpool_create(unsigned workers, tpool_init_fn init, void *arg);
 unsigned tpool_workers(const struct tpool *p);
 

@@ -219,18 +219,18 @@ int mpi__run_dir_open(char *dir, size_t n, unsigned ranks, struct task_watch **b
                       sigset_t *before, struct outcome *out)
 {
     sigset_t stops;
-    runner_stop_signals(&stops);
+    stop_signals(&stops);
     pthread_sigmask(SIG_BLOCK, &stops, before);
-    runner_stop_taker(1);
+    stop_taker(1);
     *board = NULL;
     if (mpi__make_dir(dir, n, out)) {
-        runner_stop_taker(0);
+        stop_taker(0);
         pthread_sigmask(SIG_SETMASK, before, NULL);
         return -1;
     }
     if (ranks && !(*board = mpi__board_create(dir, ranks, out))) {
         mpi__dir_remove(dir, run_dir_names, 0);
-        runner_stop_taker(0);
+        stop_taker(0);
         pthread_sigmask(SIG_SETMASK, before, NULL);
         return -1;
     }
@@ -246,7 +246,7 @@ void mpi__run_dir_close(const char *dir, struct task_watch *board, unsigned rank
     if (board)
         munmap(board, mpi_board_len(ranks));
     mpi__dir_remove(dir, run_dir_names, 1);
-    runner_stop_taker(0);
+    stop_taker(0);
     pthread_sigmask(SIG_SETMASK, before, NULL);
 }
 

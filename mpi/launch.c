@@ -114,7 +114,7 @@ int mpi__launch_start(struct launched *L, char *const args[], const char *dir,
     int fd[2];
     *L = (struct launched){ .fd = -1, .board = board, .ranks = ranks, .log = log, .e = e };
     *e = (struct mpirun_end){ .rank = -1, .timed_out = -1 };
-    runner_stop_signals(&stops);
+    stop_signals(&stops);
     /* Test-only (tests/test_mpi.c): PARLAB_MPI_TEST_LAUNCHES=FILE gets a line per mpirun
      * started, so that a test can count them. */
     const char *count = getenv("PARLAB_MPI_TEST_LAUNCHES");
@@ -132,23 +132,23 @@ int mpi__launch_start(struct launched *L, char *const args[], const char *dir,
      * even a zombie for a slow init to collect. */
     prctl(PR_GET_CHILD_SUBREAPER, &L->was_subreaper);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    runner_signals_hold(&L->old);   /* until mpirun is tracked */
+    child_signals_hold(&L->old);   /* until mpirun is tracked */
     fflush(NULL);
     pid_t parent = getpid();
     pid_t pid = fork();
     if (pid < 0) {
         int err = errno;
         prctl(PR_SET_CHILD_SUBREAPER, L->was_subreaper);
-        runner_signals_release(&L->old);
+        child_signals_release(&L->old);
         close(fd[0]);
         close(fd[1]);
         return -err;
     }
     if (pid > 0) {
-        runner_child_add(pid);   /* a crash or a signal in another thread kills it too */
+        child_add(pid);   /* a crash or a signal in another thread kills it too */
         /* The fork is over; the stopping signals stay held here for the whole run (one
          * that comes in the gap ends the run through the guard, which kills mpirun). */
-        runner_signals_release(&L->old);
+        child_signals_release(&L->old);
         pthread_sigmask(SIG_BLOCK, &stops, NULL);
     }
     if (pid == 0) {
@@ -156,7 +156,7 @@ int mpi__launch_start(struct launched *L, char *const args[], const char *dir,
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (getppid() != parent)
             _exit(127);
-        runner_child_init();
+        child_init();
         int devnull = open("/dev/null", O_RDONLY);
         if (devnull >= 0)
             dup2(devnull, 0);
@@ -167,7 +167,7 @@ int mpi__launch_start(struct launched *L, char *const args[], const char *dir,
         snprintf(sub, sizeof sub, "%s/" MPI_OMPI_SUB, dir);
         mpi_settings_apply(sub);
         setenv(MPI_ENV_DIR, dir, 1);   /* the board and result files: the folder itself */
-        runner_signals_release(&L->old);
+        child_signals_release(&L->old);
         pthread_sigmask(SIG_UNBLOCK, &stops, NULL);   /* mpirun stops on SIGTERM */
         execv(args[0], args);
         dprintf(2, "parlab: cannot run %s: %s\n", args[0], strerror(errno));
@@ -205,11 +205,11 @@ int mpi__launch_step(struct launched *L, int sig, int wait_ms, int extra_fd)
     if (sig > 0 && !L->e->stopped_by) {
         L->e->stopped_by = sig;
         mpi__stop_job(L->pid, L->board, L->ranks);
-        L->term_at = runner_now_ns();
+        L->term_at = clock_now_ns();
     }
     uint64_t limit = (uint64_t)(L->timeout_s * 1e9);
     if (limit && L->board && !L->term_at) {
-        uint64_t now = runner_now_ns();
+        uint64_t now = clock_now_ns();
         for (unsigned r = 0; r < L->ranks; r++) {
             long t = atomic_load_explicit(&L->board[r].task, memory_order_acquire);
             uint64_t t0 = atomic_load_explicit(&L->board[r].start_ns, memory_order_relaxed);
@@ -228,7 +228,7 @@ int mpi__launch_step(struct launched *L, int sig, int wait_ms, int extra_fd)
     /* mpirun has 0.3 s to stop (it takes a second when stopped while still starting the
      * ranks); then it is killed. Its ranks come back to us and are killed in mpi__launch_end(),
      * and its files are in the run's folder, which goes anyway. */
-    if (L->term_at && runner_now_ns() - L->term_at > 300000000ull) {
+    if (L->term_at && clock_now_ns() - L->term_at > 300000000ull) {
         kill(L->pid, SIGKILL);
         L->term_at = UINT64_MAX / 2;
     }
@@ -243,9 +243,9 @@ int mpi__launch_step(struct launched *L, int sig, int wait_ms, int extra_fd)
 void mpi__launch_end(struct launched *L)
 {
     sigset_t stops;
-    runner_stop_signals(&stops);
-    runner_child_del(L->pid);
-    runner_reap_strays(1, 2.0);
+    stop_signals(&stops);
+    child_del(L->pid);
+    child_reap_strays(1, 2.0);
     prctl(PR_SET_CHILD_SUBREAPER, L->was_subreaper);
     if (L->fd >= 0) {   /* what is left in the pipe */
         char buf[4096];
@@ -283,7 +283,7 @@ int mpi__launch(char *const args[], const char *dir, struct task_watch *board,
     if (err)
         return err;
     L.timeout_s = timeout_s;
-    runner_stop_signals(&stops);
+    stop_signals(&stops);
     for (;;) {
         struct timespec zero = { 0, 0 };
         int sig = sigtimedwait(&stops, NULL, &zero);

@@ -21,7 +21,7 @@ static int pingpong(double *v, int R, int k)
     uint64_t word = 0;
     for (int i = 0; i < R; i++) {
         MPI_Barrier(MPI_COMM_WORLD);
-        uint64_t t0 = runner_now_ns();
+        uint64_t t0 = clock_now_ns();
         for (int j = 0; j < k; j++) {
             if (ranks_me == 0) {
                 MPI_Send(&word, 1, MPI_UINT64_T, 1, 7, MPI_COMM_WORLD);
@@ -32,7 +32,7 @@ static int pingpong(double *v, int R, int k)
                 MPI_Send(&word, 1, MPI_UINT64_T, 0, 7, MPI_COMM_WORLD);
             }
         }
-        v[i] = (double)(runner_now_ns() - t0) / (2.0 * k);
+        v[i] = (double)(clock_now_ns() - t0) / (2.0 * k);
     }
     return ranks_me == 0 && word != (uint64_t)R * (uint64_t)k;
 }
@@ -51,10 +51,10 @@ static int farm_cost(double *v, int R, size_t tasks, enum sched_kind sched,
     for (int i = 0; i < R; i++) {
         struct rank_job rj;
         MPI_Barrier(MPI_COMM_WORLD);
-        uint64_t t0 = runner_now_ns();
+        uint64_t t0 = clock_now_ns();
         if (life->run(&m, NULL, &rj, out))
             return -1;
-        v[i] = (double)(runner_now_ns() - t0) / (double)tasks;
+        v[i] = (double)(clock_now_ns() - t0) / (double)tasks;
         if (ranks_me == 0) {
             struct partial total = { 0 };
             for (size_t t = 0; t < tasks; t++)

@@ -378,7 +378,7 @@ int ranks_steps(struct job *job, const struct plan *plan, struct partial *slots,
     int rc = 0;
     exec_task = exec;
     MPI_Barrier(MPI_COMM_WORLD);
-    uint64_t t0 = runner_now_ns();
+    uint64_t t0 = clock_now_ns();
     for (unsigned s = 0; !rc && s < job->steps; s++) {
         ran.n = 0;
         if (plan->schedule == SCHED_STATIC)
@@ -390,7 +390,7 @@ int ranks_steps(struct job *job, const struct plan *plan, struct partial *slots,
     }
     if (!rc)
         rc = gather_results(job, plan, &ran, slots, out);
-    *wall_ns = runner_now_ns() - t0;
+    *wall_ns = clock_now_ns() - t0;
     free(ran.task);
     return rc;
 }

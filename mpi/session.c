@@ -53,7 +53,7 @@ static int died_after_work(const struct mpirun_end *e, struct task_watch *board,
  * --baseline: interleaving stays a run of each in turn.
  *
  * SIGINT, SIGTERM and SIGHUP are held from the session's start to its end. A thread of
- * the session's own takes them (runner_stop_taker): during a run, or while the session
+ * the session's own takes them (stop_taker): during a run, or while the session
  * starts or ends, it hands one to the main thread, which stops the job as the launcher
  * always has (mpirun stops the ranks) and reports it; between runs (parlab verifying,
  * printing, running seq), it stops mpirun, removes the folder, and ends parlab through
@@ -121,7 +121,7 @@ static void session_stop_mpirun(void)
 {
     if (!S.L.done && !S.L.term_at) {
         mpi__stop_job(S.L.pid, S.board, S.ranks);
-        S.L.term_at = runner_now_ns();
+        S.L.term_at = clock_now_ns();
     }
     while (!mpi__launch_step(&S.L, 0, 10, -1))
         ;
@@ -133,15 +133,15 @@ static void *session_taker(void *arg)
 {
     sigset_t stops;
     (void)arg;
-    runner_stop_signals(&stops);
-    runner_stop_taker(1);
+    stop_signals(&stops);
+    stop_taker(1);
     for (;;) {
         struct timespec tick = { 0, 5 * 1000 * 1000 };
         int sig = sigtimedwait(&stops, NULL, &tick);
         pthread_mutex_lock(&S.mu);
         if (S.closing) {
             pthread_mutex_unlock(&S.mu);
-            runner_stop_taker(0);
+            stop_taker(0);
             if (sig > 0)   /* as the session ends: the process's, once its mask is back */
                 kill(getpid(), sig);
             return NULL;
@@ -155,7 +155,7 @@ static void *session_taker(void *arg)
             if (S.board)
                 munmap(S.board, mpi_board_len(S.ranks));
             mpi__dir_remove(S.dir, session_names, 1);
-            runner_stop_taker(0);
+            stop_taker(0);
             pthread_sigmask(SIG_UNBLOCK, &stops, NULL);
             raise(sig);
             for (;;)
@@ -179,7 +179,7 @@ static int session_open(unsigned ranks, unsigned cores, struct outcome *out)
         return -1;
     if (mpi__ranks_fit(ranks, out))
         return -1;
-    runner_stop_signals(&stops);
+    stop_signals(&stops);
     pthread_sigmask(SIG_BLOCK, &stops, &S.before);   /* the taker inherits the mask */
     S.ranks = ranks;
     S.cores = cores;
@@ -205,7 +205,7 @@ static int session_open(unsigned ranks, unsigned cores, struct outcome *out)
     mpi__mpirun_head(args, &n, mpirun, ranks);
     mpi__arg_add(args, &n, "%s", exe);
     mpi__arg_add(args, &n, "session");
-    uint64_t t0 = runner_now_ns();
+    uint64_t t0 = clock_now_ns();
     e = mpi__launch_start(&S.L, args, S.dir, S.board, ranks, 0, S.log, &S.end);
     mpi__args_free(args, n);
     if (e) {
@@ -224,7 +224,7 @@ static int session_open(unsigned ranks, unsigned cores, struct outcome *out)
             goto fail;
         }
     }
-    out->start_s = (double)(runner_now_ns() - t0) / 1e9;
+    out->start_s = (double)(clock_now_ns() - t0) / 1e9;
     session_busy(0);
     return 0;
 fail:
@@ -329,13 +329,13 @@ static int session_close(struct outcome *out)
     }
     if (fd < 0) {   /* no rank 0 to tell: stop them */
         mpi__stop_job(S.L.pid, S.board, S.ranks);
-        S.L.term_at = runner_now_ns();
+        S.L.term_at = clock_now_ns();
     }
-    uint64_t t0 = runner_now_ns();
+    uint64_t t0 = clock_now_ns();
     while (!mpi__launch_step(&S.L, atomic_load(&S.stop_sig), 10, -1))
-        if (!S.L.term_at && runner_now_ns() - t0 > 10000000000ull) {   /* 10 s */
+        if (!S.L.term_at && clock_now_ns() - t0 > 10000000000ull) {   /* 10 s */
             mpi__stop_job(S.L.pid, S.board, S.ranks);
-            S.L.term_at = runner_now_ns();
+            S.L.term_at = clock_now_ns();
         }
     if (fd >= 0)
         close(fd);

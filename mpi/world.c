@@ -44,9 +44,9 @@ static _Noreturn void world_keeper(char **args, const char *dir, unsigned ranks,
     /* A daemon: a session of its own, and no descriptor of whoever started it (a pipe
      * held here would keep `$(parlab world start)` waiting for the world to end). */
     setsid();
-    runner_stop_taker(0);   /* the thread that said so is the parent's */
+    stop_taker(0);   /* the thread that said so is the parent's */
     sigset_t stops;
-    runner_stop_signals(&stops);
+    stop_signals(&stops);
     pthread_sigmask(SIG_UNBLOCK, &stops, NULL);
     int null = open("/dev/null", O_RDWR);
     if (null >= 0) {
@@ -98,9 +98,9 @@ int mpi_world_start(unsigned ranks, int idle_s, char *dir, size_t dir_n, pid_t *
     /* The stopping signals wait until the world is up or gone: one that comes while it
      * starts stops it (its keeper removes the folder) instead of leaving it unknown. */
     sigset_t stops, before;
-    runner_stop_signals(&stops);
+    stop_signals(&stops);
     pthread_sigmask(SIG_BLOCK, &stops, &before);
-    runner_stop_taker(1);
+    stop_taker(1);
     if (mpi__make_dir(dir, dir_n, out))
         goto out;
     struct sockaddr_un sa;
@@ -174,7 +174,7 @@ int mpi_world_start(unsigned ranks, int idle_s, char *dir, size_t dir_n, pid_t *
         rc = outcome_fail(out, PARLAB_EXIT_OS, "the world did not start%s%s", *first ? ": " : "",
                           first);
 out:
-    runner_stop_taker(0);
+    stop_taker(0);
     pthread_sigmask(SIG_SETMASK, &before, NULL);
     return rc;
 }
@@ -325,7 +325,7 @@ int mpi__world_run(const char *wdir, struct job *job, const struct plan *plan,
                             MPI_ENV_WORLD, wdir, MPI_ENV_WORLD);
     sigset_t stops, before;
     struct task_watch *board;
-    runner_stop_signals(&stops);   /* held by mpi__run_dir_open; taken here with sigtimedwait */
+    stop_signals(&stops);   /* held by mpi__run_dir_open; taken here with sigtimedwait */
     if (mpi__run_dir_open(dir, sizeof dir, ranks, &board, &before, out)) {
         close(fd);
         return -1;
@@ -377,7 +377,7 @@ int mpi__world_run(const char *wdir, struct job *job, const struct plan *plan,
                                       : "the job had not started in the mpi world");
             break;
         }
-        uint64_t now = runner_now_ns();
+        uint64_t now = clock_now_ns();
         for (unsigned r = 0; limit && r < ranks; r++) {
             long t = atomic_load_explicit(&board[r].task, memory_order_acquire);
             uint64_t t0 = atomic_load_explicit(&board[r].start_ns, memory_order_relaxed);

@@ -44,7 +44,7 @@ static void omp_exit_check(void)
     if (!omp_starting)
         return;
     omp_err_restore(said, sizeof said);
-    runner_fatal(PARLAB_EXIT_OS, "omp: cannot start %u threads: %s", omp_wanted,
+    outcome_fatal(PARLAB_EXIT_OS, "omp: cannot start %u threads: %s", omp_wanted,
                  *said ? said : "libgomp gave up");
 }
 

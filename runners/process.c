@@ -24,12 +24,14 @@ static void kill_all(struct child *c, unsigned n)
         if (c[i].pid > 0) {
             kill(c[i].pid, SIGKILL);
             waitpid(c[i].pid, NULL, 0);
-            runner_child_del(c[i].pid);
+            child_del(c[i].pid);
             c[i].pid = 0;
         }
 }
 
-/* Wait for one child of ours. With a timeout, poll so an overdue task can be killed. */
+/* Wait for one child of ours. With a timeout, poll so an overdue task can be killed.
+ * Returns its pid, with *status and its *slot (*timed_out: 1 if it was killed for its
+ * timeout), or -errno. */
 static pid_t reap_one(struct child *c, unsigned n, const struct plan *plan, int *status,
                       unsigned *slot, int *timed_out)
 {
@@ -39,22 +41,22 @@ static pid_t reap_one(struct child *c, unsigned n, const struct plan *plan, int 
         if (pid < 0 && errno == EINTR)
             continue;
         if (pid < 0)
-            return -1;
+            return -errno;
         if (pid > 0) {
             for (unsigned i = 0; i < n; i++)
                 if (c[i].pid == pid) {
-                    runner_child_del(pid);
+                    child_del(pid);
                     *slot = i;
                     return pid;
                 }
             continue; /* not one of ours */
         }
-        uint64_t now = runner_now_ns(), limit = (uint64_t)(plan->task_timeout_s * 1e9);
+        uint64_t now = clock_now_ns(), limit = (uint64_t)(plan->task_timeout_s * 1e9);
         for (unsigned i = 0; i < n; i++)
             if (c[i].pid > 0 && now - c[i].start_ns >= limit) {
                 kill(c[i].pid, SIGKILL);
                 waitpid(c[i].pid, status, 0);
-                runner_child_del(c[i].pid);
+                child_del(c[i].pid);
                 *slot = i;
                 *timed_out = 1;
                 return c[i].pid;
@@ -80,31 +82,29 @@ static int process_run(struct job *job, const struct plan *plan, struct partial 
                 unsigned i = 0;
                 while (c[i].pid > 0)
                     i++;
-                pid_t pid = runner_fork_worker();
+                pid_t pid = child_fork();
                 if (pid < 0) {
-                    int e = errno;
                     kill_all(c, W);
                     free(c);
                     return outcome_fail(out, PARLAB_EXIT_OS, "process: fork for task %zu: %s",
-                                        next, strerror(e));
+                                        next, strerror((int)-pid));
                 }
                 if (pid == 0) {
                     runner_exec_task(job, plan, s, next, i, slots);
                     fflush(NULL);
                     _exit(0);
                 }
-                c[i] = (struct child){ pid, next, runner_now_ns() };
+                c[i] = (struct child){ pid, next, clock_now_ns() };
                 next++;
                 alive++;
             }
             int st, timed_out;
-            unsigned i;
+            unsigned i = 0;
             pid_t pid = reap_one(c, W, plan, &st, &i, &timed_out);
             if (pid < 0) {
-                int e = errno;
                 kill_all(c, W);
                 free(c);
-                return outcome_fail(out, PARLAB_EXIT_OS, "process: waitpid: %s", strerror(e));
+                return outcome_fail(out, PARLAB_EXIT_OS, "process: waitpid: %s", strerror(-pid));
             }
             size_t task = c[i].task;
             c[i].pid = 0;
@@ -118,7 +118,7 @@ static int process_run(struct job *job, const struct plan *plan, struct partial 
                                         "task %zu (worker pid %ld) ran past the task timeout; worker killed",
                                         task, (long)pid);
                 char why[160];
-                runner_death_str(why, sizeof why, (long)task, pid,
+                child_death_str(why, sizeof why, (long)task, pid,
                                  WIFSIGNALED(st) ? WTERMSIG(st) : 0,
                                  WIFEXITED(st) ? WEXITSTATUS(st) : -1);
                 return outcome_fail(out, PARLAB_EXIT_SOFTWARE, "%s", why);

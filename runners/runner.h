@@ -5,20 +5,13 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <signal.h>
 #include <sys/types.h>
 #include "../workloads/workload.h"
-
-/* SCHED__COUNT counts OpenMP's three, which every parallel runner honours; SCHED_STUDENT
- * (`-s student`) is the claim a student wrote in lab 3 (lib/student.h), which only the
- * thread runner honours: loops over SCHED__COUNT leave it out on purpose. */
-enum sched_kind { SCHED_STATIC, SCHED_DYNAMIC, SCHED_GUIDED, SCHED__COUNT,
-                  SCHED_STUDENT = SCHED__COUNT };
-#define SCHED_BIT(s) (1u << (s))
-#define SCHED_ALL (SCHED_BIT(SCHED_STATIC) | SCHED_BIT(SCHED_DYNAMIC) | SCHED_BIT(SCHED_GUIDED))
-
-const char *sched_name(enum sched_kind s);
-int sched_parse(const char *s, enum sched_kind *out);   /* 0, or -1 if unknown; knows student */
+#include "../lib/child.h"
+#include "../lib/clock.h"
+#include "../lib/outcome.h"
+#include "../lib/pool.h"
+#include "../lib/schedule.h"
 
 /* One row of --trace: a task's run on one clock that every process shares. */
 struct trace_rec {
@@ -73,31 +66,6 @@ struct task_watch {
     _Atomic uint64_t start_ns;
 };
 
-/* What went wrong, for main to print as "parlab: <msg>" and exit with `code`. */
-struct outcome {
-    int code;                 /* 0, or PARLAB_EXIT_SOFTWARE / PARLAB_EXIT_OS */
-    char msg[256];
-    /* CPU time and peak memory of processes that worked for the run but are neither this
-     * process nor its children (a kept mpi world's ranks): the harness adds them to the
-     * run's own, since getrusage cannot see them. */
-    double away_user_s, away_sys_s;
-    long away_maxrss_kb;
-    /* A runner that times the job itself, where its workers are (the mpi ranks, after a
-     * barrier, as MPI programs do): that time in seconds, which the harness reports as the
-     * run's wall time instead of its own clock around run(); 0: the harness's clock. */
-    double job_wall_s;
-    /* Seconds this call spent starting processes that it keeps for the command's later
-     * runs (mpirun and its ranks' MPI_Init), outside job_wall_s; 0: none started. */
-    double start_s;
-};
-
-#define PARLAB_EXIT_OK 0
-#define PARLAB_EXIT_WRONG 1
-#define PARLAB_EXIT_USAGE 64
-#define PARLAB_EXIT_SOFTWARE 70
-#define PARLAB_EXIT_OS 71
-#define PARLAB_EXIT_IO 74       /* output lost: a write, flush or close failed */
-
 #define RUNNER_HAS_LOOPS 0x1u    /* accepts --loops */
 #define RUNNER_PARALLEL  0x2u    /* uses more than one CPU */
 #define RUNNER_PROCESSES 0x4u    /* workers are processes: a crash kills only a worker */
@@ -141,10 +109,12 @@ struct runner {
     int (*keep)(int on, struct outcome *out);
 };
 
-/* 1 when r can run here (no `available`, or it says yes); else 0 with why filled. */
+/* Returns 1 when r can run here (no `available`, or it says yes); else 0 with why filled. */
 int runner_usable(const struct runner *r, char *why, size_t n);
 
+/* Every runner, NULL-terminated (registry.c). */
 extern const struct runner *const runner_registry[];
+/* Returns the runner called name, or NULL. */
 const struct runner *runner_find(const char *name);
 
 /*
@@ -162,111 +132,45 @@ const struct runner *runner_find(const char *name);
 #define OMP_ORDER_ACQUIRE(token) ((void)(token))
 #endif
 
-/* Record task `task`'s finished partial *p under plan->fold (a no-op without one, or
- * before the last step): combine it into worker w's fold. The worker's own thread only. */
+/* Returns nothing: records task `task`'s finished partial *p under plan->fold (a no-op
+ * without one, or before the last step), folding it into worker w's fold. The worker's
+ * own thread only. */
 void runner_task_done(const struct job *job, const struct plan *plan, unsigned step,
                       size_t task, unsigned worker, const struct partial *p);
 
-/* CLOCK_MONOTONIC in ns: one clock that every worker, thread or process, shares. */
-uint64_t runner_now_ns(void);
-/* The CPUs this process may run on (its affinity mask): the default worker count. */
-unsigned cpus_allowed(void);
-/* How often a parent waiting on worker processes looks for dead workers and overdue
- * tasks (the pools and the epoll runner). */
-#define MONITOR_NS (5u * 1000u * 1000u)
-
 /*
  * Run one task as every runner must: the planted fault if this is the task, the
- * workload's run_task, and the trace row. Any worker may call it.
+ * workload's run_task, and the trace row. Returns nothing (a task's error is in its
+ * partial). Any worker may call it.
  */
 void runner_exec_task(const struct job *job, const struct plan *plan, unsigned step,
                       size_t task, unsigned worker, struct partial *slots);
 
-/*
- * Every child process a runner forks is tracked, so that a signal ending the parent can
- * kill and reap them all (runner_kill_children is async-signal-safe). Add right after
- * fork() in the parent; remove once reaped.
- */
-void runner_child_add(pid_t pid);
-void runner_child_del(pid_t pid);
-void runner_kill_children(void);
-/*
- * Kill (SIGKILL) and reap every child of this process (but the tracked ones if
- * spare_tracked), until none is left or limit_s has passed (a process that SIGKILL cannot
- * end at once never blocks us). With PR_SET_CHILD_SUBREAPER these include the orphaned
- * descendants of a child that ended: the mpi runner's ranks once mpirun is gone. The
- * guard's ending sweeps them all: also a worker that another thread forked while the
- * tracked ones were being killed. Async-signal-safe.
- */
-void runner_reap_strays(int spare_tracked, double limit_s);
+/* A job's tasks as a pool runs them (fork, thread; lib/pool.h): each task of a map is
+ * runner_exec_task, and a forkserver or spawn worker, which has none of the parent's
+ * memory, rebuilds the job from msg. */
+struct runner_task_ctx {
+    struct job *job;
+    const struct plan *plan;
+    struct partial *slots;
+};
+struct runner_pool_msg {
+    struct job job;
+    struct plan plan;
+    struct partial *slots;
+};
+struct runner_pool_job {
+    struct runner_task_ctx ctx;
+    struct runner_pool_msg msg;
+    struct pool_config cfg;       /* for pool_run */
+    struct pool_steps steps;      /* for pool_run */
+};
+/* Returns nothing: fills *pj for pool_run(ops, &pj->steps, &pj->cfg, out). pj must exist
+ * before the pool does (each forked worker then has its own copy at the same address). */
+void runner_pool_job(struct runner_pool_job *pj, struct job *job, const struct plan *plan,
+                     struct partial *slots);
 
-/* Reset what a forked worker must not inherit from the parent (signal handlers, the
- * child table). runner_fork_worker() calls it; call it in any other forked child. */
-void runner_child_init(void);
-
-/* The signals that stop a run (SIGINT, SIGTERM, SIGHUP), in *set. */
-void runner_stop_signals(sigset_t *set);
-/*
- * A thread that holds the stop signals and takes them itself (sigtimedwait), because it
- * has something to clean up first (the mpi runner's folder), says so with on = 1 and, once
- * done, 0, before it lets them in again. Meanwhile the guard's handler, when the kernel
- * hands a stop signal to another thread (libgomp's idle workers, a pool's), passes it on
- * to that thread with runner_stop_redirect() (async-signal-safe: 1 if passed on) instead
- * of ending the process under it.
- */
-void runner_stop_taker(int on);
-int runner_stop_redirect(int sig);
-
-/*
- * fork() a worker process the way every runner must. In the parent: stdio is flushed
- * first (or the child would print our buffers again), the child is tracked; returns its
- * pid, or -1 with errno. In the child: inherited handlers are reset and it dies with the
- * parent (PR_SET_PDEATHSIG, plus a check that the parent did not die first); returns 0.
- * A child ends with _exit(), after fflush(NULL) if its tasks may print.
- */
-pid_t runner_fork_worker(void);
-/*
- * For a runner that calls fork() itself, the same steps: runner_signals_hold() before
- * fork() (SIGINT, SIGTERM and SIGHUP wait, so that a signal between fork() and
- * runner_child_add() cannot end parlab with an untracked child), then in the child
- * runner_child_setup() (inherited handlers reset, the held signals let in, death with the
- * parent; parent: the pid before the fork), and in the parent runner_child_add() and
- * runner_signals_release(). Hold and release pair up: between them a thread counts as
- * forking, which an ending in another thread waits for (and once it ends the run, hold
- * never returns).
- */
-void runner_signals_hold(sigset_t *old);
-void runner_signals_release(const sigset_t *old);
-void runner_child_setup(pid_t parent, const sigset_t *held);
-
-/* One job on a pool whose workers ops starts (lib/pool.h: pool_processes for fork,
- * pool_threads for thread): one pool per run, one map per step, the map's end the
- * barrier between steps. Returns 0, or -1 with out filled. */
-struct pool_ops;
-int runner_pool_run(const struct pool_ops *ops, struct job *job, const struct plan *plan,
-                    struct partial *slots, struct outcome *out);
-
-/* "task 3 (worker pid 1234) killed by SIGSEGV", or "... exited with status 3"; task < 0
- * reads "worker pid 1234, between tasks, ...". sig 0 means it exited with exit_status. */
-void runner_death_str(char *buf, size_t n, long task, pid_t pid, int sig, int exit_status);
-
-/* The task the calling thread is running, or -1 (for crash messages). */
+/* Returns the task the calling thread is running, or -1 (for crash messages). */
 long runner_task_of_thread(void);
-
-/* The task range [*lo, *hi) that worker w runs under static scheduling. */
-void sched_static_block(size_t n, unsigned workers, unsigned w, size_t *lo, size_t *hi);
-
-/*
- * End the process with `code` from a place that cannot return an outcome (libgomp calls
- * exit() when it cannot start a thread). The message goes to runner_fatal_hook, which
- * main sets so that it prints "parlab: <msg>"; without a hook it is printed as it is.
- * Never returns.
- */
-void runner_fatal(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3), noreturn));
-extern void (*runner_fatal_hook)(int code, const char *msg);
-
-/* Fill out->msg with printf-style text and set out->code; returns -1 for `return`. */
-int outcome_fail(struct outcome *out, int code, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -77,7 +77,7 @@ static void on_mark(struct loop *l, uint64_t id, void *arg)
 {
     struct tmark *m = arg;
     (void)l, (void)id;
-    CHECK(runner_now_ns() >= m->due);       /* never early */
+    CHECK(clock_now_ns() >= m->due);       /* never early */
     m->f->order[m->f->n++] = m->tag;
 }
 
@@ -90,7 +90,7 @@ static void body_timer_order(void)
     struct loop *l;
     CHECK(loop_open(&l) == 0);
     for (int i = 0; i < 7; i++) {
-        marks[i] = (struct tmark){ &f, ms[i], runner_now_ns() + ms[i] * 1000000u };
+        marks[i] = (struct tmark){ &f, ms[i], clock_now_ns() + ms[i] * 1000000u };
         ids[i] = loop_add_timer(l, ms[i] * 1000000u, on_mark, &marks[i]);
         CHECK(ids[i] != 0);
     }
@@ -147,7 +147,7 @@ static void on_many(struct loop *l, uint64_t id, void *arg)
     if (!t->hi)
         many_close(l, NULL);
     CHECK(t->hi != 0);                /* it fired: the loop read its clock since the add */
-    CHECK(runner_now_ns() >= t->lo);
+    CHECK(clock_now_ns() >= t->lo);
     /* Deadline order means this deadline is at least every earlier one. */
     if (t->hi < t->m->max_lo)
         t->m->out_of_order++;
@@ -167,11 +167,11 @@ static void body_many_timers(void)
     struct loop *l;
     CHECK(loop_open(&l) == 0);
     int with_loop = open_fds();
-    uint64_t t0 = runner_now_ns();
+    uint64_t t0 = clock_now_ns();
     for (unsigned i = 0; i < N; i++) {
         /* delays spread over 0..50 ms in 5 us steps, added in scrambled order */
         uint64_t d = (uint64_t)((i * 7919u) % N) * 5000u;
-        tm[i] = (struct many_timer){ .m = &m, .lo = runner_now_ns() + d, .d = d,
+        tm[i] = (struct many_timer){ .m = &m, .lo = clock_now_ns() + d, .d = d,
                                      .add_now = loop_now(l) };
         CHECK(loop_add_timer(l, d, on_many, &tm[i]) != 0);
     }
@@ -185,7 +185,7 @@ static void body_many_timers(void)
     CHECK(m.out_of_order == 0);
     /* Never early; the upper bound only catches a loop that waits far past its last
      * timer (10 s: ten times the old bound, load-proof). */
-    uint64_t took = runner_now_ns() - t0;
+    uint64_t took = clock_now_ns() - t0;
     CHECK(took >= 49u * 1000000u && took < 10000u * 1000000ull);
     loop_destroy(l);
 }
@@ -256,7 +256,7 @@ static void rt_add(struct loop *l, struct rtest *r)
     uint64_t d = rt_delay(r);
     t->r = r;
     t->seq = r->n++;
-    t->lo = runner_now_ns() + d;
+    t->lo = clock_now_ns() + d;
     t->hi = 0;
     t->d = d;
     t->add_now = loop_now(l);
@@ -307,7 +307,7 @@ static void on_rtimer(struct loop *l, uint64_t id, void *arg)
 {
     struct rtimer *t = arg;
     struct rtest *r = t->r;
-    uint64_t now = runner_now_ns();
+    uint64_t now = clock_now_ns();
     rt_close(l, r);
     CHECK(t->hi != 0);                          /* it fired: the clock was read since */
     CHECK(t->id == id);
@@ -497,7 +497,7 @@ static struct {
 static void on_late(struct loop *l, uint64_t id, void *arg)
 {
     (void)l, (void)id;
-    late.fired[(char *)arg - fifo_arg] = runner_now_ns();
+    late.fired[(char *)arg - fifo_arg] = clock_now_ns();
 }
 
 /* The same, but a callback of its own: it comes when the table is full. */
@@ -509,28 +509,28 @@ static void on_late_heap(struct loop *l, uint64_t id, void *arg)
 static void late_busy(struct loop *l, void *arg)
 {
     (void)arg;
-    late.add[0] = runner_now_ns();
+    late.add[0] = clock_now_ns();
     CHECK(loop_add_timer(l, LATE_D, on_late, &fifo_arg[0]) != 0);
     /* on_late and 254 more fill the loop's table of 255: the next timer goes to the heap */
     for (unsigned i = 0; i < 254; i++)
         CHECK(loop_add_timer(l, 1, many_cbs[i], &fifo_arg[i % 64]) != 0);
-    late.add[1] = runner_now_ns();
+    late.add[1] = clock_now_ns();
     CHECK(loop_add_timer(l, LATE_D, on_late_heap, &fifo_arg[1]) != 0);
-    while (runner_now_ns() - late.add[0] < LATE_BUSY)
+    while (clock_now_ns() - late.add[0] < LATE_BUSY)
         ;
-    late.busy_end[0] = late.busy_end[1] = runner_now_ns();
+    late.busy_end[0] = late.busy_end[1] = clock_now_ns();
 }
 
 static void body_late_bound(void)
 {
     struct loop *l;
     CHECK(loop_open(&l) == 0);
-    late.add[2] = runner_now_ns();
+    late.add[2] = clock_now_ns();
     CHECK(loop_add_timer(l, LATE_D, on_late, &fifo_arg[2]) != 0);
     struct timespec ts = { 0, LATE_BUSY };
     while (nanosleep(&ts, &ts))
         ;
-    late.busy_end[2] = runner_now_ns();
+    late.busy_end[2] = clock_now_ns();
     CHECK(loop_defer(l, late_busy, NULL) == 0);
     CHECK(loop_run(l) == 0);
     for (int i = 0; i < 3; i++) {
@@ -580,10 +580,10 @@ static void body_pipe_fd(void)
     CHECK(loop_watch_fd(l, p.rd, LOOP_READABLE, on_readable, &p) == 0);
     CHECK(loop_watch_fd(l, p.rd, LOOP_READABLE, on_readable, &p) == -EEXIST);
     CHECK(loop_watch_count(l) == 1);
-    uint64_t t0 = runner_now_ns();   /* before the call: the delay counts from it */
+    uint64_t t0 = clock_now_ns();   /* before the call: the delay counts from it */
     CHECK(loop_add_timer(l, 2000000u, on_write_later, &p) != 0);
     CHECK(loop_run(l) == 0);       /* the watch is gone after the read: nothing left */
-    CHECK(runner_now_ns() - t0 >= 2000000u);
+    CHECK(clock_now_ns() - t0 >= 2000000u);
     CHECK(p.reads == 1);
     CHECK(p.got == 'x');
     CHECK(loop_watch_count(l) == 0);
@@ -771,10 +771,10 @@ static struct trace_rec *run_traced(const char *wl, size_t tasks, unsigned steps
     plan.trace = job_shared_alloc(tasks * steps * sizeof *plan.trace);
     CHECK(slots && plan.trace);
     CHECK(!w->setup || w->setup(&job) == 0);
-    uint64_t t0 = runner_now_ns();
+    uint64_t t0 = clock_now_ns();
     int rc = ep->run(&job, &plan, slots, &oc);
     if (wall_ns)
-        *wall_ns = runner_now_ns() - t0;
+        *wall_ns = clock_now_ns() - t0;
     if (rc)
         fprintf(stderr, "\n  epoll run failed: %s", oc.msg);
     CHECK(rc == 0);

@@ -10,7 +10,7 @@
 #include "reference.h"
 #include "workload.h"
 #include "../lib/student.h"
-#include "../runners/runner.h"
+#include "../lib/outcome.h"   /* outcome_fatal: a student's bad rows end the run */
 
 #define MAXITER 500
 
@@ -53,15 +53,15 @@ static void mandel_student_rows(const struct job *job, uint64_t side, size_t tas
 {
     size_t *rows = malloc(side * sizeof *rows);
     if (!rows)
-        runner_fatal(PARLAB_EXIT_OS, "mandelbrot: no memory for %llu row numbers",
+        outcome_fatal(PARLAB_EXIT_OS, "mandelbrot: no memory for %llu row numbers",
                      (unsigned long long)side);
     size_t k = student_rows_fn(task, job->tasks, side, rows);
     if (k > side)
-        runner_fatal(PARLAB_EXIT_WRONG, "%s: student_rows gave task %zu %zu rows of an image "
+        outcome_fatal(PARLAB_EXIT_WRONG, "%s: student_rows gave task %zu %zu rows of an image "
                      "%llu rows tall", student_source(), task, k, (unsigned long long)side);
     for (size_t i = 0; i < k; i++) {
         if (rows[i] >= side)
-            runner_fatal(PARLAB_EXIT_WRONG, "%s: student_rows gave task %zu row %zu, past the "
+            outcome_fatal(PARLAB_EXIT_WRONG, "%s: student_rows gave task %zu row %zu, past the "
                          "last row (%llu)", student_source(), task, rows[i],
                          (unsigned long long)side - 1);
         mandel_row(side, rows[i], iters, pixels, sum);

@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <stdalign.h>
 
-#define PARLAB_CACHELINE 64
+#include "../lib/sync.h"   /* PARLAB_CACHELINE */
 
 enum wl_kind { WL_CPU, WL_IO, WL_NONE };
 
