@@ -9,6 +9,8 @@
 #include <stdint.h>
 #include <sys/stat.h>
 #include "launcher.h"
+#include "../lib/child.h"
+#include "../lib/clock.h"
 
 /* ---- folders (folder.c) ---------------------------------------------------------------
  * The folders parlab makes: $TMPDIR/parlab-mpi.XXXXXX, mode 0700, with Open MPI's session

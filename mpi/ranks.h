@@ -11,6 +11,8 @@
 
 #include <stdint.h>
 #include "wire.h"
+#include "../lib/child.h"
+#include "../lib/clock.h"
 
 extern int ranks_me, ranks_n;   /* this rank, and how many there are (set by main) */
 

@@ -10,7 +10,8 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/types.h>
-#include "../runners/runner.h"
+#include "../lib/outcome.h"
+#include "../workloads/plan.h"
 
 /* ---- the environment ---------------------------------------------------------------- */
 
