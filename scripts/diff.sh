@@ -22,6 +22,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
 PYTHON=${PYTHON:-/usr/bin/python3}
 fail() { echo "diff: $1" >&2; exit "${2:-1}"; }
+. "$here/csv.sh"
 case ${1:-} in -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;; esac
 [ $# -le 2 ] || fail "too many arguments (scripts/diff.sh --help)" 64
 for t in jq gnuplot awk; do command -v "$t" > /dev/null || fail "missing $t: run scripts/deps.sh bench"; done
@@ -78,9 +79,9 @@ fi
 
 # Plots: per workload, both runs' speedups on the same axes (A dashed, B solid).
 machine="A: $(basename "$A")   B: $(basename "$B")"
-for wl in $(awk -F, 'NR > 1 && $1 == "cores" && !s[$2]++ { print $2 }' "$out/diff.csv"); do
-  runners=$(awk -F, -v wl="$wl" 'NR > 1 && $1 == "cores" && $2 == wl && !s[$3]++ { printf "%s ", $3 }' "$out/diff.csv")
-  nproc=$(awk -F, -v wl="$wl" 'NR > 1 && $1 == "cores" && $2 == wl && $4 > k { k = $4 } END { print k + 0 }' "$out/diff.csv")
+for wl in $(csv_awk 'get("sweep") == "cores" && !s[get("workload")]++ { print get("workload") }' "$out/diff.csv"); do
+  runners=$(csv_awk -v wl="$wl" 'get("sweep") == "cores" && get("workload") == wl && !s[get("runner")]++ { printf "%s ", get("runner") }' "$out/diff.csv")
+  nproc=$(csv_awk -v wl="$wl" 'get("sweep") == "cores" && get("workload") == wl && get("value") + 0 > k { k = get("value") + 0 } END { print k + 0 }' "$out/diff.csv")
   gnuplot -c "$here/diff.gp" "$out/diff.csv" "$wl" "$out/plots/$wl-speedup" "$machine" "$nproc" "${runners% }" \
     2>> "$out/plots.log" || fail "plotting $wl failed: see $out/plots.log" 70
 done

@@ -19,6 +19,7 @@ set -uo pipefail
 export LC_ALL=C
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root" || exit 1
+. "$root/scripts/csv.sh"
 
 # name | file | sed expression | workload | runners ("all": seq thread fork mpi)
 MUTANTS=(
@@ -86,13 +87,12 @@ cp -a build bin "$scratch"/ || exit 1
 # The control: the real code, at every size and under every runner, verifies (yes, exit 0);
 # otherwise a "caught" below would mean nothing.
 runone() {  # runone WORKLOAD RUNNER SIZE: sets rc, verified, check
-  local args=(run -w "$1" -r "$2" -j 2 --repeat 1 --warmup 0 --format csv) extra out row
+  local args=(run -w "$1" -r "$2" -j 2 --repeat 1 --warmup 0 --format csv) extra out
   [ "$3" = default ] || { read -ra extra <<<"$3"; args+=("${extra[@]}"); }
   out=$("$scratch/bin/parlab" "${args[@]}" 2>"$scratch/err")
   rc=$?
-  row=$(printf '%s\n' "$out" | tail -n 1)
-  verified=$(printf '%s' "$row" | cut -d, -f17)
-  check=$(printf '%s' "$row" | cut -d, -f18)
+  verified=$(csv_get verified <<< "$out")
+  check=$(csv_get check <<< "$out")
 }
 sizes_of() { if [ $quick = 1 ]; then echo "${QUICK[$1]}"; else echo "${FULL[$1]}"; fi; }
 declare -A seen=()

@@ -14,6 +14,7 @@
 # A binary of an older commit: git archive COMMIT | tar -x -C DIR && make -C DIR
 set -euo pipefail
 export LC_ALL=C
+. "$(dirname "$0")/csv.sh"
 bins=("$@")
 [ ${#bins[@]} -gt 0 ] || bins=(bin/parlab)
 for b in "${bins[@]}"; do [ -x "$b" ] || { echo "perf-rows: $b is not an executable" >&2; exit 64; }; done
@@ -42,16 +43,19 @@ if pkg-config --exists libuv 2> /dev/null; then
   uv=$(mktemp "${TMPDIR:-/tmp}/parlab-uv-waits.XXXXXX") uvrows=$uv.csv
   trap 'rm -f "$uv" "$uvrows"' EXIT
   cc -O2 -o "$uv" "$(dirname "$0")/../peers/libuv/waits.c" $(pkg-config --cflags --libs libuv) || uv=
+  # waits.c prints one headerless row a run: N,ms,wall,max RSS (KiB),timers fired
+  echo "tasks,io_ms,wall_s,max_rss_kb,fired" > "$uvrows"
 fi
 echo "## 3. 1,000,000 concurrent 100 ms waits, one epoll loop, ulimit -n 1024 (5 runs each, in turn)"
 for i in 1 2 3 4 5; do
   for b in "${bins[@]}"; do
-    row=$(ulimit -n 1024; "$b" run -w sleep -r epoll -n 1000000 --io-ms 100 $(once "$b") --format csv | tail -n 1)
-    echo "$b,$row"
+    (ulimit -n 1024; "$b" run -w sleep -r epoll -n 1000000 --io-ms 100 $(once "$b") --format csv) |
+      csv_awk -v b="$b" '{ print b "\t" get("wall_s") "\t" get("max_rss_kb") "\t" get("verified") }'
   done
   if [ -n "$uv" ]; then "$uv" 1000000 100 >> "$uvrows"; fi
-done | awk -F, '{ n[$1]++; w[$1] = w[$1] " " $11; if ($14 > r[$1]) r[$1] = $14; v[$1] = v[$1] " " $18 }
+done | { echo "binary	wall_s	max_rss_kb	verified"; cat; } |
+  csv_awk -v FS='\t' '{ b = get("binary"); n[b]++; w[b] = w[b] " " get("wall_s"); if (get("max_rss_kb") + 0 > r[b]) r[b] = get("max_rss_kb") + 0; v[b] = v[b] " " get("verified") }
   END { for (b in n) printf "%s: wall_s%s; max_rss %.1f MiB; verified%s\n", b, w[b], r[b] / 1024, v[b] }'
-[ -n "$uv" ] && awk -F, -v v="$(pkg-config --modversion libuv)" '{ w = w " " $3; if ($4 > r) r = $4 }
+[ -n "$uv" ] && csv_awk -v v="$(pkg-config --modversion libuv)" '{ w = w " " get("wall_s"); if (get("max_rss_kb") + 0 > r) r = get("max_rss_kb") + 0 }
   END { printf "libuv %s, 1M uv_timer_t of 100 ms: wall_s%s; max_rss %.1f MiB\n", v, w, r / 1024 }' "$uvrows"
 exit 0

@@ -6,14 +6,15 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 run=${1:?usage: scripts/plots.sh RUN_DIR}
 . "$here/rundir.sh" plots
+. "$here/csv.sh"
 
 nproc=$(conf nproc)
 machine="$(mjson host): $(mjson cpu_model), $nproc CPUs (allowed: $(mjson cpus_allowed)), SMT $(mjson smt), $(mjson kernel)"
 mkdir -p "$run/plots"
 
-# Distinct values of column COL (1-based) in CSV where column 1 is WL (or any, if WL is -).
+# Distinct values of column COL in CSV where the workload is WL (or any, if WL is -).
 distinct() {
-  awk -F, -v c="$2" -v wl="$3" 'NR > 1 && (wl == "-" || $1 == wl) && !seen[$c]++ { printf "%s%s", sep, $c; sep = " " }' "$1"
+  csv_awk -v c="$2" -v wl="$3" '(wl == "-" || get("workload") == wl) && !seen[get(c)]++ { printf "%s%s", sep, get(c); sep = " " }' "$1"
 }
 
 gp() { gnuplot -c "$@"; }
@@ -35,11 +36,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 if [ -s "$run/cores.csv" ]; then
-  for wl in $(distinct "$run/cores.csv" 1 -); do
-    runners=$(distinct "$run/cores.csv" 2 "$wl")
+  for wl in $(distinct "$run/cores.csv" workload -); do
+    runners=$(distinct "$run/cores.csv" runner "$wl")
     fits=""
     [ -s "$run/amdahl.csv" ] &&
-      fits=$(awk -F, -v wl="$wl" 'NR > 1 && $1 == wl && $3 != "" { printf "%s%s:%s:%s", sep, $2, $3, $4; sep = " " }' "$run/amdahl.csv")
+      fits=$(csv_awk -v wl="$wl" 'get("workload") == wl && get("serial_fraction") != "" { printf "%s%s:%s:%s", sep, get("runner"), get("serial_fraction"), get("serial_fraction_err"); sep = " " }' "$run/amdahl.csv")
     # Points flagged outside the noise band (flags.csv), "x,y,runner", for the plots to ring.
     flagged=$(flagged cores "$wl" speedup)
     gp "$here/speedup.gp" "$run/cores.csv" "$wl" "$run/plots/$wl-speedup" "$machine" "$nproc" "$runners" "$fits" "$flagged" "$ref"
@@ -51,27 +52,27 @@ if [ -s "$run/cores.csv" ]; then
   done
 fi
 if [ -s "$run/workers.csv" ]; then
-  for wl in $(distinct "$run/workers.csv" 1 -); do
+  for wl in $(distinct "$run/workers.csv" workload -); do
     gp "$here/workers.gp" "$run/workers.csv" "$wl" "$run/plots/$wl-workers" "$machine" "$nproc" \
-       "$(distinct "$run/workers.csv" 2 "$wl")" "$(flagged workers "$wl" speedup)"
+       "$(distinct "$run/workers.csv" runner "$wl")" "$(flagged workers "$wl" speedup)"
   done
 fi
 if [ -s "$run/concurrency.csv" ]; then
   gp "$here/concurrency.gp" "$run/concurrency.csv" "$run/plots/sleep-concurrency" "$machine" \
-     "$(conf sleep_tasks)" "$(conf sleep_io_ms)" "$(distinct "$run/concurrency.csv" 2 sleep)" "$(flagged concurrency sleep mean)"
+     "$(conf sleep_tasks)" "$(conf sleep_io_ms)" "$(distinct "$run/concurrency.csv" runner sleep)" "$(flagged concurrency sleep mean)"
 fi
 [ -s "$run/weak.csv" ] && "$here/weak-plot.sh" "$run"
 if [ -s "$run/trace-static.csv" ] && [ -s "$run/trace-dynamic.csv" ]; then
   # Both panels share one time axis and one colour scale, so they compare at a glance.
-  read -r W xmax cbmax ms_st ms_dy < <(awk -F, '
-      FNR == 1 { f++; next }
-      { if ($2 + 1 > W) W = $2 + 1
-        if ($5 / 1e6 > end[f]) end[f] = $5 / 1e6
-        d = ($5 - $4) / 1e6; if (d > cb) cb = d }
+  read -r W xmax cbmax ms_st ms_dy < <(csv_awk '
+      FILENAME != last { f++; last = FILENAME }
+      { if (get("worker") + 1 > W) W = get("worker") + 1
+        if (get("end_ns") / 1e6 > end[f]) end[f] = get("end_ns") / 1e6
+        d = (get("end_ns") - get("start_ns")) / 1e6; if (d > cb) cb = d }
       END { x = end[1] > end[2] ? end[1] : end[2]; printf "%d %.3f %.3f %.3f %.3f\n", W, x, cb, end[1], end[2] }
     ' "$run/trace-static.csv" "$run/trace-dynamic.csv")
   tasks=$(awk 'END { print NR - 1 }' "$run/trace-static.csv")
-  size=$(awk -F, 'NR == 2 { print $3 }' "$run/timeline-rows.csv" 2>/dev/null || echo "?")
+  size=$(csv_awk '{ print get("size"); exit }' "$run/timeline-rows.csv" 2>/dev/null || echo "?")
   gp "$here/timeline.gp" "$run/trace-static.csv" "$run/trace-dynamic.csv" "$run/plots/timeline-primes" \
      "primes N=$size: $tasks tasks on $W threads (-r thread -j $W -t $tasks), static against dynamic" \
      "$machine" "$W $xmax $cbmax $ms_st $ms_dy"

@@ -12,6 +12,7 @@
 set -euo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.."
+. scripts/csv.sh
 PARLAB=${PARLAB:-bin/parlab}
 MPI=$(dirname "$PARLAB")/parlab-mpi
 R=${1:-5}
@@ -29,15 +30,15 @@ export OMPI_MCA_orte_tmpdir_base=$tmp OMPI_MCA_btl_vader_backing_directory=$tmp
 # Bench sizes: from the registry where it says (parlab list --format csv), else bench.sh's.
 declare -A size=([primes]=3M [sumsq]=500M [montecarlo]=200M [mandelbrot]=1M [nbody]=2800)
 if csv=$("$PARLAB" list --format csv 2>/dev/null) && [ -n "$csv" ]; then
-  while IFS=, read -r type name _ _ _ _ _ _ _ _ _ bench _; do
-    [ "$type" = workload ] && [ -n "$bench" ] && size[$name]=$bench
-  done <<< "$csv"
+  while read -r name bench; do
+    size[$name]=$bench
+  done < <(csv_awk 'get("type") == "workload" && get("bench_size") != "" { print get("name"), get("bench_size") }' <<< "$csv")
 fi
 
 # One-way message latency and the farm's per-task cost (chunk 1), rank 0's service time.
 ov=$(mpirun -np 2 "$MPI" overhead --repeat "$R" --format csv)
-lat=$(awk -F, '$3 ~ /ping-pong/ { print $6 }' <<< "$ov")
-farm=$(awk -F, '$3 ~ /farm dynamic/ { print $6 }' <<< "$ov")
+lat=$(csv_awk 'get("what") ~ /ping-pong/ { print get("median") }' <<< "$ov")
+farm=$(csv_awk 'get("what") ~ /farm dynamic/ { print get("median") }' <<< "$ov")
 host=$(hostname)
 
 echo "## Measured on $host ($(date -u +%Y-%m-%d), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg))"
@@ -50,8 +51,8 @@ echo "|---|---|---|---|---|---|"
 rows=()
 for w in primes sumsq montecarlo mandelbrot nbody; do
   [ -n "${size[$w]:-}" ] || continue
-  line=$("$PARLAB" run -w "$w" -r seq -n "${size[$w]}" --repeat "$R" --format csv | tail -n +2 |
-         awk -F, '{ s += $10; n++; t = $6; N = $2; st = $9 } END { printf "%s %s %s %s\n", s / n, t, N, st }')
+  line=$("$PARLAB" run -w "$w" -r seq -n "${size[$w]}" --repeat "$R" --format csv |
+         csv_awk '{ s += get("wall_s"); n++; t = get("tasks"); N = get("size"); st = get("steps") } END { printf "%s %s %s %s\n", s / n, t, N, st }')
   read -r wall tasks N steps <<< "$line"
   # A step is one map: the farm hands out the tasks of every step.
   awk -v w="$w" -v sz="${size[$w]}" -v wall="$wall" -v t="$tasks" -v N="$N" -v s="$steps" 'BEGIN {
@@ -90,8 +91,8 @@ echo "and asking the top for large chunks) divides rank 0's load by P/G."
 # The same rows over Open MPI's TCP transport on loopback (PARLAB_MPI_TRANSPORT=tcp), the
 # stand-in for ranks on two machines.
 ov_tcp=$(OMPI_MCA_btl=self,tcp OMPI_MCA_btl_tcp_if_include=lo mpirun -np 2 "$MPI" overhead --repeat "$R" --format csv)
-lat_tcp=$(awk -F, '$3 ~ /ping-pong/ { print $6 }' <<< "$ov_tcp")
-farm_tcp=$(awk -F, '$3 ~ /farm dynamic/ { print $6 }' <<< "$ov_tcp")
+lat_tcp=$(csv_awk 'get("what") ~ /ping-pong/ { print get("median") }' <<< "$ov_tcp")
+farm_tcp=$(csv_awk 'get("what") ~ /farm dynamic/ { print get("median") }' <<< "$ov_tcp")
 
 # The model: a farm of P ranks, a core each. A rank spends g + s on a task of grain g (s:
 # the farm's cost a task, measured at 2 ranks), and at least 2L + s (L: one-way latency),
@@ -125,8 +126,7 @@ for tr in shm tcp; do
     for g in 1000 3162 10000 31623 100000 316228 1000000; do
       t=$(awk -v g="$g" -v c="$cores" -v p="$P" 'BEGIN { t = int(0.1e9 * c / g); if (t < 8 * p) t = 8 * p; if (t > 20000) t = 20000; print t }')
       PARLAB_MPI_WORLD=$wdir "$PARLAB" run -w spin -r mpi -j "$P" -n "$t" --grain "$g" --repeat 3 --format csv |
-        awk -F, -v OFS=, -v s="mpi-$tr-$P" -v g="$g" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-          { print s, g, NR - 1, $c["tasks"], $c["workers"], $c["wall_s"], $c["verified"] }' >> "$rows"
+        csv_awk -v OFS=, -v s="mpi-$tr-$P" -v g="$g" '{ print s, g, ++k, get("tasks"), get("workers"), get("wall_s"), get("verified") }' >> "$rows"
     done
     "$PARLAB" world stop "$wdir" > /dev/null
     wdir=
@@ -134,7 +134,7 @@ for tr in shm tcp; do
 done
 PYTHON=${PYTHON:-/usr/bin/python3}
 "$PYTHON" scripts/metg.py "$rows" "$tmp/metg.csv" "$tmp/metg-metg.csv" "$cores" > /dev/null
-measured() { awk -F, -v s="$1" -v col="$2" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next } $1 == s { print ($c[col] == "" ? "inf" : $c[col]) }' "$tmp/metg-metg.csv"; }
+measured() { csv_awk -v s="$1" -v col="$2" 'get("series") == s { print (get(col) == "" ? "inf" : get(col)) }' "$tmp/metg-metg.csv"; }
 
 echo
 echo "## METG: the smallest task the farm runs efficiently"
