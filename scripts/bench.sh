@@ -51,6 +51,7 @@ root=$(cd "$here/.." && pwd)
 PROGRESS_FD=1   # the sweep's lines go with the rest of the bench's story, on stdout
 die() { progress_break; echo "bench: $*" >&2; exit 1; }
 . "$here/leftout.sh"
+. "$here/csv.sh"   # every CSV read by its header: csv_awk, csv_get
 
 mode=default
 for a in "$@"; do
@@ -91,14 +92,16 @@ case $PARLAB in *' '*) die "PARLAB='$PARLAB': the path must not contain spaces (
 [ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
 # The registry says what exists and at which sizes (README: parlab list --format csv).
 list=$("$PARLAB" list --format csv) || die "$PARLAB list --format csv failed"
-have_runners=$(printf '%s\n' "$list" | awk -F, '$1 == "runner" { print $2 }')
-have_workloads=$(printf '%s\n' "$list" | awk -F, '$1 == "workload" { print $2 }')
+# listed TYPE [AWK CONDITION]: the names of that type in the registry, where the condition holds.
+listed() { printf '%s\n' "$list" | csv_awk -v t="$1" "get(\"type\") == t && (${2:-1}) { print get(\"name\") }"; }
+have_runners=$(listed runner)
+have_workloads=$(listed workload)
 has() { grep -qx -- "$1" <<< "$2"; }   # no pipe: grep -q may exit before printf writes (SIGPIPE, and pipefail)
 # Runners meant to scale: `parlab list --format csv` marks them with the flag "parallel".
 # (A build without --format csv: every listed runner but seq, the baseline, and epoll, which
 # runs CPU work on its one thread.) Only these get efficiency plots and Amdahl fits.
 if lcsv=$("$PARLAB" list --format csv 2>/dev/null); then
-  have_scaling=$(printf '%s\n' "$lcsv" | awk -F, '$1 == "runner" && index(" " $18 " ", " parallel ") { print $2 }')
+  have_scaling=$(listed runner 'index(" " get("flags") " ", " parallel ")')
 else
   have_scaling=$(printf '%s\n' "$have_runners" | grep -vx -e seq -e epoll)
 fi
@@ -115,14 +118,14 @@ nproc=$(nproc)
 host=$(hostname 2>/dev/null || uname -n)
 host=${host//[^A-Za-z0-9._-]/_}
 # Every CPU workload of the registry is swept (I/O has its own sweep below).
-workloads=(${PARLAB_BENCH_WORKLOADS:-$(printf '%s\n' "$list" | awk -F, '$1 == "workload" && $3 == "cpu" { print $2 }')})
+workloads=(${PARLAB_BENCH_WORKLOADS:-$(listed workload 'get("kind") == "cpu"')})
 runners=() notes=()
 # The parts left out, with why (lo_part[i], lo_why[i]): the first and last lines name them.
 lo_part=() lo_why=()
 default_runners=$registry_runners
 # External runners (mpi) start another program for each command (mpirun: about half a
 # second): tiny runs, which check the scripts, leave them out unless asked for by name.
-external=$(printf '%s\n' "$list" | awk -F, '$1 == "runner" && $18 ~ /(^| )external( |$)/ { print $2 }')
+external=$(listed runner 'get("flags") ~ /(^| )external( |$)/')
 if [ "$tiny" != 0 ] && [ -z "${PARLAB_BENCH_RUNNERS:-}" ]; then
   for x in $external; do
     default_runners=$(printf '%s\n' "$default_runners" | grep -vx -- "$x")
@@ -154,16 +157,16 @@ done
 # (struct wl_sizes: tiny_size, quick_size, bench_size, full_size; tiny_args, bench_args).
 declare -A size extra
 case $mode in
-  tiny) scol=10 acol=14 runs=2 warmup=0 sl_tasks=8 sl_ms=2 sl_max=8 ;;
-  quick) scol=11 acol=15 runs=4 warmup=0 sl_tasks=32 sl_ms=10 sl_max=32 ;;   # seq about 0.22 s
-  full) scol=13 acol=15 runs=10 warmup=2 sl_tasks=128 sl_ms=20 sl_max=128 ;;
-  *) scol=12 acol=15 runs=5 warmup=1 sl_tasks=64 sl_ms=20 sl_max=64 ;;
+  tiny) scol=tiny_size acol=tiny_args runs=2 warmup=0 sl_tasks=8 sl_ms=2 sl_max=8 ;;
+  quick) scol=quick_size acol=bench_args runs=4 warmup=0 sl_tasks=32 sl_ms=10 sl_max=32 ;;   # seq about 0.22 s
+  full) scol=full_size acol=bench_args runs=10 warmup=2 sl_tasks=128 sl_ms=20 sl_max=128 ;;
+  *) scol=bench_size acol=bench_args runs=5 warmup=1 sl_tasks=64 sl_ms=20 sl_max=64 ;;
 esac
 # 4 runs a side is the fewest with which the rank test can tell two points apart (p < 0.05).
 runs=${REPEAT:-$runs}
 while IFS=, read -r w n x; do
   size[$w]=$n extra[$w]=$x
-done < <(printf '%s\n' "$list" | awk -F, -v s="$scol" -v a="$acol" '$1 == "workload" && $s != "" { print $2 "," $s "," $a }')
+done < <(printf '%s\n' "$list" | csv_awk -v s="$scol" -v a="$acol" 'get("type") == "workload" && get(s) != "" { print get("name") "," get(s) "," get(a) }')
 for w in "${workloads[@]}"; do [ -n "${size[$w]:-}" ] || die "no bench size for workload $w"; done
 # A point measured while other processes used more than 0.3 of a CPU is measured again, up
 # to `retries` times, only when a one-second probe finds the machine quiet again, and only
@@ -371,12 +374,11 @@ answer() {  # answer WORKLOAD ARGS...
   rc=$?
   [ $rc -eq 0 ] || interrupted_if $rc
   [ $rc -eq 0 ] || stop "$w seq (reference answer)" "parlab exited $rc: $(tail -n 3 "$out/logs/seq-$w.err")"
-  row=$(printf '%s\n' "$row" | tail -n 1)
   local check result wall verified
-  check=$(printf '%s' "$row" | cut -d, -f18)
-  verified=$(printf '%s' "$row" | cut -d, -f17)
-  result=$(printf '%s' "$row" | cut -d, -f16)
-  wall=$(printf '%s' "$row" | cut -d, -f10)
+  check=$(csv_get check <<< "$row")
+  verified=$(csv_get verified <<< "$row")
+  result=$(csv_get result <<< "$row")
+  wall=$(csv_get wall_s <<< "$row")
   # seq marks such an answer check=reference (older builds: check=seq).
   if [ "$check" = reference ] || [ "$check" = seq ]; then
     expect[$w]="--expect $result"
@@ -430,11 +432,11 @@ measure_pairs() {
     loads="$loads ${other:--}"
     files+=("$out/logs/pair-$j.json")
   done
-  "$PYTHON" "$here/verdict.py" merge "$json" "$cmd" "$loads" "${files[@]}" || return 1
+  # verdict.py prints the mean and the largest of the other-CPU figures (none: nothing)
+  loads=$("$PYTHON" "$here/verdict.py" merge "$json" "$cmd" "$loads" "${files[@]}") || return 1
   rm -f "${files[@]}"
   other="" other_max=""
-  read -r other other_max < <(awk -v l="$loads" 'BEGIN { n = split(l, a, " "); for (i = 1; i <= n; i++) if (a[i] != "-") { s += a[i]; k++; if (a[i] + 0 > m) m = a[i] + 0 }
-    if (k) printf "%.2f %.2f\n", s / k, m }')
+  read -r other other_max <<< "$loads"
   return 0
 }
 
@@ -454,21 +456,11 @@ measure_rows() {
   read -ra argv <<< "${cmd/ --repeat 1 --warmup 0/} --repeat $runs --warmup $wu${ctl:+ --baseline} --format json"
   printf '%s\n' "${argv[*]}" >> "$out/logs/rows.log"
   rows=$("${argv[@]}" 2>> "$out/logs/rows.err") || return 1
-  jq --arg cmd "$cmd" --arg ctl "${ctl:+seq, taking turns in the same process (--baseline)}" '
-    def mean: add / length;
-    def side(want; c): [.rows[] | select((.runner == "seq") == want)] as $r | ($r | map(.wall_s)) as $t
-      | ($t | mean) as $m
-      | {command: c, times: $t, mean: $m,
-         stddev: (if ($t | length) > 1 then ($t | map((. - $m) * (. - $m)) | add / (length - 1) | sqrt) else null end),
-         median: ($t | sort | if length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2 end),
-         min: ($t | min), max: ($t | max), user: ($r | map(.user_s) | mean),
-         system: ($r | map(.sys_s) | mean), exit_codes: ($t | map(0)),
-         other_cpu: ($r | map(.other_cpu)), start_s: ([$r[] | .start_s // empty] | first)};
-    {results: ([side(false; $cmd)] + (if $ctl != "" then [side(true; $ctl)] else [] end)),
-     interleaved: ($ctl != ""), timed_by: "parlab rows (wall_s)"}' <<< "$rows" > "$json" || return 1
+  # the export, and the mean and the largest of the runs' other-CPU figures (none: nothing)
+  rows=$("$PYTHON" "$here/verdict.py" rows "$json" "$cmd" ${ctl:+"seq, taking turns in the same process (--baseline)"} \
+           <<< "$rows" 2>> "$out/logs/rows.err") || return 1
   other="" other_max=""
-  read -r other other_max < <(jq -r '[.results[].other_cpu[] | select(. != null)]
-    | if length > 0 then "\((add / length * 100 | round) / 100) \((max * 100 | round) / 100)" else "" end' "$json")
+  read -r other other_max <<< "$rows"
   return 0
 }
 
@@ -526,17 +518,17 @@ for p in "${plan[@]}"; do
   [ -s "$rows" ] || printf 'param,value,%s\n' "$(printf '%s\n' "$rowtxt" | head -n 1)" > "$rows"
   row=$(printf '%s\n' "$rowtxt" | tail -n 1)
   # parlab names the runner fork under every start method: the row takes the sweep's name.
-  [ "$ropt" = "$r" ] || row=$(printf '%s\n' "$row" | awk -F, -v OFS=, -v r="$r" '{ $3 = r; print }')
+  [ "$ropt" = "$r" ] || row=$(printf '%s\n' "$rowtxt" | csv_awk -v OFS=, -v r="$r" '{ set("runner", r); x = $0 } END { print x }')
   printf '%s,%s,%s\n' "$param" "$val" "$row" >> "$rows"
   # yes: verified; ref: seq itself at a size with no known answer (the reference);
   # unchecked: too large to recompute, accepted only where seq's answer was too (warned)
-  verdict=$(printf '%s' "$row" | cut -d, -f17)
+  verdict=$(csv_get verified <<< "$rowtxt")
   if [ "$verdict" != yes ] && ! { [ "$verdict" = ref ] && [ "$r" = seq ]; } &&
      ! { [ "$verdict" = unchecked ] && [ -n "${unchecked[$w]:-}" ]; }; then
     stop "[$i/$total] $label" "'$cmd' did not verify: $row"
   fi
   # check=seq means the timed process ran seq too, to check itself: its time would be double.
-  if [ "$(printf '%s' "$row" | cut -d, -f18)" = seq ]; then
+  if [ "$(csv_get check <<< "$rowtxt")" = seq ]; then
     warn "$label: the timed command also ran seq to check its answer; its time includes that run"
   fi
   echo "$cmd" >> "$out/commands.txt"
@@ -610,17 +602,12 @@ for p in "${plan[@]}"; do
   if [ "$r" = seq ] && [ -z "${base_m[$w]:-}" ]; then base_m[$w]=$mean; base_s[$w]=$sd; fi
   m0=${base_m[$w]:-} s0=${base_s[$w]:-0}
   [ -n "$ctl" ] && IFS=, read -r m0 s0 < <(jq -r '.results[1] | "\(.mean),\(.stddev // 0)"' "$json")
-  IFS=, read -r _ _ _ pw pc pt _ <<< "$row"
-  derived=$(awk -v m0="$m0" -v s0="$s0" -v m="$mean" -v s="$sd" \
-                -v p="$val" -v param="$param" -f "$here/stats.awk" -f <(echo 'BEGIN {
-      if (m0 == "" || m <= 0) { print ",,,"; exit }
-      S = speedup(m0, m); dS = speedup_err(m0, s0, m, s)
-      if (param == "cores") printf "%.4f,%.4f,%.4f,%.4f\n", S, dS, S / p, dS / p
-      else printf "%.4f,%.4f,,\n", S, dS
-    }'))
+  # cores,workers,tasks,size of parlab's row, the tidy row's columns after the point's name
+  ids=$(printf '%s\n' "$rowtxt" | csv_awk '{ x = get("cores") "," get("workers") "," get("tasks") "," get("size") } END { print x }')
+  derived=$("$PYTHON" "$here/analyse.py" point "$m0" "$s0" "$mean" "$sd" "$param" "$val")
   tidy="$out/$sweep.csv"
   [ -s "$tidy" ] || echo "$tidy_cols" > "$tidy"
-  echo "$w,$r,$param,$val,$pc,$pw,$pt,$(printf '%s' "$row" | cut -d, -f2),$stats,$derived,$other" >> "$tidy"
+  echo "$w,$r,$param,$val,$ids,$stats,$derived,$other" >> "$tidy"
   awk -v m="$mean" -v s="$sd" 'BEGIN { exit !(m > 0 && s / m > 0.1) }' &&
     echo "$label: stddev is $(awk -v m="$mean" -v s="$sd" 'BEGIN { printf "%.0f", 100 * s / m }')% of the mean" >> "$out/noisy.txt"
   result="$(printf '%.4f s ± %.4f' "$mean" "$sd")$pnote"
@@ -652,7 +639,7 @@ if has primes "$(printf '%s\n' "${workloads[@]}")"; then
     [ -s "$out/timeline-rows.csv" ] || printf 'schedule,%s\n' "$(printf '%s\n' "$rowtxt" | head -n 1)" > "$out/timeline-rows.csv"
     printf '%s,%s\n' "$s" "$(printf '%s\n' "$rowtxt" | tail -n 1)" >> "$out/timeline-rows.csv"
     echo "${cmd% --format csv}" >> "$out/commands.txt"
-    progress_end "$(printf '%s\n' "$rowtxt" | tail -n 1 | awk -F, '{ printf "%.4f s", $10 }')"
+    progress_end "$(printf '%s\n' "$rowtxt" | csv_awk '{ x = get("wall_s") } END { printf "%.4f s", x }')"
   done
 fi
 

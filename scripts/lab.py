@@ -760,7 +760,7 @@ class Env:
         p = float(p)
         if not (p > 1 and s > 0 and (not isinstance(s, Measured) or s.lo is None or s.lo > 0)):
             return float("nan")
-        return self._through(s, lambda x: (1 / x - 1 / p) / (1 - 1 / p))
+        return self._through(s, lambda x: verdict.karpflatt(x, p))
 
     def amdahl(self, e, p):
         return self._through(e, lambda x: 1 / (x + (1 - x) / p))

@@ -16,10 +16,14 @@ below x and the one above it, interpolated linearly in log(grain). Its interval 
 """
 import csv
 import math
+import os
 import sys
 from collections import defaultdict
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from verdict import median, median_replicates, percentile_interval  # noqa: E402  (the statistics, once)
 
 LEVELS = (0.5, 0.9)
 BOOT = 2000
@@ -74,7 +78,7 @@ def main(argv):
             tasks[key] = int(r["tasks"])
     if not walls:
         sys.exit("metg.py: no rows in %s" % rows_path)
-    start = {s: float(np.median(v)) if v else 0.0 for s, v in starts.items()}
+    start = {s: median(v) if v else 0.0 for s, v in starts.items()}
 
     def raw(key, wall):
         # The series' start taken out, but never more than half the run: a start measured
@@ -84,7 +88,7 @@ def main(argv):
 
     peak = defaultdict(float)
     for key, w in walls.items():
-        peak[family(key[0])] = max(peak[family(key[0])], raw(key, float(np.median(w))))
+        peak[family(key[0])] = max(peak[family(key[0])], raw(key, median(w)))
 
     def eff(key, wall):
         return raw(key, wall) / peak[family(key[0])]
@@ -96,7 +100,7 @@ def main(argv):
         for s in order:
             for g in sorted(g for (t, g) in walls if t == s):
                 w = walls[(s, g)]
-                m = float(np.median(w))
+                m = median(w)
                 out.writerow([s, g, tasks[(s, g)], len(w), "%.9f" % m, "%.4f" % eff((s, g), m),
                               "%.4f" % eff((s, g), max(w)), "%.4f" % eff((s, g), min(w)),
                               "%.4f" % raw((s, g), m), "%.4f" % peak[family(s)],
@@ -106,19 +110,18 @@ def main(argv):
     result = {}
     for s in order:
         grains = sorted(g for (t, g) in walls if t == s)
-        ws = [np.array(walls[(s, g)]) for g in grains]
-        effs = [eff((s, g), float(np.median(w))) for g, w in zip(grains, ws)]
+        ws = [walls[(s, g)] for g in grains]
+        effs = [eff((s, g), median(w)) for g, w in zip(grains, ws)]
         # Each bootstrap replicate: every point's repeats resampled, its median taken.
         boot = np.empty((BOOT, len(grains)))
         for j, (g, w) in enumerate(zip(grains, ws)):
-            pick = rng.integers(0, len(w), size=(BOOT, len(w)))
-            boot[:, j] = [eff((s, g), m) for m in np.median(w[pick], axis=1)]
+            boot[:, j] = [eff((s, g), m) for m in median_replicates(w, BOOT, rng)]
         result[s] = {}
         for x in LEVELS:
             v, bound = metg(grains, effs, x)
             # "never" counts as beyond any grain: an interval that reaches it is open above.
             reps = np.array([min(metg(grains, list(b), x)[0], NEVER) for b in boot])
-            lo, hi = (float(np.exp(q)) for q in np.percentile(np.log(reps), [2.5, 97.5]))
+            lo, hi = percentile_interval(reps, 0.95, log=True)
             result[s][x] = (v, bound, lo if lo < NEVER / 2 else math.inf,
                             hi if hi < NEVER / 2 else math.inf)
 

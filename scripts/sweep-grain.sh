@@ -25,6 +25,7 @@ run=${1:?usage: scripts/sweep-grain.sh RUN_DIR [tiny|quick|default|full]}
 mode=${2:-default}
 die() { progress_break; echo "sweep-grain: $*" >&2; exit 1; }
 . "$here/leftout.sh"
+. "$here/csv.sh"
 PARLAB=${PARLAB:-$root/bin/parlab}
 PYTHON=${PYTHON:-/usr/bin/python3}
 [ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
@@ -45,8 +46,9 @@ max_tasks=1000000
 
 # Every runner but seq, as parlab list names them; tiny runs, which check the script, leave
 # out the external ones (mpi: a world to start) unless PARLAB_BENCH_RUNNERS names them.
-runners=$("$PARLAB" list --format csv | awk -F, -v tiny="$([ "$mode" = tiny ] && echo 1)" -v want=" ${PARLAB_BENCH_RUNNERS:-} " '
-  $1 == "runner" && $2 != "seq" && !(tiny && $18 ~ /(^| )external( |$)/ && index(want, " " $2 " ") == 0) { print $2 }')
+runners=$("$PARLAB" list --format csv | csv_awk -v tiny="$([ "$mode" = tiny ] && echo 1)" -v want=" ${PARLAB_BENCH_RUNNERS:-} " '
+  get("type") == "runner" && get("name") != "seq" &&
+  !(tiny && get("flags") ~ /(^| )external( |$)/ && index(want, " " get("name") " ") == 0) { print get("name") }')
 rows=$run/grain-rows.csv
 : > "$rows"
 
@@ -75,15 +77,10 @@ point() {  # point LABEL G T COMMAND...
   out=$("$@" -n "$t" --grain "$((g > 0 ? g : 100))" --repeat "$repeat" --format csv 2> "$run/grain-$label-$g.err") ||
     die "'$* -n $t --grain $g' failed: $(tail -n 3 "$run/grain-$label-$g.err" | tr '\n' ' ')"
   rm -f "$run/grain-$label-$g.err"
-  printf '%s\n' "$out" | awk -F, -v OFS=, -v r="$label" -v g="$g" -v hdr="$([ -s "$rows" ] && echo 1)" '
-    NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i
-              if (!hdr) print "series,grain_ns,rep,tasks,workers,wall_s,verified"; next }
-    /^#/ || !NF { next }
-    { print r, g, ++k, $c["tasks"], $c["workers"], $c["wall_s"], $c["verified"] }' >> "$rows"
-  printf '%s\n' "$out" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-    /^#/ || !NF { next } { v[++n] = $c["wall_s"] }
-    END { for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j] < v[j - 1]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-          printf "%.9f %.9f %.9f\n", n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2, v[1], v[n] }'
+  printf '%s\n' "$out" | csv_awk -v OFS=, -v r="$label" -v g="$g" -v hdr="$([ -s "$rows" ] && echo 1)" '
+    BEGIN { if (!hdr) print "series,grain_ns,rep,tasks,workers,wall_s,verified" }
+    { print r, g, ++k, get("tasks"), get("workers"), get("wall_s"), get("verified") }' >> "$rows"
+  printf '%s\n' "$out" | "$PYTHON" "$here/analyse.py" spread wall_s | tr , ' '
 }
 
 # First the series' start: W tasks of 100 ns, the cost of starting and stopping its
@@ -137,7 +134,7 @@ else
   echo "sweep-grain: the Python peers left out ($peers_why)" >&2
   left_out "$run" "Python's peers" "$peers_why"
 fi
-awk -F, 'NR > 1 && $7 != "yes" { print "sweep-grain: " $1 " at " $2 " ns: result not verified" > "/dev/stderr"; bad = 1 }
+csv_awk 'get("verified") != "yes" { print "sweep-grain: " get("series") " at " get("grain_ns") " ns: result not verified" > "/dev/stderr"; bad = 1 }
          END { exit bad }' "$rows" || die "a spin result was not verified"
 
 "$PYTHON" "$here/metg.py" "$rows" "$run/grain.csv" "$run/grain-metg.csv" "$cores" > "$run/grain-findings.txt" ||
@@ -147,6 +144,6 @@ cat "$run/grain-findings.txt"
 mkdir -p "$run/plots"
 machine="$(uname -n): $(nproc) CPUs, $(uname -r)"
 [ -s "$run/machine.json" ] &&
-  machine=$(awk -F'"' '/"host"/ { h = $4 } /"cpu_model"/ { c = $4 } END { printf "%s: %s", h, c }' "$run/machine.json")", $(nproc) CPUs"
-names=$(awk -F, 'NR > 1 && !seen[$1]++ { printf "%s%s", s, $1; s = " " }' "$run/grain.csv")
+  machine=$(jq -r '"\(.host): \(.cpu_model)"' "$run/machine.json")", $(nproc) CPUs"
+names=$(csv_awk '!seen[get("series")]++ { printf "%s%s", s, get("series"); s = " " }' "$run/grain.csv")
 gnuplot -c "$here/grain.gp" "$run/grain.csv" "$run/plots/grain-efficiency" "$machine" "$names"

@@ -23,6 +23,7 @@ run=${1:?usage: scripts/sweep-tasks.sh RUN_DIR [tiny|quick|default|full]}
 mode=${2:-default}
 die() { progress_break; echo "sweep-tasks: $*" >&2; exit 1; }
 . "$here/leftout.sh"
+. "$here/csv.sh"
 PARLAB=${PARLAB:-$root/bin/parlab}
 PYTHON=${PYTHON:-/usr/bin/python3}
 [ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
@@ -43,20 +44,11 @@ csv=$run/tasks.csv rows=$run/tasks-rows.csv
 echo "runner,tasks,repeat,median_s,min_s,max_s,per_task_ns,per_task_min_ns,per_task_max_ns,max_rss_kb" > "$csv"
 : > "$rows"
 
-# Median, min and max of column `wall_s` (found by name) over the data rows of a CSV, and
-# the largest max_rss_kb.
-summarize() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-           /^#/ || !NF { next }
-           { v[++n] = $c["wall_s"]; if ($c["max_rss_kb"] > rss) rss = $c["max_rss_kb"] }
-           END { if (!n) exit 1
-                 for (i = 2; i <= n; i++) for (j = i; j > 1 && v[j] < v[j - 1]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
-                 m = n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
-                 printf "%.9f,%.9f,%.9f,%d\n", m, v[1], v[n], rss }'
-}
+# Median, min and max of parlab's rows' wall_s, and the largest max_rss_kb (scripts/analyse.py).
+summarize() { "$PYTHON" "$here/analyse.py" spread wall_s --max max_rss_kb; }
 
 point() {  # point LABEL T COMMAND...
-  local label=$1 t=$2 out stats
+  local label=$1 t=$2 out stats med lo hi rss
   shift 2
   progress_start "tasks: $label T=$t"
   out=$("$@" --repeat "$repeat" --format csv 2> "$run/tasks-$label-$t.err") ||
@@ -65,9 +57,10 @@ point() {  # point LABEL T COMMAND...
   printf '%s\n' "$out" | awk -v r="$label" -v hdr="$([ -s "$rows" ] && echo 1)" \
     'NR == 1 { if (!hdr) print "series," $0; next } { print r "," $0 }' >> "$rows"
   stats=$(printf '%s\n' "$out" | summarize) || die "'$*': no rows"
-  printf '%s,%s,%s,%s\n' "$label" "$t" "$repeat" "$stats" |
-    awk -F, -v OFS=, '{ print $1, $2, $3, $4, $5, $6, $4 / $2 * 1e9, $5 / $2 * 1e9, $6 / $2 * 1e9, $7 }' >> "$csv"
-  progress_end "$(tail -n 1 "$csv" | awk -F, '{ printf "%.1f ns a task (%.1f … %.1f)", $7, $8, $9 }')"
+  IFS=, read -r med lo hi rss <<< "$stats"
+  awk -v OFS=, -v l="$label" -v t="$t" -v n="$repeat" -v m="$med" -v lo="$lo" -v hi="$hi" -v rss="$rss" \
+    'BEGIN { print l, t, n, m, lo, hi, m / t * 1e9, lo / t * 1e9, hi / t * 1e9, rss }' >> "$csv"
+  progress_end "$(csv_awk '{ x = sprintf("%.1f ns a task (%.1f … %.1f)", get("per_task_ns"), get("per_task_min_ns"), get("per_task_max_ns")) } END { print x }' "$csv")"
 }
 
 # The steps: every runner's task counts, Python's, the waits and (but in tiny) the floor.
@@ -106,7 +99,7 @@ out=$(ulimit -n 1024; "$PARLAB" run -w sleep -r epoll -n "$waits" --io-ms 100 --
 rm -f "$run/tasks-waits.err"
 { echo "tasks,io_ms,repeat,median_s,min_s,max_s,max_rss_kb"
   printf '%s,100,%s,%s\n' "$waits" "$repeat" "$(printf '%s\n' "$out" | summarize)"; } > "$run/tasks-waits.csv"
-progress_end "$(awk -F, 'NR == 2 { printf "%.4f s (%.4f … %.4f), %d KiB", $4, $5, $6, $7 }' "$run/tasks-waits.csv")"
+progress_end "$(csv_awk '{ printf "%.4f s (%.4f … %.4f), %d KiB", get("median_s"), get("min_s"), get("max_s"), get("max_rss_kb"); exit }' "$run/tasks-waits.csv")"
 
 # The floor: one fetch_add on a counter that every worker hits, as parlab overhead measures
 # it (its --quick sizes: a few seconds). The tiny mode checks the plumbing only: no floor.
@@ -115,13 +108,13 @@ if [ "$mode" != tiny ]; then
   progress_start "tasks: the floor, a contended atomic fetch_add (parlab overhead --quick)"
   "$PARLAB" overhead --quick --repeat "$((repeat < 3 ? 3 : repeat))" --format csv > "$run/tasks-overhead.csv" 2> "$run/tasks-overhead.err" ||
     die "parlab overhead failed: $(tail -n 3 "$run/tasks-overhead.err" | tr '\n' ' ')"
-  awk -F, -v OFS=, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print "what,median_ns,min_ns,max_ns"; next }
-       $c["what"] ~ /atomic fetch_add contended/ { print $c["what"], $c["median"], $c["min"], $c["max"]; found = 1 }
+  csv_awk -v OFS=, 'BEGIN { print "what,median_ns,min_ns,max_ns" }
+       get("what") ~ /atomic fetch_add contended/ { print get("what"), get("median"), get("min"), get("max"); found = 1 }
        END { exit !found }' "$run/tasks-overhead.csv" > "$run/tasks-floor.csv" ||
     die "no contended fetch_add row in parlab overhead's output"
   rm -f "$run/tasks-overhead.err"
-  floor=$(awk -F, 'NR == 2 { print $2 }' "$run/tasks-floor.csv")
-  progress_end "$(awk -F, 'NR == 2 { printf "%.3g ns (%.3g … %.3g)", $2, $3, $4 }' "$run/tasks-floor.csv")"
+  floor=$(csv_awk '{ print get("median_ns"); exit }' "$run/tasks-floor.csv")
+  progress_end "$(csv_awk '{ printf "%.3g ns (%.3g … %.3g)", get("median_ns"), get("min_ns"), get("max_ns"); exit }' "$run/tasks-floor.csv")"
 else
   echo "what,median_ns,min_ns,max_ns" > "$run/tasks-floor.csv"   # not measured at tiny sizes
 fi
@@ -129,6 +122,6 @@ fi
 mkdir -p "$run/plots"
 machine="$(uname -n): $(nproc) CPUs, $(uname -r)"
 [ -s "$run/machine.json" ] &&
-  machine=$(awk -F'"' '/"host"/ { h = $4 } /"cpu_model"/ { c = $4 } END { printf "%s: %s", h, c }' "$run/machine.json")", $(nproc) CPUs"
-names=$(awk -F, 'NR > 1 && !seen[$1]++ { printf "%s%s", s, $1; s = " " }' "$csv")
+  machine=$(jq -r '"\(.host): \(.cpu_model)"' "$run/machine.json")", $(nproc) CPUs"
+names=$(csv_awk '!seen[get("runner")]++ { printf "%s%s", s, get("runner"); s = " " }' "$csv")
 gnuplot -c "$here/tasks.gp" "$csv" "$run/plots/tasks-per-task" "$machine" "$floor" "$names"

@@ -15,7 +15,9 @@ against 3 runs the smallest two-sided p of the exact test is 0.1: it can never r
 Below them the verdict is inconclusive, never a guess.
 
 The C side (harness/stats.c) implements the same statistics; both are tested against
-scipy's figures. Use as a module (lab.py, compare, diff) or from the shell:
+scipy's figures. The bench's formulas on means and spreads (speedup and its error, the
+Karp-Flatt fraction, the noise band, the median) are here too, once: scripts/analyse.py,
+lab.py and the sweeps use them; no script computes a statistic of its own. Use as a module (lab.py, compare, diff) or from the shell:
 
     verdict.py ratio --above 1.2 NUM... / DEN...      speedup mean(NUM)/mean(DEN) vs a bound
     verdict.py change [--threshold 0.05] A... / B...  B against A (times): ~, slower, faster
@@ -27,6 +29,9 @@ For the bench scripts, one call per job rather than one per point:
 
     verdict.py merge OUT.json CMD LOADS IN.json...   hyperfine exports of interleaved single
                                     runs as one export (CMD first), with each run's other CPU
+                                    (prints "MEAN MAX" of the other CPU, or nothing)
+    verdict.py rows OUT.json CMD [CONTROL] < ROWS.json   parlab's --format json rows of an
+                                    external runner's point as such an export (likewise)
     verdict.py bench RUN_DIR        every point's speedup interval (points.csv), the key
                                     findings and flags as verdicts (findings.csv, summary.csv),
                                     the run's trust line (trust.txt, printed)
@@ -104,6 +109,79 @@ def _clean(xs):
 def mean(xs):
     xs = _clean(xs)
     return sum(xs) / len(xs) if xs else float("nan")
+
+
+def median(xs):
+    """The median of xs (the mean of the middle two for an even count), nan when empty."""
+    xs = sorted(_clean(xs))
+    n = len(xs)
+    if not n:
+        return float("nan")
+    return xs[(n - 1) // 2] if n % 2 else (xs[n // 2 - 1] + xs[n // 2]) / 2
+
+
+def stddev(xs):
+    """The sample standard deviation (n - 1), None below two values."""
+    xs = _clean(xs)
+    if len(xs) < 2:
+        return None
+    m = sum(xs) / len(xs)
+    return math.sqrt(sum((x - m) * (x - m) for x in xs) / (len(xs) - 1))
+
+
+def median_replicates(xs, n, rng):
+    """n bootstrap replicates of median(xs), each over xs resampled with replacement (rng:
+    a numpy Generator, so that a caller's replicates are reproducible)."""
+    np, _ = _scipy()
+    xs = np.asarray(xs, dtype=float)
+    return np.median(xs[rng.integers(0, len(xs), size=(n, len(xs)))], axis=1)
+
+
+def percentile_interval(reps, confidence=CONFIDENCE, log=False):
+    """The percentile interval (lo, hi) of bootstrap replicates; log=True takes it on a log
+    scale (for figures that span decades)."""
+    np, _ = _scipy()
+    tail = round(50 * (1 - confidence), 10)
+    r = np.log(reps) if log else np.asarray(reps, dtype=float)
+    lo, hi = np.percentile(r, [tail, 100 - tail])
+    return (float(np.exp(lo)), float(np.exp(hi))) if log else (float(lo), float(hi))
+
+
+# The bench's formulas on means and their spreads (harness/stats.c has speedup_err in C).
+
+def speedup(m0, m):
+    """Speedup S = m0 / m of a mean time m against the baseline mean m0."""
+    return m0 / m
+
+
+def speedup_err(m0, s0, m, s):
+    """S's error: the relative errors of a ratio add in quadrature,
+    dS = S sqrt((s0/m0)^2 + (s/m)^2), s0 and s the two stddevs."""
+    return (m0 / m) * math.sqrt((s0 / m0) ** 2 + (s / m) ** 2)
+
+
+def karpflatt(S, p):
+    """Karp-Flatt serial fraction of a speedup S on p > 1 cores: the e for which Amdahl's
+    law S = 1 / (e + (1 - e)/p) gives S."""
+    return (1 / S - 1 / p) / (1 - 1 / p)
+
+
+def karpflatt_err(S, dS, p):
+    """e's error from S's: |de/dS| = 1 / (S^2 (1 - 1/p))."""
+    return dS / (S * S * (1 - 1 / p))
+
+
+def noise_band(K, dS, delta):
+    """The noise band of a speedup S ± dS on K cores, given the control's relative drift
+    delta (seq timed at every K should give S = 1): K delta for the drift of the machine
+    between points, plus two of the point's own standard errors."""
+    return K * delta + 2 * dS
+
+
+def control_drift(S, dS):
+    """How far one seq control point (S ± dS, ideally 1) says the machine moved: the largest
+    of these over a workload's core counts is its delta."""
+    return abs(S - 1) if abs(S - 1) > dS else dS
 
 
 def ratio_ci(num, den, confidence=CONFIDENCE):
@@ -708,7 +786,7 @@ def point_finding(d, key):
 
 
 def flag_finding(d, key, kind):
-    """A noise flag of flags.awk as a verdict on the point's soundness: fail when the
+    """A noise flag of analyse.py flags as a verdict on the point's soundness: fail when the
     interval shows what the flag says, pass when the rank test clears a moved control,
     inconclusive otherwise or on disturbed runs."""
     sw, w, r, v = key
@@ -935,6 +1013,43 @@ def merge_exports(out, first_cmd, loads, inputs):
                         "times": t, "exit_codes": m["exit_codes"], "other_cpu": loads[:len(t)]})
     with open(out, "w") as f:
         json.dump({"results": results, "interleaved": True}, f, indent=1)
+    return loads_text(loads, "%.2f")
+
+
+def loads_text(loads, form):
+    """"MEAN MAX" of the runs' other-CPU figures (each number as form gives it, or as jq
+    prints a number rounded to 2 decimals where form is None), "" when none was measured."""
+    ls = _clean(loads)
+    if not ls:
+        return ""
+    if form:
+        return "%s %s" % (form % (sum(ls) / len(ls)), form % max(ls))
+
+    def jq2(x):
+        r = math.floor(x * 100 + 0.5) / 100
+        return "%d" % r if r == int(r) else repr(r)
+    return "%s %s" % (jq2(sum(ls) / len(ls)), jq2(max(ls)))
+
+
+def rows_export(out, rows, cmd, ctl=""):
+    """An external runner's point (mpi) as a hyperfine export, from parlab's own rows (its
+    --format json, one row a run, timed by the ranks' clock): the runner's runs, then with a
+    control description ctl the seq runs that took turns with them (--baseline). Returns
+    loads_text of every run's other CPU."""
+    def side(want, c):
+        r = [x for x in rows["rows"] if (x.get("runner") == "seq") == want]
+        t = [x["wall_s"] for x in r]
+        if not t:
+            raise ValueError("no %s rows in parlab's output" % ("seq" if want else "runner"))
+        return {"command": c, "times": t, "mean": sum(t) / len(t), "stddev": stddev(t),
+                "median": median(t), "min": min(t), "max": max(t),
+                "user": sum(x["user_s"] for x in r) / len(r), "system": sum(x["sys_s"] for x in r) / len(r),
+                "exit_codes": [0] * len(t), "other_cpu": [x.get("other_cpu") for x in r],
+                "start_s": next((x["start_s"] for x in r if x.get("start_s") is not None), None)}
+    results = [side(False, cmd)] + ([side(True, ctl)] if ctl else [])
+    with open(out, "w") as f:
+        json.dump({"results": results, "interleaved": ctl != "", "timed_by": "parlab rows (wall_s)"}, f, indent=1)
+    return loads_text([o for r in results for o in r["other_cpu"]], None)
 
 
 # ---------------------------------------------------------------- make diff
@@ -1159,7 +1274,16 @@ def _main_run(cmd, rest):
     if cmd == "merge":
         if len(rest) < 4:
             raise ValueError("merge OUT.json CMD LOADS IN.json...")
-        merge_exports(rest[0], rest[1], [None if x == "-" else float(x) for x in rest[2].split()], rest[3:])
+        print(merge_exports(rest[0], rest[1], [None if x == "-" else float(x) for x in rest[2].split()], rest[3:]))
+        return 0
+    if cmd == "rows":
+        if len(rest) not in (2, 3):
+            raise ValueError("rows OUT.json CMD [CONTROL] < PARLAB-ROWS.json")
+        try:
+            rows = json.load(sys.stdin)
+        except ValueError as e:
+            raise ValueError("parlab's rows are not JSON: %s" % e)
+        print(rows_export(rest[0], rows, rest[1], rest[2] if len(rest) > 2 else ""))
         return 0
     if cmd == "load":
         if len(rest) < 2:
@@ -1226,7 +1350,7 @@ def main(argv):
             print(__doc__.strip())
             return 0 if argv else 64
         cmd, rest = argv[0], argv[1:]
-        if cmd in ("merge", "bench", "diff", "trust", "load", "speedup"):
+        if cmd in ("merge", "rows", "bench", "diff", "trust", "load", "speedup"):
             return _main_run(cmd, rest)
         opts, loads = {}, []
         while rest and rest[0].startswith("--"):

@@ -234,7 +234,7 @@ static int bench_ready(void)
 
 /* ---- Karp-Flatt ------------------------------------------------------------------------- */
 
-/* Run scripts/karpflatt.awk (with scripts/stats.awk) over csv; its stdout into out. */
+/* Run scripts/analyse.py karpflatt (verdict.py's formulas) over csv; its stdout into out. */
 static int karpflatt(const char *csv, struct cmd_result *out)
 {
     char path[] = "/tmp/parlab-kf-XXXXXX";
@@ -244,7 +244,8 @@ static int karpflatt(const char *csv, struct cmd_result *out)
     close(fd);
     if (write_file(path, csv, 0644))
         return -1;
-    char *argv[] = { "awk", "-f", "scripts/stats.awk", "-f", "scripts/karpflatt.awk", path, NULL };
+    char *py = getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3";
+    char *argv[] = { py, "scripts/analyse.py", "karpflatt", path, NULL };
     int rc = run_cmd(argv, 20, out);
     unlink(path);
     return rc;
