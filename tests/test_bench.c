@@ -282,6 +282,60 @@ static void test_karpflatt_known(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "header"));
 }
 
+/* ---- the scripts read a CSV by its header and JSON with jq -------------------------------- */
+
+/* scripts/lint-scripts.py passes scripts/, and fails on each violation planted in a copy. */
+static void test_scripts_read_by_name(void)
+{
+    char *py = getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3";
+    struct cmd_result r;
+    char *clean[] = { py, "scripts/lint-scripts.py", NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(clean, 60, &r), 0);
+    if (r.status != 0)
+        fprintf(stderr, "\ntest_bench: lint-scripts: %s%s\n", r.out, r.err);
+    CU_ASSERT_EQUAL(r.status, 0);
+
+    static const char *planted[][2] = {
+        { "a.sh", "x=$(printf '%s' \"$row\" | cut -d, -f17)\n" },
+        { "b.sh", "awk -F, 'NR > 1 { print $18 }' \"$run/cores.csv\"\n" },
+        { "c.sh", ". csv.sh\ncsv_awk -v k=1 '{ print $3 }' t.csv\n" },
+        { "d.sh", "h=$(awk -F'\"' '/\"host\"/ { print $4 }' \"$run/machine.json\")\n" },
+        { "e.sh", "grep -o '\"nproc\": [0-9]*' machine.json\n" },
+        { "f.sh", "while IFS=, read -r a b c; do echo \"$b\"; done < \"$run/cores.csv\"\n" },
+        { "g.py", "import csv\nfor row in csv.reader(open('t.csv')):\n    print(row[3])\n" },
+        { "h.awk", "BEGIN { FS = \",\" }\n{ print $2 }\n" },
+        { "i.sh", "gnuplot -e \"plot 'x.csv' using (strcol(1) eq 'a' ? 1 : NaN):2\"\n" },
+    };
+    for (size_t i = 0; i < sizeof planted / sizeof planted[0]; i++) {
+        char dir[] = "/tmp/parlab-lint-XXXXXX", path[96], want[96];
+        CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+        snprintf(path, sizeof path, "%s/%s", dir, planted[i][0]);
+        CU_ASSERT_EQUAL_FATAL(write_file(path, planted[i][1], 0644), 0);
+        char *argv[] = { py, "scripts/lint-scripts.py", dir, NULL };
+        CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, &r), 0);
+        snprintf(want, sizeof want, "%s:", path);
+        if (r.status != 1 || !strstr(r.out, want))
+            fprintf(stderr, "\ntest_bench: planted %s not caught (exit %d): %s\n", planted[i][0], r.status, r.out);
+        CU_ASSERT_EQUAL(r.status, 1);
+        CU_ASSERT_PTR_NOT_NULL(strstr(r.out, want));
+        unlink(path);
+        rmdir(dir);
+    }
+    /* the same reads by name pass */
+    char dir[] = "/tmp/parlab-lint-XXXXXX", path[96];
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/ok.sh", dir);
+    CU_ASSERT_EQUAL_FATAL(write_file(path, ". csv.sh\nx=$(csv_get verified <<< \"$row\")\n"
+                                           "csv_awk '{ print get(\"median\") }' t.csv\n"
+                                           "h=$(jq -r .host \"$run/machine.json\")\n"
+                                           "awk '{ print $1 }' /proc/loadavg\n", 0644), 0);
+    char *argv[] = { py, "scripts/lint-scripts.py", dir, NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    unlink(path);
+    rmdir(dir);
+}
+
 /* ---- the tiny sweep ---------------------------------------------------------------------- */
 
 /* Runners of `parlab list` among the six the bench knows, in bench order. */
@@ -1253,6 +1307,7 @@ static void test_reference_from_run(void)
 
 CU_TestInfo tests_bench[] = {
     { "Karp-Flatt serial fraction on known speedups", test_karpflatt_known },
+    { "scripts read CSVs by their header and JSON with jq (planted violations caught)", test_scripts_read_by_name },
     { "tiny sweep: tidy CSVs, raw samples with the interleaved control, trust lines", test_tiny_sweep_csvs },
     { "tiny sweep: machine.json", test_tiny_sweep_machine },
     { "REPEAT or WAIT_QUIET not a positive number: one line, exit 64", test_bad_repeat_wait },
