@@ -35,7 +35,7 @@ void stats_mean_sd(const double *v, int n, double *mean, double *sd)
     *sd = n > 1 ? sqrt(s / (n - 1)) : 0;
 }
 
-/* The one C copy of the speedup's error (scripts/stats.awk has the scripts' copy): relative
+/* The one C copy of the speedup's error (scripts/verdict.py has the scripts' copy): relative
  * errors of a ratio add in quadrature. */
 double stats_speedup(double base_mean, double base_sd, double mean, double sd, double *err)
 {

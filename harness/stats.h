@@ -31,7 +31,7 @@ void stats_of(const double *v, int n, struct stats *s);
 void stats_mean_sd(const double *v, int n, double *mean, double *sd);
 
 /* Speedup base_mean / mean, and in *err its error from both deviations (relative errors
- * in quadrature; scripts/stats.awk is the scripts' copy). */
+ * in quadrature; scripts/verdict.py is the scripts' copy). */
 double stats_speedup(double base_mean, double base_sd, double mean, double sd, double *err);
 
 /* The 95% confidence interval of the mean, mean ± t(0.975, n-1)·sd/√n (Student's t, as
