@@ -120,6 +120,39 @@ static void test_fold_names_error(void)
     CU_ASSERT(in_child(INJECT_ERROR));
 }
 
+/* The mpi ranks' way: no runner, the tasks run by the caller into job_slots(), then
+ * job_answer; the same token and verdict as a runner's run, for every workload. */
+static void test_answer_without_runner(void)
+{
+    for (const struct workload *const *w = wl_registry; *w; w++) {
+        uint64_t size = (*w)->split == WL_SPLIT_ITEMS ? 23 : (*w)->sizes.test;
+        struct job job = { .wl = *w, .size = size, .tasks = 23, .seed = 3, .io_ms = 1,
+                           .steps = (*w)->stepped ? 3 : 1 };
+        struct plan plan = { .workers = 1, .cores = 1, .schedule = SCHED_STATIC, .loops = 1 };
+        struct job_ctx c;
+        struct job_sample smp;
+        struct job_result mine, seq;
+        struct outcome oc = { 0 };
+        CU_ASSERT_EQUAL_FATAL(job_open(&c, &job, &plan, JOB_SLOTS, 0, &oc), 0);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(job_slots(&c));
+        for (unsigned st = 0; st < c.job.steps; st++)
+            for (size_t t = 0; t < c.job.tasks; t++)
+                runner_exec_task(&c.job, &c.plan, st, t, 0, job_slots(&c));
+        CU_ASSERT_EQUAL(job_answer(&c, &mine, &oc), 0);
+        job_close(&c);
+        CU_ASSERT_EQUAL_FATAL(job_open(&c, &job, &plan, 0, 0, &oc), 0);
+        CU_ASSERT_EQUAL(job_exec(&c, runner_find("seq"), &smp, &oc), 0);
+        CU_ASSERT_EQUAL(job_answer(&c, &seq, &oc), 0);
+        job_close(&c);
+        CU_ASSERT_STRING_EQUAL(mine.result, seq.result);
+        CU_ASSERT_EQUAL(mine.verified, seq.verified);
+        CU_ASSERT_EQUAL(mine.verified, VERIFIED_YES);
+        if (mine.verified != VERIFIED_YES || strcmp(mine.result, seq.result) != 0)
+            fprintf(stderr, "\n  %s: %s (%d) by hand, %s (%d) under seq: %s", (*w)->name,
+                    mine.result, mine.verified, seq.result, seq.verified, mine.why);
+    }
+}
+
 static void test_modes(void)
 {
     /* Every workload of the registry folds; a slot per task stays available. */
@@ -131,5 +164,6 @@ CU_TestInfo tests_results[] = {
     { "folded results equal a slot per task, bit for bit", test_fold_equals_slots },
     { "a task's error is named the same folded or not", test_fold_names_error },
     { "every registered workload may fold", test_modes },
+    { "tasks run by the caller (the mpi ranks' way) answer as a runner's", test_answer_without_runner },
     CU_TEST_INFO_NULL,
 };
