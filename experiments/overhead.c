@@ -1,47 +1,13 @@
 /* overhead.c: `parlab overhead`: what each building block of parallel code costs, side by
  * side in one run on one machine: starting processes and threads, starting pools,
  * dispatching a task, waking another thread, a lock and an atomic, and what all that
- * leaves of the speedup on real workloads. This file holds the experiment's entry, its
- * targets and what its sections share; each section is a file of its own (overhead.h). */
+ * leaves of the speedup on real workloads. This file holds the experiment's entry, the
+ * table of its sections and its targets; each section is a file of its own (overhead.h). */
 #define _GNU_SOURCE
 #include <math.h>
-#include <stdarg.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "overhead.h"
-
-void ov_emit(struct ov *o, const char *section, unsigned workers, enum unit u,
-             double ratio, const char *note, const char *fmt, ...)
-{
-    struct exp_row r = { .section = section, .workers = workers, .unit = u, .ratio = ratio };
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(r.what, sizeof r.what, fmt, ap);
-    va_end(ap);
-    snprintf(r.note, sizeof r.note, "%s", note ? note : "");
-    stats_of(o->v, o->R, &r.st);
-    exp_row(&o->tab, &r);
-}
-
-/* Check the job's answer after a run; a wrong one is counted, not fatal. */
-void ov_check_answer(struct ov *o, struct bench_job *bj, const char *runner, const char *want)
-{
-    char res[128], why[256];
-    int v = bench_job_result(bj, res, sizeof res, why, sizeof why);
-    if (v == 0 || (v < 0 && want && strcmp(res, want) != 0)) {
-        o->wrong = 1;
-        fprintf(stderr, "parlab: %s %s: wrong result %s%s%s\n", bj->job.wl->name, runner, res,
-                *why ? ": " : "", why);
-    }
-}
-
-double ov_mean(const struct ov *o)
-{
-    struct stats s;
-    stats_of(o->v, o->R, &s);
-    return s.mean;
-}
 
 /* ---- the experiment ---------------------------------------------------------------- */
 
@@ -98,13 +64,26 @@ static void targets(struct ov *o)
         exp_note(t, "target: fork pool ready <= 0.5 ms is set for W=2; here W=%u", o->W);
 }
 
+/* The sections in the order they run, each with its progress line (NULL: it says its own
+ * steps). */
+static const struct {
+    int (*run)(struct ov *o);
+    const char *done;
+} sections[] = {
+    { ov_section_processes, "processes: fork, exec, threads, pool start-up" },
+    { ov_section_dispatch, "dispatch: the per-task cost of each runner, and against omp" },
+    { ov_section_mpi, "mpi: mpirun start, ping-pong, farm (where the mpi runner is usable)" },
+    { ov_section_sync, "sync: wake-up round trips, mutex and atomic" },
+    { ov_section_speedup, NULL },   /* its steps: one per workload */
+};
+
 static int overhead_run(struct exp_opts *eo)
 {
     struct ov o = { .R = eo->R, .quick = eo->quick, .W = eo->workers, .tab = eo->tab,
                     .omp_task_ns = NAN, .thread_ratio = NAN, .fork_ratio = NAN,
                     .thread_task_ns = NAN, .fork_task_ns = NAN, .epoll_task_ns = NAN,
                     .atomic2_ns = NAN };
-    int st;
+    int st = 0;
 
     o.v = calloc((size_t)o.R, sizeof *o.v);
     if (!o.v)
@@ -113,22 +92,12 @@ static int overhead_run(struct exp_opts *eo)
               "figure%s", o.W, o.R, o.quick ? "; --quick sizes" : "");
     o.tab = eo->tab;   /* the table as it now is (JSON: the notes so far), back at the end */
     progress_begin(&o.prog, stderr, OV_STEPS);
-    st = ov_section_processes(&o);
-    if (!st) {
-        progress_step(&o.prog, "processes: fork, exec, threads, pool start-up");
-        st = ov_section_dispatch(&o);
-    }
-    if (!st) {
-        progress_step(&o.prog, "dispatch: the per-task cost of each runner, and against omp");
-        st = ov_section_mpi(&o);
-    }
-    if (!st) {
-        progress_step(&o.prog, "mpi: mpirun start, ping-pong, farm (where the mpi runner is usable)");
-        st = ov_section_sync(&o);
-    }
-    if (!st) {
-        progress_step(&o.prog, "sync: wake-up round trips, mutex and atomic");
-        st = ov_section_speedup(&o);   /* its steps: one per workload */
+    for (size_t i = 0; i < sizeof sections / sizeof sections[0] && !st; i++) {
+        st = sections[i].run(&o);
+        if (st == -1)
+            st = die(o.oc.code, "%s", o.oc.msg);
+        else if (!st && sections[i].done)
+            progress_step(&o.prog, sections[i].done);
     }
     if (!st) {
         targets(&o);

@@ -1,6 +1,7 @@
 /* overhead.h: what the sections of `parlab overhead` share: the experiment's state, the
- * row printer and the answer check (experiments/overhead.c), and the sections, one file
- * each (overhead_start.c, overhead_dispatch.c, overhead_sync.c, overhead_speedup.c). */
+ * row printer and the answer check (overhead_row.c), and the sections, one file each
+ * (overhead_start.c, overhead_dispatch.c, overhead_sync.c, overhead_speedup.c,
+ * overhead_mpi.c). Their order is a table in overhead.c, which no section reads. */
 #ifndef PARLAB_OVERHEAD_H
 #define PARLAB_OVERHEAD_H
 
@@ -22,6 +23,7 @@ struct ov {
     double start_ready_ns[3];  /* process pool ready under fork, forkserver, spawn */
     int wrong;                 /* a run gave a wrong answer */
     struct progress prog;      /* a line per step on stderr: the sections, speedup per workload */
+    struct outcome oc;         /* why a section failed */
 };
 
 /* The steps of the progress lines: processes, dispatch, mpi, sync, and the speedup of each
@@ -38,8 +40,8 @@ double ov_mean(const struct ov *o);
  * wrong one is counted in o->wrong and said on stderr, not fatal. */
 void ov_check_answer(struct ov *o, struct bench_job *bj, const char *runner, const char *want);
 
-/* The sections, in the order they run. Each prints its rows; 0, or an exit status with
- * the message printed. Parent only. */
+/* The sections. Each prints its rows. Returns 0, or -1 with o->oc filled (overhead_mpi.c
+ * still returns an exit status with the message printed). Parent only. */
 int ov_section_processes(struct ov *o);   /* fork, exec, threads, pool start-up */
 int ov_section_dispatch(struct ov *o);    /* per-task cost of each runner, and against omp */
 int ov_section_sync(struct ov *o);        /* wake-up round trips, mutex and atomic */

@@ -19,7 +19,8 @@ static int runner_samples(struct ov *o, struct bench_job *bj, const struct runne
     struct bench_sample smp;
     for (int i = 0; i < warm + o->R; i++) {
         if (bench_job_run(bj, r, &smp, &oc))
-            return die(oc.code, "overhead: %s %s: %s", bj->job.wl->name, r->name, oc.msg);
+            return fail_msg(&o->oc, oc.code, "overhead: %s %s: %s", bj->job.wl->name, r->name,
+                            oc.msg);
         ov_check_answer(o, bj, r->name, want);
         if (i >= warm)
             o->v[i - warm] = smp.wall_ns;
@@ -76,9 +77,10 @@ int ov_section_dispatch(struct ov *o)
     char note[160];
 
     if (!noop)
-        return die(PARLAB_EXIT_SOFTWARE, "overhead: no noop workload");
+        return fail_msg(&o->oc, PARLAB_EXIT_SOFTWARE, "overhead: no noop workload");
     if ((e = bench_job_open(&bj, noop, tasks, tasks, o->W, SCHED_DYNAMIC, 1)))
-        return die(PARLAB_EXIT_OS, "overhead: %zu noop slots: %s", tasks, strerror(-e));
+        return fail_msg(&o->oc, PARLAB_EXIT_OS, "overhead: %zu noop slots: %s", tasks,
+                        strerror(-e));
     enum sched_kind ep_sched = ep && !(ep->schedules & SCHED_BIT(SCHED_DYNAMIC))
                                    ? ep->default_schedule : SCHED_DYNAMIC;
 
@@ -153,7 +155,7 @@ int ov_section_dispatch(struct ov *o)
 
     if (proc) {
         if ((e = bench_job_open(&bj, noop, proc_tasks, proc_tasks, o->W, SCHED_DYNAMIC, 1)))
-            return die(PARLAB_EXIT_OS, "overhead: noop slots: %s", strerror(-e));
+            return fail_msg(&o->oc, PARLAB_EXIT_OS, "overhead: noop slots: %s", strerror(-e));
         if ((st = runner_samples(o, &bj, proc, 0, NULL))) {
             bench_job_close(&bj);
             return st;
@@ -173,5 +175,6 @@ fail:
     if (fp)
         pool_destroy(fp);
     bench_job_close(&bj);
-    return die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "overhead: dispatch: %s", oc.msg);
+    return fail_msg(&o->oc, oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "overhead: dispatch: %s",
+                    oc.msg);
 }

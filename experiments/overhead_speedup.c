@@ -49,7 +49,8 @@ int ov_section_speedup(struct ov *o)
             continue;
         }
         if ((e = bench_job_open(&bj, wl, sizes[w], 0, o->W, SCHED_STATIC, 0)))
-            return die(PARLAB_EXIT_OS, "overhead: %s setup: %s", wl->name, strerror(-e));
+            return fail_msg(&o->oc, PARLAB_EXIT_OS, "overhead: %s setup: %s", wl->name,
+                            strerror(-e));
         snprintf(size, sizeof size, "%llu", (unsigned long long)sizes[w]);
         ref[0] = '\0';
         for (int i = 0; i < o->R; i++) {
@@ -97,7 +98,7 @@ int ov_section_speedup(struct ov *o)
         continue;
 fail:
         bench_job_close(&bj);
-        return die(oc.code, "overhead: %s: %s", wl->name, oc.msg);
+        return fail_msg(&o->oc, oc.code, "overhead: %s: %s", wl->name, oc.msg);
     }
     return 0;
 }

@@ -228,17 +228,19 @@ static int start_methods(struct ov *o)
     double ready[POOL_START__COUNT], task[POOL_START__COUNT];
     int e;
     if ((e = measure_forkserver_start(o->v, o->R)))
-        return die(PARLAB_EXIT_OS, "overhead: forkserver start: %s", strerror(-e));
+        return fail_msg(&o->oc, PARLAB_EXIT_OS, "overhead: forkserver start: %s", strerror(-e));
     ov_emit(o, "start", 1, UNIT_NS, NAN, "forked once, before any job",
             "forkserver: the server's own start");
     for (int m = 0; m < POOL_START__COUNT; m++) {
         const char *name = pool_start_name((enum pool_start)m);
         if (m == POOL_START_FORKSERVER && (e = pool_forkserver_start()))
-            return die(PARLAB_EXIT_OS, "overhead: forkserver start: %s", strerror(-e));
+            return fail_msg(&o->oc, PARLAB_EXIT_OS, "overhead: forkserver start: %s",
+                            strerror(-e));
         e = measure_pool_ready_ops(pool_ops_start((enum pool_start)m), o->W, o->v, o->R);
         if (e) {
             pool_forkserver_stop();
-            return die(PARLAB_EXIT_OS, "overhead: %s pool of %u: %s", name, o->W, strerror(-e));
+            return fail_msg(&o->oc, PARLAB_EXIT_OS, "overhead: %s pool of %u: %s", name, o->W,
+                            strerror(-e));
         }
         ready[m] = ov_mean(o);
         ov_emit(o, "start", o->W, UNIT_NS, m ? ready[m] / ready[0] : NAN,
@@ -248,7 +250,8 @@ static int start_methods(struct ov *o)
         e = measure_pool_task(pool_ops_start((enum pool_start)m), o->W, n, o->v, o->R);
         pool_forkserver_stop();
         if (e)
-            return die(PARLAB_EXIT_OS, "overhead: %s pool tasks: %s", name, strerror(-e));
+            return fail_msg(&o->oc, PARLAB_EXIT_OS, "overhead: %s pool tasks: %s", name,
+                            strerror(-e));
         task[m] = ov_mean(o);
         ov_emit(o, "dispatch", o->W, UNIT_NS, m ? task[m] / task[0] : NAN, "empty tasks",
                 "fork pool --start %s dynamic chunk 1 per task", name);
@@ -290,28 +293,30 @@ int ov_section_processes(struct ov *o)
     /* First, while this process has never entered an OpenMP region. */
     for (int r = 0; r < o->R; r++)
         if ((e = in_child(omp_first_region, &o->W, &o->v[r], 1)))
-            return die(PARLAB_EXIT_OS, "overhead: omp first parallel region in a child: %s",
-                       strerror(-e));
+            return fail_msg(&o->oc, PARLAB_EXIT_OS,
+                            "overhead: omp first parallel region in a child: %s", strerror(-e));
     ov_emit(o, "start", o->W, UNIT_NS, NAN, "threads start inside", "omp first parallel region W=%u",
          o->W);
 
     if ((e = measure_fork_wait(o->v, o->R, k)))
-        return die(PARLAB_EXIT_OS, "overhead: fork: %s", strerror(-e));
+        return fail_msg(&o->oc, PARLAB_EXIT_OS, "overhead: fork: %s", strerror(-e));
     ov_emit(o, "process", 1, UNIT_NS, NAN, "", "fork+exit+wait (small parent)");
     if ((e = in_child(big_parent_fork, &big, o->v, o->R)))
-        return die(PARLAB_EXIT_OS, "overhead: fork from a %zu MiB parent: %s", big.bytes >> 20,
-                   strerror(-e));
+        return fail_msg(&o->oc, PARLAB_EXIT_OS, "overhead: fork from a %zu MiB parent: %s",
+                        big.bytes >> 20, strerror(-e));
     ov_emit(o, "process", 1, UNIT_NS, NAN, "page tables are copied", "fork+exit+wait (%zu MiB touched parent)",
          big.bytes >> 20);
     if ((e = measure_fork_exec(o->v, o->R, o->quick ? 2 : 10)))
-        return die(PARLAB_EXIT_OS, "overhead: fork+exec /bin/true: %s", strerror(-e));
+        return fail_msg(&o->oc, PARLAB_EXIT_OS, "overhead: fork+exec /bin/true: %s",
+                        strerror(-e));
     ov_emit(o, "process", 1, UNIT_NS, NAN, "", "fork+exec /bin/true+wait");
     if ((e = measure_thread_create(o->v, o->R, o->quick ? 20 : 200)))
-        return die(PARLAB_EXIT_OS, "overhead: pthread_create: %s", strerror(-e));
+        return fail_msg(&o->oc, PARLAB_EXIT_OS, "overhead: pthread_create: %s", strerror(-e));
     ov_emit(o, "thread", 1, UNIT_NS, NAN, "", "pthread_create+join");
 
     if ((e = measure_pool_ready(POOL_FORK, o->W, o->v, o->R)))
-        return die(PARLAB_EXIT_OS, "overhead: fork pool of %u: %s", o->W, strerror(-e));
+        return fail_msg(&o->oc, PARLAB_EXIT_OS, "overhead: fork pool of %u: %s", o->W,
+                        strerror(-e));
     {
         struct stats s;
         stats_of(o->v, o->R, &s);
@@ -319,7 +324,8 @@ int ov_section_processes(struct ov *o)
     }
     ov_emit(o, "start", o->W, UNIT_NS, NAN, "pool_create ready_ns", "fork pool ready W=%u", o->W);
     if ((e = measure_pool_ready(POOL_THREAD, o->W, o->v, o->R)))
-        return die(PARLAB_EXIT_OS, "overhead: thread pool of %u: %s", o->W, strerror(-e));
+        return fail_msg(&o->oc, PARLAB_EXIT_OS, "overhead: thread pool of %u: %s", o->W,
+                        strerror(-e));
     ov_emit(o, "start", o->W, UNIT_NS, NAN, "pool_create ready_ns", "thread pool ready W=%u", o->W);
     return start_methods(o);
 }

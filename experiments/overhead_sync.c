@@ -289,17 +289,18 @@ int ov_section_sync(struct ov *o)
 
     for (int w = WAKE_PIPE; w <= WAKE_FUTEX; w++) {
         if ((e = measure_wake((enum wake_kind)w, o->v, o->R, rt)))
-            return die(PARLAB_EXIT_OS, "overhead: %s round trip: %s", wake_names[w], strerror(-e));
+            return fail_msg(&o->oc, PARLAB_EXIT_OS, "overhead: %s round trip: %s",
+                            wake_names[w], strerror(-e));
         ov_emit(o, "wake", 2, UNIT_NS, NAN, "ping-pong, two threads", "round trip over %s",
              wake_names[w]);
     }
     for (int atomic = 0; atomic < 2; atomic++)
         for (int threads = 1; threads <= 2; threads++) {
             if ((e = measure_contend(atomic, threads, o->v, o->R, threads == 1 ? k1 : k2)))
-                return die(e == -EPROTO ? PARLAB_EXIT_SOFTWARE : PARLAB_EXIT_OS,
-                           "overhead: %s with %d threads: %s",
-                           atomic ? "fetch_add" : "mutex", threads,
-                           e == -EPROTO ? "increments were lost" : strerror(-e));
+                return fail_msg(&o->oc, e == -EPROTO ? PARLAB_EXIT_SOFTWARE : PARLAB_EXIT_OS,
+                                "overhead: %s with %d threads: %s",
+                                atomic ? "fetch_add" : "mutex", threads,
+                                e == -EPROTO ? "increments were lost" : strerror(-e));
             ov_emit(o, "sync", (unsigned)threads, UNIT_NS, NAN,
                  threads == 1 ? "per op, one thread" : "per op as each thread sees it",
                  "%s %s", atomic ? "atomic fetch_add" : "mutex lock+unlock",

@@ -152,7 +152,11 @@ static int parse(int argc, char **argv, struct race_cli *o)
             o->seeded = 1;
             break;
         case OPT_REVEAL: o->reveal = 1; break;
-        case OPT_FORMAT: st = out_format_opt(optarg, &o->fmt); break;
+        case OPT_FORMAT: {
+            struct outcome oc = { 0 };
+            st = out_format_opt(optarg, &o->fmt, &oc) ? die(oc.code, "%s", oc.msg) : 0;
+            break;
+        }
         case 'h': usage(stdout); return 0;
         default: return die_unknown_option(argv[optind - 1], optopt, long_opts, "race");
         }

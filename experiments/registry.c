@@ -151,7 +151,11 @@ static int parse(const struct experiment *e, int argc, char **argv, struct exp_o
             st = parse_opt_count("--repeat", optarg, 1, EXP_MAX_REPEAT, &v);
             o->R = (int)v;
             break;
-        case OPT_FORMAT: st = out_format_opt(optarg, &o->tab.fmt); break;
+        case OPT_FORMAT: {
+            struct outcome oc = { 0 };
+            st = out_format_opt(optarg, &o->tab.fmt, &oc) ? die(oc.code, "%s", oc.msg) : 0;
+            break;
+        }
         case OPT_METHOD: o->method = optarg; break;
         case OPT_QUICK: o->quick = 1; break;
         case OPT_STUDENT: o->student = optarg; break;

@@ -18,7 +18,7 @@ int bench_opt_pool(const char *opt, const char *val, enum pool_kind *out);
 
 /*
  * A job ready to run, as `parlab run` builds one: the workload set up, result slots in
- * shared memory, and a plan for W workers. These are the job lifecycle of harness.h
+ * shared memory, and a plan for W workers. These are the job lifecycle of job.h
  * (job_open, job_exec, job_answer, job_close) under the names the measuring commands
  * have always used: struct bench_job is struct job_ctx, struct bench_sample is
  * struct job_sample.

@@ -1,17 +1,105 @@
-/* guard.c: how a run ends when something goes wrong outside the runner's control: a
- * signal from the user, a crash in a thread of this process, or a task past its timeout.
- * Each ends the process with a one-line reason, after killing and reaping every worker
- * process, so nothing is left behind. */
+/* guard.c: how a run ends: by its own means, with the one line "parlab: <what>: <why>"
+ * that only the commands print (die, complain); or when something goes wrong outside the
+ * runner's control: a signal from the user, a crash in a thread of this process, or a
+ * task past its timeout. Each ends the process with a one-line reason, after killing and
+ * reaping every worker process, so nothing is left behind. */
 #define _GNU_SOURCE
 #include <fcntl.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 #include "harness.h"
+
+/* Append c to buf[*n] as one printable piece: control bytes escaped (\n, \t, \xNN), so
+ * that a message stays one line whatever a user typed. */
+static void put_escaped(char *buf, size_t *n, unsigned char c)
+{
+    if (c == '\n' || c == '\t' || c == '\r') {
+        buf[(*n)++] = '\\';
+        buf[(*n)++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
+    } else if (c < 0x20 || c == 0x7f) {
+        *n += (size_t)sprintf(buf + *n, "\\x%02x", c);
+    } else {
+        buf[(*n)++] = (char)c;
+    }
+}
+
+/* Where to cut s[0..n) to keep `keep` bytes at each end, on whole UTF-8 characters: the
+ * head's length in *head, the tail's start in *tail. */
+static void cut_points(const char *s, size_t n, size_t keep, size_t *head, size_t *tail)
+{
+    *head = keep;
+    *tail = n - keep;
+    while (*head > 0 && ((unsigned char)s[*head] & 0xc0) == 0x80)   /* whole UTF-8 */
+        (*head)--;
+    while (*tail < n && ((unsigned char)s[*tail] & 0xc0) == 0x80)
+        (*tail)++;
+}
+
+/* The one place that prints "parlab: <what>: <why>" (STYLE: only the CLI layer does). A
+ * message that echoes a huge value keeps its head and its tail (the reason) around a
+ * note of what was cut. Main thread (static buffers). */
+static void vcomplain(const char *fmt, va_list ap)
+{
+    enum { KEEP = 160 };
+    static char raw[16384], esc[4 * sizeof raw];
+    size_t n = 0, head, tail;
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    for (const char *p = raw; *p; p++)
+        put_escaped(esc, &n, (unsigned char)*p);
+    esc[n] = '\0';
+    if (n > 3 * KEEP) {
+        cut_points(esc, n, KEEP, &head, &tail);
+        fprintf(stderr, "parlab: %.*s[... %zu characters ...]%s\n", (int)head, esc, tail - head,
+                esc + tail);
+    } else {
+        fprintf(stderr, "parlab: %s\n", esc);
+    }
+}
+
+int fail_msg(struct outcome *oc, int code, const char *fmt, ...)
+{
+    enum { KEEP = 100 };
+    char raw[16384];
+    size_t head, tail, n;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(raw, sizeof raw, fmt, ap);
+    va_end(ap);
+    oc->code = code;
+    n = strlen(raw);
+    if (n < sizeof oc->msg) {
+        memcpy(oc->msg, raw, n + 1);
+        return -1;
+    }
+    cut_points(raw, n, KEEP, &head, &tail);
+    snprintf(oc->msg, sizeof oc->msg, "%.*s[... %zu characters ...]%s", (int)head, raw,
+             tail - head, raw + tail);
+    return -1;
+}
+
+void complain(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vcomplain(fmt, ap);
+    va_end(ap);
+}
+
+int die(int code, const char *fmt, ...)
+{
+    va_list ap;
+    guard_exiting();   /* this is the run's one line: a signal now adds no second */
+    va_start(ap, fmt);
+    vcomplain(fmt, ap);
+    va_end(ap);
+    return code;
+}
 
 static pid_t guard_pid;
 /* One ending only: a signal, a crash in another thread and the watchdog may all try to end

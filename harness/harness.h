@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include "../runners/runner.h"
+#include "job.h"
 #include "results.h"
 #include "stats.h"
 
@@ -37,10 +38,15 @@ int cmd_completion(int argc, char **argv);
 struct option;
 const struct option *run_options(void);
 
-/* Print "parlab: <msg>" to stderr and return `code`, for `return die(...)`. */
+/* The commands' one line (guard.c): only cmd_* functions and main call die and complain.
+ * Print "parlab: <msg>" to stderr and return `code`, for `return die(...)`. */
 int die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Print "parlab: <msg>" to stderr and go on (a wrong result among several repeats). */
 void complain(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* outcome_fail for a message that echoes what a user typed: one too long for oc->msg keeps
+ * its head and its tail (the reason) around a note of what was cut. Returns -1. */
+int fail_msg(struct outcome *oc, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /*
  * Every file parlab writes goes through these at its end (output.c), so that no lost
@@ -82,13 +88,12 @@ struct result_row {
     char why[256];             /* VERIFIED_UNCHECKED: why (the limit it is over) */
 };
 
-#define VERIFIED_REF 2
-#define VERIFIED_UNCHECKED WL_UNCHECKED
+#define VERIFIED_REF 2   /* beside job.h's VERIFIED_YES, _WRONG, _SEQ and _UNCHECKED */
 
 enum out_format { OUT_TEXT, OUT_CSV, OUT_JSON };
-/* --format VAL: 0 with *out set, or 64 with the one line printed ("--format x: unknown
- * format: did you mean ...? (text, csv, json)"), for `return`. */
-int out_format_opt(const char *val, enum out_format *out);
+/* --format VAL: 0 with *out set, or -1 with oc filled (64: "--format x: unknown format:
+ * did you mean ...? (text, csv, json)"). */
+int out_format_opt(const char *val, enum out_format *out, struct outcome *oc);
 
 void out_begin(FILE *f, enum out_format fmt);
 void out_row(FILE *f, enum out_format fmt, const struct result_row *r, int index, int total);
@@ -117,85 +122,12 @@ struct json_t *json_number_or_null(double v);
 /* "yes", "no", "ref" (seq itself at a size with no known answer) or "unchecked" (too large
  * to recompute within the limit), as CSV and JSON say it. */
 const char *verified_name(int verified);
-/* A side's timed runs: wall times (s) and the CPUs other processes used during each. */
-struct run_times {
-    const double *wall, *other_cpu;
-    int n;
-};
-/* The verdict on "the runner is faster than seq": speedup = mean(seq) / mean(runner) above
- * 1, from both sides' runs and their load (stats_verdict). */
-void out_speedup_verdict(const struct run_times *runner, const struct run_times *seq,
-                         struct verdict_out *v);
 /* Text only: the wall times as mean ± σ, min … max and the run count (stats.h); against
  * seq (NULL: none, as without --baseline) the speedup with its 95% interval, the rank test
  * and the verdict; the load other processes put on the machine; and a warning when a run
  * was too short to time well. warmup: the untimed runs before them, to say so. */
 void out_summary(FILE *f, const struct run_times *runner, const struct run_times *seq,
                  int warmup);
-
-/* CPU time, context switches and faults of this process plus its reaped children. */
-struct rusage;
-struct timeval;
-void usage_now(struct rusage *u);
-double tv_seconds(struct timeval tv);
-/* Fold slots[0..tasks) in task order into *total, then the workload's finish(). Returns
- * 0, or -1 with *bad the first task that reported an error. */
-int job_combine(const struct job *job, const struct partial *slots, struct partial *total,
-                size_t *bad);
-
-/*
- * The one job lifecycle (harness/run.c): job_open (the workload's setup, result slots,
- * trace and watch buffers in shared memory), job_exec (time one run of a runner), job_answer (combine in
- * task order, finish, format, describe, verify), job_close (free, teardown). `parlab run`,
- * the measuring commands (bench_job_*) and the tests all use it. Parent only.
- */
-struct job_ctx {
-    struct job job;
-    struct plan plan;            /* plan.trace, plan.watch and plan.fold are owned here */
-    struct results rs;           /* a slot per task, or a fold per worker (results.h) */
-    int rs_open;
-    size_t trace_len, watch_len;
-    unsigned watchers;           /* task watch slots: the harness's timeout watchdog */
-    int set_up;
-};
-
-/* What one timed run cost: wall time and the resource use of the run (children too). */
-struct job_sample {
-    uint64_t start_ns;           /* clock_now_ns() when the run began (trace origin) */
-    double wall_ns, user_s, sys_s;
-    /* The CPUs other processes used meanwhile: all busy time in /proc/stat across the run
-     * less this run's own CPU time, over the wall time, at least 0; NAN if unreadable. The
-     * meter counts clock ticks, so a run of t seconds reads it within about
-     * CPUs x 0.01 / t either way: short runs read noisy. */
-    double other_cpu;
-    double start_s;              /* the runner's outcome start_s (0: it started nothing) */
-    long max_rss_kb, vol_cs, invol_cs, minflt;
-};
-
-/* The answer of a finished run. */
-struct job_result {
-    char result[128];            /* format(): one token */
-    char detail[256];            /* describe(), or the token */
-    int verified;                /* verify(): 1 right, 0 wrong (why says how), -1 seq only */
-    char why[256];
-    long bad_task;               /* the task that reported an error, or -1 */
-};
-
-/* Copy job and plan (trace/watch/fold pointers ignored), set up, and allocate the results
- * (folded per worker where the workload's combine allows it: results.h), a
- * trace buffer when trace is set, and `watchers` watch slots (0: none). 0, or -errno with
- * oc filled and nothing left to close. */
-int job_open(struct job_ctx *c, const struct job *job, const struct plan *plan, int trace,
-             unsigned watchers, struct outcome *oc);
-/* Run every step under r, timed, with the watchdog when there are watch slots. 0, or -1
- * with oc filled (code never 0). */
-int job_exec(struct job_ctx *c, const struct runner *r, struct job_sample *smp,
-             struct outcome *oc);
-/* Combine, finish and verify the last run. 0, or -1 with oc filled when a task reported an
- * error (res->bad_task says which). */
-int job_answer(struct job_ctx *c, struct job_result *res, struct outcome *oc);
-/* Free what job_open took and tear the workload down. Safe to call twice. */
-void job_close(struct job_ctx *c);
 
 /* The machine, for "#" context lines. */
 struct machine {
@@ -208,10 +140,16 @@ void machine_read(struct machine *m);
 /* CPU-seconds all CPUs have been busy since boot (/proc/stat: user, nice, system, irq,
  * softirq, steal; the kernel counts in clock ticks, 10 ms a CPU), or -1 if unreadable. */
 double machine_busy_s(void);
-/* How far an other-CPU figure from machine_busy_s over a run of wall_s seconds can be off
- * by the meter's ticks alone, in CPUs: (CPUs + 1) ticks over the wall time. */
-double machine_meter_res(double wall_s);
+/* How far an other-CPU figure from machine_busy_s can be off by the meter's ticks alone,
+ * times the run's wall time: (CPUs + 1) ticks, in CPU-seconds (struct run_times). */
+double machine_meter_cpu_s(void);
 void machine_print(FILE *f, const struct machine *m);
+/* CPU time, context switches and faults of this process plus its reaped children. */
+struct rusage;
+struct timeval;
+void usage_now(struct rusage *u);
+/* A timeval in seconds. */
+double tv_seconds(struct timeval tv);
 
 /* Catch SIGINT/SIGTERM/SIGHUP (exit 128+sig) and crashes of this process (exit 70),
  * killing and reaping every tracked child (child_add) first. main() installs it
@@ -254,7 +192,8 @@ void guard_watch_stop(void);
 /* Restrict the process to the first k allowed CPUs. 0, or -errno. */
 int cpus_restrict(unsigned k);
 /* --cores K for a command: restrict this process (and all it starts) to K of its CPUs.
- * 0, or the exit status after one line on stderr (64 for more CPUs than it has). */
-int cores_option(uint64_t k);
+ * Returns 0, or -1 with oc filled (code 64 for more CPUs than it has, 71 where the OS
+ * refuses). */
+int cores_option(uint64_t k, struct outcome *oc);
 
 #endif

@@ -76,12 +76,6 @@ static int same_config(json_t *a, json_t *b)
     return 1;
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 /* The values of key (a number, or null: NAN) in every row of the configuration of row
  * `first`, into v (room for every row). Returns how many. */
 static int collect(json_t *first, const char *key, double *v)
@@ -110,18 +104,18 @@ static json_t *summarise(json_t *first, double *mean, double *sd)
         return NULL;
     }
     n = (size_t)collect(first, "wall_s", v);
-    stats_mean_sd(v, (int)n, mean, sd);
-    qsort(v, n, sizeof *v, cmp_double);
-    double median = n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+    struct stats st;
+    stats_of(v, (int)n, &st);
+    *mean = st.mean;
+    *sd = st.sd;
     for (size_t k = 0; k < NKEYS; k++)
         json_object_set(s, config_keys[k], json_object_get(first, config_keys[k]));
     json_object_set_new(s, "n", json_integer((json_int_t)n));
-    json_object_set_new(s, "mean_s", json_real(*mean));
-    json_object_set_new(s, "median_s", json_real(median));
-    json_object_set_new(s, "stddev_s", json_real(*sd));
-    json_object_set_new(s, "min_s", json_real(v[0]));
-    json_object_set_new(s, "max_s", json_real(v[n - 1]));
-    struct stats st = { .n = (int)n, .mean = *mean, .sd = *sd };
+    json_object_set_new(s, "mean_s", json_real(st.mean));
+    json_object_set_new(s, "median_s", json_real(st.median));
+    json_object_set_new(s, "stddev_s", json_real(st.sd));
+    json_object_set_new(s, "min_s", json_real(st.min));
+    json_object_set_new(s, "max_s", json_real(st.max));
     double lo, hi;
     stats_ci95(&st, &lo, &hi);
     json_object_set_new(s, "ci_low", json_number_or_null(lo));
@@ -217,9 +211,10 @@ void json_end(FILE *f, int interleaved)
             /* the summary holds the configuration's keys: it finds its own rows */
             int n = collect(row, "wall_s", w);
             collect(row, "other_cpu", o);
-            struct run_times rt = { w, o, n }, st = { sw, so, ns };
+            double meter = machine_meter_cpu_s();
+            struct run_times rt = { w, o, n, meter }, st = { sw, so, ns, meter };
             struct verdict_out vo;
-            out_speedup_verdict(&rt, &st, &vo);
+            stats_speedup_verdict(&rt, &st, &vo);
             if (!isnan(vo.lo)) {
                 lo = json_real(vo.lo);
                 hi = json_real(vo.hi);

@@ -5,20 +5,22 @@
 #include <sched.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 #include "harness.h"
 
-int cores_option(uint64_t k)
+int cores_option(uint64_t k, struct outcome *oc)
 {
     unsigned have = cpus_allowed();
     if (k > have)
-        return die(PARLAB_EXIT_USAGE, "--cores %llu: only %u CPUs are available",
-                   (unsigned long long)k, have);
+        return outcome_fail(oc, PARLAB_EXIT_USAGE, "--cores %llu: only %u CPUs are available",
+                            (unsigned long long)k, have);
     int e = cpus_restrict((unsigned)k);
     if (e)
-        return die(PARLAB_EXIT_OS, "--cores %llu: sched_setaffinity: %s",
-                   (unsigned long long)k, strerror(-e));
+        return outcome_fail(oc, PARLAB_EXIT_OS, "--cores %llu: sched_setaffinity: %s",
+                            (unsigned long long)k, strerror(-e));
     return 0;
 }
 
@@ -82,7 +84,7 @@ double machine_busy_s(void)
     return (double)(v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / (double)hz;
 }
 
-double machine_meter_res(double wall_s)
+double machine_meter_cpu_s(void)
 {
     long hz = sysconf(_SC_CLK_TCK), on = sysconf(_SC_NPROCESSORS_ONLN);
     if (hz <= 0)
@@ -90,11 +92,34 @@ double machine_meter_res(double wall_s)
     /* The kernel charges each CPU a whole tick at a time (at most 1/USER_HZ, CONFIG_HZ >=
      * 100), and /proc/stat truncates the sum to one USER_HZ tick: at both ends together,
      * about one tick per CPU and one more. */
-    return wall_s > 0 ? (double)((on > 0 ? on : 1) + 1) / (double)hz / wall_s : INFINITY;
+    return (double)((on > 0 ? on : 1) + 1) / (double)hz;
 }
 
 void machine_print(FILE *f, const struct machine *m)
 {
     fprintf(f, "# parlab %s on %s: %s, %u CPUs online, %u allowed, Linux %s\n",
             PARLAB_VERSION, m->host, m->cpu, m->online, m->allowed, m->kernel);
+}
+
+void usage_now(struct rusage *u)
+{
+    struct rusage self, kids;
+    getrusage(RUSAGE_SELF, &self);
+    getrusage(RUSAGE_CHILDREN, &kids);
+    *u = self;
+    u->ru_utime.tv_sec += kids.ru_utime.tv_sec;
+    u->ru_utime.tv_usec += kids.ru_utime.tv_usec;
+    u->ru_stime.tv_sec += kids.ru_stime.tv_sec;
+    u->ru_stime.tv_usec += kids.ru_stime.tv_usec;
+    if (kids.ru_maxrss > u->ru_maxrss)
+        u->ru_maxrss = kids.ru_maxrss;   /* a peak, not a sum */
+    u->ru_nvcsw += kids.ru_nvcsw;
+    u->ru_nivcsw += kids.ru_nivcsw;
+    u->ru_minflt += kids.ru_minflt;
+    u->ru_majflt += kids.ru_majflt;
+}
+
+double tv_seconds(struct timeval tv)
+{
+    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
 }

@@ -165,9 +165,9 @@ int cmd_list(int argc, char **argv)
             return die(PARLAB_EXIT_USAGE, "option --format needs a value");
         else
             return die(PARLAB_EXIT_USAGE, "list: unexpected argument '%s'", argv[i]);
-        int st = out_format_opt(fmt, &fmt_kind);
-        if (st)
-            return st;
+        struct outcome oc = { 0 };
+        if (out_format_opt(fmt, &fmt_kind, &oc))
+            return die(oc.code, "%s", oc.msg);
     }
     for (const struct workload *const *w = wl_registry; *w; w++)
         if (wl_check(*w, why, sizeof why))

@@ -1,71 +1,14 @@
-/* output.c: result rows as text for people and CSV for machines; JSON is json_out.c. */
+/* output.c: result rows as text for people and CSV for machines (JSON is json_out.c), and
+ * the check that no output was lost. It formats; the figures come from stats.c. */
 #include <errno.h>
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include "harness.h"
 #include "stats.h"
 #include "suggest.h"
 
-/* Append c to buf[*n] as one printable piece: control bytes escaped (\n, \t, \xNN), so
- * that a message stays one line whatever a user typed. */
-static void put_escaped(char *buf, size_t *n, unsigned char c)
-{
-    if (c == '\n' || c == '\t' || c == '\r') {
-        buf[(*n)++] = '\\';
-        buf[(*n)++] = c == '\n' ? 'n' : c == '\t' ? 't' : 'r';
-    } else if (c < 0x20 || c == 0x7f) {
-        *n += (size_t)sprintf(buf + *n, "\\x%02x", c);
-    } else {
-        buf[(*n)++] = (char)c;
-    }
-}
-
-/* The one place that prints "parlab: <what>: <why>" (STYLE: only the CLI layer does). A
- * message that echoes a huge value keeps its head and its tail (the reason) around a
- * note of what was cut. Main thread (static buffers). */
-static void vcomplain(const char *fmt, va_list ap)
-{
-    enum { KEEP = 160 };
-    static char raw[16384], esc[4 * sizeof raw];
-    size_t n = 0;
-    vsnprintf(raw, sizeof raw, fmt, ap);
-    for (const char *p = raw; *p; p++)
-        put_escaped(esc, &n, (unsigned char)*p);
-    esc[n] = '\0';
-    if (n > 3 * KEEP) {
-        size_t head = KEEP, tail = n - KEEP;
-        while (head > 0 && ((unsigned char)esc[head] & 0xc0) == 0x80)   /* whole UTF-8 */
-            head--;
-        while (tail < n && ((unsigned char)esc[tail] & 0xc0) == 0x80)
-            tail++;
-        fprintf(stderr, "parlab: %.*s[... %zu characters ...]%s\n", (int)head, esc, tail - head,
-                esc + tail);
-    } else {
-        fprintf(stderr, "parlab: %s\n", esc);
-    }
-}
-
-void complain(const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vcomplain(fmt, ap);
-    va_end(ap);
-}
-
-int die(int code, const char *fmt, ...)
-{
-    va_list ap;
-    guard_exiting();   /* this is the run's one line: a signal now adds no second */
-    va_start(ap, fmt);
-    vcomplain(fmt, ap);
-    va_end(ap);
-    return code;
-}
-
-int out_format_opt(const char *val, enum out_format *out)
+int out_format_opt(const char *val, enum out_format *out, struct outcome *oc)
 {
     static const char *const fmts[] = { "text", "csv", "json", NULL };
     for (int i = 0; fmts[i]; i++)
@@ -74,8 +17,8 @@ int out_format_opt(const char *val, enum out_format *out)
             return 0;
         }
     char hint[96];
-    return die(PARLAB_EXIT_USAGE, "--format %s: unknown format%s (text, csv, json)", val,
-               suggest_from(val, fmts, hint, sizeof hint));
+    return fail_msg(oc, PARLAB_EXIT_USAGE, "--format %s: unknown format%s (text, csv, json)",
+                    val, suggest_from(val, fmts, hint, sizeof hint));
 }
 
 /* ---- lost output: the one check every file parlab writes goes through ---------------- */
@@ -225,39 +168,6 @@ static void to_ns(const double *s, int n, double *ns)
         ns[i] = s[i] * 1e9;
 }
 
-void out_speedup_verdict(const struct run_times *runner, const struct run_times *seq,
-                         struct verdict_out *v)
-{
-    int n = runner->n + seq->n;
-    double load[n > 0 ? n : 1];
-    /* A reading within the meter's resolution (a tick per CPU over a short run) is no
-     * evidence of load: only what lies beyond it counts as disturbed. */
-    for (int i = 0; i < n; i++) {
-        const struct run_times *t = i < seq->n ? seq : runner;
-        int k = i < seq->n ? i : i - seq->n;
-        load[i] = t->other_cpu ? t->other_cpu[k] - machine_meter_res(t->wall[k]) : NAN;
-    }
-    struct verdict_in in = { .a = seq->wall, .na = seq->n, .b = runner->wall, .nb = runner->n,
-                             .bound = 1.0, .above = 1, .what = "speedup", .other_cpu = load,
-                             .nother = n };
-    stats_verdict(&in, v);
-}
-
-/* The load other processes put on the machine during n runs: their mean and how many
- * runs it disturbed (above STATS_BUSY_CPU beyond the meter's resolution, as the verdict
- * counts them). Returns the runs that had a reading. */
-static int load_of(const struct run_times *t, double *sum, int *busy)
-{
-    int known = 0;
-    for (int i = 0; t && t->other_cpu && i < t->n; i++)
-        if (!isnan(t->other_cpu[i])) {
-            known++;
-            *sum += t->other_cpu[i];
-            *busy += t->other_cpu[i] - machine_meter_res(t->wall[i]) > STATS_BUSY_CPU;
-        }
-    return known;
-}
-
 void out_summary(FILE *f, const struct run_times *runner, const struct run_times *seq,
                  int warmup)
 {
@@ -280,7 +190,7 @@ void out_summary(FILE *f, const struct run_times *runner, const struct run_times
         struct verdict_out v;
         to_ns(seq->wall, nb, bns);
         stats_of(bns, nb, &bs);
-        out_speedup_verdict(runner, seq, &v);
+        stats_speedup_verdict(runner, seq, &v);
         char ci[64] = "";
         if (!isnan(v.lo))
             snprintf(ci, sizeof ci, " [%.2f, %.2f] 95%% CI", v.lo, v.hi);
@@ -297,7 +207,7 @@ void out_summary(FILE *f, const struct run_times *runner, const struct run_times
         fprintf(f, "speedup:            run with --baseline to measure seq alongside\n");
     }
     double load = 0;
-    int busy = 0, known = load_of(runner, &load, &busy) + load_of(seq, &load, &busy);
+    int busy = 0, known = stats_load(runner, &load, &busy) + stats_load(seq, &load, &busy);
     if (known)
         fprintf(f, "other processes:    %.2f CPU on average while timed; %d of %d runs "
                 "disturbed (over %.1f CPU)\n", load / known, busy, known, STATS_BUSY_CPU);

@@ -7,6 +7,24 @@
 
 #include "harness.h"
 
+/* Fold slots[0..tasks) in task order into *total, then the workload's finish(). Returns
+ * 0, or -1 with *bad the first task that reported an error. */
+static int combine_slots(const struct job *job, const struct partial *slots,
+                         struct partial *total, size_t *bad)
+{
+    *total = (struct partial){ 0 };
+    for (size_t t = 0; t < job->tasks; t++) {
+        if (slots[t].err) {
+            *bad = t;
+            return -1;
+        }
+        job->wl->combine(total, &slots[t]);
+    }
+    if (job->wl->finish)
+        job->wl->finish(job, total);
+    return 0;
+}
+
 int results_open(struct results *rs, const struct job *job, struct plan *plan,
                  enum results_mode mode)
 {
@@ -40,7 +58,7 @@ int results_combine(const struct results *rs, const struct job *job, struct part
                     size_t *bad, int *err)
 {
     if (rs->slots) {
-        if (job_combine(job, rs->slots, total, bad)) {
+        if (combine_slots(job, rs->slots, total, bad)) {
             *err = rs->slots[*bad].err;
             return -1;
         }

@@ -1,601 +1,20 @@
-/* run.c: `parlab run`: parse and check options, bind a workload to a runner, time each
- * repeat the same way for every runner, verify, and print. It holds the one job lifecycle
- * (job_open, job_exec, job_answer, job_close) that the measuring commands and the tests
- * use too: from here, r->run() is where a runner takes over. */
+/* run.c: `parlab run`: bind a workload to a runner (the options are run_opts.c's), time
+ * each repeat the same way for every runner, verify, and print. Each repeat goes through
+ * the one job lifecycle (job.h). Only cmd_run prints and picks the exit status: the
+ * helpers return 0 or -1 with a struct outcome filled. */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <math.h>
-#include <getopt.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
-#include <sys/resource.h>
-#include <sys/time.h>
-#include <unistd.h>
 
 #include "harness.h"
-#include "results.h"
-#include "parse.h"
+#include "run_opts.h"
 #include "suggest.h"
-#include "../mpi/wire.h"
-#include "../lib/pool.h"
-#include "../lib/student.h"
 
-#define MAX_WORKERS 4096u
-/* 16M tasks: folded results take a few lines per worker; a workload that needs a slot
- * per task would take 1 GiB (and says so when mmap refuses). */
-#define MAX_TASKS (1u << 24)
-#define MAX_STEPS 100000u
-#define MAX_REPEAT 10000u
-#define MAX_TRACE_ROWS (1u << 24) /* 512 MiB of trace records */
-
-struct run_opts {
-    const struct workload *wl;
-    const struct runner *runner;
-    uint64_t size, tasks, steps, workers, cores, repeat, warmup, chunk, seed, io_ms, loops, grain;
-    int size_set, tasks_set, steps_set, workers_set, cores_set, chunk_set, loops_set;
-    int sched_set;
-    enum sched_kind schedule;
-    enum out_format format;
-    const char *trace_path;
-    struct trace_file trace;  /* where the rows go until the run completes */
-    const char *expect;
-    double task_timeout;
-    double check_limit;       /* --check-limit: seconds; 0: the default (reference.h) */
-    enum inject_kind inject;
-    uint64_t inject_task, inject_step;   /* step + 1; 0: the default */
-    int baseline;
-    enum pool_start start;    /* --start: the fork runner's start method */
-    int start_set;
-    const char *student;      /* --student FILE.so: a lab's student code (lib/student.h) */
-};
-
-static void run_usage(FILE *f)
-{
-    fprintf(f,
-        "usage: parlab run -w WORKLOAD -r RUNNER [options]\n"
-        "  -w, --workload W    what to compute (parlab list)\n"
-        "  -r, --runner R      how to run it (parlab list)\n"
-        "  -j, --workers N     workers; default: the CPUs this process may use\n"
-        "  -n, --size N        problem size; accepts 2000000, 2M, 2e6\n"
-        "  -t, --tasks T       tasks the job splits into; default per workload\n"
-        "  -s, --schedule S    static | dynamic | guided (as OpenMP's schedule clause);\n"
-        "                      student: --student's claim (thread runner, lab 3)\n"
-        "  -c, --chunk C       tasks per claim; default: the schedule's own\n"
-        "      --steps S       time steps for simulations (nbody)\n"
-        "      --cores K       restrict the run, workers included, to K CPUs\n"
-        "      --repeat R      timed runs, each reported, then mean ± σ (default 3)\n"
-        "      --warmup N      untimed runs first, not reported (default 1)\n"
-        "      --format F      text | csv | json\n"
-        "      --trace FILE    write one CSV row per task and step of the last repeat:\n"
-        "                      task,worker,step,start_ns,end_ns (ns from the run's start)\n"
-        "      --seed S        seed of the counter-based random streams (default 1)\n"
-        "      --io-ms MS      I/O workloads: how long each task waits (default 100)\n"
-        "      --start M       fork: how pool workers start: fork, forkserver, spawn\n"
-        "      --grain NS      spin: how long each task runs, 1 ns to 10 s (default: 1024 steps)\n"
-        "      --loops N       epoll: event-loop processes that split the tasks\n"
-        "      --task-timeout SECONDS  fail the run if one task takes longer\n"
-        "      --inject KIND@TASK[:STEP]  plant a fault: segv, kill, exit, hang, error, or\n"
-        "                      drop (a task that skips its work: a wrong answer for verify\n"
-        "                      to catch); a crash strikes on the first step, an error on\n"
-        "                      the last\n"
-        "      --expect RESULT fail unless the result equals RESULT (instead of the seq\n"
-        "                      check and of recomputing the answer)\n"
-        "      --check-limit SECONDS  recompute an answer with no recorded value only when\n"
-        "                      that is estimated to take at most this long (default 30,\n"
-        "                      0: never); beyond, the row says verified=unchecked\n"
-        "      --student FILE.so  a lab's student code, built by make lab-N: its\n"
-        "                      student_claim runs under -s student, its student_rows\n"
-        "                      splits -w mandelbrot (lib/student.h)\n"
-        "      --baseline      also run seq R times, taking turns with the runner, and\n"
-        "                      report the speedup with its 95%% interval and a verdict\n"
-        "  -h, --help          this help             -V, --version  the version\n"
-        "exit status: 0 verified (or unchecked, said so), 1 wrong result, 64 usage,\n"
-        "             70 worker failure, 71 OS failure, 74 output lost (a write to stdout\n"
-        "             or the trace failed)\n");
-}
-
-static int parse_inject(const char *val, struct run_opts *o)
-{
-    static const char *const kinds[] = { "", "segv", "kill", "exit", "hang", "error", "drop" };
-    const char *at = strchr(val, '@');
-    if (!at)
-        return die(PARLAB_EXIT_USAGE, "--inject %s: expected KIND@TASK, e.g. segv@3", val);
-    for (int k = 1; k < (int)(sizeof kinds / sizeof kinds[0]); k++)
-        if ((size_t)(at - val) == strlen(kinds[k]) && strncmp(val, kinds[k], (size_t)(at - val)) == 0) {
-            const char *why, *colon = strchr(at + 1, ':');
-            char task[32];
-            size_t len = colon ? (size_t)(colon - at - 1) : strlen(at + 1);
-            o->inject = (enum inject_kind)k;
-            if (len >= sizeof task)   /* cut, it would read as another number */
-                return die(PARLAB_EXIT_USAGE, "--inject %s: task too long to be a number", val);
-            snprintf(task, sizeof task, "%.*s", (int)len, at + 1);
-            if (parse_count(task, 0, UINT32_MAX, &o->inject_task, &why))
-                return die(PARLAB_EXIT_USAGE, "--inject %s: task %s", val, why);
-            if (colon && parse_count(colon + 1, 0, MAX_STEPS - 1, &o->inject_step, &why))
-                return die(PARLAB_EXIT_USAGE, "--inject %s: step %s", val, why);
-            o->inject_step += colon != NULL;
-            return 0;
-        }
-    return die(PARLAB_EXIT_USAGE, "--inject %s: unknown fault (segv, kill, exit, hang, error, drop)", val);
-}
-
-enum { OPT_STEPS = 256, OPT_CORES, OPT_REPEAT, OPT_FORMAT, OPT_TRACE, OPT_SEED, OPT_IOMS,
-       OPT_LOOPS, OPT_TIMEOUT, OPT_INJECT, OPT_EXPECT, OPT_BASELINE, OPT_WARMUP, OPT_START,
-       OPT_CHECK_LIMIT, OPT_GRAIN, OPT_STUDENT };
-
-static const struct option long_opts[] = {
-    { "workload", required_argument, 0, 'w' }, { "runner", required_argument, 0, 'r' },
-    { "workers", required_argument, 0, 'j' },  { "size", required_argument, 0, 'n' },
-    { "tasks", required_argument, 0, 't' },    { "schedule", required_argument, 0, 's' },
-    { "chunk", required_argument, 0, 'c' },    { "steps", required_argument, 0, OPT_STEPS },
-    { "cores", required_argument, 0, OPT_CORES }, { "repeat", required_argument, 0, OPT_REPEAT },
-    { "format", required_argument, 0, OPT_FORMAT }, { "trace", required_argument, 0, OPT_TRACE },
-    { "seed", required_argument, 0, OPT_SEED }, { "io-ms", required_argument, 0, OPT_IOMS },
-    { "loops", required_argument, 0, OPT_LOOPS },
-    { "task-timeout", required_argument, 0, OPT_TIMEOUT },
-    { "inject", required_argument, 0, OPT_INJECT }, { "expect", required_argument, 0, OPT_EXPECT },
-    { "baseline", no_argument, 0, OPT_BASELINE }, { "help", no_argument, 0, 'h' },
-    { "warmup", required_argument, 0, OPT_WARMUP },
-    { "start", required_argument, 0, OPT_START },
-    { "check-limit", required_argument, 0, OPT_CHECK_LIMIT },
-    { "grain", required_argument, 0, OPT_GRAIN },
-    { "student", required_argument, 0, OPT_STUDENT },
-    { "version", no_argument, 0, 'V' },
-    { 0, 0, 0, 0 },
-};
-
-const struct option *run_options(void)
-{
-    return long_opts;
-}
-
-/* Parse argv into o, checking each value. Returns -1 on success, else an exit status. */
-static int parse_run_opts(int argc, char **argv, struct run_opts *o)
-{
-    int c, rc;
-    *o = (struct run_opts){ .repeat = 3, .warmup = 1, .seed = 1, .io_ms = 100, .loops = 1,
-                            .trace.fd = -1 };
-    opterr = 0;
-    optind = 1;
-    while ((c = getopt_long(argc, argv, ":w:r:j:n:t:s:c:hV", long_opts, NULL)) != -1) {
-        rc = 0;
-        switch (c) {
-        case 'w':
-            if (!(o->wl = wl_find(optarg))) {
-                struct suggest sg;
-                char hint[96];
-                suggest_init(&sg, optarg);
-                for (const struct workload *const *w = wl_registry; *w; w++)
-                    suggest_add(&sg, (*w)->name);
-                return die(PARLAB_EXIT_USAGE, "unknown workload '%s'%s (parlab list)", optarg,
-                           suggest_hint(&sg, hint, sizeof hint));
-            }
-            break;
-        case 'r':
-            if (strcmp(optarg, "spawn") == 0)   /* the runner's old name */
-                return die(PARLAB_EXIT_USAGE, "-r spawn: the fork-per-task runner is now -r process "
-                           "(spawn is a start method: -r fork --start spawn)");
-            if (!(o->runner = runner_find(optarg))) {
-                struct suggest sg;
-                char hint[96];
-                suggest_init(&sg, optarg);
-                for (const struct runner *const *rr = runner_registry; *rr; rr++)
-                    suggest_add(&sg, (*rr)->name);
-                return die(PARLAB_EXIT_USAGE, "unknown runner '%s'%s (parlab list)", optarg,
-                           suggest_hint(&sg, hint, sizeof hint));
-            }
-            break;
-        case 'j': rc = parse_opt_count("-j", optarg, 1, MAX_WORKERS, &o->workers); o->workers_set = 1; break;
-        case 'n': rc = parse_opt_count("-n", optarg, 0, UINT64_MAX, &o->size); o->size_set = 1; break;
-        case 't': rc = parse_opt_count("-t", optarg, 1, MAX_TASKS, &o->tasks); o->tasks_set = 1; break;
-        case 'c': rc = parse_opt_count("-c", optarg, 1, MAX_TASKS, &o->chunk); o->chunk_set = 1; break;
-        case 's':
-            if (sched_parse(optarg, &o->schedule)) {
-                struct suggest sg;
-                char hint[96];
-                suggest_init(&sg, optarg);
-                for (int k = 0; k <= SCHED_STUDENT; k++)
-                    suggest_add(&sg, sched_name((enum sched_kind)k));
-                return die(PARLAB_EXIT_USAGE, "-s %s: unknown schedule%s (static, dynamic, guided, "
-                           "student)",
-                           optarg, suggest_hint(&sg, hint, sizeof hint));
-            }
-            o->sched_set = 1;
-            break;
-        case OPT_STEPS: rc = parse_opt_count("--steps", optarg, 1, MAX_STEPS, &o->steps); o->steps_set = 1; break;
-        case OPT_CORES: rc = parse_opt_count("--cores", optarg, 1, MAX_WORKERS, &o->cores); o->cores_set = 1; break;
-        case OPT_REPEAT: rc = parse_opt_count("--repeat", optarg, 1, MAX_REPEAT, &o->repeat); break;
-        case OPT_WARMUP: rc = parse_opt_count("--warmup", optarg, 0, MAX_REPEAT, &o->warmup); break;
-        case OPT_SEED: rc = parse_opt_count("--seed", optarg, 0, UINT64_MAX, &o->seed); break;
-        case OPT_IOMS: rc = parse_opt_count("--io-ms", optarg, 0, 3600000, &o->io_ms); break;
-        case OPT_GRAIN: rc = parse_opt_count("--grain", optarg, 1, 10000000000ull, &o->grain); break;
-        case OPT_LOOPS: rc = parse_opt_count("--loops", optarg, 1, MAX_WORKERS, &o->loops); o->loops_set = 1; break;
-        case OPT_FORMAT: rc = out_format_opt(optarg, &o->format); break;
-        case OPT_TRACE: {
-            const char *why;
-            if (parse_path(optarg, &why))
-                return die(PARLAB_EXIT_USAGE, "--trace '%s': %s", optarg, why);
-            o->trace_path = optarg;
-            break;
-        }
-        case OPT_TIMEOUT: {
-            const char *why;
-            if (parse_seconds(optarg, 86400, &o->task_timeout, &why))
-                return die(PARLAB_EXIT_USAGE, "--task-timeout %s: %s", optarg, why);
-            break;
-        }
-        case OPT_CHECK_LIMIT: {
-            const char *why;
-            if (*optarg && strspn(optarg, "0") == strlen(optarg))
-                o->check_limit = -1;   /* 0: recompute nothing */
-            else if (parse_seconds(optarg, 86400, &o->check_limit, &why))
-                return die(PARLAB_EXIT_USAGE, "--check-limit %s: %s", optarg, why);
-            break;
-        }
-        case OPT_INJECT: rc = parse_inject(optarg, o); break;
-        case OPT_EXPECT: o->expect = optarg; break;
-        case OPT_STUDENT: o->student = optarg; break;
-        case OPT_BASELINE: o->baseline = 1; break;
-        case OPT_START:
-            if (pool_start_parse(optarg, &o->start)) {
-                struct suggest sg;
-                char hint[96];
-                suggest_init(&sg, optarg);
-                for (int k = 0; k < POOL_START__COUNT; k++)
-                    suggest_add(&sg, pool_start_name((enum pool_start)k));
-                return die(PARLAB_EXIT_USAGE, "--start %s: unknown start method%s (fork, "
-                           "forkserver, spawn)", optarg, suggest_hint(&sg, hint, sizeof hint));
-            }
-            o->start_set = 1;
-            break;
-        case 'h': run_usage(stdout); return 0;
-        case 'V': print_version(stdout); return 0;
-        case ':': return die(PARLAB_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
-        default:
-            return die_unknown_option(argv[optind - 1], optopt, long_opts, "run");
-        }
-        if (rc)
-            return rc;
-    }
-    if (optind < argc)
-        return die(PARLAB_EXIT_USAGE, "unexpected argument '%s' (parlab run --help)", argv[optind]);
-    if (!o->wl)
-        return die(PARLAB_EXIT_USAGE, "-w WORKLOAD is required (parlab list shows them)");
-    if (!o->runner)
-        return die(PARLAB_EXIT_USAGE, "-r RUNNER is required (parlab list shows them)");
-    return -1;
-}
-
-/* --student FILE.so and -s student: load the plugin and check that this run has a place
- * for what it defines (a workload's split runs in every worker, so only where workers are
- * copies of this process or share it). 0, or the usage error printed. */
-static int student_option(const struct run_opts *o)
-{
-    const struct runner *r = o->runner;
-    char why[300];
-    if (!o->student)
-        return o->schedule == SCHED_STUDENT
-            ? die(PARLAB_EXIT_USAGE, "-s student: give the policy with --student FILE.so "
-                  "(make lab-3 builds labs/03-scheduling/student/schedule.c into one)") : 0;
-    if (student_load(o->student, why, sizeof why))
-        return die(PARLAB_EXIT_USAGE, "--student %s: %s", o->student, why);
-    if (o->schedule == SCHED_STUDENT && !student_claim_fn)
-        return die(PARLAB_EXIT_USAGE, "-s student: %s defines no student_claim",
-                   student_source());
-    int rows = student_rows_fn && strcmp(o->wl->name, "mandelbrot") == 0;
-    if (o->schedule != SCHED_STUDENT && !rows)
-        return die(PARLAB_EXIT_USAGE, "--student %s: nothing in this run uses it (its "
-                   "student_claim runs under -s student, its student_rows under -w mandelbrot)",
-                   student_source());
-    if (rows && ((r->flags & RUNNER_EXTERNAL) || (o->start_set && o->start != POOL_START_FORK)))
-        return die(PARLAB_EXIT_USAGE, "--student %s: runner %s%s starts workers that do not "
-                   "have it loaded (use thread, fork, omp, epoll or seq)", student_source(),
-                   r->name, o->start_set && o->start != POOL_START_FORK ? " with --start" : "");
-    return 0;
-}
-
-/* Fill in defaults and check the options against each other. -1 if fine, else status. */
-static int resolve_opts(struct run_opts *o)
-{
-    const struct workload *wl = o->wl;
-    const struct runner *r = o->runner;
-    int rc;
-
-    char why[160];
-    if (wl_check(wl, why, sizeof why))
-        return die(PARLAB_EXIT_SOFTWARE, "%s (workloads/%s.c)", why, wl->name);
-    if (wl->split == WL_SPLIT_ITEMS) {   /* one task per item: -n and -t say the same */
-        if (o->tasks_set && o->size_set && o->tasks != o->size)
-            return die(PARLAB_EXIT_USAGE, "-t %llu: for %s, -n and -t both count tasks and differ",
-                       (unsigned long long)o->tasks, wl->name);
-        if (!o->size_set)
-            o->size = o->tasks_set ? o->tasks : wl->default_size;
-        if (o->size > MAX_TASKS)
-            return die(PARLAB_EXIT_USAGE, "-n %llu: too large for %s (at most %u tasks)",
-                       (unsigned long long)o->size, wl->name, MAX_TASKS);
-        o->tasks = o->size;
-    } else {
-        if (!o->size_set)
-            o->size = wl->default_size;
-        if (!o->tasks_set)
-            o->tasks = wl->default_tasks;
-    }
-    if (o->size < wl->min_size)
-        return die(PARLAB_EXIT_USAGE, "-n %llu: too small for %s (at least %llu)",
-                   (unsigned long long)o->size, wl->name, (unsigned long long)wl->min_size);
-    if (o->size > wl->max_size)
-        return die(PARLAB_EXIT_USAGE, "-n %llu: too large for %s (at most %llu)",
-                   (unsigned long long)o->size, wl->name, (unsigned long long)wl->max_size);
-    if (o->steps_set && !wl->stepped && o->steps != 1)
-        return die(PARLAB_EXIT_USAGE, "--steps %llu: %s has no time steps",
-                   (unsigned long long)o->steps, wl->name);
-    if (!o->steps_set)
-        o->steps = wl->default_steps;
-    if (o->grain && !(wl->flags & WL_GRAIN))
-        return die(PARLAB_EXIT_USAGE, "--grain %llu: %s has no task duration to set (only spin)",
-                   (unsigned long long)o->grain, wl->name);
-    if (o->sched_set && !(r->schedules & SCHED_BIT(o->schedule))) {
-        char can[64] = "";
-        for (int k = 0; k < SCHED__COUNT; k++)
-            if (r->schedules & SCHED_BIT(k))
-                snprintf(can + strlen(can), sizeof can - strlen(can), "%s%s", *can ? ", " : "",
-                         sched_name((enum sched_kind)k));
-        return die(PARLAB_EXIT_USAGE, "-s %s: runner %s cannot honour it (it honours %s)",
-                   sched_name(o->schedule), r->name, can);
-    }
-    if (!o->sched_set)
-        o->schedule = r->default_schedule;
-    if ((rc = student_option(o)))
-        return rc;
-    if (o->start_set && !(r->flags & RUNNER_START_METHODS))
-        return die(PARLAB_EXIT_USAGE, "--start %s: runner %s has no start methods (only fork's pool has)",
-                   pool_start_name(o->start), r->name);
-    if (o->loops_set && !(r->flags & RUNNER_HAS_LOOPS))
-        return die(PARLAB_EXIT_USAGE, "--loops %llu: runner %s has no event loops (only epoll)",
-                   (unsigned long long)o->loops, r->name);
-    if (o->loops > o->tasks)
-        o->loops = o->tasks;
-    /* epoll --loops N forks N-1 loops, but loop 0 is parlab's own process: a task it
-     * claims would take the run down with it, so the fault is refused there too. */
-    if ((o->inject == INJECT_KILL || o->inject == INJECT_EXIT) && !(r->flags & RUNNER_PROCESSES))
-        return die(PARLAB_EXIT_USAGE, "--inject %s@%llu: under %s it would end the whole process, "
-                   "not one worker (its workers share it%s); use fork or process",
-                   o->inject == INJECT_KILL ? "kill" : "exit", (unsigned long long)o->inject_task,
-                   r->name, r->flags & RUNNER_HAS_LOOPS ? ", and with --loops loop 0 is parlab itself" : "");
-    if (o->inject_step > o->steps)
-        return die(PARLAB_EXIT_USAGE, "--inject %llu:%llu: no such step (the job has %llu)",
-                   (unsigned long long)o->inject_task, (unsigned long long)o->inject_step - 1,
-                   (unsigned long long)o->steps);
-    /* Each step overwrites every slot: an error reported before the last would vanish. */
-    if (o->inject == INJECT_ERROR && o->inject_step && o->inject_step != o->steps)
-        return die(PARLAB_EXIT_USAGE, "--inject error@%llu:%llu: a task reports an error on the "
-                   "last step (%llu) only: earlier slots are overwritten",
-                   (unsigned long long)o->inject_task, (unsigned long long)o->inject_step - 1,
-                   (unsigned long long)o->steps - 1);
-    if (o->inject && o->inject_task >= o->tasks)
-        return die(PARLAB_EXIT_USAGE, "--inject %llu: no such task (the job has %llu)",
-                   (unsigned long long)o->inject_task, (unsigned long long)o->tasks);
-    if (o->expect) {
-        struct job job = { .wl = wl, .size = o->size, .tasks = o->tasks,
-                           .steps = (unsigned)o->steps, .seed = o->seed,
-                           .io_ms = (unsigned)o->io_ms };
-        if (parse_expect(&job, o->expect, why, sizeof why))
-            return die(PARLAB_EXIT_USAGE, "--expect %s: %s", o->expect, why);
-    }
-    if (o->trace_path) {
-        if (o->tasks * o->steps > MAX_TRACE_ROWS)
-            return die(PARLAB_EXIT_USAGE, "--trace %s: %llu tasks x %llu steps is more than %u rows",
-                       o->trace_path, (unsigned long long)o->tasks, (unsigned long long)o->steps,
-                       MAX_TRACE_ROWS);
-    }
-    if (r->flags & RUNNER_EXTERNAL) {   /* the mpi runner reads a world's folder from it */
-        const char *world = getenv(MPI_ENV_WORLD), *bad;
-        if (world && *world && parse_path(world, &bad))
-            return die(PARLAB_EXIT_USAGE, "%s='%s': %s", MPI_ENV_WORLD, world, bad);
-    }
-    if (o->cores_set && (rc = cores_option(o->cores)))
-        return rc;
-    o->cores = cpus_allowed();
-    if (!o->workers_set)
-        o->workers = o->cores;
-    if (r->precheck) {   /* e.g. -j against a kept mpi world: one line, before any header */
-        struct outcome oc = { 0 };
-        if (r->precheck((unsigned)o->workers, (unsigned)o->cores, &oc))
-            return die(oc.code, "%s", oc.msg);
-    }
-    if (o->trace_path) {   /* last: find out now, not after the run; FILE stays as it is */
-        char why[128];
-        int e = trace_file_open(&o->trace, o->trace_path, why, sizeof why);
-        /* A path that cannot name a file is the user's to fix (64: not a regular file, a
-         * missing folder, a name too long); a folder the OS will not write in is the
-         * system's (71: read-only, no permission); a full one is I/O (74). */
-        if (e)
-            return die(e == -EINVAL || e == -ENOENT || e == -ENOTDIR || e == -ENAMETOOLONG ||
-                       e == -ELOOP ? PARLAB_EXIT_USAGE : out_errno_status(e),
-                       "--trace %s: %s", o->trace_path, why);
-    }
-    return -1;
-}
-
-/* ---- the job lifecycle ---------------------------------------------------------------- */
-
-void usage_now(struct rusage *u)
-{
-    struct rusage self, kids;
-    getrusage(RUSAGE_SELF, &self);
-    getrusage(RUSAGE_CHILDREN, &kids);
-    *u = self;
-    u->ru_utime.tv_sec += kids.ru_utime.tv_sec;
-    u->ru_utime.tv_usec += kids.ru_utime.tv_usec;
-    u->ru_stime.tv_sec += kids.ru_stime.tv_sec;
-    u->ru_stime.tv_usec += kids.ru_stime.tv_usec;
-    if (kids.ru_maxrss > u->ru_maxrss)
-        u->ru_maxrss = kids.ru_maxrss;   /* a peak, not a sum */
-    u->ru_nvcsw += kids.ru_nvcsw;
-    u->ru_nivcsw += kids.ru_nivcsw;
-    u->ru_minflt += kids.ru_minflt;
-    u->ru_majflt += kids.ru_majflt;
-}
-
-double tv_seconds(struct timeval tv)
-{
-    return (double)tv.tv_sec + (double)tv.tv_usec / 1e6;
-}
-
-int job_combine(const struct job *job, const struct partial *slots, struct partial *total,
-                size_t *bad)
-{
-    *total = (struct partial){ 0 };
-    for (size_t t = 0; t < job->tasks; t++) {
-        if (slots[t].err) {
-            *bad = t;
-            return -1;
-        }
-        job->wl->combine(total, &slots[t]);
-    }
-    if (job->wl->finish)
-        job->wl->finish(job, total);
-    return 0;
-}
-
-int job_open(struct job_ctx *c, const struct job *job, const struct plan *plan, int trace,
-             unsigned watchers, struct outcome *oc)
-{
-    const struct workload *wl = job->wl;
-    int e;
-
-    memset(c, 0, sizeof *c);
-    c->job = *job;
-    c->plan = *plan;
-    c->plan.trace = NULL;
-    c->plan.watch = NULL;
-    c->plan.fold = NULL;
-    errno = 0;
-    if (wl->setup && wl->setup(&c->job)) {
-        e = errno ? -errno : -EINVAL;
-        outcome_fail(oc, PARLAB_EXIT_OS, "%s: setup for N=%llu: %s", wl->name,
-                     (unsigned long long)c->job.size, strerror(-e));
-        return e;
-    }
-    c->set_up = 1;
-    if ((e = results_open(&c->rs, &c->job, &c->plan, RESULTS_AUTO))) {
-        outcome_fail(oc, PARLAB_EXIT_OS, "mmap of the results: %s", strerror(-e));
-        goto err;
-    }
-    c->rs_open = 1;
-    if (trace) {
-        c->trace_len = c->job.tasks * c->job.steps * sizeof(struct trace_rec);
-        if (!(c->plan.trace = job_shared_alloc(c->trace_len))) {
-            e = -errno;
-            outcome_fail(oc, PARLAB_EXIT_OS, "mmap of the trace buffer: %s", strerror(errno));
-            goto err;
-        }
-    }
-    if (watchers) {
-        c->watchers = watchers;
-        c->watch_len = watchers * sizeof(struct task_watch);
-        if (!(c->plan.watch = job_shared_alloc(c->watch_len))) {
-            e = -errno;
-            outcome_fail(oc, PARLAB_EXIT_OS, "mmap of the task watch: %s", strerror(errno));
-            goto err;
-        }
-        for (unsigned w = 0; w < watchers; w++)
-            c->plan.watch[w].task = -1;
-    }
-    return 0;
-
-err:
-    job_close(c);
-    return e;
-}
-
-int job_exec(struct job_ctx *c, const struct runner *r, struct job_sample *smp,
-             struct outcome *oc)
-{
-    struct rusage u0, u1;
-    int e;
-
-    *oc = (struct outcome){ 0 };
-    if (c->watchers && (e = guard_watch_start(&c->plan, c->watchers)) != 0)
-        return outcome_fail(oc, PARLAB_EXIT_OS, "task-timeout watchdog: %s", strerror(-e));
-    results_reset(&c->rs);   /* before the clock: folds start empty */
-    double busy0 = machine_busy_s();   /* outside the clock: the meter is not timed */
-    usage_now(&u0);
-    uint64_t t0 = clock_now_ns();
-    int rc = r->run(&c->job, &c->plan, results_slots(&c->rs), oc);
-    uint64_t t1 = clock_now_ns();
-    usage_now(&u1);
-    double busy1 = machine_busy_s();
-    if (c->watchers)
-        guard_watch_stop();
-    if (rc) {
-        if (!oc->code)
-            oc->code = PARLAB_EXIT_SOFTWARE;
-        return -1;
-    }
-    /* A runner that times the job where its workers are (mpi's ranks) says how long it
-     * took there; the clock here would add what it cost to reach them. */
-    *smp = (struct job_sample){
-        .start_ns = t0,
-        .wall_ns = oc->job_wall_s > 0 ? oc->job_wall_s * 1e9 : (double)(t1 - t0),
-        .start_s = oc->start_s,
-        .user_s = tv_seconds(u1.ru_utime) - tv_seconds(u0.ru_utime) + oc->away_user_s,
-        .sys_s = tv_seconds(u1.ru_stime) - tv_seconds(u0.ru_stime) + oc->away_sys_s,
-        .max_rss_kb = u1.ru_maxrss > oc->away_maxrss_kb ? u1.ru_maxrss : oc->away_maxrss_kb,
-        .vol_cs = u1.ru_nvcsw - u0.ru_nvcsw,
-        .invol_cs = u1.ru_nivcsw - u0.ru_nivcsw,
-        .minflt = u1.ru_minflt - u0.ru_minflt,
-    };
-    smp->other_cpu = NAN;
-    if (busy0 >= 0 && busy1 >= 0 && t1 > t0) {   /* over the interval the meter read */
-        double other = (busy1 - busy0 - smp->user_s - smp->sys_s) / ((double)(t1 - t0) / 1e9);
-        smp->other_cpu = other > 0 ? other : 0;
-    }
-    return 0;
-}
-
-int job_answer(struct job_ctx *c, struct job_result *res, struct outcome *oc)
-{
-    const struct workload *wl = c->job.wl;
-    struct partial total;
-    size_t bad;
-    int err;
-
-    memset(res, 0, sizeof *res);
-    if (results_combine(&c->rs, &c->job, &total, &bad, &err)) {
-        res->bad_task = (long)bad;
-        return outcome_fail(oc, PARLAB_EXIT_SOFTWARE, "task %zu reported error %d (%s)", bad,
-                            err, strerror(err));
-    }
-    res->bad_task = -1;
-    wl->format(&c->job, &total, res->result, sizeof res->result);
-    if (wl->describe)
-        wl->describe(&c->job, &total, res->detail, sizeof res->detail);
-    else
-        snprintf(res->detail, sizeof res->detail, "%s", res->result);
-    res->verified = wl->verify(&c->job, &total, res->why, sizeof res->why);
-    return 0;
-}
-
-void job_close(struct job_ctx *c)
-{
-    job_shared_free(c->plan.watch, c->watch_len);
-    job_shared_free(c->plan.trace, c->trace_len);
-    if (c->rs_open)
-        results_close(&c->rs, &c->plan);
-    c->rs_open = 0;
-    c->plan.watch = NULL;
-    c->plan.trace = NULL;
-    c->watchers = 0;
-    if (c->set_up && c->job.wl->teardown)
-        c->job.wl->teardown(&c->job);
-    c->set_up = 0;
-}
-
-/* ---- parlab run ------------------------------------------------------------------------- */
-
+/* The trace rows of the last repeat, times from the run's start t0, into the trace file.
+ * Returns 0, or -errno of the first write that failed. */
 static int write_trace(const struct trace_file *tf, const struct trace_rec *t, size_t n,
                        uint64_t t0)
 {
@@ -614,29 +33,27 @@ static int write_trace(const struct trace_file *tf, const struct trace_rec *t, s
 }
 
 /* The first wrong answer of a run is told, on one line; the repeats after it are wrong
- * rows in the output and the exit status, not more lines. Main thread. */
-static int wrong_told;
-
-static void tell_wrong(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-static void tell_wrong(const char *fmt, ...)
+ * rows in the output and the exit status, not more lines. Here it is kept (in wrong,
+ * WRONG_LEN bytes, "" until then) for cmd_run to tell. */
+#define WRONG_LEN 512
+static void note_wrong(char *wrong, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note_wrong(char *wrong, const char *fmt, ...)
 {
-    char msg[512];
     va_list ap;
-    if (wrong_told++)
+    if (*wrong)
         return;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    vsnprintf(wrong, WRONG_LEN, fmt, ap);
     va_end(ap);
-    complain("%s", msg);
 }
 
 /*
- * One repeat through the job lifecycle (above): set up, run under r, combine in
- * task order, verify, tear down. Fills row. Returns 0, or an exit status with the message
- * printed.
+ * One repeat through the job lifecycle (job.h): set up, run under r, combine in task
+ * order, verify, tear down; then the trace, when trace_path is given. Fills row, and
+ * wrong (note_wrong) for a wrong answer. Returns 0, or -1 with oc filled.
  */
 static int run_once(const struct run_opts *o, const struct runner *r, struct result_row *row,
-                    const char *trace_path)
+                    const char *trace_path, char *wrong, struct outcome *oc)
 {
     struct job job = { .wl = o->wl, .size = o->size, .tasks = o->tasks,
                        .steps = (unsigned)o->steps, .seed = o->seed, .io_ms = (unsigned)o->io_ms,
@@ -656,13 +73,12 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
     struct job_ctx c;
     struct job_sample smp;
     struct job_result res;
-    struct outcome oc = { 0 };
     int status = 0;
 
-    if (job_open(&c, &job, &plan, trace_path != NULL, watching ? watchers : 0, &oc))
-        return die(oc.code, "%s", oc.msg);
-    if (job_exec(&c, r, &smp, &oc) || job_answer(&c, &res, &oc)) {
-        status = die(oc.code, "%s", oc.msg);
+    if (job_open(&c, &job, &plan, trace_path ? JOB_TRACE : 0, watching ? watchers : 0, oc))
+        return -1;
+    if (job_exec(&c, r, &smp, oc) || job_answer(&c, &res, oc)) {
+        status = -1;
         goto out;
     }
     *row = (struct result_row){
@@ -678,19 +94,19 @@ static int run_once(const struct run_opts *o, const struct runner *r, struct res
     };
     snprintf(row->result, sizeof row->result, "%s", res.result);
     snprintf(row->detail, sizeof row->detail, "%s", res.detail);
-    row->verified = res.verified == WL_UNCHECKED ? VERIFIED_UNCHECKED : res.verified;
-    row->check = row->verified < 0 ? "seq" : wl_check_name(&c.job, &row->check_how);
-    if (row->verified < 0)
+    row->verified = res.verified;
+    row->check = row->verified == VERIFIED_SEQ ? "seq" : wl_check_name(&c.job, &row->check_how);
+    if (row->verified == VERIFIED_SEQ)
         row->check_how = NULL;
-    if (row->verified == 0)
-        tell_wrong("%s %s: wrong result: %s", o->wl->name, r->name, res.why);
+    if (row->verified == VERIFIED_WRONG)
+        note_wrong(wrong, "%s %s: wrong result: %s", o->wl->name, r->name, res.why);
     if (row->verified == VERIFIED_UNCHECKED)
         snprintf(row->why, sizeof row->why, "%s", res.why);
     if (trace_path) {
         int e = write_trace(&o->trace, c.plan.trace, c.job.tasks * c.job.steps, smp.start_ns);
         if (e)
-            status = die(out_errno_status(e), "--trace %s: writing the trace: %s; the file "
-                         "is left as it was", trace_path, strerror(-e));
+            status = fail_msg(oc, out_errno_status(e), "--trace %s: writing the trace: %s; "
+                              "the file is left as it was", trace_path, strerror(-e));
     }
 out:
     job_close(&c);
@@ -701,9 +117,10 @@ out:
  * Settle what the workload's own verify() could not. --expect, when given, must match
  * whatever the workload says. A result only seq can vouch for is compared with one
  * untimed seq run (cached in ref); seq's own such result is the reference, marked so.
+ * A wrong one goes to wrong (note_wrong). Returns 0, or -1 with oc filled (the seq run).
  */
 static int check_against_seq(const struct run_opts *o, struct result_row *row, char *ref,
-                             size_t reflen)
+                             size_t reflen, char *wrong, struct outcome *oc)
 {
     const char *by = "seq";
     /* open: the workload could not vouch for it (only seq can, or it is unchecked) */
@@ -723,9 +140,8 @@ static int check_against_seq(const struct run_opts *o, struct result_row *row, c
         return 0;
     } else if (!*ref) {
         struct result_row seq_row;
-        int st = run_once(o, runner_find("seq"), &seq_row, NULL);
-        if (st)
-            return st;
+        if (run_once(o, runner_find("seq"), &seq_row, NULL, wrong, oc))
+            return -1;
         snprintf(ref, reflen, "%s", seq_row.result);
     }
     if (strcmp(ref, row->result) == 0) {
@@ -733,8 +149,8 @@ static int check_against_seq(const struct run_opts *o, struct result_row *row, c
             row->verified = 1;
         return 0;
     }
-    row->verified = 0;
-    tell_wrong("%s %s: wrong result: %s, but %s gives %s", row->workload, row->runner,
+    row->verified = VERIFIED_WRONG;
+    note_wrong(wrong, "%s %s: wrong result: %s, but %s gives %s", row->workload, row->runner,
                row->result, by, ref);
     return 0;
 }
@@ -754,12 +170,21 @@ int cmd_run(int argc, char **argv)
 {
     struct run_opts o;
     struct machine m;
-    int st = parse_run_opts(argc, argv, &o);
-    wrong_told = 0;
-    if (st >= 0)
-        return st;
-    if ((st = resolve_opts(&o)) >= 0)
-        return st;
+    struct outcome oc = { 0 };
+    char wrong_msg[WRONG_LEN] = "";
+    int told = 0, st;
+    if (run_opts_parse(argc, argv, &o, &oc))
+        return o.bad_opt ? die_unknown_option(o.bad_opt, o.bad_short, run_options(), "run")
+                         : die(oc.code, "%s", oc.msg);
+    if (o.help || o.version) {
+        if (o.help)
+            run_usage(stdout);
+        else
+            print_version(stdout);
+        return 0;
+    }
+    if (run_opts_resolve(&o, &oc))
+        return die(oc.code, "%s", oc.msg);
     /* The forkserver forks before any job state exists: before the first setup. */
     if (o.start == POOL_START_FORKSERVER && (st = pool_forkserver_start()))
         return die(PARLAB_EXIT_OS, "--start forkserver: cannot start the server: %s", strerror(-st));
@@ -812,12 +237,16 @@ int cmd_run(int argc, char **argv)
             const struct runner *r = side == 0 ? seq : o.runner;
             int last = side == 1 && i == R - 1;
             /* i < 0: warm-up runs, checked but neither reported nor timed. */
-            st = run_once(&o, r, &row, last ? o.trace_path : NULL);
-            if (!st)
-                st = check_against_seq(&o, &row, ref, sizeof ref);
-            if (st)
+            int e = run_once(&o, r, &row, last ? o.trace_path : NULL, wrong_msg, &oc);
+            if (!e)
+                e = check_against_seq(&o, &row, ref, sizeof ref, wrong_msg, &oc);
+            if (*wrong_msg && !told++)
+                complain("%s", wrong_msg);
+            if (e) {
+                st = die(oc.code, "%s", oc.msg);
                 break;
-            wrong |= row.verified == 0;
+            }
+            wrong |= row.verified == VERIFIED_WRONG;
             if (row.start_s > 0) {
                 start_s = row.start_s;
                 row.start_s = 0;
@@ -842,7 +271,7 @@ int cmd_run(int argc, char **argv)
         }
     }
     if (o.runner->keep) {   /* its processes end here: the rows are out, the verdict not */
-        struct outcome oc = { 0 };
+        oc = (struct outcome){ 0 };
         if (o.runner->keep(0, &oc) && !st)
             st = die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "%s", oc.msg);
     }
@@ -859,7 +288,8 @@ int cmd_run(int argc, char **argv)
             printf("verified: unchecked (not shown wrong, not shown right): %s\n", row.why);
         else
             printf("verified: yes, %s\n", verify_how(&row));
-        struct run_times runs = { wall, other, R }, seqs = { base, base_other, nbase };
+        double meter = machine_meter_cpu_s();
+        struct run_times runs = { wall, other, R, meter }, seqs = { base, base_other, nbase, meter };
         out_summary(stdout, &runs, o.baseline ? &seqs : NULL, (int)o.warmup);
     }
     if (st < 0) {   /* a failed write to stdout (st is -errno): the one line says so */

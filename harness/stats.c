@@ -491,3 +491,39 @@ enum verdict stats_verdict(const struct verdict_in *in, struct verdict_out *out)
     }
     return out->verdict;
 }
+
+/* The meter's resolution over a run of wall_s seconds, in CPUs (struct run_times). */
+static double meter_res(const struct run_times *t, double wall_s)
+{
+    return wall_s > 0 ? t->meter_cpu_s / wall_s : INFINITY;
+}
+
+void stats_speedup_verdict(const struct run_times *runner, const struct run_times *seq,
+                           struct verdict_out *v)
+{
+    int n = runner->n + seq->n;
+    double load[n > 0 ? n : 1];
+    /* A reading within the meter's resolution (a tick per CPU over a short run) is no
+     * evidence of load: only what lies beyond it counts as disturbed. */
+    for (int i = 0; i < n; i++) {
+        const struct run_times *t = i < seq->n ? seq : runner;
+        int k = i < seq->n ? i : i - seq->n;
+        load[i] = t->other_cpu ? t->other_cpu[k] - meter_res(t, t->wall[k]) : NAN;
+    }
+    struct verdict_in in = { .a = seq->wall, .na = seq->n, .b = runner->wall, .nb = runner->n,
+                             .bound = 1.0, .above = 1, .what = "speedup", .other_cpu = load,
+                             .nother = n };
+    stats_verdict(&in, v);
+}
+
+int stats_load(const struct run_times *t, double *sum, int *busy)
+{
+    int known = 0;
+    for (int i = 0; t && t->other_cpu && i < t->n; i++)
+        if (!isnan(t->other_cpu[i])) {
+            known++;
+            *sum += t->other_cpu[i];
+            *busy += t->other_cpu[i] - meter_res(t, t->wall[i]) > STATS_BUSY_CPU;
+        }
+    return known;
+}

@@ -156,4 +156,21 @@ struct verdict_out {
  */
 enum verdict stats_verdict(const struct verdict_in *in, struct verdict_out *out);
 
+/* A side's timed runs: wall times (s) and the CPUs other processes used during each (NULL:
+ * unknown; NAN: unread). meter_cpu_s: what the load meter can be off by, times the wall
+ * time, in CPU-seconds (machine_meter_cpu_s, harness.h); a reading within it is no load. */
+struct run_times {
+    const double *wall, *other_cpu;
+    int n;
+    double meter_cpu_s;
+};
+/* The verdict on "the runner is faster than seq": speedup = mean(seq) / mean(runner) above
+ * 1, from both sides' runs and their load (stats_verdict). Always fills v. */
+void stats_speedup_verdict(const struct run_times *runner, const struct run_times *seq,
+                           struct verdict_out *v);
+/* The load other processes put on the machine during t's runs (t may be NULL): adds their
+ * other_cpu to *sum, and to *busy the runs it disturbed (above STATS_BUSY_CPU beyond the
+ * meter's resolution, as the verdict counts them). Returns how many runs had a reading. */
+int stats_load(const struct run_times *t, double *sum, int *busy);
+
 #endif

@@ -121,9 +121,8 @@ int cmd_world(int argc, char **argv)
     }
     if (!ranks)
         return die(PARLAB_EXIT_USAGE, "world start: -j N, the rank count, is needed");
-    int rc;
-    if (cores && (rc = cores_option(cores)))
-        return rc;
+    if (cores && cores_option(cores, &out))
+        return die(out.code, "%s", out.msg);
     char dir[4096];
     pid_t keeper;
     if (mpi_world_start((unsigned)ranks, (int)idle, dir, sizeof dir, &keeper, &out))

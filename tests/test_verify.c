@@ -7,6 +7,7 @@
 #include <string.h>
 #include <jansson.h>
 #include "util.h"
+#include "../harness/job.h"
 #include "../workloads/reference.h"
 #include "../workloads/workload.h"
 
@@ -44,58 +45,100 @@ static const struct vcase cases[] = {
 };
 #define NCASES (sizeof cases / sizeof cases[0])
 
-/* A job run in this process, task by task, as seq would run it, with the slots kept so
- * that a mutation can combine them again. */
+/* A job run in this process under seq, through the job lifecycle (harness/job.h), with a
+ * slot per task kept (JOB_SLOTS) so that the hook below can tamper with what the run left
+ * before it is combined again. */
 struct ran {
-    struct job job;
-    struct partial *slots, total;
+    struct job_ctx c;
+    struct partial total;       /* the last answer's total, as verify() saw it */
 };
 
-static void combine(struct ran *r, long drop)
+/* What the hook plants: a task's partial left out (drop >= 0), the job claiming more steps
+ * than it ran (steps), a total of the test's own (total). */
+struct tamper {
+    long drop;
+    unsigned steps;
+    const struct partial *total;
+    struct partial *seen;
+};
+
+static void plant(struct job_ctx *c, enum job_at at, struct partial *total, void *arg)
 {
-    r->total = (struct partial){ 0 };
-    for (size_t t = 0; t < r->job.tasks; t++)
-        if ((long)t != drop)
-            r->job.wl->combine(&r->total, &r->slots[t]);
-    if (r->job.wl->finish)
-        r->job.wl->finish(&r->job, &r->total);
+    struct tamper *t = arg;
+    if (at == JOB_AT_RESULTS) {
+        if (t->drop >= 0)
+            job_slots(c)[t->drop] = (struct partial){ 0 };
+        if (t->steps)
+            c->job.steps = t->steps;
+        return;
+    }
+    if (t->total)
+        *total = *t->total;
+    *t->seen = *total;
 }
 
-/* Run `steps_run` of the job's steps; in step `drop_step`, task `drop` (-1: none) does
- * no work and leaves its slot zeroed, as a runner that lost it would. 0 or -1. */
+/* Run `steps_run` steps of a job of `steps` steps (it then claims all of them); in step
+ * `drop_step`, task `drop` (-1: none) does no work and leaves its slot zeroed, as a runner
+ * that lost it would (--inject drop). 0 or -1. */
 static int run_job(struct ran *r, const struct workload *wl, uint64_t size, size_t tasks,
                    unsigned steps, uint64_t seed, unsigned steps_run, long drop,
                    unsigned drop_step, double limit)
 {
-    r->job = (struct job){ .wl = wl, .size = size, .tasks = tasks, .steps = steps,
-                           .seed = seed, .io_ms = 1, .check_limit_s = limit };
-    if (wl->setup && wl->setup(&r->job))
+    struct job job = { .wl = wl, .size = size, .tasks = tasks, .steps = steps_run,
+                       .seed = seed, .io_ms = 1, .check_limit_s = limit };
+    struct plan plan = { .workers = 1, .cores = 1, .schedule = SCHED_STATIC, .loops = 1,
+                         .inject = drop >= 0 ? INJECT_DROP : INJECT_NONE,
+                         .inject_task = drop >= 0 ? (size_t)drop : 0,
+                         .inject_step = drop_step + 1 };
+    struct outcome oc = { 0 };
+    struct job_sample smp;
+    struct job_result res;
+    if (job_open(&r->c, &job, &plan, JOB_SLOTS, 0, &oc))
         return -1;
-    r->slots = calloc(tasks, sizeof *r->slots);
-    if (!r->slots)
+    struct tamper t = { .drop = -1, .steps = steps, .seen = &r->total };
+    job_set_hook(&r->c, plant, &t);
+    if (job_exec(&r->c, runner_find("seq"), &smp, &oc) || job_answer(&r->c, &res, &oc)) {
+        job_close(&r->c);
         return -1;
-    for (unsigned s = 0; s < steps_run; s++)
-        for (size_t t = 0; t < tasks; t++) {
-            if ((long)t == drop && s == drop_step)
-                r->slots[t] = (struct partial){ 0 };
-            else
-                wl->run_task(&r->job, s, t, &r->slots[t]);
-        }
-    combine(r, -1);
+    }
+    job_set_hook(&r->c, NULL, NULL);   /* t is gone; the claim of steps stays in c.job */
     return 0;
+}
+
+/* The answer again, with t planted (NULL: as it ran): its verdict (VERIFIED_*); the token
+ * in tok when given. */
+static int answer(struct ran *r, struct tamper *t, char *tok, size_t n)
+{
+    struct tamper none = { .drop = -1 };
+    struct job_result res;
+    struct outcome oc = { 0 };
+    if (!t)
+        t = &none;
+    t->seen = &r->total;
+    job_set_hook(&r->c, plant, t);
+    if (job_answer(&r->c, &res, &oc))
+        return -100;
+    if (tok)
+        snprintf(tok, n, "%s", res.result);
+    return res.verified;
+}
+
+/* The verdict on total t. */
+static int verify(struct ran *r, const struct partial *t)
+{
+    struct partial mine = *t;   /* t may be r->total, which the answer overwrites */
+    return answer(r, &(struct tamper){ .drop = -1, .total = &mine }, NULL, 0);
+}
+
+/* The verdict with task `drop`'s partial left out of combine. */
+static int verify_dropped(struct ran *r, long drop)
+{
+    return answer(r, &(struct tamper){ .drop = drop }, NULL, 0);
 }
 
 static void done(struct ran *r)
 {
-    if (r->job.wl->teardown)
-        r->job.wl->teardown(&r->job);
-    free(r->slots);
-}
-
-static int verify(const struct ran *r, const struct partial *t)
-{
-    char why[256] = "";
-    return r->job.wl->verify(&r->job, t, why, sizeof why);
+    job_close(&r->c);
 }
 
 static int run_case(struct ran *r, const struct vcase *c, unsigned steps_run, long drop,
@@ -109,9 +152,9 @@ static int run_case(struct ran *r, const struct vcase *c, unsigned steps_run, lo
 
 static void report(const struct vcase *c, const char *what, int v)
 {
-    if (v != 0)
-        fprintf(stderr, "\n  %s N=%llu (%s): %s gave verify() = %d, want 0", c->wl,
-                (unsigned long long)c->size, c->check, what, v);
+    if (v != VERIFIED_WRONG)
+        fprintf(stderr, "\n  %s N=%llu (%s): %s gave the verdict %d, want wrong (%d)", c->wl,
+                (unsigned long long)c->size, c->check, what, v, VERIFIED_WRONG);
 }
 
 /* The baseline every mutation departs from: the right total verifies, by the named check
@@ -121,9 +164,9 @@ static void test_right_total(void)
     for (size_t i = 0; i < NCASES; i++) {
         struct ran r;
         CU_ASSERT_EQUAL_FATAL(run_case(&r, &cases[i], cases[i].steps, -1, 0), 0);
-        CU_ASSERT_EQUAL(verify(&r, &r.total),
-                        strcmp(cases[i].check, "over-limit") ? 1 : WL_UNCHECKED);
-        CU_ASSERT_STRING_EQUAL(wl_check_name(&r.job, NULL), cases[i].check);
+        CU_ASSERT_EQUAL(answer(&r, NULL, NULL, 0),
+                        strcmp(cases[i].check, "over-limit") ? VERIFIED_YES : VERIFIED_UNCHECKED);
+        CU_ASSERT_STRING_EQUAL(wl_check_name(&r.c.job, NULL), cases[i].check);
         done(&r);
     }
 }
@@ -140,23 +183,24 @@ static void test_off_by_one(void)
         char good[200], bad[200];
         int shown = 0;
         CU_ASSERT_EQUAL_FATAL(run_case(&r, c, c->steps, -1, 0), 0);
-        r.job.wl->format(&r.job, &r.total, good, sizeof good);
+        struct partial right = r.total;
+        answer(&r, NULL, good, sizeof good);
         for (int f = 0; f < 3; f++)
             for (int d = -1; d <= 1; d += 2) {
-                struct partial t = r.total;
+                struct partial t = right;
                 if (f == 0)
                     t.count += (uint64_t)(int64_t)d;
                 else if (f == 1)
                     t.sum += (unsigned __int128)(__int128)d;
                 else
                     t.hash += (uint64_t)(int64_t)d;
-                r.job.wl->format(&r.job, &t, bad, sizeof bad);
+                int v = answer(&r, &(struct tamper){ .drop = -1, .total = &t }, bad,
+                               sizeof bad);
                 if (strcmp(good, bad) == 0)
                     continue;
                 shown++;
-                int v = verify(&r, &t);
                 report(c, bad, v);
-                CU_ASSERT_EQUAL(v, 0);
+                CU_ASSERT_EQUAL(v, VERIFIED_WRONG);
             }
         CU_ASSERT(shown >= 2);   /* the printed answer is one of the fields */
         done(&r);
@@ -171,16 +215,15 @@ static void test_dropped_task(void)
         struct ran r;
         long mid = (long)(c->tasks / 2);
         CU_ASSERT_EQUAL_FATAL(run_case(&r, c, c->steps, -1, 0), 0);
-        combine(&r, mid);
-        int v = verify(&r, &r.total);
+        int v = verify_dropped(&r, mid);
         report(c, "a partial left out of combine", v);
-        CU_ASSERT_EQUAL(v, 0);
+        CU_ASSERT_EQUAL(v, VERIFIED_WRONG);
         done(&r);
         /* the task skipped in the first step: for n-body its bodies fall a step behind */
         CU_ASSERT_EQUAL_FATAL(run_case(&r, c, c->steps, mid, 0), 0);
-        v = verify(&r, &r.total);
+        v = answer(&r, NULL, NULL, 0);
         report(c, "a task skipped in step 0", v);
-        CU_ASSERT_EQUAL(v, 0);
+        CU_ASSERT_EQUAL(v, VERIFIED_WRONG);
         done(&r);
     }
 }
@@ -195,9 +238,9 @@ static void test_skipped_step(void)
             continue;
         struct ran r;
         CU_ASSERT_EQUAL_FATAL(run_case(&r, c, c->steps - 1, -1, 0), 0);
-        int v = verify(&r, &r.total);
+        int v = answer(&r, NULL, NULL, 0);
         report(c, "one step skipped", v);
-        CU_ASSERT_EQUAL(v, 0);
+        CU_ASSERT_EQUAL(v, VERIFIED_WRONG);
         done(&r);
         stepped++;
     }
@@ -219,7 +262,7 @@ static void test_montecarlo_point_per_task(void)
         t.count -= c->tasks * 3 / 4;
         int v = verify(&r, &t);
         report(c, "one point per task lost", v);
-        CU_ASSERT_EQUAL(v, 0);
+        CU_ASSERT_EQUAL(v, VERIFIED_WRONG);
         done(&r);
     }
 }
@@ -234,13 +277,13 @@ static void test_every_workload_at_its_default(void)
         unsigned steps = (*w)->default_steps;
         struct ran r;
         CU_ASSERT_EQUAL_FATAL(run_job(&r, *w, (*w)->default_size, tasks, steps, 1, steps, -1, 0, 0), 0);
-        int v = verify(&r, &r.total);
-        if (v != 1)
-            fprintf(stderr, "\n  %s at its default N=%llu: verify() = %d, want 1 (%s)",
-                    (*w)->name, (unsigned long long)(*w)->default_size, v, wl_check_name(&r.job, NULL));
-        CU_ASSERT_EQUAL(v, 1);
-        combine(&r, (long)(tasks / 2));
-        CU_ASSERT_EQUAL(verify(&r, &r.total), 0);
+        int v = answer(&r, NULL, NULL, 0);
+        if (v != VERIFIED_YES)
+            fprintf(stderr, "\n  %s at its default N=%llu: verdict %d, want yes (%s)",
+                    (*w)->name, (unsigned long long)(*w)->default_size, v,
+                    wl_check_name(&r.c.job, NULL));
+        CU_ASSERT_EQUAL(v, VERIFIED_YES);
+        CU_ASSERT_EQUAL(verify_dropped(&r, (long)(tasks / 2)), VERIFIED_WRONG);
         done(&r);
     }
 }

@@ -61,9 +61,9 @@ void wl_format_count(const struct job *job, const struct partial *t, char *buf, 
 int wl_verify_task_count(const struct job *job, const struct partial *t, char *why, size_t n)
 {
     if (t->count == job->tasks)
-        return 1;
+        return 0;
     snprintf(why, n, "%llu of %zu tasks reported", (unsigned long long)t->count, job->tasks);
-    return 0;
+    return -1;
 }
 
 /* Each trap a new entry can fall into, said in its own words. */

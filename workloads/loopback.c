@@ -434,15 +434,15 @@ static int lb_verify(const struct job *job, const struct partial *t, char *why, 
     if (t->count != job->tasks) {
         snprintf(why, n, "%llu replies for %zu tasks", (unsigned long long)t->count,
                  job->tasks);
-        return 0;
+        return -1;
     }
     if (t->sum != want) {
         char a[48], b[48];
         snprintf(why, n, "payload sum %s, expected %s", wl_u128_str(t->sum, a, sizeof a),
                  wl_u128_str(want, b, sizeof b));
-        return 0;
+        return -1;
     }
-    return 1;
+    return 0;
 }
 
 const struct workload wl_loopback = {

@@ -149,7 +149,7 @@ static int mandel_verify_image(const struct job *job, const struct partial *t, c
     if (t->value != (double)(side * side)) {
         snprintf(why, n, "%.0f of %llu pixels rendered", t->value,
                  (unsigned long long)(side * side));
-        return 0;
+        return -1;
     }
     if (k) {
         iters = k->want[0];
@@ -158,20 +158,20 @@ static int mandel_verify_image(const struct job *job, const struct partial *t, c
         return WL_UNCHECKED;   /* why: over the limit */
     }
     if (t->count == iters && t->sum == sum)
-        return 1;
+        return 0;
     snprintf(why, n, "%llu iterations, checksum %s; %s gives %llu, %s for N=%llu",
              (unsigned long long)t->count, wl_u128_str(t->sum, a, sizeof a),
              k ? "an independent implementation" : "the independent recomputation",
              (unsigned long long)iters, wl_u128_str(sum, b, sizeof b),
              (unsigned long long)job->size);
-    return 0;
+    return -1;
 }
 
 /* Under --student, a wrong image is the student's split: the reason names the file. */
 static int mandel_verify(const struct job *job, const struct partial *t, char *why, size_t n)
 {
     int v = mandel_verify_image(job, t, why, n);
-    if (v == 0 && student_rows_fn) {
+    if (v == -1 && student_rows_fn) {
         char was[256];
         snprintf(was, sizeof was, "%s", why);
         snprintf(why, n, "%s: student_rows: %s (a row missed or rendered twice)",

@@ -109,28 +109,28 @@ static int mc_verify(const struct job *job, const struct partial *t, char *why, 
     if (t->sum != job->size) {
         snprintf(why, n, "%s of %llu points tested", wl_u128_str(t->sum, a, sizeof a),
                  (unsigned long long)job->size);
-        return 0;
+        return -1;
     }
     if (k) {
         if (t->count == k->want[0])
-            return 1;
+            return 0;
         snprintf(why, n, "%llu hits, but an independent implementation counts %llu for N=%llu seed %llu",
                  (unsigned long long)t->count, (unsigned long long)k->want[0],
                  (unsigned long long)job->size, (unsigned long long)job->seed);
-        return 0;
+        return -1;
     }
     if ((r = ref_montecarlo(job, &want, why, n)) > 0) {
         if (t->count == want)
-            return 1;
+            return 0;
         snprintf(why, n, "%llu hits, but the independent recomputation counts %llu for N=%llu seed %llu",
                  (unsigned long long)t->count, (unsigned long long)want,
                  (unsigned long long)job->size, (unsigned long long)job->seed);
-        return 0;
+        return -1;
     }
     double pi = mc_pi(job, t), z = fabs(pi - M_PI) / mc_sigma(job);
     if (z > 5.0) {
         snprintf(why, n, "pi estimate %.8f is %.1f standard errors from pi (limit 5)", pi, z);
-        return 0;
+        return -1;
     }
     return WL_UNCHECKED;   /* why: over the limit, or no memory */
 }

@@ -219,13 +219,13 @@ static int nbody_verify(const struct job *job, const struct partial *t, char *wh
     if (t->count != job->size) {
         snprintf(why, n, "%llu of %llu bodies updated", (unsigned long long)t->count,
                  (unsigned long long)job->size);
-        return 0;
+        return -1;
     }
     if (t->sum != want) {
         snprintf(why, n, "%s body-steps taken, %llu bodies x %u steps is %s",
                  wl_u128_str(t->sum, a, sizeof a), (unsigned long long)job->size, job->steps,
                  wl_u128_str(want, b, sizeof b));
-        return 0;
+        return -1;
     }
     if (k) {
         hash = k->want[0];
@@ -237,16 +237,16 @@ static int nbody_verify(const struct job *job, const struct partial *t, char *wh
         snprintf(why, n, "state hash %016llx, but %s gives %016llx", (unsigned long long)t->hash,
                  k ? "an independent implementation" : "the independent recomputation",
                  (unsigned long long)hash);
-        return 0;
+        return -1;
     }
     /* Semi-implicit Euler keeps the drift bounded, but close encounters over many steps
      * can exceed a fixed limit in a correct run: beyond DRIFT_STEPS it is not a test. */
     if (d > DRIFT_LIMIT && job->steps <= DRIFT_STEPS) {
         snprintf(why, n, "relative energy drift %.3e exceeds %.0e over %u steps", d,
                  DRIFT_LIMIT, job->steps);
-        return 0;
+        return -1;
     }
-    return exact ? 1 : WL_UNCHECKED;   /* why: over the limit, or no memory */
+    return exact ? 0 : WL_UNCHECKED;   /* why: over the limit, or no memory */
 }
 
 static void nbody_teardown(struct job *job)

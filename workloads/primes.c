@@ -1,5 +1,6 @@
 /* primes.c: count the primes below N by trial division. Imbalanced on purpose: a task's
  * cost grows with its numbers, so the last range is the most expensive. */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,13 +117,13 @@ static int primes_verify(const struct job *job, const struct partial *t, char *w
     const struct wl_known *k = WL_KNOWN_FIND(known, job->size, 0, 0);
     int64_t want = k ? (int64_t)k->want[0] : pi_sieve(job->size);
     if (want < 0)
-        return -1;    /* no memory for the sieve: only seq can vouch */
+        return -ENOMEM;    /* no memory for the sieve: only seq can vouch */
     if (t->count == (uint64_t)want)
-        return 1;
+        return 0;
     snprintf(why, n, "counted %llu primes below %llu, %s gives %lld",
              (unsigned long long)t->count, (unsigned long long)job->size,
              k ? "the published pi(N)" : "a sieve of Eratosthenes", (long long)want);
-    return 0;
+    return -1;
 }
 
 const struct workload wl_primes = {

@@ -131,14 +131,14 @@ static int spin_verify(const struct job *job, const struct partial *t, char *why
     uint64_t want = spin_closed(job);
     if (t->count != job->tasks) {
         snprintf(why, n, "%llu of %zu tasks reported", (unsigned long long)t->count, job->tasks);
-        return 0;
+        return -1;
     }
     if (t->hash == want)
-        return 1;
+        return 0;
     snprintf(why, n, "checksum %016llx, the closed form of %llu LCG steps gives %016llx",
              (unsigned long long)t->hash, (unsigned long long)job->grain_iters,
              (unsigned long long)want);
-    return 0;
+    return -1;
 }
 
 const struct workload wl_spin = {

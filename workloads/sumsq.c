@@ -43,10 +43,10 @@ static int sumsq_verify(const struct job *job, const struct partial *t, char *wh
     unsigned __int128 want = sumsq_closed(job->size);
     char a[48], b[48];
     if (t->sum == want)
-        return 1;
+        return 0;
     snprintf(why, n, "sum is %s, closed form (N-1)N(2N-1)/6 gives %s",
              wl_u128_str(t->sum, a, sizeof a), wl_u128_str(want, b, sizeof b));
-    return 0;
+    return -1;
 }
 
 const struct workload wl_sumsq = {

@@ -2,6 +2,7 @@
 #ifndef PARLAB_WORKLOAD_H
 #define PARLAB_WORKLOAD_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdalign.h>
@@ -140,8 +141,10 @@ struct workload {
     void (*format)(const struct job *, const struct partial *total, char *buf, size_t n);
     /* Print a longer human explanation of the result (text output). Optional. */
     void (*describe)(const struct job *, const struct partial *total, char *buf, size_t n);
-    /* 1 if verified, 0 if wrong (why says how), -1 if it can only be checked against seq,
-     * WL_UNCHECKED if no check could vouch for it within the job's limit (why says why). */
+    /* Returns 0 when the answer is right by the workload's check (wl_check_name); -1 when
+     * it is wrong, with why saying how; WL_UNCHECKED when no check could vouch for it
+     * within the job's limit, with why saying why; or another negative errno when this
+     * check could not run (-ENOMEM): then only seq can vouch for it. Required. */
     int (*verify)(const struct job *, const struct partial *total, char *why, size_t n);
     /* The parts of the state that task `task` writes at `step` (at most WL_MAX_SPANS);
      * returns how many. For runners whose workers share no memory (mpi), which copy them
@@ -153,8 +156,9 @@ struct workload {
 };
 
 /* verify()'s answer for a result it did not find wrong but could not vouch for: the
- * independent recomputation would take longer than job->check_limit_s. Never "yes". */
-#define WL_UNCHECKED 3
+ * independent recomputation would take longer than job->check_limit_s (or found no
+ * memory). Never "yes". */
+#define WL_UNCHECKED (-E2BIG)
 
 /* The registry: a NULL-terminated table of every workload, in `parlab list` order. */
 extern const struct workload *const wl_registry[];
@@ -174,7 +178,7 @@ void wl_combine_add(struct partial *acc, const struct partial *part);
 void wl_task_range(uint64_t n, size_t tasks, size_t task, uint64_t *lo, uint64_t *hi);
 /* Print t->count as the result. */
 void wl_format_count(const struct job *job, const struct partial *t, char *buf, size_t n);
-/* Verified when every task reported once: t->count == the task count. */
+/* A verify(): 0 when every task reported once (t->count == the task count), else -1. */
 int wl_verify_task_count(const struct job *job, const struct partial *t, char *why, size_t n);
 /*
  * Recorded answers: a workload lists the jobs whose answer an independent source gave (a
