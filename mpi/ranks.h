@@ -26,10 +26,13 @@ struct rank_job {
 
 /* The job lifecycle, provided by main. run: set up m on this rank, take its slots, and
  * run it on every rank (board: the client's, or NULL); returns 0, or -1 with out filled.
- * end: release what run took (slots, trace, the workload's state). */
+ * answer (rank 0, after run): combine, finish and verify; returns 0 when verification
+ * vouched for the answer, or -1 with out filled. end: release what run took (slots, trace,
+ * the workload's state). */
 struct ranks_life {
     int (*run)(const struct mpi_job *m, struct task_watch *board, struct rank_job *rj,
                struct outcome *out);
+    int (*answer)(struct rank_job *rj, struct outcome *out);
     void (*end)(struct rank_job *rj);
 };
 

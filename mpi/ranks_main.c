@@ -1,11 +1,10 @@
 /* ranks_main.c: bin/parlab-mpi, the ranks' program (built with mpicc): its commands, its
- * main, and the ranks' copy of the job lifecycle. Under the launcher the ranks serve a
+ * main, and its use of the harness's one job lifecycle (harness/job.c). Under the launcher the ranks serve a
  * session's or a world's jobs (ranks_serve.c); started by hand (`mpirun -np N parlab-mpi
  * run|batch`), rank 0 runs the same `parlab run` as bin/parlab and the `-r mpi` hook hands
  * each job to the other ranks, which wait for it here; `parlab overhead` starts them to
  * measure (ranks_measure.c). This file is the top of its program, so it alone in mpi/ may
- * include the harness: the lifecycle below calls the harness's watchdog, and is where the
- * harness's one job lifecycle will take over. */
+ * include the harness: its jobs go through harness/job.c and its watchdog. */
 #define _GNU_SOURCE
 #include <mpi.h>
 
@@ -23,6 +22,7 @@
 
 #include "ranks.h"
 #include "../harness/harness.h"
+#include "../harness/job.h"
 #include "../runners/mpi.h"
 
 static int direct;   /* started by hand (mpirun ... parlab-mpi run), not by the launcher:
@@ -67,11 +67,10 @@ static void crash_handlers(void)
         sigaction(sigs[i], &sa, NULL);
 }
 
-/* ---- the ranks' copy of the job lifecycle --------------------------------------------
- * Set up, run on every rank, gather to rank 0, tear down: what the harness does for
- * bin/parlab's runs, done here for a job that came over the wire (and, under `parlab-mpi
- * run`, the running part of the harness's own). One place, for the harness's one job
- * lifecycle to replace. */
+/* ---- a job on the ranks -------------------------------------------------------------
+ * Set up, run on every rank, gather to rank 0, answer, tear down, for a job that came
+ * over the wire (and, under `parlab-mpi run`, the running part of the harness's own):
+ * harness/job.c's lifecycle, with the running done by the ranks themselves. */
 
 /*
  * Every rank calls this with the same job (each set up its own state) and plan. Runs all
@@ -107,47 +106,58 @@ static int world_job(struct job *job, const struct plan *plan_in, struct partial
     return rc;
 }
 
+/* A rank holds one job at a time: the harness's one job lifecycle (harness/job.c) sets it
+ * up, owns its slots and trace rows, answers it and tears it down. */
+static struct job_ctx rank_ctx;
+
 /* Releases what rank_job took: the slots, the trace rows and the workload's state. */
 static void rank_job_end(struct rank_job *rj)
 {
-    struct job *job = &rj->job;
-    if (rj->slots)
-        job_shared_free(rj->slots, job->tasks * sizeof *rj->slots);
-    if (rj->plan.trace)
-        job_shared_free(rj->plan.trace, job->tasks * job->steps * sizeof *rj->plan.trace);
-    if (job->wl->teardown)
-        job->wl->teardown(job);
+    (void)rj;
+    job_close(&rank_ctx);
 }
 
-/* Set up the job m describes, take this rank's slots (and trace rows), and run it on
- * every rank (struct ranks_life's run). Returns 0, or -1 with out filled. */
+/* Set up the job m describes (job_open: the workload's setup, a slot per task, the trace
+ * rows), and run it on every rank (struct ranks_life's run). Returns 0, or -1 with out
+ * filled. */
 static int rank_job(const struct mpi_job *m, struct task_watch *board, struct rank_job *rj,
                     struct outcome *out)
 {
-    struct job *job = &rj->job;
-    mpi_job_to(m, (unsigned)ranks_n, job, &rj->plan);
-    rj->slots = NULL;
+    struct job job;
+    struct plan plan;
+    mpi_job_to(m, (unsigned)ranks_n, &job, &plan);
     rj->wall_ns = 0;
-    if (job->wl->setup && job->wl->setup(job))
-        return outcome_fail(out, PARLAB_EXIT_OS, "rank %d: %s setup for N=%llu: %s", ranks_me,
-                            job->wl->name, (unsigned long long)job->size, strerror(errno));
-    rj->slots = job_shared_alloc(job->tasks * sizeof *rj->slots);
-    if (m->trace)
-        rj->plan.trace = job_shared_alloc(job->tasks * job->steps * sizeof *rj->plan.trace);
-    if (!rj->slots || (m->trace && !rj->plan.trace)) {
-        int err = errno;
-        rank_job_end(rj);
-        return outcome_fail(out, PARLAB_EXIT_OS, "rank %d: mmap of %zu result slots: %s",
-                            ranks_me, job->tasks, strerror(err));
+    if (job_open(&rank_ctx, &job, &plan, JOB_SLOTS | (m->trace ? JOB_TRACE : 0), 0, out)) {
+        char why[sizeof out->msg];
+        snprintf(why, sizeof why, "%s", out->msg);
+        return outcome_fail(out, out->code, "rank %d: %s", ranks_me, why);
     }
-    if (world_job(job, &rj->plan, rj->slots, board, &rj->wall_ns, out)) {
-        rank_job_end(rj);
+    rj->job = rank_ctx.job;
+    rj->plan = rank_ctx.plan;
+    rj->slots = job_slots(&rank_ctx);
+    if (world_job(&rank_ctx.job, &rank_ctx.plan, rj->slots, board, &rj->wall_ns, out)) {
+        job_close(&rank_ctx);
         return -1;
     }
     return 0;
 }
 
-static const struct ranks_life life = { .run = rank_job, .end = rank_job_end };
+/* Combine, finish and verify the job rank_job ran (rank 0, which holds every slot).
+ * Returns 0 when verification vouched for the answer, or -1 with out filled. */
+static int rank_job_answer(struct rank_job *rj, struct outcome *out)
+{
+    (void)rj;
+    struct job_result res;
+    if (job_answer(&rank_ctx, &res, out))
+        return -1;
+    if (res.verified != VERIFIED_YES)
+        return outcome_fail(out, PARLAB_EXIT_WRONG, "rank %d: %s", ranks_me,
+                            res.why[0] ? res.why : res.detail);
+    return 0;
+}
+
+static const struct ranks_life life = { .run = rank_job, .answer = rank_job_answer,
+                                        .end = rank_job_end };
 
 /* Rank 0 under `parlab-mpi run|batch` (the -r mpi hook): sends the job to the other ranks,
  * which wait in serve_loop(), and runs its own share. Returns 0; a failure ends every
