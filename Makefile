@@ -128,7 +128,7 @@ test: deps-test
 	@$(MAKE) --no-print-directory build-test
 	@st=0; \
 	echo 'PARLAB=$(PARLAB) $(TESTBIN)'; \
-	PARLAB=$(PARLAB) PARLAB_SAN=$(SAN) $(TEST_ENV) $(TESTBIN) || { st=1; echo "make test: the CUnit suites failed; the torture cases run all the same" >&2; }; \
+	PARLAB=$(PARLAB) PARLAB_SAN=$(SAN) PARLAB_BUILD=$(BUILD) $(TEST_ENV) $(TESTBIN) || { st=1; echo "make test: the CUnit suites failed; the torture cases run all the same" >&2; }; \
 	echo 'python3 tests/torture.py --parlab $(PARLAB) -N $(TORTURE_N) $(TORTURE_FLAGS) $(if $(seed),--seed $(seed))'; \
 	$(TEST_ENV) python3 tests/torture.py --parlab $(PARLAB) -N $(TORTURE_N) $(TORTURE_FLAGS) $(if $(seed),--seed $(seed)) || st=1; \
 	exit $$st

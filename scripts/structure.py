@@ -14,7 +14,8 @@ the opening comment of one of the circle's files names every other module of it 
 "circle" (why it is one).
 Sizes: no file in these folders over 600 lines; runners/ at most 1,200 lines in all.
 
-usage: scripts/structure.py [--build DIR] [--quiet]
+usage: scripts/structure.py [--root DIR] [--build DIR] [--quiet]
+  --root DIR   the tree to read (default .); --build DIR its objects (default ROOT/build)
 Exits 0 when every rule holds, 1 with one line per breach, 64 on bad usage.
 """
 import os
@@ -108,12 +109,15 @@ def sccs(graph):
 
 
 def main(argv):
-    build, quiet = "build", False
+    root, build, quiet = ".", None, False
     i = 0
     while i < len(argv):
         a = argv[i]
-        if a == "--build" and i + 1 < len(argv):
-            build = argv[i + 1]
+        if a in ("--build", "--root") and i + 1 < len(argv):
+            if a == "--build":
+                build = argv[i + 1]
+            else:
+                root = argv[i + 1]
             i += 2
             continue
         if a == "--quiet":
@@ -123,14 +127,17 @@ def main(argv):
             return 0
         else:
             print(f"structure: unknown argument '{a}' (usage: scripts/structure.py "
-                  "[--build DIR] [--quiet])", file=sys.stderr)
+                  "[--root DIR] [--build DIR] [--quiet])", file=sys.stderr)
             return 64
         i += 1
-    root = "."
+    if not os.path.isdir(root):
+        print(f"structure: no folder '{root}'", file=sys.stderr)
+        return 64
+    build = build or os.path.join(root, "build")
     floor_of = {f: k for k, f in enumerate(FLOORS)}
     texts, mains, breaches = {}, set(), []
     for p in sources(root):
-        with open(p, encoding="utf-8", errors="replace") as fh:
+        with open(os.path.join(root, p), encoding="utf-8", errors="replace") as fh:
             texts[p] = fh.read()
         if p.endswith(".c") and MAIN.search(texts[p]):
             mains.add(module(p))

@@ -307,7 +307,7 @@ static void test_scripts_read_by_name(void)
         { "i.sh", "gnuplot -e \"plot 'x.csv' using (strcol(1) eq 'a' ? 1 : NaN):2\"\n" },
     };
     for (size_t i = 0; i < sizeof planted / sizeof planted[0]; i++) {
-        char dir[] = "/tmp/parlab-lint-XXXXXX", path[96], want[96];
+        char dir[] = "/tmp/parlab-lint-XXXXXX", path[96], want[128];
         CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
         snprintf(path, sizeof path, "%s/%s", dir, planted[i][0]);
         CU_ASSERT_EQUAL_FATAL(write_file(path, planted[i][1], 0644), 0);
