@@ -42,8 +42,8 @@ static void test_table(void)
     }
     uint64_t v;
     const char *why;
-    CU_ASSERT_EQUAL(parse_count("0", 1, 10, &v, &why), -1);
-    CU_ASSERT_EQUAL(parse_count("11", 1, 10, &v, &why), -1);
+    CU_ASSERT_EQUAL(parse_count("0", 1, 10, &v, &why), -EINVAL);
+    CU_ASSERT_EQUAL(parse_count("11", 1, 10, &v, &why), -EINVAL);
     CU_ASSERT_STRING_EQUAL(why, "too large");
 }
 
