@@ -134,8 +134,8 @@ static int parse(const struct experiment *e, int argc, char **argv, struct exp_o
         switch (c) {
         case 'r': {
             enum pool_kind k;
-            st = bench_opt_pool("--runner", optarg, &k, oc);
-            o->kinds = k == POOL_FORK ? 1 : 2;
+            if (!(st = bench_opt_pool("--runner", optarg, &k, oc)))
+                o->kinds = k == POOL_FORK ? 1 : 2;
             break;
         }
         case 'j':
