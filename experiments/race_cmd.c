@@ -119,7 +119,7 @@ static uint64_t fresh_seed(void)
  * (64). */
 static int parse(int argc, char **argv, struct race_cli *o, struct outcome *oc)
 {
-    uint64_t v;
+    uint64_t v = 0;
     int c, st;
     opterr = 0;
     optind = 1;

@@ -108,7 +108,7 @@ static int parse(const struct experiment *e, int argc, char **argv, struct exp_o
                  struct outcome *oc)
 {
     unsigned maxw = e->max_workers ? e->max_workers : 4096;
-    uint64_t v;
+    uint64_t v = 0;
     int c, st;
 
     opterr = 0;
