@@ -49,8 +49,10 @@ static void chunk_verdict(struct exp_opts *o, int k, const char *wlname, const s
                      : "within the noise, so the imbalance did NOT show here");
 }
 
+/* One sweep of chunk sizes on wl. Returns 0 (a wrong result is said with exp_wrong,
+ * and ends the sweep), or -1 with oc filled. */
 static int chunk_sweep(struct exp_opts *o, int k, const char *wlname, uint64_t size,
-                       size_t tasks, int per_task)
+                       size_t tasks, int per_task, struct outcome *oc)
 {
 #define NCHUNK 10
     static const size_t chunks[NCHUNK] = { 1, 4, 16, 64, 256, 1024, 4096, 16384, 65536, 0 };
@@ -64,24 +66,26 @@ static int chunk_sweep(struct exp_opts *o, int k, const char *wlname, uint64_t s
     int e;
 
     if (!wl)
-        return die(PARLAB_EXIT_SOFTWARE, "pitfall chunking: no %s workload", wlname);
+        return outcome_fail(oc, PARLAB_EXIT_SOFTWARE, "pitfall chunking: no %s workload",
+                            wlname);
     if ((e = bench_job_open(&bj, wl, size, tasks, o->workers, SCHED_DYNAMIC, 1)))
-        return die(PARLAB_EXIT_OS, "pitfall chunking: %s setup: %s", wlname, strerror(-e));
+        return outcome_fail(oc, PARLAB_EXIT_OS, "pitfall chunking: %s setup: %s", wlname,
+                            strerror(-e));
     for (size_t i = 0; i < NCHUNK; i++) {
-        struct outcome oc;
         char res[128], why[256];
         /* The sizes up to one chunk per worker, which is that last one. */
         size_t last = (tasks + o->workers - 1) / o->workers;
         chunk[i] = i < NCHUNK - 1 && chunks[i] < last ? chunks[i] : last;
         bj.plan.chunk = chunk[i];
-        if (bench_pool_maps(kind, &bj, 1, o->R, ns[i], &oc)) {
+        if (bench_pool_maps(kind, &bj, 1, o->R, ns[i], oc)) {
             bench_job_close(&bj);
-            return die(oc.code, "pitfall chunking: %s", oc.msg);
+            return exp_fail_in(oc, "pitfall chunking: ");
         }
         if (bench_job_result(&bj, res, sizeof res, why, sizeof why) == 0) {
             bench_job_close(&bj);
-            return die(PARLAB_EXIT_WRONG, "pitfall chunking: %s chunk %zu: wrong result %s: %s",
-                       wlname, chunks[i], res, why);
+            exp_wrong(&o->tab, "pitfall chunking: %s chunk %zu: wrong result %s: %s", wlname,
+                      chunks[i], res, why);
+            return 0;
         }
         if (per_task)
             for (int r = 0; r < o->R; r++)
@@ -104,7 +108,7 @@ static int chunk_sweep(struct exp_opts *o, int k, const char *wlname, uint64_t s
     return 0;
 }
 
-static int pf_chunking(struct exp_opts *o)
+static int pf_chunking(struct exp_opts *o, struct outcome *oc)
 {
     /* Tasks of a few numbers each, so that a claim per task is a visible share. */
     size_t ptasks = o->size / 4 < (1u << 20) ? (size_t)(o->size / 4) : (1u << 20);
@@ -117,9 +121,9 @@ static int pf_chunking(struct exp_opts *o)
     for (int k = 0; k < 2; k++) {
         if (!(o->kinds & (1 << k)))
             continue;
-        if ((rc = chunk_sweep(o, k, "noop", o->tasks, (size_t)o->tasks, 1)))
+        if ((rc = chunk_sweep(o, k, "noop", o->tasks, (size_t)o->tasks, 1, oc)) || o->tab.wrong)
             return rc;
-        if ((rc = chunk_sweep(o, k, "primes", o->size, ptasks, 0)))
+        if ((rc = chunk_sweep(o, k, "primes", o->size, ptasks, 0, oc)) || o->tab.wrong)
             return rc;
     }
     return 0;

@@ -102,7 +102,7 @@ static void cow_verdict(struct exp_opts *o, const struct stats *faults, const st
                                   "expected (huge pages are copied 512 at a time)");
 }
 
-static int pf_cow(struct exp_opts *o)
+static int pf_cow(struct exp_opts *o, struct outcome *oc)
 {
     size_t bytes = (size_t)o->mb << 20;
     unsigned W = o->workers;
@@ -115,7 +115,8 @@ static int pf_cow(struct exp_opts *o)
     char *mem = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 
     if (!all || !pids || !s || mem == MAP_FAILED) {
-        rc = die(PARLAB_EXIT_OS, "pitfall cow: %zu MiB: %s", bytes >> 20, strerror(errno));
+        rc = outcome_fail(oc, PARLAB_EXIT_OS, "pitfall cow: %zu MiB: %s", bytes >> 20,
+                          strerror(errno));
         goto out;
     }
     for (size_t i = 0; i < bytes; i += 4096)
@@ -135,7 +136,7 @@ static int pf_cow(struct exp_opts *o)
             uint64_t t0 = clock_now_ns();
             pid_t pid = fork();
             if (pid < 0) {
-                rc = die(PARLAB_EXIT_OS, "pitfall cow: fork: %s", strerror(errno));
+                rc = outcome_fail(oc, PARLAB_EXIT_OS, "pitfall cow: fork: %s", strerror(errno));
                 break;
             }
             if (pid == 0)
@@ -152,8 +153,9 @@ static int pf_cow(struct exp_opts *o)
                 ;
             child_del(pids[w]);
             if (!rc && (!WIFEXITED(st) || WEXITSTATUS(st) != 0))
-                rc = die(PARLAB_EXIT_SOFTWARE, "pitfall cow: child %u (pid %ld) %s", w,
-                         (long)pids[w], WIFSIGNALED(st) ? sigabbrev_np(WTERMSIG(st)) : "failed");
+                rc = outcome_fail(oc, PARLAB_EXIT_SOFTWARE, "pitfall cow: child %u (pid %ld) %s", w,
+                                  (long)pids[w],
+                                  WIFSIGNALED(st) ? sigabbrev_np(WTERMSIG(st)) : "failed");
         }
         pthread_barrier_destroy(&s->step);
         for (unsigned w = 0; w < W && !rc; w++)

@@ -78,8 +78,8 @@ static int dl_outer(const void *in, void *out)
     return 0;
 }
 
-/* Part one: W outer calls on a pool of W. 0, or an exit status with the message printed. */
-static int dl_self_submit(struct exp_opts *o, int k)
+/* Part one: W outer calls on a pool of W. Returns 0, or -1 with oc filled. */
+static int dl_self_submit(struct exp_opts *o, int k, struct outcome *oc)
 {
     enum pool_kind kind = k ? POOL_THREAD : POOL_FORK;
     unsigned W = o->workers;
@@ -89,7 +89,7 @@ static int dl_self_submit(struct exp_opts *o, int k)
     struct pool_future **f = calloc(W, sizeof *f);
 
     if (!s || !f) {
-        rc = die(PARLAB_EXIT_OS, "pitfall deadlock: %s", strerror(errno));
+        rc = outcome_fail(oc, PARLAB_EXIT_OS, "pitfall deadlock: %s", strerror(errno));
         goto out;
     }
     s->workers = W;
@@ -98,14 +98,15 @@ static int dl_self_submit(struct exp_opts *o, int k)
         atomic_store(&s->arrived, 0);
         struct pool *p = pool_create(kind, W, NULL, NULL, 0, &err, NULL);
         if (!p) {
-            rc = die(PARLAB_EXIT_OS, "pitfall deadlock: %u %s workers: %s", W, exp_kind_name(k),
-                     strerror(-err));
+            rc = outcome_fail(oc, PARLAB_EXIT_OS, "pitfall deadlock: %u %s workers: %s", W,
+                              exp_kind_name(k), strerror(-err));
             break;
         }
         struct dl_in in = { p, s };
         for (unsigned i = 0; i < W; i++)
             if (!(f[i] = pool_submit(p, dl_outer, &in, sizeof in, sizeof(struct dl_out)))) {
-                rc = die(PARLAB_EXIT_SOFTWARE, "pitfall deadlock: pool_submit: %s", strerror(errno));
+                rc = outcome_fail(oc, PARLAB_EXIT_SOFTWARE, "pitfall deadlock: pool_submit: %s",
+                                  strerror(errno));
                 break;
             }
         for (unsigned i = 0; i < W && !rc; i++) {
@@ -116,8 +117,9 @@ static int dl_self_submit(struct exp_opts *o, int k)
                 char why[200] = "";
                 if (g == -ECHILD)
                     pool_error_str(&e, kind, why, sizeof why);
-                rc = die(PARLAB_EXIT_SOFTWARE, "pitfall deadlock: outer call %u: %s %s", i,
-                         g < 0 ? strerror(-g) : "returned an error", why);
+                rc = outcome_fail(oc, PARLAB_EXIT_SOFTWARE,
+                                  "pitfall deadlock: outer call %u: %s %s", i,
+                                  g < 0 ? strerror(-g) : "returned an error", why);
                 break;
             }
             if (!out.lined_up)
@@ -128,8 +130,10 @@ static int dl_self_submit(struct exp_opts *o, int k)
                  * worker, so it may wait for it (and so releases the future). */
                 int v = 0, g2 = pool_future_get(out.inner, &v, 2000, &e);
                 if (g2 != 0 || v != 7) {
-                    rc = die(PARLAB_EXIT_SOFTWARE, "pitfall deadlock: the inner call left "
-                             "behind gave %d (%s)", g2, g2 < 0 ? strerror(-g2) : "its value");
+                    rc = outcome_fail(oc, PARLAB_EXIT_SOFTWARE,
+                                      "pitfall deadlock: the inner call left "
+                                      "behind gave %d (%s)", g2,
+                                      g2 < 0 ? strerror(-g2) : "its value");
                     break;
                 }
             }
@@ -143,8 +147,9 @@ static int dl_self_submit(struct exp_opts *o, int k)
         }
         pool_destroy(p);
         if (!rc && seen != 1) {
-            rc = die(PARLAB_EXIT_SOFTWARE, "pitfall deadlock: %s pool: %d of %u outer calls got "
-                     "-EDEADLK, expected 1", exp_kind_name(k), seen, W);
+            rc = outcome_fail(oc, PARLAB_EXIT_SOFTWARE,
+                              "pitfall deadlock: %s pool: %d of %u outer calls got "
+                              "-EDEADLK, expected 1", exp_kind_name(k), seen, W);
         }
     }
     if (!rc) {
@@ -198,8 +203,8 @@ static void dl_lock_task(void *ctx, uint64_t arg, size_t task, unsigned worker)
     pthread_mutex_unlock(first);
 }
 
-/* Part two: two workers, two locks. 0, or an exit status with the message printed. */
-static int dl_lock_order(struct exp_opts *o, int k)
+/* Part two: two workers, two locks. Returns 0, or -1 with oc filled. */
+static int dl_lock_order(struct exp_opts *o, int k, struct outcome *oc)
 {
     enum pool_kind kind = k ? POOL_THREAD : POOL_FORK;
     struct dl_shm *s = job_shared_alloc(sizeof *s);
@@ -210,7 +215,7 @@ static int dl_lock_order(struct exp_opts *o, int k)
     pthread_barrierattr_t ba;
 
     if (!s)
-        return die(PARLAB_EXIT_OS, "pitfall deadlock: %s", strerror(errno));
+        return outcome_fail(oc, PARLAB_EXIT_OS, "pitfall deadlock: %s", strerror(errno));
     pthread_mutexattr_init(&ma);
     pthread_mutexattr_setpshared(&ma, PTHREAD_PROCESS_SHARED);
     pthread_mutex_init(&s->a, &ma);
@@ -224,7 +229,8 @@ static int dl_lock_order(struct exp_opts *o, int k)
 
     struct pool *p = pool_create(kind, 2, NULL, NULL, 0, &err, NULL);
     if (!p) {
-        rc = die(PARLAB_EXIT_OS, "pitfall deadlock: 2 %s workers: %s", exp_kind_name(k), strerror(-err));
+        rc = outcome_fail(oc, PARLAB_EXIT_OS, "pitfall deadlock: 2 %s workers: %s",
+                          exp_kind_name(k), strerror(-err));
         goto out;
     }
     for (int inv = 1; inv >= 0 && !rc; inv--) {
@@ -236,7 +242,8 @@ static int dl_lock_order(struct exp_opts *o, int k)
             if (pool_map(p, 2, SCHED_STATIC, 0, dl_lock_task, &ctx, 0, &e)) {
                 char why[200];
                 pool_error_str(&e, kind, why, sizeof why);
-                rc = die(PARLAB_EXIT_SOFTWARE, "pitfall deadlock: lock order: %s", why);
+                rc = outcome_fail(oc, PARLAB_EXIT_SOFTWARE, "pitfall deadlock: lock order: %s",
+                                  why);
                 break;
             }
             for (int t = 0; t < 2; t++) {
@@ -260,9 +267,10 @@ static int dl_lock_order(struct exp_opts *o, int k)
     exp_note(&o->tab, "%s: one lock order for everyone: %d of %d got both locks",
              exp_kind_name(k), n[0] - timeouts[0], n[0]);
     if (timeouts[1] != n[1] || timeouts[0] != 0)
-        rc = die(PARLAB_EXIT_SOFTWARE, "pitfall deadlock: lock order: %d of %d inverted attempts "
-                 "timed out (expected all), %d of %d ordered ones (expected none)", timeouts[1],
-                 n[1], timeouts[0], n[0]);
+        rc = outcome_fail(oc, PARLAB_EXIT_SOFTWARE,
+                          "pitfall deadlock: lock order: %d of %d inverted attempts "
+                          "timed out (expected all), %d of %d ordered ones (expected none)",
+                          timeouts[1], n[1], timeouts[0], n[0]);
 out:
     pthread_barrier_destroy(&s->both);
     pthread_mutex_destroy(&s->a);
@@ -271,7 +279,7 @@ out:
     return rc;
 }
 
-static int pf_deadlock(struct exp_opts *o)
+static int pf_deadlock(struct exp_opts *o, struct outcome *oc)
 {
     int rc;
     exp_begin(o, "deadlock: (1) on a pool of %u, every worker runs a task that "
@@ -280,13 +288,13 @@ static int pf_deadlock(struct exp_opts *o)
                      "Time from get() to the error over %d runs.",
                      o->workers, o->R);
     for (int k = 0; k < 2; k++)
-        if ((o->kinds & (1 << k)) && (rc = dl_self_submit(o, k)))
+        if ((o->kinds & (1 << k)) && (rc = dl_self_submit(o, k, oc)))
             return rc;
     exp_note(&o->tab, "deadlock: (2) two workers take two locks in opposite orders; "
              "pthread_mutex_timedlock (%llu ms) turns the hang into ETIMEDOUT",
              (unsigned long long)o->lock_ms);
     for (int k = 0; k < 2; k++)
-        if ((o->kinds & (1 << k)) && (rc = dl_lock_order(o, k)))
+        if ((o->kinds & (1 << k)) && (rc = dl_lock_order(o, k, oc)))
             return rc;
     return 0;
 }

@@ -32,6 +32,7 @@ struct exp_table {
     const char *command, *experiment, *host;
     int started;
     struct json_t *rows, *notes;   /* JSON: collected, written by exp_end */
+    int wrong;                /* wrong results said so far (exp_wrong): the command exits 1 */
 };
 
 /* One printed figure: the summary of its samples, and what it is. */
@@ -55,6 +56,7 @@ struct exp_opts {
     const char *student;      /* --student FILE.so as given, or NULL (the experiment loads it) */
     int R;
     int quick;
+    int methods;              /* the experiment's own reading of --method (its check) */
     struct exp_table tab;
     struct machine machine;
 };
@@ -68,8 +70,13 @@ struct experiment {
     unsigned max_workers;     /* 0: 4096 */
     /* Lines for --help after the options (NULL for none). */
     void (*help)(FILE *f);
-    /* Measure and print. 0, or an exit status with the message printed. Parent only. */
-    int (*run)(struct exp_opts *o);
+    /* The options only this experiment reads (--method, --student), checked before
+     * anything is printed; NULL: none. Returns 0, or -1 with oc filled (64). */
+    int (*check)(struct exp_opts *o, struct outcome *oc);
+    /* Measure and print the rows; a wrong result is said with exp_wrong and the run goes
+     * on or stops as the experiment sees fit. Returns 0, or -1 with oc filled (oc->code
+     * the exit status). Parent only. */
+    int (*run)(struct exp_opts *o, struct outcome *oc);
 };
 
 /* The long options the experiments take, all of them ({0}-terminated, getopt_long's
@@ -86,6 +93,13 @@ void exp_row(struct exp_table *t, const struct exp_row *r);
  * text or CSV, whose rows went out as they came. Once, when the experiment has ended
  * (failed too: the rows so far). */
 void exp_end(struct exp_table *t);
+/* A wrong result (a count or an answer that is not what it must be), said at once as
+ * "parlab: <line>" on stderr and counted in t->wrong, from which the command picks exit
+ * status 1. Returns nothing: the experiment decides whether to go on. */
+void exp_wrong(struct exp_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* A failure from below, said in the experiment's words: oc->msg becomes fmt's text
+ * followed by the message it held (as far as it fits); oc->code stays. Returns -1. */
+int exp_fail_in(struct outcome *oc, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A context line: "# ..." in text; nothing in CSV (data rows only); JSON: in notes. */
 void exp_note(struct exp_table *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A context line with the load average: other work on these CPUs widens every spread. */
@@ -111,15 +125,6 @@ void exp_emit(struct exp_opts *o, const char *section, unsigned workers, double 
 
 /* "fork" or "thread" for kind bit k (0 or 1). */
 const char *exp_kind_name(int k);
-
-/*
- * share.c's measurement, for `pitfall false-sharing`: run `method` (share's names) on a
- * pool of `kind` with W workers doing `ops` increments each, `repeat` times. Fills
- * ns_per_op[] (a worker's wall time / ops) and finals[] (the count reached). 0, or -1
- * with oc filled.
- */
-int share_measure(const char *method, enum pool_kind kind, unsigned workers, uint64_t ops,
-                  int repeat, double *ns_per_op, double *finals, struct outcome *oc);
 
 extern const struct experiment exp_share, exp_oversubscribe, exp_cow, exp_false_sharing,
     exp_deadlock, exp_pickling, exp_chunking, exp_overhead;

@@ -15,10 +15,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "experiment.h"
+#include "share.h"
 #include "../lib/sync.h"
 
-static int pf_false_sharing(struct exp_opts *o)
+static int pf_false_sharing(struct exp_opts *o, struct outcome *oc)
 {
     double ns[EXP_MAX_REPEAT], fin[EXP_MAX_REPEAT];
     exp_begin(o, "false-sharing: %u workers each add 1 to their own counter %llu times; time "
@@ -28,16 +28,16 @@ static int pf_false_sharing(struct exp_opts *o)
             continue;
         struct stats st[2];
         for (int u = 0; u < 2; u++) {
-            struct outcome oc = { 0 };
             const char *m = u ? "unpadded" : "padded";
             if (share_measure(m, k ? POOL_THREAD : POOL_FORK, o->workers, o->ops, o->R, ns, fin,
-                              &oc))
-                return die(oc.code, "%s", oc.msg);
+                              oc))
+                return -1;
             for (int i = 0; i < o->R; i++)
-                if (fin[i] != (double)o->ops * o->workers)
-                    return die(PARLAB_EXIT_WRONG, "pitfall false-sharing: %s counted %.0f, "
-                               "expected %llu", m, fin[i],
-                               (unsigned long long)o->ops * o->workers);
+                if (fin[i] != (double)o->ops * o->workers) {
+                    exp_wrong(&o->tab, "pitfall false-sharing: %s counted %.0f, expected %llu",
+                              m, fin[i], (unsigned long long)o->ops * o->workers);
+                    return 0;
+                }
             stats_of(ns, o->R, &st[u]);
             struct exp_fig main = { "", UNIT_NS, ns, o->R };
             exp_emit(o, "false-sh", o->workers, st[u].mean / st[0].mean, &main, NULL, 0, NULL,

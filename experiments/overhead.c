@@ -77,7 +77,7 @@ static const struct {
     { ov_section_speedup, NULL },   /* its steps: one per workload */
 };
 
-static int overhead_run(struct exp_opts *eo)
+static int overhead_run(struct exp_opts *eo, struct outcome *oc)
 {
     struct ov o = { .R = eo->R, .quick = eo->quick, .W = eo->workers, .tab = eo->tab,
                     .omp_task_ns = NAN, .thread_ratio = NAN, .fork_ratio = NAN,
@@ -87,7 +87,7 @@ static int overhead_run(struct exp_opts *eo)
 
     o.v = calloc((size_t)o.R, sizeof *o.v);
     if (!o.v)
-        return die(PARLAB_EXIT_OS, "out of memory");
+        return outcome_fail(oc, PARLAB_EXIT_OS, "out of memory");
     exp_begin(eo, "overhead: W = %u (the CPUs this process may use), R = %d samples per "
               "figure%s", o.W, o.R, o.quick ? "; --quick sizes" : "");
     o.tab = eo->tab;   /* the table as it now is (JSON: the notes so far), back at the end */
@@ -95,7 +95,7 @@ static int overhead_run(struct exp_opts *eo)
     for (size_t i = 0; i < sizeof sections / sizeof sections[0] && !st; i++) {
         st = sections[i].run(&o);
         if (st == -1)
-            st = die(o.oc.code, "%s", o.oc.msg);
+            *oc = o.oc;   /* the command prints it */
         else if (!st && sections[i].done)
             progress_step(&o.prog, sections[i].done);
     }
@@ -105,9 +105,8 @@ static int overhead_run(struct exp_opts *eo)
     }
     free(o.v);
     eo->tab = o.tab;
-    if (st)
-        return st;
-    return o.wrong ? PARLAB_EXIT_WRONG : PARLAB_EXIT_OK;
+    eo->tab.wrong += o.wrong;   /* said as they came (ov_check_answer); the command exits 1 */
+    return st;   /* 0, -1 with oc, or the status of a line overhead_mpi printed itself */
 }
 
 const struct experiment exp_overhead = {

@@ -46,16 +46,15 @@ static void oversub_verdict(struct exp_opts *o, int k, const struct stats *wall,
                       "(a run shorter than a time slice has few switches; raise -n)");
 }
 
-static int pf_oversubscribe(struct exp_opts *o)
+static int pf_oversubscribe(struct exp_opts *o, struct outcome *oc)
 {
     static const unsigned factors[NFACTORS] = { 1, 2, 8, 32 };
     unsigned cores = cpus_allowed();
     const struct workload *wl = wl_find("primes");
     size_t tasks = 4u * 32u * cores;      /* the same job at every W: enough tasks for all */
-    int wrong = 0;
 
     if (!wl)
-        return die(PARLAB_EXIT_SOFTWARE, "pitfall: no primes workload");
+        return outcome_fail(oc, PARLAB_EXIT_SOFTWARE, "pitfall: no primes workload");
     exp_begin(o, "oversubscribe: primes N=%llu in %zu tasks (dynamic) on %u CPUs, W = 1x, 2x, "
               "8x, 32x the CPUs; wall time and context switches over %d runs",
               (unsigned long long)o->size, tasks, cores, o->R);
@@ -70,20 +69,18 @@ static int pf_oversubscribe(struct exp_opts *o)
             double wall[EXP_MAX_REPEAT], inv[EXP_MAX_REPEAT], vol[EXP_MAX_REPEAT];
             int e = bench_job_open(&bj, wl, o->size, tasks, W, SCHED_DYNAMIC, 0);
             if (e)
-                return die(PARLAB_EXIT_OS, "pitfall oversubscribe: setup: %s", strerror(-e));
+                return outcome_fail(oc, PARLAB_EXIT_OS, "pitfall oversubscribe: setup: %s",
+                                    strerror(-e));
             for (int i = 0; i < o->R; i++) {
                 struct bench_sample s;
-                struct outcome oc;
                 char res[128], why[256];
-                if (bench_job_run(&bj, r, &s, &oc)) {
+                if (bench_job_run(&bj, r, &s, oc)) {
                     bench_job_close(&bj);
-                    return die(oc.code, "pitfall oversubscribe: %s W=%u: %s", r->name, W, oc.msg);
+                    return exp_fail_in(oc, "pitfall oversubscribe: %s W=%u: ", r->name, W);
                 }
-                if (bench_job_result(&bj, res, sizeof res, why, sizeof why) == 0) {
-                    wrong = 1;
-                    fprintf(stderr, "parlab: primes %s W=%u: wrong result %s: %s\n", r->name,
-                            W, res, why);
-                }
+                if (bench_job_result(&bj, res, sizeof res, why, sizeof why) == 0)
+                    exp_wrong(&o->tab, "primes %s W=%u: wrong result %s: %s", r->name, W, res,
+                              why);
                 wall[i] = s.wall_ns;
                 inv[i] = (double)s.invol_cs;
                 vol[i] = (double)s.vol_cs;
@@ -102,7 +99,7 @@ static int pf_oversubscribe(struct exp_opts *o)
     exp_note(&o->tab, "ratio: mean wall time against W = the CPUs (the wall includes starting "
              "the W workers); cs: context switches. Beyond the noise means the min … max "
              "ranges do not overlap and the means differ by more than 5%%.");
-    return wrong ? PARLAB_EXIT_WRONG : 0;
+    return 0;
 }
 
 const struct experiment exp_oversubscribe = {

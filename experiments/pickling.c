@@ -52,9 +52,11 @@ static void pk_read_arena(void *ctx, uint64_t arg, size_t task, unsigned worker)
     c->seen[task] = r.value;
 }
 
+/* One way of handing a worker a value: map fn over the W workers, show what each read,
+ * and check that all (expect_right) or none read want. Returns 0, or -1 with oc filled. */
 static int pk_case(struct exp_opts *o, struct pool *p, enum pool_kind kind, struct pk_ctx *c,
                    pool_task_fn fn, uint64_t arg, const char *what, uint32_t want,
-                   int expect_right)
+                   int expect_right, struct outcome *oc)
 {
     unsigned W = o->workers;
     struct pool_error e;
@@ -62,7 +64,7 @@ static int pk_case(struct exp_opts *o, struct pool *p, enum pool_kind kind, stru
     if (pool_map(p, W, SCHED_STATIC, 0, fn, c, arg, &e)) {
         char why[200];
         pool_error_str(&e, kind, why, sizeof why);
-        return die(PARLAB_EXIT_SOFTWARE, "pitfall pickling: %s: %s", what, why);
+        return outcome_fail(oc, PARLAB_EXIT_SOFTWARE, "pitfall pickling: %s: %s", what, why);
     }
     int right = 0;
     for (unsigned w = 0; w < W; w++) {
@@ -74,12 +76,13 @@ static int pk_case(struct exp_opts *o, struct pool *p, enum pool_kind kind, stru
     exp_note(&o->tab, "  %u of %u workers read %u%s", (unsigned)right, W, want,
              right == (int)W ? "" : right ? " (some did not)" : ": each read its own stale copy");
     if ((right == (int)W) != expect_right)
-        return die(PARLAB_EXIT_SOFTWARE, "pitfall pickling: %s: %d of %u workers read %u, "
-                   "expected %s", what, right, W, want, expect_right ? "all" : "none");
+        return outcome_fail(oc, PARLAB_EXIT_SOFTWARE,
+                            "pitfall pickling: %s: %d of %u workers read %u, expected %s", what,
+                            right, W, want, expect_right ? "all" : "none");
     return 0;
 }
 
-static int pf_pickling(struct exp_opts *o)
+static int pf_pickling(struct exp_opts *o, struct outcome *oc)
 {
     unsigned W = o->workers;
     size_t seen_len = W * sizeof(uint64_t);
@@ -96,7 +99,7 @@ static int pf_pickling(struct exp_opts *o)
     c.shared = job_shared_alloc(sizeof *c.shared);
     c.seen = job_shared_alloc(seen_len);
     if (!c.early || !c.shared || !c.seen) {
-        rc = die(PARLAB_EXIT_OS, "pitfall pickling: %s", strerror(errno));
+        rc = outcome_fail(oc, PARLAB_EXIT_OS, "pitfall pickling: %s", strerror(errno));
         goto out;
     }
     /* A worker is meant to crash below: no core file for it. */
@@ -110,8 +113,8 @@ static int pf_pickling(struct exp_opts *o)
         *c.shared = *c.early;
         p = pool_create(kind, W, NULL, NULL, 4096, &err, NULL);
         if (!p) {
-            rc = die(PARLAB_EXIT_OS, "pitfall pickling: %u %s workers: %s", W, exp_kind_name(k),
-                     strerror(-err));
+            rc = outcome_fail(oc, PARLAB_EXIT_OS, "pitfall pickling: %u %s workers: %s", W,
+                              exp_kind_name(k), strerror(-err));
             break;
         }
         /* After the workers exist: */
@@ -121,20 +124,20 @@ static int pf_pickling(struct exp_opts *o)
         memcpy(pool_arena(p, NULL), &msg, sizeof msg);
 
         rc = pk_case(o, p, kind, &c, pk_read_ptr, (uint64_t)(uintptr_t)c.early,
-                     "pointer to heap, set after start", PICKLE_MAGIC, kind == POOL_THREAD);
+                     "pointer to heap, set after start", PICKLE_MAGIC, kind == POOL_THREAD, oc);
         if (!rc)
             rc = pk_case(o, p, kind, &c, pk_read_ptr, (uint64_t)(uintptr_t)c.shared,
-                         "fix 1: shared memory made before start", PICKLE_MAGIC, 1);
+                         "fix 1: shared memory made before start", PICKLE_MAGIC, 1, oc);
         if (!rc)
             rc = pk_case(o, p, kind, &c, pk_read_arena, (uint64_t)(uintptr_t)pool_arena(p, NULL),
-                         "fix 2: record serialised into arena", PICKLE_MAGIC, 1);
+                         "fix 2: record serialised into arena", PICKLE_MAGIC, 1, oc);
         if (rc)
             break;
 
         /* Memory mapped after the fork: the address does not exist in a forked worker. */
         late = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
         if (late == MAP_FAILED) {
-            rc = die(PARLAB_EXIT_OS, "pitfall pickling: mmap: %s", strerror(errno));
+            rc = outcome_fail(oc, PARLAB_EXIT_OS, "pitfall pickling: mmap: %s", strerror(errno));
             break;
         }
         late->value = PICKLE_MAGIC;
@@ -143,19 +146,22 @@ static int pf_pickling(struct exp_opts *o)
         if (kind == POOL_FORK) {
             char why[200];
             if (mrc == 0) {
-                rc = die(PARLAB_EXIT_SOFTWARE, "pitfall pickling: a forked worker read memory "
-                         "mapped after the fork and did not crash");
+                rc = outcome_fail(oc, PARLAB_EXIT_SOFTWARE,
+                                  "pitfall pickling: a forked worker read memory "
+                                  "mapped after the fork and did not crash");
             } else {
                 pool_error_str(&e, kind, why, sizeof why);
                 exp_note(&o->tab, "fork pointer to memory mapped after the fork: %s "
                          "(the address is not mapped in the worker; the pool reports "
                          "the crash and stops)", why);
                 if (e.cause != POOL_CRASHED || e.signal != SIGSEGV)
-                    rc = die(PARLAB_EXIT_SOFTWARE, "pitfall pickling: expected SIGSEGV, got: %s", why);
+                    rc = outcome_fail(oc, PARLAB_EXIT_SOFTWARE,
+                                      "pitfall pickling: expected SIGSEGV, got: %s", why);
             }
         } else if (mrc != 0) {
-            rc = die(PARLAB_EXIT_SOFTWARE, "pitfall pickling: a thread could not read its "
-                     "own process's memory");
+            rc = outcome_fail(oc, PARLAB_EXIT_SOFTWARE,
+                              "pitfall pickling: a thread could not read its "
+                              "own process's memory");
         } else {
             int right = 0;
             double v[1024];

@@ -55,7 +55,7 @@ int race_case_find(const char *name)
     for (int c = 0; c < RACE__COUNT; c++)
         if (strcmp(cases[c].name, name) == 0)
             return c;
-    return -1;
+    return -ENOENT;
 }
 
 const char *race_op_name(enum race_op op)
@@ -147,13 +147,13 @@ int race_step(struct race_run *r, unsigned w, char *why, size_t n)
 {
     if (r->w[w].pc >= r->per_worker) {
         snprintf(why, n, "%c has taken all its %u steps", 'A' + w, r->per_worker);
-        return -1;
+        return -EINVAL;
     }
     enum race_op op = next_op(r, w);
     if (op == RACE_ACQUIRE && r->lock >= 0) {
         snprintf(why, n, "%c waits for the lock %c holds (its next step is acquire)", 'A' + w,
                  'A' + r->lock);
-        return -1;
+        return -EINVAL;
     }
     unsigned at = r->nsteps + 1;
     struct race_step *s = &r->steps[r->nsteps];
@@ -207,16 +207,16 @@ int race_replay(struct race_run *r, const char *order, char *why, size_t n)
         if (c < 'A' || c > 'Z') {
             snprintf(why, n, "step %u is '%c', not a worker's letter (A to %c)", at,
                      isprint((unsigned char)*p) ? *p : '?', last);
-            return -1;
+            return -EINVAL;
         }
         if (c > last) {
             snprintf(why, n, "step %u names %c, but there are %u workers (A to %c)", at, c,
                      r->spec.workers, last);
-            return -1;
+            return -EINVAL;
         }
         if (race_step(r, (unsigned)(c - 'A'), step_why, sizeof step_why)) {
             snprintf(why, n, "step %u: %s", at, step_why);
-            return -1;
+            return -EINVAL;
         }
     }
     if (r->nsteps < r->total) {
@@ -233,7 +233,7 @@ int race_replay(struct race_run *r, const char *order, char *why, size_t n)
             }
         if (len < n)
             snprintf(why + len, n - len, ")");
-        return -1;
+        return -EINVAL;
     }
     return 0;
 }

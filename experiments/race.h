@@ -28,8 +28,9 @@ struct race_case_info {
     const char *code[2];           /* [fixed]: the code being replayed, one line */
     const char *word[6];           /* [enum race_op]: what the step does, e.g. "x = arr[0]" */
 };
+/* The case c's names and code (c < RACE__COUNT). Returns a static entry. */
 const struct race_case_info *race_case_info(enum race_case c);
-/* The case named `name`, or -1. */
+/* The case named `name`: its enum race_case, or -ENOENT. */
 int race_case_find(const char *name);
 
 /* The steps of one increment of case c, racy or fixed: n (at most 5) into ops. */
@@ -94,6 +95,7 @@ struct race_run {
 
 /* Set r up for spec (nothing taken yet). 0, or -ENOMEM. race_free(r) either way. */
 int race_init(struct race_run *r, const struct race_spec *spec);
+/* Free what race_init took; safe after a failed race_init. */
 void race_free(struct race_run *r);
 /* dst, set up by race_init with the same spec, becomes a copy of src (not its analysis). */
 void race_copy(struct race_run *dst, const struct race_run *src);
@@ -101,12 +103,12 @@ void race_copy(struct race_run *dst, const struct race_run *src);
 /* The workers that may take the next step, bit w for worker w: those with steps left and
  * not waiting for a lock another holds. 0 when every worker has finished. */
 uint32_t race_runnable(const struct race_run *r);
-/* Worker w takes its next step. 0, or -1 with why (it has no steps left, or waits for the
+/* Worker w takes its next step. 0, or -EINVAL with why (it has no steps left, or waits for the
  * lock) in why[n]; r is unchanged then. */
 int race_step(struct race_run *r, unsigned w, char *why, size_t n);
 
 /* Take the steps `order` names, one letter a step (A is worker 0; lower case too), until
- * every worker has finished. 0, or -1 with the one line that says what is wrong in why[n]
+ * every worker has finished. 0, or -EINVAL with the one line that says what is wrong in why[n]
  * (not a letter, a worker beyond spec.workers, one with no steps left or waiting for the
  * lock, or an order that ends before every worker has finished). */
 int race_replay(struct race_run *r, const char *order, char *why, size_t n);

@@ -115,61 +115,62 @@ static uint64_t fresh_seed(void)
     return s % 1000000000u;
 }
 
-/* The options into o. -1 to go on, else the exit status (0 after --help). */
-static int parse(int argc, char **argv, struct race_cli *o)
+/* The options into o. Returns 0 to run, PARSE_HELP for --help, or -1 with oc filled
+ * (64). */
+static int parse(int argc, char **argv, struct race_cli *o, struct outcome *oc)
 {
-    uint64_t v;
+    uint64_t v = 0;
     int c, st;
     opterr = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, ":j:n:h", long_opts, NULL)) != -1) {
         st = 0;
         switch (c) {
-        case ':': return die(PARLAB_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
+        case ':':
+            return fail_msg(oc, PARLAB_EXIT_USAGE, "option %s needs a value",
+                            argv[optind - 1]);
         case OPT_CASE: {
             int k = race_case_find(optarg);
             if (k < 0) {
                 static const char *const names[] = { "counter", "manager", "array", NULL };
                 char hint[96];
-                return die(PARLAB_EXIT_USAGE, "--case %s: unknown case%s (counter, manager, "
-                           "array)", optarg, suggest_from(optarg, names, hint, sizeof hint));
+                return fail_msg(oc, PARLAB_EXIT_USAGE,
+                                "--case %s: unknown case%s (counter, manager, array)", optarg,
+                                suggest_from(optarg, names, hint, sizeof hint));
             }
             o->spec.c = (enum race_case)k;
             break;
         }
         case OPT_FIXED: o->spec.fixed = 1; break;
         case 'j':
-            st = parse_opt_count("-j", optarg, 2, RACE_MAX_WORKERS, &v);
+            st = parse_opt_count("-j", optarg, 2, RACE_MAX_WORKERS, &v, oc);
             o->spec.workers = (unsigned)v;
             break;
         case 'n':
-            st = parse_opt_count("-n", optarg, 1, RACE_MAX_INCREMENTS, &v);
+            st = parse_opt_count("-n", optarg, 1, RACE_MAX_INCREMENTS, &v, oc);
             o->spec.increments = (unsigned)v;
             break;
         case OPT_ORDER: o->order = optarg; break;
         case OPT_SEED:
-            st = parse_opt_count("--seed", optarg, 0, RACE_MAX_SEED, &o->seed);
+            st = parse_opt_count("--seed", optarg, 0, RACE_MAX_SEED, &o->seed, oc);
             o->seeded = 1;
             break;
         case OPT_REVEAL: o->reveal = 1; break;
-        case OPT_FORMAT: {
-            struct outcome oc = { 0 };
-            st = out_format_opt(optarg, &o->fmt, &oc) ? die(oc.code, "%s", oc.msg) : 0;
-            break;
-        }
-        case 'h': usage(stdout); return 0;
-        default: return die_unknown_option(argv[optind - 1], optopt, long_opts, "race");
+        case OPT_FORMAT: st = out_format_opt(optarg, &o->fmt, oc); break;
+        case 'h': return PARSE_HELP;
+        default:
+            return suggest_unknown_option(argv[optind - 1], optopt, long_opts, "race", oc);
         }
         if (st)
             return st;
     }
     if (optind < argc)
-        return die(PARLAB_EXIT_USAGE, "race: unexpected argument '%s' (parlab race --help)",
-                   argv[optind]);
+        return fail_msg(oc, PARLAB_EXIT_USAGE,
+                        "race: unexpected argument '%s' (parlab race --help)", argv[optind]);
     if (o->order && o->seeded)
-        return die(PARLAB_EXIT_USAGE, "race: --order or --seed, not both: a seed draws an "
-                   "order");
-    return -1;
+        return fail_msg(oc, PARLAB_EXIT_USAGE,
+                        "race: --order or --seed, not both: a seed draws an order");
+    return 0;
 }
 
 /* "parlab race --case counter -j 2 -n 2" and --fixed: what replays this run, less its
@@ -345,10 +346,15 @@ int cmd_race(int argc, char **argv)
     struct race_cli o = { .spec = { .c = RACE_COUNTER, .workers = 2, .increments = 2 },
                           .fmt = OUT_TEXT };
     struct race_run r;
+    struct outcome oc = { 0 };
     char why[512];
-    int st = parse(argc, argv, &o);
-    if (st >= 0)
-        return st;
+    int st = parse(argc, argv, &o, &oc);
+    if (st == PARSE_HELP) {
+        usage(stdout);
+        return 0;
+    }
+    if (st)
+        return die(oc.code, "%s", oc.msg);
     if (race_init(&r, &o.spec)) {
         race_free(&r);
         return die(PARLAB_EXIT_OS, "race: %s", strerror(ENOMEM));

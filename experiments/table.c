@@ -148,6 +148,31 @@ static void vnote(struct exp_table *t, const char *fmt, va_list ap)
     out_flushed(t->f);
 }
 
+void exp_wrong(struct exp_table *t, const char *fmt, ...)
+{
+    char *line = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    int len = vasprintf(&line, fmt, ap);
+    va_end(ap);
+    t->wrong++;
+    complain("%s", len < 0 ? "a wrong result (out of memory to say which)" : line);
+    free(line);
+}
+
+int exp_fail_in(struct outcome *oc, const char *fmt, ...)
+{
+    char below[sizeof oc->msg];
+    va_list ap;
+    snprintf(below, sizeof below, "%s", oc->msg);
+    va_start(ap, fmt);
+    int len = vsnprintf(oc->msg, sizeof oc->msg, fmt, ap);
+    va_end(ap);
+    if (len >= 0 && (size_t)len < sizeof oc->msg)
+        snprintf(oc->msg + len, sizeof oc->msg - (size_t)len, "%s", below);
+    return -1;
+}
+
 void exp_note(struct exp_table *t, const char *fmt, ...)
 {
     va_list ap;

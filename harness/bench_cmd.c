@@ -26,17 +26,18 @@ static void bench_usage(FILE *f)
         "  needs hyperfine, gnuplot, jq and awk (scripts/deps.sh bench installs them)\n");
 }
 
-/* The folder of this binary, resolved (a symlink to it finds the real one). */
+/* The folder of this binary, resolved (a symlink to it finds the real one). Returns 0,
+ * or -errno (-ENOENT where the link reads empty or without a folder). */
 static int self_dir(char *dir, size_t n, char *exe, size_t en)
 {
     ssize_t len = readlink("/proc/self/exe", exe, en - 1);
     if (len <= 0)
-        return -1;
+        return len < 0 && errno ? -errno : -ENOENT;
     exe[len] = '\0';
     snprintf(dir, n, "%s", exe);
     char *slash = strrchr(dir, '/');
     if (!slash)
-        return -1;
+        return -ENOENT;
     *slash = '\0';
     return 0;
 }
@@ -63,9 +64,10 @@ int cmd_bench(int argc, char **argv)
     args[n] = NULL;
 
     char dir[PATH_MAX], exe[PATH_MAX], script[PATH_MAX + 64], cwd[PATH_MAX], res[PATH_MAX + 16];
-    if (self_dir(dir, sizeof dir, exe, sizeof exe))
+    int e = self_dir(dir, sizeof dir, exe, sizeof exe);
+    if (e)
         return die(PARLAB_EXIT_OS, "bench: cannot find this binary (/proc/self/exe): %s",
-                   strerror(errno ? errno : ENOENT));
+                   strerror(-e));
     static const char *const places[] = { "../share/parlab/scripts", "../scripts" };
     int found = 0;
     for (size_t i = 0; i < sizeof places / sizeof places[0] && !found; i++) {

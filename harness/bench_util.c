@@ -15,19 +15,17 @@
 
 #include "parse.h"
 
-int bench_opt_pool(const char *opt, const char *val, enum pool_kind *out)
+int bench_opt_pool(const char *opt, const char *val, enum pool_kind *out, struct outcome *oc)
 {
+    static const char *const kinds[] = { "fork", "thread", NULL };
+    char hint[96];
     if (strcmp(val, "fork") == 0)
         *out = POOL_FORK;
     else if (strcmp(val, "thread") == 0)
         *out = POOL_THREAD;
     else
-    {
-        static const char *const kinds[] = { "fork", "thread", NULL };
-        char hint[96];
-        return die(PARLAB_EXIT_USAGE, "%s %s: unknown runner%s (fork, thread)", opt, val,
-                   suggest_from(val, kinds, hint, sizeof hint));
-    }
+        return fail_msg(oc, PARLAB_EXIT_USAGE, "%s %s: unknown runner%s (fork, thread)", opt,
+                        val, suggest_from(val, kinds, hint, sizeof hint));
     return 0;
 }
 

@@ -12,9 +12,9 @@
 
 #define BENCH_MAX_REPEAT 1000u
 
-/* -r/--runner for the pool commands: fork|thread. 0, or prints the usage error and
- * returns 64. */
-int bench_opt_pool(const char *opt, const char *val, enum pool_kind *out);
+/* -r/--runner for the pool commands: fork|thread. Returns 0, or -1 with oc filled (64:
+ * parse.h's convention). */
+int bench_opt_pool(const char *opt, const char *val, enum pool_kind *out, struct outcome *oc);
 
 /*
  * A job ready to run, as `parlab run` builds one: the workload set up, result slots in
@@ -30,6 +30,7 @@ int bench_opt_pool(const char *opt, const char *val, enum pool_kind *out);
  * 0, or -errno with nothing left to close. Parent only. */
 int bench_job_open(struct bench_job *bj, const struct workload *wl, uint64_t size,
                    size_t tasks, unsigned workers, enum sched_kind sched, size_t chunk);
+/* Free what bench_job_open took. Safe to call twice. */
 void bench_job_close(struct bench_job *bj);
 
 /* Run the job once under r. 0, or -1 with oc filled. Parent only. */
@@ -58,7 +59,8 @@ int bench_pool_time(struct pool *p, struct bench_job *bj, double *ns, struct out
 /* Resident and proportional set size of this process (smaps_rollup), in KiB. 0, or -errno. */
 int bench_mem_kib(long *rss_kib, long *pss_kib);
 
-/* Sleep ms milliseconds (lets spinning OpenMP threads go idle between measurements). */
+/* Sleep ms milliseconds, interruptions resumed (lets spinning OpenMP threads go idle
+ * between measurements). Returns nothing: it cannot fail. */
 void bench_pause_ms(unsigned ms);
 
 #endif

@@ -177,7 +177,8 @@ struct trace_file {
  * (a symlink, FIFO, directory, device), -ENOENT for a folder that does not exist, else
  * what the OS said (EROFS, EACCES, ENOSPC ...). */
 int trace_file_open(struct trace_file *t, const char *path, char *why, size_t n);
-/* A stream onto the (emptied) file for writing the rows; the caller fcloses it. */
+/* A stream onto the (emptied) file for writing the rows, which the caller fcloses; NULL
+ * with errno set when it cannot be had. */
 FILE *trace_file_stream(const struct trace_file *t);
 /* Put the file in place of path in one rename, after fdatasync. 0 or -errno; either
  * way t is closed and, on failure, path is as it was. */

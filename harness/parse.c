@@ -4,6 +4,7 @@
 #include "harness.h"
 
 #include <ctype.h>
+#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,11 +17,11 @@ int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const 
 
     if (!s || !*s) {
         *why = "empty value";
-        return -1;
+        return -EINVAL;
     }
     if (*p == '-') {
         *why = "must not be negative";
-        return -1;
+        return -EINVAL;
     }
     if (*p == '+')
         p++;
@@ -54,7 +55,7 @@ int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const 
     }
     if (!any) {
         *why = "not a number";
-        return -1;
+        return -EINVAL;
     }
     if (*p == 'e' || *p == 'E') {
         int sign = 1, e = 0;
@@ -70,7 +71,7 @@ int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const 
         }
         if (!any) {
             *why = "not a number";
-            return -1;
+            return -EINVAL;
         }
         exp = sign * e;
     }
@@ -83,18 +84,18 @@ int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const 
     }
     if (*p) {
         *why = "not a number";
-        return -1;
+        return -EINVAL;
     }
     if (huge) {
         *why = "too large";
-        return -1;
+        return -EINVAL;
     }
     exp -= frac;
     if (mant != 0) {
         for (; exp < 0; exp++) {
             if (mant % 10) {
                 *why = "not a whole number";
-                return -1;
+                return -EINVAL;
             }
             mant /= 10;
         }
@@ -102,17 +103,17 @@ int parse_count(const char *s, uint64_t min, uint64_t max, uint64_t *out, const 
             mant *= 10;
             if (mant > UINT64_MAX) {
                 *why = "too large";
-                return -1;
+                return -EINVAL;
             }
         }
     }
     if (mant > UINT64_MAX || (uint64_t)mant > max) {
         *why = "too large";
-        return -1;
+        return -EINVAL;
     }
     if ((uint64_t)mant < min) {
         *why = min == 1 ? "must be at least 1" : "too small";
-        return -1;
+        return -EINVAL;
     }
     *out = (uint64_t)mant;
     return 0;
@@ -124,48 +125,46 @@ int parse_seconds(const char *s, double max, double *out, const char **why)
     double v;
     if (!s || !*s) {
         *why = "empty value";
-        return -1;
+        return -EINVAL;
     }
     /* Plain decimals only: strtod alone would also take " 1", hex and "infinity". */
     for (const char *p = s; *p; p++)
         if (!isdigit((unsigned char)*p) && !strchr(".eE+-", *p)) {
             *why = "not a number";
-            return -1;
+            return -EINVAL;
         }
     v = strtod(s, &end);
     if (end == s || *end || isnan(v)) {
         *why = "not a number";
-        return -1;
+        return -EINVAL;
     }
     if (v <= 0) {
         *why = "must be greater than 0";
-        return -1;
+        return -EINVAL;
     }
     if (v < 1e-3) {
         *why = "below the 1 ms resolution";
-        return -1;
+        return -EINVAL;
     }
     if (v > max || isinf(v)) {
         *why = "too large";
-        return -1;
+        return -EINVAL;
     }
     *out = v;
     return 0;
 }
 
 int parse_opt_count(const char *opt, const char *val, uint64_t min, uint64_t max,
-                    uint64_t *out)
+                    uint64_t *out, struct outcome *oc)
 {
     const char *why;
     if (parse_count(val, min, max, out, &why) == 0)
         return 0;
-    if (strcmp(why, "too large") == 0)
-        return die(PARLAB_EXIT_USAGE, "%s %s: too large (at most %llu)", opt, val,
-                   (unsigned long long)max);
-    if (strcmp(why, "too small") == 0)
-        return die(PARLAB_EXIT_USAGE, "%s %s: too small (at least %llu)", opt, val,
-                   (unsigned long long)min);
-    return die(PARLAB_EXIT_USAGE, "%s %s: %s", opt, val, why);
+    int big = strcmp(why, "too large") == 0, small = strcmp(why, "too small") == 0;
+    if (!big && !small)
+        return fail_msg(oc, PARLAB_EXIT_USAGE, "%s %s: %s", opt, val, why);
+    return fail_msg(oc, PARLAB_EXIT_USAGE, "%s %s: %s (at %s %llu)", opt, val, why,
+                    big ? "most" : "least", (unsigned long long)(big ? max : min));
 }
 
 int parse_path(const char *s, const char **why)
@@ -173,22 +172,22 @@ int parse_path(const char *s, const char **why)
     size_t len = s ? strlen(s) : 0;
     if (len == 0) {
         *why = "empty file name";
-        return -1;
+        return -EINVAL;
     }
     if (len >= 4096) {
         *why = "too long (at most 4095 characters)";
-        return -1;
+        return -EINVAL;
     }
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         if (*p < 0x20 || *p == 0x7f) {
             *why = "control characters (a newline, a tab) are not allowed in a file name";
-            return -1;
+            return -EINVAL;
         }
     return 0;
 }
 
 /* A result token cut into pieces: runs of hex digits (numbers) and single other
- * characters (literals). Returns the count, or -1 past max. */
+ * characters (literals). Returns the count, or -E2BIG past max. */
 struct piece {
     const char *p;
     size_t len;
@@ -200,7 +199,7 @@ static int cut_pieces(const char *s, struct piece *out, int max)
     int n = 0;
     while (*s) {
         if (n == max)
-            return -1;
+            return -E2BIG;
         int num = isxdigit((unsigned char)*s) != 0;
         size_t len = num ? strspn(s, "0123456789abcdefABCDEF") : 1;
         out[n++] = (struct piece){ s, len, num };
@@ -240,17 +239,17 @@ int parse_expect(const struct job *job, const char *s, char *why, size_t n)
 
     if (len == 0) {
         snprintf(why, n, "empty value");
-        return -1;
+        return -EINVAL;
     }
     if (len >= sizeof zero_s) {
         snprintf(why, n, "too long: an answer has at most %zu characters", sizeof zero_s - 1);
-        return -1;
+        return -EINVAL;
     }
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         if (*p < 0x20 || *p == 0x7f || *p == ' ' || *p == ',') {
             snprintf(why, n, "an answer is one token, without control characters, spaces "
                      "or commas");
-            return -1;
+            return -EINVAL;
         }
     /* The workload's own answers: zero everywhere, and every integer field all ones. */
     memset(&zero, 0, sizeof zero);
@@ -299,7 +298,7 @@ int parse_expect(const struct job *job, const char *s, char *why, size_t n)
     if (!ok) {
         snprintf(why, n, "not an answer %s could give: %s answers are %s", job->wl->name,
                  job->wl->name, shape);
-        return -1;
+        return -EINVAL;
     }
     return 0;
 }

@@ -174,8 +174,7 @@ int cmd_run(int argc, char **argv)
     char wrong_msg[WRONG_LEN] = "";
     int told = 0, st;
     if (run_opts_parse(argc, argv, &o, &oc))
-        return o.bad_opt ? die_unknown_option(o.bad_opt, o.bad_short, run_options(), "run")
-                         : die(oc.code, "%s", oc.msg);
+        return die(oc.code, "%s", oc.msg);
     if (o.help || o.version) {
         if (o.help)
             run_usage(stdout);

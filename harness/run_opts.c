@@ -67,21 +67,6 @@ void run_usage(FILE *f)
         "             or the trace failed)\n");
 }
 
-/* A count option's value, as parse_opt_count words its refusal. Returns 0, or -1 with oc
- * filled (64). */
-static int opt_count(struct outcome *oc, const char *opt, const char *val, uint64_t min,
-                     uint64_t max, uint64_t *out)
-{
-    const char *why;
-    if (parse_count(val, min, max, out, &why) == 0)
-        return 0;
-    int big = strcmp(why, "too large") == 0, small = strcmp(why, "too small") == 0;
-    if (!big && !small)
-        return fail_msg(oc, PARLAB_EXIT_USAGE, "%s %s: %s", opt, val, why);
-    return fail_msg(oc, PARLAB_EXIT_USAGE, "%s %s: %s (at %s %llu)", opt, val, why,
-                big ? "most" : "least", (unsigned long long)(big ? max : min));
-}
-
 static int parse_inject(const char *val, struct run_opts *o, struct outcome *oc)
 {
     static const char *const kinds[] = { "", "segv", "kill", "exit", "hang", "error", "drop" };
@@ -172,10 +157,10 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o, struct outcome *oc
                            suggest_hint(&sg, hint, sizeof hint));
             }
             break;
-        case 'j': rc = opt_count(oc, "-j", optarg, 1, MAX_WORKERS, &o->workers); o->workers_set = 1; break;
-        case 'n': rc = opt_count(oc, "-n", optarg, 0, UINT64_MAX, &o->size); o->size_set = 1; break;
-        case 't': rc = opt_count(oc, "-t", optarg, 1, MAX_TASKS, &o->tasks); o->tasks_set = 1; break;
-        case 'c': rc = opt_count(oc, "-c", optarg, 1, MAX_TASKS, &o->chunk); o->chunk_set = 1; break;
+        case 'j': rc = parse_opt_count("-j", optarg, 1, MAX_WORKERS, &o->workers, oc); o->workers_set = 1; break;
+        case 'n': rc = parse_opt_count("-n", optarg, 0, UINT64_MAX, &o->size, oc); o->size_set = 1; break;
+        case 't': rc = parse_opt_count("-t", optarg, 1, MAX_TASKS, &o->tasks, oc); o->tasks_set = 1; break;
+        case 'c': rc = parse_opt_count("-c", optarg, 1, MAX_TASKS, &o->chunk, oc); o->chunk_set = 1; break;
         case 's':
             if (sched_parse(optarg, &o->schedule)) {
                 struct suggest sg;
@@ -189,14 +174,14 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o, struct outcome *oc
             }
             o->sched_set = 1;
             break;
-        case OPT_STEPS: rc = opt_count(oc, "--steps", optarg, 1, MAX_STEPS, &o->steps); o->steps_set = 1; break;
-        case OPT_CORES: rc = opt_count(oc, "--cores", optarg, 1, MAX_WORKERS, &o->cores); o->cores_set = 1; break;
-        case OPT_REPEAT: rc = opt_count(oc, "--repeat", optarg, 1, MAX_REPEAT, &o->repeat); break;
-        case OPT_WARMUP: rc = opt_count(oc, "--warmup", optarg, 0, MAX_REPEAT, &o->warmup); break;
-        case OPT_SEED: rc = opt_count(oc, "--seed", optarg, 0, UINT64_MAX, &o->seed); break;
-        case OPT_IOMS: rc = opt_count(oc, "--io-ms", optarg, 0, 3600000, &o->io_ms); break;
-        case OPT_GRAIN: rc = opt_count(oc, "--grain", optarg, 1, 10000000000ull, &o->grain); break;
-        case OPT_LOOPS: rc = opt_count(oc, "--loops", optarg, 1, MAX_WORKERS, &o->loops); o->loops_set = 1; break;
+        case OPT_STEPS: rc = parse_opt_count("--steps", optarg, 1, MAX_STEPS, &o->steps, oc); o->steps_set = 1; break;
+        case OPT_CORES: rc = parse_opt_count("--cores", optarg, 1, MAX_WORKERS, &o->cores, oc); o->cores_set = 1; break;
+        case OPT_REPEAT: rc = parse_opt_count("--repeat", optarg, 1, MAX_REPEAT, &o->repeat, oc); break;
+        case OPT_WARMUP: rc = parse_opt_count("--warmup", optarg, 0, MAX_REPEAT, &o->warmup, oc); break;
+        case OPT_SEED: rc = parse_opt_count("--seed", optarg, 0, UINT64_MAX, &o->seed, oc); break;
+        case OPT_IOMS: rc = parse_opt_count("--io-ms", optarg, 0, 3600000, &o->io_ms, oc); break;
+        case OPT_GRAIN: rc = parse_opt_count("--grain", optarg, 1, 10000000000ull, &o->grain, oc); break;
+        case OPT_LOOPS: rc = parse_opt_count("--loops", optarg, 1, MAX_WORKERS, &o->loops, oc); o->loops_set = 1; break;
         case OPT_FORMAT: rc = out_format_opt(optarg, &o->format, oc); break;
         case OPT_TRACE: {
             const char *why;
@@ -238,10 +223,8 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o, struct outcome *oc
         case 'h': o->help = 1; return 0;
         case 'V': o->version = 1; return 0;
         case ':': return fail_msg(oc, PARLAB_EXIT_USAGE, "option %s needs a value", argv[optind - 1]);
-        default:   /* cmd_run words it (suggest.h) */
-            o->bad_opt = argv[optind - 1];
-            o->bad_short = optopt;
-            return fail_msg(oc, PARLAB_EXIT_USAGE, "unknown option");
+        default:
+            return suggest_unknown_option(argv[optind - 1], optopt, long_opts, "run", oc);
         }
         if (rc)
             return rc;

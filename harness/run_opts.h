@@ -28,15 +28,12 @@ struct run_opts {
     int start_set;
     const char *student;      /* --student FILE.so: a lab's student code (lib/student.h) */
     int help, version;        /* -h, -V: print that, nothing else */
-    const char *bad_opt;      /* an unknown option, as typed (argv), and getopt's optopt */
-    int bad_short;
 };
 
 /* The usage text of `parlab run`, on f (stdout for --help, stderr for misuse). */
 void run_usage(FILE *f);
 /* Parse argv into o, checking each value. Returns 0 (with o->help or o->version set when
- * asked, the rest left unread), or -1 with oc filled (64; o->bad_opt for an unknown
- * option, which cmd_run words with die_unknown_option). Main thread. */
+ * asked, the rest left unread), or -1 with oc filled (64). Main thread. */
 int run_opts_parse(int argc, char **argv, struct run_opts *o, struct outcome *oc);
 /* Fill in defaults and check the options against each other; restrict the CPUs (--cores)
  * and open the trace file (o->trace, which cmd_run commits or discards). Returns 0, or -1

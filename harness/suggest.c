@@ -3,7 +3,6 @@
  * options) asks here, so that all of them suggest alike. */
 #include "suggest.h"
 #include "harness.h"
-
 #include <getopt.h>
 
 #include <stdint.h>
@@ -91,17 +90,15 @@ const char *suggest_from(const char *word, const char *const *names, char *buf, 
     return suggest_hint(&s, buf, n);
 }
 
-int die_unknown_option(const char *arg, int short_opt, const struct option *opts,
-                       const char *help)
+int suggest_unknown_option(const char *arg, int short_opt, const struct option *opts,
+                           const char *help, struct outcome *oc)
 {
     char name[64], many[256] = "";
     int prefixed = 0;
     if (short_opt || !arg || strncmp(arg, "--", 2) != 0) {
         if (short_opt)
-            return die(PARLAB_EXIT_USAGE, "unknown option '-%c' (parlab %s --help)", short_opt,
-                       help);
-        return die(PARLAB_EXIT_USAGE, "unknown option '%s' (parlab %s --help)", arg ? arg : "",
-                   help);
+            return fail_msg(oc, PARLAB_EXIT_USAGE, "unknown option '-%c' (parlab %s --help)", short_opt, help);
+        return fail_msg(oc, PARLAB_EXIT_USAGE, "unknown option '%s' (parlab %s --help)", arg ? arg : "", help);
     }
     /* --name=value: the name alone is what was mistyped. */
     size_t len = strcspn(arg + 2, "=");
@@ -114,13 +111,13 @@ int die_unknown_option(const char *arg, int short_opt, const struct option *opts
                      prefixed++ ? ", " : "", o->name);
         }
     if (prefixed > 1)
-        return die(PARLAB_EXIT_USAGE, "ambiguous option '--%s': %s?", name, many);
+        return fail_msg(oc, PARLAB_EXIT_USAGE, "ambiguous option '--%s': %s?", name, many);
     struct suggest s;
     suggest_init(&s, name);
     for (const struct option *o = opts; o->name; o++)
         suggest_add(&s, o->name);
     const char *best = suggest_best(&s);
     if (best)
-        return die(PARLAB_EXIT_USAGE, "unknown option '--%s': did you mean '--%s'?", name, best);
-    return die(PARLAB_EXIT_USAGE, "unknown option '--%s' (parlab %s --help)", name, help);
+        return fail_msg(oc, PARLAB_EXIT_USAGE, "unknown option '--%s': did you mean '--%s'?", name, best);
+    return fail_msg(oc, PARLAB_EXIT_USAGE, "unknown option '--%s' (parlab %s --help)", name, help);
 }

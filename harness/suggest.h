@@ -15,7 +15,9 @@ struct suggest {
     const char *best;
     size_t dist;
 };
+/* Start a search for the name nearest to word (kept, not copied). */
 void suggest_init(struct suggest *s, const char *word);
+/* Offer candidate (kept, not copied); the nearest so far is remembered. */
 void suggest_add(struct suggest *s, const char *candidate);
 /* The nearest candidate when its distance is at most max(2, strlen(word) / 3) and it is
  * not the word itself, else NULL. The first of equally near candidates wins. */
@@ -29,13 +31,15 @@ const char *suggest_hint(const struct suggest *s, char *buf, size_t n);
 const char *suggest_from(const char *word, const char *const *names, char *buf, size_t n);
 
 /*
- * After getopt_long returned '?': the one-line message for the option it refused, and
- * exit status 64. arg is the refused argument (argv[optind - 1]), short is optopt. A long
- * option that is a prefix of several gets them listed; one near a long option of opts
- * gets "did you mean '--repeat'?"; else the line ends with "(parlab HELP --help)".
+ * After getopt_long returned '?': the one line for the option it refused, in oc (code 64).
+ * arg is the refused argument (argv[optind - 1]), short is optopt. A long option that is
+ * a prefix of several gets them listed; one near a long option of opts gets "did you mean
+ * '--repeat'?"; else the line ends with "(parlab HELP --help)". Returns -1 (the command
+ * prints the line and exits 64).
  */
 struct option;
-int die_unknown_option(const char *arg, int short_opt, const struct option *opts,
-                       const char *help);
+struct outcome;
+int suggest_unknown_option(const char *arg, int short_opt, const struct option *opts,
+                           const char *help, struct outcome *oc);
 
 #endif

@@ -107,16 +107,16 @@ int cmd_world(int argc, char **argv)
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         int rc;
         if ((!strcmp(a, "-j") || !strcmp(a, "--workers")) && v)
-            rc = parse_opt_count("-j", v, 1, 4096, &ranks);
+            rc = parse_opt_count("-j", v, 1, 4096, &ranks, &out);
         else if (!strcmp(a, "--idle") && v)
-            rc = parse_opt_count("--idle", v, 0, 86400 * 7, &idle);
+            rc = parse_opt_count("--idle", v, 0, 86400 * 7, &idle, &out);
         else if (!strcmp(a, "--cores") && v)
-            rc = parse_opt_count("--cores", v, 1, 4096, &cores);
+            rc = parse_opt_count("--cores", v, 1, 4096, &cores, &out);
         else
             return die(PARLAB_EXIT_USAGE, "world start: unknown or incomplete option '%s' "
                        "(parlab world --help)", a);
         if (rc)
-            return rc;
+            return die(out.code, "%s", out.msg);
         i++;
     }
     if (!ranks)

@@ -1,13 +1,19 @@
 /* test_parse.c: the number parser, by table, by a randomised comparison against a
  * reference, and over a corpus of inputs that once broke parsers like it; and every
  * numeric option of `parlab run` with empty, negative, zero, huge, non-numeric and
- * overflowing values. */
+ * overflowing values; and that the parsers refuse with an outcome for the command to
+ * print, printing nothing themselves. */
 #include <CUnit/CUnit.h>
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include "../harness/harness.h"
 #include "../harness/parse.h"
+#include "../harness/suggest.h"
 #include "../workloads/workload.h"
 #include "util.h"
 
@@ -42,8 +48,8 @@ static void test_table(void)
     }
     uint64_t v;
     const char *why;
-    CU_ASSERT_EQUAL(parse_count("0", 1, 10, &v, &why), -1);
-    CU_ASSERT_EQUAL(parse_count("11", 1, 10, &v, &why), -1);
+    CU_ASSERT_EQUAL(parse_count("0", 1, 10, &v, &why), -EINVAL);
+    CU_ASSERT_EQUAL(parse_count("11", 1, 10, &v, &why), -EINVAL);
     CU_ASSERT_STRING_EQUAL(why, "too large");
 }
 
@@ -222,7 +228,63 @@ static void test_expect_shapes(void)
     }
 }
 
+/* The parsers print nothing and choose no exit status: 0, or -1 with the whole line in a
+ * struct outcome (code 64), for the command to print once. */
+static void test_refusal_lines(void)
+{
+    static const struct option opts[] = {
+        { "repeat", required_argument, 0, 1 }, { "report", required_argument, 0, 2 },
+        { 0, 0, 0, 0 },
+    };
+    struct outcome oc = { 0 };
+    uint64_t v = 7;
+    enum out_format f = OUT_TEXT;
+    FILE *err = tmpfile();
+    int saved = dup(2);
+    CU_ASSERT_FATAL(err && saved >= 0);
+    fflush(stderr);
+    CU_ASSERT_FATAL(dup2(fileno(err), 2) == 2);   /* what they write to stderr, caught */
+    CU_ASSERT_EQUAL(parse_opt_count("-j", "12", 1, 64, &v, &oc), 0);
+    CU_ASSERT_EQUAL(v, 12);
+    CU_ASSERT_EQUAL(oc.code, 0);
+    CU_ASSERT_EQUAL(parse_opt_count("-j", "65", 1, 64, &v, &oc), -1);
+    CU_ASSERT_EQUAL(oc.code, PARLAB_EXIT_USAGE);
+    CU_ASSERT_STRING_EQUAL(oc.msg, "-j 65: too large (at most 64)");
+    CU_ASSERT_EQUAL(parse_opt_count("-n", "5", 1000, 9999, &v, &oc), -1);
+    CU_ASSERT_STRING_EQUAL(oc.msg, "-n 5: too small (at least 1000)");
+    CU_ASSERT_EQUAL(parse_opt_count("--idle", "x", 0, 9, &v, &oc), -1);
+    CU_ASSERT_STRING_EQUAL(oc.msg, "--idle x: not a number");
+    CU_ASSERT_EQUAL(v, 12);   /* a refused value leaves the option as it was */
+    CU_ASSERT_EQUAL(out_format_opt("csv", &f, &oc), 0);
+    CU_ASSERT_EQUAL(f, OUT_CSV);
+    CU_ASSERT_EQUAL(out_format_opt("jsno", &f, &oc), -1);
+    CU_ASSERT_STRING_EQUAL(oc.msg, "--format jsno: unknown format: did you mean 'json'? (text, "
+                           "csv, json)");
+    CU_ASSERT_EQUAL(suggest_unknown_option("--repaet", 0, opts, "run", &oc), -1);
+    CU_ASSERT_STRING_EQUAL(oc.msg, "unknown option '--repaet': did you mean '--repeat'?");
+    CU_ASSERT_EQUAL(suggest_unknown_option("--rep=3", 0, opts, "run", &oc), -1);
+    CU_ASSERT_STRING_EQUAL(oc.msg, "ambiguous option '--rep': --repeat, --report?");
+    CU_ASSERT_EQUAL(suggest_unknown_option("-q", 'q', opts, "race", &oc), -1);
+    CU_ASSERT_STRING_EQUAL(oc.msg, "unknown option '-q' (parlab race --help)");
+    CU_ASSERT_EQUAL(oc.code, PARLAB_EXIT_USAGE);
+    /* A huge value keeps its head and the reason at its tail (fail_msg). */
+    static char huge[12001];
+    memset(huge, '9', sizeof huge - 1);
+    CU_ASSERT_EQUAL(parse_opt_count("-n", huge, 0, 100, &v, &oc), -1);
+    CU_ASSERT(strncmp(oc.msg, "-n 999", 6) == 0);
+    CU_ASSERT(strstr(oc.msg, "characters ...]") != NULL);
+    size_t len = strlen(oc.msg), tail = strlen(": too large (at most 100)");
+    CU_ASSERT(len > tail && strcmp(oc.msg + len - tail, ": too large (at most 100)") == 0);
+    struct stat st;
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    CU_ASSERT(fstat(fileno(err), &st) == 0 && st.st_size == 0);
+    fclose(err);
+}
+
 CU_TestInfo tests_parse[] = {
+    { "parsers refuse with an outcome holding the line, printing nothing", test_refusal_lines },
     { "paths: no control characters, bounded", test_paths },
     { "--expect: the shape of the workload's answers", test_expect_shapes },
     { "parse_count table", test_table },

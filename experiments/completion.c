@@ -1,16 +1,18 @@
 /* completion.c: `parlab completion bash`: a bash completion for parlab, generated from the
  * tables the command line itself uses (the commands, workloads, runners, schedules, start
  * methods, experiments, race's cases and getopt's long options), so that it cannot fall
- * behind them. `make install` writes it to share/bash-completion/completions/parlab. */
+ * behind them. `make install` writes it to share/bash-completion/completions/parlab.
+ * It reads every floor's tables, the experiments' too, so it stands on the top floor
+ * (docs/decisions.md). */
 #define _GNU_SOURCE
 #include <getopt.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "harness.h"
-#include "suggest.h"
-#include "../experiments/experiment.h"
-#include "../experiments/race.h"
+#include "experiment.h"
+#include "race.h"
+#include "../harness/harness.h"
+#include "../harness/suggest.h"
 #include "../lib/pool.h"
 
 /* The long options of a getopt table as words: "--name ..." */
@@ -26,6 +28,7 @@ static void arm(const char *opts, const char *words)
     printf("        %s) COMPREPLY=($(compgen -W \"%s\" -- \"$cur\")); return ;;\n", opts, words);
 }
 
+/* The completion script, on stdout. */
 static void bash(void)
 {
     char why[300], words[2048];
