@@ -11,6 +11,13 @@
 #include "overhead.h"
 #include "../mpi/launcher.h"
 
+/* The launcher's failure, in the experiment's terms, into o->oc. Returns -1. */
+static int mpi_fail(struct ov *o, const struct outcome *oc)
+{
+    return outcome_fail(&o->oc, oc->code ? oc->code : PARLAB_EXIT_SOFTWARE, "overhead: mpi: %s",
+                        oc->msg);
+}
+
 /* One row of R samples (v) in o's table. */
 static void row(struct ov *o, const double *v, unsigned workers, const char *note,
                 const char *what, const char *over)
@@ -23,8 +30,8 @@ static void row(struct ov *o, const double *v, unsigned workers, const char *not
 }
 
 /* The ranks' samples over one transport (tcp: 0 shared memory, 1 TCP), as rows. The
- * static row, which sends no messages, is the shared-memory run's only. 0, or an exit
- * status with the message printed. */
+ * static row, which sends no messages, is the shared-memory run's only. Returns 0, or -1
+ * with o->oc filled. */
 static int ranks_rows(struct ov *o, unsigned ranks, int tcp)
 {
     static const enum sched_kind scheds[] = { SCHED_DYNAMIC, SCHED_STATIC };
@@ -41,14 +48,14 @@ static int ranks_rows(struct ov *o, unsigned ranks, int tcp)
     size_t len = 0;
     setenv(MPI_ENV_TRANSPORT, tcp ? "tcp" : "shm", 1);
     if (mpi_spawn_simple(ranks, args, &res, &len, &oc))
-        return die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "overhead: mpi: %s", oc.msg);
+        return mpi_fail(o, &oc);
     struct mpi_measure_hdr h;
     if (len < sizeof h || (memcpy(&h, res, sizeof h), h.magic != MPI_MEASURE_MAGIC) ||
         h.repeat != (uint64_t)o->R || h.rows != 1 + (uint64_t)ns ||
         len != sizeof h + h.rows * h.repeat * sizeof(double)) {
         free(res);
-        return die(PARLAB_EXIT_SOFTWARE, "overhead: mpi: the ranks' samples are not what "
-                   "was asked for");
+        return outcome_fail(&o->oc, PARLAB_EXIT_SOFTWARE, "overhead: mpi: the ranks' samples "
+                            "are not what was asked for");
     }
     const double *v = (const double *)(const void *)((const char *)res + sizeof h);
     const char *over = tcp ? " over TCP" : "";
@@ -63,15 +70,11 @@ static int ranks_rows(struct ov *o, unsigned ranks, int tcp)
             scheds[s] == SCHED_DYNAMIC ? "mpi farm dynamic chunk 1 per task"
                                        : "mpi static per task (no messages)", over);
     }
-    if (h.pingpong_bad) {
-        o->wrong = 1;
-        fprintf(stderr, "parlab: overhead: mpi ping-pong%s: the replies did not add up\n", over);
-    }
-    if (h.lost_runs) {
-        o->wrong = 1;
-        fprintf(stderr, "parlab: overhead: mpi%s: %llu farm runs lost tasks\n", over,
-                (unsigned long long)h.lost_runs);
-    }
+    if (h.pingpong_bad)
+        exp_wrong(&o->tab, "overhead: mpi ping-pong%s: the replies did not add up", over);
+    if (h.lost_runs)
+        exp_wrong(&o->tab, "overhead: mpi%s: %llu farm runs lost tasks", over,
+                  (unsigned long long)h.lost_runs);
     free(res);
     return 0;
 }
@@ -91,7 +94,7 @@ int ov_section_mpi(struct ov *o)
     for (int i = 0; i < o->R; i++) {
         uint64_t t0 = clock_now_ns();
         if (mpi_spawn_simple(ranks, start, NULL, NULL, &oc))
-            return die(oc.code ? oc.code : PARLAB_EXIT_SOFTWARE, "overhead: mpi: %s", oc.msg);
+            return mpi_fail(o, &oc);
         o->v[i] = (double)(clock_now_ns() - t0);
     }
     char what[96];

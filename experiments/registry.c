@@ -199,12 +199,10 @@ static int cmd_exp_run(const struct experiment *e, int argc, char **argv)
     o.tab.host = o.machine.host;
     /* The experiment's own options, checked where its run begins: a refusal there has
      * always ended a JSON run with its (empty) document, as any failed run does. */
-    if ((e->check && e->check(&o, &oc)) || (st = e->run(&o, &oc)) < 0)
+    if ((e->check && e->check(&o, &oc)) || e->run(&o, &oc))
         st = die(oc.code, "%s", oc.msg);
-    else if (st == 0)
+    else
         st = o.tab.wrong ? PARLAB_EXIT_WRONG : PARLAB_EXIT_OK;
-    /* else: an exit status whose line the experiment printed itself, the convention
-     * overhead's sections still follow (docs/decisions.md) */
     exp_end(&o.tab);   /* JSON: the document, with the rows so far after a failure too */
     return st;
 }
