@@ -38,7 +38,7 @@ static void list_csv(void)
     char why[300];
     printf("type,name,kind,default_size,min_size,max_size,default_tasks,default_steps,"
            "test_size,tiny_size,quick_size,bench_size,full_size,tiny_args,bench_args,check,"
-           "schedules,flags,summary\n");
+           "schedules,flags,weak_size,unit,ladder,summary\n");
     for (const struct workload *const *w = wl_registry; *w; w++) {
         const struct workload *wl = *w;
         printf("workload,%s,%s,", wl->name, kinds[wl->kind]);
@@ -55,8 +55,17 @@ static void list_csv(void)
         csv_size(wl->sizes.quick);
         csv_size(wl->sizes.bench);
         csv_size(wl->sizes.full);
-        printf("%s,%s,%s,,,", wl->tiny_args ? wl->tiny_args : "",
-               wl->bench_args ? wl->bench_args : "", wl->check);
+        /* make compare's ladder, for the workloads it times (CPU) or that set one (noop) */
+        uint64_t ladder[WL_LADDER_MAX];
+        int nl = wl->kind == WL_CPU || wl->ladder ? wl_ladder(wl, ladder, WL_LADDER_MAX) : 0;
+        printf("%s,%s,%s,,%s,", wl->tiny_args ? wl->tiny_args : "",
+               wl->bench_args ? wl->bench_args : "", wl->check,
+               wl_flag_names(wl, why, sizeof why));
+        csv_size(wl->sizes.weak);
+        printf("%s,", wl->unit ? wl->unit : "");
+        for (int i = 0; i < nl; i++)
+            printf("%s%llu", i ? " " : "", (unsigned long long)ladder[i]);
+        putchar(',');
         csv_quoted(wl->summary);
     }
     for (const struct runner *const *r = runner_registry; *r; r++) {
@@ -76,7 +85,7 @@ static void list_csv(void)
                 printf("%s%s", sep, flags[i].name);
                 sep = " ";
             }
-        putchar(',');
+        printf(",,,,");
         csv_quoted((*r)->summary);
     }
 }
@@ -111,14 +120,30 @@ static void list_json(void)
         json_object_set_new(o, "default_tasks", wl->split == WL_SPLIT_ITEMS
                             ? json_string("size") : json_size(wl->default_tasks));
         json_object_set_new(o, "default_steps", json_size(wl->default_steps));
-        json_t *sizes = json_pack("{s:o, s:o, s:o, s:o, s:o}", "test", json_size(wl->sizes.test),
-                                  "tiny", json_size(wl->sizes.tiny), "quick",
-                                  json_size(wl->sizes.quick), "bench", json_size(wl->sizes.bench),
-                                  "full", json_size(wl->sizes.full));
+        json_t *sizes = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o}", "test",
+                                  json_size(wl->sizes.test), "tiny", json_size(wl->sizes.tiny),
+                                  "quick", json_size(wl->sizes.quick), "bench",
+                                  json_size(wl->sizes.bench), "full", json_size(wl->sizes.full),
+                                  "weak", json_size(wl->sizes.weak));
         json_object_set_new(o, "sizes", sizes);
         json_object_set_new(o, "tiny_args", json_string(wl->tiny_args ? wl->tiny_args : ""));
         json_object_set_new(o, "bench_args", json_string(wl->bench_args ? wl->bench_args : ""));
         json_object_set_new(o, "check", json_string(wl->check));
+        json_t *fl = json_array(), *lad = json_array();
+        uint64_t ladder[WL_LADDER_MAX];
+        int nl = wl->kind == WL_CPU || wl->ladder ? wl_ladder(wl, ladder, WL_LADDER_MAX) : 0;
+        for (char *f = strtok(wl_flag_names(wl, why, sizeof why), " "); f; f = strtok(NULL, " "))
+            json_array_append_new(fl, json_string(f));
+        for (int i = 0; i < nl; i++)
+            json_array_append_new(lad, json_integer((json_int_t)ladder[i]));
+        json_object_set_new(o, "flags", fl);
+        json_object_set_new(o, "unit", wl->unit ? json_string(wl->unit) : json_null());
+        if (nl > 0) {
+            json_object_set_new(o, "ladder", lad);
+        } else {
+            json_decref(lad);
+            json_object_set_new(o, "ladder", json_null());
+        }
         json_array_append_new(rows, o);
     }
     for (const struct runner *const *r = runner_registry; *r; r++, nr++) {

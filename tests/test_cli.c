@@ -199,7 +199,8 @@ static void test_list_csv(void)
     CU_ASSERT_EQUAL_FATAL(r.status, 0);
     const char *hdr = "type,name,kind,default_size,min_size,max_size,default_tasks,"
                       "default_steps,test_size,tiny_size,quick_size,bench_size,full_size,"
-                      "tiny_args,bench_args,check,schedules,flags,summary\n";
+                      "tiny_args,bench_args,check,schedules,flags,weak_size,unit,ladder,"
+                      "summary\n";
     CU_ASSERT_EQUAL_FATAL(strncmp(r.out, hdr, strlen(hdr)), 0);
     int rows = 0;
     for (const char *line = r.out + strlen(hdr); *line; rows++) {
@@ -208,7 +209,7 @@ static void test_list_csv(void)
         int commas = 0;
         for (const char *c = line; c < q; c++)
             commas += *c == ',';
-        CU_ASSERT_EQUAL(commas, 18);
+        CU_ASSERT_EQUAL(commas, 21);
         CU_ASSERT(strncmp(line, "workload,", 9) == 0 || strncmp(line, "runner,", 7) == 0);
         line = end + 1;
     }
@@ -220,6 +221,9 @@ static void test_list_csv(void)
         want += runner_usable(*rr, why, sizeof why);   /* built here */
     CU_ASSERT_EQUAL(rows, want);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\nworkload,nbody,cpu,2000,2,1000000,64,10,"));
+    /* the weak sweep's N0, the unit and compare's ladder; flags for workloads too */
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ",any-order linear,250000000,term,10000 20000 50000 "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, ",number tested,10000 100000 1000000 2000000 "));
     run_parlab(&r, 10, "list", "--format", "xml", (char *)NULL);
     CU_ASSERT_EQUAL(r.status, 64);
 }

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "../lib/shm.h"
 
@@ -71,7 +72,8 @@ int wl_check(const struct workload *wl, char *why, size_t n)
 {
     const struct wl_sizes *z = &wl->sizes;
     const char *bad = NULL;
-    uint64_t sizes[] = { z->test, z->tiny, z->quick, z->bench, z->full };
+    uint64_t sizes[] = { z->test, z->tiny, z->quick, z->bench, z->full, z->weak };
+    uint64_t ladder[WL_LADDER_MAX];
 
     if (!wl->name || !*wl->name || strchr(wl->name, ',') || strchr(wl->name, ' '))
         bad = "name must be one word";
@@ -94,14 +96,70 @@ int wl_check(const struct workload *wl, char *why, size_t n)
     if (!bad)
         for (size_t i = 1; i < sizeof sizes / sizeof sizes[0]; i++) {
             if (wl->kind == WL_CPU && (sizes[i] < wl->min_size || sizes[i] > wl->max_size))
-                bad = "a CPU workload needs sizes.tiny, quick, bench and full in [min_size, max_size]";
+                bad = "a CPU workload needs sizes.tiny, quick, bench, full and weak in [min_size, max_size]";
             else if (wl->kind != WL_CPU && sizes[i])
-                bad = "only CPU workloads have bench sizes (tiny, quick, bench, full)";
+                bad = "only CPU workloads have bench sizes (tiny, quick, bench, full, weak)";
         }
+    if (!bad && wl->kind == WL_CPU && (!wl->unit || !*wl->unit || strchr(wl->unit, ',')))
+        bad = "a CPU workload needs unit, what one unit of N is (\"term\"), without commas";
+    if (!bad && wl_ladder(wl, ladder, WL_LADDER_MAX) < 1)
+        bad = "ladder must be ascending whole numbers in [min_size, max_size], at most 64";
     if (!bad)
         return 0;
     snprintf(why, n, "workload %s: %s", wl->name ? wl->name : "(no name)", bad);
     return -EINVAL;
+}
+
+int wl_ladder(const struct workload *wl, uint64_t *out, size_t max)
+{
+    size_t k = 0;
+    if (!wl->ladder) {
+        /* 1-2-5 steps from the power of ten at or below sizes.test up to max_size */
+        uint64_t d = 1;
+        while (d <= wl->sizes.test / 10)
+            d *= 10;
+        for (; k < max; d *= 10) {
+            static const unsigned steps[] = { 1, 2, 5 };
+            for (size_t i = 0; i < 3 && k < max; i++)
+                if (d * steps[i] >= wl->min_size && d * steps[i] <= wl->max_size)
+                    out[k++] = d * steps[i];
+            if (d > wl->max_size / 10)
+                break;
+        }
+        return k ? (int)k : -EINVAL;
+    }
+    for (const char *p = wl->ladder; *p;) {
+        char *end;
+        if (*p == ' ') {
+            p++;
+            continue;
+        }
+        errno = 0;
+        unsigned long long v = strtoull(p, &end, 10);
+        if (end == p || errno || (*end && *end != ' ') || k == max || v < wl->min_size ||
+            v > wl->max_size || (k && v <= out[k - 1]))
+            return -EINVAL;
+        out[k++] = v;
+        p = end;
+    }
+    return k ? (int)k : -EINVAL;
+}
+
+char *wl_flag_names(const struct workload *wl, char *buf, size_t n)
+{
+    static const struct { unsigned flag; const char *name; } names[] = {
+        { WL_COMBINE_ANY_ORDER, "any-order" }, { WL_GRAIN, "grain" },
+        { WL_WORK_LINEAR, "linear" },
+    };
+    size_t used = 0;
+    if (n)
+        buf[0] = '\0';
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+        if (wl->flags & names[i].flag && used < n) {
+            int w = snprintf(buf + used, n - used, "%s%s", used ? " " : "", names[i].name);
+            used += w > 0 ? (size_t)w : 0;
+        }
+    return buf;
 }
 
 const struct wl_known *wl_known_find(const struct wl_known *table, size_t n, uint64_t size,

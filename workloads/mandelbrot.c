@@ -191,10 +191,11 @@ const struct workload wl_mandelbrot = {
     .min_size = 1,
     .max_size = 1ull << 36,
     .sizes = { .test = 2500, .tiny = 10000, .quick = 640000, .bench = 1000000,
-               .full = 2000000 },
+               .full = 2000000, .weak = 500000 },
     .check = "recorded",
     .check_how = MANDEL_RECORDED_HOW,
     .check_for = mandel_check,
+    .unit = "pixel",
     .run_task = mandel_task,
     .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,

@@ -146,12 +146,13 @@ const struct workload wl_montecarlo = {
     .min_size = 100,
     .max_size = 1ull << 50,
     .sizes = { .test = 20000, .tiny = 200000, .quick = 120000000, .bench = 200000000,
-               .full = 400000000 },
+               .full = 400000000, .weak = 100000000 },
     .check = WL_CHECK_INDEPENDENT,
     .check_how = MC_INDEPENDENT_HOW,
     .check_for = mc_check,
+    .unit = "point",
     .run_task = mc_task,
-    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
+    .flags = WL_COMBINE_ANY_ORDER | WL_WORK_LINEAR,   /* integer fields only; N points */
     .combine = wl_combine_add,
     .format = wl_format_count,
     .describe = mc_describe,

@@ -19,6 +19,9 @@ const struct workload wl_noop = {
     .sizes = { .test = 1000 },   /* not in the core sweep: it measures dispatch, not CPUs */
     .check = "task-count",
     .check_how = "every task ran exactly once",
+    /* the dispatch cost (make compare): up to parlab's 2^22 tasks a run */
+    .ladder = "100 200 500 1000 2000 5000 10000 20000 50000 100000 200000 500000 1000000 "
+              "2000000 4000000",
     .run_task = noop_task,
     .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
     .combine = wl_combine_add,

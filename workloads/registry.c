@@ -1,14 +1,26 @@
-/* registry.c: every workload, in `parlab list` order. Add a workload here and in its file. */
+/* registry.c: every workload, in `parlab list` order. A workload is its file,
+ * workloads/NAME.c, which defines `const struct workload wl_NAME`, and one line W(NAME)
+ * below (docs/adding-a-workload.md). */
 #include <string.h>
 #include "workload.h"
 
-extern const struct workload wl_primes, wl_sumsq, wl_montecarlo, wl_mandelbrot, wl_nbody,
-    wl_noop, wl_spin, wl_sleep, wl_loopback;
+#define EVERY_WORKLOAD(W) \
+    W(primes)             \
+    W(sumsq)              \
+    W(montecarlo)         \
+    W(mandelbrot)         \
+    W(nbody)              \
+    W(noop)               \
+    W(spin)               \
+    W(sleep)              \
+    W(loopback)           \
+    /* the end of the list */
 
-const struct workload *const wl_registry[] = {
-    &wl_primes, &wl_sumsq, &wl_montecarlo, &wl_mandelbrot, &wl_nbody, &wl_noop, &wl_spin, &wl_sleep, &wl_loopback,
-    NULL,
-};
+#define DECLARE(name) extern const struct workload wl_##name;
+EVERY_WORKLOAD(DECLARE)
+
+#define ENTRY(name) &wl_##name,
+const struct workload *const wl_registry[] = { EVERY_WORKLOAD(ENTRY) NULL };
 
 const struct workload *wl_find(const char *name)
 {

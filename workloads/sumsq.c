@@ -61,11 +61,12 @@ const struct workload wl_sumsq = {
     /* k*k must fit in 64 bits: i < 2^32. */
     .max_size = 4294967296ull,
     .sizes = { .test = 20000, .tiny = 1000000, .quick = 350000000, .bench = 500000000,
-               .full = 1000000000 },
+               .full = 1000000000, .weak = 250000000 },
     .check = "closed-form",
     .check_how = "equal to the closed form (N-1)N(2N-1)/6",
+    .unit = "term",
     .run_task = sumsq_task,
-    .flags = WL_COMBINE_ANY_ORDER,   /* integer fields only */
+    .flags = WL_COMBINE_ANY_ORDER | WL_WORK_LINEAR,   /* integer fields only; N terms */
     .combine = wl_combine_add,
     .format = sumsq_format,
     .verify = sumsq_verify,

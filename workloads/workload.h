@@ -19,6 +19,10 @@ enum wl_kind { WL_CPU, WL_IO, WL_NONE };
 #define WL_COMBINE_ANY_ORDER 0x1u
 /* The workload takes `parlab run --grain NS` (spin): how long one task runs. */
 #define WL_GRAIN 0x2u
+/* The work grows in proportion to N (twice N, twice the time: sumsq, montecarlo). The weak
+ * sweep (scripts/sweep-weak.sh) then takes K x T(N0, 1 core) as one core's time at K x N0;
+ * without the flag it measures that time. */
+#define WL_WORK_LINEAR 0x4u
 
 /*
  * One task's partial result. Each task owns one slot, padded to a cache line so that
@@ -95,6 +99,10 @@ struct wl_sizes {
      * and --full modes. Required for WL_CPU workloads (they are the ones swept: seq about
      * 0.2 s in quick, 0.3-1 s by default); leave all four 0 for others. */
     uint64_t tiny, quick, bench, full;
+    /* scripts/sweep-weak.sh's base size N0 outside tiny mode (tiny mode takes .tiny): it
+     * runs K x N0 on K cores. Required for WL_CPU workloads (seq about 0.1-0.3 s at N0),
+     * 0 for others. */
+    uint64_t weak;
 };
 
 struct workload {
@@ -113,11 +121,17 @@ struct workload {
     const char *bench_args;   /* extra options for its other modes, or NULL */
     const char *check;        /* how verify() knows, one token: "known", "closed-form", ... */
     const char *check_how;    /* the same for people: "equal to the closed form ..." */
+    const char *unit;         /* one unit of N, for times per unit (make compare): "term",
+                                 "point". Required for WL_CPU workloads. */
+    /* make compare's calibration sizes, ascending and space-separated: it times the first
+     * at which seq runs long enough. Optional: NULL means 1-2-5 steps from the power of ten
+     * at or below sizes.test up to max_size (wl_ladder). */
+    const char *ladder;
     /* The check verify() applies to this job, where it depends on the job (primes: "known"
      * at a size in its table, "sieve" elsewhere), with its sentence for people in *how.
      * Optional: without it, `check` and `check_how`. */
     const char *(*check_for)(const struct job *, const char **how);
-    unsigned flags;           /* WL_COMBINE_ANY_ORDER, WL_GRAIN */
+    unsigned flags;           /* WL_COMBINE_ANY_ORDER, WL_GRAIN, WL_WORK_LINEAR */
 
     /* Parent, before workers start: allocate shared state. 0 or -errno. Optional. */
     int (*setup)(struct job *);
@@ -164,8 +178,16 @@ struct workload {
 extern const struct workload *const wl_registry[];
 const struct workload *wl_find(const char *name);
 /* Check that an entry is complete and consistent (required callbacks and fields, sizes
- * within [min_size, max_size]). 0, or -EINVAL with why filled. */
+ * within [min_size, max_size]). Returns 0, or -EINVAL with why filled. */
 int wl_check(const struct workload *wl, char *why, size_t n);
+/* make compare's calibration sizes (wl->ladder, or its default) into out[0..max). Returns
+ * how many, or -EINVAL when wl->ladder is not ascending whole numbers within [min_size,
+ * max_size] or holds more than max. */
+int wl_ladder(const struct workload *wl, uint64_t *out, size_t max);
+#define WL_LADDER_MAX 64
+/* The names of the flags set in wl->flags, space-separated, into buf (as `parlab list`
+ * prints them: "any-order grain linear"). Returns buf. */
+char *wl_flag_names(const struct workload *wl, char *buf, size_t n);
 
 /* Shared anonymous memory that survives fork(): zeroed, page aligned. NULL on failure
  * (errno set). Free with job_shared_free(). Any process may read and write it. */
