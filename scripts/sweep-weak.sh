@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
 # sweep-weak.sh: weak scaling. The problem grows with the cores (N = K x N0 on K cores) and
-# the scaled speedup S_K = K x T(N0, 1 core) / T(K x N0, K cores) is plotted against K with
+# the scaled speedup S_K = T(K x N0, 1 core) / T(K x N0, K cores) is plotted against K with
 # Gustafson's line S = K - e (K - 1) where a least-squares fit can be made (≥ 3 core counts:
 # scripts/weak-plot.sh) and the ideal S = K, one plot per workload.
 #
 # usage: scripts/sweep-weak.sh OUT_DIR
 #   writes OUT_DIR/weak.csv (workload,runner,cores,size,mean,sd,scaled_speedup,
-#   scaled_speedup_err,efficiency,gustafson_e) and OUT_DIR/plots/weak-WORKLOAD.{png,svg}.
-# The work of sumsq and montecarlo is linear in N, so K x T(N0, 1 core) is what seq would
-# take on K x N0; primes (trial division) grows faster than N and is left out by default.
+#   scaled_speedup_err,efficiency,gustafson_e,one_core) and OUT_DIR/plots/weak-WORKLOAD.{png,svg}.
+# Every CPU workload of the registry is swept (`parlab list --format csv`): N0 is its
+# weak_size (tiny_size in tiny mode), with its bench_args (tiny_args). One core's time at
+# K x N0 is K x T(N0, 1 core) where the registry says the work is linear in N (flag
+# "linear": sumsq, montecarlo; one_core "linear"), and is measured otherwise (primes,
+# whose trial division grows faster than N, n-body's N^2 pairs; one_core "measured").
 # Environment: PARLAB (default bin/parlab), PARLAB_BENCH_TINY=1 (tiny sizes, for tests),
-#   PARLAB_WEAK_WORKLOADS (default: sumsq and montecarlo where PARLAB_BENCH_WORKLOADS
-#   has them), PARLAB_WEAK_RUNNERS (default "fork
+#   PARLAB_WEAK_WORKLOADS (default: the CPU workloads of the registry, those of
+#   PARLAB_BENCH_WORKLOADS where it is set), PARLAB_WEAK_RUNNERS (default "fork
 #   thread"), PARLAB_BENCH_CORES (default 1..nproc), PARLAB_WEAK_REPEAT (default 5),
 #   PYTHON (default /usr/bin/python3: the intervals, scripts/verdict.py).
 # A line per point on stderr (scripts/progress.sh): "[i/N elapsed, ~left]", the point, its
@@ -19,7 +22,9 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/progress.sh"
+. "$here/registry.sh"
 die() { progress_break; echo "sweep-weak: $*" >&2; exit 64; }
+fail() { progress_break; echo "sweep-weak: $*" >&2; exit 1; }
 [ $# -eq 1 ] || die "usage: scripts/sweep-weak.sh OUT_DIR"
 out=$1
 [ -d "$out" ] || die "$out: no such folder"
@@ -28,73 +33,124 @@ PYTHON=${PYTHON:-/usr/bin/python3}
 [ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
 nproc=$(nproc)
 tiny=${PARLAB_BENCH_TINY:-0}
-# By default the linear workloads among those the bench sweeps (PARLAB_BENCH_WORKLOADS).
-linear=""
-for w in sumsq montecarlo; do
-  case " ${PARLAB_BENCH_WORKLOADS:-sumsq montecarlo} " in *" $w "*) linear+=" $w" ;; esac
+list=$("$PARLAB" list --format csv) || fail "$PARLAB list --format csv failed"
+# Per CPU workload of the registry: N0, the run options, and whether the work is linear.
+declare -A n0 args linear
+if [ "$tiny" != 0 ]; then cols="name tiny_size tiny_args flags"; else cols="name weak_size bench_args flags"; fi
+cpu=()
+while IFS=, read -r w n a f; do
+  cpu+=("$w"); n0[$w]=$n; args[$w]=$a
+  case " $f " in *" linear "*) linear[$w]=1 ;; *) linear[$w]=0 ;; esac
+done < <(registry_rows "$list" 'type=workload kind=cpu' $cols)
+# By default every CPU workload, or those of them the bench sweeps (PARLAB_BENCH_WORKLOADS).
+swept=""
+for w in "${cpu[@]}"; do
+  case " ${PARLAB_BENCH_WORKLOADS:-${cpu[*]}} " in *" $w "*) swept+=" $w" ;; esac
 done
-read -ra workloads <<< "${PARLAB_WEAK_WORKLOADS:-$linear}"
+read -ra workloads <<< "${PARLAB_WEAK_WORKLOADS:-$swept}"
 read -ra runners <<< "${PARLAB_WEAK_RUNNERS:-fork thread}"
 read -ra cores <<< "${PARLAB_BENCH_CORES:-$(seq -s ' ' 1 "$nproc")}"
 repeat=${PARLAB_WEAK_REPEAT:-5}
-declare -A n0=([sumsq]=250000000 [montecarlo]=100000000 [mandelbrot]=1000 [primes]=1000000)
-if [ "$tiny" != 0 ]; then
-  repeat=1
-  n0=([sumsq]=2000000 [montecarlo]=1000000 [mandelbrot]=200 [primes]=20000)
-fi
+[ "$tiny" = 0 ] || repeat=1
+for w in "${workloads[@]}"; do
+  [ -n "${n0[$w]:-}" ] || die "workload $w: not a CPU workload of '$PARLAB list' (${cpu[*]})"
+done
 # --warmup 0 where parlab run has a warm-up: each row here is one timed run.
 warm=(); "$PARLAB" run --help 2>&1 | grep -q -- --warmup && warm=(--warmup 0)
 
+# timed W R N K LABEL: run W under R at -n N on K cores, REPEAT times; TIMES holds the
+# wall_s of each run, one a line (a variable, not stdout: the progress count lives in this
+# shell). Stops the sweep on a failure or a wrong result. An answer too large
+# to recompute (verified=unchecked) is timed all the same, with a warning.
+timed() {
+  local w=$1 r=$2 n=$3 k=$4 got
+  progress_start "weak: $w $r --cores $k -j $k -n $n$5"
+  # shellcheck disable=SC2086  # the registry's run options are words on purpose
+  got=$("$PARLAB" run -w "$w" -r "$r" -n "$n" -j "$k" --cores "$k" --repeat "$repeat" \
+          "${warm[@]}" ${args[$w]} --format csv) ||
+    fail "'$PARLAB run -w $w -r $r -n $n -j $k --cores $k ${args[$w]}' failed"
+  # wall_s of each repeat; none may be wrong (verified no): yes, ref (seq's own reference)
+  # and unchecked pass, the last with a warning
+  TIMES=$(printf '%s\n' "$got" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+    { if ($(c["verified"]) == "no") bad = 1; print $(c["wall_s"]); n++ }
+    END { exit (bad || !n) }') || fail "$w $r --cores $k -n $n: a result was not verified"
+  if printf '%s\n' "$got" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
+       $(c["verified"]) == "unchecked" { f = 1 } END { exit !f }'; then
+    echo "[weak] warning: $w -n $n: verified=unchecked (too large to recompute): timed, not verified" >&2
+  fi
+}
+mean_sd() {   # the runs' mean and sample standard deviation, "mean,sd"
+  awk '{ x[++n] = $1; s += $1 } END { m = s / n; for (i = 1; i <= n; i++) v += (x[i] - m) ^ 2
+         printf "%.9f,%.9f\n", m, (n > 1 ? sqrt(v / (n - 1)) : 0) }'
+}
+
 csv="$out/weak.csv"
 mkdir -p "$out/plots"
-echo "workload,runner,cores,size,mean,sd,scaled_speedup,scaled_speedup_err,efficiency,gustafson_e" > "$csv"
+echo "workload,runner,cores,size,mean,sd,scaled_speedup,scaled_speedup_err,efficiency,gustafson_e,one_core" > "$csv"
+# The points, and the one-core references measured apart: at every K but 1 where the work
+# is not linear; at N0 where it is and the core counts leave out 1.
+steps=0
 for w in "${workloads[@]}"; do
-  [ -n "${n0[$w]:-}" ] || die "workload $w: no base size N0 (sumsq montecarlo mandelbrot primes)"
+  for k in "${cores[@]}"; do
+    steps=$((steps + 1))
+    if [ "${linear[$w]}" = 0 ] && [ "$k" != 1 ]; then steps=$((steps + 1)); fi
+  done
+  case " ${cores[*]} " in *" 1 "*) ;; *) [ "${linear[$w]}" = 0 ] || steps=$((steps + 1)) ;; esac
 done
-progress_begin $(( ${#workloads[@]} * ${#runners[@]} * ${#cores[@]} ))
+progress_begin $((steps * ${#runners[@]}))
 for w in "${workloads[@]}"; do
   for r in "${runners[@]}"; do
-    rows="" base=""
+    rows="" unit=""
+    # One core at N0: the unit a linear workload's references are K times.
+    if [ "${linear[$w]}" = 1 ]; then
+      case " ${cores[*]} " in
+        *" 1 "*) ;;
+        *) timed "$w" "$r" "${n0[$w]}" 1 " (one-core reference)"; unit=$TIMES
+           progress_end "$(mean_sd <<< "$unit" | awk -F, '{ printf "%.4f s ± %.4f", $1, $2 }')" ;;
+      esac
+    fi
     for k in "${cores[@]}"; do
       n=$(( ${n0[$w]} * k ))
-      progress_start "weak: $w $r --cores $k -j $k -n $n"
-      got=$("$PARLAB" run -w "$w" -r "$r" -n "$n" -j "$k" --cores "$k" --repeat "$repeat" \
-              "${warm[@]}" --format csv) || die "'$PARLAB run -w $w -r $r -n $n -j $k --cores $k' failed"
-      # mean and sample standard deviation of wall_s (column 10) over the repeats;
-      # no repeat may be wrong (column 17 no); yes, ref (seq's own reference) and unchecked
-      # pass, the last with a warning below
-      stats=$(printf '%s\n' "$got" | awk -F, 'NR > 1 { if ($17 == "no") bad = 1; x[++n] = $10; s += $10 }
-        END { if (bad || !n) exit 1; m = s / n; for (i = 1; i <= n; i++) v += (x[i] - m) ^ 2
-              printf "%.9f,%.9f\n", m, (n > 1 ? sqrt(v / (n - 1)) : 0) }') ||
-        die "$w $r --cores $k: a result was not verified"
-      # The scaled speedup K x T(N0, 1 core) / T(K x N0, K cores) over the runs, with its
-      # interval (scripts/verdict.py), against the first core count's runs.
-      times=$(printf '%s\n' "$got" | awk -F, 'NR > 1 && NF > 10 { print $10 }')
-      [ -n "$base" ] || base=$times
-      progress_end "$(awk -F, -v s="$stats" 'BEGIN { split(s, a, ","); printf "%.4f s ± %.4f", a[1], a[2] }'), scaled speedup $("$PYTHON" "$here/verdict.py" speedup --scale "$k" $base / $times)"
-      # unchecked: too large to recompute within the limit; timed all the same, and said so
-      if printf '%s\n' "$got" | awk -F, 'NR > 1 && $17 == "unchecked" { f = 1 } END { exit !f }'; then
-        echo "[weak] warning: $w -n $n: verified=unchecked (too large to recompute): timed, not verified" >&2
+      timed "$w" "$r" "$n" "$k" ""; times=$TIMES
+      stats=$(mean_sd <<< "$times")
+      if [ "$k" = 1 ]; then
+        ref=$times scale=1
+        [ "${linear[$w]}" = 0 ] || unit=$times
+      elif [ "${linear[$w]}" = 1 ]; then
+        ref=$unit scale=$k
+      else
+        ref=""
       fi
-      rows+="$k,$n,$stats"$'\n'
+      [ -z "$ref" ] || progress_end "$(awk -F, '{ printf "%.4f s ± %.4f", $1, $2 }' <<< "$stats"), scaled speedup $("$PYTHON" "$here/verdict.py" speedup --scale "$scale" $ref / $times)"
+      if [ -z "$ref" ]; then
+        # One core's time at this N, measured (the work is not linear in N).
+        progress_end "$(awk -F, '{ printf "%.4f s ± %.4f", $1, $2 }' <<< "$stats")"
+        timed "$w" "$r" "$n" 1 " (one-core reference)"; ref=$TIMES scale=1
+        progress_end "$(mean_sd <<< "$ref" | awk -F, '{ printf "%.4f s ± %.4f", $1, $2 }'), scaled speedup at $k cores $("$PYTHON" "$here/verdict.py" speedup $ref / $times)"
+      fi
+      # the one-core reference's mean and sd: K x those at N0 where the work is linear
+      refstats=$(mean_sd <<< "$ref" | awk -F, -v s="$scale" '{ printf "%.9f,%.9f\n", s * $1, s * $2 }')
+      rows+="$k,$n,$stats,$refstats"$'\n'
     done
-    # scaled speedup against the 1-core point, its error from both spreads, and the serial
-    # fraction e that Gustafson's law S = K - e (K - 1) gives at the largest K (one point's
-    # figure, as Karp-Flatt's is: the line drawn is the least-squares fit, gustafson.csv)
-    printf '%s' "$rows" | awk -F, -v w="$w" -v r="$r" '
-      { k[NR] = $1; n[NR] = $2; m[NR] = $3; s[NR] = $4 }
+    # scaled speedup against the one-core reference, its error from both spreads, and the
+    # serial fraction e that Gustafson's law S = K - e (K - 1) gives at the largest K (one
+    # point's figure, as Karp-Flatt's is: the line drawn is the least-squares fit,
+    # gustafson.csv)
+    printf '%s' "$rows" | awk -F, -v w="$w" -v r="$r" -v how="$([ "${linear[$w]}" = 1 ] && echo linear || echo measured)" '
+      { k[NR] = $1; n[NR] = $2; m[NR] = $3; s[NR] = $4; rm[NR] = $5; rs[NR] = $6
+        if (m[NR] <= 0 || rm[NR] <= 0) exit 1 }
       END {
-        K = k[NR]; if (m[1] <= 0 || m[NR] <= 0) exit 1; S = K * m[1] / m[NR]
+        K = k[NR]; S = rm[NR] / m[NR]
         e = K > 1 ? (K - S) / (K - 1) : 0; if (e < 0) e = 0; if (e > 1) e = 1
         for (i = 1; i <= NR; i++) {
-          Si = k[i] * m[1] / m[i]
-          dS = Si * sqrt((s[1] / m[1]) ^ 2 + (s[i] / m[i]) ^ 2)
-          printf "%s,%s,%d,%d,%.9f,%.9f,%.4f,%.4f,%.4f,%.4f\n", w, r, k[i], n[i], m[i], s[i], Si, dS, Si / k[i], e
+          Si = rm[i] / m[i]
+          dS = Si * sqrt((rs[i] / rm[i]) ^ 2 + (s[i] / m[i]) ^ 2)
+          printf "%s,%s,%d,%d,%.9f,%.9f,%.4f,%.4f,%.4f,%.4f,%s\n", w, r, k[i], n[i], m[i], s[i], Si, dS, Si / k[i], e, how
         }
-      }' >> "$csv"
+      }' >> "$csv" || fail "$w $r: a time of zero: no scaled speedup"
   done
 done
 # Gustafson's law fitted per runner (only with ≥ 3 core counts) and the plots.
-[ ${#workloads[@]} -eq 0 ] || "$here/weak-plot.sh" "$out" || die "scripts/weak-plot.sh failed"
-[ ${#workloads[@]} -gt 0 ] || echo "[weak] no workload linear in N among the swept ones: nothing to do"
+[ ${#workloads[@]} -eq 0 ] || "$here/weak-plot.sh" "$out" || fail "scripts/weak-plot.sh failed"
+[ ${#workloads[@]} -gt 0 ] || echo "[weak] no CPU workload among the swept ones: nothing to do"
 echo "[weak] $csv"

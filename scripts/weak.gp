@@ -19,7 +19,8 @@ gustafson(p, e) = p < 1 || p > nproc ? NaN : p - e * (p - 1)
 set title sprintf("%s: weak scaling, N = K × N0 on K cores (scaled speedup)", wl)
 eval footer
 set xlabel "cores K (--cores K -j K, N = K × N0)"
-set ylabel "scaled speedup S = K T(N0, 1) / T(K N0, K)  (×)"
+# one core's time at K N0: K T(N0, 1) where the work is linear in N, measured otherwise
+set ylabel "scaled speedup S = T(K N0, 1) / T(K N0, K)  (×)"
 if (nproc > 1) { set xrange [0.8:nproc + 0.2] } else { set xrange [0.5:1.5] }
 set xtics 1
 if (nproc > 16) { set xtics autofreq }

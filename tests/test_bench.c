@@ -17,11 +17,22 @@
 #include <time.h>
 #include <unistd.h>
 #include "util.h"
+#include "../runners/runner.h"
+#include "../workloads/workload.h"
 
 
-static const char *const all_runners[] = { "seq", "fork", "thread", "epoll", "process", "omp" };
-static const char *const cpu_workloads[] = { "primes", "sumsq", "montecarlo", "mandelbrot", "nbody" };
-#define NWL (sizeof cpu_workloads / sizeof cpu_workloads[0])
+/* The CPU workloads of the registry: the ones the tiny bench sweeps, a new one included. */
+static const char *cpu_workloads[64];
+static size_t cpu_workload_count(void)
+{
+    static size_t n;
+    if (!n)
+        for (const struct workload *const *w = wl_registry; *w && n < 64; w++)
+            if ((*w)->kind == WL_CPU)
+                cpu_workloads[n++] = (*w)->name;
+    return n;
+}
+#define NWL cpu_workload_count()
 
 /* ---- small helpers ---------------------------------------------------------------------- */
 
@@ -338,20 +349,16 @@ static void test_scripts_read_by_name(void)
 
 /* ---- the tiny sweep ---------------------------------------------------------------------- */
 
-/* Runners of `parlab list` among the six the bench knows, in bench order. */
+/* The runners a tiny bench sweeps, from the registry: those usable here but the external
+ * ones (mpi), which tiny runs leave out unless named. At most MAX_RUNNERS; returns how many. */
+#define MAX_RUNNERS 16
 static int listed_runners(const char **out)
 {
-    struct cmd_result r;
     int n = 0;
-    if (run_parlab(&r, 20, "list", (char *)NULL) || r.status != 0)
-        return 0;
-    const char *sec = strstr(r.out, "runners:");
-    for (size_t i = 0; sec && i < sizeof all_runners / sizeof all_runners[0]; i++) {
-        char pat[32];
-        snprintf(pat, sizeof pat, "\n  %s ", all_runners[i]);
-        if (strstr(sec, pat))
-            out[n++] = all_runners[i];
-    }
+    char why[300];
+    for (const struct runner *const *r = runner_registry; *r && n < MAX_RUNNERS; r++)
+        if (runner_usable(*r, why, sizeof why) && !((*r)->flags & RUNNER_EXTERNAL))
+            out[n++] = (*r)->name;
     return n;
 }
 
@@ -448,7 +455,7 @@ static void test_tiny_sweep_csvs(void)
 {
     if (!bench_ready())
         return;
-    const char *runners[6];
+    const char *runners[MAX_RUNNERS];
     int nr = listed_runners(runners);
     unsigned n = cpus();
     CU_ASSERT_FATAL(nr >= 2);
@@ -585,10 +592,12 @@ static void test_tiny_sweep_plots(void)
     if (!bench_ready())
         return;
     char path[PATH_MAX + 128];
-    static const char *const kinds[] = { "speedup", "efficiency", "workers" };
+    static const char *const kinds[] = { "%s-speedup", "%s-efficiency", "%s-workers", "weak-%s" };
     for (size_t w = 0; w < NWL; w++)
-        for (size_t k = 0; k < 3; k++) {
-            snprintf(path, sizeof path, "%s/plots/%s-%s.png", latest, cpu_workloads[w], kinds[k]);
+        for (size_t k = 0; k < 4; k++) {
+            char name[64];
+            snprintf(name, sizeof name, kinds[k], cpu_workloads[w]);
+            snprintf(path, sizeof path, "%s/plots/%s.png", latest, name);
             check_png(path);
         }
     snprintf(path, sizeof path, "%s/plots/sleep-concurrency.png", latest);
@@ -631,9 +640,9 @@ static void test_tiny_sweep_report(void)
         pngs += strstr(name, ".png") != NULL;
     }
     pclose(ls);
-    /* three per workload, sleep, the timeline, the task count, the task grain, and the
-     * weak-scaling plot of each workload whose work is linear in N (scripts/sweep-weak.sh) */
-    CU_ASSERT_EQUAL(pngs, (int)NWL * 3 + 4 + 2);
+    /* four per workload (speedup, efficiency, workers and its weak scaling,
+     * scripts/sweep-weak.sh), sleep, the timeline, the task count and the task grain */
+    CU_ASSERT_EQUAL(pngs, (int)NWL * 4 + 4);
     int svgs = 0;
     for (const char *p = html; (p = strstr(p, "<svg")); p++)
         svgs++;
@@ -845,7 +854,7 @@ static void test_one_cpu(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
     int cv = col_of(csv, "value");
     int rows = count_lines(csv) - 1;
-    const char *runners[6];
+    const char *runners[MAX_RUNNERS];
     CU_ASSERT_EQUAL(rows, listed_runners(runners));
     for (int i = 0; i < rows; i++)
         CU_ASSERT_STRING_EQUAL(field(data_line(csv, i), cv, buf, sizeof buf), "1");

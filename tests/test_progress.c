@@ -293,7 +293,7 @@ static void test_sweep_progress(void)
         fprintf(stderr, "\n  sweep-weak.sh: exit %d: %s", r.status, r.err);
     CU_ASSERT_EQUAL(r.status, 0);
     CU_ASSERT_EQUAL(steps_of(r.err), 2);
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "] weak: sumsq thread --cores 1 -j 1 -n 2000000 "));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "] weak: sumsq thread --cores 1 -j 1 -n 1000000 "));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "scaled speedup 1× (1 run: too few for an interval)"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.err, " s ± "));
     /* stdout: the one closing line, no step in it */

@@ -24,7 +24,9 @@ struct vcase {
 };
 /* No independent recomputation (--check-limit 0). */
 #define TINY_LIMIT (-1.0)
-static const struct vcase cases[] = {
+/* The cases: each kind of check a workload has, at a size that reaches it; then every
+ * other workload of the registry at its sizes.test (all_cases). */
+static const struct vcase checks[] = {
     { "primes", "known", 100000, 7, 1, 1, 1, 0 },
     { "primes", "sieve", 30011, 7, 1, 1, 1, 0 },
     { "sumsq", "closed-form", 100000, 7, 1, 1, 1, 0 },
@@ -43,7 +45,36 @@ static const struct vcase cases[] = {
     { "noop", "task-count", 100, 100, 1, 1, 1, 0 },
     { "sleep", "task-count", 10, 10, 1, 1, 1, 0 },
 };
-#define NCASES (sizeof cases / sizeof cases[0])
+#define MAX_CASES 64
+static struct vcase cases[MAX_CASES];
+
+/* Fill cases[]: checks[], then a case for each workload of the registry that checks[]
+ * does not name (a new one included), at its test size and default steps, with the check
+ * it names there. Returns how many. */
+static size_t all_cases(void)
+{
+    static size_t n;
+    if (n)
+        return n;
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
+        cases[n++] = checks[i];
+    for (const struct workload *const *w = wl_registry; *w && n < MAX_CASES; w++) {
+        int named = 0;
+        for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++)
+            named |= strcmp(checks[i].wl, (*w)->name) == 0;
+        if (named)
+            continue;
+        struct vcase c = { .wl = (*w)->name, .size = (*w)->sizes.test, .steps = (*w)->default_steps,
+                           .seed = 7, .exact = 1 };
+        c.tasks = (*w)->split == WL_SPLIT_ITEMS ? (size_t)c.size : (c.size < 7 ? (size_t)c.size : 7);
+        struct job job = { .wl = *w, .size = c.size, .tasks = c.tasks, .steps = c.steps,
+                           .seed = c.seed };
+        c.check = wl_check_name(&job, NULL);
+        cases[n++] = c;
+    }
+    return n;
+}
+#define NCASES all_cases()
 
 /* A job run in this process under seq, through the job lifecycle (harness/job.h), with a
  * slot per task kept (JOB_SLOTS) so that the hook below can tamper with what the run left
