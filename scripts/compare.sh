@@ -7,7 +7,11 @@
 #
 # Environment:
 #   QUICK=1                 fewer runs and sweep points: a few minutes at most
-#   PARLAB_COMPARE_TINY=1   tiny fixed sizes, for the test suite: checks the plumbing only
+#   PARLAB_COMPARE_TINY=1   tiny sizes (the registry's tiny_size in C, test_size in Python),
+#                           for the test suite: checks the plumbing only
+#   PARLAB_COMPARE_WORKLOADS="w ..."  only these workloads: CPU ones, and noop and sleep
+#                           for their sections; the tutorial is left out (default: every
+#                           CPU workload of parlab list, noop, sleep and the tutorial)
 #   PARLAB=path             the parlab binary (default bin/parlab)
 #   PYTHON=path             the interpreter (default /usr/bin/python3, Debian's python3)
 #   COMPARE_DIR=dir         write here instead of the folder chosen below
@@ -27,8 +31,13 @@
 # guard under spawn and forkserver, copy-on-write through reference counts against C, and
 # Manager against Value beside parlab's C figures (peers/python/tutorial_rest.py).
 #
+# Workloads: every CPU workload of the registry (parlab list --format csv). One that
+# Python's peer (peers/python/workloads.py) does not implement is timed in C alone and
+# marked "no Python peer" on the page.
+#
 # Sizes: Python runs these loops 20 to 300 times slower than C, so each language gets its
-# own timed size: the smallest on a ladder at which its sequential run takes at least
+# own timed size: the smallest on the registry's ladder (parlab list: ladder) at which its
+# sequential run takes at least
 # 0.2 s x W (W = the CPUs available), so that even an ideal W-fold speedup leaves runs of
 # 0.2 s or more. Charts therefore show time per unit of work and speedup against each
 # language's own seq. Every answer is first checked equal across all runners of both
@@ -41,6 +50,7 @@ set -euo pipefail
 shopt -s inherit_errexit   # a failure inside $(...) stops the script too
 cd "$(dirname "$0")/.."
 . scripts/progress.sh
+. scripts/registry.sh
 
 PARLAB=${PARLAB:-bin/parlab}
 unset PARLAB_MPI_WORLD   # mpi runs start their own ranks here, as in make bench
@@ -72,29 +82,41 @@ W=$(nproc)
 runners_of() { awk '/^runners:/ { r = 1; next } r && NF { print $1 }'; }
 workloads_of() { awk '/^workloads:/ { w = 1; next } /^[^ ]/ { w = 0 } w && NF { print $1 }'; }
 C_RUNNERS=()
-# The registry says what exists and at which sizes (README: parlab list --format csv).
+# The registry says what exists and at which sizes (parlab list --format csv, read by
+# column name: scripts/registry.sh).
 c_list=$("$PARLAB" list --format csv)
-c_have=$(awk -F, '$1 == "runner" { print $2 }' <<<"$c_list")
+c_have=$(registry_rows "$c_list" type=runner name)
 # External runners (mpi) start another program for every run: tiny runs, which check
 # the plumbing only, leave them out.
 if on "${PARLAB_COMPARE_TINY:-}"; then
-  c_have=$(awk -F, '$1 == "runner" && $18 !~ /(^| )external( |$)/ { print $2 }' <<<"$c_list")
+  c_have=$(registry_rows "$c_list" type=runner name flags | awk -F, '(" " $2 " ") !~ / external / { print $1 }')
 fi
 mapfile -t C_RUNNERS <<<"$c_have"
 mapfile -t PY_MODELS < <("$PYTHON" "$PEER" list | runners_of)
 [ ${#PY_MODELS[@]} -gt 0 ] || die "$PYTHON $PEER list shows no models"
-# The CPU workloads of the registry that the Python peer also implements, each with the
-# registry's test size for the cross-check; the others are named and left out.
+# Every CPU workload of the registry (or of PARLAB_COMPARE_WORKLOADS), with its test size
+# for the cross-check, its tiny size and its ladder; PEER[w] is 1 where Python's peer
+# implements it, 0 where it has none (C rows only).
 py_have=$("$PYTHON" "$PEER" list | workloads_of)
-CPU_WL=() ; declare -A XCHECK_SIZE
-while IFS=, read -r wl n; do
-  if grep -qx "$wl" <<<"$py_have"; then
-    CPU_WL+=("$wl"); XCHECK_SIZE[$wl]=$n
-  else
-    say "workload '$wl' has no Python peer in $PEER: it is left out of the comparison"
+wanted() { [ -z "${PARLAB_COMPARE_WORKLOADS:-}" ] || [[ " $PARLAB_COMPARE_WORKLOADS " == *" $1 "* ]]; }
+CPU_WL=() NO_PEER=() ; declare -A XCHECK_SIZE TINY_SIZE LADDER PEER
+while IFS=, read -r wl n tiny ladder; do
+  wanted "$wl" || continue
+  CPU_WL+=("$wl"); XCHECK_SIZE[$wl]=$n TINY_SIZE[$wl]=$tiny LADDER[$wl]=$ladder PEER[$wl]=1
+  if ! grep -qx "$wl" <<<"$py_have"; then
+    PEER[$wl]=0 NO_PEER+=("$wl")
+    say "workload '$wl': no Python peer in $PEER: its C rows only"
   fi
-done < <(awk -F, '$1 == "workload" && $3 == "cpu" { print $2 "," $9 }' <<<"$c_list")
-[ ${#CPU_WL[@]} -gt 0 ] || die "no CPU workload of parlab list is in $PYTHON $PEER list"
+done < <(registry_rows "$c_list" 'type=workload kind=cpu' name test_size tiny_size ladder)
+for wl in ${PARLAB_COMPARE_WORKLOADS:-}; do
+  [ -n "${PEER[$wl]:-}" ] || [ "$wl" = noop ] || [ "$wl" = sleep ] ||
+    { say "PARLAB_COMPARE_WORKLOADS: '$wl' is not a CPU workload of $PARLAB list, nor noop or sleep"; exit 64; }
+done
+NOOP_LADDER=$(registry_rows "$c_list" 'type=workload name=noop' ladder)
+wanted noop && [ -n "$NOOP_LADDER" ] && DO_NOOP=1 || DO_NOOP=0
+wanted sleep && DO_SLEEP=1 || DO_SLEEP=0
+[ -z "${PARLAB_COMPARE_WORKLOADS:-}" ] && DO_TUTORIAL=1 || DO_TUTORIAL=0
+[ ${#CPU_WL[@]} -gt 0 ] || die "no CPU workload of parlab list to compare"
 
 # --- where ----------------------------------------------------------------------------------
 host=$(hostname 2>/dev/null || uname -n)
@@ -171,9 +193,10 @@ run_row() {
 # and each must pass its own check (known value, sieve, closed form, recorded, 5 sigma, task count).
 xcheck() {
   local wl=$1 n=$2; shift 2
-  local ref="" refwho="" pair lang r row res ver who
+  local ref="" refwho="" pair lang r row res ver who pairs=("${C_RUNNERS[@]/#/c:}")
+  [ "${PEER[$wl]:-1}" = 0 ] || pairs+=("${PY_MODELS[@]/#/py:}")
   progress_start "cross-check $wl N=$n"
-  for pair in "${C_RUNNERS[@]/#/c:}" "${PY_MODELS[@]/#/py:}"; do
+  for pair in "${pairs[@]}"; do
     lang=${pair%%:*}; r=${pair#*:}
     row=$(run_row "$(cmdline "$lang" "$wl" "$r" "$n" -j "$W" "$@")")
     echo "$row" >>"$out/raw/xcheck.csv"
@@ -186,17 +209,27 @@ xcheck() {
       die "MISMATCH on $wl N=$n: $refwho gives $ref but $who gives $res. The two languages do not compute the same thing, so their times cannot be compared: stopping."
     fi
   done
-  progress_end "${#C_RUNNERS[@]} C runners and ${#PY_MODELS[@]} Python models all give $ref"
+  if [ "${PEER[$wl]:-1}" = 0 ]; then
+    progress_end "${#C_RUNNERS[@]} C runners all give $ref (no Python peer)"
+  else
+    progress_end "${#C_RUNNERS[@]} C runners and ${#PY_MODELS[@]} Python models all give $ref"
+  fi
 }
 # The steps, counted before the first: the cross-checks, every timed point, the tutorial.
 has_epoll=0; grep -qx epoll <<<"$c_have" && has_epoll=1
 n_models=$((${#C_RUNNERS[@]} + ${#PY_MODELS[@]}))
-progress_begin $((${#CPU_WL[@]} + 2 + ${#CPU_WL[@]} * (n_models + has_epoll) + 2 * n_models +
-                  $(wc -w <<<"$STEPS_N") * n_models + $(wc -w <<<"$SCALE_N") * (1 + has_epoll) + 4))
+cpu_steps=0
+for wl in "${CPU_WL[@]}"; do
+  cpu_steps=$((cpu_steps + 1 + ${#C_RUNNERS[@]} + has_epoll))
+  [ "${PEER[$wl]}" = 0 ] || cpu_steps=$((cpu_steps + ${#PY_MODELS[@]}))
+done
+progress_begin $((cpu_steps + DO_NOOP * (1 + 2 * n_models) +
+                  DO_SLEEP * (1 + $(wc -w <<<"$STEPS_N") * n_models + $(wc -w <<<"$SCALE_N") * (1 + has_epoll)) +
+                  4 * DO_TUTORIAL))
 head -n 1 <<<"$("$PARLAB" run -w noop -r seq -n 1 --repeat 1 --warmup 0 --format csv)" >"$out/raw/xcheck.csv"
 for wl in "${CPU_WL[@]}"; do xcheck "$wl" "${XCHECK_SIZE[$wl]}" --seed "$SEED"; done
-xcheck noop "${XCHECK_N[0]}"
-xcheck sleep "${XCHECK_N[1]}" --io-ms 5
+[ "$DO_NOOP" = 0 ] || xcheck noop "${XCHECK_N[0]}"
+[ "$DO_SLEEP" = 0 ] || xcheck sleep "${XCHECK_N[1]}" --io-ms 5
 
 # --- 2. timing ------------------------------------------------------------------------------
 declare -A group_result seq_json
@@ -266,14 +299,6 @@ wall_of() {
   cut -d, -f10 <<<"$row"
 }
 
-ladder125() {   # 1-2-5 steps from $1 to $2
-  local d=$1
-  while [ "$d" -le "$2" ]; do
-    for m in 1 2 5; do [ $((d * m)) -le "$2" ] && echo $((d * m)); done
-    d=$((d * 10))
-  done
-}
-
 # calibrate lang workload runner target_s ladder... -> the first size whose run takes at
 # least target_s (the largest on the ladder if none does). A run of 20 ms or more lets it
 # skip ahead to half the size a linear rate predicts: one more step costs less than
@@ -296,21 +321,19 @@ cpu_size() {   # lang workload -> its timed size
   local lang=$1 wl=$2 var
   var="N_${lang^^}_$wl"
   if [ -n "${!var:-}" ]; then echo "${!var}"; return; fi
-  if [ $mode = tiny ]; then [ "$lang" = c ] && echo 100000 || echo 10000; return; fi
+  # tiny: the registry's tiny size in C (the bench's), its test size in Python
+  if [ $mode = tiny ]; then [ "$lang" = c ] && echo "${TINY_SIZE[$wl]}" || echo "${XCHECK_SIZE[$wl]}"; return; fi
   local seq=seq target
   [ "$lang" = py ] && seq=py-seq
   target=$(awk -v a="$TARGET_S" -v w="$W" 'BEGIN { print a * w }')
-  case $wl in
-    # Only sizes with a known pi(N), so every timed run verifies against a published value.
-    primes) calibrate "$lang" "$wl" "$seq" "$target" 10000 100000 1000000 2000000 5000000 \
-              10000000 100000000 ;;
-    sumsq) calibrate "$lang" "$wl" "$seq" "$target" $(ladder125 10000 2000000000) ;;
-    *) calibrate "$lang" "$wl" "$seq" "$target" $(ladder125 10000 100000000000) ;;
-  esac
+  # shellcheck disable=SC2086  # the ladder is one size a word
+  calibrate "$lang" "$wl" "$seq" "$target" ${LADDER[$wl]}
 }
 
 for wl in "${CPU_WL[@]}"; do
-  for lang in c py; do
+  langs=(c py)
+  [ "${PEER[$wl]}" = 1 ] || langs=(c)
+  for lang in "${langs[@]}"; do
     n=$(cpu_size "$lang" "$wl")
     if [ "$lang" = c ]; then models=("${C_RUNNERS[@]}"); else models=("${PY_MODELS[@]}"); fi
     for r in "${models[@]}"; do
@@ -326,15 +349,16 @@ for wl in "${CPU_WL[@]}"; do
 done
 
 # noop: what one task costs to hand out. Each runner at two task counts, N and N/10, with N
-# the first on the ladder that takes 0.2 s: the slope between them is the cost per task,
-# with interpreter start-up and pool start cancelling out.
-for lang in c py; do
+# the first on noop's ladder (parlab list) that takes 0.2 s: the slope between them is the
+# cost per task, with interpreter start-up and pool start cancelling out.
+[ "$DO_NOOP" = 0 ] || for lang in c py; do
   if [ "$lang" = c ]; then models=("${C_RUNNERS[@]}"); else models=("${PY_MODELS[@]}"); fi
   for r in "${models[@]}"; do
     if [ $mode = tiny ]; then
       n=100
     else
-      n=$(calibrate "$lang" noop "$r" "$TARGET_S" $(ladder125 100 2000000) 4000000)
+      # shellcheck disable=SC2086  # the ladder is one size a word
+      n=$(calibrate "$lang" noop "$r" "$TARGET_S" $NOOP_LADDER)
     fi
     for k in $((n / 10)) "$n"; do
       bench noop "$lang" noop "$r" "$k" "${NOOP_HF[@]}" -- -j "$W"
@@ -345,7 +369,7 @@ done
 # sleep: W_IO workers (waiting needs no core, so more workers than CPUs), N tasks of IO_MS.
 # Pools and threads finish in ceil(N / W_IO) rounds; an event loop waits for all at once.
 # IO_MS is 50 so that each round stands clear of Python's start-up and its spread.
-for lang in c py; do
+[ "$DO_SLEEP" = 0 ] || for lang in c py; do
   if [ "$lang" = c ]; then models=("${C_RUNNERS[@]}"); else models=("${PY_MODELS[@]}"); fi
   for r in "${models[@]}"; do
     for n in $STEPS_N; do
@@ -354,7 +378,7 @@ for lang in c py; do
   done
 done
 # ... and the event loops alone at up to 10,000 concurrent waits.
-for n in $SCALE_N; do
+[ "$DO_SLEEP" = 0 ] || for n in $SCALE_N; do
   for pair in c:epoll py:py-asyncio; do
     lang=${pair%%:*}; r=${pair#*:}
     if [ "$lang" = c ] && ! grep -qx epoll <<<"$c_have"; then continue; fi
@@ -365,7 +389,7 @@ done
 # --- the rest of the tutorial: start methods, the __main__ guard, copy-on-write through
 # reference counts, Manager against Value; Python beside parlab's C (peers/python/tutorial_rest.py)
 if [ $mode = tiny ]; then rest_opts=(--repeat 1 --mb 8 --ops 300); else rest_opts=(--repeat 5 --mb 64 --ops 20000); fi
-for part in start guard cow manager; do
+[ "$DO_TUTORIAL" = 0 ] || for part in start guard cow manager; do
   progress_start "tutorial: $part"
   PARLAB=$PARLAB "$PYTHON" peers/python/tutorial_rest.py "$part" "${rest_opts[@]}" --workers "$W" --format csv \
     >"$out/raw/tutorial-$part.csv" 2>"$out/raw/stderr" ||
@@ -373,13 +397,15 @@ for part in start guard cow manager; do
   progress_end "$(($(wc -l <"$out/raw/tutorial-$part.csv") - 1)) rows"
 done
 # Pool(W) start under each start method, beside parlab's (parlab overhead, section start).
-awk -F, '$3 ~ /^Pool\(/ && $5 == "s" { printf "compare: Python Pool(W) ready under %s: %.1f ms\n", $2, $4 * 1e3 }' \
-  "$out/raw/tutorial-start.csv" >&2
+[ "$DO_TUTORIAL" = 0 ] ||
+  awk -F, '$3 ~ /^Pool\(/ && $5 == "s" { printf "compare: Python Pool(W) ready under %s: %.1f ms\n", $2, $4 * 1e3 }' \
+    "$out/raw/tutorial-start.csv" >&2
 
 # --- 3. tables, charts, page ------------------------------------------------------------------
 "$PYTHON" "$REPORT" "$out" --mode "$mode" --workers "$W" --io-workers "$W_IO" \
   --parlab "$PARLAB" --seed "$SEED" --elapsed "$(($(date +%s) - t_start))" \
-  --runners "${C_RUNNERS[*]}" --models "${PY_MODELS[*]}" || die "the report could not be written"
+  --runners "${C_RUNNERS[*]}" --models "${PY_MODELS[*]}" --no-peer "${NO_PEER[*]}" ||
+  die "the report could not be written"
 gnuplot -e "dir='$out'" scripts/compare.gp || die "gnuplot failed on scripts/compare.gp"
 # Inside a bench run, rewrite its page so that it links this one.
 if [ -s "$out/../bench.conf" ]; then

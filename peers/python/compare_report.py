@@ -4,6 +4,10 @@ last run's CSV row of each benchmark) into compare.csv, gnuplot data and index.h
 
     compare_report.py DIR --mode M --workers W --io-workers W --parlab BIN --seed S
                       --elapsed SECONDS --runners "seq fork ..." --models "py-seq ..."
+                      [--no-peer "w ..."]
+
+The CPU workloads, their order and their units come from the registry (BIN list --format
+json); --no-peer names those Python's peer does not implement, shown with C rows only.
 
 DIR is the compare/ folder; it reads DIR/raw/ and writes DIR/compare.csv, DIR/index.html
 and DIR/raw/*.dat plus DIR/raw/vars.gp, which scripts/compare.gp plots. The speedups' 95%
@@ -34,7 +38,6 @@ LANG_NAME = {"c": "C (parlab)", "py": "Python"}
 GROUPS = [("seq", "py-seq"), ("fork", "py-pool-map1", "py-pool-map", "py-ppe"),
           ("thread", "py-tpe"), ("process", "py-process"),
           ("epoll", "epoll-loops", "py-asyncio"), ("omp",)]
-UNITS = {"primes": "number tested", "sumsq": "term", "montecarlo": "point"}
 # Series colours for the sleep charts: one per idea, C solid, Python dashed.
 IDEA_COLOR = ["#555753", "#3465a4", "#4e9a06", "#a40000", "#75507b", "#c17d11"]
 
@@ -84,11 +87,19 @@ def ratio_err(a, sa, b, sb):
     return q, q * math.sqrt((sa / a) ** 2 + (sb / b) ** 2)
 
 
-def cpu_tables(rows):
-    """Per workload: rows in side-by-side order, with time per unit and speedup against
-    the same language's seq."""
+def registry(parlab):
+    """The CPU workloads of `parlab list --format json`, in its order: {name: unit}."""
+    doc = json.loads(subprocess.run([parlab, "list", "--format", "json"], capture_output=True,
+                                    text=True, timeout=30, check=True).stdout)
+    return {r["name"]: r["unit"] for r in doc["rows"]
+            if r["type"] == "workload" and r["kind"] == "cpu"}
+
+
+def cpu_tables(rows, units):
+    """Per workload (the registry's order): rows in side-by-side order, with time per unit
+    and speedup against the same language's seq."""
     out = {}
-    for wl in ("primes", "sumsq", "montecarlo"):
+    for wl in units:
         sel = sorted((r for r in rows if r["section"] == "cpu" and r["workload"] == wl),
                      key=order_key)
         if not sel:
@@ -236,11 +247,13 @@ def machine(d, args):
     return m
 
 
-def write_vars(d, m, args, cpu, noop, steps, scale, rows):
+def write_vars(d, m, args, cpu, noop, steps, scale, rows, units, no_peer):
     sizes = {}
     for wl, sel in cpu.items():
         n = {r["lang"]: r["size"] for r in sel}
         sizes[wl] = "C N=%s, Python N=%s" % (n.get("c", "-"), n.get("py", "-"))
+        if wl in no_peer:
+            sizes[wl] = "C N=%s, no Python peer" % n.get("c", "-")
     runs = {r["section"]: r["runs"] for r in rows}
     with open(os.path.join(d, "raw", "vars.gp"), "w") as f:
         f.write("machine = %s\n" % gp_str("%s: %s, %d CPUs" % (m["host"], m["cpu_model"],
@@ -251,7 +264,7 @@ def write_vars(d, m, args, cpu, noop, steps, scale, rows):
         f.write("workloads = %s\n" % gp_str(" ".join(cpu)))
         for wl in cpu:
             f.write("size_%s = %s\nunit_%s = %s\n" % (wl, gp_str(sizes[wl]), wl,
-                                                       gp_str(UNITS[wl])))
+                                                       gp_str(units[wl])))
         f.write("have_noop = %d\n" % bool(noop))
         io = {r["io_ms"] for r in rows if r["section"] == "sleep"}
         sio = {r["io_ms"] for r in rows if r["section"] == "scale"}
@@ -287,7 +300,7 @@ def lang_cell(lang):
     return '<span class="sw" style="background:%s"></span>%s' % (color, LANG_NAME[lang])
 
 
-def write_html(d, m, args, rows, xcheck, cpu, noop, steps, scale):
+def write_html(d, m, args, rows, xcheck, cpu, noop, steps, scale, units, no_peer):
     W = args.workers
     p = []
     p.append("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -362,8 +375,11 @@ def write_html(d, m, args, rows, xcheck, cpu, noop, steps, scale):
             % (W, W, W, W))
     for wl, sel in cpu.items():
         p.append("<h3>%s</h3>\n" % esc(wl))
+        if wl in no_peer:
+            p.append('<p class="note"><b>no Python peer</b>: peers/python/workloads.py does '
+                     "not implement %s, so only parlab's C runners are timed.</p>\n" % esc(wl))
         p.append(figure("time_" + wl, "%s: time per %s, C and Python side by side" % (
-            esc(wl), UNITS[wl])))
+            esc(wl), esc(units[wl]))))
         p.append(figure("speedup_" + wl, "%s: speedup against each language's own seq" %
                         esc(wl)))
         same = {r["runner"]: r for (w, _), rs in xcheck.items() if w == wl for r in rs}
@@ -373,7 +389,7 @@ def write_html(d, m, args, rows, xcheck, cpu, noop, steps, scale):
                          same["seq"]["size"], float(same["py-seq"]["wall_s"]) /
                          float(same["seq"]["wall_s"])))
         p.append(table(
-            ["runner", "language", "N", "tasks", "workers", "time (s)", "ns per " + UNITS[wl],
+            ["runner", "language", "N", "tasks", "workers", "time (s)", "ns per " + esc(units[wl]),
              "speedup [95% CI]", "speeds up?", "result", "check"],
             [[esc(r["runner"]), lang_cell(r["lang"]), r["size"], r["tasks"], r["workers"],
               pm(r["mean"], r["sd"], "%.4f"), pm(r["unit_ns"], r["unit_err"], "%.2f"),
@@ -463,17 +479,23 @@ def main():
     ap.add_argument("--elapsed", type=int, default=0)
     ap.add_argument("--runners", default="")
     ap.add_argument("--models", default="")
+    ap.add_argument("--no-peer", default="")
     args = ap.parse_args()
     d = args.dir
 
+    units = registry(args.parlab)
+    no_peer = set(args.no_peer.split())
     rows = read_rows(d)
     xcheck = read_xcheck(d)
-    cpu = cpu_tables(rows)
+    cpu = cpu_tables(rows, units)
     noop = noop_table(rows)
     steps, scale = sleep_series(rows, "sleep"), sleep_series(rows, "scale")
     m = machine(d, args)
 
-    want = set(args.runners.split()) | set(args.models.split())
+    # every runner on CPU work; Python's models where some workload has a peer
+    want = set(args.runners.split())
+    if set(cpu) - no_peer:
+        want |= set(args.models.split())
     missing = sorted(want - {r["runner"] for r in rows if r["section"] == "cpu"})
     if missing:
         print("compare_report: no CPU timings for %s" % " ".join(missing), file=sys.stderr)
@@ -496,8 +518,8 @@ def main():
              lambda e: e["per_task_us"], lambda e: e["err_us"])
     series_dat(os.path.join(d, "raw", "sleep_steps.dat"), steps)
     series_dat(os.path.join(d, "raw", "sleep_scale.dat"), scale)
-    write_vars(d, m, args, cpu, noop, steps, scale, rows)
-    write_html(d, m, args, rows, xcheck, cpu, noop, steps, scale)
+    write_vars(d, m, args, cpu, noop, steps, scale, rows, units, no_peer)
+    write_html(d, m, args, rows, xcheck, cpu, noop, steps, scale, units, no_peer)
     return 0
 
 
