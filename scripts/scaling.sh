@@ -27,13 +27,13 @@ wdir=
 trap '[ -n "$wdir" ] && "$PARLAB" world stop "$wdir" > /dev/null 2>&1; rm -rf "$tmp"' EXIT
 export OMPI_MCA_orte_tmpdir_base=$tmp OMPI_MCA_btl_vader_backing_directory=$tmp
 
-# Bench sizes: from the registry where it says (parlab list --format csv), else bench.sh's.
-declare -A size=([primes]=3M [sumsq]=500M [montecarlo]=200M [mandelbrot]=1M [nbody]=2800)
-if csv=$("$PARLAB" list --format csv 2>/dev/null) && [ -n "$csv" ]; then
-  while read -r name bench; do
-    size[$name]=$bench
-  done < <(csv_awk 'get("type") == "workload" && get("bench_size") != "" { print get("name"), get("bench_size") }' <<< "$csv")
-fi
+# Every CPU workload of the registry at its bench size (parlab list --format csv).
+csv=$("$PARLAB" list --format csv) || { echo "scaling: $PARLAB list --format csv failed" >&2; exit 1; }
+declare -A size
+workloads=()
+while read -r name bench; do
+  workloads+=("$name") size[$name]=$bench
+done < <(csv_awk 'get("type") == "workload" && get("kind") == "cpu" { print get("name"), get("bench_size") }' <<< "$csv")
 
 # One-way message latency and the farm's per-task cost (chunk 1), rank 0's service time.
 ov=$(mpirun -np 2 "$MPI" overhead --repeat "$R" --format csv)
@@ -49,8 +49,7 @@ echo
 echo "| workload | size | seq wall (s) | tasks | work per task (ms) | work per item (ns) |"
 echo "|---|---|---|---|---|---|"
 rows=()
-for w in primes sumsq montecarlo mandelbrot nbody; do
-  [ -n "${size[$w]:-}" ] || continue
+for w in "${workloads[@]}"; do
   line=$("$PARLAB" run -w "$w" -r seq -n "${size[$w]}" --repeat "$R" --format csv |
          csv_awk '{ s += get("wall_s"); n++; t = get("tasks"); N = get("size"); st = get("steps") } END { printf "%s %s %s %s\n", s / n, t, N, st }')
   read -r wall tasks N steps <<< "$line"
