@@ -22,10 +22,31 @@ static const struct shape shapes[] = {
     { 2, 17, 4 },   /* explicit chunk */
 };
 
+/* 1 if the matrix takes workload `name`: every one of the registry, or those named in
+ * PARLAB_TEST_WORKLOADS ("w ...", for a narrow run such as tests/newcomer.sh's). */
+static int wanted(const char *name)
+{
+    const char *only = getenv("PARLAB_TEST_WORKLOADS");
+    size_t n = strlen(name);
+    if (!only || !*only)
+        return 1;
+    for (const char *p = only; (p = strstr(p, name)); p += n)
+        if ((p == only || p[-1] == ' ') && (p[n] == ' ' || p[n] == '\0'))
+            return 1;
+    return 0;
+}
+
 static void test_matrix(void)
 {
-    int cases = 0;
+    int cases = 0, workloads = 0, named = 0;
+    const char *only = getenv("PARLAB_TEST_WORKLOADS");
+    if (only && *only)   /* each name a workload of the registry */
+        for (const char *p = only; *p; p += strcspn(p, " "), p += strspn(p, " "))
+            named += p[0] != ' ';
     for (const struct workload *const *w = wl_registry; *w; w++) {
+        if (!wanted((*w)->name))
+            continue;
+        workloads++;
         for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
             const struct shape *sh = &shapes[si];
             struct job_spec s = { .workload = (*w)->name, .runner = "seq",
@@ -66,7 +87,16 @@ static void test_matrix(void)
             }
         }
     }
-    CU_ASSERT(cases > 100);
+    if (named) {
+        if (workloads != named)
+            fprintf(stderr, "\n  PARLAB_TEST_WORKLOADS='%s': %d of its %d names are workloads of the registry",
+                    only, workloads, named);
+        CU_ASSERT_EQUAL(workloads, named);
+        CU_ASSERT(cases >= 10 * workloads);
+        printf("\n  matrix: %d cases of %s\n", cases, only);
+    } else {
+        CU_ASSERT(cases > 100);
+    }
 }
 
 static void test_trace_rows(void)

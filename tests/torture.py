@@ -486,12 +486,20 @@ def main():
     ap.add_argument("--max-tasks", type=int, default=2000000)
     ap.add_argument("--tsan", action="store_true",
                     help="the binary is a ThreadSanitizer build (see draw())")
+    ap.add_argument("--workload", action="append",
+                    help="draw only from this workload of parlab list (repeatable; default: all)")
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else int(time.time() * 1000) % 1000000007
     t_start = time.monotonic()
     print(f"# torture: seed {seed}, {a.N if not a.case else len(a.case)} cases, {a.jobs} at once, "
           f"{a.parlab}", flush=True)
     wls, runners = read_registry(a.parlab)
+    if a.workload:
+        unknown = sorted(set(a.workload) - set(wls))
+        if unknown:
+            print(f"torture: --workload {' '.join(unknown)}: not in {a.parlab} list", file=sys.stderr)
+            return 64
+        wls = {n: w for n, w in wls.items() if n in a.workload}
     probe(a.parlab, wls, runners, lambda s: print(s, flush=True))
     print("# runners: " + ", ".join(sorted(runners)) + "; workloads: " + ", ".join(sorted(wls)),
           flush=True)
