@@ -265,7 +265,11 @@ def count_verify(job, total):
     return 0, "%d of %d tasks reported" % (total, job.tasks)
 
 
-# --- the registry -------------------------------------------------------------------------
+# --- the workloads implemented here -------------------------------------------------------
+# Not a registry: which workloads exist, their sizes and the order they are compared in come
+# from parlab's (`parlab list`, workloads/registry.c); scripts/compare.sh times a CPU
+# workload missing here in C alone, as "no Python peer". The facts below mirror parlab's
+# for this command line (parlab_py.py run) alone.
 
 # check_for(job), where given, names the check verify() applies to that job (primes:
 # "known" at a size in its table, "sieve" elsewhere); without it, `check`.
