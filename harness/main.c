@@ -26,7 +26,8 @@ static void csv_quoted(const char *s)
     printf("\"\n");
 }
 
-/* The registry for scripts: one row per workload, then one per runner (README: the columns). */
+/* Print the registry for scripts: one row per workload, then one per runner (README: the
+ * columns). Returns nothing: a failed write shows when main closes stdout (out_finish). */
 static void list_csv(void)
 {
     static const char *const kinds[] = { "cpu", "io", "none" };
@@ -96,8 +97,9 @@ static json_t *json_size(uint64_t v)
     return v ? json_integer((json_int_t)v) : json_null();
 }
 
-/* The registry as one document (kind "list"): the CSV's rows, each field typed, and the
- * runners that cannot run here too, with why (usable false). */
+/* Print the registry as one document (kind "list"): the CSV's rows, each field typed, and
+ * the runners that cannot run here too, with why (usable false). Returns nothing, as
+ * list_csv. */
 static void list_json(void)
 {
     static const char *const kinds[] = { "cpu", "io", "none" };

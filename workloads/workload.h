@@ -176,6 +176,7 @@ struct workload {
 
 /* The registry: a NULL-terminated table of every workload, in `parlab list` order. */
 extern const struct workload *const wl_registry[];
+/* Returns the registry's workload named `name`, or NULL when there is none. */
 const struct workload *wl_find(const char *name);
 /* Check that an entry is complete and consistent (required callbacks and fields, sizes
  * within [min_size, max_size]). Returns 0, or -EINVAL with why filled. */
@@ -200,7 +201,8 @@ void wl_combine_add(struct partial *acc, const struct partial *part);
 void wl_task_range(uint64_t n, size_t tasks, size_t task, uint64_t *lo, uint64_t *hi);
 /* Print t->count as the result. */
 void wl_format_count(const struct job *job, const struct partial *t, char *buf, size_t n);
-/* A verify(): 0 when every task reported once (t->count == the task count), else -1. */
+/* A verify() for task counts: returns 0 when every task reported once (t->count == the
+ * task count), else -1 with why filled. */
 int wl_verify_task_count(const struct job *job, const struct partial *t, char *why, size_t n);
 /*
  * Recorded answers: a workload lists the jobs whose answer an independent source gave (a
@@ -220,10 +222,11 @@ const struct wl_known *wl_known_find(const struct wl_known *table, size_t n, uin
                                      uint64_t steps, uint64_t seed);
 #define WL_KNOWN_FIND(table, size, steps, seed) \
     wl_known_find((table), sizeof(table) / sizeof((table)[0]), (size), (steps), (seed))
-/* The check verify() applies to job: wl->check_for(job) when given, else wl->check. */
+/* Returns the check verify() applies to job: wl->check_for(job) when given, else
+ * wl->check (its sentence in *how when how is not NULL). */
 const char *wl_check_name(const struct job *job, const char **how);
 
-/* Format an unsigned 128-bit integer in decimal. */
+/* Format an unsigned 128-bit integer in decimal into buf. Returns buf. */
 char *wl_u128_str(unsigned __int128 v, char *buf, size_t n);
 
 #endif
