@@ -179,6 +179,15 @@ cmdline() {
   fi
 }
 
+# The columns of parlab run --format csv (Python's peer prints the same), and one field
+# of a data row by its name: field ROW NAME.
+RUN_HEADER=$(head -n 1 <<<"$("$PARLAB" run -w noop -r seq -n 1 --repeat 1 --warmup 0 --format csv)")
+field() {
+  awk -F, -v h="$RUN_HEADER" -v name="$2" 'BEGIN { n = split(h, c, ","); for (i = 1; i <= n; i++) if (c[i] == name) k = i
+    if (!k) { print "compare: parlab run --format csv has no column " name > "/dev/stderr"; exit 70 } }
+    { print $k }' <<<"$1"
+}
+
 # Run one command once; print its CSV data row, or stop the comparison with its message.
 run_row() {
   local cmd=$1 o rc=0
@@ -200,7 +209,7 @@ xcheck() {
     lang=${pair%%:*}; r=${pair#*:}
     row=$(run_row "$(cmdline "$lang" "$wl" "$r" "$n" -j "$W" "$@")")
     echo "$row" >>"$out/raw/xcheck.csv"
-    res=$(cut -d, -f16 <<<"$row"); ver=$(cut -d, -f17 <<<"$row")
+    res=$(field "$row" result); ver=$(field "$row" verified)
     who="$([ "$lang" = c ] && echo parlab || echo python) $r"
     [ "$ver" = yes ] || die "$wl N=$n: $who gives $res, which fails its own check"
     if [ -z "$ref" ]; then
@@ -226,7 +235,7 @@ done
 progress_begin $((cpu_steps + DO_NOOP * (1 + 2 * n_models) +
                   DO_SLEEP * (1 + $(wc -w <<<"$STEPS_N") * n_models + $(wc -w <<<"$SCALE_N") * (1 + has_epoll)) +
                   4 * DO_TUTORIAL))
-head -n 1 <<<"$("$PARLAB" run -w noop -r seq -n 1 --repeat 1 --warmup 0 --format csv)" >"$out/raw/xcheck.csv"
+echo "$RUN_HEADER" >"$out/raw/xcheck.csv"
 for wl in "${CPU_WL[@]}"; do xcheck "$wl" "${XCHECK_SIZE[$wl]}" --seed "$SEED"; done
 [ "$DO_NOOP" = 0 ] || xcheck noop "${XCHECK_N[0]}"
 [ "$DO_SLEEP" = 0 ] || xcheck sleep "${XCHECK_N[1]}" --io-ms 5
@@ -255,8 +264,8 @@ bench() {
   if [ "$lang" = c ] && [ "$section" = cpu ]; then
     local pre
     pre=$(run_row "$cmd")
-    [ "$(cut -d, -f17 <<<"$pre")" = yes ] || die "'$cmd' gave $(cut -d, -f16 <<<"$pre"), which fails its check"
-    [ "$(cut -d, -f18 <<<"$pre")" = independent ] && cmd="$cmd --expect $(cut -d, -f16 <<<"$pre")"
+    [ "$(field "$pre" verified)" = yes ] || die "'$cmd' gave $(field "$pre" result), which fails its check"
+    [ "$(field "$pre" check)" = independent ] && cmd="$cmd --expect $(field "$pre" result)"
   fi
   echo "### $cmd" >>"$log"
   # verdict.py load: the CPU other processes used meanwhile (raw/ID.load), for the verdicts.
@@ -268,7 +277,7 @@ bench() {
   fi
   local row res ver
   row=$(tail -n 1 "$out/raw/$id.csv")
-  res=$(cut -d, -f16 <<<"$row"); ver=$(cut -d, -f17 <<<"$row")
+  res=$(field "$row" result); ver=$(field "$row" verified)
   [ "$ver" = yes ] || die "'$cmd' gave $res, which fails its check"
   # Within a language, every runner at one size must give one answer (timing noise aside,
   # a runner that drops or repeats a task shows here).
@@ -296,7 +305,7 @@ bench() {
 wall_of() {
   local row
   row=$(run_row "$(cmdline "$@")")
-  cut -d, -f10 <<<"$row"
+  field "$row" wall_s
 }
 
 # calibrate lang workload runner target_s ladder... -> the first size whose run takes at
