@@ -267,7 +267,7 @@ const struct workload wl_nbody = {
     .min_size = 2,
     .max_size = 1000000,
     .sizes = { .test = 60, .tiny = 64, .quick = 2300, .bench = 2800, .full = 4000,
-               .weak = 1000 },
+               .weak = 1400 },
     .tiny_args = "--steps 2",
     .check = WL_CHECK_INDEPENDENT,
     .check_how = NBODY_INDEPENDENT_HOW,
