@@ -95,21 +95,21 @@ mapfile -t C_RUNNERS <<<"$c_have"
 mapfile -t PY_MODELS < <("$PYTHON" "$PEER" list | runners_of)
 [ ${#PY_MODELS[@]} -gt 0 ] || die "$PYTHON $PEER list shows no models"
 # Every CPU workload of the registry (or of PARLAB_COMPARE_WORKLOADS), with its test size
-# for the cross-check, its tiny size and its ladder; PEER[w] is 1 where Python's peer
+# for the cross-check, its tiny size and its ladder; HAS_PEER[w] is 1 where Python's peer
 # implements it, 0 where it has none (C rows only).
 py_have=$("$PYTHON" "$PEER" list | workloads_of)
 wanted() { [ -z "${PARLAB_COMPARE_WORKLOADS:-}" ] || [[ " $PARLAB_COMPARE_WORKLOADS " == *" $1 "* ]]; }
-CPU_WL=() NO_PEER=() ; declare -A XCHECK_SIZE TINY_SIZE LADDER PEER
+CPU_WL=() NO_PEER=() ; declare -A XCHECK_SIZE TINY_SIZE LADDER HAS_PEER
 while IFS=, read -r wl n tiny ladder; do
   wanted "$wl" || continue
-  CPU_WL+=("$wl"); XCHECK_SIZE[$wl]=$n TINY_SIZE[$wl]=$tiny LADDER[$wl]=$ladder PEER[$wl]=1
+  CPU_WL+=("$wl"); XCHECK_SIZE[$wl]=$n TINY_SIZE[$wl]=$tiny LADDER[$wl]=$ladder HAS_PEER[$wl]=1
   if ! grep -qx "$wl" <<<"$py_have"; then
-    PEER[$wl]=0 NO_PEER+=("$wl")
+    HAS_PEER[$wl]=0 NO_PEER+=("$wl")
     say "workload '$wl': no Python peer in $PEER: its C rows only"
   fi
 done < <(registry_rows "$c_list" 'type=workload kind=cpu' name test_size tiny_size ladder)
 for wl in ${PARLAB_COMPARE_WORKLOADS:-}; do
-  [ -n "${PEER[$wl]:-}" ] || [ "$wl" = noop ] || [ "$wl" = sleep ] ||
+  [ -n "${HAS_PEER[$wl]:-}" ] || [ "$wl" = noop ] || [ "$wl" = sleep ] ||
     { say "PARLAB_COMPARE_WORKLOADS: '$wl' is not a CPU workload of $PARLAB list, nor noop or sleep"; exit 64; }
 done
 NOOP_LADDER=$(registry_rows "$c_list" 'type=workload name=noop' ladder)
@@ -203,7 +203,7 @@ run_row() {
 xcheck() {
   local wl=$1 n=$2; shift 2
   local ref="" refwho="" pair lang r row res ver who pairs=("${C_RUNNERS[@]/#/c:}")
-  [ "${PEER[$wl]:-1}" = 0 ] || pairs+=("${PY_MODELS[@]/#/py:}")
+  [ "${HAS_PEER[$wl]:-1}" = 0 ] || pairs+=("${PY_MODELS[@]/#/py:}")
   progress_start "cross-check $wl N=$n"
   for pair in "${pairs[@]}"; do
     lang=${pair%%:*}; r=${pair#*:}
@@ -218,7 +218,7 @@ xcheck() {
       die "MISMATCH on $wl N=$n: $refwho gives $ref but $who gives $res. The two languages do not compute the same thing, so their times cannot be compared: stopping."
     fi
   done
-  if [ "${PEER[$wl]:-1}" = 0 ]; then
+  if [ "${HAS_PEER[$wl]:-1}" = 0 ]; then
     progress_end "${#C_RUNNERS[@]} C runners all give $ref (no Python peer)"
   else
     progress_end "${#C_RUNNERS[@]} C runners and ${#PY_MODELS[@]} Python models all give $ref"
@@ -230,7 +230,7 @@ n_models=$((${#C_RUNNERS[@]} + ${#PY_MODELS[@]}))
 cpu_steps=0
 for wl in "${CPU_WL[@]}"; do
   cpu_steps=$((cpu_steps + 1 + ${#C_RUNNERS[@]} + has_epoll))
-  [ "${PEER[$wl]}" = 0 ] || cpu_steps=$((cpu_steps + ${#PY_MODELS[@]}))
+  [ "${HAS_PEER[$wl]}" = 0 ] || cpu_steps=$((cpu_steps + ${#PY_MODELS[@]}))
 done
 progress_begin $((cpu_steps + DO_NOOP * (1 + 2 * n_models) +
                   DO_SLEEP * (1 + $(wc -w <<<"$STEPS_N") * n_models + $(wc -w <<<"$SCALE_N") * (1 + has_epoll)) +
@@ -341,7 +341,7 @@ cpu_size() {   # lang workload -> its timed size
 
 for wl in "${CPU_WL[@]}"; do
   langs=(c py)
-  [ "${PEER[$wl]}" = 1 ] || langs=(c)
+  [ "${HAS_PEER[$wl]}" = 1 ] || langs=(c)
   for lang in "${langs[@]}"; do
     n=$(cpu_size "$lang" "$wl")
     if [ "$lang" = c ]; then models=("${C_RUNNERS[@]}"); else models=("${PY_MODELS[@]}"); fi

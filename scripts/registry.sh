@@ -7,6 +7,7 @@
 # columns joined by commas (no field holds a comma but the summary, which is last and
 # cannot be asked for), one row a line; read them with IFS=, read -r. Exit status 70 and
 # one line on stderr when a named column is not in the header.
+# shellcheck shell=bash
 registry_rows() {
   local csv=$1 filter=$2
   shift 2
