@@ -2,6 +2,7 @@
  * One step takes n to n/2 when n is even and to 3n+1 when it is odd; n = 1 takes 0 steps,
  * n = 3 takes 7 (3 10 5 16 8 4 2 1). Numbers need very different counts, so tasks of
  * equal ranges take unequal times. */
+#include <errno.h>
 #include <stdio.h>
 #include "workload.h"
 
@@ -31,13 +32,13 @@ static int collatz_verify(const struct job *job, const struct partial *t, char *
 {
     const struct wl_known *k = WL_KNOWN_FIND(known, job->size, 0, 0);
     if (!k)
-        return -1;   /* no recorded sum at this size: only seq can vouch for it */
+        return -ENOENT;   /* no recorded sum at this size: only seq can vouch for it */
     if (t->count == k->want[0])
-        return 1;
+        return 0;
     snprintf(why, n, "%llu steps in all; the recorded sum for N = %llu is %llu",
              (unsigned long long)t->count, (unsigned long long)job->size,
              (unsigned long long)k->want[0]);
-    return 0;
+    return -1;
 }
 
 const struct workload wl_collatz = {
