@@ -50,7 +50,7 @@ set -euo pipefail
 shopt -s inherit_errexit   # a failure inside $(...) stops the script too
 cd "$(dirname "$0")/.."
 . scripts/progress.sh
-. scripts/registry.sh
+. scripts/csv.sh   # every CSV read by its header: csv_awk, csv_get
 
 PARLAB=${PARLAB:-bin/parlab}
 unset PARLAB_MPI_WORLD   # mpi runs start their own ranks here, as in make bench
@@ -83,13 +83,13 @@ runners_of() { awk '/^runners:/ { r = 1; next } r && NF { print $1 }'; }
 workloads_of() { awk '/^workloads:/ { w = 1; next } /^[^ ]/ { w = 0 } w && NF { print $1 }'; }
 C_RUNNERS=()
 # The registry says what exists and at which sizes (parlab list --format csv, read by
-# column name: scripts/registry.sh).
+# column name: scripts/csv.sh).
 c_list=$("$PARLAB" list --format csv)
-c_have=$(registry_rows "$c_list" type=runner name)
+c_have=$(csv_awk 'get("type") == "runner" { print get("name") }' <<<"$c_list")
 # External runners (mpi) start another program for every run: tiny runs, which check
 # the plumbing only, leave them out.
 if on "${PARLAB_COMPARE_TINY:-}"; then
-  c_have=$(registry_rows "$c_list" type=runner name flags | awk -F, '(" " $2 " ") !~ / external / { print $1 }')
+  c_have=$(csv_awk 'get("type") == "runner" && (" " get("flags") " ") !~ / external / { print get("name") }' <<<"$c_list")
 fi
 mapfile -t C_RUNNERS <<<"$c_have"
 mapfile -t PY_MODELS < <("$PYTHON" "$PEER" list | runners_of)
@@ -100,19 +100,20 @@ mapfile -t PY_MODELS < <("$PYTHON" "$PEER" list | runners_of)
 py_have=$("$PYTHON" "$PEER" list | workloads_of)
 wanted() { [ -z "${PARLAB_COMPARE_WORKLOADS:-}" ] || [[ " $PARLAB_COMPARE_WORKLOADS " == *" $1 "* ]]; }
 CPU_WL=() NO_PEER=() ; declare -A XCHECK_SIZE TINY_SIZE LADDER HAS_PEER
-while IFS=, read -r wl n tiny ladder; do
+while IFS='|' read -r wl n tiny ladder; do
   wanted "$wl" || continue
   CPU_WL+=("$wl"); XCHECK_SIZE[$wl]=$n TINY_SIZE[$wl]=$tiny LADDER[$wl]=$ladder HAS_PEER[$wl]=1
   if ! grep -qx "$wl" <<<"$py_have"; then
     HAS_PEER[$wl]=0 NO_PEER+=("$wl")
     say "workload '$wl': no Python peer in $PEER: its C rows only"
   fi
-done < <(registry_rows "$c_list" 'type=workload kind=cpu' name test_size tiny_size ladder)
+done < <(csv_awk 'get("type") == "workload" && get("kind") == "cpu" {
+           print get("name") "|" get("test_size") "|" get("tiny_size") "|" get("ladder") }' <<<"$c_list")
 for wl in ${PARLAB_COMPARE_WORKLOADS:-}; do
   [ -n "${HAS_PEER[$wl]:-}" ] || [ "$wl" = noop ] || [ "$wl" = sleep ] ||
     { say "PARLAB_COMPARE_WORKLOADS: '$wl' is not a CPU workload of $PARLAB list, nor noop or sleep"; exit 64; }
 done
-NOOP_LADDER=$(registry_rows "$c_list" 'type=workload name=noop' ladder)
+NOOP_LADDER=$(csv_awk 'get("type") == "workload" && get("name") == "noop" { print get("ladder") }' <<<"$c_list")
 wanted noop && [ -n "$NOOP_LADDER" ] && DO_NOOP=1 || DO_NOOP=0
 wanted sleep && DO_SLEEP=1 || DO_SLEEP=0
 [ -z "${PARLAB_COMPARE_WORKLOADS:-}" ] && DO_TUTORIAL=1 || DO_TUTORIAL=0
@@ -182,11 +183,7 @@ cmdline() {
 # The columns of parlab run --format csv (Python's peer prints the same), and one field
 # of a data row by its name: field ROW NAME.
 RUN_HEADER=$(head -n 1 <<<"$("$PARLAB" run -w noop -r seq -n 1 --repeat 1 --warmup 0 --format csv)")
-field() {
-  awk -F, -v h="$RUN_HEADER" -v name="$2" 'BEGIN { n = split(h, c, ","); for (i = 1; i <= n; i++) if (c[i] == name) k = i
-    if (!k) { print "compare: parlab run --format csv has no column " name > "/dev/stderr"; exit 70 } }
-    { print $k }' <<<"$1"
-}
+field() { printf '%s\n%s\n' "$RUN_HEADER" "$1" | csv_get "$2"; }
 
 # Run one command once; print its CSV data row, or stop the comparison with its message.
 run_row() {
@@ -292,7 +289,7 @@ bench() {
   # The CPU workloads' speedup over the language's own seq at this size (seq runs first).
   local result seq=seq
   [ "$lang" = py ] && seq=py-seq
-  result=$(awk -F, 'END { printf "%.4f s ± %.4f", $2, $3 }' "$out/raw/$id.hf.csv")
+  result=$(csv_awk '{ m = get("mean"); sd = get("stddev") } END { printf "%.4f s ± %.4f", m, sd }' "$out/raw/$id.hf.csv")
   if [ "$section" = cpu ] && [ "$r" = "$seq" ] && [ -z "${LABEL:-}" ]; then
     seq_json[$key]=$out/raw/$id.json
   elif [ "$section" = cpu ] && [ -n "${seq_json[$key]:-}" ]; then
@@ -407,7 +404,7 @@ if [ $mode = tiny ]; then rest_opts=(--repeat 1 --mb 8 --ops 300); else rest_opt
 done
 # Pool(W) start under each start method, beside parlab's (parlab overhead, section start).
 [ "$DO_TUTORIAL" = 0 ] ||
-  awk -F, '$3 ~ /^Pool\(/ && $5 == "s" { printf "compare: Python Pool(W) ready under %s: %.1f ms\n", $2, $4 * 1e3 }' \
+  csv_awk 'get("what") ~ /^Pool\(/ && get("unit") == "s" { printf "compare: Python Pool(W) ready under %s: %.1f ms\n", get("method"), get("value") * 1e3 }' \
     "$out/raw/tutorial-start.csv" >&2
 
 # --- 3. tables, charts, page ------------------------------------------------------------------

@@ -20,10 +20,7 @@ import os
 import re
 import sys
 
-PENDING = {
-    "compare.sh": "the registry work",
-    "sweep-weak.sh": "the registry work",
-}
+PENDING = {}
 
 AWK_CMD = re.compile(r"(?<![\w.-])(csv_awk|awk)(?![\w.-])")
 FIELD = re.compile(r"\$([1-9][0-9]*)\b|\$\(\s*NF\s*-")

@@ -22,7 +22,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/progress.sh"
-. "$here/registry.sh"
+. "$here/csv.sh"   # every CSV read by its header: csv_awk
 die() { progress_break; echo "sweep-weak: $*" >&2; exit 64; }
 fail() { progress_break; echo "sweep-weak: $*" >&2; exit 1; }
 [ $# -eq 1 ] || die "usage: scripts/sweep-weak.sh OUT_DIR"
@@ -36,12 +36,13 @@ tiny=${PARLAB_BENCH_TINY:-0}
 list=$("$PARLAB" list --format csv) || fail "$PARLAB list --format csv failed"
 # Per CPU workload of the registry: N0, the run options, and whether the work is linear.
 declare -A n0 args linear
-if [ "$tiny" != 0 ]; then cols="name tiny_size tiny_args flags"; else cols="name weak_size bench_args flags"; fi
+if [ "$tiny" != 0 ]; then size_col=tiny_size args_col=tiny_args; else size_col=weak_size args_col=bench_args; fi
 cpu=()
-while IFS=, read -r w n a f; do
+while IFS='|' read -r w n a f; do
   cpu+=("$w"); n0[$w]=$n; args[$w]=$a
   case " $f " in *" linear "*) linear[$w]=1 ;; *) linear[$w]=0 ;; esac
-done < <(registry_rows "$list" 'type=workload kind=cpu' $cols)
+done < <(csv_awk -v s="$size_col" -v a="$args_col" 'get("type") == "workload" && get("kind") == "cpu" {
+           print get("name") "|" get(s) "|" get(a) "|" get("flags") }' <<< "$list")
 # By default every CPU workload, or those of them the bench sweeps (PARLAB_BENCH_WORKLOADS).
 swept=""
 for w in "${cpu[@]}"; do
@@ -71,18 +72,19 @@ timed() {
     fail "'$PARLAB run -w $w -r $r -n $n -j $k --cores $k ${args[$w]}' failed"
   # wall_s of each repeat; none may be wrong (verified no): yes, ref (seq's own reference)
   # and unchecked pass, the last with a warning
-  TIMES=$(printf '%s\n' "$got" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-    { if ($(c["verified"]) == "no") bad = 1; print $(c["wall_s"]); n++ }
-    END { exit (bad || !n) }') || fail "$w $r --cores $k -n $n: a result was not verified"
-  if printf '%s\n' "$got" | awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; next }
-       $(c["verified"]) == "unchecked" { f = 1 } END { exit !f }'; then
+  TIMES=$(csv_awk '{ if (get("verified") == "no") bad = 1; print get("wall_s"); n++ }
+    END { exit (bad || !n) }' <<< "$got") || fail "$w $r --cores $k -n $n: a result was not verified"
+  if csv_awk 'get("verified") == "unchecked" { f = 1 } END { exit !f }' <<< "$got"; then
     echo "[weak] warning: $w -n $n: verified=unchecked (too large to recompute): timed, not verified" >&2
   fi
 }
-mean_sd() {   # the runs' mean and sample standard deviation, "mean,sd"
-  awk '{ x[++n] = $1; s += $1 } END { m = s / n; for (i = 1; i <= n; i++) v += (x[i] - m) ^ 2
-         printf "%.9f,%.9f\n", m, (n > 1 ? sqrt(v / (n - 1)) : 0) }'
+# vstat CODE ARGS...: Python with scripts/verdict.py as v, the one home of the statistics.
+vstat() { "$PYTHON" -c "import sys; sys.path.insert(0, sys.argv.pop(1)); import verdict as v
+$1" "$here" "${@:2}"; }
+mean_sd() {   # the runs on stdin: their mean and sample standard deviation (0 for one run)
+  vstat 'xs = sys.stdin.read().split(); print("%.9f %.9f" % (v.mean(xs), v.stddev(xs) or 0.0))'
 }
+msd_text() { awk '{ printf "%.4f s ± %.4f", $1, $2 }'; }   # "mean sd" as the lines show it
 
 csv="$out/weak.csv"
 mkdir -p "$out/plots"
@@ -106,7 +108,7 @@ for w in "${workloads[@]}"; do
       case " ${cores[*]} " in
         *" 1 "*) ;;
         *) timed "$w" "$r" "${n0[$w]}" 1 " (one-core reference)"; unit=$TIMES
-           progress_end "$(mean_sd <<< "$unit" | awk -F, '{ printf "%.4f s ± %.4f", $1, $2 }')" ;;
+           progress_end "$(mean_sd <<< "$unit" | msd_text)" ;;
       esac
     fi
     for k in "${cores[@]}"; do
@@ -121,33 +123,35 @@ for w in "${workloads[@]}"; do
       else
         ref=""
       fi
-      [ -z "$ref" ] || progress_end "$(awk -F, '{ printf "%.4f s ± %.4f", $1, $2 }' <<< "$stats"), scaled speedup $("$PYTHON" "$here/verdict.py" speedup --scale "$scale" $ref / $times)"
+      [ -z "$ref" ] || progress_end "$(msd_text <<< "$stats"), scaled speedup $("$PYTHON" "$here/verdict.py" speedup --scale "$scale" $ref / $times)"
       if [ -z "$ref" ]; then
         # One core's time at this N, measured (the work is not linear in N).
-        progress_end "$(awk -F, '{ printf "%.4f s ± %.4f", $1, $2 }' <<< "$stats")"
+        progress_end "$(msd_text <<< "$stats")"
         timed "$w" "$r" "$n" 1 " (one-core reference)"; ref=$TIMES scale=1
-        progress_end "$(mean_sd <<< "$ref" | awk -F, '{ printf "%.4f s ± %.4f", $1, $2 }'), scaled speedup at $k cores $("$PYTHON" "$here/verdict.py" speedup $ref / $times)"
+        progress_end "$(mean_sd <<< "$ref" | msd_text), scaled speedup at $k cores $("$PYTHON" "$here/verdict.py" speedup $ref / $times)"
       fi
       # the one-core reference's mean and sd: K x those at N0 where the work is linear
-      refstats=$(mean_sd <<< "$ref" | awk -F, -v s="$scale" '{ printf "%.9f,%.9f\n", s * $1, s * $2 }')
-      rows+="$k,$n,$stats,$refstats"$'\n'
+      refstats=$(mean_sd <<< "$ref" | awk -v s="$scale" '{ printf "%.9f %.9f\n", s * $1, s * $2 }')
+      rows+="$k $n $stats $refstats"$'\n'
     done
     # scaled speedup against the one-core reference, its error from both spreads, and the
     # serial fraction e that Gustafson's law S = K - e (K - 1) gives at the largest K (one
     # point's figure, as Karp-Flatt's is: the line drawn is the least-squares fit,
     # gustafson.csv)
-    printf '%s' "$rows" | awk -F, -v w="$w" -v r="$r" -v how="$([ "${linear[$w]}" = 1 ] && echo linear || echo measured)" '
-      { k[NR] = $1; n[NR] = $2; m[NR] = $3; s[NR] = $4; rm[NR] = $5; rs[NR] = $6
-        if (m[NR] <= 0 || rm[NR] <= 0) exit 1 }
-      END {
-        K = k[NR]; S = rm[NR] / m[NR]
-        e = K > 1 ? (K - S) / (K - 1) : 0; if (e < 0) e = 0; if (e > 1) e = 1
-        for (i = 1; i <= NR; i++) {
-          Si = rm[i] / m[i]
-          dS = Si * sqrt((rs[i] / rm[i]) ^ 2 + (s[i] / m[i]) ^ 2)
-          printf "%s,%s,%d,%d,%.9f,%.9f,%.4f,%.4f,%.4f,%.4f,%s\n", w, r, k[i], n[i], m[i], s[i], Si, dS, Si / k[i], e, how
-        }
-      }' >> "$csv" || fail "$w $r: a time of zero: no scaled speedup"
+    # (rows: K N mean sd ref_mean ref_sd)
+    printf '%s' "$rows" | vstat '
+rows = [[float(x) for x in l.split()] for l in sys.stdin.read().splitlines() if l.strip()]
+w, r, how = sys.argv[1:4]
+if any(x[2] <= 0 or x[4] <= 0 for x in rows):
+    sys.exit(1)
+K = int(rows[-1][0]); S = v.speedup(rows[-1][4], rows[-1][2])
+e = min(1.0, max(0.0, (K - S) / (K - 1))) if K > 1 else 0.0
+for k, n, m, s, rm, rs in rows:
+    Si = v.speedup(rm, m)
+    print("%s,%s,%d,%d,%.9f,%.9f,%.4f,%.4f,%.4f,%.4f,%s" % (w, r, k, n, m, s, Si, v.speedup_err(rm, rs, m, s),
+                                                          Si / k, e, how))' \
+      "$w" "$r" "$([ "${linear[$w]}" = 1 ] && echo linear || echo measured)" >> "$csv" ||
+      fail "$w $r: a time of zero: no scaled speedup"
   done
 done
 # Gustafson's law fitted per runner (only with ≥ 3 core counts) and the plots.

@@ -23,10 +23,11 @@ unset PARLAB PARLAB_MPI_WORLD PARLAB_SAN PARLAB_TEST_WORKLOADS PARLAB_BENCH_WORK
 t0=$(date +%s)
 fail() { echo "newcomer: $*" >&2; exit 1; }
 step() { printf '[newcomer %3ds] %s\n' "$(($(date +%s) - t0))" "$*"; }
-# col CSV NAME...: the named columns of each data row, comma-separated (by the header)
+. "$root/scripts/csv.sh"   # every CSV read by its header: csv_awk
+# col CSV NAME...: the named columns of each data row, comma-separated
 col() {
-  awk -F, -v want="${*:2}" 'NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; n = split(want, w, " "); next }
-    { l = ""; for (j = 1; j <= n; j++) l = l (j > 1 ? "," : "") $(c[w[j]]); print l }' "$1"
+  csv_awk -v want="${*:2}" 'BEGIN { n = split(want, w, " ") }
+    { l = ""; for (j = 1; j <= n; j++) l = l (j > 1 ? "," : "") get(w[j]); print l }' "$1"
 }
 
 if ! git -C "$root" rev-parse --is-inside-work-tree >/dev/null 2>&1; then
@@ -77,10 +78,8 @@ step "built"
 
 # 4. parlab list: a CPU workload with its weak-scaling N0 and unit.
 bin/parlab list --format csv > "$tmp/list.csv" || fail "parlab list --format csv failed"
-got=$(awk -F, '$1 == "workload" && $2 == "collatz"' "$tmp/list.csv")
+got=$(csv_awk 'get("type") == "workload" && get("name") == "collatz" { print get("kind") "," get("weak_size") "," get("unit") }' "$tmp/list.csv")
 [ -n "$got" ] || fail "collatz is not in parlab list"
-. scripts/registry.sh
-got=$(registry_rows "$(cat "$tmp/list.csv")" 'type=workload name=collatz' kind weak_size unit)
 [ "$got" = "cpu,1000000,number" ] || fail "parlab list: collatz kind,weak_size,unit is '$got', not cpu,1000000,number"
 bin/parlab list | grep -q '^  collatz ' || fail "collatz is not in the text form of parlab list"
 
