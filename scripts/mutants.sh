@@ -76,13 +76,7 @@ targets=(bin/parlab)
 if [ -x bin/parlab-mpi ]; then all_runners+=(mpi); targets+=(bin/parlab-mpi); fi
 scratch=$(mktemp -d "${TMPDIR:-/tmp}/parlab-mutants-XXXXXX") || exit 1
 trap 'rm -rf "$scratch"' EXIT
-# the tracked files; outside a git checkout (an unpacked tarball), the sources by folder
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
-  git ls-files -z | xargs -0 cp -p --parents -t "$scratch" || exit 1
-else
-  cp -a Makefile workloads runners lib harness experiments examples tests scripts "$scratch"/ || exit 1
-fi
-cp -a build bin "$scratch"/ || exit 1
+scripts/scratch.sh "$scratch" || exit 1   # the tracked files, build/ and bin/
 
 # The control: the real code, at every size and under every runner, verifies (yes, exit 0);
 # otherwise a "caught" below would mean nothing.
