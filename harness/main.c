@@ -26,7 +26,7 @@ static void csv_quoted(const char *s)
     printf("\"\n");
 }
 
-/* Print the registry for scripts: one row per workload, then one per runner (README: the
+/* Print the registry for scripts: one row per workload, then one per runner (docs/cli.md: the
  * columns). Returns nothing: a failed write shows when main closes stdout (out_finish). */
 static void list_csv(void)
 {
@@ -180,7 +180,7 @@ int cmd_list(int argc, char **argv)
         if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
             printf("usage: parlab list [--format text|csv|json]\n"
                    "  the workloads and runners, one a line, with a summary;\n"
-                   "  csv: one row each with the sizes and flags scripts use (README);\n"
+                   "  csv: one row each with the sizes and flags scripts use (docs/cli.md);\n"
                    "  json: the same as one document (results/README.md)\n");
             return 0;
         }

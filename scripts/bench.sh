@@ -90,7 +90,7 @@ for t in hyperfine gnuplot awk jq; do command -v "$t" >/dev/null 2>&1 || missing
 [ ${#missing[@]} -eq 0 ] || die "missing ${missing[*]}: run scripts/deps.sh bench (or make bench), or install them"
 case $PARLAB in *' '*) die "PARLAB='$PARLAB': the path must not contain spaces (hyperfine -N splits on them)" ;; esac
 [ -x "$PARLAB" ] || die "$PARLAB is not an executable: run make first"
-# The registry says what exists and at which sizes (README: parlab list --format csv).
+# The registry says what exists and at which sizes (docs/cli.md: parlab list --format csv).
 list=$("$PARLAB" list --format csv) || die "$PARLAB list --format csv failed"
 # listed TYPE [AWK CONDITION]: the names of that type in the registry, where the condition holds.
 listed() { printf '%s\n' "$list" | csv_awk -v t="$1" "get(\"type\") == t && (${2:-1}) { print get(\"name\") }"; }
