@@ -148,7 +148,7 @@ build-test: $(PARLAB) $(PARLAB_MPI) $(TESTBIN) examples
 build-bench: all
 	@:
 
-# QUICK=1: fewer runs (about 2 minutes); FULL=1: larger sizes, more runs, every core count.
+# QUICK=1: fewer runs, smaller sizes (about 3 minutes); FULL=1: larger sizes, more runs, every core count.
 # The bench's first and last lines name any part left out (mpi without mpirun, Python's peers).
 bench: deps-bench
 	@$(MAKE) --no-print-directory build-bench
@@ -248,8 +248,8 @@ help:
 	@echo "make test       install test deps, build, run the CUnit suites and 300 torture cases (SAN=address,undefined or SAN=thread)"
 	@echo "make torture    N seeded random runs with faults, timeouts and signals (N=1000 seed=S)"
 	@echo "make bench      install bench deps, sweep cores and workers, plot, write results/latest/index.html"
-	@echo "                (QUICK=1 or FULL=1; REPEAT=N runs a point; WAIT_QUIET=S waits for a quiet machine)"
-	@echo "                QUICK=1 for a 2-minute sweep, FULL=1 for larger sizes and more runs"
+	@echo "                (QUICK=1: about 3 minutes on 2 cores; FULL=1: larger sizes, more runs;"
+	@echo "                REPEAT=N runs a point; WAIT_QUIET=S waits for a quiet machine)"
 	@echo "make reference  a default bench, then results/reference/<machine>/ replaced by it (refused when disturbed unless FORCE=1; MACHINE=NAME)"
 	@echo "make check-report  check results/latest/index.html: labels, flag rings, links, files; then render it in chromium"
 	@echo "make compare    parlab against Python's multiprocessing, futures and asyncio (QUICK=1: 3 minutes)"

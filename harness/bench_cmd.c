@@ -21,7 +21,7 @@ static void bench_usage(FILE *f)
         "  sweep every workload and runner over the core counts and worker counts, then\n"
         "  plot and write the report: ./results/<date>-<time>-<host>/index.html, with\n"
         "  ./results/latest pointing at it (PARLAB_RESULTS=DIR for another folder)\n"
-        "  --quick  fewer runs, smaller sizes (about 2 minutes)\n"
+        "  --quick  fewer runs, smaller sizes (about 3 minutes on 2 cores)\n"
         "  --full   larger sizes, more runs, every core count\n"
         "  needs hyperfine, gnuplot, jq and awk (scripts/deps.sh bench installs them)\n");
 }
