@@ -37,17 +37,12 @@ fi
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/parlab-newcomer.XXXXXX")
 if [ -n "${PARLAB_KEEP_NEWCOMER:-}" ]; then echo "newcomer: kept in $tmp"; else trap 'rm -rf "$tmp"' EXIT; fi
 tree=$tmp/tree
-mkdir -p "$tree/build"
+mkdir -p "$tree"
 
 # The tree as a newcomer has it: its files as they are now (tracked, and new ones git does
 # not ignore), and the plain build's objects (their times kept, so that make compiles only
 # what changes).
-(cd "$root" && git ls-files -z --cached --others --exclude-standard | tar --null -T - --ignore-failed-read -cf - 2>/dev/null) |
-  tar -xf - -C "$tree" || fail "cannot copy the files of $root"
-if [ -d "$root/build" ]; then
-  (cd "$root/build" && tar --exclude='./san-*' -cf - .) | tar -xf - -C "$tree/build" ||
-    fail "cannot copy $root/build"
-fi
+"$root/scripts/scratch.sh" "$tree" || fail "cannot copy the files of $root"
 cd "$tree"
 step "a copy of the tree in $tree"
 
