@@ -72,7 +72,8 @@ static int chunk_sweep(struct exp_opts *o, int k, const char *wlname, uint64_t s
         return outcome_fail(oc, PARLAB_EXIT_OS, "pitfall chunking: %s setup: %s", wlname,
                             strerror(-e));
     for (size_t i = 0; i < NCHUNK; i++) {
-        char res[128], why[256];
+        char res[128];
+        struct outcome wrong;
         /* The sizes up to one chunk per worker, which is that last one. */
         size_t last = (tasks + o->workers - 1) / o->workers;
         chunk[i] = i < NCHUNK - 1 && chunks[i] < last ? chunks[i] : last;
@@ -81,10 +82,10 @@ static int chunk_sweep(struct exp_opts *o, int k, const char *wlname, uint64_t s
             bench_job_close(&bj);
             return exp_fail_in(oc, "pitfall chunking: ");
         }
-        if (bench_job_result(&bj, res, sizeof res, why, sizeof why) == 0) {
+        if (bench_job_check(&bj, NULL, res, sizeof res, &wrong)) {
             bench_job_close(&bj);
-            exp_wrong(&o->tab, "pitfall chunking: %s chunk %zu: wrong result %s: %s", wlname,
-                      chunks[i], res, why);
+            exp_wrong(&o->tab, "pitfall chunking: %s chunk %zu: %s", wlname, chunks[i],
+                      wrong.msg);
             return 0;
         }
         if (per_task)

@@ -21,7 +21,6 @@ struct ov {
     double epoll_task_ns;      /* epoll per-task mean */
     double atomic2_ns;         /* contended fetch_add mean: the floor of a claim counter */
     double start_ready_ns[3];  /* process pool ready under fork, forkserver, spawn */
-    int wrong;                 /* a run gave a wrong answer */
     struct progress prog;      /* a line per step on stderr: the sections, speedup per workload */
     struct outcome oc;         /* why a section failed */
 };
@@ -37,7 +36,7 @@ void ov_emit(struct ov *o, const char *section, unsigned workers, enum unit u, d
 /* The mean of the R samples in o->v. */
 double ov_mean(const struct ov *o);
 /* Check the job's answer after a run (against want when only seq can vouch for it); a
- * wrong one is counted in o->wrong and said on stderr, not fatal. */
+ * wrong one is said and counted with exp_wrong, not fatal. */
 void ov_check_answer(struct ov *o, struct bench_job *bj, const char *runner, const char *want);
 
 /* The sections. Each prints its rows. Returns 0, or -1 with o->oc filled (overhead_mpi.c

@@ -22,13 +22,10 @@ void ov_emit(struct ov *o, const char *section, unsigned workers, enum unit u,
 
 void ov_check_answer(struct ov *o, struct bench_job *bj, const char *runner, const char *want)
 {
-    char res[128], why[256];
-    int v = bench_job_result(bj, res, sizeof res, why, sizeof why);
-    if (v == 0 || (v < 0 && want && strcmp(res, want) != 0)) {
-        o->wrong = 1;
-        fprintf(stderr, "parlab: %s %s: wrong result %s%s%s\n", bj->job.wl->name, runner, res,
-                *why ? ": " : "", why);
-    }
+    char res[128];
+    struct outcome wrong;
+    if (bench_job_check(bj, want, res, sizeof res, &wrong))
+        exp_wrong(&o->tab, "%s %s: %s", bj->job.wl->name, runner, wrong.msg);
 }
 
 double ov_mean(const struct ov *o)

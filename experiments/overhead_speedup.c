@@ -28,7 +28,8 @@ int ov_section_speedup(struct ov *o)
     double base[EXP_MAX_REPEAT];
     struct outcome oc;
     struct bench_sample smp;
-    char ref[128], why[256], note[200], size[32], ws[96];
+    char ref[128], note[200], size[32], ws[96];
+    struct outcome wrong;
     int n = 0;
 
     if (!seq)
@@ -58,10 +59,8 @@ int ov_section_speedup(struct ov *o)
             if (bench_job_run(&bj, seq, &smp, &oc))
                 goto fail;
             base[i] = smp.wall_ns;
-            if (i == 0 && bench_job_result(&bj, ref, sizeof ref, why, sizeof why) == 0) {
-                o->wrong = 1;
-                fprintf(stderr, "parlab: %s seq: wrong result: %s\n", wl->name, why);
-            }
+            if (i == 0 && bench_job_check(&bj, NULL, ref, sizeof ref, &wrong))
+                exp_wrong(&o->tab, "%s seq: %s", wl->name, wrong.msg);
             for (int c = 0; c < n; c++) {
                 bj.plan.schedule = cf[c].s;
                 if (bench_job_run(&bj, cf[c].r, &smp, &oc))

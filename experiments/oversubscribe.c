@@ -73,14 +73,14 @@ static int pf_oversubscribe(struct exp_opts *o, struct outcome *oc)
                                     strerror(-e));
             for (int i = 0; i < o->R; i++) {
                 struct bench_sample s;
-                char res[128], why[256];
+                char res[128];
+                struct outcome wrong;
                 if (bench_job_run(&bj, r, &s, oc)) {
                     bench_job_close(&bj);
                     return exp_fail_in(oc, "pitfall oversubscribe: %s W=%u: ", r->name, W);
                 }
-                if (bench_job_result(&bj, res, sizeof res, why, sizeof why) == 0)
-                    exp_wrong(&o->tab, "primes %s W=%u: wrong result %s: %s", r->name, W, res,
-                              why);
+                if (bench_job_check(&bj, NULL, res, sizeof res, &wrong))
+                    exp_wrong(&o->tab, "primes %s W=%u: %s", r->name, W, wrong.msg);
                 wall[i] = s.wall_ns;
                 inv[i] = (double)s.invol_cs;
                 vol[i] = (double)s.vol_cs;

@@ -93,7 +93,6 @@ static void share_order(struct exp_opts *o, int k, const double mean[SHARE__COUN
  */
 static int share_check(struct exp_opts *o, struct outcome *oc)
 {
-    char why[300];
     o->methods = 0;
     if (o->method && parse_methods(o->method, &o->methods, oc))
         return -1;
@@ -104,8 +103,9 @@ static int share_check(struct exp_opts *o, struct outcome *oc)
         return fail_msg(oc, PARLAB_EXIT_USAGE, "--method student: give the count with "
                         "--student FILE.so (make lab-4 builds labs/04-sharing/student/count.c "
                         "into one)");
-    if (student_load(o->student, why, sizeof why))
-        return fail_msg(oc, PARLAB_EXIT_USAGE, "--student %s: %s", o->student, why);
+    struct outcome lo;
+    if (student_load(o->student, &lo))
+        return fail_msg(oc, lo.code, "--student %s: %s", o->student, lo.msg);
     if (!student_count_fn)
         return fail_msg(oc, PARLAB_EXIT_USAGE, "--method student: %s defines no student_count",
                         student_source());

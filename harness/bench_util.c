@@ -53,18 +53,21 @@ int bench_job_run(struct bench_job *bj, const struct runner *r, struct bench_sam
     return job_exec(bj, r, smp, oc);
 }
 
-int bench_job_result(struct bench_job *bj, char *buf, size_t n, char *why, size_t wn)
+int bench_job_check(struct bench_job *bj, const char *want, char *buf, size_t n,
+                    struct outcome *wrong)
 {
     struct job_result res;
     struct outcome oc;
     if (job_answer(bj, &res, &oc)) {
         snprintf(buf, n, "error");
-        snprintf(why, wn, "%s", oc.msg);
-        return 0;
+        return outcome_fail(wrong, PARLAB_EXIT_WRONG, "wrong result error: %s", oc.msg);
     }
     snprintf(buf, n, "%s", res.result);
-    snprintf(why, wn, "%s", res.why);
-    return res.verified;
+    if (res.verified == VERIFIED_WRONG ||
+        (res.verified == VERIFIED_SEQ && want && strcmp(res.result, want) != 0))
+        return outcome_fail(wrong, PARLAB_EXIT_WRONG, "wrong result %s%s%s", res.result,
+                            res.why[0] ? ": " : "", res.why);
+    return 0;
 }
 
 /* A map task: the same per-task work as the fork and thread runners do. */

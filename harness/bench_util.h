@@ -36,9 +36,12 @@ void bench_job_close(struct bench_job *bj);
 /* Run the job once under r. 0, or -1 with oc filled. Parent only. */
 int bench_job_run(struct bench_job *bj, const struct runner *r, struct bench_sample *smp,
                   struct outcome *oc);
-/* Combine the slots in task order and check: writes the result token into buf and returns
- * verify()'s answer (1 right, 0 wrong, -1 only seq can tell). */
-int bench_job_result(struct bench_job *bj, char *buf, size_t n, char *why, size_t wn);
+/* Combine the slots in task order and check them, writing the result token into buf.
+ * Where verify() has no check, want (another run's token, or NULL: nothing to compare)
+ * decides. Returns 0 when the answer is right, or -1 with wrong filled ("wrong result
+ * TOKEN: why"). */
+int bench_job_check(struct bench_job *bj, const char *want, char *buf, size_t n,
+                    struct outcome *wrong);
 
 /*
  * On one pool of `kind` with the job's W workers: when warm > 0, every worker first maps

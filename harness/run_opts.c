@@ -244,14 +244,14 @@ int run_opts_parse(int argc, char **argv, struct run_opts *o, struct outcome *oc
 static int student_option(const struct run_opts *o, struct outcome *oc)
 {
     const struct runner *r = o->runner;
-    char why[300];
     if (!o->student)
         return o->schedule == SCHED_STUDENT
             ? fail_msg(oc, PARLAB_EXIT_USAGE, "-s student: give the policy with --student "
                    "FILE.so (make lab-3 builds labs/03-scheduling/student/schedule.c into one)")
             : 0;
-    if (student_load(o->student, why, sizeof why))
-        return fail_msg(oc, PARLAB_EXIT_USAGE, "--student %s: %s", o->student, why);
+    struct outcome lo;
+    if (student_load(o->student, &lo))
+        return fail_msg(oc, lo.code, "--student %s: %s", o->student, lo.msg);
     if (o->schedule == SCHED_STUDENT && !student_claim_fn)
         return fail_msg(oc, PARLAB_EXIT_USAGE, "-s student: %s defines no student_claim",
                    student_source());

@@ -15,7 +15,7 @@ void (*student_count_fn)(struct shared_counter *c, unsigned worker, unsigned wor
 
 static char source[512];
 
-int student_load(const char *path, char *why, size_t n)
+int student_load(const char *path, struct outcome *out)
 {
     /* A path without a slash would be looked up in the library path, not here. */
     char local[4096];
@@ -23,8 +23,7 @@ int student_load(const char *path, char *why, size_t n)
     void *h = dlopen(local, RTLD_NOW | RTLD_LOCAL);
     if (!h) {
         const char *e = dlerror();
-        snprintf(why, n, "%s", e ? e : "cannot load it");
-        return -1;
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "%s", e ? e : "cannot load it");
     }
     student_claim_fn = (int (*)(struct claim_state *, size_t *, size_t *))dlsym(h, "student_claim");
     student_rows_fn = (size_t (*)(size_t, size_t, size_t, size_t *))dlsym(h, "student_rows");
@@ -33,9 +32,8 @@ int student_load(const char *path, char *why, size_t n)
     const char *file = dlsym(h, "student_source_file");
     snprintf(source, sizeof source, "%s", file && *file ? file : path);
     if (!student_claim_fn && !student_rows_fn && !student_count_fn) {
-        snprintf(why, n, "defines none of student_claim, student_rows, student_count "
-                 "(lib/student.h)");
-        return -1;
+        return outcome_fail(out, PARLAB_EXIT_USAGE, "defines none of student_claim, "
+                            "student_rows, student_count (lib/student.h)");
     }
     return 0;   /* never closed: workers run its code until the process ends */
 }

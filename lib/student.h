@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
+#include "outcome.h"
 #include <stdint.h>
 
 /* ---- lab 3: a scheduling policy, `parlab run -s student` ---------------------------------
@@ -53,8 +54,8 @@ __attribute__((used)) const char student_source_file[] = __BASE_FILE__;
 #else
 /* ---- parlab's side ----------------------------------------------------------------------
  * Load the plugin at PATH (once per process, before any worker starts: forked workers
- * inherit it). Returns 0, or -1 with a one-line reason in why. */
-int student_load(const char *path, char *why, size_t n);
+ * inherit it). Returns 0, or -1 with out filled (code PARLAB_EXIT_USAGE: the reason). */
+int student_load(const char *path, struct outcome *out);
 /* Returns the student's file (the plugin's record of it, else the plugin's path), or ""
  * when none is loaded. */
 const char *student_source(void);
