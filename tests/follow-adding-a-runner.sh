@@ -52,7 +52,7 @@ awk -v decl="$decl" -v entry="$entry" '
   fail "runners/registry.c has no extern statement or no NULL line to add to, as the page says"
 
 # Step 3: the page's commands, as they stand; not the calling make's jobserver or flags.
-if ! (cd "$scratch" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL bash -euo pipefail -x \
+if ! (cd "$scratch" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SAN -u BUILD bash -euo pipefail -x \
         -c "$steps") > "$scratch/steps.log" 2>&1; then
   tail -n 25 "$scratch/steps.log" >&2
   fail "the page's shell block failed (above)"

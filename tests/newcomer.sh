@@ -19,6 +19,7 @@ export LC_ALL=C
 root=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=${PYTHON:-/usr/bin/python3}
 unset PARLAB PARLAB_MPI_WORLD PARLAB_SAN PARLAB_TEST_WORKLOADS PARLAB_BENCH_WORKLOADS \
+  SAN BUILD MAKEFLAGS MFLAGS MAKELEVEL \
   PARLAB_COMPARE_WORKLOADS
 t0=$(date +%s)
 fail() { echo "newcomer: $*" >&2; exit 1; }
