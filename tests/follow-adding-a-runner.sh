@@ -9,6 +9,7 @@
 set -uo pipefail
 export LC_ALL=C
 cd "$(dirname "$0")/.." || exit 1
+. tests/newcomer-env.sh   # not the calling make's or test harness's PARLAB, SAN, BUILD
 doc=docs/adding-a-runner.md
 corpus=tests/corpus/runner_example.c
 fail() { echo "follow-adding-a-runner: $*" >&2; exit 1; }
@@ -51,9 +52,8 @@ awk -v decl="$decl" -v entry="$entry" '
   END { if (!d || !e) exit 1 }' runners/registry.c > "$scratch/runners/registry.c" ||
   fail "runners/registry.c has no extern statement or no NULL line to add to, as the page says"
 
-# Step 3: the page's commands, as they stand; not the calling make's jobserver or flags.
-if ! (cd "$scratch" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u SAN -u BUILD bash -euo pipefail -x \
-        -c "$steps") > "$scratch/steps.log" 2>&1; then
+# Step 3: the page's commands, as they stand.
+if ! (cd "$scratch" && bash -euo pipefail -x -c "$steps") > "$scratch/steps.log" 2>&1; then
   tail -n 25 "$scratch/steps.log" >&2
   fail "the page's shell block failed (above)"
 fi

@@ -18,9 +18,7 @@ export LC_ALL=C
 [ $# -eq 0 ] || { echo "usage: tests/newcomer.sh" >&2; exit 64; }
 root=$(cd "$(dirname "$0")/.." && pwd)
 PYTHON=${PYTHON:-/usr/bin/python3}
-unset PARLAB PARLAB_MPI_WORLD PARLAB_SAN PARLAB_TEST_WORKLOADS PARLAB_BENCH_WORKLOADS \
-  SAN BUILD MAKEFLAGS MFLAGS MAKELEVEL \
-  PARLAB_COMPARE_WORKLOADS
+. "$root/tests/newcomer-env.sh"
 t0=$(date +%s)
 fail() { echo "newcomer: $*" >&2; exit 1; }
 step() { printf '[newcomer %3ds] %s\n' "$(($(date +%s) - t0))" "$*"; }
