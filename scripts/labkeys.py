@@ -5,6 +5,11 @@ committed reference run of its lab (the newest results/reference/labs/NN-name/<r
     scripts/labkeys.py              every lab's key
     scripts/labkeys.py N ...        the keys of labs N ...
     scripts/labkeys.py --key FILE N FILE read as lab N's key (a changed copy)
+    scripts/labkeys.py --update [--key FILE] N ...  after a new reference run: rewrite each tagged
+                                    single figure of those keys that moved to the run's
+                                    value, printed to the same digits, and name what it
+                                    cannot rewrite (a range the value left, an untagged
+                                    number): the words around a figure are the author's
 
 A key marks each number it states with an HTML comment right after it (invisible when the
 Markdown is rendered):
@@ -78,15 +83,24 @@ def env_of(spec, run):
     return env
 
 
-def check_line(line, env, prev="", nxt=""):
+def printed_like(v, a):
+    """V printed as the figure A was: its decimals, and its thousands commas."""
+    d = len(a.split(".")[1]) if "." in a else 0
+    return (("{:,.%df}" if "," in a else "{:.%df}") % d).format(v)
+
+
+def check_line(line, env, prev="", nxt="", fixes=None):
     """Problems with one line of a key, and the number of figures it checked. PREV and NXT
-    are the lines around it: a label's word may sit across a line break."""
+    are the lines around it: a label's word may sit across a line break. With FIXES (a
+    list), each single figure that moved is not a problem but a (start, end, new text)
+    appended to it."""
     problems, checked = [], 0
     if line.lstrip().startswith("#"):
         return problems, checked
     text = CODE.sub(lambda m: " " * len(m.group()), line)
     pos, plain = 0, []
     for m in TAG.finditer(text):
+        base = pos
         before, pos = text[pos:m.start()], m.end()
         tag = m.group(1).strip()
         mk = MARKED.search(before)
@@ -111,6 +125,9 @@ def check_line(line, env, prev="", nxt=""):
             if math.isnan(v):
                 problems.append("%s: %s is not a number in the reference run" % (
                     mk.group().strip(), expr))
+            elif b is None and abs(v - value_of(a)) > digits_half(a) * (1 + 1e-9) and \
+                    fixes is not None:
+                fixes.append((base + mk.start("a"), base + mk.end("a"), printed_like(v, a)))
             elif b is None and abs(v - value_of(a)) > digits_half(a) * (1 + 1e-9):
                 problems.append("%s: %s is %s" % (mk.group().strip(), expr, "%.4g" % v))
             elif b is not None and not (value_of(a) - digits_half(a) <= v <=
@@ -136,8 +153,9 @@ def check_line(line, env, prev="", nxt=""):
     return problems, checked
 
 
-def check_key(spec, path):
-    """Print each problem of the key at PATH as FILE:LINE: ...; returns (problems, figures)."""
+def check_key(spec, path, update=False):
+    """Print each problem of the key at PATH as FILE:LINE: ...; returns (problems, figures).
+    UPDATE: rewrite the single figures that moved in place (and print each change)."""
     run = reference_run(spec)
     if not run:
         print("%s: lab %d has no committed reference run (results/reference/labs/%s/)" % (
@@ -147,13 +165,25 @@ def check_key(spec, path):
     bad = figures = 0
     with open(path, encoding="utf-8") as f:
         lines = f.read().split("\n")
+    moved = 0
     for n, line in enumerate(lines, 1):
+        fixes = [] if update else None
         problems, checked = check_line(line, env, lines[n - 2] if n > 1 else "",
-                                       lines[n] if n < len(lines) else "")
+                                       lines[n] if n < len(lines) else "", fixes)
+        for start, end, new in reversed(fixes or []):
+            print("%s:%d: %s -> %s" % (lab.show(path), n, line[start:end], new))
+            line = line[:start] + new + line[end:]
+            moved += 1
+        lines[n - 1] = line
         figures += checked
         for p in problems:
             print("%s:%d: %s" % (lab.show(path), n, p))
         bad += len(problems)
+    if moved:
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("\n".join(lines))
+        print("lab %d: %s: %d figures rewritten to the reference's values: read the words "
+              "around them" % (spec["num"], lab.show(path), moved))
     print("lab %d: %s: %d figures against %s: %s" % (
         spec["num"], lab.show(path), figures, lab.show(run),
         "%d wrong or untagged" % bad if bad else "all hold"))
@@ -165,18 +195,23 @@ def main(argv):
         if argv[:1] in (["-h"], ["--help"]):
             print(__doc__.strip())
             return EXIT_OK
+        update = argv[:1] == ["--update"]
+        if update:
+            argv = argv[1:]
+            if not argv:
+                raise lab.Usage("--update N ...: name the labs whose keys to rewrite")
         if argv[:1] == ["--key"]:
             if len(argv) != 3:
                 raise lab.Usage("--key FILE N")
             if not os.path.isfile(argv[1]):
                 raise lab.Usage("--key %s: no such file" % argv[1])
-            bad, _ = check_key(lab.find_lab(argv[2]), argv[1])
+            bad, _ = check_key(lab.find_lab(argv[2]), argv[1], update)
             return EXIT_FAIL if bad else EXIT_OK
         specs = [lab.find_lab(a) for a in argv] or \
             [lab.find_lab(os.path.basename(d)[:2]) for d in lab.lab_dirs()]
         total = 0
         for spec in specs:
-            bad, _ = check_key(spec, os.path.join(spec["dir"], "KEY.md"))
+            bad, _ = check_key(spec, os.path.join(spec["dir"], "KEY.md"), update)
             total += bad
         return EXIT_FAIL if total else EXIT_OK
     except lab.Usage as e:

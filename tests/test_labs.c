@@ -602,6 +602,35 @@ static void test_labs_keys(void)
         CU_ASSERT(ok);
         unlink(tmp);
     }
+    /* --update rewrites a single figure that moved, to the digits printed, and then the
+     * key holds; a range it leaves to its author */
+    char tmp[] = "/tmp/parlab-key-XXXXXX", *text = NULL;
+    if (planted_key("labs/06-scaling/KEY.md", "3.2×<!--= amdahl(0.08, 4)-->",
+                    "2.7×<!--= amdahl(0.08, 4)-->", "", tmp) == 0) {
+        char *argv[] = { (char *)python(), "scripts/labkeys.py", "--update", "--key", tmp, "6",
+                         NULL };
+        CU_ASSERT_EQUAL(run_cmd(argv, 30, r), 0);
+        ok = r->exited && r->status == 0 && strstr(r->out, "2.7 -> 3.2") &&
+             strstr(r->out, "1 figures rewritten");
+        if (!ok)
+            fprintf(stderr, "\n  labkeys.py --update: status %d: %s%s", r->status, r->out, r->err);
+        CU_ASSERT(ok);
+        size_t len = 0;
+        FILE *f = fopen(tmp, "r");
+        CU_ASSERT(f != NULL && getdelim(&text, &len, '\0', f) > 0);
+        CU_ASSERT(text && strstr(text, "3.2×<!--= amdahl(0.08, 4)-->") &&
+                  !strstr(text, "2.7×"));
+        if (f)
+            fclose(f);
+        free(text);
+        CU_ASSERT_EQUAL(run_argv(r, python(), "scripts/labkeys.py", "--key", tmp, "6"), 0);
+        CU_ASSERT(r->exited && r->status == 0);
+        unlink(tmp);
+    } else {
+        CU_FAIL("labs/06-scaling/KEY.md no longer holds 3.2×<!--= amdahl(0.08, 4)-->");
+    }
+    CU_ASSERT_EQUAL(run_argv(r, python(), "scripts/labkeys.py", "--update", NULL, NULL), 0);
+    CU_ASSERT(r->exited && r->status == 64);
     CU_ASSERT_EQUAL(run_argv(r, python(), "scripts/labkeys.py", "99", NULL, NULL), 0);
     CU_ASSERT(r->exited && r->status == 64 && strstr(r->err, "no such lab") != NULL);
     CU_ASSERT_EQUAL(run_argv(r, python(), "scripts/labkeys.py", "--key", "/nonexistent", "1"),
