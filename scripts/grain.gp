@@ -21,7 +21,7 @@ set xlabel "task grain (ns, log scale)"
 set ylabel "efficiency"
 set logscale x 10
 set format x "10^{%L}"
-set xrange [70:1.4e7]
+set xrange [7:1.4e7]
 set yrange [0:1.1]
 set key enhanced
 
