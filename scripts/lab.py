@@ -452,7 +452,7 @@ def render(spec, run):
     values = eval_values(spec, data)
     with open(os.path.join(run, "values.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["name", "value", "what", "ci_lo", "ci_hi"])
+        w.writerow(["name", "value", "what", "ci_low", "ci_high"])
         for k, (v, what) in values.items():
             lo, hi = (v.lo, v.hi) if isinstance(v, Measured) and v.lo is not None else ("", "")
             w.writerow([k, fmt(v), what, fmt(lo), fmt(hi)])

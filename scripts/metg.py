@@ -95,7 +95,7 @@ def main(argv):
 
     with open(curve_path, "w", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["series", "grain_ns", "tasks", "repeat", "median_s", "efficiency",
+        out.writerow(["series", "grain_ns", "tasks", "n", "median_s", "efficiency",
                       "efficiency_min", "efficiency_max", "raw_efficiency", "peak", "start_s"])
         for s in order:
             for g in sorted(g for (t, g) in walls if t == s):
@@ -127,8 +127,8 @@ def main(argv):
 
     with open(metg_path, "w", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["series", "metg50_ns", "metg50_lo_ns", "metg50_hi_ns", "metg50_bound",
-                      "metg90_ns", "metg90_lo_ns", "metg90_hi_ns", "metg90_bound", "peak"])
+        out.writerow(["series", "metg50_ns", "metg50_ci_low_ns", "metg50_ci_high_ns", "metg50_bound",
+                      "metg90_ns", "metg90_ci_low_ns", "metg90_ci_high_ns", "metg90_bound", "peak"])
         for s in order:
             row = [s]
             for x in LEVELS:

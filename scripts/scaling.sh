@@ -153,7 +153,7 @@ echo "|---|---|---|---|---|---|"
 for tr in shm tcp; do
   if [ $tr = shm ]; then L=$lat s=$farm; else L=$lat_tcp s=$farm_tcp; fi
   for P in 2 4; do
-    echo "| $P | $tr | $(us "$(model "$L" "$s" "$P" 0.5)") | $(us "$(measured "mpi-$tr-$P" metg50_ns)") [$(us "$(measured "mpi-$tr-$P" metg50_lo_ns)") .. $(us "$(measured "mpi-$tr-$P" metg50_hi_ns)")] | $(us "$(model "$L" "$s" "$P" 0.9)") | $(us "$(measured "mpi-$tr-$P" metg90_ns)") |"
+    echo "| $P | $tr | $(us "$(model "$L" "$s" "$P" 0.5)") | $(us "$(measured "mpi-$tr-$P" metg50_ns)") [$(us "$(measured "mpi-$tr-$P" metg50_ci_low_ns)"), $(us "$(measured "mpi-$tr-$P" metg50_ci_high_ns)")] | $(us "$(model "$L" "$s" "$P" 0.9)") | $(us "$(measured "mpi-$tr-$P" metg90_ns)") |"
   done
 done
 echo

@@ -88,7 +88,7 @@ msd_text() { awk '{ printf "%.4f s ± %.4f", $1, $2 }'; }   # "mean sd" as the l
 
 csv="$out/weak.csv"
 mkdir -p "$out/plots"
-echo "workload,runner,cores,size,mean,sd,scaled_speedup,scaled_speedup_err,efficiency,gustafson_e,one_core" > "$csv"
+echo "workload,runner,cores,size,mean_s,stddev_s,scaled_speedup,scaled_speedup_err,efficiency,gustafson_e,one_core" > "$csv"
 # The points, and the one-core references measured apart: at every K but 1 where the work
 # is not linear; at N0 where it is and the core counts leave out 1.
 steps=0

@@ -397,8 +397,10 @@ static void check_tidy(const char *name, const char *param, int want_rows)
     snprintf(path, sizeof path, "%s/%s.csv", latest, name);
     char *csv = slurp(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
-    static const char *const cols[] = { "workload", "runner", "param", "value", "mean", "stddev",
-                                        "min", "max", "n", "speedup", "speedup_err", "other_cpu" };
+    static const char *const cols[] = { "workload", "runner", "param", "value", "mean_s",
+                                        "stddev_s", "min_s", "max_s", "n", "speedup",
+                                        "speedup_err", "other_cpu", "median_s", "user_s",
+                                        "sys_s" };
     int c[sizeof cols / sizeof cols[0]];
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
         c[i] = col_of(csv, cols[i]);
@@ -406,6 +408,7 @@ static void check_tidy(const char *name, const char *param, int want_rows)
             fprintf(stderr, "\n%s: no column %s\n", path, cols[i]);
         CU_ASSERT_FATAL(c[i] >= 0);
     }
+    CU_ASSERT(col_of(csv, "mean") < 0 && col_of(csv, "sd") < 0);   /* seconds end in _s */
     int rows = count_lines(csv) - 1;
     if (rows != want_rows)
         fprintf(stderr, "\n%s: %d rows, expected %d\n", path, rows, want_rows);

@@ -44,6 +44,7 @@ struct fixture {
     int samples;           /* write samples.csv (0: a run from before they were kept) */
     double load;           /* other processes' CPU during every run */
     int shift;             /* which of two orders of the same spread the runs take */
+    int old_names;         /* the tidy CSV's columns as named before schema 2 (mean, stddev...) */
 };
 
 /* A run folder: sumsq at 1 and 2 cores for seq, thread, epoll (and f->extra), with tidy rows
@@ -63,8 +64,11 @@ static void make_run(char *dir, size_t n, const struct fixture *f)
     put(dir, "machine.json",
         "{\"host\": \"test\", \"cpu_model\": \"Test CPU\", \"nproc\": 2, \"git_commit\": \"0123456789ab\","
         " \"date\": \"2026-01-01T00:00:00Z\"}\n");
-    char tidy[8192] = "workload,runner,param,value,cores,workers,tasks,size,mean,stddev,median,min,max,"
-                      "user,system,n,speedup,speedup_err,efficiency,efficiency_err,other_cpu\n";
+    char tidy[8192];
+    snprintf(tidy, sizeof tidy, "workload,runner,param,value,cores,workers,tasks,size,%s,speedup,"
+             "speedup_err,efficiency,efficiency_err,other_cpu\n", f->old_names
+             ? "mean,stddev,median,min,max,user,system,n"
+             : "mean_s,stddev_s,median_s,min_s,max_s,user_s,sys_s,n");
     char samples[32768] = "sweep,workload,runner,value,role,run,time_s,other_cpu\n";
     const char *runners[4] = { base_runners[0], base_runners[1], base_runners[2], f->extra };
     for (int r = 0; r < (f->extra ? 4 : 3); r++) {
@@ -126,7 +130,7 @@ static int diff(const char *a, const char *b, const char *env1, const char *env2
     return r->status;
 }
 
-static const struct fixture quiet = { "default", "500000000", NULL, 1.0, NULL, 1, 0.02, 0 };
+static const struct fixture quiet = { "default", "500000000", NULL, 1.0, NULL, 1, 0.02, 0, 0 };
 
 /* Two runs of the same program, the runs in another order: no change, exit 0. */
 static void test_same_passes(void)
@@ -264,7 +268,8 @@ static void test_mode_mismatch_refused(void)
     rm_rf(c);
 }
 
-/* A run from before samples were kept: one note, means and spreads, all inconclusive. */
+/* A run from before samples were kept (and before the tidy columns were named mean_s ...):
+ * one note, means and spreads, all inconclusive. */
 static void test_old_run_inconclusive(void)
 {
     if (!tools())
@@ -272,6 +277,7 @@ static void test_old_run_inconclusive(void)
     char a[64], b[64];
     struct fixture fa = quiet, fb = quiet;
     fa.samples = 0;
+    fa.old_names = 1;
     fb.slow = "thread";
     fb.factor = 1.2;
     make_run(a, sizeof a, &fa);
@@ -367,6 +373,8 @@ static void test_tidy_rows_get_interval(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"kind\": \"bench\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"runner\": \"thread\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"mean_s\": "));
+    CU_ASSERT_PTR_NULL(strstr(doc, "\"mean_s\": null"));   /* every point's from cores.csv */
     char *sargv[] = { (char *)py, "scripts/schema-check.py", path, NULL };
     CU_ASSERT_EQUAL_FATAL(run_cmd(sargv, 60, &r), 0);
     CU_ASSERT(r.exited && r.status == 0);

@@ -450,11 +450,13 @@ static void test_tutorial_rest(void)
     int pct = -1;
     const char *c = strstr(r.out, "copied ");
     CU_ASSERT(c && sscanf(c, "copied %d%%", &pct) == 1 && pct >= 50);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "cow,c,parlab pitfall cow: read all"));
     CU_ASSERT_FATAL(rest_part(&r, "manager", "--ops", "300") == 0);
     c = strstr(r.out, "manager,python,Manager / Value,");
     double x = 0;
     CU_ASSERT(c && sscanf(c, "manager,python,Manager / Value,%lf", &x) == 1 && x > 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "count 600 of 600"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "manager,c,manager / lock,"));
 }
 
 /* A parlab whose Monte Carlo seed differs from Python's must stop the comparison. */

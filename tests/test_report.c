@@ -65,8 +65,8 @@ static void rm_rf(const char *dir)
 }
 
 static const char tidy_head[] =
-    "workload,runner,param,value,cores,workers,tasks,size,mean,stddev,median,min,max,user,"
-    "system,n,speedup,speedup_err,efficiency,efficiency_err,other_cpu\n";
+    "workload,runner,param,value,cores,workers,tasks,size,mean_s,stddev_s,median_s,min_s,max_s,"
+    "user_s,sys_s,n,speedup,speedup_err,efficiency,efficiency_err,other_cpu\n";
 
 /*
  * A run folder with what the analysis and the report read. cores: the tidy rows after the
@@ -234,7 +234,7 @@ static void test_json_document(void)
 {
     json_t *doc = run_json("sumsq", "thread", "1M", 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-    CU_ASSERT_EQUAL(json_integer_value(json_object_get(doc, "schema_version")), 1);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(doc, "schema_version")), PARLAB_SCHEMA_VERSION);
     json_t *ctx = json_object_get(doc, "context");
     static const char *const keys[] = { "host", "cpu_model", "cpus_online", "cpus_allowed", "kernel",
                                         "parlab_version", "commit", "date", "load_avg" };
@@ -653,7 +653,7 @@ static void test_gustafson_needs_three_counts(void)
         return;
     char dir[64] = "/tmp/parlab-weak-XXXXXX", csv[2048], buf[65536];
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-    strcpy(csv, "workload,runner,cores,size,mean,sd,scaled_speedup,scaled_speedup_err,efficiency,gustafson_e\n");
+    strcpy(csv, "workload,runner,cores,size,mean_s,stddev_s,scaled_speedup,scaled_speedup_err,efficiency,gustafson_e\n");
     for (int K = 1; K <= 4; K++) {   /* fork: exactly S = K - 0.1 (K - 1); thread: K = 1, 2 */
         size_t len = strlen(csv);
         double S = K - 0.1 * (K - 1);
