@@ -133,7 +133,7 @@ void exp_row(struct exp_table *t, const struct exp_row *r)
         stats_fmt_range(range, sizeof range, &r->st, r->unit);
         snprintf(runs, sizeof runs, "%d", r->st.n);
         if (!isnan(r->ratio))
-            snprintf(ratio, sizeof ratio, "%.2fx", r->ratio);
+            snprintf(ratio, sizeof ratio, "%.2f×", r->ratio);
         text_line(t->f, 10, r->section, r->what, mean, r->st.n > 1 ? range : "", runs, ratio,
                   r->note);
     }

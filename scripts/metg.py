@@ -143,7 +143,7 @@ def main(argv):
         if bound == "never":
             return "never (below %d%% at the largest grain)" % round(100 * x)
         pre = "<= " if bound == "at-most" else ""
-        return "%s%s [%s .. %s]" % (pre, human(v), human(lo), human(hi))
+        return "%s%s [%s, %s]" % (pre, human(v), human(lo), human(hi))
 
     print("METG(50%%) and METG(90%%), W = %d, with 95%% bootstrap intervals:" % cores)
     for s in order:
@@ -155,7 +155,7 @@ def main(argv):
         if a in result and b in result:
             va, vb = result[a][0.5][0], result[b][0.5][0]
             if math.isfinite(va) and math.isfinite(vb) and vb > 0:
-                parts.append("%s/%s %.3gx" % (a, b, va / vb))
+                parts.append("%s/%s %.3g×" % (a, b, va / vb))
     if parts:
         print("ratios of METG(50%): " + ", ".join(parts))
     head = []

@@ -130,7 +130,7 @@ for w in "${workloads[@]}"; do
         timed "$w" "$r" "$n" 1 " (one-core reference)"; ref=$TIMES scale=1
         progress_end "$(mean_sd <<< "$ref" | msd_text), scaled speedup at $k cores $("$PYTHON" "$here/verdict.py" speedup $ref / $times)"
       fi
-      # the one-core reference's mean and sd: K x those at N0 where the work is linear
+      # the one-core reference's mean and sd: K × those at N0 where the work is linear
       refstats=$(mean_sd <<< "$ref" | awk -v s="$scale" '{ printf "%.9f %.9f\n", s * $1, s * $2 }')
       rows+="$k $n $stats $refstats"$'\n'
     done

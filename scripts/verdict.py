@@ -38,7 +38,7 @@ For the bench scripts, one call per job rather than one per point:
     verdict.py diff [--threshold T] [--format text|markdown] [--force] [--csv OUT] A B
                                     run B against run A point by point; exits 0, 1 (a
                                     significant slowdown beyond T), 64 (runs that do not compare)
-    verdict.py speedup [--scale K] NUM... / DEN...   K x mean(NUM)/mean(DEN) as progress
+    verdict.py speedup [--scale K] NUM... / DEN...   K × mean(NUM)/mean(DEN) as progress
                                     lines show it: "1.93× [1.85, 2.01]" (95% interval)
     verdict.py speedup --run RUN_DIR SWEEP WORKLOAD RUNNER VALUE   one point of a bench
                                     run so far, against its control, as the verdicts take it
@@ -255,7 +255,7 @@ def fmt(x):
 
 
 def speedup_text(num, den, scale=1.0):
-    """A ratio as progress lines show it: scale x mean(num) / mean(den) with its 95%
+    """A ratio as progress lines show it: scale × mean(num) / mean(den) with its 95%
     bootstrap interval, "1.93× [1.85, 2.01]", or with fewer than MIN_CI runs a side
     "1.93× (2 runs: too few for an interval)"; "?" when a side has no usable run."""
     num, den = _clean(num), _clean(den)
@@ -355,7 +355,7 @@ def compare(a, b, threshold=0.05, loads=(), what="time"):
         return Verdict(INCONCLUSIVE, "%d and %d runs: the rank test needs %d a side" % (
             na, nb, MIN_RANK), HINT_MORE, *(ci or (None, None, None)), p)
     point, lo, hi = ci
-    shown = "%s ×%s [%s, %s], p = %.2g" % (what, fmt(point), fmt(lo), fmt(hi), p)
+    shown = "%s %s× [%s, %s], p = %.2g" % (what, fmt(point), fmt(lo), fmt(hi), p)
     if p >= ALPHA and (lo > 1 + threshold or hi < 1 - threshold):
         # Too few runs for the rank test to reject, yet the interval lies wholly beyond the
         # threshold: the two disagree, and neither "~" nor a change is shown.
@@ -1171,7 +1171,7 @@ def diff_runs(a_dir, b_dir, threshold=0.05, fmt_="text", force=False, csv_out=No
         for key, ma_, sa_, mb_, sb_, v, word in shown:
             out.write("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" % (
                 *key, cell(ma_, sa_), cell(mb_, sb_),
-                "×%s [%s, %s]" % (fmt(v.point), fmt(v.lo), fmt(v.hi)) if v.lo is not None else "×%s" % fmt(v.point),
+                "%s× [%s, %s]" % (fmt(v.point), fmt(v.lo), fmt(v.hi)) if v.lo is not None else "%s×" % fmt(v.point),
                 "" if v.p is None else "%.2g" % v.p, "**%s**" % word if word == "slower" else word))
         out.write("\n")
     else:
@@ -1182,7 +1182,7 @@ def diff_runs(a_dir, b_dir, threshold=0.05, fmt_="text", force=False, csv_out=No
         for key, ma_, sa_, mb_, sb_, v, word in shown:
             out.write("  %-11s %-12s %-7s %4s  %-20s %-20s %-26s %s\n" % (
                 *key, cell(ma_, sa_), cell(mb_, sb_),
-                "×%s [%s, %s]" % (fmt(v.point), fmt(v.lo), fmt(v.hi)) if v.lo is not None else "×%s" % fmt(v.point),
+                "%s× [%s, %s]" % (fmt(v.point), fmt(v.lo), fmt(v.hi)) if v.lo is not None else "%s×" % fmt(v.point),
                 word))
     slower = [x for x in rows if x[6] == "slower"]
     prefix = "" if md else "# "

@@ -272,7 +272,7 @@ diff_plant() {
           }
           { print }' "$to/$csv" >"$to/$csv.tmp" && mv "$to/$csv.tmp" "$to/$csv"
     done
-    echo "planted=$r times x $f (a fixture for make diff, not a measurement)" >>"$to/bench.conf"
+    echo "planted=$r times × $f (a fixture for make diff, not a measurement)" >>"$to/bench.conf"
     echo "PLANTED: $r's times multiplied by $f after the run, to check make diff" >>"$to/warnings.txt"
 }
 # diff_figure TEXT EXPECTED STATUS [UNMEASURED]: one summary line per figure.

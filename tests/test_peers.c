@@ -425,7 +425,8 @@ static int rest_part(struct cmd_result *r, const char *part, const char *opt, co
  * the missing __main__ guard fails under spawn and forkserver (the bootstrapping
  * RuntimeError) and works under fork, and the guard fixes all three; a forked child that
  * only reads a list of ints copies most of its pages (reference counts); a Manager proxy
- * costs more per increment than a Value (asserted loosely: 2x, where it is ~100x). */
+ * costs more per increment than a Value (asserted loosely: 2×, where it is ~100×); beside
+ * each, parlab's own figure, read from its CSV by the header's names. */
 static void test_tutorial_rest(void)
 {
     static struct cmd_result r;

@@ -111,7 +111,7 @@ static int script(const char *name, const char *dir, struct cmd_result *r)
     return rc || !r->exited ? -1 : r->status;
 }
 
-/* A row with speedup S +- dS at K cores; times consistent with a 1.0 s seq baseline. */
+/* A row with speedup S ± dS at K cores; times consistent with a 1.0 s seq baseline. */
 static void row(char *buf, size_t n, const char *runner, int K, double S, double dS, const char *other)
 {
     size_t len = strlen(buf);
@@ -403,7 +403,12 @@ static void test_findings_are_verdicts(void)
     get(dir, "findings.csv", buf, sizeof buf);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "speedup,cores,sumsq,thread,2,pass,\"the speedup 1.92× ["));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "speedup,cores,sumsq,epoll,2,pass,"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "speedup,cores,sumsq,seq,2,pass,\"~ (time against seq on 1 core ×1"));
+    /* the control held still: its time against seq on 1 core about 1, the ratio's sign after it */
+    t = strstr(buf, "speedup,cores,sumsq,seq,2,pass,\"~ (time against seq on 1 core ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    char *after;
+    double ctl = strtod(t + strlen("speedup,cores,sumsq,seq,2,pass,\"~ (time against seq on 1 core "), &after);
+    CU_ASSERT(ctl > 0.95 && ctl < 1.05 && strncmp(after, "× [", strlen("× [")) == 0);
     get(dir, "findings.txt", buf, sizeof buf);
     CU_ASSERT_STRING_EQUAL(buf, "");   /* nothing failed or was left open */
     CU_ASSERT_EQUAL_FATAL(script("summary.sh", dir, &r), 0);

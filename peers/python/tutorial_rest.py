@@ -293,7 +293,8 @@ def emit(rows, fmt):
                                          r[5].replace(",", ";")))
         return
     for r in rows:
-        val = ("%.4g %s" % (r[3], r[4])) if isinstance(r[3], (int, float)) else str(r[3])
+        # a ratio as 1.93× (its unit is "x" in the CSV); other units after a space
+        val = (("%.3g×" if r[4] == "x" else "%.4g " + r[4]) % r[3]) if isinstance(r[3], (int, float)) else str(r[3])
         print("%-8s %-11s %-46s %s%s" % (r[0], r[1], r[2], val, ("  (" + r[5] + ")") if r[5] else ""))
 
 
