@@ -112,7 +112,7 @@ int main(void)
     }
     printf("time: sequential %.2f ms, two processes %.2f ms (fastest of %d runs each)\n",
            smin * 1e3, tmin * 1e3, RUNS);
-    printf("ratio two/sequential: %.2f .. %.2f (smallest and largest of %d paired runs)\n", lo,
+    printf("ratio two/sequential: %.2f … %.2f (smallest and largest of %d paired runs)\n", lo,
            hi, RUNS);
     printf("tutorial's claim: \"cuts time roughly in half (0.72 s)\"\n");
     /* Roughly half: a ratio of at most 0.6. Confirmed if every paired run says so;

@@ -30,7 +30,7 @@ static void chunk_verdict(struct exp_opts *o, int k, const char *wlname, const s
         exp_note(&o->tab, "%s %s: chunk %zu was the best, so the cost of a claim per task did "
                  "NOT show here", who, wlname, chunk[0]);
     else
-        exp_note(&o->tab, "%s %s: chunk %zu took %.2fx the best: %s", who, wlname, chunk[0],
+        exp_note(&o->tab, "%s %s: chunk %zu took %.2f× the best: %s", who, wlname, chunk[0],
                  st[0].mean / st[best].mean, stats_differ(&st[0], &st[best]) > 0
                      ? "a claim per task is a visible cost"
                      : "within the noise, so the claim cost did NOT show here");
@@ -41,7 +41,7 @@ static void chunk_verdict(struct exp_opts *o, int k, const char *wlname, const s
         exp_note(&o->tab, "%s %s: one chunk per worker was the best, so the idle wait for the "
                  "costliest chunk did NOT show here", who, wlname);
     else
-        exp_note(&o->tab, "%s %s: one chunk per worker (%zu) took %.2fx the best: %s", who,
+        exp_note(&o->tab, "%s %s: one chunk per worker (%zu) took %.2f× the best: %s", who,
                  wlname, chunk[last], st[last].mean / st[best].mean,
                  stats_differ(&st[last], &st[best]) > 0
                      ? "workers sat idle while the costliest chunk finished (primes grow "

@@ -21,10 +21,10 @@ enum {
 /*
  * Rows as text for people or CSV for machines. Text: aligned columns section, what,
  * "mean ± σ", "min … max", runs, ratio, note. CSV: one header, then one row per figure:
- * command,section,what,workers,unit,median,min,max,q1,q3,repeat,ratio,host,experiment,mean,sd
- * (raw numbers: times in ns). JSON: one document at the end (exp_end), a row per figure
- * with the same numbers, named as results/README.md says. The table remembers whether
- * the CSV header went out.
+ * command,section,what,workers,unit,median,min,max,q1,q3,n,ratio,host,experiment,mean,stddev,
+ * ci_low,ci_high,note (raw numbers in the row's unit: times in ns). JSON: one document at the
+ * end (exp_end), a row per figure with the same fields under the same names (results/
+ * README.md). The table remembers whether the CSV header went out.
  */
 struct exp_table {
     FILE *f;
@@ -43,7 +43,7 @@ struct exp_row {
     enum unit unit;
     struct stats st;
     double ratio;             /* a comparison the experiment defines; NAN for none */
-    char note[200];           /* text output only */
+    char note[200];           /* text: the note column; CSV and JSON: the note field */
 };
 
 /* What the option parser hands an experiment: every option, defaulted or given. */

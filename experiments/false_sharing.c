@@ -48,10 +48,10 @@ static int pf_false_sharing(struct exp_opts *o, struct outcome *oc)
         int d = stats_differ(&st[1], &st[0]);
         double x = st[1].mean / st[0].mean;
         if (d > 0)
-            exp_note(&o->tab, "%s: one shared line cost %.2fx the padded time per increment: "
+            exp_note(&o->tab, "%s: one shared line cost %.2f× the padded time per increment: "
                      "false sharing shows", exp_kind_name(k), x);
         else
-            exp_note(&o->tab, "%s: unpadded %.2fx padded, %s: the expected slowdown did NOT "
+            exp_note(&o->tab, "%s: unpadded %.2f× padded, %s: the expected slowdown did NOT "
                      "show here%s", exp_kind_name(k), x,
                      d < 0 ? "faster beyond the noise" : "within the noise",
                      o->workers < 2 ? " (one worker shares no line with anyone)"

@@ -26,9 +26,9 @@ static void targets(struct ov *o)
     struct exp_table *t = &o->tab;
     if (o->omp_task_ns > 0) {
         double rt = o->thread_ratio, rf = o->fork_ratio;
-        exp_note(t, "target: thread dispatch <= 1.0x omp dynamic,1: %.2fx, %s", rt,
+        exp_note(t, "target: thread dispatch <= 1.0× omp dynamic,1: %.2f×, %s", rt,
                  rt <= 1.0 ? "met" : "missed");
-        exp_note(t, "target: fork dispatch <= 1.0x omp dynamic,1: %.2fx, %s", rf,
+        exp_note(t, "target: fork dispatch <= 1.0× omp dynamic,1: %.2f×, %s", rf,
                  rf <= 1.0 ? "met" : "missed");
     }
     if (o->atomic2_ns > 0) {
@@ -43,17 +43,17 @@ static void targets(struct ov *o)
                 continue;
             double x = ns[i] / o->atomic2_ns;
             met &= x <= 2.0;
-            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s %.2fx", len ? ", " : "",
+            len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s %.2f×", len ? ", " : "",
                                     names[i], x);
             if (len >= sizeof buf)
                 break;
         }
-        exp_note(t, "target: dispatch <= 2x the contended fetch_add (%.3g ns): %s; %s",
+        exp_note(t, "target: dispatch <= 2× the contended fetch_add (%.3g ns): %s; %s",
                  o->atomic2_ns, buf, met ? "met" : "missed");
     }
     if (o->start_ready_ns[0] > 0)
-        exp_note(t, "start methods, pool ready at W=%u: fork %.3f ms, forkserver %.3f ms (%.1fx), "
-                 "spawn %.3f ms (%.1fx); Python's Pool(2) under the three: make compare",
+        exp_note(t, "start methods, pool ready at W=%u: fork %.3f ms, forkserver %.3f ms (%.1f×), "
+                 "spawn %.3f ms (%.1f×); Python's Pool(2) under the three: make compare",
                  o->W, o->start_ready_ns[0] / 1e6, o->start_ready_ns[1] / 1e6,
                  o->start_ready_ns[1] / o->start_ready_ns[0], o->start_ready_ns[2] / 1e6,
                  o->start_ready_ns[2] / o->start_ready_ns[0]);

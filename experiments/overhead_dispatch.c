@@ -162,9 +162,11 @@ int ov_section_dispatch(struct ov *o)
         }
         per_task(o, proc_tasks);
         snprintf(note, sizeof note, "%zu noop tasks, a fork each", proc_tasks);
-        if (o->omp_task_ns > 0)
-            snprintf(note + strlen(note), sizeof note - strlen(note),
-                     "; %.3g x the omp mean", ov_mean(o) / o->omp_task_ns);
+        if (o->omp_task_ns > 0) {
+            char x[32];   /* "13805×", not "1.38e+04×": the ratio's digits, then the sign */
+            snprintf(note + strlen(note), sizeof note - strlen(note), "; %s the omp mean",
+                     stats_fmt_value(x, sizeof x, ov_mean(o) / o->omp_task_ns, UNIT_X));
+        }
         ov_emit(o, "dispatch", o->W, UNIT_NS, NAN, note, "process per task");
         bench_job_close(&bj);
     }

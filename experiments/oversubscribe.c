@@ -1,5 +1,5 @@
 /* oversubscribe.c: `parlab pitfall oversubscribe`: more workers than CPUs on CPU-bound
- * work: the time and the context switches at 1x, 2x, 8x and 32x the CPUs. */
+ * work: the time and the context switches at 1×, 2×, 8× and 32× the CPUs. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <math.h>
@@ -33,13 +33,13 @@ static void oversub_verdict(struct exp_opts *o, int k, const struct stats *wall,
     stats_fmt_value(b, sizeof b, wn->mean, UNIT_NS);
     stats_fmt_value(x, sizeof x, c1->mean, UNIT_COUNT);
     stats_fmt_value(y, sizeof y, cn->mean, UNIT_COUNT);
-    exp_note(&o->tab, "%s: 32x the CPUs took %s against %s at 1x (%.2fx): %s", exp_kind_name(k),
+    exp_note(&o->tab, "%s: 32× the CPUs took %s against %s at 1× (%.2f×): %s", exp_kind_name(k),
              b, a, wn->mean / w1->mean,
              dt > 0 ? "slower: more workers than CPUs only added cost"
              : dt == 0 ? "no gain, within the noise: more workers than CPUs did not help"
                        : "FASTER, so the expected effect did not show here (is the run too "
-                         "short, or were the CPUs busy with other work at 1x?)");
-    exp_note(&o->tab, "%s: involuntary context switches %s at 1x, %s at 32x: %s",
+                         "short, or were the CPUs busy with other work at 1×?)");
+    exp_note(&o->tab, "%s: involuntary context switches %s at 1×, %s at 32×: %s",
              exp_kind_name(k), x, y,
              dc > 0 ? "the workers took turns on the CPUs"
                     : "they did not rise beyond the noise, so the turn-taking did not show "
@@ -55,8 +55,8 @@ static int pf_oversubscribe(struct exp_opts *o, struct outcome *oc)
 
     if (!wl)
         return outcome_fail(oc, PARLAB_EXIT_SOFTWARE, "pitfall: no primes workload");
-    exp_begin(o, "oversubscribe: primes N=%llu in %zu tasks (dynamic) on %u CPUs, W = 1x, 2x, "
-              "8x, 32x the CPUs; wall time and context switches over %d runs",
+    exp_begin(o, "oversubscribe: primes N=%llu in %zu tasks (dynamic) on %u CPUs, W = 1×, 2×, "
+              "8×, 32× the CPUs; wall time and context switches over %d runs",
               (unsigned long long)o->size, tasks, cores, o->R);
     for (int k = 0; k < 2; k++) {
         if (!(o->kinds & (1 << k)))
@@ -92,7 +92,7 @@ static int pf_oversubscribe(struct exp_opts *o, struct outcome *oc)
             struct exp_fig extra[] = { { "involuntary cs", UNIT_COUNT, inv, o->R },
                                        { "voluntary cs", UNIT_COUNT, vol, o->R } };
             exp_emit(o, "oversub", W, ws[f].mean / ws[0].mean, &main, extra, 2, NULL,
-                     "%s W=%u (%ux CPUs)", r->name, W, factors[f]);
+                     "%s W=%u (%u× CPUs)", r->name, W, factors[f]);
         }
         oversub_verdict(o, k, ws, cs);
     }
@@ -104,6 +104,6 @@ static int pf_oversubscribe(struct exp_opts *o, struct outcome *oc)
 
 const struct experiment exp_oversubscribe = {
     .name = "oversubscribe", .command = "pitfall",
-    .summary = "1x, 2x, 8x, 32x as many workers as CPUs on CPU work: time and context switches",
+    .summary = "1×, 2×, 8×, 32× as many workers as CPUs on CPU work: time and context switches",
     .opts = EO_RUNNER | EO_SIZE | EO_REPEAT, .default_kinds = 1, .run = pf_oversubscribe,
 };

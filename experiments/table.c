@@ -31,9 +31,11 @@ static void csv_clean(char *dst, size_t n, const char *src)
     dst[j] = '\0';
 }
 
+/* The JSON row's fields under the same names (docs/decisions.md: a unit column, so bare
+ * names); the first sixteen in the order older readers took by position. */
 static const char *const csv_header =
-    "command,section,what,workers,unit,median,min,max,q1,q3,repeat,ratio,host,experiment,"
-    "mean,sd";
+    "command,section,what,workers,unit,median,min,max,q1,q3,n,ratio,host,experiment,"
+    "mean,stddev,ci_low,ci_high,note";
 
 /* The text columns, shared by the rows and the header line of exp_begin (whose "# "
  * takes two columns of the first). */
@@ -59,7 +61,8 @@ static void text_line(FILE *f, size_t first, const char *section, const char *wh
     fputc('\n', f);
 }
 
-/* A figure as a JSON row: the summary in the row's unit, named alike in every row. */
+/* A figure as a JSON row: the summary in the row's unit, named alike in every row and as
+ * the CSV's columns. */
 static void json_row(struct exp_table *t, const struct exp_row *r)
 {
     double lo, hi;
@@ -67,7 +70,7 @@ static void json_row(struct exp_table *t, const struct exp_row *r)
         t->rows = json_array();
     stats_ci95(&r->st, &lo, &hi);
     json_t *o = json_pack("{s:s, s:s, s:s, s:s, s:i, s:s, s:i, s:o, s:o, s:o, s:o, s:o, s:o, "
-                          "s:o, s:o, s:o, s:o, s:s}",
+                          "s:o, s:o, s:o, s:o, s:s, s:s}",
                           "command", t->command, "experiment", t->experiment,
                           "section", r->section, "what", r->what, "workers", (int)r->workers,
                           "unit", stats_unit_csv(r->unit), "n", r->st.n,
@@ -79,7 +82,8 @@ static void json_row(struct exp_table *t, const struct exp_row *r)
                           "q1", json_number_or_null(r->st.q1),
                           "q3", json_number_or_null(r->st.q3),
                           "ci_low", json_number_or_null(lo), "ci_high", json_number_or_null(hi),
-                          "ratio", json_number_or_null(r->ratio), "note", r->note);
+                          "ratio", json_number_or_null(r->ratio), "note", r->note,
+                          "host", t->host ? t->host : "");
     if (o)
         json_array_append_new(t->rows, o);
 }
@@ -98,7 +102,8 @@ void exp_end(struct exp_table *t)
 
 void exp_row(struct exp_table *t, const struct exp_row *r)
 {
-    char what[128], host[80], mean[64], range[64], runs[16], ratio[32] = "";
+    char what[128], host[80], note[sizeof r->note], mean[64], range[64], runs[16],
+        ratio[32] = "";
     if (t->fmt == OUT_JSON) {
         json_row(t, r);
         t->started = 1;
@@ -109,18 +114,26 @@ void exp_row(struct exp_table *t, const struct exp_row *r)
             fprintf(t->f, "%s\n", csv_header);
         csv_clean(what, sizeof what, r->what);
         csv_clean(host, sizeof host, t->host);
+        csv_clean(note, sizeof note, r->note);
         if (!isnan(r->ratio))
             snprintf(ratio, sizeof ratio, "%.4g", r->ratio);
-        fprintf(t->f, "%s,%s,%s,%u,%s,%.10g,%.10g,%.10g,%.10g,%.10g,%d,%s,%s,%s,%.10g,%.10g\n",
-                t->command, r->section, what, r->workers, stats_unit_csv(r->unit), r->st.median,
-                r->st.min, r->st.max, r->st.q1, r->st.q3, r->st.n, ratio, host, t->experiment,
-                r->st.mean, r->st.sd);
+        double lo, hi;
+        char cil[32] = "", cih[32] = "";
+        stats_ci95(&r->st, &lo, &hi);
+        if (!isnan(lo) && !isnan(hi)) {
+            snprintf(cil, sizeof cil, "%.10g", lo);
+            snprintf(cih, sizeof cih, "%.10g", hi);
+        }
+        fprintf(t->f, "%s,%s,%s,%u,%s,%.10g,%.10g,%.10g,%.10g,%.10g,%d,%s,%s,%s,%.10g,%.10g,%s,%s,"
+                "%s\n", t->command, r->section, what, r->workers, stats_unit_csv(r->unit),
+                r->st.median, r->st.min, r->st.max, r->st.q1, r->st.q3, r->st.n, ratio, host,
+                t->experiment, r->st.mean, r->st.sd, cil, cih, note);
     } else {
         stats_fmt_mean_sd(mean, sizeof mean, &r->st, r->unit);
         stats_fmt_range(range, sizeof range, &r->st, r->unit);
         snprintf(runs, sizeof runs, "%d", r->st.n);
         if (!isnan(r->ratio))
-            snprintf(ratio, sizeof ratio, "%.2fx", r->ratio);
+            snprintf(ratio, sizeof ratio, "%.2f×", r->ratio);
         text_line(t->f, 10, r->section, r->what, mean, r->st.n > 1 ? range : "", runs, ratio,
                   r->note);
     }

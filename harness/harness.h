@@ -110,9 +110,11 @@ void json_end(FILE *f, int interleaved);
  * {"schema_version", "kind", "context", "rows", "summary"} (results/README.md; one JSON
  * Schema per kind in results/schema/). kind: "run", "list", "experiment", "world-status".
  * rows (an array) and summary are taken (their references stolen); NULL gives [] or {}.
- * Main thread.
+ * Main thread. The version rises when a key or column of parlab's output is renamed or
+ * removed (2: the CSVs' and documents' fields follow one naming rule, docs/decisions.md);
+ * scripts/verdict.py's SCHEMA_VERSION and the schemas' const follow it.
  */
-#define PARLAB_SCHEMA_VERSION 1
+#define PARLAB_SCHEMA_VERSION 2
 struct json_t;
 void json_document(FILE *f, const char *kind, struct json_t *rows, struct json_t *summary);
 /* The context object of every document: the machine, the build, the date, the load. */

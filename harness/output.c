@@ -194,7 +194,7 @@ void out_summary(FILE *f, const struct run_times *runner, const struct run_times
         char ci[64] = "";
         if (!isnan(v.lo))
             snprintf(ci, sizeof ci, " [%.2f, %.2f] 95%% CI", v.lo, v.hi);
-        fprintf(f, "speedup:            %.2fx%s against seq: %s, interleaved, %d run%s each\n",
+        fprintf(f, "speedup:            %.2f×%s against seq: %s, interleaved, %d run%s each\n",
                 v.ratio, ci, stats_fmt_mean_sd(ms, sizeof ms, &bs, UNIT_NS), nb,
                 nb > 1 ? "s" : "");
         double p = stats_mwu(seq->wall, nb, runner->wall, n, NULL, NULL);

@@ -125,7 +125,7 @@ static const char *scale_for(double m, enum unit u, double *div)
         if (m >= 1024) { *div = 1024; return "MiB"; }
         return "KiB";
     case UNIT_X:
-        return "x";
+        return "×";
     default:
         return "";
     }
@@ -172,10 +172,10 @@ char *stats_fmt_mean_sd(char *buf, size_t n, const struct stats *s, enum unit u)
         snprintf(buf, n, "%.*f%s%s", d, s->mean / div, sp, name);
         return buf;
     }
-    if (u == UNIT_X) {             /* a ratio: "1.95x ± 0.05", the spread a plain number */
+    if (u == UNIT_X) {             /* a ratio: "1.95× ± 0.05", the spread a plain number */
         while (s->sd > 0 && dsd < d + 1 && s->sd * pow(10, dsd) < 10)
             dsd++;
-        snprintf(buf, n, "%.*fx ± %.*f", d, s->mean, dsd, s->sd);
+        snprintf(buf, n, "%.*f× ± %.*f", d, s->mean, dsd, s->sd);
         return buf;
     }
     /* The spread to two significant digits where one more decimal gives them. */

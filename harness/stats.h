@@ -43,7 +43,7 @@ const char *stats_unit_csv(enum unit u);
 
 /*
  * Text for people. Each writes into buf (n bytes, always terminated) and returns buf.
- * stats_fmt_value:   "85.2 µs", "1.50 MiB", "2.00x", "37"
+ * stats_fmt_value:   "85.2 µs", "1.50 MiB", "2.00×", "37"
  * stats_fmt_mean_sd: "85.2 µs ± 3.1 µs" (both in the mean's unit); just the value when s->n is 1
  * stats_fmt_range:   "80.1 µs … 90.3 µs" (in the mean's unit, so the three read together)
  * stats_fmt_summary: "85.2 µs ± 3.1 µs (80.1 µs … 90.3 µs, 5 runs)": the three in one field

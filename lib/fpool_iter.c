@@ -182,7 +182,7 @@ int fpool_iter_next(struct fpool_iter *it, void *out, size_t *index, int timeout
             it->broken = 1;
             if (index)
                 *index = lo;
-            return fpool__fail(rc, "items %zu..%zu: %s", lo, lo + k - 1, why);
+            return fpool__fail(rc, "items %zu … %zu: %s", lo, lo + k - 1, why);
         }
         it->cur = c;
         it->cur_pos = 0;

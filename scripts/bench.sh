@@ -360,7 +360,7 @@ if [ "$do_sleep" != 0 ]; then
 fi
 total=${#plan[@]}
 
-tidy_cols="workload,runner,param,value,cores,workers,tasks,size,mean,stddev,median,min,max,user,system,n,speedup,speedup_err,efficiency,efficiency_err,other_cpu"
+tidy_cols="workload,runner,param,value,cores,workers,tasks,size,mean_s,stddev_s,median_s,min_s,max_s,user_s,sys_s,n,speedup,speedup_err,efficiency,efficiency_err,other_cpu"
 declare -A expect unchecked base_m base_s
 
 # The seq answer, once per workload. Where it was verified by seq alone or by an

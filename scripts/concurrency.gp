@@ -17,7 +17,7 @@ eval footer
 has_epoll = strstrt(" " . runners . " ", " epoll ") > 0
 epoll_s = NaN
 if (has_epoll) {
-  stats csv using (sel("epoll") ? column("mean") : NaN) nooutput
+  stats csv using (sel("epoll") ? column("mean_s") : NaN) nooutput
   epoll_s = STATS_max
 }
 set xlabel "concurrency: workers W (-j W); epoll keeps all tasks in flight"
@@ -33,9 +33,9 @@ do for [fmt in "png svg"] {
   eval (fmt eq "png" ? png_term : svg_term)
   set output outbase . "." . fmt
   eval 'plot ideal(x) with lines lc rgb "#888888" dt 2 lw 1.5 title sprintf("ideal: %d / W × %d ms", T, io), ' . \
-    'for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("value") : NaN):"mean":"stddev" ' . \
+    'for [i = 1:words(runners)] csv using (sel(word(runners, i)) ? column("value") : NaN):"mean_s":"stddev_s" ' . \
     'with yerrorlines lt lt_of(word(runners, i)) title (word(runners, i) eq "epoll" ? "" : word(runners, i)), ' . \
-    'csv using (sel("epoll") ? 1 : NaN):"mean":(T - 1):(0) with vectors nohead lt lt_of("epoll") dt 1 lw 4 ' . \
+    'csv using (sel("epoll") ? 1 : NaN):"mean_s":(T - 1):(0) with vectors nohead lt lt_of("epoll") dt 1 lw 4 ' . \
     'title sprintf("epoll: all %d in flight, %.3f s", T, epoll_s)' . \
     (flagged ne "" ? ', flagged using 1:2 with points ' . flag_style . ' title "flagged: outside the noise band"' : "")
   unset output

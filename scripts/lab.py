@@ -210,8 +210,8 @@ def step_commands(spec, step, env, repeat=None):
 
 
 def worker_sweep(cores):
-    """The worker counts of a sweep from 1 to 4x the cores ({WSWEEP}): every count up to
-    the cores (powers of two beyond 8 cores), then cores + 1, 2x, 3x and 4x the cores, so
+    """The worker counts of a sweep from 1 to 4× the cores ({WSWEEP}): every count up to
+    the cores (powers of two beyond 8 cores), then cores + 1, 2×, 3× and 4× the cores, so
     the knee at the core count and the oversubscribed side both show."""
     low = range(1, cores + 1) if cores <= 8 else \
         [1 << k for k in range(cores.bit_length())] + [cores]
@@ -452,7 +452,7 @@ def render(spec, run):
     values = eval_values(spec, data)
     with open(os.path.join(run, "values.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["name", "value", "what", "ci_lo", "ci_hi"])
+        w.writerow(["name", "value", "what", "ci_low", "ci_high"])
         for k, (v, what) in values.items():
             lo, hi = (v.lo, v.hi) if isinstance(v, Measured) and v.lo is not None else ("", "")
             w.writerow([k, fmt(v), what, fmt(lo), fmt(hi)])
@@ -1101,8 +1101,8 @@ NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
 
 
 def parse_number(text):
-    """A predicted number: (value, None), or (None, the rule it breaks). A trailing x or ×
-    (a factor, "1.8x") is allowed; a percentage, a comma, nan, inf and a number beyond a
+    """A predicted number: (value, None), or (None, the rule it breaks). A factor's trailing ×
+    (1.8×; the letter x too) is allowed; a percentage, a comma, nan, inf and a number beyond a
     double's range are not."""
     s = text.strip()
     if s[-1:] in ("x", "X", "×"):

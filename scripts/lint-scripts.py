@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
-"""lint-scripts.py: the scripts read a CSV by its header and JSON with jq (or Python's json).
+"""lint-scripts.py: the scripts read a CSV by its header and JSON with jq (or Python's json),
+and what parlab prints writes ±, … and × one way.
 
-    lint-scripts.py [DIR]      scan DIR (default: the scripts/ folder beside this file)
+    lint-scripts.py [DIR]      scan DIR (default: the scripts/ folder beside this file and
+                               the C sources)
 
 Reports, one line each as FILE:LINE: WHAT, and exits 1 when it finds any:
   - a CSV column read by number: `cut -d, -f N`; `$3` in an awk program that splits at
@@ -10,7 +12,14 @@ Reports, one line each as FILE:LINE: WHAT, and exits 1 when it finds any:
     from a CSV row ($row, $line, a --format csv command); Python's csv.reader (csv.DictReader
     reads by name) or `.split(",")[N]`;
   - JSON read by anything but jq or Python: awk, sed, grep, cut, tr or perl given a .json
-    file, or awk splitting at double quotes (-F'"').
+    file, or awk splitting at double quotes (-F'"');
+  - printed text against the convention (docs/decisions.md): `+-` for plus-minus (write
+    ±), a range with `..` (write `min … max`; an interval is `[lo, hi]`), a ratio as a
+    number then `x` ("1.93x", "%.2fx", "%.3g x") or with the sign in front ("x1.93",
+    "×%s"): write `1.93×`. It reads the string literals of C and Python and the lines of
+    shell, awk and gnuplot files (not their comments); hex ("0x", "%02x"), dimensions
+    ("%zux%zu", "1920x1080"), "..." and shell's {1..9} pass. Without DIR it reads the C
+    sources too (harness, experiments, runners, lib, mpi, workloads, examples).
 Fields of our own tuples (a jq or awk output read back at once) and of files that are not
 CSV (/proc, `times`) are not CSV columns and pass. Exit 0: clean; 1: findings; 64: usage.
 PENDING names files other work is converting: their findings are listed as pending and do
@@ -21,6 +30,8 @@ import re
 import sys
 
 PENDING = {}
+# the C sources whose text the scan reads besides scripts/ (without DIR)
+C_DIRS = ("harness", "experiments", "runners", "lib", "mpi", "workloads", "examples")
 
 AWK_CMD = re.compile(r"(?<![\w.-])(csv_awk|awk)(?![\w.-])")
 FIELD = re.compile(r"\$([1-9][0-9]*)\b|\$\(\s*NF\s*-")
@@ -157,6 +168,101 @@ def scan_python(path, text, found):
             found.append((path, n, "a CSV line split at commas and indexed: use csv.DictReader"))
 
 
+# ---- the text convention: ±, min … max, [lo, hi], 1.93× ----------------------------------
+
+SPEC = r"%[-+ #0]*(?:\d+|\*)?(?:\.(?:\d+|\*))?(?:hh|h|ll|l|z|j|t|L)?"
+TEXT_RULES = [
+    # plus-minus as "+-" between two things ("%.2f +- %.2f"); not "%+-5d", "[+-]", ".eE+-"
+    (re.compile(r"(?:[\w)\]}]|" + SPEC + r"[a-zA-Z]) ?\+- ?(?=[\w$({%.])"),
+     "`+-` for plus-minus: write ±"),
+    # a range with two dots: "a .. b", "[%s..%s]", "%d..%d", "1..5" (not "...", "../",
+    # "cd ..", {1..9})
+    (re.compile(r"(?<=[^\s.])(?<!\bcd) \.\. (?=[^\s.])"),
+     "a `..` range: write min … max, an interval [lo, hi]"),
+    (re.compile(SPEC + r"[a-zA-Z]\.\.(?!\.)|(?<![.\w{])\d+\.\.\d+(?![.\d])"),
+     "a `..` range: write min … max, an interval [lo, hi]"),
+    # a ratio as a number then x: "%.2fx", "%.3g x", "{:.2f}x", "1.5x", "32x"
+    (re.compile(SPEC + r"[fFgGeE] ?x(?!\w)|" + SPEC + r"[diu] ?x(?![\w%])|\{[^{}]*\}x(?![\w%{$])"),
+     "a ratio as a number then x: write 1.93× (U+00D7)"),
+    (re.compile(r"(?<![\w.%#\\$-])(?!0x)\d+(?:\.\d+)?x(?![\w%{])"),
+     "a ratio as a number then x: write 1.93× (U+00D7)"),
+    # the sign in front: "x1.93", "×%s", "×{:.2f}"
+    (re.compile(r"(?<![\w%\\$-])(?:[x×](?:" + SPEC + r"[fFgGeEdiusr]|\{[^{}]*\})|x\d+\.\d|×\d)"),
+     "a ratio with its sign in front: write 1.93× (U+00D7), the sign after the number"),
+]
+
+
+def text_findings(path, line_no, text, found):
+    for rx, what in TEXT_RULES:
+        m = rx.search(text)
+        if m:
+            found.append((path, line_no, "%s (%r)" % (what, m.group(0).strip() or m.group(0))))
+
+
+def c_strings(text):
+    """(line, content) of each string literal of a C file, comments and chars skipped."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        c = text[i]
+        if text.startswith("//", i):
+            i = text.find("\n", i)
+            i = n if i < 0 else i
+        elif text.startswith("/*", i):
+            j = text.find("*/", i + 2)
+            i = n if j < 0 else j + 2
+        elif c == "'":
+            j = i + 1
+            while j < n and text[j] != "'":
+                j += 2 if text[j] == "\\" else 1
+            i = j + 1
+        elif c == '"':
+            j = i + 1
+            while j < n and text[j] != '"' and text[j] != "\n":
+                j += 2 if text[j] == "\\" else 1
+            out.append((text.count("\n", 0, i) + 1, text[i + 1:j]))
+            i = j + 1
+        elif c == "#" and text[text.rfind("\n", 0, i) + 1:i].strip() == "" and \
+                re.match(r"#\s*include\b", text[i:]):
+            i = text.find("\n", i)
+            i = n if i < 0 else i
+        else:
+            i += 1
+    return out
+
+
+def py_strings(text):
+    """(line, content) of each string literal of a Python file (its docstrings too: --help
+    prints them); comments skipped. Falls back to every non-comment line when the file
+    does not tokenize."""
+    import io
+    import tokenize
+    out = []
+    try:
+        for tok in tokenize.generate_tokens(io.StringIO(text).readline):
+            if tok.type == tokenize.STRING or tok.type == getattr(tokenize, "FSTRING_MIDDLE", -1):
+                for k, part in enumerate(tok.string.split("\n")):
+                    out.append((tok.start[0] + k, part))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        out = [(n, l.split("#")[0]) for n, l in enumerate(text.split("\n"), 1)]
+    return out
+
+
+def code_lines(text):
+    """(line, text) of each line of a shell, awk or gnuplot file less its comment."""
+    out = []
+    for n, line in enumerate(text.split("\n"), 1):
+        if line.lstrip().startswith("#"):
+            continue
+        out.append((n, re.split(r"\s#(?![{!])", line)[0]))
+    return out
+
+
+def scan_text(path, text, found, kind):
+    parts = c_strings(text) if kind == "c" else py_strings(text) if kind == "py" else code_lines(text)
+    for n, s in parts:
+        text_findings(path, n, s, found)
+
+
 def scan(root):
     found = []
     for name in sorted(os.listdir(root)):
@@ -169,12 +275,19 @@ def scan(root):
         except (OSError, UnicodeDecodeError):
             continue
         first = text.split("\n", 1)[0]
-        if name.endswith(".sh") or "bash" in first or first.startswith("#!/bin/sh"):
+        if name.endswith((".c", ".h")):
+            scan_text(name, text, found, "c")
+        elif name.endswith(".sh") or "bash" in first or first.startswith("#!/bin/sh"):
             scan_shell(name, text, found)
+            scan_text(name, text, found, "lines")
         elif name.endswith(".awk"):
             scan_awk(name, text, found)
+            scan_text(name, text, found, "lines")
         elif name.endswith(".py") or "python" in first:
             scan_python(name, text, found)
+            scan_text(name, text, found, "py")
+        elif name.endswith((".gp", ".jq")):
+            scan_text(name, text, found, "lines")
     return found
 
 
@@ -185,17 +298,20 @@ def main(argv):
     if len(argv) > 1 or (argv and not os.path.isdir(argv[0])):
         sys.stderr.write("usage: lint-scripts.py [DIR]  (%s: not a folder)\n" % (argv[0] if argv else ""))
         return 64
-    root = argv[0] if argv else os.path.dirname(os.path.abspath(__file__))
-    found = sorted(set(scan(root)))
-    bad = [f for f in found if f[0] not in PENDING]
+    here = os.path.dirname(os.path.abspath(__file__))
+    roots = [argv[0]] if argv else [here] + [os.path.join(here, "..", d) for d in C_DIRS]
+    found = sorted({(os.path.normpath(os.path.join(root, f)), n, what)
+                    for root in roots if os.path.isdir(root) for f, n, what in scan(root)})
+    bad = [f for f in found if os.path.basename(f[0]) not in PENDING]
     for f, n, what in bad:
-        print("%s:%d: %s" % (os.path.join(root, f), n, what))
+        print("%s:%d: %s" % (f, n, what))
     for name, why in sorted(PENDING.items()):
-        k = sum(1 for f in found if f[0] == name)
+        k = sum(1 for f in found if os.path.basename(f[0]) == name)
         if k:
             print("lint-scripts: pending (%s): %s, %d finding(s)" % (why, name, k), file=sys.stderr)
     if bad:
-        print("lint-scripts: %d finding(s): a CSV is read by its header, JSON with jq" % len(bad), file=sys.stderr)
+        print("lint-scripts: %d finding(s): a CSV is read by its header, JSON with jq, and text "
+              "writes ±, min … max and 1.93×" % len(bad), file=sys.stderr)
         return 1
     return 0
 

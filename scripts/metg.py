@@ -95,7 +95,7 @@ def main(argv):
 
     with open(curve_path, "w", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["series", "grain_ns", "tasks", "repeat", "median_s", "efficiency",
+        out.writerow(["series", "grain_ns", "tasks", "n", "median_s", "efficiency",
                       "efficiency_min", "efficiency_max", "raw_efficiency", "peak", "start_s"])
         for s in order:
             for g in sorted(g for (t, g) in walls if t == s):
@@ -127,8 +127,8 @@ def main(argv):
 
     with open(metg_path, "w", newline="") as f:
         out = csv.writer(f)
-        out.writerow(["series", "metg50_ns", "metg50_lo_ns", "metg50_hi_ns", "metg50_bound",
-                      "metg90_ns", "metg90_lo_ns", "metg90_hi_ns", "metg90_bound", "peak"])
+        out.writerow(["series", "metg50_ns", "metg50_ci_low_ns", "metg50_ci_high_ns", "metg50_bound",
+                      "metg90_ns", "metg90_ci_low_ns", "metg90_ci_high_ns", "metg90_bound", "peak"])
         for s in order:
             row = [s]
             for x in LEVELS:
@@ -143,7 +143,7 @@ def main(argv):
         if bound == "never":
             return "never (below %d%% at the largest grain)" % round(100 * x)
         pre = "<= " if bound == "at-most" else ""
-        return "%s%s [%s .. %s]" % (pre, human(v), human(lo), human(hi))
+        return "%s%s [%s, %s]" % (pre, human(v), human(lo), human(hi))
 
     print("METG(50%%) and METG(90%%), W = %d, with 95%% bootstrap intervals:" % cores)
     for s in order:
@@ -155,7 +155,7 @@ def main(argv):
         if a in result and b in result:
             va, vb = result[a][0.5][0], result[b][0.5][0]
             if math.isfinite(va) and math.isfinite(vb) and vb > 0:
-                parts.append("%s/%s %.3gx" % (a, b, va / vb))
+                parts.append("%s/%s %.3g×" % (a, b, va / vb))
     if parts:
         print("ratios of METG(50%): " + ", ".join(parts))
     head = []

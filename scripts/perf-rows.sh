@@ -4,7 +4,7 @@
 # elsewhere falls on both alike. Run it on a quiet machine; it prints what it measured.
 #
 #   1. dispatch per noop task, dynamic chunk 1, W = the CPUs, warm: parlab overhead's
-#      dispatch and fetch_add rows (median [min .. max] of 5 samples)
+#      dispatch and fetch_add rows (mean ± σ, min … max of 5 samples)
 #   2. the whole command, 2M noop tasks, omp and fork: hyperfine, 10 runs, in turn
 #   3. 1,000,000 concurrent 100 ms waits on one epoll loop under ulimit -n 1024: the run's
 #      wall_s and max_rss_kb over 5 runs, in turn; beside them libuv's (peers/libuv/waits.c)

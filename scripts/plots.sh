@@ -59,7 +59,7 @@ if [ -s "$run/workers.csv" ]; then
 fi
 if [ -s "$run/concurrency.csv" ]; then
   gp "$here/concurrency.gp" "$run/concurrency.csv" "$run/plots/sleep-concurrency" "$machine" \
-     "$(conf sleep_tasks)" "$(conf sleep_io_ms)" "$(distinct "$run/concurrency.csv" runner sleep)" "$(flagged concurrency sleep mean)"
+     "$(conf sleep_tasks)" "$(conf sleep_io_ms)" "$(distinct "$run/concurrency.csv" runner sleep)" "$(flagged concurrency sleep mean_s)"
 fi
 [ -s "$run/weak.csv" ] && "$here/weak-plot.sh" "$run"
 if [ -s "$run/trace-static.csv" ] && [ -s "$run/trace-dynamic.csv" ]; then

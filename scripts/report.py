@@ -20,7 +20,7 @@ import re
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from verdict import read_conf, read_csv  # noqa: E402
+from verdict import TIDY_RENAMED, read_conf, read_csv  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -78,7 +78,7 @@ PLOTS = [
     ("{w}-speedup", "cores", "cores.csv", "value", "speedup"),
     ("{w}-efficiency", "cores", "cores.csv", "value", "efficiency"),
     ("{w}-workers", "workers", "workers.csv", "value", "speedup"),
-    ("sleep-concurrency", "concurrency", "concurrency.csv", "value", "mean"),
+    ("sleep-concurrency", "concurrency", "concurrency.csv", "value", "mean_s"),
 ]
 
 
@@ -125,7 +125,7 @@ def flagged_points(run, sweep, workload, y="speedup", csv_name=None):
         if row.get("workload") != workload or row.get("param") != sweep:
             continue
         key = (row.get("runner"), row.get("value"))
-        yv = num(col(row, y))
+        yv = num(col(row, y, *[o for o, n in TIDY_RENAMED.items() if n == y]))
         if key in flagged and yv is not None and num(row.get("value")) is not None:
             out.append((num(row["value"]), yv, key[0], key[1]))
     return out

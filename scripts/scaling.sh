@@ -55,7 +55,7 @@ for w in "${workloads[@]}"; do
   read -r wall tasks N steps <<< "$line"
   # A step is one map: the farm hands out the tasks of every step.
   awk -v w="$w" -v sz="${size[$w]}" -v wall="$wall" -v t="$tasks" -v N="$N" -v s="$steps" 'BEGIN {
-    printf "| %s | %s | %.3f | %d x %d steps | %.3f | %.2f |\n", w, sz, wall, t, s, wall / (t * s) * 1e3, wall / (N * s) * 1e9 }'
+    printf "| %s | %s | %.3f | %d × %d steps | %.3f | %.2f |\n", w, sz, wall, t, s, wall / (t * s) * 1e3, wall / (N * s) * 1e9 }'
   rows+=("$w $wall $tasks $steps $N")
 done
 echo
@@ -114,7 +114,7 @@ speedup() {  # speedup L_NS S_NS P G_NS
 us() { awk -v v="$1" 'BEGIN { if (v == "inf") print "never"; else if (v < 1e6) printf "%.3g us\n", v / 1e3; else printf "%.3g ms\n", v / 1e6 }'; }
 
 # This machine's METG at 2 and 4 ranks (4 oversubscribed on 2 CPUs), each transport: a
-# world of P ranks already started, spin at grains 1 us .. 1 ms, scripts/metg.py.
+# world of P ranks already started, spin at grains 1 us … 1 ms, scripts/metg.py.
 rows=$tmp/metg-rows.csv
 echo "series,grain_ns,rep,tasks,workers,wall_s,verified" > "$rows"
 cores=$(nproc)
@@ -153,7 +153,7 @@ echo "|---|---|---|---|---|---|"
 for tr in shm tcp; do
   if [ $tr = shm ]; then L=$lat s=$farm; else L=$lat_tcp s=$farm_tcp; fi
   for P in 2 4; do
-    echo "| $P | $tr | $(us "$(model "$L" "$s" "$P" 0.5)") | $(us "$(measured "mpi-$tr-$P" metg50_ns)") [$(us "$(measured "mpi-$tr-$P" metg50_lo_ns)") .. $(us "$(measured "mpi-$tr-$P" metg50_hi_ns)")] | $(us "$(model "$L" "$s" "$P" 0.9)") | $(us "$(measured "mpi-$tr-$P" metg90_ns)") |"
+    echo "| $P | $tr | $(us "$(model "$L" "$s" "$P" 0.5)") | $(us "$(measured "mpi-$tr-$P" metg50_ns)") [$(us "$(measured "mpi-$tr-$P" metg50_ci_low_ns)"), $(us "$(measured "mpi-$tr-$P" metg50_ci_high_ns)")] | $(us "$(model "$L" "$s" "$P" 0.9)") | $(us "$(measured "mpi-$tr-$P" metg90_ns)") |"
   done
 done
 echo

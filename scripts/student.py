@@ -92,9 +92,10 @@ def funcs(env):
             want = float(r["what"].split("expected ")[1].rstrip(")"))
             if float(r["min"]) != want or float(r["max"]) != want:
                 bad.append(r)
-        # an experiment's final-count row stands for its `repeat` runs
+        # an experiment's final-count row stands for its n runs (`repeat` in a run made
+        # before schema 2)
         runs = len(rows) if not counts else sum(
-            int(r["repeat"]) if str(r.get("repeat", "")).isdigit() else 1 for r in counts)
+            int(n) if n.isdigit() else 1 for n in (str(r.get("n", r.get("repeat", ""))) for r in counts))
         if bad:
             return verdict.Verdict(verdict.FAIL, "wrong in %s of %d runs" % (
                 len(bad) if not counts else "some", runs))

@@ -8,7 +8,7 @@
 #
 # usage: scripts/sweep-grain.sh RUN_DIR [tiny|quick|default|full]   (scripts/bench.sh calls it)
 # writes RUN_DIR/grain-rows.csv (one row per timed run), RUN_DIR/grain.csv (efficiency per
-# point, median with min..max of the repeats), RUN_DIR/grain-metg.csv (METG(50%) and
+# point, median with min … max of the repeats), RUN_DIR/grain-metg.csv (METG(50%) and
 # METG(90%) per runner with bootstrap intervals), RUN_DIR/grain-findings.txt and
 # RUN_DIR/plots/grain-efficiency.{png,svg}
 # environment: PARLAB (default bin/parlab), PYTHON (default /usr/bin/python3),

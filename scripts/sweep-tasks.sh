@@ -41,7 +41,7 @@ esac
 
 runners=$("$PARLAB" list | awk '/^runners:/ { r = 1; next } /^[^ ]/ { r = 0 } r && NF { print $1 }')
 csv=$run/tasks.csv rows=$run/tasks-rows.csv
-echo "runner,tasks,repeat,median_s,min_s,max_s,per_task_ns,per_task_min_ns,per_task_max_ns,max_rss_kb" > "$csv"
+echo "runner,tasks,n,median_s,min_s,max_s,per_task_ns,per_task_min_ns,per_task_max_ns,max_rss_kb" > "$csv"
 : > "$rows"
 
 # Median, min and max of parlab's rows' wall_s, and the largest max_rss_kb (scripts/analyse.py).
@@ -97,7 +97,7 @@ progress_start "tasks: $waits concurrent 100 ms waits on one epoll loop"
 out=$(ulimit -n 1024; "$PARLAB" run -w sleep -r epoll -n "$waits" --io-ms 100 --repeat "$repeat" --format csv 2> "$run/tasks-waits.err") ||
   die "$waits concurrent waits on one epoll loop failed: $(tail -n 3 "$run/tasks-waits.err" | tr '\n' ' ')"
 rm -f "$run/tasks-waits.err"
-{ echo "tasks,io_ms,repeat,median_s,min_s,max_s,max_rss_kb"
+{ echo "tasks,io_ms,n,median_s,min_s,max_s,max_rss_kb"
   printf '%s,100,%s,%s\n' "$waits" "$repeat" "$(printf '%s\n' "$out" | summarize)"; } > "$run/tasks-waits.csv"
 progress_end "$(csv_awk '{ printf "%.4f s (%.4f … %.4f), %d KiB", get("median_s"), get("min_s"), get("max_s"), get("max_rss_kb"); exit }' "$run/tasks-waits.csv")"
 

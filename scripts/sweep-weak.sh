@@ -88,7 +88,7 @@ msd_text() { awk '{ printf "%.4f s ± %.4f", $1, $2 }'; }   # "mean sd" as the l
 
 csv="$out/weak.csv"
 mkdir -p "$out/plots"
-echo "workload,runner,cores,size,mean,sd,scaled_speedup,scaled_speedup_err,efficiency,gustafson_e,one_core" > "$csv"
+echo "workload,runner,cores,size,mean_s,stddev_s,scaled_speedup,scaled_speedup_err,efficiency,gustafson_e,one_core" > "$csv"
 # The points, and the one-core references measured apart: at every K but 1 where the work
 # is not linear; at N0 where it is and the core counts leave out 1.
 steps=0
@@ -130,7 +130,7 @@ for w in "${workloads[@]}"; do
         timed "$w" "$r" "$n" 1 " (one-core reference)"; ref=$TIMES scale=1
         progress_end "$(mean_sd <<< "$ref" | msd_text), scaled speedup at $k cores $("$PYTHON" "$here/verdict.py" speedup $ref / $times)"
       fi
-      # the one-core reference's mean and sd: K x those at N0 where the work is linear
+      # the one-core reference's mean and sd: K × those at N0 where the work is linear
       refstats=$(mean_sd <<< "$ref" | awk -v s="$scale" '{ printf "%.9f %.9f\n", s * $1, s * $2 }')
       rows+="$k $n $stats $refstats"$'\n'
     done

@@ -38,7 +38,7 @@ For the bench scripts, one call per job rather than one per point:
     verdict.py diff [--threshold T] [--format text|markdown] [--force] [--csv OUT] A B
                                     run B against run A point by point; exits 0, 1 (a
                                     significant slowdown beyond T), 64 (runs that do not compare)
-    verdict.py speedup [--scale K] NUM... / DEN...   K x mean(NUM)/mean(DEN) as progress
+    verdict.py speedup [--scale K] NUM... / DEN...   K × mean(NUM)/mean(DEN) as progress
                                     lines show it: "1.93× [1.85, 2.01]" (95% interval)
     verdict.py speedup --run RUN_DIR SWEEP WORKLOAD RUNNER VALUE   one point of a bench
                                     run so far, against its control, as the verdicts take it
@@ -55,6 +55,7 @@ import math
 import sys
 
 PASS, FAIL, INCONCLUSIVE = "pass", "fail", "inconclusive"
+SCHEMA_VERSION = 2     # the documents' schema_version: harness/harness.h's PARLAB_SCHEMA_VERSION
 CONFIDENCE = 0.95
 MIN_CI = 3
 MIN_RANK = 4
@@ -254,7 +255,7 @@ def fmt(x):
 
 
 def speedup_text(num, den, scale=1.0):
-    """A ratio as progress lines show it: scale x mean(num) / mean(den) with its 95%
+    """A ratio as progress lines show it: scale × mean(num) / mean(den) with its 95%
     bootstrap interval, "1.93× [1.85, 2.01]", or with fewer than MIN_CI runs a side
     "1.93× (2 runs: too few for an interval)"; "?" when a side has no usable run."""
     num, den = _clean(num), _clean(den)
@@ -354,7 +355,7 @@ def compare(a, b, threshold=0.05, loads=(), what="time"):
         return Verdict(INCONCLUSIVE, "%d and %d runs: the rank test needs %d a side" % (
             na, nb, MIN_RANK), HINT_MORE, *(ci or (None, None, None)), p)
     point, lo, hi = ci
-    shown = "%s ×%s [%s, %s], p = %.2g" % (what, fmt(point), fmt(lo), fmt(hi), p)
+    shown = "%s %s× [%s, %s], p = %.2g" % (what, fmt(point), fmt(lo), fmt(hi), p)
     if p >= ALPHA and (lo > 1 + threshold or hi < 1 - threshold):
         # Too few runs for the rank test to reject, yet the interval lies wholly beyond the
         # threshold: the two disagree, and neither "~" nor a change is shown.
@@ -638,12 +639,22 @@ def read_csv(path):
         return []
 
 
+# The tidy CSVs' time columns before schema 2 (docs/decisions.md), as they are named now:
+# an older run folder still reads, compares and reports.
+TIDY_RENAMED = {"mean": "mean_s", "stddev": "stddev_s", "median": "median_s", "min": "min_s",
+                "max": "max_s", "user": "user_s", "system": "sys_s"}
+
+
 def read_points(run):
-    """A run's tidy rows in sweep order: {(sweep, workload, runner, value): row}."""
+    """A run's tidy rows in sweep order: {(sweep, workload, runner, value): row}, with the
+    columns of a run made before schema 2 under their new names."""
     import os
     pts = {}
     for sw in SWEEPS:
         for row in read_csv(os.path.join(run, sw + ".csv")):
+            for old, new in TIDY_RENAMED.items():
+                if old in row and new not in row:
+                    row[new] = row.pop(old)
             if row.get("workload") and row.get("runner"):
                 pts[(sw, row["workload"], row["runner"], row["value"])] = row
     return pts
@@ -726,7 +737,7 @@ class RunData:
 
     def mean_sd(self, key):
         row = self.points.get(key, {})
-        return _num(row.get("mean")), _num(row.get("stddev"))
+        return _num(row.get("mean_s")), _num(row.get("stddev_s"))
 
 
 def _write_csv(path, header, rows):
@@ -937,9 +948,9 @@ def bench_results_json(run):
         points.append({
             "sweep": key[0], "workload": key[1], "runner": key[2], "value": _num_or_none(key[3]),
             "n": int(_num(row.get("n")) or 0),
-            "mean_s": _num_or_none(row.get("mean")), "stddev_s": _num_or_none(row.get("stddev")),
-            "median_s": _num_or_none(row.get("median")), "min_s": _num_or_none(row.get("min")),
-            "max_s": _num_or_none(row.get("max")),
+            "mean_s": _num_or_none(row.get("mean_s")), "stddev_s": _num_or_none(row.get("stddev_s")),
+            "median_s": _num_or_none(row.get("median_s")), "min_s": _num_or_none(row.get("min_s")),
+            "max_s": _num_or_none(row.get("max_s")),
             "speedup": _num_or_none(row.get("speedup")),
             "ci_low": ci[1] if ci else None, "ci_high": ci[2] if ci else None,
             "other_cpu_max": max(loads) if loads else None,
@@ -968,7 +979,7 @@ def bench_results_json(run):
             if rel != "results.json":
                 files.append(rel)
     doc = {
-        "schema_version": 1, "kind": "bench", "context": _context(run, conf),
+        "schema_version": SCHEMA_VERSION, "kind": "bench", "context": _context(run, conf),
         "settings": {k: conf.get(k, "") for k in ("mode", "runs", "warmup", "retries", "workloads", "runners",
                                                   "cores", "workers", "reproduce")},
         "samples": d.has_samples(),
@@ -1135,7 +1146,7 @@ def diff_runs(a_dir, b_dir, threshold=0.05, fmt_="text", force=False, csv_out=No
         counts[word] = counts.get(word, 0) + 1
         rows.append((key, ma_, sa_, mb_, sb_, v, word))
     if csv_out:
-        header = ["sweep", "workload", "runner", "value", "mean_a", "stddev_a", "mean_b", "stddev_b",
+        header = ["sweep", "workload", "runner", "value", "mean_a_s", "stddev_a_s", "mean_b_s", "stddev_b_s",
                   "ratio", "ci_low", "ci_high", "p", "verdict", "change", "speedup_a",
                   "speedup_err_a", "speedup_b", "speedup_err_b", "reason"]
         out_rows = []
@@ -1160,7 +1171,7 @@ def diff_runs(a_dir, b_dir, threshold=0.05, fmt_="text", force=False, csv_out=No
         for key, ma_, sa_, mb_, sb_, v, word in shown:
             out.write("| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n" % (
                 *key, cell(ma_, sa_), cell(mb_, sb_),
-                "×%s [%s, %s]" % (fmt(v.point), fmt(v.lo), fmt(v.hi)) if v.lo is not None else "×%s" % fmt(v.point),
+                "%s× [%s, %s]" % (fmt(v.point), fmt(v.lo), fmt(v.hi)) if v.lo is not None else "%s×" % fmt(v.point),
                 "" if v.p is None else "%.2g" % v.p, "**%s**" % word if word == "slower" else word))
         out.write("\n")
     else:
@@ -1171,7 +1182,7 @@ def diff_runs(a_dir, b_dir, threshold=0.05, fmt_="text", force=False, csv_out=No
         for key, ma_, sa_, mb_, sb_, v, word in shown:
             out.write("  %-11s %-12s %-7s %4s  %-20s %-20s %-26s %s\n" % (
                 *key, cell(ma_, sa_), cell(mb_, sb_),
-                "×%s [%s, %s]" % (fmt(v.point), fmt(v.lo), fmt(v.hi)) if v.lo is not None else "×%s" % fmt(v.point),
+                "%s× [%s, %s]" % (fmt(v.point), fmt(v.lo), fmt(v.hi)) if v.lo is not None else "%s×" % fmt(v.point),
                 word))
     slower = [x for x in rows if x[6] == "slower"]
     prefix = "" if md else "# "

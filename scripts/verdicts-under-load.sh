@@ -267,12 +267,12 @@ diff_plant() {
         awk -F, -v OFS=, -v r="$r" -v f="$f" '
           NR == 1 { for (i = 1; i <= NF; i++) c[$i] = i; print; next }
           $c["runner"] == r && (!("role" in c) || $c["role"] == "point") {
-            split("time_s mean stddev median min max", k, " ")
+            split("time_s mean_s stddev_s median_s min_s max_s", k, " ")
             for (j in k) if (k[j] in c && $c[k[j]] != "") $c[k[j]] = sprintf("%.6f", $c[k[j]] * f)
           }
           { print }' "$to/$csv" >"$to/$csv.tmp" && mv "$to/$csv.tmp" "$to/$csv"
     done
-    echo "planted=$r times x $f (a fixture for make diff, not a measurement)" >>"$to/bench.conf"
+    echo "planted=$r times × $f (a fixture for make diff, not a measurement)" >>"$to/bench.conf"
     echo "PLANTED: $r's times multiplied by $f after the run, to check make diff" >>"$to/warnings.txt"
 }
 # diff_figure TEXT EXPECTED STATUS [UNMEASURED]: one summary line per figure.

@@ -76,7 +76,7 @@ def main(argv):
     print("# greedy bounds: max(T1/P, Tinf) <= T_P <= T1/P + Tinf")
     print("%4s  %10s  %10s  %s" % ("P", "T_P >= s", "T_P <= s", "speedup T1/T_P"))
     for p, lo, hi, smax, smin in b:
-        print("%4d  %10.4f  %10.4f  %.2f .. %.2f" % (p, lo, hi, smin, smax))
+        print("%4d  %10.4f  %10.4f  %.2f … %.2f" % (p, lo, hi, smin, smax))
     return 0
 
 

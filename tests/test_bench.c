@@ -316,6 +316,15 @@ static void test_scripts_read_by_name(void)
         { "g.py", "import csv\nfor row in csv.reader(open('t.csv')):\n    print(row[3])\n" },
         { "h.awk", "BEGIN { FS = \",\" }\n{ print $2 }\n" },
         { "i.sh", "gnuplot -e \"plot 'x.csv' using (strcol(1) eq 'a' ? 1 : NaN):2\"\n" },
+        /* the text convention: ±, min … max, [lo, hi], 1.93× */
+        { "j.c", "printf(\"%.2f +- %.2f\\n\", m, s);\n" },
+        { "k.c", "snprintf(buf, n, \"%.2fx\", r);\n" },
+        { "l.c", "fprintf(f, \"took %.3g x the mean\", r);\n" },
+        { "m.py", "print(\"[%s .. %s]\" % (lo, hi))\n" },
+        { "n.py", "print(\"time \u00d7%s\" % fmt(r))\n" },
+        { "o.sh", "echo \"32x the CPUs\"\n" },
+        { "p.py", "print('{:.2f}x'.format(r))\n" },
+        { "q.h", "#define RANGE \"%d..%d\"\n" },
     };
     for (size_t i = 0; i < sizeof planted / sizeof planted[0]; i++) {
         char dir[] = "/tmp/parlab-lint-XXXXXX", path[96], want[128];
@@ -332,18 +341,38 @@ static void test_scripts_read_by_name(void)
         unlink(path);
         rmdir(dir);
     }
-    /* the same reads by name pass */
+    /* the same reads by name pass, and text that only looks like the planted one: hex,
+     * dimensions, an ellipsis, a relative path, a printf flag, shell's brace range, a
+     * gnuplot range, the convention itself */
+    static const char *const good[][2] = {
+        { "ok.sh", ". csv.sh\nx=$(csv_get verified <<< \"$row\")\n"
+                   "csv_awk '{ print get(\"median\") }' t.csv\n"
+                   "h=$(jq -r .host \"$run/machine.json\")\n"
+                   "awk '{ print $1 }' /proc/loadavg\n"
+                   "for i in {1..9}; do cd ..; done\necho \"${w}x${h} px\"\n" },
+        { "ok.c", "printf(\"0x%02x %016llx %zux%zu\\n\", a, b, w, h);\n"
+                  "printf(\"%+-5d %s ...\\n\", d, \"../lib\");\n"
+                  "strchr(\".eE+-\", c); /* 1.5x in a comment, 1 .. 9 */\n"
+                  "printf(\"%.2f ± %.2f, %.2f … %.2f, [%.2f, %.2f], %.2f×\\n\", a, b, c, d, e, f, g);\n" },
+        { "ok.py", "import re\nNUM = re.compile(r\"[+-]?\\d+\")\nos.path.join(here, \"..\")\n"
+                   "print(\"%.3g× [%.3g, %.3g]\" % (r, lo, hi))  # 2x in a comment\n" },
+        { "ok.gp", "set xrange [0:*]\nset yrange [0.5:]\n" },
+    };
     char dir[] = "/tmp/parlab-lint-XXXXXX", path[96];
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/ok.sh", dir);
-    CU_ASSERT_EQUAL_FATAL(write_file(path, ". csv.sh\nx=$(csv_get verified <<< \"$row\")\n"
-                                           "csv_awk '{ print get(\"median\") }' t.csv\n"
-                                           "h=$(jq -r .host \"$run/machine.json\")\n"
-                                           "awk '{ print $1 }' /proc/loadavg\n", 0644), 0);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, good[i][0]);
+        CU_ASSERT_EQUAL_FATAL(write_file(path, good[i][1], 0644), 0);
+    }
     char *argv[] = { py, "scripts/lint-scripts.py", dir, NULL };
     CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, &r), 0);
+    if (r.status != 0)
+        fprintf(stderr, "\ntest_bench: lint-scripts on clean files: %s%s\n", r.out, r.err);
     CU_ASSERT_EQUAL(r.status, 0);
-    unlink(path);
+    for (size_t i = 0; i < sizeof good / sizeof good[0]; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, good[i][0]);
+        unlink(path);
+    }
     rmdir(dir);
 }
 
@@ -397,8 +426,10 @@ static void check_tidy(const char *name, const char *param, int want_rows)
     snprintf(path, sizeof path, "%s/%s.csv", latest, name);
     char *csv = slurp(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
-    static const char *const cols[] = { "workload", "runner", "param", "value", "mean", "stddev",
-                                        "min", "max", "n", "speedup", "speedup_err", "other_cpu" };
+    static const char *const cols[] = { "workload", "runner", "param", "value", "mean_s",
+                                        "stddev_s", "min_s", "max_s", "n", "speedup",
+                                        "speedup_err", "other_cpu", "median_s", "user_s",
+                                        "sys_s" };
     int c[sizeof cols / sizeof cols[0]];
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
         c[i] = col_of(csv, cols[i]);
@@ -406,6 +437,7 @@ static void check_tidy(const char *name, const char *param, int want_rows)
             fprintf(stderr, "\n%s: no column %s\n", path, cols[i]);
         CU_ASSERT_FATAL(c[i] >= 0);
     }
+    CU_ASSERT(col_of(csv, "mean") < 0 && col_of(csv, "sd") < 0);   /* seconds end in _s */
     int rows = count_lines(csv) - 1;
     if (rows != want_rows)
         fprintf(stderr, "\n%s: %d rows, expected %d\n", path, rows, want_rows);
@@ -1316,7 +1348,8 @@ static void test_reference_from_run(void)
 
 CU_TestInfo tests_bench[] = {
     { "Karp-Flatt serial fraction on known speedups", test_karpflatt_known },
-    { "scripts read CSVs by their header and JSON with jq (planted violations caught)", test_scripts_read_by_name },
+    { "scripts read CSVs by their header and JSON with jq, text writes ±, … and × (planted violations caught)",
+      test_scripts_read_by_name },
     { "tiny sweep: tidy CSVs, raw samples with the interleaved control, trust lines", test_tiny_sweep_csvs },
     { "tiny sweep: machine.json", test_tiny_sweep_machine },
     { "REPEAT or WAIT_QUIET not a positive number: one line, exit 64", test_bad_repeat_wait },

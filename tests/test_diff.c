@@ -44,6 +44,7 @@ struct fixture {
     int samples;           /* write samples.csv (0: a run from before they were kept) */
     double load;           /* other processes' CPU during every run */
     int shift;             /* which of two orders of the same spread the runs take */
+    int old_names;         /* the tidy CSV's columns as named before schema 2 (mean, stddev...) */
 };
 
 /* A run folder: sumsq at 1 and 2 cores for seq, thread, epoll (and f->extra), with tidy rows
@@ -63,8 +64,11 @@ static void make_run(char *dir, size_t n, const struct fixture *f)
     put(dir, "machine.json",
         "{\"host\": \"test\", \"cpu_model\": \"Test CPU\", \"nproc\": 2, \"git_commit\": \"0123456789ab\","
         " \"date\": \"2026-01-01T00:00:00Z\"}\n");
-    char tidy[8192] = "workload,runner,param,value,cores,workers,tasks,size,mean,stddev,median,min,max,"
-                      "user,system,n,speedup,speedup_err,efficiency,efficiency_err,other_cpu\n";
+    char tidy[8192];
+    snprintf(tidy, sizeof tidy, "workload,runner,param,value,cores,workers,tasks,size,%s,speedup,"
+             "speedup_err,efficiency,efficiency_err,other_cpu\n", f->old_names
+             ? "mean,stddev,median,min,max,user,system,n"
+             : "mean_s,stddev_s,median_s,min_s,max_s,user_s,sys_s,n");
     char samples[32768] = "sweep,workload,runner,value,role,run,time_s,other_cpu\n";
     const char *runners[4] = { base_runners[0], base_runners[1], base_runners[2], f->extra };
     for (int r = 0; r < (f->extra ? 4 : 3); r++) {
@@ -126,7 +130,7 @@ static int diff(const char *a, const char *b, const char *env1, const char *env2
     return r->status;
 }
 
-static const struct fixture quiet = { "default", "500000000", NULL, 1.0, NULL, 1, 0.02, 0 };
+static const struct fixture quiet = { "default", "500000000", NULL, 1.0, NULL, 1, 0.02, 0, 0 };
 
 /* Two runs of the same program, the runs in another order: no change, exit 0. */
 static void test_same_passes(void)
@@ -165,10 +169,10 @@ static void test_planted_slowdown_fails(void)
     struct cmd_result r;
     CU_ASSERT_EQUAL(diff(a, b, NULL, NULL, &r), 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "2 slower"));
-    const char *t = strstr(r.out, "sumsq thread cores=2: slower (time ×1.2 [");
+    const char *t = strstr(r.out, "sumsq thread cores=2: slower (time 1.2× [");
     CU_ASSERT_PTR_NOT_NULL(t);
     if (t) {   /* the interval: both ends within 3% of the planted 1.2 */
-        double lo = atof(t + strlen("sumsq thread cores=2: slower (time ×1.2 ["));
+        double lo = atof(t + strlen("sumsq thread cores=2: slower (time 1.2× ["));
         const char *c = strchr(t, ',');
         CU_ASSERT_PTR_NOT_NULL_FATAL(c);
         double hi = atof(c + 1);
@@ -264,7 +268,8 @@ static void test_mode_mismatch_refused(void)
     rm_rf(c);
 }
 
-/* A run from before samples were kept: one note, means and spreads, all inconclusive. */
+/* A run from before samples were kept (and before the tidy columns were named mean_s ...):
+ * one note, means and spreads, all inconclusive. */
 static void test_old_run_inconclusive(void)
 {
     if (!tools())
@@ -272,6 +277,7 @@ static void test_old_run_inconclusive(void)
     char a[64], b[64];
     struct fixture fa = quiet, fb = quiet;
     fa.samples = 0;
+    fa.old_names = 1;
     fb.slow = "thread";
     fb.factor = 1.2;
     make_run(a, sizeof a, &fa);
@@ -280,7 +286,7 @@ static void test_old_run_inconclusive(void)
     CU_ASSERT_EQUAL(diff(a, b, NULL, NULL, &r), 0);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "A has no per-run samples"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "0 slower, 0 faster, 0 ~, 6 inconclusive"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "×1.2"));   /* the means still shown */
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, " 1.2×"));   /* the means still shown */
     rm_rf(a);
     rm_rf(b);
 }
@@ -367,6 +373,8 @@ static void test_tidy_rows_get_interval(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"kind\": \"bench\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"runner\": \"thread\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(doc, "\"mean_s\": "));
+    CU_ASSERT_PTR_NULL(strstr(doc, "\"mean_s\": null"));   /* every point's from cores.csv */
     char *sargv[] = { (char *)py, "scripts/schema-check.py", path, NULL };
     CU_ASSERT_EQUAL_FATAL(run_cmd(sargv, 60, &r), 0);
     CU_ASSERT(r.exited && r.status == 0);

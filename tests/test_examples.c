@@ -206,7 +206,7 @@ static void test_first_example(void)
     CU_ASSERT(t && sscanf(t, "\ntime: sequential %lf ms, two processes %lf ms (fastest of %d",
                           &a, &b, &k) == 3 && a > 0 && b > 0 && k > 1);
     t = strstr(r.out, "\nratio two/sequential: ");
-    CU_ASSERT(t && sscanf(t, "\nratio two/sequential: %lf .. %lf", &a, &b) == 2 && a <= b);
+    CU_ASSERT(t && sscanf(t, "\nratio two/sequential: %lf … %lf", &a, &b) == 2 && a <= b);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "\ntutorial's claim: \"cuts time roughly in half (0.72 s)\"\n"));
     t = strstr(r.out, "\nthis machine (");
     CU_ASSERT_FATAL(t != NULL);

@@ -722,7 +722,7 @@ static void body_imap(void)
         k++;
     }
     CHECK(rc == -ECHILD && k == 24 && idx == 24);
-    CHECK(strstr(fpool_strerror(), "items 24..26") && strstr(fpool_strerror(), "SIGSEGV"));
+    CHECK(strstr(fpool_strerror(), "items 24 … 26") && strstr(fpool_strerror(), "SIGSEGV"));
     CHECK(fpool_iter_next(it, &r, &idx, 0) == -EPIPE);
     fpool_iter_free(it);
     fpool_terminate(p);

@@ -8,25 +8,27 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <jansson.h>
 #include "util.h"
 
-/* One data row of the measuring commands' CSV:
- * command,section,what,workers,unit,median,min,max,q1,q3,repeat,ratio,host,experiment,mean,sd */
+/* One data row of the measuring commands' CSV, whose header the tests check is csv_header
+ * (so the fields are read at its positions): the JSON row's fields under the same names. */
 struct mrow {
-    char section[32], what[128], unit[16], experiment[32];
+    char section[32], what[128], unit[16], experiment[32], note[200];
     unsigned workers;
-    double median, min, max, mean, sd;
-    int repeat;
+    double median, min, max, mean, stddev, ci_low, ci_high;
+    int n;
 };
 
 static const char *const csv_header =
-    "command,section,what,workers,unit,median,min,max,q1,q3,repeat,ratio,host,experiment,"
-    "mean,sd\n";
+    "command,section,what,workers,unit,median,min,max,q1,q3,n,ratio,host,experiment,"
+    "mean,stddev,ci_low,ci_high,note\n";
 
-/* Parse one CSV line (up to '\n'). 1 if it has the 16 fields, else 0. */
+/* Parse one CSV line (up to '\n'). 1 if it has the 19 fields and a consistent summary,
+ * else 0. */
 static int parse_mrow(const char *line, struct mrow *r)
 {
-    char buf[512], *f[20], *save = NULL;
+    char buf[768], *f[24], *save = NULL;
     size_t len = strcspn(line, "\n");
     int n = 0;
     if (len >= sizeof buf)
@@ -35,13 +37,13 @@ static int parse_mrow(const char *line, struct mrow *r)
     buf[len] = '\0';
     /* strtok would merge empty fields (the ratio is often empty): split by hand. */
     f[n++] = buf;
-    for (char *p = buf; *p && n < 20; p++)
+    for (char *p = buf; *p && n < 24; p++)
         if (*p == ',') {
             *p = '\0';
             f[n++] = p + 1;
         }
     (void)save;
-    if (n != 16)
+    if (n != 19)
         return 0;
     snprintf(r->section, sizeof r->section, "%s", f[1]);
     snprintf(r->what, sizeof r->what, "%s", f[2]);
@@ -50,13 +52,22 @@ static int parse_mrow(const char *line, struct mrow *r)
     r->median = strtod(f[5], NULL);
     r->min = strtod(f[6], NULL);
     r->max = strtod(f[7], NULL);
-    r->repeat = atoi(f[10]);
+    r->n = atoi(f[10]);
     snprintf(r->experiment, sizeof r->experiment, "%s", f[13]);
     r->mean = strtod(f[14], NULL);
-    r->sd = strtod(f[15], NULL);
-    /* The summary is consistent: the mean and median lie within min … max. */
+    r->stddev = strtod(f[15], NULL);
+    r->ci_low = *f[16] ? strtod(f[16], NULL) : NAN;
+    r->ci_high = *f[17] ? strtod(f[17], NULL) : NAN;
+    snprintf(r->note, sizeof r->note, "%s", f[18]);
+    /* The summary is consistent: the mean and median lie within min … max, and the mean's
+     * interval, there from 2 samples on (empty for 1), holds the mean. */
     if (!(r->min <= r->mean + 1e-9 * fabs(r->mean) && r->mean <= r->max + 1e-9 * fabs(r->max) &&
-          r->min <= r->median && r->median <= r->max && r->sd >= 0))
+          r->min <= r->median && r->median <= r->max && r->stddev >= 0 && r->n >= 1))
+        return 0;
+    if ((r->n > 1) != (*f[16] && *f[17]))
+        return 0;
+    if (r->n > 1 && !(r->ci_low <= r->mean + 1e-9 * fabs(r->mean) &&
+                      r->mean <= r->ci_high + 1e-9 * fabs(r->mean)))
         return 0;
     return 1;
 }
@@ -217,9 +228,14 @@ static void test_overhead_rows(void)
         if (!found)
             fprintf(stderr, "\n  missing overhead row: %s %s\n", rows[i].section, rows[i].what);
         else
-            CU_ASSERT(m.repeat == 1 && m.median > 0 && isfinite(m.median) &&
-                      m.mean == m.median && m.sd == 0 && strcmp(m.experiment, "overhead") == 0);
+            CU_ASSERT(m.n == 1 && m.median > 0 && isfinite(m.median) &&
+                      m.mean == m.median && m.stddev == 0 && strcmp(m.experiment, "overhead") == 0);
     }
+    /* A row's note, which the text table shows beside it, is in the CSV too (its commas
+     * made semicolons), a ratio in it as digits then × (no exponent). */
+    CU_ASSERT(find_mrow(r.out, "dispatch", "process per task", &m) &&
+              strstr(m.note, "noop tasks; a fork each; ") != NULL &&
+              strstr(m.note, "× the omp mean") != NULL && !strstr(m.note, "e+"));
     int has_epoll = strstr(list.out, "  epoll ") != NULL;
     /* mpi's rows where its runner is built (parlab list shows it indented). */
     int has_mpi = strstr(list.out, "\n  mpi ") != NULL;
@@ -283,7 +299,7 @@ static void test_pitfall_verdicts(void)
     CU_ASSERT_EQUAL_FATAL(run_parlab(&r, 60, "pitfall", "oversubscribe", "-r", "thread", "-n",
                                      "100k", "--repeat", "1", (char *)NULL), 0);
     CU_ASSERT_EQUAL(r.status, 0);
-    CU_ASSERT_EQUAL(lines_with(r.out, "# thread: 32x the CPUs took "), 1);
+    CU_ASSERT_EQUAL(lines_with(r.out, "# thread: 32× the CPUs took "), 1);
     CU_ASSERT_EQUAL(lines_with(r.out, ": slower: ") + lines_with(r.out, ": no gain, ") +
                     lines_with(r.out, ": FASTER, so the expected effect did not show"), 1);
     CU_ASSERT_EQUAL(lines_with(r.out, "# thread: involuntary context switches "), 1);
@@ -348,6 +364,46 @@ static void test_bad_options(void)
     }
 }
 
+/* The experiments' CSV and JSON name the same fields: every column of the CSV header is a
+ * key of each JSON row and no row has another, with the same numbers (docs/decisions.md:
+ * the bare names of values whose unit is in the `unit` column). */
+static void test_csv_json_alike(void)
+{
+    static struct cmd_result c, j;
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&c, 60, "pitfall", "false-sharing", "--repeat", "3",
+                                     "--format", "csv", (char *)NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(run_parlab(&j, 60, "pitfall", "false-sharing", "--repeat", "3",
+                                     "--format", "json", (char *)NULL), 0);
+    CU_ASSERT_FATAL(c.status == 0 && j.status == 0);
+    CU_ASSERT_EQUAL(strncmp(c.out, csv_header, strlen(csv_header)), 0);
+    json_t *doc = json_loads(j.out, 0, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
+    json_t *rows = json_object_get(doc, "rows");
+    CU_ASSERT_FATAL(json_is_array(rows) && json_array_size(rows) > 0);
+    size_t ncols = 0;
+    for (const char *p = csv_header; *p && *p != '\n'; ncols++) {
+        char name[32];
+        size_t len = strcspn(p, ",\n");
+        snprintf(name, sizeof name, "%.*s", (int)len, p);
+        for (size_t i = 0; i < json_array_size(rows); i++)
+            if (!json_object_get(json_array_get(rows, i), name)) {
+                fprintf(stderr, "\n  JSON row %zu has no %s\n", i, name);
+                CU_FAIL("a CSV column missing from the JSON rows");
+            }
+        p += len + (p[len] == ',');
+    }
+    for (size_t i = 0; i < json_array_size(rows); i++)
+        CU_ASSERT_EQUAL(json_object_size(json_array_get(rows, i)), ncols);
+    /* the first figure alike in both: its n, mean and interval */
+    struct mrow m;
+    json_t *r0 = json_array_get(rows, 0);
+    CU_ASSERT_FATAL(find_mrow(c.out, "false-sh", json_string_value(json_object_get(r0, "what")), &m));
+    CU_ASSERT_EQUAL(m.n, json_integer_value(json_object_get(r0, "n")));
+    CU_ASSERT(m.n == 3 && isfinite(m.ci_low) && m.ci_low <= m.ci_high);
+    CU_ASSERT_STRING_EQUAL(m.unit, json_string_value(json_object_get(r0, "unit")));
+    json_decref(doc);
+}
+
 CU_TestInfo tests_micro[] = {
     { "share: exact counts for every synchronised method", test_share_exact },
     { "share: none loses updates on two CPUs", test_share_none_loses },
@@ -357,5 +413,6 @@ CU_TestInfo tests_micro[] = {
     { "pitfall: lists the pitfalls", test_pitfall_list },
     { "pitfall: conclusions computed from the figures", test_pitfall_verdicts },
     { "bad option values exit 64 with one line", test_bad_options },
+    { "the CSV and the JSON name the same fields", test_csv_json_alike },
     CU_TEST_INFO_NULL,
 };

@@ -425,7 +425,8 @@ static int rest_part(struct cmd_result *r, const char *part, const char *opt, co
  * the missing __main__ guard fails under spawn and forkserver (the bootstrapping
  * RuntimeError) and works under fork, and the guard fixes all three; a forked child that
  * only reads a list of ints copies most of its pages (reference counts); a Manager proxy
- * costs more per increment than a Value (asserted loosely: 2x, where it is ~100x). */
+ * costs more per increment than a Value (asserted loosely: 2×, where it is ~100×); beside
+ * each, parlab's own figure, read from its CSV by the header's names. */
 static void test_tutorial_rest(void)
 {
     static struct cmd_result r;
@@ -450,11 +451,13 @@ static void test_tutorial_rest(void)
     int pct = -1;
     const char *c = strstr(r.out, "copied ");
     CU_ASSERT(c && sscanf(c, "copied %d%%", &pct) == 1 && pct >= 50);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "cow,c,parlab pitfall cow: read all"));
     CU_ASSERT_FATAL(rest_part(&r, "manager", "--ops", "300") == 0);
     c = strstr(r.out, "manager,python,Manager / Value,");
     double x = 0;
     CU_ASSERT(c && sscanf(c, "manager,python,Manager / Value,%lf", &x) == 1 && x > 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "count 600 of 600"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "manager,c,manager / lock,"));
 }
 
 /* A parlab whose Monte Carlo seed differs from Python's must stop the comparison. */

@@ -65,8 +65,8 @@ static void rm_rf(const char *dir)
 }
 
 static const char tidy_head[] =
-    "workload,runner,param,value,cores,workers,tasks,size,mean,stddev,median,min,max,user,"
-    "system,n,speedup,speedup_err,efficiency,efficiency_err,other_cpu\n";
+    "workload,runner,param,value,cores,workers,tasks,size,mean_s,stddev_s,median_s,min_s,max_s,"
+    "user_s,sys_s,n,speedup,speedup_err,efficiency,efficiency_err,other_cpu\n";
 
 /*
  * A run folder with what the analysis and the report read. cores: the tidy rows after the
@@ -111,7 +111,7 @@ static int script(const char *name, const char *dir, struct cmd_result *r)
     return rc || !r->exited ? -1 : r->status;
 }
 
-/* A row with speedup S +- dS at K cores; times consistent with a 1.0 s seq baseline. */
+/* A row with speedup S ± dS at K cores; times consistent with a 1.0 s seq baseline. */
 static void row(char *buf, size_t n, const char *runner, int K, double S, double dS, const char *other)
 {
     size_t len = strlen(buf);
@@ -234,7 +234,7 @@ static void test_json_document(void)
 {
     json_t *doc = run_json("sumsq", "thread", "1M", 1);
     CU_ASSERT_PTR_NOT_NULL_FATAL(doc);
-    CU_ASSERT_EQUAL(json_integer_value(json_object_get(doc, "schema_version")), 1);
+    CU_ASSERT_EQUAL(json_integer_value(json_object_get(doc, "schema_version")), PARLAB_SCHEMA_VERSION);
     json_t *ctx = json_object_get(doc, "context");
     static const char *const keys[] = { "host", "cpu_model", "cpus_online", "cpus_allowed", "kernel",
                                         "parlab_version", "commit", "date", "load_avg" };
@@ -403,7 +403,12 @@ static void test_findings_are_verdicts(void)
     get(dir, "findings.csv", buf, sizeof buf);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "speedup,cores,sumsq,thread,2,pass,\"the speedup 1.92× ["));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "speedup,cores,sumsq,epoll,2,pass,"));
-    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "speedup,cores,sumsq,seq,2,pass,\"~ (time against seq on 1 core ×1"));
+    /* the control held still: its time against seq on 1 core about 1, the ratio's sign after it */
+    t = strstr(buf, "speedup,cores,sumsq,seq,2,pass,\"~ (time against seq on 1 core ");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(t);
+    char *after;
+    double ctl = strtod(t + strlen("speedup,cores,sumsq,seq,2,pass,\"~ (time against seq on 1 core "), &after);
+    CU_ASSERT(ctl > 0.95 && ctl < 1.05 && strncmp(after, "× [", strlen("× [")) == 0);
     get(dir, "findings.txt", buf, sizeof buf);
     CU_ASSERT_STRING_EQUAL(buf, "");   /* nothing failed or was left open */
     CU_ASSERT_EQUAL_FATAL(script("summary.sh", dir, &r), 0);
@@ -653,7 +658,7 @@ static void test_gustafson_needs_three_counts(void)
         return;
     char dir[64] = "/tmp/parlab-weak-XXXXXX", csv[2048], buf[65536];
     CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
-    strcpy(csv, "workload,runner,cores,size,mean,sd,scaled_speedup,scaled_speedup_err,efficiency,gustafson_e\n");
+    strcpy(csv, "workload,runner,cores,size,mean_s,stddev_s,scaled_speedup,scaled_speedup_err,efficiency,gustafson_e\n");
     for (int K = 1; K <= 4; K++) {   /* fork: exactly S = K - 0.1 (K - 1); thread: K = 1, 2 */
         size_t len = strlen(csv);
         double S = K - 0.1 * (K - 1);

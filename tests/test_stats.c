@@ -40,7 +40,7 @@ static void test_units_scale(void)
     }
     CU_ASSERT_STRING_EQUAL(stats_fmt_value(buf, sizeof buf, 1536, UNIT_KIB), "1.50 MiB");
     CU_ASSERT_STRING_EQUAL(stats_fmt_value(buf, sizeof buf, 37, UNIT_COUNT), "37");
-    CU_ASSERT_STRING_EQUAL(stats_fmt_value(buf, sizeof buf, 1.954, UNIT_X), "1.95x");
+    CU_ASSERT_STRING_EQUAL(stats_fmt_value(buf, sizeof buf, 1.954, UNIT_X), "1.95×");
 }
 
 static void test_mean_sd_range(void)
@@ -60,8 +60,8 @@ static void test_mean_sd_range(void)
     CU_ASSERT_EQUAL(stats_text_width("± …"), 3);
     const double x[] = { 1.9, 2.0 };
     stats_of(x, 2, &s);
-    CU_ASSERT_STRING_EQUAL(stats_fmt_mean_sd(buf, sizeof buf, &s, UNIT_X), "1.95x ± 0.071");
-    CU_ASSERT_STRING_EQUAL(stats_fmt_range(buf, sizeof buf, &s, UNIT_X), "1.90x … 2.00x");
+    CU_ASSERT_STRING_EQUAL(stats_fmt_mean_sd(buf, sizeof buf, &s, UNIT_X), "1.95× ± 0.071");
+    CU_ASSERT_STRING_EQUAL(stats_fmt_range(buf, sizeof buf, &s, UNIT_X), "1.90× … 2.00×");
 }
 
 static void test_differ(void)

@@ -155,7 +155,7 @@ def noop_table(rows):
 
 def write_compare_csv(d, rows):
     cols = ["section", "lang", "workload", "runner", "size", "tasks", "workers", "cores",
-            "io_ms", "runs", "mean_s", "stddev_s", "min_s", "max_s", "unit_ns", "unit_err_ns",
+            "io_ms", "n", "mean_s", "stddev_s", "min_s", "max_s", "unit_ns", "unit_err_ns",
             "speedup", "speedup_err", "result", "verified", "check", "host", "ci_low", "ci_high",
             "verdict", "other_cpu"]
     with open(os.path.join(d, "compare.csv"), "w", newline="") as f:
@@ -198,12 +198,12 @@ def bars_dat(path, entries, value, err):
 
 
 def series_dat(path, series):
-    """One block per series (separated by two blank lines) of: N mean_s sd_s."""
+    """One block per series (separated by two blank lines) of: N mean_s stddev_s."""
     with open(path, "w") as f:
         for i, (_, pts) in enumerate(series):
             if i:
                 f.write("\n\n")
-            f.write("# N mean_s sd_s\n")
+            f.write("# N mean_s stddev_s\n")
             for r in pts:
                 f.write("%d %.6f %.6f\n" % (r["size"], r["mean"], r["sd"]))
 

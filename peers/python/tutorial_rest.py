@@ -28,6 +28,8 @@ manager "Managers are slower than Value": W processes each add 1 to a shared cou
 
 CSV columns: part,method,what,value,unit,note. Exit status 0; 64 for bad usage.
 """
+import csv
+import io
 import multiprocessing as mp
 import os
 import signal
@@ -196,14 +198,14 @@ def cow_child(big, conn):
 
 
 def parlab_rows(args):
-    """parlab's CSV rows for args, or [] where it is not built."""
+    """parlab's CSV rows for args, each a dict by the header's names, or [] where it is not
+    built."""
     exe = os.environ.get("PARLAB", os.path.join(os.path.dirname(__file__), "..", "..", "bin", "parlab"))
     if not os.access(exe, os.X_OK):
         return []
     r = subprocess.run([exe] + args + ["--format", "csv"], capture_output=True, text=True,
                        timeout=300)
-    lines = r.stdout.strip().splitlines()
-    return [l.split(",") for l in lines[1:]] if r.returncode in (0, 1) and lines else []
+    return list(csv.DictReader(io.StringIO(r.stdout))) if r.returncode in (0, 1) else []
 
 
 def part_cow(mb):
@@ -222,10 +224,10 @@ def part_cow(mb):
             ("cow", "python", "child's Private_Dirty after sum(list)", after, "KiB",
              "copied %.0f%% of the data by only reading it" % (100.0 * (after - before) / data_kib))]
     for r in parlab_rows(["pitfall", "cow", "--mb", str(mb), "--repeat", "1"]):
-        if len(r) > 7 and r[2].startswith("read all") and r[4] == "count":
-            rows.append(("cow", "c", "parlab pitfall cow: " + r[2], float(r[5]), r[4],
+        if r.get("what", "").startswith("read all") and r.get("unit") == "count":
+            rows.append(("cow", "c", "parlab pitfall cow: " + r["what"], float(r["median"]), r["unit"],
                          "a forked child reading a %d MiB array: %.0f KiB of pages at most"
-                         % (mb, float(r[5]) * 4)))
+                         % (mb, float(r["median"]) * 4)))
     return rows
 
 
@@ -271,8 +273,8 @@ def part_manager(ops, workers):
     c = {}
     for r in parlab_rows(["share", "--method", "lock,manager", "-r", "fork", "-j", str(workers),
                           "--repeat", "1"]):
-        if len(r) > 7 and r[4] == "ns" and r[2].startswith("fork W="):
-            c[r[1]] = float(r[5])
+        if r.get("unit") == "ns" and r.get("what", "").startswith("fork W="):
+            c[r["section"]] = float(r["median"])
     if "lock" in c and "manager" in c:
         rows += [("manager", "c", "parlab share lock, per increment", c["lock"], "ns", ""),
                  ("manager", "c", "parlab share manager, per increment", c["manager"], "ns", ""),
@@ -291,7 +293,8 @@ def emit(rows, fmt):
                                          r[5].replace(",", ";")))
         return
     for r in rows:
-        val = ("%.4g %s" % (r[3], r[4])) if isinstance(r[3], (int, float)) else str(r[3])
+        # a ratio as 1.93× (its unit is "x" in the CSV); other units after a space
+        val = (("%.3g×" if r[4] == "x" else "%.4g " + r[4]) % r[3]) if isinstance(r[3], (int, float)) else str(r[3])
         print("%-8s %-11s %-46s %s%s" % (r[0], r[1], r[2], val, ("  (" + r[5] + ")") if r[5] else ""))
 
 
