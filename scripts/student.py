@@ -114,4 +114,30 @@ def funcs(env):
                                        getattr(student, "loads", []) +
                                        getattr(reference, "loads", []), what)
 
-    return {"verified": verified, "graded": graded, "student_bound": BOUND}
+    def one_by_one(step, floor_ns, **f):
+        """The student's count made its increments one at a time: its best time per
+        increment (the `median` of the ns rows of STEP matching f) is above FLOOR_NS, a
+        fraction of one add a cycle. A loop the compiler folded into one add of n is far
+        below it; a busy machine only makes a count slower, so this never fails a right one.
+        Inconclusive when the run has no such rows."""
+        xs = [num for num in (_num(r.get("median")) for r in env.rows(step, **f)
+                              if r.get("unit") == "ns") if num == num]
+        if not xs:
+            return verdict.Verdict(verdict.INCONCLUSIVE, "no timed run of the student's count "
+                                   "in this run", "run the lab again")
+        if min(xs) <= floor_ns:
+            return verdict.Verdict(verdict.FAIL, "%.3g ns per increment at best, under %g: "
+                                   "faster than one add a cycle, so the compiler folded the "
+                                   "loop into one add of n and no increment was timed; keep "
+                                   "each with STUDENT_KEEP(x) (lib/student.h)" % (min(xs), floor_ns))
+        return verdict.Verdict(verdict.PASS, "%.3g ns per increment at best" % min(xs))
+
+    return {"verified": verified, "graded": graded, "one_by_one": one_by_one,
+            "student_bound": BOUND}
+
+
+def _num(x):
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        return float("nan")

@@ -561,9 +561,9 @@ static int planted_key(const char *path, const char *from, const char *to, const
 static void test_labs_keys(void)
 {
     static const struct { const char *key, *lab, *from, *to, *add, *want; } plants[] = {
-        /* a measured figure: lab 1's fork speedup in its (busy) reference run is 0.93 */
-        { "labs/01-cpu/KEY.md", "1", "0.93×<!--= speedup_fork-->", "0.73×<!--= speedup_fork-->",
-          "", ": 0.73×: speedup_fork is 0.9296" },
+        /* a measured figure: lab 1's fork speedup in its reference run is 1.876 */
+        { "labs/01-cpu/KEY.md", "1", "1.88×<!--= speedup_fork-->", "1.68×<!--= speedup_fork-->",
+          "", ": 1.68×: speedup_fork is 1.876" },
         /* a closed form: Amdahl with e = 0.08 on 64 cores is 10.6, not 10.4 */
         { "labs/06-scaling/KEY.md", "6", "10.6<!--= amdahl(0.08, 64)-->",
           "10.4<!--= amdahl(0.08, 64)-->", "", ": 10.4: amdahl(0.08, 64) is 10.6" },
@@ -710,7 +710,7 @@ static int student_checks(const char *out, int *fails, int *oks, char *why, size
 /* Each lab's model answer (labs/NN-name/key/FILE) builds, verifies, and its grade is not
  * a fail (at tiny sizes, one run a side, it is inconclusive); each planted bug
  * (tests/corpus/labs/NN-name/student-bug.c) fails its verification with a line that
- * names the file. */
+ * names the file; lab 4's folded count fails the one-at-a-time check. */
 static void test_labs_student_code(void)
 {
     char dirs[8][64], files[8][64], path[1200], why[600];
@@ -742,6 +742,15 @@ static void test_labs_student_code(void)
                     path, r->status, why, r->out);
         CU_ASSERT(ok);
     }
+    /* lab 4: an exact count whose loop the compiler folds into one add times nothing */
+    static const char folded[] = "tests/corpus/labs/04-sharing/student-folded.c";
+    CU_ASSERT_EQUAL(student_run("04-sharing", folded, r), 0);
+    int ok = r->status == 1 && student_checks(r->out, &fails, &oks, why, sizeof why) >= 2 &&
+             fails == 1 && strstr(why, "folded") && strstr(why, "STUDENT_KEEP");
+    if (!ok)
+        fprintf(stderr, "\n  lab 4 with %s: status %d, why '%s': %s", folded, r->status, why,
+                r->out);
+    CU_ASSERT(ok);
     free(r);
 }
 
