@@ -3,7 +3,8 @@
 
 usage: metg.py ROWS_CSV CURVE_CSV METG_CSV CORES   (findings on stdout)
 
-ROWS_CSV has one row per timed run: series,grain_ns,rep,tasks,workers,wall_s,verified.
+ROWS_CSV has one row per timed run: series,grain_ns,rep,tasks,workers,wall_s,verified and
+other_cpu (the CPU other processes used while it ran; a goal fails only on quiet series).
 A run's raw efficiency is the work it did over what CORES CPUs could do in its wall time,
 T*grain / (CORES*(wall - start)), where start is the series' own cost of starting and
 stopping its workers (its grain-0 rows: W tasks of 100 ns). Efficiency is that over the peak: the best raw efficiency of any
@@ -23,7 +24,7 @@ from collections import defaultdict
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from verdict import median, median_replicates, percentile_interval  # noqa: E402  (the statistics, once)
+from verdict import BUSY_CPU, median, median_replicates, percentile_interval  # noqa: E402  (the statistics, once)
 
 LEVELS = (0.5, 0.9)
 BOOT = 2000
@@ -58,6 +59,71 @@ def human(ns):
     return "%.3g ms" % (ns / 1e6)
 
 
+# METG(50%) ratios the findings give (a/b: how many times coarser a's grain must be), and
+# the goals they are judged against: the C pools as fine as OpenMP's (within 1.1×), and
+# Python's Pool.map at least 1,000× coarser than the fork pool, process against process.
+RATIOS = [("fork", "omp"), ("thread", "omp"), ("py-pool-map1", "fork"),
+          ("py-asyncio", "epoll"), ("py-ppe", "fork"), ("mpi", "omp")]
+GOALS = [("fork", "omp", "<=", 1.1, "fork's METG(50%) at most 1.1× OpenMP's"),
+         ("thread", "omp", "<=", 1.1, "thread's METG(50%) at most 1.1× OpenMP's"),
+         ("py-pool-map1", "fork", ">=", 1000, "Python's Pool.map (chunksize 1) at least "
+          "1,000× the fork pool's METG(50%)")]
+
+
+def ratio_of(result, replicates, a, b):
+    """METG(50%) of A over B's: (point, kind, lo, hi). kind "" a value with its 95% interval
+    (the percentiles of the bootstrap replicates' ratios, each series resampled on its own);
+    "at-most" or "at-least" a bound, where one METG is itself a bound of the sweep (lo, hi
+    None); "unknown" where both are, or either never reaches 50%."""
+    va, ba = result[a][0.5][:2]
+    vb, bb = result[b][0.5][:2]
+    if "never" in (ba, bb) or (ba and bb) or not vb > 0:
+        return float("nan"), "unknown", None, None
+    if ba == "at-most":     # a at most its smallest grain: the ratio is at most the point
+        return va / vb, "at-most", None, None
+    if bb == "at-most":     # b at most its smallest grain: the ratio is at least the point
+        return va / vb, "at-least", None, None
+    ra, rb = replicates[a], replicates[b]
+    ok = (ra < NEVER / 2) & (rb < NEVER / 2)
+    if ok.sum() < len(ra) * 0.975:   # the interval would reach a replicate that never crossed
+        return va / vb, "", None, None
+    lo, hi = percentile_interval(ra[ok] / rb[ok], 0.95, log=True)
+    return va / vb, "", lo, hi
+
+
+def times(v):
+    """A ratio to 3 significant digits, never in exponent form (1490, not 1.49e+03)."""
+    return "%.0f" % v if v >= 100 else "%.3g" % v
+
+
+def ratio_text(point, kind, lo, hi):
+    if kind == "unknown":
+        return "not known (a METG outside the sweep)"
+    if kind:
+        return "%s %s×" % ("≤" if kind == "at-most" else "≥", times(point))
+    return "%s×" % times(point) + (" [%s, %s]" % (times(lo), times(hi)) if lo is not None else "")
+
+
+def goal_verdict(r, op, bound):
+    """pass, fail or inconclusive for the claim ratio OP bound, on the ratio's interval (a
+    bound of the sweep settles it only on its own side)."""
+    point, kind, lo, hi = r
+    shown = ratio_text(point, kind, lo, hi)
+    if kind == "unknown":
+        return "inconclusive: %s" % shown
+    if kind:
+        holds = (kind == "at-most") == (op == "<=")
+        if holds and ((op == "<=" and point <= bound) or (op == ">=" and point >= bound)):
+            return "pass: %s" % shown
+        return "inconclusive: %s, a bound that does not settle %s %g" % (shown, op, bound)
+    if lo is None:
+        return "inconclusive: %s, no interval" % shown
+    good = (hi <= bound) if op == "<=" else (lo >= bound)
+    bad = (lo > bound) if op == "<=" else (hi < bound)
+    return "%s: %s" % ("pass" if good else "fail" if bad else
+                       "inconclusive, the interval spans %g" % bound, shown)
+
+
 def main(argv):
     if len(argv) != 5:
         sys.exit("usage: metg.py ROWS_CSV CURVE_CSV METG_CSV CORES")
@@ -66,11 +132,16 @@ def main(argv):
     starts = defaultdict(list)      # series -> [wall_s of its grain-0 rows: the start]
     tasks = {}
     order = []
+    others = defaultdict(list)      # series -> other_cpu of its runs (None: not measured)
     with open(rows_path) as f:
         for r in csv.DictReader(f):
             key = (r["series"], int(r["grain_ns"]))
             if r["series"] not in order:
                 order.append(r["series"])
+            try:
+                others[r["series"]].append(float(r.get("other_cpu") or "nan"))
+            except ValueError:
+                others[r["series"]].append(float("nan"))
             if key[1] == 0:
                 starts[r["series"]].append(float(r["wall_s"]))
                 continue
@@ -108,6 +179,7 @@ def main(argv):
 
     rng = np.random.default_rng(20201109)
     result = {}
+    replicates = {}   # series -> METG(50%) of each bootstrap replicate (for the ratios)
     for s in order:
         grains = sorted(g for (t, g) in walls if t == s)
         ws = [walls[(s, g)] for g in grains]
@@ -124,6 +196,8 @@ def main(argv):
             lo, hi = percentile_interval(reps, 0.95, log=True)
             result[s][x] = (v, bound, lo if lo < NEVER / 2 else math.inf,
                             hi if hi < NEVER / 2 else math.inf)
+            if x == 0.5:
+                replicates[s] = reps
 
     with open(metg_path, "w", newline="") as f:
         out = csv.writer(f)
@@ -148,16 +222,25 @@ def main(argv):
     print("METG(50%%) and METG(90%%), W = %d, with 95%% bootstrap intervals:" % cores)
     for s in order:
         print("  %-13s %-32s %s" % (s, shown(s, 0.5), shown(s, 0.9)))
-    ratios = [("fork", "omp"), ("thread", "omp"), ("py-pool-map1", "fork"),
-              ("py-asyncio", "epoll"), ("py-ppe", "fork"), ("mpi", "omp")]
-    parts = []
-    for a, b in ratios:
+    parts, goals = [], []
+    for a, b in RATIOS:
         if a in result and b in result:
-            va, vb = result[a][0.5][0], result[b][0.5][0]
-            if math.isfinite(va) and math.isfinite(vb) and vb > 0:
-                parts.append("%s/%s %.3g×" % (a, b, va / vb))
+            parts.append("%s/%s %s" % (a, b, ratio_text(*ratio_of(result, replicates, a, b))))
     if parts:
         print("ratios of METG(50%): " + ", ".join(parts))
+    def quiet(series):   # every run of it measured, and none disturbed
+        o = others.get(series, [])
+        return bool(o) and all(math.isfinite(v) and v <= BUSY_CPU for v in o)
+
+    for a, b, op, bound, say in GOALS:
+        if a in result and b in result:
+            v = goal_verdict(ratio_of(result, replicates, a, b), op, bound)
+            if v.startswith("fail") and not (quiet(a) and quiet(b)):
+                v = "inconclusive, %s, but other processes disturbed (or went unmeasured " \
+                    "in) some of their runs" % v
+            goals.append("goal: %s: %s" % (say, v))
+    for g in goals:
+        print(g)
     head = []
     for s, what in (("thread", "threads"), ("fork", "processes"), ("py-pool-map1", "Python's Pool")):
         if s in result:

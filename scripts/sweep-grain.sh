@@ -7,7 +7,7 @@
 # which a runner still reaches 50% (scripts/metg.py), as Task Bench defines it.
 #
 # usage: scripts/sweep-grain.sh RUN_DIR [tiny|quick|default|full]   (scripts/bench.sh calls it)
-# writes RUN_DIR/grain-rows.csv (one row per timed run), RUN_DIR/grain.csv (efficiency per
+# writes RUN_DIR/grain-rows.csv (one row per timed run, with the CPU other processes used), RUN_DIR/grain.csv (efficiency per
 # point, median with min … max of the repeats), RUN_DIR/grain-metg.csv (METG(50%) and
 # METG(90%) per runner with bootstrap intervals), RUN_DIR/grain-findings.txt and
 # RUN_DIR/plots/grain-efficiency.{png,svg}
@@ -79,8 +79,8 @@ point() {  # point LABEL G T COMMAND...
     die "'$* -n $t --grain $g' failed: $(tail -n 3 "$run/grain-$label-$g.err" | tr '\n' ' ')"
   rm -f "$run/grain-$label-$g.err"
   printf '%s\n' "$out" | csv_awk -v OFS=, -v r="$label" -v g="$g" -v hdr="$([ -s "$rows" ] && echo 1)" '
-    BEGIN { if (!hdr) print "series,grain_ns,rep,tasks,workers,wall_s,verified" }
-    { print r, g, ++k, get("tasks"), get("workers"), get("wall_s"), get("verified") }' >> "$rows"
+    BEGIN { if (!hdr) print "series,grain_ns,rep,tasks,workers,wall_s,verified,other_cpu" }
+    { print r, g, ++k, get("tasks"), get("workers"), get("wall_s"), get("verified"), get("other_cpu") }' >> "$rows"
   printf '%s\n' "$out" | "$PYTHON" "$here/analyse.py" spread wall_s | tr , ' '
 }
 

@@ -226,6 +226,73 @@ static void test_metg_known_curve(void)
     CU_ASSERT_EQUAL(rmdir(dir), 0);
 }
 
+/* Rows for metg.py: each series with a per-task cost of its own (E = g / (g + cost)), 3
+ * repeats a grain that agree, every run with OTHER_CPU (the fork series with BUSY_FORK). */
+static int write_goal_rows(const char *path, double other, double busy_fork)
+{
+    static const struct { const char *name; double cost_ns; } series[] = {
+        { "fork", 1000 }, { "thread", 500 }, { "omp", 500 }, { "py-pool-map1", 100000 },
+    };
+    static const double grains[] = { 10, 32, 100, 316, 1000, 3162, 10000, 31623, 100000,
+                                     316228, 1000000, 3162278, 10000000 };
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return -1;
+    fprintf(f, "series,grain_ns,rep,tasks,workers,wall_s,verified,other_cpu\n");
+    for (size_t k = 0; k < sizeof series / sizeof series[0]; k++)
+        for (int r = 1; r <= 3; r++) {
+            double o = k == 0 ? busy_fork : other;
+            fprintf(f, "%s,0,%d,2,2,0,yes,%.2f\n", series[k].name, r, o);
+            for (size_t i = 0; i < sizeof grains / sizeof grains[0]; i++)
+                fprintf(f, "%s,%.0f,%d,1000,2,%.12f,yes,%.2f\n", series[k].name, grains[i], r,
+                        1000 * (grains[i] + series[k].cost_ns) / 2 / 1e9, o);
+        }
+    return fclose(f);
+}
+
+/* metg.py's goals on known curves: fork's METG(50%) is 2× OpenMP's (1.99× as interpolated:
+ * fails "at most 1.1×" on quiet runs, inconclusive where other processes used the CPUs),
+ * thread's equals it (passes), and Python's Pool.map is 100× fork's (97.8×: fails "at
+ * least 1,000×"). */
+static void test_metg_goals(void)
+{
+    const char *py = getenv("PYTHON");
+    if (!py || !*py)
+        py = "/usr/bin/python3";
+    char dir[] = "/tmp/parlab-metg-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char rows[96], curve[96], metg[96];
+    snprintf(rows, sizeof rows, "%s/rows.csv", dir);
+    snprintf(curve, sizeof curve, "%s/curve.csv", dir);
+    snprintf(metg, sizeof metg, "%s/metg.csv", dir);
+    char *argv[] = { (char *)py, "scripts/metg.py", rows, curve, metg, "2", NULL };
+    struct cmd_result r;
+
+    CU_ASSERT_EQUAL_FATAL(write_goal_rows(rows, 0.01, 0.01), 0);
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "fork/omp 1.99× [1.99, 1.99]"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "goal: fork's METG(50%) at most 1.1× OpenMP's: fail: 1.99×"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "goal: thread's METG(50%) at most 1.1× OpenMP's: pass: 1×"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "fork pool's METG(50%): fail: 97.8×"));
+    if (!strstr(r.out, "OpenMP's: fail: 1.99×"))
+        fprintf(stderr, "\n  metg.py, quiet: %s%s", r.out, r.err);
+
+    /* the fork series disturbed: its goals cannot fail, the others stand */
+    CU_ASSERT_EQUAL_FATAL(write_goal_rows(rows, 0.01, 0.9), 0);
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_PTR_NULL(strstr(r.out, ": fail"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "OpenMP's: inconclusive, fail: 1.99×"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.out, "thread's METG(50%) at most 1.1× OpenMP's: pass"));
+    if (!strstr(r.out, "OpenMP's: inconclusive, fail: 1.99×"))
+        fprintf(stderr, "\n  metg.py, busy fork: %s%s", r.out, r.err);
+    unlink(rows);
+    unlink(curve);
+    unlink(metg);
+    CU_ASSERT_EQUAL(rmdir(dir), 0);
+}
+
 CU_TestInfo tests_spin[] = {
     { "the checksum equals a plain loop's and the closed form catches an error", test_closed_form },
     { "--grain calibrates more steps for longer tasks; none: a fixed count", test_calibration },
@@ -233,5 +300,6 @@ CU_TestInfo tests_spin[] = {
     { "--grain 0, beyond 10 s, or for another workload: one line, exit 64", test_grain_refused },
     { "python: the peer's spin gives parlab's checksum and checks its own", test_python_peer },
     { "metg.py: METG(50%) and (90%) of a known curve, never, at most", test_metg_known_curve },
+    { "metg.py: the goals, with intervals; a disturbed series never fails one", test_metg_goals },
     CU_TEST_INFO_NULL,
 };
