@@ -440,7 +440,17 @@ class KeptPredictions(unittest.TestCase):
         self.assertTrue(any("was edited after the run" in n for n in notes), notes)
 
     def test_older_run_grades_the_live_file(self):
-        path, notes = lab.which_predictions(self.spec, reference_run("01-cpu"), None, self.live)
+        # a run made before make lab-N kept predict.txt: no copy, no "predict" in meta.json
+        older = os.path.join(self.dir, "older")
+        shutil.copytree(reference_run("01-cpu"), older)
+        if os.path.exists(os.path.join(older, "predict.txt")):
+            os.unlink(os.path.join(older, "predict.txt"))
+        with open(os.path.join(older, "meta.json")) as f:
+            meta = json.load(f)
+        meta.pop("predict", None)
+        with open(os.path.join(older, "meta.json"), "w") as f:
+            json.dump(meta, f)
+        path, notes = lab.which_predictions(self.spec, older, None, self.live)
         self.assertEqual(path, self.live)
         self.assertIn("kept no copy of predict.txt", notes[0])
 
