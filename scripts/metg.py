@@ -4,7 +4,7 @@
 usage: metg.py ROWS_CSV CURVE_CSV METG_CSV CORES   (findings on stdout)
 
 ROWS_CSV has one row per timed run: series,grain_ns,rep,tasks,workers,wall_s,verified and
-other_cpu (the CPU other processes used while it ran; a goal fails only on quiet series).
+other_cpu (the CPU other processes used while it ran: a goal fails only on quiet runs).
 A run's raw efficiency is the work it did over what CORES CPUs could do in its wall time,
 T*grain / (CORES*(wall - start)), where start is the series' own cost of starting and
 stopping its workers (its grain-0 rows: W tasks of 100 ns). Efficiency is that over the peak: the best raw efficiency of any
@@ -24,7 +24,8 @@ from collections import defaultdict
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from verdict import BUSY_CPU, median, median_replicates, percentile_interval  # noqa: E402  (the statistics, once)
+import verdict  # noqa: E402  (the statistics and the verdicts, once)
+from verdict import fmt, median, median_replicates, percentile_interval  # noqa: E402
 
 LEVELS = (0.5, 0.9)
 BOOT = 2000
@@ -91,37 +92,33 @@ def ratio_of(result, replicates, a, b):
     return va / vb, "", lo, hi
 
 
-def times(v):
-    """A ratio to 3 significant digits, never in exponent form (1490, not 1.49e+03)."""
-    return "%.0f" % v if v >= 100 else "%.3g" % v
-
-
 def ratio_text(point, kind, lo, hi):
     if kind == "unknown":
         return "not known (a METG outside the sweep)"
     if kind:
-        return "%s %s×" % ("≤" if kind == "at-most" else "≥", times(point))
-    return "%s×" % times(point) + (" [%s, %s]" % (times(lo), times(hi)) if lo is not None else "")
+        return "%s %s×" % ("≤" if kind == "at-most" else "≥", fmt(point))
+    return "%s×" % fmt(point) + (" [%s, %s]" % (fmt(lo), fmt(hi)) if lo is not None else "")
 
 
-def goal_verdict(r, op, bound):
-    """pass, fail or inconclusive for the claim ratio OP bound, on the ratio's interval (a
-    bound of the sweep settles it only on its own side)."""
+def goal_verdict(r, op, bound, what, loads):
+    """The claim "ratio OP bound" as a verdict: on the ratio's interval as every verdict is
+    judged (verdict.judge_interval: a fail only on quiet runs, LOADS the other-CPU figures of
+    both series); a ratio that is itself a bound of the sweep settles it only on its own
+    side, else it is inconclusive."""
     point, kind, lo, hi = r
-    shown = ratio_text(point, kind, lo, hi)
+    above = op == ">="
     if kind == "unknown":
-        return "inconclusive: %s" % shown
+        return verdict.Verdict(verdict.INCONCLUSIVE, "%s: %s" % (what, ratio_text(*r)),
+                               "a sweep to finer or coarser grains")
     if kind:
-        holds = (kind == "at-most") == (op == "<=")
-        if holds and ((op == "<=" and point <= bound) or (op == ">=" and point >= bound)):
-            return "pass: %s" % shown
-        return "inconclusive: %s, a bound that does not settle %s %g" % (shown, op, bound)
-    if lo is None:
-        return "inconclusive: %s, no interval" % shown
-    good = (hi <= bound) if op == "<=" else (lo >= bound)
-    bad = (lo > bound) if op == "<=" else (hi < bound)
-    return "%s: %s" % ("pass" if good else "fail" if bad else
-                       "inconclusive, the interval spans %g" % bound, shown)
+        if (kind == "at-least") == above and (point >= bound if above else point <= bound):
+            return verdict.Verdict(verdict.PASS, "%s %s, %s %s" % (
+                what, ratio_text(*r), op, fmt(bound)), "", point)
+        return verdict.Verdict(verdict.INCONCLUSIVE, "%s %s: a bound of the sweep, which does "
+                               "not settle %s %s" % (what, ratio_text(*r), op, fmt(bound)),
+                               "a sweep to finer grains", point)
+    return verdict.judge_interval(None if lo is None else (point, lo, hi), bound, above, what,
+                                  loads)
 
 
 def main(argv):
@@ -132,16 +129,13 @@ def main(argv):
     starts = defaultdict(list)      # series -> [wall_s of its grain-0 rows: the start]
     tasks = {}
     order = []
-    others = defaultdict(list)      # series -> other_cpu of its runs (None: not measured)
+    others = defaultdict(list)      # series -> other_cpu of its runs, as read
     with open(rows_path) as f:
         for r in csv.DictReader(f):
             key = (r["series"], int(r["grain_ns"]))
             if r["series"] not in order:
                 order.append(r["series"])
-            try:
-                others[r["series"]].append(float(r.get("other_cpu") or "nan"))
-            except ValueError:
-                others[r["series"]].append(float("nan"))
+            others[r["series"]].append(r.get("other_cpu"))   # verdict.py skips a blank
             if key[1] == 0:
                 starts[r["series"]].append(float(r["wall_s"]))
                 continue
@@ -222,25 +216,17 @@ def main(argv):
     print("METG(50%%) and METG(90%%), W = %d, with 95%% bootstrap intervals:" % cores)
     for s in order:
         print("  %-13s %-32s %s" % (s, shown(s, 0.5), shown(s, 0.9)))
-    parts, goals = [], []
+    parts = []
     for a, b in RATIOS:
         if a in result and b in result:
             parts.append("%s/%s %s" % (a, b, ratio_text(*ratio_of(result, replicates, a, b))))
     if parts:
         print("ratios of METG(50%): " + ", ".join(parts))
-    def quiet(series):   # every run of it measured, and none disturbed
-        o = others.get(series, [])
-        return bool(o) and all(math.isfinite(v) and v <= BUSY_CPU for v in o)
-
     for a, b, op, bound, say in GOALS:
         if a in result and b in result:
-            v = goal_verdict(ratio_of(result, replicates, a, b), op, bound)
-            if v.startswith("fail") and not (quiet(a) and quiet(b)):
-                v = "inconclusive, %s, but other processes disturbed (or went unmeasured " \
-                    "in) some of their runs" % v
-            goals.append("goal: %s: %s" % (say, v))
-    for g in goals:
-        print(g)
+            v = goal_verdict(ratio_of(result, replicates, a, b), op, bound,
+                             "%s/%s METG(50%%)" % (a, b), others[a] + others[b])
+            print("goal: %s: %s" % (say, v))
     head = []
     for s, what in (("thread", "threads"), ("fork", "processes"), ("py-pool-map1", "Python's Pool")):
         if s in result:

@@ -248,10 +248,11 @@ def busy_reason(loads, threshold=BUSY_CPU):
 
 
 def fmt(x):
-    """A number at 3 significant digits, as the verdicts print them."""
+    """A number at 3 significant digits, as the verdicts print them; from 1000 up its whole
+    digits (1491, never 1.49e+03)."""
     if x is None or not math.isfinite(x):
         return "?"
-    return "%.3g" % x
+    return "%.0f" % x if abs(x) >= 1000 else "%.3g" % x
 
 
 def speedup_text(num, den, scale=1.0):
