@@ -28,10 +28,21 @@ struct shm_region {
 /* Copies up to max live regions into out. Returns the number copied, or -E2BIG when there are
  * more. The fds stay valid until shm_unmap of their region. */
 int shm_regions(struct shm_region *out, int max);
-/* Returns nothing: unmaps every region and closes its fd, for a process just forked from the owner that must
- * not hold the owner's regions (the forkserver, forked before the job). Only in a child
- * that has one thread, right after fork(). */
+/* Returns nothing: turns every region into reservation and closes its fd, for a process
+ * just forked from the owner that must not hold the owner's regions (the forkserver,
+ * forked before the job). Only in a child that has one thread, right after fork(). */
 void shm_forget_all(void);
+/* Reserves the arena that later regions are carved from (see shm.c), before a forkserver
+ * forks: 0, or -ENOMEM when no address space could be reserved (regions then go where
+ * the kernel puts them, as before). Once is enough; thread-safe. */
+int shm_arena_reserve(void);
+/* Returns 1 when [addr, addr+len) lies within address space this process holds as
+ * reservation (the arena, or a region a forkserver inherited), so a worker may map a
+ * region there with MAP_FIXED; 0 otherwise. */
+int shm_reserved(uint64_t addr, uint64_t len);
+/* Returns nothing: carves no more regions from the arena, for a worker that mapped its
+ * owner's regions there (they are not in its table). */
+void shm_arena_leave(void);
 /* Returns the number of live regions (tests look for leaks with it). */
 int shm_live(void);
 

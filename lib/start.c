@@ -234,15 +234,19 @@ static void boot_from(int sock)
     if ((uint32_t)nfd != b->nregions || (m.msg_flags & MSG_CTRUNC))
         boot_fail("%d of %u shared regions came", nfd, b->nregions);
     for (int i = 0; i < nfd; i++) {
+        /* Over reservation the server kept for it (shm.c), or where nothing is. */
         void *want = (void *)(uintptr_t)b->region[i].addr;
+        int fixed = shm_reserved(b->region[i].addr, b->region[i].len) ? MAP_FIXED
+                                                                       : MAP_FIXED_NOREPLACE;
         void *got = mmap(want, (size_t)b->region[i].len, PROT_READ | PROT_WRITE,
-                         MAP_SHARED | MAP_FIXED_NOREPLACE, fds[i], 0);
+                         MAP_SHARED | fixed, fds[i], 0);
         if (got != want)
             boot_fail("cannot map a shared region of %llu bytes at %p: %s",
                       (unsigned long long)b->region[i].len, want,
                       got == MAP_FAILED ? strerror(errno) : "the address is taken");
         close(fds[i]);
     }
+    shm_arena_leave();
     pool__boot_run(b);
 }
 
@@ -344,6 +348,9 @@ int pool_forkserver_start(void)
         rc = -errno;
         goto out;
     }
+    /* Regions made from now on come from the arena, which the server holds as reservation
+     * too. Without one they go anywhere, and a worker may find the address taken. */
+    (void)shm_arena_reserve();
     prctl(PR_GET_CHILD_SUBREAPER, &fs_was_subreaper);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
     pid_t pid = child_fork();   /* tracked; dies with us */

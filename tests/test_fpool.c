@@ -788,6 +788,61 @@ static void test_map_async(void) { run_for(body_map_async, FORK_ONLY, 30); }
  * (or a thread) has that memory. */
 static void test_deadlock(void) { run_for(body_deadlock, 0x3u, 20); }
 
+/* A forkserver's worker maps each shared region at the parent's address, in a copy of
+ * the server: memory the parent freed after the server forked is still there in the
+ * copy. The parent frees a mapping the server inherited, makes a region of the same size
+ * (the kernel's first choice is the hole just left), and a worker must read it. */
+static int sum_region(const void *in, void *out)
+{
+    const unsigned char *r = *(unsigned char *const *)in;
+    unsigned long s = 0;
+    for (size_t i = 0; i < (2u << 20); i += 4096)
+        s += r[i];
+    *(unsigned long *)out = s;
+    return 0;
+}
+
+static void test_forkserver_stale_address(void)
+{
+    fflush(NULL);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        alarm(20);
+        size_t len = 2u << 20;
+        unsigned char *old = mmap(NULL, len, PROT_READ | PROT_WRITE,
+                                  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        if (old == MAP_FAILED)
+            _exit(2);
+        memset(old, 1, len);
+        if (fpool_forkserver_start())
+            _exit(2);
+        munmap(old, len);
+        unsigned char *r = shared(len);
+        if (!r)
+            _exit(2);
+        for (size_t i = 0; i < len; i += 4096)
+            r[i] = 3;
+        struct fpool *p = fpool_create_start("forkserver", 1, NULL, NULL);
+        unsigned long got = 0;
+        struct fpool_future *f = p ? fpool_submit(p, sum_region, &r, sizeof r, sizeof got)
+                                   : NULL;
+        int rc = f ? fpool_future_get(f, &got, 5000) : -1;
+        if (p) {
+            fpool_close(p);
+            fpool_join(p);
+        }
+        fpool_forkserver_stop();
+        if (rc || got != 3 * (len / 4096))
+            fprintf(stderr, "\n  the worker read %lu, not %lu (rc %d) %s", got,
+                    (unsigned long)(3 * (len / 4096)), rc, p ? "" : fpool_strerror());
+        _exit(rc == 0 && got == 3 * (len / 4096) && no_children() ? 0 : 1);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* What a worker inherits under each start method: fork, the caller's memory as it is at
  * the pool's start; forkserver, as it was when the server forked; spawn, nothing (the
  * program as it was loaded). Python's start methods differ the same way. */
@@ -1006,6 +1061,7 @@ CU_TestInfo tests_fpool[] = {
     { "terminate drops queued calls and reaps", test_terminate },
     { "a task's printf survives its worker", test_task_output },
     { "start methods: what a worker inherits; an unknown method", test_start_inheritance },
+    { "forkserver: a region where the server still holds freed memory", test_forkserver_stale_address },
     { "apply_async: callbacks in arrival order, errors, a crash", test_apply_async },
     { "imap in order, imap_unordered as completed, a crash mid-way", test_imap },
     { "map_async: callback after get, a crash to error_callback", test_map_async },
