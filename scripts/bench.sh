@@ -160,8 +160,10 @@ case $mode in
   tiny) scol=tiny_size acol=tiny_args runs=2 warmup=0 sl_tasks=8 sl_ms=2 sl_max=8 ;;
   quick) scol=quick_size acol=bench_args runs=4 warmup=0 sl_tasks=32 sl_ms=10 sl_max=32 ;;   # seq about 0.22 s
   full) scol=full_size acol=bench_args runs=10 warmup=2 sl_tasks=128 sl_ms=20 sl_max=128 ;;
-  *) scol=bench_size acol=bench_args runs=5 warmup=1 sl_tasks=64 sl_ms=20 sl_max=64 ;;
+  *) scol=bench_size acol=bench_args runs=5 warmup=0 sl_tasks=64 sl_ms=10 sl_max=64 ;;
 esac
+# Every point's first run is its checked row run (below), the same command right before
+# the timed runs: it warms the caches, so the default mode adds no warm-up of its own.
 # 4 runs a side is the fewest with which the rank test can tell two points apart (p < 0.05).
 runs=${REPEAT:-$runs}
 while IFS=, read -r w n x; do
@@ -361,7 +363,7 @@ fi
 total=${#plan[@]}
 
 tidy_cols="workload,runner,param,value,cores,workers,tasks,size,mean_s,stddev_s,median_s,min_s,max_s,user_s,sys_s,n,speedup,speedup_err,efficiency,efficiency_err,other_cpu"
-declare -A expect unchecked base_m base_s
+declare -A expect unchecked base_m base_s twin_row twin_load
 
 # The seq answer, once per workload. Where it was verified by seq alone or by an
 # independent recomputation, timed runs pass --expect with it and so neither run seq nor
@@ -465,7 +467,7 @@ measure_rows() {
 }
 
 lo=$(left_out_line "$out")
-echo "# parlab bench ($mode) on $host: $nproc CPUs; $total points, $runs runs each (+$warmup warm-up)${lo:+; $lo}"
+echo "# parlab bench ($mode) on $host: $nproc CPUs; $total points, $runs runs each after a checked run$( ((warmup)) && echo " and $warmup warm-up")${lo:+; $lo}"
 begun=1
 for h in "${held[@]}"; do echo "bench: warning: $h" >&2; done
 echo "# runners: ${runners[*]}; cores: ${cores[*]}; workers: ${workers[*]}"
@@ -506,86 +508,114 @@ for p in "${plan[@]}"; do
   stem="$sweep-$w-$r-$val"
   mkdir -p "$out/raw/$sweep"
 
-  # parlab's own row first: verified answer, user/sys time, RSS. It also warms the caches.
-  read -ra argv <<< "$cmd --format csv"
-  rowtxt=$("${argv[@]}" 2> "$out/logs/$stem.err")
-  rc=$?
-  if [ $rc -ne 0 ]; then
-    interrupted_if $rc
-    stop "[$i/$total] $label" "'$cmd' exited $rc: $(tail -n 3 "$out/logs/$stem.err" | tr '\n' ' ')"
-  fi
-  rows="$out/$sweep-rows.csv"
-  [ -s "$rows" ] || printf 'param,value,%s\n' "$(printf '%s\n' "$rowtxt" | head -n 1)" > "$rows"
-  row=$(printf '%s\n' "$rowtxt" | tail -n 1)
-  # parlab names the runner fork under every start method: the row takes the sweep's name.
-  [ "$ropt" = "$r" ] || row=$(printf '%s\n' "$rowtxt" | csv_awk -v OFS=, -v r="$r" '{ set("runner", r); x = $0 } END { print x }')
-  printf '%s,%s,%s\n' "$param" "$val" "$row" >> "$rows"
-  # yes: verified; ref: seq itself at a size with no known answer (the reference);
-  # unchecked: too large to recompute, accepted only where seq's answer was too (warned)
-  verdict=$(csv_get verified <<< "$rowtxt")
-  if [ "$verdict" != yes ] && ! { [ "$verdict" = ref ] && [ "$r" = seq ]; } &&
-     ! { [ "$verdict" = unchecked ] && [ -n "${unchecked[$w]:-}" ]; }; then
-    stop "[$i/$total] $label" "'$cmd' did not verify: $row"
-  fi
-  # check=seq means the timed process ran seq too, to check itself: its time would be double.
-  if [ "$(csv_get check <<< "$rowtxt")" = seq ]; then
-    warn "$label: the timed command also ran seq to check its answer; its time includes that run"
-  fi
-  echo "$cmd" >> "$out/commands.txt"
+  # The worker sweep's point at W = nproc is the core sweep's at K = nproc: the same
+  # command (--cores nproc -j nproc), measured once. Its row, runs and their loads are
+  # taken from there (a disturbed point stays disturbed); only the control is not.
+  twin="$out/raw/cores/cores-$w-$r-$val.json"
+  if [ "$sweep" = workers ] && [ "$val" = "$nproc" ] && [ -s "$twin" ] && [ -n "${twin_row[$w $r]:-}" ]; then
+    rows="$out/$sweep-rows.csv"
+    [ -s "$rows" ] || head -n 1 "$out/cores-rows.csv" > "$rows"
+    printf '%s,%s,%s\n' "$param" "$val" "${twin_row[$w $r]}" >> "$rows"
+    echo "$cmd" >> "$out/commands.txt"
+    json="$out/raw/$sweep/$stem.json"
+    jq '.results |= [.[0]]' "$twin" > "$json" || stop "$at" "cannot read $twin"
+    rowtxt=$(printf '%s\n%s\n' "$row_hdr" "${twin_row[$w $r]}")
+    read -r other other_max <<< "${twin_load[$w $r]}"
+    [ "$other" = - ] && other=""
+    [ "$other_max" = - ] && other_max=""
+    ctl=""
+    : > "$out/logs/hf.log"   # no hyperfine here: no warnings of an earlier point
+    stats=$(jq -r -f "$here/hyperfine.jq" "$json") || stop "$at" "cannot read $json"
+    pnote=" (the core sweep's point at $val cores: the same command)"
+    grep -qF "cores $w $r cores=$val:" "$out/disturbed.txt" 2> /dev/null &&
+      echo "$label: the core sweep's point at $val cores, disturbed" >> "$out/disturbed.txt"
+  else
+    # parlab's own row first: verified answer, user/sys time, RSS. It also warms the caches.
+    read -ra argv <<< "$cmd --format csv"
+    rowtxt=$("${argv[@]}" 2> "$out/logs/$stem.err")
+    rc=$?
+    if [ $rc -ne 0 ]; then
+      interrupted_if $rc
+      stop "[$i/$total] $label" "'$cmd' exited $rc: $(tail -n 3 "$out/logs/$stem.err" | tr '\n' ' ')"
+    fi
+    rows="$out/$sweep-rows.csv"
+    [ -s "$rows" ] || printf 'param,value,%s\n' "$(printf '%s\n' "$rowtxt" | head -n 1)" > "$rows"
+    row=$(printf '%s\n' "$rowtxt" | tail -n 1)
+    # parlab names the runner fork under every start method: the row takes the sweep's name.
+    [ "$ropt" = "$r" ] || row=$(printf '%s\n' "$rowtxt" | csv_awk -v OFS=, -v r="$r" '{ set("runner", r); x = $0 } END { print x }')
+    printf '%s,%s,%s\n' "$param" "$val" "$row" >> "$rows"
+    # yes: verified; ref: seq itself at a size with no known answer (the reference);
+    # unchecked: too large to recompute, accepted only where seq's answer was too (warned)
+    verdict=$(csv_get verified <<< "$rowtxt")
+    if [ "$verdict" != yes ] && ! { [ "$verdict" = ref ] && [ "$r" = seq ]; } &&
+       ! { [ "$verdict" = unchecked ] && [ -n "${unchecked[$w]:-}" ]; }; then
+      stop "[$i/$total] $label" "'$cmd' did not verify: $row"
+    fi
+    # check=seq means the timed process ran seq too, to check itself: its time would be double.
+    if [ "$(csv_get check <<< "$rowtxt")" = seq ]; then
+      warn "$label: the timed command also ran seq to check its answer; its time includes that run"
+    fi
+    echo "$cmd" >> "$out/commands.txt"
 
-  # hyperfine times the command R times; at the core sweep, seq on 1 core (the control) and
-  # the runner alternate, one run each (measure_pairs). Other processes' CPU time over the
-  # same interval (all busy time in /proc/stat less our own) says whether the machine was
-  # shared; a disturbed point is measured again within the re-timing budget (see retries).
-  json="$out/raw/$sweep/$stem.json"
-  ctl=""
-  if [ "$sweep" = cores ] && [ "$r" != seq ]; then
-    read -ra cparts <<< "$PARLAB run -w $w -r seq --repeat 1 --warmup 0 -n ${size[$w]} ${extra[$w]:-} ${expect[$w]} --cores 1 -j 1"
-    ctl="${cparts[*]}"
-  fi
-  tries=0
-  while :; do
-    m0=${EPOCHREALTIME/./}
-    if has "$r" "$external"; then
-      measure_rows "$json" "$cmd" "$ctl" ||
-        stop "[$i/$total] $label" "'$cmd' (repeated, timed by its rows) failed: $(tail -n 2 "$out/logs/rows.err" | tr '\n' ' ')"
-    elif [ -n "$ctl" ]; then
-      measure_pairs "$json" "$cmd" "$ctl" ||
-        stop "[$i/$total] $label" "hyperfine failed on '$cmd' or '$ctl': $(tail -n 2 "$out/logs/hf.log" | tr '\n' ' ')"
-    else
-      hf_once "$json" --runs "$runs" --warmup "$warmup" -L "$param" "$val" \
-           --export-csv "$out/raw/$sweep/$stem.csv" "$tmpl" ||
-        stop "[$i/$total] $label" "hyperfine failed on '$cmd': $(tail -n 2 "$out/logs/hf.log" | tr '\n' ' ')"
-      other_max=$other
+    # hyperfine times the command R times; at the core sweep, seq on 1 core (the control) and
+    # the runner alternate, one run each (measure_pairs). Other processes' CPU time over the
+    # same interval (all busy time in /proc/stat less our own) says whether the machine was
+    # shared; a disturbed point is measured again within the re-timing budget (see retries).
+    json="$out/raw/$sweep/$stem.json"
+    ctl=""
+    if [ "$sweep" = cores ] && [ "$r" != seq ]; then
+      read -ra cparts <<< "$PARLAB run -w $w -r seq --repeat 1 --warmup 0 -n ${size[$w]} ${extra[$w]:-} ${expect[$w]} --cores 1 -j 1"
+      ctl="${cparts[*]}"
     fi
-    m1=${EPOCHREALTIME/./}
-    if [ "$tries" -eq 0 ]; then measure_us=$((measure_us + m1 - m0)); else retry_us=$((retry_us + m1 - m0)); fi
-    stats=$(jq -r -f "$here/hyperfine.jq" "$json") || stop "[$i/$total] $label" "cannot read $json"
-    if ! { [ -n "$other_max" ] && awk -v o="$other_max" 'BEGIN { exit !(o > 0.3) }'; }; then
-      busy_run=0
-      break
-    fi
-    why=""
-    if [ "$tries" -ge "$retries" ]; then
-      why="after $tries re-timing(s)"
-    elif [ "$busy_run" -ge 3 ]; then
-      why="the machine stays busy: no more re-timing until a point measures quiet"
-    elif [ $((retry_us * 100)) -gt $((measure_us * ${retry_share#0.})) ]; then
-      why="the re-timing budget (${retry_share} of the measuring time) is spent"
-    else
+    tries=0
+    while :; do
       m0=${EPOCHREALTIME/./}
-      probe_quiet; quiet=$?
-      retry_us=$((retry_us + ${EPOCHREALTIME/./} - m0))
-      [ $quiet -eq 0 ] || { busy_run=$((busy_run + 1)); why="the machine is still busy"; }
+      if has "$r" "$external"; then
+        measure_rows "$json" "$cmd" "$ctl" ||
+          stop "[$i/$total] $label" "'$cmd' (repeated, timed by its rows) failed: $(tail -n 2 "$out/logs/rows.err" | tr '\n' ' ')"
+      elif [ -n "$ctl" ]; then
+        measure_pairs "$json" "$cmd" "$ctl" ||
+          stop "[$i/$total] $label" "hyperfine failed on '$cmd' or '$ctl': $(tail -n 2 "$out/logs/hf.log" | tr '\n' ' ')"
+      else
+        hf_once "$json" --runs "$runs" --warmup "$warmup" -L "$param" "$val" \
+             --export-csv "$out/raw/$sweep/$stem.csv" "$tmpl" ||
+          stop "[$i/$total] $label" "hyperfine failed on '$cmd': $(tail -n 2 "$out/logs/hf.log" | tr '\n' ' ')"
+        other_max=$other
+      fi
+      m1=${EPOCHREALTIME/./}
+      if [ "$tries" -eq 0 ]; then measure_us=$((measure_us + m1 - m0)); else retry_us=$((retry_us + m1 - m0)); fi
+      stats=$(jq -r -f "$here/hyperfine.jq" "$json") || stop "[$i/$total] $label" "cannot read $json"
+      if ! { [ -n "$other_max" ] && awk -v o="$other_max" 'BEGIN { exit !(o > 0.3) }'; }; then
+        busy_run=0
+        break
+      fi
+      why=""
+      if [ "$tries" -ge "$retries" ]; then
+        why="after $tries re-timing(s)"
+      elif [ "$busy_run" -ge 3 ]; then
+        why="the machine stays busy: no more re-timing until a point measures quiet"
+      elif [ $((retry_us * 100)) -gt $((measure_us * ${retry_share#0.})) ]; then
+        why="the re-timing budget (${retry_share} of the measuring time) is spent"
+      else
+        m0=${EPOCHREALTIME/./}
+        probe_quiet; quiet=$?
+        retry_us=$((retry_us + ${EPOCHREALTIME/./} - m0))
+        [ $quiet -eq 0 ] || { busy_run=$((busy_run + 1)); why="the machine is still busy"; }
+      fi
+      if [ -n "$why" ]; then
+        echo "$label: other processes used $other_max of a CPU while it was measured ($why)" >> "$out/disturbed.txt"
+        pnote+=" (disturbed: others used $other_max CPU)"
+        break
+      fi
+      tries=$((tries + 1))
+      pnote+=" (others used $other_max CPU: again)"
+    done
+    if [ "$sweep" = cores ] && [ "$val" = "$nproc" ]; then
+      twin_row[$w $r]=$row
+      row_hdr=$(printf '%s\n' "$rowtxt" | head -n 1)
+      twin_load[$w $r]="${other:--} ${other_max:--}"
     fi
-    if [ -n "$why" ]; then
-      echo "$label: other processes used $other_max of a CPU while it was measured ($why)" >> "$out/disturbed.txt"
-      pnote+=" (disturbed: others used $other_max CPU)"
-      break
-    fi
-    tries=$((tries + 1))
-    pnote+=" (others used $other_max CPU: again)"
-  done
+  fi
   # Every run's time and the CPU others used meanwhile: the raw samples the verdicts use.
   jq -r --arg k "$sweep,$w,$r,$val" --arg o "${other:-}" '.results | to_entries[] | .key as $i | .value as $x
     | $x.times | to_entries[]
