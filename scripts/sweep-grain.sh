@@ -84,35 +84,51 @@ point() {  # point LABEL G T COMMAND...
   printf '%s\n' "$out" | "$PYTHON" "$here/analyse.py" spread wall_s | tr , ' '
 }
 
-# First the series' start: W tasks of 100 ns, the cost of starting and stopping its
+# First each series' start: W tasks of 100 ns, the cost of starting and stopping its
 # workers (a Python pool: tens of ms), recorded as grain 0 and taken out of every point's
-# wall time by scripts/metg.py. Then the largest grain first: the task count for the next
-# point comes from the cost a task had at this one beyond its grain (the runner's own
-# cost), so that every point takes about `budget` seconds of W CPUs, however dear a task
-# is to start.
-series() {  # series LABEL COMMAND...
-  local label=$1 over=0 prev=0 g t wall start lo hi
+# wall time by scripts/metg.py. Then the grains, largest first, and at each grain every
+# series in turn: points that are compared are measured minutes apart at most, not a
+# whole sweep apart (a VM's cores slow down and speed up with its host's load, which no
+# meter here sees). The task count for a series' next point comes from the cost a task had
+# at its last point beyond its grain (the runner's own cost), so that every point takes
+# about `budget` seconds of W CPUs, however dear a task is to start.
+declare -A cmd_of start_of over_of prev_of
+labels=()
+add_series() {  # add_series LABEL COMMAND...
+  local label=$1
   shift
+  labels+=("$label")
+  cmd_of[$label]=$(printf '%q ' "$@")
+  over_of[$label]=0 prev_of[$label]=0
+}
+series_start() {  # series_start LABEL
+  local label=$1 wall lo hi
+  local -a cmd
+  eval "cmd=(${cmd_of[$label]})"
   progress_start "grain: $label start ($cores tasks of 100 ns)"
-  wall=$(point "$label" 0 "$cores" "$@")
-  read -r start lo hi <<< "$wall"
-  progress_end "$(printf '%.4f s (%.4f … %.4f)' "$start" "$lo" "$hi")"
-  for g in $(printf '%s\n' $grains | sort -rn); do
-    # Between the last point's T and 3.17 times it (the step between grains): a task does
-    # not get dearer as the grain shrinks, and one disturbed point must not throw the
-    # next far off either way.
-    t=$(awk -v b="$budget" -v w="$cores" -v g="$g" -v o="$over" -v m="$max_tasks" -v p="$prev" \
-          'BEGIN { t = int(b * 1e9 * w / (g + o))
-                   if (p > 0 && t < p) t = p; if (p > 0 && t > 3.17 * p) t = int(3.17 * p)
-                   if (t < 2 * w) t = 2 * w; if (t > m) t = m; print t }')
-    progress_start "grain: $label $g ns T=$t"
-    wall=$(point "$label" "$g" "$t" "$@")
-    read -r wall lo hi <<< "$wall"
-    over=$(awk -v s="$wall" -v f="$start" -v w="$cores" -v t="$t" -v g="$g" \
-             'BEGIN { o = (s - f) * 1e9 * w / t - g; print (o > 0 ? o : 0) }')
-    prev=$t
-    progress_end "$(printf '%.4f s (%.4f … %.4f), %.0f ns a task beyond its grain' "$wall" "$lo" "$hi" "$over")"
-  done
+  wall=$(point "$label" 0 "$cores" "${cmd[@]}")
+  read -r wall lo hi <<< "$wall"
+  start_of[$label]=$wall
+  progress_end "$(printf '%.4f s (%.4f … %.4f)' "$wall" "$lo" "$hi")"
+}
+series_point() {  # series_point LABEL GRAIN
+  local label=$1 g=$2 t wall lo hi
+  local -a cmd
+  eval "cmd=(${cmd_of[$label]})"
+  # Between the last point's T and 3.17 times it (the step between grains): a task does
+  # not get dearer as the grain shrinks, and one disturbed point must not throw the next
+  # far off either way.
+  t=$(awk -v b="$budget" -v w="$cores" -v g="$g" -v o="${over_of[$label]}" -v m="$max_tasks" -v p="${prev_of[$label]}" \
+        'BEGIN { t = int(b * 1e9 * w / (g + o))
+                 if (p > 0 && t < p) t = p; if (p > 0 && t > 3.17 * p) t = int(3.17 * p)
+                 if (t < 2 * w) t = 2 * w; if (t > m) t = m; print t }')
+  progress_start "grain: $label $g ns T=$t"
+  wall=$(point "$label" "$g" "$t" "${cmd[@]}")
+  read -r wall lo hi <<< "$wall"
+  over_of[$label]=$(awk -v s="$wall" -v f="${start_of[$label]}" -v w="$cores" -v t="$t" -v g="$g" \
+           'BEGIN { o = (s - f) * 1e9 * w / t - g; print (o > 0 ? o : 0) }')
+  prev_of[$label]=$t
+  progress_end "$(printf '%.4f s (%.4f … %.4f), %.0f ns a task beyond its grain' "$wall" "$lo" "$hi" "${over_of[$label]}")"
 }
 
 peers=""
@@ -120,21 +136,25 @@ if python_peers; then
   peers="py-pool-map1 py-ppe py-tpe py-asyncio"
   [ "$mode" = tiny ] && peers=py-pool-map1   # the plumbing: one peer is enough
 fi
-# Every series: its start, then one point a grain.
-progress_begin $(( $(printf '%s\n' $runners $peers | grep -c .) * ($(printf '%s\n' $grains | grep -c .) + 1) ))
 for r in $runners; do
   extra=()
   [ "$r" = epoll ] && extra=(--loops "$cores")   # one loop per CPU: W = cores for it too
-  series "$r" "$PARLAB" run -w spin -r "$r" -j "$cores" "${extra[@]}"
+  add_series "$r" "$PARLAB" run -w spin -r "$r" -j "$cores" "${extra[@]}"
 done
 if [ -n "$peers" ]; then
   for m in $peers; do
-    series "$m" "$PYTHON" "$root/peers/python/parlab_py.py" run -w spin -r "$m" -j "$cores"
+    add_series "$m" "$PYTHON" "$root/peers/python/parlab_py.py" run -w spin -r "$m" -j "$cores"
   done
 else
   echo "sweep-grain: the Python peers left out ($peers_why)" >&2
   left_out "$run" "Python's peers" "$peers_why"
 fi
+# Every series' start, then one point a series at each grain.
+progress_begin $(( ${#labels[@]} * ($(printf '%s\n' $grains | grep -c .) + 1) ))
+for l in "${labels[@]}"; do series_start "$l"; done
+for g in $(printf '%s\n' $grains | sort -rn); do
+  for l in "${labels[@]}"; do series_point "$l" "$g"; done
+done
 csv_awk 'get("verified") != "yes" { print "sweep-grain: " get("series") " at " get("grain_ns") " ns: result not verified" > "/dev/stderr"; bad = 1 }
          END { exit bad }' "$rows" || die "a spin result was not verified"
 
