@@ -536,6 +536,21 @@ static void test_tiny_sweep_csvs(void)
     CU_ASSERT_EQUAL(ctl, 2);
     CU_ASSERT_PTR_NOT_NULL(strstr(samples, "\nworkers,primes,thread,1,point,2,"));
     CU_ASSERT_PTR_NULL(strstr(samples, "\nworkers,primes,thread,1,control,"));
+    /* the worker sweep's point at W = nproc is the core sweep's at K = nproc, measured
+     * once: the same run times, without the control */
+    for (int run = 1; run <= 2; run++) {
+        char key[96], twin[96];
+        snprintf(key, sizeof key, "\ncores,primes,thread,%u,point,%d,", n, run);
+        snprintf(twin, sizeof twin, "\nworkers,primes,thread,%u,point,%d,", n, run);
+        const char *a = strstr(samples, key), *b = strstr(samples, twin);
+        CU_ASSERT_FATAL(a && b);
+        a += strlen(key);
+        b += strlen(twin);
+        CU_ASSERT_EQUAL(strcspn(a, ","), strcspn(b, ","));
+        CU_ASSERT(strncmp(a, b, strcspn(a, ",")) == 0);
+    }
+    snprintf(buf, sizeof buf, "\nworkers,primes,thread,%u,control,", n);
+    CU_ASSERT_PTR_NULL(strstr(samples, buf));
     free(samples);
     snprintf(path, sizeof path, "%s/raw/cores/cores-primes-thread-1.json", latest);
     json = slurp(path, NULL);
