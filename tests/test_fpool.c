@@ -788,6 +788,23 @@ static void test_map_async(void) { run_for(body_map_async, FORK_ONLY, 30); }
  * (or a thread) has that memory. */
 static void test_deadlock(void) { run_for(body_deadlock, 0x3u, 20); }
 
+/* One task on a fresh pool of the given start method with the forkserver already started
+ * (the caller's): returns the future's result (0 when out was filled), -1 when the pool
+ * could not be made (fpool_strerror says why). The pool and the server are gone after. */
+static int one_task_on(const char *method, unsigned workers, fpool_fn fn, const void *in,
+                       size_t in_size, void *out, size_t out_size)
+{
+    struct fpool *p = fpool_create_start(method, workers, NULL, NULL);
+    struct fpool_future *f = p ? fpool_submit(p, fn, in, in_size, out_size) : NULL;
+    int rc = f ? fpool_future_get(f, out, 5000) : -1;
+    if (p) {
+        fpool_close(p);
+        fpool_join(p);
+    }
+    fpool_forkserver_stop();
+    return rc;
+}
+
 /* A forkserver's worker maps each shared region at the parent's address, in a copy of
  * the server: memory the parent freed after the server forked is still there in the
  * copy. The parent frees a mapping the server inherited, makes a region of the same size
@@ -823,19 +840,11 @@ static void test_forkserver_stale_address(void)
             _exit(2);
         for (size_t i = 0; i < len; i += 4096)
             r[i] = 3;
-        struct fpool *p = fpool_create_start("forkserver", 1, NULL, NULL);
         unsigned long got = 0;
-        struct fpool_future *f = p ? fpool_submit(p, sum_region, &r, sizeof r, sizeof got)
-                                   : NULL;
-        int rc = f ? fpool_future_get(f, &got, 5000) : -1;
-        if (p) {
-            fpool_close(p);
-            fpool_join(p);
-        }
-        fpool_forkserver_stop();
+        int rc = one_task_on("forkserver", 1, sum_region, &r, sizeof r, &got, sizeof got);
         if (rc || got != 3 * (len / 4096))
             fprintf(stderr, "\n  the worker read %lu, not %lu (rc %d) %s", got,
-                    (unsigned long)(3 * (len / 4096)), rc, p ? "" : fpool_strerror());
+                    (unsigned long)(3 * (len / 4096)), rc, fpool_strerror());
         _exit(rc == 0 && got == 3 * (len / 4096) && no_children() ? 0 : 1);
     }
     int st;
@@ -869,16 +878,8 @@ static void test_start_inheritance(void)
             if (fpool_forkserver_start())
                 _exit(2);
             marker = 42;
-            struct fpool *p = fpool_create_start(t[i].method, 2, NULL, NULL);
             int got = 0, in = 0;
-            struct fpool_future *f = p ? fpool_submit(p, read_marker, &in, sizeof in, sizeof got)
-                                       : NULL;
-            int rc = f ? fpool_future_get(f, &got, 5000) : -1;
-            if (p) {
-                fpool_close(p);
-                fpool_join(p);
-            }
-            fpool_forkserver_stop();
+            int rc = one_task_on(t[i].method, 2, read_marker, &in, sizeof in, &got, sizeof got);
             if (rc || got != t[i].want)
                 fprintf(stderr, "\n  %s: the worker read %d, not %d (rc %d)", t[i].method, got,
                         t[i].want, rc);
