@@ -57,9 +57,15 @@ static int reserve_at(uintptr_t p, size_t len)
     return r == MAP_FAILED ? -1 : 0;
 }
 
+/* Does [base, base+blen) hold all of [p, p+len)? */
+static int contains(uintptr_t base, size_t blen, uintptr_t p, size_t len)
+{
+    return p >= base && len <= blen && p - base <= blen - len;
+}
+
 static int in_arena(uintptr_t p, size_t len)
 {
-    return arena_len && p >= arena && len <= arena_len && p - arena <= arena_len - len;
+    return arena_len && contains(arena, arena_len, p, len);
 }
 
 /* If [a, a+n) overlaps [*at, *at+len), moves *at past it and returns 1. */
@@ -131,7 +137,7 @@ int shm_reserved(uint64_t addr, uint64_t len)
     pthread_mutex_lock(&shm_lock);
     int yes = in_arena(p, n);
     for (int i = 0; i < nkept && !yes; i++)
-        yes = p >= kept[i].addr && n <= kept[i].len && p - kept[i].addr <= kept[i].len - n;
+        yes = contains(kept[i].addr, kept[i].len, p, n);
     pthread_mutex_unlock(&shm_lock);
     return yes;
 }
