@@ -250,7 +250,11 @@ int pool_open(struct pool **out, const struct pool_ops *ops, unsigned workers,
     for (unsigned w = 0; w < workers; w++)
         atomic_store(&p->shm->w[w].cur_task, -1);
     for (unsigned w = 0; w < workers; w++) {
-        if ((rc = ops->start(p, w, &p->h[w])))
+        /* A worker that found a region's address taken in its own memory (a spawned
+         * program, laid out afresh by ASLR) is started again, a few times. */
+        for (int tries = 1; (rc = ops->start(p, w, &p->h[w])) == -EADDRINUSE && tries < 8; tries++)
+            ;
+        if (rc)
             goto err;
         p->shm->w[w].pid = p->h[w].pid;
         p->alive[w] = 1;

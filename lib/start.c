@@ -213,7 +213,6 @@ static void boot_from(int sock)
     ssize_t n;
     while ((n = recvmsg(sock, &m, MSG_CMSG_CLOEXEC)) < 0 && errno == EINTR)
         ;
-    close(sock);
     if (n == 0)
         _exit(0);   /* the parent gave up on this worker before booting it */
     if (n != (ssize_t)sizeof *b || b->magic != POOL_BOOT_MAGIC)
@@ -233,6 +232,11 @@ static void boot_from(int sock)
         }
     if ((uint32_t)nfd != b->nregions || (m.msg_flags & MSG_CTRUNC))
         boot_fail("%d of %u shared regions came", nfd, b->nregions);
+    /* Tests only: plant the collision ASLR can make, once (whoever removes the file). */
+    const char *plant = getenv("PARLAB_TEST_TAKEN");
+    if (plant && *plant && nfd > 0 && unlink(plant) == 0)
+        (void)mmap((void *)(uintptr_t)b->region[0].addr, 1, PROT_NONE,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
     for (int i = 0; i < nfd; i++) {
         /* Over reservation the server kept for it (shm.c), or where nothing is. */
         void *want = (void *)(uintptr_t)b->region[i].addr;
@@ -240,21 +244,40 @@ static void boot_from(int sock)
                                                                        : MAP_FIXED_NOREPLACE;
         void *got = mmap(want, (size_t)b->region[i].len, PROT_READ | PROT_WRITE,
                          MAP_SHARED | fixed, fds[i], 0);
+        int e = errno;
+        if (got != want && (got != MAP_FAILED || e == EEXIST)) {
+            /* Something of this program sits there (a spawned worker's own libraries
+             * land where ASLR puts them): say so, and the parent starts another. */
+            (void)!send(sock, "t", 1, MSG_NOSIGNAL);
+            _exit(PARLAB_EXIT_OS);
+        }
         if (got != want)
             boot_fail("cannot map a shared region of %llu bytes at %p: %s",
-                      (unsigned long long)b->region[i].len, want,
-                      got == MAP_FAILED ? strerror(errno) : "the address is taken");
+                      (unsigned long long)b->region[i].len, want, strerror(e));
         close(fds[i]);
     }
+    (void)!send(sock, "k", 1, MSG_NOSIGNAL);   /* mapped: the parent goes on */
+    close(sock);
     shm_arena_leave();
     pool__boot_run(b);
 }
 
-/* Parent: send the new worker h its boot message on sock (and close it). On failure the
- * worker is killed and reaped here, since the pool counts it as never started. */
+/* Parent: send the new worker h its boot message on sock, wait for its word that the
+ * regions are mapped, and close sock. Returns 0; -EADDRINUSE where an address was taken
+ * in the worker (pool_open starts another); or -errno. A worker that dies first says
+ * nothing: 0, and the pool's wait for its workers sees it. On failure the worker is
+ * killed and reaped here, since the pool counts it as never started. */
 static int boot_or_reap(int sock, const struct pool *p, unsigned w, struct pool_handle *h)
 {
     int rc = send_boot(sock, p, w);
+    if (rc == 0) {
+        char word = 0;
+        ssize_t k;
+        while ((k = recv(sock, &word, 1, 0)) < 0 && errno == EINTR)
+            ;
+        if (k == 1 && word == 't')
+            rc = -EADDRINUSE;
+    }
     close(sock);
     if (rc) {
         kill(h->pid, SIGKILL);

@@ -852,6 +852,44 @@ static void test_forkserver_stale_address(void)
     CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
+/* A spawned worker lays itself out afresh (ASLR), and its own memory may sit where a
+ * region must go: it says so and the pool starts another. Planted once in the first
+ * worker to look (PARLAB_TEST_TAKEN names a file it removes). */
+static int one(const void *in, void *out)
+{
+    (void)in;
+    *(int *)out = 1;
+    return 0;
+}
+
+static void test_spawn_address_taken(void)
+{
+    char path[64];
+    snprintf(path, sizeof path, "/tmp/parlab-taken-%ld", (long)getpid());
+    fflush(NULL);
+    pid_t pid = fork();
+    CU_ASSERT_FATAL(pid >= 0);
+    if (pid == 0) {
+        alarm(20);
+        FILE *f = fopen(path, "w");
+        if (!f)
+            _exit(2);
+        fclose(f);
+        setenv("PARLAB_TEST_TAKEN", path, 1);
+        int got = 0, in = 0;
+        int rc = one_task_on("spawn", 2, one, &in, sizeof in, &got, sizeof got);
+        int planted = access(path, F_OK) != 0;
+        unlink(path);
+        if (rc || got != 1 || !planted)
+            fprintf(stderr, "\n  rc %d, got %d, planted %d: %s", rc, got, planted,
+                    fpool_strerror());
+        _exit(rc == 0 && got == 1 && planted && no_children() ? 0 : 1);
+    }
+    int st;
+    waitpid(pid, &st, 0);
+    CU_ASSERT(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
 /* What a worker inherits under each start method: fork, the caller's memory as it is at
  * the pool's start; forkserver, as it was when the server forked; spawn, nothing (the
  * program as it was loaded). Python's start methods differ the same way. */
@@ -1063,6 +1101,7 @@ CU_TestInfo tests_fpool[] = {
     { "a task's printf survives its worker", test_task_output },
     { "start methods: what a worker inherits; an unknown method", test_start_inheritance },
     { "forkserver: a region where the server still holds freed memory", test_forkserver_stale_address },
+    { "spawn: a worker whose own memory holds a region's address is started again", test_spawn_address_taken },
     { "apply_async: callbacks in arrival order, errors, a crash", test_apply_async },
     { "imap in order, imap_unordered as completed, a crash mid-way", test_imap },
     { "map_async: callback after get, a crash to error_callback", test_map_async },
