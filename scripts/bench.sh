@@ -24,9 +24,10 @@
 #   PARLAB_BENCH_REFERENCE  a run folder drawn faintly behind the speedups (default: the
 #                           results/reference/ run of the same CPU model and count; none)
 #
-# At each point of the core sweep, seq on 1 core (the control) and the runner at K are timed
-# alternately, one run each in turn, so that a change in load hits both; every run's time and
-# the CPU other processes used meanwhile are kept in samples.csv, and each speedup comes with
+# At each core count K of the core sweep, every runner at K and seq on 1 core (the control)
+# are timed in turns, one run of each a round, so that a change in load hits all of them;
+# every run's time and the CPU other processes used meanwhile are kept in samples.csv (the
+# control's runs with each point of its group), and each speedup comes with
 # a 95% bootstrap interval (scripts/verdict.py). A trust line at the start and one at the end
 # say how far the run can be trusted ("quiet: 0 of 202 points disturbed").
 # The first line (what is swept) and the last (where the report is) name each part of the
@@ -345,7 +346,12 @@ trap 'interrupted HUP' HUP
 # sweep workload runner param value
 plan=()
 for w in "${workloads[@]}"; do
-  for r in "${runners[@]}"; do for k in "${cores[@]}"; do plan+=("cores $w $r cores $k"); done; done
+  # the core sweep by core count: the runners at one count are timed as a group (external
+  # runners, which time themselves, after the others)
+  for k in "${cores[@]}"; do
+    for r in "${runners[@]}"; do has "$r" "$external" || plan+=("cores $w $r cores $k"); done
+    for r in "${runners[@]}"; do has "$r" "$external" && plan+=("cores $w $r cores $k"); done
+  done
   for r in "${runners[@]}"; do
     if [ "$r" = seq ]; then plan+=("workers $w seq workers 1"); continue; fi
     for j in "${workers[@]}"; do plan+=("workers $w $r workers $j"); done
@@ -421,24 +427,42 @@ hf_once() {
     'BEGIN { if (t1 - t0 < 0.2) exit   # a few clock ticks: no telling
              o = (b1 - b0 - (c1 - c0)) / (t1 - t0); printf "%.2f\n", (o < 0 ? 0 : o) }')
 }
-# measure_pairs JSON CMD CONTROL: R rounds of one run of CMD and one of CONTROL, in
-# alternating order (CMD first in odd rounds), each round one hyperfine call; merged into
-# one export with CMD first and each run's other-CPU figure. Sets $other (the mean over the
-# rounds) and $other_max.
-measure_pairs() {
-  local json=$1 cmd=$2 ctl=$3 j wu loads="" files=()
+listed_in() { local x=$1 y; shift; for y; do [ "$x" = "$y" ] && return 0; done; return 1; }
+# measure_one JSON HYPERFINE-ARGS...: R runs of one command in one hyperfine call; sets
+# $other and $other_max (the same figure: one interval).
+measure_one() {
+  hf_once "$@" || return 1
+  other_max=$other
+}
+# measure_group JSON CMD CONTROL [JSON CMD CONTROL ...]: the points of one group (the core
+# sweep's runners at one workload and core count) timed in turns with their control (seq on
+# 1 core; "" for seq's own points): R rounds, each one hyperfine call with one run of every
+# distinct command, the control first and the points in plan order in odd rounds, all
+# reversed in even ones, so that a change in load hits every point and the control alike.
+# One export per point, with the control's runs second (verdict.py split); the control's
+# runs are shared by the group's points, and at K = 1 seq's own point is the control.
+# Sets $other (the mean of the rounds' other-CPU figures) and $other_max.
+measure_group() {
+  local j wu loads="" files=() cmds=() order=() spec=("$@") c
+  while [ $# -ge 3 ]; do
+    for c in "$3" "$2"; do
+      [ -n "$c" ] && ! listed_in "$c" "${cmds[@]}" && cmds+=("$c")
+    done
+    shift 3
+  done
   for ((j = 1; j <= runs; j++)); do
     wu=0; ((j == 1)) && wu=$warmup
-    if ((j % 2)); then hf_once "$out/logs/pair-$j.json" --runs 1 --warmup "$wu" "$cmd" "$ctl" || return 1
-    else hf_once "$out/logs/pair-$j.json" --runs 1 --warmup "$wu" "$ctl" "$cmd" || return 1; fi
+    order=("${cmds[@]}")
+    ((j % 2)) || for ((c = 0; c < ${#cmds[@]}; c++)); do order[c]=${cmds[${#cmds[@]} - 1 - c]}; done
+    hf_once "$out/logs/round-$j.json" --runs 1 --warmup "$wu" "${order[@]}" || return 1
     loads="$loads ${other:--}"
-    files+=("$out/logs/pair-$j.json")
+    files+=("$out/logs/round-$j.json")
   done
   # verdict.py prints the mean and the largest of the other-CPU figures (none: nothing)
-  loads=$("$PYTHON" "$here/verdict.py" merge "$json" "$cmd" "$loads" "${files[@]}") || return 1
+  vpy split "$loads" "${files[@]}" -- "${spec[@]}" || return 1
   rm -f "${files[@]}"
   other="" other_max=""
-  read -r other other_max <<< "$loads"
+  read -r other other_max <<< "$vpy_out"
   return 0
 }
 
@@ -475,6 +499,22 @@ echo "# writing $out"
 for n in "${notes[@]}"; do echo "# note: $n"; done
 [ -n "${WAIT_QUIET:-}" ] && echo "# waiting up to $WAIT_QUIET s for other processes to go quiet (WAIT_QUIET)"
 trust0=$("$PYTHON" "$here/verdict.py" trust ${WAIT_QUIET:+--wait "$WAIT_QUIET"})
+# verdict.py's commands from one server (verdict.py serve): Python and scipy start once a
+# bench instead of once a point (about 0.4 s a point). vpy ARGS...: the answer in $vpy_out
+# and the command's exit code; where the server is gone, verdict.py itself answers.
+coproc VPY { exec "$PYTHON" "$here/verdict.py" serve; }
+vpy() {
+  local line
+  vpy_out=""
+  if [ -n "${VPY[1]:-}" ] && { printf '%d\n' $#; printf '%s\n' "$@"; } >&"${VPY[1]}" 2> /dev/null; then
+    while [ -n "${VPY[0]:-}" ] && IFS= read -r line <&"${VPY[0]}"; do
+      if [[ $line == $'\x1e'* ]]; then vpy_out=${vpy_out%$'\n'}; return "${line#?}"; fi
+      vpy_out+=$line$'\n'
+    done
+    vpy_out=""
+  fi
+  vpy_out=$("$PYTHON" "$here/verdict.py" "$@")
+}
 echo "# trust at the start: $trust0"
 echo "trust_start=$trust0" >> "$out/bench.conf"
 for w in "${workloads[@]}"; do answer "$w" -n "${size[$w]}" ${extra[$w]:-}; done
@@ -482,17 +522,108 @@ for w in "${workloads[@]}"; do answer "$w" -n "${size[$w]}" ${extra[$w]:-}; done
 # ---- the sweep ---------------------------------------------------------------------------
 echo "sweep,workload,runner,value,role,run,time_s,other_cpu" > "$out/samples.csv"
 measure_us=0 retry_us=0 busy_run=0
-i=0
+
+# timed MEASURE ARGS...: MEASURE ARGS (a measure_* call) and, while other processes used
+# more than 0.3 of a CPU during it, again within the re-timing policy above. Sets $tnote
+# (what happened, for the progress line) and $tdisturbed (why a point stays disturbed, or "").
+timed() {
+  local tries=0 m0 m1 why quiet
+  tnote="" tdisturbed=""
+  while :; do
+    m0=${EPOCHREALTIME/./}
+    "$@" || return 1
+    m1=${EPOCHREALTIME/./}
+    if [ "$tries" -eq 0 ]; then measure_us=$((measure_us + m1 - m0)); else retry_us=$((retry_us + m1 - m0)); fi
+    if ! { [ -n "$other_max" ] && awk -v o="$other_max" 'BEGIN { exit !(o > 0.3) }'; }; then
+      busy_run=0
+      return 0
+    fi
+    why=""
+    if [ "$tries" -ge "$retries" ]; then
+      why="after $tries re-timing(s)"
+    elif [ "$busy_run" -ge 3 ]; then
+      why="the machine stays busy: no more re-timing until a point measures quiet"
+    elif [ $((retry_us * 100)) -gt $((measure_us * ${retry_share#0.})) ]; then
+      why="the re-timing budget (${retry_share} of the measuring time) is spent"
+    else
+      m0=${EPOCHREALTIME/./}
+      probe_quiet; quiet=$?
+      retry_us=$((retry_us + ${EPOCHREALTIME/./} - m0))
+      [ $quiet -eq 0 ] || { busy_run=$((busy_run + 1)); why="the machine is still busy"; }
+    fi
+    if [ -n "$why" ]; then
+      tdisturbed="other processes used $other_max of a CPU while it was measured ($why)"
+      tnote+=" (disturbed: others used $other_max CPU)"
+      return 0
+    fi
+    tries=$((tries + 1))
+    tnote+=" (others used $other_max CPU: again)"
+  done
+}
+
+# Each point's state between its checked run and its end (a core-sweep point waits for the
+# rest of its group): its command, export, parlab's row, control, note and loads.
+declare -A P_cmd P_json P_rowtxt P_ctl P_note P_other P_omax P_hf
+# point_end PI: a measured point's samples, tidy row and progress line.
+point_end() {
+  local pi=$1 sweep w r param val label rowtxt json ctl stats mean sd m0 s0 ids derived tidy result
+  read -r sweep w r param val <<< "${plan[$pi]}"
+  label="$sweep $w $r $param=$val"
+  at="[$((pi + 1))/$total] $label"
+  json=${P_json[$pi]} rowtxt=${P_rowtxt[$pi]} ctl=${P_ctl[$pi]}
+  other=${P_other[$pi]} other_max=${P_omax[$pi]}
+  [ "$PROGRESS_OPEN" ] || progress_start "$w $r $param=$val"
+  stats=$(jq -r -f "$here/hyperfine.jq" "$json") || stop "$at" "cannot read $json"
+  if [ "$sweep" = cores ] && [ "$val" = "$nproc" ]; then
+    twin_row[$w $r]=$(printf '%s\n' "$rowtxt" | tail -n 1)
+    twin_load[$w $r]="${other:--} ${other_max:--}"
+  fi
+  # Every run's time and the CPU others used meanwhile: the raw samples the verdicts use.
+  jq -r --arg k "$sweep,$w,$r,$val" --arg o "${other:-}" '.results | to_entries[] | .key as $i | .value as $x
+    | $x.times | to_entries[]
+    | [$k, (if $i == 0 then "point" else "control" end), (.key + 1), .value, (($x.other_cpu // [])[.key] // $o)]
+    | map(tostring) | join(",")' "$json" >> "$out/samples.csv" || stop "$at" "cannot read $json"
+
+  # hyperfine's own warnings (outliers, a slow first run), kept with their point for the
+  # report: only a point timed by one hyperfine call of its own has them.
+  [ -n "${P_hf[$pi]}" ] && [[ $(< "${P_hf[$pi]}") == *Warning:* ]] &&
+    hf_warnings "$sweep" "$w" "$r" "$val" < "${P_hf[$pi]}" >> "$out/hyperfine-warnings.csv"
+
+  # The baseline is the first seq point of each workload: seq at 1 core; at the core sweep,
+  # the control runs in turns with the point.
+  IFS=, read -r mean sd _ <<< "$stats"
+  if [ "$r" = seq ] && [ -z "${base_m[$w]:-}" ]; then base_m[$w]=$mean; base_s[$w]=$sd; fi
+  m0=${base_m[$w]:-} s0=${base_s[$w]:-0}
+  [ -n "$ctl" ] && IFS=, read -r m0 s0 < <(jq -r '.results[1] | "\(.mean),\(.stddev // 0)"' "$json")
+  # cores,workers,tasks,size of parlab's row, the tidy row's columns after the point's name
+  ids=$(printf '%s\n' "$rowtxt" | csv_awk '{ x = get("cores") "," get("workers") "," get("tasks") "," get("size") } END { print x }')
+  derived=$("$PYTHON" "$here/analyse.py" point "$m0" "$s0" "$mean" "$sd" "$param" "$val")
+  tidy="$out/$sweep.csv"
+  [ -s "$tidy" ] || echo "$tidy_cols" > "$tidy"
+  echo "$w,$r,$param,$val,$ids,$stats,$derived,$other" >> "$tidy"
+  awk -v m="$mean" -v s="$sd" 'BEGIN { exit !(m > 0 && s / m > 0.1) }' &&
+    echo "$label: stddev is $(awk -v m="$mean" -v s="$sd" 'BEGIN { printf "%.0f", 100 * s / m }')% of the mean" >> "$out/noisy.txt"
+  result="$(printf '%.4f s ± %.4f' "$mean" "$sd")${P_note[$pi]}"
+  if [ -n "${derived%%,*}" ]; then
+    vpy speedup --run "$out" "$sweep" "$w" "$r" "$val" || stop "$at" "scripts/verdict.py speedup failed"
+    result+="  speedup $vpy_out"
+  fi
+  progress_end "$result"
+  written
+}
+
 # A line per point (scripts/progress.sh): "[i/N elapsed, ~left]", the point, then its mean
-# ± sd and speedup with the 95% interval the verdicts give it.
+# ± sd and speedup with the 95% interval the verdicts give it. A core-sweep group's line
+# opens at its first point and closes, with the others', once the group is timed.
+group=()   # the core-sweep group being gathered: JSON CMD CONTROL per point, and its indexes
+group_pi=()
 progress_begin "$total"
-for p in "${plan[@]}"; do
-  i=$((i + 1))
-  read -r sweep w r param val <<< "$p"
+for ((pi = 0; pi < total; pi++)); do
+  read -r sweep w r param val <<< "${plan[$pi]}"
+  i=$((pi + 1))
   label="$sweep $w $r $param=$val"
   at="[$i/$total] $label"
-  pnote=""
-  progress_start "$w $r $param=$val"
+  [ ${#group_pi[@]} -gt 0 ] || progress_start "$w $r $param=$val"
   if [ "$sweep" = concurrency ]; then
     args="-n $sl_tasks --io-ms $sl_ms"
     case $r in seq|epoll) ;; *) args="$args -j {$param}" ;; esac
@@ -507,144 +638,111 @@ for p in "${plan[@]}"; do
   cmd=${tmpl//\{$param\}/$val}
   stem="$sweep-$w-$r-$val"
   mkdir -p "$out/raw/$sweep"
+  json="$out/raw/$sweep/$stem.json"
+  rows="$out/$sweep-rows.csv"
+  P_cmd[$pi]=$cmd P_json[$pi]=$json P_ctl[$pi]="" P_note[$pi]="" P_hf[$pi]=""
 
   # The worker sweep's point at W = nproc is the core sweep's at K = nproc: the same
   # command (--cores nproc -j nproc), measured once. Its row, runs and their loads are
   # taken from there (a disturbed point stays disturbed); only the control is not.
   twin="$out/raw/cores/cores-$w-$r-$val.json"
   if [ "$sweep" = workers ] && [ "$val" = "$nproc" ] && [ -s "$twin" ] && [ -n "${twin_row[$w $r]:-}" ]; then
-    rows="$out/$sweep-rows.csv"
     [ -s "$rows" ] || head -n 1 "$out/cores-rows.csv" > "$rows"
     printf '%s,%s,%s\n' "$param" "$val" "${twin_row[$w $r]}" >> "$rows"
     echo "$cmd" >> "$out/commands.txt"
-    json="$out/raw/$sweep/$stem.json"
     jq '.results |= [.[0]]' "$twin" > "$json" || stop "$at" "cannot read $twin"
-    rowtxt=$(printf '%s\n%s\n' "$row_hdr" "${twin_row[$w $r]}")
+    P_rowtxt[$pi]=$(printf '%s\n%s\n' "$row_hdr" "${twin_row[$w $r]}")
     read -r other other_max <<< "${twin_load[$w $r]}"
     [ "$other" = - ] && other=""
     [ "$other_max" = - ] && other_max=""
-    ctl=""
-    : > "$out/logs/hf.log"   # no hyperfine here: no warnings of an earlier point
-    stats=$(jq -r -f "$here/hyperfine.jq" "$json") || stop "$at" "cannot read $json"
-    pnote=" (the core sweep's point at $val cores: the same command)"
+    P_other[$pi]=$other P_omax[$pi]=$other_max
+    P_note[$pi]=" (the core sweep's point at $val cores: the same command)"
     grep -qF "cores $w $r cores=$val:" "$out/disturbed.txt" 2> /dev/null &&
       echo "$label: the core sweep's point at $val cores, disturbed" >> "$out/disturbed.txt"
-  else
-    # parlab's own row first: verified answer, user/sys time, RSS. It also warms the caches.
-    read -ra argv <<< "$cmd --format csv"
-    rowtxt=$("${argv[@]}" 2> "$out/logs/$stem.err")
-    rc=$?
-    if [ $rc -ne 0 ]; then
-      interrupted_if $rc
-      stop "[$i/$total] $label" "'$cmd' exited $rc: $(tail -n 3 "$out/logs/$stem.err" | tr '\n' ' ')"
-    fi
-    rows="$out/$sweep-rows.csv"
-    [ -s "$rows" ] || printf 'param,value,%s\n' "$(printf '%s\n' "$rowtxt" | head -n 1)" > "$rows"
-    row=$(printf '%s\n' "$rowtxt" | tail -n 1)
-    # parlab names the runner fork under every start method: the row takes the sweep's name.
-    [ "$ropt" = "$r" ] || row=$(printf '%s\n' "$rowtxt" | csv_awk -v OFS=, -v r="$r" '{ set("runner", r); x = $0 } END { print x }')
-    printf '%s,%s,%s\n' "$param" "$val" "$row" >> "$rows"
-    # yes: verified; ref: seq itself at a size with no known answer (the reference);
-    # unchecked: too large to recompute, accepted only where seq's answer was too (warned)
-    verdict=$(csv_get verified <<< "$rowtxt")
-    if [ "$verdict" != yes ] && ! { [ "$verdict" = ref ] && [ "$r" = seq ]; } &&
-       ! { [ "$verdict" = unchecked ] && [ -n "${unchecked[$w]:-}" ]; }; then
-      stop "[$i/$total] $label" "'$cmd' did not verify: $row"
-    fi
-    # check=seq means the timed process ran seq too, to check itself: its time would be double.
-    if [ "$(csv_get check <<< "$rowtxt")" = seq ]; then
-      warn "$label: the timed command also ran seq to check its answer; its time includes that run"
-    fi
-    echo "$cmd" >> "$out/commands.txt"
-
-    # hyperfine times the command R times; at the core sweep, seq on 1 core (the control) and
-    # the runner alternate, one run each (measure_pairs). Other processes' CPU time over the
-    # same interval (all busy time in /proc/stat less our own) says whether the machine was
-    # shared; a disturbed point is measured again within the re-timing budget (see retries).
-    json="$out/raw/$sweep/$stem.json"
-    ctl=""
-    if [ "$sweep" = cores ] && [ "$r" != seq ]; then
-      read -ra cparts <<< "$PARLAB run -w $w -r seq --repeat 1 --warmup 0 -n ${size[$w]} ${extra[$w]:-} ${expect[$w]} --cores 1 -j 1"
-      ctl="${cparts[*]}"
-    fi
-    tries=0
-    while :; do
-      m0=${EPOCHREALTIME/./}
-      if has "$r" "$external"; then
-        measure_rows "$json" "$cmd" "$ctl" ||
-          stop "[$i/$total] $label" "'$cmd' (repeated, timed by its rows) failed: $(tail -n 2 "$out/logs/rows.err" | tr '\n' ' ')"
-      elif [ -n "$ctl" ]; then
-        measure_pairs "$json" "$cmd" "$ctl" ||
-          stop "[$i/$total] $label" "hyperfine failed on '$cmd' or '$ctl': $(tail -n 2 "$out/logs/hf.log" | tr '\n' ' ')"
-      else
-        hf_once "$json" --runs "$runs" --warmup "$warmup" -L "$param" "$val" \
-             --export-csv "$out/raw/$sweep/$stem.csv" "$tmpl" ||
-          stop "[$i/$total] $label" "hyperfine failed on '$cmd': $(tail -n 2 "$out/logs/hf.log" | tr '\n' ' ')"
-        other_max=$other
-      fi
-      m1=${EPOCHREALTIME/./}
-      if [ "$tries" -eq 0 ]; then measure_us=$((measure_us + m1 - m0)); else retry_us=$((retry_us + m1 - m0)); fi
-      stats=$(jq -r -f "$here/hyperfine.jq" "$json") || stop "[$i/$total] $label" "cannot read $json"
-      if ! { [ -n "$other_max" ] && awk -v o="$other_max" 'BEGIN { exit !(o > 0.3) }'; }; then
-        busy_run=0
-        break
-      fi
-      why=""
-      if [ "$tries" -ge "$retries" ]; then
-        why="after $tries re-timing(s)"
-      elif [ "$busy_run" -ge 3 ]; then
-        why="the machine stays busy: no more re-timing until a point measures quiet"
-      elif [ $((retry_us * 100)) -gt $((measure_us * ${retry_share#0.})) ]; then
-        why="the re-timing budget (${retry_share} of the measuring time) is spent"
-      else
-        m0=${EPOCHREALTIME/./}
-        probe_quiet; quiet=$?
-        retry_us=$((retry_us + ${EPOCHREALTIME/./} - m0))
-        [ $quiet -eq 0 ] || { busy_run=$((busy_run + 1)); why="the machine is still busy"; }
-      fi
-      if [ -n "$why" ]; then
-        echo "$label: other processes used $other_max of a CPU while it was measured ($why)" >> "$out/disturbed.txt"
-        pnote+=" (disturbed: others used $other_max CPU)"
-        break
-      fi
-      tries=$((tries + 1))
-      pnote+=" (others used $other_max CPU: again)"
-    done
-    if [ "$sweep" = cores ] && [ "$val" = "$nproc" ]; then
-      twin_row[$w $r]=$row
-      row_hdr=$(printf '%s\n' "$rowtxt" | head -n 1)
-      twin_load[$w $r]="${other:--} ${other_max:--}"
-    fi
+    point_end "$pi"
+    continue
   fi
-  # Every run's time and the CPU others used meanwhile: the raw samples the verdicts use.
-  jq -r --arg k "$sweep,$w,$r,$val" --arg o "${other:-}" '.results | to_entries[] | .key as $i | .value as $x
-    | $x.times | to_entries[]
-    | [$k, (if $i == 0 then "point" else "control" end), (.key + 1), .value, (($x.other_cpu // [])[.key] // $o)]
-    | map(tostring) | join(",")' "$json" >> "$out/samples.csv" || stop "[$i/$total] $label" "cannot read $json"
 
-  # hyperfine's own warnings (outliers, a slow first run), kept with their point for the report.
-  [[ $(< "$out/logs/hf.log") == *Warning:* ]] &&
-    hf_warnings "$sweep" "$w" "$r" "$val" < "$out/logs/hf.log" >> "$out/hyperfine-warnings.csv"
+  # parlab's own row first: verified answer, user/sys time, RSS. It also warms the caches.
+  read -ra argv <<< "$cmd --format csv"
+  rowtxt=$("${argv[@]}" 2> "$out/logs/$stem.err")
+  rc=$?
+  if [ $rc -ne 0 ]; then
+    interrupted_if $rc
+    stop "$at" "'$cmd' exited $rc: $(tail -n 3 "$out/logs/$stem.err" | tr '\n' ' ')"
+  fi
+  [ -s "$rows" ] || printf 'param,value,%s\n' "$(printf '%s\n' "$rowtxt" | head -n 1)" > "$rows"
+  row_hdr=$(printf '%s\n' "$rowtxt" | head -n 1)
+  row=$(printf '%s\n' "$rowtxt" | tail -n 1)
+  # parlab names the runner fork under every start method: the row takes the sweep's name.
+  if [ "$ropt" != "$r" ]; then
+    row=$(printf '%s\n' "$rowtxt" | csv_awk -v OFS=, -v r="$r" '{ set("runner", r); x = $0 } END { print x }')
+    rowtxt=$(printf '%s\n%s\n' "$row_hdr" "$row")
+  fi
+  printf '%s,%s,%s\n' "$param" "$val" "$row" >> "$rows"
+  P_rowtxt[$pi]=$rowtxt
+  # yes: verified; ref: seq itself at a size with no known answer (the reference);
+  # unchecked: too large to recompute, accepted only where seq's answer was too (warned)
+  verdict=$(csv_get verified <<< "$rowtxt")
+  if [ "$verdict" != yes ] && ! { [ "$verdict" = ref ] && [ "$r" = seq ]; } &&
+     ! { [ "$verdict" = unchecked ] && [ -n "${unchecked[$w]:-}" ]; }; then
+    stop "$at" "'$cmd' did not verify: $row"
+  fi
+  # check=seq means the timed process ran seq too, to check itself: its time would be double.
+  if [ "$(csv_get check <<< "$rowtxt")" = seq ]; then
+    warn "$label: the timed command also ran seq to check its answer; its time includes that run"
+  fi
+  echo "$cmd" >> "$out/commands.txt"
 
-  # The baseline is the first seq point of each workload: seq at 1 core; at the core sweep,
-  # the control runs interleaved with the point.
-  IFS=, read -r mean sd _ <<< "$stats"
-  if [ "$r" = seq ] && [ -z "${base_m[$w]:-}" ]; then base_m[$w]=$mean; base_s[$w]=$sd; fi
-  m0=${base_m[$w]:-} s0=${base_s[$w]:-0}
-  [ -n "$ctl" ] && IFS=, read -r m0 s0 < <(jq -r '.results[1] | "\(.mean),\(.stddev // 0)"' "$json")
-  # cores,workers,tasks,size of parlab's row, the tidy row's columns after the point's name
-  ids=$(printf '%s\n' "$rowtxt" | csv_awk '{ x = get("cores") "," get("workers") "," get("tasks") "," get("size") } END { print x }')
-  derived=$("$PYTHON" "$here/analyse.py" point "$m0" "$s0" "$mean" "$sd" "$param" "$val")
-  tidy="$out/$sweep.csv"
-  [ -s "$tidy" ] || echo "$tidy_cols" > "$tidy"
-  echo "$w,$r,$param,$val,$ids,$stats,$derived,$other" >> "$tidy"
-  awk -v m="$mean" -v s="$sd" 'BEGIN { exit !(m > 0 && s / m > 0.1) }' &&
-    echo "$label: stddev is $(awk -v m="$mean" -v s="$sd" 'BEGIN { printf "%.0f", 100 * s / m }')% of the mean" >> "$out/noisy.txt"
-  result="$(printf '%.4f s ± %.4f' "$mean" "$sd")$pnote"
-  [ -n "${derived%%,*}" ] &&
-    result+="  speedup $("$PYTHON" "$here/verdict.py" speedup --run "$out" "$sweep" "$w" "$r" "$val")"
-  progress_end "$result"
-  written
+  # hyperfine times the command R times. At the core sweep, the runners at one workload and
+  # core count are a group, timed in turns with seq on 1 core (the control): measure_group.
+  # Other processes' CPU time over the same interval (all busy time in /proc/stat less our
+  # own) says whether the machine was shared; a disturbed point (or group) is measured again
+  # within the re-timing budget (see retries).
+  ctl=""
+  if [ "$sweep" = cores ] && [ "$r" != seq ]; then
+    read -ra cparts <<< "$PARLAB run -w $w -r seq --repeat 1 --warmup 0 -n ${size[$w]} ${extra[$w]:-} ${expect[$w]} --cores 1 -j 1"
+    ctl="${cparts[*]}"
+  fi
+  P_ctl[$pi]=$ctl
+  if has "$r" "$external"; then
+    timed measure_rows "$json" "$cmd" "$ctl" ||
+      stop "$at" "'$cmd' (repeated, timed by its rows) failed: $(tail -n 2 "$out/logs/rows.err" | tr '\n' ' ')"
+  elif [ "$sweep" = cores ]; then
+    group+=("$json" "$cmd" "$ctl") group_pi+=("$pi")
+    # the group ends where the next point is not a runner of it (external runners come last)
+    read -r nsweep nw nr _ nval <<< "${plan[$((pi + 1))]:-}"
+    [ "$nsweep $nw $nval" = "cores $w $val" ] && ! has "$nr" "$external" && continue
+    timed measure_group "${group[@]}" ||
+      stop "$at" "hyperfine failed on the group at $param=$val: $(tail -n 2 "$out/logs/hf.log" | tr '\n' ' ')"
+  else
+    timed measure_one "$json" --runs "$runs" --warmup "$warmup" -L "$param" "$val" \
+         --export-csv "$out/raw/$sweep/$stem.csv" "$tmpl" ||
+      stop "$at" "hyperfine failed on '$cmd': $(tail -n 2 "$out/logs/hf.log" | tr '\n' ' ')"
+    P_hf[$pi]=$out/logs/hf.log
+  fi
+  [ ${#group_pi[@]} -gt 0 ] || group_pi=("$pi")
+  PROGRESS_DONE=$((pi + 1))   # the group's points are all timed: their lines follow
+  for gp in "${group_pi[@]}"; do
+    P_other[$gp]=$other P_omax[$gp]=$other_max P_note[$gp]=$tnote
+    if [ -n "$tdisturbed" ]; then
+      read -r gsweep gw gr gparam gval <<< "${plan[$gp]}"
+      echo "$gsweep $gw $gr $gparam=$gval: $tdisturbed" >> "$out/disturbed.txt"
+    fi
+    point_end "$gp"
+  done
+  PROGRESS_DONE="" group=() group_pi=()
+done
+# The core sweep's tidy rows and parlab's rows in the order of the plan's runners, then core
+# counts (a group times every runner at one core count before the next).
+for f in "$out/cores.csv" "$out/cores-rows.csv"; do
+  [ -s "$f" ] || continue
+  { head -n 1 "$f"
+    csv_awk -v wl="${workloads[*]}" -v rl="${runners[*]}" \
+      'BEGIN { n = split(wl, o, " "); for (j = 1; j <= n; j++) wr[o[j]] = j
+               n = split(rl, o, " "); for (j = 1; j <= n; j++) rr[o[j]] = j }
+       { printf "%06d\t%06d\t%06d\t%s\n", wr[get("workload")], rr[get("runner")], get("value"), $0 }' "$f" |
+      sort -s -t $'\t' -k1,1n -k2,2n -k3,3n | cut -f 4-; } > "$f.tmp" && mv "$f.tmp" "$f" || stop "$at" "cannot write $f"
 done
 
 at="after the sweep"

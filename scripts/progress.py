@@ -16,7 +16,8 @@ own long commands.
 As a module (scripts/lab.py): Progress(total, stream).start(label) ... .end(result), or
 prefix(i, n, t0). From the shell, through scripts/progress.sh (sourced), or directly:
 
-    progress.py start I N T0 LABEL          step I of N begins (T0: $EPOCHREALTIME at step 1)
+    progress.py start [--done D] I N T0 LABEL   step I of N begins (T0: $EPOCHREALTIME at
+                                            step 1; D: steps finished, if more than I - 1)
     progress.py end I N T0 LABEL RESULT     step I ended with RESULT
     progress.py hms SECONDS                 SECONDS as m:ss (h:mm:ss from an hour on)
     progress.py shorten WIDTH [TEXT]        TEXT (or each line of stdin) within WIDTH columns,
@@ -117,10 +118,11 @@ def fit(head, label, tail, cols):
     return wrap(line, cols - 1, 2) if tail else shorten(line, cols - 1)
 
 
-def start_text(i, n, t0, label, cols, lead=""):
+def start_text(i, n, t0, label, cols, lead="", done=None):
     """What a step prints as it begins: the prefix and label, no newline (the result
-    follows). On a terminal, within its width."""
-    head = lead + prefix(i, n, t0)
+    follows). On a terminal, within its width. done: the steps finished, where more than
+    the ones before it (steps timed together, whose lines come after)."""
+    head = lead + prefix(i, n, t0, done)
     return (fit(head, label, "", cols) if cols else "%s %s" % (head, label)) + " "
 
 
@@ -141,12 +143,17 @@ def main(argv):
     try:
         cmd, rest = argv[0], argv[1:]
         if cmd in ("start", "end"):
+            done = None
+            if cmd == "start" and rest[:1] == ["--done"]:
+                done, rest = int(rest[1]), rest[2:]
             i, n, t0 = int(rest[0]), int(rest[1]), float(rest[2])
+            if done is not None and not i - 1 <= done <= n:
+                raise ValueError("--done %d at step %d of %d" % (done, i, n))
             if not 0 < i <= n:
                 raise ValueError("step %d of %d" % (i, n))
             cols = columns(sys.stdout)
             if cmd == "start":
-                sys.stdout.write(start_text(i, n, t0, " ".join(rest[3:]), cols))
+                sys.stdout.write(start_text(i, n, t0, " ".join(rest[3:]), cols, done=done))
             else:
                 sys.stdout.write(end_text(i, n, t0, rest[3], " ".join(rest[4:]), cols))
         elif cmd == "hms":

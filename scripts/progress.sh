@@ -4,6 +4,8 @@
 #
 #   progress_begin N       a job of N steps begins now
 #   progress_start LABEL   the next step begins: its line, left open for the result
+#                          (PROGRESS_DONE=D: D steps have finished, where steps timed
+#                          together print their lines after them; the time left counts D)
 #   progress_end RESULT    the step ended: RESULT closes its line
 #   progress_break         close an open line (before a message of another kind)
 #   progress_shorten W     each line of stdin within W columns, cut only between words, "…"
@@ -16,8 +18,8 @@ progress_begin() {
 }
 progress_start() {
   PROGRESS_I=$((PROGRESS_I + 1)) PROGRESS_LABEL="$*" PROGRESS_OPEN=1
-  "${PYTHON:-/usr/bin/python3}" "$_progress_py" start "$PROGRESS_I" "$PROGRESS_N" "$PROGRESS_T0" \
-    "$PROGRESS_LABEL" >&"${PROGRESS_FD:-2}"
+  "${PYTHON:-/usr/bin/python3}" "$_progress_py" start ${PROGRESS_DONE:+--done "$PROGRESS_DONE"} \
+    "$PROGRESS_I" "$PROGRESS_N" "$PROGRESS_T0" "$PROGRESS_LABEL" >&"${PROGRESS_FD:-2}"
 }
 progress_end() {
   PROGRESS_OPEN=

@@ -30,6 +30,12 @@ For the bench scripts, one call per job rather than one per point:
     verdict.py merge OUT.json CMD LOADS IN.json...   hyperfine exports of interleaved single
                                     runs as one export (CMD first), with each run's other CPU
                                     (prints "MEAN MAX" of the other CPU, or nothing)
+    verdict.py split LOADS ROUND.json... -- OUT.json CMD CONTROL [...]   rounds of a group
+                                    of points timed in turns as one export per point (CMD
+                                    first, then CONTROL unless it is ""); prints as merge does
+    verdict.py serve                these commands, one after another, from one process:
+                                    a request is its argument count on a line, then one
+                                    argument a line; the answer ends with "\x1e" and the code
     verdict.py rows OUT.json CMD [CONTROL] < ROWS.json   parlab's --format json rows of an
                                     external runner's point as such an export (likewise)
     verdict.py bench RUN_DIR        every point's speedup interval (points.csv), the key
@@ -996,16 +1002,19 @@ def bench_results_json(run):
     os.replace(tmp, os.path.join(run, "results.json"))
 
 
-def merge_exports(out, first_cmd, loads, inputs):
+def merge_exports(out, first_cmd, loads, inputs, keep=None):
     """hyperfine exports of interleaved single runs (each with the runner and the control)
     as one export: the results in order of first appearance with CMD first, every run's
-    time kept, the summary figures over all of them, and each run's other-CPU figure."""
+    time kept, the summary figures over all of them, and each run's other-CPU figure.
+    keep: the commands to keep (default all)."""
     import statistics
     merged, order = {}, []
     for path in inputs:
         with open(path) as f:
             for res in json.load(f)["results"]:
                 c = res["command"]
+                if keep is not None and c not in keep:
+                    continue
                 if c not in merged:
                     merged[c] = {"command": c, "times": [], "user_l": [], "system_l": [], "exit_codes": []}
                     order.append(c)
@@ -1029,6 +1038,23 @@ def merge_exports(out, first_cmd, loads, inputs):
     return loads_text(loads, "%.2f")
 
 
+def split_exports(loads, inputs, points):
+    """Rounds of a group of points timed in turns (each round one hyperfine export with one
+    run of every command), as one export per point: points is [(OUT, CMD, CONTROL)], with
+    CONTROL "" for a point measured without one. Every point's runs share the rounds'
+    other-CPU figures; returns their loads_text."""
+    if not points:
+        raise ValueError("split: no points")
+    for out, cmd, ctl in points:
+        keep = [cmd] + ([ctl] if ctl else [])
+        merge_exports(out, cmd, loads, inputs, keep)
+        with open(out) as f:
+            got = [r["command"] for r in json.load(f)["results"]]
+        if got != keep:
+            raise ValueError("split: the rounds do not hold %s" % " and ".join(repr(c) for c in keep if c not in got))
+    return loads_text(loads, "%.2f")
+
+
 def loads_text(loads, form):
     """"MEAN MAX" of the runs' other-CPU figures (each number as form gives it, or as jq
     prints a number rounded to 2 decimals where form is None), "" when none was measured."""
@@ -1044,17 +1070,23 @@ def loads_text(loads, form):
     return "%s %s" % (jq2(sum(ls) / len(ls)), jq2(max(ls)))
 
 
+def metered_load(wall_s, other_cpu):
+    """A run's other-CPU figure, or None where the run was so short that the meter's error
+    alone could pass BUSY_CPU: that tells nothing, as parlab's own verdicts hold
+    (harness/machine.c, machine_meter_cpu_s: about a tick per CPU and one more). On 2 CPUs,
+    0.03 CPU-seconds: 0.4 of a CPU in a 26 ms job."""
+    meter = (os.sysconf("SC_NPROCESSORS_ONLN") + 1) / os.sysconf("SC_CLK_TCK")
+    w = _num(wall_s) or 0
+    return _num(other_cpu) if w * BUSY_CPU > meter else None
+
+
 def rows_export(out, rows, cmd, ctl=""):
     """An external runner's point (mpi) as a hyperfine export, from parlab's own rows (its
     --format json, one row a run, timed by the ranks' clock): the runner's runs, then with a
     control description ctl the seq runs that took turns with them (--baseline). Returns
     loads_text of every run's other CPU."""
     def load_of(x):
-        # A job so short that the meter's error alone could pass BUSY_CPU tells nothing, as
-        # parlab's own verdicts hold (harness/machine.c, machine_meter_cpu_s: about a tick
-        # per CPU and one more): on 2 CPUs, 0.03 CPU-seconds, 0.4 of a CPU in a 26 ms job.
-        meter = (os.sysconf("SC_NPROCESSORS_ONLN") + 1) / os.sysconf("SC_CLK_TCK")
-        return x.get("other_cpu") if (x.get("wall_s") or 0) * BUSY_CPU > meter else None
+        return metered_load(x.get("wall_s"), x.get("other_cpu"))
 
     def side(want, c):
         r = [x for x in rows["rows"] if (x.get("runner") == "seq") == want]
@@ -1296,6 +1328,13 @@ def _main_run(cmd, rest):
             raise ValueError("merge OUT.json CMD LOADS IN.json...")
         print(merge_exports(rest[0], rest[1], [None if x == "-" else float(x) for x in rest[2].split()], rest[3:]))
         return 0
+    if cmd == "split":
+        if "--" not in rest or rest.index("--") < 2 or (len(rest) - rest.index("--") - 1) % 3:
+            raise ValueError("split LOADS ROUND.json... -- OUT.json CMD CONTROL [OUT.json CMD CONTROL ...]")
+        i = rest.index("--")
+        pts = [tuple(rest[j:j + 3]) for j in range(i + 1, len(rest), 3)]
+        print(split_exports([None if x == "-" else float(x) for x in rest[0].split()], rest[1:i], pts))
+        return 0
     if cmd == "rows":
         if len(rest) not in (2, 3):
             raise ValueError("rows OUT.json CMD [CONTROL] < PARLAB-ROWS.json")
@@ -1364,13 +1403,46 @@ def _main_run(cmd, rest):
     return diff_runs(rest[0], rest[1], threshold, form, force, csv_out)
 
 
+SERVE_END = "\x1e"
+
+
+def serve(inp, out):
+    """verdict.py's commands answered one after another by one process, so that a bench
+    pays Python's and scipy's start once, not once a point. A request is the count of its
+    arguments on a line, then each argument on a line of its own; the answer is what the
+    command printed, then a line of SERVE_END and its exit code. Ends at end of input."""
+    import contextlib
+    import io
+    while True:
+        n = inp.readline()
+        if not n:
+            return 0
+        try:
+            argv = [inp.readline().rstrip("\n") for _ in range(int(n))]
+        except ValueError:
+            sys.stderr.write("verdict serve: %r is not an argument count\n" % n.strip())
+            return 64
+        buf = io.StringIO()
+        with contextlib.redirect_stdout(buf):
+            try:
+                rc = main(argv)
+            except Exception as e:   # one bad request must not take the others' server down
+                sys.stderr.write("verdict: %s: %s\n" % (argv[:1], e))
+                rc = 70
+        text = buf.getvalue()
+        out.write(text + ("" if not text or text.endswith("\n") else "\n") + "%s%d\n" % (SERVE_END, rc))
+        out.flush()
+
+
 def main(argv):
     try:
         if not argv or argv[0] in ("-h", "--help"):
             print(__doc__.strip())
             return 0 if argv else 64
         cmd, rest = argv[0], argv[1:]
-        if cmd in ("merge", "rows", "bench", "diff", "trust", "load", "speedup"):
+        if cmd == "serve":
+            return serve(sys.stdin, sys.stdout)
+        if cmd in ("merge", "split", "rows", "bench", "diff", "trust", "load", "speedup"):
             return _main_run(cmd, rest)
         opts, loads = {}, []
         while rest and rest[0].startswith("--"):

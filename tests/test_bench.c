@@ -777,7 +777,8 @@ static void test_failing_point_stops(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(out, point));
     CU_ASSERT_PTR_NOT_NULL(strstr(out, "exited 70"));
     CU_ASSERT_PTR_NULL(strstr(out, "# done"));
-    /* the partial folder holds the points before the failing one: seq on 1..n, fork on 1..n-1 */
+    /* the partial folder holds the groups timed before the failing one: every runner at each
+     * core count below n (the group at n, seq's point with it, stops at fork's checked run) */
     char *part = strstr(out, "results so far are in ");
     CU_ASSERT_PTR_NOT_NULL_FATAL(part);
     part += strlen("results so far are in ");
@@ -788,7 +789,8 @@ static void test_failing_point_stops(void)
     snprintf(path, sizeof path, "%s/cores.csv", dir);
     char *csv = slurp(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(csv);
-    CU_ASSERT_EQUAL(count_lines(csv) - 1, (int)(2 * n - 1));
+    const char *runners[MAX_RUNNERS];
+    CU_ASSERT_EQUAL(count_lines(csv) - 1, listed_runners(runners) * (count_cores(n) - 1));
     free(csv);
     snprintf(path, sizeof path, "%s/warnings.txt", dir);
     char *warn = slurp(path, NULL);
@@ -1361,12 +1363,66 @@ static void test_reference_from_run(void)
     CU_ASSERT_NOT_EQUAL(sh("ls -a '%s' | grep -q '^\\.m1\\.'", refdir), 0);   /* nothing left aside */
 }
 
+/* The bench's rounds: a group of points timed in turns with their control comes back as one
+ * export per point (verdict.py split): its own runs first, the control's second, every
+ * run's other-CPU figure kept; seq's own point (no control) alone; a command the rounds do
+ * not hold is refused. verdict.py serve answers requests in turn from one process, a bad
+ * one with its code and the next still served. */
+static void test_group_rounds_split(void)
+{
+    char dir[] = "/tmp/parlab-split-XXXXXX";
+    CU_ASSERT_PTR_NOT_NULL_FATAL(mkdtemp(dir));
+    char p[PATH_MAX + 64], req[4 * PATH_MAX];
+    static const char *const round[2] = {
+        "{\"results\": [{\"command\": \"ctl\", \"times\": [2.0], \"user\": 1, \"system\": 0},"
+        " {\"command\": \"a\", \"times\": [1.0], \"user\": 1, \"system\": 0},"
+        " {\"command\": \"b\", \"times\": [0.5], \"user\": 1, \"system\": 0}]}\n",
+        "{\"results\": [{\"command\": \"b\", \"times\": [0.6], \"user\": 1, \"system\": 0},"
+        " {\"command\": \"a\", \"times\": [1.1], \"user\": 1, \"system\": 0},"
+        " {\"command\": \"ctl\", \"times\": [2.2], \"user\": 1, \"system\": 0}]}\n",
+    };
+    for (int i = 0; i < 2; i++) {
+        snprintf(p, sizeof p, "%s/r%d.json", dir, i + 1);
+        CU_ASSERT_EQUAL_FATAL(write_file(p, round[i], 0644), 0);
+    }
+    /* split; a bogus command; a point the rounds lack; a speedup after them */
+    snprintf(req, sizeof req,
+             "14\nsplit\n0.1 0.5\n%s/r1.json\n%s/r2.json\n--\n%s/A.json\na\nctl\n%s/B.json\nb\nctl\n"
+             "%s/C.json\nctl\n\n"
+             "1\nbogus\n"
+             "8\nsplit\n0.1 0.5\n%s/r1.json\n%s/r2.json\n--\n%s/Z.json\nzzz\nctl\n"
+             "6\nspeedup\n2.0\n2.2\n/\n1.0\n1.1\n",
+             dir, dir, dir, dir, dir, dir, dir, dir);
+    snprintf(p, sizeof p, "%s/requests", dir);
+    CU_ASSERT_EQUAL_FATAL(write_file(p, req, 0644), 0);
+    struct cmd_result r;
+    char script[2 * PATH_MAX];
+    const char *py = getenv("PYTHON") && *getenv("PYTHON") ? getenv("PYTHON") : "/usr/bin/python3";
+    snprintf(script, sizeof script, "'%s' scripts/verdict.py serve < '%s/requests'", py, dir);
+    char *argv[] = { "sh", "-c", script, NULL };
+    CU_ASSERT_EQUAL_FATAL(run_cmd(argv, 60, &r), 0);
+    CU_ASSERT_EQUAL(r.status, 0);
+    CU_ASSERT_STRING_EQUAL(r.out, "0.30 0.50\n\x1e" "0\n\x1e" "64\n\x1e" "64\n"
+                                  "2× (2 runs: too few for an interval)\n\x1e" "0\n");
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.err, "zzz"));
+    CU_ASSERT_EQUAL(sh("jq -e '.interleaved and (.results | length == 2) and .results[0].command == \"a\""
+                       " and .results[0].times == [1.0, 1.1] and .results[1].command == \"ctl\""
+                       " and .results[1].times == [2.0, 2.2] and .results[0].other_cpu == [0.1, 0.5]'"
+                       " '%s/A.json' > /dev/null", dir), 0);
+    CU_ASSERT_EQUAL(sh("jq -e '(.results | length == 2) and .results[0].times == [0.5, 0.6]"
+                       " and .results[0].mean == 0.55' '%s/B.json' > /dev/null", dir), 0);
+    CU_ASSERT_EQUAL(sh("jq -e '(.results | length == 1) and .results[0].command == \"ctl\"'"
+                       " '%s/C.json' > /dev/null", dir), 0);
+    CU_ASSERT_EQUAL(sh("rm -rf '%s'", dir), 0);
+}
+
 CU_TestInfo tests_bench[] = {
     { "Karp-Flatt serial fraction on known speedups", test_karpflatt_known },
     { "scripts read CSVs by their header and JSON with jq, text writes ±, … and × (planted violations caught)",
       test_scripts_read_by_name },
     { "tiny sweep: tidy CSVs, raw samples with the interleaved control, trust lines", test_tiny_sweep_csvs },
     { "tiny sweep: machine.json", test_tiny_sweep_machine },
+    { "a group's rounds as one export per point; verdict.py serve answers in turn", test_group_rounds_split },
     { "REPEAT or WAIT_QUIET not a positive number: one line, exit 64", test_bad_repeat_wait },
     { "tiny sweep: every PNG drawn", test_tiny_sweep_plots },
     { "tiny sweep: index.html references every plot", test_tiny_sweep_report },
