@@ -25,7 +25,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import verdict  # noqa: E402  (the statistics and the verdicts, once)
-from verdict import fmt, median, median_replicates, percentile_interval  # noqa: E402
+from verdict import fmt, median, median_replicates, metered_load, percentile_interval  # noqa: E402
 
 LEVELS = (0.5, 0.9)
 BOOT = 2000
@@ -135,7 +135,8 @@ def main(argv):
             key = (r["series"], int(r["grain_ns"]))
             if r["series"] not in order:
                 order.append(r["series"])
-            others[r["series"]].append(r.get("other_cpu"))   # verdict.py skips a blank
+            # verdict.py skips a blank; a run too short for the load meter has none
+            others[r["series"]].append(metered_load(r.get("wall_s"), r.get("other_cpu")))
             if key[1] == 0:
                 starts[r["series"]].append(float(r["wall_s"]))
                 continue

@@ -39,7 +39,7 @@ case $mode in
   tiny)    budget=0.004 repeat=1 grains="100000" ;;   # the plumbing: one point a series
   quick)   budget=0.06 repeat=3 ;;
   full)    budget=0.4 repeat=5 ;;
-  default) budget=0.2 repeat=3 ;;
+  default) budget=0.1 repeat=3 ;;
   *) die "mode $mode: tiny, quick, default or full" ;;
 esac
 cores=$(nproc)
