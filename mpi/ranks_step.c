@@ -86,9 +86,23 @@ static int claim(struct claim *c, size_t *lo, size_t *hi)
     return 1;
 }
 
-/* Answer requests: those waiting (block = 0), or the next one to come (block = 1). A
- * request is answered with a chunk, or with an empty one when none is left, after which
- * that rank asks no more this step. Rank 0 only. */
+/* Send rank `to` its next chunk, or an empty one when none is left, after which that
+ * rank asks no more this step. Rank 0 only. */
+static void farm_send(struct claim *c, int *active, int to)
+{
+    uint64_t reply[2] = { 0, 0 };
+    size_t lo, hi;
+    if (claim(c, &lo, &hi)) {
+        reply[0] = lo;
+        reply[1] = hi;
+    } else {
+        (*active)--;
+    }
+    MPI_Send(reply, 2, MPI_UINT64_T, to, TAG_CHUNK, MPI_COMM_WORLD);
+}
+
+/* Answer requests: those waiting (block = 0), or the next one to come (block = 1), each
+ * with farm_send. Rank 0 only. */
 static void farm_serve(struct claim *c, int *active, int block)
 {
     while (*active > 0) {
@@ -100,15 +114,7 @@ static void farm_serve(struct claim *c, int *active, int block)
             return;
         MPI_Recv(NULL, 0, MPI_BYTE, block ? MPI_ANY_SOURCE : st.MPI_SOURCE, TAG_REQ,
                  MPI_COMM_WORLD, &st);
-        uint64_t reply[2] = { 0, 0 };
-        size_t lo, hi;
-        if (claim(c, &lo, &hi)) {
-            reply[0] = lo;
-            reply[1] = hi;
-        } else {
-            (*active)--;
-        }
-        MPI_Send(reply, 2, MPI_UINT64_T, st.MPI_SOURCE, TAG_CHUNK, MPI_COMM_WORLD);
+        farm_send(c, active, st.MPI_SOURCE);
         if (block)
             return;
     }
@@ -119,7 +125,10 @@ static void farm_serve(struct claim *c, int *active, int block)
  * between its tasks: with P ranks on P cores, a farmer that only farmed would leave a
  * core spinning in MPI_Recv (Open MPI polls). A request then waits at most one of rank
  * 0's tasks, and each worker asks for its next chunk before computing the current one,
- * so that wait is hidden behind its own work. Returns 0, or -1 with out filled.
+ * so that wait is hidden behind its own work. Each worker's first chunk of a step is sent
+ * before rank 0 computes anything, unasked: a worker that had to ask for it would wait
+ * out rank 0's first task at every step (a 64th of the job, at the default task count).
+ * Returns 0, or -1 with out filled.
  */
 static int farm_step(struct job *job, const struct plan *plan, unsigned step,
                      struct partial *slots, struct ran *ran, struct outcome *out)
@@ -129,6 +138,8 @@ static int farm_step(struct job *job, const struct plan *plan, unsigned step,
                            plan->schedule };
         int active = ranks_n - 1;
         size_t lo, hi;
+        for (int r = 1; r < ranks_n; r++)
+            farm_send(&c, &active, r);
         for (;;) {
             farm_serve(&c, &active, 0);
             if (!claim(&c, &lo, &hi))
@@ -145,8 +156,7 @@ static int farm_step(struct job *job, const struct plan *plan, unsigned step,
     }
     uint64_t cur[2], next[2];
     MPI_Request rq;
-    MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_REQ, MPI_COMM_WORLD);
-    MPI_Recv(cur, 2, MPI_UINT64_T, 0, TAG_CHUNK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+    MPI_Recv(cur, 2, MPI_UINT64_T, 0, TAG_CHUNK, MPI_COMM_WORLD, MPI_STATUS_IGNORE);   /* unasked */
     while (cur[0] < cur[1]) {
         MPI_Irecv(next, 2, MPI_UINT64_T, 0, TAG_CHUNK, MPI_COMM_WORLD, &rq);
         MPI_Send(NULL, 0, MPI_BYTE, 0, TAG_REQ, MPI_COMM_WORLD);
