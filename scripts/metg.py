@@ -14,6 +14,12 @@ grain at which a series still reaches x: from the largest grain down, the first 
 below x and the one above it, interpolated linearly in log(grain). Its interval is the
 2.5 and 97.5 percentiles over bootstrap resamples of each point's repeats
 (docs/decisions.md, "METG").
+
+The rows of the series "speed" (omp or thread on CORES CPUs at 100 us tasks, the same work
+at the start of every grain: grain_ns the grain they precede) measure the machine's speed
+as that grain's points ran. Every run at a grain is scaled by the grain's speed against the
+median of all grains (its wall times the ratio), so that a slow spell of the machine (a
+VM's host) does not pass for a runner's cost. Without speed rows, nothing is scaled.
 """
 import csv
 import math
@@ -28,6 +34,7 @@ import verdict  # noqa: E402  (the statistics and the verdicts, once)
 from verdict import fmt, median, median_replicates, metered_load, percentile_interval  # noqa: E402
 
 LEVELS = (0.5, 0.9)
+SPEED = "speed"   # the series that measures the machine's speed in each round
 BOOT = 2000
 NEVER = 1e30   # the grain a bootstrap replicate that never reaches the level stands at
 
@@ -131,17 +138,30 @@ def main(argv):
     order = []
     others = defaultdict(list)      # series -> other_cpu of its runs, as read
     with open(rows_path) as f:
-        for r in csv.DictReader(f):
-            key = (r["series"], int(r["grain_ns"]))
-            if r["series"] not in order:
-                order.append(r["series"])
-            # verdict.py skips a blank; a run too short for the load meter has none
-            others[r["series"]].append(metered_load(r.get("wall_s"), r.get("other_cpu")))
-            if key[1] == 0:
-                starts[r["series"]].append(float(r["wall_s"]))
-                continue
-            walls[key].append(float(r["wall_s"]))
-            tasks[key] = int(r["tasks"])
+        rows = list(csv.DictReader(f))
+    # The machine's speed at each grain: the speed point's tasks per wall second (the same
+    # tasks at every grain; the median of its repeats), over the median of all grains.
+    runs = defaultdict(list)
+    for r in rows:
+        if r["series"] == SPEED:
+            runs[int(r["grain_ns"])].append(int(r["tasks"]) / float(r["wall_s"]))
+    rate = {g: median(v) for g, v in runs.items()}
+    typical = median(list(rate.values())) if rate else 1.0
+    speed = {g: v / typical for g, v in rate.items()}
+    for r in rows:
+        if r["series"] == SPEED:
+            continue
+        key = (r["series"], int(r["grain_ns"]))
+        if r["series"] not in order:
+            order.append(r["series"])
+        # verdict.py skips a blank; a run too short for the load meter has none
+        others[r["series"]].append(metered_load(r.get("wall_s"), r.get("other_cpu")))
+        if key[1] == 0:
+            starts[r["series"]].append(float(r["wall_s"]))
+            continue
+        # a run at a slow grain (speed < 1) would have taken that much less at the usual speed
+        walls[key].append(float(r["wall_s"]) * speed.get(key[1], 1.0))
+        tasks[key] = int(r["tasks"])
     if not walls:
         sys.exit("metg.py: no rows in %s" % rows_path)
     start = {s: median(v) if v else 0.0 for s, v in starts.items()}
@@ -215,6 +235,9 @@ def main(argv):
         return "%s%s [%s, %s]" % (pre, human(v), human(lo), human(hi))
 
     print("METG(50%%) and METG(90%%), W = %d, with 95%% bootstrap intervals:" % cores)
+    if speed:
+        print("  (the machine's speed at the %d grains, against their median: %s … %s; each "
+              "grain's runs scaled by it)" % (len(speed), fmt(min(speed.values())), fmt(max(speed.values()))))
     for s in order:
         print("  %-13s %-32s %s" % (s, shown(s, 0.5), shown(s, 0.9)))
     parts = []
