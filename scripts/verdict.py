@@ -27,12 +27,12 @@ lab.py and the sweeps use them; no script computes a statistic of its own. Use a
 
 For the bench scripts, one call per job rather than one per point:
 
-    verdict.py merge OUT.json CMD LOADS IN.json...   hyperfine exports of interleaved single
-                                    runs as one export (CMD first), with each run's other CPU
-                                    (prints "MEAN MAX" of the other CPU, or nothing)
     verdict.py split LOADS ROUND.json... -- OUT.json CMD CONTROL [...]   rounds of a group
-                                    of points timed in turns as one export per point (CMD
-                                    first, then CONTROL unless it is ""); prints as merge does
+                                    of points timed in turns (hyperfine exports of one run of
+                                    each command) as one export per point (CMD first, then
+                                    CONTROL unless it is ""), each run with its other CPU
+                                    (LOADS, one a round); prints "MEAN MAX" of the other CPU,
+                                    or nothing
     verdict.py serve                these commands, one after another, from one process:
                                     a request is its argument count on a line, then one
                                     argument a line; the answer ends with "\x1e" and the code
@@ -1323,11 +1323,6 @@ def _main_run(cmd, rest):
             raise ValueError("speedup: give runs on both sides of /")
         print(speedup_text(num, den, scale))
         return 0
-    if cmd == "merge":
-        if len(rest) < 4:
-            raise ValueError("merge OUT.json CMD LOADS IN.json...")
-        print(merge_exports(rest[0], rest[1], [None if x == "-" else float(x) for x in rest[2].split()], rest[3:]))
-        return 0
     if cmd == "split":
         if "--" not in rest or rest.index("--") < 2 or (len(rest) - rest.index("--") - 1) % 3:
             raise ValueError("split LOADS ROUND.json... -- OUT.json CMD CONTROL [OUT.json CMD CONTROL ...]")
@@ -1442,7 +1437,7 @@ def main(argv):
         cmd, rest = argv[0], argv[1:]
         if cmd == "serve":
             return serve(sys.stdin, sys.stdout)
-        if cmd in ("merge", "split", "rows", "bench", "diff", "trust", "load", "speedup"):
+        if cmd in ("split", "rows", "bench", "diff", "trust", "load", "speedup"):
             return _main_run(cmd, rest)
         opts, loads = {}, []
         while rest and rest[0].startswith("--"):
