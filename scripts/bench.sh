@@ -563,7 +563,7 @@ timed() {
 
 # Each point's state between its checked run and its end (a core-sweep point waits for the
 # rest of its group): its command, export, parlab's row, control, note and loads.
-declare -A P_cmd P_json P_rowtxt P_ctl P_note P_other P_omax P_hf
+declare -A P_json P_rowtxt P_ctl P_note P_other P_omax P_hf
 # point_end PI: a measured point's samples, tidy row and progress line.
 point_end() {
   local pi=$1 sweep w r param val label rowtxt json ctl stats mean sd m0 s0 ids derived tidy result
@@ -640,7 +640,7 @@ for ((pi = 0; pi < total; pi++)); do
   mkdir -p "$out/raw/$sweep"
   json="$out/raw/$sweep/$stem.json"
   rows="$out/$sweep-rows.csv"
-  P_cmd[$pi]=$cmd P_json[$pi]=$json P_ctl[$pi]="" P_note[$pi]="" P_hf[$pi]=""
+  P_json[$pi]=$json P_ctl[$pi]="" P_note[$pi]="" P_hf[$pi]=""
 
   # The worker sweep's point at W = nproc is the core sweep's at K = nproc: the same
   # command (--cores nproc -j nproc), measured once. Its row, runs and their loads are

@@ -34,7 +34,7 @@ import verdict  # noqa: E402  (the statistics and the verdicts, once)
 from verdict import fmt, median, median_replicates, metered_load, percentile_interval  # noqa: E402
 
 LEVELS = (0.5, 0.9)
-SPEED = "speed"   # the series that measures the machine's speed in each round
+SPEED = "speed"   # the series that measures the machine's speed at each grain
 BOOT = 2000
 NEVER = 1e30   # the grain a bootstrap replicate that never reaches the level stands at
 

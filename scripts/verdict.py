@@ -1002,18 +1002,17 @@ def bench_results_json(run):
     os.replace(tmp, os.path.join(run, "results.json"))
 
 
-def merge_exports(out, first_cmd, loads, inputs, keep=None):
-    """hyperfine exports of interleaved single runs (each with the runner and the control)
-    as one export: the results in order of first appearance with CMD first, every run's
-    time kept, the summary figures over all of them, and each run's other-CPU figure.
-    keep: the commands to keep (default all)."""
+def merge_exports(out, first_cmd, loads, inputs, keep):
+    """hyperfine exports of interleaved single runs as one export of the commands in keep:
+    the results in order of first appearance with CMD first, every run's time kept, the
+    summary figures over all of them, and each run's other-CPU figure."""
     import statistics
     merged, order = {}, []
     for path in inputs:
         with open(path) as f:
             for res in json.load(f)["results"]:
                 c = res["command"]
-                if keep is not None and c not in keep:
+                if c not in keep:
                     continue
                 if c not in merged:
                     merged[c] = {"command": c, "times": [], "user_l": [], "system_l": [], "exit_codes": []}
