@@ -118,9 +118,12 @@ def funcs(env):
         """The student's count made its increments one at a time: its best time per
         increment (the `median` of the ns rows of STEP matching f) is above FLOOR_NS, a
         fraction of one add a cycle. A loop the compiler folded into one add of n is far
-        below it; a busy machine only makes a count slower, so this never fails a right one.
+        below it; a busy machine only makes a count slower, so this never fails a right one,
+        and above the floor in a disturbed run it is inconclusive (a folded loop whose
+        threads waited for a CPU read 1.9 ns an increment beside two busy loops).
         Inconclusive when the run has no such rows."""
-        xs = [x for x in env.col(step, "median", unit="ns", **f) if x == x]
+        col = env.col(step, "median", unit="ns", **f)
+        xs = [x for x in col if x == x]
         if not xs:
             return verdict.Verdict(verdict.INCONCLUSIVE, "no timed run of the student's count "
                                    "in this run", "run the lab again")
@@ -129,6 +132,11 @@ def funcs(env):
                                    "faster than one add a cycle, so the compiler folded the "
                                    "loop into one add of n and no increment was timed; keep "
                                    "each with STUDENT_KEEP(x) (lib/student.h)" % (min(xs), floor_ns))
+        busy = verdict.busy_reason(col.loads)
+        if busy:
+            return verdict.Verdict(verdict.INCONCLUSIVE, "%.3g ns per increment at best, above "
+                                   "%g, but a busy machine slows a folded loop too; %s" % (
+                                       min(xs), floor_ns, busy), verdict.HINT_QUIET)
         return verdict.Verdict(verdict.PASS, "%.3g ns per increment at best" % min(xs))
 
     return {"verified": verified, "graded": graded, "one_by_one": one_by_one,

@@ -742,11 +742,16 @@ static void test_labs_student_code(void)
                     path, r->status, why, r->out);
         CU_ASSERT(ok);
     }
-    /* lab 4: an exact count whose loop the compiler folds into one add times nothing */
+    /* lab 4: an exact count whose loop the compiler folds into one add times nothing. It
+     * fails by name; where other processes slowed its threads (a busy machine) the check
+     * may only be inconclusive, and says why: never passed. */
     static const char folded[] = "tests/corpus/labs/04-sharing/student-folded.c";
     CU_ASSERT_EQUAL(student_run("04-sharing", folded, r), 0);
-    int ok = r->status == 1 && student_checks(r->out, &fails, &oks, why, sizeof why) >= 2 &&
-             fails == 1 && strstr(why, "folded") && strstr(why, "STUDENT_KEEP");
+    int nchecks = student_checks(r->out, &fails, &oks, why, sizeof why);
+    int ok = nchecks >= 2 &&
+             ((r->status == 1 && fails == 1 && strstr(why, "folded") && strstr(why, "STUDENT_KEEP")) ||
+              (r->status == 2 && fails == 0 && strstr(r->out, "slows a folded loop") &&
+               !strstr(r->out, "ok   step 7   your count makes its increments one at a time")));
     if (!ok)
         fprintf(stderr, "\n  lab 4 with %s: status %d, why '%s': %s", folded, r->status, why,
                 r->out);
